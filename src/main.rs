@@ -1,1 +1,40 @@
-fn main() {}
+//! Parse, set up logging, run, map the outcome to an exit code. Nothing else.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use mgrid::cli::Cli;
+use mgrid::failure::exit_code_of;
+use mgrid::output;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    output::init_color(cli.global.no_color);
+    init_logging(cli.global.verbose);
+    match mgrid::commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            output::print_error(&error);
+            ExitCode::from(exit_code_of(&error))
+        }
+    }
+}
+
+/// Logs go to stderr; `-v` shows mgrid's steps, `-vv` debug detail, MGRID_LOG overrides both.
+fn init_logging(verbosity: u8) {
+    let default = match verbosity {
+        0 => "warn",
+        1 => "mgrid=info,warn",
+        2 => "mgrid=debug,info",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MGRID_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbosity >= 2)
+        .without_time()
+        .init();
+}

@@ -5,8 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The rule a stage name must follow, as a user reads it.
-pub const STAGE_NAME_RULE: &str =
-    "a lowercase letter followed by up to 15 lowercase letters, digits or hyphens (^[a-z][a-z0-9-]{0,15}$)";
+pub const STAGE_NAME_RULE: &str = "a lowercase letter followed by up to 15 lowercase letters, digits or hyphens (^[a-z][a-z0-9-]{0,15}$)";
 
 /// A validated stage name (`dev`, `staging`, `prod`, `local`, …).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -154,14 +153,32 @@ mod tests {
 
     #[test]
     fn accepts_the_usual_stage_names() {
-        for name in ["dev", "staging", "prod", "local", "pr-1234", "a", "abcdefghijklmnop"] {
+        for name in [
+            "dev",
+            "staging",
+            "prod",
+            "local",
+            "pr-1234",
+            "a",
+            "abcdefghijklmnop",
+        ] {
             assert_eq!(name.parse::<StageName>().unwrap().as_str(), name);
         }
     }
 
     #[test]
     fn refuses_names_outside_the_rule() {
-        for name in ["", "Prod", "1dev", "-dev", "dev_1", "dev.1", "abcdefghijklmnopq", "dév", " dev"] {
+        for name in [
+            "",
+            "Prod",
+            "1dev",
+            "-dev",
+            "dev_1",
+            "dev.1",
+            "abcdefghijklmnopq",
+            "dév",
+            " dev",
+        ] {
             let err = name.parse::<StageName>().unwrap_err();
             assert!(err.to_string().contains("lowercase letter"), "{err}");
         }
@@ -171,7 +188,10 @@ mod tests {
     fn derives_stack_and_parameter_names_from_the_stage() {
         let stage: StageName = "prod".parse().unwrap();
         assert_eq!(stage.stack_name(), "marketgrid-prod");
-        assert_eq!(stage.parameter(StageParameter::QueueUrl), "/marketgrid/prod/queue-url");
+        assert_eq!(
+            stage.parameter(StageParameter::QueueUrl),
+            "/marketgrid/prod/queue-url"
+        );
         assert_eq!(StageName::from_stack_name("marketgrid-prod"), Some(stage));
         assert_eq!(StageName::from_stack_name("other-prod"), None);
         assert_eq!(StageName::from_stack_name("marketgrid-Bad"), None);

@@ -1,0 +1,382 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mgrid] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mgrid'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mgrid'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand deploy 'Deploy or update a stage from the embedded template and Lambda artifact'
+            cand diff 'Show what a deploy would change, without changing anything'
+            cand status 'Show a stage''s stack, outputs, alarms in ALARM, and which build it runs'
+            cand destroy 'Delete a stage (its ledger, archive and key are retained)'
+            cand stages 'List the stages deployed in an account and region'
+            cand keys 'Provider API keys and signing secrets: list, rotate, revoke-previous, set-signing-secret'
+            cand dlq 'Dead-lettered webhooks: stats, peek, redrive, cancel, purge'
+            cand replay 'Replay archived webhooks from S3 into a stage''s queue'
+            cand metrics 'The pipeline''s metrics, live in the terminal (metrics tail)'
+            cand dev 'Run the whole pipeline on this machine, no AWS account needed'
+            cand send 'Send a realistic, signed test webhook (or a load) to a stage'
+            cand artifact 'Show the embedded Lambda artifact: hash, size, build details'
+            cand template 'Print the embedded CloudFormation template, with a stage''s parameters'
+            cand validate 'Check a stage''s configuration and the template offline; show what would be deployed'
+            cand completions 'Print shell completions'
+            cand man 'Print the man page (roff)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mgrid;deploy'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;diff'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;status'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;destroy'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;stages'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;keys'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;dlq'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;replay'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;metrics'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;dev'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;send'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;artifact'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;template'= {
+            cand --format 'Template format'
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;validate'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;completions'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;man'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;help'= {
+            cand deploy 'Deploy or update a stage from the embedded template and Lambda artifact'
+            cand diff 'Show what a deploy would change, without changing anything'
+            cand status 'Show a stage''s stack, outputs, alarms in ALARM, and which build it runs'
+            cand destroy 'Delete a stage (its ledger, archive and key are retained)'
+            cand stages 'List the stages deployed in an account and region'
+            cand keys 'Provider API keys and signing secrets: list, rotate, revoke-previous, set-signing-secret'
+            cand dlq 'Dead-lettered webhooks: stats, peek, redrive, cancel, purge'
+            cand replay 'Replay archived webhooks from S3 into a stage''s queue'
+            cand metrics 'The pipeline''s metrics, live in the terminal (metrics tail)'
+            cand dev 'Run the whole pipeline on this machine, no AWS account needed'
+            cand send 'Send a realistic, signed test webhook (or a load) to a stage'
+            cand artifact 'Show the embedded Lambda artifact: hash, size, build details'
+            cand template 'Print the embedded CloudFormation template, with a stage''s parameters'
+            cand validate 'Check a stage''s configuration and the template offline; show what would be deployed'
+            cand completions 'Print shell completions'
+            cand man 'Print the man page (roff)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mgrid;help;deploy'= {
+        }
+        &'mgrid;help;diff'= {
+        }
+        &'mgrid;help;status'= {
+        }
+        &'mgrid;help;destroy'= {
+        }
+        &'mgrid;help;stages'= {
+        }
+        &'mgrid;help;keys'= {
+        }
+        &'mgrid;help;dlq'= {
+        }
+        &'mgrid;help;replay'= {
+        }
+        &'mgrid;help;metrics'= {
+        }
+        &'mgrid;help;dev'= {
+        }
+        &'mgrid;help;send'= {
+        }
+        &'mgrid;help;artifact'= {
+        }
+        &'mgrid;help;template'= {
+        }
+        &'mgrid;help;validate'= {
+        }
+        &'mgrid;help;completions'= {
+        }
+        &'mgrid;help;man'= {
+        }
+        &'mgrid;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

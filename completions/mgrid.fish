@@ -1,0 +1,266 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mgrid_global_optspecs
+    string join \n stage= region= profile= endpoint-url= config= output= v/verbose y/yes no-color h/help V/version
+end
+
+function __fish_mgrid_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mgrid_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mgrid_using_subcommand
+    set -l cmd (__fish_mgrid_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mgrid -n "__fish_mgrid_needs_command" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_needs_command" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_needs_command" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_needs_command" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_needs_command" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_needs_command" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_needs_command" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_needs_command" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_needs_command" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_needs_command" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "deploy" -d 'Deploy or update a stage from the embedded template and Lambda artifact'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "diff" -d 'Show what a deploy would change, without changing anything'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "status" -d 'Show a stage\'s stack, outputs, alarms in ALARM, and which build it runs'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "destroy" -d 'Delete a stage (its ledger, archive and key are retained)'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "stages" -d 'List the stages deployed in an account and region'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "keys" -d 'Provider API keys and signing secrets: list, rotate, revoke-previous, set-signing-secret'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "dlq" -d 'Dead-lettered webhooks: stats, peek, redrive, cancel, purge'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "replay" -d 'Replay archived webhooks from S3 into a stage\'s queue'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "metrics" -d 'The pipeline\'s metrics, live in the terminal (metrics tail)'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "dev" -d 'Run the whole pipeline on this machine, no AWS account needed'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "send" -d 'Send a realistic, signed test webhook (or a load) to a stage'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "artifact" -d 'Show the embedded Lambda artifact: hash, size, build details'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "template" -d 'Print the embedded CloudFormation template, with a stage\'s parameters'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "validate" -d 'Check a stage\'s configuration and the template offline; show what would be deployed'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand status" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand status" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand status" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l format -d 'Template format' -r -f -a "yaml\t'The embedded YAML, byte for byte'
+json\t'CloudFormation JSON (short-form functions expanded)'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand man" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand man" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand man" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "deploy" -d 'Deploy or update a stage from the embedded template and Lambda artifact'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "diff" -d 'Show what a deploy would change, without changing anything'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "status" -d 'Show a stage\'s stack, outputs, alarms in ALARM, and which build it runs'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "destroy" -d 'Delete a stage (its ledger, archive and key are retained)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "stages" -d 'List the stages deployed in an account and region'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "keys" -d 'Provider API keys and signing secrets: list, rotate, revoke-previous, set-signing-secret'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "dlq" -d 'Dead-lettered webhooks: stats, peek, redrive, cancel, purge'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "replay" -d 'Replay archived webhooks from S3 into a stage\'s queue'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "metrics" -d 'The pipeline\'s metrics, live in the terminal (metrics tail)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "dev" -d 'Run the whole pipeline on this machine, no AWS account needed'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "send" -d 'Send a realistic, signed test webhook (or a load) to a stage'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "artifact" -d 'Show the embedded Lambda artifact: hash, size, build details'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "template" -d 'Print the embedded CloudFormation template, with a stage\'s parameters'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "validate" -d 'Check a stage\'s configuration and the template offline; show what would be deployed'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,199 @@
+//! The command line, defined once: parsing, `--help`, completions and man pages all come from
+//! these types. Parsing validates what the user typed and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use mgrid_contract::StageName;
+
+use crate::failure::EXIT_CODES_HELP;
+
+const ABOUT: &str = "Operate the MarketGrid payment-webhook pipeline: deploy it, rotate its keys, redrive and \
+replay its webhooks, watch its metrics, or run it all on this machine.";
+
+const AFTER_LONG_HELP: &str = "\
+Configuration:
+  Per-stage settings live in an optional mgrid.toml ([stages.<name>]); see `mgrid validate`.
+  Precedence: flags, then environment variables, then mgrid.toml, then the template's defaults.
+
+Environment:
+  MGRID_STAGE, MGRID_CONFIG, MGRID_OUTPUT, NO_COLOR, and the AWS SDK's own variables
+  (AWS_PROFILE, AWS_REGION, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, credentials).
+";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mgrid",
+    version,
+    about = ABOUT,
+    after_help = "Run `mgrid <command> --help` for a command's options, `mgrid --help` for exit codes.",
+    after_long_help = format!("{AFTER_LONG_HELP}\n{EXIT_CODES_HELP}"),
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Stage to act on (dev, staging, prod, local, …)
+    #[arg(long, global = true, env = "MGRID_STAGE", value_parser = parse_stage, value_name = "STAGE")]
+    pub stage: Option<StageName>,
+
+    /// AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile's]
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// AWS profile from ~/.aws/config
+    #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Send every AWS request to this endpoint (an emulator, for instance)
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Configuration file [default: ./mgrid.toml when it exists]
+    #[arg(long, global = true, env = "MGRID_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Result format on stdout; progress and logs always go to stderr
+    #[arg(long, global = true, env = "MGRID_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// More detail on stderr (-v: steps and AWS call counts, -vv: debug)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Answer yes to confirmations (required for changes when stdin is not a terminal)
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+
+    /// No colours (NO_COLOR in the environment does the same)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    /// Tables and sentences for people
+    Text,
+    /// One JSON document for scripts
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Deploy or update a stage from the embedded template and Lambda artifact
+    Deploy(NotBuiltArgs),
+    /// Show what a deploy would change, without changing anything
+    Diff(NotBuiltArgs),
+    /// Show a stage's stack, outputs, alarms in ALARM, and which build it runs
+    Status(NotBuiltArgs),
+    /// Delete a stage (its ledger, archive and key are retained)
+    Destroy(NotBuiltArgs),
+    /// List the stages deployed in an account and region
+    Stages(NotBuiltArgs),
+    /// Provider API keys and signing secrets: list, rotate, revoke-previous, set-signing-secret
+    Keys(NotBuiltArgs),
+    /// Dead-lettered webhooks: stats, peek, redrive, cancel, purge
+    Dlq(NotBuiltArgs),
+    /// Replay archived webhooks from S3 into a stage's queue
+    Replay(NotBuiltArgs),
+    /// The pipeline's metrics, live in the terminal (metrics tail)
+    Metrics(NotBuiltArgs),
+    /// Run the whole pipeline on this machine, no AWS account needed
+    Dev(NotBuiltArgs),
+    /// Send a realistic, signed test webhook (or a load) to a stage
+    Send(NotBuiltArgs),
+    /// Show the embedded Lambda artifact: hash, size, build details
+    Artifact(NotBuiltArgs),
+    /// Print the embedded CloudFormation template, with a stage's parameters
+    Template(TemplateArgs),
+    /// Check a stage's configuration and the template offline; show what would be deployed
+    Validate(ValidateArgs),
+    /// Print shell completions
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    Man,
+}
+
+impl Command {
+    /// The verb as the user typed it, for messages.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Command::Deploy(_) => "deploy",
+            Command::Diff(_) => "diff",
+            Command::Status(_) => "status",
+            Command::Destroy(_) => "destroy",
+            Command::Stages(_) => "stages",
+            Command::Keys(_) => "keys",
+            Command::Dlq(_) => "dlq",
+            Command::Replay(_) => "replay",
+            Command::Metrics(_) => "metrics",
+            Command::Dev(_) => "dev",
+            Command::Send(_) => "send",
+            Command::Artifact(_) => "artifact",
+            Command::Template(_) => "template",
+            Command::Validate(_) => "validate",
+            Command::Completions(_) => "completions",
+            Command::Man => "man",
+        }
+    }
+}
+
+/// A verb that is listed but not built yet takes any arguments, so that it can say so instead
+/// of complaining about them.
+#[derive(Debug, Clone, Args)]
+pub struct NotBuiltArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TemplateArgs {
+    /// Template format
+    #[arg(long, value_enum, default_value_t = TemplateFormat::Yaml)]
+    pub format: TemplateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemplateFormat {
+    /// The embedded YAML, byte for byte
+    Yaml,
+    /// CloudFormation JSON (short-form functions expanded)
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Without --stage, every stage of the configuration file is checked.")]
+pub struct ValidateArgs {}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// Shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+fn parse_stage(name: &str) -> Result<StageName, String> {
+    name.parse()
+        .map_err(|e: mgrid_contract::InvalidStageName| format!("a stage name is {}", e.rule))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,326 @@
+//! `mgrid validate`: checks a stage's configuration against the template offline, and says
+//! what a deploy would create (parameters, optional parts, resources) before any AWS call.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use anyhow::Result;
+use mgrid_contract::StageName;
+use serde::Serialize;
+
+use crate::commands::Context;
+use crate::config::certificate_region;
+use crate::failure::{Failure, FailureKind};
+use crate::output::{BOLD, ERROR, GOOD, WARNING, print_report, table};
+use crate::stage::{ParameterValue, ProcessEnvironment, Source, Sourced, StageSettings};
+use crate::template::Template;
+
+#[derive(Debug, Serialize)]
+pub struct ValidationReport {
+    pub stages: Vec<StageValidation>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageValidation {
+    pub stage: StageName,
+    pub stack_name: String,
+    pub protected: Sourced<bool>,
+    pub region: Option<Sourced<String>>,
+    pub account_id: Option<Sourced<String>>,
+    pub parameters: Vec<ParameterValue>,
+    pub optional_parts: Vec<OptionalPart>,
+    pub resources: ResourceCount,
+    pub tags: BTreeMap<String, String>,
+    pub warnings: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OptionalPart {
+    pub name: &'static str,
+    pub enabled: bool,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ResourceCount {
+    pub total: usize,
+    pub by_type: BTreeMap<String, usize>,
+}
+
+pub fn run(context: &Context) -> Result<()> {
+    let template = Template::pipeline()?;
+    let stages: Vec<StageName> = match &context.global.stage {
+        Some(stage) => vec![stage.clone()],
+        None => context.config.file.stages.keys().cloned().collect(),
+    };
+    if stages.is_empty() {
+        return Err(Failure::new(
+            FailureKind::Usage,
+            "nothing to validate: no --stage given and no stage is configured",
+        )
+        .next("pass --stage <name> (unset settings take the template's defaults), or add [stages.<name>] to mgrid.toml")
+        .into());
+    }
+    let mut report = ValidationReport { stages: Vec::new() };
+    for stage in stages {
+        let settings = StageSettings::resolve(
+            stage,
+            context.global.region.as_deref(),
+            &context.config,
+            &ProcessEnvironment,
+        )?;
+        let mut validation = validate_stage(&settings, &template);
+        if context.config.path.is_some() && context.config.stage(&settings.stage).is_none() {
+            validation.warnings.push(format!(
+                "the configuration file has no [stages.{}] section: every setting takes its default",
+                settings.stage
+            ));
+        }
+        report.stages.push(validation);
+    }
+    print_report(&report, context.global.output)?;
+    let invalid = report
+        .stages
+        .iter()
+        .filter(|s| !s.problems.is_empty())
+        .count();
+    if invalid > 0 {
+        return Err(Failure::new(
+            FailureKind::Failed,
+            format!(
+                "{invalid} of {} stage(s) would not deploy",
+                report.stages.len()
+            ),
+        )
+        .next("fix the problems listed above in mgrid.toml, then run `mgrid validate` again")
+        .into());
+    }
+    Ok(())
+}
+
+/// Everything that can be known about a deploy of this stage without calling AWS.
+pub fn validate_stage(settings: &StageSettings, template: &Template) -> StageValidation {
+    let parameters = settings.parameters(template);
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+
+    for parameter in &parameters {
+        let (Some(value), Some(spec)) = (&parameter.value, template.parameter(&parameter.name))
+        else {
+            continue;
+        };
+        if let Err(problem) = spec.check(value) {
+            problems.push(problem);
+        }
+    }
+
+    let values: BTreeMap<String, String> = parameters
+        .iter()
+        .filter_map(|p| p.value.clone().map(|v| (p.name.clone(), v)))
+        .collect();
+    let (optional_parts, resources) = match template.evaluate_conditions(&values) {
+        Ok(conditions) => (
+            optional_parts(settings, &conditions),
+            count_resources(template, &conditions),
+        ),
+        Err(error) => {
+            problems.push(error.to_string());
+            (Vec::new(), ResourceCount::default())
+        }
+    };
+
+    if let (Some(domain), Some(region)) = (&settings.file.custom_domain, &settings.region)
+        && let Some(certificate_region) = certificate_region(&domain.certificate_arn)
+        && certificate_region != region.value
+    {
+        problems.push(format!(
+            "custom_domain.certificate_arn is in {certificate_region} but the stage deploys to {}: \
+             a regional API needs a certificate from its own region",
+            region.value
+        ));
+    }
+    if settings.region.is_none() {
+        warnings.push(
+            "no region set (--region, AWS_REGION or region in mgrid.toml): deploy uses the AWS profile's region"
+                .to_owned(),
+        );
+    }
+    if settings.protected.value && settings.account_id.is_none() {
+        warnings.push(
+            "protected stage without account_id: set account_id in mgrid.toml so deploy refuses any other account"
+                .to_owned(),
+        );
+    }
+    if settings.protected.value && settings.file.alarm_email.is_none() {
+        warnings.push(
+            "protected stage without alarm_email: its alarms notify a topic nobody subscribes to"
+                .to_owned(),
+        );
+    }
+
+    StageValidation {
+        stage: settings.stage.clone(),
+        stack_name: settings.stack_name.clone(),
+        protected: settings.protected.clone(),
+        region: settings.region.clone(),
+        account_id: settings.account_id.clone(),
+        parameters,
+        optional_parts,
+        resources,
+        tags: settings.tags.clone(),
+        warnings,
+        problems,
+    }
+}
+
+fn optional_parts(
+    settings: &StageSettings,
+    conditions: &BTreeMap<String, bool>,
+) -> Vec<OptionalPart> {
+    let on = |condition: &str| conditions.get(condition).copied().unwrap_or(false);
+    let file = &settings.file;
+    vec![
+        OptionalPart {
+            name: "provisioned concurrency",
+            enabled: on("UseProvisionedConcurrency"),
+            detail: file.provisioned_concurrency.map(|pc| {
+                format!(
+                    "{}..{} instances, auto-scaled at 70% utilisation",
+                    pc.min, pc.max
+                )
+            }),
+        },
+        OptionalPart {
+            name: "alarm e-mail",
+            enabled: on("HasAlarmEmail"),
+            detail: file.alarm_email.as_ref().map(|e| e.0.clone()),
+        },
+        OptionalPart {
+            name: "custom domain",
+            enabled: on("HasCustomDomain"),
+            detail: file.custom_domain.as_ref().map(|d| d.domain_name.clone()),
+        },
+        OptionalPart {
+            name: "ledger deletion protection",
+            enabled: on("IsProtected"),
+            detail: None,
+        },
+    ]
+}
+
+fn count_resources(template: &Template, conditions: &BTreeMap<String, bool>) -> ResourceCount {
+    let mut count = ResourceCount::default();
+    for (_, definition) in template.resources_created(conditions) {
+        count.total += 1;
+        *count
+            .by_type
+            .entry(Template::resource_type(definition).to_owned())
+            .or_default() += 1;
+    }
+    count
+}
+
+impl fmt::Display for ValidationReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, stage) in self.stages.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{stage}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for StageValidation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let protection = if self.protected.value {
+            "protected"
+        } else {
+            "not protected"
+        };
+        let why = match &self.protected.source {
+            Source::Mgrid => "only prod is protected by default".to_owned(),
+            other => other.to_string(),
+        };
+        writeln!(
+            f,
+            "{BOLD}stage {}{BOLD:#}  stack {}, {protection} ({why})",
+            self.stage, self.stack_name
+        )?;
+        match &self.region {
+            Some(region) => writeln!(f, "region   {} ({})", region.value, region.source)?,
+            None => writeln!(f, "region   the AWS profile's")?,
+        }
+        match &self.account_id {
+            Some(account) => writeln!(f, "account  {} ({})", account.value, account.source)?,
+            None => writeln!(f, "account  any (no account_id configured)")?,
+        }
+        let tags: Vec<String> = self.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        writeln!(f, "tags     {}", tags.join(", "))?;
+
+        let mut parameters = table(&["parameter", "value", "from"]);
+        for parameter in &self.parameters {
+            let value = match &parameter.value {
+                Some(value) if value.is_empty() => "\"\"".to_owned(),
+                Some(value) => value.clone(),
+                None => "-".to_owned(),
+            };
+            parameters.add_row(vec![
+                parameter.name.clone(),
+                value,
+                parameter.source.to_string(),
+            ]);
+        }
+        writeln!(f, "\n{parameters}")?;
+
+        let mut parts = table(&["optional part", "state", "detail"]);
+        for part in &self.optional_parts {
+            parts.add_row(vec![
+                part.name.to_owned(),
+                if part.enabled { "on" } else { "off" }.to_owned(),
+                part.detail.clone().unwrap_or_default(),
+            ]);
+        }
+        writeln!(f, "\n{parts}")?;
+
+        let mut by_type: Vec<(&String, &usize)> = self.resources.by_type.iter().collect();
+        by_type.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let by_type: Vec<String> = by_type.iter().map(|(t, n)| format!("{n} {t}")).collect();
+        writeln!(f, "\nresources  {} in all", self.resources.total)?;
+        for line in wrap(&by_type, 88) {
+            writeln!(f, "           {line}")?;
+        }
+
+        for warning in &self.warnings {
+            writeln!(f, "{WARNING}warning:{WARNING:#} {warning}")?;
+        }
+        if self.problems.is_empty() {
+            writeln!(f, "{GOOD}ok:{GOOD:#} stage {} would deploy", self.stage)
+        } else {
+            for problem in &self.problems {
+                writeln!(f, "{ERROR}problem:{ERROR:#} {problem}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Joins items with ", " into lines of at most `width` characters.
+fn wrap(items: &[String], width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for item in items {
+        if !line.is_empty() && line.len() + item.len() + 2 > width {
+            lines.push(std::mem::take(&mut line) + ",");
+        } else if !line.is_empty() {
+            line.push_str(", ");
+        }
+        line.push_str(item);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}

@@ -1,0 +1,11 @@
+//! mgrid, the operator tool for the MarketGrid payment-webhook pipeline. The binary's `main`
+//! only parses, sets up logging and maps errors to exit codes; everything else lives here so
+//! that tests and benchmarks reach it too.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod failure;
+pub mod output;
+pub mod stage;
+pub mod template;

@@ -1,0 +1,392 @@
+//! A stage's settings, resolved from flags, environment, mgrid.toml and the template's defaults
+//! (in that order of precedence), and the CloudFormation parameter values they become. Pure:
+//! the environment is passed in, so every precedence rule is tested without touching the process.
+
+use std::collections::BTreeMap;
+
+use mgrid_contract::StageName;
+use serde::Serialize;
+
+use crate::config::{Config, Region, StageConfig};
+use crate::failure::{Failure, FailureKind};
+use crate::template::Template;
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
+pub enum Source {
+    /// A command-line flag.
+    Flag(String),
+    /// An environment variable.
+    Environment(String),
+    /// The configuration file.
+    ConfigFile(String),
+    /// mgrid's own rule (the stage name, protection of "prod").
+    Mgrid,
+    /// The template's default.
+    Template,
+    /// Filled in by `mgrid deploy` (the embedded artifact).
+    Deploy,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Flag(name) => write!(f, "flag {name}"),
+            Source::Environment(name) => write!(f, "env {name}"),
+            Source::ConfigFile(path) => f.write_str(path),
+            Source::Mgrid => f.write_str("mgrid"),
+            Source::Template => f.write_str("template default"),
+            Source::Deploy => f.write_str("set at deploy"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+/// What the resolution reads from outside the command line.
+pub trait Environment {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+pub struct ProcessEnvironment;
+
+impl Environment for ProcessEnvironment {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Environment for BTreeMap<&str, &str> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).map(|v| v.to_string())
+    }
+}
+
+/// The settings of one stage, every value with its source.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageSettings {
+    pub stage: StageName,
+    pub stack_name: String,
+    pub region: Option<Sourced<String>>,
+    pub account_id: Option<Sourced<String>>,
+    pub protected: Sourced<bool>,
+    /// The stage's section of the configuration file (empty when it has none).
+    #[serde(skip)]
+    pub file: StageConfig,
+    #[serde(skip)]
+    file_label: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A template parameter and the value a deploy of the stage passes for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParameterValue {
+    pub name: String,
+    /// None only for values filled in at deploy time.
+    pub value: Option<String>,
+    pub source: Source,
+}
+
+impl StageSettings {
+    pub fn resolve(
+        stage: StageName,
+        region_flag: Option<&str>,
+        config: &Config,
+        env: &dyn Environment,
+    ) -> Result<StageSettings, Failure> {
+        let file = config.stage(&stage).cloned().unwrap_or_default();
+        let file_label = config
+            .path
+            .as_ref()
+            .map_or_else(|| "mgrid.toml".to_owned(), |p| p.display().to_string());
+        let from_file = || Source::ConfigFile(file_label.clone());
+
+        let region = resolve_region(region_flag, env, file.region.as_ref(), &from_file)?;
+        let account_id = file.account_id.as_ref().map(|id| Sourced {
+            value: id.0.clone(),
+            source: from_file(),
+        });
+        let protected = match file.protected {
+            Some(value) => Sourced {
+                value,
+                source: from_file(),
+            },
+            None => Sourced {
+                value: stage.as_str() == "prod",
+                source: Source::Mgrid,
+            },
+        };
+        let mut tags = file.tags.0.clone();
+        tags.insert("marketgrid:stage".into(), stage.to_string());
+        tags.insert("managed-by".into(), "mgrid".into());
+
+        Ok(StageSettings {
+            stack_name: stage.stack_name(),
+            stage,
+            region,
+            account_id,
+            protected,
+            file,
+            file_label,
+            tags,
+        })
+    }
+
+    /// The value of every template parameter for this stage. Settings the file leaves out take
+    /// the template's default, so a stage never depends on anything but the template and its file.
+    pub fn parameters(&self, template: &Template) -> Vec<ParameterValue> {
+        let overrides = self.overrides();
+        template
+            .parameters()
+            .into_iter()
+            .map(|spec| match overrides.get(spec.name.as_str()) {
+                Some((value, source)) => ParameterValue {
+                    name: spec.name,
+                    value: value.clone(),
+                    source: source.clone(),
+                },
+                None => ParameterValue {
+                    name: spec.name,
+                    value: spec.default,
+                    source: Source::Template,
+                },
+            })
+            .collect()
+    }
+
+    /// The parameters this stage sets itself (everything else is the template's default).
+    fn overrides(&self) -> BTreeMap<&'static str, (Option<String>, Source)> {
+        let file = &self.file;
+        let from_file = || Source::ConfigFile(self.file_label.clone());
+        let mut values: BTreeMap<&'static str, (Option<String>, Source)> = BTreeMap::new();
+        values.insert("Stage", (Some(self.stage.to_string()), Source::Mgrid));
+        values.insert(
+            "Protected",
+            (
+                Some(self.protected.value.to_string()),
+                self.protected.source.clone(),
+            ),
+        );
+        for artifact in ["ArtifactBucket", "ArtifactKey", "ArtifactSha256"] {
+            values.insert(artifact, (None, Source::Deploy));
+        }
+        let mut set = |name: &'static str, value: Option<String>| {
+            if let Some(value) = value {
+                values.insert(name, (Some(value), from_file()));
+            }
+        };
+        set(
+            "ProcessorMemory",
+            file.processor_memory_mb.map(|m| m.0.to_string()),
+        );
+        set(
+            "ProcessorMaxConcurrency",
+            file.processor_max_concurrency.map(|c| c.0.to_string()),
+        );
+        set(
+            "ProvisionedConcurrencyMin",
+            file.provisioned_concurrency.map(|pc| pc.min.to_string()),
+        );
+        set(
+            "ProvisionedConcurrencyMax",
+            file.provisioned_concurrency.map(|pc| pc.max.to_string()),
+        );
+        set("WafRateLimit", file.waf_rate_limit.map(|l| l.0.to_string()));
+        set(
+            "LogRetentionDays",
+            file.log_retention_days.map(|d| d.0.to_string()),
+        );
+        set("AlarmEmail", file.alarm_email.as_ref().map(|e| e.0.clone()));
+        if let Some(domain) = &file.custom_domain {
+            set("CustomDomainName", Some(domain.domain_name.clone()));
+            set("HostedZoneId", Some(domain.hosted_zone_id.clone()));
+            set("CertificateArn", Some(domain.certificate_arn.clone()));
+        }
+        values
+    }
+}
+
+fn resolve_region(
+    flag: Option<&str>,
+    env: &dyn Environment,
+    file: Option<&Region>,
+    from_file: &dyn Fn() -> Source,
+) -> Result<Option<Sourced<String>>, Failure> {
+    if let Some(region) = flag {
+        return Ok(Some(Sourced {
+            value: region.to_owned(),
+            source: Source::Flag("--region".into()),
+        }));
+    }
+    for variable in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if let Some(region) = env.var(variable) {
+            if !crate::config::is_region_name(&region) {
+                return Err(Failure::new(
+                    FailureKind::Usage,
+                    format!("{variable}={region:?} is not an AWS region name"),
+                )
+                .next(format!(
+                    "set {variable} to a region such as eu-west-1, or unset it"
+                )));
+            }
+            return Ok(Some(Sourced {
+                value: region,
+                source: Source::Environment(variable.into()),
+            }));
+        }
+    }
+    Ok(file.map(|region| Sourced {
+        value: region.0.clone(),
+        source: from_file(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn config(text: &str) -> Config {
+        Config {
+            path: Some(PathBuf::from("mgrid.toml")),
+            file: Config::parse(text).unwrap(),
+        }
+    }
+
+    fn settings(
+        stage: &str,
+        flag: Option<&str>,
+        env: &[(&str, &str)],
+        text: &str,
+    ) -> StageSettings {
+        let env: BTreeMap<&str, &str> = env.iter().copied().collect();
+        StageSettings::resolve(stage.parse().unwrap(), flag, &config(text), &env).unwrap()
+    }
+
+    const FILE: &str = "[stages.prod]\nregion = \"eu-west-1\"\nprocessor_memory_mb = 2048\n";
+
+    #[test]
+    fn the_region_flag_beats_the_environment_and_the_file() {
+        let s = settings(
+            "prod",
+            Some("us-west-2"),
+            &[("AWS_REGION", "ap-south-1")],
+            FILE,
+        );
+        assert_eq!(s.region.unwrap().value, "us-west-2");
+    }
+
+    #[test]
+    fn the_environment_beats_the_file() {
+        let s = settings("prod", None, &[("AWS_DEFAULT_REGION", "ap-south-1")], FILE);
+        let region = s.region.unwrap();
+        assert_eq!(region.value, "ap-south-1");
+        assert_eq!(
+            region.source,
+            Source::Environment("AWS_DEFAULT_REGION".into())
+        );
+        let s = settings(
+            "prod",
+            None,
+            &[
+                ("AWS_DEFAULT_REGION", "ap-south-1"),
+                ("AWS_REGION", "sa-east-1"),
+            ],
+            FILE,
+        );
+        assert_eq!(s.region.unwrap().value, "sa-east-1");
+    }
+
+    #[test]
+    fn the_file_beats_the_default() {
+        let s = settings("prod", None, &[], FILE);
+        assert_eq!(
+            s.region.unwrap().source,
+            Source::ConfigFile("mgrid.toml".into())
+        );
+        let s = settings("dev", None, &[], FILE);
+        assert!(s.region.is_none());
+    }
+
+    #[test]
+    fn a_malformed_region_in_the_environment_is_refused() {
+        let env: BTreeMap<&str, &str> = [("AWS_REGION", "europe")].into_iter().collect();
+        let error =
+            StageSettings::resolve("dev".parse().unwrap(), None, &config(""), &env).unwrap_err();
+        assert_eq!(error.kind, FailureKind::Usage);
+        assert!(error.what.contains("AWS_REGION"));
+    }
+
+    #[test]
+    fn prod_is_protected_unless_the_file_says_otherwise() {
+        assert!(settings("prod", None, &[], "").protected.value);
+        assert!(!settings("staging", None, &[], "").protected.value);
+        assert!(
+            !settings("prod", None, &[], "[stages.prod]\nprotected = false\n")
+                .protected
+                .value
+        );
+        assert!(
+            settings("staging", None, &[], "[stages.staging]\nprotected = true\n")
+                .protected
+                .value
+        );
+    }
+
+    #[test]
+    fn file_settings_become_parameters_and_the_rest_are_template_defaults() {
+        let template = Template::pipeline().unwrap();
+        let parameters = settings("prod", None, &[], FILE).parameters(&template);
+        let find = |name: &str| parameters.iter().find(|p| p.name == name).unwrap().clone();
+        assert_eq!(find("ProcessorMemory").value.as_deref(), Some("2048"));
+        assert_eq!(
+            find("ProcessorMemory").source,
+            Source::ConfigFile("mgrid.toml".into())
+        );
+        assert_eq!(find("LogRetentionDays").value.as_deref(), Some("30"));
+        assert_eq!(find("LogRetentionDays").source, Source::Template);
+        assert_eq!(find("Stage").value.as_deref(), Some("prod"));
+        assert_eq!(find("Protected").value.as_deref(), Some("true"));
+        assert_eq!(find("ArtifactKey").value, None);
+        assert_eq!(find("ArtifactKey").source, Source::Deploy);
+        assert_eq!(parameters.len(), template.parameters().len());
+    }
+
+    #[test]
+    fn every_parameter_the_stage_sets_exists_in_the_template() {
+        let template = Template::pipeline().unwrap();
+        let s = settings(
+            "prod",
+            None,
+            &[],
+            "[stages.prod]\nprovisioned_concurrency = { min = 1, max = 2 }\nalarm_email = \"a@b.co\"\n\
+             custom_domain = { domain_name = \"a.example.com\", hosted_zone_id = \"Z1\", certificate_arn = \"arn:aws:acm:us-east-1:1:certificate/x\" }\n\
+             processor_memory_mb = 256\nprocessor_max_concurrency = 5\nwaf_rate_limit = 100\nlog_retention_days = 7\n",
+        );
+        for name in s.overrides().keys() {
+            assert!(
+                template.parameter(name).is_some(),
+                "{name} is not a template parameter"
+            );
+        }
+    }
+
+    #[test]
+    fn mgrid_tags_every_stack_with_its_stage() {
+        let s = settings(
+            "dev",
+            None,
+            &[],
+            "[stages.dev]\ntags = { team = \"payments\" }\n",
+        );
+        assert_eq!(s.tags["marketgrid:stage"], "dev");
+        assert_eq!(s.tags["managed-by"], "mgrid");
+        assert_eq!(s.tags["team"], "payments");
+    }
+}

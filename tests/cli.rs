@@ -1,0 +1,399 @@
+//! The command line as an operator meets it: help, refusals, configuration errors, and the
+//! offline commands `template` and `validate`.
+
+mod support;
+
+use predicates::prelude::*;
+use support::{mgrid, write_file};
+
+const PROD_CONFIG: &str = r#"
+[stages.prod]
+region = "eu-west-1"
+account_id = "123456789012"
+processor_memory_mb = 2048
+provisioned_concurrency = { min = 5, max = 50 }
+alarm_email = "ops@example.com"
+custom_domain = { domain_name = "hooks.example.com", hosted_zone_id = "Z0123456789ABCDEFGHIJ", certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/abc" }
+tags = { team = "payments" }
+
+[stages.dev]
+region = "eu-west-1"
+"#;
+
+fn json(output: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(output).expect("stdout is one JSON document")
+}
+
+#[test]
+fn help_lists_every_command_with_a_one_line_description() {
+    let output = mgrid()
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8(output).unwrap();
+    for verb in [
+        "deploy",
+        "diff",
+        "status",
+        "destroy",
+        "stages",
+        "keys",
+        "dlq",
+        "replay",
+        "metrics",
+        "dev",
+        "send",
+        "artifact",
+        "template",
+        "validate",
+        "completions",
+        "man",
+    ] {
+        let line = help
+            .lines()
+            .find(|line| line.trim_start().starts_with(&format!("{verb} ")))
+            .unwrap_or_else(|| panic!("`{verb}` is missing from --help:\n{help}"));
+        assert!(
+            line.split_whitespace().count() > 3,
+            "`{verb}` has no description: {line}"
+        );
+    }
+    for option in [
+        "--stage",
+        "--region",
+        "--profile",
+        "--endpoint-url",
+        "--output",
+        "--verbose",
+        "--yes",
+        "--no-color",
+        "MGRID_STAGE",
+        "AWS_ENDPOINT_URL",
+        "NO_COLOR",
+        "Exit codes",
+    ] {
+        assert!(help.contains(option), "--help does not mention {option}");
+    }
+}
+
+#[test]
+fn a_verb_not_built_yet_says_so_and_exits_2() {
+    for verb in [
+        "deploy", "diff", "status", "destroy", "stages", "keys", "dlq", "replay", "metrics", "dev",
+        "send", "artifact",
+    ] {
+        mgrid()
+            .args([verb, "--stage", "prod", "--whatever"])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(format!(
+                "`mgrid {verb}` is not built yet"
+            )))
+            .stderr(predicate::str::contains("nothing was done"));
+    }
+}
+
+#[test]
+fn an_invalid_stage_name_is_refused_with_the_rule() {
+    mgrid()
+        .args(["validate", "--stage", "Prod"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("^[a-z][a-z0-9-]{0,15}$"));
+    mgrid()
+        .arg("validate")
+        .env("MGRID_STAGE", "this-name-is-far-too-long")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("lowercase letter"));
+}
+
+#[test]
+fn a_bad_config_file_is_reported_with_its_file_line_and_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(
+        dir.path(),
+        "mgrid.toml",
+        "[stages.dev]\nregion = \"eu-west-1\"\nlog_retention_days = 31\n",
+    );
+    mgrid()
+        .current_dir(dir.path())
+        .args(["validate", "--stage", "dev"])
+        .assert()
+        .code(3)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "mgrid.toml:3:22: log_retention_days must be one of",
+        ))
+        .stderr(predicate::str::contains("next: fix line 3 of mgrid.toml"));
+}
+
+#[test]
+fn a_config_file_named_explicitly_must_exist() {
+    mgrid()
+        .args([
+            "--config",
+            "/nonexistent/mgrid.toml",
+            "validate",
+            "--stage",
+            "dev",
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "cannot read the configuration file /nonexistent/mgrid.toml",
+        ));
+}
+
+#[test]
+fn validate_shows_parameters_optional_parts_and_resources() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "mgrid.toml", PROD_CONFIG);
+    let output = mgrid()
+        .current_dir(dir.path())
+        .args(["validate", "--stage", "prod", "--output", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report = json(&output);
+    let prod = &report["stages"][0];
+    assert_eq!(prod["stack_name"], "marketgrid-prod");
+    assert_eq!(prod["protected"]["value"], true);
+    assert_eq!(prod["region"]["value"], "eu-west-1");
+    let parameter = |name: &str| {
+        prod["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no parameter {name}"))
+            .clone()
+    };
+    assert_eq!(parameter("ProcessorMemory")["value"], "2048");
+    assert_eq!(
+        parameter("ProcessorMemory")["source"]["kind"],
+        "config-file"
+    );
+    assert_eq!(parameter("WafRateLimit")["source"]["kind"], "template");
+    assert_eq!(parameter("ArtifactKey")["source"]["kind"], "deploy");
+    let parts = prod["optional_parts"].as_array().unwrap();
+    assert!(parts.iter().all(|p| p["enabled"] == true), "{parts:?}");
+    assert_eq!(prod["resources"]["by_type"]["AWS::Lambda::Alias"], 1);
+    assert_eq!(prod["resources"]["by_type"]["AWS::Route53::RecordSet"], 1);
+    assert_eq!(prod["problems"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn validate_text_report_for_a_default_stage() {
+    let output = mgrid()
+        .args(["validate", "--stage", "dev", "--region", "eu-west-1"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    insta::assert_snapshot!(String::from_utf8(output).unwrap());
+}
+
+#[test]
+fn validate_refuses_a_certificate_from_another_region() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(
+        dir.path(),
+        "mgrid.toml",
+        &PROD_CONFIG.replace("acm:eu-west-1", "acm:us-east-1"),
+    );
+    mgrid()
+        .current_dir(dir.path())
+        .args(["validate", "--stage", "prod"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "certificate_arn is in us-east-1 but the stage deploys to eu-west-1",
+        ))
+        .stderr(predicate::str::contains("1 of 1 stage(s) would not deploy"));
+}
+
+#[test]
+fn validate_checks_every_configured_stage_without_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "mgrid.toml", PROD_CONFIG);
+    let output = mgrid()
+        .current_dir(dir.path())
+        .args(["validate", "--output", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let stages: Vec<String> = json(&output)["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(stages, ["dev", "prod"]);
+}
+
+#[test]
+fn validate_with_nothing_to_validate_says_what_to_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    mgrid()
+        .current_dir(dir.path())
+        .arg("validate")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("pass --stage <name>"));
+}
+
+#[test]
+fn flags_beat_environment_beat_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "mgrid.toml", PROD_CONFIG);
+    let region_of = |args: &[&str], env: Option<(&str, &str)>| {
+        let mut command = mgrid();
+        command
+            .current_dir(dir.path())
+            .args(["validate", "--output", "json"])
+            .args(args);
+        if let Some((name, value)) = env {
+            command.env(name, value);
+        }
+        let report = json(&command.assert().success().get_output().stdout);
+        report["stages"][0]["region"]["value"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(region_of(&["--stage", "dev"], None), "eu-west-1");
+    assert_eq!(
+        region_of(&["--stage", "dev"], Some(("AWS_REGION", "ap-south-1"))),
+        "ap-south-1"
+    );
+    assert_eq!(
+        region_of(
+            &["--stage", "dev", "--region", "us-west-2"],
+            Some(("AWS_REGION", "ap-south-1"))
+        ),
+        "us-west-2"
+    );
+    let from_env_stage = mgrid()
+        .current_dir(dir.path())
+        .args(["validate", "--output", "json"])
+        .env("MGRID_STAGE", "prod")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(json(&from_env_stage)["stages"][0]["stage"], "prod");
+}
+
+#[test]
+fn template_yaml_is_the_embedded_template_after_the_stage_parameters() {
+    let output = mgrid()
+        .args(["template", "--stage", "prod"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(output).unwrap();
+    let embedded =
+        std::fs::read_to_string(support::repo_root().join("stacks/pipeline.yaml")).unwrap();
+    let (header, body) = text.split_at(text.len() - embedded.len());
+    assert_eq!(body, embedded);
+    assert!(header.lines().all(|line| line.starts_with('#')), "{header}");
+    assert!(header.contains("Stack marketgrid-prod"));
+    assert!(header.contains("Protected                 = true"));
+    assert!(header.contains("ArtifactSha256            = <from the embedded artifact>"));
+}
+
+#[test]
+fn template_without_a_stage_is_the_embedded_template_alone() {
+    let embedded =
+        std::fs::read_to_string(support::repo_root().join("stacks/pipeline.yaml")).unwrap();
+    mgrid().arg("template").assert().success().stdout(embedded);
+}
+
+#[test]
+fn template_json_is_cloudformation_json() {
+    let output = mgrid()
+        .args(["template", "--format", "json", "--stage", "dev"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Stack marketgrid-dev"))
+        .get_output()
+        .stdout
+        .clone();
+    let template = json(&output);
+    assert_eq!(
+        template["Resources"]["WebhookQueue"]["Properties"]["FifoQueue"],
+        true
+    );
+    assert_eq!(
+        template["Resources"]["ProcessorFunction"]["Properties"]["Role"],
+        serde_json::json!({"Fn::GetAtt": ["ProcessorRole", "Arn"]})
+    );
+}
+
+#[test]
+fn template_output_json_carries_the_stage_parameters() {
+    let output = mgrid()
+        .args(["template", "--stage", "dev", "--output", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report = json(&output);
+    assert_eq!(report["stack_name"], "marketgrid-dev");
+    assert!(
+        report["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "Stage" && p["value"] == "dev")
+    );
+    assert!(report["template"]["Resources"].is_object());
+}
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mgrid"))
+        .arg("template")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn completions_print_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        mgrid()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("validate"));
+    }
+    mgrid()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH mgrid"));
+}
