@@ -1,0 +1,582 @@
+//! What the stage template must hold, asserted on its CloudFormation model. The AWS emulator
+//! ignores several of these settings (PITR, bucket key, versioning, lifecycle, public access
+//! block, X-Ray, and every WAF, Pipes, alarm and API stage resource, which it skips), so this
+//! is where they are proven; tests/emulator.rs proves what the emulator does create.
+
+use mgrid::template::{PIPELINE_YAML, Template};
+use mgrid_contract::StageParameter;
+use serde_json::{Value, json};
+
+fn template() -> Template {
+    Template::pipeline().expect("the embedded template parses")
+}
+
+fn resource(template: &Template, id: &str) -> Value {
+    template.model()["Resources"][id].clone()
+}
+
+fn properties(template: &Template, id: &str) -> Value {
+    let resource = resource(template, id);
+    assert!(!resource.is_null(), "no resource {id}");
+    resource["Properties"].clone()
+}
+
+fn ids_of_type(template: &Template, kind: &str) -> Vec<String> {
+    template
+        .resources()
+        .filter(|(_, d)| Template::resource_type(d) == kind)
+        .map(|(id, _)| id.to_owned())
+        .collect()
+}
+
+fn statements(policy: &Value) -> Vec<Value> {
+    policy["Statement"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn the_stage_key_rotates_and_lets_each_service_use_it_scoped_to_the_stage() {
+    let t = template();
+    let key = resource(&t, "StageKey");
+    assert_eq!(key["DeletionPolicy"], "Retain");
+    assert_eq!(key["Properties"]["EnableKeyRotation"], true);
+    // The policy is a !Sub string (the emulator fails on a YAML map); read its JSON.
+    let policy_text = key["Properties"]["KeyPolicy"]["Fn::Sub"].as_str().unwrap();
+    let policy: Value = serde_json::from_str(policy_text).expect("the key policy is JSON");
+    let principals: Vec<String> = statements(&policy)
+        .iter()
+        .map(|s| s["Principal"].to_string())
+        .collect();
+    for service in [
+        "logs.${AWS::Region}.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+        "sns.amazonaws.com",
+    ] {
+        let statement = statements(&policy)
+            .into_iter()
+            .find(|s| s["Principal"]["Service"] == service)
+            .unwrap_or_else(|| panic!("no key policy statement for {service}: {principals:?}"));
+        assert!(
+            !statement["Condition"].is_null(),
+            "{service} is not scoped by a condition"
+        );
+    }
+    assert_eq!(
+        properties(&t, "StageKeyAlias")["AliasName"],
+        json!({"Fn::Sub": "alias/marketgrid-${Stage}"})
+    );
+}
+
+#[test]
+fn the_ledger_is_on_demand_recoverable_encrypted_streamed_indexed_and_retained() {
+    let t = template();
+    let table = resource(&t, "TransactionsTable");
+    assert_eq!(table["DeletionPolicy"], "Retain");
+    assert_eq!(table["UpdateReplacePolicy"], "Retain");
+    let p = &table["Properties"];
+    assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    assert_eq!(p["SSESpecification"]["SSEType"], "KMS");
+    assert_eq!(
+        p["SSESpecification"]["KMSMasterKeyId"],
+        json!({"Fn::GetAtt": ["StageKey", "Arn"]})
+    );
+    assert_eq!(
+        p["StreamSpecification"]["StreamViewType"],
+        "NEW_AND_OLD_IMAGES"
+    );
+    assert_eq!(
+        p["KeySchema"],
+        json!([{"AttributeName": "transactionId", "KeyType": "HASH"}])
+    );
+    let index = &p["GlobalSecondaryIndexes"][0];
+    assert_eq!(index["IndexName"], "VendorIndex");
+    assert_eq!(
+        index["KeySchema"],
+        json!([{"AttributeName": "vendorId", "KeyType": "HASH"}, {"AttributeName": "eventTime", "KeyType": "RANGE"}])
+    );
+    assert!(
+        !PIPELINE_YAML.contains("AttributeName: timestamp"),
+        "timestamp is a reserved word (D24)"
+    );
+}
+
+#[test]
+fn the_archive_is_encrypted_private_tls_only_versioned_and_tiered() {
+    let t = template();
+    let bucket = resource(&t, "ArchiveBucket");
+    assert_eq!(bucket["DeletionPolicy"], "Retain");
+    let p = &bucket["Properties"];
+    let sse = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0];
+    assert_eq!(
+        sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"],
+        "aws:kms"
+    );
+    assert_eq!(sse["BucketKeyEnabled"], true);
+    for setting in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(
+            p["PublicAccessBlockConfiguration"][setting], true,
+            "{setting}"
+        );
+    }
+    assert_eq!(p["VersioningConfiguration"]["Status"], "Enabled");
+    let lifecycle = &p["LifecycleConfiguration"];
+    assert_eq!(
+        lifecycle["TransitionDefaultMinimumObjectSize"],
+        "all_storage_classes_128K"
+    );
+    let rule = &lifecycle["Rules"][0];
+    assert_eq!(
+        rule["Transitions"],
+        json!([{"StorageClass": "STANDARD_IA", "TransitionInDays": 90}, {"StorageClass": "GLACIER", "TransitionInDays": 180}])
+    );
+    assert!(
+        rule["NoncurrentVersionExpiration"]["NoncurrentDays"]
+            .as_u64()
+            .is_some()
+    );
+    let policy = &properties(&t, "ArchiveBucketPolicy")["PolicyDocument"];
+    let deny = &statements(policy)[0];
+    assert_eq!(deny["Effect"], "Deny");
+    assert_eq!(deny["Condition"]["Bool"]["aws:SecureTransport"], "false");
+}
+
+#[test]
+fn the_webhook_queues_are_high_throughput_fifo_with_a_fifo_dlq_and_a_standard_pipe_dlq() {
+    let t = template();
+    let queue = properties(&t, "WebhookQueue");
+    assert_eq!(queue["FifoQueue"], true);
+    assert_eq!(queue["ContentBasedDeduplication"], false);
+    assert_eq!(queue["DeduplicationScope"], "messageGroup");
+    assert_eq!(queue["FifoThroughputLimit"], "perMessageGroupId");
+    assert_eq!(queue["MessageRetentionPeriod"], 7 * 24 * 3600);
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"], 3);
+    assert_eq!(
+        queue["RedrivePolicy"]["deadLetterTargetArn"],
+        json!({"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]})
+    );
+    let dlq = properties(&t, "WebhookDeadLetterQueue");
+    assert_eq!(dlq["FifoQueue"], true);
+    assert_eq!(dlq["MessageRetentionPeriod"], 14 * 24 * 3600);
+    let pipe_dlq = properties(&t, "PipeDeadLetterQueue");
+    assert!(
+        pipe_dlq["FifoQueue"].is_null(),
+        "a pipe DLQ must be a standard queue (D8)"
+    );
+    for id in [
+        "WebhookQueue",
+        "WebhookDeadLetterQueue",
+        "PipeDeadLetterQueue",
+    ] {
+        assert_eq!(
+            properties(&t, id)["KmsMasterKeyId"],
+            json!({"Ref": "StageKey"}),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn each_provider_route_sends_straight_to_the_queue_with_group_dedup_and_signature_headers() {
+    let t = template();
+    for (method, provider, header) in [
+        ("StripeWebhookMethod", "stripe", "Stripe-Signature"),
+        ("PaypalWebhookMethod", "paypal", "PAYPAL-TRANSMISSION-SIG"),
+    ] {
+        let p = properties(&t, method);
+        assert_eq!(p["HttpMethod"], "POST");
+        assert_eq!(p["AuthorizationType"], "CUSTOM");
+        let integration = &p["Integration"];
+        assert_eq!(integration["Type"], "AWS");
+        assert_eq!(integration["PassthroughBehavior"], "NEVER");
+        assert!(
+            integration["Uri"]["Fn::Sub"]
+                .as_str()
+                .unwrap()
+                .contains(":sqs:path/")
+        );
+        let request = integration["RequestTemplates"]["application/json"]
+            .as_str()
+            .unwrap();
+        assert!(
+            !request.contains('\n'),
+            "{method}: the request template must be one line (D11)"
+        );
+        assert!(request.contains("Action=SendMessage"), "{method}");
+        assert!(
+            request.contains(&format!(
+                "MessageGroupId=$util.urlEncode(\"{provider}:$g\")"
+            )),
+            "{method}"
+        );
+        assert!(
+            request.contains("MessageDeduplicationId=$util.urlEncode($d)"),
+            "{method}"
+        );
+        assert!(
+            request.contains("#set($d=\"$!b.id\")"),
+            "{method}: dedup id is the provider event id"
+        );
+        assert!(
+            request.contains(header),
+            "{method}: {header} is not forwarded"
+        );
+        assert!(
+            request.contains("MessageBody=$util.urlEncode($input.body)"),
+            "{method}"
+        );
+        for response in integration["IntegrationResponses"].as_array().unwrap() {
+            let status = response["StatusCode"].as_str().unwrap();
+            assert!(
+                status == "200" || status.starts_with('5'),
+                "{method}: SQS errors must be retried"
+            );
+        }
+    }
+    assert!(
+        !t.resources()
+            .any(|(_, d)| d["Properties"]["HttpMethod"] == "OPTIONS"),
+        "no CORS on a server-to-server API (D23)"
+    );
+}
+
+#[test]
+fn the_authorizer_is_a_request_authorizer_that_api_gateway_always_asks() {
+    let t = template();
+    let authorizer = properties(&t, "WebhookAuthorizer");
+    assert_eq!(authorizer["Type"], "REQUEST");
+    assert!(
+        authorizer["IdentitySource"].is_null(),
+        "an identity source makes API Gateway 401 without asking"
+    );
+    assert_eq!(authorizer["AuthorizerResultTtlInSeconds"], 0);
+}
+
+#[test]
+fn the_stage_traces_logs_access_and_counts_and_waf_guards_it() {
+    let t = template();
+    let stage = properties(&t, "ApiStage");
+    assert_eq!(stage["TracingEnabled"], true);
+    assert_eq!(
+        stage["AccessLogSetting"]["DestinationArn"],
+        json!({"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]})
+    );
+    assert_eq!(stage["MethodSettings"][0]["MetricsEnabled"], true);
+    assert_eq!(stage["MethodSettings"][0]["LoggingLevel"], "ERROR");
+    let format = stage["AccessLogSetting"]["Format"].as_str().unwrap();
+    assert!(
+        !format.contains("querystring") && !format.contains("$context.path"),
+        "the API key may be in the query"
+    );
+
+    let acl = properties(&t, "WebAcl");
+    let rules = acl["Rules"].as_array().unwrap();
+    let common = rules
+        .iter()
+        .find(|r| {
+            r["Statement"]["ManagedRuleGroupStatement"]["Name"] == "AWSManagedRulesCommonRuleSet"
+        })
+        .expect("the AWS common rule set");
+    assert!(
+        common["Statement"]["ManagedRuleGroupStatement"]["RuleActionOverrides"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}})),
+        "large Stripe events must not be blocked (D9)"
+    );
+    let rate = rules
+        .iter()
+        .find(|r| !r["Statement"]["RateBasedStatement"].is_null())
+        .unwrap();
+    assert_eq!(
+        rate["Statement"]["RateBasedStatement"]["Limit"],
+        json!({"Ref": "WafRateLimit"})
+    );
+    let association = properties(&t, "WebAclAssociation")["ResourceArn"]["Fn::Sub"].clone();
+    let arn = association.as_str().unwrap();
+    assert!(
+        arn.contains("${ApiStage}") && arn.starts_with("arn:${AWS::Partition}:"),
+        "D3: {arn}"
+    );
+    let redacted = properties(&t, "WebAclLogging")["RedactedFields"].clone();
+    assert!(
+        redacted
+            .as_array()
+            .unwrap()
+            .contains(&json!({"QueryString": {}})),
+        "WAF logs would hold API keys"
+    );
+}
+
+#[test]
+fn the_three_functions_run_the_artifact_on_al2023_with_tracing_and_their_own_log_groups() {
+    let t = template();
+    for (id, handler, log_group) in [
+        ("AuthorizerFunction", "authorizer", "AuthorizerLogGroup"),
+        ("ProcessorFunction", "processor", "ProcessorLogGroup"),
+        ("ArchiverFunction", "archiver", "ArchiverLogGroup"),
+    ] {
+        let p = properties(&t, id);
+        assert_eq!(p["Runtime"], "provided.al2023", "{id}");
+        assert_eq!(p["Architectures"], json!(["x86_64"]), "{id}");
+        assert_eq!(p["Handler"], handler, "{id}");
+        assert_eq!(
+            p["Code"],
+            json!({"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": {"Ref": "ArtifactKey"}}),
+            "{id}"
+        );
+        assert_eq!(p["TracingConfig"]["Mode"], "Active", "{id}");
+        assert_eq!(
+            p["LoggingConfig"]["LogGroup"],
+            json!({"Ref": log_group}),
+            "{id}"
+        );
+        let logs = properties(&t, log_group);
+        assert_eq!(
+            logs["RetentionInDays"],
+            json!({"Ref": "LogRetentionDays"}),
+            "{log_group}"
+        );
+        assert_eq!(
+            logs["KmsKeyId"],
+            json!({"Fn::GetAtt": ["StageKey", "Arn"]}),
+            "{log_group}"
+        );
+    }
+    assert_eq!(
+        properties(&t, "ProcessorFunction")["MemorySize"],
+        json!({"Ref": "ProcessorMemory"})
+    );
+    assert_eq!(
+        t.parameter("ProcessorMemory").unwrap().default.as_deref(),
+        Some("3008")
+    );
+    assert!(ids_of_type(&t, "Custom::LogRetention").is_empty());
+}
+
+#[test]
+fn the_event_source_reports_partial_failures_and_targets_the_alias_when_capacity_is_provisioned() {
+    let t = template();
+    let esm = properties(&t, "ProcessorEventSource");
+    assert_eq!(
+        esm["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    assert!(
+        esm["MaximumBatchingWindowInSeconds"].is_null(),
+        "FIFO event sources take no batching window"
+    );
+    assert_eq!(
+        esm["FunctionName"],
+        json!({"Fn::If": ["UseProvisionedConcurrency", {"Ref": "ProcessorAlias"}, {"Ref": "ProcessorFunction"}]})
+    );
+    for id in [
+        "ProcessorVersion",
+        "ProcessorAlias",
+        "ProcessorScalableTarget",
+        "ProcessorScalingPolicy",
+    ] {
+        assert_eq!(
+            resource(&t, id)["Condition"],
+            "UseProvisionedConcurrency",
+            "{id} must be optional"
+        );
+    }
+    assert_eq!(
+        resource(&t, "ProcessorScalableTarget")["DependsOn"],
+        "ProcessorAlias",
+        "D4"
+    );
+    assert_eq!(
+        properties(&t, "ProcessorVersion")["CodeSha256"],
+        json!({"Ref": "ArtifactSha256"})
+    );
+    assert_eq!(
+        t.parameter("ProvisionedConcurrencyMin")
+            .unwrap()
+            .default
+            .as_deref(),
+        Some("0")
+    );
+}
+
+#[test]
+fn two_pipes_carry_ledger_inserts_to_the_archiver_and_the_vendor_topic_with_bounded_retries() {
+    let t = template();
+    assert_eq!(
+        ids_of_type(&t, "AWS::Pipes::Pipe"),
+        ["ArchivePipe", "NotifyPipe"]
+    );
+    for id in ["ArchivePipe", "NotifyPipe"] {
+        let p = properties(&t, id);
+        assert!(p["Enrichment"].is_null(), "{id}: SNS is no enrichment (D1)");
+        assert_eq!(
+            p["SourceParameters"]["FilterCriteria"]["Filters"][0]["Pattern"],
+            r#"{"eventName": ["INSERT"]}"#
+        );
+        let stream = &p["SourceParameters"]["DynamoDBStreamParameters"];
+        assert!(
+            stream["MaximumRetryAttempts"]
+                .as_i64()
+                .is_some_and(|n| n > 0),
+            "{id}: retries are bounded (D8)"
+        );
+        assert!(
+            stream["MaximumRecordAgeInSeconds"]
+                .as_i64()
+                .is_some_and(|n| n > 0),
+            "{id}"
+        );
+        assert_eq!(
+            stream["DeadLetterConfig"]["Arn"],
+            json!({"Fn::GetAtt": ["PipeDeadLetterQueue", "Arn"]})
+        );
+    }
+    assert_eq!(
+        properties(&t, "ArchivePipe")["Target"],
+        json!({"Fn::GetAtt": ["ArchiverFunction", "Arn"]})
+    );
+    let notify = properties(&t, "NotifyPipe");
+    assert_eq!(notify["Target"], json!({"Ref": "VendorTopic"}));
+    let input: Value = serde_json::from_str(
+        notify["TargetParameters"]["InputTemplate"]
+            .as_str()
+            .unwrap(),
+    )
+    .expect("the notification template is JSON");
+    for field in [
+        "transactionId",
+        "vendorId",
+        "amount",
+        "currency",
+        "eventTime",
+    ] {
+        assert!(
+            input.get(field).is_some(),
+            "the vendor notification lacks {field}"
+        );
+    }
+    assert!(
+        properties(&t, "VendorTopic")["KmsMasterKeyId"].is_object(),
+        "the vendor topic is encrypted"
+    );
+}
+
+#[test]
+fn the_stack_publishes_every_name_the_contract_lists_in_ssm() {
+    let t = template();
+    let mut published: Vec<String> = ids_of_type(&t, "AWS::SSM::Parameter")
+        .iter()
+        .map(|id| {
+            properties(&t, id)["Name"]["Fn::Sub"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    published.sort();
+    let mut contract: Vec<String> = StageParameter::ALL
+        .iter()
+        .map(|p| format!("/marketgrid/${{Stage}}/{}", p.leaf()))
+        .collect();
+    contract.sort();
+    assert_eq!(published, contract);
+}
+
+#[test]
+fn alarms_watch_the_failure_signals_and_notify_the_ops_topic() {
+    let t = template();
+    let alarms = ids_of_type(&t, "AWS::CloudWatch::Alarm");
+    let watched: Vec<String> = alarms
+        .iter()
+        .map(|id| {
+            properties(&t, id)["MetricName"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for metric in [
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+        "Errors",
+        "Throttles",
+        "ExecutionFailed",
+        "5XXError",
+    ] {
+        assert!(watched.iter().any(|m| m == metric), "no alarm on {metric}");
+    }
+    for id in &alarms {
+        assert_eq!(
+            properties(&t, id)["AlarmActions"],
+            json!([{"Ref": "OpsTopic"}]),
+            "{id}"
+        );
+    }
+    assert_eq!(
+        resource(&t, "AlarmEmailSubscription")["Condition"],
+        "HasAlarmEmail"
+    );
+    let dashboard = properties(&t, "Dashboard")["DashboardBody"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for signal in [
+        "SuccessfulTransactions",
+        "ApproximateAgeOfOldestMessage",
+        "5XXError",
+        "Throttles",
+        "ExecutionFailed",
+        "\"alarm\"",
+    ] {
+        assert!(dashboard.contains(signal), "the dashboard lacks {signal}");
+    }
+}
+
+#[test]
+fn the_custom_domain_is_optional_and_takes_the_zone_explicitly() {
+    let t = template();
+    for id in ["ApiDomainName", "ApiBasePathMapping", "ApiDomainRecord"] {
+        assert_eq!(resource(&t, id)["Condition"], "HasCustomDomain", "{id}");
+    }
+    let record = properties(&t, "ApiDomainRecord");
+    assert_eq!(record["HostedZoneId"], json!({"Ref": "HostedZoneId"}));
+    assert_eq!(
+        record["Name"],
+        json!({"Ref": "CustomDomainName"}),
+        "D21: no zone derived by splitting the name"
+    );
+}
+
+#[test]
+fn the_outputs_give_webhook_urls_and_names() {
+    let t = template();
+    let outputs = t.model()["Outputs"].as_object().unwrap();
+    for name in [
+        "StripeWebhookUrl",
+        "PaypalWebhookUrl",
+        "QueueUrl",
+        "DeadLetterQueueUrl",
+        "TransactionsTableName",
+        "ArchiveBucketName",
+        "VendorTopicArn",
+        "DashboardName",
+    ] {
+        assert!(outputs.contains_key(name), "no output {name}");
+    }
+}
+
+#[test]
+fn no_arn_hard_codes_the_partition() {
+    assert!(
+        !PIPELINE_YAML.contains("arn:aws:"),
+        "use ${{AWS::Partition}} (D20)"
+    );
+}
