@@ -4,7 +4,7 @@
 mod support;
 
 use predicates::prelude::*;
-use support::{mgrid, write_file};
+use support::{mgrid, stdout_of, write_file};
 
 const PROD_CONFIG: &str = r#"
 [stages.prod]
@@ -20,20 +20,13 @@ tags = { team = "payments" }
 region = "eu-west-1"
 "#;
 
-fn json(output: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(output).expect("stdout is one JSON document")
+fn json(output: &str) -> serde_json::Value {
+    serde_json::from_str(output).expect("stdout is one JSON document")
 }
 
 #[test]
 fn help_lists_every_command_with_a_one_line_description() {
-    let output = mgrid()
-        .arg("--help")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let help = String::from_utf8(output).unwrap();
+    let help = stdout_of(mgrid().arg("--help"));
     for verb in [
         "deploy",
         "diff",
@@ -153,14 +146,11 @@ fn a_config_file_named_explicitly_must_exist() {
 fn validate_shows_parameters_optional_parts_and_resources() {
     let dir = tempfile::tempdir().unwrap();
     write_file(dir.path(), "mgrid.toml", PROD_CONFIG);
-    let output = mgrid()
-        .current_dir(dir.path())
-        .args(["validate", "--stage", "prod", "--output", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let output = stdout_of(
+        mgrid()
+            .current_dir(dir.path())
+            .args(["validate", "--stage", "prod", "--output", "json"]),
+    );
     let report = json(&output);
     let prod = &report["stages"][0];
     assert_eq!(prod["stack_name"], "marketgrid-prod");
@@ -191,14 +181,8 @@ fn validate_shows_parameters_optional_parts_and_resources() {
 
 #[test]
 fn validate_text_report_for_a_default_stage() {
-    let output = mgrid()
-        .args(["validate", "--stage", "dev", "--region", "eu-west-1"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    insta::assert_snapshot!(String::from_utf8(output).unwrap());
+    let output = stdout_of(mgrid().args(["validate", "--stage", "dev", "--region", "eu-west-1"]));
+    insta::assert_snapshot!(output);
 }
 
 #[test]
@@ -224,14 +208,11 @@ fn validate_refuses_a_certificate_from_another_region() {
 fn validate_checks_every_configured_stage_without_stage() {
     let dir = tempfile::tempdir().unwrap();
     write_file(dir.path(), "mgrid.toml", PROD_CONFIG);
-    let output = mgrid()
-        .current_dir(dir.path())
-        .args(["validate", "--output", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let output = stdout_of(
+        mgrid()
+            .current_dir(dir.path())
+            .args(["validate", "--output", "json"]),
+    );
     let stages: Vec<String> = json(&output)["stages"]
         .as_array()
         .unwrap()
@@ -265,7 +246,7 @@ fn flags_beat_environment_beat_the_file() {
         if let Some((name, value)) = env {
             command.env(name, value);
         }
-        let report = json(&command.assert().success().get_output().stdout);
+        let report = json(&stdout_of(&mut command));
         report["stages"][0]["region"]["value"]
             .as_str()
             .unwrap()
@@ -283,28 +264,18 @@ fn flags_beat_environment_beat_the_file() {
         ),
         "us-west-2"
     );
-    let from_env_stage = mgrid()
-        .current_dir(dir.path())
-        .args(["validate", "--output", "json"])
-        .env("MGRID_STAGE", "prod")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let from_env_stage = stdout_of(
+        mgrid()
+            .current_dir(dir.path())
+            .args(["validate", "--output", "json"])
+            .env("MGRID_STAGE", "prod"),
+    );
     assert_eq!(json(&from_env_stage)["stages"][0]["stage"], "prod");
 }
 
 #[test]
 fn template_yaml_is_the_embedded_template_after_the_stage_parameters() {
-    let output = mgrid()
-        .args(["template", "--stage", "prod"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(output).unwrap();
+    let text = stdout_of(mgrid().args(["template", "--stage", "prod"]));
     let embedded =
         std::fs::read_to_string(support::repo_root().join("stacks/pipeline.yaml")).unwrap();
     let (header, body) = text.split_at(text.len() - embedded.len());
@@ -332,7 +303,7 @@ fn template_json_is_cloudformation_json() {
         .get_output()
         .stdout
         .clone();
-    let template = json(&output);
+    let template = json(&String::from_utf8(output).unwrap());
     assert_eq!(
         template["Resources"]["WebhookQueue"]["Properties"]["FifoQueue"],
         true
@@ -345,13 +316,7 @@ fn template_json_is_cloudformation_json() {
 
 #[test]
 fn template_output_json_carries_the_stage_parameters() {
-    let output = mgrid()
-        .args(["template", "--stage", "dev", "--output", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let output = stdout_of(mgrid().args(["template", "--stage", "dev", "--output", "json"]));
     let report = json(&output);
     assert_eq!(report["stack_name"], "marketgrid-dev");
     assert!(

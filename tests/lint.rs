@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use mgrid::template::Template;
-use support::{mgrid, tool, write_file};
+use support::{mgrid, stdout_of, tool, write_file};
 
 /// Writes what `mgrid template --stage prod` prints, with every optional part configured on.
 fn prod_template(dir: &Path) -> std::path::PathBuf {
@@ -22,14 +22,11 @@ alarm_email = "ops@example.com"
 custom_domain = { domain_name = "hooks.example.com", hosted_zone_id = "Z0123456789ABCDEFGHIJ", certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc" }
 "#,
     );
-    let output = mgrid()
-        .current_dir(dir)
-        .args(["template", "--stage", "prod"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let output = stdout_of(
+        mgrid()
+            .current_dir(dir)
+            .args(["template", "--stage", "prod"]),
+    );
     let path = dir.join("pipeline.yaml");
     std::fs::write(&path, output).unwrap();
     path

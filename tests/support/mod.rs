@@ -142,3 +142,9 @@ pub fn write_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
     std::fs::write(&path, contents).expect("write test file");
     path
 }
+
+/// Runs a command that must succeed and returns what it printed on stdout.
+pub fn stdout_of(command: &mut assert_cmd::Command) -> String {
+    let output = command.assert().success().get_output().stdout.clone();
+    String::from_utf8(output).expect("stdout is UTF-8")
+}
