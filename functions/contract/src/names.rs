@@ -38,6 +38,17 @@ impl StageName {
         format!("{}{}", self.parameter_prefix(), parameter.leaf())
     }
 
+    /// The SSM name of a provider's API key ring (SecureString).
+    pub fn api_key_ring(&self, provider: crate::Provider) -> String {
+        format!("{}api-keys/{provider}", self.parameter_prefix())
+    }
+
+    /// The SSM name of a provider's signing secrets (Stripe endpoint secrets, PayPal webhook
+    /// ids), as a key ring (SecureString).
+    pub fn signing_secret_ring(&self, provider: crate::Provider) -> String {
+        format!("{}signing-secrets/{provider}", self.parameter_prefix())
+    }
+
     /// The stage a stack name belongs to, if the stack is a MarketGrid stage.
     pub fn from_stack_name(stack_name: &str) -> Option<StageName> {
         stack_name.strip_prefix("marketgrid-")?.parse().ok()

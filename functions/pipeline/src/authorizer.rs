@@ -1,0 +1,112 @@
+//! The authorizer: may this request deliver a webhook? The provider comes from the path, the
+//! key from the `X-API-Key` header or the `key` query parameter; it is valid if it matches the
+//! provider's current key or the previous one inside its overlap window. Every doubt denies
+//! (fail closed), and no key or key material is ever logged.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use mgrid_contract::{KeySlot, Provider, StageName};
+
+use crate::cache::RingCache;
+use crate::ports::{Clock, KeyStore};
+
+/// The parts of a request the decision needs. Header names are lower-case.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizationRequest {
+    pub path: String,
+    pub headers: BTreeMap<String, String>,
+    pub query: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allow {
+        provider: Provider,
+        slot: KeySlot,
+        key_id: String,
+    },
+    Deny {
+        reason: DenyReason,
+    },
+}
+
+/// Why a request was denied (safe to log and to count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DenyReason {
+    UnknownRoute,
+    NoKey,
+    WrongKey,
+    NoKeyRing,
+    KeyStoreUnavailable,
+}
+
+impl DenyReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DenyReason::UnknownRoute => "unknown-route",
+            DenyReason::NoKey => "no-key",
+            DenyReason::WrongKey => "wrong-key",
+            DenyReason::NoKeyRing => "no-key-ring",
+            DenyReason::KeyStoreUnavailable => "key-store-unavailable",
+        }
+    }
+}
+
+pub struct Authorizer<K> {
+    stage: StageName,
+    rings: RingCache<K>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<K: KeyStore> Authorizer<K> {
+    pub fn new(stage: StageName, store: K, clock: Arc<dyn Clock>) -> Self {
+        Authorizer {
+            stage,
+            rings: RingCache::new(store),
+            clock,
+        }
+    }
+
+    pub async fn decide(&self, request: &AuthorizationRequest) -> Decision {
+        let deny = |reason| Decision::Deny { reason };
+        let Some(provider) = Provider::from_path(&request.path) else {
+            return deny(DenyReason::UnknownRoute);
+        };
+        let presented = request
+            .headers
+            .get("x-api-key")
+            .or_else(|| request.query.get("key"))
+            .filter(|key| !key.is_empty());
+        let Some(presented) = presented else {
+            return deny(DenyReason::NoKey);
+        };
+        let ring = match self
+            .rings
+            .ring(&self.stage.api_key_ring(provider), self.clock.as_ref())
+            .await
+        {
+            Ok(Some(ring)) => ring,
+            Ok(None) => return deny(DenyReason::NoKeyRing),
+            Err(error) => {
+                tracing::error!(%provider, %error, "cannot read the API key ring; denying");
+                return deny(DenyReason::KeyStoreUnavailable);
+            }
+        };
+        match ring.accepts(presented, self.clock.now()) {
+            Some(slot) => Decision::Allow {
+                provider,
+                slot,
+                key_id: match slot {
+                    KeySlot::Current => ring.current.id.clone(),
+                    KeySlot::Previous => ring
+                        .previous
+                        .as_ref()
+                        .map(|p| p.id.clone())
+                        .unwrap_or_default(),
+                },
+            },
+            None => deny(DenyReason::WrongKey),
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! The AWS adapters of the data plane's ports: DynamoDB (ledger), S3 (archive), SSM (key rings),
+//! SQS (dead letters) and HTTPS (PayPal certificates). SDK errors are classified here, once:
+//! throttled, denied, or unavailable (which includes "may have been sent").
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::types::MessageAttributeValue;
+use mgrid_contract::archive::ArchiveKey;
+use mgrid_contract::envelope::attribute;
+use mgrid_contract::ledger::{Attribute, Item, KEY_ATTRIBUTE};
+use mgrid_contract::{FailureReason, KeyRing};
+
+use crate::ports::{
+    Archive, Certificates, DeadLetters, InboundMessage, Insert, KeyStore, Ledger, PortError,
+};
+
+const THROTTLING_CODES: [&str; 6] = [
+    "ThrottlingException",
+    "Throttling",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "RequestThrottled",
+];
+
+/// Classifies any SDK error. Timeouts and dispatch failures are "unavailable": the request may
+/// or may not have been applied, and every caller repeats it safely (conditional writes).
+pub fn classify<E, R>(what: &str, error: &SdkError<E, R>) -> PortError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let detail = format!("{what}: {}", DisplayErrorContext(error));
+    let code = match error {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    };
+    match code {
+        Some(code) if THROTTLING_CODES.contains(&code) => PortError::Throttled(detail),
+        Some(code)
+            if code.contains("AccessDenied")
+                || code == "UnauthorizedOperation"
+                || code == "KMSAccessDeniedException" =>
+        {
+            PortError::Denied(detail)
+        }
+        _ => PortError::Unavailable(detail),
+    }
+}
+
+fn service_code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
+    match error {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}
+
+/// The contract's attribute value as the SDK's.
+pub fn to_attribute_value(value: &Attribute) -> AttributeValue {
+    match value {
+        Attribute::S(s) => AttributeValue::S(s.clone()),
+        Attribute::N(n) => AttributeValue::N(n.clone()),
+        Attribute::M(map) => AttributeValue::M(
+            map.iter()
+                .map(|(k, v)| (k.clone(), to_attribute_value(v)))
+                .collect(),
+        ),
+        Attribute::Bool(b) => AttributeValue::Bool(*b),
+        Attribute::Null(b) => AttributeValue::Null(*b),
+    }
+}
+
+/// The SDK's attribute value as the contract's, where the ledger uses the type.
+pub fn from_attribute_value(value: &AttributeValue) -> Option<Attribute> {
+    Some(match value {
+        AttributeValue::S(s) => Attribute::S(s.clone()),
+        AttributeValue::N(n) => Attribute::N(n.clone()),
+        AttributeValue::M(map) => Attribute::M(
+            map.iter()
+                .map(|(k, v)| from_attribute_value(v).map(|v| (k.clone(), v)))
+                .collect::<Option<_>>()?,
+        ),
+        AttributeValue::Bool(b) => Attribute::Bool(*b),
+        AttributeValue::Null(b) => Attribute::Null(*b),
+        _ => return None,
+    })
+}
+
+/// The ledger in DynamoDB: one conditional put per event.
+#[derive(Clone)]
+pub struct DynamoLedger {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoLedger {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        DynamoLedger {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+impl Ledger for DynamoLedger {
+    async fn insert(&self, item: &Item) -> Result<Insert, PortError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(
+                item.iter()
+                    .map(|(k, v)| (k.clone(), to_attribute_value(v)))
+                    .collect(),
+            ))
+            .condition_expression("attribute_not_exists(#key)")
+            .expression_attribute_names("#key", KEY_ATTRIBUTE)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Insert::Written),
+            Err(error) if service_code(&error) == Some("ConditionalCheckFailedException") => {
+                Ok(Insert::AlreadyPresent)
+            }
+            Err(error) => Err(classify("DynamoDB PutItem", &error)),
+        }
+    }
+}
+
+/// The archive in S3: a conditional put (If-None-Match: *) per webhook.
+#[derive(Clone)]
+pub struct S3Archive {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3Archive {
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        S3Archive {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+}
+
+impl Archive for S3Archive {
+    async fn put_new(&self, key: &ArchiveKey, object: Vec<u8>) -> Result<Insert, PortError> {
+        let result = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.to_string())
+            .if_none_match("*")
+            .content_type("application/json")
+            .body(object.into())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Insert::Written),
+            Err(error) if service_code(&error) == Some("PreconditionFailed") => {
+                Ok(Insert::AlreadyPresent)
+            }
+            Err(error) => Err(classify("S3 PutObject", &error)),
+        }
+    }
+}
+
+/// Key rings in SSM Parameter Store (SecureString, decrypted on read).
+#[derive(Clone)]
+pub struct SsmKeyStore {
+    client: aws_sdk_ssm::Client,
+}
+
+impl SsmKeyStore {
+    pub fn new(client: aws_sdk_ssm::Client) -> Self {
+        SsmKeyStore { client }
+    }
+}
+
+impl KeyStore for SsmKeyStore {
+    async fn ring(&self, name: &str) -> Result<Option<KeyRing>, PortError> {
+        let result = self
+            .client
+            .get_parameter()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await;
+        let output = match result {
+            Ok(output) => output,
+            Err(error) if service_code(&error) == Some("ParameterNotFound") => return Ok(None),
+            Err(error) => return Err(classify("SSM GetParameter", &error)),
+        };
+        let value = output
+            .parameter()
+            .and_then(|p| p.value())
+            .unwrap_or_default();
+        KeyRing::parse(value).map(Some).map_err(|error| {
+            PortError::Unavailable(format!("the key ring {name} is unusable: {error}"))
+        })
+    }
+}
+
+/// The FIFO dead-letter queue: a bad message goes there with its group, its attributes and the
+/// reason, so `mgrid dlq` can show and redrive it.
+#[derive(Clone)]
+pub struct SqsDeadLetters {
+    client: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+impl SqsDeadLetters {
+    pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
+        SqsDeadLetters {
+            client,
+            queue_url: queue_url.into(),
+        }
+    }
+}
+
+/// SQS caps an attribute value at 256 KB in total with the body; a detail is a sentence.
+const MAX_DETAIL_CHARS: usize = 500;
+
+impl DeadLetters for SqsDeadLetters {
+    async fn dead_letter(
+        &self,
+        message: &InboundMessage,
+        reason: FailureReason,
+        detail: &str,
+    ) -> Result<(), PortError> {
+        let string = |value: &str| {
+            MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .expect("data type is set")
+        };
+        let mut attributes: std::collections::HashMap<String, MessageAttributeValue> = message
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), string(v)))
+            .collect();
+        attributes.insert(attribute::FAILURE_REASON.into(), string(reason.as_str()));
+        let detail: String = detail.chars().take(MAX_DETAIL_CHARS).collect();
+        attributes.insert(
+            attribute::FAILURE_DETAIL.into(),
+            string(if detail.is_empty() { "-" } else { &detail }),
+        );
+        let deduplication_id = message
+            .deduplication_id
+            .clone()
+            .unwrap_or_else(|| message.message_id.clone());
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(&message.body)
+            .message_group_id(&message.group_id)
+            .message_deduplication_id(deduplication_id)
+            .set_message_attributes(Some(attributes))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| classify("SQS SendMessage to the dead-letter queue", &error))
+    }
+}
+
+/// PayPal certificates over HTTPS (the URL is allow-listed before it gets here).
+#[derive(Clone)]
+pub struct HttpsCertificates {
+    client: hyper_util::client::legacy::Client<
+        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+        http_body_util::Empty<hyper::body::Bytes>,
+    >,
+}
+
+const CERTIFICATE_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
+
+impl HttpsCertificates {
+    pub fn new() -> Result<Self, PortError> {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .map_err(|e| PortError::Unavailable(format!("no TLS root certificates: {e}")))?
+            .https_only()
+            .enable_http1()
+            .build();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector);
+        Ok(HttpsCertificates { client })
+    }
+}
+
+impl Certificates for HttpsCertificates {
+    async fn fetch(&self, url: &str) -> Result<String, PortError> {
+        use http_body_util::BodyExt;
+        let unavailable =
+            |detail: String| PortError::Unavailable(format!("PayPal certificate {url}: {detail}"));
+        let uri: hyper::Uri = url.parse().map_err(|e| unavailable(format!("{e}")))?;
+        let response = tokio::time::timeout(CERTIFICATE_FETCH_TIMEOUT, self.client.get(uri))
+            .await
+            .map_err(|_| unavailable("timed out".into()))?
+            .map_err(|e| unavailable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(unavailable(format!("HTTP {}", response.status())));
+        }
+        let body = http_body_util::Limited::new(response.into_body(), MAX_CERTIFICATE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| unavailable(e.to_string()))?
+            .to_bytes();
+        String::from_utf8(body.to_vec()).map_err(|_| unavailable("not text".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_values_convert_both_ways() {
+        let value = Attribute::M(
+            [
+                ("s".to_owned(), Attribute::S("x".into())),
+                ("n".to_owned(), Attribute::N("-15".into())),
+                ("b".to_owned(), Attribute::Bool(true)),
+            ]
+            .into(),
+        );
+        assert_eq!(
+            from_attribute_value(&to_attribute_value(&value)),
+            Some(value)
+        );
+        assert_eq!(
+            from_attribute_value(&AttributeValue::Ss(vec!["a".into()])),
+            None
+        );
+    }
+}

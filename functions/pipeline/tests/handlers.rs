@@ -1,0 +1,584 @@
+//! The three handlers' decisions, against in-memory ports whose failures the tests switch on:
+//! FIFO-correct partial failures, dead-lettering with reasons, idempotent redelivery, the
+//! authorizer failing closed, and key rings cached for at most a minute.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use mgrid_contract::archive::ArchiveKey;
+use mgrid_contract::ledger::{Item, KEY_ATTRIBUTE, ledger_item};
+use mgrid_contract::signature::stripe_signature_header;
+use mgrid_contract::{
+    EpochMillis, FailureReason, KeyRing, KeySlot, Provider, Secret, StageName, TransactionRecord,
+    WebhookEnvelope,
+};
+use mgrid_pipeline::archiver::{Archiver, StreamRecord};
+use mgrid_pipeline::authorizer::{AuthorizationRequest, Authorizer, Decision, DenyReason};
+use mgrid_pipeline::ports::*;
+use mgrid_pipeline::processor::Processor;
+
+#[derive(Default)]
+struct FakeClock(AtomicI64);
+impl Clock for FakeClock {
+    fn now(&self) -> EpochMillis {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Default, Clone)]
+struct MemoryLedger {
+    items: Arc<Mutex<BTreeMap<String, Item>>>,
+    failing_event: Arc<Mutex<Option<String>>>,
+}
+impl Ledger for MemoryLedger {
+    async fn insert(&self, item: &Item) -> Result<Insert, PortError> {
+        let Some(mgrid_contract::ledger::Attribute::S(key)) = item.get(KEY_ATTRIBUTE) else {
+            panic!("no key")
+        };
+        if self
+            .failing_event
+            .lock()
+            .unwrap()
+            .as_deref()
+            .is_some_and(|f| key.ends_with(f))
+        {
+            return Err(PortError::Unavailable("ledger down".into()));
+        }
+        let mut items = self.items.lock().unwrap();
+        if items.contains_key(key) {
+            return Ok(Insert::AlreadyPresent);
+        }
+        items.insert(key.clone(), item.clone());
+        Ok(Insert::Written)
+    }
+}
+
+#[derive(Default, Clone)]
+struct MemoryDeadLetters(Arc<Mutex<Vec<(String, FailureReason, String)>>>);
+impl DeadLetters for MemoryDeadLetters {
+    async fn dead_letter(
+        &self,
+        message: &InboundMessage,
+        reason: FailureReason,
+        detail: &str,
+    ) -> Result<(), PortError> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((message.message_id.clone(), reason, detail.to_owned()));
+        Ok(())
+    }
+}
+
+#[derive(Default, Clone)]
+struct MemoryKeyStore {
+    rings: Arc<Mutex<BTreeMap<String, KeyRing>>>,
+    reads: Arc<AtomicUsize>,
+    down: Arc<Mutex<bool>>,
+}
+impl KeyStore for MemoryKeyStore {
+    async fn ring(&self, name: &str) -> Result<Option<KeyRing>, PortError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        if *self.down.lock().unwrap() {
+            return Err(PortError::Unavailable("ssm down".into()));
+        }
+        Ok(self.rings.lock().unwrap().get(name).cloned())
+    }
+}
+
+struct NoCertificates;
+impl Certificates for NoCertificates {
+    async fn fetch(&self, _url: &str) -> Result<String, PortError> {
+        Err(PortError::Unavailable("no network in this test".into()))
+    }
+}
+
+const SECRET: &str = "whsec_fixture_processor";
+const NOW: EpochMillis = 1_764_385_205_000;
+
+struct Pipeline {
+    processor: Processor<MemoryLedger, MemoryDeadLetters, MemoryKeyStore, NoCertificates>,
+    ledger: MemoryLedger,
+    dead_letters: MemoryDeadLetters,
+}
+
+fn stage() -> StageName {
+    "test".parse().unwrap()
+}
+
+fn pipeline() -> Pipeline {
+    let ledger = MemoryLedger::default();
+    let dead_letters = MemoryDeadLetters::default();
+    let keys = MemoryKeyStore::default();
+    keys.rings.lock().unwrap().insert(
+        stage().signing_secret_ring(Provider::Stripe),
+        KeyRing::first(Secret::new(SECRET.into()), 0),
+    );
+    let clock = Arc::new(FakeClock(AtomicI64::new(NOW)));
+    Pipeline {
+        processor: Processor::new(
+            stage(),
+            ledger.clone(),
+            dead_letters.clone(),
+            keys,
+            NoCertificates,
+            clock,
+        ),
+        ledger,
+        dead_letters,
+    }
+}
+
+/// A signed Stripe webhook for `payment`, as the queue delivers it.
+fn message(id: &str, event_id: &str, payment: &str) -> InboundMessage {
+    let body = format!(
+        r#"{{"id":"{event_id}","type":"payment_intent.succeeded","created":1764385200,"data":{{"object":{{"id":"{payment}","object":"payment_intent","amount":100,"currency":"usd","metadata":{{"vendor_id":"v1"}}}}}}}}"#
+    );
+    let header = stripe_signature_header(&Secret::new(SECRET.into()), NOW / 1000, body.as_bytes());
+    let envelope = WebhookEnvelope::from_delivery(
+        Provider::Stripe,
+        body,
+        &BTreeMap::from([("stripe-signature".to_owned(), header)]),
+        NOW,
+        None,
+    )
+    .unwrap();
+    let queued = envelope.to_queue_message();
+    InboundMessage {
+        message_id: id.into(),
+        body: queued.body,
+        attributes: queued.attributes,
+        group_id: queued.group_id,
+        deduplication_id: Some(queued.deduplication_id),
+        receive_count: 1,
+    }
+}
+
+#[tokio::test]
+async fn a_batch_of_good_webhooks_is_recorded() {
+    let p = pipeline();
+    let batch = [
+        message("m1", "evt_1", "pi_a"),
+        message("m2", "evt_2", "pi_b"),
+        message("m3", "evt_3", "pi_a"),
+    ];
+    let report = p.processor.process(&batch).await;
+    assert_eq!(report.recorded, 3);
+    assert!(report.failed.is_empty());
+    assert_eq!(p.ledger.items.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_redelivered_event_is_a_no_op_not_an_error() {
+    let p = pipeline();
+    p.processor.process(&[message("m1", "evt_1", "pi_a")]).await;
+    let again = p.processor.process(&[message("m9", "evt_1", "pi_a")]).await;
+    assert_eq!((again.recorded, again.duplicates), (0, 1));
+    assert!(again.failed.is_empty());
+    assert_eq!(p.ledger.items.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_transient_failure_holds_the_rest_of_its_group_and_only_its_group() {
+    let p = pipeline();
+    *p.ledger.failing_event.lock().unwrap() = Some("evt_2".into());
+    let batch = [
+        message("m1", "evt_1", "pi_a"),
+        message("m2", "evt_2", "pi_a"),
+        message("m3", "evt_3", "pi_b"),
+        message("m4", "evt_4", "pi_a"),
+        message("m5", "evt_5", "pi_b"),
+    ];
+    let report = p.processor.process(&batch).await;
+    assert_eq!(
+        report.failed,
+        ["m2", "m4"],
+        "the failed message and the later one of its group"
+    );
+    assert_eq!(report.recorded, 3);
+    assert_eq!(report.retried.get("ledger-unavailable"), Some(&1));
+    assert_eq!(report.retried.get("held-for-order"), Some(&1));
+    assert!(
+        !p.ledger.items.lock().unwrap().contains_key("stripe:evt_4"),
+        "m4 must not overtake m2"
+    );
+}
+
+#[tokio::test]
+async fn permanent_failures_go_to_the_dead_letter_queue_without_blocking_their_group() {
+    let p = pipeline();
+    let mut forged = message("m2", "evt_2", "pi_a");
+    forged.attributes.insert(
+        "stripe-signature".into(),
+        format!("t={},v1={}", NOW / 1000, "ab".repeat(32)),
+    );
+    let mut malformed = message("m3", "evt_3", "pi_a");
+    malformed.body = "{\"id\": \"evt_3\", \"type\":".into();
+    let mut unknown = message("m4", "evt_4", "pi_a");
+    unknown
+        .attributes
+        .insert("mgrid-provider".into(), "adyen".into());
+    let mut unsigned = message("m5", "evt_5", "pi_a");
+    unsigned.attributes.remove("stripe-signature");
+    let batch = [
+        message("m1", "evt_1", "pi_a"),
+        forged,
+        malformed,
+        unknown,
+        unsigned,
+        message("m6", "evt_6", "pi_a"),
+    ];
+    let report = p.processor.process(&batch).await;
+    assert!(
+        report.failed.is_empty(),
+        "nothing waits for three visibility timeouts"
+    );
+    assert_eq!(
+        report.recorded, 2,
+        "m1 and m6 are recorded around the bad ones"
+    );
+    let dead: Vec<(String, FailureReason)> = p
+        .dead_letters
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(id, r, _)| (id.clone(), *r))
+        .collect();
+    assert_eq!(
+        dead,
+        [
+            ("m2".to_owned(), FailureReason::BadSignature),
+            ("m3".to_owned(), FailureReason::MalformedBody),
+            ("m4".to_owned(), FailureReason::UnknownProvider),
+            ("m5".to_owned(), FailureReason::MissingSignature),
+        ]
+    );
+    assert!(
+        p.dead_letters
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(_, _, detail)| !detail.contains(SECRET))
+    );
+}
+
+#[tokio::test]
+async fn a_stage_without_a_signing_secret_dead_letters_with_that_reason() {
+    let ledger = MemoryLedger::default();
+    let dead_letters = MemoryDeadLetters::default();
+    let clock = Arc::new(FakeClock(AtomicI64::new(NOW)));
+    let processor = Processor::new(
+        stage(),
+        ledger,
+        dead_letters.clone(),
+        MemoryKeyStore::default(),
+        NoCertificates,
+        clock,
+    );
+    processor.process(&[message("m1", "evt_1", "pi_a")]).await;
+    assert_eq!(
+        dead_letters.0.lock().unwrap()[0].1,
+        FailureReason::NoSigningSecret
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_key_store_retries_instead_of_dead_lettering() {
+    let keys = MemoryKeyStore::default();
+    *keys.down.lock().unwrap() = true;
+    let dead_letters = MemoryDeadLetters::default();
+    let clock = Arc::new(FakeClock(AtomicI64::new(NOW)));
+    let processor = Processor::new(
+        stage(),
+        MemoryLedger::default(),
+        dead_letters.clone(),
+        keys,
+        NoCertificates,
+        clock,
+    );
+    let report = processor.process(&[message("m1", "evt_1", "pi_a")]).await;
+    assert_eq!(report.failed, ["m1"]);
+    assert!(dead_letters.0.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn paypal_without_a_webhook_id_dead_letters_and_an_unreachable_certificate_host_retries() {
+    let p = pipeline();
+    let body = r#"{"id":"WH-1","event_type":"PAYMENT.CAPTURE.COMPLETED","resource":{"id":"C1"}}"#;
+    let attributes: BTreeMap<String, String> = [
+        ("mgrid-provider", "paypal"),
+        ("mgrid-received-at", "1764385205000"),
+        ("paypal-transmission-id", "t1"),
+        ("paypal-transmission-time", "2025-11-29T02:20:05Z"),
+        ("paypal-transmission-sig", "AAAA"),
+        (
+            "paypal-cert-url",
+            "https://api.paypal.com/v1/notifications/certs/CERT-1",
+        ),
+        ("paypal-auth-algo", "SHA256withRSA"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let message = |id: &str, attributes: BTreeMap<String, String>| InboundMessage {
+        message_id: id.into(),
+        body: body.into(),
+        attributes,
+        group_id: "paypal:C1".into(),
+        deduplication_id: Some("WH-1".into()),
+        receive_count: 1,
+    };
+    let report = p
+        .processor
+        .process(&[message("m1", attributes.clone())])
+        .await;
+    assert!(report.failed.is_empty());
+
+    let keys = MemoryKeyStore::default();
+    keys.rings.lock().unwrap().insert(
+        stage().signing_secret_ring(Provider::Paypal),
+        KeyRing::first(Secret::new("8PT597110X687430LKGECATA".into()), 0),
+    );
+    let dead_letters = MemoryDeadLetters::default();
+    let clock = Arc::new(FakeClock(AtomicI64::new(NOW)));
+    let processor = Processor::new(
+        stage(),
+        MemoryLedger::default(),
+        dead_letters.clone(),
+        keys,
+        NoCertificates,
+        clock,
+    );
+    let report = processor
+        .process(&[message("m2", attributes.clone())])
+        .await;
+    assert_eq!(
+        report.failed,
+        ["m2"],
+        "the certificate host may come back: retry"
+    );
+    assert_eq!(report.retried.get("certificate-unavailable"), Some(&1));
+    let mut untrusted = attributes;
+    untrusted.insert(
+        "paypal-cert-url".into(),
+        "https://evil.example/v1/notifications/certs/CERT-1".into(),
+    );
+    processor.process(&[message("m3", untrusted)]).await;
+
+    let reasons: Vec<(String, FailureReason)> = p
+        .dead_letters
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .chain(dead_letters.0.lock().unwrap().iter())
+        .map(|(id, r, _)| (id.clone(), *r))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("m1".to_owned(), FailureReason::NoSigningSecret),
+            ("m3".to_owned(), FailureReason::UntrustedCertificate)
+        ]
+    );
+}
+
+fn authorizer(keys: MemoryKeyStore, clock: Arc<FakeClock>) -> Authorizer<MemoryKeyStore> {
+    Authorizer::new(stage(), keys, clock)
+}
+
+fn request(path: &str, header: Option<&str>, query: Option<&str>) -> AuthorizationRequest {
+    AuthorizationRequest {
+        path: path.into(),
+        headers: header
+            .map(|k| BTreeMap::from([("x-api-key".to_owned(), k.to_owned())]))
+            .unwrap_or_default(),
+        query: query
+            .map(|k| BTreeMap::from([("key".to_owned(), k.to_owned())]))
+            .unwrap_or_default(),
+    }
+}
+
+#[tokio::test]
+async fn the_authorizer_accepts_the_current_and_unexpired_previous_key_from_header_or_query() {
+    let keys = MemoryKeyStore::default();
+    let one = KeyRing::first(Secret::new("mgk_stripe_one".into()), 0);
+    let two = KeyRing::rotate(
+        Some(&one),
+        Secret::new("mgk_stripe_two".into()),
+        0,
+        3_600_000,
+    );
+    keys.rings
+        .lock()
+        .unwrap()
+        .insert(stage().api_key_ring(Provider::Stripe), two);
+    let clock = Arc::new(FakeClock(AtomicI64::new(1_000)));
+    let auth = authorizer(keys, clock.clone());
+    let allowed = |d: Decision| matches!(d, Decision::Allow { .. });
+    assert!(allowed(
+        auth.decide(&request("/webhook/stripe", Some("mgk_stripe_two"), None))
+            .await
+    ));
+    assert!(allowed(
+        auth.decide(&request("/webhook/stripe", None, Some("mgk_stripe_two")))
+            .await
+    ));
+    assert!(matches!(
+        auth.decide(&request("/webhook/stripe", None, Some("mgk_stripe_one")))
+            .await,
+        Decision::Allow {
+            slot: KeySlot::Previous,
+            ..
+        }
+    ));
+    clock.0.store(3_600_000, Ordering::SeqCst);
+    assert_eq!(
+        auth.decide(&request("/webhook/stripe", None, Some("mgk_stripe_one")))
+            .await,
+        Decision::Deny {
+            reason: DenyReason::WrongKey
+        }
+    );
+}
+
+#[tokio::test]
+async fn the_authorizer_fails_closed() {
+    let keys = MemoryKeyStore::default();
+    keys.rings.lock().unwrap().insert(
+        stage().api_key_ring(Provider::Stripe),
+        KeyRing::first(Secret::new("mgk_stripe_one".into()), 0),
+    );
+    let clock = Arc::new(FakeClock(AtomicI64::new(1_000)));
+    let auth = authorizer(keys.clone(), clock.clone());
+    let deny = |reason| Decision::Deny { reason };
+    assert_eq!(
+        auth.decide(&request("/webhook/stripe", None, None)).await,
+        deny(DenyReason::NoKey)
+    );
+    assert_eq!(
+        auth.decide(&request("/webhook/stripe", Some(""), None))
+            .await,
+        deny(DenyReason::NoKey)
+    );
+    assert_eq!(
+        auth.decide(&request("/webhook/stripe", Some("mgk_stripe_two"), None))
+            .await,
+        deny(DenyReason::WrongKey)
+    );
+    assert_eq!(
+        auth.decide(&request("/webhook/adyen", Some("mgk_stripe_one"), None))
+            .await,
+        deny(DenyReason::UnknownRoute)
+    );
+    assert_eq!(
+        auth.decide(&request("/webhook/paypal", Some("mgk_stripe_one"), None))
+            .await,
+        deny(DenyReason::NoKeyRing),
+        "a stripe key opens no other provider"
+    );
+    *keys.down.lock().unwrap() = true;
+    clock.0.store(100_000, Ordering::SeqCst);
+    assert_eq!(
+        auth.decide(&request("/webhook/stripe", Some("mgk_stripe_one"), None))
+            .await,
+        deny(DenyReason::KeyStoreUnavailable)
+    );
+}
+
+#[tokio::test]
+async fn the_authorizer_reads_a_key_ring_at_most_once_a_minute() {
+    let keys = MemoryKeyStore::default();
+    keys.rings.lock().unwrap().insert(
+        stage().api_key_ring(Provider::Stripe),
+        KeyRing::first(Secret::new("mgk_stripe_one".into()), 0),
+    );
+    let clock = Arc::new(FakeClock(AtomicI64::new(0)));
+    let auth = authorizer(keys.clone(), clock.clone());
+    for t in [0, 10_000, 59_999] {
+        clock.0.store(t, Ordering::SeqCst);
+        auth.decide(&request("/webhook/stripe", Some("mgk_stripe_one"), None))
+            .await;
+    }
+    assert_eq!(keys.reads.load(Ordering::SeqCst), 1);
+    // A rotation shows up once the minute is over.
+    keys.rings.lock().unwrap().insert(
+        stage().api_key_ring(Provider::Stripe),
+        KeyRing::first(Secret::new("mgk_stripe_new".into()), 0),
+    );
+    clock.0.store(60_000, Ordering::SeqCst);
+    assert!(matches!(
+        auth.decide(&request("/webhook/stripe", Some("mgk_stripe_new"), None))
+            .await,
+        Decision::Allow { .. }
+    ));
+    assert_eq!(keys.reads.load(Ordering::SeqCst), 2);
+}
+
+#[derive(Default, Clone)]
+struct MemoryArchive {
+    objects: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
+    down: Arc<Mutex<bool>>,
+}
+impl Archive for MemoryArchive {
+    async fn put_new(&self, key: &ArchiveKey, object: Vec<u8>) -> Result<Insert, PortError> {
+        if *self.down.lock().unwrap() {
+            return Err(PortError::Unavailable("s3 down".into()));
+        }
+        let mut objects = self.objects.lock().unwrap();
+        if objects.contains_key(&key.to_string()) {
+            return Ok(Insert::AlreadyPresent);
+        }
+        objects.insert(key.to_string(), object);
+        Ok(Insert::Written)
+    }
+}
+
+fn stream_record(event_id: &str, message: &InboundMessage) -> StreamRecord {
+    let envelope = WebhookEnvelope::from_queue_message(&message.body, &message.attributes).unwrap();
+    let record = TransactionRecord::from_envelope(&envelope).unwrap();
+    StreamRecord {
+        event_id: event_id.into(),
+        event_name: "INSERT".into(),
+        new_image: Some(ledger_item(&record, &envelope)),
+    }
+}
+
+#[tokio::test]
+async fn the_archiver_writes_each_webhook_once_and_reports_what_it_could_not() {
+    let archive = MemoryArchive::default();
+    let archiver = Archiver::new(archive.clone());
+    let records = [
+        stream_record("s1", &message("m1", "evt_1", "pi_a")),
+        stream_record("s2", &message("m2", "evt_2", "pi_b")),
+    ];
+    let report = archiver.archive(&records).await;
+    assert_eq!((report.written, report.failed.len()), (2, 0));
+    let again = archiver.archive(&records).await;
+    assert_eq!(
+        (again.written, again.already_archived),
+        (0, 2),
+        "a re-read stream is harmless"
+    );
+    let broken = StreamRecord {
+        event_id: "s3".into(),
+        event_name: "INSERT".into(),
+        new_image: Some(Item::new()),
+    };
+    let modify = StreamRecord {
+        event_name: "MODIFY".into(),
+        ..stream_record("s4", &message("m4", "evt_4", "pi_a"))
+    };
+    let report = archiver.archive(&[broken, modify]).await;
+    assert_eq!(report.failed, ["s3"]);
+    assert_eq!(report.skipped, 1);
+    *archive.down.lock().unwrap() = true;
+    let report = archiver
+        .archive(&[stream_record("s5", &message("m5", "evt_5", "pi_a"))])
+        .await;
+    assert_eq!(report.failed, ["s5"]);
+    assert_eq!(archive.objects.lock().unwrap().len(), 2);
+}
