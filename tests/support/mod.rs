@@ -1,36 +1,13 @@
-//! Shared test helpers: the pinned external tools (.ci/setup installs them) and an AWS
-//! emulator (moto server) started on 127.0.0.1 for the duration of one test.
+//! Shared test helpers for the mgrid binary: the command builder, files in temp dirs, and the
+//! emulator and pinned tools (emulator.rs, which the function crates' tests include too).
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod emulator;
+#[allow(unused_imports)]
+pub use emulator::{Emulator, repo_root, tool};
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A pinned tool from the virtualenvs `.ci/setup` creates (or from MGRID_TOOLS_PATH, a
-/// colon-separated list of directories, for machines that install them elsewhere).
-pub fn tool(name: &str) -> PathBuf {
-    let mut dirs: Vec<PathBuf> = std::env::var("MGRID_TOOLS_PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    dirs.push(repo_root().join(".ci/.venv/bin"));
-    dirs.push(repo_root().join(".ci/.venv-checkov/bin"));
-    dirs.iter()
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "{name} is not installed: run `.ci/setup` once (it installs the pinned linters and \
-                 the AWS emulator into .ci/), or point MGRID_TOOLS_PATH at a directory holding {name}"
-            )
-        })
-}
 
 /// The mgrid binary under test.
 pub fn mgrid() -> assert_cmd::Command {
@@ -50,90 +27,6 @@ pub fn mgrid() -> assert_cmd::Command {
         command.env_remove(variable);
     }
     command
-}
-
-/// A moto server of our own, on a free port, killed when the test ends.
-pub struct Emulator {
-    child: Child,
-    pub endpoint: String,
-    log: PathBuf,
-}
-
-impl Emulator {
-    pub fn start() -> Emulator {
-        let port = free_port();
-        let log = std::env::temp_dir().join(format!("mgrid-moto-{port}.log"));
-        let log_file = std::fs::File::create(&log).expect("create the emulator log");
-        let child = Command::new(tool("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("clone log handle"))
-            .stderr(log_file)
-            .spawn()
-            .expect("start moto_server");
-        let emulator = Emulator {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-            log,
-        };
-        emulator.wait_until_ready(port);
-        emulator
-    }
-
-    fn wait_until_ready(&self, port: u16) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if http_get(port, "/moto-api/").is_some_and(|status| status == 200) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!(
-            "moto_server did not answer on port {port} within 30 s; its log: {}",
-            std::fs::read_to_string(&self.log).unwrap_or_default()
-        );
-    }
-
-    /// SDK configuration for the emulator: fixed test credentials, us-east-1.
-    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "testing", "testing", None, None, "emulator",
-            ))
-            .load()
-            .await
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free local port")
-}
-
-/// The status code of a GET on 127.0.0.1, or None when nothing answers.
-fn http_get(port: u16, path: &str) -> Option<u16> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    response.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Writes `contents` to `name` inside `dir`, returning the path.
