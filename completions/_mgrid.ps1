@@ -47,7 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             [CompletionResult]::new('metrics', 'metrics', [CompletionResultType]::ParameterValue, 'The pipeline''s metrics, live in the terminal (metrics tail)')
             [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Run the whole pipeline on this machine, no AWS account needed')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send a realistic, signed test webhook (or a load) to a stage')
-            [CompletionResult]::new('artifact', 'artifact', [CompletionResultType]::ParameterValue, 'Show the embedded Lambda artifact: hash, size, build details')
+            [CompletionResult]::new('artifact', 'artifact', [CompletionResultType]::ParameterValue, 'The embedded Lambda artifact: hash, size, build details (artifact info)')
             [CompletionResult]::new('template', 'template', [CompletionResultType]::ParameterValue, 'Print the embedded CloudFormation template, with a stage''s parameters')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a stage''s configuration and the template offline; show what would be deployed')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -269,6 +269,37 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show the embedded artifact''s hash (as Lambda reports it), sizes, glibc need and build')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mgrid;artifact;info' {
+            [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Stage to act on (dev, staging, prod, local, …)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from ~/.aws/config')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Send every AWS request to this endpoint (an emulator, for instance)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ./mgrid.toml when it exists]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Result format on stdout; progress and logs always go to stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required for changes when stdin is not a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required for changes when stdin is not a terminal)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours (NO_COLOR in the environment does the same)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mgrid;artifact;help' {
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show the embedded artifact''s hash (as Lambda reports it), sizes, glibc need and build')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mgrid;artifact;help;info' {
+            break
+        }
+        'mgrid;artifact;help;help' {
             break
         }
         'mgrid;template' {
@@ -356,7 +387,7 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             [CompletionResult]::new('metrics', 'metrics', [CompletionResultType]::ParameterValue, 'The pipeline''s metrics, live in the terminal (metrics tail)')
             [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Run the whole pipeline on this machine, no AWS account needed')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send a realistic, signed test webhook (or a load) to a stage')
-            [CompletionResult]::new('artifact', 'artifact', [CompletionResultType]::ParameterValue, 'Show the embedded Lambda artifact: hash, size, build details')
+            [CompletionResult]::new('artifact', 'artifact', [CompletionResultType]::ParameterValue, 'The embedded Lambda artifact: hash, size, build details (artifact info)')
             [CompletionResult]::new('template', 'template', [CompletionResultType]::ParameterValue, 'Print the embedded CloudFormation template, with a stage''s parameters')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a stage''s configuration and the template offline; show what would be deployed')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -398,6 +429,10 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             break
         }
         'mgrid;help;artifact' {
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show the embedded artifact''s hash (as Lambda reports it), sizes, glibc need and build')
+            break
+        }
+        'mgrid;help;artifact;info' {
             break
         }
         'mgrid;help;template' {

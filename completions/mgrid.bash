@@ -67,6 +67,18 @@ _mgrid() {
             mgrid,validate)
                 cmd="mgrid__subcmd__validate"
                 ;;
+            mgrid__subcmd__artifact,help)
+                cmd="mgrid__subcmd__artifact__subcmd__help"
+                ;;
+            mgrid__subcmd__artifact,info)
+                cmd="mgrid__subcmd__artifact__subcmd__info"
+                ;;
+            mgrid__subcmd__artifact__subcmd__help,help)
+                cmd="mgrid__subcmd__artifact__subcmd__help__subcmd__help"
+                ;;
+            mgrid__subcmd__artifact__subcmd__help,info)
+                cmd="mgrid__subcmd__artifact__subcmd__help__subcmd__info"
+                ;;
             mgrid__subcmd__help,artifact)
                 cmd="mgrid__subcmd__help__subcmd__artifact"
                 ;;
@@ -118,6 +130,9 @@ _mgrid() {
             mgrid__subcmd__help,validate)
                 cmd="mgrid__subcmd__help__subcmd__validate"
                 ;;
+            mgrid__subcmd__help__subcmd__artifact,info)
+                cmd="mgrid__subcmd__help__subcmd__artifact__subcmd__info"
+                ;;
             *)
                 ;;
         esac
@@ -163,8 +178,88 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__artifact)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version info help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__artifact__subcmd__help)
+            opts="info help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__artifact__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__artifact__subcmd__help__subcmd__info)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__artifact__subcmd__info)
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -443,8 +538,22 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__help__subcmd__artifact)
-            opts=""
+            opts="info"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__help__subcmd__artifact__subcmd__info)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

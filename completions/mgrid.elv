@@ -44,7 +44,7 @@ set edit:completion:arg-completer[mgrid] = {|@words|
             cand metrics 'The pipeline''s metrics, live in the terminal (metrics tail)'
             cand dev 'Run the whole pipeline on this machine, no AWS account needed'
             cand send 'Send a realistic, signed test webhook (or a load) to a stage'
-            cand artifact 'Show the embedded Lambda artifact: hash, size, build details'
+            cand artifact 'The embedded Lambda artifact: hash, size, build details (artifact info)'
             cand template 'Print the embedded CloudFormation template, with a stage''s parameters'
             cand validate 'Check a stage''s configuration and the template offline; show what would be deployed'
             cand completions 'Print shell completions'
@@ -254,6 +254,33 @@ set edit:completion:arg-completer[mgrid] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand info 'Show the embedded artifact''s hash (as Lambda reports it), sizes, glibc need and build'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mgrid;artifact;info'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;artifact;help'= {
+            cand info 'Show the embedded artifact''s hash (as Lambda reports it), sizes, glibc need and build'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mgrid;artifact;help;info'= {
+        }
+        &'mgrid;artifact;help;help'= {
         }
         &'mgrid;template'= {
             cand --format 'Template format'
@@ -336,7 +363,7 @@ set edit:completion:arg-completer[mgrid] = {|@words|
             cand metrics 'The pipeline''s metrics, live in the terminal (metrics tail)'
             cand dev 'Run the whole pipeline on this machine, no AWS account needed'
             cand send 'Send a realistic, signed test webhook (or a load) to a stage'
-            cand artifact 'Show the embedded Lambda artifact: hash, size, build details'
+            cand artifact 'The embedded Lambda artifact: hash, size, build details (artifact info)'
             cand template 'Print the embedded CloudFormation template, with a stage''s parameters'
             cand validate 'Check a stage''s configuration and the template offline; show what would be deployed'
             cand completions 'Print shell completions'
@@ -366,6 +393,9 @@ set edit:completion:arg-completer[mgrid] = {|@words|
         &'mgrid;help;send'= {
         }
         &'mgrid;help;artifact'= {
+            cand info 'Show the embedded artifact''s hash (as Lambda reports it), sizes, glibc need and build'
+        }
+        &'mgrid;help;artifact;info'= {
         }
         &'mgrid;help;template'= {
         }

@@ -47,7 +47,7 @@ complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "replay" -d 'Replay arch
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "metrics" -d 'The pipeline\'s metrics, live in the terminal (metrics tail)'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "dev" -d 'Run the whole pipeline on this machine, no AWS account needed'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "send" -d 'Send a realistic, signed test webhook (or a load) to a stage'
-complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "artifact" -d 'Show the embedded Lambda artifact: hash, size, build details'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "artifact" -d 'The embedded Lambda artifact: hash, size, build details (artifact info)'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "template" -d 'Print the embedded CloudFormation template, with a stage\'s parameters'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "validate" -d 'Check a stage\'s configuration and the template offline; show what would be deployed'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "completions" -d 'Print shell completions'
@@ -185,18 +185,34 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s y -l yes -d 'Answer
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s V -l version -d 'Print version'
-complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l profile -d 'AWS profile from ~/.aws/config' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
-complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
-complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mgrid -n "__fish_mgrid_using_subcommand artifact" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -f -a "info" -d 'Show the embedded artifact\'s hash (as Lambda reports it), sizes, glibc need and build'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from help" -f -a "info" -d 'Show the embedded artifact\'s hash (as Lambda reports it), sizes, glibc need and build'
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l format -d 'Template format' -r -f -a "yaml\t'The embedded YAML, byte for byte'
 json\t'CloudFormation JSON (short-form functions expanded)'"
 complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
@@ -258,9 +274,10 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_su
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "metrics" -d 'The pipeline\'s metrics, live in the terminal (metrics tail)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "dev" -d 'Run the whole pipeline on this machine, no AWS account needed'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "send" -d 'Send a realistic, signed test webhook (or a load) to a stage'
-complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "artifact" -d 'Show the embedded Lambda artifact: hash, size, build details'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "artifact" -d 'The embedded Lambda artifact: hash, size, build details (artifact info)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "template" -d 'Print the embedded CloudFormation template, with a stage\'s parameters'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "validate" -d 'Check a stage\'s configuration and the template offline; show what would be deployed'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "completions" -d 'Print shell completions'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "man" -d 'Print the man page (roff)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from artifact" -f -a "info" -d 'Show the embedded artifact\'s hash (as Lambda reports it), sizes, glibc need and build'

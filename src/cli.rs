@@ -112,8 +112,8 @@ pub enum Command {
     Dev(NotBuiltArgs),
     /// Send a realistic, signed test webhook (or a load) to a stage
     Send(NotBuiltArgs),
-    /// Show the embedded Lambda artifact: hash, size, build details
-    Artifact(NotBuiltArgs),
+    /// The embedded Lambda artifact: hash, size, build details (artifact info)
+    Artifact(ArtifactArgs),
     /// Print the embedded CloudFormation template, with a stage's parameters
     Template(TemplateArgs),
     /// Check a stage's configuration and the template offline; show what would be deployed
@@ -154,6 +154,18 @@ impl Command {
 pub struct NotBuiltArgs {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ArtifactArgs {
+    #[command(subcommand)]
+    pub action: ArtifactAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ArtifactAction {
+    /// Show the embedded artifact's hash (as Lambda reports it), sizes, glibc need and build
+    Info,
 }
 
 #[derive(Debug, Clone, Args)]

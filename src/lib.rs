@@ -2,6 +2,7 @@
 //! only parses, sets up logging and maps errors to exit codes; everything else lives here so
 //! that tests and benchmarks reach it too.
 
+pub mod artifact;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -76,7 +76,7 @@ fn help_lists_every_command_with_a_one_line_description() {
 fn a_verb_not_built_yet_says_so_and_exits_2() {
     for verb in [
         "deploy", "diff", "status", "destroy", "stages", "keys", "dlq", "replay", "metrics", "dev",
-        "send", "artifact",
+        "send",
     ] {
         mgrid()
             .args([verb, "--stage", "prod", "--whatever"])
@@ -361,4 +361,35 @@ fn completions_print_for_every_shell() {
         .assert()
         .success()
         .stdout(predicate::str::contains(".TH mgrid"));
+}
+
+#[test]
+fn artifact_info_describes_the_embedded_artifact_or_says_how_to_build_one() {
+    let zip = support::repo_root().join("target/artifact/mgrid-functions.zip");
+    let output = mgrid()
+        .args(["artifact", "info", "--output", "json"])
+        .output()
+        .unwrap();
+    match output.status.code() {
+        Some(0) => {
+            let info: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            let bytes =
+                std::fs::read(&zip).expect("an embedded artifact comes from target/artifact");
+            assert_eq!(info["sha256"], mgrid_artifact::sha256(&bytes).0);
+            assert_eq!(info["zipBytes"], bytes.len());
+            assert_eq!(info["glibcRequired"], "GLIBC_2.34");
+        }
+        Some(5) => {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.contains("carries no Lambda artifact"), "{stderr}");
+            assert!(
+                stderr.contains("cargo run --release -p mgrid-artifact"),
+                "{stderr}"
+            );
+        }
+        other => panic!(
+            "unexpected exit {other:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
 }

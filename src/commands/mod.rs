@@ -1,6 +1,7 @@
 //! One module per verb. Each reads what it needs, decides with pure functions, and prints a
 //! value that is a table for people or JSON for scripts.
 
+pub mod artifact;
 pub mod docs;
 pub mod template;
 pub mod validate;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Template(args) => template::run(&context, &args),
         Command::Validate(_) => validate::run(&context),
+        Command::Artifact(args) => artifact::run(&context, &args.action),
         _ => Err(not_built(verb).into()),
     }
 }

@@ -7,6 +7,7 @@ pub mod archive;
 pub mod clock;
 pub mod envelope;
 pub mod failure;
+pub mod fuzz;
 pub mod keyring;
 pub mod ledger;
 pub mod money;

@@ -1,0 +1,71 @@
+//! `mgrid artifact info`: what Lambda code this build of mgrid would deploy.
+
+use std::fmt;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::artifact::embedded;
+use crate::cli::ArtifactAction;
+use crate::commands::Context;
+use crate::output::{WARNING, print_report};
+
+#[derive(Serialize)]
+struct ArtifactInfo {
+    #[serde(flatten)]
+    metadata: mgrid_artifact::ArtifactMetadata,
+    stale: bool,
+}
+
+pub fn run(context: &Context, action: &ArtifactAction) -> Result<()> {
+    match action {
+        ArtifactAction::Info => {
+            let artifact = embedded()?;
+            let info = ArtifactInfo {
+                metadata: artifact.metadata,
+                stale: artifact.stale,
+            };
+            print_report(&info, context.global.output)?;
+            Ok(())
+        }
+    }
+}
+
+impl fmt::Display for ArtifactInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = &self.metadata;
+        writeln!(f, "sha256      {} (CodeSha256)", m.sha256)?;
+        writeln!(f, "asset key   {}", m.sha256_hex)?;
+        writeln!(
+            f,
+            "zip         {:.1} MB ({} bytes)",
+            m.zip_bytes as f64 / 1e6,
+            m.zip_bytes
+        )?;
+        writeln!(
+            f,
+            "bootstrap   {:.1} MB ({} bytes)",
+            m.bootstrap_bytes as f64 / 1e6,
+            m.bootstrap_bytes
+        )?;
+        writeln!(
+            f,
+            "runs on     {} (needs {}; Amazon Linux 2023 has GLIBC_2.34)",
+            m.target, m.glibc_required
+        )?;
+        writeln!(f, "built with  {}, profile {}", m.rustc, m.profile)?;
+        writeln!(
+            f,
+            "commit      {}",
+            m.git_commit.as_deref().unwrap_or("unknown")
+        )?;
+        if self.stale {
+            writeln!(
+                f,
+                "{WARNING}warning:{WARNING:#} the function sources beside this build differ from the artifact's; \
+                 rebuild it with `cargo run --release -p mgrid-artifact`"
+            )?;
+        }
+        Ok(())
+    }
+}
