@@ -65,6 +65,10 @@ fn webhook(provider: Provider, body: &str) {
         Ok(&envelope)
     );
     let _ = verify_stripe(&envelope, &[&Secret::new("whsec_fuzz".into())]);
+    let (fast, general) = crate::record::normalise_both_ways(&envelope);
+    if let Some(fast) = fast {
+        assert_eq!(fast, general, "the fast and the general parse disagree");
+    }
     if let Ok(record) = TransactionRecord::from_envelope(&envelope) {
         let item = ledger_item(&record, &envelope);
         assert_eq!(record_from_item(&item).as_ref(), Ok(&record));

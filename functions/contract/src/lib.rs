@@ -14,6 +14,7 @@ pub mod money;
 pub mod names;
 pub mod provider;
 pub mod record;
+mod scalar;
 pub mod signature;
 
 pub use archive::{ArchiveHour, ArchiveKey, ArchivedWebhook};

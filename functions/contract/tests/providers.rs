@@ -423,3 +423,21 @@ fn bad_paypal_input_gets_its_defined_outcome() {
         (Some(1200), Some("JPY"))
     );
 }
+
+#[test]
+fn every_realistic_event_takes_the_fast_path_and_agrees_with_the_general_one() {
+    let mut envelopes: Vec<WebhookEnvelope> = [
+        "payment_intent.succeeded",
+        "charge.refunded",
+        "invoice.paid.large",
+        "customer.updated",
+    ]
+    .iter()
+    .map(|name| stripe_delivery(name, 0))
+    .collect();
+    envelopes.extend(paypal_vectors().iter().map(|v| paypal_delivery(v, 1)));
+    for envelope in envelopes {
+        let (fast, general) = mgrid_contract::record::normalise_both_ways(&envelope);
+        assert_eq!(fast.as_ref(), Some(&general), "{}", envelope.event_type);
+    }
+}

@@ -1,8 +1,8 @@
 //! The artifact's figures: bootstrap and zip size, and the time from process start to ready for
 //! the first event, for each handler, against a stand-in for the Lambda Runtime API on
 //! 127.0.0.1 (the bootstrap is ready when it asks for its first invocation).
-//! `cargo bench -p mgrid-lambda --bench cold_start` runs the bench-profile build of the
-//! bootstrap, and the release artifact too when `cargo run --release -p mgrid-artifact` made it.
+//! `cargo bench -p mgrid-artifact --bench cold_start` measures the artifact exactly as it is
+//! deployed: the bootstrap `cargo run --release -p mgrid-artifact` built (target/lambda/).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -97,13 +97,16 @@ fn report(label: &str, bootstrap: &Path) {
     }
 }
 
-fn main() {
-    println!("time from process start to the first GET /runtime/invocation/next, {RUNS} runs each");
-    report("bench profile", Path::new(env!("CARGO_BIN_EXE_bootstrap")));
-    let artifact = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/lambda/bootstrap");
-    if artifact.is_file() {
-        report("release artifact (profile lambda)", &artifact);
-    } else {
-        println!("(no release artifact: `cargo run --release -p mgrid-artifact` builds it)");
+fn main() -> std::process::ExitCode {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let bootstrap = workspace.join("target/lambda/bootstrap");
+    if !bootstrap.is_file() {
+        eprintln!(
+            "no artifact to measure: build it first with `cargo run --release -p mgrid-artifact`"
+        );
+        return std::process::ExitCode::FAILURE;
     }
+    println!("time from process start to the first GET /runtime/invocation/next, {RUNS} runs each");
+    report("release artifact (profile lambda)", &bootstrap);
+    std::process::ExitCode::SUCCESS
 }
