@@ -53,6 +53,8 @@ complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "validate" -d 'Check a s
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l change-set-name -d 'Name of the change set [default: mgrid-<time>]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l param -d 'Override one template parameter for this deploy (repeatable)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l profile -d 'AWS profile from ~/.aws/config' -r
@@ -60,11 +62,14 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l endpoint-url -d '
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l no-execute -d 'Stop once the change set is made: show it and how to execute or delete it later'
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l allow-replacement -d 'Let a protected stage replace or remove resources that hold data'
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l param -d 'Override one template parameter (repeatable)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l profile -d 'AWS profile from ~/.aws/config' -r
@@ -72,6 +77,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l endpoint-url -d 'Se
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l exit-code -d 'Exit with 1 when there are changes (for CI)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -96,6 +102,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l endpoint-url -d 
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l force -d 'Required to destroy a protected stage'
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'

@@ -47,7 +47,7 @@ pub struct GlobalArgs {
     pub stage: Option<StageName>,
 
     /// AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile's]
-    #[arg(long, global = true, value_name = "REGION")]
+    #[arg(long, global = true, value_name = "REGION", value_parser = parse_region)]
     pub region: Option<String>,
 
     /// AWS profile from ~/.aws/config
@@ -91,15 +91,15 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Deploy or update a stage from the embedded template and Lambda artifact
-    Deploy(NotBuiltArgs),
+    Deploy(DeployArgs),
     /// Show what a deploy would change, without changing anything
-    Diff(NotBuiltArgs),
+    Diff(DiffArgs),
     /// Show a stage's stack, outputs, alarms in ALARM, and which build it runs
-    Status(NotBuiltArgs),
+    Status,
     /// Delete a stage (its ledger, archive and key are retained)
-    Destroy(NotBuiltArgs),
+    Destroy(DestroyArgs),
     /// List the stages deployed in an account and region
-    Stages(NotBuiltArgs),
+    Stages,
     /// Provider API keys and signing secrets: list, rotate, revoke-previous, set-signing-secret
     Keys(NotBuiltArgs),
     /// Dead-lettered webhooks: stats, peek, redrive, cancel, purge
@@ -130,9 +130,9 @@ impl Command {
         match self {
             Command::Deploy(_) => "deploy",
             Command::Diff(_) => "diff",
-            Command::Status(_) => "status",
+            Command::Status => "status",
             Command::Destroy(_) => "destroy",
-            Command::Stages(_) => "stages",
+            Command::Stages => "stages",
             Command::Keys(_) => "keys",
             Command::Dlq(_) => "dlq",
             Command::Replay(_) => "replay",
@@ -154,6 +154,52 @@ impl Command {
 pub struct NotBuiltArgs {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_long_help = "\
+Steps: check the account (refused if mgrid.toml names another), upload the template and the
+Lambda artifact to mgrid-assets-<account>-<region> by content hash, make a change set, show it
+(replacing or removing data is marked, and refused on a protected stage without
+--allow-replacement), confirm, execute, and follow it until it ends. Ctrl-C stops following,
+not the deploy. Without a terminal, --yes is required.")]
+pub struct DeployArgs {
+    /// Stop once the change set is made: show it and how to execute or delete it later
+    #[arg(long)]
+    pub no_execute: bool,
+    /// Name of the change set [default: mgrid-<time>]
+    #[arg(long, value_name = "NAME", value_parser = parse_change_set_name)]
+    pub change_set_name: Option<String>,
+    /// Override one template parameter for this deploy (repeatable)
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// Let a protected stage replace or remove resources that hold data
+    #[arg(long)]
+    pub allow_replacement: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub deploy: DiffDeployArgs,
+    /// Exit with 1 when there are changes (for CI)
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+/// The deploy options a diff shares.
+#[derive(Debug, Clone, Args)]
+pub struct DiffDeployArgs {
+    /// Override one template parameter (repeatable)
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DestroyArgs {
+    /// Required to destroy a protected stage
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -192,6 +238,35 @@ pub struct CompletionsArgs {
     /// Shell to complete for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+fn parse_region(name: &str) -> Result<String, String> {
+    if crate::config::is_region_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err("not an AWS region name (like eu-west-1)".into())
+    }
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err("expected KEY=VALUE, like ProcessorMemory=2048".into()),
+    }
+}
+
+fn parse_change_set_name(name: &str) -> Result<String, String> {
+    let valid = name.len() <= 128
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if valid {
+        Ok(name.to_owned())
+    } else {
+        Err(
+            "a change set name starts with a letter and holds up to 128 letters, digits or hyphens"
+                .into(),
+        )
+    }
 }
 
 fn parse_stage(name: &str) -> Result<StageName, String> {

@@ -3,10 +3,12 @@
 //! that tests and benchmarks reach it too.
 
 pub mod artifact;
+pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod failure;
+pub mod lifecycle;
 pub mod output;
 pub mod stage;
 pub mod template;

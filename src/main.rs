@@ -11,7 +11,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     output::init_color(cli.global.no_color);
     init_logging(cli.global.verbose);
-    match mgrid::commands::run(cli) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(mgrid::commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
@@ -24,7 +35,7 @@ fn main() -> ExitCode {
 /// Logs go to stderr; `-v` shows mgrid's steps, `-vv` debug detail, MGRID_LOG overrides both.
 fn init_logging(verbosity: u8) {
     let default = match verbosity {
-        0 => "warn",
+        0 => "mgrid=warn,error",
         1 => "mgrid=info,warn",
         2 => "mgrid=debug,info",
         _ => "trace",

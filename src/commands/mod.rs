@@ -2,15 +2,23 @@
 //! value that is a table for people or JSON for scripts.
 
 pub mod artifact;
+pub mod deploy;
+pub mod destroy;
 pub mod docs;
+pub mod stages;
+pub mod status;
 pub mod template;
 pub mod validate;
 
-use anyhow::Result;
+use std::io::IsTerminal;
 
-use crate::cli::{Cli, Command, GlobalArgs};
+use anyhow::Result;
+use mgrid_contract::{EpochMillis, StageName};
+
+use crate::cli::{Cli, Command, DeployArgs, GlobalArgs};
 use crate::config::Config;
 use crate::failure::{Failure, FailureKind};
+use crate::output::print_report;
 
 /// What every command gets: the global options and the configuration file.
 pub struct Context {
@@ -18,7 +26,7 @@ pub struct Context {
     pub config: Config,
 }
 
-pub fn run(cli: Cli) -> Result<()> {
+pub async fn run(cli: Cli) -> Result<()> {
     let verb = cli.command.verb();
     match cli.command {
         Command::Completions(args) => return docs::completions(args.shell),
@@ -34,7 +42,84 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Template(args) => template::run(&context, &args),
         Command::Validate(_) => validate::run(&context),
         Command::Artifact(args) => artifact::run(&context, &args.action),
+        Command::Deploy(args) => {
+            let report = deploy::run(&context, &args, true).await?;
+            print_report(&report, context.global.output)?;
+            Ok(())
+        }
+        Command::Diff(args) => {
+            let deploy_args = DeployArgs {
+                no_execute: true,
+                change_set_name: None,
+                params: args.deploy.params.clone(),
+                allow_replacement: true,
+            };
+            let report = deploy::run(&context, &deploy_args, false).await?;
+            print_report(&report, context.global.output)?;
+            let changed = report
+                .changes
+                .as_ref()
+                .is_some_and(|c| !c.changes.is_empty());
+            if args.exit_code && changed {
+                return Err(Failure::new(
+                    FailureKind::Failed,
+                    format!("{} has changes to deploy", report.stack_name),
+                )
+                .into());
+            }
+            Ok(())
+        }
+        Command::Status => status::run(&context).await,
+        Command::Destroy(args) => destroy::run(&context, &args).await,
+        Command::Stages => stages::run(&context).await,
         _ => Err(not_built(verb).into()),
+    }
+}
+
+impl Context {
+    /// The stage the command acts on; a clear failure when none was given.
+    pub fn require_stage(&self) -> Result<StageName, Failure> {
+        self.global.stage.clone().ok_or_else(|| {
+            Failure::new(FailureKind::Usage, "no stage given")
+                .next("pass --stage <name> or set MGRID_STAGE")
+        })
+    }
+}
+
+/// Asks a yes/no question on the terminal; `--yes` answers it; without a terminal and without
+/// `--yes` it is a failure, never a silent yes.
+pub fn confirm(question: &str, yes: bool) -> Result<bool, Failure> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::new(
+            FailureKind::Declined,
+            format!(
+                "{question} needs a yes, and there is no terminal to ask on; nothing was changed"
+            ),
+        )
+        .next("pass --yes to answer yes without a prompt"));
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+pub fn now_millis() -> EpochMillis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as EpochMillis)
+        .unwrap_or(0)
+}
+
+/// With -v, how many AWS calls the command made.
+pub fn verbose_calls(verbose: bool, calls: usize) {
+    if verbose {
+        crate::output::note(&format!("aws calls: {calls}"));
     }
 }
 

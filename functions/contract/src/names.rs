@@ -95,7 +95,7 @@ impl<'de> serde::Deserialize<'de> for StageName {
 
 /// The resource parameters every deployed stage publishes under its prefix (written by the
 /// stack, read by operator commands).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum StageParameter {
     QueueUrl,
     DlqUrl,

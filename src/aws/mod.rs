@@ -1,0 +1,159 @@
+//! The CLI's AWS adapter layer, and the only part of the CLI that touches `aws-sdk-*`. The SDK
+//! configuration is built here once (region, profile, endpoint override, retries) and every
+//! client counts its requests, so `-v` can say how many AWS calls a command made. SDK errors
+//! are classified here into failures an operator can act on.
+
+pub mod assets;
+pub mod errors;
+pub mod parameters;
+pub mod stack;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_config::retry::RetryConfig;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+use crate::cli::GlobalArgs;
+use crate::failure::{Failure, FailureKind};
+
+/// Counts every request attempt (retries included) of every client built from one [`Aws`].
+#[derive(Debug, Clone, Default)]
+struct CallCounter(Arc<AtomicUsize>);
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "mgrid-call-counter"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// A configured connection to one account and region.
+pub struct Aws {
+    config: aws_config::SdkConfig,
+    counter: CallCounter,
+    pub region: String,
+    /// Set when an endpoint override (an emulator) is in use.
+    pub endpoint: Option<String>,
+}
+
+impl Aws {
+    /// Builds the SDK configuration: `region` when mgrid resolved one (flag, env, mgrid.toml),
+    /// else the profile's; the endpoint override when given; standard retries with backoff.
+    pub async fn connect(global: &GlobalArgs, region: Option<&str>) -> Result<Aws, Failure> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(5));
+        if let Some(profile) = &global.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = region {
+            loader = loader.region(aws_config::Region::new(region.to_owned()));
+        }
+        if let Some(endpoint) = &global.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let config = loader.load().await;
+        let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
+            Failure::new(
+                FailureKind::Usage,
+                "no AWS region: none given and the AWS profile sets none",
+            )
+            .next("pass --region, set AWS_REGION, or set region for the stage in mgrid.toml")
+        })?;
+        Ok(Aws {
+            config,
+            counter: CallCounter::default(),
+            region,
+            endpoint: global.endpoint_url.clone(),
+        })
+    }
+
+    /// How many requests the clients of this connection have sent so far.
+    pub fn calls(&self) -> usize {
+        self.counter.0.load(Ordering::Relaxed)
+    }
+
+    pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
+        let config = aws_sdk_cloudformation::config::Builder::from(&self.config)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_cloudformation::Client::from_conf(config)
+    }
+
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        // Path-style addressing: emulators need it, and it works against S3 for our bucket names.
+        let config = aws_sdk_s3::config::Builder::from(&self.config)
+            .force_path_style(self.endpoint.is_some())
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        let config = aws_sdk_sts::config::Builder::from(&self.config)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
+    }
+
+    pub fn ssm(&self) -> aws_sdk_ssm::Client {
+        let config = aws_sdk_ssm::config::Builder::from(&self.config)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_ssm::Client::from_conf(config)
+    }
+
+    pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        let config = aws_sdk_cloudwatch::config::Builder::from(&self.config)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_cloudwatch::Client::from_conf(config)
+    }
+
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        let config = aws_sdk_sqs::config::Builder::from(&self.config)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_sqs::Client::from_conf(config)
+    }
+
+    /// The account the credentials belong to (STS GetCallerIdentity).
+    pub async fn account(&self) -> Result<Identity, Failure> {
+        let output =
+            self.sts().get_caller_identity().send().await.map_err(|e| {
+                errors::failure("sts:GetCallerIdentity", "your AWS credentials", &e)
+            })?;
+        Ok(Identity {
+            account: output.account().unwrap_or_default().to_owned(),
+            arn: output.arn().unwrap_or_default().to_owned(),
+        })
+    }
+
+    /// The S3 URL suffix of the region's partition.
+    pub fn url_suffix(&self) -> &'static str {
+        if self.region.starts_with("cn-") {
+            "amazonaws.com.cn"
+        } else {
+            "amazonaws.com"
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+}

@@ -1,0 +1,380 @@
+//! CloudFormation, in the lifecycle's terms: stacks, change sets, events, resources. Every
+//! list paginates; "does not exist" is an answer (None), not an error.
+
+use std::time::Duration;
+
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
+use mgrid_contract::EpochMillis;
+
+use super::errors::{self, code, message};
+use crate::failure::{Failure, FailureKind};
+use crate::lifecycle::model::{
+    Change, StackEvent, StackOutput, StackResource, StackState, StageSummary,
+};
+
+pub struct Stacks {
+    client: Client,
+}
+
+/// What to ask CloudFormation for.
+pub struct ChangeSetRequest<'a> {
+    pub stack_name: &'a str,
+    pub change_set_name: &'a str,
+    pub create: bool,
+    pub template_url: &'a str,
+    pub parameters: Vec<(String, String)>,
+    pub tags: Vec<(String, String)>,
+    pub description: &'a str,
+}
+
+/// What a change set turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeSetOutcome {
+    Ready(Vec<Change>),
+    /// No changes: the stack already is what the template and parameters say.
+    Empty,
+    Failed(String),
+}
+
+fn millis(time: Option<&aws_sdk_cloudformation::primitives::DateTime>) -> Option<EpochMillis> {
+    time.and_then(|t| t.to_millis().ok())
+}
+
+fn not_found<E: aws_sdk_cloudformation::error::ProvideErrorMetadata, R>(
+    error: &aws_sdk_cloudformation::error::SdkError<E, R>,
+) -> bool {
+    code(error) == Some("ValidationError")
+        && message(error).is_some_and(|m| m.contains("does not exist"))
+}
+
+impl Stacks {
+    pub fn new(client: Client) -> Self {
+        Stacks { client }
+    }
+
+    /// The stack, or None when there is none by that name.
+    pub async fn describe(&self, name: &str) -> Result<Option<StackState>, Failure> {
+        let result = self.client.describe_stacks().stack_name(name).send().await;
+        let output = match result {
+            Ok(output) => output,
+            Err(error) if not_found(&error) => return Ok(None),
+            Err(error) => {
+                return Err(errors::failure(
+                    "cloudformation:DescribeStacks",
+                    &format!("stack {name}"),
+                    &error,
+                ));
+            }
+        };
+        let Some(stack) = output.stacks().first() else {
+            return Ok(None);
+        };
+        if stack
+            .stack_status()
+            .is_some_and(|s| s.as_str() == "DELETE_COMPLETE")
+        {
+            return Ok(None);
+        }
+        Ok(Some(StackState {
+            name: stack.stack_name().unwrap_or(name).to_owned(),
+            id: stack.stack_id().unwrap_or_default().to_owned(),
+            status: stack
+                .stack_status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            status_reason: stack.stack_status_reason().map(str::to_owned),
+            updated_at: millis(stack.last_updated_time()).or_else(|| millis(stack.creation_time())),
+            outputs: stack
+                .outputs()
+                .iter()
+                .map(|o| StackOutput {
+                    key: o.output_key().unwrap_or_default().to_owned(),
+                    value: o.output_value().unwrap_or_default().to_owned(),
+                    description: o.description().map(str::to_owned),
+                })
+                .collect(),
+            parameters: stack
+                .parameters()
+                .iter()
+                .map(|p| {
+                    (
+                        p.parameter_key().unwrap_or_default().to_owned(),
+                        p.parameter_value().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect(),
+            termination_protection: stack.enable_termination_protection().unwrap_or(false),
+        }))
+    }
+
+    pub async fn create_change_set(&self, request: &ChangeSetRequest<'_>) -> Result<(), Failure> {
+        let resource = format!("stack {}", request.stack_name);
+        self.client
+            .create_change_set()
+            .stack_name(request.stack_name)
+            .change_set_name(request.change_set_name)
+            .change_set_type(if request.create { ChangeSetType::Create } else { ChangeSetType::Update })
+            .template_url(request.template_url)
+            .description(request.description)
+            .capabilities(Capability::CapabilityIam)
+            .set_parameters(Some(
+                request
+                    .parameters
+                    .iter()
+                    .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
+                    .collect(),
+            ))
+            .set_tags(Some(request.tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| {
+                let failure = errors::failure("cloudformation:CreateChangeSet", &resource, &error);
+                if code(&error) == Some("ValidationError") {
+                    Failure::new(FailureKind::Failed, format!("CloudFormation rejected the change set: {}", message(&error).unwrap_or_default()))
+                        .next("if a parameter is named, check --param and mgrid.toml (`mgrid validate` checks offline)")
+                } else {
+                    failure
+                }
+            })
+    }
+
+    /// Waits for the change set to be computed and reads all its changes (every page).
+    pub async fn wait_for_change_set(
+        &self,
+        stack: &str,
+        name: &str,
+    ) -> Result<ChangeSetOutcome, Failure> {
+        let resource = format!("change set {name} of {stack}");
+        let mut delay = Duration::from_millis(250);
+        loop {
+            let mut changes = Vec::new();
+            let mut pages = self
+                .client
+                .describe_change_set()
+                .stack_name(stack)
+                .change_set_name(name)
+                .into_paginator()
+                .send();
+            let mut status = None;
+            let mut reason = None;
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| {
+                    errors::failure("cloudformation:DescribeChangeSet", &resource, &e)
+                })?;
+                status = page.status().cloned();
+                reason = page.status_reason().map(str::to_owned);
+                for change in page.changes() {
+                    if let Some(rc) = change.resource_change() {
+                        changes.push(Change {
+                            action: rc
+                                .action()
+                                .map(|a| a.as_str().to_owned())
+                                .unwrap_or_default(),
+                            logical_id: rc.logical_resource_id().unwrap_or_default().to_owned(),
+                            resource_type: rc.resource_type().unwrap_or_default().to_owned(),
+                            physical_id: rc.physical_resource_id().map(str::to_owned),
+                            replacement: rc.replacement().map(|r| r.as_str().to_owned()),
+                        });
+                    }
+                }
+            }
+            match status {
+                Some(ChangeSetStatus::CreateComplete) => {
+                    return Ok(ChangeSetOutcome::Ready(changes));
+                }
+                Some(ChangeSetStatus::Failed) => {
+                    let reason = reason.unwrap_or_default();
+                    let empty = reason.contains("didn't contain changes")
+                        || reason.contains("No updates are to be performed");
+                    return Ok(if empty {
+                        ChangeSetOutcome::Empty
+                    } else {
+                        ChangeSetOutcome::Failed(reason)
+                    });
+                }
+                _ => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    pub async fn delete_change_set(&self, stack: &str, name: &str) -> Result<(), Failure> {
+        self.client
+            .delete_change_set()
+            .stack_name(stack)
+            .change_set_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                errors::failure(
+                    "cloudformation:DeleteChangeSet",
+                    &format!("change set {name} of {stack}"),
+                    &e,
+                )
+            })
+    }
+
+    pub async fn execute_change_set(&self, stack: &str, name: &str) -> Result<(), Failure> {
+        self.client
+            .execute_change_set()
+            .stack_name(stack)
+            .change_set_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                errors::failure(
+                    "cloudformation:ExecuteChangeSet",
+                    &format!("change set {name} of {stack}"),
+                    &e,
+                )
+            })
+    }
+
+    /// The stack's events newer than `after` (an event id), oldest first. Reads pages (newest
+    /// first) only until it meets `after` or an event older than `since`.
+    pub async fn events_since(
+        &self,
+        stack: &str,
+        after: Option<&str>,
+        since: EpochMillis,
+    ) -> Result<Vec<StackEvent>, Failure> {
+        let mut events = Vec::new();
+        let mut pages = self
+            .client
+            .describe_stack_events()
+            .stack_name(stack)
+            .into_paginator()
+            .send();
+        'pages: while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                errors::failure(
+                    "cloudformation:DescribeStackEvents",
+                    &format!("stack {stack}"),
+                    &e,
+                )
+            })?;
+            for event in page.stack_events() {
+                let id = event.event_id().unwrap_or_default();
+                let timestamp = millis(event.timestamp()).unwrap_or(0);
+                if Some(id) == after || timestamp < since {
+                    break 'pages;
+                }
+                events.push(StackEvent {
+                    event_id: id.to_owned(),
+                    timestamp,
+                    logical_id: event.logical_resource_id().unwrap_or_default().to_owned(),
+                    resource_type: event.resource_type().unwrap_or_default().to_owned(),
+                    status: event
+                        .resource_status()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                    reason: event.resource_status_reason().map(str::to_owned),
+                });
+            }
+        }
+        events.reverse();
+        Ok(events)
+    }
+
+    pub async fn delete_stack(&self, stack: &str) -> Result<(), Failure> {
+        self.client
+            .delete_stack()
+            .stack_name(stack)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                errors::failure("cloudformation:DeleteStack", &format!("stack {stack}"), &e)
+            })
+    }
+
+    pub async fn set_termination_protection(&self, stack: &str, on: bool) -> Result<(), Failure> {
+        self.client
+            .update_termination_protection()
+            .stack_name(stack)
+            .enable_termination_protection(on)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                errors::failure(
+                    "cloudformation:UpdateTerminationProtection",
+                    &format!("stack {stack}"),
+                    &e,
+                )
+            })
+    }
+
+    /// Every MarketGrid stage in the account and region (stacks named marketgrid-<stage>).
+    pub async fn stages(&self) -> Result<Vec<StageSummary>, Failure> {
+        let mut stages = Vec::new();
+        let mut pages = self.client.list_stacks().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                errors::failure("cloudformation:ListStacks", "this account and region", &e)
+            })?;
+            for summary in page.stack_summaries() {
+                let name = summary.stack_name().unwrap_or_default();
+                let status = summary
+                    .stack_status()
+                    .map(|s| s.as_str())
+                    .unwrap_or_default();
+                let Some(stage) = mgrid_contract::StageName::from_stack_name(name) else {
+                    continue;
+                };
+                if status == "DELETE_COMPLETE" {
+                    continue;
+                }
+                stages.push(StageSummary {
+                    stage: stage.to_string(),
+                    stack_name: name.to_owned(),
+                    status: status.to_owned(),
+                    updated_at: millis(summary.last_updated_time())
+                        .or_else(|| millis(summary.creation_time())),
+                });
+            }
+        }
+        stages.sort_by(|a, b| a.stage.cmp(&b.stage));
+        Ok(stages)
+    }
+
+    pub async fn resources(&self, stack: &str) -> Result<Vec<StackResource>, Failure> {
+        let mut resources = Vec::new();
+        let mut pages = self
+            .client
+            .list_stack_resources()
+            .stack_name(stack)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                errors::failure(
+                    "cloudformation:ListStackResources",
+                    &format!("stack {stack}"),
+                    &e,
+                )
+            })?;
+            for resource in page.stack_resource_summaries() {
+                resources.push(StackResource {
+                    logical_id: resource
+                        .logical_resource_id()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    physical_id: resource.physical_resource_id().map(str::to_owned),
+                    resource_type: resource.resource_type().unwrap_or_default().to_owned(),
+                    status: resource
+                        .resource_status()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        Ok(resources)
+    }
+}

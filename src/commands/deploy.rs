@@ -1,0 +1,695 @@
+//! `mgrid deploy`: puts a stage in place from the embedded template and artifact, the way an
+//! operator can trust: check the account, upload by content hash, make a change set, show it
+//! (data in danger in red), confirm, execute, watch, and either list the outputs or every
+//! failed resource with the first cause first. `mgrid diff` is the same up to the change set.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use mgrid_contract::EpochMillis;
+use serde::Serialize;
+
+use crate::artifact::{EmbeddedArtifact, embedded};
+use crate::aws::assets::{Assets, Upload};
+use crate::aws::stack::{ChangeSetOutcome, ChangeSetRequest, Stacks};
+use crate::aws::{Aws, Identity};
+use crate::cli::{DeployArgs, OutputFormat};
+use crate::commands::{Context, confirm, now_millis, verbose_calls};
+use crate::failure::{Failure, FailureKind};
+use crate::lifecycle::model::{StackEvent, StackOutput, StackState};
+use crate::lifecycle::plan::{self, ChangeReview, FailedResource, StackPlan};
+use crate::lifecycle::render;
+use crate::output::{GOOD, WARNING, note, print_report, write_stdout};
+use crate::stage::{ParameterValue, ProcessEnvironment, Source, StageSettings};
+use crate::template::{PIPELINE_YAML, Template};
+
+/// What a deploy (or diff) did, for people and for scripts.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployReport {
+    pub stage: String,
+    pub stack_name: String,
+    pub account: String,
+    pub region: String,
+    /// create, update, or none.
+    pub action: &'static str,
+    pub change_set: Option<String>,
+    pub changes: Option<ChangeReview>,
+    /// The final stack status, when the change set was executed.
+    pub status: Option<String>,
+    pub outputs: Vec<StackOutput>,
+    pub failures: Vec<FailedResource>,
+    pub api_calls: usize,
+    /// Milliseconds from the start of the command to the change set being ready.
+    pub change_set_ready_ms: Option<u128>,
+    pub elapsed_ms: u128,
+    #[serde(skip)]
+    next: Option<String>,
+}
+
+impl std::fmt::Display for DeployReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.action, &self.status) {
+            ("none", _) => writeln!(
+                f,
+                "{GOOD}no changes:{GOOD:#} {} already is what this mgrid would deploy",
+                self.stack_name
+            )?,
+            (_, Some(status)) if plan::succeeded(status) => {
+                writeln!(
+                    f,
+                    "{GOOD}{status}:{GOOD:#} {} in {}",
+                    self.stack_name,
+                    render::elapsed((self.elapsed_ms / 1000) as u64)
+                )?;
+                if !self.outputs.is_empty() {
+                    write!(f, "\n{}", render::outputs_table(&self.outputs))?;
+                }
+            }
+            (_, Some(status)) => {
+                writeln!(f, "{status}: {}", self.stack_name)?;
+                write!(f, "{}", render::failure_report(&self.failures))?;
+            }
+            (_, None) => {}
+        }
+        if let Some(next) = &self.next {
+            writeln!(f, "{next}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything a deploy needs that can be worked out before calling AWS.
+struct Prepared {
+    settings: StageSettings,
+    parameters: Vec<ParameterValue>,
+    artifact: EmbeddedArtifact,
+}
+
+fn prepare(context: &Context, args: &DeployArgs) -> Result<Prepared, Failure> {
+    let stage = context.require_stage()?;
+    let settings = StageSettings::resolve(
+        stage,
+        context.global.region.as_deref(),
+        &context.config,
+        &ProcessEnvironment,
+    )?;
+    let template =
+        Template::pipeline().map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
+    let mut parameters = settings.parameters(&template);
+    apply_param_overrides(&mut parameters, &args.params, &template)?;
+    for parameter in &parameters {
+        if let (Some(value), Some(spec)) = (&parameter.value, template.parameter(&parameter.name)) {
+            spec.check(value).map_err(|problem| {
+                Failure::new(FailureKind::Usage, problem)
+                    .next("fix mgrid.toml or --param; `mgrid validate` checks offline")
+            })?;
+        }
+    }
+    let artifact = embedded()?;
+    if artifact.stale {
+        note(&format!(
+            "{WARNING}warning:{WARNING:#} the embedded Lambda artifact was built from other function sources than this \
+             mgrid's; it deploys what it carries (`mgrid artifact info`)"
+        ));
+    }
+    Ok(Prepared {
+        settings,
+        parameters,
+        artifact,
+    })
+}
+
+/// `--param Key=Value` overrides, refused when the key is not a parameter the stage may set.
+fn apply_param_overrides(
+    parameters: &mut [ParameterValue],
+    overrides: &[(String, String)],
+    template: &Template,
+) -> Result<(), Failure> {
+    for (key, value) in overrides {
+        let Some(parameter) = parameters.iter_mut().find(|p| &p.name == key) else {
+            let known: Vec<String> = template.parameters().into_iter().map(|p| p.name).collect();
+            let suggestion = known
+                .iter()
+                .min_by_key(|name| {
+                    edit_distance(&name.to_ascii_lowercase(), &key.to_ascii_lowercase())
+                })
+                .map(|name| format!("did you mean {name}? "))
+                .unwrap_or_default();
+            return Err(Failure::new(
+                FailureKind::Usage,
+                format!("--param {key}: the template has no parameter {key}"),
+            )
+            .next(format!(
+                "{suggestion}the parameters are: {}",
+                known.join(", ")
+            )));
+        };
+        if parameter.source == Source::Deploy || parameter.name == "Stage" {
+            return Err(Failure::new(
+                FailureKind::Usage,
+                format!("--param {key}: mgrid sets {key} itself"),
+            )
+            .next("set stage settings in mgrid.toml, or choose another --param"));
+        }
+        parameter.value = Some(value.clone());
+        parameter.source = Source::Flag("--param".into());
+    }
+    Ok(())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            current.push(
+                (previous[j] + usize::from(ca != *cb))
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// Checks the account, makes sure the assets are uploaded, and returns the parameter values.
+async fn upload_assets(
+    aws: &Aws,
+    identity: &Identity,
+    prepared: &Prepared,
+    verbose: bool,
+) -> Result<(Assets, String, Vec<(String, String)>), Failure> {
+    let assets = Assets::new(
+        aws.s3(),
+        &identity.account,
+        &aws.region,
+        aws.url_suffix(),
+        aws.endpoint.as_deref(),
+    );
+    if !assets.exists().await? {
+        note(&format!(
+            "creating the assets bucket {} (encrypted, private, TLS only, versioned) for deploys to this account and region",
+            assets.bucket
+        ));
+        assets.create().await?;
+    }
+    let metadata = &prepared.artifact.metadata;
+    let artifact_key = format!("artifacts/{}.zip", metadata.sha256_hex);
+    let uploaded = assets
+        .ensure_object(&artifact_key, prepared.artifact.zip, "application/zip")
+        .await?;
+    let (_, template_hash) = mgrid_artifact::sha256(PIPELINE_YAML.as_bytes());
+    let template_key = format!("templates/pipeline-{template_hash}.yaml");
+    let template_upload = assets
+        .ensure_object(
+            &template_key,
+            PIPELINE_YAML.as_bytes(),
+            "application/x-yaml",
+        )
+        .await?;
+    if verbose {
+        let said = |u: Upload| {
+            if u == Upload::Uploaded {
+                "uploaded"
+            } else {
+                "already there"
+            }
+        };
+        tracing::info!(
+            "artifact {artifact_key}: {}; template {template_key}: {}",
+            said(uploaded),
+            said(template_upload)
+        );
+    }
+    let values = prepared
+        .parameters
+        .iter()
+        .map(|p| {
+            let value = match p.name.as_str() {
+                "ArtifactBucket" => assets.bucket.clone(),
+                "ArtifactKey" => artifact_key.clone(),
+                "ArtifactSha256" => metadata.sha256.clone(),
+                _ => p.value.clone().unwrap_or_default(),
+            };
+            (p.name.clone(), value)
+        })
+        .collect();
+    let url = assets.url(&template_key);
+    Ok((assets, url, values))
+}
+
+fn check_account(settings: &StageSettings, identity: &Identity) -> Result<(), Failure> {
+    if let Some(expected) = &settings.account_id
+        && expected.value != identity.account
+    {
+        return Err(Failure::new(
+            FailureKind::Credentials,
+            format!(
+                "stage {} belongs to account {} but these credentials are for account {} ({}); nothing was written",
+                settings.stage, expected.value, identity.account, identity.arn
+            ),
+        )
+        .next("use credentials for the stage's account (--profile / AWS_PROFILE), or fix account_id in mgrid.toml"));
+    }
+    Ok(())
+}
+
+/// Runs a deploy (`execute` true) or a diff (false).
+pub async fn run(context: &Context, args: &DeployArgs, execute: bool) -> Result<DeployReport> {
+    let started = Instant::now();
+    let prepared = prepare(context, args)?;
+    let settings = &prepared.settings;
+    let stage = settings.stage.to_string();
+    let aws = Aws::connect(
+        &context.global,
+        settings.region.as_ref().map(|r| r.value.as_str()),
+    )
+    .await?;
+    let identity = aws.account().await?;
+    check_account(settings, &identity)?;
+    let stacks = Stacks::new(aws.cloudformation());
+    let stack_name = settings.stack_name.clone();
+
+    let existing = stacks.describe(&stack_name).await?;
+    let mut create = match plan::stack_plan(existing.as_ref(), &stage) {
+        StackPlan::Create => true,
+        StackPlan::Update => false,
+        StackPlan::Refuse {
+            status,
+            reason,
+            next,
+        } => {
+            return Err(Failure::new(
+                FailureKind::Conflict,
+                format!("{stack_name} is {status}: {reason}"),
+            )
+            .next(next)
+            .into());
+        }
+        StackPlan::RecreateAfterFailedCreate { status } => {
+            if !execute {
+                return Err(Failure::new(
+                    FailureKind::Conflict,
+                    format!("{stack_name} is {status}: its first create failed, so there is nothing to diff against"),
+                )
+                .next(format!("`mgrid deploy --stage {stage}` offers to delete it and create it again"))
+                .into());
+            }
+            note(&format!(
+                "{stack_name} is {status}: its first create failed and it holds nothing; it must be deleted before it can be created again"
+            ));
+            if !confirm(
+                &format!("Delete {stack_name} and create it again?"),
+                context.global.yes,
+            )? {
+                return Err(Failure::new(
+                    FailureKind::Declined,
+                    "not deleted; nothing was changed",
+                )
+                .into());
+            }
+            stacks.delete_stack(&stack_name).await?;
+            wait_until_deleted(&stacks, &stack_name).await?;
+            true
+        }
+    };
+    if existing
+        .as_ref()
+        .is_some_and(|s| s.status == "REVIEW_IN_PROGRESS")
+    {
+        create = true;
+    }
+
+    let verbose = context.global.verbose > 0;
+    let (_assets, template_url, parameters) =
+        upload_assets(&aws, &identity, &prepared, verbose).await?;
+    let change_set = args
+        .change_set_name
+        .clone()
+        .unwrap_or_else(|| format!("mgrid-{}", now_millis()));
+    let tags: Vec<(String, String)> = settings
+        .tags
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    stacks
+        .create_change_set(&ChangeSetRequest {
+            stack_name: &stack_name,
+            change_set_name: &change_set,
+            create,
+            template_url: &template_url,
+            parameters,
+            tags,
+            description: &format!(
+                "mgrid {} (artifact {})",
+                env!("CARGO_PKG_VERSION"),
+                prepared.artifact.metadata.sha256_hex
+            ),
+        })
+        .await?;
+    let outcome = stacks.wait_for_change_set(&stack_name, &change_set).await?;
+    let change_set_ready_ms = started.elapsed().as_millis();
+    tracing::info!("change set {change_set} ready after {change_set_ready_ms} ms");
+
+    let mut report = DeployReport {
+        stage: stage.clone(),
+        stack_name: stack_name.clone(),
+        account: identity.account.clone(),
+        region: aws.region.clone(),
+        action: if create { "create" } else { "update" },
+        change_set: Some(change_set.clone()),
+        changes: None,
+        status: None,
+        outputs: Vec::new(),
+        failures: Vec::new(),
+        api_calls: 0,
+        change_set_ready_ms: Some(change_set_ready_ms),
+        elapsed_ms: 0,
+        next: None,
+    };
+    let changes = match outcome {
+        ChangeSetOutcome::Empty => {
+            stacks.delete_change_set(&stack_name, &change_set).await?;
+            report.action = "none";
+            report.change_set = None;
+            return Ok(finish(report, &aws, started, verbose));
+        }
+        ChangeSetOutcome::Failed(reason) => {
+            let _ = stacks.delete_change_set(&stack_name, &change_set).await;
+            return Err(Failure::new(
+                FailureKind::Failed,
+                format!("CloudFormation could not make a change set: {reason}"),
+            )
+            .next("nothing was changed; fix what it names and deploy again")
+            .into());
+        }
+        ChangeSetOutcome::Ready(changes) => changes,
+    };
+    let review = plan::review_changes(changes, settings.protected.value);
+    show(context.global.output, &render::change_table(&review))?;
+    report.changes = Some(review.clone());
+
+    if review.needs_allow_replacement && !args.allow_replacement {
+        stacks.delete_change_set(&stack_name, &change_set).await?;
+        return Err(Failure::new(
+            FailureKind::Declined,
+            format!("{stage} is protected and this change would replace or remove resources that hold data; nothing was changed"),
+        )
+        .next("if that is really meant, deploy again with --allow-replacement")
+        .into());
+    }
+    if !execute {
+        stacks.delete_change_set(&stack_name, &change_set).await?;
+        report.change_set = None;
+        return Ok(finish(report, &aws, started, verbose));
+    }
+    if args.no_execute {
+        report.next = Some(format!(
+            "the change set {change_set} is ready and was not executed; execute it with\n  \
+             aws cloudformation execute-change-set --stack-name {stack_name} --change-set-name {change_set} --region {}\n\
+             or delete it with\n  aws cloudformation delete-change-set --stack-name {stack_name} --change-set-name {change_set} --region {}",
+            aws.region, aws.region
+        ));
+        return Ok(finish(report, &aws, started, verbose));
+    }
+    let count = review.changes.len();
+    if !confirm(
+        &format!(
+            "Deploy these {count} changes to {stage} ({})?",
+            identity.account
+        ),
+        context.global.yes,
+    )? {
+        stacks.delete_change_set(&stack_name, &change_set).await?;
+        return Err(Failure::new(
+            FailureKind::Declined,
+            "not deployed; the change set was deleted and nothing was changed",
+        )
+        .into());
+    }
+
+    let executed_at = now_millis();
+    stacks.execute_change_set(&stack_name, &change_set).await?;
+    let watched = tokio::select! {
+        result = watch(&stacks, &stack_name, &stage, executed_at, count, started) => result?,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; {stack_name} keeps deploying"))
+                .next(format!("watch it with `mgrid status --stage {stage}`"))
+                .into());
+        }
+    };
+    report.status = Some(watched.final_status.clone());
+    if plan::succeeded(&watched.final_status) {
+        if create && settings.protected.value {
+            stacks.set_termination_protection(&stack_name, true).await?;
+        }
+        report.outputs = outputs(&stacks, &aws, &stack_name, &stage).await?;
+        Ok(finish(report, &aws, started, verbose))
+    } else {
+        report.failures = plan::failure_summary(&watched.events, &stack_name);
+        let report = finish(report, &aws, started, verbose);
+        print_report(&report, context.global.output)?;
+        Err(Failure::new(FailureKind::Failed, format!("the deploy of {stage} failed: {stack_name} is {}", watched.final_status))
+            .next(format!("fix the first cause above, then deploy again (`mgrid status --stage {stage}` shows the stack)"))
+            .into())
+    }
+}
+
+fn finish(mut report: DeployReport, aws: &Aws, started: Instant, verbose: bool) -> DeployReport {
+    report.api_calls = aws.calls();
+    report.elapsed_ms = started.elapsed().as_millis();
+    verbose_calls(verbose, aws.calls());
+    report
+}
+
+/// The change table: part of the result in text mode, progress beside the JSON otherwise.
+fn show(output: OutputFormat, text: &str) -> Result<(), Failure> {
+    match output {
+        OutputFormat::Text => {
+            write_stdout(text).map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))
+        }
+        OutputFormat::Json => {
+            note(text);
+            Ok(())
+        }
+    }
+}
+
+pub(crate) struct Watched {
+    pub final_status: String,
+    pub events: Vec<StackEvent>,
+}
+
+/// Follows the stack until its operation ends: a redrawn block on a terminal, a line per event
+/// otherwise. Polls every 2 s, backing off to 30 s while AWS throttles.
+pub(crate) async fn watch(
+    stacks: &Stacks,
+    stack_name: &str,
+    stage: &str,
+    since: EpochMillis,
+    planned: usize,
+    started: Instant,
+) -> Result<Watched, Failure> {
+    let terminal = std::io::stderr().is_terminal();
+    let mut events = Vec::new();
+    let mut last_event: Option<String> = None;
+    let mut drawn_lines = 0;
+    let mut interval = Duration::from_secs(2);
+    loop {
+        let state = match stacks.describe(stack_name).await {
+            Ok(Some(state)) => state,
+            Ok(None) => {
+                return Err(Failure::new(
+                    FailureKind::Failed,
+                    format!("{stack_name} disappeared while deploying"),
+                ));
+            }
+            Err(failure) if failure.what.contains("throttled") => {
+                interval = (interval * 2).min(Duration::from_secs(30));
+                tokio::time::sleep(interval).await;
+                continue;
+            }
+            Err(failure) => return Err(failure),
+        };
+        let new = stacks
+            .events_since(stack_name, last_event.as_deref(), since)
+            .await?;
+        if let Some(last) = new.last() {
+            last_event = Some(last.event_id.clone());
+        }
+        if terminal {
+            let progress = plan::progress(
+                &events.iter().chain(new.iter()).cloned().collect::<Vec<_>>(),
+                stack_name,
+                planned,
+            );
+            let block =
+                render::live_block(stage, &state.status, started.elapsed().as_secs(), &progress);
+            let mut out = String::new();
+            if drawn_lines > 0 {
+                out.push_str(&format!("\x1b[{drawn_lines}A\x1b[J"));
+            }
+            out.push_str(&block);
+            drawn_lines = block.lines().count();
+            eprint_styled(&out);
+        } else {
+            for event in &new {
+                eprint_styled(&format!("{}\n", render::event_line(event)));
+            }
+        }
+        events.extend(new);
+        if plan::finished(&state.status) {
+            return Ok(Watched {
+                final_status: state.status,
+                events,
+            });
+        }
+        interval = Duration::from_secs(2);
+        tokio::time::sleep(interval).await;
+    }
+}
+
+fn eprint_styled(text: &str) {
+    use std::io::Write;
+    let mut stderr = anstream::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.flush();
+}
+
+pub(crate) async fn wait_until_deleted(stacks: &Stacks, stack_name: &str) -> Result<(), Failure> {
+    loop {
+        match stacks.describe(stack_name).await? {
+            None => return Ok(()),
+            Some(state) if state.status == "DELETE_FAILED" => {
+                return Err(Failure::new(FailureKind::Failed, format!("deleting {stack_name} failed: {}", state.status_reason.unwrap_or_default()))
+                    .next("see the stack's events in the console, remove what blocks it, and deploy again"));
+            }
+            Some(_) => tokio::time::sleep(Duration::from_secs(2)).await,
+        }
+    }
+}
+
+/// The stack's outputs; where the stack has none (an emulator that drops them), the webhook
+/// URLs from the stage's SSM parameters.
+pub async fn outputs(
+    stacks: &Stacks,
+    aws: &Aws,
+    stack_name: &str,
+    stage: &str,
+) -> Result<Vec<StackOutput>, Failure> {
+    let state: Option<StackState> = stacks.describe(stack_name).await?;
+    let outputs = state.map(|s| s.outputs).unwrap_or_default();
+    if !outputs.is_empty() {
+        return Ok(outputs);
+    }
+    let stage: mgrid_contract::StageName =
+        stage
+            .parse()
+            .map_err(|e: mgrid_contract::InvalidStageName| {
+                Failure::new(FailureKind::Usage, e.to_string())
+            })?;
+    let parameters = crate::aws::parameters::stage_parameters(&aws.ssm(), &stage).await?;
+    let mut outputs = Vec::new();
+    if let Some(api) = parameters.get(&mgrid_contract::StageParameter::ApiUrl) {
+        for provider in mgrid_contract::Provider::ALL {
+            outputs.push(StackOutput {
+                key: format!("{}WebhookUrl", capitalised(provider.as_str())),
+                value: format!("{api}/webhook/{provider}"),
+                description: None,
+            });
+        }
+    }
+    let named: BTreeMap<&str, mgrid_contract::StageParameter> = [
+        ("QueueUrl", mgrid_contract::StageParameter::QueueUrl),
+        ("DeadLetterQueueUrl", mgrid_contract::StageParameter::DlqUrl),
+        (
+            "TransactionsTableName",
+            mgrid_contract::StageParameter::TableName,
+        ),
+        (
+            "ArchiveBucketName",
+            mgrid_contract::StageParameter::ArchiveBucket,
+        ),
+        (
+            "DashboardName",
+            mgrid_contract::StageParameter::DashboardName,
+        ),
+    ]
+    .into_iter()
+    .collect();
+    for (key, parameter) in named {
+        if let Some(value) = parameters.get(&parameter) {
+            outputs.push(StackOutput {
+                key: key.to_owned(),
+                value: value.clone(),
+                description: None,
+            });
+        }
+    }
+    Ok(outputs)
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_param_is_refused_with_a_suggestion() {
+        let template = Template::pipeline().unwrap();
+        let settings = StageSettings::resolve(
+            "dev".parse().unwrap(),
+            Some("eu-west-1"),
+            &crate::config::Config::default(),
+            &BTreeMap::<&str, &str>::new(),
+        )
+        .unwrap();
+        let mut parameters = settings.parameters(&template);
+        let error = apply_param_overrides(
+            &mut parameters,
+            &[("ProcesorMemory".into(), "1024".into())],
+            &template,
+        )
+        .unwrap_err();
+        assert_eq!(error.kind, FailureKind::Usage);
+        assert!(
+            error
+                .next
+                .unwrap()
+                .starts_with("did you mean ProcessorMemory?")
+        );
+        let error = apply_param_overrides(
+            &mut parameters,
+            &[("ArtifactKey".into(), "x".into())],
+            &template,
+        )
+        .unwrap_err();
+        assert!(error.what.contains("mgrid sets ArtifactKey itself"));
+        apply_param_overrides(
+            &mut parameters,
+            &[("ProcessorMemory".into(), "1024".into())],
+            &template,
+        )
+        .unwrap();
+        let memory = parameters
+            .iter()
+            .find(|p| p.name == "ProcessorMemory")
+            .unwrap();
+        assert_eq!(
+            (memory.value.as_deref(), &memory.source),
+            (Some("1024"), &Source::Flag("--param".into()))
+        );
+    }
+}

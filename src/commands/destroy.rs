@@ -1,0 +1,237 @@
+//! `mgrid destroy`: deletes a stage. It first shows what will be deleted and what is retained
+//! (the ledger, the archive and the key keep the stage's data), warns about webhooks still in
+//! its queues, and asks for the stage's name. Afterwards it lists the retained resources and how
+//! to remove them, for when that is really meant.
+
+use std::fmt;
+use std::io::IsTerminal;
+
+use anyhow::Result;
+use aws_sdk_sqs::types::QueueAttributeName;
+use mgrid_contract::{StageName, StageParameter};
+use serde::Serialize;
+
+use crate::aws::Aws;
+use crate::aws::stack::Stacks;
+use crate::cli::DestroyArgs;
+use crate::commands::{Context, verbose_calls};
+use crate::failure::{Failure, FailureKind};
+use crate::lifecycle::model::StackResource;
+use crate::output::{BOLD, WARNING, note, print_report};
+use crate::stage::{ProcessEnvironment, StageSettings};
+use crate::template::Template;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DestroyReport {
+    pub stage: String,
+    pub stack_name: String,
+    pub deleted: usize,
+    pub retained: Vec<StackResource>,
+    pub api_calls: usize,
+}
+
+/// The logical ids the template retains on delete.
+fn retained_ids(template: &Template) -> Vec<String> {
+    template
+        .resources()
+        .filter(|(_, d)| d["DeletionPolicy"] == "Retain")
+        .map(|(id, _)| id.to_owned())
+        .collect()
+}
+
+pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
+    let stage = context.require_stage()?;
+    let settings = StageSettings::resolve(
+        stage.clone(),
+        context.global.region.as_deref(),
+        &context.config,
+        &ProcessEnvironment,
+    )?;
+    let protected = settings.protected.value;
+    if protected && !args.force {
+        return Err(Failure::new(
+            FailureKind::Declined,
+            format!("{stage} is a protected stage; nothing was deleted"),
+        )
+        .next(format!(
+            "if it really must go, run `mgrid destroy --stage {stage} --force` (and confirm)"
+        ))
+        .into());
+    }
+    let aws = Aws::connect(
+        &context.global,
+        settings.region.as_ref().map(|r| r.value.as_str()),
+    )
+    .await?;
+    let stacks = Stacks::new(aws.cloudformation());
+    let Some(stack) = stacks.describe(&settings.stack_name).await? else {
+        return Err(Failure::new(
+            FailureKind::NotFound,
+            format!(
+                "stage {stage} is not deployed in {}; nothing to destroy",
+                aws.region
+            ),
+        )
+        .next("`mgrid stages` lists what is deployed here")
+        .into());
+    };
+    let resources = stacks.resources(&stack.name).await?;
+    let template =
+        Template::pipeline().map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
+    let keep = retained_ids(&template);
+    let (retained, deleted): (Vec<StackResource>, Vec<StackResource>) = resources
+        .into_iter()
+        .partition(|r| keep.contains(&r.logical_id));
+
+    let mut plan = format!(
+        "{BOLD}destroy {stage}{BOLD:#} ({} in {}): deletes {} resources, retains {}:\n",
+        stack.name,
+        aws.region,
+        deleted.len(),
+        retained.len()
+    );
+    for resource in &retained {
+        plan.push_str(&format!(
+            "  keeps {} {}\n",
+            resource.resource_type,
+            resource
+                .physical_id
+                .as_deref()
+                .unwrap_or(&resource.logical_id)
+        ));
+    }
+    for warning in queued_webhooks(&aws, &stage).await {
+        plan.push_str(&format!("{WARNING}warning:{WARNING:#} {warning}\n"));
+    }
+    note(plan.trim_end());
+    confirm_destroy(&stage, context.global.yes)?;
+
+    if stack.termination_protection {
+        stacks
+            .set_termination_protection(&stack.name, false)
+            .await?;
+    }
+    stacks.delete_stack(&stack.name).await?;
+    note(&format!("deleting {} …", stack.name));
+    let waited = tokio::select! {
+        result = crate::commands::deploy::wait_until_deleted(&stacks, &stack.name) => result,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; {} keeps deleting", stack.name))
+                .next("`mgrid stages` shows when it is gone").into());
+        }
+    };
+    waited?;
+    let report = DestroyReport {
+        stage: stage.to_string(),
+        stack_name: stack.name,
+        deleted: deleted.len(),
+        retained,
+        api_calls: aws.calls(),
+    };
+    verbose_calls(context.global.verbose > 0, aws.calls());
+    print_report(&report, context.global.output)?;
+    Ok(())
+}
+
+/// Webhooks still waiting in the stage's queues would be lost with them.
+async fn queued_webhooks(aws: &Aws, stage: &StageName) -> Vec<String> {
+    let Ok(parameters) = crate::aws::parameters::stage_parameters(&aws.ssm(), stage).await else {
+        return vec![
+            "could not read the stage's queue names to check them for waiting webhooks".into(),
+        ];
+    };
+    let sqs = aws.sqs();
+    let mut warnings = Vec::new();
+    for (parameter, what) in [
+        (StageParameter::QueueUrl, "webhook queue"),
+        (StageParameter::DlqUrl, "dead-letter queue"),
+    ] {
+        let Some(url) = parameters.get(&parameter) else {
+            continue;
+        };
+        let depth = sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.attributes().cloned())
+            .map(|a| {
+                a.values()
+                    .filter_map(|v| v.parse::<u64>().ok())
+                    .sum::<u64>()
+            })
+            .unwrap_or(0);
+        if depth > 0 {
+            warnings.push(format!(
+                "the {what} holds about {depth} webhooks; they are deleted with it"
+            ));
+        }
+    }
+    warnings
+}
+
+fn confirm_destroy(stage: &StageName, yes: bool) -> Result<(), Failure> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::new(
+            FailureKind::Declined,
+            "no terminal to confirm on; nothing was deleted",
+        )
+        .next("pass --yes to destroy without a prompt"));
+    }
+    eprint!("Type the stage name ({stage}) to destroy it: ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
+    if answer.trim() != stage.as_str() {
+        return Err(Failure::new(
+            FailureKind::Declined,
+            "the name did not match; nothing was deleted",
+        ));
+    }
+    Ok(())
+}
+
+impl fmt::Display for DestroyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "destroyed {}: {} resources deleted",
+            self.stack_name, self.deleted
+        )?;
+        if self.retained.is_empty() {
+            return Ok(());
+        }
+        writeln!(
+            f,
+            "retained (they keep the stage's data; remove them only if that is really meant):"
+        )?;
+        for resource in &self.retained {
+            let id = resource
+                .physical_id
+                .as_deref()
+                .unwrap_or(&resource.logical_id);
+            let how = match resource.resource_type.as_str() {
+                "AWS::DynamoDB::Table" => format!(
+                    "aws dynamodb update-table --table-name {id} --no-deletion-protection-enabled; aws dynamodb delete-table --table-name {id}"
+                ),
+                "AWS::S3::Bucket" => format!(
+                    "aws s3 rm s3://{id} --recursive (and every object version), then aws s3api delete-bucket --bucket {id}"
+                ),
+                "AWS::KMS::Key" => format!(
+                    "aws kms schedule-key-deletion --key-id {id} --pending-window-in-days 30 (only once nothing it encrypts is needed)"
+                ),
+                _ => String::new(),
+            };
+            writeln!(f, "  {} {id}\n    {how}", resource.resource_type)?;
+        }
+        Ok(())
+    }
+}

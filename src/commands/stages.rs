@@ -1,0 +1,58 @@
+//! `mgrid stages`: every stage deployed in the account and region.
+
+use std::fmt;
+
+use anyhow::Result;
+use mgrid_contract::clock::format_rfc3339;
+use serde::Serialize;
+
+use crate::aws::Aws;
+use crate::aws::stack::Stacks;
+use crate::commands::{Context, verbose_calls};
+use crate::lifecycle::model::StageSummary;
+use crate::output::{print_report, table};
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StagesReport {
+    pub region: String,
+    pub stages: Vec<StageSummary>,
+}
+
+pub async fn run(context: &Context) -> Result<()> {
+    let region = context
+        .global
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok());
+    let aws = Aws::connect(&context.global, region.as_deref()).await?;
+    let stages = Stacks::new(aws.cloudformation()).stages().await?;
+    verbose_calls(context.global.verbose > 0, aws.calls());
+    print_report(
+        &StagesReport {
+            region: aws.region.clone(),
+            stages,
+        },
+        context.global.output,
+    )?;
+    Ok(())
+}
+
+impl fmt::Display for StagesReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.stages.is_empty() {
+            return writeln!(f, "no MarketGrid stage is deployed in {}", self.region);
+        }
+        let mut rows = table(&["stage", "stack", "status", "last update"]);
+        for stage in &self.stages {
+            rows.add_row(vec![
+                stage.stage.clone(),
+                stage.stack_name.clone(),
+                stage.status.clone(),
+                stage.updated_at.map(format_rfc3339).unwrap_or_default(),
+            ]);
+        }
+        writeln!(f, "{rows}")
+    }
+}

@@ -1,0 +1,202 @@
+//! `mgrid status`: where a stage stands: its stack's status and last update, its outputs, the
+//! alarms in ALARM, and whether it runs the build this mgrid carries.
+
+use std::fmt;
+
+use anyhow::Result;
+use aws_sdk_cloudwatch::types::StateValue;
+use mgrid_contract::clock::format_rfc3339;
+use serde::Serialize;
+
+use crate::artifact::embedded;
+use crate::aws::stack::Stacks;
+use crate::aws::{Aws, errors};
+use crate::commands::{Context, verbose_calls};
+use crate::failure::{Failure, FailureKind};
+use crate::lifecycle::model::StackOutput;
+use crate::lifecycle::render;
+use crate::output::{ERROR, GOOD, WARNING, print_report};
+use crate::stage::{ProcessEnvironment, StageSettings};
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    pub stage: String,
+    pub stack_name: String,
+    pub region: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub updated_at: Option<String>,
+    pub termination_protection: bool,
+    pub outputs: Vec<StackOutput>,
+    pub alarms_in_alarm: Vec<Alarm>,
+    pub deployed_artifact: Option<String>,
+    pub embedded_artifact: Option<String>,
+    /// same, different, or unknown.
+    pub build: &'static str,
+    pub api_calls: usize,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Alarm {
+    pub name: String,
+    pub reason: Option<String>,
+    pub since: Option<String>,
+}
+
+pub async fn run(context: &Context) -> Result<()> {
+    let stage = context.require_stage()?;
+    let settings = StageSettings::resolve(
+        stage.clone(),
+        context.global.region.as_deref(),
+        &context.config,
+        &ProcessEnvironment,
+    )?;
+    let aws = Aws::connect(
+        &context.global,
+        settings.region.as_ref().map(|r| r.value.as_str()),
+    )
+    .await?;
+    let stacks = Stacks::new(aws.cloudformation());
+    let Some(stack) = stacks.describe(&settings.stack_name).await? else {
+        return Err(Failure::new(
+            FailureKind::NotFound,
+            format!(
+                "stage {stage} is not deployed in {} ({} does not exist)",
+                aws.region, settings.stack_name
+            ),
+        )
+        .next(format!(
+            "`mgrid stages` lists what is deployed here; `mgrid deploy --stage {stage}` deploys it"
+        ))
+        .into());
+    };
+    let outputs =
+        crate::commands::deploy::outputs(&stacks, &aws, &stack.name, stage.as_str()).await?;
+    let alarms = alarms_in_alarm(&aws, &format!("marketgrid-{stage}-")).await?;
+    let deployed = stack.parameters.get("ArtifactSha256").cloned();
+    let here = embedded().ok().map(|a| a.metadata.sha256);
+    let build = match (&deployed, &here) {
+        (Some(d), Some(h)) if d == h => "same",
+        (Some(_), Some(_)) => "different",
+        _ => "unknown",
+    };
+    let report = StatusReport {
+        stage: stage.to_string(),
+        stack_name: stack.name,
+        region: aws.region.clone(),
+        status: stack.status,
+        status_reason: stack.status_reason,
+        updated_at: stack.updated_at.map(format_rfc3339),
+        termination_protection: stack.termination_protection,
+        outputs,
+        alarms_in_alarm: alarms,
+        deployed_artifact: deployed,
+        embedded_artifact: here,
+        build,
+        api_calls: aws.calls(),
+    };
+    verbose_calls(context.global.verbose > 0, aws.calls());
+    print_report(&report, context.global.output)?;
+    Ok(())
+}
+
+async fn alarms_in_alarm(aws: &Aws, prefix: &str) -> Result<Vec<Alarm>, Failure> {
+    let mut alarms = Vec::new();
+    let mut pages = aws
+        .cloudwatch()
+        .describe_alarms()
+        .alarm_name_prefix(prefix)
+        .state_value(StateValue::Alarm)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            errors::failure(
+                "cloudwatch:DescribeAlarms",
+                &format!("alarms {prefix}*"),
+                &e,
+            )
+        })?;
+        for alarm in page.metric_alarms() {
+            alarms.push(Alarm {
+                name: alarm.alarm_name().unwrap_or_default().to_owned(),
+                reason: alarm.state_reason().map(str::to_owned),
+                since: alarm
+                    .state_updated_timestamp()
+                    .and_then(|t| t.to_millis().ok())
+                    .map(format_rfc3339),
+            });
+        }
+    }
+    Ok(alarms)
+}
+
+impl fmt::Display for StatusReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let healthy = crate::lifecycle::plan::succeeded(&self.status)
+            || self.status == "UPDATE_ROLLBACK_COMPLETE";
+        let style = if healthy { GOOD } else { WARNING };
+        writeln!(
+            f,
+            "stage {}  stack {} in {}",
+            self.stage, self.stack_name, self.region
+        )?;
+        writeln!(
+            f,
+            "status      {style}{}{style:#}{}",
+            self.status,
+            self.status_reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        )?;
+        writeln!(
+            f,
+            "updated     {}",
+            self.updated_at.as_deref().unwrap_or("unknown")
+        )?;
+        writeln!(
+            f,
+            "protection  {}",
+            if self.termination_protection {
+                "termination protection on"
+            } else {
+                "off"
+            }
+        )?;
+        let build = match self.build {
+            "same" => format!("{GOOD}runs the build this mgrid carries{GOOD:#}"),
+            "different" => format!(
+                "{WARNING}runs a different build than this mgrid carries{WARNING:#} (deployed {}, here {}): `mgrid deploy` would update it",
+                self.deployed_artifact.as_deref().unwrap_or("?"),
+                self.embedded_artifact.as_deref().unwrap_or("?")
+            ),
+            _ => "unknown (this mgrid carries no artifact, or the stack names none)".to_owned(),
+        };
+        writeln!(f, "build       {build}")?;
+        if self.alarms_in_alarm.is_empty() {
+            writeln!(f, "alarms      {GOOD}none in ALARM{GOOD:#}")?;
+        } else {
+            writeln!(
+                f,
+                "alarms      {ERROR}{} in ALARM{ERROR:#}",
+                self.alarms_in_alarm.len()
+            )?;
+            for alarm in &self.alarms_in_alarm {
+                writeln!(
+                    f,
+                    "  {ERROR}{}{ERROR:#} since {}: {}",
+                    alarm.name,
+                    alarm.since.as_deref().unwrap_or("?"),
+                    alarm.reason.as_deref().unwrap_or("")
+                )?;
+            }
+        }
+        if !self.outputs.is_empty() {
+            write!(f, "\n{}", render::outputs_table(&self.outputs))?;
+        }
+        Ok(())
+    }
+}

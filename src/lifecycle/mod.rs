@@ -1,0 +1,6 @@
+//! The stage lifecycle (deploy, diff, status, destroy, stages): its model, its pure decisions,
+//! and how they are shown.
+
+pub mod model;
+pub mod plan;
+pub mod render;
