@@ -58,6 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
         'mgrid;deploy' {
             [CompletionResult]::new('--change-set-name', '--change-set-name', [CompletionResultType]::ParameterName, 'Name of the change set [default: mgrid-<time>]')
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Override one template parameter for this deploy (repeatable)')
+            [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'Deploy this artifact zip (as `cargo run --release -p mgrid-artifact` writes) instead of the embedded one')
             [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Stage to act on (dev, staging, prod, local, …)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from ~/.aws/config')
@@ -79,6 +80,7 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
         }
         'mgrid;diff' {
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Override one template parameter (repeatable)')
+            [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'Diff against this artifact zip instead of the embedded one')
             [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Stage to act on (dev, staging, prod, local, …)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from ~/.aws/config')

@@ -334,7 +334,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__deploy)
-            opts="-v -y -h -V --no-execute --change-set-name --param --allow-replacement --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --no-execute --change-set-name --param --allow-replacement --artifact --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -345,6 +345,10 @@ _mgrid() {
                     return 0
                     ;;
                 --param)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --artifact)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -456,13 +460,17 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__diff)
-            opts="-v -y -h -V --param --exit-code --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --param --artifact --exit-code --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --param)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --artifact)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -54,6 +54,7 @@ set edit:completion:arg-completer[mgrid] = {|@words|
         &'mgrid;deploy'= {
             cand --change-set-name 'Name of the change set [default: mgrid-<time>]'
             cand --param 'Override one template parameter for this deploy (repeatable)'
+            cand --artifact 'Deploy this artifact zip (as `cargo run --release -p mgrid-artifact` writes) instead of the embedded one'
             cand --stage 'Stage to act on (dev, staging, prod, local, …)'
             cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
             cand --profile 'AWS profile from ~/.aws/config'
@@ -74,6 +75,7 @@ set edit:completion:arg-completer[mgrid] = {|@words|
         }
         &'mgrid;diff'= {
             cand --param 'Override one template parameter (repeatable)'
+            cand --artifact 'Diff against this artifact zip instead of the embedded one'
             cand --stage 'Stage to act on (dev, staging, prod, local, …)'
             cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
             cand --profile 'AWS profile from ~/.aws/config'

@@ -55,6 +55,7 @@ complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "man" -d 'Print the man 
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l change-set-name -d 'Name of the change set [default: mgrid-<time>]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l param -d 'Override one template parameter for this deploy (repeatable)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l artifact -d 'Deploy this artifact zip (as `cargo run --release -p mgrid-artifact` writes) instead of the embedded one' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l profile -d 'AWS profile from ~/.aws/config' -r
@@ -70,6 +71,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l no-color -d 'No c
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l param -d 'Override one template parameter (repeatable)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l artifact -d 'Diff against this artifact zip instead of the embedded one' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l profile -d 'AWS profile from ~/.aws/config' -r

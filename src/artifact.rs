@@ -15,7 +15,7 @@ const EMBEDDED: Option<(&[u8], &str, &str)> = Some((
 const EMBEDDED: Option<(&[u8], &str, &str)> = None;
 
 pub struct EmbeddedArtifact {
-    pub zip: &'static [u8],
+    pub zip: std::borrow::Cow<'static, [u8]>,
     pub metadata: ArtifactMetadata,
     /// The function sources this mgrid was built beside differ from the artifact's.
     pub stale: bool,
@@ -49,8 +49,51 @@ pub fn embedded() -> Result<EmbeddedArtifact, Failure> {
         .next(BUILD_HINT));
     }
     Ok(EmbeddedArtifact {
-        zip,
+        zip: std::borrow::Cow::Borrowed(zip),
         stale: sources != metadata.sources_sha256,
         metadata,
+    })
+}
+
+/// An artifact zip from a file (`--artifact`), described by the artifact.json beside it when
+/// there is one (and it matches), else by what the zip itself shows.
+pub fn from_file(path: &std::path::Path) -> Result<EmbeddedArtifact, Failure> {
+    let zip = std::fs::read(path).map_err(|e| {
+        Failure::new(
+            FailureKind::NotFound,
+            format!("cannot read the artifact {}: {e}", path.display()),
+        )
+        .next(BUILD_HINT)
+    })?;
+    if !zip.starts_with(b"PK\x03\x04") {
+        return Err(Failure::new(
+            FailureKind::Usage,
+            format!("{} is not a zip file", path.display()),
+        )
+        .next("pass the mgrid-functions.zip that `cargo run --release -p mgrid-artifact` writes"));
+    }
+    let (sha256, sha256_hex) = mgrid_artifact::sha256(&zip);
+    let described = path
+        .parent()
+        .map(|dir| dir.join("artifact.json"))
+        .and_then(|json| std::fs::read_to_string(json).ok())
+        .and_then(|text| serde_json::from_str::<ArtifactMetadata>(&text).ok())
+        .filter(|metadata| metadata.sha256 == sha256);
+    let metadata = described.unwrap_or_else(|| ArtifactMetadata {
+        sha256,
+        sha256_hex,
+        zip_bytes: zip.len() as u64,
+        bootstrap_bytes: 0,
+        glibc_required: "unknown (no artifact.json beside the zip)".into(),
+        target: "unknown".into(),
+        profile: "unknown".into(),
+        rustc: "unknown".into(),
+        git_commit: None,
+        sources_sha256: String::new(),
+    });
+    Ok(EmbeddedArtifact {
+        zip: std::borrow::Cow::Owned(zip),
+        metadata,
+        stale: false,
     })
 }

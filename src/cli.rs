@@ -176,6 +176,10 @@ pub struct DeployArgs {
     /// Let a protected stage replace or remove resources that hold data
     #[arg(long)]
     pub allow_replacement: bool,
+    /// Deploy this artifact zip (as `cargo run --release -p mgrid-artifact` writes) instead of
+    /// the embedded one
+    #[arg(long, value_name = "ZIP")]
+    pub artifact: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -193,6 +197,9 @@ pub struct DiffDeployArgs {
     /// Override one template parameter (repeatable)
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
+    /// Diff against this artifact zip instead of the embedded one
+    #[arg(long, value_name = "ZIP")]
+    pub artifact: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -108,7 +108,10 @@ fn prepare(context: &Context, args: &DeployArgs) -> Result<Prepared, Failure> {
             })?;
         }
     }
-    let artifact = embedded()?;
+    let artifact = match &args.artifact {
+        Some(path) => crate::artifact::from_file(path)?,
+        None => embedded()?,
+    };
     if artifact.stale {
         note(&format!(
             "{WARNING}warning:{WARNING:#} the embedded Lambda artifact was built from other function sources than this \
@@ -201,7 +204,7 @@ async fn upload_assets(
     let metadata = &prepared.artifact.metadata;
     let artifact_key = format!("artifacts/{}.zip", metadata.sha256_hex);
     let uploaded = assets
-        .ensure_object(&artifact_key, prepared.artifact.zip, "application/zip")
+        .ensure_object(&artifact_key, &prepared.artifact.zip, "application/zip")
         .await?;
     let (_, template_hash) = mgrid_artifact::sha256(PIPELINE_YAML.as_bytes());
     let template_key = format!("templates/pipeline-{template_hash}.yaml");

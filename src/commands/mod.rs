@@ -53,13 +53,12 @@ pub async fn run(cli: Cli) -> Result<()> {
                 change_set_name: None,
                 params: args.deploy.params.clone(),
                 allow_replacement: true,
+                artifact: args.deploy.artifact.clone(),
             };
             let report = deploy::run(&context, &deploy_args, false).await?;
             print_report(&report, context.global.output)?;
-            let changed = report
-                .changes
-                .as_ref()
-                .is_some_and(|c| !c.changes.is_empty());
+            // A change set with no resource changes still changes the stack (parameters, tags).
+            let changed = report.action != "none";
             if args.exit_code && changed {
                 return Err(Failure::new(
                     FailureKind::Failed,

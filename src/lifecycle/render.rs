@@ -48,6 +48,9 @@ pub fn change_table(review: &ChangeReview) -> String {
     if dangerous > 0 {
         text.push_str(&format!("; {ERROR}{dangerous} endanger data{ERROR:#}"));
     }
+    if review.changes.is_empty() {
+        text.push_str(" (the stack's parameters or tags change, no resource does)");
+    }
     text.push('\n');
     text
 }

@@ -1,0 +1,353 @@
+//! The stage lifecycle through the mgrid binary against the AWS emulator (moto server): deploy a
+//! dev stage from scratch, redeploy unchanged, change a setting, diff, status, stages, destroy,
+//! and the refusals that must happen before anything is written. moto executes change sets at
+//! once and reports no per-resource events, rollbacks or replacement details; those paths are
+//! covered with recorded responses in tests/recorded.rs. moto runs no Lambda code, so the
+//! artifact deployed here is a placeholder zip (--artifact): this is about the stack.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use support::{Emulator, mgrid, write_file};
+
+fn placeholder_artifact(dir: &Path) -> PathBuf {
+    let zip = mgrid_artifact::zip::zip_executable(
+        "bootstrap",
+        b"#!/bin/sh\n# placeholder: the emulator runs no Lambda code\n",
+    )
+    .unwrap();
+    let path = dir.join("mgrid-functions.zip");
+    std::fs::write(&path, zip).unwrap();
+    path
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
+    }
+
+    fn calls(&self) -> usize {
+        self.stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("aws calls: "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("-v printed no call count:\n{}", self.stderr))
+    }
+}
+
+fn run(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
+    let output = mgrid()
+        .current_dir(dir)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        )
+        .args([
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &emulator.endpoint,
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_dev_stage_goes_through_its_whole_lifecycle() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = placeholder_artifact(dir.path());
+    let artifact = artifact.to_str().unwrap();
+    let deploy = [
+        "deploy",
+        "--stage",
+        "dev",
+        "--yes",
+        "-v",
+        "--output",
+        "json",
+        "--artifact",
+        artifact,
+    ];
+
+    let first = run(&emulator, dir.path(), &deploy);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let report = first.json();
+    assert_eq!(report["action"], "create");
+    assert_eq!(report["status"], "CREATE_COMPLETE");
+    let outputs: Vec<String> = report["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["key"].as_str().unwrap().to_owned())
+        .collect();
+    for key in [
+        "StripeWebhookUrl",
+        "PaypalWebhookUrl",
+        "QueueUrl",
+        "TransactionsTableName",
+    ] {
+        assert!(
+            outputs.contains(&key.to_owned()),
+            "no output {key}: {outputs:?}"
+        );
+    }
+    assert!(
+        first
+            .stderr
+            .contains("creating the assets bucket mgrid-assets-123456789012-us-east-1"),
+        "{}",
+        first.stderr
+    );
+    eprintln!(
+        "first deploy: {} AWS calls, change set ready after {} ms",
+        first.calls(),
+        report["changeSetReadyMs"]
+    );
+
+    let again = run(&emulator, dir.path(), &deploy);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        again.json()["action"],
+        "none",
+        "an unchanged redeploy changes nothing"
+    );
+    assert!(
+        again.json()["changeSet"].is_null(),
+        "the empty change set is deleted"
+    );
+    assert!(
+        again.calls() <= 8,
+        "an unchanged redeploy made {} AWS calls",
+        again.calls()
+    );
+    eprintln!("unchanged redeploy: {} AWS calls", again.calls());
+
+    write_file(
+        dir.path(),
+        "mgrid.toml",
+        "[stages.dev]\nprocessor_memory_mb = 1024\n",
+    );
+    let diff = run(
+        &emulator,
+        dir.path(),
+        &[
+            "diff",
+            "--stage",
+            "dev",
+            "--exit-code",
+            "--output",
+            "json",
+            "--artifact",
+            artifact,
+        ],
+    );
+    assert_eq!(
+        diff.code, 1,
+        "diff --exit-code says there are changes: {}",
+        diff.stderr
+    );
+    assert_eq!(diff.json()["action"], "update");
+    let still = run(
+        &emulator,
+        dir.path(),
+        &["status", "--stage", "dev", "--output", "json"],
+    );
+    assert_eq!(
+        still.json()["status"],
+        "CREATE_COMPLETE",
+        "diff changed nothing"
+    );
+
+    let update = run(&emulator, dir.path(), &deploy);
+    assert_eq!(update.code, 0, "{}", update.stderr);
+    let report = update.json();
+    assert_eq!(report["action"], "update");
+    assert_eq!(report["status"], "UPDATE_COMPLETE");
+    // moto lists no resource changes for a parameter change (real CloudFormation lists
+    // ProcessorFunction), but it does apply the new value: the function has the new memory.
+    assert_eq!(processor_memory(&emulator), 1024);
+
+    let status = run(
+        &emulator,
+        dir.path(),
+        &["status", "--stage", "dev", "--output", "json"],
+    );
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let status = status.json();
+    assert_eq!(status["status"], "UPDATE_COMPLETE");
+    assert_eq!(status["alarmsInAlarm"], serde_json::json!([]));
+    assert!(
+        status["deployedArtifact"]
+            .as_str()
+            .is_some_and(|s| s.ends_with('=')),
+        "{status}"
+    );
+
+    let stages = run(&emulator, dir.path(), &["stages", "--output", "json"]);
+    let stages = stages.json();
+    let names: Vec<&str> = stages["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["dev"]);
+
+    let refused = run(&emulator, dir.path(), &["destroy", "--stage", "dev"]);
+    assert_eq!(
+        refused.code, 10,
+        "no terminal and no --yes: {}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("retains 3"), "{}", refused.stderr);
+    let destroyed = run(
+        &emulator,
+        dir.path(),
+        &["destroy", "--stage", "dev", "--yes", "--output", "json"],
+    );
+    assert_eq!(destroyed.code, 0, "{}", destroyed.stderr);
+    let mut kept: Vec<String> = destroyed.json()["retained"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["resourceType"].as_str().unwrap().to_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        ["AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::S3::Bucket"]
+    );
+    let gone = run(&emulator, dir.path(), &["status", "--stage", "dev"]);
+    assert_eq!(gone.code, 5, "{}", gone.stderr);
+    assert!(gone.stderr.contains("is not deployed"));
+}
+
+fn processor_memory(emulator: &Emulator) -> i32 {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = emulator.sdk_config().await;
+        let function = aws_sdk_lambda::Client::new(&config)
+            .get_function_configuration()
+            .function_name("marketgrid-dev-processor")
+            .send()
+            .await
+            .unwrap();
+        function.memory_size().unwrap()
+    })
+}
+
+#[test]
+fn a_stage_of_another_account_is_refused_before_anything_is_written() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = placeholder_artifact(dir.path());
+    write_file(
+        dir.path(),
+        "mgrid.toml",
+        "[stages.prod]\naccount_id = \"999999999999\"\n",
+    );
+    let refused = run(
+        &emulator,
+        dir.path(),
+        &[
+            "deploy",
+            "--stage",
+            "prod",
+            "--yes",
+            "--artifact",
+            artifact.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("belongs to account 999999999999"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("nothing was written"));
+    let stages = run(&emulator, dir.path(), &["stages", "--output", "json"]);
+    assert_eq!(stages.json()["stages"], serde_json::json!([]));
+}
+
+#[test]
+fn deploy_without_credentials_fails_fast_with_the_credentials_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = placeholder_artifact(dir.path());
+    let started = Instant::now();
+    let output = mgrid()
+        .current_dir(dir.path())
+        .env("AWS_CONFIG_FILE", dir.path().join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("no-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .args([
+            "deploy",
+            "--stage",
+            "dev",
+            "--region",
+            "eu-west-1",
+            "--yes",
+            "--artifact",
+            artifact.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("no usable AWS credentials"), "{stderr}");
+    assert!(stderr.contains("next:"), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn deploy_without_an_artifact_says_how_to_build_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = mgrid()
+        .current_dir(dir.path())
+        .args([
+            "deploy",
+            "--stage",
+            "dev",
+            "--region",
+            "eu-west-1",
+            "--yes",
+            "--artifact",
+            "/nonexistent/mgrid-functions.zip",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains("cargo run --release -p mgrid-artifact"),
+        "{stderr}"
+    );
+}
