@@ -63,6 +63,8 @@ pub struct Failure {
     pub kind: FailureKind,
     pub what: String,
     pub next: Option<String>,
+    /// Worth trying again after a pause (AWS throttled the call).
+    pub transient: bool,
 }
 
 impl Failure {
@@ -71,7 +73,13 @@ impl Failure {
             kind,
             what: what.into(),
             next: None,
+            transient: false,
         }
+    }
+
+    pub fn transient(mut self) -> Self {
+        self.transient = true;
+        self
     }
 
     pub fn next(mut self, next: impl Into<String>) -> Self {

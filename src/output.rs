@@ -76,7 +76,9 @@ pub fn print_error(error: &anyhow::Error) {
 /// A table in the house style.
 pub fn table(header: &[&str]) -> comfy_table::Table {
     let mut table = comfy_table::Table::new();
+    // Styles are always written; the output stream strips them where colour cannot show.
     table
+        .enforce_styling()
         .load_style(comfy_table::presets::NOTHING)
         .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
         .set_header(

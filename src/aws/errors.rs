@@ -76,7 +76,8 @@ where
             FailureKind::Failed,
             format!("AWS throttled {action} on {resource} even after backing off: {detail}"),
         )
-        .next("wait a minute and run the command again; nothing was left half-done by this call"),
+        .next("wait a minute and run the command again; nothing was left half-done by this call")
+        .transient(),
         (SdkError::DispatchFailure(dispatch), _) if dispatch.is_other() || is_credentials_error(error) => {
             no_credentials(action, error)
         }

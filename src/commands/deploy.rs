@@ -438,8 +438,10 @@ pub async fn run(context: &Context, args: &DeployArgs, execute: bool) -> Result<
 
     let executed_at = now_millis();
     stacks.execute_change_set(&stack_name, &change_set).await?;
+    let options = WatchOptions::for_stderr();
+    let mut to_stderr = eprint_styled;
     let watched = tokio::select! {
-        result = watch(&stacks, &stack_name, &stage, executed_at, count, started) => result?,
+        result = watch(&stacks, &stack_name, &stage, executed_at, count, started, &options, &mut to_stderr) => result?,
         _ = tokio::signal::ctrl_c() => {
             return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; {stack_name} keeps deploying"))
                 .next(format!("watch it with `mgrid status --stage {stage}`"))
@@ -483,77 +485,100 @@ fn show(output: OutputFormat, text: &str) -> Result<(), Failure> {
     }
 }
 
-pub(crate) struct Watched {
+pub struct Watched {
     pub final_status: String,
     pub events: Vec<StackEvent>,
 }
 
-/// Follows the stack until its operation ends: a redrawn block on a terminal, a line per event
-/// otherwise. Polls every 2 s, backing off to 30 s while AWS throttles.
-pub(crate) async fn watch(
+/// How a watch polls and where it writes.
+pub struct WatchOptions {
+    /// Between polls.
+    pub poll: Duration,
+    /// The longest pause while AWS throttles.
+    pub max_backoff: Duration,
+    /// A terminal gets a redrawn block; anything else a line per event.
+    pub terminal: bool,
+}
+
+impl WatchOptions {
+    pub fn for_stderr() -> Self {
+        WatchOptions {
+            poll: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(30),
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+/// Follows the stack until its operation ends, writing the live view to `out`. Polls every
+/// `poll`, doubling the pause up to `max_backoff` while AWS throttles.
+#[allow(clippy::too_many_arguments)]
+pub async fn watch(
     stacks: &Stacks,
     stack_name: &str,
     stage: &str,
     since: EpochMillis,
     planned: usize,
     started: Instant,
+    options: &WatchOptions,
+    out: &mut dyn FnMut(&str),
 ) -> Result<Watched, Failure> {
-    let terminal = std::io::stderr().is_terminal();
-    let mut events = Vec::new();
+    let mut events: Vec<StackEvent> = Vec::new();
     let mut last_event: Option<String> = None;
     let mut drawn_lines = 0;
-    let mut interval = Duration::from_secs(2);
+    let mut pause = options.poll;
     loop {
-        let state = match stacks.describe(stack_name).await {
-            Ok(Some(state)) => state,
-            Ok(None) => {
+        let polled = async {
+            let state = stacks.describe(stack_name).await?;
+            let new = stacks
+                .events_since(stack_name, last_event.as_deref(), since)
+                .await?;
+            Ok::<_, Failure>((state, new))
+        }
+        .await;
+        let (state, new) = match polled {
+            Ok((Some(state), new)) => (state, new),
+            Ok((None, _)) => {
                 return Err(Failure::new(
                     FailureKind::Failed,
                     format!("{stack_name} disappeared while deploying"),
                 ));
             }
-            Err(failure) if failure.what.contains("throttled") => {
-                interval = (interval * 2).min(Duration::from_secs(30));
-                tokio::time::sleep(interval).await;
+            Err(failure) if failure.transient => {
+                pause = (pause * 2).min(options.max_backoff);
+                tokio::time::sleep(pause).await;
                 continue;
             }
             Err(failure) => return Err(failure),
         };
-        let new = stacks
-            .events_since(stack_name, last_event.as_deref(), since)
-            .await?;
         if let Some(last) = new.last() {
             last_event = Some(last.event_id.clone());
         }
-        if terminal {
-            let progress = plan::progress(
-                &events.iter().chain(new.iter()).cloned().collect::<Vec<_>>(),
-                stack_name,
-                planned,
-            );
+        events.extend(new.iter().cloned());
+        if options.terminal {
+            let progress = plan::progress(&events, stack_name, planned);
             let block =
                 render::live_block(stage, &state.status, started.elapsed().as_secs(), &progress);
-            let mut out = String::new();
+            let mut text = String::new();
             if drawn_lines > 0 {
-                out.push_str(&format!("\x1b[{drawn_lines}A\x1b[J"));
+                text.push_str(&format!("\x1b[{drawn_lines}A\x1b[J"));
             }
-            out.push_str(&block);
+            text.push_str(&block);
             drawn_lines = block.lines().count();
-            eprint_styled(&out);
+            out(&text);
         } else {
             for event in &new {
-                eprint_styled(&format!("{}\n", render::event_line(event)));
+                out(&format!("{}\n", render::event_line(event)));
             }
         }
-        events.extend(new);
         if plan::finished(&state.status) {
             return Ok(Watched {
                 final_status: state.status,
                 events,
             });
         }
-        interval = Duration::from_secs(2);
-        tokio::time::sleep(interval).await;
+        pause = options.poll;
+        tokio::time::sleep(pause).await;
     }
 }
 

@@ -26,17 +26,22 @@ pub fn change_table(review: &ChangeReview) -> String {
             Some(Danger::Removal) => "REMOVES DATA from the stack",
             None => "",
         };
-        let paint = |text: &str| match reviewed.danger {
-            Some(_) => format!("{ERROR}{text}{ERROR:#}"),
-            None => text.to_owned(),
+        let cell = |text: &str| {
+            let cell = comfy_table::Cell::new(text);
+            match reviewed.danger {
+                Some(_) => cell
+                    .fg(comfy_table::Color::Red)
+                    .add_attribute(comfy_table::Attribute::Bold),
+                None => cell,
+            }
         };
         dangerous += usize::from(reviewed.danger.is_some());
         rows.add_row(vec![
-            paint(&change.action),
-            paint(&change.logical_id),
-            change.resource_type.clone(),
-            change.replacement.clone().unwrap_or_else(|| "-".into()),
-            paint(note),
+            cell(&change.action),
+            cell(&change.logical_id),
+            comfy_table::Cell::new(&change.resource_type),
+            comfy_table::Cell::new(change.replacement.as_deref().unwrap_or("-")),
+            cell(note),
         ]);
     }
     let mut text = format!("{rows}\n");
