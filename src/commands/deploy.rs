@@ -450,8 +450,15 @@ pub async fn run(context: &Context, args: &DeployArgs, execute: bool) -> Result<
     };
     report.status = Some(watched.final_status.clone());
     if plan::succeeded(&watched.final_status) {
-        if create && settings.protected.value {
-            stacks.set_termination_protection(&stack_name, true).await?;
+        let protection_on = existing.as_ref().is_some_and(|s| s.termination_protection);
+        if settings.protected.value && !protection_on {
+            // The deploy itself succeeded; a refusal here must not turn it into a failure.
+            if let Err(failure) = stacks.set_termination_protection(&stack_name, true).await {
+                note(&format!(
+                    "{WARNING}warning:{WARNING:#} {stage} is protected but termination protection could not be turned on: {}",
+                    failure.what
+                ));
+            }
         }
         report.outputs = outputs(&stacks, &aws, &stack_name, &stage).await?;
         Ok(finish(report, &aws, started, verbose))
