@@ -108,6 +108,19 @@ impl Stacks {
         }))
     }
 
+    /// The stack of a deployed stage, or a failure that says it is not deployed here.
+    pub async fn deployed(
+        &self,
+        stack_name: &str,
+        stage: &str,
+        region: &str,
+    ) -> Result<StackState, Failure> {
+        self.describe(stack_name).await?.ok_or_else(|| {
+            Failure::new(FailureKind::NotFound, format!("stage {stage} is not deployed in {region} ({stack_name} does not exist)"))
+                .next(format!("`mgrid stages` lists what is deployed here; `mgrid deploy --stage {stage}` deploys it"))
+        })
+    }
+
     pub async fn create_change_set(&self, request: &ChangeSetRequest<'_>) -> Result<(), Failure> {
         let resource = format!("stack {}", request.stack_name);
         self.client

@@ -22,7 +22,7 @@ use crate::lifecycle::model::{StackEvent, StackOutput, StackState};
 use crate::lifecycle::plan::{self, ChangeReview, FailedResource, StackPlan};
 use crate::lifecycle::render;
 use crate::output::{GOOD, WARNING, note, print_report, write_stdout};
-use crate::stage::{ParameterValue, ProcessEnvironment, Source, StageSettings};
+use crate::stage::{ParameterValue, Source, StageSettings};
 use crate::template::{PIPELINE_YAML, Template};
 
 /// What a deploy (or diff) did, for people and for scripts.
@@ -90,12 +90,7 @@ struct Prepared {
 
 fn prepare(context: &Context, args: &DeployArgs) -> Result<Prepared, Failure> {
     let stage = context.require_stage()?;
-    let settings = StageSettings::resolve(
-        stage,
-        context.global.region.as_deref(),
-        &context.config,
-        &ProcessEnvironment,
-    )?;
+    let settings = context.settings(stage)?;
     let template =
         Template::pipeline().map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
     let mut parameters = settings.parameters(&template);
@@ -268,11 +263,7 @@ pub async fn run(context: &Context, args: &DeployArgs, execute: bool) -> Result<
     let prepared = prepare(context, args)?;
     let settings = &prepared.settings;
     let stage = settings.stage.to_string();
-    let aws = Aws::connect(
-        &context.global,
-        settings.region.as_ref().map(|r| r.value.as_str()),
-    )
-    .await?;
+    let aws = context.connect(settings).await?;
     let identity = aws.account().await?;
     check_account(settings, &identity)?;
     let stacks = Stacks::new(aws.cloudformation());

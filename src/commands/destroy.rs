@@ -18,7 +18,6 @@ use crate::commands::{Context, verbose_calls};
 use crate::failure::{Failure, FailureKind};
 use crate::lifecycle::model::StackResource;
 use crate::output::{BOLD, WARNING, note, print_report};
-use crate::stage::{ProcessEnvironment, StageSettings};
 use crate::template::Template;
 
 #[derive(Debug, Serialize)]
@@ -42,12 +41,7 @@ fn retained_ids(template: &Template) -> Vec<String> {
 
 pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
     let stage = context.require_stage()?;
-    let settings = StageSettings::resolve(
-        stage.clone(),
-        context.global.region.as_deref(),
-        &context.config,
-        &ProcessEnvironment,
-    )?;
+    let settings = context.settings(stage.clone())?;
     let protected = settings.protected.value;
     if protected && !args.force {
         return Err(Failure::new(
@@ -59,23 +53,11 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
         ))
         .into());
     }
-    let aws = Aws::connect(
-        &context.global,
-        settings.region.as_ref().map(|r| r.value.as_str()),
-    )
-    .await?;
+    let aws = context.connect(&settings).await?;
     let stacks = Stacks::new(aws.cloudformation());
-    let Some(stack) = stacks.describe(&settings.stack_name).await? else {
-        return Err(Failure::new(
-            FailureKind::NotFound,
-            format!(
-                "stage {stage} is not deployed in {}; nothing to destroy",
-                aws.region
-            ),
-        )
-        .next("`mgrid stages` lists what is deployed here")
-        .into());
-    };
+    let stack = stacks
+        .deployed(&settings.stack_name, stage.as_str(), &aws.region)
+        .await?;
     let resources = stacks.resources(&stack.name).await?;
     let template =
         Template::pipeline().map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;

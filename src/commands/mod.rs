@@ -15,10 +15,12 @@ use std::io::IsTerminal;
 use anyhow::Result;
 use mgrid_contract::{EpochMillis, StageName};
 
+use crate::aws::Aws;
 use crate::cli::{Cli, Command, DeployArgs, GlobalArgs};
 use crate::config::Config;
 use crate::failure::{Failure, FailureKind};
 use crate::output::print_report;
+use crate::stage::{ProcessEnvironment, StageSettings};
 
 /// What every command gets: the global options and the configuration file.
 pub struct Context {
@@ -76,6 +78,25 @@ pub async fn run(cli: Cli) -> Result<()> {
 }
 
 impl Context {
+    /// A stage's settings: flags, environment, mgrid.toml and template defaults.
+    pub fn settings(&self, stage: StageName) -> Result<StageSettings, Failure> {
+        StageSettings::resolve(
+            stage,
+            self.global.region.as_deref(),
+            &self.config,
+            &ProcessEnvironment,
+        )
+    }
+
+    /// The AWS connection for a stage's account and region.
+    pub async fn connect(&self, settings: &StageSettings) -> Result<Aws, Failure> {
+        Aws::connect(
+            &self.global,
+            settings.region.as_ref().map(|r| r.value.as_str()),
+        )
+        .await
+    }
+
     /// The stage the command acts on; a clear failure when none was given.
     pub fn require_stage(&self) -> Result<StageName, Failure> {
         self.global.stage.clone().ok_or_else(|| {

@@ -20,13 +20,8 @@ pub struct StagesReport {
 }
 
 pub async fn run(context: &Context) -> Result<()> {
-    let region = context
-        .global
-        .region
-        .clone()
-        .or_else(|| std::env::var("AWS_REGION").ok())
-        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok());
-    let aws = Aws::connect(&context.global, region.as_deref()).await?;
+    // No stage, so no mgrid.toml region: the flag, else the SDK's own chain (env, profile).
+    let aws = Aws::connect(&context.global, context.global.region.as_deref()).await?;
     let stages = Stacks::new(aws.cloudformation()).stages().await?;
     verbose_calls(context.global.verbose > 0, aws.calls());
     print_report(

@@ -12,11 +12,10 @@ use crate::artifact::embedded;
 use crate::aws::stack::Stacks;
 use crate::aws::{Aws, errors};
 use crate::commands::{Context, verbose_calls};
-use crate::failure::{Failure, FailureKind};
+use crate::failure::Failure;
 use crate::lifecycle::model::StackOutput;
 use crate::lifecycle::render;
 use crate::output::{ERROR, GOOD, WARNING, print_report};
-use crate::stage::{ProcessEnvironment, StageSettings};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -47,31 +46,12 @@ pub struct Alarm {
 
 pub async fn run(context: &Context) -> Result<()> {
     let stage = context.require_stage()?;
-    let settings = StageSettings::resolve(
-        stage.clone(),
-        context.global.region.as_deref(),
-        &context.config,
-        &ProcessEnvironment,
-    )?;
-    let aws = Aws::connect(
-        &context.global,
-        settings.region.as_ref().map(|r| r.value.as_str()),
-    )
-    .await?;
+    let settings = context.settings(stage.clone())?;
+    let aws = context.connect(&settings).await?;
     let stacks = Stacks::new(aws.cloudformation());
-    let Some(stack) = stacks.describe(&settings.stack_name).await? else {
-        return Err(Failure::new(
-            FailureKind::NotFound,
-            format!(
-                "stage {stage} is not deployed in {} ({} does not exist)",
-                aws.region, settings.stack_name
-            ),
-        )
-        .next(format!(
-            "`mgrid stages` lists what is deployed here; `mgrid deploy --stage {stage}` deploys it"
-        ))
-        .into());
-    };
+    let stack = stacks
+        .deployed(&settings.stack_name, stage.as_str(), &aws.region)
+        .await?;
     let outputs =
         crate::commands::deploy::outputs(&stacks, &aws, &stack.name, stage.as_str()).await?;
     let alarms = alarms_in_alarm(&aws, &format!("marketgrid-{stage}-")).await?;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::cli::{OutputFormat, TemplateArgs, TemplateFormat};
 use crate::commands::Context;
 use crate::output::{note, write_stdout};
-use crate::stage::{ParameterValue, ProcessEnvironment, StageSettings};
+use crate::stage::ParameterValue;
 use crate::template::{PIPELINE_YAML, Template};
 
 #[derive(Serialize)]
@@ -21,12 +21,7 @@ struct TemplateReport<'a> {
 pub fn run(context: &Context, args: &TemplateArgs) -> Result<()> {
     let template = Template::pipeline()?;
     let settings = match &context.global.stage {
-        Some(stage) => Some(StageSettings::resolve(
-            stage.clone(),
-            context.global.region.as_deref(),
-            &context.config,
-            &ProcessEnvironment,
-        )?),
+        Some(stage) => Some(context.settings(stage.clone())?),
         None => None,
     };
     let parameters = settings.as_ref().map(|s| s.parameters(&template));

@@ -12,7 +12,7 @@ use crate::commands::Context;
 use crate::config::certificate_region;
 use crate::failure::{Failure, FailureKind};
 use crate::output::{BOLD, ERROR, GOOD, WARNING, print_report, table};
-use crate::stage::{ParameterValue, ProcessEnvironment, Source, Sourced, StageSettings};
+use crate::stage::{ParameterValue, Source, Sourced, StageSettings};
 use crate::template::Template;
 
 #[derive(Debug, Serialize)]
@@ -64,12 +64,7 @@ pub fn run(context: &Context) -> Result<()> {
     }
     let mut report = ValidationReport { stages: Vec::new() };
     for stage in stages {
-        let settings = StageSettings::resolve(
-            stage,
-            context.global.region.as_deref(),
-            &context.config,
-            &ProcessEnvironment,
-        )?;
+        let settings = context.settings(stage)?;
         let mut validation = validate_stage(&settings, &template);
         if context.config.path.is_some() && context.config.stage(&settings.stage).is_none() {
             validation.warnings.push(format!(
