@@ -170,6 +170,111 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Each provider''s current and previous key ids, overlaps, signing secrets (never values)')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Make a new API key; the old one stays accepted for the overlap window')
+            [CompletionResult]::new('revoke-previous', 'revoke-previous', [CompletionResultType]::ParameterValue, 'End the overlap now: only the current API key is accepted')
+            [CompletionResult]::new('set-signing-secret', 'set-signing-secret', [CompletionResultType]::ParameterValue, 'Set the provider''s signing secret (Stripe whsec_…, PayPal webhook id), read from stdin')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mgrid;keys;list' {
+            [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Stage to act on (dev, staging, prod, local, …)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from ~/.aws/config')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Send every AWS request to this endpoint (an emulator, for instance)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ./mgrid.toml when it exists]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Result format on stdout; progress and logs always go to stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required for changes when stdin is not a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required for changes when stdin is not a terminal)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours (NO_COLOR in the environment does the same)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mgrid;keys;rotate' {
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'How long the old key stays accepted (24h, 30m, 7d, 0 for none)')
+            [CompletionResult]::new('--output-file', '--output-file', [CompletionResultType]::ParameterName, 'Write the new key (as the URL to register) to this new file, mode 0600, instead of stdout')
+            [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Stage to act on (dev, staging, prod, local, …)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from ~/.aws/config')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Send every AWS request to this endpoint (an emulator, for instance)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ./mgrid.toml when it exists]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Result format on stdout; progress and logs always go to stderr')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Rotate every provider''s key')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would change, write nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required for changes when stdin is not a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required for changes when stdin is not a terminal)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours (NO_COLOR in the environment does the same)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mgrid;keys;revoke-previous' {
+            [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Stage to act on (dev, staging, prod, local, …)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from ~/.aws/config')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Send every AWS request to this endpoint (an emulator, for instance)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ./mgrid.toml when it exists]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Result format on stdout; progress and logs always go to stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required for changes when stdin is not a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required for changes when stdin is not a terminal)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours (NO_COLOR in the environment does the same)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mgrid;keys;set-signing-secret' {
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'How long the old secret stays valid (providers roll theirs with an overlap too)')
+            [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Stage to act on (dev, staging, prod, local, …)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from ~/.aws/config')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Send every AWS request to this endpoint (an emulator, for instance)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ./mgrid.toml when it exists]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Result format on stdout; progress and logs always go to stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required for changes when stdin is not a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required for changes when stdin is not a terminal)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours (NO_COLOR in the environment does the same)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mgrid;keys;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Each provider''s current and previous key ids, overlaps, signing secrets (never values)')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Make a new API key; the old one stays accepted for the overlap window')
+            [CompletionResult]::new('revoke-previous', 'revoke-previous', [CompletionResultType]::ParameterValue, 'End the overlap now: only the current API key is accepted')
+            [CompletionResult]::new('set-signing-secret', 'set-signing-secret', [CompletionResultType]::ParameterValue, 'Set the provider''s signing secret (Stripe whsec_…, PayPal webhook id), read from stdin')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mgrid;keys;help;list' {
+            break
+        }
+        'mgrid;keys;help;rotate' {
+            break
+        }
+        'mgrid;keys;help;revoke-previous' {
+            break
+        }
+        'mgrid;keys;help;set-signing-secret' {
+            break
+        }
+        'mgrid;keys;help;help' {
             break
         }
         'mgrid;dlq' {
@@ -420,6 +525,22 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             break
         }
         'mgrid;help;keys' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Each provider''s current and previous key ids, overlaps, signing secrets (never values)')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Make a new API key; the old one stays accepted for the overlap window')
+            [CompletionResult]::new('revoke-previous', 'revoke-previous', [CompletionResultType]::ParameterValue, 'End the overlap now: only the current API key is accepted')
+            [CompletionResult]::new('set-signing-secret', 'set-signing-secret', [CompletionResultType]::ParameterValue, 'Set the provider''s signing secret (Stripe whsec_…, PayPal webhook id), read from stdin')
+            break
+        }
+        'mgrid;help;keys;list' {
+            break
+        }
+        'mgrid;help;keys;rotate' {
+            break
+        }
+        'mgrid;help;keys;revoke-previous' {
+            break
+        }
+        'mgrid;help;keys;set-signing-secret' {
             break
         }
         'mgrid;help;dlq' {

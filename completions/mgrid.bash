@@ -133,6 +133,48 @@ _mgrid() {
             mgrid__subcmd__help__subcmd__artifact,info)
                 cmd="mgrid__subcmd__help__subcmd__artifact__subcmd__info"
                 ;;
+            mgrid__subcmd__help__subcmd__keys,list)
+                cmd="mgrid__subcmd__help__subcmd__keys__subcmd__list"
+                ;;
+            mgrid__subcmd__help__subcmd__keys,revoke-previous)
+                cmd="mgrid__subcmd__help__subcmd__keys__subcmd__revoke__subcmd__previous"
+                ;;
+            mgrid__subcmd__help__subcmd__keys,rotate)
+                cmd="mgrid__subcmd__help__subcmd__keys__subcmd__rotate"
+                ;;
+            mgrid__subcmd__help__subcmd__keys,set-signing-secret)
+                cmd="mgrid__subcmd__help__subcmd__keys__subcmd__set__subcmd__signing__subcmd__secret"
+                ;;
+            mgrid__subcmd__keys,help)
+                cmd="mgrid__subcmd__keys__subcmd__help"
+                ;;
+            mgrid__subcmd__keys,list)
+                cmd="mgrid__subcmd__keys__subcmd__list"
+                ;;
+            mgrid__subcmd__keys,revoke-previous)
+                cmd="mgrid__subcmd__keys__subcmd__revoke__subcmd__previous"
+                ;;
+            mgrid__subcmd__keys,rotate)
+                cmd="mgrid__subcmd__keys__subcmd__rotate"
+                ;;
+            mgrid__subcmd__keys,set-signing-secret)
+                cmd="mgrid__subcmd__keys__subcmd__set__subcmd__signing__subcmd__secret"
+                ;;
+            mgrid__subcmd__keys__subcmd__help,help)
+                cmd="mgrid__subcmd__keys__subcmd__help__subcmd__help"
+                ;;
+            mgrid__subcmd__keys__subcmd__help,list)
+                cmd="mgrid__subcmd__keys__subcmd__help__subcmd__list"
+                ;;
+            mgrid__subcmd__keys__subcmd__help,revoke-previous)
+                cmd="mgrid__subcmd__keys__subcmd__help__subcmd__revoke__subcmd__previous"
+                ;;
+            mgrid__subcmd__keys__subcmd__help,rotate)
+                cmd="mgrid__subcmd__keys__subcmd__help__subcmd__rotate"
+                ;;
+            mgrid__subcmd__keys__subcmd__help,set-signing-secret)
+                cmd="mgrid__subcmd__keys__subcmd__help__subcmd__set__subcmd__signing__subcmd__secret"
+                ;;
             *)
                 ;;
         esac
@@ -684,8 +726,64 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__help__subcmd__keys)
-            opts=""
+            opts="list rotate revoke-previous set-signing-secret"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__help__subcmd__keys__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__help__subcmd__keys__subcmd__revoke__subcmd__previous)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__help__subcmd__keys__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__help__subcmd__keys__subcmd__set__subcmd__signing__subcmd__secret)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -810,12 +908,260 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__keys)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version list rotate revoke-previous set-signing-secret help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --stage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__keys__subcmd__help)
+            opts="list rotate revoke-previous set-signing-secret help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__keys__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__keys__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__keys__subcmd__help__subcmd__revoke__subcmd__previous)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__keys__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__keys__subcmd__help__subcmd__set__subcmd__signing__subcmd__secret)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__keys__subcmd__list)
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__keys__subcmd__revoke__subcmd__previous)
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version stripe paypal"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__keys__subcmd__rotate)
+            opts="-v -y -h -V --all --grace --output-file --dry-run --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version stripe paypal"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__keys__subcmd__set__subcmd__signing__subcmd__secret)
+            opts="-v -y -h -V --grace --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version stripe paypal"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --stage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -161,6 +161,101 @@ set edit:completion:arg-completer[mgrid] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand list 'Each provider''s current and previous key ids, overlaps, signing secrets (never values)'
+            cand rotate 'Make a new API key; the old one stays accepted for the overlap window'
+            cand revoke-previous 'End the overlap now: only the current API key is accepted'
+            cand set-signing-secret 'Set the provider''s signing secret (Stripe whsec_…, PayPal webhook id), read from stdin'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mgrid;keys;list'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;keys;rotate'= {
+            cand --grace 'How long the old key stays accepted (24h, 30m, 7d, 0 for none)'
+            cand --output-file 'Write the new key (as the URL to register) to this new file, mode 0600, instead of stdout'
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand --all 'Rotate every provider''s key'
+            cand --dry-run 'Show what would change, write nothing'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;keys;revoke-previous'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;keys;set-signing-secret'= {
+            cand --grace 'How long the old secret stays valid (providers roll theirs with an overlap too)'
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;keys;help'= {
+            cand list 'Each provider''s current and previous key ids, overlaps, signing secrets (never values)'
+            cand rotate 'Make a new API key; the old one stays accepted for the overlap window'
+            cand revoke-previous 'End the overlap now: only the current API key is accepted'
+            cand set-signing-secret 'Set the provider''s signing secret (Stripe whsec_…, PayPal webhook id), read from stdin'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mgrid;keys;help;list'= {
+        }
+        &'mgrid;keys;help;rotate'= {
+        }
+        &'mgrid;keys;help;revoke-previous'= {
+        }
+        &'mgrid;keys;help;set-signing-secret'= {
+        }
+        &'mgrid;keys;help;help'= {
         }
         &'mgrid;dlq'= {
             cand --stage 'Stage to act on (dev, staging, prod, local, …)'
@@ -390,6 +485,18 @@ set edit:completion:arg-completer[mgrid] = {|@words|
         &'mgrid;help;stages'= {
         }
         &'mgrid;help;keys'= {
+            cand list 'Each provider''s current and previous key ids, overlaps, signing secrets (never values)'
+            cand rotate 'Make a new API key; the old one stays accepted for the overlap window'
+            cand revoke-previous 'End the overlap now: only the current API key is accepted'
+            cand set-signing-secret 'Set the provider''s signing secret (Stripe whsec_…, PayPal webhook id), read from stdin'
+        }
+        &'mgrid;help;keys;list'= {
+        }
+        &'mgrid;help;keys;rotate'= {
+        }
+        &'mgrid;help;keys;revoke-previous'= {
+        }
+        &'mgrid;help;keys;set-signing-secret'= {
         }
         &'mgrid;help;dlq'= {
         }

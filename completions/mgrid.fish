@@ -122,18 +122,81 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -s y -l yes -d 'Answ
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -s V -l version -d 'Print version'
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l profile -d 'AWS profile from ~/.aws/config' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -f -a "list" -d 'Each provider\'s current and previous key ids, overlaps, signing secrets (never values)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -f -a "rotate" -d 'Make a new API key; the old one stays accepted for the overlap window'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -f -a "revoke-previous" -d 'End the overlap now: only the current API key is accepted'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -f -a "set-signing-secret" -d 'Set the provider\'s signing secret (Stripe whsec_…, PayPal webhook id), read from stdin'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l grace -d 'How long the old key stays accepted (24h, 30m, 7d, 0 for none)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l output-file -d 'Write the new key (as the URL to register) to this new file, mode 0600, instead of stdout' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l all -d 'Rotate every provider\'s key'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l dry-run -d 'Show what would change, write nothing'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l grace -d 'How long the old secret stays valid (providers roll theirs with an overlap too)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "list" -d 'Each provider\'s current and previous key ids, overlaps, signing secrets (never values)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Make a new API key; the old one stays accepted for the overlap window'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "revoke-previous" -d 'End the overlap now: only the current API key is accepted'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "set-signing-secret" -d 'Set the provider\'s signing secret (Stripe whsec_…, PayPal webhook id), read from stdin'
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l profile -d 'AWS profile from ~/.aws/config' -r
@@ -289,4 +352,8 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_su
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "completions" -d 'Print shell completions'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "man" -d 'Print the man page (roff)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "list" -d 'Each provider\'s current and previous key ids, overlaps, signing secrets (never values)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "rotate" -d 'Make a new API key; the old one stays accepted for the overlap window'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "revoke-previous" -d 'End the overlap now: only the current API key is accepted'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "set-signing-secret" -d 'Set the provider\'s signing secret (Stripe whsec_…, PayPal webhook id), read from stdin'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from artifact" -f -a "info" -d 'Show the embedded artifact\'s hash (as Lambda reports it), sizes, glibc need and build'

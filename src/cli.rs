@@ -101,7 +101,7 @@ pub enum Command {
     /// List the stages deployed in an account and region
     Stages,
     /// Provider API keys and signing secrets: list, rotate, revoke-previous, set-signing-secret
-    Keys(NotBuiltArgs),
+    Keys(KeysArgs),
     /// Dead-lettered webhooks: stats, peek, redrive, cancel, purge
     Dlq(NotBuiltArgs),
     /// Replay archived webhooks from S3 into a stage's queue
@@ -207,6 +207,70 @@ pub struct DestroyArgs {
     /// Required to destroy a protected stage
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub action: KeysAction,
+}
+
+/// A payment provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    Stripe,
+    Paypal,
+}
+
+impl From<ProviderArg> for mgrid_contract::Provider {
+    fn from(provider: ProviderArg) -> Self {
+        match provider {
+            ProviderArg::Stripe => mgrid_contract::Provider::Stripe,
+            ProviderArg::Paypal => mgrid_contract::Provider::Paypal,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysAction {
+    /// Each provider's current and previous key ids, overlaps, signing secrets (never values)
+    List,
+    /// Make a new API key; the old one stays accepted for the overlap window
+    #[command(after_long_help = "\
+The new key is 256 bits from the OS random source, shown once with the URL to register at the
+provider (providers can only register a URL, so the key travels as ?key=). Register it, then let
+the overlap run out or end it with `mgrid keys revoke-previous`. --grace 0 revokes the old key at
+once (after a confirmation that says so). The first rotation creates the key ring.")]
+    Rotate {
+        /// The provider whose key to rotate
+        #[arg(value_enum, required_unless_present = "all")]
+        provider: Option<ProviderArg>,
+        /// Rotate every provider's key
+        #[arg(long, conflicts_with = "provider")]
+        all: bool,
+        /// How long the old key stays accepted (24h, 30m, 7d, 0 for none)
+        #[arg(long, default_value = "24h", value_parser = clap::value_parser!(crate::keys::Grace))]
+        grace: crate::keys::Grace,
+        /// Write the new key (as the URL to register) to this new file, mode 0600, instead of stdout
+        #[arg(long, value_name = "FILE")]
+        output_file: Option<PathBuf>,
+        /// Show what would change, write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// End the overlap now: only the current API key is accepted
+    RevokePrevious {
+        #[arg(value_enum)]
+        provider: ProviderArg,
+    },
+    /// Set the provider's signing secret (Stripe whsec_…, PayPal webhook id), read from stdin
+    SetSigningSecret {
+        #[arg(value_enum)]
+        provider: ProviderArg,
+        /// How long the old secret stays valid (providers roll theirs with an overlap too)
+        #[arg(long, default_value = "24h", value_parser = clap::value_parser!(crate::keys::Grace))]
+        grace: crate::keys::Grace,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod failure;
+pub mod keys;
 pub mod lifecycle;
 pub mod output;
 pub mod stage;

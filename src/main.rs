@@ -38,7 +38,8 @@ fn init_logging(verbosity: u8) {
         0 => "mgrid=warn,error",
         1 => "mgrid=info,warn",
         2 => "mgrid=debug,info",
-        _ => "trace",
+        // Never the SDK's trace level: its wire logs would carry request bodies (key rings).
+        _ => "mgrid=trace,info",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MGRID_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

@@ -7,68 +7,9 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::{Emulator, mgrid, write_file};
-
-fn placeholder_artifact(dir: &Path) -> PathBuf {
-    let zip = mgrid_artifact::zip::zip_executable(
-        "bootstrap",
-        b"#!/bin/sh\n# placeholder: the emulator runs no Lambda code\n",
-    )
-    .unwrap();
-    let path = dir.join("mgrid-functions.zip");
-    std::fs::write(&path, zip).unwrap();
-    path
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
-    }
-
-    fn calls(&self) -> usize {
-        self.stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("aws calls: "))
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or_else(|| panic!("-v printed no call count:\n{}", self.stderr))
-    }
-}
-
-fn run(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
-    let output = mgrid()
-        .current_dir(dir)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.join("no-aws-credentials"),
-        )
-        .args([
-            "--region",
-            "us-east-1",
-            "--endpoint-url",
-            &emulator.endpoint,
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+use support::{Emulator, mgrid, placeholder_artifact, run, write_file};
 
 #[test]
 fn a_dev_stage_goes_through_its_whole_lifecycle() {

@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod errors;
+pub mod keystore;
 pub mod parameters;
 pub mod stack;
 

@@ -5,6 +5,7 @@ pub mod artifact;
 pub mod deploy;
 pub mod destroy;
 pub mod docs;
+pub mod keys;
 pub mod stages;
 pub mod status;
 pub mod template;
@@ -73,6 +74,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Status => status::run(&context).await,
         Command::Destroy(args) => destroy::run(&context, &args).await,
         Command::Stages => stages::run(&context).await,
+        Command::Keys(args) => keys::run(&context, &args).await,
         _ => Err(not_built(verb).into()),
     }
 }

@@ -41,3 +41,91 @@ pub fn stdout_of(command: &mut assert_cmd::Command) -> String {
     let output = command.assert().success().get_output().stdout.clone();
     String::from_utf8(output).expect("stdout is UTF-8")
 }
+
+/// A zip standing in for the Lambda artifact: the emulator runs no Lambda code.
+pub fn placeholder_artifact(dir: &Path) -> PathBuf {
+    let zip = mgrid_artifact::zip::zip_executable(
+        "bootstrap",
+        b"#!/bin/sh\n# placeholder: the emulator runs no Lambda code\n",
+    )
+    .unwrap();
+    let path = dir.join("mgrid-functions.zip");
+    std::fs::write(&path, zip).unwrap();
+    path
+}
+
+/// What a run of mgrid printed, and how it exited.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
+    }
+
+    pub fn calls(&self) -> usize {
+        self.stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("aws calls: "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("-v printed no call count:\n{}", self.stderr))
+    }
+}
+
+pub fn run(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
+    run_with_input(emulator, dir, args, "")
+}
+
+/// Runs mgrid against the emulator, in `dir`, with `input` on its stdin (not a terminal).
+pub fn run_with_input(emulator: &Emulator, dir: &Path, args: &[&str], input: &str) -> Run {
+    let assert = mgrid()
+        .current_dir(dir)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        )
+        .args([
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            &emulator.endpoint,
+        ])
+        .args(args)
+        .write_stdin(input)
+        .assert();
+    let output = assert.get_output();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Deploys stage `stage` into the emulator with a placeholder artifact.
+pub fn deploy_stage(emulator: &Emulator, dir: &Path, stage: &str) {
+    let artifact = placeholder_artifact(dir);
+    let deployed = run(
+        emulator,
+        dir,
+        &[
+            "deploy",
+            "--stage",
+            stage,
+            "--yes",
+            "--artifact",
+            artifact.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        deployed.code, 0,
+        "deploying {stage} failed: {}",
+        deployed.stderr
+    );
+}

@@ -1,0 +1,555 @@
+//! `mgrid keys`: provider API keys and signing secrets, kept as key rings in SSM. A rotation
+//! keeps the old key valid for an overlap window so no webhook is refused while the provider is
+//! switched over; the new key is shown once (or written to a 0600 file) and never logged.
+
+use std::fmt;
+use std::io::{IsTerminal, Write};
+
+use anyhow::Result;
+use mgrid_contract::clock::format_rfc3339;
+use mgrid_contract::keyring::{KeyRing, Secret};
+use mgrid_contract::{Provider, StageName, StageParameter};
+use serde::Serialize;
+
+use crate::aws::keystore::{RingStore, StoredRing};
+use crate::aws::parameters::{require, stage_parameters};
+use crate::cli::{KeysAction, KeysArgs};
+use crate::commands::{Context, confirm, now_millis, verbose_calls};
+use crate::failure::{Failure, FailureKind};
+use crate::keys::{Grace, RotationPlan, new_api_key, plan_rotation};
+use crate::output::{BOLD, WARNING, note, print_report, table};
+
+pub async fn run(context: &Context, args: &KeysArgs) -> Result<()> {
+    let stage = context.require_stage()?;
+    let settings = context.settings(stage.clone())?;
+    let aws = context.connect(&settings).await?;
+    let store = RingStore::new(aws.ssm());
+    let parameters = stage_parameters(&aws.ssm(), &stage).await?;
+    let result = match &args.action {
+        KeysAction::List => list(context, &stage, &store).await,
+        KeysAction::Rotate {
+            provider,
+            all,
+            grace,
+            output_file,
+            dry_run,
+        } => {
+            let providers: Vec<Provider> = match (provider, all) {
+                (Some(p), false) => vec![(*p).into()],
+                (None, true) => Provider::ALL.to_vec(),
+                _ => {
+                    return Err(Failure::new(
+                        FailureKind::Usage,
+                        "name one provider, or pass --all",
+                    )
+                    .next(
+                        "mgrid keys rotate stripe --stage S, or mgrid keys rotate --all --stage S",
+                    )
+                    .into());
+                }
+            };
+            let kms_key = require(&parameters, &stage, StageParameter::KmsKeyArn)?;
+            let api_url = require(&parameters, &stage, StageParameter::ApiUrl)?;
+            rotate(
+                context,
+                &stage,
+                &store,
+                &providers,
+                *grace,
+                output_file.as_deref(),
+                *dry_run,
+                &kms_key,
+                &api_url,
+            )
+            .await
+        }
+        KeysAction::RevokePrevious { provider } => {
+            let kms_key = require(&parameters, &stage, StageParameter::KmsKeyArn)?;
+            revoke_previous(context, &stage, &store, (*provider).into(), &kms_key).await
+        }
+        KeysAction::SetSigningSecret { provider, grace } => {
+            let kms_key = require(&parameters, &stage, StageParameter::KmsKeyArn)?;
+            set_signing_secret(
+                context,
+                &stage,
+                &store,
+                (*provider).into(),
+                *grace,
+                &kms_key,
+            )
+            .await
+        }
+    };
+    verbose_calls(context.global.verbose > 0, aws.calls());
+    result
+}
+
+/// One ring as `keys list` shows it. Never a secret value.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RingSummary {
+    pub current_key_id: String,
+    pub created_at: String,
+    pub previous_key_id: Option<String>,
+    /// When the previous key stops being accepted; None when there is none or it expired.
+    pub previous_accepted_until: Option<String>,
+    pub ssm_version: i64,
+    pub last_change: Option<String>,
+}
+
+impl RingSummary {
+    fn of(stored: &StoredRing, now: i64) -> RingSummary {
+        let previous = stored.ring.previous.as_ref().filter(|p| p.expires_at > now);
+        RingSummary {
+            current_key_id: stored.ring.current.id.clone(),
+            created_at: format_rfc3339(stored.ring.current.created_at),
+            previous_key_id: previous.map(|p| p.id.clone()),
+            previous_accepted_until: previous.map(|p| format_rfc3339(p.expires_at)),
+            ssm_version: stored.version,
+            last_change: stored.modified_at.map(format_rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderKeys {
+    pub provider: Provider,
+    pub api_key: Option<RingSummary>,
+    pub signing_secret: Option<RingSummary>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KeysList {
+    pub stage: String,
+    pub providers: Vec<ProviderKeys>,
+}
+
+async fn list(context: &Context, stage: &StageName, store: &RingStore) -> Result<()> {
+    let now = now_millis();
+    let mut providers = Vec::new();
+    for provider in Provider::ALL {
+        let api = store.read(&stage.api_key_ring(provider)).await?;
+        let signing = store.read(&stage.signing_secret_ring(provider)).await?;
+        providers.push(ProviderKeys {
+            provider,
+            api_key: api.as_ref().map(|s| RingSummary::of(s, now)),
+            signing_secret: signing.as_ref().map(|s| RingSummary::of(s, now)),
+        });
+    }
+    print_report(
+        &KeysList {
+            stage: stage.to_string(),
+            providers,
+        },
+        context.global.output,
+    )?;
+    Ok(())
+}
+
+impl fmt::Display for KeysList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rows = table(&[
+            "provider",
+            "kind",
+            "current",
+            "created",
+            "previous until",
+            "ssm version",
+            "last change",
+        ]);
+        for provider in &self.providers {
+            for (kind, ring) in [
+                ("api key", &provider.api_key),
+                ("signing secret", &provider.signing_secret),
+            ] {
+                match ring {
+                    Some(ring) => rows.add_row(vec![
+                        provider.provider.to_string(),
+                        kind.to_owned(),
+                        ring.current_key_id.clone(),
+                        ring.created_at.clone(),
+                        match (&ring.previous_key_id, &ring.previous_accepted_until) {
+                            (Some(id), Some(until)) => format!("{id} until {until}"),
+                            _ => "-".to_owned(),
+                        },
+                        ring.ssm_version.to_string(),
+                        ring.last_change.clone().unwrap_or_default(),
+                    ]),
+                    None => rows.add_row(vec![
+                        provider.provider.to_string(),
+                        kind.to_owned(),
+                        "not set".to_owned(),
+                    ]),
+                };
+            }
+        }
+        writeln!(
+            f,
+            "keys of stage {} (ids only; values never leave SSM)\n{rows}",
+            self.stage
+        )
+    }
+}
+
+/// The result of one rotation. `key` is the secret, present only when it goes to stdout.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rotation {
+    pub provider: Provider,
+    #[serde(flatten)]
+    pub plan: RotationPlan,
+    pub ssm_version: Option<i64>,
+    pub dry_run: bool,
+    /// Where the webhook goes; the key is added as `?key=` when registering.
+    pub webhook_url: String,
+    /// The URL with the key, shown this once (absent with --output-file or --dry-run).
+    pub register_url: Option<String>,
+    pub written_to: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Rotations {
+    pub stage: String,
+    pub rotations: Vec<Rotation>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn rotate(
+    context: &Context,
+    stage: &StageName,
+    store: &RingStore,
+    providers: &[Provider],
+    grace: Grace,
+    output_file: Option<&std::path::Path>,
+    dry_run: bool,
+    kms_key: &str,
+    api_url: &str,
+) -> Result<()> {
+    let mut rotations = Vec::new();
+    let mut file_lines = Vec::new();
+    for &provider in providers {
+        let name = stage.api_key_ring(provider);
+        let stored = store.read(&name).await?;
+        let key = new_api_key(provider)?;
+        let now = now_millis();
+        let (ring, plan) = plan_rotation(stored.as_ref().map(|s| &s.ring), key.clone(), now, grace);
+        note(&describe_plan(provider, &plan, grace));
+        let webhook_url = format!("{api_url}/webhook/{provider}");
+        if dry_run {
+            rotations.push(Rotation {
+                provider,
+                plan,
+                ssm_version: None,
+                dry_run,
+                webhook_url,
+                register_url: None,
+                written_to: None,
+            });
+            continue;
+        }
+        if !plan.revoked.is_empty() {
+            let question = format!(
+                "{provider}: {} stop(s) being accepted at once, so webhooks still sent with it are refused. Rotate?",
+                plan.revoked.join(", ")
+            );
+            if !confirm(&question, context.global.yes)? {
+                return Err(Failure::new(
+                    FailureKind::Declined,
+                    format!("{provider} was not rotated; nothing was written"),
+                )
+                .into());
+            }
+        }
+        let version = store
+            .write(&name, &ring, kms_key, stored.as_ref().map(|s| s.version))
+            .await?;
+        let register = format!("{webhook_url}?key={}", key.expose());
+        let written_to = match output_file {
+            Some(path) => {
+                file_lines.push(format!("{provider} {register}\n"));
+                Some(path.display().to_string())
+            }
+            None => None,
+        };
+        rotations.push(Rotation {
+            provider,
+            plan,
+            ssm_version: Some(version),
+            dry_run,
+            webhook_url,
+            register_url: if output_file.is_none() {
+                Some(register)
+            } else {
+                None
+            },
+            written_to,
+        });
+    }
+    if let Some(path) = output_file
+        && !file_lines.is_empty()
+    {
+        write_private(path, &file_lines.concat())?;
+    }
+    print_report(
+        &Rotations {
+            stage: stage.to_string(),
+            rotations,
+        },
+        context.global.output,
+    )?;
+    Ok(())
+}
+
+fn describe_plan(provider: Provider, plan: &RotationPlan, grace: Grace) -> String {
+    let mut text = if plan.first {
+        format!("{provider}: first API key {}", plan.new_key_id)
+    } else {
+        format!("{provider}: new API key {}", plan.new_key_id)
+    };
+    if let Some((id, until)) = &plan.kept {
+        text.push_str(&format!(
+            "; {id} stays accepted until {} ({grace} overlap)",
+            format_rfc3339(*until)
+        ));
+    }
+    if !plan.revoked.is_empty() {
+        text.push_str(&format!(
+            "; {WARNING}{} stop(s) being accepted now{WARNING:#}",
+            plan.revoked.join(", ")
+        ));
+    }
+    text
+}
+
+/// Writes a file only its owner can read, refusing to replace an existing one.
+fn write_private(path: &std::path::Path, contents: &str) -> Result<(), Failure> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| {
+            Failure::new(FailureKind::Failed, format!("cannot create {}: {e}; the new key is in SSM but was shown nowhere", path.display()))
+                .next("name a file that does not exist yet; then run `mgrid keys rotate` again (the key just written stays valid as the previous one)")
+        })?;
+    file.write_all(contents.as_bytes()).map_err(|e| {
+        Failure::new(
+            FailureKind::Failed,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    })
+}
+
+impl fmt::Display for Rotations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for rotation in &self.rotations {
+            if rotation.dry_run {
+                writeln!(f, "{}: dry run, nothing written", rotation.provider)?;
+                continue;
+            }
+            writeln!(
+                f,
+                "{}: key {} is current (SSM version {})",
+                rotation.provider,
+                rotation.plan.new_key_id,
+                rotation.ssm_version.unwrap_or_default()
+            )?;
+            match (&rotation.register_url, &rotation.written_to) {
+                (Some(url), _) => writeln!(
+                    f,
+                    "  {BOLD}register this URL at {} (it holds the key; it is shown only this once):{BOLD:#}\n  {url}",
+                    rotation.provider
+                )?,
+                (None, Some(path)) => writeln!(
+                    f,
+                    "  the URL to register, with the key, is in {path} (mode 0600)"
+                )?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RingChange {
+    pub stage: String,
+    pub provider: Provider,
+    pub kind: &'static str,
+    pub current_key_id: String,
+    pub previous_key_id: Option<String>,
+    pub previous_accepted_until: Option<String>,
+    pub ssm_version: Option<i64>,
+    pub changed: bool,
+}
+
+impl fmt::Display for RingChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.changed {
+            return writeln!(
+                f,
+                "{} {}: no previous key is accepted; nothing to revoke",
+                self.provider, self.kind
+            );
+        }
+        write!(
+            f,
+            "{} {}: {} is current (SSM version {})",
+            self.provider,
+            self.kind,
+            self.current_key_id,
+            self.ssm_version.unwrap_or_default()
+        )?;
+        match (&self.previous_key_id, &self.previous_accepted_until) {
+            (Some(id), Some(until)) => writeln!(f, "; {id} stays accepted until {until}"),
+            _ => writeln!(f, "; no other is accepted"),
+        }
+    }
+}
+
+async fn revoke_previous(
+    context: &Context,
+    stage: &StageName,
+    store: &RingStore,
+    provider: Provider,
+    kms_key: &str,
+) -> Result<()> {
+    let name = stage.api_key_ring(provider);
+    let Some(stored) = store.read(&name).await? else {
+        return Err(Failure::new(
+            FailureKind::NotFound,
+            format!("{provider} has no API key on stage {stage}"),
+        )
+        .next(format!(
+            "create one with `mgrid keys rotate {provider} --stage {stage}`"
+        ))
+        .into());
+    };
+    let now = now_millis();
+    let live_previous = stored.ring.previous.as_ref().filter(|p| p.expires_at > now);
+    let mut change = RingChange {
+        stage: stage.to_string(),
+        provider,
+        kind: "API key",
+        current_key_id: stored.ring.current.id.clone(),
+        previous_key_id: None,
+        previous_accepted_until: None,
+        ssm_version: Some(stored.version),
+        changed: false,
+    };
+    if let Some(previous) = live_previous {
+        let question = format!(
+            "{provider}: {} stops being accepted now; webhooks still sent with it are refused. Revoke?",
+            previous.id
+        );
+        if !confirm(&question, context.global.yes)? {
+            return Err(Failure::new(FailureKind::Declined, "nothing was revoked").into());
+        }
+        change.ssm_version = Some(
+            store
+                .write(
+                    &name,
+                    &stored.ring.revoke_previous(),
+                    kms_key,
+                    Some(stored.version),
+                )
+                .await?,
+        );
+        change.changed = true;
+    }
+    print_report(&change, context.global.output)?;
+    Ok(())
+}
+
+async fn set_signing_secret(
+    context: &Context,
+    stage: &StageName,
+    store: &RingStore,
+    provider: Provider,
+    grace: Grace,
+    kms_key: &str,
+) -> Result<()> {
+    let secret = read_signing_secret(provider)?;
+    let name = stage.signing_secret_ring(provider);
+    let stored = store.read(&name).await?;
+    if stored
+        .as_ref()
+        .is_some_and(|s| s.ring.current.secret == secret)
+    {
+        return Err(Failure::new(
+            FailureKind::Usage,
+            format!("that is already {provider}'s current signing secret; nothing was written"),
+        )
+        .into());
+    }
+    let ring = KeyRing::rotate(
+        stored.as_ref().map(|s| &s.ring),
+        secret,
+        now_millis(),
+        grace.0,
+    );
+    let version = store
+        .write(&name, &ring, kms_key, stored.as_ref().map(|s| s.version))
+        .await?;
+    let change = RingChange {
+        stage: stage.to_string(),
+        provider,
+        kind: "signing secret",
+        current_key_id: ring.current.id.clone(),
+        previous_key_id: ring.previous.as_ref().map(|p| p.id.clone()),
+        previous_accepted_until: ring.previous.as_ref().map(|p| format_rfc3339(p.expires_at)),
+        ssm_version: Some(version),
+        changed: true,
+    };
+    print_report(&change, context.global.output)?;
+    Ok(())
+}
+
+/// Reads the provider's signing secret from stdin: without echo on a terminal, a line otherwise.
+/// Never from the command line, where it would land in the shell history and process list.
+fn read_signing_secret(provider: Provider) -> Result<Secret, Failure> {
+    let prompt = match provider {
+        Provider::Stripe => "Stripe endpoint signing secret (whsec_…, not shown): ",
+        Provider::Paypal => "PayPal webhook id (not shown): ",
+    };
+    let value = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(prompt).map_err(|e| {
+            Failure::new(FailureKind::Failed, format!("cannot read the secret: {e}"))
+        })?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|e| {
+            Failure::new(
+                FailureKind::Failed,
+                format!("cannot read the secret from stdin: {e}"),
+            )
+        })?;
+        line
+    };
+    let value = value.trim().to_owned();
+    let valid = match provider {
+        Provider::Stripe => {
+            value.starts_with("whsec_")
+                && value.len() > "whsec_".len() + 8
+                && !value.contains(char::is_whitespace)
+        }
+        Provider::Paypal => {
+            (8..=64).contains(&value.len()) && value.chars().all(|c| c.is_ascii_alphanumeric())
+        }
+    };
+    if !valid {
+        let rule = match provider {
+            Provider::Stripe => "a Stripe endpoint signing secret starts with whsec_",
+            Provider::Paypal => "a PayPal webhook id is 8 to 64 letters and digits",
+        };
+        return Err(Failure::new(
+            FailureKind::Usage,
+            format!("that is not a {provider} signing secret: {rule}; nothing was written"),
+        )
+        .next("copy it from the provider's webhook settings and pipe or paste it again"));
+    }
+    Ok(Secret::new(value))
+}

@@ -1,0 +1,211 @@
+//! Provider keys as operators handle them: new API keys from the OS random source, overlap
+//! windows, and the plan of a rotation (what is created, kept, dropped), decided by pure
+//! functions around the contract's `KeyRing::rotate`, the rule the authorizer also applies.
+
+use std::fmt;
+
+use base64::Engine;
+use mgrid_contract::keyring::{KeyRing, Secret};
+use mgrid_contract::{EpochMillis, Provider};
+use serde::Serialize;
+
+use crate::failure::{Failure, FailureKind};
+
+/// 32 bytes (256 bits) from the OS random source, as `mgk_<provider>_<43 url-safe characters>`:
+/// recognisable in a leak report, and safe in a URL's query string.
+pub fn new_api_key(provider: Provider) -> Result<Secret, Failure> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| {
+        Failure::new(
+            FailureKind::Failed,
+            format!("the operating system's random source failed: {e}"),
+        )
+    })?;
+    let key = format!(
+        "mgk_{provider}_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    zeroize::Zeroize::zeroize(&mut bytes);
+    Ok(Secret::new(key))
+}
+
+/// An overlap window: `24h`, `30m`, `7d`, `90s`, or `0` (none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grace(pub EpochMillis);
+
+impl std::str::FromStr for Grace {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Grace, String> {
+        let bad = || {
+            format!(
+                "{text:?} is not an overlap window: a number and a unit, like 24h, 30m, 7d or 0"
+            )
+        };
+        if text == "0" {
+            return Ok(Grace(0));
+        }
+        let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let (number, unit) = text.split_at(split);
+        let number: i64 = number.parse().map_err(|_| bad())?;
+        let unit_ms = match unit {
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return Err(bad()),
+        };
+        let ms = number.checked_mul(unit_ms).ok_or_else(bad)?;
+        if ms > 30 * 86_400_000 {
+            return Err(format!(
+                "{text:?} is longer than 30 days; an old key should not live that long"
+            ));
+        }
+        Ok(Grace(ms))
+    }
+}
+
+impl fmt::Display for Grace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0;
+        match ms {
+            0 => f.write_str("none"),
+            _ if ms % 86_400_000 == 0 => write!(f, "{}d", ms / 86_400_000),
+            _ if ms % 3_600_000 == 0 => write!(f, "{}h", ms / 3_600_000),
+            _ if ms % 60_000 == 0 => write!(f, "{}m", ms / 60_000),
+            _ => write!(f, "{}s", ms / 1000),
+        }
+    }
+}
+
+/// What a rotation will do to a ring, before it is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationPlan {
+    /// The ring did not exist: this is the first key.
+    pub first: bool,
+    pub new_key_id: String,
+    /// The key that stays valid for the overlap, and until when.
+    pub kept: Option<(String, EpochMillis)>,
+    /// Keys that stop being accepted at once.
+    pub revoked: Vec<String>,
+}
+
+/// The new ring and its plan: the contract's rotation rule, with what it means spelled out.
+pub fn plan_rotation(
+    old: Option<&KeyRing>,
+    new: Secret,
+    now: EpochMillis,
+    grace: Grace,
+) -> (KeyRing, RotationPlan) {
+    let ring = KeyRing::rotate(old, new, now, grace.0);
+    let mut revoked = Vec::new();
+    if let Some(old) = old {
+        if grace.0 == 0 {
+            revoked.push(old.current.id.clone());
+        }
+        if let Some(previous) = old.previous.as_ref().filter(|p| p.expires_at > now) {
+            revoked.push(previous.id.clone());
+        }
+    }
+    let plan = RotationPlan {
+        first: old.is_none(),
+        new_key_id: ring.current.id.clone(),
+        kept: ring.previous.as_ref().map(|p| (p.id.clone(), p.expires_at)),
+        revoked,
+    };
+    (ring, plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3_600_000;
+
+    fn secret(text: &str) -> Secret {
+        Secret::new(text.to_owned())
+    }
+
+    #[test]
+    fn new_keys_are_long_random_and_url_safe() {
+        let a = new_api_key(Provider::Stripe).unwrap();
+        let b = new_api_key(Provider::Stripe).unwrap();
+        assert_ne!(a, b);
+        assert!(a.expose().starts_with("mgk_stripe_"));
+        let tail = &a.expose()["mgk_stripe_".len()..];
+        assert_eq!(tail.len(), 43, "32 bytes of randomness");
+        assert!(
+            tail.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert!(
+            new_api_key(Provider::Paypal)
+                .unwrap()
+                .expose()
+                .starts_with("mgk_paypal_")
+        );
+    }
+
+    #[test]
+    fn grace_windows_parse_and_print() {
+        assert_eq!("24h".parse(), Ok(Grace(24 * HOUR)));
+        assert_eq!("0".parse(), Ok(Grace(0)));
+        assert_eq!("90s".parse(), Ok(Grace(90_000)));
+        assert_eq!("7d".parse::<Grace>().unwrap().to_string(), "7d");
+        assert_eq!(Grace(90 * 60_000).to_string(), "90m");
+        for bad in [
+            "",
+            "24",
+            "h",
+            "1w",
+            "-1h",
+            "1.5h",
+            "31d",
+            "99999999999999999d",
+        ] {
+            assert!(bad.parse::<Grace>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_first_rotation_makes_the_ring() {
+        let (ring, plan) = plan_rotation(None, secret("mgk_stripe_one"), 1_000, Grace(24 * HOUR));
+        assert!(plan.first);
+        assert_eq!(plan.kept, None);
+        assert!(plan.revoked.is_empty());
+        assert_eq!(ring.current.id, plan.new_key_id);
+    }
+
+    #[test]
+    fn a_rotation_keeps_the_old_key_for_the_grace_and_says_what_it_drops() {
+        let one = KeyRing::first(secret("mgk_stripe_one"), 0);
+        let (two, plan) =
+            plan_rotation(Some(&one), secret("mgk_stripe_two"), HOUR, Grace(24 * HOUR));
+        assert_eq!(plan.kept, Some((one.current.id.clone(), 25 * HOUR)));
+        assert!(plan.revoked.is_empty());
+        // Rotating again inside the window drops the oldest key early, and says so.
+        let (_, plan) = plan_rotation(
+            Some(&two),
+            secret("mgk_stripe_three"),
+            2 * HOUR,
+            Grace(24 * HOUR),
+        );
+        assert_eq!(plan.revoked, std::slice::from_ref(&one.current.id));
+        // An expired previous key is dropped without mention: it was no longer accepted.
+        let (_, plan) = plan_rotation(
+            Some(&two),
+            secret("mgk_stripe_three"),
+            25 * HOUR,
+            Grace(24 * HOUR),
+        );
+        assert!(plan.revoked.is_empty());
+    }
+
+    #[test]
+    fn a_zero_grace_revokes_the_current_key_at_once() {
+        let one = KeyRing::first(secret("mgk_stripe_one"), 0);
+        let (ring, plan) = plan_rotation(Some(&one), secret("mgk_stripe_two"), HOUR, Grace(0));
+        assert_eq!(plan.revoked, std::slice::from_ref(&one.current.id));
+        assert_eq!(ring.accepts("mgk_stripe_one", HOUR), None);
+    }
+}
