@@ -103,7 +103,7 @@ pub enum Command {
     /// Provider API keys and signing secrets: list, rotate, revoke-previous, set-signing-secret
     Keys(KeysArgs),
     /// Dead-lettered webhooks: stats, peek, redrive, cancel, purge
-    Dlq(NotBuiltArgs),
+    Dlq(DlqArgs),
     /// Replay archived webhooks from S3 into a stage's queue
     Replay(NotBuiltArgs),
     /// The pipeline's metrics, live in the terminal (metrics tail)
@@ -207,6 +207,94 @@ pub struct DestroyArgs {
     /// Required to destroy a protected stage
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DlqArgs {
+    #[command(subcommand)]
+    pub action: DlqAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DlqAction {
+    /// Depth of the dead-letter and webhook queues, and dead letters by provider and reason
+    Stats,
+    /// Show dead letters (why, which event, a body excerpt) without consuming them
+    Peek {
+        /// How many to show
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        limit: u16,
+        /// Only this provider's
+        #[arg(long, value_enum)]
+        provider: Option<ProviderArg>,
+        /// Only those that failed for this reason (bad-signature, max-receives, …)
+        #[arg(long, value_parser = crate::redrive::parse_reason)]
+        reason: Option<String>,
+        /// Show whole bodies
+        #[arg(long)]
+        full: bool,
+    },
+    /// Move dead letters back to the webhook queue, in order, deleting none before its copy is in
+    Redrive(RedriveArgs),
+    /// Stop the SQS message move task that `redrive --native` started
+    Cancel,
+    /// Delete every dead letter (asks first; the stage name on a protected stage)
+    Purge,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_long_help = "\
+Each message group keeps its order: a group whose first dead letter does not match the filter is
+left whole. Every move gets a fresh deduplication id (the queue's 5-minute window would otherwise
+swallow an event seen before). A dead letter is deleted only after its copy is acknowledged; a
+copy whose outcome is unknown leaves the original in place. Killed at any moment, nothing is
+lost: a message being moved becomes visible again after --hold. Ctrl-C stops cleanly.")]
+pub struct RedriveArgs {
+    /// Move at most this many
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "native")]
+    pub max: Option<u64>,
+    /// Only this provider's
+    #[arg(long, value_enum, conflicts_with = "native")]
+    pub provider: Option<ProviderArg>,
+    /// Only this event type (payment_intent.succeeded, PAYMENT.CAPTURE.COMPLETED, …)
+    #[arg(long, conflicts_with = "native")]
+    pub event_type: Option<String>,
+    /// Only those that failed for this reason
+    #[arg(long, value_parser = crate::redrive::parse_reason, conflicts_with = "native")]
+    pub reason: Option<String>,
+    /// Only those first sent longer ago than this (1h, 2d)
+    #[arg(long, value_name = "AGE", conflicts_with = "native")]
+    pub older_than: Option<Span>,
+    /// At most this many messages per second
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Show what would move; move nothing
+    #[arg(long, conflicts_with = "native")]
+    pub dry_run: bool,
+    /// Use SQS's own message move task: every message, no filter, no dry run
+    #[arg(long)]
+    pub native: bool,
+    /// How long a message being moved stays hidden (it reappears after this if mgrid dies)
+    #[arg(long, default_value = "120s", value_name = "SPAN")]
+    pub hold: Span,
+}
+
+/// A span of time: 90s, 30m, 24h, 7d (at most 30 days).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span(pub i64);
+
+impl std::str::FromStr for Span {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Span, String> {
+        crate::keys::parse_span(text, 30).map(Span)
+    }
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
+        _ => Err("a rate is a number of messages per second greater than 0".into()),
+    }
 }
 
 #[derive(Debug, Clone, Args)]

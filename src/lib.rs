@@ -11,5 +11,6 @@ pub mod failure;
 pub mod keys;
 pub mod lifecycle;
 pub mod output;
+pub mod redrive;
 pub mod stage;
 pub mod template;

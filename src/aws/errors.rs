@@ -22,6 +22,15 @@ pub fn message<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&st
     }
 }
 
+/// A timeout or a dropped connection: the request may have been applied, so the caller must be
+/// able to repeat it safely (or find out first).
+pub fn maybe_sent<E, R>(error: &SdkError<E, R>) -> bool {
+    matches!(
+        error,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+    )
+}
+
 pub fn is_throttling<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
     matches!(
         code(error),

@@ -95,7 +95,7 @@ impl RingStore {
                     )
                     .next("run `mgrid keys list` to see the ring that is there, then rotate again if needed"));
                 }
-                Err(error) if maybe_sent(&error) && attempts < 3 => {
+                Err(error) if errors::maybe_sent(&error) && attempts < 3 => {
                     // The write may have happened: find out before writing again.
                     if let Some(stored) = self.read(name).await?
                         && stored.ring.current.id == ring.current.id
@@ -169,14 +169,4 @@ impl RingStore {
         }
         Ok(writers)
     }
-}
-
-/// A timeout or a dropped connection: the request may have been applied.
-fn maybe_sent<E, R>(error: &aws_sdk_ssm::error::SdkError<E, R>) -> bool {
-    matches!(
-        error,
-        aws_sdk_ssm::error::SdkError::TimeoutError(_)
-            | aws_sdk_ssm::error::SdkError::DispatchFailure(_)
-            | aws_sdk_ssm::error::SdkError::ResponseError(_)
-    )
 }

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod errors;
 pub mod keystore;
 pub mod parameters;
+pub mod queues;
 pub mod stack;
 
 use std::sync::Arc;
@@ -35,9 +36,17 @@ impl Intercept for CallCounter {
         &self,
         _context: &BeforeTransmitInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        let number = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(metadata) = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+        {
+            tracing::debug!(
+                "aws call {number}: {}:{}",
+                metadata.service(),
+                metadata.name()
+            );
+        }
         Ok(())
     }
 }

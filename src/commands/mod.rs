@@ -4,6 +4,7 @@
 pub mod artifact;
 pub mod deploy;
 pub mod destroy;
+pub mod dlq;
 pub mod docs;
 pub mod keys;
 pub mod stages;
@@ -75,6 +76,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Destroy(args) => destroy::run(&context, &args).await,
         Command::Stages => stages::run(&context).await,
         Command::Keys(args) => keys::run(&context, &args).await,
+        Command::Dlq(args) => dlq::run(&context, &args).await,
         _ => Err(not_built(verb).into()),
     }
 }

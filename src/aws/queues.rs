@@ -1,0 +1,386 @@
+//! SQS for the dead-letter commands: queue depth, receiving with every attribute, batched sends
+//! and deletes with per-entry outcomes, visibility changes, purge, and SQS's own message move
+//! tasks. A batch call that timed out is "maybe sent", never "failed": the caller must not act
+//! as if nothing happened.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
+    MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
+    SendMessageBatchRequestEntry,
+};
+
+use super::errors::{self, code};
+use crate::failure::{Failure, FailureKind};
+use crate::redrive::DeadLetter;
+
+pub struct Queue {
+    client: Client,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Depth {
+    pub visible: u64,
+    pub in_flight: u64,
+    pub arn: String,
+}
+
+/// A message to send.
+pub struct Outgoing {
+    pub body: String,
+    pub group_id: String,
+    pub deduplication_id: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Per-entry results of a batch call, by index into the request.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub done: Vec<usize>,
+    pub failed: Vec<(usize, String)>,
+}
+
+/// A batch call whose result is unknown (timeout, dropped connection).
+#[derive(Debug)]
+pub struct MaybeSent(pub String);
+
+/// The data type the ingress gives an attribute (received-at is a number).
+fn attribute_type(name: &str) -> &'static str {
+    if name == mgrid_contract::envelope::attribute::RECEIVED_AT {
+        "Number"
+    } else {
+        "String"
+    }
+}
+
+impl Queue {
+    pub fn new(client: Client, url: impl Into<String>) -> Self {
+        Queue {
+            client,
+            url: url.into(),
+        }
+    }
+
+    pub async fn depth(&self) -> Result<Depth, Failure> {
+        let output = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(|e| self.failure("sqs:GetQueueAttributes", &e))?;
+        let attributes = output.attributes().cloned().unwrap_or_default();
+        let number = |name: QueueAttributeName| {
+            attributes
+                .get(&name)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        Ok(Depth {
+            visible: number(QueueAttributeName::ApproximateNumberOfMessages),
+            in_flight: number(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+            arn: attributes
+                .get(&QueueAttributeName::QueueArn)
+                .cloned()
+                .unwrap_or_default(),
+        })
+    }
+
+    /// Up to `max` messages, hidden for `hold_seconds`, waiting up to `wait_seconds` for any.
+    pub async fn receive(
+        &self,
+        max: i32,
+        hold_seconds: i32,
+        wait_seconds: i32,
+    ) -> Result<Vec<DeadLetter>, Failure> {
+        let output = self
+            .client
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(max.clamp(1, 10))
+            .visibility_timeout(hold_seconds)
+            .wait_time_seconds(wait_seconds)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .map_err(|e| self.failure("sqs:ReceiveMessage", &e))?;
+        Ok(output
+            .messages()
+            .iter()
+            .map(|message| {
+                let system = message.attributes().cloned().unwrap_or_default();
+                let get = |name: MessageSystemAttributeName| system.get(&name).cloned();
+                DeadLetter {
+                    message_id: message.message_id().unwrap_or_default().to_owned(),
+                    receipt_handle: message.receipt_handle().unwrap_or_default().to_owned(),
+                    body: message.body().unwrap_or_default().to_owned(),
+                    attributes: message
+                        .message_attributes()
+                        .map(|attributes| {
+                            attributes
+                                .iter()
+                                .filter_map(|(k, v)| {
+                                    v.string_value().map(|s| (k.clone(), s.to_owned()))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    group_id: get(MessageSystemAttributeName::MessageGroupId).unwrap_or_default(),
+                    deduplication_id: get(MessageSystemAttributeName::MessageDeduplicationId),
+                    receive_count: get(MessageSystemAttributeName::ApproximateReceiveCount)
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0),
+                    sent_at: get(MessageSystemAttributeName::SentTimestamp)
+                        .and_then(|t| t.parse().ok()),
+                }
+            })
+            .collect())
+    }
+
+    /// Sends up to 10 messages in one call, reporting each entry.
+    pub async fn send_batch(
+        &self,
+        messages: &[Outgoing],
+    ) -> Result<Result<BatchOutcome, MaybeSent>, Failure> {
+        if messages.is_empty() {
+            return Ok(Ok(BatchOutcome::default()));
+        }
+        let entries: Vec<SendMessageBatchRequestEntry> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let attributes: HashMap<String, MessageAttributeValue> = m
+                    .attributes
+                    .iter()
+                    .map(|(name, value)| {
+                        let value = MessageAttributeValue::builder()
+                            .data_type(attribute_type(name))
+                            .string_value(value)
+                            .build()
+                            .expect("data type is set");
+                        (name.clone(), value)
+                    })
+                    .collect();
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(&m.body)
+                    .message_group_id(&m.group_id)
+                    .message_deduplication_id(&m.deduplication_id)
+                    .set_message_attributes(Some(attributes))
+                    .build()
+                    .expect("id and body are set")
+            })
+            .collect();
+        match self
+            .client
+            .send_message_batch()
+            .queue_url(&self.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+        {
+            Ok(output) => Ok(Ok(BatchOutcome {
+                done: output
+                    .successful()
+                    .iter()
+                    .filter_map(|e| e.id().parse().ok())
+                    .collect(),
+                failed: output
+                    .failed()
+                    .iter()
+                    .filter_map(|e| {
+                        e.id().parse().ok().map(|i| {
+                            (
+                                i,
+                                format!("{}: {}", e.code(), e.message().unwrap_or_default()),
+                            )
+                        })
+                    })
+                    .collect(),
+            })),
+            Err(error) if errors::maybe_sent(&error) => Ok(Err(MaybeSent(errors::causes(&error)))),
+            Err(error) => Err(self.failure("sqs:SendMessageBatch", &error)),
+        }
+    }
+
+    pub async fn delete_batch(&self, messages: &[&DeadLetter]) -> Result<BatchOutcome, Failure> {
+        if messages.is_empty() {
+            return Ok(BatchOutcome::default());
+        }
+        let entries: Vec<DeleteMessageBatchRequestEntry> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(&m.receipt_handle)
+                    .build()
+                    .expect("id and handle are set")
+            })
+            .collect();
+        let output = self
+            .client
+            .delete_message_batch()
+            .queue_url(&self.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| self.failure("sqs:DeleteMessageBatch", &e))?;
+        Ok(BatchOutcome {
+            done: output
+                .successful()
+                .iter()
+                .filter_map(|e| e.id().parse().ok())
+                .collect(),
+            failed: output
+                .failed()
+                .iter()
+                .filter_map(|e| e.id().parse().ok().map(|i| (i, e.code().to_owned())))
+                .collect(),
+        })
+    }
+
+    /// Sets how long these messages stay hidden (0: visible again now), ten at a time.
+    pub async fn set_visibility(
+        &self,
+        messages: &[&DeadLetter],
+        seconds: i32,
+    ) -> Result<(), Failure> {
+        for chunk in messages.chunks(10) {
+            let entries: Vec<ChangeMessageVisibilityBatchRequestEntry> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(&m.receipt_handle)
+                        .visibility_timeout(seconds)
+                        .build()
+                        .expect("id and handle are set")
+                })
+                .collect();
+            self.client
+                .change_message_visibility_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| self.failure("sqs:ChangeMessageVisibilityBatch", &e))?;
+        }
+        Ok(())
+    }
+
+    pub async fn purge(&self) -> Result<(), Failure> {
+        self.client
+            .purge_queue()
+            .queue_url(&self.url)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                if code(&e) == Some("AWS.SimpleQueueService.PurgeQueueInProgress")
+                    || code(&e) == Some("PurgeQueueInProgress")
+                {
+                    Failure::new(
+                        FailureKind::Conflict,
+                        "a purge of this queue already ran in the last 60 seconds",
+                    )
+                    .next("wait a minute; SQS allows one purge per minute")
+                } else {
+                    self.failure("sqs:PurgeQueue", &e)
+                }
+            })
+    }
+
+    fn failure<E>(
+        &self,
+        action: &str,
+        error: &aws_sdk_sqs::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+    ) -> Failure
+    where
+        E: aws_sdk_sqs::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        errors::failure(action, &format!("queue {}", self.url), error)
+    }
+}
+
+/// SQS's own message move task (no filter, no order beyond what SQS keeps, no dry run).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MoveTask {
+    pub handle: Option<String>,
+    pub status: String,
+    pub moved: i64,
+    pub to_move: Option<i64>,
+    pub failure: Option<String>,
+}
+
+pub struct MoveTasks {
+    client: Client,
+}
+
+impl MoveTasks {
+    pub fn new(client: Client) -> Self {
+        MoveTasks { client }
+    }
+
+    pub async fn start(
+        &self,
+        source_arn: &str,
+        destination_arn: &str,
+        per_second: Option<i32>,
+    ) -> Result<String, Failure> {
+        let output = self
+            .client
+            .start_message_move_task()
+            .source_arn(source_arn)
+            .destination_arn(destination_arn)
+            .set_max_number_of_messages_per_second(per_second)
+            .send()
+            .await
+            .map_err(|e| errors::failure("sqs:StartMessageMoveTask", source_arn, &e))?;
+        Ok(output.task_handle().unwrap_or_default().to_owned())
+    }
+
+    /// The most recent tasks of a source queue, newest first (SQS keeps the last ten).
+    pub async fn list(&self, source_arn: &str) -> Result<Vec<MoveTask>, Failure> {
+        let output = self
+            .client
+            .list_message_move_tasks()
+            .source_arn(source_arn)
+            .max_results(10)
+            .send()
+            .await
+            .map_err(|e| errors::failure("sqs:ListMessageMoveTasks", source_arn, &e))?;
+        Ok(output
+            .results()
+            .iter()
+            .map(|task| MoveTask {
+                handle: task.task_handle().map(str::to_owned),
+                status: task.status().unwrap_or_default().to_owned(),
+                moved: task.approximate_number_of_messages_moved(),
+                to_move: task.approximate_number_of_messages_to_move(),
+                failure: task.failure_reason().map(str::to_owned),
+            })
+            .collect())
+    }
+
+    pub async fn cancel(&self, handle: &str) -> Result<i64, Failure> {
+        let output = self
+            .client
+            .cancel_message_move_task()
+            .task_handle(handle)
+            .send()
+            .await
+            .map_err(|e| errors::failure("sqs:CancelMessageMoveTask", handle, &e))?;
+        Ok(output.approximate_number_of_messages_moved())
+    }
+}
