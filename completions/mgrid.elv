@@ -273,6 +273,130 @@ set edit:completion:arg-completer[mgrid] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand stats 'Depth of the dead-letter and webhook queues, and dead letters by provider and reason'
+            cand peek 'Show dead letters (why, which event, a body excerpt) without consuming them'
+            cand redrive 'Move dead letters back to the webhook queue, in order, deleting none before its copy is in'
+            cand cancel 'Stop the SQS message move task that `redrive --native` started'
+            cand purge 'Delete every dead letter (asks first; the stage name on a protected stage)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mgrid;dlq;stats'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;dlq;peek'= {
+            cand --limit 'How many to show'
+            cand --provider 'Only this provider''s'
+            cand --reason 'Only those that failed for this reason (bad-signature, max-receives, …)'
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand --full 'Show whole bodies'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;dlq;redrive'= {
+            cand --max 'Move at most this many'
+            cand --provider 'Only this provider''s'
+            cand --event-type 'Only this event type (payment_intent.succeeded, PAYMENT.CAPTURE.COMPLETED, …)'
+            cand --reason 'Only those that failed for this reason'
+            cand --older-than 'Only those first sent longer ago than this (1h, 2d)'
+            cand --rate 'At most this many messages per second'
+            cand --hold 'How long a message being moved stays hidden (it reappears after this if mgrid dies)'
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand --dry-run 'Show what would move; move nothing'
+            cand --native 'Use SQS''s own message move task: every message, no filter, no dry run'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;dlq;cancel'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;dlq;purge'= {
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;dlq;help'= {
+            cand stats 'Depth of the dead-letter and webhook queues, and dead letters by provider and reason'
+            cand peek 'Show dead letters (why, which event, a body excerpt) without consuming them'
+            cand redrive 'Move dead letters back to the webhook queue, in order, deleting none before its copy is in'
+            cand cancel 'Stop the SQS message move task that `redrive --native` started'
+            cand purge 'Delete every dead letter (asks first; the stage name on a protected stage)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mgrid;dlq;help;stats'= {
+        }
+        &'mgrid;dlq;help;peek'= {
+        }
+        &'mgrid;dlq;help;redrive'= {
+        }
+        &'mgrid;dlq;help;cancel'= {
+        }
+        &'mgrid;dlq;help;purge'= {
+        }
+        &'mgrid;dlq;help;help'= {
         }
         &'mgrid;replay'= {
             cand --stage 'Stage to act on (dev, staging, prod, local, …)'
@@ -499,6 +623,21 @@ set edit:completion:arg-completer[mgrid] = {|@words|
         &'mgrid;help;keys;set-signing-secret'= {
         }
         &'mgrid;help;dlq'= {
+            cand stats 'Depth of the dead-letter and webhook queues, and dead letters by provider and reason'
+            cand peek 'Show dead letters (why, which event, a body excerpt) without consuming them'
+            cand redrive 'Move dead letters back to the webhook queue, in order, deleting none before its copy is in'
+            cand cancel 'Stop the SQS message move task that `redrive --native` started'
+            cand purge 'Delete every dead letter (asks first; the stage name on a protected stage)'
+        }
+        &'mgrid;help;dlq;stats'= {
+        }
+        &'mgrid;help;dlq;peek'= {
+        }
+        &'mgrid;help;dlq;redrive'= {
+        }
+        &'mgrid;help;dlq;cancel'= {
+        }
+        &'mgrid;help;dlq;purge'= {
         }
         &'mgrid;help;replay'= {
         }

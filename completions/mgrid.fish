@@ -197,18 +197,105 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcom
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "revoke-previous" -d 'End the overlap now: only the current API key is accepted'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "set-signing-secret" -d 'Set the provider\'s signing secret (Stripe whsec_…, PayPal webhook id), read from stdin'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l profile -d 'AWS profile from ~/.aws/config' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -f -a "stats" -d 'Depth of the dead-letter and webhook queues, and dead letters by provider and reason'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -f -a "peek" -d 'Show dead letters (why, which event, a body excerpt) without consuming them'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -f -a "redrive" -d 'Move dead letters back to the webhook queue, in order, deleting none before its copy is in'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -f -a "cancel" -d 'Stop the SQS message move task that `redrive --native` started'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -f -a "purge" -d 'Delete every dead letter (asks first; the stage name on a protected stage)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l limit -d 'How many to show' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l provider -d 'Only this provider\'s' -r -f -a "stripe\t''
+paypal\t''"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l reason -d 'Only those that failed for this reason (bad-signature, max-receives, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l full -d 'Show whole bodies'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l max -d 'Move at most this many' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l provider -d 'Only this provider\'s' -r -f -a "stripe\t''
+paypal\t''"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l event-type -d 'Only this event type (payment_intent.succeeded, PAYMENT.CAPTURE.COMPLETED, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l reason -d 'Only those that failed for this reason' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l older-than -d 'Only those first sent longer ago than this (1h, 2d)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l rate -d 'At most this many messages per second' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l hold -d 'How long a message being moved stays hidden (it reappears after this if mgrid dies)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l dry-run -d 'Show what would move; move nothing'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l native -d 'Use SQS\'s own message move task: every message, no filter, no dry run'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "stats" -d 'Depth of the dead-letter and webhook queues, and dead letters by provider and reason'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "peek" -d 'Show dead letters (why, which event, a body excerpt) without consuming them'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "redrive" -d 'Move dead letters back to the webhook queue, in order, deleting none before its copy is in'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Stop the SQS message move task that `redrive --native` started'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete every dead letter (asks first; the stage name on a protected stage)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l profile -d 'AWS profile from ~/.aws/config' -r
@@ -356,4 +443,9 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcom
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "rotate" -d 'Make a new API key; the old one stays accepted for the overlap window'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "revoke-previous" -d 'End the overlap now: only the current API key is accepted'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "set-signing-secret" -d 'Set the provider\'s signing secret (Stripe whsec_…, PayPal webhook id), read from stdin'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "stats" -d 'Depth of the dead-letter and webhook queues, and dead letters by provider and reason'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "peek" -d 'Show dead letters (why, which event, a body excerpt) without consuming them'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "redrive" -d 'Move dead letters back to the webhook queue, in order, deleting none before its copy is in'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "cancel" -d 'Stop the SQS message move task that `redrive --native` started'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "purge" -d 'Delete every dead letter (asks first; the stage name on a protected stage)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from artifact" -f -a "info" -d 'Show the embedded artifact\'s hash (as Lambda reports it), sizes, glibc need and build'

@@ -14,13 +14,32 @@ use mgrid_contract::{EpochMillis, FailureReason, Provider, WebhookEnvelope};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+/// A message attribute as SQS holds it: its data type (`String`, `Number`, `Binary`, or one
+/// with a custom suffix) and its value, carried over unchanged by a redrive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    pub data_type: String,
+    pub text: Option<String>,
+    pub binary: Option<Vec<u8>>,
+}
+
+impl Attribute {
+    pub fn text(data_type: &str, value: &str) -> Attribute {
+        Attribute {
+            data_type: data_type.to_owned(),
+            text: Some(value.to_owned()),
+            binary: None,
+        }
+    }
+}
+
 /// A message as read from the dead-letter queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
     pub message_id: String,
     pub receipt_handle: String,
     pub body: String,
-    pub attributes: BTreeMap<String, String>,
+    pub attributes: BTreeMap<String, Attribute>,
     pub group_id: String,
     pub deduplication_id: Option<String>,
     pub receive_count: u32,
@@ -51,8 +70,17 @@ pub struct DeadLetterView {
 pub const MAX_RECEIVES: &str = "max-receives";
 
 impl DeadLetter {
+    /// The attributes that hold text (strings and numbers), as the processor reads them.
+    pub fn text_attributes(&self) -> BTreeMap<String, String> {
+        self.attributes
+            .iter()
+            .filter_map(|(name, a)| a.text.clone().map(|t| (name.clone(), t)))
+            .collect()
+    }
+
     pub fn view(&self) -> DeadLetterView {
-        let envelope = WebhookEnvelope::from_queue_message(&self.body, &self.attributes);
+        let attributes = self.text_attributes();
+        let envelope = WebhookEnvelope::from_queue_message(&self.body, &attributes);
         let (event_id, event_type) = match &envelope {
             Ok(envelope) => (
                 Some(envelope.event_id.clone()),
@@ -63,15 +91,14 @@ impl DeadLetter {
         DeadLetterView {
             message_id: self.message_id.clone(),
             group_id: self.group_id.clone(),
-            provider: self.attributes.get(attribute::PROVIDER).cloned(),
+            provider: attributes.get(attribute::PROVIDER).cloned(),
             event_id,
             event_type,
-            reason: self
-                .attributes
+            reason: attributes
                 .get(attribute::FAILURE_REASON)
                 .cloned()
                 .unwrap_or_else(|| MAX_RECEIVES.to_owned()),
-            detail: self.attributes.get(attribute::FAILURE_DETAIL).cloned(),
+            detail: attributes.get(attribute::FAILURE_DETAIL).cloned(),
             receive_count: self.receive_count,
             sent_at: self.sent_at,
             malformed: envelope.is_err(),
@@ -168,7 +195,7 @@ pub fn plan_batch(
 
 /// The attributes a redriven message carries: the ones the ingress set, not the processor's
 /// verdict on the last attempt.
-pub fn redriven_attributes(message: &DeadLetter) -> BTreeMap<String, String> {
+pub fn redriven_attributes(message: &DeadLetter) -> BTreeMap<String, Attribute> {
     message
         .attributes
         .iter()
@@ -209,14 +236,26 @@ mod tests {
         reason: Option<&str>,
         sent_at: EpochMillis,
     ) -> DeadLetter {
-        let mut attributes: BTreeMap<String, String> = [
-            ("mgrid-provider".to_owned(), provider.to_owned()),
-            ("mgrid-received-at".to_owned(), "1000".to_owned()),
+        let mut attributes: BTreeMap<String, Attribute> = [
+            (
+                "mgrid-provider".to_owned(),
+                Attribute::text("String", provider),
+            ),
+            (
+                "mgrid-received-at".to_owned(),
+                Attribute::text("Number", "1000"),
+            ),
         ]
         .into();
         if let Some(reason) = reason {
-            attributes.insert("mgrid-failure-reason".into(), reason.into());
-            attributes.insert("mgrid-failure-detail".into(), "why".into());
+            attributes.insert(
+                "mgrid-failure-reason".into(),
+                Attribute::text("String", reason),
+            );
+            attributes.insert(
+                "mgrid-failure-detail".into(),
+                Attribute::text("String", "why"),
+            );
         }
         DeadLetter {
             message_id: id.into(),
@@ -342,7 +381,11 @@ mod tests {
             !attributes.contains_key("mgrid-failure-reason")
                 && !attributes.contains_key("mgrid-failure-detail")
         );
-        assert_eq!(attributes["mgrid-provider"], "stripe");
+        assert_eq!(
+            attributes["mgrid-provider"],
+            Attribute::text("String", "stripe")
+        );
+        assert_eq!(attributes["mgrid-received-at"].data_type, "Number");
         let first = move_deduplication_id("run-1", &message);
         assert_eq!(
             first,

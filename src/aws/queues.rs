@@ -14,7 +14,7 @@ use aws_sdk_sqs::types::{
 
 use super::errors::{self, code};
 use crate::failure::{Failure, FailureKind};
-use crate::redrive::DeadLetter;
+use crate::redrive::{Attribute, DeadLetter};
 
 pub struct Queue {
     client: Client,
@@ -34,7 +34,7 @@ pub struct Outgoing {
     pub body: String,
     pub group_id: String,
     pub deduplication_id: String,
-    pub attributes: BTreeMap<String, String>,
+    pub attributes: BTreeMap<String, Attribute>,
 }
 
 /// Per-entry results of a batch call, by index into the request.
@@ -47,15 +47,6 @@ pub struct BatchOutcome {
 /// A batch call whose result is unknown (timeout, dropped connection).
 #[derive(Debug)]
 pub struct MaybeSent(pub String);
-
-/// The data type the ingress gives an attribute (received-at is a number).
-fn attribute_type(name: &str) -> &'static str {
-    if name == mgrid_contract::envelope::attribute::RECEIVED_AT {
-        "Number"
-    } else {
-        "String"
-    }
-}
 
 impl Queue {
     pub fn new(client: Client, url: impl Into<String>) -> Self {
@@ -127,8 +118,13 @@ impl Queue {
                         .map(|attributes| {
                             attributes
                                 .iter()
-                                .filter_map(|(k, v)| {
-                                    v.string_value().map(|s| (k.clone(), s.to_owned()))
+                                .map(|(name, value)| {
+                                    let attribute = Attribute {
+                                        data_type: value.data_type().to_owned(),
+                                        text: value.string_value().map(str::to_owned),
+                                        binary: value.binary_value().map(|b| b.as_ref().to_vec()),
+                                    };
+                                    (name.clone(), attribute)
                                 })
                                 .collect()
                         })
@@ -160,10 +156,13 @@ impl Queue {
                 let attributes: HashMap<String, MessageAttributeValue> = m
                     .attributes
                     .iter()
-                    .map(|(name, value)| {
+                    .map(|(name, attribute)| {
                         let value = MessageAttributeValue::builder()
-                            .data_type(attribute_type(name))
-                            .string_value(value)
+                            .data_type(&attribute.data_type)
+                            .set_string_value(attribute.text.clone())
+                            .set_binary_value(
+                                attribute.binary.clone().map(aws_smithy_types::Blob::new),
+                            )
                             .build()
                             .expect("data type is set");
                         (name.clone(), value)
