@@ -251,7 +251,7 @@ copy whose outcome is unknown leaves the original in place. Killed at any moment
 lost: a message being moved becomes visible again after --hold. Ctrl-C stops cleanly.")]
 pub struct RedriveArgs {
     /// Move at most this many
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "native")]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), allow_negative_numbers = true, conflicts_with = "native")]
     pub max: Option<u64>,
     /// Only this provider's
     #[arg(long, value_enum, conflicts_with = "native")]
@@ -266,7 +266,7 @@ pub struct RedriveArgs {
     #[arg(long, value_name = "AGE", conflicts_with = "native")]
     pub older_than: Option<Span>,
     /// At most this many messages per second
-    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    #[arg(long, value_name = "N", value_parser = parse_rate, allow_negative_numbers = true)]
     pub rate: Option<f64>,
     /// Show what would move; move nothing
     #[arg(long, conflicts_with = "native")]

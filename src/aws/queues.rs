@@ -307,6 +307,20 @@ impl Queue {
     where
         E: aws_sdk_sqs::error::ProvideErrorMetadata + std::error::Error + 'static,
     {
+        let code = errors::code(error);
+        if matches!(
+            code,
+            Some("QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue")
+        ) {
+            return Failure::new(
+                FailureKind::NotFound,
+                format!(
+                    "{action} failed: queue {} does not exist, though the stage's parameters name it",
+                    self.url
+                ),
+            )
+            .next("something deleted it outside CloudFormation: `mgrid status` shows the stage; `mgrid deploy` puts the stack back in shape");
+        }
         errors::failure(action, &format!("queue {}", self.url), error)
     }
 }

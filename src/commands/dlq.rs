@@ -80,13 +80,6 @@ pub async fn run(context: &Context, args: &DlqArgs) -> Result<()> {
     result
 }
 
-/// Called after a receive that brought nothing new: the queue counts as drained when it shows
-/// nothing visible, or after a second empty receive (what is left is behind held messages).
-async fn drained(dlq: &Queue, empty_rounds: &mut u32) -> Result<bool, Failure> {
-    *empty_rounds += 1;
-    Ok(*empty_rounds >= 2 || dlq.depth().await?.visible == 0)
-}
-
 /// Reads up to `limit` messages without consuming them: each is held hidden while the scan runs
 /// (so the next receive returns others) and all are made visible again at once at the end. FIFO
 /// shows only the first messages of each group this way.
@@ -98,21 +91,17 @@ async fn scan(
     let mut seen: Vec<DeadLetter> = Vec::new();
     let mut kept = 0;
     let mut ids = BTreeSet::new();
-    let mut empty_rounds = 0;
     let result = async {
         while kept < limit {
+            // A long poll that returns nothing: all that is left is behind what this scan holds.
             let batch = dlq.receive(10, SCAN_HOLD_SECONDS, 1).await?;
+            if batch.is_empty() {
+                break;
+            }
             let fresh: Vec<DeadLetter> = batch
                 .into_iter()
                 .filter(|m| ids.insert(m.message_id.clone()))
                 .collect();
-            if fresh.is_empty() {
-                if drained(dlq, &mut empty_rounds).await? {
-                    break;
-                }
-                continue;
-            }
-            empty_rounds = 0;
             for message in fresh {
                 if keep(&message) {
                     kept += 1;
@@ -194,7 +183,15 @@ impl fmt::Display for StatsReport {
             writeln!(f, "oldest dead letter first sent {oldest}")?;
         }
         if self.breakdown.is_empty() {
-            return writeln!(f, "no dead letters");
+            let dead = &self.dead_letter_queue;
+            if dead.visible + dead.in_flight == 0 {
+                return writeln!(f, "no dead letters");
+            }
+            return writeln!(
+                f,
+                "none could be read now: {} are in flight (held by a redrive, or by a scan still running) and come back when its hold ends",
+                dead.visible + dead.in_flight
+            );
         }
         let mut reasons = table(&["provider", "reason", "count"]);
         for row in &self.breakdown {
@@ -500,10 +497,13 @@ async fn move_messages(
         rate: args.rate,
         next: Instant::now(),
     };
-    let mut empty_rounds = 0;
     let result = async {
         while !stop.load(Ordering::SeqCst) && budget != Some(0) {
+            // A long poll that returns nothing: what is left is held by this run, or gone.
             let batch = queues.dlq.receive(10, hold, 1).await?;
+            if batch.is_empty() {
+                break;
+            }
             let mut fresh = Vec::new();
             let mut copied_before = Vec::new();
             for message in batch {
@@ -524,12 +524,8 @@ async fn move_messages(
                 report.moved += deleted.done.len();
             }
             if fresh.is_empty() {
-                if copied_before.is_empty() && drained(&queues.dlq, &mut empty_rounds).await? {
-                    break;
-                }
                 continue;
             }
-            empty_rounds = 0;
             let plan = plan_batch(&fresh, filter, &mut held_groups, &mut budget);
             report.held_groups += plan.held_groups.len();
             report.left += plan.release.len();

@@ -12,22 +12,24 @@ use std::path::{Path, PathBuf};
 /// The mgrid binary under test.
 pub fn mgrid() -> assert_cmd::Command {
     let mut command = assert_cmd::Command::cargo_bin("mgrid").expect("the mgrid binary is built");
-    // Tests never inherit an operator's stage, config or AWS settings.
-    for variable in [
-        "MGRID_STAGE",
-        "MGRID_CONFIG",
-        "MGRID_OUTPUT",
-        "MGRID_LOG",
-        "AWS_PROFILE",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_ENDPOINT_URL",
-        "NO_COLOR",
-    ] {
+    for variable in OPERATOR_SETTINGS {
         command.env_remove(variable);
     }
     command
 }
+
+/// Tests never inherit an operator's stage, config or AWS settings.
+const OPERATOR_SETTINGS: [&str; 9] = [
+    "MGRID_STAGE",
+    "MGRID_CONFIG",
+    "MGRID_OUTPUT",
+    "MGRID_LOG",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "NO_COLOR",
+];
 
 /// Writes `contents` to `name` inside `dir`, returning the path.
 pub fn write_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
@@ -80,9 +82,15 @@ pub fn run(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
     run_with_input(emulator, dir, args, "")
 }
 
-/// Runs mgrid against the emulator, in `dir`, with `input` on its stdin (not a terminal).
-pub fn run_with_input(emulator: &Emulator, dir: &Path, args: &[&str], input: &str) -> Run {
-    let assert = mgrid()
+/// The mgrid binary as a plain process, set up for the emulator and run in `dir` (for tests
+/// that must spawn and kill it).
+pub fn mgrid_process(emulator: &Emulator, dir: &Path, args: &[&str]) -> std::process::Command {
+    use assert_cmd::cargo::CommandCargoExt;
+    let mut command = std::process::Command::cargo_bin("mgrid").expect("the mgrid binary is built");
+    for variable in OPERATOR_SETTINGS {
+        command.env_remove(variable);
+    }
+    command
         .current_dir(dir)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -97,7 +105,13 @@ pub fn run_with_input(emulator: &Emulator, dir: &Path, args: &[&str], input: &st
             "--endpoint-url",
             &emulator.endpoint,
         ])
-        .args(args)
+        .args(args);
+    command
+}
+
+/// Runs mgrid against the emulator, in `dir`, with `input` on its stdin (not a terminal).
+pub fn run_with_input(emulator: &Emulator, dir: &Path, args: &[&str], input: &str) -> Run {
+    let assert = assert_cmd::Command::from_std(mgrid_process(emulator, dir, args))
         .write_stdin(input)
         .assert();
     let output = assert.get_output();
