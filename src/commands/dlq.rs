@@ -680,6 +680,10 @@ async fn native(
 ) -> Result<()> {
     let dlq = queues.dlq.depth().await?;
     let queue = queues.queue.depth().await?;
+    if dlq.visible + dlq.in_flight == 0 {
+        note("the dead-letter queue is empty; no move task was started");
+        return Ok(());
+    }
     if !confirm(
         &format!(
             "Start an SQS message move task for all {} dead letters?",
@@ -691,12 +695,11 @@ async fn native(
     }
     let tasks = MoveTasks::new(aws.sqs());
     let rate = args.rate.map(|r| r.round().clamp(1.0, 500.0) as i32);
-    tasks.start(&dlq.arn, &queue.arn, rate).await?;
     let bar = progress_bar(dlq.visible);
     let watched = tokio::select! {
-        result = follow_move_task(&tasks, &dlq.arn, bar.as_ref()) => result?,
+        result = start_and_follow(&tasks, &dlq.arn, &queue.arn, rate, FOLLOW_POLL, bar.as_ref()) => result?,
         _ = tokio::signal::ctrl_c() => {
-            return Err(Failure::new(FailureKind::Interrupted, "stopped following; the move task keeps running")
+            return Err(Failure::new(FailureKind::Interrupted, "stopped following; a move task that started keeps running")
                 .next("`mgrid dlq cancel` stops it").into());
         }
     };
@@ -714,22 +717,35 @@ async fn native(
             FailureKind::Failed,
             format!("the move task ended {}", watched.status),
         )
+        .next("what it did not move is still in the dead-letter queue: `mgrid dlq stats` shows it; run the redrive again once the cause is fixed")
         .into());
     }
     Ok(())
 }
 
-async fn follow_move_task(
+/// How often a move task's progress is read.
+const FOLLOW_POLL: Duration = Duration::from_secs(2);
+
+/// Starts SQS's move task from `source_arn` to `destination_arn` and follows it until it ends.
+pub async fn start_and_follow(
     tasks: &MoveTasks,
     source_arn: &str,
+    destination_arn: &str,
+    per_second: Option<i32>,
+    poll: Duration,
     bar: Option<&indicatif::ProgressBar>,
 ) -> Result<MoveTask, Failure> {
+    tasks.start(source_arn, destination_arn, per_second).await?;
     loop {
+        // SQS lists the queue's tasks newest first; the one just started is the newest.
         let latest = tasks.list(source_arn).await?.into_iter().next();
         let Some(task) = latest else {
             return Err(Failure::new(
                 FailureKind::Failed,
-                "SQS lists no move task for the dead-letter queue",
+                "SQS started a move task but lists none for the dead-letter queue",
+            )
+            .next(
+                "`aws sqs list-message-move-tasks --source-arn <dlq arn>` shows what SQS knows",
             ));
         };
         if let Some(bar) = bar {
@@ -738,20 +754,23 @@ async fn follow_move_task(
             }
             bar.set_position(task.moved as u64);
         } else {
-            note(&format!("move task {}: {} moved", task.status, task.moved));
+            let total = task.to_move.map(|n| format!(" of {n}")).unwrap_or_default();
+            note(&format!(
+                "move task {}: {}{total} moved",
+                task.status, task.moved
+            ));
         }
         if task.status != "RUNNING" && task.status != "CANCELLING" {
             return Ok(task);
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::time::sleep(poll).await;
     }
 }
 
-async fn cancel(context: &Context, aws: &crate::aws::Aws, queues: &Queues) -> Result<()> {
-    let dlq = queues.dlq.depth().await?;
-    let tasks = MoveTasks::new(aws.sqs());
+/// Cancels the running move task of `source_arn`; what it had moved by then.
+pub async fn cancel_running(tasks: &MoveTasks, source_arn: &str) -> Result<MoveTask, Failure> {
     let running = tasks
-        .list(&dlq.arn)
+        .list(source_arn)
         .await?
         .into_iter()
         .find(|t| t.status == "RUNNING");
@@ -760,20 +779,26 @@ async fn cancel(context: &Context, aws: &crate::aws::Aws, queues: &Queues) -> Re
             FailureKind::NotFound,
             "no message move task is running for this dead-letter queue",
         )
-        .into());
+        .next("`mgrid dlq stats` shows what is still dead-lettered"));
     };
-    let handle = task.handle.clone().unwrap_or_default();
+    let Some(handle) = task.handle.clone() else {
+        return Err(Failure::new(
+            FailureKind::Failed,
+            "SQS lists a running move task without a handle to cancel it by",
+        ));
+    };
     let moved = tasks.cancel(&handle).await?;
-    print_report(
-        &MoveTaskReport {
-            task: MoveTask {
-                status: "CANCELLING".into(),
-                moved,
-                ..task
-            },
-        },
-        context.global.output,
-    )?;
+    Ok(MoveTask {
+        status: "CANCELLING".into(),
+        moved,
+        ..task
+    })
+}
+
+async fn cancel(context: &Context, aws: &crate::aws::Aws, queues: &Queues) -> Result<()> {
+    let dlq = queues.dlq.depth().await?;
+    let task = cancel_running(&MoveTasks::new(aws.sqs()), &dlq.arn).await?;
+    print_report(&MoveTaskReport { task }, context.global.output)?;
     Ok(())
 }
 
