@@ -41,6 +41,7 @@ pub struct Cli {
 
 /// Options every command accepts.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Stage to act on (dev, staging, prod, local, …)
     #[arg(long, global = true, env = "MGRID_STAGE", value_parser = parse_stage, value_name = "STAGE")]
