@@ -296,6 +296,16 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcomm
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Stop the SQS message move task that `redrive --native` started'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete every dead letter (asks first; the stage name on a protected stage)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l from -d 'Start of the window (received at or after)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l to -d 'End of the window (received at or before) [default: now]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l provider -d 'Only this provider\'s' -r -f -a "stripe\t''
+paypal\t''"
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l vendor -d 'Only this vendor\'s (as the processor reads it from the event)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l event-type -d 'Only this event type (payment_intent.succeeded, PAYMENT.CAPTURE.COMPLETED, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l event-id -d 'Only this event (repeat for several)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l into-stage -d 'Send into this stage\'s queue instead (its ledger for --only-missing)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l rate -d 'At most this many webhooks per second' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l parallel -d 'Archive objects read at once' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l profile -d 'AWS profile from ~/.aws/config' -r
@@ -303,6 +313,9 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l endpoint-url -d '
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l only-missing -d 'Only events the target stage\'s ledger does not hold'
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l force -d 'Allow --into-stage to name a protected stage'
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l dry-run -d 'Show what would be replayed; send nothing'
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'

@@ -106,7 +106,7 @@ pub enum Command {
     /// Dead-lettered webhooks: stats, peek, redrive, cancel, purge
     Dlq(DlqArgs),
     /// Replay archived webhooks from S3 into a stage's queue
-    Replay(NotBuiltArgs),
+    Replay(ReplayArgs),
     /// The pipeline's metrics, live in the terminal (metrics tail)
     Metrics(NotBuiltArgs),
     /// Run the whole pipeline on this machine, no AWS account needed
@@ -296,6 +296,60 @@ fn parse_rate(text: &str) -> Result<f64, String> {
         Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
         _ => Err("a rate is a number of messages per second greater than 0".into()),
     }
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_long_help = "\
+Times: RFC 3339 (2026-11-28T14:00:00Z), an age (2h ago, 30m ago, 3d ago), today, yesterday, now.
+The window maps to the archive's hour prefixes (webhooks/<provider>/<yyyy>/<mm>/<dd>/<hh>/);
+they are listed and read in parallel, never the whole bucket.
+
+Each webhook goes to the webhook queue as the ingress put it there: same message group, the
+signature headers and receipt time as attributes, so the processor verifies and records it like
+live traffic; the processor's idempotency makes a replay safe to repeat. Every run uses fresh
+deduplication ids (the queue's 5-minute window would otherwise swallow recent events). Webhooks
+go back in the order they were received. Objects that do not parse are reported and skipped.
+
+Before anything is sent, the counts by provider and event type are shown and confirmed.
+The selected webhooks are held in memory while they are sent (about their archived size):
+replay a very long window of peak traffic in parts.")]
+pub struct ReplayArgs {
+    /// Start of the window (received at or after)
+    #[arg(long, value_name = "TIME")]
+    pub from: String,
+    /// End of the window (received at or before) [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Only this provider's
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    /// Only this vendor's (as the processor reads it from the event)
+    #[arg(long, value_name = "VENDOR")]
+    pub vendor: Option<String>,
+    /// Only this event type (payment_intent.succeeded, PAYMENT.CAPTURE.COMPLETED, …)
+    #[arg(long, value_name = "TYPE")]
+    pub event_type: Option<String>,
+    /// Only this event (repeat for several)
+    #[arg(long = "event-id", value_name = "ID")]
+    pub event_ids: Vec<String>,
+    /// Only events the target stage's ledger does not hold
+    #[arg(long)]
+    pub only_missing: bool,
+    /// Send into this stage's queue instead (its ledger for --only-missing)
+    #[arg(long, value_name = "STAGE", value_parser = parse_stage)]
+    pub into_stage: Option<StageName>,
+    /// Allow --into-stage to name a protected stage
+    #[arg(long)]
+    pub force: bool,
+    /// At most this many webhooks per second
+    #[arg(long, value_name = "N", value_parser = parse_rate, allow_negative_numbers = true)]
+    pub rate: Option<f64>,
+    /// Show what would be replayed; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Archive objects read at once
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallel: u16,
 }
 
 #[derive(Debug, Clone, Args)]

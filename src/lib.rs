@@ -12,5 +12,6 @@ pub mod keys;
 pub mod lifecycle;
 pub mod output;
 pub mod redrive;
+pub mod replay;
 pub mod stage;
 pub mod template;

@@ -74,7 +74,7 @@ fn help_lists_every_command_with_a_one_line_description() {
 
 #[test]
 fn a_verb_not_built_yet_says_so_and_exits_2() {
-    for verb in ["replay", "metrics", "dev", "send"] {
+    for verb in ["metrics", "dev", "send"] {
         mgrid()
             .args([verb, "--stage", "prod", "--whatever"])
             .assert()

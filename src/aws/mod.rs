@@ -3,6 +3,7 @@
 //! client counts its requests, so `-v` can say how many AWS calls a command made. SDK errors
 //! are classified here into failures an operator can act on.
 
+pub mod archive;
 pub mod assets;
 pub mod errors;
 pub mod keystore;
@@ -110,6 +111,13 @@ impl Aws {
             .interceptor(self.counter.clone())
             .build();
         aws_sdk_s3::Client::from_conf(config)
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::config::Builder::from(&self.config)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
     }
 
     pub fn sts(&self) -> aws_sdk_sts::Client {

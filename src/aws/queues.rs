@@ -3,7 +3,7 @@
 //! tasks. A batch call that timed out is "maybe sent", never "failed": the caller must not act
 //! as if nothing happened.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
@@ -30,6 +30,7 @@ pub struct Depth {
 }
 
 /// A message to send.
+#[derive(Debug, Clone)]
 pub struct Outgoing {
     pub body: String,
     pub group_id: String,
@@ -42,6 +43,44 @@ pub struct Outgoing {
 pub struct BatchOutcome {
     pub done: Vec<usize>,
     pub failed: Vec<(usize, String)>,
+}
+
+/// SQS's limits on one SendMessageBatch request: 10 entries, 256 KiB of bodies and attributes
+/// together (the 1 MiB limit of newer queues is not assumed).
+const BATCH_ENTRIES: usize = 10;
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// What SQS counts of a message against the request size: body, attribute names, types, values.
+fn message_bytes(message: &Outgoing) -> usize {
+    message.body.len()
+        + message
+            .attributes
+            .iter()
+            .map(|(name, a)| {
+                name.len()
+                    + a.data_type.len()
+                    + a.text.as_ref().map_or(0, String::len)
+                    + a.binary.as_ref().map_or(0, Vec::len)
+            })
+            .sum::<usize>()
+}
+
+/// Splits `messages`, in order, into runs that each fit one SendMessageBatch request.
+pub fn request_ranges(messages: &[Outgoing]) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, message) in messages.iter().enumerate() {
+        let size = message_bytes(message);
+        if i > start && (i - start == BATCH_ENTRIES || bytes + size > BATCH_BYTES) {
+            ranges.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < messages.len() {
+        ranges.push(start..messages.len());
+    }
+    ranges
 }
 
 /// A batch call whose result is unknown (timeout, dropped connection).
@@ -142,9 +181,45 @@ impl Queue {
     }
 
     /// Sends up to 10 messages in one call, reporting each entry.
+    /// Sends `messages` in order, in as many SendMessageBatch requests as SQS's limits need.
+    /// Once an entry fails, later entries of its group are not sent (they fail too, as held),
+    /// so no group overtakes itself. A request whose outcome is unknown ends the call.
     pub async fn send_batch(
         &self,
         messages: &[Outgoing],
+    ) -> Result<Result<BatchOutcome, MaybeSent>, Failure> {
+        let mut outcome = BatchOutcome::default();
+        let mut failed_groups: BTreeSet<&str> = BTreeSet::new();
+        for range in request_ranges(messages) {
+            let mut indices = Vec::new();
+            for i in range {
+                if failed_groups.contains(messages[i].group_id.as_str()) {
+                    outcome.failed.push((
+                        i,
+                        "not sent: an earlier message of its group was not sent".into(),
+                    ));
+                } else {
+                    indices.push(i);
+                }
+            }
+            let chunk: Vec<&Outgoing> = indices.iter().map(|&i| &messages[i]).collect();
+            let sent = match self.send_request(&chunk).await? {
+                Ok(sent) => sent,
+                Err(maybe) => return Ok(Err(maybe)),
+            };
+            outcome.done.extend(sent.done.iter().map(|&j| indices[j]));
+            for (j, reason) in sent.failed {
+                failed_groups.insert(messages[indices[j]].group_id.as_str());
+                outcome.failed.push((indices[j], reason));
+            }
+        }
+        Ok(Ok(outcome))
+    }
+
+    /// One SendMessageBatch request.
+    async fn send_request(
+        &self,
+        messages: &[&Outgoing],
     ) -> Result<Result<BatchOutcome, MaybeSent>, Failure> {
         if messages.is_empty() {
             return Ok(Ok(BatchOutcome::default()));
@@ -395,5 +470,38 @@ impl MoveTasks {
             .await
             .map_err(|e| errors::failure("sqs:CancelMessageMoveTask", handle, &e))?;
         Ok(output.approximate_number_of_messages_moved())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(group: &str, bytes: usize) -> Outgoing {
+        Outgoing {
+            body: "x".repeat(bytes),
+            group_id: group.into(),
+            deduplication_id: "d".into(),
+            attributes: BTreeMap::from([(
+                "mgrid-provider".to_owned(),
+                Attribute::text("String", "stripe"),
+            )]),
+        }
+    }
+
+    #[test]
+    fn requests_hold_at_most_ten_entries_and_256_kib() {
+        let small: Vec<Outgoing> = (0..23).map(|_| message("g", 100)).collect();
+        assert_eq!(request_ranges(&small), vec![0..10, 10..20, 20..23]);
+        let big: Vec<Outgoing> = (0..5).map(|_| message("g", 100 * 1024)).collect();
+        assert_eq!(request_ranges(&big), vec![0..2, 2..4, 4..5]);
+        // A message of the maximum size goes alone.
+        let mixed = vec![
+            message("g", 10),
+            message("g", 256 * 1024 - 40),
+            message("g", 10),
+        ];
+        assert_eq!(request_ranges(&mixed), vec![0..1, 1..2, 2..3]);
+        assert!(request_ranges(&[]).is_empty());
     }
 }

@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::aws::parameters::{require, stage_parameters};
 use crate::aws::queues::{Depth, MoveTask, MoveTasks, Outgoing, Queue};
 use crate::cli::{DlqAction, DlqArgs, RedriveArgs};
-use crate::commands::{Context, confirm, now_millis, verbose_calls};
+use crate::commands::{Context, Pace, confirm, now_millis, progress_bar, run_id, verbose_calls};
 use crate::failure::{Failure, FailureKind};
 use crate::output::{BOLD, WARNING, note, print_report, table};
 use crate::redrive::{
@@ -333,34 +333,6 @@ pub struct RedriveReport {
     pub remaining_in_dlq: u64,
 }
 
-/// Paces moves to at most `rate` per second.
-struct Pace {
-    rate: Option<f64>,
-    next: Instant,
-}
-
-impl Pace {
-    async fn wait_for(&mut self, count: usize) {
-        let Some(rate) = self.rate else { return };
-        let now = Instant::now();
-        if self.next > now {
-            tokio::time::sleep(self.next - now).await;
-        }
-        self.next = self.next.max(now) + Duration::from_secs_f64(count as f64 / rate);
-    }
-}
-
-fn run_id() -> Result<String, Failure> {
-    let mut bytes = [0u8; 8];
-    getrandom::getrandom(&mut bytes).map_err(|e| {
-        Failure::new(
-            FailureKind::Failed,
-            format!("the OS random source failed: {e}"),
-        )
-    })?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
 fn filter_of(args: &RedriveArgs) -> Filter {
     Filter {
         provider: args.provider.map(Into::into),
@@ -368,19 +340,6 @@ fn filter_of(args: &RedriveArgs) -> Filter {
         reason: args.reason.clone(),
         sent_before: args.older_than.map(|age| now_millis() - age.0),
     }
-}
-
-fn progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    let style = indicatif::ProgressStyle::with_template(
-        "{spinner} moved {pos}/{len} {msg} · {per_sec} · ETA {eta}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
-    Some(bar)
 }
 
 async fn redrive(
@@ -438,7 +397,10 @@ async fn redrive(
         })
     };
     let started = Instant::now();
-    let bar = progress_bar(args.max.map_or(depth.visible, |m| m.min(depth.visible)));
+    let bar = progress_bar(
+        args.max.map_or(depth.visible, |m| m.min(depth.visible)),
+        "{spinner} moved {pos}/{len} {msg} · {per_sec} · ETA {eta}",
+    );
     let outcome = move_messages(queues, &filter, args, &stop, &mut report, bar.as_ref()).await;
     watcher.abort();
     if let Some(bar) = &bar {
@@ -695,7 +657,7 @@ async fn native(
     }
     let tasks = MoveTasks::new(aws.sqs());
     let rate = args.rate.map(|r| r.round().clamp(1.0, 500.0) as i32);
-    let bar = progress_bar(dlq.visible);
+    let bar = progress_bar(dlq.visible, "{spinner} moved {pos}/{len} · ETA {eta}");
     let watched = tokio::select! {
         result = start_and_follow(&tasks, &dlq.arn, &queue.arn, rate, FOLLOW_POLL, bar.as_ref()) => result?,
         _ = tokio::signal::ctrl_c() => {

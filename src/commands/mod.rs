@@ -7,12 +7,14 @@ pub mod destroy;
 pub mod dlq;
 pub mod docs;
 pub mod keys;
+pub mod replay;
 pub mod stages;
 pub mod status;
 pub mod template;
 pub mod validate;
 
 use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use mgrid_contract::{EpochMillis, StageName};
@@ -77,6 +79,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Stages => stages::run(&context).await,
         Command::Keys(args) => keys::run(&context, &args).await,
         Command::Dlq(args) => dlq::run(&context, &args).await,
+        Command::Replay(args) => replay::run(&context, &args).await,
         _ => Err(not_built(verb).into()),
     }
 }
@@ -153,4 +156,45 @@ fn not_built(verb: &str) -> Failure {
         format!("`mgrid {verb}` is not built yet in this version of mgrid; nothing was done"),
     )
     .next("`mgrid --help` lists every command; `mgrid template` and `mgrid validate` work offline today")
+}
+
+/// Paces a run to at most `rate` messages per second.
+pub struct Pace {
+    pub rate: Option<f64>,
+    pub next: Instant,
+}
+
+impl Pace {
+    pub async fn wait_for(&mut self, count: usize) {
+        let Some(rate) = self.rate else { return };
+        let now = Instant::now();
+        if self.next > now {
+            tokio::time::sleep(self.next - now).await;
+        }
+        self.next = self.next.max(now) + Duration::from_secs_f64(count as f64 / rate);
+    }
+}
+
+/// A random id for one run (deduplication ids derive from it).
+pub fn run_id() -> Result<String, Failure> {
+    let mut bytes = [0u8; 8];
+    getrandom::getrandom(&mut bytes).map_err(|e| {
+        Failure::new(
+            FailureKind::Failed,
+            format!("the OS random source failed: {e}"),
+        )
+    })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A progress bar on stderr when it is a terminal (`template` uses {pos}, {len}, {msg}).
+pub fn progress_bar(total: u64, template: &str) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    let style = indicatif::ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
 }

@@ -1,0 +1,171 @@
+//! The stage's webhook archive in S3 (listing an hour's prefix, reading one object) and its
+//! ledger in DynamoDB (which transactions it holds), as a replay reads them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use mgrid_contract::ledger::KEY_ATTRIBUTE;
+
+use super::errors;
+use crate::failure::{Failure, FailureKind};
+
+pub struct Archive {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl Archive {
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        Archive {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    /// Every key under `prefix`, all pages.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, Failure> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                let failure = errors::failure(
+                    "s3:ListObjectsV2",
+                    &format!("s3://{}/{prefix}", self.bucket),
+                    &e,
+                );
+                if errors::code(&e) == Some("NoSuchBucket") {
+                    return Failure::new(
+                        FailureKind::NotFound,
+                        format!(
+                            "the archive bucket {} does not exist, though the stage's parameters name it",
+                            self.bucket
+                        ),
+                    )
+                    .next("`mgrid status` shows the stage; `mgrid deploy` puts it back in shape");
+                }
+                failure
+            })?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|object| object.key().map(str::to_owned)),
+            );
+        }
+        Ok(keys)
+    }
+
+    /// One object's bytes.
+    pub async fn get(&self, key: &str) -> Result<Vec<u8>, Failure> {
+        let where_ = || format!("s3://{}/{key}", self.bucket);
+        let output = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| errors::failure("s3:GetObject", &where_(), &e))?;
+        let bytes = output.body.collect().await.map_err(|e| {
+            Failure::new(
+                FailureKind::Failed,
+                format!("reading {} failed midway: {e}", where_()),
+            )
+            .transient()
+        })?;
+        Ok(bytes.into_bytes().to_vec())
+    }
+}
+
+pub struct Ledger {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+/// BatchGetItem's limit on keys per request.
+const KEYS_PER_REQUEST: usize = 100;
+
+impl Ledger {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Ledger {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Which of `transaction_ids` the ledger holds, read in batches of 100 keys (only the key
+    /// attribute), retrying what DynamoDB leaves unprocessed with backoff.
+    pub async fn present(&self, transaction_ids: &[String]) -> Result<BTreeSet<String>, Failure> {
+        let mut present = BTreeSet::new();
+        for chunk in transaction_ids.chunks(KEYS_PER_REQUEST) {
+            let mut pending: Vec<HashMap<String, AttributeValue>> = chunk
+                .iter()
+                .map(|id| {
+                    HashMap::from([(KEY_ATTRIBUTE.to_owned(), AttributeValue::S(id.clone()))])
+                })
+                .collect();
+            let mut backoff = Duration::from_millis(50);
+            for attempt in 0.. {
+                let keys = KeysAndAttributes::builder()
+                    .set_keys(Some(pending))
+                    .projection_expression("#k")
+                    .expression_attribute_names("#k", KEY_ATTRIBUTE)
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        errors::failure(
+                            "dynamodb:BatchGetItem",
+                            &format!("table {}", self.table),
+                            &e,
+                        )
+                    })?;
+                for item in output
+                    .responses()
+                    .and_then(|r| r.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(AttributeValue::S(id)) = item.get(KEY_ATTRIBUTE) {
+                        present.insert(id.clone());
+                    }
+                }
+                pending = output
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.table))
+                    .map(|k| k.keys().to_vec())
+                    .unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt >= 8 {
+                    return Err(Failure::new(
+                        FailureKind::Failed,
+                        format!(
+                            "DynamoDB kept {} ledger lookups unprocessed after 8 retries (table {} is throttled)",
+                            pending.len(),
+                            self.table
+                        ),
+                    )
+                    .next("run the replay again in a minute, or without --only-missing")
+                    .transient());
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+        Ok(present)
+    }
+}
