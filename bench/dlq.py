@@ -5,7 +5,9 @@
                                   mapping receives on every send but runs no code)
   dlq.py fill STAGE N GROUPS      put N webhooks, in GROUPS message groups, in the DLQ
   dlq.py depth STAGE              print "dlq_visible dlq_in_flight queue_visible queue_in_flight"
-  dlq.py drain STAGE              empty the webhook queue
+  dlq.py drain STAGE              empty the webhook queue by receiving and deleting
+  dlq.py purge STAGE              empty the webhook queue with PurgeQueue (waits out its once a
+                                  minute limit)
   dlq.py urls STAGE               print "webhook_queue_url dlq_url"
   dlq.py redrive STAGE            the batched boto3 redrive: receive 10, send them as one batch,
                                   delete what was sent; prints "requests N moved M"
@@ -65,6 +67,15 @@ def main():
                 "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
             return a["ApproximateNumberOfMessages"], a["ApproximateNumberOfMessagesNotVisible"]
         print(*depth(dlq), *depth(queue))
+    elif command == "purge":
+        # Allowed once a minute per queue: wait for the next chance.
+        import time
+        while True:
+            try:
+                sqs.purge_queue(QueueUrl=queue)
+                break
+            except sqs.exceptions.PurgeQueueInProgress:
+                time.sleep(5)
     elif command == "urls":
         print(queue, dlq)
     elif command == "drain":

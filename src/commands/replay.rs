@@ -53,6 +53,10 @@ pub struct ReplayReport {
     pub sent: usize,
     pub failed: Vec<String>,
     pub interrupted: bool,
+    /// Listing and reading the archive (and the ledger lookups of --only-missing).
+    pub read_ms: u128,
+    /// Sending to the queue.
+    pub send_ms: u128,
     pub elapsed_ms: u128,
     pub per_second: f64,
 }
@@ -171,6 +175,7 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
         webhooks.retain(|w| !present.contains(&w.transaction_id()));
         report.skipped_present = before - webhooks.len();
     }
+    report.read_ms = started.elapsed().as_millis();
     sort_for_sending(&mut webhooks);
     report.by_type = count_by_type(&webhooks)
         .into_iter()
@@ -198,6 +203,7 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
         }
         let sent_from = Instant::now();
         let result = send_all(&queue, &webhooks, args.rate, &mut report).await;
+        report.send_ms = sent_from.elapsed().as_millis();
         report.per_second = report.sent as f64 / sent_from.elapsed().as_secs_f64().max(0.001);
         result
     };
