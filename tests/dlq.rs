@@ -4,9 +4,7 @@
 //! a full redrive (per-group order and attributes checked on the webhook queue), bad input, and
 //! SIGKILL at several points of a redrive, after which no webhook is missing.
 //!
-//! The processor's event source mapping is disabled first: the emulator runs no Lambda code, but
-//! its mapping still receives from the webhook queue on every send and lets the messages fall
-//! back, which would dead-letter them at its own pace instead of the test's.
+//! The processor's event source mapping is disabled first (see `disable_processor_mapping`).
 
 mod support;
 
@@ -18,9 +16,11 @@ use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName,
     QueueAttributeName, SendMessageBatchRequestEntry,
 };
-use mgrid_contract::{StageName, StageParameter};
+use mgrid_contract::StageParameter;
 use serde_json::{Value, json};
-use support::{Emulator, Run, deploy_stage, mgrid_process, run};
+use support::{
+    Emulator, Run, deploy_stage, disable_processor_mapping, mgrid_process, run, stage_parameter,
+};
 
 /// The deployed stage `dev`, as the test drives it.
 struct Pipeline {
@@ -41,44 +41,11 @@ const RECEIVED_AT: &str = "1764403200000";
 
 async fn deployed(emulator: &Emulator, dir: &Path) -> Pipeline {
     deploy_stage(emulator, dir, "dev");
-    let config = emulator.sdk_config().await;
-    let ssm = aws_sdk_ssm::Client::new(&config);
-    let stage: StageName = "dev".parse().unwrap();
-    let parameter = |name: StageParameter| {
-        let ssm = ssm.clone();
-        let name = stage.parameter(name);
-        async move {
-            ssm.get_parameter()
-                .name(name)
-                .send()
-                .await
-                .unwrap()
-                .parameter()
-                .and_then(|p| p.value())
-                .unwrap()
-                .to_owned()
-        }
-    };
-    let lambda = aws_sdk_lambda::Client::new(&config);
-    let mappings = lambda
-        .list_event_source_mappings()
-        .function_name(parameter(StageParameter::ProcessorFunction).await)
-        .send()
-        .await
-        .unwrap();
-    for mapping in mappings.event_source_mappings() {
-        lambda
-            .update_event_source_mapping()
-            .uuid(mapping.uuid().unwrap())
-            .enabled(false)
-            .send()
-            .await
-            .unwrap();
-    }
+    disable_processor_mapping(emulator, "dev").await;
     Pipeline {
-        sqs: aws_sdk_sqs::Client::new(&config),
-        queue: parameter(StageParameter::QueueUrl).await,
-        dlq: parameter(StageParameter::DlqUrl).await,
+        sqs: aws_sdk_sqs::Client::new(&emulator.sdk_config().await),
+        queue: stage_parameter(emulator, "dev", StageParameter::QueueUrl).await,
+        dlq: stage_parameter(emulator, "dev", StageParameter::DlqUrl).await,
     }
 }
 

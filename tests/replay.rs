@@ -4,8 +4,8 @@
 //! order per group, as the ingress queued them), filters, --only-missing with part of the ledger
 //! present, --into-stage, a dry run, and a repeated run.
 //!
-//! The processor's event source mapping is disabled: the emulator runs no Lambda code, and its
-//! mapping would take the replayed messages off the queue the test reads.
+//! The processor's event source mapping is disabled (see `disable_processor_mapping`): its
+//! emulated mapping would take the replayed messages off the queue the test reads.
 
 mod support;
 
@@ -15,11 +15,10 @@ use std::path::Path;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use mgrid_contract::ledger::{Attribute, ledger_item};
 use mgrid_contract::{
-    ArchiveKey, ArchivedWebhook, Provider, StageName, StageParameter, TransactionRecord,
-    WebhookEnvelope,
+    ArchiveKey, ArchivedWebhook, Provider, StageParameter, TransactionRecord, WebhookEnvelope,
 };
 use serde_json::{Value, json};
-use support::{Emulator, Run, deploy_stage, run};
+use support::{Emulator, Run, deploy_stage, disable_processor_mapping, run, stage_parameter};
 
 const HOUR: i64 = 3_600_000;
 /// 2026-11-26T00:00:00Z
@@ -34,49 +33,12 @@ struct Stage {
 
 async fn deployed(emulator: &Emulator, dir: &Path, name: &str) -> Stage {
     deploy_stage(emulator, dir, name);
-    let config = emulator.sdk_config().await;
-    let ssm = aws_sdk_ssm::Client::new(&config);
-    let stage: StageName = name.parse().unwrap();
-    let mut parameters = BTreeMap::new();
-    for parameter in [
-        StageParameter::QueueUrl,
-        StageParameter::ArchiveBucket,
-        StageParameter::TableName,
-        StageParameter::ProcessorFunction,
-    ] {
-        let value = ssm
-            .get_parameter()
-            .name(stage.parameter(parameter))
-            .send()
-            .await
-            .unwrap()
-            .parameter()
-            .and_then(|p| p.value())
-            .unwrap()
-            .to_owned();
-        parameters.insert(parameter, value);
-    }
-    let lambda = aws_sdk_lambda::Client::new(&config);
-    let mappings = lambda
-        .list_event_source_mappings()
-        .function_name(&parameters[&StageParameter::ProcessorFunction])
-        .send()
-        .await
-        .unwrap();
-    for mapping in mappings.event_source_mappings() {
-        lambda
-            .update_event_source_mapping()
-            .uuid(mapping.uuid().unwrap())
-            .enabled(false)
-            .send()
-            .await
-            .unwrap();
-    }
+    disable_processor_mapping(emulator, name).await;
     Stage {
-        sqs: aws_sdk_sqs::Client::new(&config),
-        queue: parameters[&StageParameter::QueueUrl].clone(),
-        bucket: parameters[&StageParameter::ArchiveBucket].clone(),
-        table: parameters[&StageParameter::TableName].clone(),
+        sqs: aws_sdk_sqs::Client::new(&emulator.sdk_config().await),
+        queue: stage_parameter(emulator, name, StageParameter::QueueUrl).await,
+        bucket: stage_parameter(emulator, name, StageParameter::ArchiveBucket).await,
+        table: stage_parameter(emulator, name, StageParameter::TableName).await,
     }
 }
 

@@ -227,7 +227,7 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
     if !report.failed.is_empty() {
         return Err(Failure::new(
             FailureKind::Partial,
-            format!("{} webhooks could not be sent", report.failed.len()),
+            format!("{} webhooks could not be read or sent", report.failed.len()),
         )
         .next("run the same replay again with --only-missing once the cause is fixed")
         .into());
@@ -292,10 +292,10 @@ async fn read_window(
             Ok(bytes) => bytes,
             Err(failure) if failure.kind == FailureKind::Credentials => return Err(failure),
             Err(failure) => {
-                report.unreadable.push(Unreadable {
-                    key,
-                    reason: failure.to_string(),
-                });
+                // Not the object's fault: the run ends partial, so a repeat picks it up.
+                report
+                    .failed
+                    .push(format!("could not read {key}: {failure}"));
                 continue;
             }
         };

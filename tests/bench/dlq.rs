@@ -10,13 +10,15 @@
 //! minutes). Needs the tools `.ci/setup` installs,
 //! and jq for the AWS CLI script.
 
+#[path = "common.rs"]
+mod common;
 #[path = "../support/emulator.rs"]
 mod emulator;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use common::{deploy, environment, mgrid, python};
 use emulator::{Emulator, repo_root, tool};
 
 const GROUPS: usize = 25;
@@ -29,28 +31,9 @@ struct Outcome {
     moved: usize,
 }
 
-fn environment<'a>(command: &'a mut Command, emulator: &Emulator) -> &'a mut Command {
-    command
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", &emulator.endpoint)
-        .env_remove("AWS_PROFILE")
-}
-
 /// Runs `bench/dlq.py` with `args`; what it printed.
 fn helper(emulator: &Emulator, args: &[&str]) -> String {
-    let output = environment(&mut Command::new(tool("python")), emulator)
-        .arg(repo_root().join("bench/dlq.py"))
-        .args(args)
-        .output()
-        .expect("run bench/dlq.py");
-    assert!(
-        output.status.success(),
-        "bench/dlq.py {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    python(emulator, "dlq.py", args)
 }
 
 fn depth(emulator: &Emulator) -> Vec<u64> {
@@ -83,27 +66,6 @@ fn counted(output: &str) -> (usize, usize) {
     )
 }
 
-fn mgrid(emulator: &Emulator, dir: &Path, args: &[&str]) -> std::process::Output {
-    let output = environment(&mut Command::new(env!("CARGO_BIN_EXE_mgrid")), emulator)
-        .env_remove("AWS_ENDPOINT_URL")
-        .current_dir(dir)
-        .args([
-            "--region",
-            "us-east-1",
-            "--endpoint-url",
-            &emulator.endpoint,
-        ])
-        .args(args)
-        .output()
-        .expect("run mgrid");
-    assert!(
-        output.status.success(),
-        "mgrid {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
 fn main() {
     let messages: usize = std::env::var("MGRID_BENCH_MESSAGES")
         .ok()
@@ -111,26 +73,7 @@ fn main() {
         .unwrap_or(500);
     let emulator = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
-    let zip = mgrid_artifact::zip::zip_executable(
-        "bootstrap",
-        b"#!/bin/sh\n# placeholder: the emulator runs no Lambda code\n",
-    )
-    .unwrap();
-    let artifact = dir.path().join("mgrid-functions.zip");
-    std::fs::write(&artifact, &zip).unwrap();
-    mgrid(
-        &emulator,
-        dir.path(),
-        &[
-            "deploy",
-            "--stage",
-            STAGE,
-            "--yes",
-            "--artifact",
-            artifact.to_str().unwrap(),
-        ],
-    );
-    helper(&emulator, &["prepare", STAGE]);
+    deploy(&emulator, dir.path(), STAGE);
     let mut outcomes = Vec::new();
 
     // mgrid: the SQS requests are the ones its -vv log names (it also reads SSM parameters).

@@ -5,14 +5,16 @@
 //! webhook queue is purged before each run (PurgeQueue: once a minute, so the bench waits).
 //! MGRID_BENCH_OBJECTS changes the 1,000. Needs the tools `.ci/setup` installs.
 
+#[path = "common.rs"]
+mod common;
 #[path = "../support/emulator.rs"]
 mod emulator;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
-use emulator::{Emulator, repo_root, tool};
+use common::{deploy, mgrid, python};
+use emulator::Emulator;
 use mgrid_contract::{ArchiveKey, ArchivedWebhook, Provider, WebhookEnvelope};
 
 const STAGE: &str = "bench";
@@ -21,47 +23,12 @@ const HOUR: i64 = 3_600_000;
 /// 2026-11-26T00:00:00Z
 const START: i64 = 1_795_651_200_000;
 
-fn environment<'a>(command: &'a mut Command, emulator: &Emulator) -> &'a mut Command {
-    command
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", &emulator.endpoint)
-        .env_remove("AWS_PROFILE")
-}
-
-fn python(emulator: &Emulator, script: &str, args: &[&str]) -> String {
-    let output = environment(&mut Command::new(tool("python")), emulator)
-        .arg(repo_root().join("bench").join(script))
-        .args(args)
-        .output()
-        .expect("run a bench script");
-    assert!(
-        output.status.success(),
-        "bench/{script} {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn mgrid(emulator: &Emulator, dir: &Path, args: &[&str]) -> (serde_json::Value, String) {
-    let output = environment(&mut Command::new(env!("CARGO_BIN_EXE_mgrid")), emulator)
-        .env_remove("AWS_ENDPOINT_URL")
-        .current_dir(dir)
-        .args([
-            "--region",
-            "us-east-1",
-            "--endpoint-url",
-            &emulator.endpoint,
-        ])
-        .args(args)
-        .output()
-        .expect("run mgrid");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "mgrid {args:?} failed: {stderr}");
+/// mgrid's JSON report and what it logged.
+fn mgrid_json(emulator: &Emulator, dir: &Path, args: &[&str]) -> (serde_json::Value, String) {
+    let output = mgrid(emulator, dir, args);
     (
         serde_json::from_slice(&output.stdout).unwrap_or_default(),
-        stderr,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
 
@@ -101,22 +68,7 @@ fn main() {
         .unwrap_or(1000);
     let emulator = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
-    let zip = mgrid_artifact::zip::zip_executable("bootstrap", b"#!/bin/sh\n").unwrap();
-    let artifact = dir.path().join("mgrid-functions.zip");
-    std::fs::write(&artifact, &zip).unwrap();
-    mgrid(
-        &emulator,
-        dir.path(),
-        &[
-            "deploy",
-            "--stage",
-            STAGE,
-            "--yes",
-            "--artifact",
-            artifact.to_str().unwrap(),
-        ],
-    );
-    python(&emulator, "dlq.py", &["prepare", STAGE]);
+    deploy(&emulator, dir.path(), STAGE);
 
     // The archive, written with the contract's own key and format, ten at a time.
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -169,7 +121,7 @@ fn main() {
     for _ in 0..RUNS {
         python(&emulator, "dlq.py", &["purge", STAGE]);
         let started = Instant::now();
-        let (report, log) = mgrid(
+        let (report, log) = mgrid_json(
             &emulator,
             dir.path(),
             &[

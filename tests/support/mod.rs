@@ -143,3 +143,50 @@ pub fn deploy_stage(emulator: &Emulator, dir: &Path, stage: &str) {
         deployed.stderr
     );
 }
+
+/// A parameter a deployed stage publishes in SSM (`/marketgrid/<stage>/...`).
+pub async fn stage_parameter(
+    emulator: &Emulator,
+    stage: &str,
+    parameter: mgrid_contract::StageParameter,
+) -> String {
+    let stage: mgrid_contract::StageName = stage.parse().expect("a valid stage name");
+    let ssm = aws_sdk_ssm::Client::new(&emulator.sdk_config().await);
+    ssm.get_parameter()
+        .name(stage.parameter(parameter))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{stage} publishes no {parameter:?}: {e:?}"))
+        .parameter()
+        .and_then(|p| p.value())
+        .expect("the parameter has a value")
+        .to_owned()
+}
+
+/// Disables the stage's processor event source mapping. The emulator runs no Lambda code, but
+/// its mapping still receives from the webhook queue on every send and lets the messages fall
+/// back, which would move or dead-letter them at its own pace instead of the test's.
+pub async fn disable_processor_mapping(emulator: &Emulator, stage: &str) {
+    let function = stage_parameter(
+        emulator,
+        stage,
+        mgrid_contract::StageParameter::ProcessorFunction,
+    )
+    .await;
+    let lambda = aws_sdk_lambda::Client::new(&emulator.sdk_config().await);
+    let mappings = lambda
+        .list_event_source_mappings()
+        .function_name(function)
+        .send()
+        .await
+        .expect("list the event source mappings");
+    for mapping in mappings.event_source_mappings() {
+        lambda
+            .update_event_source_mapping()
+            .uuid(mapping.uuid().expect("a mapping has a uuid"))
+            .enabled(false)
+            .send()
+            .await
+            .expect("disable the event source mapping");
+    }
+}
