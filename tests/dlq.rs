@@ -661,7 +661,29 @@ async fn bad_input_is_refused_with_what_to_do() {
         unknown.stderr
     );
 
-    // A queue deleted behind the stack's back.
+    // The webhook queue deleted behind the stack's back: the redrive stops at its first copy
+    // and hands every dead letter back at once, none hidden for --hold.
+    let waiting = pipeline.send_webhooks(&pipeline.dlq.clone(), 3, 2).await;
+    pipeline
+        .sqs
+        .delete_queue()
+        .queue_url(&pipeline.queue)
+        .send()
+        .await
+        .unwrap();
+    let stopped = dlq(&emulator, dir.path(), &["redrive", "--yes"]);
+    assert_eq!(stopped.code, 5, "{}", stopped.stderr);
+    assert!(
+        stopped.stderr.contains("does not exist"),
+        "{}",
+        stopped.stderr
+    );
+    assert_eq!(
+        pipeline.depth(&pipeline.dlq).await,
+        (waiting.len() as u64, 0)
+    );
+
+    // A dead-letter queue deleted behind the stack's back.
     pipeline
         .sqs
         .delete_queue()

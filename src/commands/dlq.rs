@@ -503,7 +503,18 @@ async fn move_messages(
                 })
                 .collect();
             let mut not_moved: Vec<&DeadLetter> = Vec::new();
-            match queues.queue.send_batch(&outgoing).await? {
+            let outcome = match queues.queue.send_batch(&outgoing).await {
+                Ok(outcome) => outcome,
+                Err(failure) => {
+                    // Refused outright (permissions, a missing queue): nothing was copied. Hand
+                    // the batch back with the rest, so a run after the fix sees it at once.
+                    for message in &to_move {
+                        held.insert(message.message_id.clone(), (*message).clone());
+                    }
+                    return Err(failure);
+                }
+            };
+            match outcome {
                 Ok(sent) => {
                     tracing::debug!("received {}, copied {}, copy failed {}, left {}", fresh.len(), sent.done.len(), sent.failed.len(), plan.release.len());
                     let sent_ok: Vec<&DeadLetter> = sent.done.iter().map(|&i| to_move[i]).collect();
