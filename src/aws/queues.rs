@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
-    MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
-    SendMessageBatchRequestEntry,
+    BatchResultErrorEntry, ChangeMessageVisibilityBatchRequestEntry,
+    DeleteMessageBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName,
+    QueueAttributeName, SendMessageBatchRequestEntry,
 };
 
 use super::errors::{self, code};
@@ -81,6 +81,23 @@ pub fn request_ranges(messages: &[Outgoing]) -> Vec<std::ops::Range<usize>> {
         ranges.push(start..messages.len());
     }
     ranges
+}
+
+/// The per-entry results of a batch call, by the request indices the entry ids carry.
+fn batch_outcome<'a>(
+    successful: impl Iterator<Item = &'a str>,
+    failed: &[BatchResultErrorEntry],
+) -> BatchOutcome {
+    BatchOutcome {
+        done: successful.filter_map(|id| id.parse().ok()).collect(),
+        failed: failed
+            .iter()
+            .filter_map(|e| {
+                let reason = format!("{}: {}", e.code(), e.message().unwrap_or_default());
+                e.id().parse().ok().map(|i| (i, reason))
+            })
+            .collect(),
+    }
 }
 
 /// A batch call whose result is unknown (timeout, dropped connection).
@@ -261,25 +278,10 @@ impl Queue {
             .send()
             .await
         {
-            Ok(output) => Ok(Ok(BatchOutcome {
-                done: output
-                    .successful()
-                    .iter()
-                    .filter_map(|e| e.id().parse().ok())
-                    .collect(),
-                failed: output
-                    .failed()
-                    .iter()
-                    .filter_map(|e| {
-                        e.id().parse().ok().map(|i| {
-                            (
-                                i,
-                                format!("{}: {}", e.code(), e.message().unwrap_or_default()),
-                            )
-                        })
-                    })
-                    .collect(),
-            })),
+            Ok(output) => Ok(Ok(batch_outcome(
+                output.successful().iter().map(|e| e.id()),
+                output.failed(),
+            ))),
             Err(error) if errors::maybe_sent(&error) => Ok(Err(MaybeSent(errors::causes(&error)))),
             Err(error) => Err(self.failure("sqs:SendMessageBatch", &error)),
         }
@@ -308,18 +310,10 @@ impl Queue {
             .send()
             .await
             .map_err(|e| self.failure("sqs:DeleteMessageBatch", &e))?;
-        Ok(BatchOutcome {
-            done: output
-                .successful()
-                .iter()
-                .filter_map(|e| e.id().parse().ok())
-                .collect(),
-            failed: output
-                .failed()
-                .iter()
-                .filter_map(|e| e.id().parse().ok().map(|i| (i, e.code().to_owned())))
-                .collect(),
-        })
+        Ok(batch_outcome(
+            output.successful().iter().map(|e| e.id()),
+            output.failed(),
+        ))
     }
 
     /// Sets how long these messages stay hidden (0: visible again now), ten at a time.
