@@ -108,7 +108,7 @@ pub enum Command {
     /// Replay archived webhooks from S3 into a stage's queue
     Replay(ReplayArgs),
     /// The pipeline's metrics, live in the terminal (metrics tail)
-    Metrics(NotBuiltArgs),
+    Metrics(MetricsArgs),
     /// Run the whole pipeline on this machine, no AWS account needed
     Dev(NotBuiltArgs),
     /// Send a realistic, signed test webhook (or a load) to a stage
@@ -208,6 +208,64 @@ pub struct DestroyArgs {
     /// Required to destroy a protected stage
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MetricsArgs {
+    #[command(subcommand)]
+    pub action: MetricsAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum MetricsAction {
+    /// The stage's dashboard, live: every signal with its trend, level and the alarms in ALARM
+    #[command(after_long_help = "\
+Rows: webhooks received, API 4XX/5XX, API latency p50/p99, queue depth, oldest message age, DLQ
+depth, processor invocations/errors/throttles/duration p99/concurrency, authorizer and archiver
+errors, pipe failures, pipe DLQ depth, successful transactions; then the stage's alarms in ALARM.
+Resource names come from the stage's SSM parameters, as every command reads them.
+
+Colours: green ok, yellow warning, red at or past the stack's alarm threshold (or its alarm is
+in ALARM); grey: no levels to judge by, no data in the window, or n/a (the backend could not
+answer that query: some do not support percentiles; the rest of the screen still works).
+
+On a terminal it is full screen. Keys: q quit, p pause, + / - window, r refresh, ? help.
+Without a terminal (or with --output json) it prints a snapshot every interval: a table, or one
+JSON document per line; Ctrl-C ends it. --once prints one snapshot and exits.
+
+Each refresh is one GetMetricData call for all rows plus one DescribeAlarms call. CloudWatch
+bills GetMetricData by metrics requested: about 20 per refresh, so the default 10s interval
+asks for about 170,000 a day (see CloudWatch pricing); a longer --interval costs less.")]
+    Tail(TailArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TailArgs {
+    /// How much history each row shows (15m to 15d; +/- change it on screen)
+    #[arg(long, default_value = "1h", value_name = "SPAN", value_parser = parse_seconds)]
+    pub window: i64,
+    /// One point per this much time (whole minutes; wide windows read coarser periods)
+    #[arg(long, default_value = "1m", value_name = "SPAN", value_parser = parse_seconds)]
+    pub period: i64,
+    /// Time between refreshes (at least 5s)
+    #[arg(long, default_value = "10s", value_name = "SPAN", value_parser = parse_interval)]
+    pub interval: i64,
+    /// Print one snapshot and exit
+    #[arg(long)]
+    pub once: bool,
+}
+
+fn parse_seconds(text: &str) -> Result<i64, String> {
+    crate::keys::parse_span(text, 15).map(|ms| ms / 1000)
+}
+
+fn parse_interval(text: &str) -> Result<i64, String> {
+    match parse_seconds(text)? {
+        seconds if seconds < 5 => Err(format!(
+            "{text:?} is too short: refresh at most every 5s (CloudWatch publishes once a minute)"
+        )),
+        seconds => Ok(seconds),
+    }
 }
 
 #[derive(Debug, Clone, Args)]

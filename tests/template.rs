@@ -580,3 +580,68 @@ fn no_arn_hard_codes_the_partition() {
         "use ${{AWS::Partition}} (D20)"
     );
 }
+
+/// `mgrid metrics tail` colours a row red where the stack's alarm would fire: its catalogue
+/// must name the alarms the template defines, on the same metric, statistic and threshold.
+#[test]
+fn the_dashboard_alarm_levels_are_the_stacks_alarm_thresholds() {
+    use mgrid::metrics::{Resources, signals};
+    let t = template();
+    let resources = Resources {
+        stage: "prod".into(),
+        api_name: "marketgrid-prod-webhooks".into(),
+        queue: "q".into(),
+        dlq: "d".into(),
+        pipe_dlq: "p".into(),
+        authorizer: "a".into(),
+        processor: "f".into(),
+        archiver: "r".into(),
+        archive_pipe: "marketgrid-prod-archive".into(),
+        notify_pipe: "marketgrid-prod-notify".into(),
+    };
+    let signals = signals(&resources);
+    let alarms = ids_of_type(&t, "AWS::CloudWatch::Alarm");
+    let mut watched = Vec::new();
+    for signal in signals.iter().filter(|s| s.alarm.is_some()) {
+        let suffix = signal
+            .alarm
+            .as_deref()
+            .unwrap()
+            .strip_prefix("marketgrid-prod-")
+            .unwrap();
+        let wanted = format!("marketgrid-${{Stage}}-{suffix}");
+        let id = alarms
+            .iter()
+            .find(|id| properties(&t, id)["AlarmName"]["Fn::Sub"] == wanted.as_str())
+            .unwrap_or_else(|| panic!("{}: the template has no alarm {wanted}", signal.key));
+        watched.push(id.clone());
+        let alarm = properties(&t, id);
+        assert_eq!(alarm["Namespace"], signal.namespace, "{id}");
+        assert_eq!(alarm["MetricName"], signal.metric, "{id}");
+        assert_eq!(alarm["Statistic"], signal.stat.as_str(), "{id}");
+        let names: Vec<&str> = signal.dimensions.iter().map(|(n, _)| *n).collect();
+        let template_names: Vec<&str> = alarm["Dimensions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["Name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, template_names, "{id}");
+        let levels = signal.levels.expect("a signal with an alarm has levels");
+        assert_eq!(
+            alarm["Threshold"].as_f64(),
+            Some(levels.alarm.value),
+            "{id}"
+        );
+        let operator = if levels.alarm.inclusive {
+            "GreaterThanOrEqualToThreshold"
+        } else {
+            "GreaterThanThreshold"
+        };
+        assert_eq!(alarm["ComparisonOperator"], operator, "{id}");
+    }
+    watched.sort();
+    let mut all = alarms.clone();
+    all.sort();
+    assert_eq!(watched, all, "every alarm of the stack has its row on the dashboard");
+}

@@ -7,26 +7,39 @@ pub mod archive;
 pub mod assets;
 pub mod errors;
 pub mod keystore;
+pub mod metrics;
 pub mod parameters;
 pub mod queues;
 pub mod stack;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use aws_config::retry::RetryConfig;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::cli::GlobalArgs;
 use crate::failure::{Failure, FailureKind};
 
-/// Counts every request attempt (retries included) of every client built from one [`Aws`].
+/// Counts every request attempt (retries included) of every client built from one [`Aws`], by
+/// operation, and the bytes of the request and response bodies.
 #[derive(Debug, Clone, Default)]
-struct CallCounter(Arc<AtomicUsize>);
+struct CallCounter(Arc<Traffic>);
+
+#[derive(Debug, Default)]
+struct Traffic {
+    calls: AtomicUsize,
+    bytes_sent: AtomicU64,
+    bytes_received: AtomicU64,
+    by_operation: Mutex<BTreeMap<String, usize>>,
+}
 
 impl Intercept for CallCounter {
     fn name(&self) -> &'static str {
@@ -39,7 +52,7 @@ impl Intercept for CallCounter {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let number = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        let number = self.0.calls.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(metadata) = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
         {
             tracing::debug!(
@@ -47,7 +60,35 @@ impl Intercept for CallCounter {
                 metadata.service(),
                 metadata.name()
             );
+            if let Ok(mut counts) = self.0.by_operation.lock() {
+                *counts.entry(metadata.name().to_owned()).or_default() += 1;
+            }
         }
+        Ok(())
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let sent = context.request().body().bytes().map_or(0, <[u8]>::len);
+        self.0.bytes_sent.fetch_add(sent as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // Streaming bodies (S3 objects) are not read yet here and count as nothing.
+        let received = context.response().body().bytes().map_or(0, <[u8]>::len);
+        self.0
+            .bytes_received
+            .fetch_add(received as u64, Ordering::Relaxed);
         Ok(())
     }
 }
@@ -94,7 +135,25 @@ impl Aws {
 
     /// How many requests the clients of this connection have sent so far.
     pub fn calls(&self) -> usize {
-        self.counter.0.load(Ordering::Relaxed)
+        self.counter.0.calls.load(Ordering::Relaxed)
+    }
+
+    /// How many requests of one operation (`GetMetricData`) the clients have sent so far.
+    pub fn calls_of(&self, operation: &str) -> usize {
+        self.counter
+            .0
+            .by_operation
+            .lock()
+            .map(|counts| counts.get(operation).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    /// Request and response body bytes so far (streamed bodies excepted).
+    pub fn bytes(&self) -> (u64, u64) {
+        (
+            self.counter.0.bytes_sent.load(Ordering::Relaxed),
+            self.counter.0.bytes_received.load(Ordering::Relaxed),
+        )
     }
 
     pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
@@ -136,6 +195,16 @@ impl Aws {
 
     pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
         let config = aws_sdk_cloudwatch::config::Builder::from(&self.config)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_cloudwatch::Client::from_conf(config)
+    }
+
+    /// A CloudWatch client for a live view: one retry, so a failing refresh shows its error
+    /// within seconds instead of backing off for most of a minute.
+    pub fn cloudwatch_live(&self) -> aws_sdk_cloudwatch::Client {
+        let config = aws_sdk_cloudwatch::config::Builder::from(&self.config)
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
             .interceptor(self.counter.clone())
             .build();
         aws_sdk_cloudwatch::Client::from_conf(config)

@@ -7,6 +7,7 @@ pub mod destroy;
 pub mod dlq;
 pub mod docs;
 pub mod keys;
+pub mod metrics;
 pub mod replay;
 pub mod stages;
 pub mod status;
@@ -80,6 +81,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Keys(args) => keys::run(&context, &args).await,
         Command::Dlq(args) => dlq::run(&context, &args).await,
         Command::Replay(args) => replay::run(&context, &args).await,
+        Command::Metrics(args) => metrics::run(&context, &args).await,
         _ => Err(not_built(verb).into()),
     }
 }

@@ -4,17 +4,16 @@
 use std::fmt;
 
 use anyhow::Result;
-use aws_sdk_cloudwatch::types::StateValue;
 use mgrid_contract::clock::format_rfc3339;
 use serde::Serialize;
 
 use crate::artifact::embedded;
+use crate::aws::metrics::alarms_in_alarm;
 use crate::aws::stack::Stacks;
-use crate::aws::{Aws, errors};
 use crate::commands::{Context, verbose_calls};
-use crate::failure::Failure;
 use crate::lifecycle::model::StackOutput;
 use crate::lifecycle::render;
+use crate::metrics::AlarmState;
 use crate::output::{ERROR, GOOD, WARNING, print_report};
 
 #[derive(Debug, Serialize)]
@@ -28,20 +27,12 @@ pub struct StatusReport {
     pub updated_at: Option<String>,
     pub termination_protection: bool,
     pub outputs: Vec<StackOutput>,
-    pub alarms_in_alarm: Vec<Alarm>,
+    pub alarms_in_alarm: Vec<AlarmState>,
     pub deployed_artifact: Option<String>,
     pub embedded_artifact: Option<String>,
     /// same, different, or unknown.
     pub build: &'static str,
     pub api_calls: usize,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Alarm {
-    pub name: String,
-    pub reason: Option<String>,
-    pub since: Option<String>,
 }
 
 pub async fn run(context: &Context) -> Result<()> {
@@ -54,7 +45,7 @@ pub async fn run(context: &Context) -> Result<()> {
         .await?;
     let outputs =
         crate::commands::deploy::outputs(&stacks, &aws, &stack.name, stage.as_str()).await?;
-    let alarms = alarms_in_alarm(&aws, &format!("marketgrid-{stage}-")).await?;
+    let alarms = alarms_in_alarm(&aws.cloudwatch(), &format!("marketgrid-{stage}-")).await?;
     let deployed = stack.parameters.get("ArtifactSha256").cloned();
     let here = embedded().ok().map(|a| a.metadata.sha256);
     let build = match (&deployed, &here) {
@@ -80,37 +71,6 @@ pub async fn run(context: &Context) -> Result<()> {
     verbose_calls(context.global.verbose > 0, aws.calls());
     print_report(&report, context.global.output)?;
     Ok(())
-}
-
-async fn alarms_in_alarm(aws: &Aws, prefix: &str) -> Result<Vec<Alarm>, Failure> {
-    let mut alarms = Vec::new();
-    let mut pages = aws
-        .cloudwatch()
-        .describe_alarms()
-        .alarm_name_prefix(prefix)
-        .state_value(StateValue::Alarm)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            errors::failure(
-                "cloudwatch:DescribeAlarms",
-                &format!("alarms {prefix}*"),
-                &e,
-            )
-        })?;
-        for alarm in page.metric_alarms() {
-            alarms.push(Alarm {
-                name: alarm.alarm_name().unwrap_or_default().to_owned(),
-                reason: alarm.state_reason().map(str::to_owned),
-                since: alarm
-                    .state_updated_timestamp()
-                    .and_then(|t| t.to_millis().ok())
-                    .map(format_rfc3339),
-            });
-        }
-    }
-    Ok(alarms)
 }
 
 impl fmt::Display for StatusReport {

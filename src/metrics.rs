@@ -1,0 +1,994 @@
+//! The decisions of `mgrid metrics tail`, as pure functions: which signals describe a stage's
+//! pipeline and where their warning and alarm levels lie, the queries that fetch all of them in
+//! one GetMetricData call, the time range a window covers, and how the answers become rows.
+
+use std::fmt;
+
+use mgrid_contract::EpochMillis;
+use mgrid_contract::clock::format_rfc3339;
+use serde::Serialize;
+
+use crate::output::{DIM, ERROR, GOOD};
+
+/// The names a stage's metrics are published under, read from its SSM parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resources {
+    pub stage: String,
+    pub api_name: String,
+    pub queue: String,
+    pub dlq: String,
+    pub pipe_dlq: String,
+    pub authorizer: String,
+    pub processor: String,
+    pub archiver: String,
+    pub archive_pipe: String,
+    pub notify_pipe: String,
+}
+
+/// The statistic a signal is read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Stat {
+    Sum,
+    Maximum,
+    #[serde(rename = "p50")]
+    P50,
+    #[serde(rename = "p99")]
+    P99,
+}
+
+impl Stat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stat::Sum => "Sum",
+            Stat::Maximum => "Maximum",
+            Stat::P50 => "p50",
+            Stat::P99 => "p99",
+        }
+    }
+
+    pub fn is_percentile(self) -> bool {
+        matches!(self, Stat::P50 | Stat::P99)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Count,
+    Milliseconds,
+    Seconds,
+    Messages,
+}
+
+impl Unit {
+    fn suffix(self) -> &'static str {
+        match self {
+            Unit::Count | Unit::Messages => "",
+            Unit::Milliseconds => " ms",
+            Unit::Seconds => " s",
+        }
+    }
+}
+
+/// A value at which a signal enters a level: reached (`>=`) or passed (`>`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Bound {
+    pub value: f64,
+    pub inclusive: bool,
+}
+
+impl Bound {
+    const fn at_least(value: f64) -> Bound {
+        Bound {
+            value,
+            inclusive: true,
+        }
+    }
+
+    const fn above(value: f64) -> Bound {
+        Bound {
+            value,
+            inclusive: false,
+        }
+    }
+
+    fn reached_by(self, value: f64) -> bool {
+        if self.inclusive {
+            value >= self.value
+        } else {
+            value > self.value
+        }
+    }
+}
+
+/// Where a signal turns from ok to warning to alarm. Where the stack has an alarm on the
+/// signal, `alarm` is that alarm's threshold (a test holds the two together).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Levels {
+    pub warning: Bound,
+    pub alarm: Bound,
+}
+
+/// One metric the dashboard shows, and how to read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signal {
+    /// The query id: a lowercase letter, then letters, digits and underscores.
+    pub key: &'static str,
+    pub label: &'static str,
+    pub unit: Unit,
+    pub namespace: &'static str,
+    pub metric: &'static str,
+    pub dimensions: Vec<(&'static str, String)>,
+    pub stat: Stat,
+    pub levels: Option<Levels>,
+    /// The stack's alarm on this signal, when it has one.
+    pub alarm: Option<String>,
+}
+
+/// Errors count as alarm from the first one, as the stack's alarms do.
+const ANY: Levels = Levels {
+    warning: Bound::at_least(1.0),
+    alarm: Bound::at_least(1.0),
+};
+
+const fn levels(warning: Bound, alarm: Bound) -> Option<Levels> {
+    Some(Levels { warning, alarm })
+}
+
+/// A metric as CloudWatch names it.
+type MetricName = (&'static str, &'static str, Vec<(&'static str, String)>);
+
+impl Signal {
+    fn new(
+        key: &'static str,
+        label: &'static str,
+        stat: Stat,
+        unit: Unit,
+        metric: MetricName,
+    ) -> Self {
+        let (namespace, metric, dimensions) = metric;
+        Signal {
+            key,
+            label,
+            unit,
+            namespace,
+            metric,
+            dimensions,
+            stat,
+            levels: None,
+            alarm: None,
+        }
+    }
+
+    fn levels(self, levels: Option<Levels>) -> Self {
+        Signal { levels, ..self }
+    }
+
+    /// The stack's alarm `marketgrid-<stage>-<suffix>` watches this signal.
+    fn alarm(self, r: &Resources, suffix: &str) -> Self {
+        Signal {
+            alarm: Some(format!("marketgrid-{}-{suffix}", r.stage)),
+            ..self
+        }
+    }
+}
+
+/// The signals of a stage, in the order the dashboard shows them: traffic in, the queue, the
+/// processor, what follows the ledger, and the business outcome.
+#[rustfmt::skip]
+pub fn signals(r: &Resources) -> Vec<Signal> {
+    use {Stat::*, Unit::*};
+    let api = |metric| ("AWS/ApiGateway", metric, vec![("ApiName", r.api_name.clone()), ("Stage", r.stage.clone())]);
+    let queue = |metric, name: &str| ("AWS/SQS", metric, vec![("QueueName", name.to_owned())]);
+    let lambda = |metric, name: &str| ("AWS/Lambda", metric, vec![("FunctionName", name.to_owned())]);
+    let pipe = |name: &str| ("AWS/EventBridge/Pipes", "ExecutionFailed", vec![("PipeName", name.to_owned())]);
+    let visible = "ApproximateNumberOfMessagesVisible";
+    vec![
+        Signal::new("received", "webhooks received", Sum, Count, api("Count")),
+        Signal::new("api_4xx", "API 4XX", Sum, Count, api("4XXError"))
+            .levels(levels(Bound::at_least(1.0), Bound::at_least(100.0))),
+        Signal::new("api_5xx", "API 5XX", Sum, Count, api("5XXError"))
+            .levels(Some(ANY)).alarm(r, "api-5xx"),
+        // Sub-second is the pipeline's promise.
+        Signal::new("latency_p50", "API latency p50", P50, Milliseconds, api("Latency"))
+            .levels(levels(Bound::at_least(250.0), Bound::at_least(1000.0))),
+        Signal::new("latency_p99", "API latency p99", P99, Milliseconds, api("Latency"))
+            .levels(levels(Bound::at_least(500.0), Bound::at_least(1000.0))),
+        Signal::new("queue_depth", "queue depth", Maximum, Messages, queue(visible, &r.queue))
+            .levels(levels(Bound::at_least(1000.0), Bound::at_least(10_000.0))),
+        Signal::new("oldest_age", "oldest message age", Maximum, Seconds, queue("ApproximateAgeOfOldestMessage", &r.queue))
+            .levels(levels(Bound::above(60.0), Bound::above(300.0))).alarm(r, "oldest-webhook-age"),
+        Signal::new("dlq_depth", "DLQ depth", Maximum, Messages, queue(visible, &r.dlq))
+            .levels(Some(ANY)).alarm(r, "dlq-not-empty"),
+        Signal::new("invocations", "processor invocations", Sum, Count, lambda("Invocations", &r.processor)),
+        Signal::new("errors", "processor errors", Sum, Count, lambda("Errors", &r.processor))
+            .levels(Some(ANY)).alarm(r, "processor-errors"),
+        Signal::new("throttles", "processor throttles", Sum, Count, lambda("Throttles", &r.processor))
+            .levels(Some(ANY)).alarm(r, "processor-throttles"),
+        // The processor's timeout is 30 s.
+        Signal::new("duration_p99", "processor duration p99", P99, Milliseconds, lambda("Duration", &r.processor))
+            .levels(levels(Bound::at_least(1000.0), Bound::at_least(10_000.0))),
+        Signal::new("concurrency", "processor concurrency", Maximum, Count, lambda("ConcurrentExecutions", &r.processor)),
+        Signal::new("authorizer_errors", "authorizer errors", Sum, Count, lambda("Errors", &r.authorizer))
+            .levels(Some(ANY)).alarm(r, "authorizer-errors"),
+        Signal::new("archiver_errors", "archiver errors", Sum, Count, lambda("Errors", &r.archiver))
+            .levels(Some(ANY)).alarm(r, "archiver-errors"),
+        Signal::new("archive_pipe", "archive pipe failures", Sum, Count, pipe(&r.archive_pipe))
+            .levels(Some(ANY)).alarm(r, "archive-pipe-failures"),
+        Signal::new("notify_pipe", "notify pipe failures", Sum, Count, pipe(&r.notify_pipe))
+            .levels(Some(ANY)).alarm(r, "notify-pipe-failures"),
+        Signal::new("pipe_dlq_depth", "pipe DLQ depth", Maximum, Messages, queue(visible, &r.pipe_dlq))
+            .levels(Some(ANY)).alarm(r, "pipe-dlq-not-empty"),
+        Signal::new("transactions", "successful transactions", Sum, Count,
+            ("MarketGrid", "SuccessfulTransactions", vec![("Stage", r.stage.clone())])),
+    ]
+}
+
+const MINUTE: i64 = 60;
+
+/// The windows `+` and `-` step through.
+const WINDOWS: [i64; 8] = [
+    15 * MINUTE,
+    30 * MINUTE,
+    60 * MINUTE,
+    3 * 60 * MINUTE,
+    6 * 60 * MINUTE,
+    12 * 60 * MINUTE,
+    24 * 60 * MINUTE,
+    3 * 24 * 60 * MINUTE,
+];
+
+/// The most points one series may have; wider windows read coarser periods.
+pub const MAX_POINTS: i64 = 360;
+
+/// CloudWatch's standard periods that a wide window falls back to.
+const COARSER_PERIODS: [i64; 4] = [5 * MINUTE, 15 * MINUTE, 60 * MINUTE, 6 * 60 * MINUTE];
+
+/// How much history to show and at what resolution, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Window {
+    pub span: i64,
+    /// The period asked for; `period()` may be coarser for a wide window.
+    pub asked_period: i64,
+}
+
+impl Window {
+    /// A window of `span` seconds at `period` seconds a point, as the user typed them.
+    pub fn new(span: i64, period: i64) -> Result<Window, String> {
+        if period < MINUTE || period % MINUTE != 0 {
+            return Err(format!(
+                "a period of {} is not one CloudWatch keeps for these metrics: use whole minutes (1m, 5m, 1h)",
+                span_text(period)
+            ));
+        }
+        if span < period {
+            return Err(format!(
+                "a window of {} is shorter than its period of {}",
+                span_text(span),
+                span_text(period)
+            ));
+        }
+        if span > 15 * 24 * 60 * MINUTE {
+            return Err(format!(
+                "a window of {} is longer than 15 days, beyond CloudWatch's one-minute data",
+                span_text(span)
+            ));
+        }
+        Ok(Window {
+            span,
+            asked_period: period,
+        })
+    }
+
+    /// The period read: the one asked for, or the first standard one that keeps the series at
+    /// most [`MAX_POINTS`] long.
+    pub fn period(&self) -> i64 {
+        if self.span / self.asked_period <= MAX_POINTS {
+            return self.asked_period;
+        }
+        COARSER_PERIODS
+            .into_iter()
+            .find(|p| *p > self.asked_period && self.span / p <= MAX_POINTS)
+            .unwrap_or(COARSER_PERIODS[COARSER_PERIODS.len() - 1])
+    }
+
+    /// The next wider window (`+`); the same at the widest.
+    pub fn wider(&self) -> Window {
+        let span = WINDOWS
+            .into_iter()
+            .find(|w| *w > self.span)
+            .unwrap_or(self.span);
+        Window { span, ..*self }
+    }
+
+    /// The next narrower window (`-`), never shorter than the period asked for.
+    pub fn narrower(&self) -> Window {
+        let span = WINDOWS
+            .into_iter()
+            .rev()
+            .find(|w| *w < self.span && *w >= self.asked_period)
+            .unwrap_or(self.span);
+        Window { span, ..*self }
+    }
+
+    /// The range to ask for at `now`: whole periods, ending with the period now falls in.
+    pub fn range(&self, now: EpochMillis) -> TimeRange {
+        let period_ms = self.period() * 1000;
+        let end = (now.div_euclid(period_ms) + 1) * period_ms;
+        let points = ((self.span * 1000 + period_ms - 1) / period_ms).max(1);
+        TimeRange {
+            start: end - points * period_ms,
+            end,
+            period_ms,
+        }
+    }
+}
+
+/// A span in seconds as people write it: 90s, 15m, 1h, 3d.
+pub fn span_text(seconds: i64) -> String {
+    match seconds {
+        s if s % 86_400 == 0 && s > 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 && s > 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 && s > 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at {}",
+            span_text(self.span),
+            span_text(self.period())
+        )
+    }
+}
+
+/// Whole periods from `start` (inclusive) to `end` (exclusive), in epoch milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    pub start: EpochMillis,
+    pub end: EpochMillis,
+    pub period_ms: i64,
+}
+
+impl TimeRange {
+    pub fn points(&self) -> usize {
+        ((self.end - self.start) / self.period_ms).max(0) as usize
+    }
+
+    /// The bucket a timestamp falls in, if inside the range.
+    fn bucket(&self, at: EpochMillis) -> Option<usize> {
+        (at >= self.start && at < self.end).then(|| ((at - self.start) / self.period_ms) as usize)
+    }
+}
+
+/// One metric query of a GetMetricData call, free of SDK types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub id: &'static str,
+    pub namespace: &'static str,
+    pub metric: &'static str,
+    pub dimensions: Vec<(&'static str, String)>,
+    pub stat: &'static str,
+    pub period: i32,
+}
+
+/// GetMetricData takes at most this many queries in one call.
+pub const MAX_QUERIES: usize = 500;
+
+/// The queries for one refresh: every signal, except percentiles when the backend has shown it
+/// rejects them.
+pub fn queries(signals: &[Signal], window: &Window, percentiles: bool) -> Vec<Query> {
+    signals
+        .iter()
+        .filter(|s| percentiles || !s.stat.is_percentile())
+        .map(|s| Query {
+            id: s.key,
+            namespace: s.namespace,
+            metric: s.metric,
+            dimensions: s.dimensions.clone(),
+            stat: s.stat.as_str(),
+            period: window.period() as i32,
+        })
+        .collect()
+}
+
+/// What the backend answered for one query.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Answer {
+    pub id: String,
+    pub timestamps: Vec<EpochMillis>,
+    pub values: Vec<f64>,
+    /// `Complete`, `PartialData`, `Forbidden`, `InternalError`.
+    pub status: String,
+    pub messages: Vec<String>,
+}
+
+/// How a signal stands now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// Data, and no levels to judge it by.
+    Info,
+    Ok,
+    Warning,
+    Alarm,
+    /// Nothing published in the window.
+    NoData,
+    /// The backend could not answer this query.
+    Unavailable,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Ok => "ok",
+            Level::Warning => "warning",
+            Level::Alarm => "ALARM",
+            Level::NoData => "no data",
+            Level::Unavailable => "n/a",
+        }
+    }
+}
+
+/// One value of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Point {
+    pub at: EpochMillis,
+    pub value: f64,
+}
+
+/// One row of the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Series {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub namespace: &'static str,
+    pub metric: &'static str,
+    pub stat: Stat,
+    pub unit: Unit,
+    /// The value of the latest period with data.
+    pub latest: Option<f64>,
+    pub level: Level,
+    /// Why the level is what it is when not from the value (alarm state, n/a reason).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Periods with data, oldest first.
+    pub points: Vec<Point>,
+}
+
+impl Series {
+    /// One value per period of `range` (missing periods are `None`), oldest first.
+    pub fn buckets(&self, range: &TimeRange) -> Vec<Option<f64>> {
+        let mut buckets = vec![None; range.points()];
+        for point in &self.points {
+            if let Some(slot) = range.bucket(point.at).and_then(|i| buckets.get_mut(i)) {
+                *slot = Some(point.value);
+            }
+        }
+        buckets
+    }
+
+    /// The latest value as people read it, with its unit.
+    pub fn latest_text(&self) -> String {
+        match (self.level, self.latest) {
+            (Level::Unavailable, _) => "n/a".to_owned(),
+            (_, None) => "-".to_owned(),
+            (_, Some(value)) => format!("{}{}", number_text(value), self.unit.suffix()),
+        }
+    }
+}
+
+/// A number in at most a few characters: 7, 12.5, 1,234, 12.3k, 4.5M.
+pub fn number_text(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 1e6 {
+        format!("{:.1}M", value / 1e6)
+    } else if magnitude >= 1e4 {
+        format!("{:.1}k", value / 1e3)
+    } else if value.fract() == 0.0 {
+        let whole = value as i64;
+        if magnitude >= 1000.0 {
+            format!("{},{:03}", whole / 1000, (whole % 1000).abs())
+        } else {
+            whole.to_string()
+        }
+    } else if magnitude >= 100.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// An alarm of the stage in the ALARM state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmState {
+    pub name: String,
+    pub reason: Option<String>,
+    pub since: Option<String>,
+}
+
+/// What one refresh cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshCost {
+    pub aws_calls: usize,
+    pub get_metric_data_calls: usize,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+/// Everything one refresh shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    pub stage: String,
+    pub window: String,
+    pub period_seconds: i64,
+    pub start: String,
+    pub end: String,
+    pub fetched_at: String,
+    pub series: Vec<Series>,
+    pub alarms_in_alarm: Vec<AlarmState>,
+    pub cost: RefreshCost,
+    #[serde(skip)]
+    pub range: Option<TimeRange>,
+}
+
+/// Why percentile queries were left out of a refresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PercentilesRejected(pub String);
+
+/// Turns the backend's answers into the dashboard's rows. A signal without an answer is
+/// unavailable, with `rejected` as the reason when its percentile query was left out.
+pub fn assemble(
+    signals: &[Signal],
+    range: &TimeRange,
+    answers: &[Answer],
+    rejected: Option<&PercentilesRejected>,
+    alarms_in_alarm: &[AlarmState],
+) -> Vec<Series> {
+    signals
+        .iter()
+        .map(|signal| {
+            let answer = answers.iter().find(|a| a.id == signal.key);
+            series(signal, range, answer, rejected, alarms_in_alarm)
+        })
+        .collect()
+}
+
+fn series(
+    signal: &Signal,
+    range: &TimeRange,
+    answer: Option<&Answer>,
+    rejected: Option<&PercentilesRejected>,
+    alarms_in_alarm: &[AlarmState],
+) -> Series {
+    let mut row = Series {
+        key: signal.key,
+        label: signal.label,
+        namespace: signal.namespace,
+        metric: signal.metric,
+        stat: signal.stat,
+        unit: signal.unit,
+        latest: None,
+        level: Level::NoData,
+        note: None,
+        points: Vec::new(),
+    };
+    let answer = match answer {
+        Some(answer) => answer,
+        None => {
+            row.level = Level::Unavailable;
+            row.note = Some(match rejected {
+                Some(PercentilesRejected(reason)) if signal.stat.is_percentile() => {
+                    format!("the metrics backend rejected percentile statistics: {reason}")
+                }
+                _ => "the metrics backend returned no result for this query".to_owned(),
+            });
+            return row;
+        }
+    };
+    if matches!(answer.status.as_str(), "Forbidden" | "InternalError") {
+        row.level = Level::Unavailable;
+        row.note = Some(if answer.messages.is_empty() {
+            format!("the metrics backend answered {}", answer.status)
+        } else {
+            answer.messages.join("; ")
+        });
+        return row;
+    }
+    let mut points: Vec<Point> = answer
+        .timestamps
+        .iter()
+        .zip(&answer.values)
+        .filter(|(at, value)| range.bucket(**at).is_some() && value.is_finite())
+        .map(|(at, value)| Point {
+            at: *at,
+            value: *value,
+        })
+        .collect();
+    points.sort_by_key(|p| p.at);
+    points.dedup_by_key(|p| p.at);
+    row.latest = points.last().map(|p| p.value);
+    row.points = points;
+    row.level = level(signal.levels, row.latest);
+    if let Some(alarm) = signal
+        .alarm
+        .as_ref()
+        .and_then(|name| alarms_in_alarm.iter().find(|a| &a.name == name))
+    {
+        row.level = Level::Alarm;
+        row.note = Some(format!("alarm {} is in ALARM", alarm.name));
+    } else if answer.status == "PartialData" {
+        row.note = Some("partial data: CloudWatch has more than one call returns".to_owned());
+    }
+    row
+}
+
+/// The level a latest value puts a signal at.
+pub fn level(levels: Option<Levels>, latest: Option<f64>) -> Level {
+    match (levels, latest) {
+        (_, None) => Level::NoData,
+        (None, Some(_)) => Level::Info,
+        (Some(levels), Some(value)) if levels.alarm.reached_by(value) => Level::Alarm,
+        (Some(levels), Some(value)) if levels.warning.reached_by(value) => Level::Warning,
+        (Some(_), Some(_)) => Level::Ok,
+    }
+}
+
+/// A series as one line of block characters, scaled to its own peak (for plain output).
+pub fn trend_text(buckets: &[Option<f64>]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let peak = buckets.iter().flatten().fold(0.0_f64, |a, b| a.max(*b));
+    buckets
+        .iter()
+        .map(|value| match value {
+            None => ' ',
+            Some(_) if peak <= 0.0 => BARS[0],
+            Some(v) => BARS[((v / peak) * 7.0).round().clamp(0.0, 7.0) as usize],
+        })
+        .collect()
+}
+
+impl Snapshot {
+    pub fn new(
+        stage: &str,
+        window: &Window,
+        range: TimeRange,
+        fetched_at: EpochMillis,
+        series: Vec<Series>,
+        alarms_in_alarm: Vec<AlarmState>,
+        cost: RefreshCost,
+    ) -> Snapshot {
+        Snapshot {
+            stage: stage.to_owned(),
+            window: span_text(window.span),
+            period_seconds: window.period(),
+            start: format_rfc3339(range.start),
+            end: format_rfc3339(range.end),
+            fetched_at: format_rfc3339(fetched_at),
+            series,
+            alarms_in_alarm,
+            cost,
+            range: Some(range),
+        }
+    }
+}
+
+fn level_cell(level: Level) -> comfy_table::Cell {
+    let cell = comfy_table::Cell::new(level.as_str());
+    match level {
+        Level::Ok => cell.fg(comfy_table::Color::Green),
+        Level::Warning => cell.fg(comfy_table::Color::Yellow),
+        Level::Alarm => cell
+            .fg(comfy_table::Color::Red)
+            .add_attribute(comfy_table::Attribute::Bold),
+        Level::Info | Level::NoData | Level::Unavailable => {
+            cell.add_attribute(comfy_table::Attribute::Dim)
+        }
+    }
+}
+
+/// The plain snapshot: `--once`, and every interval without a terminal.
+impl fmt::Display for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "stage {}  last {} at {}  {} .. {}  (fetched {})",
+            self.stage,
+            self.window,
+            span_text(self.period_seconds),
+            self.start,
+            self.end,
+            self.fetched_at
+        )?;
+        let mut table = crate::output::table(&["signal", "latest", "level", "trend"]);
+        for row in &self.series {
+            let trend = self
+                .range
+                .map(|range| {
+                    let buckets = row.buckets(&range);
+                    let tail = buckets.len().saturating_sub(30);
+                    trend_text(&buckets[tail..])
+                })
+                .unwrap_or_default();
+            table.add_row(vec![
+                comfy_table::Cell::new(row.label),
+                comfy_table::Cell::new(row.latest_text()),
+                level_cell(row.level),
+                comfy_table::Cell::new(trend.trim_end()),
+            ]);
+        }
+        writeln!(f, "{table}")?;
+        for row in self.series.iter().filter(|r| r.level == Level::Unavailable) {
+            if let Some(note) = &row.note {
+                writeln!(f, "{DIM}{}: n/a, {note}{DIM:#}", row.label)?;
+            }
+        }
+        if self.alarms_in_alarm.is_empty() {
+            writeln!(f, "alarms: {GOOD}none in ALARM{GOOD:#}")?;
+        } else {
+            writeln!(
+                f,
+                "alarms: {ERROR}{} in ALARM{ERROR:#}",
+                self.alarms_in_alarm.len()
+            )?;
+            for alarm in &self.alarms_in_alarm {
+                writeln!(
+                    f,
+                    "  {ERROR}{}{ERROR:#} since {}: {}",
+                    alarm.name,
+                    alarm.since.as_deref().unwrap_or("?"),
+                    alarm.reason.as_deref().unwrap_or("")
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resources() -> Resources {
+        Resources {
+            stage: "prod".into(),
+            api_name: "marketgrid-prod-webhooks".into(),
+            queue: "marketgrid-prod-webhooks.fifo".into(),
+            dlq: "marketgrid-prod-webhooks-dlq.fifo".into(),
+            pipe_dlq: "marketgrid-prod-pipe-dlq".into(),
+            authorizer: "marketgrid-prod-authorizer".into(),
+            processor: "marketgrid-prod-processor".into(),
+            archiver: "marketgrid-prod-archiver".into(),
+            archive_pipe: "marketgrid-prod-archive".into(),
+            notify_pipe: "marketgrid-prod-notify".into(),
+        }
+    }
+
+    fn answer(id: &str, points: &[(EpochMillis, f64)]) -> Answer {
+        Answer {
+            id: id.into(),
+            timestamps: points.iter().map(|p| p.0).collect(),
+            values: points.iter().map(|p| p.1).collect(),
+            status: "Complete".into(),
+            messages: vec![],
+        }
+    }
+
+    const NOW: EpochMillis = 1_764_400_000_000;
+
+    #[test]
+    fn every_signal_has_a_unique_valid_query_id() {
+        let signals = signals(&resources());
+        let mut keys: Vec<_> = signals.iter().map(|s| s.key).collect();
+        for key in &keys {
+            assert!(key.starts_with(|c: char| c.is_ascii_lowercase()), "{key}");
+            assert!(
+                key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "{key}"
+            );
+        }
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), signals.len());
+        assert!(signals.len() <= MAX_QUERIES);
+    }
+
+    #[test]
+    fn the_issue_signals_are_all_there() {
+        let labels: Vec<_> = signals(&resources()).iter().map(|s| s.label).collect();
+        for wanted in [
+            "webhooks received",
+            "API 4XX",
+            "API 5XX",
+            "API latency p50",
+            "API latency p99",
+            "queue depth",
+            "oldest message age",
+            "DLQ depth",
+            "processor invocations",
+            "processor errors",
+            "processor throttles",
+            "processor duration p99",
+            "processor concurrency",
+            "archiver errors",
+            "archive pipe failures",
+            "notify pipe failures",
+            "successful transactions",
+        ] {
+            assert!(labels.contains(&wanted), "{wanted} missing from {labels:?}");
+        }
+    }
+
+    #[test]
+    fn queries_leave_out_percentiles_only_when_told() {
+        let signals = signals(&resources());
+        let window = Window::new(3600, 60).unwrap();
+        let all = queries(&signals, &window, true);
+        assert_eq!(all.len(), signals.len());
+        let without = queries(&signals, &window, false);
+        assert_eq!(without.len(), signals.len() - 3);
+        assert!(without.iter().all(|q| !q.stat.starts_with('p')));
+        assert!(all.iter().all(|q| q.period == 60));
+    }
+
+    #[test]
+    fn a_window_covers_whole_periods_ending_with_the_current_one() {
+        let window = Window::new(3600, 60).unwrap();
+        let now = 1_764_400_030_500; // 30.5 s into a minute
+        let range = window.range(now);
+        assert_eq!(range.end % 60_000, 0);
+        assert!(range.end > now && range.end - now <= 60_000);
+        assert_eq!(range.points(), 60);
+        assert_eq!(range.end - range.start, 3_600_000);
+    }
+
+    #[test]
+    fn wide_windows_fall_back_to_coarser_periods() {
+        assert_eq!(Window::new(6 * 3600, 60).unwrap().period(), 60);
+        assert_eq!(Window::new(24 * 3600, 60).unwrap().period(), 300);
+        assert_eq!(Window::new(3 * 86_400, 60).unwrap().period(), 900);
+        assert_eq!(Window::new(15 * 86_400, 60).unwrap().period(), 3600);
+        assert_eq!(Window::new(3600, 300).unwrap().period(), 300);
+        for window in WINDOWS {
+            let w = Window::new(window, 60).unwrap();
+            assert!(w.range(NOW).points() as i64 <= MAX_POINTS + 1, "{w}");
+        }
+    }
+
+    #[test]
+    fn windows_step_wider_and_narrower_within_bounds() {
+        let w = Window::new(3600, 60).unwrap();
+        assert_eq!(w.wider().span, 3 * 3600);
+        assert_eq!(w.narrower().span, 30 * 60);
+        let widest = Window::new(3 * 86_400, 60).unwrap();
+        assert_eq!(widest.wider(), widest);
+        let narrow = Window::new(15 * 60, 60).unwrap();
+        assert_eq!(narrow.narrower(), narrow);
+        // Never narrower than the period asked for.
+        let hourly = Window::new(3 * 3600, 3600).unwrap();
+        assert_eq!(hourly.narrower().span, 3600);
+        assert_eq!(hourly.narrower().narrower().span, 3600);
+    }
+
+    #[test]
+    fn bad_windows_and_periods_are_refused_with_the_rule() {
+        assert!(Window::new(3600, 30).unwrap_err().contains("whole minutes"));
+        assert!(Window::new(3600, 90).unwrap_err().contains("whole minutes"));
+        assert!(
+            Window::new(60, 300)
+                .unwrap_err()
+                .contains("shorter than its period")
+        );
+        assert!(
+            Window::new(16 * 86_400, 60)
+                .unwrap_err()
+                .contains("15 days")
+        );
+    }
+
+    #[test]
+    fn levels_follow_the_bounds() {
+        let levels = Some(Levels {
+            warning: Bound::above(60.0),
+            alarm: Bound::above(300.0),
+        });
+        assert_eq!(level(levels, Some(60.0)), Level::Ok);
+        assert_eq!(level(levels, Some(61.0)), Level::Warning);
+        assert_eq!(level(levels, Some(300.0)), Level::Warning);
+        assert_eq!(level(levels, Some(301.0)), Level::Alarm);
+        assert_eq!(level(levels, None), Level::NoData);
+        assert_eq!(level(None, Some(5.0)), Level::Info);
+        assert_eq!(level(Some(ANY), Some(0.0)), Level::Ok);
+        assert_eq!(level(Some(ANY), Some(1.0)), Level::Alarm);
+    }
+
+    #[test]
+    fn answers_become_rows_with_the_latest_value_and_level() {
+        let signals = signals(&resources());
+        let range = Window::new(600, 60).unwrap().range(NOW);
+        let t = |i: i64| range.start + i * 60_000;
+        let answers = vec![
+            // Descending, as CloudWatch returns by default, with one point outside the range.
+            answer("received", &[(t(9), 40.0), (t(3), 12.0), (range.end, 99.0)]),
+            answer("oldest_age", &[(t(8), 90.0)]),
+            answer("errors", &[(t(2), 0.0)]),
+        ];
+        let rows = assemble(&signals, &range, &answers, None, &[]);
+        let row = |key: &str| rows.iter().find(|r| r.key == key).unwrap();
+        assert_eq!(row("received").latest, Some(40.0));
+        assert_eq!(row("received").level, Level::Info);
+        assert_eq!(row("received").points.len(), 2);
+        assert_eq!(row("received").points[0].value, 12.0);
+        let buckets = row("received").buckets(&range);
+        assert_eq!(buckets.len(), 10);
+        assert_eq!(buckets[3], Some(12.0));
+        assert_eq!(buckets[9], Some(40.0));
+        assert_eq!(buckets[4], None);
+        assert_eq!(row("oldest_age").level, Level::Warning);
+        assert_eq!(row("errors").level, Level::Ok);
+        // No answer at all (the backend left it out).
+        assert_eq!(row("transactions").level, Level::Unavailable);
+    }
+
+    #[test]
+    fn an_alarm_in_alarm_colours_its_row_whatever_the_value() {
+        let signals = signals(&resources());
+        let range = Window::new(600, 60).unwrap().range(NOW);
+        let answers = vec![answer("errors", &[(range.start, 0.0)])];
+        let alarms = vec![AlarmState {
+            name: "marketgrid-prod-processor-errors".into(),
+            reason: Some("Threshold Crossed".into()),
+            since: None,
+        }];
+        let rows = assemble(&signals, &range, &answers, None, &alarms);
+        let errors = rows.iter().find(|r| r.key == "errors").unwrap();
+        assert_eq!(errors.level, Level::Alarm);
+        assert!(errors.note.as_deref().unwrap().contains("processor-errors"));
+    }
+
+    #[test]
+    fn rejected_percentiles_show_unavailable_with_the_reason() {
+        let signals = signals(&resources());
+        let range = Window::new(600, 60).unwrap().range(NOW);
+        let rejected = PercentilesRejected("HTTP 500".into());
+        let rows = assemble(&signals, &range, &[], Some(&rejected), &[]);
+        let p99 = rows.iter().find(|r| r.key == "latency_p99").unwrap();
+        assert_eq!(p99.level, Level::Unavailable);
+        assert_eq!(p99.latest_text(), "n/a");
+        assert!(p99.note.as_deref().unwrap().contains("percentile"));
+        let failed = Answer {
+            status: "Forbidden".into(),
+            messages: vec!["not authorized".into()],
+            ..answer("received", &[])
+        };
+        let rows = assemble(&signals, &range, &[failed], None, &[]);
+        let received = rows.iter().find(|r| r.key == "received").unwrap();
+        assert_eq!(received.level, Level::Unavailable);
+        assert_eq!(received.note.as_deref(), Some("not authorized"));
+    }
+
+    #[test]
+    fn numbers_stay_short() {
+        assert_eq!(number_text(7.0), "7");
+        assert_eq!(number_text(12.25), "12.2");
+        assert_eq!(number_text(1234.0), "1,234");
+        assert_eq!(number_text(12_345.0), "12.3k");
+        assert_eq!(number_text(4_500_000.0), "4.5M");
+        assert_eq!(number_text(250.4), "250");
+    }
+
+    #[test]
+    fn trends_scale_to_their_peak() {
+        assert_eq!(trend_text(&[Some(0.0), Some(4.0), None, Some(8.0)]), "▁▅ █");
+        assert_eq!(trend_text(&[Some(0.0), Some(0.0)]), "▁▁");
+    }
+}
