@@ -643,5 +643,8 @@ fn the_dashboard_alarm_levels_are_the_stacks_alarm_thresholds() {
     watched.sort();
     let mut all = alarms.clone();
     all.sort();
-    assert_eq!(watched, all, "every alarm of the stack has its row on the dashboard");
+    assert_eq!(
+        watched, all,
+        "every alarm of the stack has its row on the dashboard"
+    );
 }

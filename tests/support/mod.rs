@@ -4,8 +4,11 @@
 #![allow(dead_code)]
 
 mod emulator;
+mod proxy;
 #[allow(unused_imports)]
 pub use emulator::{Emulator, repo_root, tool};
+#[allow(unused_imports)]
+pub use proxy::CountingProxy;
 
 use std::path::{Path, PathBuf};
 
@@ -85,6 +88,11 @@ pub fn run(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
 /// The mgrid binary as a plain process, set up for the emulator and run in `dir` (for tests
 /// that must spawn and kill it).
 pub fn mgrid_process(emulator: &Emulator, dir: &Path, args: &[&str]) -> std::process::Command {
+    mgrid_process_at(&emulator.endpoint, dir, args)
+}
+
+/// The same, with every AWS request sent to `endpoint` (a proxy in front of the emulator).
+pub fn mgrid_process_at(endpoint: &str, dir: &Path, args: &[&str]) -> std::process::Command {
     use assert_cmd::cargo::CommandCargoExt;
     let mut command = std::process::Command::cargo_bin("mgrid").expect("the mgrid binary is built");
     for variable in OPERATOR_SETTINGS {
@@ -99,12 +107,7 @@ pub fn mgrid_process(emulator: &Emulator, dir: &Path, args: &[&str]) -> std::pro
             "AWS_SHARED_CREDENTIALS_FILE",
             dir.join("no-aws-credentials"),
         )
-        .args([
-            "--region",
-            "us-east-1",
-            "--endpoint-url",
-            &emulator.endpoint,
-        ])
+        .args(["--region", "us-east-1", "--endpoint-url", endpoint])
         .args(args);
     command
 }
