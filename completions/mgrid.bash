@@ -196,6 +196,9 @@ _mgrid() {
             mgrid__subcmd__help__subcmd__keys,set-signing-secret)
                 cmd="mgrid__subcmd__help__subcmd__keys__subcmd__set__subcmd__signing__subcmd__secret"
                 ;;
+            mgrid__subcmd__help__subcmd__metrics,tail)
+                cmd="mgrid__subcmd__help__subcmd__metrics__subcmd__tail"
+                ;;
             mgrid__subcmd__keys,help)
                 cmd="mgrid__subcmd__keys__subcmd__help"
                 ;;
@@ -225,6 +228,18 @@ _mgrid() {
                 ;;
             mgrid__subcmd__keys__subcmd__help,set-signing-secret)
                 cmd="mgrid__subcmd__keys__subcmd__help__subcmd__set__subcmd__signing__subcmd__secret"
+                ;;
+            mgrid__subcmd__metrics,help)
+                cmd="mgrid__subcmd__metrics__subcmd__help"
+                ;;
+            mgrid__subcmd__metrics,tail)
+                cmd="mgrid__subcmd__metrics__subcmd__tail"
+                ;;
+            mgrid__subcmd__metrics__subcmd__help,help)
+                cmd="mgrid__subcmd__metrics__subcmd__help__subcmd__help"
+                ;;
+            mgrid__subcmd__metrics__subcmd__help,tail)
+                cmd="mgrid__subcmd__metrics__subcmd__help__subcmd__tail"
                 ;;
             *)
                 ;;
@@ -1259,8 +1274,22 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__help__subcmd__metrics)
-            opts=""
+            opts="tail"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__help__subcmd__metrics__subcmd__tail)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1681,12 +1710,104 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__metrics)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version tail help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --stage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__metrics__subcmd__help)
+            opts="tail help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__metrics__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__metrics__subcmd__help__subcmd__tail)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mgrid__subcmd__metrics__subcmd__tail)
+            opts="-v -y -h -V --window --period --interval --once --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --stage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

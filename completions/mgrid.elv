@@ -443,6 +443,37 @@ set edit:completion:arg-completer[mgrid] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand tail 'The stage''s dashboard, live: every signal with its trend, level and the alarms in ALARM'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mgrid;metrics;tail'= {
+            cand --window 'How much history each row shows (15m to 15d; +/- change it on screen)'
+            cand --period 'One point per this much time (whole minutes; wide windows read coarser periods)'
+            cand --interval 'Time between refreshes (at least 5s)'
+            cand --stage 'Stage to act on (dev, staging, prod, local, …)'
+            cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
+            cand --profile 'AWS profile from ~/.aws/config'
+            cand --endpoint-url 'Send every AWS request to this endpoint (an emulator, for instance)'
+            cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
+            cand --output 'Result format on stdout; progress and logs always go to stderr'
+            cand --once 'Print one snapshot and exit'
+            cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+            cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --yes 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+            cand --no-color 'No colours (NO_COLOR in the environment does the same)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mgrid;metrics;help'= {
+            cand tail 'The stage''s dashboard, live: every signal with its trend, level and the alarms in ALARM'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mgrid;metrics;help;tail'= {
+        }
+        &'mgrid;metrics;help;help'= {
         }
         &'mgrid;dev'= {
             cand --stage 'Stage to act on (dev, staging, prod, local, …)'
@@ -654,6 +685,9 @@ set edit:completion:arg-completer[mgrid] = {|@words|
         &'mgrid;help;replay'= {
         }
         &'mgrid;help;metrics'= {
+            cand tail 'The stage''s dashboard, live: every signal with its trend, level and the alarms in ALARM'
+        }
+        &'mgrid;help;metrics;tail'= {
         }
         &'mgrid;help;dev'= {
         }

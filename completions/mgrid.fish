@@ -321,18 +321,38 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -s y -l yes -d 'Answ
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -s V -l version -d 'Print version'
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l profile -d 'AWS profile from ~/.aws/config' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -f -a "tail" -d 'The stage\'s dashboard, live: every signal with its trend, level and the alarms in ALARM'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l window -d 'How much history each row shows (15m to 15d; +/- change it on screen)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l period -d 'One point per this much time (whole minutes; wide windows read coarser periods)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l interval -d 'Time between refreshes (at least 5s)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
+json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l once -d 'Print one snapshot and exit'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from help" -f -a "tail" -d 'The stage\'s dashboard, live: every signal with its trend, level and the alarms in ALARM'
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l profile -d 'AWS profile from ~/.aws/config' -r
@@ -461,4 +481,5 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcom
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "redrive" -d 'Move dead letters back to the webhook queue, in order, deleting none before its copy is in'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "cancel" -d 'Stop the SQS message move task that `redrive --native` started'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "purge" -d 'Delete every dead letter (asks first; the stage name on a protected stage)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from metrics" -f -a "tail" -d 'The stage\'s dashboard, live: every signal with its trend, level and the alarms in ALARM'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from artifact" -f -a "info" -d 'Show the embedded artifact\'s hash (as Lambda reports it), sizes, glibc need and build'

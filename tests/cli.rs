@@ -74,7 +74,7 @@ fn help_lists_every_command_with_a_one_line_description() {
 
 #[test]
 fn a_verb_not_built_yet_says_so_and_exits_2() {
-    for verb in ["metrics", "dev", "send"] {
+    for verb in ["dev", "send"] {
         mgrid()
             .args([verb, "--stage", "prod", "--whatever"])
             .assert()
@@ -84,6 +84,26 @@ fn a_verb_not_built_yet_says_so_and_exits_2() {
                 "`mgrid {verb}` is not built yet"
             )))
             .stderr(predicate::str::contains("nothing was done"));
+    }
+}
+
+#[test]
+fn metrics_tail_refuses_a_bad_window_period_or_interval_before_any_aws_call() {
+    for (args, says) in [
+        (["--period", "90s"], "whole minutes"),
+        (["--window", "30s"], "shorter than its period"),
+        (["--interval", "2s"], "at most every 5s"),
+        (["--window", "20d"], "longer than 15 days"),
+    ] {
+        mgrid()
+            .args(["metrics", "tail", "--stage", "prod", "--once"])
+            .args(args)
+            // Unreachable on purpose: a refused flag must not get as far as AWS.
+            .args(["--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(says));
     }
 }
 
