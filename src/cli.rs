@@ -241,7 +241,7 @@ asks for about 170,000 a day (see CloudWatch pricing); a longer --interval costs
 
 #[derive(Debug, Clone, Args)]
 pub struct TailArgs {
-    /// How much history each row shows (15m to 15d; +/- change it on screen)
+    /// How much history each row shows (up to 15d; + and - change it on screen)
     #[arg(long, default_value = "1h", value_name = "SPAN", value_parser = parse_seconds)]
     pub window: i64,
     /// One point per this much time (whole minutes; wide windows read coarser periods)

@@ -99,7 +99,12 @@ fn metrics_tail_refuses_a_bad_window_period_or_interval_before_any_aws_call() {
             .args(["metrics", "tail", "--stage", "prod", "--once"])
             .args(args)
             // Unreachable on purpose: a refused flag must not get as far as AWS.
-            .args(["--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"])
+            .args([
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+                "--region",
+                "us-east-1",
+            ])
             .assert()
             .code(2)
             .stdout("")

@@ -125,7 +125,7 @@ impl CloudWatchSource {
         let answers = match metric_data(&self.client, &asked, &range).await {
             Ok(answers) => answers,
             Err(MetricDataFailure::Refused(refusal)) if with_percentiles => {
-                tracing::info!(
+                tracing::debug!(
                     "GetMetricData refused ({refusal}); asking again without percentiles"
                 );
                 let without = queries(&self.signals, window, false);

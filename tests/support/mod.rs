@@ -5,10 +5,13 @@
 
 mod emulator;
 mod proxy;
+mod tmux;
 #[allow(unused_imports)]
 pub use emulator::{Emulator, repo_root, tool};
 #[allow(unused_imports)]
 pub use proxy::CountingProxy;
+#[allow(unused_imports)]
+pub use tmux::Tmux;
 
 use std::path::{Path, PathBuf};
 
