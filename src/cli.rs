@@ -109,10 +109,10 @@ pub enum Command {
     Replay(ReplayArgs),
     /// The pipeline's metrics, live in the terminal (metrics tail)
     Metrics(MetricsArgs),
-    /// Run the whole pipeline on this machine, no AWS account needed
-    Dev(NotBuiltArgs),
+    /// Run the whole pipeline on this machine, no AWS account needed (the local stage)
+    Dev(DevArgs),
     /// Send a realistic, signed test webhook (or a load) to a stage
-    Send(NotBuiltArgs),
+    Send(SendArgs),
     /// The embedded Lambda artifact: hash, size, build details (artifact info)
     Artifact(ArtifactArgs),
     /// Print the embedded CloudFormation template, with a stage's parameters
@@ -123,38 +123,6 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff)
     Man,
-}
-
-impl Command {
-    /// The verb as the user typed it, for messages.
-    pub fn verb(&self) -> &'static str {
-        match self {
-            Command::Deploy(_) => "deploy",
-            Command::Diff(_) => "diff",
-            Command::Status => "status",
-            Command::Destroy(_) => "destroy",
-            Command::Stages => "stages",
-            Command::Keys(_) => "keys",
-            Command::Dlq(_) => "dlq",
-            Command::Replay(_) => "replay",
-            Command::Metrics(_) => "metrics",
-            Command::Dev(_) => "dev",
-            Command::Send(_) => "send",
-            Command::Artifact(_) => "artifact",
-            Command::Template(_) => "template",
-            Command::Validate(_) => "validate",
-            Command::Completions(_) => "completions",
-            Command::Man => "man",
-        }
-    }
-}
-
-/// A verb that is listed but not built yet takes any arguments, so that it can say so instead
-/// of complaining about them.
-#[derive(Debug, Clone, Args)]
-pub struct NotBuiltArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub args: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -208,6 +176,111 @@ pub struct DestroyArgs {
     /// Required to destroy a protected stage
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_long_help = "\
+Runs the data plane of the `local` stage until Ctrl-C: an HTTP ingress on 127.0.0.1 with the
+deployed routes (POST /webhook/stripe, POST /webhook/paypal) and the authorizer's rule (API key
+in X-API-Key or ?key=); a durable FIFO queue with the deployed semantics (per-group order,
+5-minute deduplication, receive count, dead-lettering after 3 receives; visibility 30 s
+instead of 180 s); the processor and archiver (the Lambda functions' own code); the ledger,
+queues and key rings in SQLite (<data-dir>/mgrid.db); the archive as files with the archive's
+key layout (<data-dir>/archive/webhooks/...); each vendor notification printed on stdout.
+
+A 200 from the ingress means the webhook is on disk (committed and synced). Killed at any
+moment, a restart loses no acknowledged webhook and records none twice. Ctrl-C stops taking
+webhooks, finishes the batches in hand and hands every message in flight back to the queue.
+
+The first start creates the local API key rings and a Stripe signing secret and prints a
+ready-to-paste command. PayPal webhooks cannot be verified locally (PayPal's certificates are
+on the internet): they are dead-lettered with their reason, as a stage without a PayPal webhook
+id would.")]
+pub struct DevArgs {
+    /// Port of the HTTP ingress on 127.0.0.1 (0: any free port)
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// Where the local stage keeps its data
+    #[arg(
+        long,
+        default_value = ".mgrid/local",
+        value_name = "DIR",
+        env = "MGRID_LOCAL_DIR"
+    )]
+    pub data_dir: PathBuf,
+    /// Processor workers (each takes batches of ten, as the event source mapping does)
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub workers: u16,
+    /// Do not print vendor notifications
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_long_help = "\
+Builds the event the provider would send (Stripe: an event whose object matches the type, with
+metadata.vendor_id; PayPal: a webhook event whose resource has the amount, custom_id and order),
+signs it as the provider does and POSTs it to the stage's endpoint with the stage's current API
+key (in the X-API-Key header, never in a URL that could be logged).
+
+Stages: `local` reads the endpoint and keys `mgrid dev` wrote under --data-dir; a deployed stage
+reads its API URL and key rings from SSM (decrypting them needs kms:Decrypt on the stage key).
+Stripe events are signed with the stage's endpoint secret when one is set (`mgrid keys
+set-signing-secret`); PayPal signs with its own private key, so a PayPal event from mgrid never
+verifies: the processor dead-letters it.
+
+With --count or --rate it is a load generator: --concurrency requests at a time, paced to --rate,
+then a summary: accepted (2xx), refused (4xx), failed (5xx or no answer), latency p50/p99/max.
+Exits 7 when some were not accepted.")]
+pub struct SendArgs {
+    /// The provider whose webhook to send
+    #[arg(value_enum)]
+    pub provider: ProviderArg,
+    /// Event type [default: payment_intent.succeeded for stripe, PAYMENT.CAPTURE.COMPLETED for paypal]
+    #[arg(long, value_name = "TYPE")]
+    pub event: Option<String>,
+    /// The vendor the payment is for
+    #[arg(long, default_value = "vendor-1", value_name = "V")]
+    pub vendor: String,
+    /// Amount in minor units (cents)
+    #[arg(long, default_value_t = 1999, value_parser = clap::value_parser!(i64).range(0..=100_000_000_000))]
+    pub amount: i64,
+    /// Currency (ISO 4217)
+    #[arg(long, default_value = "usd", value_parser = parse_currency)]
+    pub currency: String,
+    /// How many webhooks (each a new event)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub count: u64,
+    /// At most this many per second [default: as fast as --concurrency allows]
+    #[arg(long, value_name = "N", value_parser = parse_rate, allow_negative_numbers = true)]
+    pub rate: Option<f64>,
+    /// Requests in flight at once
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// Sign with a wrong secret (the processor dead-letters it as bad-signature)
+    #[arg(long)]
+    pub bad_signature: bool,
+    /// Send a body that is not JSON (dead-lettered as malformed-body)
+    #[arg(long)]
+    pub malformed: bool,
+    /// The local stage's data (for --stage local)
+    #[arg(
+        long,
+        default_value = ".mgrid/local",
+        value_name = "DIR",
+        env = "MGRID_LOCAL_DIR"
+    )]
+    pub data_dir: PathBuf,
+}
+
+fn parse_currency(text: &str) -> Result<String, String> {
+    if text.len() == 3 && text.chars().all(|c| c.is_ascii_alphabetic()) {
+        Ok(text.to_lowercase())
+    } else {
+        Err(format!(
+            "{text:?} is not a currency: three letters, like usd or EUR"
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -9,7 +9,7 @@ use std::fmt;
 pub enum FailureKind {
     /// 1: the operation ran and failed, or found what it was asked to report (diff --exit-code).
     Failed,
-    /// 2: bad flags or arguments, an invalid stage name, or a verb that is not built yet.
+    /// 2: bad flags or arguments, or an invalid stage name.
     Usage,
     /// 3: the configuration file is invalid.
     Config,
@@ -48,7 +48,7 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success
   1    the operation failed (or `diff --exit-code` found changes)
-  2    usage: bad arguments, invalid stage name, verb not built yet
+  2    usage: bad arguments or an invalid stage name
   3    the configuration file (mgrid.toml) is invalid
   4    AWS credentials missing, expired or not permitted
   5    the stage or a resource it needs does not exist

@@ -73,21 +73,6 @@ fn help_lists_every_command_with_a_one_line_description() {
 }
 
 #[test]
-fn a_verb_not_built_yet_says_so_and_exits_2() {
-    for verb in ["dev", "send"] {
-        mgrid()
-            .args([verb, "--stage", "prod", "--whatever"])
-            .assert()
-            .code(2)
-            .stdout("")
-            .stderr(predicate::str::contains(format!(
-                "`mgrid {verb}` is not built yet"
-            )))
-            .stderr(predicate::str::contains("nothing was done"));
-    }
-}
-
-#[test]
 fn metrics_tail_refuses_a_bad_window_period_or_interval_before_any_aws_call() {
     for (args, says) in [
         (["--period", "90s"], "whole minutes"),

@@ -4,11 +4,13 @@
 pub mod artifact;
 pub mod deploy;
 pub mod destroy;
+pub mod dev;
 pub mod dlq;
 pub mod docs;
 pub mod keys;
 pub mod metrics;
 pub mod replay;
+pub mod send;
 pub mod stages;
 pub mod status;
 pub mod template;
@@ -34,7 +36,7 @@ pub struct Context {
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
-    let verb = cli.command.verb();
+    // These two need no configuration: a broken mgrid.toml must not stop them.
     match cli.command {
         Command::Completions(args) => return docs::completions(args.shell),
         Command::Man => return docs::man(),
@@ -82,7 +84,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Dlq(args) => dlq::run(&context, &args).await,
         Command::Replay(args) => replay::run(&context, &args).await,
         Command::Metrics(args) => metrics::run(&context, &args).await,
-        _ => Err(not_built(verb).into()),
+        Command::Dev(args) => dev::run(&context, &args).await,
+        Command::Send(args) => send::run(&context, &args).await,
+        Command::Completions(args) => docs::completions(args.shell),
+        Command::Man => docs::man(),
     }
 }
 
@@ -150,14 +155,6 @@ pub fn verbose_calls(verbose: bool, calls: usize) {
     if verbose {
         crate::output::note(&format!("aws calls: {calls}"));
     }
-}
-
-fn not_built(verb: &str) -> Failure {
-    Failure::new(
-        FailureKind::Usage,
-        format!("`mgrid {verb}` is not built yet in this version of mgrid; nothing was done"),
-    )
-    .next("`mgrid --help` lists every command; `mgrid template` and `mgrid validate` work offline today")
 }
 
 /// Paces a run to at most `rate` messages per second.

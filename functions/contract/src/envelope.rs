@@ -257,6 +257,46 @@ pub fn message_group_id(provider: Provider, body: &str, event_id: &str) -> Strin
     }
 }
 
+/// The message the ingress queues for a delivery that passed the authorizer, whatever its body,
+/// as the API Gateway request templates do: a body that does not parse still goes on the queue
+/// (grouped and deduplicated by the request id), and the processor dead-letters it with its
+/// reason. The local ingress of `mgrid dev` uses this.
+pub fn ingress_message(
+    provider: Provider,
+    body: String,
+    headers: &BTreeMap<String, String>,
+    received_at: EpochMillis,
+    request_id: &str,
+) -> QueueMessage {
+    if let Ok(envelope) = WebhookEnvelope::from_delivery(
+        provider,
+        body.clone(),
+        headers,
+        received_at,
+        Some(request_id.to_owned()),
+    ) {
+        return envelope.to_queue_message();
+    }
+    let mut attributes: BTreeMap<String, String> = signature_headers(provider)
+        .iter()
+        .filter_map(|name| {
+            headers
+                .get(*name)
+                .filter(|v| !v.is_empty())
+                .map(|v| (name.to_string(), v.clone()))
+        })
+        .collect();
+    attributes.insert(attribute::PROVIDER.into(), provider.to_string());
+    attributes.insert(attribute::RECEIVED_AT.into(), received_at.to_string());
+    attributes.insert(attribute::REQUEST_ID.into(), request_id.to_owned());
+    QueueMessage {
+        body,
+        group_id: format!("{provider}:unparsed-{request_id}"),
+        deduplication_id: request_id.to_owned(),
+        attributes,
+    }
+}
+
 /// SQS: up to 128 characters, alphanumeric or punctuation.
 fn is_valid_group_id(id: &str) -> bool {
     id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic())
@@ -273,6 +313,25 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn the_ingress_queues_a_good_delivery_by_its_event_and_a_bad_one_by_its_request() {
+        let sig = headers(&[("stripe-signature", "t=1,v1=ab"), ("x-api-key", "k")]);
+        let good = ingress_message(Provider::Stripe, STRIPE.into(), &sig, 5, "req-1");
+        assert_eq!(good.group_id, "stripe:pi_9");
+        assert_eq!(good.deduplication_id, "evt_1");
+        assert_eq!(good.attributes["mgrid-request-id"], "req-1");
+        assert!(!good.attributes.contains_key("x-api-key"));
+        let bad = ingress_message(Provider::Stripe, "not json".into(), &sig, 5, "req-2");
+        assert_eq!(bad.body, "not json");
+        assert_eq!(bad.group_id, "stripe:unparsed-req-2");
+        assert_eq!(bad.deduplication_id, "req-2");
+        assert_eq!(bad.attributes["mgrid-provider"], "stripe");
+        assert_eq!(bad.attributes["mgrid-received-at"], "5");
+        assert_eq!(bad.attributes["stripe-signature"], "t=1,v1=ab");
+        let read_back = WebhookEnvelope::from_queue_message(&good.body, &good.attributes).unwrap();
+        assert_eq!(read_back.event_id, "evt_1");
     }
 
     #[test]

@@ -1,0 +1,181 @@
+//! `mgrid dev`: the `local` stage, running on this machine until Ctrl-C. See `crate::local` for
+//! what stands in for which AWS service; this module starts it, creates the local key rings on
+//! first start, says how to use it, and stops it gracefully.
+
+use std::fs::File;
+
+use anyhow::Result;
+use base64::Engine;
+use mgrid_contract::keyring::{KeyRing, Secret};
+use mgrid_contract::{Provider, StageName};
+
+use crate::cli::DevArgs;
+use crate::commands::Context;
+use crate::failure::{Failure, FailureKind};
+use crate::keys::new_api_key;
+use crate::local::adapters::now;
+use crate::local::db::{self, WEBHOOKS};
+use crate::local::runtime::{self, Options};
+use crate::local::store::Store;
+use crate::local::{Paths, STAGE};
+use crate::output::note;
+
+pub async fn run(_context: &Context, args: &DevArgs) -> Result<()> {
+    let paths = Paths::new(&args.data_dir);
+    let failed = |what: String| Failure::new(FailureKind::Failed, what);
+    std::fs::create_dir_all(&paths.archive).map_err(|e| {
+        failed(format!("cannot create {}: {e}", paths.archive.display()))
+            .next("pass --data-dir with a directory you can write to")
+    })?;
+    let _lock = hold_lock(&paths)?;
+    let store = Store::open(&paths.database)
+        .map_err(|e| failed(format!("{}: {e}", paths.database.display())))?;
+    let created = first_start(&store).await?;
+    let released = store
+        .run(|c| db::release_all(c, WEBHOOKS, now()))
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    let running = runtime::start(
+        &paths,
+        store,
+        Options {
+            port: args.port,
+            workers: args.workers as usize,
+            print_notifications: !args.quiet,
+        },
+    )
+    .await
+    .map_err(|e| {
+        failed(format!("cannot listen on 127.0.0.1:{}: {e}", args.port))
+            .next("is another program using the port? pass --port (0 picks a free one)")
+    })?;
+    let url = format!("http://{}", running.address);
+    std::fs::write(&paths.endpoint, &url)
+        .map_err(|e| failed(format!("cannot write {}: {e}", paths.endpoint.display())))?;
+    banner(&url, &paths, created.as_ref(), released);
+
+    wait_for_stop().await;
+    note(
+        "mgrid dev: stopping (finishing the batches in hand; messages in flight go back to the queue)",
+    );
+    running.stop().await;
+    let _ = std::fs::remove_file(&paths.endpoint);
+    note("mgrid dev: stopped");
+    Ok(())
+}
+
+/// One `mgrid dev` per data directory: two would hand each other's messages out twice.
+fn hold_lock(paths: &Paths) -> Result<File, Failure> {
+    let file = File::create(&paths.lock).map_err(|e| {
+        Failure::new(
+            FailureKind::Failed,
+            format!("cannot create {}: {e}", paths.lock.display()),
+        )
+    })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(_) => Err(Failure::new(
+            FailureKind::Conflict,
+            format!("another mgrid dev is running on {}", paths.dir.display()),
+        )
+        .next("stop it first, or give this one its own --data-dir")),
+    }
+}
+
+/// Creates what a new local stage lacks: an API key ring per provider and a Stripe signing
+/// secret. Returns the Stripe API key when it was created now (shown once).
+async fn first_start(store: &Store) -> Result<Option<Secret>, Failure> {
+    let stage: StageName = STAGE
+        .parse()
+        .map_err(|e| Failure::new(FailureKind::Failed, format!("{e}")))?;
+    let mut created_stripe_key = None;
+    for provider in Provider::ALL {
+        let key = new_api_key(provider)?;
+        if create_ring(store, stage.api_key_ring(provider), &key).await?
+            && provider == Provider::Stripe
+        {
+            created_stripe_key = Some(key);
+        }
+    }
+    create_ring(
+        store,
+        stage.signing_secret_ring(Provider::Stripe),
+        &new_signing_secret()?,
+    )
+    .await?;
+    Ok(created_stripe_key)
+}
+
+async fn create_ring(store: &Store, name: String, secret: &Secret) -> Result<bool, Failure> {
+    let ring = KeyRing::first(secret.clone(), now()).to_json();
+    store
+        .run(move |c| {
+            if db::ring(c, &name)?.is_some() {
+                return Ok(false);
+            }
+            Ok(db::put_ring(c, &name, &ring, None, now())?.is_some())
+        })
+        .await
+        .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))
+}
+
+/// A Stripe-style endpoint secret for the local stage: `whsec_` and 32 random bytes.
+fn new_signing_secret() -> Result<Secret, Failure> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| {
+        Failure::new(
+            FailureKind::Failed,
+            format!("the operating system's random source failed: {e}"),
+        )
+    })?;
+    Ok(Secret::new(format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes)
+    )))
+}
+
+fn banner(url: &str, paths: &Paths, created: Option<&Secret>, released: usize) {
+    note(&format!(
+        "mgrid dev: the local stage listens on {url} (data in {})",
+        paths.dir.display()
+    ));
+    if released > 0 {
+        note(&format!(
+            "  {released} messages left in flight by an earlier run are back on the queue"
+        ));
+    }
+    let dir = if paths.dir.as_os_str() == ".mgrid/local" {
+        String::new()
+    } else {
+        format!(" --data-dir {}", paths.dir.display())
+    };
+    note(&format!(
+        "  send a signed test webhook:   mgrid send stripe --stage local{dir}\n  \
+         a load of 1,000 at 200/s:     mgrid send stripe --stage local{dir} --count 1000 --rate 200\n  \
+         a webhook that fails:         mgrid send stripe --stage local{dir} --bad-signature"
+    ));
+    if let Some(key) = created {
+        note(&format!(
+            "  created the local key rings; the Stripe API key (shown once, local only):\n  \
+             curl -X POST '{url}/webhook/stripe?key={}' -H 'Content-Type: application/json' -d '{{\"id\":\"evt_hello\",\"type\":\"ping\",\"data\":{{\"object\":{{\"id\":\"hello\"}}}}}}'\n  \
+             (unsigned: the processor dead-letters it as bad-signature; `mgrid send` signs)",
+            key.expose()
+        ));
+    }
+    note("  Ctrl-C stops it.");
+}
+
+async fn wait_for_stop() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! `mgrid send`: a realistic provider webhook, signed as the provider signs it, POSTed to a
+//! stage's endpoint with the stage's current API key; with `--count`/`--rate`, a load generator
+//! that reports what was accepted and the latency the sender saw.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use mgrid_contract::keyring::{KeyRing, Secret};
+use mgrid_contract::{Provider, StageName, StageParameter};
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use crate::aws::keystore::RingStore;
+use crate::aws::parameters::{require, stage_parameters};
+use crate::cli::SendArgs;
+use crate::commands::{Context, Pace, now_millis};
+use crate::events::{EventIds, EventSpec, body, default_event_type, malformed, signature_headers};
+use crate::failure::{Failure, FailureKind};
+use crate::local::runtime::random_id;
+use crate::local::{Paths, STAGE as LOCAL, db};
+use crate::output::print_report;
+
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Events listed one by one in the report, at most.
+const LISTED: usize = 10;
+
+/// Where a webhook goes and with which key.
+struct Target {
+    url: String,
+    api_key: Secret,
+    signing_secret: Option<Secret>,
+}
+
+type HttpClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Full<Bytes>,
+>;
+
+pub async fn run(context: &Context, args: &SendArgs) -> Result<()> {
+    let stage = context.require_stage()?;
+    let provider: Provider = args.provider.into();
+    let target = if stage.as_str() == LOCAL {
+        local_target(args, &stage, provider).await?
+    } else {
+        deployed_target(context, &stage, provider).await?
+    };
+    if provider == Provider::Paypal && !args.bad_signature && !args.malformed {
+        crate::output::note(
+            "note: PayPal signs with its own private key; this event's signature will not verify, so the processor dead-letters it",
+        );
+    }
+    let spec = EventSpec {
+        provider,
+        event_type: args
+            .event
+            .clone()
+            .unwrap_or_else(|| default_event_type(provider).to_owned()),
+        vendor: args.vendor.clone(),
+        amount: args.amount,
+        currency: args.currency.clone(),
+    };
+    let report = send_all(&target, &spec, args, &stage).await?;
+    print_report(&report, context.global.output)?;
+    if report.accepted < report.sent {
+        return Err(Failure::new(
+            FailureKind::Partial,
+            format!(
+                "{} of {} webhooks were not accepted",
+                report.sent - report.accepted,
+                report.sent
+            ),
+        )
+        .next("the errors above say why; a 403 means the API key is wrong or rotated away")
+        .into());
+    }
+    Ok(())
+}
+
+async fn local_target(
+    args: &SendArgs,
+    stage: &StageName,
+    provider: Provider,
+) -> Result<Target, Failure> {
+    let paths = Paths::new(&args.data_dir);
+    let base = std::fs::read_to_string(&paths.endpoint).map_err(|_| {
+        Failure::new(
+            FailureKind::NotFound,
+            format!("mgrid dev is not running on {}", paths.dir.display()),
+        )
+        .next("start it in another terminal: `mgrid dev` (or pass the --data-dir it uses)")
+    })?;
+    let database = paths.database.clone();
+    let (api_name, signing_name) = (
+        stage.api_key_ring(provider),
+        stage.signing_secret_ring(provider),
+    );
+    let rings = tokio::task::spawn_blocking(move || -> rusqlite::Result<_> {
+        let connection = db::open(&database)?;
+        Ok((
+            db::ring(&connection, &api_name)?,
+            db::ring(&connection, &signing_name)?,
+        ))
+    })
+    .await
+    .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?
+    .map_err(|e| Failure::new(FailureKind::Failed, format!("the local database: {e}")))?;
+    let parse =
+        |stored: Option<(String, i64)>| stored.and_then(|(json, _)| KeyRing::parse(&json).ok());
+    let api_ring = parse(rings.0).ok_or_else(|| {
+        Failure::new(
+            FailureKind::NotFound,
+            format!("the local stage has no {provider} API key"),
+        )
+        .next("restart `mgrid dev`: it creates the local key rings")
+    })?;
+    Ok(Target {
+        url: format!("{}/webhook/{provider}", base.trim()),
+        api_key: api_ring.current.secret,
+        signing_secret: parse(rings.1).map(|ring| ring.current.secret),
+    })
+}
+
+async fn deployed_target(
+    context: &Context,
+    stage: &StageName,
+    provider: Provider,
+) -> Result<Target, Failure> {
+    let settings = context.settings(stage.clone())?;
+    let aws = context.connect(&settings).await?;
+    let ssm = aws.ssm();
+    let parameters = stage_parameters(&ssm, stage).await?;
+    let base = require(&parameters, stage, StageParameter::ApiUrl)?;
+    let rings = RingStore::new(ssm);
+    let api_ring = rings
+        .read(&stage.api_key_ring(provider))
+        .await?
+        .ok_or_else(|| {
+            Failure::new(
+                FailureKind::NotFound,
+                format!("stage {stage} has no {provider} API key yet"),
+            )
+            .next(format!(
+                "make one: mgrid keys rotate {provider} --stage {stage}"
+            ))
+        })?;
+    let signing = rings.read(&stage.signing_secret_ring(provider)).await?;
+    Ok(Target {
+        url: format!("{}/webhook/{provider}", base.trim_end_matches('/')),
+        api_key: api_ring.ring.current.secret,
+        signing_secret: signing.map(|s| s.ring.current.secret),
+    })
+}
+
+fn client() -> Result<HttpClient, Failure> {
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+        .map_err(|e| {
+            Failure::new(
+                FailureKind::Failed,
+                format!("no TLS root certificates on this machine: {e}"),
+            )
+        })?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .pool_max_idle_per_host(1024)
+            .build(connector),
+    )
+}
+
+/// What became of one POST.
+#[derive(Debug, Clone)]
+struct Delivery {
+    event_id: String,
+    status: Option<u16>,
+    answer: String,
+    latency: Duration,
+}
+
+async fn send_all(
+    target: &Target,
+    spec: &EventSpec,
+    args: &SendArgs,
+    stage: &StageName,
+) -> Result<SendReport, Failure> {
+    let client = client()?;
+    let mut pace = Pace {
+        rate: args.rate,
+        next: Instant::now(),
+    };
+    let bar =
+        crate::commands::progress_bar(args.count, "{bar:30} {pos}/{len} sent  {per_sec}  {msg}")
+            .filter(|_| args.count > 1);
+    let started = Instant::now();
+    let mut in_flight = JoinSet::new();
+    let mut deliveries = Vec::with_capacity(args.count as usize);
+    for _ in 0..args.count {
+        pace.wait_for(1).await;
+        while in_flight.len() >= args.concurrency as usize {
+            if let Some(Ok(delivery)) = in_flight.join_next().await {
+                deliveries.push(delivery);
+            }
+        }
+        let request = build_request(target, spec, args)?;
+        let client = client.clone();
+        in_flight.spawn(async move { post(&client, request).await });
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    }
+    while let Some(joined) = in_flight.join_next().await {
+        if let Ok(delivery) = joined {
+            deliveries.push(delivery);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(SendReport::new(
+        stage,
+        spec,
+        &target.url,
+        &deliveries,
+        started.elapsed(),
+    ))
+}
+
+struct Prepared {
+    request: hyper::Request<Full<Bytes>>,
+    event_id: String,
+}
+
+fn build_request(target: &Target, spec: &EventSpec, args: &SendArgs) -> Result<Prepared, Failure> {
+    let now = now_millis();
+    let ids = EventIds {
+        event: random_id(),
+        object: random_id(),
+        parent: random_id(),
+    };
+    let mut text = body(spec, &ids, now);
+    let event_id = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["id"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let headers = signature_headers(
+        spec.provider,
+        &text,
+        target.signing_secret.as_ref(),
+        args.bad_signature,
+        &ids,
+        now,
+    );
+    if args.malformed {
+        text = malformed(&text);
+    }
+    let mut request = hyper::Request::builder()
+        .method(hyper::Method::POST)
+        .uri(&target.url)
+        .header("content-type", "application/json")
+        .header(
+            "user-agent",
+            concat!("mgrid-send/", env!("CARGO_PKG_VERSION")),
+        )
+        .header("x-api-key", target.api_key.expose());
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let request = request.body(Full::new(Bytes::from(text))).map_err(|e| {
+        Failure::new(
+            FailureKind::Usage,
+            format!("cannot build a request to {}: {e}", target.url),
+        )
+    })?;
+    Ok(Prepared { request, event_id })
+}
+
+async fn post(client: &HttpClient, prepared: Prepared) -> Delivery {
+    let started = Instant::now();
+    let exchange = async {
+        let response = client.request(prepared.request).await.map_err(|e| {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                text = format!("{text}: {cause}");
+                source = cause.source();
+            }
+            text
+        })?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        Ok::<_, String>((status, String::from_utf8_lossy(&body).into_owned()))
+    };
+    let (status, answer) = match tokio::time::timeout(REQUEST_TIMEOUT, exchange).await {
+        Ok(Ok((status, answer))) => (Some(status), answer),
+        Ok(Err(error)) => (None, error),
+        Err(_) => (
+            None,
+            format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()),
+        ),
+    };
+    Delivery {
+        event_id: prepared.event_id,
+        status,
+        answer,
+        latency: started.elapsed(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendReport {
+    pub stage: String,
+    pub provider: Provider,
+    pub event_type: String,
+    pub endpoint: String,
+    pub sent: usize,
+    pub accepted: usize,
+    pub refused: usize,
+    pub failed: usize,
+    pub elapsed_ms: u128,
+    pub per_second: f64,
+    pub latency_ms: Latency,
+    /// The first few that were not accepted, with the answer.
+    pub errors: Vec<SentEvent>,
+    /// Every event, when there were at most ten.
+    pub events: Vec<SentEvent>,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Latency {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentEvent {
+    pub event_id: String,
+    pub status: Option<u16>,
+    pub answer: String,
+}
+
+/// The value at quantile `q` of sorted values (nearest rank).
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+impl SendReport {
+    fn new(
+        stage: &StageName,
+        spec: &EventSpec,
+        endpoint: &str,
+        deliveries: &[Delivery],
+        elapsed: Duration,
+    ) -> SendReport {
+        let class = |d: &Delivery| d.status.map(|s| s / 100);
+        let mut latencies: Vec<f64> = deliveries
+            .iter()
+            .map(|d| d.latency.as_secs_f64() * 1000.0)
+            .collect();
+        latencies.sort_by(f64::total_cmp);
+        let event = |d: &Delivery| SentEvent {
+            event_id: d.event_id.clone(),
+            status: d.status,
+            answer: d.answer.chars().take(300).collect(),
+        };
+        SendReport {
+            stage: stage.to_string(),
+            provider: spec.provider,
+            event_type: spec.event_type.clone(),
+            endpoint: endpoint.to_owned(),
+            sent: deliveries.len(),
+            accepted: deliveries.iter().filter(|d| class(d) == Some(2)).count(),
+            refused: deliveries.iter().filter(|d| class(d) == Some(4)).count(),
+            failed: deliveries
+                .iter()
+                .filter(|d| !matches!(class(d), Some(2) | Some(4)))
+                .count(),
+            elapsed_ms: elapsed.as_millis(),
+            per_second: deliveries.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+            latency_ms: Latency {
+                p50: quantile(&latencies, 0.50),
+                p99: quantile(&latencies, 0.99),
+                max: latencies.last().copied().unwrap_or(0.0),
+            },
+            errors: deliveries
+                .iter()
+                .filter(|d| class(d) != Some(2))
+                .take(5)
+                .map(event)
+                .collect(),
+            events: if deliveries.len() <= LISTED {
+                deliveries.iter().map(event).collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+impl fmt::Display for SendReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "sent {} {} {} webhook{} to stage {} ({})",
+            self.sent,
+            self.provider,
+            self.event_type,
+            if self.sent == 1 { "" } else { "s" },
+            self.stage,
+            self.endpoint
+        )?;
+        for event in &self.events {
+            writeln!(
+                f,
+                "  {}  {}  {}",
+                event.event_id,
+                event.status.map_or("---".to_owned(), |s| s.to_string()),
+                event.answer
+            )?;
+        }
+        if self.events.is_empty() {
+            for event in &self.errors {
+                writeln!(
+                    f,
+                    "  not accepted: {}  {}  {}",
+                    event.event_id,
+                    event.status.map_or("---".to_owned(), |s| s.to_string()),
+                    event.answer
+                )?;
+            }
+        }
+        writeln!(
+            f,
+            "accepted {}, refused {}, failed {} in {:.2} s ({:.0}/s); latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            self.accepted,
+            self.refused,
+            self.failed,
+            self.elapsed_ms as f64 / 1000.0,
+            self.per_second,
+            self.latency_ms.p50,
+            self.latency_ms.p99,
+            self.latency_ms.max
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quantile;
+
+    #[test]
+    fn quantiles_take_the_nearest_rank() {
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile(&values, 0.50), 50.0);
+        assert_eq!(quantile(&values, 0.99), 99.0);
+        assert_eq!(quantile(&values[..1], 0.99), 1.0);
+        assert_eq!(quantile(&[], 0.5), 0.0);
+    }
+}

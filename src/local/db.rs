@@ -1,0 +1,533 @@
+//! The local stage's storage, in one SQLite database: the webhook queue and its dead-letter
+//! queue (FIFO semantics of the deployed SQS queues), the ledger and its stream, the key rings,
+//! and per-minute metric counters. Every function here runs inside a transaction its caller
+//! holds, so a change and what follows from it (a ledger item and its stream record; a dead
+//! letter and the removal of its original) commit together or not at all.
+
+use std::collections::BTreeMap;
+
+use mgrid_contract::{EpochMillis, QueueMessage};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// The deployed queue's redrive policy: the fourth receive goes to the dead-letter queue.
+pub const MAX_RECEIVES: u32 = 3;
+/// SQS FIFO's deduplication window.
+pub const DEDUP_WINDOW_MS: i64 = 5 * 60_000;
+
+pub const WEBHOOKS: &str = "webhooks";
+pub const DEAD_LETTERS: &str = "dlq";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL,
+    message_id TEXT NOT NULL UNIQUE,
+    group_id TEXT NOT NULL,
+    dedup_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    sent_at INTEGER NOT NULL,
+    visible_at INTEGER NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_in_order ON messages (queue, seq);
+CREATE INDEX IF NOT EXISTS messages_by_group ON messages (queue, group_id, visible_at);
+CREATE TABLE IF NOT EXISTS dedup (
+    queue TEXT NOT NULL,
+    dedup_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (queue, dedup_id)
+);
+CREATE TABLE IF NOT EXISTS ledger (
+    transaction_id TEXT PRIMARY KEY,
+    item TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stream (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    transaction_id TEXT NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS stream_pending ON stream (done, seq);
+CREATE TABLE IF NOT EXISTS key_rings (
+    name TEXT PRIMARY KEY,
+    ring TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    modified_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT NOT NULL,
+    minute INTEGER NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (name, minute)
+);
+";
+
+/// Opens (creating when needed) the database: WAL, and a commit is on disk when it returns.
+pub fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(std::time::Duration::from_secs(10))?;
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )?;
+    connection.execute_batch(SCHEMA)?;
+    Ok(connection)
+}
+
+/// A message as a receiver gets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub message_id: String,
+    /// `<message id>:<receive count>`: stale once the message is received again.
+    pub receipt: String,
+    pub group_id: String,
+    pub dedup_id: String,
+    pub body: String,
+    pub attributes: BTreeMap<String, String>,
+    pub receive_count: u32,
+    pub sent_at: EpochMillis,
+}
+
+/// Puts a message on `queue`, unless one with its deduplication id was sent within the window
+/// (then, like SQS, it is accepted and dropped). Returns the message id and whether it was new.
+pub fn send(
+    tx: &Connection,
+    queue: &str,
+    message: &QueueMessage,
+    message_id: &str,
+    now: EpochMillis,
+) -> rusqlite::Result<(String, bool)> {
+    let earlier: Option<String> = tx
+        .query_row(
+            "SELECT message_id FROM dedup WHERE queue = ?1 AND dedup_id = ?2 AND expires_at > ?3",
+            params![queue, message.deduplication_id, now],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(earlier) = earlier {
+        return Ok((earlier, false));
+    }
+    tx.execute(
+        "INSERT INTO messages (queue, message_id, group_id, dedup_id, body, attributes, sent_at, visible_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        params![
+            queue,
+            message_id,
+            message.group_id,
+            message.deduplication_id,
+            message.body,
+            attributes_json(&message.attributes),
+            now
+        ],
+    )?;
+    tx.execute(
+        "INSERT OR REPLACE INTO dedup (queue, dedup_id, message_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![queue, message.deduplication_id, message_id, now + DEDUP_WINDOW_MS],
+    )?;
+    Ok((message_id.to_owned(), true))
+}
+
+fn attributes_json(attributes: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(attributes).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Receives up to `max` messages, FIFO: the oldest first, and nothing from a group that has a
+/// message in flight. A message received `MAX_RECEIVES` times and not deleted moves to the
+/// dead-letter queue instead (on the webhook queue). Received messages are hidden for
+/// `visibility_ms`.
+pub fn receive(
+    tx: &Connection,
+    queue: &str,
+    max: usize,
+    visibility_ms: i64,
+    now: EpochMillis,
+) -> rusqlite::Result<Vec<Received>> {
+    if queue == WEBHOOKS {
+        tx.execute(
+            "UPDATE messages SET queue = ?1, visible_at = ?2
+             WHERE queue = ?3 AND receive_count >= ?4 AND visible_at <= ?2",
+            params![DEAD_LETTERS, now, WEBHOOKS, MAX_RECEIVES],
+        )?;
+    }
+    let mut statement = tx.prepare_cached(
+        "SELECT seq, message_id, group_id, dedup_id, body, attributes, receive_count, sent_at
+         FROM messages m
+         WHERE queue = ?1 AND NOT EXISTS (
+             SELECT 1 FROM messages b WHERE b.queue = ?1 AND b.group_id = m.group_id AND b.visible_at > ?2)
+         ORDER BY seq LIMIT ?3",
+    )?;
+    let rows = statement.query_map(params![queue, now, max as i64], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            Received {
+                message_id: row.get(1)?,
+                receipt: String::new(),
+                group_id: row.get(2)?,
+                dedup_id: row.get(3)?,
+                body: row.get(4)?,
+                attributes: serde_json::from_str(&row.get::<_, String>(5)?).unwrap_or_default(),
+                receive_count: row.get::<_, u32>(6)? + 1,
+                sent_at: row.get(7)?,
+            },
+        ))
+    })?;
+    // Read them all before hiding any: hiding the first of a group would hide the rest of it
+    // from this very query.
+    let rows: Vec<(i64, Received)> = rows.collect::<rusqlite::Result<_>>()?;
+    let mut received = Vec::new();
+    for (seq, mut message) in rows {
+        tx.execute(
+            "UPDATE messages SET visible_at = ?1, receive_count = receive_count + 1 WHERE seq = ?2",
+            params![now + visibility_ms, seq],
+        )?;
+        message.receipt = format!("{}:{}", message.message_id, message.receive_count);
+        received.push(message);
+    }
+    Ok(received)
+}
+
+fn split_receipt(receipt: &str) -> Option<(&str, u32)> {
+    let (id, count) = receipt.rsplit_once(':')?;
+    Some((id, count.parse().ok()?))
+}
+
+/// Deletes a received message; false when the receipt is stale (received again since).
+pub fn delete(tx: &Connection, queue: &str, receipt: &str) -> rusqlite::Result<bool> {
+    let Some((id, count)) = split_receipt(receipt) else {
+        return Ok(false);
+    };
+    let deleted = tx.execute(
+        "DELETE FROM messages WHERE queue = ?1 AND message_id = ?2 AND receive_count = ?3",
+        params![queue, id, count],
+    )?;
+    Ok(deleted == 1)
+}
+
+/// Makes every message in flight visible again at once: on a graceful shutdown, and at start
+/// (whoever held them before is gone: one `mgrid dev` per data directory).
+pub fn release_all(tx: &Connection, queue: &str, now: EpochMillis) -> rusqlite::Result<usize> {
+    tx.execute(
+        "UPDATE messages SET visible_at = ?1 WHERE queue = ?2 AND visible_at > ?1",
+        params![now, queue],
+    )
+}
+
+/// Moves a message to the dead-letter queue with the processor's verdict as attributes, and
+/// removes it from the webhook queue, in one step.
+pub fn dead_letter(
+    tx: &Connection,
+    receipt: &str,
+    extra: &BTreeMap<String, String>,
+    now: EpochMillis,
+) -> rusqlite::Result<bool> {
+    let Some((id, count)) = split_receipt(receipt) else {
+        return Ok(false);
+    };
+    let attributes: Option<String> = tx
+        .query_row(
+            "SELECT attributes FROM messages WHERE queue = ?1 AND message_id = ?2 AND receive_count = ?3",
+            params![WEBHOOKS, id, count],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(attributes) = attributes else {
+        return Ok(false);
+    };
+    let mut attributes: BTreeMap<String, String> =
+        serde_json::from_str(&attributes).unwrap_or_default();
+    attributes.extend(extra.clone());
+    tx.execute(
+        "UPDATE messages SET queue = ?1, attributes = ?2, visible_at = ?3 WHERE message_id = ?4",
+        params![DEAD_LETTERS, attributes_json(&attributes), now, id],
+    )?;
+    Ok(true)
+}
+
+/// How a queue stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Depth {
+    pub visible: u64,
+    pub in_flight: u64,
+    pub oldest_sent_at: Option<EpochMillis>,
+}
+
+pub fn depth(tx: &Connection, queue: &str, now: EpochMillis) -> rusqlite::Result<Depth> {
+    tx.query_row(
+        "SELECT COALESCE(SUM(visible_at <= ?2), 0), COALESCE(SUM(visible_at > ?2), 0), MIN(sent_at)
+         FROM messages WHERE queue = ?1",
+        params![queue, now],
+        |row| {
+            Ok(Depth {
+                visible: row.get::<_, i64>(0)? as u64,
+                in_flight: row.get::<_, i64>(1)? as u64,
+                oldest_sent_at: row.get(2)?,
+            })
+        },
+    )
+}
+
+/// Writes a ledger item unless its transaction is there, with its stream record.
+pub fn insert_transaction(
+    tx: &Connection,
+    transaction_id: &str,
+    item_json: &str,
+    now: EpochMillis,
+) -> rusqlite::Result<bool> {
+    let written = tx.execute(
+        "INSERT INTO ledger (transaction_id, item, recorded_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (transaction_id) DO NOTHING",
+        params![transaction_id, item_json, now],
+    )?;
+    if written == 1 {
+        tx.execute(
+            "INSERT INTO stream (transaction_id) VALUES (?1)",
+            params![transaction_id],
+        )?;
+    }
+    Ok(written == 1)
+}
+
+/// Stream records not yet handled (archive, notification), oldest first, with their items.
+pub fn pending_stream(tx: &Connection, max: usize) -> rusqlite::Result<Vec<(i64, String, String)>> {
+    let mut statement = tx.prepare_cached(
+        "SELECT s.seq, s.transaction_id, l.item FROM stream s JOIN ledger l USING (transaction_id)
+         WHERE s.done = 0 ORDER BY s.seq LIMIT ?1",
+    )?;
+    let rows = statement.query_map(params![max as i64], |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    })?;
+    rows.collect()
+}
+
+pub fn stream_done(tx: &Connection, seq: i64) -> rusqlite::Result<()> {
+    tx.execute("UPDATE stream SET done = 1 WHERE seq = ?1", params![seq])?;
+    Ok(())
+}
+
+/// A key ring's JSON and version.
+pub fn ring(tx: &Connection, name: &str) -> rusqlite::Result<Option<(String, i64)>> {
+    tx.query_row(
+        "SELECT ring, version FROM key_rings WHERE name = ?1",
+        params![name],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .optional()
+}
+
+/// Writes a key ring if its version is still `expected` (None: it must not exist yet), like
+/// the SSM writes of `mgrid keys`. Returns the new version, or None on a concurrent change.
+pub fn put_ring(
+    tx: &Connection,
+    name: &str,
+    ring_json: &str,
+    expected: Option<i64>,
+    now: EpochMillis,
+) -> rusqlite::Result<Option<i64>> {
+    let changed = match expected {
+        None => tx.execute(
+            "INSERT INTO key_rings (name, ring, version, modified_at) VALUES (?1, ?2, 1, ?3)
+             ON CONFLICT (name) DO NOTHING",
+            params![name, ring_json, now],
+        )?,
+        Some(version) => tx.execute(
+            "UPDATE key_rings SET ring = ?2, version = version + 1, modified_at = ?3
+             WHERE name = ?1 AND version = ?4",
+            params![name, ring_json, now, version],
+        )?,
+    };
+    Ok((changed == 1).then(|| expected.unwrap_or(0) + 1))
+}
+
+/// Adds to a per-minute counter (`metrics tail --stage local` reads them).
+pub fn count(tx: &Connection, name: &str, at: EpochMillis, value: f64) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO counters (name, minute, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (name, minute) DO UPDATE SET value = value + excluded.value",
+        params![name, at / 60_000, value],
+    )?;
+    Ok(())
+}
+
+/// Raises a per-minute gauge to `value` if it is higher (maxima: latency, queue depth).
+pub fn gauge_max(tx: &Connection, name: &str, at: EpochMillis, value: f64) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO counters (name, minute, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (name, minute) DO UPDATE SET value = MAX(value, excluded.value)",
+        params![name, at / 60_000, value],
+    )?;
+    Ok(())
+}
+
+/// A counter's minutes from `from` to `to`, as (minute start, value).
+pub fn counter_series(
+    tx: &Connection,
+    name: &str,
+    from: EpochMillis,
+    to: EpochMillis,
+) -> rusqlite::Result<Vec<(EpochMillis, f64)>> {
+    let mut statement = tx.prepare_cached(
+        "SELECT minute, value FROM counters WHERE name = ?1 AND minute >= ?2 AND minute < ?3 ORDER BY minute",
+    )?;
+    let rows = statement.query_map(params![name, from / 60_000, to / 60_000], |row| {
+        Ok((row.get::<_, i64>(0)? * 60_000, row.get(1)?))
+    })?;
+    rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let connection = Connection::open_in_memory().unwrap();
+        connection.execute_batch(SCHEMA).unwrap();
+        connection
+    }
+
+    fn message(group: &str, dedup: &str) -> QueueMessage {
+        QueueMessage {
+            body: format!("{{\"id\":\"{dedup}\"}}"),
+            group_id: group.into(),
+            deduplication_id: dedup.into(),
+            attributes: BTreeMap::from([("mgrid-provider".into(), "stripe".into())]),
+        }
+    }
+
+    fn send_all(db: &Connection, messages: &[(&str, &str)]) {
+        for (n, (group, dedup)) in messages.iter().enumerate() {
+            send(db, WEBHOOKS, &message(group, dedup), &format!("m{n}"), 0).unwrap();
+        }
+    }
+
+    fn ids(received: &[Received]) -> Vec<&str> {
+        received.iter().map(|r| r.dedup_id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_repeat_within_the_dedup_window_is_accepted_and_dropped() {
+        let db = db();
+        let first = send(&db, WEBHOOKS, &message("g", "evt_1"), "a", 0).unwrap();
+        let again = send(&db, WEBHOOKS, &message("g", "evt_1"), "b", 1_000).unwrap();
+        assert_eq!(first, ("a".to_owned(), true));
+        assert_eq!(again, ("a".to_owned(), false));
+        let later = send(
+            &db,
+            WEBHOOKS,
+            &message("g", "evt_1"),
+            "c",
+            DEDUP_WINDOW_MS + 1,
+        )
+        .unwrap();
+        assert_eq!(later, ("c".to_owned(), true));
+    }
+
+    #[test]
+    fn a_group_with_a_message_in_flight_delivers_nothing_else() {
+        let db = db();
+        send_all(&db, &[("g1", "a"), ("g1", "b"), ("g2", "c")]);
+        let first = receive(&db, WEBHOOKS, 1, 30_000, 10).unwrap();
+        assert_eq!(ids(&first), ["a"]);
+        let next = receive(&db, WEBHOOKS, 10, 30_000, 20).unwrap();
+        assert_eq!(ids(&next), ["c"], "g1 waits for a");
+        assert!(delete(&db, WEBHOOKS, &first[0].receipt).unwrap());
+        let after = receive(&db, WEBHOOKS, 10, 30_000, 30).unwrap();
+        assert_eq!(ids(&after), ["b"]);
+    }
+
+    #[test]
+    fn one_receive_takes_a_group_in_order() {
+        let db = db();
+        send_all(&db, &[("g1", "a"), ("g2", "b"), ("g1", "c")]);
+        let all = receive(&db, WEBHOOKS, 10, 30_000, 10).unwrap();
+        assert_eq!(ids(&all), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn an_unacknowledged_message_comes_back_after_its_visibility_and_dead_letters_on_the_fourth() {
+        let db = db();
+        send_all(&db, &[("g", "a")]);
+        for attempt in 1..=3 {
+            let got = receive(&db, WEBHOOKS, 10, 1_000, attempt * 10_000).unwrap();
+            assert_eq!(got.len(), 1, "attempt {attempt}");
+            assert_eq!(got[0].receive_count, attempt as u32);
+            assert!(
+                receive(&db, WEBHOOKS, 10, 1_000, attempt * 10_000 + 500)
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+        assert!(
+            receive(&db, WEBHOOKS, 10, 1_000, 40_000)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(depth(&db, DEAD_LETTERS, 40_000).unwrap().visible, 1);
+        assert_eq!(depth(&db, WEBHOOKS, 40_000).unwrap(), Depth::default());
+    }
+
+    #[test]
+    fn a_stale_receipt_deletes_nothing() {
+        let db = db();
+        send_all(&db, &[("g", "a")]);
+        let first = receive(&db, WEBHOOKS, 1, 1_000, 0).unwrap();
+        let second = receive(&db, WEBHOOKS, 1, 1_000, 2_000).unwrap();
+        assert!(!delete(&db, WEBHOOKS, &first[0].receipt).unwrap());
+        assert!(delete(&db, WEBHOOKS, &second[0].receipt).unwrap());
+    }
+
+    #[test]
+    fn dead_lettering_moves_the_message_with_the_verdict() {
+        let db = db();
+        send_all(&db, &[("g", "a"), ("g", "b")]);
+        let got = receive(&db, WEBHOOKS, 1, 30_000, 0).unwrap();
+        let verdict = BTreeMap::from([("mgrid-failure-reason".into(), "bad-signature".into())]);
+        assert!(dead_letter(&db, &got[0].receipt, &verdict, 5).unwrap());
+        let dead = receive(&db, DEAD_LETTERS, 10, 30_000, 10).unwrap();
+        assert_eq!(dead[0].attributes["mgrid-failure-reason"], "bad-signature");
+        assert_eq!(dead[0].attributes["mgrid-provider"], "stripe");
+        assert_eq!(ids(&receive(&db, WEBHOOKS, 10, 30_000, 10).unwrap()), ["b"]);
+    }
+
+    #[test]
+    fn a_transaction_is_recorded_once_with_one_stream_record() {
+        let db = db();
+        assert!(insert_transaction(&db, "stripe:evt_1", "{}", 0).unwrap());
+        assert!(!insert_transaction(&db, "stripe:evt_1", "{}", 1).unwrap());
+        let pending = pending_stream(&db, 10).unwrap();
+        assert_eq!(pending.len(), 1);
+        stream_done(&db, pending[0].0).unwrap();
+        assert!(pending_stream(&db, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_ring_write_against_a_stale_version_is_refused() {
+        let db = db();
+        assert_eq!(put_ring(&db, "r", "{}", None, 0).unwrap(), Some(1));
+        assert_eq!(put_ring(&db, "r", "{}", None, 0).unwrap(), None);
+        assert_eq!(
+            put_ring(&db, "r", "{\"a\":1}", Some(1), 0).unwrap(),
+            Some(2)
+        );
+        assert_eq!(put_ring(&db, "r", "{}", Some(1), 0).unwrap(), None);
+        assert_eq!(ring(&db, "r").unwrap(), Some(("{\"a\":1}".to_owned(), 2)));
+    }
+
+    #[test]
+    fn counters_add_up_per_minute_and_gauges_keep_the_maximum() {
+        let db = db();
+        count(&db, "received", 60_000, 1.0).unwrap();
+        count(&db, "received", 61_000, 2.0).unwrap();
+        count(&db, "received", 120_000, 5.0).unwrap();
+        gauge_max(&db, "latency", 60_000, 9.0).unwrap();
+        gauge_max(&db, "latency", 60_500, 4.0).unwrap();
+        assert_eq!(
+            counter_series(&db, "received", 0, 180_000).unwrap(),
+            [(60_000, 3.0), (120_000, 5.0)]
+        );
+        assert_eq!(
+            counter_series(&db, "latency", 0, 180_000).unwrap(),
+            [(60_000, 9.0)]
+        );
+    }
+}
