@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 mod emulator;
+pub mod local;
 mod proxy;
 mod tmux;
 #[allow(unused_imports)]

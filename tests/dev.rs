@@ -1,0 +1,267 @@
+//! `mgrid dev` and `mgrid send` end to end, with no AWS and no emulator: the local stage runs as
+//! a process in a temp dir; webhooks go in over HTTP (through `mgrid send`, and raw where a
+//! test needs to control the bytes); the ledger, dead letters and archive are then read from
+//! what the local stage wrote. The crash test SIGKILLs `mgrid dev` during a load and restarts it.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mgrid::events::{EventIds, EventSpec, body, signature_headers};
+use mgrid_contract::archive::{ArchiveKey, ArchivedWebhook};
+use mgrid_contract::keyring::Secret;
+use mgrid_contract::{EpochMillis, Provider};
+use support::local::{Dev, post};
+
+fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mgrid"))
+}
+
+/// `mgrid send … --stage local` against `dev`; its JSON report.
+fn send(dev: &Dev, args: &[&str]) -> serde_json::Value {
+    let output = Command::new(binary())
+        .args(["send", "--stage", "local", "--output", "json", "--data-dir"])
+        .arg(&dev.data_dir)
+        .args(args)
+        .env_remove("MGRID_STAGE")
+        .env_remove("MGRID_OUTPUT")
+        .output()
+        .expect("run mgrid send");
+    assert!(
+        output.status.success(),
+        "mgrid send {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("a JSON report")
+}
+
+fn now() -> EpochMillis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as EpochMillis
+}
+
+fn stripe_payment() -> EventSpec {
+    EventSpec {
+        provider: Provider::Stripe,
+        event_type: "payment_intent.succeeded".into(),
+        vendor: "vendor-7".into(),
+        amount: 2500,
+        currency: "eur".into(),
+    }
+}
+
+/// A signed Stripe delivery as raw HTTP: the event id and what to POST.
+fn signed_delivery(
+    key: &Secret,
+    secret: &Secret,
+    event: &str,
+) -> (String, Vec<(&'static str, String)>, String) {
+    let ids = EventIds {
+        event: event.to_owned(),
+        object: format!("{event}o"),
+        parent: format!("{event}p"),
+    };
+    let at = now();
+    let text = body(&stripe_payment(), &ids, at);
+    let mut headers = signature_headers(Provider::Stripe, &text, Some(secret), false, &ids, at);
+    headers.push(("x-api-key", key.expose().to_owned()));
+    (format!("stripe:evt_{event}"), headers, text)
+}
+
+fn archived_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.join("archive")];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn valid_webhooks_are_recorded_once_archived_and_notified_and_bad_ones_dead_letter_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dev.out");
+    let mut dev = Dev::start(&binary(), &dir.path().join("local"), Some(&out));
+
+    assert_eq!(send(&dev, &["stripe", "--count", "20"])["accepted"], 20);
+    assert_eq!(
+        send(&dev, &["stripe", "--count", "3", "--bad-signature"])["accepted"],
+        3
+    );
+    assert_eq!(
+        send(&dev, &["stripe", "--count", "2", "--malformed"])["accepted"],
+        2
+    );
+    assert_eq!(send(&dev, &["paypal", "--count", "2"])["accepted"], 2);
+    // A provider retry: the same signed event twice.
+    let (key, secret) = (dev.api_key(Provider::Stripe), dev.signing_secret());
+    let (twice, headers, text) = signed_delivery(&key, &secret, "retried1");
+    assert_eq!(
+        post(&format!("{}/webhook/stripe", dev.url), &headers, &text),
+        Some(200)
+    );
+    assert_eq!(
+        post(&format!("{}/webhook/stripe", dev.url), &headers, &text),
+        Some(200)
+    );
+    // The door: no key, a wrong key, a wrong route.
+    let url = format!("{}/webhook/stripe", dev.url);
+    assert_eq!(post(&url, &[], &text), Some(401));
+    assert_eq!(
+        post(&url, &[("x-api-key", "mgk_stripe_wrong".into())], &text),
+        Some(403)
+    );
+    let paypal_key = vec![(
+        "x-api-key",
+        dev.api_key(Provider::Paypal).expose().to_owned(),
+    )];
+    assert_eq!(
+        post(&url, &paypal_key, &text),
+        Some(403),
+        "another provider's key"
+    );
+    assert_eq!(
+        post(&format!("{}/webhook/adyen", dev.url), &headers, &text),
+        Some(404)
+    );
+
+    dev.wait_until_drained(Duration::from_secs(60));
+
+    let ledger = dev.ledger();
+    assert_eq!(
+        ledger.len(),
+        21,
+        "20 sent plus one delivered twice: {ledger:?}"
+    );
+    assert!(ledger.values().all(|rows| *rows == 1));
+    assert!(ledger.contains_key(&twice));
+    let reasons = dev.dead_letters();
+    assert_eq!(reasons.get("bad-signature"), Some(&3), "{reasons:?}");
+    assert_eq!(reasons.get("malformed-body"), Some(&2), "{reasons:?}");
+    assert_eq!(reasons.get("no-signing-secret"), Some(&2), "{reasons:?}");
+    assert_eq!(reasons.values().sum::<usize>(), 7, "{reasons:?}");
+
+    let files = archived_files(&dev.data_dir);
+    assert_eq!(files.len(), 21, "{files:?}");
+    for file in &files {
+        let key = file
+            .strip_prefix(dev.data_dir.join("archive"))
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let key = ArchiveKey::parse(key).expect("the archive's key layout");
+        let envelope = ArchivedWebhook::parse(&key, &std::fs::read(file).unwrap()).unwrap();
+        assert!(ledger.contains_key(&envelope.transaction_id()));
+    }
+
+    assert!(dev.interrupt().success(), "Ctrl-C ends mgrid dev with 0");
+    let notifications = std::fs::read_to_string(&out).unwrap();
+    let notified = notifications
+        .lines()
+        .filter(|l| l.starts_with("notify vendor"))
+        .count();
+    assert_eq!(notified, 21, "{notifications}");
+    assert!(
+        notifications.contains("notify vendor vendor-7: stripe payment_intent.succeeded 2500 EUR")
+    );
+}
+
+#[test]
+fn sigkill_during_a_load_loses_no_acknowledged_webhook_and_records_none_twice() {
+    const SENDERS: usize = 8;
+    const EACH: usize = 400;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("local");
+    let mut dev = Dev::start(&binary(), &data, None);
+    let (key, secret) = (dev.api_key(Provider::Stripe), dev.signing_secret());
+    let url = format!("{}/webhook/stripe", dev.url);
+    let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
+    let sent = Arc::new(Mutex::new(BTreeSet::new()));
+    let acked_count = Arc::new(AtomicUsize::new(0));
+    let down = Arc::new(AtomicBool::new(false));
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|sender| {
+            let (key, secret, url) = (key.clone(), secret.clone(), url.clone());
+            let (acknowledged, sent) = (acknowledged.clone(), sent.clone());
+            let (acked_count, down) = (acked_count.clone(), down.clone());
+            std::thread::spawn(move || {
+                for n in 0..EACH {
+                    let (id, headers, text) =
+                        signed_delivery(&key, &secret, &format!("s{sender}n{n}"));
+                    sent.lock().unwrap().insert(id.clone());
+                    match post(&url, &headers, &text) {
+                        Some(200) => {
+                            acknowledged.lock().unwrap().insert(id);
+                            acked_count.fetch_add(1, Ordering::Relaxed);
+                        }
+                        // Only once the process is gone may a delivery go unanswered.
+                        other => {
+                            assert!(
+                                down.load(Ordering::Relaxed),
+                                "{id} got {other:?} before the kill"
+                            );
+                            return;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    while acked_count.load(Ordering::Relaxed) < SENDERS * EACH / 3 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    down.store(true, Ordering::Relaxed);
+    dev.kill9();
+    for sender in senders {
+        sender.join().expect("a sender thread");
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    let sent = sent.lock().unwrap().clone();
+    assert!(acknowledged.len() >= SENDERS * EACH / 3);
+    assert!(
+        acknowledged.len() < sent.len(),
+        "the kill came during the load"
+    );
+
+    let dev = Dev::start(&binary(), &data, None);
+    dev.wait_until_drained(Duration::from_secs(120));
+
+    let ledger = dev.ledger();
+    let missing: Vec<_> = acknowledged
+        .iter()
+        .filter(|id| !ledger.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged but not recorded: {missing:?}"
+    );
+    assert!(
+        ledger.values().all(|rows| *rows == 1),
+        "a transaction recorded twice"
+    );
+    assert!(
+        ledger.keys().all(|id| sent.contains(id)),
+        "a transaction nobody sent"
+    );
+    assert_eq!(
+        dev.dead_letters().values().sum::<usize>(),
+        0,
+        "{:?}",
+        dev.dead_letters()
+    );
+    assert_eq!(archived_files(&data).len(), ledger.len());
+}

@@ -1,0 +1,194 @@
+//! `mgrid dev` as a process for tests and benchmarks: started on a free port in a data
+//! directory, waited for, killed or stopped; and what its database holds, read directly.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mgrid_contract::keyring::{KeyRing, Secret};
+use mgrid_contract::{Provider, StageName};
+
+pub struct Dev {
+    pub child: Child,
+    pub data_dir: PathBuf,
+    pub url: String,
+}
+
+impl Dev {
+    /// Starts `mgrid dev --port 0` on `data_dir` (stdout to `stdout`, or nowhere).
+    pub fn start(binary: &Path, data_dir: &Path, stdout: Option<&Path>) -> Dev {
+        let endpoint = data_dir.join("endpoint");
+        let _ = std::fs::remove_file(&endpoint);
+        let out = match stdout {
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .expect("open the dev output file"),
+            ),
+            None => Stdio::null(),
+        };
+        let child = Command::new(binary)
+            .args(["dev", "--port", "0", "--data-dir"])
+            .arg(data_dir)
+            .env_remove("MGRID_LOCAL_DIR")
+            .env("MGRID_LOG", "error")
+            .stdout(out)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mgrid dev");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let url = loop {
+            if let Ok(url) = std::fs::read_to_string(&endpoint) {
+                break url.trim().to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mgrid dev did not start within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Dev {
+            child,
+            data_dir: data_dir.to_owned(),
+            url,
+        }
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Ctrl-C, and waits for the exit status.
+    pub fn interrupt(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        self.child.wait().expect("wait for mgrid dev")
+    }
+
+    pub fn database(&self) -> rusqlite::Connection {
+        mgrid::local::db::open(&self.data_dir.join("mgrid.db")).expect("open the local database")
+    }
+
+    /// The current secret of a local key ring.
+    pub fn secret(&self, name: &str) -> Secret {
+        let (json, _) = mgrid::local::db::ring(&self.database(), name)
+            .expect("read the ring")
+            .expect("the ring exists");
+        KeyRing::parse(&json).expect("a key ring").current.secret
+    }
+
+    pub fn api_key(&self, provider: Provider) -> Secret {
+        self.secret(&local().api_key_ring(provider))
+    }
+
+    pub fn signing_secret(&self) -> Secret {
+        self.secret(&local().signing_secret_ring(Provider::Stripe))
+    }
+
+    /// Transaction ids in the ledger, with how many rows each has.
+    pub fn ledger(&self) -> BTreeMap<String, usize> {
+        let db = self.database();
+        let mut statement = db.prepare("SELECT transaction_id FROM ledger").unwrap();
+        let mut ledger = BTreeMap::new();
+        for id in statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .unwrap()
+        {
+            *ledger.entry(id.unwrap()).or_default() += 1;
+        }
+        ledger
+    }
+
+    /// Dead letters by failure reason (`max-receives` when the processor gave none).
+    pub fn dead_letters(&self) -> BTreeMap<String, usize> {
+        let db = self.database();
+        let mut statement = db
+            .prepare("SELECT COALESCE(json_extract(attributes, '$.\"mgrid-failure-reason\"'), 'max-receives') FROM messages WHERE queue = 'dlq'")
+            .unwrap();
+        let mut reasons = BTreeMap::new();
+        for reason in statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .unwrap()
+        {
+            *reasons.entry(reason.unwrap()).or_default() += 1;
+        }
+        reasons
+    }
+
+    /// Messages on the webhook queue, and ledger items not yet archived and notified.
+    pub fn backlog(&self) -> (i64, i64) {
+        let db = self.database();
+        let queued = db
+            .query_row(
+                "SELECT COUNT(*) FROM messages WHERE queue = 'webhooks'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let unstreamed = db
+            .query_row("SELECT COUNT(*) FROM stream WHERE done = 0", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        (queued, unstreamed)
+    }
+
+    /// Waits until the queue is empty and every ledger item is archived.
+    pub fn wait_until_drained(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let backlog = self.backlog();
+            if backlog == (0, 0) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mgrid dev did not drain within {within:?}: {backlog:?} (queued, unarchived) left"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn local() -> StageName {
+    "local".parse().unwrap()
+}
+
+/// One HTTP/1.1 POST on its own connection; the status code, or None when nothing answered.
+pub fn post(url: &str, headers: &[(&str, String)], body: &str) -> Option<u16> {
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let mut stream = TcpStream::connect(host).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_whitespace().nth(1)?.parse().ok()
+}
