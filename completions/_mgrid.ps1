@@ -45,7 +45,7 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             [CompletionResult]::new('dlq', 'dlq', [CompletionResultType]::ParameterValue, 'Dead-lettered webhooks: stats, peek, redrive, cancel, purge')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Replay archived webhooks from S3 into a stage''s queue')
             [CompletionResult]::new('metrics', 'metrics', [CompletionResultType]::ParameterValue, 'The pipeline''s metrics, live in the terminal (metrics tail)')
-            [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Run the whole pipeline on this machine, no AWS account needed')
+            [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Run the whole pipeline on this machine, no AWS account needed (the local stage)')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send a realistic, signed test webhook (or a load) to a stage')
             [CompletionResult]::new('artifact', 'artifact', [CompletionResultType]::ParameterValue, 'The embedded Lambda artifact: hash, size, build details (artifact info)')
             [CompletionResult]::new('template', 'template', [CompletionResultType]::ParameterValue, 'Print the embedded CloudFormation template, with a stage''s parameters')
@@ -482,7 +482,7 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             break
         }
         'mgrid;metrics;tail' {
-            [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'How much history each row shows (15m to 15d; +/- change it on screen)')
+            [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'How much history each row shows (up to 15d; + and - change it on screen)')
             [CompletionResult]::new('--period', '--period', [CompletionResultType]::ParameterName, 'One point per this much time (whole minutes; wide windows read coarser periods)')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between refreshes (at least 5s)')
             [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Stage to act on (dev, staging, prod, local, …)')
@@ -515,12 +515,16 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             break
         }
         'mgrid;dev' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port of the HTTP ingress on 127.0.0.1 (0: any free port)')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Where the local stage keeps its data')
+            [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Processor workers (each takes batches of ten, as the event source mapping does)')
             [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Stage to act on (dev, staging, prod, local, …)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from ~/.aws/config')
             [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Send every AWS request to this endpoint (an emulator, for instance)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ./mgrid.toml when it exists]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Result format on stdout; progress and logs always go to stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not print vendor notifications')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required for changes when stdin is not a terminal)')
@@ -533,12 +537,22 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             break
         }
         'mgrid;send' {
+            [CompletionResult]::new('--event', '--event', [CompletionResultType]::ParameterName, 'Event type [default: payment_intent.succeeded for stripe, PAYMENT.CAPTURE.COMPLETED for paypal]')
+            [CompletionResult]::new('--vendor', '--vendor', [CompletionResultType]::ParameterName, 'The vendor the payment is for')
+            [CompletionResult]::new('--amount', '--amount', [CompletionResultType]::ParameterName, 'Amount in minor units (cents)')
+            [CompletionResult]::new('--currency', '--currency', [CompletionResultType]::ParameterName, 'Currency (ISO 4217)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many webhooks (each a new event)')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'At most this many per second [default: as fast as --concurrency allows]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The local stage''s data (for --stage local)')
             [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Stage to act on (dev, staging, prod, local, …)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from ~/.aws/config')
             [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Send every AWS request to this endpoint (an emulator, for instance)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ./mgrid.toml when it exists]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Result format on stdout; progress and logs always go to stderr')
+            [CompletionResult]::new('--bad-signature', '--bad-signature', [CompletionResultType]::ParameterName, 'Sign with a wrong secret (the processor dead-letters it as bad-signature)')
+            [CompletionResult]::new('--malformed', '--malformed', [CompletionResultType]::ParameterName, 'Send a body that is not JSON (dead-lettered as malformed-body)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required for changes when stdin is not a terminal)')
@@ -682,7 +696,7 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             [CompletionResult]::new('dlq', 'dlq', [CompletionResultType]::ParameterValue, 'Dead-lettered webhooks: stats, peek, redrive, cancel, purge')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Replay archived webhooks from S3 into a stage''s queue')
             [CompletionResult]::new('metrics', 'metrics', [CompletionResultType]::ParameterValue, 'The pipeline''s metrics, live in the terminal (metrics tail)')
-            [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Run the whole pipeline on this machine, no AWS account needed')
+            [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Run the whole pipeline on this machine, no AWS account needed (the local stage)')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send a realistic, signed test webhook (or a load) to a stage')
             [CompletionResult]::new('artifact', 'artifact', [CompletionResultType]::ParameterValue, 'The embedded Lambda artifact: hash, size, build details (artifact info)')
             [CompletionResult]::new('template', 'template', [CompletionResultType]::ParameterValue, 'Print the embedded CloudFormation template, with a stage''s parameters')

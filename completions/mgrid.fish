@@ -45,7 +45,7 @@ complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "keys" -d 'Provider API 
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "dlq" -d 'Dead-lettered webhooks: stats, peek, redrive, cancel, purge'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "replay" -d 'Replay archived webhooks from S3 into a stage\'s queue'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "metrics" -d 'The pipeline\'s metrics, live in the terminal (metrics tail)'
-complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "dev" -d 'Run the whole pipeline on this machine, no AWS account needed'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "dev" -d 'Run the whole pipeline on this machine, no AWS account needed (the local stage)'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "send" -d 'Send a realistic, signed test webhook (or a load) to a stage'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "artifact" -d 'The embedded Lambda artifact: hash, size, build details (artifact info)'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "template" -d 'Print the embedded CloudFormation template, with a stage\'s parameters'
@@ -335,7 +335,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -f -a "tail" -d 'The stage\'s dashboard, live: every signal with its trend, level and the alarms in ALARM'
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l window -d 'How much history each row shows (15m to 15d; +/- change it on screen)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l window -d 'How much history each row shows (up to 15d; + and - change it on screen)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l period -d 'One point per this much time (whole minutes; wide windows read coarser periods)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l interval -d 'Time between refreshes (at least 5s)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
@@ -353,6 +353,9 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_sub
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from help" -f -a "tail" -d 'The stage\'s dashboard, live: every signal with its trend, level and the alarms in ALARM'
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l port -d 'Port of the HTTP ingress on 127.0.0.1 (0: any free port)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l data-dir -d 'Where the local stage keeps its data' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l workers -d 'Processor workers (each takes batches of ten, as the event source mapping does)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l profile -d 'AWS profile from ~/.aws/config' -r
@@ -360,11 +363,20 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l endpoint-url -d 'Sen
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l quiet -d 'Do not print vendor notifications'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -s V -l version -d 'Print version'
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l event -d 'Event type [default: payment_intent.succeeded for stripe, PAYMENT.CAPTURE.COMPLETED for paypal]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l vendor -d 'The vendor the payment is for' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l amount -d 'Amount in minor units (cents)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l currency -d 'Currency (ISO 4217)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l count -d 'How many webhooks (each a new event)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l rate -d 'At most this many per second [default: as fast as --concurrency allows]' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l concurrency -d 'Requests in flight at once' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l data-dir -d 'The local stage\'s data (for --stage local)' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l profile -d 'AWS profile from ~/.aws/config' -r
@@ -372,6 +384,8 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l endpoint-url -d 'Se
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l bad-signature -d 'Sign with a wrong secret (the processor dead-letters it as bad-signature)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l malformed -d 'Send a body that is not JSON (dead-lettered as malformed-body)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -464,7 +478,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_su
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "dlq" -d 'Dead-lettered webhooks: stats, peek, redrive, cancel, purge'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "replay" -d 'Replay archived webhooks from S3 into a stage\'s queue'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "metrics" -d 'The pipeline\'s metrics, live in the terminal (metrics tail)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "dev" -d 'Run the whole pipeline on this machine, no AWS account needed'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "dev" -d 'Run the whole pipeline on this machine, no AWS account needed (the local stage)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "send" -d 'Send a realistic, signed test webhook (or a load) to a stage'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "artifact" -d 'The embedded Lambda artifact: hash, size, build details (artifact info)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "template" -d 'Print the embedded CloudFormation template, with a stage\'s parameters'
