@@ -265,3 +265,68 @@ fn sigkill_during_a_load_loses_no_acknowledged_webhook_and_records_none_twice() 
     );
     assert_eq!(archived_files(&data).len(), ledger.len());
 }
+
+/// `mgrid dlq … --stage local`, reading the data dir from MGRID_LOCAL_DIR.
+fn dlq(dev: &Dev, args: &[&str]) -> serde_json::Value {
+    let output = Command::new(binary())
+        .args(["dlq", "--stage", "local", "--output", "json", "--yes"])
+        .args(args)
+        .env("MGRID_LOCAL_DIR", &dev.data_dir)
+        .env_remove("MGRID_STAGE")
+        .env_remove("MGRID_OUTPUT")
+        .output()
+        .expect("run mgrid dlq");
+    assert!(
+        output.status.success(),
+        "mgrid dlq {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("a JSON report")
+}
+
+#[test]
+fn local_dead_letters_are_counted_peeked_and_redriven_by_the_aws_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(&binary(), &dir.path().join("local"), None);
+    send(&dev, &["stripe", "--count", "3", "--bad-signature"]);
+    send(&dev, &["stripe", "--count", "2", "--malformed"]);
+    dev.wait_until_drained(Duration::from_secs(60));
+
+    let stats = dlq(&dev, &["stats"]);
+    assert_eq!(stats["deadLetterQueue"]["visible"], 5);
+    let count = |reason: &str| {
+        stats["breakdown"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["reason"] == reason)
+            .map(|r| r["count"].as_u64().unwrap())
+    };
+    assert_eq!(count("bad-signature"), Some(3));
+    assert_eq!(count("malformed-body"), Some(2));
+    let peeked = dlq(&dev, &["peek", "--reason", "malformed-body"]);
+    assert_eq!(peeked["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(peeked["messages"][0]["malformed"], true);
+
+    let dry = dlq(&dev, &["redrive", "--reason", "bad-signature", "--dry-run"]);
+    assert_eq!(dry["wouldMove"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        dev.dead_letters().values().sum::<usize>(),
+        5,
+        "a dry run moves nothing"
+    );
+
+    let moved = dlq(&dev, &["redrive", "--reason", "bad-signature"]);
+    assert_eq!(moved["moved"], 3);
+    assert_eq!(moved["left"], 2);
+    // The processor sees them again, finds the same bad signatures, and dead-letters them anew.
+    dev.wait_until_drained(Duration::from_secs(60));
+    let reasons = dev.dead_letters();
+    assert_eq!(reasons.get("bad-signature"), Some(&3), "{reasons:?}");
+    assert_eq!(reasons.get("malformed-body"), Some(&2), "{reasons:?}");
+    assert!(dev.ledger().is_empty());
+
+    let purged = dlq(&dev, &["purge"]);
+    assert_eq!(purged["purged"], 5);
+    assert!(dev.dead_letters().is_empty());
+}

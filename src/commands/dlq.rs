@@ -41,6 +41,9 @@ struct Queues {
 
 pub async fn run(context: &Context, args: &DlqArgs) -> Result<()> {
     let stage = context.require_stage()?;
+    if stage.as_str() == crate::local::STAGE {
+        return super::dlq_local::run(context, &stage, args).await;
+    }
     let settings = context.settings(stage.clone())?;
     let aws = context.connect(&settings).await?;
     let parameters = stage_parameters(&aws.ssm(), &stage).await?;
@@ -220,6 +223,12 @@ pub struct PeekReport {
     full: bool,
 }
 
+impl PeekReport {
+    pub fn new(messages: Vec<Peeked>, full: bool) -> PeekReport {
+        PeekReport { messages, full }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct Peeked {
     #[serde(flatten)]
@@ -333,7 +342,7 @@ pub struct RedriveReport {
     pub remaining_in_dlq: u64,
 }
 
-fn filter_of(args: &RedriveArgs) -> Filter {
+pub fn filter_of(args: &RedriveArgs) -> Filter {
     Filter {
         provider: args.provider.map(Into::into),
         event_type: args.event_type.clone(),

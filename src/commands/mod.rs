@@ -6,6 +6,7 @@ pub mod deploy;
 pub mod destroy;
 pub mod dev;
 pub mod dlq;
+pub mod dlq_local;
 pub mod docs;
 pub mod keys;
 pub mod metrics;

@@ -244,6 +244,56 @@ pub fn dead_letter(
     Ok(true)
 }
 
+/// Every message of a queue, oldest first, in flight or not: the local queue can be read
+/// whole without hiding anything (what `dlq stats`, `peek` and `redrive` do on AWS by receiving).
+pub fn all(tx: &Connection, queue: &str) -> rusqlite::Result<Vec<Received>> {
+    let mut statement = tx.prepare_cached(
+        "SELECT message_id, group_id, dedup_id, body, attributes, receive_count, sent_at
+         FROM messages WHERE queue = ?1 ORDER BY seq",
+    )?;
+    let rows = statement.query_map(params![queue], |row| {
+        let message_id: String = row.get(0)?;
+        let receive_count: u32 = row.get(5)?;
+        Ok(Received {
+            receipt: format!("{message_id}:{receive_count}"),
+            message_id,
+            group_id: row.get(1)?,
+            dedup_id: row.get(2)?,
+            body: row.get(3)?,
+            attributes: serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default(),
+            receive_count,
+            sent_at: row.get(6)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Moves a message from one queue to the end of another as `message` (new id, deduplication id
+/// and attributes): the copy and the removal of the original commit together.
+pub fn move_message(
+    tx: &Connection,
+    from: &str,
+    message_id: &str,
+    to: &str,
+    message: &QueueMessage,
+    new_id: &str,
+    now: EpochMillis,
+) -> rusqlite::Result<bool> {
+    let removed = tx.execute(
+        "DELETE FROM messages WHERE queue = ?1 AND message_id = ?2",
+        params![from, message_id],
+    )?;
+    if removed == 1 {
+        send(tx, to, message, new_id, now)?;
+    }
+    Ok(removed == 1)
+}
+
+/// Deletes every message of a queue; how many there were.
+pub fn purge(tx: &Connection, queue: &str) -> rusqlite::Result<usize> {
+    tx.execute("DELETE FROM messages WHERE queue = ?1", params![queue])
+}
+
 /// How a queue stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Depth {

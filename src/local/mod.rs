@@ -17,6 +17,32 @@ pub const STAGE: &str = "local";
 /// process and 30 s keeps the development loop short.
 pub const VISIBILITY_MS: i64 = 30_000;
 
+/// The data directory operator commands read for `--stage local`: MGRID_LOCAL_DIR, else the
+/// default of `mgrid dev`.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("MGRID_LOCAL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(".mgrid/local"))
+}
+
+/// Opens the local stage's database for an operator command; a clear failure when there is none.
+pub fn open_existing(paths: &Paths) -> Result<rusqlite::Connection, crate::failure::Failure> {
+    use crate::failure::{Failure, FailureKind};
+    if !paths.database.exists() {
+        return Err(Failure::new(
+            FailureKind::NotFound,
+            format!("the local stage has no data in {}", paths.dir.display()),
+        )
+        .next("start it with `mgrid dev` (or set MGRID_LOCAL_DIR to the --data-dir it uses)"));
+    }
+    db::open(&paths.database).map_err(|e| {
+        Failure::new(
+            FailureKind::Failed,
+            format!("cannot open {}: {e}", paths.database.display()),
+        )
+    })
+}
+
 /// Where the local stage keeps its data.
 #[derive(Debug, Clone)]
 pub struct Paths {
