@@ -330,3 +330,61 @@ fn local_dead_letters_are_counted_peeked_and_redriven_by_the_aws_rules() {
     assert_eq!(purged["purged"], 5);
     assert!(dev.dead_letters().is_empty());
 }
+
+/// An operator command against the local stage; its exit code, stdout and stderr.
+fn local_command(dev: &Dev, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(binary())
+        .args(args)
+        .args(["--stage", "local", "--yes"])
+        .env("MGRID_LOCAL_DIR", &dev.data_dir)
+        .env_remove("MGRID_STAGE")
+        .env_remove("MGRID_OUTPUT")
+        .output()
+        .expect("run mgrid");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn local_keys_are_listed_and_rotated_with_an_overlap_like_deployed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(&binary(), &dir.path().join("local"), None);
+    let old_key = dev.api_key(Provider::Paypal);
+
+    let (code, listed, stderr) = local_command(&dev, &["keys", "list", "--output", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let paypal = &listed["providers"][1];
+    assert_eq!(paypal["provider"], "paypal");
+    assert!(paypal["apiKey"]["currentKeyId"].is_string());
+    assert!(
+        !listed.to_string().contains(old_key.expose()),
+        "list never shows a key"
+    );
+
+    let (code, shown, stderr) = local_command(&dev, &["keys", "rotate", "paypal", "--grace", "1h"]);
+    assert_eq!(code, 0, "{stderr}");
+    let new_key = dev.api_key(Provider::Paypal);
+    assert_ne!(new_key.expose(), old_key.expose());
+    assert!(
+        shown.contains(new_key.expose()),
+        "the new key is shown once: {shown}"
+    );
+    assert!(
+        shown.contains(&format!("{}/webhook/paypal?key=", dev.url)),
+        "{shown}"
+    );
+
+    let (_, listed, _) = local_command(&dev, &["keys", "list", "--output", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let paypal = &listed["providers"][1]["apiKey"];
+    assert!(paypal["previousKeyId"].is_string(), "{paypal}");
+    assert!(paypal["previousAcceptedUntil"].is_string(), "{paypal}");
+    // The old key still opens the door during the overlap.
+    let url = format!("{}/webhook/paypal", dev.url);
+    let old = vec![("x-api-key", old_key.expose().to_owned())];
+    assert_eq!(post(&url, &old, "{}"), Some(200));
+}

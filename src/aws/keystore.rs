@@ -29,7 +29,7 @@ impl RingStore {
         RingStore { client }
     }
 
-    pub async fn read(&self, name: &str) -> Result<Option<StoredRing>, Failure> {
+    async fn read_parameter(&self, name: &str) -> Result<Option<StoredRing>, Failure> {
         let result = self
             .client
             .get_parameter()
@@ -60,7 +60,7 @@ impl RingStore {
 
     /// Writes `ring`, read at `read_version` (None: there was none), encrypted with `kms_key`.
     /// Returns the new version, or a Conflict failure that says who wrote in between.
-    pub async fn write(
+    async fn write_parameter(
         &self,
         name: &str,
         ring: &KeyRing,
@@ -97,7 +97,7 @@ impl RingStore {
                 }
                 Err(error) if errors::maybe_sent(&error) && attempts < 3 => {
                     // The write may have happened: find out before writing again.
-                    if let Some(stored) = self.read(name).await?
+                    if let Some(stored) = self.read_parameter(name).await?
                         && stored.ring.current.id == ring.current.id
                     {
                         return self.check_version(name, read_version, stored.version).await;
@@ -168,5 +168,22 @@ impl RingStore {
             }
         }
         Ok(writers)
+    }
+}
+
+impl crate::keys::KeyRings for RingStore {
+    async fn read(&self, name: &str) -> Result<Option<StoredRing>, Failure> {
+        self.read_parameter(name).await
+    }
+
+    async fn write(
+        &self,
+        name: &str,
+        ring: &KeyRing,
+        kms_key: &str,
+        read_version: Option<i64>,
+    ) -> Result<i64, Failure> {
+        self.write_parameter(name, ring, kms_key, read_version)
+            .await
     }
 }

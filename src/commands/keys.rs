@@ -16,17 +16,51 @@ use crate::aws::parameters::{require, stage_parameters};
 use crate::cli::{KeysAction, KeysArgs};
 use crate::commands::{Context, confirm, now_millis, verbose_calls};
 use crate::failure::{Failure, FailureKind};
-use crate::keys::{Grace, RotationPlan, new_api_key, plan_rotation};
+use crate::keys::{Grace, KeyRings, RotationPlan, new_api_key, plan_rotation};
 use crate::output::{BOLD, WARNING, note, print_report, table};
 
 pub async fn run(context: &Context, args: &KeysArgs) -> Result<()> {
     let stage = context.require_stage()?;
+    if stage.as_str() == crate::local::STAGE {
+        let dir = crate::local::data_dir();
+        let paths = crate::local::Paths::new(&dir);
+        crate::local::open_existing(&paths)?;
+        let api_url = std::fs::read_to_string(&paths.endpoint)
+            .map(|url| url.trim().to_owned())
+            .unwrap_or_else(|_| "http://127.0.0.1:8787".to_owned());
+        let resource = |parameter| match parameter {
+            StageParameter::ApiUrl => Ok(api_url.clone()),
+            // No KMS on one machine: the local rings are plain JSON in the local database.
+            _ => Ok(String::new()),
+        };
+        return act(
+            context,
+            &stage,
+            &crate::local::LocalRings(dir),
+            &resource,
+            args,
+        )
+        .await;
+    }
     let settings = context.settings(stage.clone())?;
     let aws = context.connect(&settings).await?;
     let store = RingStore::new(aws.ssm());
     let parameters = stage_parameters(&aws.ssm(), &stage).await?;
-    let result = match &args.action {
-        KeysAction::List => list(context, &stage, &store).await,
+    let resource = |parameter| require(&parameters, &stage, parameter);
+    let result = act(context, &stage, &store, &resource, args).await;
+    verbose_calls(context.global.verbose > 0, aws.calls());
+    result
+}
+
+async fn act(
+    context: &Context,
+    stage: &StageName,
+    store: &impl KeyRings,
+    resource: &dyn Fn(StageParameter) -> Result<String, Failure>,
+    args: &KeysArgs,
+) -> Result<()> {
+    match &args.action {
+        KeysAction::List => list(context, stage, store).await,
         KeysAction::Rotate {
             provider,
             all,
@@ -48,12 +82,12 @@ pub async fn run(context: &Context, args: &KeysArgs) -> Result<()> {
                     .into());
                 }
             };
-            let kms_key = require(&parameters, &stage, StageParameter::KmsKeyArn)?;
-            let api_url = require(&parameters, &stage, StageParameter::ApiUrl)?;
+            let kms_key = resource(StageParameter::KmsKeyArn)?;
+            let api_url = resource(StageParameter::ApiUrl)?;
             rotate(
                 context,
-                &stage,
-                &store,
+                stage,
+                store,
                 &providers,
                 *grace,
                 output_file.as_deref(),
@@ -64,24 +98,14 @@ pub async fn run(context: &Context, args: &KeysArgs) -> Result<()> {
             .await
         }
         KeysAction::RevokePrevious { provider } => {
-            let kms_key = require(&parameters, &stage, StageParameter::KmsKeyArn)?;
-            revoke_previous(context, &stage, &store, (*provider).into(), &kms_key).await
+            let kms_key = resource(StageParameter::KmsKeyArn)?;
+            revoke_previous(context, stage, store, (*provider).into(), &kms_key).await
         }
         KeysAction::SetSigningSecret { provider, grace } => {
-            let kms_key = require(&parameters, &stage, StageParameter::KmsKeyArn)?;
-            set_signing_secret(
-                context,
-                &stage,
-                &store,
-                (*provider).into(),
-                *grace,
-                &kms_key,
-            )
-            .await
+            let kms_key = resource(StageParameter::KmsKeyArn)?;
+            set_signing_secret(context, stage, store, (*provider).into(), *grace, &kms_key).await
         }
-    };
-    verbose_calls(context.global.verbose > 0, aws.calls());
-    result
+    }
 }
 
 /// One ring as `keys list` shows it. Never a secret value.
@@ -125,7 +149,7 @@ pub struct KeysList {
     pub providers: Vec<ProviderKeys>,
 }
 
-async fn list(context: &Context, stage: &StageName, store: &RingStore) -> Result<()> {
+async fn list(context: &Context, stage: &StageName, store: &impl KeyRings) -> Result<()> {
     let now = now_millis();
     let mut providers = Vec::new();
     for provider in Provider::ALL {
@@ -218,7 +242,7 @@ pub struct Rotations {
 async fn rotate(
     context: &Context,
     stage: &StageName,
-    store: &RingStore,
+    store: &impl KeyRings,
     providers: &[Provider],
     grace: Grace,
     output_file: Option<&std::path::Path>,
@@ -413,7 +437,7 @@ impl fmt::Display for RingChange {
 async fn revoke_previous(
     context: &Context,
     stage: &StageName,
-    store: &RingStore,
+    store: &impl KeyRings,
     provider: Provider,
     kms_key: &str,
 ) -> Result<()> {
@@ -467,7 +491,7 @@ async fn revoke_previous(
 async fn set_signing_secret(
     context: &Context,
     stage: &StageName,
-    store: &RingStore,
+    store: &impl KeyRings,
     provider: Provider,
     grace: Grace,
     kms_key: &str,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use mgrid_contract::keyring::{KeyRing, Secret};
+use mgrid_contract::keyring::Secret;
 use mgrid_contract::{Provider, StageName, StageParameter};
 use serde::Serialize;
 use tokio::task::JoinSet;
@@ -19,8 +19,9 @@ use crate::cli::SendArgs;
 use crate::commands::{Context, Pace, now_millis};
 use crate::events::{EventIds, EventSpec, body, default_event_type, malformed, signature_headers};
 use crate::failure::{Failure, FailureKind};
+use crate::keys::KeyRings;
 use crate::local::runtime::random_id;
-use crate::local::{Paths, STAGE as LOCAL, db};
+use crate::local::{Paths, STAGE as LOCAL};
 use crate::output::print_report;
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -92,34 +93,22 @@ async fn local_target(
         )
         .next("start it in another terminal: `mgrid dev` (or pass the --data-dir it uses)")
     })?;
-    let database = paths.database.clone();
-    let (api_name, signing_name) = (
-        stage.api_key_ring(provider),
-        stage.signing_secret_ring(provider),
-    );
-    let rings = tokio::task::spawn_blocking(move || -> rusqlite::Result<_> {
-        let connection = db::open(&database)?;
-        Ok((
-            db::ring(&connection, &api_name)?,
-            db::ring(&connection, &signing_name)?,
-        ))
-    })
-    .await
-    .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?
-    .map_err(|e| Failure::new(FailureKind::Failed, format!("the local database: {e}")))?;
-    let parse =
-        |stored: Option<(String, i64)>| stored.and_then(|(json, _)| KeyRing::parse(&json).ok());
-    let api_ring = parse(rings.0).ok_or_else(|| {
-        Failure::new(
-            FailureKind::NotFound,
-            format!("the local stage has no {provider} API key"),
-        )
-        .next("restart `mgrid dev`: it creates the local key rings")
-    })?;
+    let rings = crate::local::LocalRings(args.data_dir.clone());
+    let api_ring = rings
+        .read(&stage.api_key_ring(provider))
+        .await?
+        .ok_or_else(|| {
+            Failure::new(
+                FailureKind::NotFound,
+                format!("the local stage has no {provider} API key"),
+            )
+            .next("restart `mgrid dev`: it creates the local key rings")
+        })?;
+    let signing = rings.read(&stage.signing_secret_ring(provider)).await?;
     Ok(Target {
         url: format!("{}/webhook/{provider}", base.trim()),
-        api_key: api_ring.current.secret,
-        signing_secret: parse(rings.1).map(|ring| ring.current.secret),
+        api_key: api_ring.ring.current.secret,
+        signing_secret: signing.map(|s| s.ring.current.secret),
     })
 }
 
