@@ -14,12 +14,16 @@ use std::time::Instant;
 use anyhow::Result;
 use futures::{StreamExt, TryStreamExt};
 use mgrid_contract::clock::format_rfc3339;
-use mgrid_contract::{ArchiveKey, ArchivedWebhook, Provider, StageParameter, WebhookEnvelope};
+use std::collections::BTreeSet;
+
+use mgrid_contract::{
+    ArchiveKey, ArchivedWebhook, Provider, StageName, StageParameter, WebhookEnvelope,
+};
 use serde::Serialize;
 
 use crate::aws::archive::{Archive, Ledger};
 use crate::aws::parameters::{require, stage_parameters};
-use crate::aws::queues::{Outgoing, Queue};
+use crate::aws::queues::{BatchOutcome, MaybeSent, Outgoing, Queue};
 use crate::cli::ReplayArgs;
 use crate::commands::{Context, Pace, confirm, now_millis, progress_bar, run_id, verbose_calls};
 use crate::failure::{Failure, FailureKind};
@@ -114,6 +118,28 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
         ))
         .into());
     }
+    let selection = Selection {
+        from,
+        to,
+        provider: args.provider.map(Into::into),
+        vendor: args.vendor.clone(),
+        event_type: args.event_type.clone(),
+        event_ids: args.event_ids.iter().cloned().collect(),
+    };
+    if stage.as_str() == crate::local::STAGE || target.as_str() == crate::local::STAGE {
+        if stage != target {
+            return Err(Failure::new(
+                FailureKind::Usage,
+                "the local stage replays only into itself, and only itself into it",
+            )
+            .into());
+        }
+        let paths = crate::local::Paths::new(&crate::local::data_dir());
+        crate::local::open_existing(&paths)?;
+        let archive = crate::local::LocalArchiveFiles(paths.archive.clone());
+        let queue = crate::local::LocalReplayTarget(paths);
+        return replay(context, args, &stage, &target, selection, &archive, &queue).await;
+    }
     let aws = context.connect(&source_settings).await?;
     // The target may be configured in another region: it gets a connection of its own.
     let target_aws = if target == stage {
@@ -132,18 +158,89 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
         aws.s3(),
         require(&source, &stage, StageParameter::ArchiveBucket)?,
     );
-    let queue = Queue::new(
-        target_connection.sqs(),
-        require(&destination, &target, StageParameter::QueueUrl)?,
-    );
-    let selection = Selection {
-        from,
-        to,
-        provider: args.provider.map(Into::into),
-        vendor: args.vendor.clone(),
-        event_type: args.event_type.clone(),
-        event_ids: args.event_ids.iter().cloned().collect(),
+    let queue = AwsTarget {
+        queue: Queue::new(
+            target_connection.sqs(),
+            require(&destination, &target, StageParameter::QueueUrl)?,
+        ),
+        ledger: if args.only_missing {
+            Some(Ledger::new(
+                target_connection.dynamodb(),
+                require(&destination, &target, StageParameter::TableName)?,
+            ))
+        } else {
+            None
+        },
     };
+    let result = replay(context, args, &stage, &target, selection, &archive, &queue).await;
+    verbose_calls(
+        context.global.verbose > 0,
+        aws.calls() + target_aws.as_ref().map_or(0, |t| t.calls()),
+    );
+    result
+}
+
+/// Where a replay reads archived webhooks: the stage's S3 bucket, or the local stage's files.
+pub trait ArchiveSource {
+    fn list(&self, prefix: &str)
+    -> impl std::future::Future<Output = Result<Vec<String>, Failure>>;
+    fn get(&self, key: &str) -> impl std::future::Future<Output = Result<Vec<u8>, Failure>>;
+}
+
+/// Where a replay sends: the target stage's queue (and ledger, for --only-missing).
+pub trait ReplayTarget {
+    fn send_batch(
+        &self,
+        messages: &[Outgoing],
+    ) -> impl std::future::Future<Output = Result<Result<BatchOutcome, MaybeSent>, Failure>>;
+    fn present(
+        &self,
+        transaction_ids: &[String],
+    ) -> impl std::future::Future<Output = Result<BTreeSet<String>, Failure>>;
+}
+
+impl ArchiveSource for Archive {
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, Failure> {
+        Archive::list(self, prefix).await
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, Failure> {
+        Archive::get(self, key).await
+    }
+}
+
+struct AwsTarget {
+    queue: Queue,
+    ledger: Option<Ledger>,
+}
+
+impl ReplayTarget for AwsTarget {
+    async fn send_batch(
+        &self,
+        messages: &[Outgoing],
+    ) -> Result<Result<BatchOutcome, MaybeSent>, Failure> {
+        self.queue.send_batch(messages).await
+    }
+
+    async fn present(&self, transaction_ids: &[String]) -> Result<BTreeSet<String>, Failure> {
+        match &self.ledger {
+            Some(ledger) => ledger.present(transaction_ids).await,
+            None => Ok(BTreeSet::new()),
+        }
+    }
+}
+
+/// Read, decide, confirm, send, report: the same for every stage.
+async fn replay(
+    context: &Context,
+    args: &ReplayArgs,
+    stage: &StageName,
+    target: &StageName,
+    selection: Selection,
+    archive: &impl ArchiveSource,
+    queue: &impl ReplayTarget,
+) -> Result<()> {
+    let (from, to) = (selection.from, selection.to);
     let mut report = ReplayReport {
         stage: stage.to_string(),
         into_stage: target.to_string(),
@@ -154,23 +251,14 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
         ..ReplayReport::default()
     };
     let started = Instant::now();
-    let mut webhooks = read_window(
-        &archive,
-        &selection,
-        usize::from(args.parallel),
-        &mut report,
-    )
-    .await?;
+    let mut webhooks =
+        read_window(archive, &selection, usize::from(args.parallel), &mut report).await?;
     if args.only_missing && !webhooks.is_empty() {
-        let ledger = Ledger::new(
-            target_connection.dynamodb(),
-            require(&destination, &target, StageParameter::TableName)?,
-        );
         let ids: Vec<String> = webhooks
             .iter()
             .map(WebhookEnvelope::transaction_id)
             .collect();
-        let present = ledger.present(&ids).await?;
+        let present = queue.present(&ids).await?;
         let before = webhooks.len();
         webhooks.retain(|w| !present.contains(&w.transaction_id()));
         report.skipped_present = before - webhooks.len();
@@ -202,16 +290,12 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
             return Err(Failure::new(FailureKind::Declined, "nothing was sent").into());
         }
         let sent_from = Instant::now();
-        let result = send_all(&queue, &webhooks, args.rate, &mut report).await;
+        let result = send_all(queue, &webhooks, args.rate, &mut report).await;
         report.send_ms = sent_from.elapsed().as_millis();
         report.per_second = report.sent as f64 / sent_from.elapsed().as_secs_f64().max(0.001);
         result
     };
     report.elapsed_ms = started.elapsed().as_millis();
-    verbose_calls(
-        context.global.verbose > 0,
-        aws.calls() + target_aws.as_ref().map_or(0, |t| t.calls()),
-    );
     print_report(&report, context.global.output)?;
     result?;
     if report.interrupted {
@@ -237,7 +321,7 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
 
 /// Lists the window's hour prefixes and reads the objects that can match, in parallel.
 async fn read_window(
-    archive: &Archive,
+    archive: &impl ArchiveSource,
     selection: &Selection,
     parallel: usize,
     report: &mut ReplayReport,
@@ -322,7 +406,7 @@ async fn read_window(
 
 /// Sends every webhook in order, ten (or fewer, by size) per request, paced, stoppable.
 async fn send_all(
-    queue: &Queue,
+    queue: &impl ReplayTarget,
     webhooks: &[WebhookEnvelope],
     rate: Option<f64>,
     report: &mut ReplayReport,

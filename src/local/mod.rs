@@ -4,10 +4,13 @@
 
 pub mod adapters;
 pub mod db;
+mod operator;
 pub mod runtime;
 pub mod store;
 
 use std::path::{Path, PathBuf};
+
+pub use operator::{LocalArchiveFiles, LocalReplayTarget, LocalRings};
 
 /// The local stage's name, as `--stage` takes it.
 pub const STAGE: &str = "local";
@@ -64,63 +67,5 @@ impl Paths {
             lock: dir.join("dev.lock"),
             endpoint: dir.join("endpoint"),
         }
-    }
-}
-
-/// The local stage's key rings, for `mgrid keys --stage local`: in the local database, plain
-/// JSON (no KMS on one machine), versioned like SSM parameters.
-pub struct LocalRings(pub PathBuf);
-
-impl crate::keys::KeyRings for LocalRings {
-    async fn read(
-        &self,
-        name: &str,
-    ) -> Result<Option<crate::aws::keystore::StoredRing>, crate::failure::Failure> {
-        use crate::failure::{Failure, FailureKind};
-        let connection = open_existing(&Paths::new(&self.0))?;
-        let stored = db::ring(&connection, name)
-            .map_err(|e| Failure::new(FailureKind::Failed, format!("the local database: {e}")))?;
-        let Some((json, version)) = stored else {
-            return Ok(None);
-        };
-        let ring = mgrid_contract::KeyRing::parse(&json).map_err(|e| {
-            Failure::new(
-                FailureKind::Failed,
-                format!("the key ring {name} is unusable: {e}"),
-            )
-        })?;
-        Ok(Some(crate::aws::keystore::StoredRing {
-            ring,
-            version,
-            modified_at: None,
-        }))
-    }
-
-    async fn write(
-        &self,
-        name: &str,
-        ring: &mgrid_contract::KeyRing,
-        _kms_key: &str,
-        read_version: Option<i64>,
-    ) -> Result<i64, crate::failure::Failure> {
-        use crate::failure::{Failure, FailureKind};
-        let connection = open_existing(&Paths::new(&self.0))?;
-        let written = db::put_ring(
-            &connection,
-            name,
-            &ring.to_json(),
-            read_version,
-            crate::commands::now_millis(),
-        )
-        .map_err(|e| Failure::new(FailureKind::Failed, format!("the local database: {e}")))?;
-        written.ok_or_else(|| {
-            Failure::new(
-                FailureKind::Conflict,
-                format!(
-                    "{name} was changed by someone else while this command ran; nothing was written"
-                ),
-            )
-            .next("run `mgrid keys list --stage local` and try again")
-        })
     }
 }
