@@ -9,6 +9,7 @@ mod support;
 use std::sync::Arc;
 
 use mgrid::aws::keystore::RingStore;
+use mgrid::keys::KeyRings;
 use mgrid::failure::FailureKind;
 use mgrid_contract::keyring::{KeyRing, Secret};
 use mgrid_contract::{Provider, StageName};

@@ -1,6 +1,8 @@
 //! `mgrid dev` as a process for tests and benchmarks: started on a free port in a data
 //! directory, waited for, killed or stopped; and what its database holds, read directly.
 
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
