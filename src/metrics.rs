@@ -595,7 +595,7 @@ fn series(
             return row;
         }
     };
-    if matches!(answer.status.as_str(), "Forbidden" | "InternalError") {
+    if !matches!(answer.status.as_str(), "Complete" | "PartialData") {
         row.level = Level::Unavailable;
         row.note = Some(if answer.messages.is_empty() {
             format!("the metrics backend answered {}", answer.status)

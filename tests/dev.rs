@@ -426,3 +426,53 @@ fn local_replay_sends_the_archived_window_again_and_the_ledger_absorbs_it() {
     assert!(ledger.values().all(|rows| *rows == 1));
     assert!(dev.dead_letters().is_empty(), "{:?}", dev.dead_letters());
 }
+
+#[test]
+fn local_metrics_move_with_the_traffic_on_the_dashboards_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(&binary(), &dir.path().join("local"), None);
+    send(&dev, &["stripe", "--count", "30"]);
+    send(&dev, &["stripe", "--count", "2", "--bad-signature"]);
+    dev.wait_until_drained(Duration::from_secs(60));
+    // mgrid dev writes its counts every two seconds.
+    std::thread::sleep(Duration::from_millis(2500));
+
+    let (code, snapshot, stderr) = local_command(
+        &dev,
+        &[
+            "metrics", "tail", "--once", "--output", "json", "--window", "15m",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let snapshot: serde_json::Value = serde_json::from_str(&snapshot).unwrap();
+    let row = |key: &str| {
+        snapshot["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == key)
+            .unwrap_or_else(|| panic!("no row {key}"))
+            .clone()
+    };
+    let total = |key: &str| -> f64 {
+        row(key)["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["value"].as_f64().unwrap())
+            .sum()
+    };
+    assert_eq!(total("received"), 32.0, "{:#}", row("received"));
+    assert_eq!(total("transactions"), 30.0, "{:#}", row("transactions"));
+    assert!(total("invocations") >= 1.0);
+    assert_eq!(row("dlq_depth")["latest"], 2.0);
+    assert_eq!(row("dlq_depth")["level"], "alarm");
+    assert!(row("latency_p99")["latest"].as_f64().unwrap() > 0.0);
+    assert_eq!(row("archive_pipe")["level"], "unavailable");
+    assert!(
+        row("archive_pipe")["note"]
+            .as_str()
+            .unwrap()
+            .contains("pipe")
+    );
+}

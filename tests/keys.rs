@@ -9,8 +9,8 @@ mod support;
 use std::sync::Arc;
 
 use mgrid::aws::keystore::RingStore;
-use mgrid::keys::KeyRings;
 use mgrid::failure::FailureKind;
+use mgrid::keys::KeyRings;
 use mgrid_contract::keyring::{KeyRing, Secret};
 use mgrid_contract::{Provider, StageName};
 use mgrid_pipeline::authorizer::{AuthorizationRequest, Authorizer, Decision};

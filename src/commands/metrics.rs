@@ -21,8 +21,8 @@ use crate::commands::{Context, now_millis};
 use crate::dashboard::{Control, Dashboard, KeyOutcome, Update};
 use crate::failure::{Failure, FailureKind};
 use crate::metrics::{
-    PercentilesRejected, RefreshCost, Resources, Signal, Snapshot, Window, assemble, queries,
-    signals,
+    Answer, PercentilesRejected, RefreshCost, Resources, Signal, Snapshot, Stat, TimeRange, Window,
+    assemble, queries, signals,
 };
 use crate::output::{print_error, print_report, write_stdout};
 
@@ -37,14 +37,46 @@ async fn tail(context: &Context, args: &TailArgs) -> Result<()> {
         Failure::new(FailureKind::Usage, e).next("for example: --window 3h --period 5m")
     })?;
     let stage = context.require_stage()?;
+    let interval = Duration::from_secs(args.interval as u64);
+    if stage.as_str() == crate::local::STAGE {
+        let paths = crate::local::Paths::new(&crate::local::data_dir());
+        crate::local::open_existing(&paths)?;
+        return show(
+            LocalSource::new(paths),
+            &stage,
+            window,
+            interval,
+            args.once,
+            context.global.output,
+        )
+        .await;
+    }
     let settings = context.settings(stage.clone())?;
     let aws = context.connect(&settings).await?;
     let parameters = stage_parameters(&aws.ssm(), &stage).await?;
     let resources = resources(&parameters, &stage)?;
-    let mut source = CloudWatchSource::new(aws, &resources);
-    let interval = Duration::from_secs(args.interval as u64);
-    let format = context.global.output;
-    if args.once {
+    let source = CloudWatchSource::new(aws, &resources);
+    show(
+        source,
+        &stage,
+        window,
+        interval,
+        args.once,
+        context.global.output,
+    )
+    .await
+}
+
+/// Once, live on a terminal, or plain snapshots every interval: the same for every source.
+async fn show(
+    mut source: impl SnapshotSource,
+    stage: &StageName,
+    window: Window,
+    interval: Duration,
+    once: bool,
+    format: OutputFormat,
+) -> Result<()> {
+    if once {
         let snapshot = source.refresh(&window).await?;
         print_report(&snapshot, format)?;
         return Ok(());
@@ -91,6 +123,17 @@ pub fn resources(
     })
 }
 
+/// Where snapshots come from: CloudWatch for a deployed stage, the local database for `local`.
+pub trait SnapshotSource: Send + 'static {
+    fn refresh(
+        &mut self,
+        window: &Window,
+    ) -> impl std::future::Future<Output = Result<Snapshot, Failure>> + Send;
+
+    /// Ask again, on the next refresh, for rows the backend could not answer.
+    fn retry_unavailable(&mut self);
+}
+
 /// Snapshots of a deployed stage, from CloudWatch.
 pub struct CloudWatchSource {
     aws: Aws,
@@ -113,10 +156,12 @@ impl CloudWatchSource {
             rejected: None,
         }
     }
+}
 
+impl SnapshotSource for CloudWatchSource {
     /// Fetch, then decide: one GetMetricData call for every series (a second, without
     /// percentiles, only when the backend refuses the first), one DescribeAlarms call.
-    pub async fn refresh(&mut self, window: &Window) -> Result<Snapshot, Failure> {
+    async fn refresh(&mut self, window: &Window) -> Result<Snapshot, Failure> {
         let range = window.range(now_millis());
         let calls_before = (self.aws.calls(), self.aws.calls_of("GetMetricData"));
         let bytes_before = self.aws.bytes();
@@ -163,16 +208,109 @@ impl CloudWatchSource {
         ))
     }
 
-    /// Ask for percentiles again on the next refresh.
-    pub fn retry_unavailable(&mut self) {
+    fn retry_unavailable(&mut self) {
         self.rejected = None;
+    }
+}
+
+/// Snapshots of the local stage, from the per-minute counters `mgrid dev` writes.
+pub struct LocalSource {
+    paths: crate::local::Paths,
+    signals: Vec<Signal>,
+}
+
+impl LocalSource {
+    pub fn new(paths: crate::local::Paths) -> LocalSource {
+        let name = |suffix: &str| format!("marketgrid-local-{suffix}");
+        let resources = Resources {
+            stage: crate::local::STAGE.to_owned(),
+            api_name: name("webhooks"),
+            queue: name("webhooks.fifo"),
+            dlq: name("webhooks-dlq.fifo"),
+            pipe_dlq: name("pipe-dlq"),
+            authorizer: name("authorizer"),
+            processor: name("processor"),
+            archiver: name("archiver"),
+            archive_pipe: name("archive"),
+            notify_pipe: name("notify"),
+        };
+        LocalSource {
+            paths,
+            signals: signals(&resources),
+        }
+    }
+}
+
+impl SnapshotSource for LocalSource {
+    async fn refresh(&mut self, window: &Window) -> Result<Snapshot, Failure> {
+        let range = window.range(now_millis());
+        let connection = crate::local::open_existing(&self.paths)?;
+        let mut answers = Vec::with_capacity(self.signals.len());
+        for signal in &self.signals {
+            if let Some((_, why)) = crate::local::metrics::NOT_LOCAL
+                .iter()
+                .find(|(key, _)| *key == signal.key)
+            {
+                answers.push(Answer {
+                    id: signal.key.to_owned(),
+                    status: "NotOnLocalStage".to_owned(),
+                    messages: vec![(*why).to_owned()],
+                    ..Answer::default()
+                });
+                continue;
+            }
+            let minutes =
+                crate::local::metrics::series(&connection, signal.key, range.start, range.end)
+                    .map_err(|e| {
+                        Failure::new(FailureKind::Failed, format!("the local database: {e}"))
+                    })?;
+            answers.push(per_period(signal, &range, &minutes));
+        }
+        let series = assemble(&self.signals, &range, &answers, None, &[]);
+        Ok(Snapshot::new(
+            crate::local::STAGE,
+            window,
+            range,
+            now_millis(),
+            series,
+            Vec::new(),
+            RefreshCost::default(),
+        ))
+    }
+
+    fn retry_unavailable(&mut self) {}
+}
+
+/// Per-minute local values gathered into the window's periods: sums add up, the rest (maxima,
+/// percentiles) take the highest.
+fn per_period(signal: &Signal, range: &TimeRange, minutes: &[(i64, f64)]) -> Answer {
+    let mut periods: BTreeMap<i64, f64> = BTreeMap::new();
+    for (at, value) in minutes {
+        let start = range.start + (at - range.start).div_euclid(range.period_ms) * range.period_ms;
+        let slot = periods.entry(start).or_insert(if signal.stat == Stat::Sum {
+            0.0
+        } else {
+            *value
+        });
+        *slot = if signal.stat == Stat::Sum {
+            *slot + value
+        } else {
+            slot.max(*value)
+        };
+    }
+    Answer {
+        id: signal.key.to_owned(),
+        timestamps: periods.keys().copied().collect(),
+        values: periods.values().copied().collect(),
+        status: "Complete".to_owned(),
+        messages: Vec::new(),
     }
 }
 
 /// Without a terminal: a snapshot every interval (a table, or one JSON document a line) until
 /// Ctrl-C. A failing first refresh ends the run; later failures are reported and retried.
 async fn plain(
-    mut source: CloudWatchSource,
+    mut source: impl SnapshotSource,
     window: Window,
     interval: Duration,
     format: OutputFormat,
@@ -201,7 +339,7 @@ async fn plain(
 
 /// Full screen: the poller fetches, the loop below draws and reads keys.
 async fn live(
-    source: CloudWatchSource,
+    source: impl SnapshotSource,
     stage: &str,
     window: Window,
     interval: Duration,
@@ -220,7 +358,7 @@ async fn live(
 }
 
 async fn poll(
-    mut source: CloudWatchSource,
+    mut source: impl SnapshotSource,
     mut window: Window,
     interval: Duration,
     mut controls: mpsc::Receiver<Control>,

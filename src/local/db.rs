@@ -409,6 +409,16 @@ pub fn gauge_max(tx: &Connection, name: &str, at: EpochMillis, value: f64) -> ru
     Ok(())
 }
 
+/// Sets a per-minute value (percentiles, recomputed as the minute goes on).
+pub fn gauge_set(tx: &Connection, name: &str, at: EpochMillis, value: f64) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO counters (name, minute, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (name, minute) DO UPDATE SET value = excluded.value",
+        params![name, at / 60_000, value],
+    )?;
+    Ok(())
+}
+
 /// A counter's minutes from `from` to `to`, as (minute start, value).
 pub fn counter_series(
     tx: &Connection,

@@ -4,6 +4,7 @@
 
 pub mod adapters;
 pub mod db;
+pub mod metrics;
 mod operator;
 pub mod runtime;
 pub mod store;

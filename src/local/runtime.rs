@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
@@ -29,6 +30,7 @@ use super::adapters::{
     LocalArchive, LocalDeadLetters, LocalKeyStore, LocalLedger, NoCertificates, now,
 };
 use super::db::{self, Received, WEBHOOKS};
+use super::metrics::{LocalMetrics, flush_loop};
 use super::store::Store;
 use super::{Paths, VISIBILITY_MS};
 
@@ -59,6 +61,9 @@ struct Shared {
     queued: Notify,
     /// Wakes the stream worker when something was recorded.
     recorded: Notify,
+    metrics: Arc<LocalMetrics>,
+    /// Processor workers in the middle of a batch (the concurrency signal).
+    busy: AtomicUsize,
 }
 
 pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Result<Running> {
@@ -76,6 +81,8 @@ pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Re
         ),
         queued: Notify::new(),
         recorded: Notify::new(),
+        metrics: Arc::new(LocalMetrics::default()),
+        busy: AtomicUsize::new(0),
     });
     let processor = Arc::new(Processor::new(
         stage,
@@ -91,6 +98,11 @@ pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Re
     for _ in 0..options.workers.max(1) {
         tasks.spawn(process(shared.clone(), processor.clone(), stopping.clone()));
     }
+    tasks.spawn(flush_loop(
+        shared.metrics.clone(),
+        store.clone(),
+        stopping.clone(),
+    ));
     tasks.spawn(stream(
         shared.clone(),
         Archiver::new(LocalArchive(paths.archive.clone())),
@@ -139,7 +151,12 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopping: watch::
         connections.spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(ingress(request, &shared).await) }
+                async move {
+                    let started = std::time::Instant::now();
+                    let response = ingress(request, &shared).await;
+                    count_request(&shared.metrics, response.status(), started.elapsed());
+                    Ok::<_, Infallible>(response)
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -151,6 +168,18 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopping: watch::
         while connections.join_next().await.is_some() {}
     })
     .await;
+}
+
+/// API Gateway's request metrics: Count, 4XXError, 5XXError, Latency.
+fn count_request(metrics: &LocalMetrics, status: StatusCode, took: Duration) {
+    metrics.add("received", 1.0);
+    if status.is_client_error() {
+        metrics.add("api_4xx", 1.0);
+    }
+    if status.is_server_error() {
+        metrics.add("api_5xx", 1.0);
+    }
+    metrics.sample("latency", took.as_secs_f64() * 1000.0);
 }
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
@@ -202,6 +231,9 @@ async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<B
             reason: DenyReason::NoKey,
         } => return message(StatusCode::UNAUTHORIZED, "Unauthorized"),
         Decision::Deny { reason } => {
+            if reason == DenyReason::KeyStoreUnavailable {
+                shared.metrics.add("authorizer_errors", 1.0);
+            }
             tracing::info!(reason = reason.as_str(), "denied a delivery");
             return message(StatusCode::FORBIDDEN, "Forbidden");
         }
@@ -315,6 +347,7 @@ async fn process(
         {
             Ok(batch) => batch,
             Err(error) => {
+                shared.metrics.add("errors", 1.0);
                 tracing::error!("receiving from the local queue failed: {error}");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
@@ -330,7 +363,16 @@ async fn process(
             continue;
         }
         let messages: Vec<InboundMessage> = batch.iter().map(inbound).collect();
+        let busy = shared.busy.fetch_add(1, Ordering::Relaxed) + 1;
+        shared.metrics.max("concurrency", busy as f64);
+        let started = std::time::Instant::now();
         let report = processor.process(&messages).await;
+        shared.busy.fetch_sub(1, Ordering::Relaxed);
+        shared.metrics.add("invocations", 1.0);
+        shared
+            .metrics
+            .sample("duration", started.elapsed().as_secs_f64() * 1000.0);
+        shared.metrics.add("transactions", report.recorded as f64);
         let done: Vec<String> = batch
             .iter()
             .filter(|m| !report.failed.contains(&m.message_id))
@@ -346,6 +388,7 @@ async fn process(
             })
             .await;
         if let Err(error) = deleted {
+            shared.metrics.add("errors", 1.0);
             // The messages come back after their visibility timeout; the ledger makes the
             // repeat a no-op.
             tracing::error!("deleting processed messages failed: {error}");
@@ -401,6 +444,9 @@ async fn stream(
             })
             .collect();
         let report = archiver.archive(&records).await;
+        shared
+            .metrics
+            .add("archiver_errors", report.failed.len() as f64);
         let mut done = Vec::new();
         for record in &records {
             if report.failed.contains(&record.event_id) {

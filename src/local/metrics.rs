@@ -1,0 +1,160 @@
+//! The local stage's metrics, under the names of the dashboard's signals: counted in memory as
+//! webhooks arrive and batches run, and written to per-minute rows of the local database every
+//! two seconds (sums added, maxima and percentiles set), where `metrics tail --stage local`
+//! reads them. Nothing here is on the path of a webhook but an atomic add.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use mgrid_contract::EpochMillis;
+use tokio::sync::watch;
+
+use super::adapters::now;
+use super::db::{self, DEAD_LETTERS, WEBHOOKS};
+use super::store::Store;
+
+/// How often counts go to the database.
+const FLUSH: Duration = Duration::from_secs(2);
+
+/// Signals a local stage has no source for (no API Gateway throttling, no Lambda throttles,
+/// no EventBridge pipes), with why.
+pub const NOT_LOCAL: [(&str, &str); 4] = [
+    (
+        "throttles",
+        "the local stage does not throttle its processor",
+    ),
+    (
+        "archive_pipe",
+        "the local stage archives without an EventBridge pipe",
+    ),
+    (
+        "notify_pipe",
+        "the local stage notifies without an EventBridge pipe",
+    ),
+    (
+        "pipe_dlq_depth",
+        "the local stage has no pipe dead-letter queue",
+    ),
+];
+
+#[derive(Default)]
+pub struct LocalMetrics {
+    sums: Mutex<BTreeMap<&'static str, f64>>,
+    /// This minute's samples for percentiles, by signal.
+    samples: Mutex<(i64, BTreeMap<&'static str, Vec<f64>>)>,
+    maxima: Mutex<BTreeMap<&'static str, f64>>,
+}
+
+impl LocalMetrics {
+    pub fn add(&self, name: &'static str, value: f64) {
+        if let Ok(mut sums) = self.sums.lock() {
+            *sums.entry(name).or_default() += value;
+        }
+    }
+
+    pub fn sample(&self, name: &'static str, value: f64) {
+        let minute = now() / 60_000;
+        if let Ok(mut samples) = self.samples.lock() {
+            if samples.0 != minute {
+                *samples = (minute, BTreeMap::new());
+            }
+            samples.1.entry(name).or_default().push(value);
+        }
+    }
+
+    pub fn max(&self, name: &'static str, value: f64) {
+        if let Ok(mut maxima) = self.maxima.lock() {
+            let slot = maxima.entry(name).or_insert(value);
+            *slot = slot.max(value);
+        }
+    }
+
+    /// Writes what was counted since the last flush, and samples the queues.
+    async fn flush(&self, store: &Store) {
+        let at = now();
+        let sums = self
+            .sums
+            .lock()
+            .map(|mut sums| std::mem::take(&mut *sums))
+            .unwrap_or_default();
+        let maxima = self
+            .maxima
+            .lock()
+            .map(|mut maxima| std::mem::take(&mut *maxima))
+            .unwrap_or_default();
+        let percentiles: Vec<(String, f64)> = self
+            .samples
+            .lock()
+            .map(|samples| {
+                samples
+                    .1
+                    .iter()
+                    .flat_map(|(name, values)| {
+                        let mut sorted = values.clone();
+                        sorted.sort_by(f64::total_cmp);
+                        [
+                            (format!("{name}_p50"), quantile(&sorted, 0.50)),
+                            (format!("{name}_p99"), quantile(&sorted, 0.99)),
+                        ]
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let written = store
+            .run(move |c| {
+                for (name, value) in &sums {
+                    db::count(c, name, at, *value)?;
+                }
+                for (name, value) in &maxima {
+                    db::gauge_max(c, name, at, *value)?;
+                }
+                for (name, value) in &percentiles {
+                    db::gauge_set(c, name, at, *value)?;
+                }
+                let queue = db::depth(c, WEBHOOKS, at)?;
+                db::gauge_max(c, "queue_depth", at, queue.visible as f64)?;
+                let oldest = queue.oldest_sent_at.map_or(0, |sent| (at - sent).max(0)) / 1000;
+                db::gauge_max(c, "oldest_age", at, oldest as f64)?;
+                let dead = db::depth(c, DEAD_LETTERS, at)?;
+                db::gauge_max(c, "dlq_depth", at, (dead.visible + dead.in_flight) as f64)?;
+                Ok(())
+            })
+            .await;
+        if let Err(error) = written {
+            tracing::warn!("could not write the local metrics: {error}");
+        }
+    }
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    crate::commands::send::quantile(sorted, q)
+}
+
+/// Flushes every two seconds until the stage stops, then once more.
+pub async fn flush_loop(
+    metrics: std::sync::Arc<LocalMetrics>,
+    store: Store,
+    mut stopping: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(FLUSH) => {}
+            _ = stopping.changed() => {
+                metrics.flush(&store).await;
+                return;
+            }
+        }
+        metrics.flush(&store).await;
+    }
+}
+
+/// A signal's per-minute values between two times, as (minute start, value).
+pub fn series(
+    connection: &rusqlite::Connection,
+    key: &str,
+    from: EpochMillis,
+    to: EpochMillis,
+) -> rusqlite::Result<Vec<(EpochMillis, f64)>> {
+    db::counter_series(connection, key, from, to)
+}
