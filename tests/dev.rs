@@ -476,3 +476,25 @@ fn local_metrics_move_with_the_traffic_on_the_dashboards_rows() {
             .contains("pipe")
     );
 }
+
+#[test]
+fn local_status_says_whether_dev_runs_and_what_its_data_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dev = Dev::start(&binary(), &dir.path().join("local"), None);
+    send(&dev, &["stripe", "--count", "4"]);
+    send(&dev, &["stripe", "--bad-signature"]);
+    dev.wait_until_drained(Duration::from_secs(60));
+
+    let (code, status, stderr) = local_command(&dev, &["status", "--output", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["running"], true);
+    assert_eq!(status["endpoint"], dev.url.as_str());
+    assert_eq!(status["transactions"], 4);
+    assert_eq!(status["deadLetterQueue"]["waiting"], 1);
+
+    dev.interrupt();
+    let (code, text, _) = local_command(&dev, &["status"]);
+    assert_eq!(code, 0);
+    assert!(text.contains("not running"), "{text}");
+}

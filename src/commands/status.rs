@@ -37,6 +37,11 @@ pub struct StatusReport {
 
 pub async fn run(context: &Context) -> Result<()> {
     let stage = context.require_stage()?;
+    if stage.as_str() == crate::local::STAGE {
+        let report = local_status()?;
+        print_report(&report, context.global.output)?;
+        return Ok(());
+    }
     let settings = context.settings(stage.clone())?;
     let aws = context.connect(&settings).await?;
     let stacks = Stacks::new(aws.cloudformation());
@@ -138,5 +143,94 @@ impl fmt::Display for StatusReport {
             write!(f, "\n{}", render::outputs_table(&self.outputs))?;
         }
         Ok(())
+    }
+}
+
+/// Where the local stage stands: whether `mgrid dev` runs on its data, and what the data holds.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalStatusReport {
+    pub stage: &'static str,
+    pub data_dir: String,
+    pub running: bool,
+    pub endpoint: Option<String>,
+    pub webhook_queue: QueueDepth,
+    pub dead_letter_queue: QueueDepth,
+    pub transactions: i64,
+    /// Recorded but not yet archived and notified.
+    pub unarchived: i64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueDepth {
+    pub waiting: u64,
+    pub in_flight: u64,
+}
+
+fn local_status() -> Result<LocalStatusReport, crate::failure::Failure> {
+    use crate::failure::{Failure, FailureKind};
+    use crate::local::db;
+    let paths = crate::local::Paths::new(&crate::local::data_dir());
+    let connection = crate::local::open_existing(&paths)?;
+    let failed =
+        |e: rusqlite::Error| Failure::new(FailureKind::Failed, format!("the local database: {e}"));
+    // mgrid dev holds the lock while it runs.
+    let running = std::fs::File::open(&paths.lock)
+        .map(|file| file.try_lock().is_err())
+        .unwrap_or(false);
+    let now = crate::commands::now_millis();
+    let depth = |queue| {
+        db::depth(&connection, queue, now).map(|d| QueueDepth {
+            waiting: d.visible,
+            in_flight: d.in_flight,
+        })
+    };
+    let count = |sql: &str| connection.query_row(sql, [], |row| row.get::<_, i64>(0));
+    Ok(LocalStatusReport {
+        stage: crate::local::STAGE,
+        data_dir: paths.dir.display().to_string(),
+        running,
+        endpoint: running
+            .then(|| std::fs::read_to_string(&paths.endpoint).ok())
+            .flatten()
+            .map(|url| url.trim().to_owned()),
+        webhook_queue: depth(db::WEBHOOKS).map_err(failed)?,
+        dead_letter_queue: depth(db::DEAD_LETTERS).map_err(failed)?,
+        transactions: count("SELECT COUNT(*) FROM ledger").map_err(failed)?,
+        unarchived: count("SELECT COUNT(*) FROM stream WHERE done = 0").map_err(failed)?,
+    })
+}
+
+impl fmt::Display for LocalStatusReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "stage local  data in {}", self.data_dir)?;
+        match (&self.endpoint, self.running) {
+            (Some(url), _) => writeln!(f, "mgrid dev   {GOOD}running{GOOD:#} on {url}")?,
+            (None, true) => writeln!(f, "mgrid dev   {GOOD}running{GOOD:#}")?,
+            (None, false) => writeln!(
+                f,
+                "mgrid dev   {WARNING}not running{WARNING:#}: start it with `mgrid dev`"
+            )?,
+        }
+        writeln!(
+            f,
+            "queue       {} waiting, {} in flight",
+            self.webhook_queue.waiting, self.webhook_queue.in_flight
+        )?;
+        let dead = self.dead_letter_queue.waiting + self.dead_letter_queue.in_flight;
+        if dead == 0 {
+            writeln!(f, "dead        {GOOD}none{GOOD:#}")?;
+        } else {
+            writeln!(
+                f,
+                "dead        {ERROR}{dead} dead letters{ERROR:#}: `mgrid dlq stats --stage local`"
+            )?;
+        }
+        writeln!(
+            f,
+            "ledger      {} transactions, {} not yet archived",
+            self.transactions, self.unarchived
+        )
     }
 }
