@@ -732,26 +732,30 @@ impl fmt::Display for Snapshot {
                 writeln!(f, "{DIM}{}: n/a, {note}{DIM:#}", row.label)?;
             }
         }
-        if self.alarms_in_alarm.is_empty() {
-            writeln!(f, "alarms: {GOOD}none in ALARM{GOOD:#}")?;
-        } else {
-            writeln!(
-                f,
-                "alarms: {ERROR}{} in ALARM{ERROR:#}",
-                self.alarms_in_alarm.len()
-            )?;
-            for alarm in &self.alarms_in_alarm {
-                writeln!(
-                    f,
-                    "  {ERROR}{}{ERROR:#} since {}: {}",
-                    alarm.name,
-                    alarm.since.as_deref().unwrap_or("?"),
-                    alarm.reason.as_deref().unwrap_or("")
-                )?;
-            }
-        }
-        Ok(())
+        write_alarms(f, "alarms: ", &self.alarms_in_alarm)
     }
+}
+
+/// The alarms in ALARM, each with since when and why (`status` and `metrics tail --once`).
+pub fn write_alarms(
+    f: &mut fmt::Formatter<'_>,
+    heading: &str,
+    alarms: &[AlarmState],
+) -> fmt::Result {
+    if alarms.is_empty() {
+        return writeln!(f, "{heading}{GOOD}none in ALARM{GOOD:#}");
+    }
+    writeln!(f, "{heading}{ERROR}{} in ALARM{ERROR:#}", alarms.len())?;
+    for alarm in alarms {
+        writeln!(
+            f,
+            "  {ERROR}{}{ERROR:#} since {}: {}",
+            alarm.name,
+            alarm.since.as_deref().unwrap_or("?"),
+            alarm.reason.as_deref().unwrap_or("")
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

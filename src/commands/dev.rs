@@ -12,7 +12,7 @@ use mgrid_contract::{Provider, StageName};
 use crate::cli::DevArgs;
 use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
-use crate::keys::new_api_key;
+use crate::keys::{new_api_key, random_bytes};
 use crate::local::adapters::now;
 use crate::local::db::{self, WEBHOOKS};
 use crate::local::runtime::{self, Options};
@@ -121,17 +121,13 @@ async fn create_ring(store: &Store, name: String, secret: &Secret) -> Result<boo
 
 /// A Stripe-style endpoint secret for the local stage: `whsec_` and 32 random bytes.
 fn new_signing_secret() -> Result<Secret, Failure> {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).map_err(|e| {
-        Failure::new(
-            FailureKind::Failed,
-            format!("the operating system's random source failed: {e}"),
-        )
-    })?;
-    Ok(Secret::new(format!(
+    let mut bytes = random_bytes()?;
+    let secret = format!(
         "whsec_{}",
         base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes)
-    )))
+    );
+    zeroize::Zeroize::zeroize(&mut bytes);
+    Ok(Secret::new(secret))
 }
 
 fn banner(url: &str, paths: &Paths, created: Option<&Secret>, released: usize) {

@@ -144,28 +144,35 @@ async fn stats(context: &Context, stage: &StageName, queues: &Queues) -> Result<
     let dead = queues.dlq.depth().await?;
     let live = queues.queue.depth().await?;
     let (seen, _) = scan(&queues.dlq, SCAN_LIMIT, |_| true).await?;
-    let views: Vec<DeadLetterView> = seen.iter().map(DeadLetter::view).collect();
-    let report = StatsReport {
-        stage: stage.to_string(),
-        dead_letter_queue: dead,
-        webhook_queue: live,
-        examined: views.len(),
-        oldest_sent_at: views
-            .iter()
-            .filter_map(|v| v.sent_at)
-            .min()
-            .map(format_rfc3339),
-        breakdown: breakdown(&views)
-            .into_iter()
-            .map(|((provider, reason), count)| ReasonCount {
-                provider,
-                reason,
-                count,
-            })
-            .collect(),
-    };
+    let report = StatsReport::new(stage, dead, live, &seen);
     print_report(&report, context.global.output)?;
     Ok(())
+}
+
+impl StatsReport {
+    /// The depths of both queues and the breakdown of the dead letters read.
+    pub fn new(stage: &StageName, dead: Depth, live: Depth, read: &[DeadLetter]) -> StatsReport {
+        let views: Vec<DeadLetterView> = read.iter().map(DeadLetter::view).collect();
+        StatsReport {
+            stage: stage.to_string(),
+            dead_letter_queue: dead,
+            webhook_queue: live,
+            examined: views.len(),
+            oldest_sent_at: views
+                .iter()
+                .filter_map(|v| v.sent_at)
+                .min()
+                .map(format_rfc3339),
+            breakdown: breakdown(&views)
+                .into_iter()
+                .map(|((provider, reason), count)| ReasonCount {
+                    provider,
+                    reason,
+                    count,
+                })
+                .collect(),
+        }
+    }
 }
 
 impl fmt::Display for StatsReport {

@@ -6,13 +6,10 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use mgrid_contract::clock::format_rfc3339;
 use mgrid_contract::envelope::attribute;
 use mgrid_contract::{QueueMessage, StageName};
 
-use super::dlq::{
-    PeekReport, Peeked, PurgeReport, ReasonCount, RedriveReport, StatsReport, filter_of,
-};
+use super::dlq::{PeekReport, Peeked, PurgeReport, RedriveReport, StatsReport, filter_of};
 use crate::aws::queues::Depth;
 use crate::cli::{DlqAction, DlqArgs};
 use crate::commands::{Context, confirm, now_millis, run_id};
@@ -22,8 +19,7 @@ use crate::local::runtime::random_id;
 use crate::local::{Paths, data_dir, open_existing};
 use crate::output::{note, print_report};
 use crate::redrive::{
-    Attribute, DeadLetter, Filter, breakdown, move_deduplication_id, plan_batch,
-    redriven_attributes,
+    Attribute, DeadLetter, Filter, move_deduplication_id, plan_batch, redriven_attributes,
 };
 
 pub async fn run(context: &Context, stage: &StageName, args: &DlqArgs) -> Result<()> {
@@ -46,26 +42,12 @@ pub async fn run(context: &Context, stage: &StageName, args: &DlqArgs) -> Result
     };
     match &args.action {
         DlqAction::Stats => {
-            let views: Vec<_> = dead.iter().map(DeadLetter::view).collect();
-            let report = StatsReport {
-                stage: stage.to_string(),
-                dead_letter_queue: depth(DEAD_LETTERS).map_err(failed)?,
-                webhook_queue: depth(WEBHOOKS).map_err(failed)?,
-                examined: views.len(),
-                oldest_sent_at: views
-                    .iter()
-                    .filter_map(|v| v.sent_at)
-                    .min()
-                    .map(format_rfc3339),
-                breakdown: breakdown(&views)
-                    .into_iter()
-                    .map(|((provider, reason), count)| ReasonCount {
-                        provider,
-                        reason,
-                        count,
-                    })
-                    .collect(),
-            };
+            let report = StatsReport::new(
+                stage,
+                depth(DEAD_LETTERS).map_err(failed)?,
+                depth(WEBHOOKS).map_err(failed)?,
+                &dead,
+            );
             print_report(&report, context.global.output)?;
         }
         DlqAction::Peek {

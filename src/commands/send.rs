@@ -94,22 +94,14 @@ async fn local_target(
         .next("start it in another terminal: `mgrid dev` (or pass the --data-dir it uses)")
     })?;
     let rings = crate::local::LocalRings(args.data_dir.clone());
-    let api_ring = rings
-        .read(&stage.api_key_ring(provider))
-        .await?
-        .ok_or_else(|| {
-            Failure::new(
-                FailureKind::NotFound,
-                format!("the local stage has no {provider} API key"),
-            )
-            .next("restart `mgrid dev`: it creates the local key rings")
-        })?;
-    let signing = rings.read(&stage.signing_secret_ring(provider)).await?;
-    Ok(Target {
-        url: format!("{}/webhook/{provider}", base.trim()),
-        api_key: api_ring.ring.current.secret,
-        signing_secret: signing.map(|s| s.ring.current.secret),
-    })
+    target_from(
+        &rings,
+        stage,
+        provider,
+        base.trim(),
+        "restart `mgrid dev`: it creates the local key rings".to_owned(),
+    )
+    .await
 }
 
 async fn deployed_target(
@@ -123,17 +115,27 @@ async fn deployed_target(
     let parameters = stage_parameters(&ssm, stage).await?;
     let base = require(&parameters, stage, StageParameter::ApiUrl)?;
     let rings = RingStore::new(ssm);
+    let next = format!("make one: mgrid keys rotate {provider} --stage {stage}");
+    target_from(&rings, stage, provider, &base, next).await
+}
+
+/// The endpoint of `provider` under `base`, with the current API key and signing secret.
+async fn target_from(
+    rings: &impl KeyRings,
+    stage: &StageName,
+    provider: Provider,
+    base: &str,
+    when_missing: String,
+) -> Result<Target, Failure> {
     let api_ring = rings
         .read(&stage.api_key_ring(provider))
         .await?
         .ok_or_else(|| {
             Failure::new(
                 FailureKind::NotFound,
-                format!("stage {stage} has no {provider} API key yet"),
+                format!("stage {stage} has no {provider} API key"),
             )
-            .next(format!(
-                "make one: mgrid keys rotate {provider} --stage {stage}"
-            ))
+            .next(when_missing)
         })?;
     let signing = rings.read(&stage.signing_secret_ring(provider)).await?;
     Ok(Target {

@@ -121,24 +121,7 @@ impl fmt::Display for StatusReport {
             _ => "unknown (this mgrid carries no artifact, or the stack names none)".to_owned(),
         };
         writeln!(f, "build       {build}")?;
-        if self.alarms_in_alarm.is_empty() {
-            writeln!(f, "alarms      {GOOD}none in ALARM{GOOD:#}")?;
-        } else {
-            writeln!(
-                f,
-                "alarms      {ERROR}{} in ALARM{ERROR:#}",
-                self.alarms_in_alarm.len()
-            )?;
-            for alarm in &self.alarms_in_alarm {
-                writeln!(
-                    f,
-                    "  {ERROR}{}{ERROR:#} since {}: {}",
-                    alarm.name,
-                    alarm.since.as_deref().unwrap_or("?"),
-                    alarm.reason.as_deref().unwrap_or("")
-                )?;
-            }
-        }
+        crate::metrics::write_alarms(f, "alarms      ", &self.alarms_in_alarm)?;
         if !self.outputs.is_empty() {
             write!(f, "\n{}", render::outputs_table(&self.outputs))?;
         }
