@@ -530,7 +530,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__dev)
-            opts="-v -y -h -V --port --data-dir --workers --quiet --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --port --data-dir --workers --quiet --notify-url --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -545,6 +545,10 @@ _mgrid() {
                     return 0
                     ;;
                 --workers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notify-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

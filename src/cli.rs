@@ -214,6 +214,10 @@ pub struct DevArgs {
     /// Do not print vendor notifications
     #[arg(long)]
     pub quiet: bool,
+    /// Also POST each vendor notification (the notify pipe's JSON) to this URL; a notification
+    /// is retried until the URL answers 2XX, as SNS retries a subscriber
+    #[arg(long, value_name = "URL")]
+    pub notify_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

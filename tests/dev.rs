@@ -498,3 +498,85 @@ fn local_status_says_whether_dev_runs_and_what_its_data_holds() {
     assert_eq!(code, 0);
     assert!(text.contains("not running"), "{text}");
 }
+
+#[test]
+fn vendor_notifications_are_posted_and_retried_until_the_url_takes_them() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/vendors", listener.local_addr().unwrap());
+    let received = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
+    let requests = Arc::new(AtomicUsize::new(0));
+    {
+        let (received, requests) = (received.clone(), requests.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                // The first delivery fails: the notification must come again.
+                let status = if requests.fetch_add(1, Ordering::SeqCst) == 0 {
+                    "503 Service Unavailable"
+                } else {
+                    received
+                        .lock()
+                        .unwrap()
+                        .push(serde_json::from_slice(&body).unwrap());
+                    "200 OK"
+                };
+                let mut stream = stream;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start_with(
+        &binary(),
+        &dir.path().join("local"),
+        None,
+        &["--notify-url", &url],
+    );
+    send(
+        &dev,
+        &[
+            "stripe",
+            "--vendor",
+            "acme",
+            "--amount",
+            "4200",
+            "--currency",
+            "eur",
+        ],
+    );
+    dev.wait_until_drained(Duration::from_secs(30));
+
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert!(
+        requests.load(Ordering::SeqCst) >= 2,
+        "the failed delivery was retried"
+    );
+    let notification = &received[0];
+    assert_eq!(notification["vendorId"], "acme");
+    assert_eq!(notification["amount"], "4200");
+    assert_eq!(notification["currency"], "EUR");
+    assert_eq!(notification["eventType"], "payment_intent.succeeded");
+    assert!(
+        notification["transactionId"]
+            .as_str()
+            .unwrap()
+            .starts_with("stripe:evt_")
+    );
+}

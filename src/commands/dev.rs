@@ -42,6 +42,7 @@ pub async fn run(_context: &Context, args: &DevArgs) -> Result<()> {
             port: args.port,
             workers: args.workers as usize,
             print_notifications: !args.quiet,
+            notify_url: args.notify_url.clone(),
         },
     )
     .await

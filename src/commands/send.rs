@@ -35,7 +35,7 @@ struct Target {
     signing_secret: Option<Secret>,
 }
 
-type HttpClient = hyper_util::client::legacy::Client<
+pub type HttpClient = hyper_util::client::legacy::Client<
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
     Full<Bytes>,
 >;
@@ -145,7 +145,8 @@ async fn target_from(
     })
 }
 
-fn client() -> Result<HttpClient, Failure> {
+/// An HTTP/1.1 client for http:// and https:// (the platform's root certificates).
+pub fn client() -> Result<HttpClient, Failure> {
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
         .map_err(|e| {

@@ -44,6 +44,8 @@ pub struct Options {
     pub workers: usize,
     /// Print each vendor notification on stdout.
     pub print_notifications: bool,
+    /// POST each vendor notification here.
+    pub notify_url: Option<String>,
 }
 
 /// What a running local stage hands back: where it listens, and how to stop it.
@@ -103,10 +105,15 @@ pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Re
         store.clone(),
         stopping.clone(),
     ));
+    let notifier = Notifier {
+        print: options.print_notifications,
+        url: options.notify_url,
+        client: crate::commands::send::client().map_err(|e| std::io::Error::other(e.what))?,
+    };
     tasks.spawn(stream(
         shared.clone(),
         Archiver::new(LocalArchive(paths.archive.clone())),
-        options.print_notifications,
+        notifier,
         stopping,
     ));
     Ok(Running {
@@ -406,16 +413,95 @@ async fn process(
 fn text(item: &Item, name: &str) -> String {
     match item.get(name) {
         Some(Attribute::S(value)) | Some(Attribute::N(value)) => value.clone(),
-        _ => "-".to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// The message the notify pipe puts on the vendor topic for a new ledger item.
+pub fn vendor_notification(item: &Item) -> serde_json::Value {
+    let fields = [
+        "transactionId",
+        "vendorId",
+        "amount",
+        "currency",
+        "eventTime",
+        "eventType",
+        "status",
+    ];
+    serde_json::Value::Object(
+        fields
+            .iter()
+            .map(|name| {
+                (
+                    (*name).to_owned(),
+                    serde_json::Value::String(text(item, name)),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Where vendor notifications go: stdout, and a URL when given.
+struct Notifier {
+    print: bool,
+    url: Option<String>,
+    client: crate::commands::send::HttpClient,
+}
+
+impl Notifier {
+    /// Delivers one notification; false when the URL did not take it (it is tried again).
+    async fn notify(&self, item: &Item) -> bool {
+        if let Some(url) = &self.url {
+            let request = hyper::Request::post(url)
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(
+                    vendor_notification(item).to_string(),
+                )));
+            let Ok(request) = request else {
+                tracing::error!("--notify-url {url} is not a usable URL");
+                return false;
+            };
+            match tokio::time::timeout(Duration::from_secs(10), self.client.request(request)).await
+            {
+                Ok(Ok(response)) if response.status().is_success() => {}
+                Ok(Ok(response)) => {
+                    tracing::warn!(
+                        "{url} answered {} to a vendor notification; retrying",
+                        response.status()
+                    );
+                    return false;
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!("{url} did not take a vendor notification ({error}); retrying");
+                    return false;
+                }
+                Err(_) => {
+                    tracing::warn!("{url} did not answer a vendor notification in 10 s; retrying");
+                    return false;
+                }
+            }
+        }
+        if self.print {
+            println!(
+                "notify vendor {}: {} {} {} {} ({})",
+                text(item, "vendorId"),
+                text(item, "provider"),
+                text(item, "eventType"),
+                text(item, "amount"),
+                text(item, "currency"),
+                text(item, mgrid_contract::ledger::KEY_ATTRIBUTE),
+            );
+        }
+        true
     }
 }
 
 /// The stream worker: each new ledger item is archived, then its vendor is notified; a record
-/// is marked done only after both.
+/// is marked done only after both, so a failure of either is tried again.
 async fn stream(
     shared: Arc<Shared>,
     archiver: Archiver<LocalArchive>,
-    print: bool,
+    notifier: Notifier,
     mut stopping: watch::Receiver<bool>,
 ) {
     while !*stopping.borrow() {
@@ -448,20 +534,16 @@ async fn stream(
             .metrics
             .add("archiver_errors", report.failed.len() as f64);
         let mut done = Vec::new();
+        let mut undelivered = 0;
         for record in &records {
             if report.failed.contains(&record.event_id) {
                 continue;
             }
-            if let (true, Some(item)) = (print, &record.new_image) {
-                println!(
-                    "notify vendor {}: {} {} {} {} ({})",
-                    text(item, "vendorId"),
-                    text(item, "provider"),
-                    text(item, "eventType"),
-                    text(item, "amount"),
-                    text(item, "currency"),
-                    text(item, mgrid_contract::ledger::KEY_ATTRIBUTE),
-                );
+            if let Some(item) = &record.new_image
+                && !notifier.notify(item).await
+            {
+                undelivered += 1;
+                continue;
             }
             if let Ok(seq) = record.event_id.parse::<i64>() {
                 done.push(seq);
@@ -476,7 +558,7 @@ async fn stream(
                 Ok(())
             })
             .await;
-        if marked.is_err() || !report.failed.is_empty() {
+        if marked.is_err() || !report.failed.is_empty() || undelivered > 0 {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }

@@ -22,6 +22,11 @@ pub struct Dev {
 impl Dev {
     /// Starts `mgrid dev --port 0` on `data_dir` (stdout to `stdout`, or nowhere).
     pub fn start(binary: &Path, data_dir: &Path, stdout: Option<&Path>) -> Dev {
+        Dev::start_with(binary, data_dir, stdout, &[])
+    }
+
+    /// The same, with more arguments for `mgrid dev`.
+    pub fn start_with(binary: &Path, data_dir: &Path, stdout: Option<&Path>, args: &[&str]) -> Dev {
         let endpoint = data_dir.join("endpoint");
         let _ = std::fs::remove_file(&endpoint);
         let out = match stdout {
@@ -37,6 +42,7 @@ impl Dev {
         let child = Command::new(binary)
             .args(["dev", "--port", "0", "--data-dir"])
             .arg(data_dir)
+            .args(args)
             .env_remove("MGRID_LOCAL_DIR")
             .env("MGRID_LOG", "error")
             .stdout(out)
