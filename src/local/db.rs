@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_in_order ON messages (queue, seq);
 CREATE INDEX IF NOT EXISTS messages_by_group ON messages (queue, group_id, visible_at);
+CREATE INDEX IF NOT EXISTS messages_by_receives ON messages (queue, receive_count);
 CREATE TABLE IF NOT EXISTS dedup (
     queue TEXT NOT NULL,
     dedup_id TEXT NOT NULL,
