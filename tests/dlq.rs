@@ -13,8 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName,
-    QueueAttributeName, SendMessageBatchRequestEntry,
+    MessageAttributeValue, MessageSystemAttributeName, SendMessageBatchRequestEntry,
 };
 use mgrid_contract::StageParameter;
 use serde_json::{Value, json};
@@ -171,21 +170,7 @@ impl Pipeline {
 
     /// (visible, in flight)
     async fn depth(&self, queue: &str) -> (u64, u64) {
-        let attributes = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(queue)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await
-            .unwrap();
-        let map = attributes.attributes().unwrap();
-        let count = |name: QueueAttributeName| map[&name].parse().unwrap();
-        (
-            count(QueueAttributeName::ApproximateNumberOfMessages),
-            count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-        )
+        support::queue_depth(&self.sqs, queue).await
     }
 
     /// Waits until nothing in `queue` is hidden (a killed redrive's hold has run out).
@@ -199,44 +184,7 @@ impl Pipeline {
 
     /// Receives and deletes everything in `queue`, in the order SQS hands it out.
     async fn drain(&self, queue: &str) -> Vec<aws_sdk_sqs::types::Message> {
-        let mut all = Vec::new();
-        loop {
-            let received = self
-                .sqs
-                .receive_message()
-                .queue_url(queue)
-                .max_number_of_messages(10)
-                .visibility_timeout(60)
-                .message_attribute_names("All")
-                .message_system_attribute_names(MessageSystemAttributeName::All)
-                .send()
-                .await
-                .unwrap();
-            let messages = received.messages().to_vec();
-            if messages.is_empty() {
-                if self.depth(queue).await == (0, 0) {
-                    return all;
-                }
-                continue;
-            }
-            let entries = messages.iter().enumerate().map(|(i, message)| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(message.receipt_handle().unwrap())
-                    .build()
-                    .unwrap()
-            });
-            let deleted = self
-                .sqs
-                .delete_message_batch()
-                .queue_url(queue)
-                .set_entries(Some(entries.collect()))
-                .send()
-                .await
-                .unwrap();
-            assert!(deleted.failed().is_empty(), "{:?}", deleted.failed());
-            all.extend(messages);
-        }
+        support::drain_queue(&self.sqs, queue).await
     }
 }
 

@@ -12,7 +12,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use aws_sdk_sqs::types::MessageSystemAttributeName;
 use mgrid_contract::ledger::{Attribute, ledger_item};
 use mgrid_contract::{
     ArchiveKey, ArchivedWebhook, Provider, StageParameter, TransactionRecord, WebhookEnvelope,
@@ -194,40 +194,7 @@ async fn record(emulator: &Emulator, table: &str, webhooks: &[&WebhookEnvelope])
 
 /// Everything on a stage's webhook queue, in the order SQS hands it out (deleted as read).
 async fn drain(stage: &Stage) -> Vec<aws_sdk_sqs::types::Message> {
-    let mut all = Vec::new();
-    loop {
-        let received = stage
-            .sqs
-            .receive_message()
-            .queue_url(&stage.queue)
-            .max_number_of_messages(10)
-            .visibility_timeout(60)
-            .message_attribute_names("All")
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await
-            .unwrap();
-        let messages = received.messages().to_vec();
-        if messages.is_empty() {
-            return all;
-        }
-        let entries = messages.iter().enumerate().map(|(i, m)| {
-            DeleteMessageBatchRequestEntry::builder()
-                .id(i.to_string())
-                .receipt_handle(m.receipt_handle().unwrap())
-                .build()
-                .unwrap()
-        });
-        stage
-            .sqs
-            .delete_message_batch()
-            .queue_url(&stage.queue)
-            .set_entries(Some(entries.collect()))
-            .send()
-            .await
-            .unwrap();
-        all.extend(messages);
-    }
+    support::drain_queue(&stage.sqs, &stage.queue).await
 }
 
 fn event_id(message: &aws_sdk_sqs::types::Message) -> String {

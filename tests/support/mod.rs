@@ -197,3 +197,67 @@ pub async fn disable_processor_mapping(emulator: &Emulator, stage: &str) {
             .expect("disable the event source mapping");
     }
 }
+
+/// How many messages `queue` holds: (visible, in flight).
+pub async fn queue_depth(sqs: &aws_sdk_sqs::Client, queue: &str) -> (u64, u64) {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(queue)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .expect("read the queue's attributes");
+    let map = attributes.attributes().expect("queue attributes");
+    let count = |name: QueueAttributeName| map[&name].parse().expect("a count");
+    (
+        count(QueueAttributeName::ApproximateNumberOfMessages),
+        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    )
+}
+
+/// Receives and deletes everything in `queue`, with all attributes, until it is empty (messages
+/// in flight are waited for: they come back when their visibility ends).
+pub async fn drain_queue(
+    sqs: &aws_sdk_sqs::Client,
+    queue: &str,
+) -> Vec<aws_sdk_sqs::types::Message> {
+    use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+    let mut all = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .visibility_timeout(60)
+            .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("receive");
+        let messages = received.messages().to_vec();
+        if messages.is_empty() {
+            if queue_depth(sqs, queue).await == (0, 0) {
+                return all;
+            }
+            continue;
+        }
+        let entries = messages.iter().enumerate().map(|(i, message)| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(message.receipt_handle().expect("a receipt handle"))
+                .build()
+                .expect("a delete entry")
+        });
+        let deleted = sqs
+            .delete_message_batch()
+            .queue_url(queue)
+            .set_entries(Some(entries.collect()))
+            .send()
+            .await
+            .expect("delete");
+        assert!(deleted.failed().is_empty(), "{:?}", deleted.failed());
+        all.extend(messages);
+    }
+}
