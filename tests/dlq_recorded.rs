@@ -52,6 +52,23 @@ fn started() -> aws_smithy_mocks::Rule {
         })
 }
 
+/// A native redrive at 100/s against the recorded answers `start` and `list`.
+async fn follow(
+    start: &aws_smithy_mocks::Rule,
+    list: &aws_smithy_mocks::Rule,
+) -> Result<mgrid::aws::queues::MoveTask, mgrid::failure::Failure> {
+    let client = mock_client!(aws_sdk_sqs, RuleMode::MatchAny, &[start, list]);
+    start_and_follow(
+        &MoveTasks::new(client),
+        DLQ,
+        QUEUE,
+        Some(100),
+        Duration::from_millis(1),
+        None,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_native_move_is_followed_until_it_completes() {
     let start = started();
@@ -61,19 +78,8 @@ async fn a_native_move_is_followed_until_it_completes() {
         .output(|| task("RUNNING", 120, None))
         .output(|| task("COMPLETED", 200, None))
         .build();
-    let client = mock_client!(aws_sdk_sqs, RuleMode::MatchAny, &[&start, &list]);
-    let tasks = MoveTasks::new(client);
 
-    let done = start_and_follow(
-        &tasks,
-        DLQ,
-        QUEUE,
-        Some(100),
-        Duration::from_millis(1),
-        None,
-    )
-    .await
-    .unwrap();
+    let done = follow(&start, &list).await.unwrap();
     assert_eq!(done.status, "COMPLETED");
     assert_eq!(done.moved, 200);
     assert_eq!(done.to_move, Some(200));
@@ -89,18 +95,8 @@ async fn a_native_move_that_fails_says_why() {
         .output(|| task("RUNNING", 40, None))
         .output(|| task("FAILED", 40, Some("AWS.KMS.AccessDeniedException")))
         .build();
-    let client = mock_client!(aws_sdk_sqs, RuleMode::MatchAny, &[&start, &list]);
 
-    let ended = start_and_follow(
-        &MoveTasks::new(client),
-        DLQ,
-        QUEUE,
-        Some(100),
-        Duration::from_millis(1),
-        None,
-    )
-    .await
-    .unwrap();
+    let ended = follow(&start, &list).await.unwrap();
     assert_eq!(ended.status, "FAILED");
     assert_eq!(ended.moved, 40);
     assert_eq!(
@@ -120,18 +116,8 @@ async fn a_start_sqs_refuses_is_an_error_and_nothing_is_followed() {
         )
     });
     let list = mock!(Client::list_message_move_tasks).then_output(|| task("RUNNING", 1, None));
-    let client = mock_client!(aws_sdk_sqs, RuleMode::MatchAny, &[&start, &list]);
 
-    let refused = start_and_follow(
-        &MoveTasks::new(client),
-        DLQ,
-        QUEUE,
-        Some(100),
-        Duration::from_millis(1),
-        None,
-    )
-    .await
-    .unwrap_err();
+    let refused = follow(&start, &list).await.unwrap_err();
     assert!(
         refused.to_string().contains("already a task running"),
         "{refused}"
