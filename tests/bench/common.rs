@@ -1,5 +1,7 @@
-//! What the dlq and replay benchmarks share: the environment for the emulator, the bench
+//! What the emulator benchmarks share: the environment for the emulator, the bench
 //! scripts under bench/, mgrid itself, and a deployed stage with its processor mapping off.
+
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -4,6 +4,8 @@
 //! versus `aws cloudformation deploy --no-execute-changeset` (the AWS CLI from PyPI), same
 //! template, same parameters, alternating runs. Needs the tools `.ci/setup` installs.
 
+#[path = "common.rs"]
+mod common;
 #[path = "../support/emulator.rs"]
 mod emulator;
 
@@ -15,31 +17,15 @@ use emulator::{Emulator, repo_root, tool};
 
 const RUNS: usize = 7;
 
+/// mgrid's time, JSON report and log (-v: it counts its AWS calls).
 fn mgrid(emulator: &Emulator, dir: &Path, args: &[&str]) -> (f64, serde_json::Value, String) {
     let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_mgrid"))
-        .current_dir(dir)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .args([
-            "--region",
-            "us-east-1",
-            "--endpoint-url",
-            &emulator.endpoint,
-            "--output",
-            "json",
-            "-v",
-        ])
-        .args(args)
-        .output()
-        .expect("run mgrid");
+    let output = common::mgrid(emulator, dir, &[&["--output", "json", "-v"], args].concat());
     let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "mgrid {args:?} failed: {stderr}");
     (
         elapsed,
         serde_json::from_slice(&output.stdout).expect("JSON report"),
-        stderr,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
 
