@@ -179,7 +179,7 @@ impl fmt::Display for KeysList {
             "current",
             "created",
             "previous until",
-            "ssm version",
+            "version",
             "last change",
         ]);
         for provider in &self.providers {
@@ -210,7 +210,7 @@ impl fmt::Display for KeysList {
         }
         writeln!(
             f,
-            "keys of stage {} (ids only; values never leave SSM)\n{rows}",
+            "keys of stage {} (ids only; values are never shown)\n{rows}",
             self.stage
         )
     }
