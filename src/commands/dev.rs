@@ -53,7 +53,7 @@ pub async fn run(_context: &Context, args: &DevArgs) -> Result<()> {
     let url = format!("http://{}", running.address);
     std::fs::write(&paths.endpoint, &url)
         .map_err(|e| failed(format!("cannot write {}: {e}", paths.endpoint.display())))?;
-    banner(&url, &paths, created.as_ref(), released);
+    banner(&url, &paths, created, released);
 
     wait_for_stop().await;
     note(
@@ -84,27 +84,23 @@ fn hold_lock(paths: &Paths) -> Result<File, Failure> {
 }
 
 /// Creates what a new local stage lacks: an API key ring per provider and a Stripe signing
-/// secret. Returns the Stripe API key when it was created now (shown once).
-async fn first_start(store: &Store) -> Result<Option<Secret>, Failure> {
+/// secret. True when it created any (keys are never printed: `mgrid send` reads them).
+async fn first_start(store: &Store) -> Result<bool, Failure> {
     let stage: StageName = STAGE
         .parse()
         .map_err(|e| Failure::new(FailureKind::Failed, format!("{e}")))?;
-    let mut created_stripe_key = None;
+    let mut created = false;
     for provider in Provider::ALL {
-        let key = new_api_key(provider)?;
-        if create_ring(store, stage.api_key_ring(provider), &key).await?
-            && provider == Provider::Stripe
-        {
-            created_stripe_key = Some(key);
-        }
+        created |=
+            create_ring(store, stage.api_key_ring(provider), &new_api_key(provider)?).await?;
     }
-    create_ring(
+    created |= create_ring(
         store,
         stage.signing_secret_ring(Provider::Stripe),
         &new_signing_secret()?,
     )
     .await?;
-    Ok(created_stripe_key)
+    Ok(created)
 }
 
 async fn create_ring(store: &Store, name: String, secret: &Secret) -> Result<bool, Failure> {
@@ -131,7 +127,7 @@ fn new_signing_secret() -> Result<Secret, Failure> {
     Ok(Secret::new(secret))
 }
 
-fn banner(url: &str, paths: &Paths, created: Option<&Secret>, released: usize) {
+fn banner(url: &str, paths: &Paths, created: bool, released: usize) {
     note(&format!(
         "mgrid dev: the local stage listens on {url} (data in {})",
         paths.dir.display()
@@ -151,13 +147,10 @@ fn banner(url: &str, paths: &Paths, created: Option<&Secret>, released: usize) {
          a load of 1,000 at 200/s:     mgrid send stripe --stage local{dir} --count 1000 --rate 200\n  \
          a webhook that fails:         mgrid send stripe --stage local{dir} --bad-signature"
     ));
-    if let Some(key) = created {
-        note(&format!(
-            "  created the local key rings; the Stripe API key (shown once, local only):\n  \
-             curl -X POST '{url}/webhook/stripe?key={}' -H 'Content-Type: application/json' -d '{{\"id\":\"evt_hello\",\"type\":\"ping\",\"data\":{{\"object\":{{\"id\":\"hello\"}}}}}}'\n  \
-             (unsigned: the processor dead-letters it as bad-signature; `mgrid send` signs)",
-            key.expose()
-        ));
+    if created {
+        note(
+            "  created the local key rings (API keys for both providers, a Stripe signing secret): `mgrid keys list --stage local`",
+        );
     }
     note("  Ctrl-C stops it.");
 }
