@@ -93,6 +93,7 @@ pub async fn run(context: &Context, stage: &StageName, args: &DlqArgs) -> Result
                 filter: filter.clone(),
                 left: plan.release.len(),
                 held_groups: plan.held_groups.len(),
+                whole_queue_seen: true,
                 ..RedriveReport::default()
             };
             if redrive_args.dry_run || plan.move_.is_empty() {
