@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::aws::parameters::{require, stage_parameters};
 use crate::aws::queues::{Depth, MoveTask, MoveTasks, Outgoing, Queue};
-use crate::cli::{DlqAction, DlqArgs, RedriveArgs};
+use crate::cli::{DlqAction, DlqArgs, ProviderArg, RedriveArgs};
 use crate::commands::{Context, Pace, confirm, now_millis, progress_bar, run_id, verbose_calls};
 use crate::failure::{Failure, FailureKind};
 use crate::output::{BOLD, WARNING, note, print_report, table};
@@ -65,11 +65,7 @@ pub async fn run(context: &Context, args: &DlqArgs) -> Result<()> {
             reason,
             full,
         } => {
-            let filter = Filter {
-                provider: provider.map(Into::into),
-                reason: reason.clone(),
-                ..Filter::default()
-            };
+            let filter = peek_filter(*provider, reason);
             peek(context, &queues, usize::from(*limit), &filter, *full).await
         }
         DlqAction::Redrive(redrive_args) if redrive_args.native => {
@@ -231,7 +227,17 @@ pub struct PeekReport {
 }
 
 impl PeekReport {
-    pub fn new(messages: Vec<Peeked>, full: bool) -> PeekReport {
+    /// The first `limit` of the dead letters read that `filter` takes.
+    pub fn new(read: Vec<DeadLetter>, filter: &Filter, limit: usize, full: bool) -> PeekReport {
+        let messages = read
+            .into_iter()
+            .filter(|m| filter.matches(&m.view()))
+            .take(limit)
+            .map(|m| Peeked {
+                view: m.view(),
+                body: m.body,
+            })
+            .collect();
         PeekReport { messages, full }
     }
 }
@@ -251,17 +257,20 @@ async fn peek(
     full: bool,
 ) -> Result<()> {
     let (seen, _) = scan(&queues.dlq, limit, |m| filter.matches(&m.view())).await?;
-    let messages = seen
-        .into_iter()
-        .filter(|m| filter.matches(&m.view()))
-        .take(limit)
-        .map(|m| Peeked {
-            view: m.view(),
-            body: m.body,
-        })
-        .collect();
-    print_report(&PeekReport { messages, full }, context.global.output)?;
+    print_report(
+        &PeekReport::new(seen, filter, limit, full),
+        context.global.output,
+    )?;
     Ok(())
+}
+
+/// What `dlq peek --provider --reason` takes.
+pub fn peek_filter(provider: Option<ProviderArg>, reason: &Option<String>) -> Filter {
+    Filter {
+        provider: provider.map(Into::into),
+        reason: reason.clone(),
+        ..Filter::default()
+    }
 }
 
 fn excerpt(body: &str, width: usize) -> String {

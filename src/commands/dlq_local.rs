@@ -9,7 +9,7 @@ use anyhow::Result;
 use mgrid_contract::envelope::attribute;
 use mgrid_contract::{QueueMessage, StageName};
 
-use super::dlq::{PeekReport, Peeked, PurgeReport, RedriveReport, StatsReport, filter_of};
+use super::dlq::{PeekReport, PurgeReport, RedriveReport, StatsReport, filter_of, peek_filter};
 use crate::aws::queues::Depth;
 use crate::cli::{DlqAction, DlqArgs};
 use crate::commands::{Context, confirm, now_millis, run_id};
@@ -19,7 +19,7 @@ use crate::local::runtime::random_id;
 use crate::local::{Paths, data_dir, open_existing};
 use crate::output::{note, print_report};
 use crate::redrive::{
-    Attribute, DeadLetter, Filter, move_deduplication_id, plan_batch, redriven_attributes,
+    Attribute, DeadLetter, move_deduplication_id, plan_batch, redriven_attributes,
 };
 
 pub async fn run(context: &Context, stage: &StageName, args: &DlqArgs) -> Result<()> {
@@ -56,21 +56,9 @@ pub async fn run(context: &Context, stage: &StageName, args: &DlqArgs) -> Result
             reason,
             full,
         } => {
-            let filter = Filter {
-                provider: provider.map(Into::into),
-                reason: reason.clone(),
-                ..Filter::default()
-            };
-            let messages = dead
-                .into_iter()
-                .filter(|m| filter.matches(&m.view()))
-                .take(usize::from(*limit))
-                .map(|m| Peeked {
-                    view: m.view(),
-                    body: m.body,
-                })
-                .collect();
-            print_report(&PeekReport::new(messages, *full), context.global.output)?;
+            let filter = peek_filter(*provider, reason);
+            let report = PeekReport::new(dead, &filter, usize::from(*limit), *full);
+            print_report(&report, context.global.output)?;
         }
         DlqAction::Redrive(redrive_args) if redrive_args.native => {
             return Err(Failure::new(
