@@ -382,19 +382,7 @@ mod tests {
     const NOW: EpochMillis = 1_764_400_000_000;
 
     fn resources() -> Resources {
-        let name = |suffix: &str| format!("marketgrid-prod-{suffix}");
-        Resources {
-            stage: "prod".into(),
-            api_name: name("webhooks"),
-            queue: name("webhooks.fifo"),
-            dlq: name("webhooks-dlq.fifo"),
-            pipe_dlq: name("pipe-dlq"),
-            authorizer: name("authorizer"),
-            processor: name("processor"),
-            archiver: name("archiver"),
-            archive_pipe: name("archive"),
-            notify_pipe: name("notify"),
-        }
+        Resources::named_for("prod")
     }
 
     fn snapshot(alarms: Vec<AlarmState>) -> Snapshot {

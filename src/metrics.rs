@@ -25,6 +25,26 @@ pub struct Resources {
     pub notify_pipe: String,
 }
 
+impl Resources {
+    /// The names the stack gives a stage's resources (`marketgrid-<stage>-…`), for the local
+    /// stage, which has no SSM parameters to read them from, and for tests.
+    pub fn named_for(stage: &str) -> Resources {
+        let name = |suffix: &str| format!("marketgrid-{stage}-{suffix}");
+        Resources {
+            stage: stage.to_owned(),
+            api_name: name("webhooks"),
+            queue: name("webhooks.fifo"),
+            dlq: name("webhooks-dlq.fifo"),
+            pipe_dlq: name("pipe-dlq"),
+            authorizer: name("authorizer"),
+            processor: name("processor"),
+            archiver: name("archiver"),
+            archive_pipe: name("archive"),
+            notify_pipe: name("notify"),
+        }
+    }
+}
+
 /// The statistic a signal is read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Stat {
@@ -763,18 +783,7 @@ mod tests {
     use super::*;
 
     fn resources() -> Resources {
-        Resources {
-            stage: "prod".into(),
-            api_name: "marketgrid-prod-webhooks".into(),
-            queue: "marketgrid-prod-webhooks.fifo".into(),
-            dlq: "marketgrid-prod-webhooks-dlq.fifo".into(),
-            pipe_dlq: "marketgrid-prod-pipe-dlq".into(),
-            authorizer: "marketgrid-prod-authorizer".into(),
-            processor: "marketgrid-prod-processor".into(),
-            archiver: "marketgrid-prod-archiver".into(),
-            archive_pipe: "marketgrid-prod-archive".into(),
-            notify_pipe: "marketgrid-prod-notify".into(),
-        }
+        Resources::named_for("prod")
     }
 
     fn answer(id: &str, points: &[(EpochMillis, f64)]) -> Answer {

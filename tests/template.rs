@@ -587,18 +587,7 @@ fn no_arn_hard_codes_the_partition() {
 fn the_dashboard_alarm_levels_are_the_stacks_alarm_thresholds() {
     use mgrid::metrics::{Resources, signals};
     let t = template();
-    let resources = Resources {
-        stage: "prod".into(),
-        api_name: "marketgrid-prod-webhooks".into(),
-        queue: "q".into(),
-        dlq: "d".into(),
-        pipe_dlq: "p".into(),
-        authorizer: "a".into(),
-        processor: "f".into(),
-        archiver: "r".into(),
-        archive_pipe: "marketgrid-prod-archive".into(),
-        notify_pipe: "marketgrid-prod-notify".into(),
-    };
+    let resources = Resources::named_for("prod");
     let signals = signals(&resources);
     let alarms = ids_of_type(&t, "AWS::CloudWatch::Alarm");
     let mut watched = Vec::new();

@@ -221,22 +221,9 @@ pub struct LocalSource {
 
 impl LocalSource {
     pub fn new(paths: crate::local::Paths) -> LocalSource {
-        let name = |suffix: &str| format!("marketgrid-local-{suffix}");
-        let resources = Resources {
-            stage: crate::local::STAGE.to_owned(),
-            api_name: name("webhooks"),
-            queue: name("webhooks.fifo"),
-            dlq: name("webhooks-dlq.fifo"),
-            pipe_dlq: name("pipe-dlq"),
-            authorizer: name("authorizer"),
-            processor: name("processor"),
-            archiver: name("archiver"),
-            archive_pipe: name("archive"),
-            notify_pipe: name("notify"),
-        };
         LocalSource {
             paths,
-            signals: signals(&resources),
+            signals: signals(&Resources::named_for(crate::local::STAGE)),
         }
     }
 }
