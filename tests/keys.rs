@@ -16,24 +16,10 @@ use mgrid_contract::{Provider, StageName};
 use mgrid_pipeline::authorizer::{AuthorizationRequest, Authorizer, Decision};
 use mgrid_pipeline::aws::SsmKeyStore;
 use mgrid_pipeline::ports::SystemClock;
-use support::{Emulator, Run, deploy_stage, run, run_with_input};
+use support::{Emulator, Run, deploy_stage, run, run_with_input, shown_key};
 
 fn stage() -> StageName {
     "dev".parse().unwrap()
-}
-
-/// The key a rotation showed on stdout (text output), from the URL to register.
-fn shown_key(run: &Run) -> String {
-    let start = run
-        .stdout
-        .find("?key=")
-        .unwrap_or_else(|| panic!("no key shown:\n{}", run.stdout))
-        + "?key=".len();
-    run.stdout[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 /// What the real authorizer decides for a key, reading the ring the CLI wrote.

@@ -7,7 +7,7 @@
 
 mod support;
 
-use support::{Emulator, deploy_stage, run};
+use support::{Emulator, deploy_stage, run, shown_key};
 
 #[test]
 fn send_to_a_deployed_stage_uses_its_endpoint_and_key_and_never_shows_the_key() {
@@ -36,13 +36,7 @@ fn send_to_a_deployed_stage_uses_its_endpoint_and_key_and_never_shows_the_key() 
         &["keys", "rotate", "stripe", "--stage", "dev"],
     );
     assert_eq!(rotated.code, 0, "{}", rotated.stderr);
-    let key = rotated
-        .stdout
-        .split("key=")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the rotated key is shown once")
-        .to_owned();
+    let key = shown_key(&rotated);
 
     let sent = run(
         &emulator,

@@ -85,6 +85,20 @@ impl Run {
     }
 }
 
+/// The API key `mgrid keys rotate` showed once, in the URL to register (`…?key=<key>`).
+pub fn shown_key(run: &Run) -> String {
+    let start = run
+        .stdout
+        .find("?key=")
+        .unwrap_or_else(|| panic!("no key shown:\n{}", run.stdout))
+        + "?key=".len();
+    run.stdout[start..]
+        .split_whitespace()
+        .next()
+        .expect("a key after ?key=")
+        .to_owned()
+}
+
 pub fn run(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
     run_with_input(emulator, dir, args, "")
 }
