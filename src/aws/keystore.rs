@@ -12,6 +12,7 @@ use mgrid_contract::keyring::KeyRing;
 
 use super::errors::{self, code};
 use crate::failure::{Failure, FailureKind};
+use crate::keys::KeyRings;
 
 /// A ring as stored: the ring, its SSM version, and when it last changed.
 pub struct StoredRing {
@@ -27,85 +28,6 @@ pub struct RingStore {
 impl RingStore {
     pub fn new(client: Client) -> Self {
         RingStore { client }
-    }
-
-    async fn read_parameter(&self, name: &str) -> Result<Option<StoredRing>, Failure> {
-        let result = self
-            .client
-            .get_parameter()
-            .name(name)
-            .with_decryption(true)
-            .send()
-            .await;
-        let output = match result {
-            Ok(output) => output,
-            Err(error) if code(&error) == Some("ParameterNotFound") => return Ok(None),
-            Err(error) => return Err(errors::failure("ssm:GetParameter", name, &error)),
-        };
-        let Some(parameter) = output.parameter() else {
-            return Ok(None);
-        };
-        let ring = KeyRing::parse(parameter.value().unwrap_or_default()).map_err(|e| {
-            Failure::new(FailureKind::Failed, format!("the key ring {name} is unusable: {e}"))
-                .next(format!("look at its history (aws ssm get-parameter-history --name {name}) and restore a good version"))
-        })?;
-        Ok(Some(StoredRing {
-            ring,
-            version: parameter.version(),
-            modified_at: parameter
-                .last_modified_date()
-                .and_then(|d| d.to_millis().ok()),
-        }))
-    }
-
-    /// Writes `ring`, read at `read_version` (None: there was none), encrypted with `kms_key`.
-    /// Returns the new version, or a Conflict failure that says who wrote in between.
-    async fn write_parameter(
-        &self,
-        name: &str,
-        ring: &KeyRing,
-        kms_key: &str,
-        read_version: Option<i64>,
-    ) -> Result<i64, Failure> {
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let result = self
-                .client
-                .put_parameter()
-                .name(name)
-                .value(ring.to_json())
-                .r#type(ParameterType::SecureString)
-                .key_id(kms_key)
-                .tier(ParameterTier::Standard)
-                .overwrite(read_version.is_some())
-                .description("MarketGrid key ring (mgrid keys)")
-                .send()
-                .await;
-            match result {
-                Ok(output) => {
-                    return self
-                        .check_version(name, read_version, output.version())
-                        .await;
-                }
-                Err(error) if code(&error) == Some("ParameterAlreadyExists") => {
-                    return Err(Failure::new(
-                        FailureKind::Conflict,
-                        format!("someone else created {name} while this command was making it; nothing was written"),
-                    )
-                    .next("run `mgrid keys list` to see the ring that is there, then rotate again if needed"));
-                }
-                Err(error) if errors::maybe_sent(&error) && attempts < 3 => {
-                    // The write may have happened: find out before writing again.
-                    if let Some(stored) = self.read_parameter(name).await?
-                        && stored.ring.current.id == ring.current.id
-                    {
-                        return self.check_version(name, read_version, stored.version).await;
-                    }
-                }
-                Err(error) => return Err(errors::failure("ssm:PutParameter", name, &error)),
-            }
-        }
     }
 
     async fn check_version(
@@ -171,11 +93,38 @@ impl RingStore {
     }
 }
 
-impl crate::keys::KeyRings for RingStore {
+impl KeyRings for RingStore {
     async fn read(&self, name: &str) -> Result<Option<StoredRing>, Failure> {
-        self.read_parameter(name).await
+        let result = self
+            .client
+            .get_parameter()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await;
+        let output = match result {
+            Ok(output) => output,
+            Err(error) if code(&error) == Some("ParameterNotFound") => return Ok(None),
+            Err(error) => return Err(errors::failure("ssm:GetParameter", name, &error)),
+        };
+        let Some(parameter) = output.parameter() else {
+            return Ok(None);
+        };
+        let ring = KeyRing::parse(parameter.value().unwrap_or_default()).map_err(|e| {
+            Failure::new(FailureKind::Failed, format!("the key ring {name} is unusable: {e}"))
+                .next(format!("look at its history (aws ssm get-parameter-history --name {name}) and restore a good version"))
+        })?;
+        Ok(Some(StoredRing {
+            ring,
+            version: parameter.version(),
+            modified_at: parameter
+                .last_modified_date()
+                .and_then(|d| d.to_millis().ok()),
+        }))
     }
 
+    /// Writes `ring`, read at `read_version` (None: there was none), encrypted with `kms_key`.
+    /// Returns the new version, or a Conflict failure that says who wrote in between.
     async fn write(
         &self,
         name: &str,
@@ -183,7 +132,44 @@ impl crate::keys::KeyRings for RingStore {
         kms_key: &str,
         read_version: Option<i64>,
     ) -> Result<i64, Failure> {
-        self.write_parameter(name, ring, kms_key, read_version)
-            .await
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let result = self
+                .client
+                .put_parameter()
+                .name(name)
+                .value(ring.to_json())
+                .r#type(ParameterType::SecureString)
+                .key_id(kms_key)
+                .tier(ParameterTier::Standard)
+                .overwrite(read_version.is_some())
+                .description("MarketGrid key ring (mgrid keys)")
+                .send()
+                .await;
+            match result {
+                Ok(output) => {
+                    return self
+                        .check_version(name, read_version, output.version())
+                        .await;
+                }
+                Err(error) if code(&error) == Some("ParameterAlreadyExists") => {
+                    return Err(Failure::new(
+                        FailureKind::Conflict,
+                        format!("someone else created {name} while this command was making it; nothing was written"),
+                    )
+                    .next("run `mgrid keys list` to see the ring that is there, then rotate again if needed"));
+                }
+                Err(error) if errors::maybe_sent(&error) && attempts < 3 => {
+                    // The write may have happened: find out before writing again.
+                    if let Some(stored) = self.read(name).await?
+                        && stored.ring.current.id == ring.current.id
+                    {
+                        return self.check_version(name, read_version, stored.version).await;
+                    }
+                }
+                Err(error) => return Err(errors::failure("ssm:PutParameter", name, &error)),
+            }
+        }
     }
 }
