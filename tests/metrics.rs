@@ -15,10 +15,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{
-    ComparisonOperator, Dimension, MetricDatum, StateValue, Statistic,
-};
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
 use mgrid_contract::StageParameter;
 use serde_json::Value;
 use support::{CountingProxy, Emulator, deploy_stage, mgrid_process_at, run, stage_parameter};
@@ -151,39 +148,15 @@ async fn every_signal(emulator: &Emulator) -> Vec<Published> {
     ]
 }
 
-/// Puts `values` two minutes and one minute ago.
 async fn publish(client: &aws_sdk_cloudwatch::Client, metric: &Published) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let data = metric
-        .values
-        .iter()
-        .enumerate()
-        .map(|(i, value)| {
-            let minutes_ago = 2 - i as i64;
-            MetricDatum::builder()
-                .metric_name(metric.metric)
-                .set_dimensions(Some(
-                    metric
-                        .dimensions
-                        .iter()
-                        .map(|(n, v)| Dimension::builder().name(*n).value(v).build())
-                        .collect(),
-                ))
-                .value(*value)
-                .timestamp(DateTime::from_millis(now - minutes_ago * 60_000))
-                .build()
-        })
-        .collect();
-    client
-        .put_metric_data()
-        .namespace(metric.namespace)
-        .set_metric_data(Some(data))
-        .send()
-        .await
-        .expect("publish metric data");
+    support::cloudwatch::put_per_minute(
+        client,
+        metric.namespace,
+        metric.metric,
+        &metric.dimensions,
+        &metric.values,
+    )
+    .await;
 }
 
 struct Fixture {

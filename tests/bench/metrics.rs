@@ -11,6 +11,8 @@
 //!
 //! Needs the tools `.ci/setup` installs, and tmux.
 
+#[path = "../support/cloudwatch.rs"]
+mod cloudwatch;
 #[path = "common.rs"]
 mod common;
 #[path = "../support/emulator.rs"]
@@ -24,8 +26,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 use common::{deploy, environment};
 use emulator::Emulator;
 use mgrid_contract::StageName;
@@ -64,38 +64,23 @@ async fn publish_an_hour(emulator: &Emulator) -> usize {
             .expect("the stage's parameters");
     let resources =
         mgrid::commands::metrics::resources(&parameters, &stage).expect("the stage's resources");
-    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("a clock after 1970")
-        .as_millis() as i64;
+    let client = aws_sdk_cloudwatch::Client::new(&config);
     let signals: Vec<_> = mgrid::metrics::signals(&resources)
         .into_iter()
         .filter(|s| !s.stat.is_percentile())
         .collect();
     for (n, signal) in signals.iter().enumerate() {
-        let dimensions: Vec<Dimension> = signal
-            .dimensions
-            .iter()
-            .map(|(name, value)| Dimension::builder().name(*name).value(value).build())
+        let values: Vec<f64> = (0..60)
+            .map(|minute| ((minute * 37 + n * 11) % 97) as f64 * 13.0)
             .collect();
-        let data = (0..60)
-            .map(|minute| {
-                MetricDatum::builder()
-                    .metric_name(signal.metric)
-                    .set_dimensions(Some(dimensions.clone()))
-                    .value(((minute * 37 + n * 11) % 97) as f64 * 13.0)
-                    .timestamp(DateTime::from_millis(now - (60 - minute as i64) * 60_000))
-                    .build()
-            })
-            .collect();
-        cloudwatch
-            .put_metric_data()
-            .namespace(signal.namespace)
-            .set_metric_data(Some(data))
-            .send()
-            .await
-            .expect("publish metric data");
+        cloudwatch::put_per_minute(
+            &client,
+            signal.namespace,
+            signal.metric,
+            &signal.dimensions,
+            &values,
+        )
+        .await;
     }
     signals.len()
 }

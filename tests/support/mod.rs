@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod cloudwatch;
 mod emulator;
 pub mod local;
 mod proxy;
