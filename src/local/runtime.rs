@@ -224,14 +224,12 @@ async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<B
         })
         .collect();
     let query = query_pairs(request.uri().query().unwrap_or(""));
-    let decision = shared
-        .authorizer
-        .decide(&AuthorizationRequest {
-            path,
-            headers: headers.clone(),
-            query,
-        })
-        .await;
+    let authorization = AuthorizationRequest {
+        path,
+        headers,
+        query,
+    };
+    let decision = shared.authorizer.decide(&authorization).await;
     let provider = match decision {
         Decision::Allow { provider, .. } => provider,
         Decision::Deny {
@@ -257,12 +255,18 @@ async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<B
             );
         }
     };
-    let Ok(body) = String::from_utf8(body.to_vec()) else {
+    let Ok(body) = String::from_utf8(Vec::from(body)) else {
         return message(StatusCode::BAD_REQUEST, "the body is not UTF-8 text");
     };
     let received_at = now();
     let request_id = random_id();
-    let queued = ingress_message(provider, body, &headers, received_at, &request_id);
+    let queued = ingress_message(
+        provider,
+        body,
+        &authorization.headers,
+        received_at,
+        &request_id,
+    );
     let message_id = random_id();
     let sent = shared
         .store
