@@ -315,8 +315,7 @@ fn render_row(frame: &mut Frame, area: Rect, series: &Series, snapshot: &Snapsho
         );
         return;
     }
-    let Some(range) = snapshot.range else { return };
-    let buckets = series.buckets(&range);
+    let buckets = series.buckets(&snapshot.range);
     let tail = buckets.len().saturating_sub(spark.width as usize);
     // Sparklines take whole numbers: hundredths keep the shape of small values.
     let bars: Vec<Option<u64>> = buckets[tail..]

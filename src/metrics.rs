@@ -558,7 +558,7 @@ pub struct Snapshot {
     pub alarms_in_alarm: Vec<AlarmState>,
     pub cost: RefreshCost,
     #[serde(skip)]
-    pub range: Option<TimeRange>,
+    pub range: TimeRange,
 }
 
 /// Why percentile queries were left out of a refresh.
@@ -697,7 +697,7 @@ impl Snapshot {
             series,
             alarms_in_alarm,
             cost,
-            range: Some(range),
+            range,
         }
     }
 }
@@ -731,14 +731,8 @@ impl fmt::Display for Snapshot {
         )?;
         let mut table = crate::output::table(&["signal", "latest", "level", "trend"]);
         for row in &self.series {
-            let trend = self
-                .range
-                .map(|range| {
-                    let buckets = row.buckets(&range);
-                    let tail = buckets.len().saturating_sub(30);
-                    trend_text(&buckets[tail..])
-                })
-                .unwrap_or_default();
+            let buckets = row.buckets(&self.range);
+            let trend = trend_text(&buckets[buckets.len().saturating_sub(30)..]);
             table.add_row(vec![
                 comfy_table::Cell::new(row.label),
                 comfy_table::Cell::new(row.latest_text()),
