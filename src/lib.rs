@@ -10,6 +10,7 @@ pub mod config;
 pub mod dashboard;
 pub mod events;
 pub mod failure;
+pub mod http;
 pub mod keys;
 pub mod lifecycle;
 pub mod local;

@@ -663,6 +663,15 @@ pub fn level(levels: Option<Levels>, latest: Option<f64>) -> Level {
     }
 }
 
+/// The value at quantile `q` of sorted values (nearest rank); 0 for none.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
 /// A series as one line of block characters, scaled to its own peak (for plain output).
 pub fn trend_text(buckets: &[Option<f64>]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -991,6 +1000,15 @@ mod tests {
         assert_eq!(number_text(12_345.0), "12.3k");
         assert_eq!(number_text(4_500_000.0), "4.5M");
         assert_eq!(number_text(250.4), "250");
+    }
+
+    #[test]
+    fn quantiles_take_the_nearest_rank() {
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile(&values, 0.50), 50.0);
+        assert_eq!(quantile(&values, 0.99), 99.0);
+        assert_eq!(quantile(&values[..1], 0.99), 1.0);
+        assert_eq!(quantile(&[], 0.5), 0.0);
     }
 
     #[test]

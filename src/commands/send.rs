@@ -19,9 +19,11 @@ use crate::cli::SendArgs;
 use crate::commands::{Context, Pace, now_millis};
 use crate::events::{EventIds, EventSpec, body, default_event_type, malformed, signature_headers};
 use crate::failure::{Failure, FailureKind};
+use crate::http::{HttpClient, client};
 use crate::keys::KeyRings;
 use crate::local::runtime::random_id;
 use crate::local::{Paths, STAGE as LOCAL};
+use crate::metrics::quantile;
 use crate::output::print_report;
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -34,11 +36,6 @@ struct Target {
     api_key: Secret,
     signing_secret: Option<Secret>,
 }
-
-pub type HttpClient = hyper_util::client::legacy::Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    Full<Bytes>,
->;
 
 pub async fn run(context: &Context, args: &SendArgs) -> Result<()> {
     let stage = context.require_stage()?;
@@ -143,26 +140,6 @@ async fn target_from(
         api_key: api_ring.ring.current.secret,
         signing_secret: signing.map(|s| s.ring.current.secret),
     })
-}
-
-/// An HTTP/1.1 client for http:// and https:// (the platform's root certificates).
-pub fn client() -> Result<HttpClient, Failure> {
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-        .map_err(|e| {
-            Failure::new(
-                FailureKind::Failed,
-                format!("no TLS root certificates on this machine: {e}"),
-            )
-        })?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    Ok(
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .pool_max_idle_per_host(1024)
-            .build(connector),
-    )
 }
 
 /// What became of one POST.
@@ -343,15 +320,6 @@ pub struct SentEvent {
     pub answer: String,
 }
 
-/// The value at quantile `q` of sorted values (nearest rank).
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
 impl SendReport {
     fn new(
         stage: &StageName,
@@ -449,19 +417,5 @@ impl fmt::Display for SendReport {
             self.latency_ms.p99,
             self.latency_ms.max
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::quantile;
-
-    #[test]
-    fn quantiles_take_the_nearest_rank() {
-        let values: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(quantile(&values, 0.50), 50.0);
-        assert_eq!(quantile(&values, 0.99), 99.0);
-        assert_eq!(quantile(&values[..1], 0.99), 1.0);
-        assert_eq!(quantile(&[], 0.5), 0.0);
     }
 }

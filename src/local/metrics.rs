@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use super::adapters::now;
 use super::db::{self, DEAD_LETTERS, WEBHOOKS};
 use super::store::Store;
+use crate::metrics::quantile;
 
 /// How often counts go to the database.
 const FLUSH: Duration = Duration::from_secs(2);
@@ -125,10 +126,6 @@ impl LocalMetrics {
             tracing::warn!("could not write the local metrics: {error}");
         }
     }
-}
-
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    crate::commands::send::quantile(sorted, q)
 }
 
 /// Flushes every two seconds until the stage stops, then once more.

@@ -108,7 +108,7 @@ pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Re
     let notifier = Notifier {
         print: options.print_notifications,
         url: options.notify_url,
-        client: crate::commands::send::client().map_err(|e| std::io::Error::other(e.what))?,
+        client: crate::http::client().map_err(|e| std::io::Error::other(e.what))?,
     };
     tasks.spawn(stream(
         shared.clone(),
@@ -449,7 +449,7 @@ pub fn vendor_notification(item: &Item) -> serde_json::Value {
 struct Notifier {
     print: bool,
     url: Option<String>,
-    client: crate::commands::send::HttpClient,
+    client: crate::http::HttpClient,
 }
 
 impl Notifier {
