@@ -15,7 +15,6 @@ use crate::cli::{DlqAction, DlqArgs};
 use crate::commands::{Context, confirm, now_millis, run_id};
 use crate::failure::{Failure, FailureKind};
 use crate::local::db::{self, DEAD_LETTERS, Received, WEBHOOKS};
-use crate::local::runtime::random_id;
 use crate::local::{Paths, data_dir, open_existing};
 use crate::output::{note, print_report};
 use crate::redrive::{
@@ -114,7 +113,7 @@ pub async fn run(context: &Context, stage: &StageName, args: &DlqArgs) -> Result
                     &message.message_id,
                     WEBHOOKS,
                     &copy,
-                    &random_id(),
+                    &run_id()?,
                     now,
                 )
                 .map_err(failed)?

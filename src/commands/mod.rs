@@ -175,7 +175,8 @@ impl Pace {
     }
 }
 
-/// A random id for one run (deduplication ids derive from it).
+/// 16 hex characters from the OS random source: the id of a run (deduplication ids derive
+/// from it), and the local stage's request and message ids.
 pub fn run_id() -> Result<String, Failure> {
     let mut bytes = [0u8; 8];
     getrandom::getrandom(&mut bytes).map_err(|e| {

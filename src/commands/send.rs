@@ -16,12 +16,11 @@ use tokio::task::JoinSet;
 use crate::aws::keystore::RingStore;
 use crate::aws::parameters::{require, stage_parameters};
 use crate::cli::SendArgs;
-use crate::commands::{Context, Pace, now_millis};
+use crate::commands::{Context, Pace, now_millis, run_id};
 use crate::events::{EventIds, EventSpec, body, default_event_type, malformed, signature_headers};
 use crate::failure::{Failure, FailureKind};
 use crate::http::{HttpClient, client};
 use crate::keys::KeyRings;
-use crate::local::runtime::random_id;
 use crate::local::{Paths, STAGE as LOCAL};
 use crate::metrics::quantile;
 use crate::output::print_report;
@@ -207,9 +206,9 @@ struct Prepared {
 fn build_request(target: &Target, spec: &EventSpec, args: &SendArgs) -> Result<Prepared, Failure> {
     let now = now_millis();
     let ids = EventIds {
-        event: random_id(),
-        object: random_id(),
-        parent: random_id(),
+        event: run_id()?,
+        object: run_id()?,
+        parent: run_id()?,
     };
     let mut text = body(spec, &ids, now);
     let event_id = serde_json::from_str::<serde_json::Value>(&text)

@@ -133,14 +133,8 @@ impl ReplayTarget for LocalReplayTarget {
                     .filter_map(|(name, value)| Some((name.clone(), value.text.clone()?)))
                     .collect(),
             };
-            db::send(
-                &tx,
-                db::WEBHOOKS,
-                &queued,
-                &super::runtime::random_id(),
-                now,
-            )
-            .map_err(database_failure)?;
+            db::send(&tx, db::WEBHOOKS, &queued, &crate::commands::run_id()?, now)
+                .map_err(database_failure)?;
         }
         tx.commit().map_err(database_failure)?;
         Ok(Ok(BatchOutcome {

@@ -33,6 +33,7 @@ use super::db::{self, Received, WEBHOOKS};
 use super::metrics::{LocalMetrics, flush_loop};
 use super::store::Store;
 use super::{Paths, VISIBILITY_MS};
+use crate::commands::run_id;
 
 /// SQS's message size limit, which the deployed ingress meets too.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -259,7 +260,9 @@ async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<B
         return message(StatusCode::BAD_REQUEST, "the body is not UTF-8 text");
     };
     let received_at = now();
-    let request_id = random_id();
+    let (Ok(request_id), Ok(message_id)) = (run_id(), run_id()) else {
+        return message(StatusCode::SERVICE_UNAVAILABLE, "no random ids; retry");
+    };
     let queued = ingress_message(
         provider,
         body,
@@ -267,7 +270,6 @@ async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<B
         received_at,
         &request_id,
     );
-    let message_id = random_id();
     let sent = shared
         .store
         .run(move |c| db::send(c, WEBHOOKS, &queued, &message_id, received_at))
@@ -322,13 +324,6 @@ fn percent_decode(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// 16 hex characters from the OS random source (request and message ids).
-pub fn random_id() -> String {
-    let mut bytes = [0u8; 8];
-    let _ = getrandom::getrandom(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn inbound(message: &Received) -> InboundMessage {
