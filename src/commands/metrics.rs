@@ -247,10 +247,10 @@ impl SnapshotSource for LocalSource {
                 continue;
             }
             let minutes =
-                crate::local::metrics::series(&connection, signal.key, range.start, range.end)
+                crate::local::db::counter_series(&connection, signal.key, range.start, range.end)
                     .map_err(|e| {
-                        Failure::new(FailureKind::Failed, format!("the local database: {e}"))
-                    })?;
+                    Failure::new(FailureKind::Failed, format!("the local database: {e}"))
+                })?;
             answers.push(per_period(signal, &range, &minutes));
         }
         let series = assemble(&self.signals, &range, &answers, None, &[]);

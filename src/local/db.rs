@@ -390,31 +390,36 @@ pub fn put_ring(
     Ok((changed == 1).then(|| expected.unwrap_or(0) + 1))
 }
 
-/// Adds to a per-minute counter (`metrics tail --stage local` reads them).
-pub fn count(tx: &Connection, name: &str, at: EpochMillis, value: f64) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO counters (name, minute, value) VALUES (?1, ?2, ?3)
-         ON CONFLICT (name, minute) DO UPDATE SET value = value + excluded.value",
-        params![name, at / 60_000, value],
-    )?;
-    Ok(())
+/// How a new value meets the one a minute already has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    /// Counts: add up.
+    Add,
+    /// Maxima (queue depth, concurrency): keep the higher.
+    Max,
+    /// Percentiles, recomputed as the minute goes on: replace.
+    Set,
 }
 
-/// Raises a per-minute gauge to `value` if it is higher (maxima: latency, queue depth).
-pub fn gauge_max(tx: &Connection, name: &str, at: EpochMillis, value: f64) -> rusqlite::Result<()> {
+/// Records a signal's value for the minute `at` falls in (`metrics tail --stage local` reads
+/// them).
+pub fn record(
+    tx: &Connection,
+    name: &str,
+    at: EpochMillis,
+    value: f64,
+    combine: Combine,
+) -> rusqlite::Result<()> {
+    let merged = match combine {
+        Combine::Add => "value + excluded.value",
+        Combine::Max => "MAX(value, excluded.value)",
+        Combine::Set => "excluded.value",
+    };
     tx.execute(
-        "INSERT INTO counters (name, minute, value) VALUES (?1, ?2, ?3)
-         ON CONFLICT (name, minute) DO UPDATE SET value = MAX(value, excluded.value)",
-        params![name, at / 60_000, value],
-    )?;
-    Ok(())
-}
-
-/// Sets a per-minute value (percentiles, recomputed as the minute goes on).
-pub fn gauge_set(tx: &Connection, name: &str, at: EpochMillis, value: f64) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO counters (name, minute, value) VALUES (?1, ?2, ?3)
-         ON CONFLICT (name, minute) DO UPDATE SET value = excluded.value",
+        &format!(
+            "INSERT INTO counters (name, minute, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name, minute) DO UPDATE SET value = {merged}"
+        ),
         params![name, at / 60_000, value],
     )?;
     Ok(())
@@ -575,13 +580,15 @@ mod tests {
     }
 
     #[test]
-    fn counters_add_up_per_minute_and_gauges_keep_the_maximum() {
+    fn counters_add_up_per_minute_maxima_keep_the_highest_and_percentiles_the_latest() {
         let db = db();
-        count(&db, "received", 60_000, 1.0).unwrap();
-        count(&db, "received", 61_000, 2.0).unwrap();
-        count(&db, "received", 120_000, 5.0).unwrap();
-        gauge_max(&db, "latency", 60_000, 9.0).unwrap();
-        gauge_max(&db, "latency", 60_500, 4.0).unwrap();
+        record(&db, "received", 60_000, 1.0, Combine::Add).unwrap();
+        record(&db, "received", 61_000, 2.0, Combine::Add).unwrap();
+        record(&db, "received", 120_000, 5.0, Combine::Add).unwrap();
+        record(&db, "latency", 60_000, 9.0, Combine::Max).unwrap();
+        record(&db, "latency", 60_500, 4.0, Combine::Max).unwrap();
+        record(&db, "latency_p99", 60_000, 9.0, Combine::Set).unwrap();
+        record(&db, "latency_p99", 60_500, 4.0, Combine::Set).unwrap();
         assert_eq!(
             counter_series(&db, "received", 0, 180_000).unwrap(),
             [(60_000, 3.0), (120_000, 5.0)]

@@ -7,11 +7,10 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use mgrid_contract::EpochMillis;
 use tokio::sync::watch;
 
 use super::adapters::now;
-use super::db::{self, DEAD_LETTERS, WEBHOOKS};
+use super::db::{self, Combine, DEAD_LETTERS, WEBHOOKS};
 use super::store::Store;
 use crate::metrics::quantile;
 
@@ -105,20 +104,26 @@ impl LocalMetrics {
         let written = store
             .run(move |c| {
                 for (name, value) in &sums {
-                    db::count(c, name, at, *value)?;
+                    db::record(c, name, at, *value, Combine::Add)?;
                 }
                 for (name, value) in &maxima {
-                    db::gauge_max(c, name, at, *value)?;
+                    db::record(c, name, at, *value, Combine::Max)?;
                 }
                 for (name, value) in &percentiles {
-                    db::gauge_set(c, name, at, *value)?;
+                    db::record(c, name, at, *value, Combine::Set)?;
                 }
                 let queue = db::depth(c, WEBHOOKS, at)?;
-                db::gauge_max(c, "queue_depth", at, queue.visible as f64)?;
+                db::record(c, "queue_depth", at, queue.visible as f64, Combine::Max)?;
                 let oldest = queue.oldest_sent_at.map_or(0, |sent| (at - sent).max(0)) / 1000;
-                db::gauge_max(c, "oldest_age", at, oldest as f64)?;
+                db::record(c, "oldest_age", at, oldest as f64, Combine::Max)?;
                 let dead = db::depth(c, DEAD_LETTERS, at)?;
-                db::gauge_max(c, "dlq_depth", at, (dead.visible + dead.in_flight) as f64)?;
+                db::record(
+                    c,
+                    "dlq_depth",
+                    at,
+                    (dead.visible + dead.in_flight) as f64,
+                    Combine::Max,
+                )?;
                 Ok(())
             })
             .await;
@@ -144,14 +149,4 @@ pub async fn flush_loop(
         }
         metrics.flush(&store).await;
     }
-}
-
-/// A signal's per-minute values between two times, as (minute start, value).
-pub fn series(
-    connection: &rusqlite::Connection,
-    key: &str,
-    from: EpochMillis,
-    to: EpochMillis,
-) -> rusqlite::Result<Vec<(EpochMillis, f64)>> {
-    db::counter_series(connection, key, from, to)
 }
