@@ -553,7 +553,7 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: ./mgrid.toml when it exists]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Result format on stdout; progress and logs always go to stderr')
             [CompletionResult]::new('--bad-signature', '--bad-signature', [CompletionResultType]::ParameterName, 'Sign with a wrong secret (the processor dead-letters it as bad-signature)')
-            [CompletionResult]::new('--malformed', '--malformed', [CompletionResultType]::ParameterName, 'Send a body that is not JSON (dead-lettered as malformed-body)')
+            [CompletionResult]::new('--malformed', '--malformed', [CompletionResultType]::ParameterName, 'Send an event without its type: queued, then dead-lettered as malformed-body (a body that is not JSON at all is refused with 400, by the deployed API and by mgrid dev alike)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required for changes when stdin is not a terminal)')

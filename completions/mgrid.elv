@@ -513,7 +513,7 @@ set edit:completion:arg-completer[mgrid] = {|@words|
             cand --config 'Configuration file [default: ./mgrid.toml when it exists]'
             cand --output 'Result format on stdout; progress and logs always go to stderr'
             cand --bad-signature 'Sign with a wrong secret (the processor dead-letters it as bad-signature)'
-            cand --malformed 'Send a body that is not JSON (dead-lettered as malformed-body)'
+            cand --malformed 'Send an event without its type: queued, then dead-lettered as malformed-body (a body that is not JSON at all is refused with 400, by the deployed API and by mgrid dev alike)'
             cand -v 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
             cand --verbose 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
             cand -y 'Answer yes to confirmations (required for changes when stdin is not a terminal)'

@@ -386,7 +386,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l config -d 'Configur
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l bad-signature -d 'Sign with a wrong secret (the processor dead-letters it as bad-signature)'
-complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l malformed -d 'Send a body that is not JSON (dead-lettered as malformed-body)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l malformed -d 'Send an event without its type: queued, then dead-lettered as malformed-body (a body that is not JSON at all is refused with 400, by the deployed API and by mgrid dev alike)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'

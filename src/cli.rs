@@ -183,7 +183,7 @@ pub struct DestroyArgs {
 Runs the data plane of the `local` stage until Ctrl-C: an HTTP ingress on 127.0.0.1 with the
 deployed routes (POST /webhook/stripe, POST /webhook/paypal) and the authorizer's rule (API key
 in X-API-Key or ?key=); a durable FIFO queue with the deployed semantics (per-group order,
-5-minute deduplication, receive count, dead-lettering after 3 receives; visibility 30 s
+5-minute deduplication, receive count, dead-lettering after 10 receives; visibility 30 s
 instead of 180 s); the processor and archiver (the Lambda functions' own code); the ledger,
 queues and key rings in SQLite (<data-dir>/mgrid.db); the archive as files with the archive's
 key layout (<data-dir>/archive/webhooks/...); each vendor notification printed on stdout.
@@ -264,7 +264,8 @@ pub struct SendArgs {
     /// Sign with a wrong secret (the processor dead-letters it as bad-signature)
     #[arg(long)]
     pub bad_signature: bool,
-    /// Send a body that is not JSON (dead-lettered as malformed-body)
+    /// Send an event without its type: queued, then dead-lettered as malformed-body (a body that
+    /// is not JSON at all is refused with 400, by the deployed API and by mgrid dev alike)
     #[arg(long)]
     pub malformed: bool,
     /// The local stage's data (for --stage local)

@@ -206,7 +206,7 @@ pub fn signals(r: &Resources) -> Vec<Signal> {
     vec![
         Signal::new("received", "webhooks received", Sum, Count, api("Count")),
         Signal::new("api_4xx", "API 4XX", Sum, Count, api("4XXError"))
-            .levels(levels(Bound::at_least(1.0), Bound::at_least(100.0))),
+            .levels(levels(Bound::at_least(1.0), Bound::at_least(100.0))).alarm(r, "api-4xx"),
         Signal::new("api_5xx", "API 5XX", Sum, Count, api("5XXError"))
             .levels(Some(ANY)).alarm(r, "api-5xx"),
         // Sub-second is the pipeline's promise.

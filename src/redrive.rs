@@ -55,7 +55,7 @@ pub struct DeadLetterView {
     pub provider: Option<String>,
     pub event_id: Option<String>,
     pub event_type: Option<String>,
-    /// The processor's reason, or `max-receives` when the queue moved it after three failed
+    /// The processor's reason, or `max-receives` when the queue moved it after ten failed
     /// deliveries (transient failures that never cleared).
     pub reason: String,
     pub detail: Option<String>,

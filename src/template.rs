@@ -121,6 +121,23 @@ impl Template {
         })
     }
 
+    /// A short hash of the processor function's definition (its properties but the code, which
+    /// the artifact hash covers). The processor version's description carries it, so a changed
+    /// definition publishes a new version for the `live` alias.
+    pub fn processor_definition_hash(&self) -> String {
+        let mut properties = self
+            .section("Resources")
+            .get("ProcessorFunction")
+            .and_then(|definition| definition.get("Properties"))
+            .cloned()
+            .unwrap_or_default();
+        if let Some(properties) = properties.as_object_mut() {
+            properties.remove("Code");
+        }
+        let digest = Sha256::digest(properties.to_string().as_bytes());
+        digest[..4].iter().map(|b| format!("{b:02X}")).collect()
+    }
+
     /// A short hash of the API definition (the REST API, its resources, methods and
     /// authorizers). The API deployment's logical id ends with it, so a changed API gets a new
     /// deployment: CloudFormation never redeploys an unchanged Deployment resource.
@@ -133,6 +150,8 @@ impl Template {
                     | "AWS::ApiGateway::Resource"
                     | "AWS::ApiGateway::Method"
                     | "AWS::ApiGateway::Authorizer"
+                    | "AWS::ApiGateway::Model"
+                    | "AWS::ApiGateway::RequestValidator"
             ) {
                 hasher.update(id.as_bytes());
                 hasher.update(definition.to_string().as_bytes());
@@ -485,6 +504,26 @@ mod tests {
             error.to_string().contains("AWS::Region has no value"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_processor_version_describes_the_current_processor_definition() {
+        let template = Template::pipeline().unwrap();
+        let description = template.section("Resources")["ProcessorVersion"]["Properties"]
+            ["Description"]["Fn::Sub"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let expected = format!("definition {}", template.processor_definition_hash());
+        assert!(
+            description.ends_with(&expected),
+            "the processor's definition changed: end ProcessorVersion's Description in \
+             stacks/pipeline.yaml with \"{expected}\", so the live alias gets a version with it \
+             (it is: {description:?})"
+        );
+        for setting in ["${ArtifactSha256}", "${ProcessorMemory}"] {
+            assert!(description.contains(setting), "{setting}");
+        }
     }
 
     #[test]

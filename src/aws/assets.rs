@@ -17,6 +17,8 @@ pub struct Assets {
     client: Client,
     pub bucket: String,
     account: String,
+    /// `aws`, `aws-cn`, `aws-us-gov`: ARNs in the bucket policy use the account's partition.
+    partition: String,
     region: String,
     url_suffix: &'static str,
     /// A plain-HTTP endpoint (an emulator) cannot pass a TLS-only policy.
@@ -33,15 +35,17 @@ pub enum Upload {
 impl Assets {
     pub fn new(
         client: Client,
-        account: &str,
+        identity: &super::Identity,
         region: &str,
         url_suffix: &'static str,
         endpoint: Option<&str>,
     ) -> Self {
+        let account = &identity.account;
         Assets {
             client,
             bucket: format!("mgrid-assets-{account}-{region}"),
             account: account.to_owned(),
+            partition: identity.partition().to_owned(),
             region: region.to_owned(),
             url_suffix,
             plain_http: endpoint.is_some_and(|e| e.starts_with("http://")),
@@ -138,17 +142,7 @@ impl Assets {
             );
             return Ok(());
         }
-        let policy = serde_json::json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Sid": "DenyPlainHttp",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [format!("arn:aws:s3:::{}", self.bucket), format!("arn:aws:s3:::{}/*", self.bucket)],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
-            }]
-        });
+        let policy = tls_only_policy(&self.partition, &self.bucket);
         self.client
             .put_bucket_policy()
             .bucket(&self.bucket)
@@ -197,5 +191,38 @@ impl Assets {
             "https://s3.{}.{}/{}/{key}",
             self.region, self.url_suffix, self.bucket
         )
+    }
+}
+
+/// The bucket policy that refuses every request not made over TLS.
+fn tls_only_policy(partition: &str, bucket: &str) -> serde_json::Value {
+    let arn = format!("arn:{partition}:s3:::{bucket}");
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DenyPlainHttp",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [arn.clone(), format!("{arn}/*")],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+        }]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tls_only_policy_names_the_bucket_in_the_accounts_partition() {
+        let policy = tls_only_policy("aws-cn", "mgrid-assets-1-cn-north-1");
+        assert_eq!(
+            policy["Statement"][0]["Resource"],
+            serde_json::json!([
+                "arn:aws-cn:s3:::mgrid-assets-1-cn-north-1",
+                "arn:aws-cn:s3:::mgrid-assets-1-cn-north-1/*"
+            ])
+        );
     }
 }

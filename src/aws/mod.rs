@@ -244,3 +244,35 @@ pub struct Identity {
     pub account: String,
     pub arn: String,
 }
+
+impl Identity {
+    /// The partition of the credentials' ARN (`aws`, `aws-cn`, `aws-us-gov`), `aws` when the ARN
+    /// does not say.
+    pub fn partition(&self) -> &str {
+        self.arn
+            .strip_prefix("arn:")
+            .and_then(|rest| rest.split(':').next())
+            .filter(|partition| !partition.is_empty())
+            .unwrap_or("aws")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Identity;
+
+    #[test]
+    fn the_partition_comes_from_the_callers_arn() {
+        let identity = |arn: &str| Identity {
+            account: "1".into(),
+            arn: arn.into(),
+        };
+        assert_eq!(identity("arn:aws-cn:iam::1:user/ops").partition(), "aws-cn");
+        assert_eq!(
+            identity("arn:aws-us-gov:sts::1:assumed-role/r/s").partition(),
+            "aws-us-gov"
+        );
+        assert_eq!(identity("arn:aws:iam::1:root").partition(), "aws");
+        assert_eq!(identity("").partition(), "aws");
+    }
+}

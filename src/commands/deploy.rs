@@ -184,7 +184,7 @@ async fn upload_assets(
 ) -> Result<(Assets, String, Vec<(String, String)>), Failure> {
     let assets = Assets::new(
         aws.s3(),
-        &identity.account,
+        identity,
         &aws.region,
         aws.url_suffix(),
         aws.endpoint.as_deref(),

@@ -15,7 +15,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use mgrid_contract::envelope::ingress_message;
+use mgrid_contract::envelope::{MAX_MESSAGE_BYTES, ingress_message};
 use mgrid_contract::ledger::{Attribute, Item};
 use mgrid_contract::{Provider, StageName};
 use mgrid_pipeline::archiver::{Archiver, StreamRecord};
@@ -35,8 +35,8 @@ use super::store::Store;
 use super::{Paths, VISIBILITY_MS};
 use crate::commands::run_id;
 
-/// SQS's message size limit, which the deployed ingress meets too.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// API Gateway's payload limit (10 MB): the deployed API answers 413 above it.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 type LocalProcessor = Processor<LocalLedger, LocalDeadLetters, LocalKeyStore, NoCertificates>;
 
@@ -249,12 +249,7 @@ async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<B
         .await
     {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            return message(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the body is larger than the queue takes (256 KiB)",
-            );
-        }
+        Err(_) => return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Too Long"),
     };
     let Ok(body) = String::from_utf8(Vec::from(body)) else {
         return message(StatusCode::BAD_REQUEST, "the body is not UTF-8 text");
@@ -263,13 +258,23 @@ async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<B
     let (Ok(request_id), Ok(message_id)) = (run_id(), run_id()) else {
         return message(StatusCode::SERVICE_UNAVAILABLE, "no random ids; retry");
     };
-    let queued = ingress_message(
+    let queued = match ingress_message(
         provider,
         body,
         &authorization.headers,
         received_at,
         &request_id,
-    );
+    ) {
+        Ok(queued) => queued,
+        Err(refusal) => return message(StatusCode::BAD_REQUEST, &refusal.to_string()),
+    };
+    if queued.sqs_size() > MAX_MESSAGE_BYTES {
+        // What the deployed integration answers when SQS refuses a message (its 4XX).
+        return json_response(
+            StatusCode::BAD_GATEWAY,
+            serde_json::json!({"received": false, "error": "the queue refused the webhook; retry"}),
+        );
+    }
     let sent = shared
         .store
         .run(move |c| db::send(c, WEBHOOKS, &queued, &message_id, received_at))

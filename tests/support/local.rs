@@ -178,6 +178,11 @@ fn local() -> StageName {
 
 /// One HTTP/1.1 POST on its own connection; the status code, or None when nothing answered.
 pub fn post(url: &str, headers: &[(&str, String)], body: &str) -> Option<u16> {
+    post_for(url, headers, body).map(|(status, _)| status)
+}
+
+/// One HTTP/1.1 POST on its own connection; the status code and the response body.
+pub fn post_for(url: &str, headers: &[(&str, String)], body: &str) -> Option<(u16, String)> {
     let rest = url.strip_prefix("http://")?;
     let (host, path) = rest
         .split_once('/')
@@ -198,5 +203,10 @@ pub fn post(url: &str, headers: &[(&str, String)], body: &str) -> Option<u16> {
     stream.write_all(request.as_bytes()).ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
-    response.split_whitespace().nth(1)?.parse().ok()
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, body)| body)
+        .to_owned();
+    Some((status, body))
 }

@@ -61,6 +61,23 @@ pub struct QueueMessage {
     pub attributes: BTreeMap<String, String>,
 }
 
+/// The largest message SQS takes (body and attributes; the queue's default since 2025).
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+impl QueueMessage {
+    /// What SQS counts against [`MAX_MESSAGE_BYTES`]: the body, and each attribute's name, data
+    /// type and value.
+    pub fn sqs_size(&self) -> usize {
+        const DATA_TYPE: usize = "String".len();
+        self.body.len()
+            + self
+                .attributes
+                .iter()
+                .map(|(name, value)| name.len() + DATA_TYPE + value.len())
+                .sum::<usize>()
+    }
+}
+
 /// Why a delivery cannot become an envelope; always permanent for that message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}: {detail}")]
@@ -98,15 +115,7 @@ impl WebhookEnvelope {
         request_id: Option<String>,
     ) -> Result<WebhookEnvelope, Rejected> {
         let (event_id, event_type) = event_identity(provider, &body)?;
-        let signature_headers = signature_headers(provider)
-            .iter()
-            .filter_map(|name| {
-                headers
-                    .get(*name)
-                    .filter(|value| !value.is_empty())
-                    .map(|value| (name.to_string(), value.clone()))
-            })
-            .collect();
+        let signature_headers = present_signature_headers(provider, headers);
         Ok(WebhookEnvelope {
             provider,
             event_id,
@@ -153,19 +162,25 @@ impl WebhookEnvelope {
         )
     }
 
-    /// The message the ingress puts on the queue for this envelope.
+    /// The message the ingress puts on the queue for this envelope (redrive and replay put it
+    /// back as the ingress first did).
     pub fn to_queue_message(&self) -> QueueMessage {
-        let mut attributes = self.signature_headers.clone();
-        attributes.insert(attribute::PROVIDER.into(), self.provider.to_string());
-        attributes.insert(attribute::RECEIVED_AT.into(), self.received_at.to_string());
-        if let Some(request_id) = &self.request_id {
-            attributes.insert(attribute::REQUEST_ID.into(), request_id.clone());
-        }
+        let json: Option<serde_json::Value> = serde_json::from_str(&self.body).ok();
+        let identity = QueueIdentity::of(
+            self.provider,
+            json.as_ref(),
+            self.request_id.as_deref().unwrap_or(&self.event_id),
+        );
         QueueMessage {
             body: self.body.clone(),
-            group_id: message_group_id(self.provider, &self.body, &self.event_id),
-            deduplication_id: self.event_id.clone(),
-            attributes,
+            group_id: identity.group_id,
+            deduplication_id: identity.deduplication_id,
+            attributes: ingress_attributes(
+                self.provider,
+                &self.signature_headers,
+                self.received_at,
+                self.request_id.as_deref(),
+            ),
         }
     }
 
@@ -201,7 +216,9 @@ fn event_identity(provider: Provider, body: &str) -> Result<(String, String), Re
     if !is_valid_event_id(&event_id) {
         return Err(Rejected::new(
             FailureReason::InvalidEventId,
-            format!("event id {event_id:?} is not 1-200 letters, digits, '_' or '-'"),
+            format!(
+                "event id {event_id:?} is not 1-{MAX_EVENT_ID_CHARS} letters, digits, '_' or '-'"
+            ),
         ));
     }
     let event_type = match provider {
@@ -220,86 +237,142 @@ fn event_identity(provider: Provider, body: &str) -> Result<(String, String), Re
     Ok((event_id, event_type))
 }
 
-/// Stripe `evt_…` and PayPal `WH-…` ids, and nothing that could escape an archive key.
+/// The longest event id: it is the queue's deduplication id and, with the provider, its group
+/// id, and SQS takes at most 128 characters for either.
+pub const MAX_EVENT_ID_CHARS: usize = 100;
+
+/// The longest payment object id that names a message group: `<provider>:` (7 characters) and
+/// the id fit SQS's 128.
+pub const MAX_GROUP_OBJECT_CHARS: usize = 121;
+
+/// Stripe `evt_…` and PayPal `WH-…` ids, and nothing that could escape an archive key or
+/// overflow a queue id: 1-100 letters, digits, `_` or `-`.
 pub fn is_valid_event_id(id: &str) -> bool {
     !id.is_empty()
-        && id.len() <= 200
+        && id.len() <= MAX_EVENT_ID_CHARS
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// `<provider>:<payment object id>`: events of one payment stay in order, unrelated payments
-/// run in parallel. Stripe: the object's payment intent, else the object's id. PayPal: the
-/// resource's order id, else the resource id. When the body names neither, the event id
-/// (the API Gateway template, which cannot do this, uses the request id instead).
-pub fn message_group_id(provider: Provider, body: &str, event_id: &str) -> String {
-    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-    let text = |pointer: &str| {
-        json.pointer(pointer)
-            .and_then(serde_json::Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    let object = match provider {
-        Provider::Stripe => text("/data/object/payment_intent").or_else(|| text("/data/object/id")),
-        Provider::Paypal => text("/resource/supplementary_data/related_ids/order_id")
-            .or_else(|| text("/resource/id")),
-    };
-    let group = format!(
-        "{provider}:{}",
-        object.unwrap_or_else(|| event_id.to_owned())
-    );
-    if is_valid_group_id(&group) {
-        group
-    } else {
-        format!("{provider}:{event_id}")
+/// A payment object id that can name a message group: 1-121 printable ASCII characters, no space.
+fn is_group_object_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_GROUP_OBJECT_CHARS && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Where each provider names the payment object an event is about, most specific first.
+fn payment_object_pointers(provider: Provider) -> &'static [&'static str] {
+    match provider {
+        Provider::Stripe => &["/data/object/payment_intent", "/data/object/id"],
+        Provider::Paypal => &[
+            "/resource/supplementary_data/related_ids/order_id",
+            "/resource/id",
+        ],
     }
 }
 
-/// The message the ingress queues for a delivery that passed the authorizer, whatever its body,
-/// as the API Gateway request templates do: a body that does not parse still goes on the queue
-/// (grouped and deduplicated by the request id), and the processor dead-letters it with its
-/// reason. The local ingress of `mgrid dev` uses this.
+/// A queued message's group and deduplication ids.
+struct QueueIdentity {
+    group_id: String,
+    deduplication_id: String,
+}
+
+impl QueueIdentity {
+    /// The ingress rule, written once more as the API Gateway request templates in
+    /// stacks/pipeline.yaml (tests/apigateway.rs renders them in Apache Velocity and holds both
+    /// to the same messages):
+    /// - the deduplication id is the event's `id` when it is a valid event id, else the request id;
+    /// - the group is `<provider>:<payment object>` (Stripe: the object's payment intent, else
+    ///   the object's id; PayPal: the resource's order id, else the resource id; the first that
+    ///   is a string that can name a group), else `<provider>:<event id>`, else
+    ///   `<provider>:unparsed-<request id>`. Events of one payment stay in order; unrelated
+    ///   payments run in parallel.
+    fn of(provider: Provider, json: Option<&serde_json::Value>, request_id: &str) -> QueueIdentity {
+        let text = |pointer: &str| json.and_then(|j| j.pointer(pointer)?.as_str());
+        let event_id = text("/id").filter(|id| is_valid_event_id(id));
+        let object = payment_object_pointers(provider)
+            .iter()
+            .find_map(|pointer| text(pointer).filter(|id| is_group_object_id(id)));
+        let group = match (object, event_id) {
+            (Some(object), _) => object.to_owned(),
+            (None, Some(event_id)) => event_id.to_owned(),
+            (None, None) => format!("unparsed-{request_id}"),
+        };
+        QueueIdentity {
+            group_id: format!("{provider}:{group}"),
+            deduplication_id: event_id.unwrap_or(request_id).to_owned(),
+        }
+    }
+}
+
+/// The attributes the ingress sets: provider, receipt time, request id, and the provider's
+/// signature headers that are present and not empty.
+fn ingress_attributes(
+    provider: Provider,
+    headers: &BTreeMap<String, String>,
+    received_at: EpochMillis,
+    request_id: Option<&str>,
+) -> BTreeMap<String, String> {
+    let mut attributes = present_signature_headers(provider, headers);
+    attributes.insert(attribute::PROVIDER.into(), provider.to_string());
+    attributes.insert(attribute::RECEIVED_AT.into(), received_at.to_string());
+    if let Some(request_id) = request_id {
+        attributes.insert(attribute::REQUEST_ID.into(), request_id.to_owned());
+    }
+    attributes
+}
+
+/// The provider's signature headers among `headers` (by lower-case name), those not empty.
+fn present_signature_headers(
+    provider: Provider,
+    headers: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    signature_headers(provider)
+        .iter()
+        .filter_map(|name| {
+            headers
+                .get(*name)
+                .filter(|value| !value.is_empty())
+                .map(|value| (name.to_string(), value.clone()))
+        })
+        .collect()
+}
+
+/// Why the ingress refuses a delivery before queueing it. API Gateway's request validator
+/// answers these with 400 and the local ingress does the same.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IngressRefusal {
+    /// Not one JSON object (an empty body is let through, as API Gateway's validator does).
+    #[error("Invalid request body")]
+    NotAJsonObject,
+}
+
+/// The message the ingress queues for a delivery that passed the authorizer, with the rule of
+/// [`QueueIdentity::of`]. A body that is not a JSON object is refused; an empty body is queued
+/// (grouped and deduplicated by the request id) and the processor dead-letters it with its
+/// reason, as every other body it cannot use. Headers are by lower-case name.
 pub fn ingress_message(
     provider: Provider,
     body: String,
     headers: &BTreeMap<String, String>,
     received_at: EpochMillis,
     request_id: &str,
-) -> QueueMessage {
-    if let Ok(envelope) = WebhookEnvelope::from_delivery(
-        provider,
-        body.clone(),
-        headers,
-        received_at,
-        Some(request_id.to_owned()),
-    ) {
-        return envelope.to_queue_message();
-    }
-    let mut attributes: BTreeMap<String, String> = signature_headers(provider)
-        .iter()
-        .filter_map(|name| {
-            headers
-                .get(*name)
-                .filter(|v| !v.is_empty())
-                .map(|v| (name.to_string(), v.clone()))
-        })
-        .collect();
-    attributes.insert(attribute::PROVIDER.into(), provider.to_string());
-    attributes.insert(attribute::RECEIVED_AT.into(), received_at.to_string());
-    attributes.insert(attribute::REQUEST_ID.into(), request_id.to_owned());
-    QueueMessage {
+) -> Result<QueueMessage, IngressRefusal> {
+    let json = if body.is_empty() {
+        None
+    } else {
+        match serde_json::from_str::<serde_json::Value>(&body) {
+            Ok(value) if value.is_object() => Some(value),
+            _ => return Err(IngressRefusal::NotAJsonObject),
+        }
+    };
+    let identity = QueueIdentity::of(provider, json.as_ref(), request_id);
+    Ok(QueueMessage {
         body,
-        group_id: format!("{provider}:unparsed-{request_id}"),
-        deduplication_id: request_id.to_owned(),
-        attributes,
-    }
-}
-
-/// SQS: up to 128 characters, alphanumeric or punctuation.
-fn is_valid_group_id(id: &str) -> bool {
-    id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic())
+        group_id: identity.group_id,
+        deduplication_id: identity.deduplication_id,
+        attributes: ingress_attributes(provider, headers, received_at, Some(request_id)),
+    })
 }
 
 #[cfg(test)]
@@ -316,22 +389,65 @@ mod tests {
     }
 
     #[test]
-    fn the_ingress_queues_a_good_delivery_by_its_event_and_a_bad_one_by_its_request() {
+    fn the_ingress_queues_a_good_delivery_by_its_event_and_an_unidentified_one_by_its_request() {
         let sig = headers(&[("stripe-signature", "t=1,v1=ab"), ("x-api-key", "k")]);
-        let good = ingress_message(Provider::Stripe, STRIPE.into(), &sig, 5, "req-1");
+        let good = ingress_message(Provider::Stripe, STRIPE.into(), &sig, 5, "req-1").unwrap();
         assert_eq!(good.group_id, "stripe:pi_9");
         assert_eq!(good.deduplication_id, "evt_1");
         assert_eq!(good.attributes["mgrid-request-id"], "req-1");
         assert!(!good.attributes.contains_key("x-api-key"));
-        let bad = ingress_message(Provider::Stripe, "not json".into(), &sig, 5, "req-2");
-        assert_eq!(bad.body, "not json");
-        assert_eq!(bad.group_id, "stripe:unparsed-req-2");
-        assert_eq!(bad.deduplication_id, "req-2");
-        assert_eq!(bad.attributes["mgrid-provider"], "stripe");
-        assert_eq!(bad.attributes["mgrid-received-at"], "5");
-        assert_eq!(bad.attributes["stripe-signature"], "t=1,v1=ab");
         let read_back = WebhookEnvelope::from_queue_message(&good.body, &good.attributes).unwrap();
         assert_eq!(read_back.event_id, "evt_1");
+
+        let anonymous = ingress_message(Provider::Stripe, "{}".into(), &sig, 5, "req-2").unwrap();
+        assert_eq!(anonymous.body, "{}");
+        assert_eq!(anonymous.group_id, "stripe:unparsed-req-2");
+        assert_eq!(anonymous.deduplication_id, "req-2");
+        assert_eq!(anonymous.attributes["mgrid-provider"], "stripe");
+        assert_eq!(anonymous.attributes["mgrid-received-at"], "5");
+        assert_eq!(anonymous.attributes["stripe-signature"], "t=1,v1=ab");
+
+        let empty = ingress_message(Provider::Paypal, String::new(), &sig, 5, "req-3").unwrap();
+        assert_eq!(empty.group_id, "paypal:unparsed-req-3");
+        assert_eq!(empty.deduplication_id, "req-3");
+    }
+
+    #[test]
+    fn the_ingress_refuses_a_body_that_is_not_one_json_object() {
+        for body in [
+            "not json", "[1,2]", "\"evt\"", "42", "{} {}", "{\"id\":", " ",
+        ] {
+            assert_eq!(
+                ingress_message(Provider::Stripe, body.into(), &BTreeMap::new(), 5, "r"),
+                Err(IngressRefusal::NotAJsonObject),
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ids_that_sqs_would_refuse_fall_back_to_what_it_takes() {
+        let long = "e".repeat(MAX_EVENT_ID_CHARS + 1);
+        let body = format!(r#"{{"id":"{long}","data":{{"object":{{"id":"x y"}}}}}}"#);
+        let message = ingress_message(Provider::Stripe, body, &BTreeMap::new(), 5, "req").unwrap();
+        assert_eq!(message.deduplication_id, "req");
+        assert_eq!(message.group_id, "stripe:unparsed-req");
+
+        let object = "o".repeat(MAX_GROUP_OBJECT_CHARS);
+        let body = format!(
+            r#"{{"id":"evt_1","data":{{"object":{{"payment_intent":"{object}x","id":"{object}"}}}}}}"#
+        );
+        let message = ingress_message(Provider::Stripe, body, &BTreeMap::new(), 5, "req").unwrap();
+        assert_eq!(message.group_id, format!("stripe:{object}"));
+        assert!(message.group_id.len() <= 128);
+
+        let numeric = r#"{"id":42,"data":{"object":{"id":7}}}"#;
+        let message =
+            ingress_message(Provider::Stripe, numeric.into(), &BTreeMap::new(), 5, "req").unwrap();
+        assert_eq!(
+            (message.group_id.as_str(), message.deduplication_id.as_str()),
+            ("stripe:unparsed-req", "req")
+        );
     }
 
     #[test]
@@ -381,39 +497,23 @@ mod tests {
 
     #[test]
     fn group_ids_follow_the_payment_object() {
+        let group = |provider, body: &str| {
+            ingress_message(provider, body.into(), &BTreeMap::new(), 0, "req")
+                .unwrap()
+                .group_id
+        };
         let charge = r#"{"id":"evt_2","type":"charge.refunded","data":{"object":{"id":"ch_1","payment_intent":"pi_9"}}}"#;
-        assert_eq!(
-            message_group_id(Provider::Stripe, charge, "evt_2"),
-            "stripe:pi_9"
-        );
+        assert_eq!(group(Provider::Stripe, charge), "stripe:pi_9");
         let invoice = r#"{"id":"evt_3","type":"invoice.paid","data":{"object":{"id":"in_1","payment_intent":null}}}"#;
-        assert_eq!(
-            message_group_id(Provider::Stripe, invoice, "evt_3"),
-            "stripe:in_1"
-        );
+        assert_eq!(group(Provider::Stripe, invoice), "stripe:in_1");
         let capture = r#"{"id":"WH-1","event_type":"PAYMENT.CAPTURE.COMPLETED","resource":{"id":"CAP1","supplementary_data":{"related_ids":{"order_id":"ORD1"}}}}"#;
-        assert_eq!(
-            message_group_id(Provider::Paypal, capture, "WH-1"),
-            "paypal:ORD1"
-        );
+        assert_eq!(group(Provider::Paypal, capture), "paypal:ORD1");
         let refund =
             r#"{"id":"WH-2","event_type":"PAYMENT.CAPTURE.REFUNDED","resource":{"id":"REF1"}}"#;
-        assert_eq!(
-            message_group_id(Provider::Paypal, refund, "WH-2"),
-            "paypal:REF1"
-        );
-        assert_eq!(
-            message_group_id(Provider::Stripe, "{}", "evt_4"),
-            "stripe:evt_4"
-        );
-        let hostile = format!(
-            r#"{{"id":"evt_5","data":{{"object":{{"id":"{}"}}}}}}"#,
-            "x y"
-        );
-        assert_eq!(
-            message_group_id(Provider::Stripe, &hostile, "evt_5"),
-            "stripe:evt_5"
-        );
+        assert_eq!(group(Provider::Paypal, refund), "paypal:REF1");
+        assert_eq!(group(Provider::Stripe, r#"{"id":"evt_4"}"#), "stripe:evt_4");
+        let hostile = r#"{"id":"evt_5","data":{"object":{"id":"x y"}}}"#;
+        assert_eq!(group(Provider::Stripe, hostile), "stripe:evt_5");
     }
 
     #[test]
