@@ -270,7 +270,10 @@ mod tests {
                 None,
             )
             .unwrap_err();
-            assert_eq!(rejected.reason, mgrid_contract::FailureReason::MalformedBody);
+            assert_eq!(
+                rejected.reason,
+                mgrid_contract::FailureReason::MalformedBody
+            );
         }
     }
 }

@@ -110,7 +110,7 @@ async fn the_dev_stage_creates_its_data_resources_in_the_emulator() {
     assert_eq!(queue["VisibilityTimeout"], "180");
     assert!(!queue["KmsMasterKeyId"].is_empty());
     let redrive: serde_json::Value = serde_json::from_str(&queue["RedrivePolicy"]).unwrap();
-    assert_eq!(redrive["maxReceiveCount"], 3);
+    assert_eq!(redrive["maxReceiveCount"], 10);
     let dlq = queue_attributes(&sqs, &parameter(StageParameter::DlqUrl)).await;
     assert_eq!(redrive["deadLetterTargetArn"], dlq["QueueArn"].as_str());
     assert_eq!(dlq["FifoQueue"], "true");

@@ -30,11 +30,17 @@ pub struct DestroyReport {
     pub api_calls: usize,
 }
 
-/// The logical ids the template retains on delete.
+/// The logical ids the template retains when a created stack is deleted (RetainExceptOnCreate
+/// deletes only on the rollback of a failed first create, which is not a destroy).
 fn retained_ids(template: &Template) -> Vec<String> {
     template
         .resources()
-        .filter(|(_, d)| d["DeletionPolicy"] == "Retain")
+        .filter(|(_, d)| {
+            matches!(
+                d["DeletionPolicy"].as_str(),
+                Some("Retain" | "RetainExceptOnCreate")
+            )
+        })
         .map(|(id, _)| id.to_owned())
         .collect()
 }
