@@ -66,6 +66,14 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
 
     let again = run(&emulator, dir.path(), &deploy);
     assert_eq!(again.code, 0, "{}", again.stderr);
+    // The emulator serves no Lambda GetAccountSettings: the preflight says it could not check.
+    assert!(
+        again
+            .stderr
+            .contains("could not check Lambda's concurrency quota"),
+        "{}",
+        again.stderr
+    );
     assert_eq!(
         again.json()["action"],
         "none",
@@ -75,8 +83,9 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
         again.json()["changeSet"].is_null(),
         "the empty change set is deleted"
     );
+    // 8 for the deploy itself, 2 for the account preflight (API Gateway, Lambda).
     assert!(
-        again.calls() <= 8,
+        again.calls() <= 10,
         "an unchanged redeploy made {} AWS calls",
         again.calls()
     );
@@ -227,6 +236,40 @@ fn a_stage_of_another_account_is_refused_before_anything_is_written() {
     assert!(refused.stderr.contains("nothing was written"));
     let stages = run(&emulator, dir.path(), &["stages", "--output", "json"]);
     assert_eq!(stages.json()["stages"], serde_json::json!([]));
+}
+
+#[test]
+fn an_account_without_api_gateway_logging_is_refused_before_anything_is_written() {
+    let emulator = Emulator::start_unprepared();
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = placeholder_artifact(dir.path());
+    let refused = run(
+        &emulator,
+        dir.path(),
+        &[
+            "deploy",
+            "--stage",
+            "dev",
+            "--yes",
+            "--artifact",
+            artifact.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    for said in [
+        "API Gateway has no CloudWatch role in this account and us-east-1",
+        "nothing was written",
+        "aws apigateway update-account --region us-east-1 --patch-operations",
+    ] {
+        assert!(refused.stderr.contains(said), "{said}: {}", refused.stderr);
+    }
+    let stages = run(&emulator, dir.path(), &["stages", "--output", "json"]);
+    assert_eq!(stages.json()["stages"], serde_json::json!([]));
+    assert!(
+        !refused.stderr.contains("creating the assets bucket"),
+        "no bucket before the preflight: {}",
+        refused.stderr
+    );
 }
 
 #[test]

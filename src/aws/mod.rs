@@ -3,6 +3,7 @@
 //! client counts its requests, so `-v` can say how many AWS calls a command made. SDK errors
 //! are classified here into failures an operator can act on.
 
+pub mod account;
 pub mod archive;
 pub mod assets;
 pub mod errors;
@@ -208,6 +209,20 @@ impl Aws {
             .interceptor(self.counter.clone())
             .build();
         aws_sdk_cloudwatch::Client::from_conf(config)
+    }
+
+    pub fn apigateway(&self) -> aws_sdk_apigateway::Client {
+        let config = aws_sdk_apigateway::config::Builder::from(&self.config)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_apigateway::Client::from_conf(config)
+    }
+
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        let config = aws_sdk_lambda::config::Builder::from(&self.config)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_lambda::Client::from_conf(config)
     }
 
     pub fn sqs(&self) -> aws_sdk_sqs::Client {

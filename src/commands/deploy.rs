@@ -12,6 +12,7 @@ use mgrid_contract::EpochMillis;
 use serde::Serialize;
 
 use crate::artifact::{EmbeddedArtifact, embedded};
+use crate::aws::account;
 use crate::aws::assets::{Assets, Upload};
 use crate::aws::stack::{ChangeSetOutcome, ChangeSetRequest, Stacks};
 use crate::aws::{Aws, Identity};
@@ -20,6 +21,7 @@ use crate::commands::{Context, confirm, now_millis, verbose_calls};
 use crate::failure::{Failure, FailureKind};
 use crate::lifecycle::model::{StackEvent, StackOutput, StackState};
 use crate::lifecycle::plan::{self, ChangeReview, FailedResource, StackPlan};
+use crate::lifecycle::preflight::{self, AccountReadings, CliTarget, Finding, StageNeeds};
 use crate::lifecycle::render;
 use crate::output::{GOOD, WARNING, note, print_report, write_stdout};
 use crate::stage::{ParameterValue, Source, StageSettings};
@@ -266,6 +268,9 @@ pub async fn run(context: &Context, args: &DeployArgs, execute: bool) -> Result<
     let aws = context.connect(settings).await?;
     let identity = aws.account().await?;
     check_account(settings, &identity)?;
+    if execute {
+        check_account_readiness(context, &aws, &prepared).await?;
+    }
     let stacks = Stacks::new(aws.cloudformation());
     let stack_name = settings.stack_name.clone();
 
@@ -452,6 +457,15 @@ pub async fn run(context: &Context, args: &DeployArgs, execute: bool) -> Result<
             }
         }
         report.outputs = outputs(&stacks, &aws, &stack_name, &stage).await?;
+        if create {
+            report.next = Some(first_deploy_steps(
+                &stage,
+                &CliTarget {
+                    region: aws.region.clone(),
+                    profile: context.global.profile.clone(),
+                },
+            ));
+        }
         Ok(finish(report, &aws, started, verbose))
     } else {
         report.failures = plan::failure_summary(&watched.events, &stack_name);
@@ -461,6 +475,101 @@ pub async fn run(context: &Context, args: &DeployArgs, execute: bool) -> Result<
             .next(format!("fix the first cause above, then deploy again (`mgrid status --stage {stage}` shows the stack)"))
             .into())
     }
+}
+
+/// Before anything is written: does the account hold what the stage needs? Blockers stop the
+/// deploy with what to run; a check that could not be made is a warning.
+async fn check_account_readiness(
+    context: &Context,
+    aws: &Aws,
+    prepared: &Prepared,
+) -> Result<(), Failure> {
+    let (apigateway, lambda) = (aws.apigateway(), aws.lambda());
+    let (api_gateway_logging_role, lambda_concurrency) = tokio::join!(
+        account::api_gateway_logging_role(&apigateway),
+        account::lambda_concurrency(&lambda),
+    );
+    let readings = AccountReadings {
+        api_gateway_logging_role,
+        lambda_concurrency,
+    };
+    let target = CliTarget {
+        region: aws.region.clone(),
+        profile: context.global.profile.clone(),
+    };
+    let (mut what, mut next) = (Vec::new(), Vec::new());
+    for finding in preflight::judge(&readings, stage_needs(&prepared.parameters), &target) {
+        match finding {
+            Finding::Unchecked { what } => note(&format!(
+                "{WARNING}warning:{WARNING:#} could not check {what}; deploying anyway"
+            )),
+            Finding::Blocker {
+                what: blocker,
+                next: fix,
+            } => {
+                what.push(blocker);
+                next.push(fix);
+            }
+        }
+    }
+    if what.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        FailureKind::NotFound,
+        format!(
+            "the account is not ready for {}: {}; nothing was written",
+            prepared.settings.stage,
+            what.join("; and ")
+        ),
+    )
+    .next(next.join("\n")))
+}
+
+/// What the stage's parameters ask of the account's Lambda concurrency.
+fn stage_needs(parameters: &[ParameterValue]) -> StageNeeds {
+    let template = Template::pipeline().ok();
+    let number = |name: &str| -> i64 {
+        parameters
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.clone())
+            .or_else(|| template.as_ref()?.parameter(name)?.default)
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0)
+    };
+    let provisioned = number("ProvisionedConcurrencyMin") > 0;
+    StageNeeds {
+        processor_max_concurrency: number("ProcessorMaxConcurrency"),
+        provisioned_max: if provisioned {
+            number("ProvisionedConcurrencyMax")
+        } else {
+            0
+        },
+    }
+}
+
+/// What to do after a stage's first deploy, in order: prove the ingress on AWS, make the keys,
+/// register the URLs.
+fn first_deploy_steps(stage: &str, target: &CliTarget) -> String {
+    let options = match &target.profile {
+        Some(profile) => format!("--region {} --profile {profile}", target.region),
+        None => format!("--region {}", target.region),
+    };
+    format!(
+        "next steps for the new stage:\n\
+         1. check the ingress on AWS: a request through API Gateway's integration to the queue (the \
+         test bypasses the authorizer; expect \"status\": 200 and \"Received response. Status: 200\" in its log):\n  \
+         api=$(aws apigateway get-rest-apis {options} --query \"items[?name=='marketgrid-{stage}-webhooks'].id\" --output text)\n  \
+         aws apigateway test-invoke-method {options} --rest-api-id \"$api\" --http-method POST \\\n    \
+         --resource-id \"$(aws apigateway get-resources {options} --rest-api-id \"$api\" --query \"items[?path=='/webhook/stripe'].id\" --output text)\" \\\n    \
+         --headers Content-Type=application/json --body '{{\"id\":\"evt_mgrid_ingress_check\",\"type\":\"mgrid.ingress_check\",\"data\":{{\"object\":{{\"id\":\"ingress_check\"}}}}}}'\n  \
+         the processor dead-letters it (it carries no signature): `mgrid dlq peek --stage {stage}` shows it, \
+         `mgrid dlq purge --stage {stage}` removes it\n\
+         2. `mgrid keys rotate --all --stage {stage}`: the API keys, shown once as the URLs to register\n\
+         3. `mgrid keys set-signing-secret stripe --stage {stage}` (and paypal): the secrets the providers show\n\
+         4. register the URLs of step 2 as webhook endpoints at Stripe and PayPal"
+    )
 }
 
 fn finish(mut report: DeployReport, aws: &Aws, started: Instant, verbose: bool) -> DeployReport {

@@ -3,4 +3,5 @@
 
 pub mod model;
 pub mod plan;
+pub mod preflight;
 pub mod render;

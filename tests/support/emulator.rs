@@ -48,8 +48,22 @@ pub struct Emulator {
     log: PathBuf,
 }
 
+/// The account-wide API Gateway CloudWatch role an operator sets once per account and region
+/// (README, "Before the first deploy in an account").
+pub const API_GATEWAY_LOGGING_ROLE: &str =
+    "arn:aws:iam::123456789012:role/apigateway-cloudwatch-logs";
+
 impl Emulator {
+    /// An emulator whose account is ready for a stage, as README's one-time steps leave an
+    /// account: API Gateway has its CloudWatch role.
     pub fn start() -> Emulator {
+        let emulator = Emulator::start_unprepared();
+        emulator.set_api_gateway_logging_role();
+        emulator
+    }
+
+    /// An emulator whose account is as AWS creates one: no API Gateway CloudWatch role.
+    pub fn start_unprepared() -> Emulator {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("mgrid-moto-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("create the emulator log");
@@ -67,6 +81,37 @@ impl Emulator {
         };
         emulator.wait_until_ready(port);
         emulator
+    }
+
+    /// API Gateway's UpdateAccount, as `aws apigateway update-account` sends it.
+    fn set_api_gateway_logging_role(&self) {
+        let body = format!(
+            r#"{{"patchOperations":[{{"op":"replace","path":"/cloudwatchRoleArn","value":"{API_GATEWAY_LOGGING_ROLE}"}}]}}"#
+        );
+        let port = self
+            .endpoint
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse::<u16>()
+            .unwrap();
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the emulator");
+        write!(
+            stream,
+            "PATCH /account HTTP/1.1\r\nHost: apigateway.us-east-1.amazonaws.com\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20261130/us-east-1/apigateway/aws4_request, SignedHeaders=host, Signature=0\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send UpdateAccount");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("read UpdateAccount's answer");
+        assert!(
+            response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+            "the emulator refused UpdateAccount: {response}"
+        );
     }
 
     fn wait_until_ready(&self, port: u16) {

@@ -165,16 +165,13 @@ impl WebhookEnvelope {
     /// The message the ingress puts on the queue for this envelope (redrive and replay put it
     /// back as the ingress first did).
     pub fn to_queue_message(&self) -> QueueMessage {
+        // The ingress rule, for an event whose id is known to be valid.
         let json: Option<serde_json::Value> = serde_json::from_str(&self.body).ok();
-        let identity = QueueIdentity::of(
-            self.provider,
-            json.as_ref(),
-            self.request_id.as_deref().unwrap_or(&self.event_id),
-        );
+        let group = payment_object(self.provider, json.as_ref()).unwrap_or(&self.event_id);
         QueueMessage {
             body: self.body.clone(),
-            group_id: identity.group_id,
-            deduplication_id: identity.deduplication_id,
+            group_id: format!("{}:{group}", self.provider),
+            deduplication_id: self.event_id.clone(),
             attributes: ingress_attributes(
                 self.provider,
                 &self.signature_headers,
@@ -271,6 +268,16 @@ fn payment_object_pointers(provider: Provider) -> &'static [&'static str] {
     }
 }
 
+/// The payment object an event names, when it can name a message group.
+fn payment_object(provider: Provider, json: Option<&serde_json::Value>) -> Option<&str> {
+    payment_object_pointers(provider)
+        .iter()
+        .find_map(|pointer| {
+            json.and_then(|j| j.pointer(pointer)?.as_str())
+                .filter(|id| is_group_object_id(id))
+        })
+}
+
 /// A queued message's group and deduplication ids.
 struct QueueIdentity {
     group_id: String,
@@ -288,12 +295,10 @@ impl QueueIdentity {
     ///   `<provider>:unparsed-<request id>`. Events of one payment stay in order; unrelated
     ///   payments run in parallel.
     fn of(provider: Provider, json: Option<&serde_json::Value>, request_id: &str) -> QueueIdentity {
-        let text = |pointer: &str| json.and_then(|j| j.pointer(pointer)?.as_str());
-        let event_id = text("/id").filter(|id| is_valid_event_id(id));
-        let object = payment_object_pointers(provider)
-            .iter()
-            .find_map(|pointer| text(pointer).filter(|id| is_group_object_id(id)));
-        let group = match (object, event_id) {
+        let event_id = json
+            .and_then(|j| j.pointer("/id")?.as_str())
+            .filter(|id| is_valid_event_id(id));
+        let group = match (payment_object(provider, json), event_id) {
             (Some(object), _) => object.to_owned(),
             (None, Some(event_id)) => event_id.to_owned(),
             (None, None) => format!("unparsed-{request_id}"),
