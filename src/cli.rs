@@ -382,10 +382,16 @@ pub enum DlqAction {
 #[derive(Debug, Clone, Args)]
 #[command(after_long_help = "\
 Each message group keeps its order: a group whose first dead letter does not match the filter is
-left whole. Every move gets a fresh deduplication id (the queue's 5-minute window would otherwise
-swallow an event seen before). A dead letter is deleted only after its copy is acknowledged; a
-copy whose outcome is unknown leaves the original in place. Killed at any moment, nothing is
-lost: a message being moved becomes visible again after --hold. Ctrl-C stops cleanly.")]
+left whole; --parallel groups move at once. Every move gets a fresh deduplication id (the queue's
+5-minute window would otherwise swallow an event seen before), which marks the copy as this
+run's. A dead letter is deleted only after its copy is acknowledged; a copy whose outcome is
+unknown is sent again with the same ids, and after three unknown answers the original stays.
+
+A redrive moves only what was dead-lettered before it started. A copy that comes back (the
+processor rejects it again) and anything dead-lettered during the run stay in the queue and are
+counted, with their reasons; then the redrive exits 7, so a redrive before the cause is fixed
+ends instead of going round. Killed at any moment, nothing is lost: what the run holds becomes
+visible again after --hold. Ctrl-C stops cleanly.")]
 pub struct RedriveArgs {
     /// Move at most this many
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..), allow_negative_numbers = true, conflicts_with = "native")]
@@ -414,6 +420,9 @@ pub struct RedriveArgs {
     /// How long a message being moved stays hidden (it reappears after this if mgrid dies)
     #[arg(long, default_value = "120s", value_name = "SPAN")]
     pub hold: Span,
+    /// Message groups moved at once (each group stays in order)
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64), conflicts_with = "native")]
+    pub parallel: u16,
 }
 
 /// A span of time: 90s, 30m, 24h, 7d (at most 30 days).
@@ -427,10 +436,16 @@ impl std::str::FromStr for Span {
     }
 }
 
+/// The slowest pace a command keeps: one message every 1,000 s. Slower would be no pace at all,
+/// and an interval that overflows a clock.
+const MIN_RATE: f64 = 0.001;
+
 fn parse_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
-        _ => Err("a rate is a number of messages per second greater than 0".into()),
+        Ok(rate) if rate.is_finite() && rate >= MIN_RATE => Ok(rate),
+        _ => Err(format!(
+            "a rate is a number of messages per second, at least {MIN_RATE} (one every 1,000 s)"
+        )),
     }
 }
 

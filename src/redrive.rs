@@ -1,16 +1,16 @@
-//! Dead letters as an operator sees them, and the decisions of a redrive, as pure functions:
-//! what a dead-lettered message is (provider, event, why it failed), which ones a filter takes,
-//! and how a received batch is split so that each message group keeps its order.
+//! Dead letters as an operator sees them, as pure functions: what a dead-lettered message is
+//! (provider, event, why it failed), which ones a filter takes, and what a redrive run sends.
 //!
-//! FIFO rules this follows: SQS hands out a group's messages in order and none past a message
-//! that is in flight, so a group whose first message is not taken is left whole (moving later
-//! messages ahead of it would reorder the group); every move gets a deduplication id of its own,
-//! the same for a retry within a run (SQS then drops the repeat) and new for the next run.
+//! The decisions of the move itself (group order, the budget, what comes back) are the move
+//! engine's (src/move_engine.rs); here is what a dead letter is, and how a run marks its copies.
 
 use std::collections::BTreeMap;
 
 use mgrid_contract::envelope::attribute;
 use mgrid_contract::{EpochMillis, FailureReason, Provider, WebhookEnvelope};
+
+use crate::move_engine::Origin;
+use crate::ports::Outgoing;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -86,7 +86,13 @@ impl DeadLetter {
                 Some(envelope.event_id.clone()),
                 Some(envelope.event_type.clone()),
             ),
-            Err(_) => (self.deduplication_id.clone(), None),
+            // The ingress's deduplication id is the event id, unless a redrive replaced it.
+            Err(_) => (
+                self.deduplication_id
+                    .clone()
+                    .filter(|id| !id.starts_with(MARK_PREFIX)),
+                None,
+            ),
         };
         DeadLetterView {
             message_id: self.message_id.clone(),
@@ -154,45 +160,6 @@ pub fn parse_reason(text: &str) -> Result<String, String> {
     }
 }
 
-/// How one received batch is handled.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BatchPlan {
-    /// Indexes of messages to copy to the webhook queue, in batch order.
-    pub move_: Vec<usize>,
-    /// Indexes of messages to make visible again at once, untouched.
-    pub release: Vec<usize>,
-    /// Groups left whole because their first message is not taken.
-    pub held_groups: Vec<String>,
-}
-
-/// Splits a batch (in the order SQS returned it): a message is moved when it matches and no
-/// earlier message of its group in this run was left behind; `budget` caps how many move.
-pub fn plan_batch(
-    batch: &[DeadLetter],
-    filter: &Filter,
-    held: &mut std::collections::BTreeSet<String>,
-    budget: &mut Option<usize>,
-) -> BatchPlan {
-    let mut plan = BatchPlan::default();
-    for (index, message) in batch.iter().enumerate() {
-        let group_held = held.contains(&message.group_id);
-        let wanted = !group_held && filter.matches(&message.view()) && budget.is_none_or(|b| b > 0);
-        if wanted {
-            plan.move_.push(index);
-            if let Some(b) = budget.as_mut() {
-                *b -= 1;
-            }
-        } else {
-            if !group_held {
-                held.insert(message.group_id.clone());
-                plan.held_groups.push(message.group_id.clone());
-            }
-            plan.release.push(index);
-        }
-    }
-    plan
-}
-
 /// The attributes a redriven message carries: the ones the ingress set, not the processor's
 /// verdict on the last attempt.
 pub fn redriven_attributes(message: &DeadLetter) -> BTreeMap<String, Attribute> {
@@ -206,28 +173,95 @@ pub fn redriven_attributes(message: &DeadLetter) -> BTreeMap<String, Attribute> 
         .collect()
 }
 
-/// A deduplication id for moving `message` in run `run_id`: stable within the run (a resend
-/// after a timeout is dropped by SQS), different in the next run (not swallowed by the 5-minute
-/// window because an earlier run moved the same event).
-pub fn move_deduplication_id(run_id: &str, message: &DeadLetter) -> String {
-    let digest = Sha256::digest(format!("{run_id}\0{}", message.message_id));
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+/// What identifies a redrive run in what it sends: each copy's deduplication id begins with the
+/// run's mark, and the processor and the queue's redrive policy keep the deduplication id when
+/// they dead-letter a message again. With the run's start (SQS resets a FIFO message's enqueue
+/// time when it moves to a dead-letter queue), that tells the run what was there before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunMark {
+    run_id: String,
+    started_at: EpochMillis,
 }
 
-/// Counts by provider and reason, for `dlq stats`.
-pub fn breakdown(views: &[DeadLetterView]) -> BTreeMap<(String, String), usize> {
-    let mut counts = BTreeMap::new();
-    for view in views {
-        let provider = view.provider.clone().unwrap_or_else(|| "unknown".into());
-        *counts.entry((provider, view.reason.clone())).or_default() += 1;
+/// Every run's mark starts so, and no provider event id does (`evt_…`, `WH-…`).
+const MARK_PREFIX: &str = "mgrid-run-";
+
+impl RunMark {
+    pub fn new(run_id: &str, started_at: EpochMillis) -> RunMark {
+        RunMark {
+            run_id: run_id.to_owned(),
+            started_at,
+        }
     }
-    counts
+
+    fn prefix(&self) -> String {
+        format!("{MARK_PREFIX}{}-", self.run_id)
+    }
+
+    /// The deduplication id of the copy of `message` in this run: the same for a resend within
+    /// the run (SQS drops the repeat), another in the next run (not swallowed by the queue's
+    /// 5-minute window because an earlier run moved the same event).
+    pub fn deduplication_id(&self, message: &DeadLetter) -> String {
+        let digest = Sha256::digest(format!("{}\0{}", self.run_id, message.message_id));
+        let hash: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}{hash}", self.prefix())
+    }
+
+    /// Where a dead letter comes from, relative to this run.
+    pub fn origin(&self, letter: &DeadLetter) -> Origin {
+        let ours = letter
+            .deduplication_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with(&self.prefix()));
+        if ours {
+            return Origin::CameBack {
+                reason: letter.view().reason,
+            };
+        }
+        if letter.sent_at.is_some_and(|at| at >= self.started_at) {
+            return Origin::Arrived;
+        }
+        Origin::Before
+    }
+
+    /// The copy of `message` a redrive sends: body, group and the ingress's attributes, without
+    /// the processor's verdict, with this run's deduplication id.
+    pub fn copy(&self, message: &DeadLetter) -> Outgoing {
+        Outgoing {
+            body: message.body.clone(),
+            group_id: message.group_id.clone(),
+            deduplication_id: self.deduplication_id(message),
+            attributes: redriven_attributes(message),
+        }
+    }
+}
+
+/// What `dlq stats` says of the dead letters it read, built one at a time (no bodies kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Breakdown {
+    pub examined: usize,
+    pub oldest_sent_at: Option<EpochMillis>,
+    /// Counts by provider and reason.
+    pub counts: BTreeMap<(String, String), usize>,
+}
+
+impl Breakdown {
+    pub fn add(&mut self, view: &DeadLetterView) {
+        self.examined += 1;
+        if let Some(sent) = view.sent_at {
+            self.oldest_sent_at = Some(self.oldest_sent_at.map_or(sent, |o| o.min(sent)));
+        }
+        let provider = view.provider.clone().unwrap_or_else(|| "unknown".into());
+        *self
+            .counts
+            .entry((provider, view.reason.clone()))
+            .or_default() += 1;
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
 
     fn letter(
         id: &str,
@@ -331,73 +365,67 @@ mod tests {
     }
 
     #[test]
-    fn a_group_whose_first_message_stays_is_left_whole() {
-        let batch = [
-            letter("1", "A", "stripe", Some("bad-signature"), 1),
-            letter("2", "B", "paypal", None, 1),
-            letter("3", "A", "stripe", Some("no-signing-secret"), 1),
-            letter("4", "B", "paypal", Some("no-signing-secret"), 1),
-            letter("5", "C", "stripe", Some("no-signing-secret"), 1),
-        ];
-        let filter = Filter {
-            reason: Some("no-signing-secret".into()),
-            ..Filter::default()
-        };
-        let mut held = BTreeSet::new();
-        let plan = plan_batch(&batch, &filter, &mut held, &mut None);
-        assert_eq!(
-            plan.move_,
-            [4],
-            "only C: A and B start with messages that stay"
-        );
-        assert_eq!(plan.release, [0, 1, 2, 3]);
-        assert_eq!(plan.held_groups, ["A", "B"]);
-        // A later batch does not move A or B past the messages they are held behind.
-        let later = [letter("6", "A", "stripe", Some("no-signing-secret"), 1)];
-        assert_eq!(
-            plan_batch(&later, &filter, &mut held, &mut None).move_,
-            Vec::<usize>::new()
-        );
-    }
-
-    #[test]
-    fn the_budget_caps_the_moves_and_keeps_order_behind_it() {
-        let batch = [
-            letter("1", "A", "stripe", None, 1),
-            letter("2", "A", "stripe", None, 1),
-            letter("3", "B", "stripe", None, 1),
-        ];
-        let mut held = BTreeSet::new();
-        let plan = plan_batch(&batch, &Filter::default(), &mut held, &mut Some(1));
-        assert_eq!(plan.move_, [0]);
-        assert_eq!(plan.release, [1, 2]);
-    }
-
-    #[test]
-    fn redriven_messages_lose_the_verdict_and_get_a_run_scoped_dedup_id() {
+    fn a_copy_loses_the_verdict_and_carries_the_runs_mark() {
         let message = letter("1", "A", "stripe", Some("bad-signature"), 1);
-        let attributes = redriven_attributes(&message);
+        let run = RunMark::new("0123456789abcdef", 1_000);
+        let copy = run.copy(&message);
         assert!(
-            !attributes.contains_key("mgrid-failure-reason")
-                && !attributes.contains_key("mgrid-failure-detail")
+            !copy.attributes.contains_key("mgrid-failure-reason")
+                && !copy.attributes.contains_key("mgrid-failure-detail")
         );
         assert_eq!(
-            attributes["mgrid-provider"],
+            copy.attributes["mgrid-provider"],
             Attribute::text("String", "stripe")
         );
-        assert_eq!(attributes["mgrid-received-at"].data_type, "Number");
-        let first = move_deduplication_id("run-1", &message);
+        assert_eq!(copy.attributes["mgrid-received-at"].data_type, "Number");
         assert_eq!(
-            first,
-            move_deduplication_id("run-1", &message),
+            (copy.body.as_str(), copy.group_id.as_str()),
+            (message.body.as_str(), "A")
+        );
+        assert_eq!(
+            copy.deduplication_id,
+            run.deduplication_id(&message),
             "a resend within the run is the same move"
         );
+        let next = RunMark::new("fedcba9876543210", 2_000);
         assert_ne!(
-            first,
-            move_deduplication_id("run-2", &message),
+            copy.deduplication_id,
+            next.deduplication_id(&message),
             "the next run is a new move"
         );
-        assert_eq!(first.len(), 32);
+        assert!(copy.deduplication_id.len() <= 128);
+    }
+
+    #[test]
+    fn a_run_tells_its_own_copies_and_newcomers_from_what_was_there() {
+        let run = RunMark::new("0123456789abcdef", 1_000);
+        let mut back = letter("1", "A", "stripe", Some("bad-signature"), 500);
+        back.deduplication_id = Some(run.deduplication_id(&letter("0", "A", "stripe", None, 1)));
+        assert_eq!(
+            run.origin(&back),
+            Origin::CameBack {
+                reason: "bad-signature".into()
+            },
+            "recognised by its mark, whatever its timestamp"
+        );
+        assert_eq!(
+            run.origin(&letter("2", "A", "stripe", None, 1_000)),
+            Origin::Arrived
+        );
+        assert_eq!(
+            run.origin(&letter("3", "A", "stripe", None, 999)),
+            Origin::Before
+        );
+        let earlier_run = RunMark::new("fedcba9876543210", 0);
+        let mut earlier = letter("4", "A", "stripe", None, 500);
+        earlier.deduplication_id = Some(earlier_run.deduplication_id(&earlier));
+        assert_eq!(
+            run.origin(&earlier),
+            Origin::Before,
+            "another run's copy is the run's to move"
+        );
+        earlier.body = "not an event".into();
+        assert_eq!(earlier.view().event_id, None, "a mark is not an event id");
     }
 
     #[test]
@@ -413,15 +441,16 @@ mod tests {
 
     #[test]
     fn breakdown_counts_by_provider_and_reason() {
-        let views: Vec<DeadLetterView> = [
-            letter("1", "A", "stripe", Some("bad-signature"), 1),
-            letter("2", "B", "stripe", Some("bad-signature"), 1),
-            letter("3", "C", "paypal", None, 1),
-        ]
-        .iter()
-        .map(DeadLetter::view)
-        .collect();
-        let counts = breakdown(&views);
+        let mut breakdown = Breakdown::default();
+        for letter in [
+            letter("1", "A", "stripe", Some("bad-signature"), 7),
+            letter("2", "B", "stripe", Some("bad-signature"), 3),
+            letter("3", "C", "paypal", None, 5),
+        ] {
+            breakdown.add(&letter.view());
+        }
+        assert_eq!((breakdown.examined, breakdown.oldest_sent_at), (3, Some(3)));
+        let counts = breakdown.counts;
         assert_eq!(
             counts[&("stripe".to_owned(), "bad-signature".to_owned())],
             2

@@ -11,7 +11,7 @@ use mgrid_contract::{EpochMillis, Provider, WebhookEnvelope};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::aws::queues::Outgoing;
+use crate::ports::Outgoing;
 use crate::redrive::Attribute;
 
 const DAY_MS: i64 = 86_400_000;

@@ -169,3 +169,19 @@ impl Ledger {
         Ok(present)
     }
 }
+
+impl crate::ports::WebhookArchive for Archive {
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, Failure> {
+        Archive::list(self, prefix).await
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, Failure> {
+        Archive::get(self, key).await
+    }
+}
+
+impl crate::ports::LedgerLookup for Ledger {
+    async fn present(&self, transaction_ids: &[String]) -> Result<BTreeSet<String>, Failure> {
+        Ledger::present(self, transaction_ids).await
+    }
+}

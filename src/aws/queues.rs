@@ -3,7 +3,7 @@
 //! tasks. A batch call that timed out is "maybe sent", never "failed": the caller must not act
 //! as if nothing happened.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
@@ -14,35 +14,13 @@ use aws_sdk_sqs::types::{
 
 use super::errors::{self, code};
 use crate::failure::{Failure, FailureKind};
+pub use crate::ports::Depth;
+use crate::ports::{BatchOutcome, DeadLetterQueue, MaybeSent, Outgoing, WebhookQueue};
 use crate::redrive::{Attribute, DeadLetter};
 
 pub struct Queue {
     client: Client,
     pub url: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Depth {
-    pub visible: u64,
-    pub in_flight: u64,
-    pub arn: String,
-}
-
-/// A message to send.
-#[derive(Debug, Clone)]
-pub struct Outgoing {
-    pub body: String,
-    pub group_id: String,
-    pub deduplication_id: String,
-    pub attributes: BTreeMap<String, Attribute>,
-}
-
-/// Per-entry results of a batch call, by index into the request.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct BatchOutcome {
-    pub done: Vec<usize>,
-    pub failed: Vec<(usize, String)>,
 }
 
 /// SQS's limits on one SendMessageBatch request: 10 entries, 256 KiB of bodies and attributes
@@ -99,10 +77,6 @@ fn batch_outcome<'a>(
             .collect(),
     }
 }
-
-/// A batch call whose result is unknown (timeout, dropped connection).
-#[derive(Debug)]
-pub struct MaybeSent(pub String);
 
 impl Queue {
     pub fn new(client: Client, url: impl Into<String>) -> Self {
@@ -394,6 +368,35 @@ impl Queue {
     }
 }
 
+impl DeadLetterQueue for Queue {
+    async fn depth(&self) -> Result<Depth, Failure> {
+        Queue::depth(self).await
+    }
+
+    async fn receive(&self, max: usize, hold_seconds: u32) -> Result<Vec<DeadLetter>, Failure> {
+        // A one-second long poll: an empty answer then means nothing is visible, not that this
+        // server sampled none.
+        Queue::receive(self, max as i32, hold_seconds.min(43_200) as i32, 1).await
+    }
+
+    async fn delete(&self, letters: &[&DeadLetter]) -> Result<BatchOutcome, Failure> {
+        self.delete_batch(letters).await
+    }
+
+    async fn set_visibility(&self, letters: &[&DeadLetter], seconds: u32) -> Result<(), Failure> {
+        Queue::set_visibility(self, letters, seconds.min(43_200) as i32).await
+    }
+}
+
+impl WebhookQueue for Queue {
+    async fn send(
+        &self,
+        messages: &[Outgoing],
+    ) -> Result<Result<BatchOutcome, MaybeSent>, Failure> {
+        self.send_batch(messages).await
+    }
+}
+
 /// SQS's own message move task (no filter, no order beyond what SQS keeps, no dry run).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -470,6 +473,7 @@ impl MoveTasks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn message(group: &str, bytes: usize) -> Outgoing {
         Outgoing {

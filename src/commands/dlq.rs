@@ -19,15 +19,15 @@ use mgrid_contract::{StageName, StageParameter};
 use serde::Serialize;
 
 use crate::aws::parameters::{require, stage_parameters};
-use crate::aws::queues::{Depth, MoveTask, MoveTasks, Outgoing, Queue};
+use crate::aws::queues::{MoveTask, MoveTasks, Queue};
 use crate::cli::{DlqAction, DlqArgs, ProviderArg, RedriveArgs};
-use crate::commands::{Context, Pace, confirm, now_millis, progress_bar, run_id, verbose_calls};
+use crate::commands::{Context, confirm, now_millis, progress_bar, run_id, verbose_calls};
 use crate::failure::{Failure, FailureKind};
+use crate::move_engine::{Rules, Source, Tally};
+use crate::movers::{self, RedriveOptions};
 use crate::output::{BOLD, WARNING, note, print_report, table};
-use crate::redrive::{
-    DeadLetter, DeadLetterView, Filter, breakdown, move_deduplication_id, plan_batch,
-    redriven_attributes,
-};
+use crate::ports::{DeadLetterQueue, Depth, WebhookQueue};
+use crate::redrive::{Breakdown, DeadLetter, DeadLetterView, Filter, RunMark};
 
 /// How long a scan (stats, peek, dry run) keeps what it read hidden before it puts it back.
 const SCAN_HOLD_SECONDS: i32 = 30;
@@ -71,7 +71,9 @@ pub async fn run(context: &Context, args: &DlqArgs) -> Result<()> {
         DlqAction::Redrive(redrive_args) if redrive_args.native => {
             native(context, &aws, &queues, redrive_args).await
         }
-        DlqAction::Redrive(redrive_args) => redrive(context, &stage, &queues, redrive_args).await,
+        DlqAction::Redrive(redrive_args) => {
+            redrive(context, &stage, &queues.dlq, &queues.queue, redrive_args).await
+        }
         DlqAction::Cancel => cancel(context, &aws, &queues).await,
         DlqAction::Purge => purge(context, &stage, settings.protected.value, &queues).await,
     };
@@ -79,33 +81,38 @@ pub async fn run(context: &Context, args: &DlqArgs) -> Result<()> {
     result
 }
 
-/// Reads up to `limit` messages without consuming them: each is held hidden while the scan runs
-/// (so the next receive returns others) and all are made visible again at once at the end. FIFO
-/// shows only the first messages of each group this way.
+/// Reads up to `limit` counted messages without consuming them: each is held hidden while the
+/// scan runs (so the next receive returns others) and all are made visible again at once at the
+/// end. `visit` takes each message (and keeps what it needs of it) and says whether it counts.
+/// FIFO shows only the first messages of each group this way.
 async fn scan(
     dlq: &Queue,
     limit: usize,
-    mut keep: impl FnMut(&DeadLetter) -> bool,
-) -> Result<(Vec<DeadLetter>, usize), Failure> {
+    mut visit: impl FnMut(DeadLetter) -> bool,
+) -> Result<(), Failure> {
+    // What releasing them needs: no bodies are kept.
     let mut seen: Vec<DeadLetter> = Vec::new();
-    let mut kept = 0;
+    let mut counted = 0;
     let mut ids = BTreeSet::new();
     let result = async {
-        while kept < limit {
+        while counted < limit {
             // A long poll that returns nothing: all that is left is behind what this scan holds.
             let batch = dlq.receive(10, SCAN_HOLD_SECONDS, 1).await?;
             if batch.is_empty() {
                 break;
             }
-            let fresh: Vec<DeadLetter> = batch
-                .into_iter()
-                .filter(|m| ids.insert(m.message_id.clone()))
-                .collect();
-            for message in fresh {
-                if keep(&message) {
-                    kept += 1;
+            for message in batch {
+                if !ids.insert(message.message_id.clone()) {
+                    continue;
                 }
-                seen.push(message);
+                seen.push(DeadLetter {
+                    body: String::new(),
+                    attributes: BTreeMap::new(),
+                    ..message.clone()
+                });
+                if visit(message) {
+                    counted += 1;
+                }
             }
         }
         Ok::<(), Failure>(())
@@ -113,8 +120,7 @@ async fn scan(
     .await;
     let all: Vec<&DeadLetter> = seen.iter().collect();
     dlq.set_visibility(&all, 0).await?;
-    result?;
-    Ok((seen, kept))
+    result
 }
 
 #[derive(Debug, Serialize)]
@@ -139,27 +145,28 @@ pub struct ReasonCount {
 async fn stats(context: &Context, stage: &StageName, queues: &Queues) -> Result<()> {
     let dead = queues.dlq.depth().await?;
     let live = queues.queue.depth().await?;
-    let (seen, _) = scan(&queues.dlq, SCAN_LIMIT, |_| true).await?;
-    let report = StatsReport::new(stage, dead, live, &seen);
+    let mut breakdown = Breakdown::default();
+    scan(&queues.dlq, SCAN_LIMIT, |letter| {
+        breakdown.add(&letter.view());
+        true
+    })
+    .await?;
+    let report = StatsReport::new(stage, dead, live, breakdown);
     print_report(&report, context.global.output)?;
     Ok(())
 }
 
 impl StatsReport {
     /// The depths of both queues and the breakdown of the dead letters read.
-    pub fn new(stage: &StageName, dead: Depth, live: Depth, read: &[DeadLetter]) -> StatsReport {
-        let views: Vec<DeadLetterView> = read.iter().map(DeadLetter::view).collect();
+    pub fn new(stage: &StageName, dead: Depth, live: Depth, read: Breakdown) -> StatsReport {
         StatsReport {
             stage: stage.to_string(),
             dead_letter_queue: dead,
             webhook_queue: live,
-            examined: views.len(),
-            oldest_sent_at: views
-                .iter()
-                .filter_map(|v| v.sent_at)
-                .min()
-                .map(format_rfc3339),
-            breakdown: breakdown(&views)
+            examined: read.examined,
+            oldest_sent_at: read.oldest_sent_at.map(format_rfc3339),
+            breakdown: read
+                .counts
                 .into_iter()
                 .map(|((provider, reason), count)| ReasonCount {
                     provider,
@@ -227,18 +234,25 @@ pub struct PeekReport {
 }
 
 impl PeekReport {
-    /// The first `limit` of the dead letters read that `filter` takes.
-    pub fn new(read: Vec<DeadLetter>, filter: &Filter, limit: usize, full: bool) -> PeekReport {
-        let messages = read
-            .into_iter()
-            .filter(|m| filter.matches(&m.view()))
-            .take(limit)
-            .map(|m| Peeked {
-                view: m.view(),
-                body: m.body,
-            })
-            .collect();
-        PeekReport { messages, full }
+    pub fn new(full: bool) -> PeekReport {
+        PeekReport {
+            messages: Vec::new(),
+            full,
+        }
+    }
+
+    /// Keeps `letter` (with its body) when `filter` takes it and fewer than `limit` are kept;
+    /// whether it was kept.
+    pub fn offer(&mut self, letter: DeadLetter, filter: &Filter, limit: usize) -> bool {
+        let view = letter.view();
+        if self.messages.len() >= limit || !filter.matches(&view) {
+            return false;
+        }
+        self.messages.push(Peeked {
+            view,
+            body: letter.body,
+        });
+        true
     }
 }
 
@@ -256,11 +270,12 @@ async fn peek(
     filter: &Filter,
     full: bool,
 ) -> Result<()> {
-    let (seen, _) = scan(&queues.dlq, limit, |m| filter.matches(&m.view())).await?;
-    print_report(
-        &PeekReport::new(seen, filter, limit, full),
-        context.global.output,
-    )?;
+    let mut report = PeekReport::new(full);
+    scan(&queues.dlq, limit, |letter| {
+        report.offer(letter, filter, limit)
+    })
+    .await?;
+    print_report(&report, context.global.output)?;
     Ok(())
 }
 
@@ -352,13 +367,16 @@ pub struct RedriveReport {
     pub copied_not_deleted: usize,
     /// Batches whose copy may or may not have happened; their originals stay.
     pub unknown_batches: usize,
+    /// Copies of this run that came back to the dead-letter queue, by failure reason.
+    pub came_back: BTreeMap<String, usize>,
+    /// Dead-lettered during the run by other traffic, left for a later run.
+    pub arrived_during_run: usize,
     pub interrupted: bool,
     pub elapsed_ms: u128,
     pub per_second: f64,
     pub remaining_in_dlq: u64,
-    /// The whole dead-letter queue was read (the local stage), not just the groups' heads.
-    #[serde(skip)]
-    pub whole_queue_seen: bool,
+    /// Of those, in flight when the run ended: held by another reader (a redrive or a scan).
+    pub remaining_in_flight: u64,
 }
 
 pub fn filter_of(args: &RedriveArgs) -> Filter {
@@ -370,14 +388,16 @@ pub fn filter_of(args: &RedriveArgs) -> Filter {
     }
 }
 
-async fn redrive(
+/// A redrive on any stage: the move engine, driven over the stage's two queues.
+pub async fn redrive(
     context: &Context,
     stage: &StageName,
-    queues: &Queues,
+    dlq: &impl DeadLetterQueue,
+    queue: &impl WebhookQueue,
     args: &RedriveArgs,
 ) -> Result<()> {
     let filter = filter_of(args);
-    let depth = queues.dlq.depth().await?;
+    let depth = dlq.depth().await?;
     let mut report = RedriveReport {
         stage: stage.to_string(),
         dry_run: args.dry_run,
@@ -389,30 +409,20 @@ async fn redrive(
         print_report(&report, context.global.output)?;
         return Ok(());
     }
-    if args.dry_run {
-        let (seen, _) = scan(&queues.dlq, SCAN_LIMIT, |_| true).await?;
-        let mut held = BTreeSet::new();
-        let mut budget = args.max.map(|m| m as usize);
-        let plan = plan_batch(&seen, &filter, &mut held, &mut budget);
-        report.would_move = plan.move_.iter().map(|&i| seen[i].view()).collect();
-        report.left = plan.release.len();
-        report.held_groups = plan.held_groups.len();
-        report.remaining_in_dlq = depth.visible;
-        print_report(&report, context.global.output)?;
-        return Ok(());
-    }
-    let scope = if filter.is_empty() {
-        "every".to_owned()
-    } else {
-        "the matching".to_owned()
-    };
-    let question = format!(
-        "Move {scope} dead-lettered webhook{} of {stage} ({} waiting) back to the webhook queue?",
-        if args.max == Some(1) { "" } else { "s" },
-        depth.visible
-    );
-    if !confirm(&question, context.global.yes)? {
-        return Err(Failure::new(FailureKind::Declined, "nothing was moved").into());
+    if !args.dry_run {
+        let scope = if filter.is_empty() {
+            "every"
+        } else {
+            "the matching"
+        };
+        let question = format!(
+            "Move {scope} dead-lettered webhook{} of {stage} ({} waiting) back to the webhook queue?",
+            if args.max == Some(1) { "" } else { "s" },
+            depth.visible
+        );
+        if !confirm(&question, context.global.yes)? {
+            return Err(Failure::new(FailureKind::Declined, "nothing was moved").into());
+        }
     }
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -425,26 +435,78 @@ async fn redrive(
         })
     };
     let started = Instant::now();
-    let bar = progress_bar(
-        args.max.map_or(depth.visible, |m| m.min(depth.visible)),
-        "{spinner} moved {pos}/{len} {msg} · {per_sec} · ETA {eta}",
-    );
-    let outcome = move_messages(queues, &filter, args, &stop, &mut report, bar.as_ref()).await;
+    let mark = RunMark::new(&run_id()?, now_millis());
+    let rules = Rules {
+        source: Source::Queue,
+        budget: args.max.map(|m| m as usize),
+        dry_run: args.dry_run,
+    };
+    let options = RedriveOptions {
+        mark: &mark,
+        filter: &filter,
+        hold_seconds: if args.dry_run {
+            SCAN_HOLD_SECONDS as u32
+        } else {
+            args.hold.0.div_euclid(1000).clamp(1, 43_200) as u32
+        },
+        parallel: if args.dry_run {
+            1
+        } else {
+            usize::from(args.parallel)
+        },
+        rate: args.rate,
+        read_limit: args.dry_run.then_some(SCAN_LIMIT),
+        stop: &stop,
+    };
+    let bar = if args.dry_run {
+        None
+    } else {
+        progress_bar(
+            args.max.map_or(depth.visible, |m| m.min(depth.visible)),
+            "{spinner} moved {pos}/{len} {msg} · {per_sec} · ETA {eta}",
+        )
+    };
+    let progress = |tally: &Tally| {
+        if let Some(bar) = &bar {
+            bar.set_position(tally.moved as u64);
+            bar.set_message(format!(
+                "left {} · failed {} · came back {}",
+                tally.left,
+                tally.failed.len(),
+                tally.came_back_total()
+            ));
+        }
+    };
+    let redriven = movers::redrive(dlq, queue, rules, &options, &progress).await;
     watcher.abort();
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    report.interrupted = stop.load(Ordering::SeqCst);
+    let tally = redriven.tally;
+    report.moved = tally.moved;
+    report.would_move = redriven.would_move;
+    report.left = tally.left;
+    report.held_groups = tally.held_groups;
+    report.failed = tally
+        .failed
+        .iter()
+        .map(|(id, reason)| format!("{id}: {reason}"))
+        .collect();
+    report.copied_not_deleted = tally.copied_not_deleted;
+    report.unknown_batches = tally.unknown_batches;
+    report.came_back = tally.came_back.clone();
+    report.arrived_during_run = tally.arrived;
+    report.interrupted = tally.interrupted;
     report.elapsed_ms = started.elapsed().as_millis();
     report.per_second = report.moved as f64 / started.elapsed().as_secs_f64().max(0.001);
-    report.remaining_in_dlq = queues
-        .dlq
-        .depth()
-        .await
-        .map(|d| d.visible + d.in_flight)
-        .unwrap_or(0);
-    outcome?;
+    if let Ok(left) = dlq.depth().await {
+        report.remaining_in_dlq = left.visible + left.in_flight;
+        report.remaining_in_flight = left.in_flight;
+    }
     print_report(&report, context.global.output)?;
+    if let Some(failure) = redriven.failure {
+        return Err(failure.into());
+    }
     if report.interrupted {
         return Err(Failure::new(
             FailureKind::Interrupted,
@@ -463,124 +525,22 @@ async fn redrive(
         .next("run the redrive again once the cause is fixed (a repeat never loses a message)")
         .into());
     }
-    Ok(())
-}
-
-/// The moving loop: receive, plan, copy, delete what was copied, hold the rest; finally make
-/// everything held visible again, whatever happened.
-async fn move_messages(
-    queues: &Queues,
-    filter: &Filter,
-    args: &RedriveArgs,
-    stop: &AtomicBool,
-    report: &mut RedriveReport,
-    bar: Option<&indicatif::ProgressBar>,
-) -> Result<(), Failure> {
-    let run = run_id()?;
-    let hold = args.hold.0.div_euclid(1000).clamp(1, 43_200) as i32;
-    let mut held_groups = BTreeSet::new();
-    let mut held: BTreeMap<String, DeadLetter> = BTreeMap::new();
-    // Message ids copied to the webhook queue in this run.
-    let mut copied: BTreeSet<String> = BTreeSet::new();
-    let mut budget = args.max.map(|m| m as usize);
-    let mut pace = Pace {
-        rate: args.rate,
-        next: Instant::now(),
-    };
-    let result = async {
-        while !stop.load(Ordering::SeqCst) && budget != Some(0) {
-            // A long poll that returns nothing: what is left is held by this run, or gone.
-            let batch = queues.dlq.receive(10, hold, 1).await?;
-            if batch.is_empty() {
-                break;
-            }
-            let mut fresh = Vec::new();
-            let mut copied_before = Vec::new();
-            for message in batch {
-                if let Some(kept) = held.get_mut(&message.message_id) {
-                    // Back after its hold ran out: keep holding it, with its new receipt.
-                    *kept = message;
-                } else if copied.contains(&message.message_id) {
-                    // Copied earlier in this run but its delete failed: delete it now, no new copy.
-                    copied_before.push(message);
-                } else {
-                    fresh.push(message);
-                }
-            }
-            if !copied_before.is_empty() {
-                let retried: Vec<&DeadLetter> = copied_before.iter().collect();
-                let deleted = queues.dlq.delete_batch(&retried).await?;
-                report.copied_not_deleted = report.copied_not_deleted.saturating_sub(deleted.done.len());
-                report.moved += deleted.done.len();
-            }
-            if fresh.is_empty() {
-                continue;
-            }
-            let plan = plan_batch(&fresh, filter, &mut held_groups, &mut budget);
-            report.held_groups += plan.held_groups.len();
-            report.left += plan.release.len();
-            let to_move: Vec<&DeadLetter> = plan.move_.iter().map(|&i| &fresh[i]).collect();
-            pace.wait_for(to_move.len()).await;
-            let outgoing: Vec<Outgoing> = to_move
-                .iter()
-                .map(|m| Outgoing {
-                    body: m.body.clone(),
-                    group_id: m.group_id.clone(),
-                    deduplication_id: move_deduplication_id(&run, m),
-                    attributes: redriven_attributes(m),
-                })
-                .collect();
-            let mut not_moved: Vec<&DeadLetter> = Vec::new();
-            let outcome = match queues.queue.send_batch(&outgoing).await {
-                Ok(outcome) => outcome,
-                Err(failure) => {
-                    // Refused outright (permissions, a missing queue): nothing was copied. Hand
-                    // the batch back with the rest, so a run after the fix sees it at once.
-                    for message in &to_move {
-                        held.insert(message.message_id.clone(), (*message).clone());
-                    }
-                    return Err(failure);
-                }
-            };
-            match outcome {
-                Ok(sent) => {
-                    tracing::debug!("received {}, copied {}, copy failed {}, left {}", fresh.len(), sent.done.len(), sent.failed.len(), plan.release.len());
-                    let sent_ok: Vec<&DeadLetter> = sent.done.iter().map(|&i| to_move[i]).collect();
-                    copied.extend(sent_ok.iter().map(|m| m.message_id.clone()));
-                    for (i, reason) in &sent.failed {
-                        report.failed.push(format!("{}: {reason}", to_move[*i].message_id));
-                        held_groups.insert(to_move[*i].group_id.clone());
-                        not_moved.push(to_move[*i]);
-                    }
-                    let deleted = queues.dlq.delete_batch(&sent_ok).await?;
-                    report.moved += deleted.done.len();
-                    report.copied_not_deleted += deleted.failed.len();
-                    if let Some(bar) = bar {
-                        bar.inc(deleted.done.len() as u64);
-                        bar.set_message(format!("left {} · failed {}", report.left, report.failed.len()));
-                    }
-                }
-                Err(maybe) => {
-                    // The copy may have happened: keep the originals; a later run moves them again.
-                    tracing::warn!("a copy to the webhook queue may not have happened ({}); keeping the originals", maybe.0);
-                    report.unknown_batches += 1;
-                    for message in &to_move {
-                        held_groups.insert(message.group_id.clone());
-                    }
-                    not_moved.extend(to_move.iter().copied());
-                }
-            }
-            for message in not_moved.into_iter().chain(plan.release.iter().map(|&i| &fresh[i])) {
-                held.insert(message.message_id.clone(), message.clone());
-            }
-        }
-        Ok::<(), Failure>(())
+    if let Some(reason) = report.came_back.keys().next() {
+        let reasons: Vec<&str> = report.came_back.keys().map(String::as_str).collect();
+        return Err(Failure::new(
+            FailureKind::Partial,
+            format!(
+                "{} redriven webhooks failed again and are back in the dead-letter queue ({})",
+                tally.came_back_total(),
+                reasons.join(", ")
+            ),
+        )
+        .next(format!(
+            "see why with `mgrid dlq peek --stage {stage} --reason {reason}`, fix the cause, then redrive again"
+        ))
+        .into());
     }
-    .await;
-    let all: Vec<&DeadLetter> = held.values().collect();
-    let released = queues.dlq.set_visibility(&all, 0).await;
-    result?;
-    released
+    Ok(())
 }
 
 impl fmt::Display for RedriveReport {
@@ -609,9 +569,6 @@ impl fmt::Display for RedriveReport {
                     "{} group(s) stay: their first message does not match, and order must hold",
                     self.held_groups
                 )?;
-            }
-            if self.whole_queue_seen {
-                return Ok(());
             }
             return writeln!(
                 f,
@@ -645,6 +602,33 @@ impl fmt::Display for RedriveReport {
                 f,
                 "{} message(s) were copied but are still in the dead-letter queue: a later redrive moves them again (a duplicate, which the processor ignores)",
                 self.copied_not_deleted
+            )?;
+        }
+        if !self.came_back.is_empty() {
+            let reasons: Vec<String> = self
+                .came_back
+                .iter()
+                .map(|(reason, count)| format!("{count} {reason}"))
+                .collect();
+            writeln!(
+                f,
+                "{WARNING}came back:{WARNING:#} {} of the moved webhooks failed again and are in the dead-letter queue once more ({}); they were left there, not moved again",
+                self.came_back.values().sum::<usize>(),
+                reasons.join(", ")
+            )?;
+        }
+        if self.arrived_during_run > 0 {
+            writeln!(
+                f,
+                "{} webhook(s) were dead-lettered during the run by other traffic; they stay for a later redrive",
+                self.arrived_during_run
+            )?;
+        }
+        if self.remaining_in_flight > 0 && self.moved == 0 {
+            writeln!(
+                f,
+                "{} of those still in the dead-letter queue are in flight: another reader holds them (a redrive or a scan running now); they come back when its hold ends",
+                self.remaining_in_flight
             )?;
         }
         Ok(())

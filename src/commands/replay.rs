@@ -6,6 +6,8 @@
 //! confirmation, send them in the order they were received, in batches. A batch whose outcome is
 //! unknown is sent again with the same deduplication ids, which SQS drops if the first got in.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,8 +16,6 @@ use std::time::Instant;
 use anyhow::Result;
 use futures::{StreamExt, TryStreamExt};
 use mgrid_contract::clock::format_rfc3339;
-use std::collections::BTreeSet;
-
 use mgrid_contract::{
     ArchiveKey, ArchivedWebhook, Provider, StageName, StageParameter, WebhookEnvelope,
 };
@@ -23,15 +23,15 @@ use serde::Serialize;
 
 use crate::aws::archive::{Archive, Ledger};
 use crate::aws::parameters::{require, stage_parameters};
-use crate::aws::queues::{BatchOutcome, MaybeSent, Outgoing, Queue};
+use crate::aws::queues::Queue;
 use crate::cli::ReplayArgs;
-use crate::commands::{Context, Pace, confirm, now_millis, progress_bar, run_id, verbose_calls};
+use crate::commands::{Context, confirm, now_millis, progress_bar, run_id, verbose_calls};
 use crate::failure::{Failure, FailureKind};
+use crate::move_engine::{MoveEngine, Rules, Source, Tally};
+use crate::movers::{self, Prepared, SendOptions};
 use crate::output::{WARNING, note, print_report, table};
+use crate::ports::{LedgerLookup, WebhookArchive, WebhookQueue};
 use crate::replay::{Selection, count_by_type, parse_time, replay_message, sort_for_sending};
-
-/// How many times a batch whose outcome is unknown is sent again.
-const UNKNOWN_RETRIES: usize = 3;
 
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -126,6 +126,7 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
         event_type: args.event_type.clone(),
         event_ids: args.event_ids.iter().cloned().collect(),
     };
+    let window = Window::of(&selection)?;
     if stage.as_str() == crate::local::STAGE || target.as_str() == crate::local::STAGE {
         if stage != target {
             return Err(Failure::new(
@@ -135,10 +136,14 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
             .into());
         }
         let paths = crate::local::Paths::new(&crate::local::data_dir());
-        crate::local::open_existing(&paths)?;
         let archive = crate::local::LocalArchiveFiles(paths.archive.clone());
-        let queue = crate::local::LocalReplayTarget(paths);
-        return replay(context, args, &stage, &target, selection, &archive, &queue).await;
+        let queue = crate::local::LocalQueue::open(&paths, crate::local::db::WEBHOOKS)?;
+        let ledger = crate::local::LocalLedgerLookup(paths);
+        let ledger = args.only_missing.then_some(&ledger);
+        return replay(
+            context, args, &stage, &target, &window, &archive, &queue, ledger,
+        )
+        .await;
     }
     let aws = context.connect(&source_settings).await?;
     // The target may be configured in another region: it gets a connection of its own.
@@ -158,21 +163,29 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
         aws.s3(),
         require(&source, &stage, StageParameter::ArchiveBucket)?,
     );
-    let queue = AwsTarget {
-        queue: Queue::new(
-            target_connection.sqs(),
-            require(&destination, &target, StageParameter::QueueUrl)?,
-        ),
-        ledger: if args.only_missing {
-            Some(Ledger::new(
-                target_connection.dynamodb(),
-                require(&destination, &target, StageParameter::TableName)?,
-            ))
-        } else {
-            None
-        },
+    let queue = Queue::new(
+        target_connection.sqs(),
+        require(&destination, &target, StageParameter::QueueUrl)?,
+    );
+    let ledger = if args.only_missing {
+        Some(Ledger::new(
+            target_connection.dynamodb(),
+            require(&destination, &target, StageParameter::TableName)?,
+        ))
+    } else {
+        None
     };
-    let result = replay(context, args, &stage, &target, selection, &archive, &queue).await;
+    let result = replay(
+        context,
+        args,
+        &stage,
+        &target,
+        &window,
+        &archive,
+        &queue,
+        ledger.as_ref(),
+    )
+    .await;
     verbose_calls(
         context.global.verbose > 0,
         aws.calls() + target_aws.as_ref().map_or(0, |t| t.calls()),
@@ -180,92 +193,191 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
     result
 }
 
-/// Where a replay reads archived webhooks: the stage's S3 bucket, or the local stage's files.
-pub trait ArchiveSource {
-    fn list(&self, prefix: &str)
-    -> impl std::future::Future<Output = Result<Vec<String>, Failure>>;
-    fn get(&self, key: &str) -> impl std::future::Future<Output = Result<Vec<u8>, Failure>>;
+/// The longest window a replay lists: 92 days of hours. The archive moves objects to Glacier
+/// after 180 days (they cannot be read without a restore), and each hour is a LIST per provider.
+pub const MAX_WINDOW_HOURS: i64 = 92 * 24;
+
+/// What a selection's window asks of the archive, checked before anything is listed.
+pub struct Window {
+    pub selection: Selection,
+    pub hours: i64,
+    pub prefixes: usize,
 }
 
-/// Where a replay sends: the target stage's queue (and ledger, for --only-missing).
-pub trait ReplayTarget {
-    fn send_batch(
-        &self,
-        messages: &[Outgoing],
-    ) -> impl std::future::Future<Output = Result<Result<BatchOutcome, MaybeSent>, Failure>>;
-    fn present(
-        &self,
-        transaction_ids: &[String],
-    ) -> impl std::future::Future<Output = Result<BTreeSet<String>, Failure>>;
-}
-
-impl ArchiveSource for Archive {
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, Failure> {
-        Archive::list(self, prefix).await
-    }
-
-    async fn get(&self, key: &str) -> Result<Vec<u8>, Failure> {
-        Archive::get(self, key).await
-    }
-}
-
-struct AwsTarget {
-    queue: Queue,
-    ledger: Option<Ledger>,
-}
-
-impl ReplayTarget for AwsTarget {
-    async fn send_batch(
-        &self,
-        messages: &[Outgoing],
-    ) -> Result<Result<BatchOutcome, MaybeSent>, Failure> {
-        self.queue.send_batch(messages).await
-    }
-
-    async fn present(&self, transaction_ids: &[String]) -> Result<BTreeSet<String>, Failure> {
-        match &self.ledger {
-            Some(ledger) => ledger.present(transaction_ids).await,
-            None => Ok(BTreeSet::new()),
+impl Window {
+    pub fn of(selection: &Selection) -> Result<Window, Failure> {
+        const HOUR: i64 = 3_600_000;
+        let hours = selection.to.div_euclid(HOUR) - selection.from.div_euclid(HOUR) + 1;
+        let prefixes = hours.saturating_mul(selection.providers().len() as i64);
+        if hours > MAX_WINDOW_HOURS {
+            return Err(Failure::new(
+                FailureKind::Usage,
+                format!(
+                    "the window {} to {} is {hours} hours: {prefixes} hour prefixes to list, more than the \
+                     {MAX_WINDOW_HOURS} hours (92 days) a replay takes; nothing was listed",
+                    format_rfc3339(selection.from),
+                    format_rfc3339(selection.to)
+                ),
+            )
+            .next("replay a shorter window (--from and --to), in parts if need be; objects older than 180 days are in Glacier"));
         }
+        Ok(Window {
+            selection: selection.clone(),
+            hours,
+            prefixes: prefixes as usize,
+        })
     }
 }
 
-/// Read, decide, confirm, send, report: the same for every stage.
+/// List, read, decide and send, one hour at a time (memory holds one hour's webhooks, whatever
+/// the window): the same for every stage.
+#[allow(clippy::too_many_arguments)]
 async fn replay(
     context: &Context,
     args: &ReplayArgs,
     stage: &StageName,
     target: &StageName,
-    selection: Selection,
-    archive: &impl ArchiveSource,
-    queue: &impl ReplayTarget,
+    window: &Window,
+    archive: &impl WebhookArchive,
+    queue: &impl WebhookQueue,
+    ledger: Option<&impl LedgerLookup>,
 ) -> Result<()> {
-    let (from, to) = (selection.from, selection.to);
+    let selection = &window.selection;
     let mut report = ReplayReport {
         stage: stage.to_string(),
         into_stage: target.to_string(),
-        from: format_rfc3339(from),
-        to: format_rfc3339(to),
+        from: format_rfc3339(selection.from),
+        to: format_rfc3339(selection.to),
         selection: selection.clone(),
         dry_run: args.dry_run,
+        prefixes: window.prefixes,
         ..ReplayReport::default()
     };
     let started = Instant::now();
-    let mut webhooks =
-        read_window(archive, &selection, usize::from(args.parallel), &mut report).await?;
-    if args.only_missing && !webhooks.is_empty() {
-        let ids: Vec<String> = webhooks
+    let parallel = usize::from(args.parallel);
+    note(&format!(
+        "listing {} hour prefixes ({} hours of {})",
+        window.prefixes,
+        window.hours,
+        selection
+            .providers()
             .iter()
-            .map(WebhookEnvelope::transaction_id)
-            .collect();
-        let present = queue.present(&ids).await?;
-        let before = webhooks.len();
-        webhooks.retain(|w| !present.contains(&w.transaction_id()));
-        report.skipped_present = before - webhooks.len();
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" and ")
+    ));
+    let hours = archive_hours(selection);
+    report.listed = count_listed(archive, &hours, parallel).await?;
+    if !args.dry_run {
+        if report.listed == 0 {
+            note("nothing to replay in this window");
+            report.elapsed_ms = started.elapsed().as_millis();
+            print_report(&report, context.global.output)?;
+            return Ok(());
+        }
+        let question = format!(
+            "Replay the archived webhooks of {} to {} that the selection takes (of {} listed) into {target}'s queue?",
+            report.from, report.to, report.listed
+        );
+        if !confirm(&question, context.global.yes)? {
+            return Err(Failure::new(FailureKind::Declined, "nothing was sent").into());
+        }
     }
-    report.read_ms = started.elapsed().as_millis();
-    sort_for_sending(&mut webhooks);
-    report.by_type = count_by_type(&webhooks)
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.store(true, Ordering::SeqCst);
+            }
+        })
+    };
+    let engine = RefCell::new(MoveEngine::new(Rules {
+        source: Source::Archive,
+        budget: None,
+        dry_run: args.dry_run,
+    }));
+    let run = run_id()?;
+    let bar = progress_bar(
+        report.listed as u64,
+        "{spinner} read {pos}/{len} {msg} · {per_sec} · ETA {eta}",
+    );
+    let options = SendOptions {
+        parallel: parallel.min(16),
+        rate: args.rate,
+        stop: &stop,
+    };
+    let mut by_type: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut result = Ok(());
+    for hour in hours {
+        if stop.load(Ordering::SeqCst) {
+            engine.borrow_mut().interrupt();
+            break;
+        }
+        let mut webhooks = match read_hour(archive, selection, &hour, parallel, &mut report).await {
+            Ok(webhooks) => webhooks,
+            Err(failure) => {
+                result = Err(failure);
+                break;
+            }
+        };
+        if let Some(bar) = &bar {
+            bar.set_position(report.read as u64);
+        }
+        if let Some(ledger) = ledger
+            && !webhooks.is_empty()
+        {
+            let ids: Vec<String> = webhooks
+                .iter()
+                .map(WebhookEnvelope::transaction_id)
+                .collect();
+            match ledger.present(&ids).await {
+                Ok(present) => {
+                    let before = webhooks.len();
+                    webhooks.retain(|w| !present.contains(&w.transaction_id()));
+                    report.skipped_present += before - webhooks.len();
+                }
+                Err(failure) => {
+                    result = Err(failure);
+                    break;
+                }
+            }
+        }
+
+        sort_for_sending(&mut webhooks);
+        for ((provider, event_type), count) in count_by_type(&webhooks) {
+            *by_type.entry((provider, event_type)).or_default() += count;
+        }
+        let pending: Vec<Prepared> = webhooks
+            .iter()
+            .map(|webhook| Prepared {
+                id: webhook.transaction_id(),
+                message: replay_message(&run, webhook),
+            })
+            .collect();
+        drop(webhooks);
+        let progress = |tally: &Tally| {
+            if let Some(bar) = &bar {
+                bar.set_message(format!(
+                    "sent {} · failed {}",
+                    tally.moved,
+                    tally.failed.len()
+                ));
+            }
+        };
+        if let Err(failure) =
+            movers::send_in_order(queue, &engine, pending, &options, &progress).await
+        {
+            result = Err(failure);
+            break;
+        }
+    }
+    watcher.abort();
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let tally = engine.into_inner().tally().clone();
+    report.by_type = by_type
         .into_iter()
         .map(|((provider, event_type), count)| TypeCount {
             provider,
@@ -273,29 +385,17 @@ async fn replay(
             count,
         })
         .collect();
-
-    let result = if args.dry_run || webhooks.is_empty() {
-        if webhooks.is_empty() && !args.dry_run {
-            note("nothing to replay in this window");
-        }
-        Ok(())
-    } else {
-        eprint!("{}", Summary(&report));
-        let question = format!(
-            "Replay {} webhook{} into {target}'s queue?",
-            webhooks.len(),
-            if webhooks.len() == 1 { "" } else { "s" }
-        );
-        if !confirm(&question, context.global.yes)? {
-            return Err(Failure::new(FailureKind::Declined, "nothing was sent").into());
-        }
-        let sent_from = Instant::now();
-        let result = send_all(queue, &webhooks, args.rate, &mut report).await;
-        report.send_ms = sent_from.elapsed().as_millis();
-        report.per_second = report.sent as f64 / sent_from.elapsed().as_secs_f64().max(0.001);
-        result
-    };
+    report.sent = tally.moved;
+    report.interrupted = tally.interrupted;
+    report.failed.extend(
+        tally
+            .failed
+            .iter()
+            .map(|(id, reason)| format!("{id}: {reason}")),
+    );
+    report.unreadable.sort_by(|a, b| a.key.cmp(&b.key));
     report.elapsed_ms = started.elapsed().as_millis();
+    report.per_second = report.sent as f64 / started.elapsed().as_secs_f64().max(0.001);
     print_report(&report, context.global.output)?;
     result?;
     if report.interrupted {
@@ -319,24 +419,42 @@ async fn replay(
     Ok(())
 }
 
-/// Lists the window's hour prefixes and reads the objects that can match, in parallel.
-async fn read_window(
-    archive: &impl ArchiveSource,
+/// The window's archive hours, each with the prefixes of the providers the selection takes.
+fn archive_hours(selection: &Selection) -> Vec<Vec<String>> {
+    mgrid_contract::archive::hours_between(selection.from, selection.to)
+        .into_iter()
+        .map(|hour| {
+            selection
+                .providers()
+                .into_iter()
+                .map(|provider: Provider| ArchiveKey::hour_prefix(provider, hour))
+                .collect()
+        })
+        .collect()
+}
+
+/// How many objects the window holds (listed, not kept: the hours are listed again as they are
+/// sent).
+async fn count_listed(
+    archive: &impl WebhookArchive,
+    hours: &[Vec<String>],
+    parallel: usize,
+) -> Result<usize, Failure> {
+    let prefixes: Vec<&String> = hours.iter().flatten().collect();
+    futures::stream::iter(prefixes.into_iter().map(|prefix| archive.list(prefix)))
+        .buffered(parallel.min(16))
+        .try_fold(0, |count, keys| async move { Ok(count + keys.len()) })
+        .await
+}
+
+/// Lists one hour's prefixes and reads the objects that can match, in parallel.
+async fn read_hour(
+    archive: &impl WebhookArchive,
     selection: &Selection,
+    prefixes: &[String],
     parallel: usize,
     report: &mut ReplayReport,
 ) -> Result<Vec<WebhookEnvelope>, Failure> {
-    let prefixes: Vec<String> =
-        mgrid_contract::archive::hours_between(selection.from, selection.to)
-            .into_iter()
-            .flat_map(|hour| {
-                selection
-                    .providers()
-                    .into_iter()
-                    .map(move |provider: Provider| ArchiveKey::hour_prefix(provider, hour))
-            })
-            .collect();
-    report.prefixes = prefixes.len();
     let listings: Vec<Vec<String>> =
         futures::stream::iter(prefixes.iter().map(|p| archive.list(p)))
             .buffered(parallel.min(16))
@@ -344,7 +462,6 @@ async fn read_window(
             .await?;
     let mut keys = Vec::new();
     for key in listings.into_iter().flatten() {
-        report.listed += 1;
         match ArchiveKey::parse(&key) {
             Ok(parsed) if selection.may_match_event(&parsed.event_id) => keys.push((key, parsed)),
             Ok(_) => {}
@@ -354,19 +471,9 @@ async fn read_window(
             }),
         }
     }
-    let bar = progress_bar(
-        keys.len() as u64,
-        "{spinner} read {pos}/{len} · {per_sec} · ETA {eta}",
-    );
-    let reads = futures::stream::iter(keys.into_iter().map(|(key, parsed)| {
-        let bar = bar.clone();
-        async move {
-            let bytes = archive.get(&key).await;
-            if let Some(bar) = &bar {
-                bar.inc(1);
-            }
-            (key, parsed, bytes)
-        }
+    let reads = futures::stream::iter(keys.into_iter().map(|(key, parsed)| async move {
+        let bytes = archive.get(&key).await;
+        (key, parsed, bytes)
     }))
     .buffer_unordered(parallel);
     let mut reads = std::pin::pin!(reads);
@@ -387,6 +494,7 @@ async fn read_window(
             Ok(envelope) => {
                 report.read += 1;
                 if selection.matches(&envelope) {
+                    report.matched += 1;
                     webhooks.push(envelope);
                 }
             }
@@ -396,106 +504,7 @@ async fn read_window(
             }),
         }
     }
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    report.unreadable.sort_by(|a, b| a.key.cmp(&b.key));
-    report.matched = webhooks.len();
     Ok(webhooks)
-}
-
-/// Sends every webhook in order, ten (or fewer, by size) per request, paced, stoppable.
-async fn send_all(
-    queue: &impl ReplayTarget,
-    webhooks: &[WebhookEnvelope],
-    rate: Option<f64>,
-    report: &mut ReplayReport,
-) -> Result<(), Failure> {
-    let run = run_id()?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop.store(true, Ordering::SeqCst);
-            }
-        })
-    };
-    let bar = progress_bar(
-        webhooks.len() as u64,
-        "{spinner} sent {pos}/{len} {msg} · {per_sec} · ETA {eta}",
-    );
-    let mut pace = Pace {
-        rate,
-        next: Instant::now(),
-    };
-    // Groups with a webhook that could not be sent: later ones of the group wait, to keep order.
-    let mut stuck_groups = std::collections::BTreeSet::new();
-    let result = async {
-        for chunk in webhooks.chunks(10) {
-            if stop.load(Ordering::SeqCst) {
-                report.interrupted = true;
-                break;
-            }
-            let mut batch: Vec<(&WebhookEnvelope, Outgoing)> = Vec::new();
-            for webhook in chunk {
-                let message = replay_message(&run, webhook);
-                if stuck_groups.contains(&message.group_id) {
-                    report.failed.push(format!(
-                        "{}: not sent, an earlier webhook of its group was not",
-                        webhook.transaction_id()
-                    ));
-                } else {
-                    batch.push((webhook, message));
-                }
-            }
-            pace.wait_for(batch.len()).await;
-            let outgoing: Vec<Outgoing> = batch.iter().map(|(_, m)| m.clone()).collect();
-            let mut attempt = 0;
-            let outcome = loop {
-                match queue.send_batch(&outgoing).await? {
-                    Ok(outcome) => break outcome,
-                    Err(maybe) if attempt < UNKNOWN_RETRIES => {
-                        // Same deduplication ids: SQS drops what the lost attempt delivered.
-                        tracing::warn!(
-                            "a send may not have happened ({}); sending the batch again",
-                            maybe.0
-                        );
-                        attempt += 1;
-                    }
-                    Err(maybe) => {
-                        return Err(Failure::new(
-                            FailureKind::Failed,
-                            format!(
-                                "the webhook queue did not answer {} times: {}",
-                                UNKNOWN_RETRIES + 1,
-                                maybe.0
-                            ),
-                        )
-                        .next("check the network and run the replay again with --only-missing"));
-                    }
-                }
-            };
-            report.sent += outcome.done.len();
-            for (i, reason) in outcome.failed {
-                stuck_groups.insert(outgoing[i].group_id.clone());
-                report
-                    .failed
-                    .push(format!("{}: {reason}", batch[i].0.transaction_id()));
-            }
-            if let Some(bar) = &bar {
-                bar.set_position(report.sent as u64);
-                bar.set_message(format!("failed {}", report.failed.len()));
-            }
-        }
-        Ok(())
-    }
-    .await;
-    watcher.abort();
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    result
 }
 
 /// The counts shown before confirming.

@@ -147,7 +147,8 @@ pub fn receive(
 ) -> rusqlite::Result<Vec<Received>> {
     if queue == WEBHOOKS {
         tx.execute(
-            "UPDATE messages SET queue = ?1, visible_at = ?2
+            // As SQS does for a FIFO queue, the move resets the message's enqueue time.
+            "UPDATE messages SET queue = ?1, visible_at = ?2, sent_at = ?2
              WHERE queue = ?3 AND receive_count >= ?4 AND visible_at <= ?2",
             params![DEAD_LETTERS, now, WEBHOOKS, MAX_RECEIVES],
         )?;
@@ -206,6 +207,24 @@ pub fn delete(tx: &Connection, queue: &str, receipt: &str) -> rusqlite::Result<b
     Ok(deleted == 1)
 }
 
+/// Hides a received message until `visible_at` (now: visible again); false when the receipt is
+/// stale (received again since, or deleted).
+pub fn set_visibility(
+    tx: &Connection,
+    queue: &str,
+    receipt: &str,
+    visible_at: EpochMillis,
+) -> rusqlite::Result<bool> {
+    let Some((id, count)) = split_receipt(receipt) else {
+        return Ok(false);
+    };
+    let changed = tx.execute(
+        "UPDATE messages SET visible_at = ?1 WHERE queue = ?2 AND message_id = ?3 AND receive_count = ?4",
+        params![visible_at, queue, id, count],
+    )?;
+    Ok(changed == 1)
+}
+
 /// Makes every message in flight visible again at once: on a graceful shutdown, and at start
 /// (whoever held them before is gone: one `mgrid dev` per data directory).
 pub fn release_all(tx: &Connection, queue: &str, now: EpochMillis) -> rusqlite::Result<usize> {
@@ -216,7 +235,8 @@ pub fn release_all(tx: &Connection, queue: &str, now: EpochMillis) -> rusqlite::
 }
 
 /// Moves a message to the dead-letter queue with the processor's verdict as attributes, and
-/// removes it from the webhook queue, in one step.
+/// removes it from the webhook queue, in one step; its enqueue time is reset, as SQS resets a
+/// FIFO message's when it moves to a dead-letter queue.
 pub fn dead_letter(
     tx: &Connection,
     receipt: &str,
@@ -240,14 +260,46 @@ pub fn dead_letter(
         serde_json::from_str(&attributes).unwrap_or_default();
     attributes.extend(extra.clone());
     tx.execute(
-        "UPDATE messages SET queue = ?1, attributes = ?2, visible_at = ?3 WHERE message_id = ?4",
+        "UPDATE messages SET queue = ?1, attributes = ?2, visible_at = ?3, sent_at = ?3 WHERE message_id = ?4",
         params![DEAD_LETTERS, attributes_json(&attributes), now, id],
     )?;
     Ok(true)
 }
 
-/// Every message of a queue, oldest first, in flight or not: the local queue can be read
-/// whole without hiding anything (what `dlq stats`, `peek` and `redrive` do on AWS by receiving).
+/// Visits every message of a queue, oldest first, in flight or not, one at a time (memory stays
+/// flat whatever the queue holds), until `visit` says stop: the local queue can be read whole
+/// without hiding anything (what `dlq stats` and `peek` do on AWS by receiving).
+pub fn each(
+    tx: &Connection,
+    queue: &str,
+    mut visit: impl FnMut(Received) -> bool,
+) -> rusqlite::Result<()> {
+    let mut statement = tx.prepare_cached(
+        "SELECT message_id, group_id, dedup_id, body, attributes, receive_count, sent_at
+         FROM messages WHERE queue = ?1 ORDER BY seq",
+    )?;
+    let mut rows = statement.query(params![queue])?;
+    while let Some(row) = rows.next()? {
+        let message_id: String = row.get(0)?;
+        let receive_count: u32 = row.get(5)?;
+        let message = Received {
+            receipt: format!("{message_id}:{receive_count}"),
+            message_id,
+            group_id: row.get(1)?,
+            dedup_id: row.get(2)?,
+            body: row.get(3)?,
+            attributes: serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default(),
+            receive_count,
+            sent_at: row.get(6)?,
+        };
+        if !visit(message) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Every message of a queue, oldest first, in flight or not.
 pub fn all(tx: &Connection, queue: &str) -> rusqlite::Result<Vec<Received>> {
     let mut statement = tx.prepare_cached(
         "SELECT message_id, group_id, dedup_id, body, attributes, receive_count, sent_at

@@ -11,7 +11,7 @@ pub mod store;
 
 use std::path::{Path, PathBuf};
 
-pub use operator::{LocalArchiveFiles, LocalReplayTarget, LocalRings};
+pub use operator::{LocalArchiveFiles, LocalLedgerLookup, LocalQueue, LocalRings, dead_letter};
 
 /// The local stage's name, as `--stage` takes it.
 pub const STAGE: &str = "local";

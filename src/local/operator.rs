@@ -1,15 +1,23 @@
-//! The local stage's side of the operator commands: key rings for `mgrid keys`, the archive
-//! files and the queue for `mgrid replay`, all in the data directory `mgrid dev` writes.
+//! The local stage's side of the operator commands: key rings for `mgrid keys`, the queues for
+//! `mgrid dlq` and `mgrid replay` (with SQS's semantics: receipts, holds, per-group order), the
+//! archive files and the ledger, all in the data directory `mgrid dev` writes.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use mgrid_contract::QueueMessage;
+use mgrid_contract::envelope::attribute;
+use rusqlite::Connection;
 
+use super::db::Received;
 use super::{Paths, db, open_existing};
-use crate::aws::queues::{BatchOutcome, MaybeSent, Outgoing};
-use crate::commands::replay::{ArchiveSource, ReplayTarget};
 use crate::failure::{Failure, FailureKind};
+use crate::ports::{
+    BatchOutcome, DeadLetterQueue, Depth, LedgerLookup, MaybeSent, Outgoing, WebhookArchive,
+    WebhookQueue,
+};
+use crate::redrive::{Attribute, DeadLetter};
 
 fn database_failure(error: rusqlite::Error) -> Failure {
     Failure::new(FailureKind::Failed, format!("the local database: {error}"))
@@ -71,7 +79,7 @@ impl crate::keys::KeyRings for LocalRings {
 /// The local archive, read by key like the S3 bucket: `<archive>/<key>`.
 pub struct LocalArchiveFiles(pub PathBuf);
 
-impl ArchiveSource for LocalArchiveFiles {
+impl WebhookArchive for LocalArchiveFiles {
     async fn list(&self, prefix: &str) -> Result<Vec<String>, Failure> {
         let dir = self.0.join(prefix);
         let entries = match std::fs::read_dir(&dir) {
@@ -111,38 +119,154 @@ impl ArchiveSource for LocalArchiveFiles {
     }
 }
 
-/// The local webhook queue and ledger, as a replay's target.
-pub struct LocalReplayTarget(pub Paths);
+/// One of the local stage's queues, as the ports of `mgrid dlq` and `mgrid replay` reach it:
+/// the dead-letter queue a redrive reads, or the webhook queue redrive and replay send to.
+pub struct LocalQueue {
+    connection: Mutex<Connection>,
+    queue: &'static str,
+}
 
-impl ReplayTarget for LocalReplayTarget {
-    async fn send_batch(
+impl LocalQueue {
+    pub fn open(paths: &Paths, queue: &'static str) -> Result<LocalQueue, Failure> {
+        Ok(LocalQueue {
+            connection: Mutex::new(open_existing(paths)?),
+            queue,
+        })
+    }
+
+    fn with<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, Failure> {
+        let mut connection = self
+            .connection
+            .lock()
+            .map_err(|_| Failure::new(FailureKind::Failed, "the local database is unusable"))?;
+        work(&mut connection).map_err(database_failure)
+    }
+}
+
+/// A local message as the redrive rules take it (the ingress's receipt time is a Number
+/// attribute on SQS; the rest are Strings).
+pub fn dead_letter(message: Received) -> DeadLetter {
+    DeadLetter {
+        message_id: message.message_id,
+        receipt_handle: message.receipt,
+        body: message.body,
+        attributes: message
+            .attributes
+            .into_iter()
+            .map(|(name, value)| {
+                let data_type = if name == attribute::RECEIVED_AT {
+                    "Number"
+                } else {
+                    "String"
+                };
+                let attribute = Attribute::text(data_type, &value);
+                (name, attribute)
+            })
+            .collect(),
+        group_id: message.group_id,
+        deduplication_id: Some(message.dedup_id),
+        receive_count: message.receive_count,
+        sent_at: Some(message.sent_at),
+    }
+}
+
+impl DeadLetterQueue for LocalQueue {
+    async fn depth(&self) -> Result<Depth, Failure> {
+        let now = crate::commands::now_millis();
+        let depth = self.with(|c| db::depth(c, self.queue, now))?;
+        Ok(Depth {
+            visible: depth.visible,
+            in_flight: depth.in_flight,
+            arn: String::new(),
+        })
+    }
+
+    async fn receive(&self, max: usize, hold_seconds: u32) -> Result<Vec<DeadLetter>, Failure> {
+        let now = crate::commands::now_millis();
+        let hold = i64::from(hold_seconds) * 1000;
+        let received = self.with(|c| {
+            let tx = c.transaction()?;
+            let received = db::receive(&tx, self.queue, max, hold, now)?;
+            tx.commit()?;
+            Ok(received)
+        })?;
+        Ok(received.into_iter().map(dead_letter).collect())
+    }
+
+    async fn delete(&self, letters: &[&DeadLetter]) -> Result<BatchOutcome, Failure> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let mut outcome = BatchOutcome::default();
+            for (i, letter) in letters.iter().enumerate() {
+                if db::delete(&tx, self.queue, &letter.receipt_handle)? {
+                    outcome.done.push(i);
+                } else {
+                    outcome
+                        .failed
+                        .push((i, "the receipt is stale: it was received again".into()));
+                }
+            }
+            tx.commit()?;
+            Ok(outcome)
+        })
+    }
+
+    async fn set_visibility(&self, letters: &[&DeadLetter], seconds: u32) -> Result<(), Failure> {
+        let at = crate::commands::now_millis() + i64::from(seconds) * 1000;
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for letter in letters {
+                db::set_visibility(&tx, self.queue, &letter.receipt_handle, at)?;
+            }
+            tx.commit()
+        })
+    }
+}
+
+impl WebhookQueue for LocalQueue {
+    async fn send(
         &self,
         messages: &[Outgoing],
     ) -> Result<Result<BatchOutcome, MaybeSent>, Failure> {
-        let mut connection = open_existing(&self.0)?;
-        let tx = connection.transaction().map_err(database_failure)?;
         let now = crate::commands::now_millis();
-        for message in messages {
-            let queued = QueueMessage {
-                body: message.body.clone(),
-                group_id: message.group_id.clone(),
-                deduplication_id: message.deduplication_id.clone(),
-                attributes: message
-                    .attributes
-                    .iter()
-                    .filter_map(|(name, value)| Some((name.clone(), value.text.clone()?)))
-                    .collect(),
-            };
-            db::send(&tx, db::WEBHOOKS, &queued, &crate::commands::run_id()?, now)
-                .map_err(database_failure)?;
-        }
-        tx.commit().map_err(database_failure)?;
+        let ids = messages
+            .iter()
+            .map(|_| crate::commands::run_id())
+            .collect::<Result<Vec<String>, Failure>>()?;
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for (message, id) in messages.iter().zip(&ids) {
+                db::send(&tx, self.queue, &queue_message(message), id, now)?;
+            }
+            tx.commit()
+        })?;
         Ok(Ok(BatchOutcome {
             done: (0..messages.len()).collect(),
             failed: Vec::new(),
         }))
     }
+}
 
+fn queue_message(message: &Outgoing) -> QueueMessage {
+    QueueMessage {
+        body: message.body.clone(),
+        group_id: message.group_id.clone(),
+        deduplication_id: message.deduplication_id.clone(),
+        attributes: message
+            .attributes
+            .iter()
+            .filter_map(|(name, value)| Some((name.clone(), value.text.clone()?)))
+            .collect(),
+    }
+}
+
+/// The local ledger, for `replay --only-missing`.
+pub struct LocalLedgerLookup(pub Paths);
+
+impl LedgerLookup for LocalLedgerLookup {
     async fn present(&self, transaction_ids: &[String]) -> Result<BTreeSet<String>, Failure> {
         let connection = open_existing(&self.0)?;
         let mut statement = connection

@@ -1,0 +1,540 @@
+//! The thin I/O around the move engine (src/move_engine.rs): workers that receive, offer what
+//! they got to the engine, copy, delete, and at the end release what the run hid. Generic over
+//! the ports, so the same code moves webhooks on AWS, on the local stage, and between the
+//! in-memory queues of the tests and benchmarks.
+//!
+//! Concurrency: `parallel` workers run in one task and share the engine. A FIFO dead-letter
+//! queue returns no message of a group while another of it is in flight, so each group is in at
+//! most one worker's hands at a time and keeps its order; from the archive, a group is given to
+//! one batch at a time (`pick_batch`).
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::future::{Either, join_all, select};
+
+use crate::failure::Failure;
+use crate::move_engine::{
+    AfterCopy, Batch, CopyResult, MoveEngine, Offered, Origin, Rules, Tally, pick_batch,
+};
+use crate::ports::{BatchOutcome, DeadLetterQueue, MaybeSent, Outgoing, WebhookQueue};
+use crate::redrive::{DeadLetter, DeadLetterView, Filter, RunMark};
+
+/// The most messages a queue takes in one receive or batch.
+const BATCH: usize = 10;
+
+/// How long a worker that found nothing waits while others still have messages in hand (their
+/// deletes free the next messages of their groups).
+const RECHECK: Duration = Duration::from_millis(200);
+
+/// At most `rate` messages a second, shared by every worker of a run.
+pub struct Pace {
+    rate: Option<f64>,
+    next: Instant,
+}
+
+impl Pace {
+    pub fn new(rate: Option<f64>) -> Pace {
+        Pace {
+            rate,
+            next: Instant::now(),
+        }
+    }
+
+    /// When `count` more messages may go: the caller waits until then.
+    pub fn reserve(&mut self, count: usize) -> Option<Instant> {
+        let rate = self.rate?;
+        let now = Instant::now();
+        let at = self.next.max(now);
+        self.next = at + Duration::from_secs_f64(count as f64 / rate);
+        (at > now).then_some(at)
+    }
+}
+
+async fn paced(pace: &RefCell<Pace>, count: usize) {
+    let at = pace.borrow_mut().reserve(count);
+    if let Some(at) = at {
+        tokio::time::sleep_until(at.into()).await;
+    }
+}
+
+/// How a redrive runs.
+pub struct RedriveOptions<'a> {
+    pub mark: &'a RunMark,
+    pub filter: &'a Filter,
+    /// How long what the run holds stays hidden if mgrid dies (it is extended while it runs).
+    pub hold_seconds: u32,
+    pub parallel: usize,
+    pub rate: Option<f64>,
+    /// Stop receiving after this many (a dry run reads a bounded sample).
+    pub read_limit: Option<usize>,
+    pub stop: &'a AtomicBool,
+}
+
+/// What a run shares between its workers.
+struct Shared {
+    engine: MoveEngine,
+    /// The latest receipt of every message the run has in hand, holds or still has to delete.
+    letters: BTreeMap<String, DeadLetter>,
+    /// When each held message was last hidden, for the keeper.
+    hidden_at: BTreeMap<String, Instant>,
+    /// Workers between a receive and the end of what it brought.
+    busy: usize,
+    read: usize,
+    failed: bool,
+}
+
+/// What a redrive did.
+pub struct Redriven {
+    pub tally: Tally,
+    /// A dry run: what would move, as read.
+    pub would_move: Vec<DeadLetterView>,
+    /// What ended the run early, if anything did (what it hid was released all the same).
+    pub failure: Option<Failure>,
+}
+
+/// Moves dead letters to the webhook queue as the engine decides, then releases what the run
+/// hid.
+pub async fn redrive(
+    dlq: &impl DeadLetterQueue,
+    queue: &impl WebhookQueue,
+    rules: Rules,
+    options: &RedriveOptions<'_>,
+    progress: &dyn Fn(&Tally),
+) -> Redriven {
+    let shared = RefCell::new(Shared {
+        engine: MoveEngine::new(rules),
+        letters: BTreeMap::new(),
+        hidden_at: BTreeMap::new(),
+        busy: 0,
+        read: 0,
+        failed: false,
+    });
+    let pace = RefCell::new(Pace::new(options.rate));
+    let workers = join_all(
+        (0..options.parallel.max(1))
+            .map(|_| redrive_worker(dlq, queue, &shared, &pace, options, progress)),
+    );
+    let keeper = keep_hidden(dlq, &shared, options.hold_seconds);
+    futures::pin_mut!(workers, keeper);
+    let results = match select(workers, keeper).await {
+        Either::Left((results, _)) => results,
+        Either::Right((never, _)) => match never {},
+    };
+    let (release, would_move): (Vec<DeadLetter>, Vec<DeadLetterView>) = {
+        let shared = shared.borrow();
+        let letter = |id: &String| shared.letters.get(id);
+        (
+            shared
+                .engine
+                .to_release()
+                .iter()
+                .filter_map(|id| letter(id).cloned())
+                .collect(),
+            shared
+                .engine
+                .tally()
+                .would_move
+                .iter()
+                .filter_map(|id| letter(id).map(DeadLetter::view))
+                .collect(),
+        )
+    };
+    let released = dlq
+        .set_visibility(&release.iter().collect::<Vec<_>>(), 0)
+        .await;
+    let tally = shared.borrow().engine.tally().clone();
+    let failure = results.into_iter().find_map(Result::err).or(released.err());
+    Redriven {
+        tally,
+        would_move,
+        failure,
+    }
+}
+
+enum Round {
+    Worked,
+    Empty,
+}
+
+async fn redrive_worker(
+    dlq: &impl DeadLetterQueue,
+    queue: &impl WebhookQueue,
+    shared: &RefCell<Shared>,
+    pace: &RefCell<Pace>,
+    options: &RedriveOptions<'_>,
+    progress: &dyn Fn(&Tally),
+) -> Result<(), Failure> {
+    loop {
+        {
+            let mut s = shared.borrow_mut();
+            if options.stop.load(Ordering::SeqCst) {
+                s.engine.interrupt();
+            }
+            let read_all = options.read_limit.is_some_and(|limit| s.read >= limit);
+            if s.failed || read_all || !s.engine.wants_more() {
+                return Ok(());
+            }
+            s.busy += 1;
+        }
+        let round = redrive_round(dlq, queue, shared, pace, options).await;
+        let idle = {
+            let mut s = shared.borrow_mut();
+            s.busy -= 1;
+            match &round {
+                Err(_) => {
+                    s.failed = true;
+                    false
+                }
+                Ok(Round::Empty) if s.busy == 0 => {
+                    s.engine.drained();
+                    false
+                }
+                Ok(Round::Empty) => true,
+                Ok(Round::Worked) => false,
+            }
+        };
+        round?;
+        progress(shared.borrow().engine.tally());
+        if idle {
+            tokio::time::sleep(RECHECK).await;
+        }
+    }
+}
+
+/// One receive and everything it brought: copied and deleted, or held.
+async fn redrive_round(
+    dlq: &impl DeadLetterQueue,
+    queue: &impl WebhookQueue,
+    shared: &RefCell<Shared>,
+    pace: &RefCell<Pace>,
+    options: &RedriveOptions<'_>,
+) -> Result<Round, Failure> {
+    paced(pace, BATCH).await;
+    let received = dlq.receive(BATCH, options.hold_seconds).await?;
+    if received.is_empty() {
+        return Ok(Round::Empty);
+    }
+    let decision = {
+        let mut s = shared.borrow_mut();
+        s.read += received.len();
+        let offered: Vec<Offered> = received
+            .iter()
+            .map(|letter| Offered {
+                id: letter.message_id.clone(),
+                group: letter.group_id.clone(),
+                wanted: options.filter.matches(&letter.view()),
+                origin: options.mark.origin(letter),
+            })
+            .collect();
+        let decision = s.engine.offer(offered);
+        let now = Instant::now();
+        for letter in received {
+            s.hidden_at.insert(letter.message_id.clone(), now);
+            s.letters.insert(letter.message_id.clone(), letter);
+        }
+        for id in decision.hold.iter() {
+            s.hidden_at.insert(id.clone(), now);
+        }
+        decision
+    };
+    if !decision.delete.is_empty() {
+        delete(dlq, shared, &decision.delete).await?;
+    }
+    if let Some(batch) = decision.copy {
+        copy(dlq, queue, shared, options.mark, batch).await?;
+    }
+    Ok(Round::Worked)
+}
+
+/// Copies a batch (again, with the same deduplication ids, while its outcome is unknown), then
+/// deletes the originals whose copies were acknowledged.
+async fn copy(
+    dlq: &impl DeadLetterQueue,
+    queue: &impl WebhookQueue,
+    shared: &RefCell<Shared>,
+    mark: &RunMark,
+    mut batch: Batch,
+) -> Result<(), Failure> {
+    loop {
+        let outgoing: Vec<Outgoing> = {
+            let s = shared.borrow();
+            batch
+                .messages
+                .iter()
+                .map(|id| mark.copy(&s.letters[id]))
+                .collect()
+        };
+        let sent = queue.send(&outgoing).await;
+        let result = match sent {
+            Ok(answer) => copy_result(&batch, answer),
+            Err(failure) => {
+                // Refused outright (permissions, a missing queue): nothing was copied.
+                let failed = batch
+                    .messages
+                    .iter()
+                    .map(|id| (id.clone(), failure.what.clone()))
+                    .collect();
+                shared
+                    .borrow_mut()
+                    .engine
+                    .copied(&batch, CopyResult::Answered { failed });
+                return Err(failure);
+            }
+        };
+        let after = shared.borrow_mut().engine.copied(&batch, result);
+        match after {
+            AfterCopy::Retry(again) => batch = again,
+            AfterCopy::Delete(ids) => return delete(dlq, shared, &ids).await,
+            AfterCopy::Nothing => return Ok(()),
+        }
+    }
+}
+
+/// The engine's view of a send's answer: every entry not acknowledged failed.
+fn copy_result(batch: &Batch, answer: Result<BatchOutcome, MaybeSent>) -> CopyResult {
+    match answer {
+        Err(MaybeSent(why)) => CopyResult::Unknown(why),
+        Ok(outcome) => {
+            let done: BTreeSet<usize> = outcome.done.iter().copied().collect();
+            let reasons: BTreeMap<usize, String> = outcome.failed.into_iter().collect();
+            let failed = batch
+                .messages
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !done.contains(i))
+                .map(|(i, id)| {
+                    let reason = reasons
+                        .get(&i)
+                        .cloned()
+                        .unwrap_or_else(|| "the queue gave no answer for it".into());
+                    (id.clone(), reason)
+                })
+                .collect();
+            CopyResult::Answered { failed }
+        }
+    }
+}
+
+async fn delete(
+    dlq: &impl DeadLetterQueue,
+    shared: &RefCell<Shared>,
+    ids: &[String],
+) -> Result<(), Failure> {
+    let letters: Vec<DeadLetter> = {
+        let s = shared.borrow();
+        ids.iter()
+            .filter_map(|id| s.letters.get(id).cloned())
+            .collect()
+    };
+    let outcome = dlq.delete(&letters.iter().collect::<Vec<_>>()).await;
+    let mut s = shared.borrow_mut();
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(failure) => {
+            s.engine.deleted(&[], ids);
+            return Err(failure);
+        }
+    };
+    let done: Vec<String> = outcome
+        .done
+        .iter()
+        .map(|&i| letters[i].message_id.clone())
+        .collect();
+    let failed: Vec<String> = outcome
+        .failed
+        .iter()
+        .map(|(i, _)| letters[*i].message_id.clone())
+        .collect();
+    s.engine.deleted(&done, &failed);
+    for id in &done {
+        s.letters.remove(id);
+        s.hidden_at.remove(id);
+    }
+    Ok(())
+}
+
+/// Keeps what the run holds hidden while it runs: every half hold, the holds that are half gone
+/// are renewed, so a long run never lets a held message reappear, and a killed one lets them
+/// reappear within one hold.
+async fn keep_hidden(
+    dlq: &impl DeadLetterQueue,
+    shared: &RefCell<Shared>,
+    hold_seconds: u32,
+) -> std::convert::Infallible {
+    let half = Duration::from_secs(u64::from(hold_seconds.max(2)) / 2);
+    loop {
+        tokio::time::sleep(half).await;
+        let due: Vec<DeadLetter> = {
+            let s = shared.borrow();
+            let held: BTreeSet<String> = s.engine.to_release().into_iter().collect();
+            s.hidden_at
+                .iter()
+                .filter(|(id, at)| held.contains(*id) && at.elapsed() >= half)
+                .filter_map(|(id, _)| s.letters.get(id).cloned())
+                .collect()
+        };
+        if due.is_empty() {
+            continue;
+        }
+        match dlq
+            .set_visibility(&due.iter().collect::<Vec<_>>(), hold_seconds)
+            .await
+        {
+            Ok(()) => {
+                let now = Instant::now();
+                let mut s = shared.borrow_mut();
+                for letter in &due {
+                    s.hidden_at.insert(letter.message_id.clone(), now);
+                }
+            }
+            Err(failure) => tracing::warn!(
+                "could not keep {} held messages hidden ({}); they may be read again, and are held again then",
+                due.len(),
+                failure.what
+            ),
+        }
+    }
+}
+
+/// How a replay sends.
+pub struct SendOptions<'a> {
+    pub parallel: usize,
+    pub rate: Option<f64>,
+    pub stop: &'a AtomicBool,
+}
+
+/// A message from the archive, ready to go: its id (the transaction) and what it becomes.
+pub struct Prepared {
+    pub id: String,
+    pub message: Outgoing,
+}
+
+/// Sends `pending` (in the order each group must keep) as the engine decides, `parallel`
+/// batches at a time, never two batches of one group at once. The engine carries over between
+/// calls, so a group stopped in one hour stays stopped in the next.
+pub async fn send_in_order(
+    queue: &impl WebhookQueue,
+    engine: &RefCell<MoveEngine>,
+    pending: Vec<Prepared>,
+    options: &SendOptions<'_>,
+    progress: &dyn Fn(&Tally),
+) -> Result<(), Failure> {
+    let lanes = Lanes {
+        pending: RefCell::new(pending),
+        in_flight: RefCell::new(BTreeSet::new()),
+        pace: RefCell::new(Pace::new(options.rate)),
+        failed: std::cell::Cell::new(false),
+    };
+    let results = join_all(
+        (0..options.parallel.max(1)).map(|_| send_worker(queue, engine, &lanes, options, progress)),
+    )
+    .await;
+    results.into_iter().collect::<Result<(), Failure>>()
+}
+
+/// What a replay's send workers share.
+struct Lanes {
+    pending: RefCell<Vec<Prepared>>,
+    /// Groups with a batch in flight.
+    in_flight: RefCell<BTreeSet<String>>,
+    pace: RefCell<Pace>,
+    failed: std::cell::Cell<bool>,
+}
+
+async fn send_worker(
+    queue: &impl WebhookQueue,
+    engine: &RefCell<MoveEngine>,
+    lanes: &Lanes,
+    options: &SendOptions<'_>,
+    progress: &dyn Fn(&Tally),
+) -> Result<(), Failure> {
+    loop {
+        if options.stop.load(Ordering::SeqCst) {
+            engine.borrow_mut().interrupt();
+        }
+        if lanes.failed.get() || !engine.borrow().wants_more() {
+            return Ok(());
+        }
+        let picked = {
+            let mut pending = lanes.pending.borrow_mut();
+            if pending.is_empty() {
+                return Ok(());
+            }
+            pick_batch(
+                &mut pending,
+                |p: &Prepared| p.message.group_id.as_str(),
+                &lanes.in_flight.borrow(),
+                BATCH,
+            )
+        };
+        if picked.is_empty() {
+            // Every remaining group has a batch in flight: wait for one to finish.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            continue;
+        }
+        let groups: BTreeSet<String> = picked.iter().map(|p| p.message.group_id.clone()).collect();
+        lanes.in_flight.borrow_mut().extend(groups.iter().cloned());
+        let result = send_picked(queue, engine, &lanes.pace, picked).await;
+        lanes
+            .in_flight
+            .borrow_mut()
+            .retain(|group| !groups.contains(group));
+        if result.is_err() {
+            lanes.failed.set(true);
+        }
+        result?;
+        progress(engine.borrow().tally());
+    }
+}
+
+async fn send_picked(
+    queue: &impl WebhookQueue,
+    engine: &RefCell<MoveEngine>,
+    pace: &RefCell<Pace>,
+    picked: Vec<Prepared>,
+) -> Result<(), Failure> {
+    let offered = picked
+        .iter()
+        .map(|p| Offered {
+            id: p.id.clone(),
+            group: p.message.group_id.clone(),
+            wanted: true,
+            origin: Origin::Before,
+        })
+        .collect();
+    let decision = engine.borrow_mut().offer(offered);
+    let Some(mut batch) = decision.copy else {
+        return Ok(());
+    };
+    let by_id: BTreeMap<&str, &Outgoing> =
+        picked.iter().map(|p| (p.id.as_str(), &p.message)).collect();
+    loop {
+        let outgoing: Vec<Outgoing> = batch
+            .messages
+            .iter()
+            .map(|id| by_id[id.as_str()].clone())
+            .collect();
+        paced(pace, outgoing.len()).await;
+        let result = match queue.send(&outgoing).await {
+            Ok(answer) => copy_result(&batch, answer),
+            Err(failure) => {
+                let failed = batch
+                    .messages
+                    .iter()
+                    .map(|id| (id.clone(), failure.what.clone()))
+                    .collect();
+                engine
+                    .borrow_mut()
+                    .copied(&batch, CopyResult::Answered { failed });
+                return Err(failure);
+            }
+        };
+        match engine.borrow_mut().copied(&batch, result) {
+            AfterCopy::Retry(again) => batch = again,
+            AfterCopy::Delete(_) | AfterCopy::Nothing => return Ok(()),
+        }
+    }
+}
