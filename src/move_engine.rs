@@ -128,6 +128,9 @@ pub struct Tally {
     pub came_back: BTreeMap<String, usize>,
     /// Dead-lettered during the run by other traffic, left for a later run.
     pub arrived: usize,
+    /// Groups whose order could not be kept: the destination refused one of their messages and
+    /// took a later one in the same request (it judges each entry alone). The refused one stays.
+    pub reordered: Vec<String>,
     pub interrupted: bool,
 }
 
@@ -283,6 +286,7 @@ impl MoveEngine {
             }
             CopyResult::Answered { failed } => {
                 let failed: BTreeMap<String, String> = failed.into_iter().collect();
+                self.note_reordering(&messages, &failed);
                 let mut done = Vec::new();
                 for (id, group) in messages {
                     match failed.get(&id) {
@@ -343,6 +347,24 @@ impl MoveEngine {
 
     pub fn tally(&self) -> &Tally {
         &self.tally
+    }
+
+    /// A group with a refused message and a later one of it copied in the same request.
+    fn note_reordering(
+        &mut self,
+        messages: &[(String, String)],
+        failed: &BTreeMap<String, String>,
+    ) {
+        let mut refused_groups: BTreeSet<&str> = BTreeSet::new();
+        for (id, group) in messages {
+            if failed.contains_key(id) {
+                refused_groups.insert(group);
+            } else if refused_groups.contains(group.as_str())
+                && !self.tally.reordered.contains(group)
+            {
+                self.tally.reordered.push(group.clone());
+            }
+        }
     }
 
     fn hold(&mut self, decision: &mut Decision, id: String) {
@@ -507,6 +529,26 @@ mod tests {
         );
         assert_eq!(engine.offer(vec![before("c", "g1")]).copy, None);
         assert!(engine.to_release().contains(&"a".to_owned()));
+    }
+
+    #[test]
+    fn a_group_whose_later_message_was_taken_past_a_refused_one_is_reported() {
+        let mut engine = queue(None);
+        let batch = engine
+            .offer(vec![
+                before("a", "g1"),
+                before("b", "g1"),
+                before("c", "g2"),
+            ])
+            .copy
+            .unwrap();
+        engine.copied(
+            &batch,
+            CopyResult::Answered {
+                failed: vec![("a".into(), "InternalError".into())],
+            },
+        );
+        assert_eq!(engine.tally().reordered, ["g1"]);
     }
 
     #[test]

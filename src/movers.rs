@@ -25,8 +25,7 @@ use crate::redrive::{DeadLetter, DeadLetterView, Filter, RunMark};
 /// The most messages a queue takes in one receive or batch.
 const BATCH: usize = 10;
 
-/// How long a worker that found nothing waits while others still have messages in hand (their
-/// deletes free the next messages of their groups).
+/// How often a parked worker looks whether another worker made progress.
 const RECHECK: Duration = Duration::from_millis(200);
 
 /// At most `rate` messages a second, shared by every worker of a run.
@@ -80,8 +79,17 @@ struct Shared {
     letters: BTreeMap<String, DeadLetter>,
     /// When each held message was last hidden, for the keeper.
     hidden_at: BTreeMap<String, Instant>,
-    /// Workers between a receive and the end of what it brought.
-    busy: usize,
+    /// Workers still running.
+    alive: usize,
+    /// Workers with a batch in hand (received, not yet copied and deleted).
+    in_hand: usize,
+    /// The groups of the batches in hand: no other worker takes a message of them meanwhile.
+    groups_in_hand: BTreeSet<String>,
+    /// Workers whose last receive was empty, waiting for another worker's progress.
+    parked: usize,
+    /// Batches finished: a parked worker receives again when this moves (a finished batch's
+    /// deletes let the next messages of its groups through).
+    progress: u64,
     read: usize,
     failed: bool,
 }
@@ -108,7 +116,11 @@ pub async fn redrive(
         engine: MoveEngine::new(rules),
         letters: BTreeMap::new(),
         hidden_at: BTreeMap::new(),
-        busy: 0,
+        alive: options.parallel.max(1),
+        in_hand: 0,
+        groups_in_hand: BTreeSet::new(),
+        parked: 0,
+        progress: 0,
         read: 0,
         failed: false,
     });
@@ -167,6 +179,23 @@ async fn redrive_worker(
     options: &RedriveOptions<'_>,
     progress: &dyn Fn(&Tally),
 ) -> Result<(), Failure> {
+    let result = redrive_rounds(dlq, queue, shared, pace, options, progress).await;
+    let mut s = shared.borrow_mut();
+    s.alive -= 1;
+    if result.is_err() {
+        s.failed = true;
+    }
+    result
+}
+
+async fn redrive_rounds(
+    dlq: &impl DeadLetterQueue,
+    queue: &impl WebhookQueue,
+    shared: &RefCell<Shared>,
+    pace: &RefCell<Pace>,
+    options: &RedriveOptions<'_>,
+    progress: &dyn Fn(&Tally),
+) -> Result<(), Failure> {
     loop {
         {
             let mut s = shared.borrow_mut();
@@ -177,30 +206,42 @@ async fn redrive_worker(
             if s.failed || read_all || !s.engine.wants_more() {
                 return Ok(());
             }
-            s.busy += 1;
         }
-        let round = redrive_round(dlq, queue, shared, pace, options).await;
-        let idle = {
-            let mut s = shared.borrow_mut();
-            s.busy -= 1;
-            match &round {
-                Err(_) => {
-                    s.failed = true;
-                    false
+        match redrive_round(dlq, queue, shared, pace, options).await? {
+            Round::Worked => progress(shared.borrow().engine.tally()),
+            Round::Empty => {
+                if !park(shared).await {
+                    return Ok(());
                 }
-                Ok(Round::Empty) if s.busy == 0 => {
-                    s.engine.drained();
-                    false
-                }
-                Ok(Round::Empty) => true,
-                Ok(Round::Worked) => false,
             }
-        };
-        round?;
-        progress(shared.borrow().engine.tally());
-        if idle {
-            tokio::time::sleep(RECHECK).await;
         }
+    }
+}
+
+/// After an empty receive: waits until another worker finishes a batch (then receive again:
+/// true) or until every worker is parked with nothing in hand (the queue is drained: false).
+/// Parked workers send no receives, so the last empty one always sees the others parked.
+async fn park(shared: &RefCell<Shared>) -> bool {
+    let seen = {
+        let mut s = shared.borrow_mut();
+        s.parked += 1;
+        s.progress
+    };
+    loop {
+        {
+            let mut s = shared.borrow_mut();
+            if s.parked == s.alive && s.in_hand == 0 {
+                tracing::debug!("every worker found the queue empty: drained");
+                s.engine.drained();
+                s.parked -= 1;
+                return false;
+            }
+            if s.progress != seen || s.failed || !s.engine.wants_more() {
+                s.parked -= 1;
+                return true;
+            }
+        }
+        tokio::time::sleep(RECHECK).await;
     }
 }
 
@@ -217,6 +258,48 @@ async fn redrive_round(
     if received.is_empty() {
         return Ok(Round::Empty);
     }
+    // SQS gives no message of a group while another of it is in flight. A source that slips
+    // (the emulator's receives race each other) must not break a group's order: what belongs to
+    // a group in another worker's hands goes back at once, untouched, for a later receive.
+    let (mine, not_now): (Vec<DeadLetter>, Vec<DeadLetter>) = {
+        let s = shared.borrow();
+        received
+            .into_iter()
+            .partition(|letter| !s.groups_in_hand.contains(&letter.group_id))
+    };
+    if !not_now.is_empty() {
+        tracing::debug!(
+            "{} messages of groups another worker holds came back early; returned untouched",
+            not_now.len()
+        );
+        dlq.set_visibility(&not_now.iter().collect::<Vec<_>>(), 0)
+            .await?;
+    }
+    if mine.is_empty() {
+        return Ok(Round::Worked);
+    }
+    let groups: BTreeSet<String> = mine.iter().map(|l| l.group_id.clone()).collect();
+    {
+        let mut s = shared.borrow_mut();
+        s.in_hand += 1;
+        s.groups_in_hand.extend(groups.iter().cloned());
+    }
+    let handled = handle(dlq, queue, shared, options, mine).await;
+    let mut s = shared.borrow_mut();
+    s.in_hand -= 1;
+    s.groups_in_hand.retain(|group| !groups.contains(group));
+    s.progress += 1;
+    handled.map(|()| Round::Worked)
+}
+
+/// What one receive brought: offered to the engine, then copied and deleted, or held.
+async fn handle(
+    dlq: &impl DeadLetterQueue,
+    queue: &impl WebhookQueue,
+    shared: &RefCell<Shared>,
+    options: &RedriveOptions<'_>,
+    received: Vec<DeadLetter>,
+) -> Result<(), Failure> {
     let decision = {
         let mut s = shared.borrow_mut();
         s.read += received.len();
@@ -246,7 +329,7 @@ async fn redrive_round(
     if let Some(batch) = decision.copy {
         copy(dlq, queue, shared, options.mark, batch).await?;
     }
-    Ok(Round::Worked)
+    Ok(())
 }
 
 /// Copies a batch (again, with the same deduplication ids, while its outcome is unknown), then

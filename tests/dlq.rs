@@ -145,7 +145,7 @@ impl Pipeline {
     }
 
     /// Receives from the webhook queue without deleting, visibility 0, until the queue's
-    /// redrive policy (three receives) has moved everything to the dead-letter queue.
+    /// redrive policy (ten receives) has moved everything to the dead-letter queue.
     async fn dead_letter_everything(&self) {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
@@ -574,8 +574,9 @@ async fn bad_input_is_refused_with_what_to_do() {
     // Usage errors, before any AWS call.
     for (args, says) in [
         (vec!["redrive", "--max", "0"], "0 is not in 1.."),
-        (vec!["redrive", "--rate", "-5"], "greater than 0"),
-        (vec!["redrive", "--rate", "0"], "greater than 0"),
+        (vec!["redrive", "--rate", "-5"], "at least 0.001"),
+        (vec!["redrive", "--rate", "0"], "at least 0.001"),
+        (vec!["redrive", "--rate", "1e-20"], "at least 0.001"),
         (vec!["redrive", "--max", "-1"], "-1"),
         (
             vec!["redrive", "--native", "--provider", "stripe"],
@@ -651,4 +652,71 @@ async fn bad_input_is_refused_with_what_to_do() {
         "{}",
         missing.stderr
     );
+}
+
+/// The emulator's event source mapping is left on: it receives from the webhook queue on every
+/// send and, with no Lambda runtime to run the processor, lets each message fall back; after the
+/// queue's maxReceiveCount receives its redrive policy moves it to the dead-letter queue, just
+/// as a processor that still rejects the webhooks does. The redrive must end, move each of the
+/// 120 originals once, count what came back (exit 7), and lose none.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redrive_of_webhooks_that_fail_again_ends_with_the_mapping_on() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    deploy_stage(&emulator, dir.path(), "dev");
+    let pipeline = Pipeline {
+        sqs: aws_sdk_sqs::Client::new(&emulator.sdk_config().await),
+        queue: stage_parameter(&emulator, "dev", StageParameter::QueueUrl).await,
+        dlq: stage_parameter(&emulator, "dev", StageParameter::DlqUrl).await,
+    };
+    let sent = pipeline.send_webhooks(&pipeline.dlq.clone(), 12, 10).await;
+    let all: BTreeSet<String> = sent.keys().cloned().collect();
+
+    let started = Instant::now();
+    let run = dlq(
+        &emulator,
+        dir.path(),
+        &["redrive", "--yes", "--output", "json"],
+    );
+    eprintln!(
+        "redrive with the mapping on: {:?}, {}",
+        started.elapsed(),
+        run.stderr
+    );
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["moved"], 120, "each original moved: {report}");
+    let came_back: u64 = report["cameBack"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert!(came_back > 0, "{report}");
+    assert!(
+        run.stderr
+            .contains("failed again and are back in the dead-letter queue"),
+        "{}",
+        run.stderr
+    );
+
+    // Nothing lost, and each original moved once: every webhook is exactly once in one queue or
+    // the other (back in the DLQ, or still falling back in the webhook queue).
+    pipeline.settle(&pipeline.dlq).await;
+    let in_dlq: Vec<String> = pipeline
+        .drain(&pipeline.dlq.clone())
+        .await
+        .iter()
+        .map(event_id)
+        .collect();
+    let in_queue: Vec<String> = pipeline
+        .drain(&pipeline.queue.clone())
+        .await
+        .iter()
+        .map(event_id)
+        .collect();
+    let found: BTreeSet<String> = in_dlq.iter().chain(&in_queue).cloned().collect();
+    assert_eq!(found, all, "none lost");
+    assert_eq!(in_dlq.len() + in_queue.len(), 120, "none twice");
+    assert!(in_dlq.len() as u64 >= came_back);
 }

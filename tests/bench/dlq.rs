@@ -1,37 +1,143 @@
-//! `cargo bench --bench dlq`: redriving 500 dead-lettered webhooks (25 message groups) against one
-//! AWS emulator (moto server), three ways in the same run: `mgrid dlq redrive`, a one-at-a-time
-//! AWS CLI script (bench/dlq-redrive-awscli.sh) and a batched boto3 script (bench/dlq.py
-//! redrive). For each: messages per second, and SQS requests per message moved (mgrid's counted
-//! by its own call counter, the scripts' by themselves). Each contender gets a freshly filled
-//! dead-letter queue and an empty webhook queue, and must move all 500.
+//! `cargo bench --bench dlq`: how fast a redrive moves dead letters, in three parts.
 //!
-//! MGRID_BENCH_MESSAGES changes the 500; MGRID_BENCH_CLI_MESSAGES gives the AWS CLI script fewer
-//! (it starts a Python process per request, about 0.6 s each: 500 messages take it about 17
-//! minutes). Needs the tools `.ci/setup` installs,
-//! and jq for the AWS CLI script.
+//! 1. The move engine's own speed: the redrive driver (src/movers.rs) through its ports over an
+//!    in-memory FIFO queue pair that answers every call after about 25 ms (between 12.5 and
+//!    37.5, a region away), 2,000 dead letters in 200 groups, at the default --parallel and at
+//!    --parallel 1. This measures the engine's concurrency and batching against a real region's
+//!    latency, with no emulator in the way: messages/s, requests per message, most in flight.
+//! 2. Against the AWS emulator (moto server) behind a proxy that holds every request for 25 ms:
+//!    `mgrid dlq redrive`, the batched sequential boto3 script (bench/dlq.py) and the AWS CLI one
+//!    message at a time (bench/dlq-redrive-awscli.sh); messages/s, requests per message and the
+//!    most requests each kept in flight, counted by the proxy. moto itself costs tens of ms a
+//!    message on a FIFO queue, from any client: the boto3 script with no added delay measures
+//!    that cap, printed beside the figures.
+//! 3. The local stage: 10,000, 50,000 and 100,000 dead letters, `mgrid dlq redrive --stage
+//!    local`: messages/s and peak memory, which must stay flat as the backlog grows.
+//!
+//! MGRID_BENCH_EMULATOR_MESSAGES (300), MGRID_BENCH_CLI_MESSAGES (20: the AWS CLI starts a
+//! Python process per request) and MGRID_BENCH_LOCAL (10000,50000,100000) change the sizes.
+//! Needs the tools `.ci/setup` installs, and jq for the AWS CLI script.
 
 #[path = "common.rs"]
 mod common;
 #[path = "../support/emulator.rs"]
 mod emulator;
+#[path = "../support/fifo.rs"]
+mod fifo;
+#[path = "../support/proxy.rs"]
+mod proxy;
 
-use std::process::Command;
-use std::time::Instant;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
 
 use common::{deploy, environment, mgrid, python};
 use emulator::{Emulator, repo_root, tool};
+use fifo::{Dlq, Pair, Webhooks};
+use mgrid::move_engine::{Rules, Source};
+use mgrid::movers::{self, RedriveOptions};
+use mgrid::redrive::{Filter, RunMark};
+use proxy::CountingProxy;
 
-const GROUPS: usize = 25;
 const STAGE: &str = "bench";
+const REGION_AWAY: Duration = Duration::from_millis(25);
 
-struct Outcome {
-    name: &'static str,
-    seconds: f64,
-    requests: usize,
-    moved: usize,
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
 }
 
-/// Runs `bench/dlq.py` with `args`; what it printed.
+fn main() {
+    engine_part();
+    emulator_part();
+    local_part();
+}
+
+/// Part 1: the driver over the in-memory pair, at --parallel 16 (the default) and 1.
+fn engine_part() {
+    let (messages, groups) = (2_000, 200);
+    println!(
+        "1. the move engine through its ports: {messages} dead letters in {groups} groups, an \
+         in-memory FIFO pair answering each call after ~{} ms (a region away)",
+        REGION_AWAY.as_millis()
+    );
+    println!(
+        "  {:<18} {:>8} {:>9} {:>10} {:>12} {:>12}",
+        "", "moved", "seconds", "msgs/s", "req/msg", "most in flight"
+    );
+    let mut rates = Vec::new();
+    for parallel in [16, 1] {
+        let pair = Pair::new(Some(REGION_AWAY));
+        for n in 0..messages {
+            pair.dead_letter(
+                &format!("G{}", n % groups),
+                &format!("b{n}"),
+                "bad-signature",
+                60_000,
+            );
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a runtime");
+        let stop = AtomicBool::new(false);
+        let filter = Filter::default();
+        let mark = RunMark::new("0123456789abcdef", pair.now());
+        let options = RedriveOptions {
+            mark: &mark,
+            filter: &filter,
+            hold_seconds: 120,
+            parallel,
+            rate: None,
+            read_limit: None,
+            stop: &stop,
+        };
+        let rules = Rules {
+            source: Source::Queue,
+            budget: None,
+            dry_run: false,
+        };
+        let started = Instant::now();
+        let redriven = runtime.block_on(movers::redrive(
+            &Dlq(&pair),
+            &Webhooks(&pair),
+            rules,
+            &options,
+            &|_| {},
+        ));
+        let seconds = started.elapsed().as_secs_f64();
+        assert!(redriven.failure.is_none());
+        assert_eq!(redriven.tally.moved, messages, "every dead letter moved");
+        let rate = messages as f64 / seconds;
+        rates.push(rate);
+        println!(
+            "  {:<18} {:>8} {:>9.2} {:>10.0} {:>12.3} {:>12}",
+            format!("--parallel {parallel}"),
+            redriven.tally.moved,
+            seconds,
+            rate,
+            pair.calls.get() as f64 / messages as f64,
+            pair.most_in_flight.get()
+        );
+    }
+    println!(
+        "  --parallel 16 is {:.1}x --parallel 1 (aim: at least 10x, at most 0.31 requests a message)\n",
+        rates[0] / rates[1]
+    );
+}
+
+/// One contender's run against the emulator, through the proxy.
+struct Outcome {
+    name: String,
+    moved: usize,
+    seconds: f64,
+    requests: u64,
+    most_in_flight: u64,
+}
+
 fn helper(emulator: &Emulator, args: &[&str]) -> String {
     python(emulator, "dlq.py", args)
 }
@@ -43,124 +149,232 @@ fn depth(emulator: &Emulator) -> Vec<u64> {
         .collect()
 }
 
-/// A full dead-letter queue and an empty webhook queue.
 fn refill(emulator: &Emulator, messages: usize) {
     helper(emulator, &["drain", STAGE]);
     helper(
         emulator,
-        &["fill", STAGE, &messages.to_string(), &GROUPS.to_string()],
+        &[
+            "fill",
+            STAGE,
+            &messages.to_string(),
+            &(messages / 10).max(1).to_string(),
+        ],
     );
     assert_eq!(depth(emulator), vec![messages as u64, 0, 0, 0]);
 }
 
-/// "requests N moved M", as both scripts print it.
-fn counted(output: &str) -> (usize, usize) {
-    let words: Vec<&str> = output.split_whitespace().collect();
-    let at = words
-        .iter()
-        .position(|w| *w == "requests")
-        .unwrap_or_else(|| panic!("no request count in {output:?}"));
-    (
-        words[at + 1].parse().unwrap(),
-        words[at + 3].parse().unwrap(),
-    )
+/// The emulator as seen through `proxy`.
+fn through(emulator: &Emulator, proxy: &CountingProxy) -> Emulator {
+    emulator.viewed_at(&proxy.endpoint)
 }
 
-fn main() {
-    let messages: usize = std::env::var("MGRID_BENCH_MESSAGES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(500);
+/// Part 2: mgrid, boto3 and the AWS CLI through a 25 ms proxy; moto's own cap beside them.
+fn emulator_part() {
+    let messages = env_number("MGRID_BENCH_EMULATOR_MESSAGES", 300);
+    let cli_messages = env_number("MGRID_BENCH_CLI_MESSAGES", 20);
     let emulator = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
+    // A quiet webhook queue: the emulator's mapping would take the moved messages off it (the
+    // bench measures moving, not the mapping).
     deploy(&emulator, dir.path(), STAGE);
+    let upstream = emulator.endpoint.clone();
+    let delayed = CountingProxy::with_delay(&upstream, REGION_AWAY);
+    let direct = CountingProxy::start(&upstream);
     let mut outcomes = Vec::new();
 
-    // mgrid: the SQS requests are the ones its -vv log names (it also reads SSM parameters).
-    refill(&emulator, messages);
-    let started = Instant::now();
-    let output = mgrid(
-        &emulator,
-        dir.path(),
-        &[
-            "dlq", "redrive", "--stage", STAGE, "--yes", "--output", "json", "-vv",
-        ],
+    let mut measure =
+        |name: String, proxy: &CountingProxy, count: usize, run: &dyn Fn(&Emulator)| {
+            refill(&emulator, count);
+            proxy.reset();
+            let started = Instant::now();
+            run(&through(&emulator, proxy));
+            let seconds = started.elapsed().as_secs_f64();
+            let (requests, most_in_flight) = proxy.traffic();
+            assert_eq!(
+                depth(&emulator),
+                vec![0, 0, count as u64, 0],
+                "{name} moved them all"
+            );
+            outcomes.push(Outcome {
+                name,
+                moved: count,
+                seconds,
+                requests,
+                most_in_flight,
+            });
+        };
+    let boto3 = |emulator: &Emulator| {
+        helper(emulator, &["redrive", STAGE]);
+    };
+    measure(
+        "the emulator alone: boto3, no added delay".into(),
+        &direct,
+        messages,
+        &boto3,
     );
-    let seconds = started.elapsed().as_secs_f64();
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let log = String::from_utf8_lossy(&output.stderr);
-    let requests = log
-        .lines()
-        .filter(|line| line.contains("aws call ") && line.to_lowercase().contains(": sqs:"))
-        .count();
-    assert!(requests > 0, "mgrid -vv logged no SQS calls:\n{log}");
-    outcomes.push(Outcome {
-        name: "mgrid dlq redrive",
-        seconds,
-        requests,
-        moved: report["moved"].as_u64().unwrap() as usize,
-    });
-    assert_eq!(depth(&emulator), vec![0, 0, messages as u64, 0]);
-
-    // The batched boto3 script.
-    refill(&emulator, messages);
-    let started = Instant::now();
-    let (requests, moved) = counted(&helper(&emulator, &["redrive", STAGE]));
-    outcomes.push(Outcome {
-        name: "boto3, batches of 10 (bench/dlq.py)",
-        seconds: started.elapsed().as_secs_f64(),
-        requests,
-        moved,
-    });
-    assert_eq!(depth(&emulator), vec![0, 0, messages as u64, 0]);
-
-    // The AWS CLI, one message at a time.
-    let cli_messages: usize = std::env::var("MGRID_BENCH_CLI_MESSAGES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(messages);
-    refill(&emulator, cli_messages);
-    let urls = helper(&emulator, &["urls", STAGE]);
-    let urls: Vec<&str> = urls.split_whitespace().collect();
-    let started = Instant::now();
-    let output = environment(&mut Command::new("bash"), &emulator)
-        .env("AWS_CLI", tool("aws"))
-        .arg(repo_root().join("bench/dlq-redrive-awscli.sh"))
-        .args([urls[1], urls[0]])
-        .output()
-        .expect("run the AWS CLI script");
-    assert!(
-        output.status.success(),
-        "the AWS CLI script failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+    measure(
+        "mgrid dlq redrive (--parallel 16)".into(),
+        &delayed,
+        messages,
+        &|emulator| {
+            mgrid(
+                emulator,
+                dir.path(),
+                &[
+                    "dlq", "redrive", "--stage", STAGE, "--yes", "--output", "json",
+                ],
+            );
+        },
     );
-    let (requests, moved) = counted(&String::from_utf8_lossy(&output.stdout));
-    outcomes.push(Outcome {
-        name: "AWS CLI, one at a time (bench/dlq-redrive-awscli.sh)",
-        seconds: started.elapsed().as_secs_f64(),
-        requests,
-        moved,
-    });
-    assert_eq!(depth(&emulator), vec![0, 0, cli_messages as u64, 0]);
+    measure(
+        "boto3, batches of 10, sequential (bench/dlq.py)".into(),
+        &delayed,
+        messages,
+        &boto3,
+    );
+    measure(
+        "AWS CLI, one at a time (bench/dlq-redrive-awscli.sh)".into(),
+        &delayed,
+        cli_messages,
+        &|emulator| {
+            let urls = helper(emulator, &["urls", STAGE]);
+            let urls: Vec<&str> = urls.split_whitespace().collect();
+            let output = environment(&mut Command::new("bash"), emulator)
+                .env("AWS_CLI", tool("aws"))
+                .arg(repo_root().join("bench/dlq-redrive-awscli.sh"))
+                .args([urls[1], urls[0]])
+                .output()
+                .expect("run the AWS CLI script");
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        },
+    );
 
-    println!("redrive {messages} dead-lettered webhooks in {GROUPS} message groups, one emulator");
     println!(
-        "  {:<55} {:>8} {:>9} {:>10} {:>12}",
-        "", "moved", "seconds", "msgs/s", "SQS req/msg"
+        "2. the emulator (moto server) behind a proxy holding each request {} ms: {messages} dead \
+         letters in {} groups (the AWS CLI: {cli_messages})",
+        REGION_AWAY.as_millis(),
+        (messages / 10).max(1)
+    );
+    println!(
+        "  {:<55} {:>6} {:>9} {:>9} {:>9} {:>14}",
+        "", "moved", "seconds", "msgs/s", "req/msg", "most in flight"
     );
     for o in &outcomes {
         println!(
-            "  {:<55} {:>8} {:>9.1} {:>10.1} {:>12.3}",
+            "  {:<55} {:>6} {:>9.1} {:>9.1} {:>9.3} {:>14}",
             o.name,
             o.moved,
             o.seconds,
             o.moved as f64 / o.seconds,
-            o.requests as f64 / o.moved.max(1) as f64
+            o.requests as f64 / o.moved as f64,
+            o.most_in_flight
         );
     }
     println!(
-        "(floor: 0.3 SQS requests per message, one receive, one send, one delete per ten; every \
-         contender ends with one empty 1 s long poll; moto server {})",
-        emulator.endpoint
+        "  (requests as the proxy counted them, every service; mgrid also reads the stage's SSM \
+         parameters and the queue depths. The first row is moto's own cap on a FIFO queue: no \
+         client can move faster through it.)\n"
     );
+}
+
+/// Peak resident memory of a running process so far (VmHWM), in KiB.
+fn peak_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// A local stage's data directory holding `count` dead letters in `count / 10` groups.
+fn local_backlog(dir: &Path, count: usize) {
+    use mgrid::local::db;
+    std::fs::create_dir_all(dir).unwrap();
+    let mut connection = db::open(&dir.join("mgrid.db")).expect("a local database");
+    let tx = connection.transaction().unwrap();
+    for n in 0..count {
+        let event = format!("evt_{n:07}");
+        let body = serde_json::json!({"id": event, "type": "payment_intent.succeeded",
+            "data": {"object": {"id": format!("pi_{}", n % (count / 10)), "amount": 1000}}});
+        let message = mgrid_contract::QueueMessage {
+            body: body.to_string(),
+            group_id: format!("stripe:pi_{}", n % (count / 10)),
+            deduplication_id: event.clone(),
+            attributes: [
+                ("mgrid-provider".to_owned(), "stripe".to_owned()),
+                ("mgrid-received-at".to_owned(), "1764403200000".to_owned()),
+                (
+                    "mgrid-failure-reason".to_owned(),
+                    "bad-signature".to_owned(),
+                ),
+            ]
+            .into(),
+        };
+        db::send(
+            &tx,
+            db::DEAD_LETTERS,
+            &message,
+            &format!("m{n:07}"),
+            1_764_403_200_000,
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+/// Part 3: the local stage's redrive at growing backlogs.
+fn local_part() {
+    let sizes: Vec<usize> = std::env::var("MGRID_BENCH_LOCAL")
+        .unwrap_or_else(|_| "10000,50000,100000".into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    println!("3. the local stage: mgrid dlq redrive --stage local (default --parallel 16)");
+    println!(
+        "  {:<14} {:>8} {:>9} {:>10} {:>16}",
+        "dead letters", "moved", "seconds", "msgs/s", "peak memory MiB"
+    );
+    for count in sizes {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("local");
+        local_backlog(&data, count);
+        let started = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mgrid"))
+            .args([
+                "dlq", "redrive", "--stage", "local", "--yes", "--output", "json",
+            ])
+            .env("MGRID_LOCAL_DIR", &data)
+            .env_remove("MGRID_STAGE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run mgrid");
+        let pid = child.id();
+        let mut peak = 0;
+        while child.try_wait().expect("wait for mgrid").is_none() {
+            peak = peak.max(peak_kib(pid).unwrap_or(0));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let output = child.wait_with_output().expect("mgrid's report");
+        let report: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("a JSON report");
+        let moved = report["moved"].as_u64().unwrap_or(0) as usize;
+        assert_eq!(moved, count, "every dead letter moved: {report}");
+        println!(
+            "  {:<14} {:>8} {:>9.1} {:>10.0} {:>16.1}",
+            count,
+            moved,
+            seconds,
+            moved as f64 / seconds,
+            peak as f64 / 1024.0
+        );
+    }
 }

@@ -43,7 +43,8 @@ pub fn tool(name: &str) -> PathBuf {
 
 /// A moto server of our own, on a free port, killed when the test ends.
 pub struct Emulator {
-    child: Child,
+    /// None for a view of another emulator (through a proxy): it owns nothing.
+    child: Option<Child>,
     pub endpoint: String,
     log: PathBuf,
 }
@@ -75,7 +76,7 @@ impl Emulator {
             .spawn()
             .expect("start moto_server");
         let emulator = Emulator {
-            child,
+            child: Some(child),
             endpoint: format!("http://127.0.0.1:{port}"),
             log,
         };
@@ -141,11 +142,24 @@ impl Emulator {
     }
 }
 
+impl Emulator {
+    /// The same emulator, reached at `endpoint` (a proxy in front of it).
+    pub fn viewed_at(&self, endpoint: &str) -> Emulator {
+        Emulator {
+            child: None,
+            endpoint: endpoint.to_owned(),
+            log: self.log.clone(),
+        }
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod cloudwatch;
 mod emulator;
+pub mod fifo;
 pub mod local;
 mod proxy;
 mod tmux;

@@ -1,6 +1,10 @@
+#![allow(dead_code)]
+
 //! A TCP proxy in front of the emulator that records what passes through it, so a test can count
-//! the requests mgrid really sent (by their `Action=` in the Query-protocol body) and the bytes
-//! each way, without trusting mgrid's own counters.
+//! the requests mgrid really sent (by their `Action=` in the Query-protocol body, or by their
+//! request lines) and the bytes each way, without trusting mgrid's own counters. It can hold every
+//! request for a fixed delay (a region away), and keeps the most requests that were in flight
+//! at once.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -11,11 +15,40 @@ pub struct CountingProxy {
     pub endpoint: String,
     sent: Arc<Mutex<Vec<u8>>>,
     received: Arc<AtomicU64>,
+    traffic: Arc<Traffic>,
+}
+
+/// Requests as they pass: started, answered, and the most in flight at once.
+#[derive(Default)]
+struct Traffic {
+    requests: AtomicU64,
+    answers: AtomicU64,
+    most_in_flight: AtomicU64,
+}
+
+impl Traffic {
+    fn request(&self) {
+        let started = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        let in_flight = started.saturating_sub(self.answers.load(Ordering::SeqCst));
+        self.most_in_flight.fetch_max(in_flight, Ordering::SeqCst);
+    }
+}
+
+/// Whether a chunk from a client starts a request (its request line).
+fn starts_request(chunk: &[u8]) -> bool {
+    [&b"POST "[..], b"GET ", b"PUT ", b"DELETE ", b"HEAD "]
+        .iter()
+        .any(|method| chunk.starts_with(method))
 }
 
 impl CountingProxy {
     /// Listens on a free local port and forwards every connection to `upstream` (host:port).
     pub fn start(upstream: &str) -> CountingProxy {
+        CountingProxy::with_delay(upstream, std::time::Duration::ZERO)
+    }
+
+    /// The same, holding every request for `delay` before passing it on.
+    pub fn with_delay(upstream: &str, delay: std::time::Duration) -> CountingProxy {
         let upstream = upstream
             .trim_start_matches("http://")
             .trim_end_matches('/')
@@ -24,7 +57,8 @@ impl CountingProxy {
         let endpoint = format!("http://{}", listener.local_addr().expect("proxy address"));
         let sent = Arc::new(Mutex::new(Vec::new()));
         let received = Arc::new(AtomicU64::new(0));
-        let (sent_log, received_count) = (sent.clone(), received.clone());
+        let traffic = Arc::new(Traffic::default());
+        let (sent_log, received_count, counts) = (sent.clone(), received.clone(), traffic.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let Ok(server) = TcpStream::connect(&upstream) else {
@@ -36,9 +70,16 @@ impl CountingProxy {
                     continue;
                 };
                 let log = sent_log.clone();
+                let requests = counts.clone();
                 std::thread::spawn(move || {
                     let mut buffer = [0u8; 16 * 1024];
                     while let Ok(n) = client_read.read(&mut buffer) {
+                        if n > 0 && starts_request(&buffer[..n]) {
+                            requests.request();
+                            if !delay.is_zero() {
+                                std::thread::sleep(delay);
+                            }
+                        }
                         if n == 0 || server_write.write_all(&buffer[..n]).is_err() {
                             break;
                         }
@@ -47,10 +88,14 @@ impl CountingProxy {
                     let _ = server_write.shutdown(Shutdown::Write);
                 });
                 let count = received_count.clone();
+                let answers = counts.clone();
                 let (mut server_read, mut client_write) = (server, client);
                 std::thread::spawn(move || {
                     let mut buffer = [0u8; 16 * 1024];
                     while let Ok(n) = server_read.read(&mut buffer) {
+                        if n > 0 && buffer[..n].starts_with(b"HTTP/") {
+                            answers.answers.fetch_add(1, Ordering::SeqCst);
+                        }
                         if n == 0 || client_write.write_all(&buffer[..n]).is_err() {
                             break;
                         }
@@ -64,7 +109,16 @@ impl CountingProxy {
             endpoint,
             sent,
             received,
+            traffic,
         }
+    }
+
+    /// Requests that passed so far (by their request lines), and the most in flight at once.
+    pub fn traffic(&self) -> (u64, u64) {
+        (
+            self.traffic.requests.load(Ordering::SeqCst),
+            self.traffic.most_in_flight.load(Ordering::SeqCst),
+        )
     }
 
     /// How many requests so far carried `Action=<action>` (Query protocol: CloudWatch, SNS…).
@@ -88,5 +142,8 @@ impl CountingProxy {
     pub fn reset(&self) {
         self.sent.lock().unwrap().clear();
         self.received.store(0, Ordering::Relaxed);
+        let answered = self.traffic.answers.load(Ordering::SeqCst);
+        self.traffic.requests.store(answered, Ordering::SeqCst);
+        self.traffic.most_in_flight.store(0, Ordering::SeqCst);
     }
 }
