@@ -13,8 +13,10 @@
 //!   unknown is sent again with the same deduplication ids (the queue drops what got in the first
 //!   time); after [`UNKNOWN_ATTEMPTS`] unknown answers its originals stay.
 //! - Every run ends: at an empty receive, when the budget is spent, when interrupted, or after
-//!   [`QUIET_RECEIVES_TO_END`] receives in a row that brought nothing from before the run (only
-//!   copies coming back or new failures, which could otherwise keep a run going for ever).
+//!   [`QUIET_RECEIVES_TO_END`] receives per worker in a row, with no batch finished between them,
+//!   that brought neither a message from before the run nor one of its copies coming back. Both
+//!   of those are finite (what was there; each copy comes back at most once, then stays hidden),
+//!   so only new failures of other traffic, which could keep a run going for ever, are cut off.
 //! - What the run hid is released when it ends: [`MoveEngine::to_release`].
 //!
 //! A dry run makes every decision the same way and copies nothing.
@@ -26,7 +28,8 @@ use serde::Serialize;
 /// How many times a copy whose outcome is unknown is sent (the first time included).
 pub const UNKNOWN_ATTEMPTS: u32 = 3;
 
-/// Receives in a row with nothing from before the run, after which a run stops receiving.
+/// Receives per worker in a row with nothing from before the run and no batch finished, after
+/// which a run stops receiving.
 pub const QUIET_RECEIVES_TO_END: u32 = 3;
 
 /// Where an offered message comes from, relative to this run.
@@ -66,6 +69,8 @@ pub struct Rules {
     /// Move at most this many (`--max`).
     pub budget: Option<usize>,
     pub dry_run: bool,
+    /// Workers receiving at once (the quiet rule counts receives per worker).
+    pub workers: usize,
 }
 
 /// A copy to make: messages to send together, in order.
@@ -134,6 +139,18 @@ pub struct Tally {
     pub interrupted: bool,
 }
 
+impl Default for Rules {
+    /// A run over a queue, every message, no dry run, one worker.
+    fn default() -> Rules {
+        Rules {
+            source: Source::Queue,
+            budget: None,
+            dry_run: false,
+            workers: 1,
+        }
+    }
+}
+
 impl Tally {
     pub fn came_back_total(&self) -> usize {
         self.came_back.values().sum()
@@ -176,14 +193,21 @@ impl MoveEngine {
 
     /// Whether the run should receive more.
     pub fn wants_more(&self) -> bool {
-        !self.ended && self.budget != Some(0) && self.quiet_receives < QUIET_RECEIVES_TO_END
+        let quiet_limit = QUIET_RECEIVES_TO_END * self.rules.workers.max(1) as u32;
+        !self.ended && self.budget != Some(0) && self.quiet_receives < quiet_limit
+    }
+
+    /// A batch was finished: messages of its groups may come next, so quiet receives start over.
+    pub fn progressed(&mut self) {
+        self.quiet_receives = 0;
     }
 
     /// Decides what becomes of a received batch (in the order the source returned it).
     pub fn offer(&mut self, batch: Vec<Offered>) -> Decision {
         let mut decision = Decision::default();
         let mut copy: Vec<(String, String)> = Vec::new();
-        let mut any_before = false;
+        // Whether the batch brought something the run must see through (not just new failures).
+        let mut worth_it = false;
         for message in batch {
             if self.holding.contains(&message.id) {
                 // Back after its hold ran out: hidden again, with its new receipt.
@@ -196,6 +220,7 @@ impl MoveEngine {
             }
             match message.origin {
                 Origin::CameBack { reason } => {
+                    worth_it = true;
                     *self.tally.came_back.entry(reason).or_default() += 1;
                     self.hold(&mut decision, message.id);
                 }
@@ -204,7 +229,7 @@ impl MoveEngine {
                     self.hold(&mut decision, message.id);
                 }
                 Origin::Before => {
-                    any_before = true;
+                    worth_it = true;
                     let takes = !self.held_groups.contains(&message.group)
                         && message.wanted
                         && self.budget != Some(0);
@@ -230,11 +255,7 @@ impl MoveEngine {
                 }
             }
         }
-        self.quiet_receives = if any_before {
-            0
-        } else {
-            self.quiet_receives + 1
-        };
+        self.quiet_receives = if worth_it { 0 } else { self.quiet_receives + 1 };
         if copy.is_empty() {
             return decision;
         }
@@ -431,6 +452,7 @@ mod tests {
             source: Source::Queue,
             budget,
             dry_run: false,
+            workers: 1,
         })
     }
 
@@ -628,6 +650,29 @@ mod tests {
     }
 
     #[test]
+    fn quiet_receives_count_per_worker_and_start_over_when_a_batch_finishes() {
+        let mut engine = MoveEngine::new(Rules {
+            workers: 2,
+            ..Rules::default()
+        });
+        let arrival = |id: &str| Offered {
+            origin: Origin::Arrived,
+            ..before(id, id)
+        };
+        for i in 0..QUIET_RECEIVES_TO_END * 2 - 1 {
+            engine.offer(vec![arrival(&format!("n{i}"))]);
+        }
+        assert!(engine.wants_more());
+        engine.progressed();
+        for i in 0..QUIET_RECEIVES_TO_END * 2 - 1 {
+            engine.offer(vec![arrival(&format!("m{i}"))]);
+        }
+        assert!(engine.wants_more());
+        engine.offer(vec![arrival("last")]);
+        assert!(!engine.wants_more());
+    }
+
+    #[test]
     fn an_original_among_arrivals_keeps_the_run_going() {
         let mut engine = queue(None);
         let arrival = Offered {
@@ -659,9 +704,9 @@ mod tests {
             before("d", "g3"),
         ];
         let mut dry = MoveEngine::new(Rules {
-            source: Source::Queue,
             budget: Some(1),
             dry_run: true,
+            ..Rules::default()
         });
         let decision = dry.offer(batch.clone());
         assert_eq!(decision.copy, None);
@@ -675,8 +720,7 @@ mod tests {
     fn from_the_archive_nothing_is_held_or_deleted() {
         let mut engine = MoveEngine::new(Rules {
             source: Source::Archive,
-            budget: None,
-            dry_run: false,
+            ..Rules::default()
         });
         let batch = engine
             .offer(vec![

@@ -289,6 +289,7 @@ async fn redrive_round(
     s.in_hand -= 1;
     s.groups_in_hand.retain(|group| !groups.contains(group));
     s.progress += 1;
+    s.engine.progressed();
     handled.map(|()| Round::Worked)
 }
 

@@ -97,6 +97,7 @@ async fn run(pair: &Pair, case: &Case, budget: Option<usize>) -> Option<Tally> {
         source: Source::Queue,
         budget,
         dry_run: false,
+        workers: case.parallel,
     };
     let (dlq, webhooks) = (Dlq(pair), Webhooks(pair));
     let run = movers::redrive(&dlq, &webhooks, rules, &options, &|_| {});

@@ -436,10 +436,16 @@ pub async fn redrive(
     };
     let started = Instant::now();
     let mark = RunMark::new(&run_id()?, now_millis());
+    let parallel = if args.dry_run {
+        1
+    } else {
+        usize::from(args.parallel)
+    };
     let rules = Rules {
         source: Source::Queue,
         budget: args.max.map(|m| m as usize),
         dry_run: args.dry_run,
+        workers: parallel,
     };
     let options = RedriveOptions {
         mark: &mark,
@@ -449,11 +455,7 @@ pub async fn redrive(
         } else {
             args.hold.0.div_euclid(1000).clamp(1, 43_200) as u32
         },
-        parallel: if args.dry_run {
-            1
-        } else {
-            usize::from(args.parallel)
-        },
+        parallel,
         rate: args.rate,
         read_limit: args.dry_run.then_some(SCAN_LIMIT),
         stop: &stop,

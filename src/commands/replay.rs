@@ -294,8 +294,9 @@ async fn replay(
     };
     let engine = RefCell::new(MoveEngine::new(Rules {
         source: Source::Archive,
-        budget: None,
         dry_run: args.dry_run,
+        workers: parallel.min(16),
+        ..Rules::default()
     }));
     let run = run_id()?;
     let bar = progress_bar(
@@ -314,7 +315,10 @@ async fn replay(
             engine.borrow_mut().interrupt();
             break;
         }
-        let mut webhooks = match read_hour(archive, selection, &hour, parallel, &mut report).await {
+        let reading = Instant::now();
+        let read = read_hour(archive, selection, &hour, parallel, &mut report).await;
+        report.read_ms += reading.elapsed().as_millis();
+        let mut webhooks = match read {
             Ok(webhooks) => webhooks,
             Err(failure) => {
                 result = Err(failure);
@@ -365,9 +369,10 @@ async fn replay(
                 ));
             }
         };
-        if let Err(failure) =
-            movers::send_in_order(queue, &engine, pending, &options, &progress).await
-        {
+        let sending = Instant::now();
+        let sent = movers::send_in_order(queue, &engine, pending, &options, &progress).await;
+        report.send_ms += sending.elapsed().as_millis();
+        if let Err(failure) = sent {
             result = Err(failure);
             break;
         }
@@ -395,7 +400,7 @@ async fn replay(
     );
     report.unreadable.sort_by(|a, b| a.key.cmp(&b.key));
     report.elapsed_ms = started.elapsed().as_millis();
-    report.per_second = report.sent as f64 / started.elapsed().as_secs_f64().max(0.001);
+    report.per_second = report.sent as f64 / (report.send_ms as f64 / 1000.0).max(0.001);
     print_report(&report, context.global.output)?;
     result?;
     if report.interrupted {

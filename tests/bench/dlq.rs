@@ -99,6 +99,7 @@ fn engine_part() {
             source: Source::Queue,
             budget: None,
             dry_run: false,
+            workers: parallel,
         };
         let started = Instant::now();
         let redriven = runtime.block_on(movers::redrive(
