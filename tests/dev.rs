@@ -381,6 +381,49 @@ fn a_local_redrive_of_webhooks_that_fail_again_ends_and_counts_them() {
     );
 }
 
+/// Two redrives of one stage at once share the dead letters as two SQS readers do: each moves
+/// what it received, together they move every one once, and each report tells the truth.
+#[test]
+fn two_redrives_at_once_move_every_dead_letter_once_between_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dev = Dev::start(&binary(), &dir.path().join("local"), None);
+    send(&dev, &["stripe", "--count", "60", "--bad-signature"]);
+    dev.wait_until_drained(Duration::from_secs(60));
+    dev.kill9(); // no processor: the moved copies stay in the webhook queue to be counted
+    let redrive = || {
+        Command::new(binary())
+            .args([
+                "dlq", "redrive", "--stage", "local", "--yes", "--rate", "30", "--output", "json",
+            ])
+            .env("MGRID_LOCAL_DIR", &dev.data_dir)
+            .env_remove("MGRID_STAGE")
+            .env_remove("MGRID_OUTPUT")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run mgrid")
+    };
+    let (first, second) = (redrive(), redrive());
+    let mut moved = 0;
+    for child in [first, second] {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        moved += report["moved"].as_u64().unwrap();
+    }
+    assert_eq!(moved, 60, "every dead letter moved once, between them");
+    let (queued, _) = dev.backlog();
+    assert_eq!(
+        queued, 60,
+        "all 60 are in the webhook queue, none twice, none lost"
+    );
+    assert!(dev.dead_letters().is_empty());
+}
+
 /// An operator command against the local stage; its exit code, stdout and stderr.
 fn local_command(dev: &Dev, args: &[&str]) -> (i32, String, String) {
     let output = Command::new(binary())

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use mgrid_contract::QueueMessage;
 use mgrid_contract::envelope::attribute;
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::db::Received;
 use super::{Paths, db, open_existing};
@@ -134,6 +134,9 @@ impl LocalQueue {
         })
     }
 
+    /// Runs `work` on the connection. Its transactions take the write lock when they begin
+    /// (IMMEDIATE): a deferred one that reads and then writes cannot wait for `mgrid dev` or
+    /// another command to finish writing, and fails with "database is locked".
     fn with<T>(
         &self,
         work: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
@@ -188,7 +191,7 @@ impl DeadLetterQueue for LocalQueue {
         let now = crate::commands::now_millis();
         let hold = i64::from(hold_seconds) * 1000;
         let received = self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let received = db::receive(&tx, self.queue, max, hold, now)?;
             tx.commit()?;
             Ok(received)
@@ -198,7 +201,7 @@ impl DeadLetterQueue for LocalQueue {
 
     async fn delete(&self, letters: &[&DeadLetter]) -> Result<BatchOutcome, Failure> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut outcome = BatchOutcome::default();
             for (i, letter) in letters.iter().enumerate() {
                 if db::delete(&tx, self.queue, &letter.receipt_handle)? {
@@ -217,7 +220,7 @@ impl DeadLetterQueue for LocalQueue {
     async fn set_visibility(&self, letters: &[&DeadLetter], seconds: u32) -> Result<(), Failure> {
         let at = crate::commands::now_millis() + i64::from(seconds) * 1000;
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             for letter in letters {
                 db::set_visibility(&tx, self.queue, &letter.receipt_handle, at)?;
             }
@@ -237,7 +240,7 @@ impl WebhookQueue for LocalQueue {
             .map(|_| crate::commands::run_id())
             .collect::<Result<Vec<String>, Failure>>()?;
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             for (message, id) in messages.iter().zip(&ids) {
                 db::send(&tx, self.queue, &queue_message(message), id, now)?;
             }
