@@ -400,3 +400,33 @@ fn artifact_info_describes_the_embedded_artifact_or_says_how_to_build_one() {
         ),
     }
 }
+
+#[test]
+fn an_absurd_replay_window_is_refused_before_anything_is_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let refused = mgrid()
+        .current_dir(dir.path())
+        .args([
+            "replay",
+            "--stage",
+            "dev",
+            "--region",
+            "eu-west-1",
+            "--from",
+            "0000-01-01T00:00:00Z",
+            "--to",
+            "9999-12-31T00:00:00Z",
+        ])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("hour prefixes to list"), "{stderr}");
+    assert!(stderr.contains("nothing was listed"), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "refused at once, not after listing"
+    );
+}
