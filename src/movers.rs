@@ -90,6 +90,7 @@ struct Shared {
     /// Batches finished: a parked worker receives again when this moves (a finished batch's
     /// deletes let the next messages of its groups through).
     progress: u64,
+
     read: usize,
     failed: bool,
 }
@@ -207,9 +208,25 @@ async fn redrive_rounds(
                 return Ok(());
             }
         }
+        // Whether nothing was in hand when this receive starts, and how far the run was.
+        let (idle_at_start, progress_at_start) = {
+            let s = shared.borrow();
+            (s.in_hand == 0, s.progress)
+        };
         match redrive_round(dlq, queue, shared, pace, options).await? {
             Round::Worked => progress(shared.borrow().engine.tally()),
             Round::Empty => {
+                // A long poll that found nothing while nothing was in hand and no batch finished:
+                // nothing was visible for all of it, and nothing in hand will free more.
+                let conclusive = {
+                    let s = shared.borrow();
+                    idle_at_start && s.in_hand == 0 && s.progress == progress_at_start
+                };
+                if conclusive {
+                    tracing::debug!("an empty receive with nothing in hand: drained");
+                    shared.borrow_mut().engine.drained();
+                    return Ok(());
+                }
                 if !park(shared).await {
                     return Ok(());
                 }

@@ -65,8 +65,8 @@ fn engine_part() {
         REGION_AWAY.as_millis()
     );
     println!(
-        "  {:<18} {:>8} {:>9} {:>10} {:>12} {:>12}",
-        "", "moved", "seconds", "msgs/s", "req/msg", "most in flight"
+        "  {:<18} {:>8} {:>9} {:>10} {:>16} {:>10} {:>14}",
+        "", "moved", "seconds", "msgs/s", "msgs/s moving", "req/msg", "most in flight"
     );
     let mut rates = Vec::new();
     for parallel in [16, 1] {
@@ -112,21 +112,29 @@ fn engine_part() {
         let seconds = started.elapsed().as_secs_f64();
         assert!(redriven.failure.is_none());
         assert_eq!(redriven.tally.moved, messages, "every dead letter moved");
-        let rate = messages as f64 / seconds;
-        rates.push(rate);
+        let moving = pair
+            .last_delete
+            .get()
+            .map_or(seconds, |at| (at - started).as_secs_f64());
+        let (rate, moving_rate) = (messages as f64 / seconds, messages as f64 / moving);
+        rates.push((rate, moving_rate));
         println!(
-            "  {:<18} {:>8} {:>9.2} {:>10.0} {:>12.3} {:>12}",
+            "  {:<18} {:>8} {:>9.2} {:>10.0} {:>16.0} {:>10.3} {:>14}",
             format!("--parallel {parallel}"),
             redriven.tally.moved,
             seconds,
             rate,
+            moving_rate,
             pair.calls.get() as f64 / messages as f64,
             pair.most_in_flight.get()
         );
     }
     println!(
-        "  --parallel 16 is {:.1}x --parallel 1 (aim: at least 10x, at most 0.31 requests a message)\n",
-        rates[0] / rates[1]
+        "  --parallel 16 is {:.1}x --parallel 1 over the whole run, {:.1}x while moving (the rest \
+         is the one long poll, ~1 s, that finds the queue empty and ends every run); aim: at least \
+         10x, at most 0.31 requests a message\n",
+        rates[0].0 / rates[1].0,
+        rates[0].1 / rates[1].1
     );
 }
 

@@ -81,9 +81,18 @@ fn webhook(n: usize, received_at: i64) -> WebhookEnvelope {
 }
 
 fn main() {
-    engine_part();
-    emulator_part();
-    local_part();
+    // MGRID_BENCH_PARTS=1,3 runs only those parts.
+    let parts = std::env::var("MGRID_BENCH_PARTS").unwrap_or_else(|_| "1,2,3".into());
+    let runs = |part: &str| parts.split(',').any(|p| p.trim() == part);
+    if runs("1") {
+        engine_part();
+    }
+    if runs("2") {
+        emulator_part();
+    }
+    if runs("3") {
+        local_part();
+    }
 }
 
 /// The archive's webhooks: `count` of them over `hours` hours from START.

@@ -71,6 +71,9 @@ pub struct Pair {
     pub reordered: RefCell<std::collections::BTreeSet<String>>,
     /// Receives that ignore in-flight groups, as the emulator's racing receives sometimes do.
     pub racy_groups: Cell<bool>,
+    /// When the last dead letter was deleted (the end of the moving, before the run's last
+    /// receive finds the queue empty).
+    pub last_delete: Cell<Option<std::time::Instant>>,
 }
 
 /// The dead-letter queue side of a pair.
@@ -97,6 +100,7 @@ impl Pair {
             sent: RefCell::new(Vec::new()),
             reordered: RefCell::new(std::collections::BTreeSet::new()),
             racy_groups: Cell::new(false),
+            last_delete: Cell::new(None),
         }
     }
 
@@ -295,6 +299,7 @@ impl Dlq<'_> {
             dlq.retain(|m| receipt(m) != letter.receipt_handle);
             if dlq.len() < before {
                 outcome.done.push(i);
+                self.0.last_delete.set(Some(std::time::Instant::now()));
             } else {
                 outcome.failed.push((i, "ReceiptHandleIsInvalid".into()));
             }

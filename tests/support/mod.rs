@@ -241,7 +241,13 @@ pub async fn drain_queue(
 ) -> Vec<aws_sdk_sqs::types::Message> {
     use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
     let mut all = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
     loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{queue} did not drain within 180 s: {:?} (visible, in flight) left",
+            queue_depth(sqs, queue).await
+        );
         let received = sqs
             .receive_message()
             .queue_url(queue)
