@@ -349,6 +349,7 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only those first sent longer ago than this (1h, 2d)')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'At most this many messages per second')
             [CompletionResult]::new('--hold', '--hold', [CompletionResultType]::ParameterName, 'How long a message being moved stays hidden (it reappears after this if mgrid dies)')
+            [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'Message groups moved at once (each group stays in order)')
             [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Stage to act on (dev, staging, prod, local, …)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from ~/.aws/config')

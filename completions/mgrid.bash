@@ -892,7 +892,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__dlq__subcmd__redrive)
-            opts="-v -y -h -V --max --provider --event-type --reason --older-than --rate --dry-run --native --hold --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --max --provider --event-type --reason --older-than --rate --dry-run --native --hold --parallel --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -923,6 +923,10 @@ _mgrid() {
                     return 0
                     ;;
                 --hold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

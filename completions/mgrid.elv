@@ -326,6 +326,7 @@ set edit:completion:arg-completer[mgrid] = {|@words|
             cand --older-than 'Only those first sent longer ago than this (1h, 2d)'
             cand --rate 'At most this many messages per second'
             cand --hold 'How long a message being moved stays hidden (it reappears after this if mgrid dies)'
+            cand --parallel 'Message groups moved at once (each group stays in order)'
             cand --stage 'Stage to act on (dev, staging, prod, local, …)'
             cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
             cand --profile 'AWS profile from ~/.aws/config'

@@ -252,6 +252,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcomm
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l older-than -d 'Only those first sent longer ago than this (1h, 2d)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l rate -d 'At most this many messages per second' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l hold -d 'How long a message being moved stays hidden (it reappears after this if mgrid dies)' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l parallel -d 'Message groups moved at once (each group stays in order)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l profile -d 'AWS profile from ~/.aws/config' -r
