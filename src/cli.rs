@@ -214,10 +214,12 @@ pub struct DevArgs {
     /// Do not print vendor notifications
     #[arg(long)]
     pub quiet: bool,
-    /// Also POST each vendor notification (the notify pipe's JSON) to this URL; a notification
-    /// is retried until the URL answers 2XX, as SNS retries a subscriber
-    #[arg(long, value_name = "URL")]
-    pub notify_url: Option<String>,
+    /// Also POST each vendor notification (the notify pipe's JSON) to this http:// or https://
+    /// URL. Notifications never hold up archiving: one the URL does not take is tried again
+    /// with backoff, ten times at most as the notify pipe does, then kept as a notify dead
+    /// letter (`mgrid status --stage local` counts them)
+    #[arg(long, value_name = "URL", value_parser = crate::http::NotifyUrl::parse)]
+    pub notify_url: Option<crate::http::NotifyUrl>,
 }
 
 #[derive(Debug, Clone, Args)]

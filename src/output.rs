@@ -34,9 +34,74 @@ pub fn print_report<R: Serialize + Display>(report: &R, format: OutputFormat) ->
     match format {
         OutputFormat::Text => write_stdout(&format!("{report}")),
         OutputFormat::Json => {
-            let json = serde_json::to_string_pretty(report).map_err(io::Error::other)?;
-            write_stdout(&format!("{json}\n"))
+            let mut json = Vec::new();
+            let mut serializer =
+                serde_json::Serializer::with_formatter(&mut json, TerminalSafeJson::default());
+            report
+                .serialize(&mut serializer)
+                .map_err(io::Error::other)?;
+            json.push(b'\n');
+            write_stdout(&String::from_utf8_lossy(&json))
         }
+    }
+}
+
+/// Pretty JSON that also writes C1 controls and bidi overrides as `\uXXXX` escapes (JSON
+/// escapes only C0): a document of webhook content piped to a terminal stays inert, and `jq`
+/// reads back the same strings.
+#[derive(Default)]
+struct TerminalSafeJson(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for TerminalSafeJson {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find(mgrid_contract::untrusted::is_unsafe) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            write!(writer, "\\u{:04x}", c as u32)?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
     }
 }
 
@@ -73,6 +138,12 @@ pub fn print_error(error: &anyhow::Error) {
     }
 }
 
+/// A string that came from a webhook, as a table cell or a line may show it (see
+/// `mgrid_contract::untrusted`).
+pub fn shown(text: &str) -> String {
+    mgrid_contract::untrusted::printable(text).into_owned()
+}
+
 /// A table in the house style.
 pub fn table(header: &[&str]) -> comfy_table::Table {
     let mut table = comfy_table::Table::new();
@@ -87,4 +158,42 @@ pub fn table(header: &[&str]) -> comfy_table::Table {
                 .map(|h| comfy_table::Cell::new(h.to_uppercase())),
         );
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_of(value: &serde_json::Value) -> String {
+        let mut json = Vec::new();
+        let mut serializer =
+            serde_json::Serializer::with_formatter(&mut json, TerminalSafeJson::default());
+        value.serialize(&mut serializer).expect("serializes");
+        String::from_utf8(json).expect("UTF-8")
+    }
+
+    #[test]
+    fn json_documents_escape_c1_controls_and_bidi_overrides_and_read_back_the_same() {
+        let hostile = "\u{1b}]0;owned\u{7} \u{9b}2J evt_\u{202e}gpj é";
+        let value = serde_json::json!({ "eventType": hostile });
+        let json = json_of(&value);
+        assert!(
+            !json
+                .chars()
+                .any(|c| mgrid_contract::untrusted::is_unsafe(c) && c != '\n'),
+            "{json:?}"
+        );
+        assert!(json.contains("\\u009b") && json.contains("\\u202e") && json.contains('é'));
+        let back: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        assert_eq!(back, value);
+    }
+
+    #[test]
+    fn json_documents_stay_pretty() {
+        let value = serde_json::json!({ "a": [1, 2], "b": { "c": "d" } });
+        assert_eq!(
+            json_of(&value),
+            serde_json::to_string_pretty(&value).expect("serializes")
+        );
+    }
 }

@@ -34,6 +34,7 @@ async fn authorizer_accepts(emulator: &Emulator, key: &str) -> bool {
         path: "/webhook/stripe".into(),
         headers: Default::default(),
         query: [("key".to_owned(), key.to_owned())].into_iter().collect(),
+        repeated_key: false,
     };
     matches!(authorizer.decide(&request).await, Decision::Allow { .. })
 }

@@ -2,8 +2,6 @@
 //! what stands in for which AWS service; this module starts it, creates the local key rings on
 //! first start, says how to use it, and stops it gracefully.
 
-use std::fs::File;
-
 use anyhow::Result;
 use base64::Engine;
 use mgrid_contract::keyring::{KeyRing, Secret};
@@ -14,22 +12,27 @@ use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
 use crate::keys::{new_api_key, random_bytes};
 use crate::local::adapters::now;
+use crate::local::custody::{self, DevLock, Found};
 use crate::local::db::{self, WEBHOOKS};
 use crate::local::runtime::{self, Options};
-use crate::local::store::Store;
+use crate::local::store::{Store, StoreError};
 use crate::local::{Paths, STAGE};
 use crate::output::note;
 
 pub async fn run(_context: &Context, args: &DevArgs) -> Result<()> {
     let paths = Paths::new(&args.data_dir);
     let failed = |what: String| Failure::new(FailureKind::Failed, what);
+    let tightened = custody::make_private(&paths.dir)?;
+    let _lock = DevLock::hold(&paths)?;
+    let found = custody::inspect(&paths)?;
     std::fs::create_dir_all(&paths.archive).map_err(|e| {
         failed(format!("cannot create {}: {e}", paths.archive.display()))
             .next("pass --data-dir with a directory you can write to")
     })?;
-    let _lock = hold_lock(&paths)?;
-    let store = Store::open(&paths.database)
-        .map_err(|e| failed(format!("{}: {e}", paths.database.display())))?;
+    let store = Store::open(&paths.database).map_err(|e| match e {
+        StoreError::Damaged(problem) => custody::damaged(&paths, &problem),
+        e => failed(format!("{}: {e}", paths.database.display())),
+    })?;
     let created = first_start(&store).await?;
     let released = store
         .run(|c| db::release_all(c, WEBHOOKS, now()))
@@ -54,32 +57,39 @@ pub async fn run(_context: &Context, args: &DevArgs) -> Result<()> {
     std::fs::write(&paths.endpoint, &url)
         .map_err(|e| failed(format!("cannot write {}: {e}", paths.endpoint.display())))?;
     banner(&url, &paths, created, released);
+    if tightened.entries > 0 {
+        note(&format!(
+            "  made {} private: {} files and directories other users could read are now owner-only",
+            paths.dir.display(),
+            tightened.entries
+        ));
+    }
+    if let Found::ArchiveOnly(archived) = found {
+        note(&format!(
+            "  the archive keeps {archived} webhooks from an earlier ledger: `mgrid replay --stage local --from <first hour> --to <now>` records them again"
+        ));
+    }
 
-    wait_for_stop().await;
-    note(
-        "mgrid dev: stopping (finishing the batches in hand; messages in flight go back to the queue)",
-    );
+    let damage = tokio::select! {
+        _ = wait_for_stop() => None,
+        problem = running.damaged() => Some(problem),
+    };
+    match &damage {
+        None => note(
+            "mgrid dev: stopping (finishing the batches in hand; messages in flight go back to the queue)",
+        ),
+        Some(problem) => note(&format!(
+            "mgrid dev: stopping: the database failed ({problem}); no webhook is acknowledged from now on"
+        )),
+    }
     running.stop().await;
     let _ = std::fs::remove_file(&paths.endpoint);
-    note("mgrid dev: stopped");
-    Ok(())
-}
-
-/// One `mgrid dev` per data directory: two would hand each other's messages out twice.
-fn hold_lock(paths: &Paths) -> Result<File, Failure> {
-    let file = File::create(&paths.lock).map_err(|e| {
-        Failure::new(
-            FailureKind::Failed,
-            format!("cannot create {}: {e}", paths.lock.display()),
-        )
-    })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(_) => Err(Failure::new(
-            FailureKind::Conflict,
-            format!("another mgrid dev is running on {}", paths.dir.display()),
-        )
-        .next("stop it first, or give this one its own --data-dir")),
+    match damage {
+        None => {
+            note("mgrid dev: stopped");
+            Ok(())
+        }
+        Some(problem) => Err(custody::damaged(&paths, &problem).into()),
     }
 }
 

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use mgrid_contract::clock::format_rfc3339;
+use mgrid_contract::untrusted::printable_block;
 use mgrid_contract::{StageName, StageParameter};
 use serde::Serialize;
 
@@ -25,7 +26,7 @@ use crate::commands::{Context, confirm, now_millis, progress_bar, run_id, verbos
 use crate::failure::{Failure, FailureKind};
 use crate::move_engine::{Rules, Source, Tally};
 use crate::movers::{self, RedriveOptions};
-use crate::output::{BOLD, WARNING, note, print_report, table};
+use crate::output::{BOLD, WARNING, note, print_report, shown, table};
 use crate::ports::{DeadLetterQueue, Depth, WebhookQueue};
 use crate::redrive::{Breakdown, DeadLetter, DeadLetterView, Filter, RunMark};
 
@@ -209,8 +210,8 @@ impl fmt::Display for StatsReport {
         let mut reasons = table(&["provider", "reason", "count"]);
         for row in &self.breakdown {
             reasons.add_row(vec![
-                row.provider.clone(),
-                row.reason.clone(),
+                shown(&row.provider),
+                shown(&row.reason),
                 row.count.to_string(),
             ]);
         }
@@ -289,10 +290,7 @@ pub fn peek_filter(provider: Option<ProviderArg>, reason: &Option<String>) -> Fi
 }
 
 fn excerpt(body: &str, width: usize) -> String {
-    let flat: String = body
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let flat = shown(body);
     if flat.chars().count() <= width {
         flat
     } else {
@@ -319,14 +317,14 @@ impl fmt::Display for PeekReport {
             let v = &peeked.view;
             rows.add_row(vec![
                 v.message_id.chars().take(8).collect(),
-                v.provider.clone().unwrap_or_else(|| "?".into()),
-                v.event_id.clone().unwrap_or_else(|| "?".into()),
+                v.provider.as_deref().map_or_else(|| "?".into(), shown),
+                v.event_id.as_deref().map_or_else(|| "?".into(), shown),
                 if v.malformed {
                     "(malformed)".into()
                 } else {
-                    v.event_type.clone().unwrap_or_default()
+                    shown(v.event_type.as_deref().unwrap_or_default())
                 },
-                v.reason.clone(),
+                shown(&v.reason),
                 v.receive_count.to_string(),
                 v.sent_at.map(format_rfc3339).unwrap_or_default(),
                 excerpt(&peeked.body, 40),
@@ -338,9 +336,9 @@ impl fmt::Display for PeekReport {
                 writeln!(
                     f,
                     "\n{BOLD}{}{BOLD:#} ({})\n{}",
-                    peeked.view.message_id,
-                    peeked.view.detail.as_deref().unwrap_or(""),
-                    peeked.body
+                    shown(&peeked.view.message_id),
+                    shown(peeked.view.detail.as_deref().unwrap_or("")),
+                    printable_block(&peeked.body)
                 )?;
             }
         }
@@ -556,10 +554,10 @@ impl fmt::Display for RedriveReport {
             let mut rows = table(&["group", "event id", "provider", "reason"]);
             for view in &self.would_move {
                 rows.add_row(vec![
-                    view.group_id.clone(),
-                    view.event_id.clone().unwrap_or_default(),
-                    view.provider.clone().unwrap_or_default(),
-                    view.reason.clone(),
+                    shown(&view.group_id),
+                    shown(view.event_id.as_deref().unwrap_or_default()),
+                    shown(view.provider.as_deref().unwrap_or_default()),
+                    shown(&view.reason),
                 ]);
             }
             if !self.would_move.is_empty() {

@@ -29,7 +29,7 @@ use crate::commands::{Context, confirm, now_millis, progress_bar, run_id, verbos
 use crate::failure::{Failure, FailureKind};
 use crate::move_engine::{MoveEngine, Rules, Source, Tally};
 use crate::movers::{self, Prepared, SendOptions};
-use crate::output::{WARNING, note, print_report, table};
+use crate::output::{WARNING, note, print_report, shown, table};
 use crate::ports::{LedgerLookup, WebhookArchive, WebhookQueue};
 use crate::replay::{Selection, count_by_type, parse_time, replay_message, sort_for_sending};
 
@@ -534,15 +534,20 @@ impl fmt::Display for Summary<'_> {
             let mut rows = table(&["provider", "event type", "webhooks"]);
             for row in &r.by_type {
                 rows.add_row(vec![
-                    row.provider.clone(),
-                    row.event_type.clone(),
+                    shown(&row.provider),
+                    shown(&row.event_type),
                     row.count.to_string(),
                 ]);
             }
             writeln!(f, "{rows}")?;
         }
         for bad in &r.unreadable {
-            writeln!(f, "{WARNING}skipped{WARNING:#} {}: {}", bad.key, bad.reason)?;
+            writeln!(
+                f,
+                "{WARNING}skipped{WARNING:#} {}: {}",
+                shown(&bad.key),
+                shown(&bad.reason)
+            )?;
         }
         Ok(())
     }

@@ -158,10 +158,7 @@ fn local_status() -> Result<LocalStatusReport, crate::failure::Failure> {
     let connection = crate::local::open_existing(&paths)?;
     let failed =
         |e: rusqlite::Error| Failure::new(FailureKind::Failed, format!("the local database: {e}"));
-    // mgrid dev holds the lock while it runs.
-    let running = std::fs::File::open(&paths.lock)
-        .map(|file| file.try_lock().is_err())
-        .unwrap_or(false);
+    let running = crate::local::custody::DevLock::is_held(&paths)?;
     let now = crate::commands::now_millis();
     let depth = |queue| {
         db::depth(&connection, queue, now).map(|d| QueueDepth {

@@ -36,10 +36,11 @@ CREATE INDEX IF NOT EXISTS messages_by_group ON messages (queue, group_id, visib
 CREATE INDEX IF NOT EXISTS messages_by_receives ON messages (queue, receive_count);
 CREATE TABLE IF NOT EXISTS dedup (
     queue TEXT NOT NULL,
+    group_id TEXT NOT NULL,
     dedup_id TEXT NOT NULL,
     message_id TEXT NOT NULL,
     expires_at INTEGER NOT NULL,
-    PRIMARY KEY (queue, dedup_id)
+    PRIMARY KEY (queue, group_id, dedup_id)
 );
 CREATE TABLE IF NOT EXISTS ledger (
     transaction_id TEXT PRIMARY KEY,
@@ -52,6 +53,19 @@ CREATE TABLE IF NOT EXISTS stream (
     done INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS stream_pending ON stream (done, seq);
+CREATE TABLE IF NOT EXISTS notifications (
+    seq INTEGER PRIMARY KEY,
+    transaction_id TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS notify_dead_letters (
+    seq INTEGER PRIMARY KEY,
+    transaction_id TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    failed_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS key_rings (
     name TEXT PRIMARY KEY,
     ring TEXT NOT NULL,
@@ -74,7 +88,39 @@ pub fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
     )?;
     connection.execute_batch(SCHEMA)?;
+    migrate(&connection)?;
     Ok(connection)
+}
+
+/// The layout this build writes (`PRAGMA user_version`).
+const LAYOUT: i64 = 1;
+
+/// Brings a database an older mgrid wrote to [`LAYOUT`], in one transaction.
+fn migrate(connection: &Connection) -> rusqlite::Result<()> {
+    let layout: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if layout >= LAYOUT {
+        return Ok(());
+    }
+    connection.execute_batch(
+        // 0 → 1: deduplication per message group, as the deployed queues' DeduplicationScope;
+        // entries of the old layout are dropped (within five minutes of the upgrade the ledger,
+        // keyed by provider and event id, still records a repeat once). Vendor notifications get
+        // their own queue beside the archive's: what the stream has not finished is notified.
+        "BEGIN IMMEDIATE;
+         DROP TABLE dedup;
+         CREATE TABLE dedup (
+             queue TEXT NOT NULL,
+             group_id TEXT NOT NULL,
+             dedup_id TEXT NOT NULL,
+             message_id TEXT NOT NULL,
+             expires_at INTEGER NOT NULL,
+             PRIMARY KEY (queue, group_id, dedup_id)
+         );
+         INSERT OR IGNORE INTO notifications (seq, transaction_id)
+             SELECT seq, transaction_id FROM stream WHERE done = 0;
+         PRAGMA user_version = 1;
+         COMMIT;",
+    )
 }
 
 /// A message as a receiver gets it.
@@ -91,8 +137,9 @@ pub struct Received {
     pub sent_at: EpochMillis,
 }
 
-/// Puts a message on `queue`, unless one with its deduplication id was sent within the window
-/// (then, like SQS, it is accepted and dropped). Returns the message id and whether it was new.
+/// Puts a message on `queue`, unless one with its deduplication id was sent to its message group
+/// within the window (then, like SQS with `DeduplicationScope: messageGroup`, it is accepted and
+/// dropped): the same event id from two providers is two webhooks. Returns the message id and whether it was new.
 pub fn send(
     tx: &Connection,
     queue: &str,
@@ -102,8 +149,9 @@ pub fn send(
 ) -> rusqlite::Result<(String, bool)> {
     let earlier: Option<String> = tx
         .query_row(
-            "SELECT message_id FROM dedup WHERE queue = ?1 AND dedup_id = ?2 AND expires_at > ?3",
-            params![queue, message.deduplication_id, now],
+            "SELECT message_id FROM dedup
+             WHERE queue = ?1 AND group_id = ?2 AND dedup_id = ?3 AND expires_at > ?4",
+            params![queue, message.group_id, message.deduplication_id, now],
             |row| row.get(0),
         )
         .optional()?;
@@ -124,8 +172,15 @@ pub fn send(
         ],
     )?;
     tx.execute(
-        "INSERT OR REPLACE INTO dedup (queue, dedup_id, message_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![queue, message.deduplication_id, message_id, now + DEDUP_WINDOW_MS],
+        "INSERT OR REPLACE INTO dedup (queue, group_id, dedup_id, message_id, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            queue,
+            message.group_id,
+            message.deduplication_id,
+            message_id,
+            now + DEDUP_WINDOW_MS
+        ],
     )?;
     Ok((message_id.to_owned(), true))
 }
@@ -388,11 +443,78 @@ pub fn insert_transaction(
             "INSERT INTO stream (transaction_id) VALUES (?1)",
             params![transaction_id],
         )?;
+        // The notify pipe reads the same stream with its own position.
+        tx.execute(
+            "INSERT INTO notifications (seq, transaction_id) VALUES (?1, ?2)",
+            params![tx.last_insert_rowid(), transaction_id],
+        )?;
     }
     Ok(written == 1)
 }
 
-/// Stream records not yet handled (archive, notification), oldest first, with their items.
+/// A vendor notification waiting to be delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingNotification {
+    pub seq: i64,
+    pub item: String,
+    pub attempts: u32,
+    pub recorded_at: EpochMillis,
+}
+
+/// Notifications due at `now`, oldest first.
+pub fn due_notifications(
+    tx: &Connection,
+    max: usize,
+    now: EpochMillis,
+) -> rusqlite::Result<Vec<PendingNotification>> {
+    let mut statement = tx.prepare_cached(
+        "SELECT n.seq, l.item, n.attempts, l.recorded_at
+         FROM notifications n JOIN ledger l USING (transaction_id)
+         WHERE n.next_at <= ?1 ORDER BY n.seq LIMIT ?2",
+    )?;
+    let rows = statement.query_map(params![now, max as i64], |row| {
+        Ok(PendingNotification {
+            seq: row.get(0)?,
+            item: row.get(1)?,
+            attempts: row.get(2)?,
+            recorded_at: row.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The notification was delivered.
+pub fn notified(tx: &Connection, seq: i64) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM notifications WHERE seq = ?1", params![seq])?;
+    Ok(())
+}
+
+/// A delivery failed: try again at `next_at`.
+pub fn notify_later(tx: &Connection, seq: i64, next_at: EpochMillis) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE notifications SET attempts = attempts + 1, next_at = ?2 WHERE seq = ?1",
+        params![seq, next_at],
+    )?;
+    Ok(())
+}
+
+/// A notification given up on, kept with why, as the notify pipe's dead-letter queue keeps it.
+pub fn notify_dead_letter(
+    tx: &Connection,
+    seq: i64,
+    reason: &str,
+    now: EpochMillis,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO notify_dead_letters (seq, transaction_id, attempts, reason, failed_at)
+         SELECT seq, transaction_id, attempts + 1, ?2, ?3 FROM notifications WHERE seq = ?1",
+        params![seq, reason, now],
+    )?;
+    tx.execute("DELETE FROM notifications WHERE seq = ?1", params![seq])?;
+    Ok(())
+}
+
+/// Stream records not yet archived, oldest first, with their items.
 pub fn pending_stream(tx: &Connection, max: usize) -> rusqlite::Result<Vec<(i64, String, String)>> {
     let mut statement = tx.prepare_cached(
         "SELECT s.seq, s.transaction_id, l.item FROM stream s JOIN ledger l USING (transaction_id)
@@ -501,7 +623,79 @@ mod tests {
     fn db() -> Connection {
         let connection = Connection::open_in_memory().unwrap();
         connection.execute_batch(SCHEMA).unwrap();
+        migrate(&connection).unwrap();
         connection
+    }
+
+    #[test]
+    fn the_same_event_id_from_two_providers_is_two_messages() {
+        let db = db();
+        let (paypal_id, new) =
+            send(&db, WEBHOOKS, &message("paypal:PAY-1", "evt_X"), "m1", 0).unwrap();
+        assert!(new);
+        let (stripe_id, new) =
+            send(&db, WEBHOOKS, &message("stripe:pi_1", "evt_X"), "m2", 0).unwrap();
+        assert!(new, "a Stripe evt_X is not PayPal's evt_X");
+        assert_ne!(paypal_id, stripe_id);
+        let (again, new) = send(&db, WEBHOOKS, &message("stripe:pi_1", "evt_X"), "m3", 1).unwrap();
+        assert!(!new, "the same group's repeat is dropped");
+        assert_eq!(again, stripe_id);
+    }
+
+    #[test]
+    fn a_database_of_the_old_layout_is_migrated_and_keeps_what_was_not_notified() {
+        let db = Connection::open_in_memory().unwrap();
+        db.execute_batch(
+            "CREATE TABLE dedup (queue TEXT NOT NULL, dedup_id TEXT NOT NULL, message_id TEXT NOT NULL,
+                 expires_at INTEGER NOT NULL, PRIMARY KEY (queue, dedup_id));
+             CREATE TABLE ledger (transaction_id TEXT PRIMARY KEY, item TEXT NOT NULL, recorded_at INTEGER NOT NULL);
+             CREATE TABLE stream (seq INTEGER PRIMARY KEY AUTOINCREMENT, transaction_id TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0);
+             INSERT INTO ledger VALUES ('stripe:a', '{}', 0), ('stripe:b', '{}', 0);
+             INSERT INTO stream (transaction_id, done) VALUES ('stripe:a', 1), ('stripe:b', 0);",
+        )
+        .unwrap();
+        db.execute_batch(SCHEMA).unwrap();
+        migrate(&db).unwrap();
+        migrate(&db).unwrap();
+        let due = due_notifications(&db, 10, 0).unwrap();
+        assert_eq!(due.iter().map(|n| n.seq).collect::<Vec<_>>(), vec![2]);
+        send(&db, WEBHOOKS, &message("paypal:P", "evt_X"), "m1", 0).unwrap();
+        assert!(
+            send(&db, WEBHOOKS, &message("stripe:S", "evt_X"), "m2", 0)
+                .unwrap()
+                .1
+        );
+    }
+
+    #[test]
+    fn notifications_wait_apart_from_the_archive_and_dead_letter_with_their_attempts() {
+        let db = db();
+        insert_transaction(&db, "stripe:evt_1", "{}", 0).unwrap();
+        insert_transaction(&db, "stripe:evt_2", "{}", 0).unwrap();
+        for (seq, _, _) in pending_stream(&db, 10).unwrap() {
+            stream_done(&db, seq).unwrap();
+        }
+        let due = due_notifications(&db, 10, 0).unwrap();
+        assert_eq!(due.len(), 2, "archiving does not notify");
+        notify_later(&db, due[0].seq, 5_000).unwrap();
+        let due_now = due_notifications(&db, 10, 1_000).unwrap();
+        assert_eq!(
+            due_now.iter().map(|n| n.seq).collect::<Vec<_>>(),
+            vec![due[1].seq]
+        );
+        notified(&db, due[1].seq).unwrap();
+        let later = due_notifications(&db, 10, 5_000).unwrap();
+        assert_eq!(later[0].attempts, 1);
+        notify_dead_letter(&db, later[0].seq, "refused", 6_000).unwrap();
+        assert!(due_notifications(&db, 10, i64::MAX).unwrap().is_empty());
+        let kept: (String, u32, String) = db
+            .query_row(
+                "SELECT transaction_id, attempts, reason FROM notify_dead_letters",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, ("stripe:evt_1".to_owned(), 2, "refused".to_owned()));
     }
 
     fn message(group: &str, dedup: &str) -> QueueMessage {

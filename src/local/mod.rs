@@ -3,6 +3,7 @@
 //! own code behind local adapters. `mgrid dev` runs it; operator commands read the same data.
 
 pub mod adapters;
+pub mod custody;
 pub mod db;
 pub mod metrics;
 mod operator;
@@ -32,14 +33,18 @@ pub fn data_dir() -> PathBuf {
 /// Opens the local stage's database for an operator command; a clear failure when there is none.
 pub fn open_existing(paths: &Paths) -> Result<rusqlite::Connection, crate::failure::Failure> {
     use crate::failure::{Failure, FailureKind};
-    if !paths.database.exists() {
+    if custody::inspect(paths)? != custody::Found::Database {
         return Err(Failure::new(
             FailureKind::NotFound,
             format!("the local stage has no data in {}", paths.dir.display()),
         )
         .next("start it with `mgrid dev` (or set MGRID_LOCAL_DIR to the --data-dir it uses)"));
     }
+    custody::make_private(&paths.dir)?;
     db::open(&paths.database).map_err(|e| {
+        if custody::is_damage(&e) {
+            return custody::damaged(paths, &e.to_string());
+        }
         Failure::new(
             FailureKind::Failed,
             format!("cannot open {}: {e}", paths.database.display()),
@@ -53,8 +58,6 @@ pub struct Paths {
     pub dir: PathBuf,
     pub database: PathBuf,
     pub archive: PathBuf,
-    /// Held (locked) by the one `mgrid dev` running on this directory.
-    pub lock: PathBuf,
     /// The URL `mgrid dev` listens on, for `mgrid send --stage local`.
     pub endpoint: PathBuf,
 }
@@ -65,7 +68,6 @@ impl Paths {
             dir: dir.to_owned(),
             database: dir.join("mgrid.db"),
             archive: dir.join("archive"),
-            lock: dir.join("dev.lock"),
             endpoint: dir.join("endpoint"),
         }
     }

@@ -15,6 +15,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use hyper_util::rt::TokioTimer;
 use mgrid_contract::envelope::{MAX_MESSAGE_BYTES, ingress_message};
 use mgrid_contract::ledger::{Attribute, Item};
 use mgrid_contract::{Provider, StageName};
@@ -23,7 +24,7 @@ use mgrid_pipeline::authorizer::{AuthorizationRequest, Authorizer, Decision, Den
 use mgrid_pipeline::ports::{InboundMessage, SystemClock};
 use mgrid_pipeline::processor::Processor;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::adapters::{
@@ -34,9 +35,33 @@ use super::metrics::{LocalMetrics, flush_loop};
 use super::store::Store;
 use super::{Paths, VISIBILITY_MS};
 use crate::commands::run_id;
+use crate::http::NotifyUrl;
 
 /// API Gateway's payload limit (10 MB): the deployed API answers 413 above it.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// How long a client has to send a request's headers, and how long a kept-alive connection
+/// may sit idle (hyper's header timer runs while it waits for the next request).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client has to send a request's body once its headers are in: API Gateway gives a
+/// whole request 30 s.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// File descriptors kept for the database, the archive and the notifier, out of the process's
+/// limit, when the connection cap is worked out.
+const RESERVED_DESCRIPTORS: u64 = 64;
+/// The most connections held open at once, whatever the limit allows.
+const MOST_CONNECTIONS: u64 = 4_096;
+
+/// The notify pipe's bounds (stacks/pipeline.yaml): retried at most this many times…
+pub const NOTIFY_ATTEMPTS: u32 = 10;
+/// …and never when older than this (its MaximumRecordAgeInSeconds, 6 h).
+pub const NOTIFY_MAX_AGE_MS: i64 = 21_600_000;
+/// A failed delivery waits 1 s, doubled each step up to this.
+const NOTIFY_LONGEST_WAIT: Duration = Duration::from_secs(60);
+/// A notification POST that has not answered by then failed.
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
+/// A failed archive write is retried after 1 s, doubled each step up to this.
+const ARCHIVE_LONGEST_WAIT: Duration = Duration::from_secs(30);
 
 type LocalProcessor = Processor<LocalLedger, LocalDeadLetters, LocalKeyStore, NoCertificates>;
 
@@ -46,7 +71,7 @@ pub struct Options {
     /// Print each vendor notification on stdout.
     pub print_notifications: bool,
     /// POST each vendor notification here.
-    pub notify_url: Option<String>,
+    pub notify_url: Option<NotifyUrl>,
 }
 
 /// What a running local stage hands back: where it listens, and how to stop it.
@@ -62,8 +87,10 @@ struct Shared {
     authorizer: Authorizer<LocalKeyStore>,
     /// Wakes the processor workers when something was queued.
     queued: Notify,
-    /// Wakes the stream worker when something was recorded.
+    /// Wakes the archive worker when something was recorded.
     recorded: Notify,
+    /// Wakes the notify worker when something was recorded.
+    to_notify: Notify,
     metrics: Arc<LocalMetrics>,
     /// Processor workers in the middle of a batch (the concurrency signal).
     busy: AtomicUsize,
@@ -84,6 +111,7 @@ pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Re
         ),
         queued: Notify::new(),
         recorded: Notify::new(),
+        to_notify: Notify::new(),
         metrics: Arc::new(LocalMetrics::default()),
         busy: AtomicUsize::new(0),
     });
@@ -111,12 +139,12 @@ pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Re
         url: options.notify_url,
         client: crate::http::client().map_err(|e| std::io::Error::other(e.what))?,
     };
-    tasks.spawn(stream(
+    tasks.spawn(archive(
         shared.clone(),
         Archiver::new(LocalArchive(paths.archive.clone())),
-        notifier,
-        stopping,
+        stopping.clone(),
     ));
+    tasks.spawn(notify(shared.clone(), notifier, stopping));
     Ok(Running {
         address,
         shutdown,
@@ -126,6 +154,12 @@ pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Re
 }
 
 impl Running {
+    /// Resolves with the problem once the database is found damaged: from then on every
+    /// webhook is refused, none acknowledged.
+    pub async fn damaged(&self) -> String {
+        self.store.damaged().await
+    }
+
     /// Stops taking webhooks, lets the workers finish the batches in hand, and hands every
     /// message still in flight back to the queue.
     pub async fn stop(mut self) {
@@ -148,34 +182,124 @@ impl Running {
 }
 
 async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopping: watch::Receiver<bool>) {
+    let cap = connection_cap();
+    let open = Arc::new(Semaphore::new(cap));
     let mut connections = JoinSet::new();
+    let mut accept_failures = 0u32;
     loop {
+        // At the cap, wait for a connection to close before taking the next: the kernel's
+        // backlog holds new ones meanwhile, and idle ones close within HEADER_TIMEOUT.
+        let permit = tokio::select! {
+            permit = open.clone().acquire_owned() => permit,
+            _ = stopping.changed() => break,
+        };
+        let Ok(permit) = permit else { break };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = stopping.changed() => break,
         };
-        let Ok((stream, _)) = accepted else { continue };
-        let shared = shared.clone();
-        connections.spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let shared = shared.clone();
-                async move {
-                    let started = std::time::Instant::now();
-                    let response = ingress(request, &shared).await;
-                    count_request(&shared.metrics, response.status(), started.elapsed());
-                    Ok::<_, Infallible>(response)
+        let stream = match accepted {
+            Ok((stream, _)) => {
+                accept_failures = 0;
+                stream
+            }
+            Err(error) => {
+                // Out of descriptors (or memory): back off instead of spinning on the error.
+                accept_failures += 1;
+                let wait = backoff(
+                    Duration::from_millis(10),
+                    accept_failures,
+                    Duration::from_secs(1),
+                );
+                if accept_failures == 1
+                    || wait == Duration::from_secs(1) && accept_failures.is_multiple_of(30)
+                {
+                    tracing::warn!(
+                        "cannot accept a connection ({error}); retrying every {} ms at most",
+                        wait.as_millis()
+                    );
                 }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        };
+        connections.spawn(connection(stream, shared.clone(), stopping.clone(), permit));
+        // Reap finished connection tasks so the set does not grow with every one ever served.
+        while connections.try_join_next().is_some() {}
     }
-    // Requests being answered finish; no new connection is taken.
+    // Requests being answered finish; kept-alive connections close after them.
     let _ = tokio::time::timeout(Duration::from_secs(5), async {
         while connections.join_next().await.is_some() {}
     })
     .await;
+}
+
+/// One client connection: HTTP/1.1 with header and idle timeouts, closed gracefully (after the
+/// request in hand) when mgrid dev stops.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    shared: Arc<Shared>,
+    mut stopping: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let service = hyper::service::service_fn(move |request| {
+        let shared = shared.clone();
+        async move {
+            let started = std::time::Instant::now();
+            let response = ingress(request, &shared).await;
+            count_request(&shared.metrics, response.status(), started.elapsed());
+            Ok::<_, Infallible>(response)
+        }
+    });
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(served);
+    if *stopping.borrow() {
+        served.as_mut().graceful_shutdown();
+    }
+    tokio::select! {
+        _ = served.as_mut() => return,
+        _ = stopping.changed() => served.as_mut().graceful_shutdown(),
+    }
+    let _ = served.await;
+}
+
+/// How many connections the ingress holds open: what the descriptor limit leaves after the
+/// reserve, raising the soft limit to the hard one first (as servers do).
+fn connection_cap() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+    let known = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+    if !known {
+        return 256;
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: as above.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit = raised;
+        }
+    }
+    let cap = limit.rlim_cur
+        .saturating_sub(RESERVED_DESCRIPTORS)
+        .clamp(8, MOST_CONNECTIONS);
+    tracing::debug!("the ingress holds at most {cap} connections");
+    cap as usize
+}
+
+/// `first`, doubled for each step after the first, never more than `longest`.
+fn backoff(first: Duration, step: u32, longest: Duration) -> Duration {
+    first
+        .saturating_mul(1u32 << step.saturating_sub(1).min(16))
+        .min(longest)
 }
 
 /// API Gateway's request metrics: Count, 4XXError, 5XXError, Latency.
@@ -207,8 +331,11 @@ fn message(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
 /// One delivery: route, authorizer, then onto the queue; 200 once committed.
 async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_owned();
-    let provider = Provider::from_path(&path);
-    if request.method() != Method::POST || provider.is_none() {
+    // The deployed API has exactly these two routes: nothing above or below them.
+    let provider = Provider::ALL
+        .into_iter()
+        .find(|p| path.trim_end_matches('/') == format!("/webhook/{p}"));
+    if request.method() != Method::POST || provider.is_none() || path.ends_with("//") {
         return message(
             StatusCode::NOT_FOUND,
             "Not Found: POST /webhook/stripe or /webhook/paypal",
@@ -224,11 +351,19 @@ async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<B
             ))
         })
         .collect();
-    let query = query_pairs(request.uri().query().unwrap_or(""));
+    let raw_query = request.uri().query().unwrap_or("");
+    let query = query_pairs(raw_query);
+    let repeated_key = request.headers().get_all("x-api-key").iter().count() > 1
+        || raw_query
+            .split('&')
+            .filter(|pair| percent_decode(pair.split('=').next().unwrap_or_default()) == "key")
+            .count()
+            > 1;
     let authorization = AuthorizationRequest {
         path,
         headers,
         query,
+        repeated_key,
     };
     let decision = shared.authorizer.decide(&authorization).await;
     let provider = match decision {
@@ -244,12 +379,11 @@ async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<B
             return message(StatusCode::FORBIDDEN, "Forbidden");
         }
     };
-    let body = match Limited::new(request.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Too Long"),
+    let body = Limited::new(request.into_body(), MAX_BODY_BYTES).collect();
+    let body = match tokio::time::timeout(BODY_TIMEOUT, body).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(_)) => return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Too Long"),
+        Err(_) => return message(StatusCode::REQUEST_TIMEOUT, "the body was not sent in time"),
     };
     let Ok(body) = String::from_utf8(Vec::from(body)) else {
         return message(StatusCode::BAD_REQUEST, "the body is not UTF-8 text");
@@ -406,6 +540,7 @@ async fn process(
         }
         if report.recorded > 0 {
             shared.recorded.notify_one();
+            shared.to_notify.notify_one();
         }
         if batch.len() < 10 {
             // More may be queued behind a group this worker holds; let others take it.
@@ -419,6 +554,11 @@ fn text(item: &Item, name: &str) -> String {
         Some(Attribute::S(value)) | Some(Attribute::N(value)) => value.clone(),
         _ => String::new(),
     }
+}
+
+/// An item's field as a terminal line may show it: the values came from a webhook.
+fn shown(item: &Item, name: &str) -> String {
+    crate::output::shown(&text(item, name))
 }
 
 /// The message the notify pipe puts on the vendor topic for a new ledger item.
@@ -448,72 +588,58 @@ pub fn vendor_notification(item: &Item) -> serde_json::Value {
 /// Where vendor notifications go: stdout, and a URL when given.
 struct Notifier {
     print: bool,
-    url: Option<String>,
+    url: Option<NotifyUrl>,
     client: crate::http::HttpClient,
 }
 
 impl Notifier {
-    /// Delivers one notification; false when the URL did not take it (it is tried again).
-    async fn notify(&self, item: &Item) -> bool {
+    /// Delivers one notification; why not, when the URL did not take it.
+    async fn notify(&self, item: &Item) -> Result<(), String> {
         if let Some(url) = &self.url {
-            let request = hyper::Request::post(url)
+            let request = hyper::Request::post(url.uri().clone())
                 .header("content-type", "application/json")
                 .body(Full::new(Bytes::from(
                     vendor_notification(item).to_string(),
-                )));
-            let Ok(request) = request else {
-                tracing::error!("--notify-url {url} is not a usable URL");
-                return false;
-            };
-            match tokio::time::timeout(Duration::from_secs(10), self.client.request(request)).await
-            {
+                )))
+                .map_err(|e| e.to_string())?;
+            match tokio::time::timeout(NOTIFY_TIMEOUT, self.client.request(request)).await {
                 Ok(Ok(response)) if response.status().is_success() => {}
-                Ok(Ok(response)) => {
-                    tracing::warn!(
-                        "{url} answered {} to a vendor notification; retrying",
-                        response.status()
-                    );
-                    return false;
-                }
-                Ok(Err(error)) => {
-                    tracing::warn!("{url} did not take a vendor notification ({error}); retrying");
-                    return false;
-                }
+                Ok(Ok(response)) => return Err(format!("answered {}", response.status())),
+                Ok(Err(error)) => return Err(format!("did not take it ({error})")),
                 Err(_) => {
-                    tracing::warn!("{url} did not answer a vendor notification in 10 s; retrying");
-                    return false;
+                    return Err(format!("did not answer in {} s", NOTIFY_TIMEOUT.as_secs()));
                 }
             }
         }
         if self.print {
             println!(
                 "notify vendor {}: {} {} {} {} ({})",
-                text(item, "vendorId"),
-                text(item, "provider"),
-                text(item, "eventType"),
-                text(item, "amount"),
-                text(item, "currency"),
-                text(item, mgrid_contract::ledger::KEY_ATTRIBUTE),
+                shown(item, "vendorId"),
+                shown(item, "provider"),
+                shown(item, "eventType"),
+                shown(item, "amount"),
+                shown(item, "currency"),
+                shown(item, mgrid_contract::ledger::KEY_ATTRIBUTE),
             );
         }
-        true
+        Ok(())
     }
 }
 
-/// The stream worker: each new ledger item is archived, then its vendor is notified; a record
-/// is marked done only after both, so a failure of either is tried again.
-async fn stream(
+/// The archive pipe: each new ledger item is archived; a record is marked done only once it
+/// is, so a failed write is tried again, after a wait that doubles while writes keep failing.
+async fn archive(
     shared: Arc<Shared>,
     archiver: Archiver<LocalArchive>,
-    notifier: Notifier,
     mut stopping: watch::Receiver<bool>,
 ) {
+    let mut failing = 0u32;
     while !*stopping.borrow() {
         let pending = match shared.store.run(|c| db::pending_stream(c, 100)).await {
             Ok(pending) => pending,
             Err(error) => {
                 tracing::error!("reading the local ledger stream failed: {error}");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                pause(&mut stopping, Duration::from_secs(1)).await;
                 continue;
             }
         };
@@ -537,22 +663,11 @@ async fn stream(
         shared
             .metrics
             .add("archiver_errors", report.failed.len() as f64);
-        let mut done = Vec::new();
-        let mut undelivered = 0;
-        for record in &records {
-            if report.failed.contains(&record.event_id) {
-                continue;
-            }
-            if let Some(item) = &record.new_image
-                && !notifier.notify(item).await
-            {
-                undelivered += 1;
-                continue;
-            }
-            if let Ok(seq) = record.event_id.parse::<i64>() {
-                done.push(seq);
-            }
-        }
+        let done: Vec<i64> = records
+            .iter()
+            .filter(|record| !report.failed.contains(&record.event_id))
+            .filter_map(|record| record.event_id.parse().ok())
+            .collect();
         let marked = shared
             .store
             .run(move |c| {
@@ -562,9 +677,144 @@ async fn stream(
                 Ok(())
             })
             .await;
-        if marked.is_err() || !report.failed.is_empty() || undelivered > 0 {
-            tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Err(error) = &marked {
+            tracing::error!("marking archived records failed: {error}");
         }
+        if report.failed.is_empty() && marked.is_ok() {
+            if failing > 0 {
+                tracing::info!("archive writes succeed again");
+            }
+            failing = 0;
+            continue;
+        }
+        failing += 1;
+        let wait = backoff(Duration::from_secs(1), failing, ARCHIVE_LONGEST_WAIT);
+        if let Some(error) = &report.first_error {
+            // One line a retry step, whatever the number of records that failed.
+            tracing::warn!(
+                "{} archive writes failed ({error}); retrying in {} s",
+                report.failed.len(),
+                wait.as_secs()
+            );
+        }
+        pause(&mut stopping, wait).await;
+    }
+}
+
+/// The notify pipe: each new ledger item's vendor notification, in ten-record batches as the
+/// pipe reads them, apart from archiving. A batch the URL does not take waits, twice as long
+/// each step, and a notification tried NOTIFY_ATTEMPTS times or older than NOTIFY_MAX_AGE_MS
+/// becomes a notify dead letter, as the pipe's DeadLetterConfig keeps it.
+async fn notify(shared: Arc<Shared>, notifier: Notifier, mut stopping: watch::Receiver<bool>) {
+    let mut failing = 0u32;
+    while !*stopping.borrow() {
+        let due = match shared
+            .store
+            .run(|c| db::due_notifications(c, 10, now()))
+            .await
+        {
+            Ok(due) => due,
+            Err(error) => {
+                tracing::error!("reading the local notifications failed: {error}");
+                pause(&mut stopping, Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if due.is_empty() {
+            tokio::select! {
+                _ = shared.to_notify.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = stopping.changed() => {}
+            }
+            continue;
+        }
+        let mut delivered = Vec::new();
+        let mut failure = None;
+        for pending in &due {
+            let outcome = match serde_json::from_str::<Item>(&pending.item) {
+                Ok(item) => notifier.notify(&item).await,
+                Err(error) => Err(format!("the ledger item cannot be read ({error})")),
+            };
+            match outcome {
+                Ok(()) => delivered.push(pending.seq),
+                Err(why) => {
+                    failure = Some(why);
+                    break;
+                }
+            }
+        }
+        let Some(why) = failure else {
+            if failing > 0 {
+                tracing::info!("vendor notifications are delivered again");
+            }
+            failing = 0;
+            let _ = shared
+                .store
+                .run(move |c| delivered.iter().try_for_each(|seq| db::notified(c, *seq)))
+                .await;
+            continue;
+        };
+        failing += 1;
+        let wait = backoff(Duration::from_secs(1), failing, NOTIFY_LONGEST_WAIT);
+        let at = now();
+        let (given_up, retried): (Vec<_>, Vec<_>) = due
+            .iter()
+            .filter(|pending| !delivered.contains(&pending.seq))
+            .partition(|pending| {
+                pending.attempts + 1 >= NOTIFY_ATTEMPTS
+                    || at - pending.recorded_at > NOTIFY_MAX_AGE_MS
+            });
+        let given_up: Vec<i64> = given_up.iter().map(|p| p.seq).collect();
+        let retried: Vec<i64> = retried.iter().map(|p| p.seq).collect();
+        let dead = given_up.len();
+        let url = notifier
+            .url
+            .as_ref()
+            .map_or_else(String::new, ToString::to_string);
+        tracing::warn!(
+            "{url} {why}: {} vendor notifications wait, next try in {} s{}",
+            retried.len(),
+            wait.as_secs(),
+            if dead > 0 {
+                format!(
+                    "; {dead} tried {NOTIFY_ATTEMPTS} times (or 6 h old) are kept as notify dead letters"
+                )
+            } else {
+                String::new()
+            }
+        );
+        shared
+            .metrics
+            .add("notify_errors", (retried.len() + dead) as f64);
+        let reason = why.clone();
+        let next_at = at + wait.as_millis() as i64;
+        let kept = shared
+            .store
+            .run(move |c| {
+                for seq in &delivered {
+                    db::notified(c, *seq)?;
+                }
+                for seq in &retried {
+                    db::notify_later(c, *seq, next_at)?;
+                }
+                for seq in &given_up {
+                    db::notify_dead_letter(c, *seq, &reason, at)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(error) = kept {
+            tracing::error!("recording failed notifications failed: {error}");
+        }
+        pause(&mut stopping, wait).await;
+    }
+}
+
+/// Waits `wait`, or less when mgrid dev stops.
+async fn pause(stopping: &mut watch::Receiver<bool>, wait: Duration) {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => {}
+        _ = stopping.changed() => {}
     }
 }
 

@@ -16,6 +16,7 @@ pub mod provider;
 pub mod record;
 mod scalar;
 pub mod signature;
+pub mod untrusted;
 
 pub use archive::{ArchiveHour, ArchiveKey, ArchivedWebhook};
 pub use clock::EpochMillis;

@@ -19,6 +19,26 @@ pub struct RequestAuthorizerEvent {
     pub headers: Option<HashMap<String, String>>,
     #[serde(default)]
     pub query_string_parameters: Option<HashMap<String, String>>,
+    /// Every value of every header: `headers` keeps only the last of repeated ones.
+    #[serde(default)]
+    pub multi_value_headers: Option<HashMap<String, Vec<String>>>,
+    #[serde(default)]
+    pub multi_value_query_string_parameters: Option<HashMap<String, Vec<String>>>,
+}
+
+impl RequestAuthorizerEvent {
+    /// True when the API key came more than once, in headers (any case) or in the query.
+    pub fn repeated_key(&self) -> bool {
+        let count = |map: &Option<HashMap<String, Vec<String>>>, name: &str| -> usize {
+            map.iter()
+                .flatten()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, values)| values.len())
+                .sum()
+        };
+        count(&self.multi_value_headers, "x-api-key") > 1
+            || count(&self.multi_value_query_string_parameters, "key") > 1
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

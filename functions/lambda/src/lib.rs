@@ -127,6 +127,13 @@ impl<C: Certificates> LambdaHandler<C> {
                     failed = report.failed.len(),
                     "archived"
                 );
+                if let Some(error) = &report.first_error {
+                    tracing::warn!(
+                        failed = report.failed.len(),
+                        first_error = %error,
+                        "archive writes failed; the pipe will retry them"
+                    );
+                }
                 Ok(to_json(&BatchResponse::failing(report.failed)))
             }
         }
@@ -173,6 +180,7 @@ pub async fn authorize(
             .unwrap_or_default()
             .into_iter()
             .collect(),
+        repeated_key: event.repeated_key(),
     };
     let decision = authorizer.decide(&request).await;
     let mut context = BTreeMap::new();

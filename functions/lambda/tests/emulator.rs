@@ -279,6 +279,20 @@ async fn the_authorizer_answers_a_real_request_event_with_a_policy() {
     assert_eq!(denied["policyDocument"]["Statement"][0]["Effect"], "Deny");
     assert_eq!(denied["context"]["denied"], "wrong-key");
 
+    // Two X-API-Key headers: API Gateway keeps the last in `headers`, all in
+    // `multiValueHeaders`; which one a proxy would have used is not ours to guess.
+    let mut twice = event.clone();
+    twice["queryStringParameters"] = Value::Null;
+    twice["multiValueQueryStringParameters"] = Value::Null;
+    twice["headers"]["X-API-Key"] = json!(API_KEY);
+    twice["multiValueHeaders"]["X-API-Key"] = json!(["mgk_stripe_other", API_KEY]);
+    let denied = authorizer.handle(twice).await.unwrap();
+    assert_eq!(denied["context"]["denied"], "repeated-key");
+    let mut twice_in_query = event.clone();
+    twice_in_query["multiValueQueryStringParameters"]["key"] = json!([API_KEY, API_KEY]);
+    let denied = authorizer.handle(twice_in_query).await.unwrap();
+    assert_eq!(denied["context"]["denied"], "repeated-key");
+
     let mut paypal = event;
     paypal["resource"] = json!("/webhook/paypal");
     assert_eq!(

@@ -24,13 +24,15 @@ pub struct ArchiveReport {
     pub written: usize,
     pub already_archived: usize,
     pub skipped: usize,
+    /// Why the first failed record failed: callers log one line a batch, not one a record.
+    pub first_error: Option<String>,
 }
 
 enum Archived {
     Written,
     AlreadyThere,
     Skipped,
-    Failed,
+    Failed(String),
 }
 
 pub struct Archiver<A> {
@@ -50,7 +52,10 @@ impl<A: Archive> Archiver<A> {
                 Archived::Written => report.written += 1,
                 Archived::AlreadyThere => report.already_archived += 1,
                 Archived::Skipped => report.skipped += 1,
-                Archived::Failed => report.failed.push(record.event_id.clone()),
+                Archived::Failed(why) => {
+                    report.failed.push(record.event_id.clone());
+                    report.first_error.get_or_insert(why);
+                }
             }
         }
         report
@@ -62,14 +67,17 @@ impl<A: Archive> Archiver<A> {
             return Archived::Skipped;
         }
         let Some(image) = &record.new_image else {
-            tracing::error!(event_id = %record.event_id, "an INSERT record without a new image; is the stream view NEW_AND_OLD_IMAGES?");
-            return Archived::Failed;
+            return Archived::Failed(
+                "an INSERT record without a new image; is the stream view NEW_AND_OLD_IMAGES?"
+                    .to_owned(),
+            );
         };
         let envelope = match envelope_from_item(image) {
             Ok(envelope) => envelope,
             Err(error) => {
-                tracing::error!(event_id = %record.event_id, %error, "the ledger item holds no archivable webhook");
-                return Archived::Failed;
+                return Archived::Failed(format!(
+                    "the ledger item holds no archivable webhook: {error}"
+                ));
             }
         };
         let key = ArchiveKey::for_envelope(&envelope);
@@ -80,10 +88,7 @@ impl<A: Archive> Archiver<A> {
         {
             Ok(Insert::Written) => Archived::Written,
             Ok(Insert::AlreadyPresent) => Archived::AlreadyThere,
-            Err(error) => {
-                tracing::warn!(%key, %error, "archive write failed; the pipe will retry it");
-                Archived::Failed
-            }
+            Err(error) => Archived::Failed(format!("writing {key} failed: {error}")),
         }
     }
 }

@@ -17,6 +17,9 @@ pub struct AuthorizationRequest {
     pub path: String,
     pub headers: BTreeMap<String, String>,
     pub query: BTreeMap<String, String>,
+    /// The API key came more than once (two `X-API-Key` headers, or two `key` parameters): which
+    /// one a proxy or API Gateway would pick is not ours to guess, so the request is denied.
+    pub repeated_key: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +42,7 @@ pub enum DenyReason {
     WrongKey,
     NoKeyRing,
     KeyStoreUnavailable,
+    RepeatedKey,
 }
 
 impl DenyReason {
@@ -49,6 +53,7 @@ impl DenyReason {
             DenyReason::WrongKey => "wrong-key",
             DenyReason::NoKeyRing => "no-key-ring",
             DenyReason::KeyStoreUnavailable => "key-store-unavailable",
+            DenyReason::RepeatedKey => "repeated-key",
         }
     }
 }
@@ -73,6 +78,9 @@ impl<K: KeyStore> Authorizer<K> {
         let Some(provider) = Provider::from_path(&request.path) else {
             return deny(DenyReason::UnknownRoute);
         };
+        if request.repeated_key {
+            return deny(DenyReason::RepeatedKey);
+        }
         let presented = request
             .headers
             .get("x-api-key")

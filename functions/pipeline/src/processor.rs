@@ -220,7 +220,7 @@ impl<L: Ledger, D: DeadLetters, K: KeyStore, C: Certificates> Processor<L, D, K,
     }
 
     async fn dead_letter(&self, message: &InboundMessage, rejected: Rejected) -> Outcome {
-        tracing::warn!(message_id = %message.message_id, reason = %rejected.reason, detail = %rejected.detail, "dead-lettering a permanently bad webhook");
+        tracing::warn!(message_id = %message.message_id, reason = %rejected.reason, detail = %mgrid_contract::untrusted::printable(&rejected.detail), "dead-lettering a permanently bad webhook");
         match self
             .dead_letters
             .dead_letter(message, rejected.reason, &rejected.detail)

@@ -399,6 +399,7 @@ fn request(path: &str, header: Option<&str>, query: Option<&str>) -> Authorizati
         query: query
             .map(|k| BTreeMap::from([("key".to_owned(), k.to_owned())]))
             .unwrap_or_default(),
+        repeated_key: false,
     }
 }
 

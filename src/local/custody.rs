@@ -1,0 +1,307 @@
+//! What keeps the local stage's data private and whole. The data directory holds both API keys
+//! and the signing secret: it is 0700 and every file in it 0600 whatever the umask, and a
+//! directory another user owns is refused. One `mgrid dev` holds it, by a lock on the directory
+//! itself (deleting a lock file cannot defeat it), and `mgrid send` hands a key only to the
+//! endpoint of a live `mgrid dev`. A database that is empty, not a database, or shrinks while
+//! dev runs is damage, never a new stage.
+
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use crate::failure::{Failure, FailureKind};
+
+use super::Paths;
+
+/// The first 16 bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// What making the directory private changed, for the banner.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tightened {
+    /// Files and directories whose modes let other users in, now owner-only.
+    pub entries: usize,
+}
+
+/// Creates the data directory owner-only, or makes an existing one so, and sets this process's
+/// umask so that everything it creates there (SQLite's WAL, archive files) is owner-only too.
+pub fn make_private(dir: &Path) -> Result<Tightened, Failure> {
+    // SAFETY: umask only replaces the process's file-creation mask; it cannot fail.
+    unsafe { libc::umask(0o077) };
+    let failed = |what: String| Failure::new(FailureKind::Failed, what);
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| {
+                failed(format!("cannot create {}: {e}", dir.display()))
+                    .next("pass --data-dir with a directory you can write to")
+            })?;
+        return Ok(Tightened::default());
+    }
+    let metadata = std::fs::metadata(dir)
+        .map_err(|e| failed(format!("cannot read {}: {e}", dir.display())))?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if metadata.uid() != me {
+        return Err(failed(format!(
+            "{} belongs to another user (uid {}), who can read the local stage's keys",
+            dir.display(),
+            metadata.uid()
+        ))
+        .next("use a data directory of your own: --data-dir (or MGRID_LOCAL_DIR)"));
+    }
+    if metadata.mode() & 0o077 == 0 {
+        return Ok(Tightened::default());
+    }
+    // Inside an owner-only directory nobody else reaches a file, whatever its mode; the walk
+    // runs only when the directory itself was open, to close what was exposed.
+    let mut tightened = Tightened::default();
+    tighten(dir, &mut tightened).map_err(|e| {
+        failed(format!("cannot make {} private: {e}", dir.display()))
+            .next(format!("run `chmod -R go-rwx {}`", dir.display()))
+    })?;
+    Ok(tightened)
+}
+
+fn tighten(path: &Path, tightened: &mut Tightened) -> std::io::Result<()> {
+    let metadata = std::fs::symlink_metadata(path)?;
+    if metadata.file_type().is_symlink() {
+        return Ok(());
+    }
+    let private = if metadata.is_dir() { 0o700 } else { 0o600 };
+    if metadata.mode() & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(private))?;
+        tightened.entries += 1;
+    }
+    if metadata.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            tighten(&entry?.path(), tightened)?;
+        }
+    }
+    Ok(())
+}
+
+/// The lock one running `mgrid dev` holds on its data directory, until it exits.
+pub struct DevLock(#[allow(dead_code)] File);
+
+impl DevLock {
+    pub fn hold(paths: &Paths) -> Result<DevLock, Failure> {
+        let dir = open_dir(paths)?;
+        match dir.try_lock() {
+            Ok(()) => Ok(DevLock(dir)),
+            Err(_) => Err(Failure::new(
+                FailureKind::Conflict,
+                format!("another mgrid dev is running on {}", paths.dir.display()),
+            )
+            .next("stop it first, or give this one its own --data-dir")),
+        }
+    }
+
+    /// True when a running `mgrid dev` holds `paths`' directory.
+    pub fn is_held(paths: &Paths) -> Result<bool, Failure> {
+        let dir = open_dir(paths)?;
+        // A shared lock: two `mgrid send`s asking at once do not stand in each other's way.
+        Ok(dir.try_lock_shared().is_err())
+    }
+}
+
+fn open_dir(paths: &Paths) -> Result<File, Failure> {
+    File::open(&paths.dir).map_err(|e| {
+        Failure::new(
+            FailureKind::Failed,
+            format!("cannot open {}: {e}", paths.dir.display()),
+        )
+    })
+}
+
+/// What the data directory holds, as a start sees it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Found {
+    /// No database and no archive: a new local stage.
+    Nothing,
+    /// No database beside an archive of this many webhooks (the ledger was removed).
+    ArchiveOnly(usize),
+    /// A database that looks like one.
+    Database,
+}
+
+/// Looks at the database before anything opens it: SQLite would take an empty file, or
+/// any file after a crash of the disk, as a new database and a new stage.
+pub fn inspect(paths: &Paths) -> Result<Found, Failure> {
+    match std::fs::metadata(&paths.database) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let archived = count_files(&paths.archive);
+            Ok(if archived == 0 {
+                Found::Nothing
+            } else {
+                Found::ArchiveOnly(archived)
+            })
+        }
+        Err(e) => Err(Failure::new(
+            FailureKind::Failed,
+            format!("cannot read {}: {e}", paths.database.display()),
+        )),
+        Ok(_) => match header_problem(&paths.database) {
+            None => Ok(Found::Database),
+            Some(problem) => Err(damaged(paths, &problem)),
+        },
+    }
+}
+
+/// Why the file at `path` is not a SQLite database, or None when its header is one.
+pub fn header_problem(path: &Path) -> Option<String> {
+    let mut header = [0u8; 16];
+    let read = File::open(path).and_then(|mut file| {
+        let length = file.metadata()?.len();
+        if length == 0 {
+            return Ok(None);
+        }
+        file.read_exact(&mut header)?;
+        Ok(Some(length))
+    });
+    match read {
+        Ok(None) => Some("it is empty (0 bytes)".to_owned()),
+        Ok(Some(_)) if &header == SQLITE_HEADER => None,
+        Ok(Some(_)) => Some("it does not start as a SQLite database does".to_owned()),
+        Err(e) => Some(format!("it cannot be read ({e})")),
+    }
+}
+
+/// The failure for a damaged database: what happened, and how to start again without losing
+/// what the archive holds.
+pub fn damaged(paths: &Paths, problem: &str) -> Failure {
+    let archived = count_files(&paths.archive);
+    let db = paths.database.display();
+    let mut next = format!(
+        "keep it for inspection and start a new ledger: `mv {db} {db}.damaged` then `mgrid dev`"
+    );
+    if archived > 0 {
+        next.push_str(&format!(
+            "; the archive keeps {archived} webhooks: record them again with `mgrid replay --stage local --from <first hour> --to <now>` (Stripe's are checked against the signing secret: set the one they were signed with first, `mgrid keys set-signing-secret stripe --stage local`)"
+        ));
+    }
+    Failure::new(
+        FailureKind::Failed,
+        format!("the local stage's database {db} is damaged: {problem}; nothing was changed"),
+    )
+    .next(next)
+}
+
+/// True for SQLite's answers that mean the file is damaged, not busy or missing.
+pub fn is_damage(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
+fn count_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => count_files(&entry.path()),
+            Ok(_) => 1,
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths() -> (tempfile::TempDir, Paths) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let paths = Paths::new(&dir.path().join("local"));
+        (dir, paths)
+    }
+
+    #[test]
+    fn a_new_directory_is_owner_only() {
+        let (_dir, paths) = paths();
+        make_private(&paths.dir).expect("created");
+        let mode = std::fs::metadata(&paths.dir).expect("exists").mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn an_open_directory_and_its_files_are_tightened() {
+        let (_dir, paths) = paths();
+        std::fs::create_dir_all(paths.archive.join("webhooks")).expect("dirs");
+        std::fs::write(paths.archive.join("webhooks/a.json"), "{}").expect("file");
+        std::fs::write(&paths.database, "x").expect("file");
+        for path in [&paths.dir, &paths.archive] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        for path in [&paths.database, &paths.archive.join("webhooks/a.json")] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        }
+        let tightened = make_private(&paths.dir).expect("tightened");
+        assert!(tightened.entries >= 4, "{tightened:?}");
+        for (path, mode) in [
+            (&paths.dir, 0o700),
+            (&paths.archive, 0o700),
+            (&paths.database, 0o600),
+            (&paths.archive.join("webhooks/a.json"), 0o600),
+        ] {
+            let found = std::fs::metadata(path).expect("exists").mode() & 0o777;
+            assert_eq!(found, mode, "{}", path.display());
+        }
+    }
+
+    #[test]
+    fn an_empty_database_is_damage_not_a_new_stage() {
+        let (_dir, paths) = paths();
+        std::fs::create_dir_all(paths.archive.join("x")).expect("dirs");
+        std::fs::write(paths.archive.join("x/evt.json"), "{}").expect("file");
+        std::fs::write(&paths.database, "").expect("file");
+        let failure = inspect(&paths).expect_err("refused");
+        let text = format!("{failure} {}", failure.next.clone().unwrap_or_default());
+        assert!(text.contains("empty (0 bytes)"), "{text}");
+        assert!(
+            text.contains("1 webhooks") && text.contains("mgrid replay"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_damage() {
+        let (_dir, paths) = paths();
+        std::fs::create_dir_all(&paths.dir).expect("dir");
+        std::fs::write(&paths.database, "not a database at all, honestly").expect("file");
+        let failure = inspect(&paths).expect_err("refused");
+        assert!(
+            failure
+                .to_string()
+                .contains("does not start as a SQLite database")
+        );
+    }
+
+    #[test]
+    fn a_missing_database_beside_an_archive_is_said() {
+        let (_dir, paths) = paths();
+        std::fs::create_dir_all(paths.archive.join("x")).expect("dirs");
+        std::fs::write(paths.archive.join("x/evt.json"), "{}").expect("file");
+        assert_eq!(inspect(&paths).expect("ok"), Found::ArchiveOnly(1));
+        std::fs::remove_dir_all(&paths.archive).expect("removed");
+        assert_eq!(inspect(&paths).expect("ok"), Found::Nothing);
+    }
+
+    #[test]
+    fn the_lock_is_on_the_directory_and_seen_by_others() {
+        let (_dir, paths) = paths();
+        make_private(&paths.dir).expect("created");
+        assert!(!DevLock::is_held(&paths).expect("checked"));
+        let lock = DevLock::hold(&paths).expect("held");
+        assert!(DevLock::is_held(&paths).expect("checked"));
+        assert!(DevLock::hold(&paths).is_err());
+        drop(lock);
+        assert!(!DevLock::is_held(&paths).expect("checked"));
+    }
+}
