@@ -10,7 +10,7 @@ use mgrid::output;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     output::init_color(cli.global.no_color);
-    init_logging(cli.global.verbose);
+    init_logging(cli.global.verbose, cli.global.no_color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -33,7 +33,12 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr; `-v` shows mgrid's steps, `-vv` debug detail, MGRID_LOG overrides both.
-fn init_logging(verbosity: u8) {
+/// Colour only on a terminal, and never with `--no-color` or NO_COLOR: a log file holds text.
+fn init_logging(verbosity: u8, no_color: bool) {
+    use std::io::IsTerminal;
+    let colour = std::io::stderr().is_terminal()
+        && !no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     let default = match verbosity {
         0 => "mgrid=warn,error",
         1 => "mgrid=info,warn",
@@ -47,6 +52,7 @@ fn init_logging(verbosity: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(verbosity >= 2)
+        .with_ansi(colour)
         .without_time()
         .init();
 }

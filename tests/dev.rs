@@ -12,11 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mgrid::events::{EventIds, EventSpec, body, signature_headers};
 use mgrid_contract::archive::{ArchiveKey, ArchivedWebhook};
-use mgrid_contract::keyring::Secret;
-use mgrid_contract::{EpochMillis, Provider};
-use support::local::{Dev, post};
+use mgrid_contract::Provider;
+use support::local::{Dev, post, signed_stripe_delivery};
 
 fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mgrid"))
@@ -38,41 +36,6 @@ fn send(dev: &Dev, args: &[&str]) -> serde_json::Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("a JSON report")
-}
-
-fn now() -> EpochMillis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as EpochMillis
-}
-
-fn stripe_payment() -> EventSpec {
-    EventSpec {
-        provider: Provider::Stripe,
-        event_type: "payment_intent.succeeded".into(),
-        vendor: "vendor-7".into(),
-        amount: 2500,
-        currency: "eur".into(),
-    }
-}
-
-/// A signed Stripe delivery as raw HTTP: the event id and what to POST.
-fn signed_delivery(
-    key: &Secret,
-    secret: &Secret,
-    event: &str,
-) -> (String, Vec<(&'static str, String)>, String) {
-    let ids = EventIds {
-        event: event.to_owned(),
-        object: format!("{event}o"),
-        parent: format!("{event}p"),
-    };
-    let at = now();
-    let text = body(&stripe_payment(), &ids, at);
-    let mut headers = signature_headers(Provider::Stripe, &text, Some(secret), false, &ids, at);
-    headers.push(("x-api-key", key.expose().to_owned()));
-    (format!("stripe:evt_{event}"), headers, text)
 }
 
 fn archived_files(dir: &Path) -> Vec<PathBuf> {
@@ -108,8 +71,7 @@ fn valid_webhooks_are_recorded_once_archived_and_notified_and_bad_ones_dead_lett
     );
     assert_eq!(send(&dev, &["paypal", "--count", "2"])["accepted"], 2);
     // A provider retry: the same signed event twice.
-    let (key, secret) = (dev.api_key(Provider::Stripe), dev.signing_secret());
-    let (twice, headers, text) = signed_delivery(&key, &secret, "retried1");
+    let (twice, headers, text) = dev.stripe_delivery("retried1");
     assert_eq!(
         post(&format!("{}/webhook/stripe", dev.url), &headers, &text),
         Some(200)
@@ -201,7 +163,7 @@ fn sigkill_during_a_load_loses_no_acknowledged_webhook_and_records_none_twice() 
             std::thread::spawn(move || {
                 for n in 0..EACH {
                     let (id, headers, text) =
-                        signed_delivery(&key, &secret, &format!("s{sender}n{n}"));
+                        signed_stripe_delivery(&key, &secret, &format!("s{sender}n{n}"));
                     sent.lock().unwrap().insert(id.clone());
                     match post(&url, &headers, &text) {
                         Some(200) => {

@@ -3,7 +3,7 @@
 //! switched over; the new key is shown once (or written to a 0600 file) and never logged.
 
 use std::fmt;
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 
 use anyhow::Result;
 use mgrid_contract::clock::format_rfc3339;
@@ -539,41 +539,109 @@ fn read_signing_secret(provider: Provider) -> Result<Secret, Failure> {
         Provider::Stripe => "Stripe endpoint signing secret (whsec_…, not shown): ",
         Provider::Paypal => "PayPal webhook id (not shown): ",
     };
-    let value = if std::io::stdin().is_terminal() {
+    let input = if std::io::stdin().is_terminal() {
         rpassword::prompt_password(prompt).map_err(|e| {
             Failure::new(FailureKind::Failed, format!("cannot read the secret: {e}"))
         })?
     } else {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map_err(|e| {
-            Failure::new(
-                FailureKind::Failed,
-                format!("cannot read the secret from stdin: {e}"),
-            )
-        })?;
-        line
+        // All of it (bounded): a second line is a mistake to report, not to drop in silence.
+        let mut input = String::new();
+        std::io::stdin()
+            .take(4096)
+            .read_to_string(&mut input)
+            .map_err(|e| {
+                Failure::new(
+                    FailureKind::Failed,
+                    format!("cannot read the secret from stdin: {e}"),
+                )
+            })?;
+        input
     };
-    let value = value.trim().to_owned();
-    let valid = match provider {
-        Provider::Stripe => {
-            value.starts_with("whsec_")
-                && value.len() > "whsec_".len() + 8
-                && !value.contains(char::is_whitespace)
-        }
-        Provider::Paypal => {
-            (8..=64).contains(&value.len()) && value.chars().all(|c| c.is_ascii_alphanumeric())
-        }
-    };
-    if !valid {
-        let rule = match provider {
-            Provider::Stripe => "a Stripe endpoint signing secret starts with whsec_",
-            Provider::Paypal => "a PayPal webhook id is 8 to 64 letters and digits",
-        };
-        return Err(Failure::new(
+    signing_secret_from(provider, &input)
+}
+
+/// The signing secret in what was typed or piped: one line, no control characters, in the
+/// provider's format. The refusal names the rule that failed, never the value.
+fn signing_secret_from(provider: Provider, input: &str) -> Result<Secret, Failure> {
+    let refuse = |rule: &str| {
+        Failure::new(
             FailureKind::Usage,
             format!("that is not a {provider} signing secret: {rule}; nothing was written"),
         )
-        .next("copy it from the provider's webhook settings and pipe or paste it again"));
+        .next("copy it from the provider's webhook settings and pipe or paste it again")
+    };
+    let lines: Vec<&str> = input.lines().filter(|line| !line.trim().is_empty()).collect();
+    let value = match lines.as_slice() {
+        [] => return Err(refuse("nothing was given")),
+        [one] => one.trim(),
+        more => {
+            return Err(refuse(&format!(
+                "{} lines were given, a secret is one",
+                more.len()
+            )));
+        }
+    };
+    if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(refuse("it holds spaces or control characters"));
     }
-    Ok(Secret::new(value))
+    match provider {
+        Provider::Stripe => {
+            let Some(rest) = value.strip_prefix("whsec_") else {
+                return Err(refuse("a Stripe endpoint signing secret starts with whsec_"));
+            };
+            if rest.len() < 9 {
+                return Err(refuse(
+                    "a Stripe endpoint signing secret has at least 9 characters after whsec_",
+                ));
+            }
+        }
+        Provider::Paypal => {
+            if !((8..=64).contains(&value.len()) && value.chars().all(|c| c.is_ascii_alphanumeric()))
+            {
+                return Err(refuse("a PayPal webhook id is 8 to 64 letters and digits"));
+            }
+        }
+    }
+    Ok(Secret::new(value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(provider: Provider, input: &str) -> String {
+        match signing_secret_from(provider, input) {
+            Ok(_) => panic!("{input:?} was taken"),
+            Err(failure) => failure.to_string(),
+        }
+    }
+
+    #[test]
+    fn one_line_in_the_providers_format_is_taken() {
+        let secret = signing_secret_from(Provider::Stripe, "whsec_abcdefghijkl\n").expect("taken");
+        assert_eq!(secret.expose(), "whsec_abcdefghijkl");
+        assert!(signing_secret_from(Provider::Paypal, "  8PT597110X687430LKGECATA\r\n").is_ok());
+    }
+
+    #[test]
+    fn two_lines_are_refused_not_cut_to_the_first() {
+        let text = refusal(Provider::Stripe, "whsec_abcdefghijkl\nwhsec_mnopqrstuvwx\n");
+        assert!(text.contains("2 lines"), "{text}");
+        assert!(!text.contains("whsec_abc"), "the value never reaches the error");
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        let text = refusal(Provider::Stripe, "whsec_abc\u{1b}[2Jdefghij");
+        assert!(text.contains("control characters"), "{text}");
+    }
+
+    #[test]
+    fn a_short_secret_names_the_length_rule() {
+        let text = refusal(Provider::Stripe, "whsec_abc");
+        assert!(text.contains("at least 9 characters after whsec_"), "{text}");
+        let text = refusal(Provider::Stripe, "rk_not_a_signing_secret");
+        assert!(text.contains("starts with whsec_"), "{text}");
+        assert!(refusal(Provider::Stripe, "\n\n").contains("nothing was given"));
+    }
 }

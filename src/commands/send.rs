@@ -82,13 +82,22 @@ async fn local_target(
     provider: Provider,
 ) -> Result<Target, Failure> {
     let paths = Paths::new(&args.data_dir);
-    let base = std::fs::read_to_string(&paths.endpoint).map_err(|_| {
+    let not_running = |why: &str| {
         Failure::new(
             FailureKind::NotFound,
-            format!("mgrid dev is not running on {}", paths.dir.display()),
+            format!("mgrid dev is not running on {}{why}", paths.dir.display()),
         )
         .next("start it in another terminal: `mgrid dev` (or pass the --data-dir it uses)")
-    })?;
+    };
+    let base = std::fs::read_to_string(&paths.endpoint).map_err(|_| not_running(""))?;
+    // The endpoint file outlives a crashed mgrid dev, and its port may now be anyone's: the API
+    // key goes only to an endpoint whose mgrid dev still holds the directory.
+    if !crate::local::custody::DevLock::is_held(&paths)? {
+        return Err(not_running(&format!(
+            " (its endpoint file names {}, left by a run that ended; nothing was sent)",
+            base.trim()
+        )));
+    }
     let rings = crate::local::LocalRings(args.data_dir.clone());
     target_from(
         &rings,

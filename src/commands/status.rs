@@ -140,8 +140,12 @@ pub struct LocalStatusReport {
     pub webhook_queue: QueueDepth,
     pub dead_letter_queue: QueueDepth,
     pub transactions: i64,
-    /// Recorded but not yet archived and notified.
+    /// Recorded but not yet archived.
     pub unarchived: i64,
+    /// Recorded but the vendor not yet notified (waiting, or retrying with backoff).
+    pub unnotified: i64,
+    /// Notifications given up on after the notify pipe's bounds (ten tries, or six hours).
+    pub notify_dead_letters: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -179,6 +183,8 @@ fn local_status() -> Result<LocalStatusReport, crate::failure::Failure> {
         dead_letter_queue: depth(db::DEAD_LETTERS).map_err(failed)?,
         transactions: count("SELECT COUNT(*) FROM ledger").map_err(failed)?,
         unarchived: count("SELECT COUNT(*) FROM stream WHERE done = 0").map_err(failed)?,
+        unnotified: count("SELECT COUNT(*) FROM notifications").map_err(failed)?,
+        notify_dead_letters: count("SELECT COUNT(*) FROM notify_dead_letters").map_err(failed)?,
     })
 }
 
@@ -209,8 +215,16 @@ impl fmt::Display for LocalStatusReport {
         }
         writeln!(
             f,
-            "ledger      {} transactions, {} not yet archived",
-            self.transactions, self.unarchived
-        )
+            "ledger      {} transactions, {} not yet archived, {} vendors not yet notified",
+            self.transactions, self.unarchived, self.unnotified
+        )?;
+        if self.notify_dead_letters > 0 {
+            writeln!(
+                f,
+                "            {} vendor notifications given up on (the notify URL refused them ten times, or for six hours)",
+                self.notify_dead_letters
+            )?;
+        }
+        Ok(())
     }
 }

@@ -6,16 +6,12 @@
 //! dev runs is damage, never a new stage.
 
 use std::fs::File;
-use std::io::Read;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use crate::failure::{Failure, FailureKind};
 
 use super::Paths;
-
-/// The first 16 bytes of every SQLite database file.
-const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// What making the directory private changed, for the banner.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -151,21 +147,14 @@ pub fn inspect(paths: &Paths) -> Result<Found, Failure> {
     }
 }
 
-/// Why the file at `path` is not a SQLite database, or None when its header is one.
+/// Why the file at `path` cannot be a database, or None. Only `stat`: opening and closing the
+/// file would drop the POSIX locks SQLite holds on it in this process (they belong to the
+/// process, not the descriptor), and another connection would then take this one's WAL for
+/// abandoned. SQLite itself refuses a file that is not a database when it opens it.
 pub fn header_problem(path: &Path) -> Option<String> {
-    let mut header = [0u8; 16];
-    let read = File::open(path).and_then(|mut file| {
-        let length = file.metadata()?.len();
-        if length == 0 {
-            return Ok(None);
-        }
-        file.read_exact(&mut header)?;
-        Ok(Some(length))
-    });
-    match read {
-        Ok(None) => Some("it is empty (0 bytes)".to_owned()),
-        Ok(Some(_)) if &header == SQLITE_HEADER => None,
-        Ok(Some(_)) => Some("it does not start as a SQLite database does".to_owned()),
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.len() == 0 => Some("it is empty (0 bytes)".to_owned()),
+        Ok(_) => None,
         Err(e) => Some(format!("it cannot be read ({e})")),
     }
 }
@@ -274,13 +263,12 @@ mod tests {
     fn a_file_that_is_not_a_database_is_damage() {
         let (_dir, paths) = paths();
         std::fs::create_dir_all(&paths.dir).expect("dir");
-        std::fs::write(&paths.database, "not a database at all, honestly").expect("file");
-        let failure = inspect(&paths).expect_err("refused");
-        assert!(
-            failure
-                .to_string()
-                .contains("does not start as a SQLite database")
-        );
+        let junk = "not a database at all, honestly; ".repeat(200);
+        std::fs::write(&paths.database, &junk).expect("file");
+        assert_eq!(inspect(&paths).expect("only stat"), Found::Database);
+        let failure = super::super::open_existing(&paths).expect_err("refused");
+        assert!(failure.to_string().contains("is damaged"), "{failure}");
+        assert_eq!(std::fs::read_to_string(&paths.database).expect("kept"), junk);
     }
 
     #[test]

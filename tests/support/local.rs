@@ -27,8 +27,11 @@ impl Dev {
 
     /// The same, with more arguments for `mgrid dev`.
     pub fn start_with(binary: &Path, data_dir: &Path, stdout: Option<&Path>, args: &[&str]) -> Dev {
-        let endpoint = data_dir.join("endpoint");
-        let _ = std::fs::remove_file(&endpoint);
+        Dev::spawn(Dev::command(binary, data_dir, stdout, args), data_dir)
+    }
+
+    /// The command `start_with` runs, for a test to change (stderr, environment, limits).
+    pub fn command(binary: &Path, data_dir: &Path, stdout: Option<&Path>, args: &[&str]) -> Command {
         let out = match stdout {
             Some(path) => Stdio::from(
                 std::fs::OpenOptions::new()
@@ -39,16 +42,23 @@ impl Dev {
             ),
             None => Stdio::null(),
         };
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .args(["dev", "--port", "0", "--data-dir"])
             .arg(data_dir)
             .args(args)
             .env_remove("MGRID_LOCAL_DIR")
             .env("MGRID_LOG", "error")
             .stdout(out)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start mgrid dev");
+            .stderr(Stdio::null());
+        command
+    }
+
+    /// Runs `command` (an `mgrid dev`) and waits until it listens.
+    pub fn spawn(mut command: Command, data_dir: &Path) -> Dev {
+        let endpoint = data_dir.join("endpoint");
+        let _ = std::fs::remove_file(&endpoint);
+        let child = command.spawn().expect("start mgrid dev");
         let deadline = Instant::now() + Duration::from_secs(30);
         let url = loop {
             if let Ok(url) = std::fs::read_to_string(&endpoint) {
@@ -96,6 +106,11 @@ impl Dev {
         self.secret(&local().api_key_ring(provider))
     }
 
+    /// A signed Stripe payment delivery for event `evt_<event>`, with this stage's keys.
+    pub fn stripe_delivery(&self, event: &str) -> (String, Vec<(&'static str, String)>, String) {
+        signed_stripe_delivery(&self.api_key(Provider::Stripe), &self.signing_secret(), event)
+    }
+
     pub fn signing_secret(&self) -> Secret {
         self.secret(&local().signing_secret_ring(Provider::Stripe))
     }
@@ -140,15 +155,19 @@ impl Dev {
                 |r| r.get(0),
             )
             .unwrap();
+        // The archive and the notifications follow the ledger apart, as the two pipes do.
         let unstreamed = db
-            .query_row("SELECT COUNT(*) FROM stream WHERE done = 0", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM stream WHERE done = 0)
+                      + (SELECT COUNT(*) FROM notifications)",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         (queued, unstreamed)
     }
 
-    /// Waits until the queue is empty and every ledger item is archived.
+    /// Waits until the queue is empty and every ledger item is archived and notified.
     pub fn wait_until_drained(&self, within: Duration) {
         let deadline = Instant::now() + within;
         loop {
@@ -158,7 +177,7 @@ impl Dev {
             }
             assert!(
                 Instant::now() < deadline,
-                "mgrid dev did not drain within {within:?}: {backlog:?} (queued, unarchived) left"
+                "mgrid dev did not drain within {within:?}: {backlog:?} (queued, unarchived or unnotified) left"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -174,6 +193,36 @@ impl Drop for Dev {
 
 fn local() -> StageName {
     "local".parse().unwrap()
+}
+
+/// A signed Stripe payment delivery as raw HTTP for event `evt_<event>`: its transaction id,
+/// its headers (with the API key) and its body.
+pub fn signed_stripe_delivery(
+    key: &Secret,
+    secret: &Secret,
+    event: &str,
+) -> (String, Vec<(&'static str, String)>, String) {
+    use mgrid::events::{EventIds, EventSpec, body, signature_headers};
+    let ids = EventIds {
+        event: event.to_owned(),
+        object: format!("{event}o"),
+        parent: format!("{event}p"),
+    };
+    let spec = EventSpec {
+        provider: Provider::Stripe,
+        event_type: "payment_intent.succeeded".into(),
+        vendor: "vendor-7".into(),
+        amount: 2500,
+        currency: "eur".into(),
+    };
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64;
+    let text = body(&spec, &ids, at);
+    let mut headers = signature_headers(Provider::Stripe, &text, Some(secret), false, &ids, at);
+    headers.push(("x-api-key", key.expose().to_owned()));
+    (format!("stripe:evt_{event}"), headers, text)
 }
 
 /// One HTTP/1.1 POST on its own connection; the status code, or None when nothing answered.

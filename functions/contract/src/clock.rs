@@ -99,8 +99,12 @@ pub fn parse_rfc3339(text: &str) -> Result<EpochMillis, NotRfc3339> {
             && matches!(rest.as_bytes()[0], b'+' | b'-')
             && rest.as_bytes()[3] == b':' =>
         {
-            let hours: i64 = rest[1..3].parse().map_err(|_| error())?;
-            let minutes: i64 = rest[4..6].parse().map_err(|_| error())?;
+            // RFC 3339's time-numoffset: hours 00–23, minutes 00–59, two digits each.
+            let hours = i64::from(number(text.len() - 5..text.len() - 3)?);
+            let minutes = i64::from(number(text.len() - 2..text.len())?);
+            if hours > 23 || minutes > 59 {
+                return Err(error());
+            }
             let sign = if rest.starts_with('-') { -1 } else { 1 };
             sign * (hours * 60 + minutes)
         }
@@ -195,6 +199,15 @@ mod tests {
     }
 
     #[test]
+    fn takes_offsets_within_a_day() {
+        let utc = parse_rfc3339("2018-12-10T21:20:49Z").expect("valid");
+        let east = parse_rfc3339("2018-12-10T23:20:49+02:00").expect("valid");
+        let west = parse_rfc3339("2018-12-10T07:50:49-13:30").expect("valid");
+        assert_eq!((east, west), (utc, utc));
+        assert!(parse_rfc3339("2018-12-10T21:20:49+23:59").is_ok());
+    }
+
+    #[test]
     fn refuses_what_is_not_rfc3339() {
         for bad in [
             "",
@@ -204,6 +217,11 @@ mod tests {
             "2018-12-10T21:20:49",
             "2018-12-10T21:20:49.Z",
             "yyyy-12-10T21:20:49Z",
+            "2018-12-10T21:20:49+99:00",
+            "2018-12-10T21:20:49+24:00",
+            "2018-12-10T21:20:49-01:60",
+            "2018-12-10T21:20:49++1:00",
+            "2018-12-10T21:20:49+1a:00",
         ] {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }
