@@ -519,7 +519,7 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port of the HTTP ingress on 127.0.0.1 (0: any free port)')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Where the local stage keeps its data')
             [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Processor workers (each takes batches of ten, as the event source mapping does)')
-            [CompletionResult]::new('--notify-url', '--notify-url', [CompletionResultType]::ParameterName, 'Also POST each vendor notification (the notify pipe''s JSON) to this URL; a notification is retried until the URL answers 2XX, as SNS retries a subscriber')
+            [CompletionResult]::new('--notify-url', '--notify-url', [CompletionResultType]::ParameterName, 'Also POST each vendor notification (the notify pipe''s JSON) to this http:// or https:// URL. Notifications never hold up archiving: one the URL does not take is tried again with backoff, ten times at most as the notify pipe does, then kept as a notify dead letter (`mgrid status --stage local` counts them)')
             [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Stage to act on (dev, staging, prod, local, …)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from ~/.aws/config')

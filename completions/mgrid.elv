@@ -480,7 +480,7 @@ set edit:completion:arg-completer[mgrid] = {|@words|
             cand --port 'Port of the HTTP ingress on 127.0.0.1 (0: any free port)'
             cand --data-dir 'Where the local stage keeps its data'
             cand --workers 'Processor workers (each takes batches of ten, as the event source mapping does)'
-            cand --notify-url 'Also POST each vendor notification (the notify pipe''s JSON) to this URL; a notification is retried until the URL answers 2XX, as SNS retries a subscriber'
+            cand --notify-url 'Also POST each vendor notification (the notify pipe''s JSON) to this http:// or https:// URL. Notifications never hold up archiving: one the URL does not take is tried again with backoff, ten times at most as the notify pipe does, then kept as a notify dead letter (`mgrid status --stage local` counts them)'
             cand --stage 'Stage to act on (dev, staging, prod, local, …)'
             cand --region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile''s]'
             cand --profile 'AWS profile from ~/.aws/config'

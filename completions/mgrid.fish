@@ -357,7 +357,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_sub
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l port -d 'Port of the HTTP ingress on 127.0.0.1 (0: any free port)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l data-dir -d 'Where the local stage keeps its data' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l workers -d 'Processor workers (each takes batches of ten, as the event source mapping does)' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l notify-url -d 'Also POST each vendor notification (the notify pipe\'s JSON) to this URL; a notification is retried until the URL answers 2XX, as SNS retries a subscriber' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l notify-url -d 'Also POST each vendor notification (the notify pipe\'s JSON) to this http:// or https:// URL. Notifications never hold up archiving: one the URL does not take is tried again with backoff, ten times at most as the notify pipe does, then kept as a notify dead letter (`mgrid status --stage local` counts them)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l profile -d 'AWS profile from ~/.aws/config' -r

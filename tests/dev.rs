@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mgrid_contract::archive::{ArchiveKey, ArchivedWebhook};
 use mgrid_contract::Provider;
+use mgrid_contract::archive::{ArchiveKey, ArchivedWebhook};
 use support::local::{Dev, post, signed_stripe_delivery};
 
 fn binary() -> PathBuf {

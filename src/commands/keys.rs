@@ -570,7 +570,10 @@ fn signing_secret_from(provider: Provider, input: &str) -> Result<Secret, Failur
         )
         .next("copy it from the provider's webhook settings and pipe or paste it again")
     };
-    let lines: Vec<&str> = input.lines().filter(|line| !line.trim().is_empty()).collect();
+    let lines: Vec<&str> = input
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
     let value = match lines.as_slice() {
         [] => return Err(refuse("nothing was given")),
         [one] => one.trim(),
@@ -587,7 +590,9 @@ fn signing_secret_from(provider: Provider, input: &str) -> Result<Secret, Failur
     match provider {
         Provider::Stripe => {
             let Some(rest) = value.strip_prefix("whsec_") else {
-                return Err(refuse("a Stripe endpoint signing secret starts with whsec_"));
+                return Err(refuse(
+                    "a Stripe endpoint signing secret starts with whsec_",
+                ));
             };
             if rest.len() < 9 {
                 return Err(refuse(
@@ -596,7 +601,8 @@ fn signing_secret_from(provider: Provider, input: &str) -> Result<Secret, Failur
             }
         }
         Provider::Paypal => {
-            if !((8..=64).contains(&value.len()) && value.chars().all(|c| c.is_ascii_alphanumeric()))
+            if !((8..=64).contains(&value.len())
+                && value.chars().all(|c| c.is_ascii_alphanumeric()))
             {
                 return Err(refuse("a PayPal webhook id is 8 to 64 letters and digits"));
             }
@@ -627,7 +633,10 @@ mod tests {
     fn two_lines_are_refused_not_cut_to_the_first() {
         let text = refusal(Provider::Stripe, "whsec_abcdefghijkl\nwhsec_mnopqrstuvwx\n");
         assert!(text.contains("2 lines"), "{text}");
-        assert!(!text.contains("whsec_abc"), "the value never reaches the error");
+        assert!(
+            !text.contains("whsec_abc"),
+            "the value never reaches the error"
+        );
     }
 
     #[test]
@@ -639,7 +648,10 @@ mod tests {
     #[test]
     fn a_short_secret_names_the_length_rule() {
         let text = refusal(Provider::Stripe, "whsec_abc");
-        assert!(text.contains("at least 9 characters after whsec_"), "{text}");
+        assert!(
+            text.contains("at least 9 characters after whsec_"),
+            "{text}"
+        );
         let text = refusal(Provider::Stripe, "rk_not_a_signing_secret");
         assert!(text.contains("starts with whsec_"), "{text}");
         assert!(refusal(Provider::Stripe, "\n\n").contains("nothing was given"));

@@ -268,7 +268,10 @@ mod tests {
         assert_eq!(inspect(&paths).expect("only stat"), Found::Database);
         let failure = super::super::open_existing(&paths).expect_err("refused");
         assert!(failure.to_string().contains("is damaged"), "{failure}");
-        assert_eq!(std::fs::read_to_string(&paths.database).expect("kept"), junk);
+        assert_eq!(
+            std::fs::read_to_string(&paths.database).expect("kept"),
+            junk
+        );
     }
 
     #[test]

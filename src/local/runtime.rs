@@ -43,6 +43,9 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// How long a client has to send a request's headers, and how long a kept-alive connection
 /// may sit idle (hyper's header timer runs while it waits for the next request).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The same, for a connection taken while more than half the cap is open: whoever holds
+/// connections without using them gives them back fast.
+pub const PRESSED_HEADER_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a client has to send a request's body once its headers are in: API Gateway gives a
 /// whole request 30 s.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -188,7 +191,7 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopping: watch::
     let mut accept_failures = 0u32;
     loop {
         // At the cap, wait for a connection to close before taking the next: the kernel's
-        // backlog holds new ones meanwhile, and idle ones close within HEADER_TIMEOUT.
+        // backlog holds new ones meanwhile, and idle ones close within their header timeout.
         let permit = tokio::select! {
             permit = open.clone().acquire_owned() => permit,
             _ = stopping.changed() => break,
@@ -223,7 +226,18 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopping: watch::
                 continue;
             }
         };
-        connections.spawn(connection(stream, shared.clone(), stopping.clone(), permit));
+        let header_timeout = if open.available_permits() < cap / 2 {
+            PRESSED_HEADER_TIMEOUT
+        } else {
+            HEADER_TIMEOUT
+        };
+        connections.spawn(connection(
+            stream,
+            header_timeout,
+            shared.clone(),
+            stopping.clone(),
+            permit,
+        ));
         // Reap finished connection tasks so the set does not grow with every one ever served.
         while connections.try_join_next().is_some() {}
     }
@@ -238,6 +252,7 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopping: watch::
 /// request in hand) when mgrid dev stops.
 async fn connection(
     stream: tokio::net::TcpStream,
+    header_timeout: Duration,
     shared: Arc<Shared>,
     mut stopping: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
@@ -253,7 +268,7 @@ async fn connection(
     });
     let served = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
+        .header_read_timeout(header_timeout)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(served);
     if *stopping.borrow() {
@@ -288,7 +303,8 @@ fn connection_cap() -> usize {
             limit = raised;
         }
     }
-    let cap = limit.rlim_cur
+    let cap = limit
+        .rlim_cur
         .saturating_sub(RESERVED_DESCRIPTORS)
         .clamp(8, MOST_CONNECTIONS);
     tracing::debug!("the ingress holds at most {cap} connections");

@@ -31,7 +31,12 @@ impl Dev {
     }
 
     /// The command `start_with` runs, for a test to change (stderr, environment, limits).
-    pub fn command(binary: &Path, data_dir: &Path, stdout: Option<&Path>, args: &[&str]) -> Command {
+    pub fn command(
+        binary: &Path,
+        data_dir: &Path,
+        stdout: Option<&Path>,
+        args: &[&str],
+    ) -> Command {
         let out = match stdout {
             Some(path) => Stdio::from(
                 std::fs::OpenOptions::new()
@@ -108,7 +113,11 @@ impl Dev {
 
     /// A signed Stripe payment delivery for event `evt_<event>`, with this stage's keys.
     pub fn stripe_delivery(&self, event: &str) -> (String, Vec<(&'static str, String)>, String) {
-        signed_stripe_delivery(&self.api_key(Provider::Stripe), &self.signing_secret(), event)
+        signed_stripe_delivery(
+            &self.api_key(Provider::Stripe),
+            &self.signing_secret(),
+            event,
+        )
     }
 
     pub fn signing_secret(&self) -> Secret {
