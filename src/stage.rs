@@ -107,11 +107,6 @@ impl StageSettings {
             .map_or_else(|| "mgrid.toml".to_owned(), |p| p.display().to_string());
         let from_file = || Source::ConfigFile(file_label.clone());
 
-        let region = resolve_region(region_flag, env, file.region.as_ref(), &from_file)?;
-        let account_id = file.account_id.as_ref().map(|id| Sourced {
-            value: id.0.clone(),
-            source: from_file(),
-        });
         let protected = match file.protected {
             Some(value) => Sourced {
                 value,
@@ -122,6 +117,18 @@ impl StageSettings {
                 source: Source::Mgrid,
             },
         };
+        let region = resolve_region(
+            &stage,
+            protected.value,
+            region_flag,
+            env,
+            file.region.as_ref(),
+            &from_file,
+        )?;
+        let account_id = file.account_id.as_ref().map(|id| Sourced {
+            value: id.0.clone(),
+            source: from_file(),
+        });
         let mut tags = file.tags.0.clone();
         tags.insert("marketgrid:stage".into(), stage.to_string());
         tags.insert("managed-by".into(), "mgrid".into());
@@ -212,39 +219,69 @@ impl StageSettings {
     }
 }
 
+/// The stage's region: a region pinned in the file wins over the environment (an AWS_REGION
+/// left from another task must not send a deploy elsewhere); `--region` wins over both, except
+/// that on a protected stage a flag disagreeing with the pinned region is refused.
 fn resolve_region(
+    stage: &StageName,
+    protected: bool,
     flag: Option<&str>,
     env: &dyn Environment,
     file: Option<&Region>,
     from_file: &dyn Fn() -> Source,
 ) -> Result<Option<Sourced<String>>, Failure> {
+    let pinned = file.map(|region| Sourced {
+        value: region.0.clone(),
+        source: from_file(),
+    });
     if let Some(region) = flag {
+        if let Some(pinned) = pinned.as_ref().filter(|p| protected && p.value != region) {
+            return Err(Failure::new(
+                FailureKind::Usage,
+                format!(
+                    "stage {stage} is protected and pinned to {} ({}); --region {region} disagrees",
+                    pinned.value, pinned.source
+                ),
+            )
+            .next(format!(
+                "drop --region, or change the stage's region in {} if {stage} really moved",
+                pinned.source
+            )));
+        }
         return Ok(Some(Sourced {
             value: region.to_owned(),
             source: Source::Flag("--region".into()),
         }));
     }
     for variable in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
-        if let Some(region) = env.var(variable) {
-            if !crate::config::is_region_name(&region) {
-                return Err(Failure::new(
-                    FailureKind::Usage,
-                    format!("{variable}={region:?} is not an AWS region name"),
-                )
-                .next(format!(
-                    "set {variable} to a region such as eu-west-1, or unset it"
-                )));
-            }
-            return Ok(Some(Sourced {
-                value: region,
-                source: Source::Environment(variable.into()),
-            }));
+        let Some(region) = env.var(variable) else {
+            continue;
+        };
+        if !crate::config::is_region_name(&region) {
+            return Err(Failure::new(
+                FailureKind::Usage,
+                format!("{variable}={region:?} is not an AWS region name"),
+            )
+            .next(format!(
+                "set {variable} to a region such as eu-west-1, or unset it"
+            )));
         }
+        if let Some(pinned) = pinned {
+            if pinned.value != region {
+                tracing::warn!(
+                    "{variable}={region} is ignored: stage {stage} is pinned to {} ({})",
+                    pinned.value,
+                    pinned.source
+                );
+            }
+            return Ok(Some(pinned));
+        }
+        return Ok(Some(Sourced {
+            value: region,
+            source: Source::Environment(variable.into()),
+        }));
     }
-    Ok(file.map(|region| Sourced {
-        value: region.0.clone(),
-        source: from_file(),
-    }))
+    Ok(pinned)
 }
 
 #[cfg(test)]
@@ -274,17 +311,25 @@ mod tests {
     #[test]
     fn the_region_flag_beats_the_environment_and_the_file() {
         let s = settings(
-            "prod",
+            "staging",
             Some("us-west-2"),
             &[("AWS_REGION", "ap-south-1")],
-            FILE,
+            "[stages.staging]\nregion = \"eu-west-1\"\n",
         );
         assert_eq!(s.region.unwrap().value, "us-west-2");
     }
 
     #[test]
-    fn the_environment_beats_the_file() {
-        let s = settings("prod", None, &[("AWS_DEFAULT_REGION", "ap-south-1")], FILE);
+    fn a_pinned_region_beats_the_environment() {
+        let s = settings("prod", None, &[("AWS_REGION", "ap-south-1")], FILE);
+        let region = s.region.unwrap();
+        assert_eq!(region.value, "eu-west-1");
+        assert_eq!(region.source, Source::ConfigFile("mgrid.toml".into()));
+    }
+
+    #[test]
+    fn the_environment_gives_the_region_of_a_stage_that_pins_none() {
+        let s = settings("dev", None, &[("AWS_DEFAULT_REGION", "ap-south-1")], FILE);
         let region = s.region.unwrap();
         assert_eq!(region.value, "ap-south-1");
         assert_eq!(
@@ -292,7 +337,7 @@ mod tests {
             Source::Environment("AWS_DEFAULT_REGION".into())
         );
         let s = settings(
-            "prod",
+            "dev",
             None,
             &[
                 ("AWS_DEFAULT_REGION", "ap-south-1"),
@@ -301,6 +346,29 @@ mod tests {
             FILE,
         );
         assert_eq!(s.region.unwrap().value, "sa-east-1");
+    }
+
+    #[test]
+    fn a_region_flag_that_disagrees_with_a_protected_stages_pin_is_refused() {
+        let env: BTreeMap<&str, &str> = BTreeMap::new();
+        let error = StageSettings::resolve(
+            "prod".parse().unwrap(),
+            Some("us-west-2"),
+            &config(FILE),
+            &env,
+        )
+        .unwrap_err();
+        assert_eq!(error.kind, FailureKind::Usage);
+        assert!(error.what.contains("pinned to eu-west-1"), "{}", error.what);
+        let agreeing = settings("prod", Some("eu-west-1"), &[], FILE);
+        assert_eq!(agreeing.region.unwrap().value, "eu-west-1");
+        let unprotected = settings(
+            "staging",
+            Some("us-west-2"),
+            &[],
+            "[stages.staging]\nregion = \"eu-west-1\"\n",
+        );
+        assert_eq!(unprotected.region.unwrap().value, "us-west-2");
     }
 
     #[test]

@@ -241,7 +241,7 @@ fn validate_with_nothing_to_validate_says_what_to_pass() {
 }
 
 #[test]
-fn flags_beat_environment_beat_the_file() {
+fn a_flag_beats_a_pinned_region_which_beats_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     write_file(dir.path(), "mgrid.toml", PROD_CONFIG);
     let region_of = |args: &[&str], env: Option<(&str, &str)>| {
@@ -260,9 +260,21 @@ fn flags_beat_environment_beat_the_file() {
             .to_owned()
     };
     assert_eq!(region_of(&["--stage", "dev"], None), "eu-west-1");
+    // An AWS_REGION left from another task does not move a stage that pins its region.
     assert_eq!(
         region_of(&["--stage", "dev"], Some(("AWS_REGION", "ap-south-1"))),
-        "ap-south-1"
+        "eu-west-1"
+    );
+    let warned = mgrid()
+        .current_dir(dir.path())
+        .args(["validate", "--stage", "dev"])
+        .env("AWS_REGION", "ap-south-1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&warned.stderr);
+    assert!(
+        stderr.contains("AWS_REGION=ap-south-1 is ignored: stage dev is pinned to eu-west-1"),
+        "{stderr}"
     );
     assert_eq!(
         region_of(

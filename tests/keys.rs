@@ -187,6 +187,80 @@ async fn a_zero_grace_needs_a_yes_and_then_revokes_at_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_existing_output_file_is_refused_before_any_key_is_written() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    deploy_stage(&emulator, dir.path(), "dev");
+    let one = shown_key(&run(
+        &emulator,
+        dir.path(),
+        &["keys", "rotate", "stripe", "--stage", "dev"],
+    ));
+    let file = dir.path().join("keys.txt");
+    std::fs::write(&file, "someone else's notes\n").unwrap();
+    let refused = run(
+        &emulator,
+        dir.path(),
+        &[
+            "keys",
+            "rotate",
+            "stripe",
+            "--stage",
+            "dev",
+            "--output-file",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("nothing was rotated"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "someone else's notes\n"
+    );
+    let config = emulator.sdk_config().await;
+    let ring = RingStore::new(aws_sdk_ssm::Client::new(&config))
+        .read(&stage().api_key_ring(Provider::Stripe))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        ring.ring.current.secret.expose(),
+        one,
+        "the ring is unchanged"
+    );
+    assert!(ring.ring.previous.is_none(), "no overlap was started");
+
+    // A new file: created owner-only, and it holds the key that was stored.
+    let fresh = dir.path().join("fresh.txt");
+    let done = run(
+        &emulator,
+        dir.path(),
+        &[
+            "keys",
+            "rotate",
+            "stripe",
+            "--stage",
+            "dev",
+            "--output-file",
+            fresh.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let written = std::fs::read_to_string(&fresh).unwrap();
+    let key = written.rsplit_once("key=").unwrap().1.trim().to_owned();
+    assert!(authorizer_accepts(&emulator, &key).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn signing_secrets_are_read_from_stdin_and_rolled_with_an_overlap() {
     let emulator = Emulator::start();
     let dir = tempfile::tempdir().unwrap();

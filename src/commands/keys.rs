@@ -251,7 +251,12 @@ async fn rotate(
     api_url: &str,
 ) -> Result<()> {
     let mut rotations = Vec::new();
-    let mut file_lines = Vec::new();
+    // The file exists, owner-only and empty, before any key is written: a key is never stored
+    // that cannot be shown (an existing file is refused before anything changes).
+    let mut key_file = match output_file {
+        Some(path) if !dry_run => Some(create_private(path)?),
+        _ => None,
+    };
     for &provider in providers {
         let name = stage.api_key_ring(provider);
         let stored = store.read(&name).await?;
@@ -289,12 +294,12 @@ async fn rotate(
             .write(&name, &ring, kms_key, stored.as_ref().map(|s| s.version))
             .await?;
         let register = format!("{webhook_url}?key={}", key.expose());
-        let written_to = match output_file {
-            Some(path) => {
-                file_lines.push(format!("{provider} {register}\n"));
+        let written_to = match (output_file, key_file.as_mut()) {
+            (Some(path), Some(file)) => {
+                append_synced(file, path, &format!("{provider} {register}\n"))?;
                 Some(path.display().to_string())
             }
-            None => None,
+            _ => None,
         };
         rotations.push(Rotation {
             provider,
@@ -309,11 +314,6 @@ async fn rotate(
             },
             written_to,
         });
-    }
-    if let Some(path) = output_file
-        && !file_lines.is_empty()
-    {
-        write_private(path, &file_lines.concat())?;
     }
     print_report(
         &Rotations {
@@ -347,23 +347,42 @@ fn describe_plan(provider: Provider, plan: &RotationPlan, grace: Grace) -> Strin
 }
 
 /// Writes a file only its owner can read, refusing to replace an existing one.
-fn write_private(path: &std::path::Path, contents: &str) -> Result<(), Failure> {
+/// Creates `path` for new keys: it must not exist, and only its owner may read it.
+fn create_private(path: &std::path::Path) -> Result<std::fs::File, Failure> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
+    std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
         .map_err(|e| {
-            Failure::new(FailureKind::Failed, format!("cannot create {}: {e}; the new key is in SSM but was shown nowhere", path.display()))
-                .next("name a file that does not exist yet; then run `mgrid keys rotate` again (the key just written stays valid as the previous one)")
-        })?;
-    file.write_all(contents.as_bytes()).map_err(|e| {
-        Failure::new(
-            FailureKind::Failed,
-            format!("cannot write {}: {e}", path.display()),
-        )
-    })
+            Failure::new(
+                FailureKind::Failed,
+                format!("cannot create {}: {e}; nothing was rotated", path.display()),
+            )
+            .next("name a file that does not exist yet (mgrid never overwrites a key file)")
+        })
+}
+
+/// Appends a provider's line and syncs it, right after its key was written: killed at any
+/// moment, every stored key is in the file.
+fn append_synced(
+    file: &mut std::fs::File,
+    path: &std::path::Path,
+    line: &str,
+) -> Result<(), Failure> {
+    file.write_all(line.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| {
+            Failure::new(
+                FailureKind::Failed,
+                format!(
+                    "cannot write {}: {e}; this provider's new key is stored but was shown nowhere",
+                    path.display()
+                ),
+            )
+            .next("the key the provider uses stays accepted during the overlap; free the disk, then rotate again (mgrid asks before it revokes that key)")
+        })
 }
 
 impl fmt::Display for Rotations {

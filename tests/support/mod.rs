@@ -253,6 +253,9 @@ pub async fn drain_queue(
             .queue_url(queue)
             .max_number_of_messages(10)
             .visibility_timeout(60)
+            // A long poll: moto works out which FIFO groups are blocked once per call, and a
+            // short receive can keep missing a group freed during the call before.
+            .wait_time_seconds(1)
             .message_attribute_names("All")
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .send()
