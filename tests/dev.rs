@@ -388,19 +388,7 @@ fn two_redrives_at_once_move_every_dead_letter_once_between_them() {
 
 /// An operator command against the local stage; its exit code, stdout and stderr.
 fn local_command(dev: &Dev, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(binary())
-        .args(args)
-        .args(["--stage", "local", "--yes"])
-        .env("MGRID_LOCAL_DIR", &dev.data_dir)
-        .env_remove("MGRID_STAGE")
-        .env_remove("MGRID_OUTPUT")
-        .output()
-        .expect("run mgrid");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    support::local::local_command(&binary(), &dev.data_dir, args)
 }
 
 #[test]

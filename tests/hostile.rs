@@ -30,19 +30,7 @@ fn binary() -> PathBuf {
 
 /// `mgrid <args> --stage local` on `data_dir`: exit code, stdout, stderr.
 fn local_command(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(binary())
-        .args(args)
-        .args(["--stage", "local", "--yes"])
-        .env("MGRID_LOCAL_DIR", data_dir)
-        .env_remove("MGRID_STAGE")
-        .env_remove("MGRID_OUTPUT")
-        .output()
-        .expect("run mgrid");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    support::local::local_command(&binary(), data_dir, args)
 }
 
 /// `mgrid send --stage local --data-dir <data_dir> <args>`: exit code, stdout, stderr.

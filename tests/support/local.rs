@@ -204,6 +204,23 @@ fn local() -> StageName {
     "local".parse().unwrap()
 }
 
+/// `mgrid <args> --stage local --yes` on `data_dir`: its exit code, stdout and stderr.
+pub fn local_command(binary: &Path, data_dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(binary)
+        .args(args)
+        .args(["--stage", "local", "--yes"])
+        .env("MGRID_LOCAL_DIR", data_dir)
+        .env_remove("MGRID_STAGE")
+        .env_remove("MGRID_OUTPUT")
+        .output()
+        .expect("run mgrid");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// A signed Stripe payment delivery as raw HTTP for event `evt_<event>`: its transaction id,
 /// its headers (with the API key) and its body.
 pub fn signed_stripe_delivery(
