@@ -162,6 +162,13 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
         .collect();
     assert_eq!(names, ["dev"]);
 
+    // A key ring: `mgrid keys` writes it, not the stack, so destroy leaves it and says so.
+    let rotated = run(
+        &emulator,
+        dir.path(),
+        &["keys", "rotate", "stripe", "--stage", "dev"],
+    );
+    assert_eq!(rotated.code, 0, "{}", rotated.stderr);
     let refused = run(&emulator, dir.path(), &["destroy", "--stage", "dev"]);
     assert_eq!(
         refused.code, 10,
@@ -169,6 +176,13 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
         refused.stderr
     );
     assert!(refused.stderr.contains("retains 3"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(
+            "keeps 1 SSM key ring(s) (API keys, signing secrets): /marketgrid/dev/api-keys/stripe"
+        ),
+        "{}",
+        refused.stderr
+    );
     let destroyed = run(
         &emulator,
         dir.path(),
@@ -185,6 +199,28 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
     assert_eq!(
         kept,
         ["AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::S3::Bucket"]
+    );
+    let report = destroyed.json();
+    assert_eq!(
+        report["keyRings"],
+        serde_json::json!(["/marketgrid/dev/api-keys/stripe"])
+    );
+    let commands: Vec<&str> = report["removalCommands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(commands.len(), 4, "{commands:?}");
+    for command in &commands {
+        assert!(command.contains("--region us-east-1"), "{command}");
+    }
+    assert!(
+        commands
+            .iter()
+            .any(|c| c
+                .starts_with("aws ssm delete-parameters --names /marketgrid/dev/api-keys/stripe")),
+        "{commands:?}"
     );
     let gone = run(&emulator, dir.path(), &["status", "--stage", "dev"]);
     assert_eq!(gone.code, 5, "{}", gone.stderr);

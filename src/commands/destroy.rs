@@ -25,8 +25,13 @@ use crate::template::Template;
 pub struct DestroyReport {
     pub stage: String,
     pub stack_name: String,
+    pub region: String,
     pub deleted: usize,
     pub retained: Vec<StackResource>,
+    /// The stage's key rings in SSM: `mgrid keys` wrote them, so the stack leaves them.
+    pub key_rings: Vec<String>,
+    /// How to remove each retained thing, for this region and profile.
+    pub removal_commands: Vec<String>,
     pub api_calls: usize,
 }
 
@@ -89,6 +94,22 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
                 .unwrap_or(&resource.logical_id)
         ));
     }
+    let key_rings = match crate::aws::parameters::key_rings(&aws.ssm(), &stage).await {
+        Ok(rings) => rings,
+        Err(error) => {
+            plan.push_str(&format!(
+                "{WARNING}warning:{WARNING:#} could not list the stage's key rings ({error}); they stay in SSM\n"
+            ));
+            Vec::new()
+        }
+    };
+    if !key_rings.is_empty() {
+        plan.push_str(&format!(
+            "  keeps {} SSM key ring(s) (API keys, signing secrets): {}\n",
+            key_rings.len(),
+            key_rings.join(", ")
+        ));
+    }
     for warning in queued_webhooks(&aws, &stage).await {
         plan.push_str(&format!("{WARNING}warning:{WARNING:#} {warning}\n"));
     }
@@ -110,11 +131,15 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
         }
     };
     waited?;
+    let scope = cli_scope(&aws.region, context.global.profile.as_deref());
     let report = DestroyReport {
         stage: stage.to_string(),
         stack_name: stack.name,
+        region: aws.region.clone(),
         deleted: deleted.len(),
+        removal_commands: removal_commands(&retained, &key_rings, &scope),
         retained,
+        key_rings,
         api_calls: aws.calls(),
     };
     verbose_calls(context.global.verbose > 0, aws.calls());
@@ -187,38 +212,73 @@ fn confirm_destroy(stage: &StageName, yes: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// ` --region R [--profile P]`: the AWS CLI commands act where the stage was.
+fn cli_scope(region: &str, profile: Option<&str>) -> String {
+    match profile {
+        Some(profile) => format!(" --region {region} --profile {profile}"),
+        None => format!(" --region {region}"),
+    }
+}
+
+/// The AWS CLI commands that remove what the stage kept, each scoped to its region and profile.
+fn removal_commands(retained: &[StackResource], key_rings: &[String], scope: &str) -> Vec<String> {
+    let mut commands: Vec<String> = retained
+        .iter()
+        .filter_map(|resource| {
+            let id = resource
+                .physical_id
+                .as_deref()
+                .unwrap_or(&resource.logical_id);
+            Some(match resource.resource_type.as_str() {
+                "AWS::DynamoDB::Table" => format!(
+                    "aws dynamodb update-table --table-name {id} --no-deletion-protection-enabled{scope} && aws dynamodb delete-table --table-name {id}{scope}"
+                ),
+                "AWS::S3::Bucket" => format!(
+                    "aws s3 rm s3://{id} --recursive{scope} (and every object version) && aws s3api delete-bucket --bucket {id}{scope}"
+                ),
+                "AWS::KMS::Key" => format!(
+                    "aws kms schedule-key-deletion --key-id {id} --pending-window-in-days 30{scope} (only once nothing it encrypts is needed)"
+                ),
+                _ => return None,
+            })
+        })
+        .collect();
+    if !key_rings.is_empty() {
+        commands.push(format!(
+            "aws ssm delete-parameters --names {}{scope}",
+            key_rings.join(" ")
+        ));
+    }
+    commands
+}
+
 impl fmt::Display for DestroyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "destroyed {}: {} resources deleted",
-            self.stack_name, self.deleted
+            "destroyed {} in {}: {} resources deleted",
+            self.stack_name, self.region, self.deleted
         )?;
-        if self.retained.is_empty() {
+        if self.retained.is_empty() && self.key_rings.is_empty() {
             return Ok(());
         }
         writeln!(
             f,
-            "retained (they keep the stage's data; remove them only if that is really meant):"
+            "retained (they keep the stage's data and keys; remove them only if that is really meant):"
         )?;
         for resource in &self.retained {
             let id = resource
                 .physical_id
                 .as_deref()
                 .unwrap_or(&resource.logical_id);
-            let how = match resource.resource_type.as_str() {
-                "AWS::DynamoDB::Table" => format!(
-                    "aws dynamodb update-table --table-name {id} --no-deletion-protection-enabled; aws dynamodb delete-table --table-name {id}"
-                ),
-                "AWS::S3::Bucket" => format!(
-                    "aws s3 rm s3://{id} --recursive (and every object version), then aws s3api delete-bucket --bucket {id}"
-                ),
-                "AWS::KMS::Key" => format!(
-                    "aws kms schedule-key-deletion --key-id {id} --pending-window-in-days 30 (only once nothing it encrypts is needed)"
-                ),
-                _ => String::new(),
-            };
-            writeln!(f, "  {} {id}\n    {how}", resource.resource_type)?;
+            writeln!(f, "  {} {id}", resource.resource_type)?;
+        }
+        for ring in &self.key_rings {
+            writeln!(f, "  SSM key ring {ring}")?;
+        }
+        writeln!(f, "to remove them:")?;
+        for command in &self.removal_commands {
+            writeln!(f, "  {command}")?;
         }
         Ok(())
     }
