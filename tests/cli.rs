@@ -442,3 +442,39 @@ fn an_absurd_replay_window_is_refused_before_anything_is_listed() {
         "refused at once, not after listing"
     );
 }
+
+#[test]
+fn a_profile_that_is_not_defined_is_named_as_such() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        "[profile ops]\nregion = eu-west-1\n",
+    )
+    .unwrap();
+    let output = mgrid()
+        .current_dir(home.path())
+        .args([
+            "status",
+            "--stage",
+            "dev",
+            "--profile",
+            "nosuch",
+            "--region",
+            "eu-west-1",
+        ])
+        .env("HOME", home.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_CONFIG_FILE")
+        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("the AWS profile \"nosuch\" is not defined"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("aws configure list-profiles"), "{stderr}");
+}

@@ -103,6 +103,63 @@ pub struct Aws {
     pub endpoint: Option<String>,
 }
 
+/// A named profile must be defined somewhere: the SDK would otherwise fail later, at the first
+/// call, with a message about credentials.
+fn require_profile(name: &str) -> Result<(), Failure> {
+    // Credentials in the environment come first in the SDK's chain: a profile that names
+    // nothing then costs nothing, and refusing it would break a working setup.
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+        return Ok(());
+    }
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let file = |variable: &str, default: &str| {
+        std::env::var_os(variable)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(default)))
+    };
+    let config = file("AWS_CONFIG_FILE", "config");
+    let credentials = file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+    let read = |path: &Option<std::path::PathBuf>| {
+        path.as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default()
+    };
+    if profile_is_defined(&read(&config), &read(&credentials), name) {
+        return Ok(());
+    }
+    let shown = |path: Option<std::path::PathBuf>| {
+        path.map_or_else(|| "(no HOME)".to_owned(), |p| p.display().to_string())
+    };
+    Err(Failure::new(
+        FailureKind::Credentials,
+        format!(
+            "the AWS profile {name:?} is not defined in {} or {}",
+            shown(config),
+            shown(credentials)
+        ),
+    )
+    .next("`aws configure list-profiles` lists the defined ones; pass one with --profile or AWS_PROFILE"))
+}
+
+/// Whether `name` has a section: `[profile name]` (or `[name]`) in the config file, `[name]` in
+/// the credentials file.
+fn profile_is_defined(config: &str, credentials: &str, name: &str) -> bool {
+    let sections = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|line| {
+                let line = line.trim();
+                let inner = line.strip_prefix('[')?.split(']').next()?;
+                Some(inner.trim().to_owned())
+            })
+            .collect()
+    };
+    let in_config = sections(config).iter().any(|section| {
+        let section = section.split_whitespace().collect::<Vec<_>>();
+        matches!(section.as_slice(), ["profile", n] if *n == name) || section.as_slice() == [name]
+    });
+    in_config || sections(credentials).iter().any(|section| section == name)
+}
+
 impl Aws {
     /// Builds the SDK configuration: `region` when mgrid resolved one (flag, env, mgrid.toml),
     /// else the profile's; the endpoint override when given; standard retries with backoff.
@@ -110,6 +167,7 @@ impl Aws {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(5));
         if let Some(profile) = &global.profile {
+            require_profile(profile)?;
             loader = loader.profile_name(profile);
         }
         if let Some(region) = region {
