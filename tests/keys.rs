@@ -258,6 +258,27 @@ async fn an_existing_output_file_is_refused_before_any_key_is_written() {
     let written = std::fs::read_to_string(&fresh).unwrap();
     let key = written.rsplit_once("key=").unwrap().1.trim().to_owned();
     assert!(authorizer_accepts(&emulator, &key).await);
+
+    // Declined (a zero grace needs a yes): nothing stored, and no empty file left behind.
+    let declined_file = dir.path().join("declined.txt");
+    let declined = run(
+        &emulator,
+        dir.path(),
+        &[
+            "keys",
+            "rotate",
+            "stripe",
+            "--stage",
+            "dev",
+            "--grace",
+            "0",
+            "--output-file",
+            declined_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(declined.code, 10, "{}", declined.stderr);
+    assert!(!declined_file.exists(), "an empty key file was left behind");
+    assert!(authorizer_accepts(&emulator, &key).await);
 }
 
 #[tokio::test(flavor = "multi_thread")]

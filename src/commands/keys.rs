@@ -294,12 +294,12 @@ async fn rotate(
             .write(&name, &ring, kms_key, stored.as_ref().map(|s| s.version))
             .await?;
         let register = format!("{webhook_url}?key={}", key.expose());
-        let written_to = match (output_file, key_file.as_mut()) {
-            (Some(path), Some(file)) => {
-                append_synced(file, path, &format!("{provider} {register}\n"))?;
-                Some(path.display().to_string())
+        let written_to = match key_file.as_mut() {
+            Some(file) => {
+                file.append_synced(&format!("{provider} {register}\n"))?;
+                Some(file.path.display().to_string())
             }
-            _ => None,
+            None => None,
         };
         rotations.push(Rotation {
             provider,
@@ -347,10 +347,18 @@ fn describe_plan(provider: Provider, plan: &RotationPlan, grace: Grace) -> Strin
 }
 
 /// Writes a file only its owner can read, refusing to replace an existing one.
+/// The output file of a rotation: created before any key is written, removed again if no key
+/// reached it (a declined or failed rotation leaves no empty file behind).
+struct KeyFile<'a> {
+    file: std::fs::File,
+    path: &'a std::path::Path,
+    written: bool,
+}
+
 /// Creates `path` for new keys: it must not exist, and only its owner may read it.
-fn create_private(path: &std::path::Path) -> Result<std::fs::File, Failure> {
+fn create_private(path: &std::path::Path) -> Result<KeyFile<'_>, Failure> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
@@ -361,28 +369,41 @@ fn create_private(path: &std::path::Path) -> Result<std::fs::File, Failure> {
                 format!("cannot create {}: {e}; nothing was rotated", path.display()),
             )
             .next("name a file that does not exist yet (mgrid never overwrites a key file)")
-        })
+        })?;
+    Ok(KeyFile {
+        file,
+        path,
+        written: false,
+    })
 }
 
-/// Appends a provider's line and syncs it, right after its key was written: killed at any
-/// moment, every stored key is in the file.
-fn append_synced(
-    file: &mut std::fs::File,
-    path: &std::path::Path,
-    line: &str,
-) -> Result<(), Failure> {
-    file.write_all(line.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| {
-            Failure::new(
-                FailureKind::Failed,
-                format!(
-                    "cannot write {}: {e}; this provider's new key is stored but was shown nowhere",
-                    path.display()
-                ),
-            )
-            .next("the key the provider uses stays accepted during the overlap; free the disk, then rotate again (mgrid asks before it revokes that key)")
-        })
+impl KeyFile<'_> {
+    /// Appends a provider's line and syncs it, right after its key was stored: killed at any
+    /// moment, every stored key is in the file.
+    fn append_synced(&mut self, line: &str) -> Result<(), Failure> {
+        self.written = true;
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_all())
+            .map_err(|e| {
+                Failure::new(
+                    FailureKind::Failed,
+                    format!(
+                        "cannot write {}: {e}; this provider's new key is stored but was shown nowhere",
+                        self.path.display()
+                    ),
+                )
+                .next("the key the provider uses stays accepted during the overlap; free the disk, then rotate again (mgrid asks before it revokes that key)")
+            })
+    }
+}
+
+impl Drop for KeyFile<'_> {
+    fn drop(&mut self) {
+        if !self.written {
+            let _ = std::fs::remove_file(self.path);
+        }
+    }
 }
 
 impl fmt::Display for Rotations {

@@ -88,7 +88,11 @@ impl DevLock {
         let dir = open_dir(paths)?;
         match dir.try_lock() {
             Ok(()) => Ok(DevLock(dir)),
-            Err(_) => Err(Failure::new(
+            Err(std::fs::TryLockError::Error(e)) => Err(Failure::new(
+                FailureKind::Failed,
+                format!("cannot lock {}: {e}", paths.dir.display()),
+            )),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Failure::new(
                 FailureKind::Conflict,
                 format!("another mgrid dev is running on {}", paths.dir.display()),
             )
@@ -100,7 +104,17 @@ impl DevLock {
     pub fn is_held(paths: &Paths) -> Result<bool, Failure> {
         let dir = open_dir(paths)?;
         // A shared lock: two `mgrid send`s asking at once do not stand in each other's way.
-        Ok(dir.try_lock_shared().is_err())
+        match dir.try_lock_shared() {
+            Ok(()) => Ok(false),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(true),
+            Err(std::fs::TryLockError::Error(e)) => Err(Failure::new(
+                FailureKind::Failed,
+                format!(
+                    "cannot tell whether mgrid dev holds {}: {e}",
+                    paths.dir.display()
+                ),
+            )),
+        }
     }
 }
 
