@@ -55,10 +55,13 @@ pub fn make_private(dir: &Path) -> Result<Tightened, Failure> {
     // Inside an owner-only directory nobody else reaches a file, whatever its mode; the walk
     // runs only when the directory itself was open, to close what was exposed.
     let mut tightened = Tightened::default();
-    tighten(dir, &mut tightened).map_err(|e| {
-        failed(format!("cannot make {} private: {e}", dir.display()))
-            .next(format!("run `chmod -R go-rwx {}`", dir.display()))
-    })?;
+    // The directory itself may be a link (links inside it are left alone).
+    std::fs::canonicalize(dir)
+        .and_then(|real| tighten(&real, &mut tightened))
+        .map_err(|e| {
+            failed(format!("cannot make {} private: {e}", dir.display()))
+                .next(format!("run `chmod -R go-rwx {}`", dir.display()))
+        })?;
     Ok(tightened)
 }
 
@@ -256,6 +259,19 @@ mod tests {
             let found = std::fs::metadata(path).expect("exists").mode() & 0o777;
             assert_eq!(found, mode, "{}", path.display());
         }
+    }
+
+    #[test]
+    fn a_data_dir_that_is_a_link_is_tightened_where_it_points() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let real = dir.path().join("real");
+        std::fs::create_dir(&real).expect("dir");
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let link = dir.path().join("local");
+        std::os::unix::fs::symlink(&real, &link).expect("link");
+        make_private(&link).expect("tightened");
+        let mode = std::fs::metadata(&real).expect("exists").mode() & 0o777;
+        assert_eq!(mode, 0o700);
     }
 
     #[test]
