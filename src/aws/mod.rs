@@ -332,7 +332,23 @@ impl Identity {
 
 #[cfg(test)]
 mod tests {
-    use super::Identity;
+    use super::{Identity, profile_is_defined};
+
+    #[test]
+    fn a_profile_is_defined_by_its_section_in_either_file() {
+        let config =
+            "[default]\nregion = eu-west-1\n\n[profile ops]\nsso_session = x\n[sso-session x]\n";
+        let credentials = "[ci]\naws_access_key_id = EXAMPLE\n";
+        assert!(profile_is_defined(config, credentials, "ops"));
+        assert!(profile_is_defined(config, credentials, "default"));
+        assert!(profile_is_defined(config, credentials, "ci"));
+        assert!(!profile_is_defined(config, credentials, "nosuch"));
+        assert!(
+            !profile_is_defined(config, credentials, "x"),
+            "an sso-session is no profile"
+        );
+        assert!(!profile_is_defined("", "", "ops"));
+    }
 
     #[test]
     fn the_partition_comes_from_the_callers_arn() {
