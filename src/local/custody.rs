@@ -157,22 +157,10 @@ pub fn inspect(paths: &Paths) -> Result<Found, Failure> {
             FailureKind::Failed,
             format!("cannot read {}: {e}", paths.database.display()),
         )),
-        Ok(_) => match header_problem(&paths.database) {
-            None => Ok(Found::Database),
-            Some(problem) => Err(damaged(paths, &problem)),
-        },
-    }
-}
-
-/// Why the file at `path` cannot be a database, or None. Only `stat`: opening and closing the
-/// file would drop the POSIX locks SQLite holds on it in this process (they belong to the
-/// process, not the descriptor), and another connection would then take this one's WAL for
-/// abandoned. SQLite itself refuses a file that is not a database when it opens it.
-pub fn header_problem(path: &Path) -> Option<String> {
-    match std::fs::metadata(path) {
-        Ok(metadata) if metadata.len() == 0 => Some("it is empty (0 bytes)".to_owned()),
-        Ok(_) => None,
-        Err(e) => Some(format!("it cannot be read ({e})")),
+        Ok(metadata) if metadata.len() == 0 => Err(damaged(paths, "it is empty (0 bytes)")),
+        // Only `stat`: opening and closing the file would drop the POSIX locks SQLite holds on
+        // it in this process. SQLite itself refuses a file that is not a database.
+        Ok(_) => Ok(Found::Database),
     }
 }
 

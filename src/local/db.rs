@@ -101,26 +101,20 @@ fn migrate(connection: &Connection) -> rusqlite::Result<()> {
     if layout >= LAYOUT {
         return Ok(());
     }
-    connection.execute_batch(
-        // 0 → 1: deduplication per message group, as the deployed queues' DeduplicationScope;
-        // entries of the old layout are dropped (within five minutes of the upgrade the ledger,
-        // keyed by provider and event id, still records a repeat once). Vendor notifications get
-        // their own queue beside the archive's: what the stream has not finished is notified.
+    // 0 → 1: deduplication per message group, as the deployed queues' DeduplicationScope: the
+    // old table goes and SCHEMA makes it again; its entries are dropped (within five minutes of
+    // the upgrade the ledger, keyed by provider and event id, still records a repeat once).
+    // Vendor notifications get their own queue beside the archive's: what the stream has not
+    // finished is notified.
+    connection.execute_batch(&format!(
         "BEGIN IMMEDIATE;
          DROP TABLE dedup;
-         CREATE TABLE dedup (
-             queue TEXT NOT NULL,
-             group_id TEXT NOT NULL,
-             dedup_id TEXT NOT NULL,
-             message_id TEXT NOT NULL,
-             expires_at INTEGER NOT NULL,
-             PRIMARY KEY (queue, group_id, dedup_id)
-         );
+         {SCHEMA}
          INSERT OR IGNORE INTO notifications (seq, transaction_id)
              SELECT seq, transaction_id FROM stream WHERE done = 0;
          PRAGMA user_version = 1;
-         COMMIT;",
-    )
+         COMMIT;"
+    ))
 }
 
 /// A message as a receiver gets it.

@@ -351,9 +351,10 @@ fn message(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
 async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_owned();
     // The deployed API has exactly these two routes: nothing above or below them.
+    let route = path.trim_end_matches('/').strip_prefix("/webhook/");
     let provider = Provider::ALL
         .into_iter()
-        .find(|p| path.trim_end_matches('/') == format!("/webhook/{p}"));
+        .find(|p| route == Some(p.as_str()));
     if request.method() != Method::POST || provider.is_none() || path.ends_with("//") {
         return message(
             StatusCode::NOT_FOUND,
@@ -370,14 +371,10 @@ async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<B
             ))
         })
         .collect();
-    let raw_query = request.uri().query().unwrap_or("");
-    let query = query_pairs(raw_query);
+    let pairs = query_pairs(request.uri().query().unwrap_or(""));
     let repeated_key = request.headers().get_all("x-api-key").iter().count() > 1
-        || raw_query
-            .split('&')
-            .filter(|pair| percent_decode(pair.split('=').next().unwrap_or_default()) == "key")
-            .count()
-            > 1;
+        || pairs.iter().filter(|(name, _)| name == "key").count() > 1;
+    let query = pairs.into_iter().collect();
     let authorization = AuthorizationRequest {
         path,
         headers,
@@ -450,8 +447,8 @@ async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<B
     }
 }
 
-/// `a=1&b=2`, percent-decoded.
-fn query_pairs(query: &str) -> BTreeMap<String, String> {
+/// `a=1&b=2`, percent-decoded, in order (a name may come twice).
+fn query_pairs(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .filter_map(|pair| {
@@ -519,11 +516,7 @@ async fn process(
         };
         if batch.is_empty() {
             // Woken by the ingress; the timer catches messages whose visibility ran out.
-            tokio::select! {
-                _ = shared.queued.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = stopping.changed() => {}
-            }
+            idle(&shared.queued, &mut stopping).await;
             continue;
         }
         let messages: Vec<InboundMessage> = batch.iter().map(inbound).collect();
@@ -663,11 +656,7 @@ async fn archive(
             }
         };
         if pending.is_empty() {
-            tokio::select! {
-                _ = shared.recorded.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = stopping.changed() => {}
-            }
+            idle(&shared.recorded, &mut stopping).await;
             continue;
         }
         let records: Vec<StreamRecord> = pending
@@ -747,11 +736,7 @@ async fn notify(shared: Arc<Shared>, notifier: Notifier, mut stopping: watch::Re
             }
         };
         if due.is_empty() {
-            tokio::select! {
-                _ = shared.to_notify.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = stopping.changed() => {}
-            }
+            idle(&shared.to_notify, &mut stopping).await;
             continue;
         }
         let mut delivered = Vec::new();
@@ -843,6 +828,16 @@ async fn notify(shared: Arc<Shared>, notifier: Notifier, mut stopping: watch::Re
     }
 }
 
+/// Waits until `wake` is notified, half a second has passed (what a timer frees: visibility
+/// that ran out, a retry that is due), or mgrid dev stops.
+async fn idle(wake: &Notify, stopping: &mut watch::Receiver<bool>) {
+    tokio::select! {
+        _ = wake.notified() => {}
+        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        _ = stopping.changed() => {}
+    }
+}
+
 /// Waits `wait`, or less when mgrid dev stops.
 async fn pause(stopping: &mut watch::Receiver<bool>, wait: Duration) {
     tokio::select! {
@@ -857,7 +852,9 @@ mod tests {
 
     #[test]
     fn query_strings_are_percent_decoded() {
-        let pairs = query_pairs("key=mgk_stripe_a%2Db&x=1+2&empty=&=skip");
+        let pairs: BTreeMap<_, _> = query_pairs("key=mgk_stripe_a%2Db&x=1+2&empty=&=skip")
+            .into_iter()
+            .collect();
         assert_eq!(pairs["key"], "mgk_stripe_a-b");
         assert_eq!(pairs["x"], "1 2");
         assert_eq!(pairs["empty"], "");

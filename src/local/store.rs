@@ -58,7 +58,10 @@ impl Damage {
     }
 }
 
-/// What the file was when the store opened it: the same file must stay, and never shrink.
+/// What the file was when the store opened it: the same file must stay, and never shrink (an
+/// emptied file has shrunk). Looked at with `stat` only: opening and closing the database file
+/// in this process would drop the POSIX locks SQLite holds on it, and another connection would
+/// then take this one's WAL for abandoned.
 struct FileWatch {
     path: PathBuf,
     inode: u64,
@@ -93,7 +96,7 @@ impl FileWatch {
             ));
         }
         self.largest = metadata.len();
-        custody::header_problem(&self.path)
+        None
     }
 }
 
@@ -138,6 +141,7 @@ impl Store {
             return Err(StoreError::Damaged(problem));
         }
         let (answer, answered) = oneshot::channel();
+        let damage = self.damage.clone();
         let boxed: Operation = Box::new(move |connection: &Connection| {
             let result = in_savepoint(connection, operation);
             Box::new(move |committed: Result<(), StoreError>| {
@@ -146,6 +150,9 @@ impl Store {
                     (_, Err(error)) => Err(error),
                     (Err(error), Ok(())) => Err(classify(&error)),
                 };
+                if let Err(StoreError::Damaged(problem)) = &outcome {
+                    damage.set(problem.clone());
+                }
                 let _ = answer.send(outcome);
             })
         });
@@ -229,9 +236,7 @@ fn commit_loop(
         {
             committed = Err(StoreError::Damaged(problem));
         }
-        if let Err(StoreError::Damaged(problem)) = &committed {
-            damage.set(problem.clone());
-        }
+        // Each finisher marks the store damaged if the commit found it so.
         for finish in finishers {
             finish(committed.clone());
         }
