@@ -40,7 +40,7 @@ impl Archive {
                     &format!("s3://{}/{prefix}", self.bucket),
                     &e,
                 );
-                if errors::code(&e) == Some("NoSuchBucket") {
+                if e.as_service_error().is_some_and(|e| e.is_no_such_bucket()) {
                     return Failure::new(
                         FailureKind::NotFound,
                         format!(

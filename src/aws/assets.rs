@@ -10,7 +10,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
 };
 
-use super::errors::{self, code};
+use super::errors;
 use crate::failure::{Failure, FailureKind};
 
 pub struct Assets {
@@ -89,7 +89,10 @@ impl Assets {
         }
         match create.send().await {
             Ok(_) => {}
-            Err(error) if code(&error) == Some("BucketAlreadyOwnedByYou") => {}
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_bucket_already_owned_by_you()) => {}
             Err(error) => return Err(errors::failure("s3:CreateBucket", &resource, &error)),
         }
         self.client

@@ -10,7 +10,7 @@ use mgrid_contract::EpochMillis;
 use mgrid_contract::clock::format_rfc3339;
 use mgrid_contract::keyring::KeyRing;
 
-use super::errors::{self, code};
+use super::errors;
 use crate::failure::{Failure, FailureKind};
 use crate::keys::KeyRings;
 
@@ -104,7 +104,13 @@ impl KeyRings for RingStore {
             .await;
         let output = match result {
             Ok(output) => output,
-            Err(error) if code(&error) == Some("ParameterNotFound") => return Ok(None),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_parameter_not_found()) =>
+            {
+                return Ok(None);
+            }
             Err(error) => return Err(errors::failure("ssm:GetParameter", name, &error)),
         };
         let Some(parameter) = output.parameter() else {
@@ -153,14 +159,21 @@ impl KeyRings for RingStore {
                         .check_version(name, read_version, output.version())
                         .await;
                 }
-                Err(error) if code(&error) == Some("ParameterAlreadyExists") => {
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(|e| e.is_parameter_already_exists()) =>
+                {
                     return Err(Failure::new(
                         FailureKind::Conflict,
                         format!("someone else created {name} while this command was making it; nothing was written"),
                     )
                     .next("run `mgrid keys list` to see the ring that is there, then rotate again if needed"));
                 }
-                Err(error) if errors::maybe_sent(&error) && attempts < 3 => {
+                Err(error)
+                    if errors::classify(&error) == errors::ErrorClass::MaybeApplied
+                        && attempts < 3 =>
+                {
                     // The write may have happened: find out before writing again.
                     if let Some(stored) = self.read(name).await?
                         && stored.ring.current.id == ring.current.id

@@ -120,9 +120,9 @@ fn refused_or_other(
     let status = error.raw_response().map(|r| r.status().as_u16());
     let failure = errors::failure("cloudwatch:GetMetricData", "the stage's metrics", &error);
     let refused = match status {
-        Some(500..=599) => !errors::is_throttling(&error),
+        Some(500..=599) => errors::classify(&error) != errors::ErrorClass::Throttled,
         Some(400) => {
-            !errors::is_throttling(&error)
+            errors::classify(&error) != errors::ErrorClass::Throttled
                 && failure.kind != crate::failure::FailureKind::Credentials
         }
         _ => false,

@@ -256,7 +256,9 @@ impl Queue {
                 output.successful().iter().map(|e| e.id()),
                 output.failed(),
             ))),
-            Err(error) if errors::maybe_sent(&error) => Ok(Err(MaybeSent(errors::causes(&error)))),
+            Err(error) if errors::classify(&error) == errors::ErrorClass::MaybeApplied => {
+                Ok(Err(MaybeSent(errors::causes(&error))))
+            }
             Err(error) => Err(self.failure("sqs:SendMessageBatch", &error)),
         }
     }
@@ -328,8 +330,11 @@ impl Queue {
             .await
             .map(|_| ())
             .map_err(|e| {
-                if code(&e) == Some("AWS.SimpleQueueService.PurgeQueueInProgress")
-                    || code(&e) == Some("PurgeQueueInProgress")
+                // SQS's query-compatible header can replace the modeled code with the legacy
+                // one, which the SDK's is_*() does not know.
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_purge_queue_in_progress())
+                    || code(&e) == Some("AWS.SimpleQueueService.PurgeQueueInProgress")
                 {
                     Failure::new(
                         FailureKind::Conflict,

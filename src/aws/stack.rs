@@ -41,6 +41,8 @@ fn millis(time: Option<&aws_sdk_cloudformation::primitives::DateTime>) -> Option
     time.and_then(|t| t.to_millis().ok())
 }
 
+/// CloudFormation models no not-found error: a missing stack is a `ValidationError` whose
+/// message says so, and that message is the only signal AWS gives.
 fn not_found<E: aws_sdk_cloudformation::error::ProvideErrorMetadata, R>(
     error: &aws_sdk_cloudformation::error::SdkError<E, R>,
 ) -> bool {

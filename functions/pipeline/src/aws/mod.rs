@@ -5,8 +5,10 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_s3::config::http::HttpResponse as Response;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::MessageAttributeValue;
+use mgrid_aws_errors::ErrorClass;
 use mgrid_contract::archive::ArchiveKey;
 use mgrid_contract::envelope::attribute;
 use mgrid_contract::ledger::{Attribute, Item, KEY_ATTRIBUTE};
@@ -16,44 +18,20 @@ use crate::ports::{
     Archive, Certificates, DeadLetters, InboundMessage, Insert, KeyStore, Ledger, PortError,
 };
 
-const THROTTLING_CODES: [&str; 6] = [
-    "ThrottlingException",
-    "Throttling",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "SlowDown",
-    "RequestThrottled",
-];
-
-/// Classifies any SDK error. Timeouts and dispatch failures are "unavailable": the request may
-/// or may not have been applied, and every caller repeats it safely (conditional writes).
-pub fn classify<E, R>(what: &str, error: &SdkError<E, R>) -> PortError
+/// Classifies any SDK error by the classification the CLI shares. Timeouts, dropped connections
+/// and server faults are "unavailable": the request may or may not have been applied, and every
+/// caller repeats it safely (conditional writes).
+pub fn classify<E>(what: &str, error: &SdkError<E, Response>) -> PortError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let detail = format!("{what}: {}", DisplayErrorContext(error));
-    let code = match error {
-        SdkError::ServiceError(service) => service.err().code(),
-        _ => None,
-    };
-    match code {
-        Some(code) if THROTTLING_CODES.contains(&code) => PortError::Throttled(detail),
-        Some(code)
-            if code.contains("AccessDenied")
-                || code == "UnauthorizedOperation"
-                || code == "KMSAccessDeniedException" =>
-        {
-            PortError::Denied(detail)
+    match mgrid_aws_errors::classify(error) {
+        ErrorClass::Throttled => PortError::Throttled(detail),
+        ErrorClass::Denied | ErrorClass::Credentials => PortError::Denied(detail),
+        ErrorClass::MaybeApplied | ErrorClass::Rejected | ErrorClass::NotSent => {
+            PortError::Unavailable(detail)
         }
-        _ => PortError::Unavailable(detail),
-    }
-}
-
-fn service_code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
-    match error {
-        SdkError::ServiceError(service) => service.err().code(),
-        _ => None,
     }
 }
 
@@ -121,7 +99,11 @@ impl Ledger for DynamoLedger {
             .await;
         match result {
             Ok(_) => Ok(Insert::Written),
-            Err(error) if service_code(&error) == Some("ConditionalCheckFailedException") => {
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
                 Ok(Insert::AlreadyPresent)
             }
             Err(error) => Err(classify("DynamoDB PutItem", &error)),
@@ -159,7 +141,8 @@ impl Archive for S3Archive {
             .await;
         match result {
             Ok(_) => Ok(Insert::Written),
-            Err(error) if service_code(&error) == Some("PreconditionFailed") => {
+            // S3 does not model PreconditionFailed (412) as an error type: its code is all there is.
+            Err(error) if mgrid_aws_errors::code(&error) == Some("PreconditionFailed") => {
                 Ok(Insert::AlreadyPresent)
             }
             Err(error) => Err(classify("S3 PutObject", &error)),
@@ -190,7 +173,13 @@ impl KeyStore for SsmKeyStore {
             .await;
         let output = match result {
             Ok(output) => output,
-            Err(error) if service_code(&error) == Some("ParameterNotFound") => return Ok(None),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_parameter_not_found()) =>
+            {
+                return Ok(None);
+            }
             Err(error) => return Err(classify("SSM GetParameter", &error)),
         };
         let value = output
