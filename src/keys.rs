@@ -9,7 +9,7 @@ use mgrid_contract::keyring::{KeyRing, Secret};
 use mgrid_contract::{EpochMillis, Provider};
 use serde::Serialize;
 
-use crate::failure::{Failure, FailureKind};
+use crate::failure::Failure;
 
 /// Where a stage's key rings are kept: SSM SecureStrings for a deployed stage, the local
 /// database for `--stage local`. Writes are conditional on the version read (None: the ring must
@@ -32,25 +32,13 @@ pub trait KeyRings {
 /// 32 bytes (256 bits) from the OS random source, as `mgk_<provider>_<43 url-safe characters>`:
 /// recognisable in a leak report, and safe in a URL's query string.
 pub fn new_api_key(provider: Provider) -> Result<Secret, Failure> {
-    let mut bytes = random_bytes()?;
+    let mut bytes = crate::ids::random_bytes()?;
     let key = format!(
         "mgk_{provider}_{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     );
     zeroize::Zeroize::zeroize(&mut bytes);
     Ok(Secret::new(key))
-}
-
-/// 32 bytes (256 bits) from the OS random source, for keys and secrets.
-pub fn random_bytes() -> Result<[u8; 32], Failure> {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).map_err(|e| {
-        Failure::new(
-            FailureKind::Failed,
-            format!("the operating system's random source failed: {e}"),
-        )
-    })?;
-    Ok(bytes)
 }
 
 /// An overlap window: `24h`, `30m`, `7d`, `90s`, or `0` (none).

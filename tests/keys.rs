@@ -326,7 +326,7 @@ async fn signing_secrets_are_read_from_stdin_and_rolled_with_an_overlap() {
         .unwrap();
     let valid: Vec<&str> = stored
         .ring
-        .valid_secrets(mgrid::commands::now_millis())
+        .valid_secrets(mgrid::clock::now_millis())
         .iter()
         .map(|s| s.expose())
         .collect();

@@ -17,7 +17,8 @@ use crate::aws::assets::{Assets, Upload};
 use crate::aws::stack::{ChangeSetOutcome, ChangeSetRequest, Stacks};
 use crate::aws::{Aws, Identity};
 use crate::cli::{DeployArgs, OutputFormat};
-use crate::commands::{Context, confirm, now_millis, verbose_calls};
+use crate::clock::now_millis;
+use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
 use crate::lifecycle::model::{StackEvent, StackOutput, StackState};
 use crate::lifecycle::plan::{self, ChangeReview, FailedResource, StackPlan};
@@ -26,6 +27,7 @@ use crate::lifecycle::render;
 use crate::output::{GOOD, WARNING, note, print_report, write_stdout};
 use crate::stage::{ParameterValue, Source, StageSettings};
 use crate::template::{PIPELINE_YAML, Template};
+use crate::terminal::{confirm, verbose_calls};
 
 /// What a deploy (or diff) did, for people and for scripts.
 #[derive(Debug, Serialize)]

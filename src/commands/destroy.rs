@@ -14,11 +14,12 @@ use serde::Serialize;
 use crate::aws::Aws;
 use crate::aws::stack::Stacks;
 use crate::cli::DestroyArgs;
-use crate::commands::{Context, verbose_calls};
+use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
 use crate::lifecycle::model::StackResource;
 use crate::output::{BOLD, WARNING, note, print_report};
 use crate::template::Template;
+use crate::terminal::verbose_calls;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

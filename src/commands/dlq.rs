@@ -22,13 +22,16 @@ use serde::Serialize;
 use crate::aws::parameters::{require, stage_parameters};
 use crate::aws::queues::{MoveTask, MoveTasks, Queue};
 use crate::cli::{DlqAction, DlqArgs, ProviderArg, RedriveArgs};
-use crate::commands::{Context, confirm, now_millis, progress_bar, run_id, verbose_calls};
+use crate::clock::now_millis;
+use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
+use crate::ids::run_id;
 use crate::move_engine::{Rules, Source, Tally};
 use crate::movers::{self, RedriveOptions};
 use crate::output::{BOLD, WARNING, note, print_report, shown, table};
 use crate::ports::{DeadLetterQueue, Depth, WebhookQueue};
 use crate::redrive::{Breakdown, DeadLetter, DeadLetterView, Filter, RunMark};
+use crate::terminal::{confirm, progress_bar, verbose_calls};
 
 /// How long a scan (stats, peek, dry run) keeps what it read hidden before it puts it back.
 const SCAN_HOLD_SECONDS: i32 = 30;

@@ -8,13 +8,15 @@ use mgrid_contract::StageName;
 
 use super::dlq::{PeekReport, PurgeReport, StatsReport, peek_filter, redrive};
 use crate::cli::{DlqAction, DlqArgs};
-use crate::commands::{Context, confirm, now_millis};
+use crate::clock::now_millis;
+use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
 use crate::local::db::{self, DEAD_LETTERS, WEBHOOKS};
 use crate::local::{LocalQueue, Paths, data_dir, dead_letter, open_existing};
 use crate::output::print_report;
 use crate::ports::Depth;
 use crate::redrive::Breakdown;
+use crate::terminal::confirm;
 
 pub async fn run(context: &Context, stage: &StageName, args: &DlqArgs) -> Result<()> {
     let paths = Paths::new(&data_dir());

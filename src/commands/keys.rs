@@ -14,10 +14,12 @@ use serde::Serialize;
 use crate::aws::keystore::{RingStore, StoredRing};
 use crate::aws::parameters::{require, stage_parameters};
 use crate::cli::{KeysAction, KeysArgs};
-use crate::commands::{Context, confirm, now_millis, verbose_calls};
+use crate::clock::now_millis;
+use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
 use crate::keys::{Grace, KeyRings, RotationPlan, new_api_key, plan_rotation};
 use crate::output::{BOLD, WARNING, note, print_report, table};
+use crate::terminal::{confirm, verbose_calls};
 
 pub async fn run(context: &Context, args: &KeysArgs) -> Result<()> {
     let stage = context.require_stage()?;

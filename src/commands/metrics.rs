@@ -17,7 +17,8 @@ use crate::aws::Aws;
 use crate::aws::metrics::{MetricDataFailure, alarms_in_alarm, metric_data};
 use crate::aws::parameters::{require, stage_parameters};
 use crate::cli::{MetricsAction, MetricsArgs, OutputFormat, TailArgs};
-use crate::commands::{Context, now_millis};
+use crate::clock::now_millis;
+use crate::commands::Context;
 use crate::dashboard::{Control, Dashboard, KeyOutcome, Update};
 use crate::failure::{Failure, FailureKind};
 use crate::metrics::{

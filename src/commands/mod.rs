@@ -17,11 +17,8 @@ pub mod status;
 pub mod template;
 pub mod validate;
 
-use std::io::IsTerminal;
-use std::time::{Duration, Instant};
-
 use anyhow::Result;
-use mgrid_contract::{EpochMillis, StageName};
+use mgrid_contract::StageName;
 
 use crate::aws::Aws;
 use crate::cli::{Cli, Command, DeployArgs, GlobalArgs};
@@ -119,83 +116,4 @@ impl Context {
                 .next("pass --stage <name> or set MGRID_STAGE")
         })
     }
-}
-
-/// Asks a yes/no question on the terminal; `--yes` answers it; without a terminal and without
-/// `--yes` it is a failure, never a silent yes.
-pub fn confirm(question: &str, yes: bool) -> Result<bool, Failure> {
-    if yes {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(Failure::new(
-            FailureKind::Declined,
-            format!(
-                "{question} needs a yes, and there is no terminal to ask on; nothing was changed"
-            ),
-        )
-        .next("pass --yes to answer yes without a prompt"));
-    }
-    eprint!("{question} [y/N] ");
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
-}
-
-pub fn now_millis() -> EpochMillis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as EpochMillis)
-        .unwrap_or(0)
-}
-
-/// With -v, how many AWS calls the command made.
-pub fn verbose_calls(verbose: bool, calls: usize) {
-    if verbose {
-        crate::output::note(&format!("aws calls: {calls}"));
-    }
-}
-
-/// Paces a run to at most `rate` messages per second.
-pub struct Pace {
-    pub rate: Option<f64>,
-    pub next: Instant,
-}
-
-impl Pace {
-    pub async fn wait_for(&mut self, count: usize) {
-        let Some(rate) = self.rate else { return };
-        let now = Instant::now();
-        if self.next > now {
-            tokio::time::sleep(self.next - now).await;
-        }
-        self.next = self.next.max(now) + Duration::from_secs_f64(count as f64 / rate);
-    }
-}
-
-/// 16 hex characters from the OS random source: the id of a run (deduplication ids derive
-/// from it), and the local stage's request and message ids.
-pub fn run_id() -> Result<String, Failure> {
-    let mut bytes = [0u8; 8];
-    getrandom::getrandom(&mut bytes).map_err(|e| {
-        Failure::new(
-            FailureKind::Failed,
-            format!("the OS random source failed: {e}"),
-        )
-    })?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// A progress bar on stderr when it is a terminal (`template` uses {pos}, {len}, {msg}).
-pub fn progress_bar(total: u64, template: &str) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    let style = indicatif::ProgressStyle::with_template(template)
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
-    Some(bar)
 }

@@ -25,13 +25,16 @@ use crate::aws::archive::{Archive, Ledger};
 use crate::aws::parameters::{require, stage_parameters};
 use crate::aws::queues::Queue;
 use crate::cli::ReplayArgs;
-use crate::commands::{Context, confirm, now_millis, progress_bar, run_id, verbose_calls};
+use crate::clock::now_millis;
+use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
+use crate::ids::run_id;
 use crate::move_engine::{MoveEngine, Rules, Source, Tally};
 use crate::movers::{self, Prepared, SendOptions};
 use crate::output::{WARNING, note, print_report, shown, table};
 use crate::ports::{LedgerLookup, WebhookArchive, WebhookQueue};
 use crate::replay::{Selection, count_by_type, parse_time, replay_message, sort_for_sending};
+use crate::terminal::{confirm, progress_bar, verbose_calls};
 
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -16,14 +16,17 @@ use tokio::task::JoinSet;
 use crate::aws::keystore::RingStore;
 use crate::aws::parameters::{require, stage_parameters};
 use crate::cli::SendArgs;
-use crate::commands::{Context, Pace, now_millis, run_id};
+use crate::clock::now_millis;
+use crate::commands::Context;
 use crate::events::{EventIds, EventSpec, body, default_event_type, malformed, signature_headers};
 use crate::failure::{Failure, FailureKind};
 use crate::http::{HttpClient, client};
+use crate::ids::run_id;
 use crate::keys::KeyRings;
 use crate::local::{Paths, STAGE as LOCAL};
 use crate::metrics::quantile;
 use crate::output::print_report;
+use crate::terminal::Pace;
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Events listed one by one in the report, at most.
@@ -171,7 +174,7 @@ async fn send_all(
         next: Instant::now(),
     };
     let bar =
-        crate::commands::progress_bar(args.count, "{bar:30} {pos}/{len} sent  {per_sec}  {msg}")
+        crate::terminal::progress_bar(args.count, "{bar:30} {pos}/{len} sent  {per_sec}  {msg}")
             .filter(|_| args.count > 1);
     let started = Instant::now();
     let mut in_flight = JoinSet::new();

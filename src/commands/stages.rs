@@ -8,9 +8,10 @@ use serde::Serialize;
 
 use crate::aws::Aws;
 use crate::aws::stack::Stacks;
-use crate::commands::{Context, verbose_calls};
+use crate::commands::Context;
 use crate::lifecycle::model::StageSummary;
 use crate::output::{print_report, table};
+use crate::terminal::verbose_calls;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -10,11 +10,12 @@ use serde::Serialize;
 use crate::artifact::embedded;
 use crate::aws::metrics::alarms_in_alarm;
 use crate::aws::stack::Stacks;
-use crate::commands::{Context, verbose_calls};
+use crate::commands::Context;
 use crate::lifecycle::model::StackOutput;
 use crate::lifecycle::render;
 use crate::metrics::AlarmState;
 use crate::output::{ERROR, GOOD, WARNING, print_report};
+use crate::terminal::verbose_calls;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -163,7 +164,7 @@ fn local_status() -> Result<LocalStatusReport, crate::failure::Failure> {
     let failed =
         |e: rusqlite::Error| Failure::new(FailureKind::Failed, format!("the local database: {e}"));
     let running = crate::local::custody::DevLock::is_held(&paths)?;
-    let now = crate::commands::now_millis();
+    let now = crate::clock::now_millis();
     let depth = |queue| {
         db::depth(&connection, queue, now).map(|d| QueueDepth {
             waiting: d.visible,

@@ -18,7 +18,7 @@ use super::db;
 use super::store::Store;
 
 pub fn now() -> EpochMillis {
-    crate::commands::now_millis()
+    crate::clock::now_millis()
 }
 
 fn unavailable(error: impl std::fmt::Display) -> PortError {

@@ -61,7 +61,7 @@ impl crate::keys::KeyRings for LocalRings {
             name,
             &ring.to_json(),
             read_version,
-            crate::commands::now_millis(),
+            crate::clock::now_millis(),
         )
         .map_err(|e| Failure::new(FailureKind::Failed, format!("the local database: {e}")))?;
         written.ok_or_else(|| {
@@ -178,7 +178,7 @@ pub fn dead_letter(message: Received) -> DeadLetter {
 
 impl DeadLetterQueue for LocalQueue {
     async fn depth(&self) -> Result<Depth, Failure> {
-        let now = crate::commands::now_millis();
+        let now = crate::clock::now_millis();
         let depth = self.with(|c| db::depth(c, self.queue, now))?;
         Ok(Depth {
             visible: depth.visible,
@@ -188,7 +188,7 @@ impl DeadLetterQueue for LocalQueue {
     }
 
     async fn receive(&self, max: usize, hold_seconds: u32) -> Result<Vec<DeadLetter>, Failure> {
-        let now = crate::commands::now_millis();
+        let now = crate::clock::now_millis();
         let hold = i64::from(hold_seconds) * 1000;
         let received = self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -218,7 +218,7 @@ impl DeadLetterQueue for LocalQueue {
     }
 
     async fn set_visibility(&self, letters: &[&DeadLetter], seconds: u32) -> Result<(), Failure> {
-        let at = crate::commands::now_millis() + i64::from(seconds) * 1000;
+        let at = crate::clock::now_millis() + i64::from(seconds) * 1000;
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             for letter in letters {
@@ -234,10 +234,10 @@ impl WebhookQueue for LocalQueue {
         &self,
         messages: &[Outgoing],
     ) -> Result<Result<BatchOutcome, MaybeSent>, Failure> {
-        let now = crate::commands::now_millis();
+        let now = crate::clock::now_millis();
         let ids = messages
             .iter()
-            .map(|_| crate::commands::run_id())
+            .map(|_| crate::ids::run_id())
             .collect::<Result<Vec<String>, Failure>>()?;
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;

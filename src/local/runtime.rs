@@ -34,8 +34,8 @@ use super::db::{self, Received, WEBHOOKS};
 use super::metrics::{LocalMetrics, flush_loop};
 use super::store::Store;
 use super::{Paths, VISIBILITY_MS};
-use crate::commands::run_id;
 use crate::http::NotifyUrl;
+use crate::ids::run_id;
 
 /// API Gateway's payload limit (10 MB): the deployed API answers 413 above it.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
