@@ -248,7 +248,7 @@ _mgrid() {
 
     case "${cmd}" in
         mgrid)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,6 +278,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -286,7 +290,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__artifact)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version info help"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version info help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -314,6 +318,10 @@ _mgrid() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -366,7 +374,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__artifact__subcmd__info)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -396,6 +404,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -404,7 +416,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__completions)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version bash elvish fish powershell zsh"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -434,6 +446,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -442,7 +458,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__deploy)
-            opts="-v -y -h -V --no-execute --change-set-name --param --allow-replacement --artifact --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --no-execute --change-set-name --param --allow-replacement --artifact --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -484,6 +500,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -492,7 +512,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__destroy)
-            opts="-v -y -h -V --force --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --force --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -522,6 +542,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -530,17 +554,13 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__dev)
-            opts="-v -y -h -V --port --data-dir --workers --quiet --notify-url --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --port --workers --quiet --notify-url --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --port)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -576,6 +596,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -584,7 +608,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__diff)
-            opts="-v -y -h -V --param --artifact --exit-code --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --param --artifact --exit-code --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -622,6 +646,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -630,7 +658,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__dlq)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version stats peek redrive cancel purge help"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version stats peek redrive cancel purge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -660,6 +688,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -668,7 +700,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__dlq__subcmd__cancel)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -696,6 +728,10 @@ _mgrid() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -804,7 +840,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__dlq__subcmd__peek)
-            opts="-v -y -h -V --limit --provider --reason --full --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --limit --provider --reason --full --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -846,6 +882,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -854,7 +894,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__dlq__subcmd__purge)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -884,6 +924,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -892,7 +936,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__dlq__subcmd__redrive)
-            opts="-v -y -h -V --max --provider --event-type --reason --older-than --rate --dry-run --native --hold --parallel --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --max --provider --event-type --reason --older-than --rate --dry-run --native --hold --parallel --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -954,6 +998,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -962,7 +1010,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__dlq__subcmd__stats)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -990,6 +1038,10 @@ _mgrid() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1406,7 +1458,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__keys)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version list rotate revoke-previous set-signing-secret help"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version list rotate revoke-previous set-signing-secret help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1434,6 +1486,10 @@ _mgrid() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1528,7 +1584,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__keys__subcmd__list)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1556,6 +1612,10 @@ _mgrid() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1566,7 +1626,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__keys__subcmd__revoke__subcmd__previous)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version stripe paypal"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version stripe paypal"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1596,6 +1656,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1604,7 +1668,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__keys__subcmd__rotate)
-            opts="-v -y -h -V --all --grace --output-file --dry-run --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version stripe paypal"
+            opts="-v -y -h -V --all --grace --output-file --dry-run --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version stripe paypal"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1642,6 +1706,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1650,7 +1718,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__keys__subcmd__set__subcmd__signing__subcmd__secret)
-            opts="-v -y -h -V --grace --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version stripe paypal"
+            opts="-v -y -h -V --grace --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version stripe paypal"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1684,6 +1752,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1692,7 +1764,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__man)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1720,6 +1792,10 @@ _mgrid() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1730,7 +1806,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__metrics)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version tail help"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version tail help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1758,6 +1834,10 @@ _mgrid() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1810,7 +1890,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__metrics__subcmd__tail)
-            opts="-v -y -h -V --window --period --interval --once --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --window --period --interval --once --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1852,6 +1932,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1860,7 +1944,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__replay)
-            opts="-v -y -h -V --from --to --provider --vendor --event-type --event-id --only-missing --into-stage --force --rate --dry-run --parallel --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --from --to --provider --vendor --event-type --event-id --only-missing --into-stage --force --rate --dry-run --parallel --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1926,6 +2010,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1934,7 +2022,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__send)
-            opts="-v -y -h -V --event --vendor --amount --currency --count --rate --concurrency --bad-signature --malformed --data-dir --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version stripe paypal"
+            opts="-v -y -h -V --event --vendor --amount --currency --count --rate --concurrency --bad-signature --malformed --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version stripe paypal"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1968,10 +2056,6 @@ _mgrid() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --stage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1994,6 +2078,10 @@ _mgrid() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2004,7 +2092,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__stages)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2032,6 +2120,10 @@ _mgrid() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2042,7 +2134,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__status)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2072,6 +2164,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2080,7 +2176,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__template)
-            opts="-v -y -h -V --format --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --format --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2114,6 +2210,10 @@ _mgrid() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2122,7 +2222,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__validate)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --help --version"
+            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2150,6 +2250,10 @@ _mgrid() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

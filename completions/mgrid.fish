@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mgrid_global_optspecs
-    string join \n stage= region= profile= endpoint-url= config= output= v/verbose y/yes no-color h/help V/version
+    string join \n stage= region= profile= endpoint-url= config= output= v/verbose y/yes no-color data-dir= h/help V/version
 end
 
 function __fish_mgrid_needs_command
@@ -31,6 +31,7 @@ complete -c mgrid -n "__fish_mgrid_needs_command" -l endpoint-url -d 'Send every
 complete -c mgrid -n "__fish_mgrid_needs_command" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_needs_command" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_needs_command" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_needs_command" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_needs_command" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_needs_command" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -63,6 +64,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l endpoint-url -d '
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l no-execute -d 'Stop once the change set is made: show it and how to execute or delete it later'
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l allow-replacement -d 'Let a protected stage replace or remove resources that hold data'
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
@@ -79,6 +81,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l endpoint-url -d 'Se
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l exit-code -d 'Exit with 1 when there are changes (for CI)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
@@ -92,6 +95,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l endpoint-url -d '
 complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand status" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand status" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -104,6 +108,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l endpoint-url -d 
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l force -d 'Required to destroy a protected stage'
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
@@ -117,6 +122,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l endpoint-url -d '
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -129,6 +135,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_su
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -146,6 +153,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcom
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -160,6 +168,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcom
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l all -d 'Rotate every provider\'s key'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l dry-run -d 'Show what would change, write nothing'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
@@ -174,6 +183,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcom
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -187,6 +197,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcom
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -204,6 +215,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_sub
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -222,6 +234,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcomm
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -238,6 +251,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcomm
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l full -d 'Show whole bodies'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
@@ -260,6 +274,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcomm
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l dry-run -d 'Show what would move; move nothing'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l native -d 'Use SQS\'s own message move task: every message, no filter, no dry run'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
@@ -274,6 +289,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcomm
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -286,6 +302,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcomm
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -314,6 +331,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l endpoint-url -d '
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l only-missing -d 'Only events the target stage\'s ledger does not hold'
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l force -d 'Allow --into-stage to name a protected stage'
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l dry-run -d 'Show what would be replayed; send nothing'
@@ -329,6 +347,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -346,6 +365,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_sub
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l once -d 'Print one snapshot and exit'
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
@@ -355,7 +375,6 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_sub
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from help" -f -a "tail" -d 'The stage\'s dashboard, live: every signal with its trend, level and the alarms in ALARM'
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l port -d 'Port of the HTTP ingress on 127.0.0.1 (0: any free port)' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l data-dir -d 'Where the local stage keeps its data' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l workers -d 'Processor workers (each takes batches of ten, as the event source mapping does)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l notify-url -d 'Also POST each vendor notification (the notify pipe\'s JSON) to this http:// or https:// URL. Notifications never hold up archiving: one the URL does not take is tried again with backoff, ten times at most as the notify pipe does, then kept as a notify dead letter (`mgrid status --stage local` counts them)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
@@ -365,6 +384,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l endpoint-url -d 'Sen
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l quiet -d 'Do not print vendor notifications'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
@@ -378,7 +398,6 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l currency -d 'Curren
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l count -d 'How many webhooks (each a new event)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l rate -d 'At most this many per second [default: as fast as --concurrency allows]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l concurrency -d 'Requests in flight at once' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l data-dir -d 'The local stage\'s data (for --stage local)' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l profile -d 'AWS profile from ~/.aws/config' -r
@@ -386,6 +405,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l endpoint-url -d 'Se
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l bad-signature -d 'Sign with a wrong secret (the processor dead-letters it as bad-signature)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l malformed -d 'Send an event without its type: queued, then dead-lettered as malformed-body (a body that is not JSON at all is refused with 400, by the deployed API and by mgrid dev alike)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
@@ -400,6 +420,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_see
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -414,6 +435,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_su
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -430,6 +452,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l endpoint-url -d
 complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand template" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand template" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -442,6 +465,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l endpoint-url -d
 complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -454,6 +478,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l endpoint-url
 complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -466,6 +491,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l endpoint-url -d 'Sen
 complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
+complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand man" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand man" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'

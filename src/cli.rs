@@ -78,6 +78,17 @@ pub struct GlobalArgs {
     /// No colours (NO_COLOR in the environment does the same)
     #[arg(long, global = true)]
     pub no_color: bool,
+
+    /// The local stage's data: where `mgrid dev` keeps it, and what every command run with
+    /// --stage local reads
+    #[arg(
+        long,
+        global = true,
+        default_value = ".mgrid/local",
+        value_name = "DIR",
+        env = "MGRID_LOCAL_DIR"
+    )]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
@@ -200,14 +211,6 @@ pub struct DevArgs {
     /// Port of the HTTP ingress on 127.0.0.1 (0: any free port)
     #[arg(long, default_value_t = 8787)]
     pub port: u16,
-    /// Where the local stage keeps its data
-    #[arg(
-        long,
-        default_value = ".mgrid/local",
-        value_name = "DIR",
-        env = "MGRID_LOCAL_DIR"
-    )]
-    pub data_dir: PathBuf,
     /// Processor workers (each takes batches of ten, as the event source mapping does)
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
@@ -270,14 +273,6 @@ pub struct SendArgs {
     /// is not JSON at all is refused with 400, by the deployed API and by mgrid dev alike)
     #[arg(long)]
     pub malformed: bool,
-    /// The local stage's data (for --stage local)
-    #[arg(
-        long,
-        default_value = ".mgrid/local",
-        value_name = "DIR",
-        env = "MGRID_LOCAL_DIR"
-    )]
-    pub data_dir: PathBuf,
 }
 
 fn parse_currency(text: &str) -> Result<String, String> {

@@ -77,7 +77,26 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<ConfigFile, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::from_toml(text, &e))
+        let file: ConfigFile =
+            toml::from_str(text).map_err(|e| ConfigError::from_toml(text, &e))?;
+        if file
+            .stages
+            .keys()
+            .any(|stage| stage.as_str() == crate::target::LOCAL)
+        {
+            let (index, source_line) = text
+                .lines()
+                .enumerate()
+                .find(|(_, line)| line.contains("local"))
+                .unwrap_or((0, ""));
+            return Err(ConfigError {
+                line: index + 1,
+                column: 1,
+                message: "`local` is reserved for the local stage, which `mgrid dev` runs and which takes no settings here; give this stage another name".to_owned(),
+                source_line: source_line.to_owned(),
+            });
+        }
+        Ok(file)
     }
 
     pub fn stage(&self, stage: &StageName) -> Option<&StageConfig> {
@@ -526,6 +545,13 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    #[test]
+    fn the_local_stage_name_is_reserved() {
+        let error = error_of("# mine\n[stages.local]\nregion = \"us-east-1\"\n");
+        assert_eq!(error.line, 2);
+        assert!(error.message.contains("reserved"), "{}", error.message);
     }
 
     #[test]

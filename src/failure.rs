@@ -58,7 +58,7 @@ Exit codes:
   130  interrupted";
 
 /// An expected failure, with the next step for the operator.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Failure {
     pub kind: FailureKind,
     pub what: String,

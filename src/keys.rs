@@ -11,24 +11,6 @@ use serde::Serialize;
 
 use crate::failure::Failure;
 
-/// Where a stage's key rings are kept: SSM SecureStrings for a deployed stage, the local
-/// database for `--stage local`. Writes are conditional on the version read (None: the ring must
-/// not exist yet), and a concurrent change is a Conflict failure.
-pub trait KeyRings {
-    fn read(
-        &self,
-        name: &str,
-    ) -> impl std::future::Future<Output = Result<Option<crate::aws::keystore::StoredRing>, Failure>>;
-
-    fn write(
-        &self,
-        name: &str,
-        ring: &KeyRing,
-        kms_key: &str,
-        read_version: Option<i64>,
-    ) -> impl std::future::Future<Output = Result<i64, Failure>>;
-}
-
 /// 32 bytes (256 bits) from the OS random source, as `mgk_<provider>_<43 url-safe characters>`:
 /// recognisable in a leak report, and safe in a URL's query string.
 pub fn new_api_key(provider: Provider) -> Result<Secret, Failure> {

@@ -24,5 +24,6 @@ pub mod ports;
 pub mod redrive;
 pub mod replay;
 pub mod stage;
+pub mod target;
 pub mod template;
 pub mod terminal;

@@ -6,8 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
+use mgrid_contract::{EpochMillis, KeyRing};
+
 use crate::failure::Failure;
+use crate::metrics::{Snapshot, Window};
 use crate::redrive::{Attribute, DeadLetter};
+
+/// How long a scan (stats, peek, a dry run) keeps what it read hidden before it puts it back.
+pub const SCAN_HOLD_SECONDS: u32 = 30;
 
 /// A message to put on the webhook queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +70,52 @@ pub trait DeadLetterQueue {
         letters: &[&DeadLetter],
         seconds: u32,
     ) -> impl Future<Output = Result<(), Failure>>;
+    /// Reads up to `limit` counted messages without consuming any (`visit` takes each and says
+    /// whether it counts). The default holds what it reads hidden while it reads, so the next
+    /// receive returns others, and makes all of it visible again at once at the end; FIFO shows
+    /// only the first messages of each group this way.
+    fn scan(
+        &self,
+        limit: usize,
+        visit: &mut dyn FnMut(DeadLetter) -> bool,
+    ) -> impl Future<Output = Result<(), Failure>> {
+        async move {
+            // What releasing them needs: no bodies are kept.
+            let mut seen: Vec<DeadLetter> = Vec::new();
+            let mut counted = 0;
+            let mut ids = BTreeSet::new();
+            let result = async {
+                while counted < limit {
+                    // Nothing returned: all that is left is behind what this scan holds.
+                    let batch = self.receive(10, SCAN_HOLD_SECONDS).await?;
+                    if batch.is_empty() {
+                        break;
+                    }
+                    for message in batch {
+                        if !ids.insert(message.message_id.clone()) {
+                            continue;
+                        }
+                        seen.push(DeadLetter {
+                            body: String::new(),
+                            attributes: BTreeMap::new(),
+                            ..message.clone()
+                        });
+                        if visit(message) {
+                            counted += 1;
+                        }
+                    }
+                }
+                Ok::<(), Failure>(())
+            }
+            .await;
+            let all: Vec<&DeadLetter> = seen.iter().collect();
+            self.set_visibility(&all, 0).await?;
+            result
+        }
+    }
+
+    /// Deletes every message; how many, when the backend can tell.
+    fn purge(&self) -> impl Future<Output = Result<Option<u64>, Failure>>;
 }
 
 /// The webhook queue, as redrive and replay send to it.
@@ -89,4 +141,39 @@ pub trait LedgerLookup {
         &self,
         transaction_ids: &[String],
     ) -> impl Future<Output = Result<BTreeSet<String>, Failure>>;
+}
+
+/// A key ring as stored: the ring, its version (SSM's, or the local database's), and when it
+/// last changed.
+pub struct StoredRing {
+    pub ring: KeyRing,
+    pub version: i64,
+    pub modified_at: Option<EpochMillis>,
+}
+
+/// Where a stage's key rings are kept: SSM SecureStrings (encrypted with the stage's key) for a
+/// deployed stage, the local database for `--stage local`. Writes are conditional on the version
+/// read (None: the ring must not exist yet), and a concurrent change is a Conflict failure.
+pub trait KeyRings {
+    fn read(&self, name: &str) -> impl Future<Output = Result<Option<StoredRing>, Failure>>;
+
+    /// Writes `ring`, read at `read_version`; the new version.
+    fn write(
+        &self,
+        name: &str,
+        ring: &KeyRing,
+        read_version: Option<i64>,
+    ) -> impl Future<Output = Result<i64, Failure>>;
+}
+
+/// Where `metrics tail` gets its snapshots: CloudWatch for a deployed stage, the per-minute
+/// counters `mgrid dev` keeps for the local stage.
+pub trait MetricsSource: Send + 'static {
+    fn refresh(
+        &mut self,
+        window: &Window,
+    ) -> impl Future<Output = Result<Snapshot, Failure>> + Send;
+
+    /// Ask again, on the next refresh, for rows the backend could not answer.
+    fn retry_unavailable(&mut self);
 }

@@ -478,3 +478,34 @@ fn a_profile_that_is_not_defined_is_named_as_such() {
     );
     assert!(stderr.contains("aws configure list-profiles"), "{stderr}");
 }
+
+#[test]
+fn local_is_a_reserved_stage_name_that_deploy_diff_and_destroy_refuse() {
+    for verb in ["deploy", "diff", "destroy"] {
+        mgrid()
+            .args([verb, "--stage", "local"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "the local stage is not deployed, so `mgrid {verb}` does not apply"
+            )))
+            .stderr(predicate::str::contains("`mgrid dev` runs the local stage"));
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = write_file(
+        dir.path(),
+        "mgrid.toml",
+        "[stages.local]\nregion = \"us-east-1\"\n",
+    );
+    mgrid()
+        .args(["validate", "--config"])
+        .arg(&config)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("`local` is reserved"));
+    mgrid()
+        .args(["dev", "--stage", "prod"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("runs the local stage only"));
+}

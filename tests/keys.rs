@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use mgrid::aws::keystore::RingStore;
 use mgrid::failure::FailureKind;
-use mgrid::keys::KeyRings;
+use mgrid::ports::KeyRings;
 use mgrid_contract::keyring::{KeyRing, Secret};
 use mgrid_contract::{Provider, StageName};
 use mgrid_pipeline::authorizer::{AuthorizationRequest, Authorizer, Decision};
@@ -222,7 +222,7 @@ async fn an_existing_output_file_is_refused_before_any_key_is_written() {
         "someone else's notes\n"
     );
     let config = emulator.sdk_config().await;
-    let ring = RingStore::new(aws_sdk_ssm::Client::new(&config))
+    let ring = RingStore::new(aws_sdk_ssm::Client::new(&config), Ok(String::new()))
         .read(&stage().api_key_ring(Provider::Stripe))
         .await
         .unwrap()
@@ -318,7 +318,7 @@ async fn signing_secrets_are_read_from_stdin_and_rolled_with_an_overlap() {
 
     // What the processor verifies with: both, during the overlap, newest first.
     let config = emulator.sdk_config().await;
-    let store = RingStore::new(aws_sdk_ssm::Client::new(&config));
+    let store = RingStore::new(aws_sdk_ssm::Client::new(&config), Ok(String::new()));
     let stored = store
         .read(&stage().signing_secret_ring(Provider::Stripe))
         .await
@@ -365,7 +365,10 @@ async fn a_concurrent_rotation_is_detected_and_reported() {
     );
 
     let config = emulator.sdk_config().await;
-    let store = RingStore::new(aws_sdk_ssm::Client::new(&config));
+    let store = RingStore::new(
+        aws_sdk_ssm::Client::new(&config),
+        Ok("alias/marketgrid-dev".into()),
+    );
     let name = stage().api_key_ring(Provider::Stripe);
     let ours = store.read(&name).await.unwrap().unwrap();
     // Someone else rotates between our read and our write.
@@ -382,7 +385,7 @@ async fn a_concurrent_rotation_is_detected_and_reported() {
         3_600_000,
     );
     let failure = store
-        .write(&name, &mine, "alias/marketgrid-dev", Some(ours.version))
+        .write(&name, &mine, Some(ours.version))
         .await
         .unwrap_err();
     assert_eq!(failure.kind, FailureKind::Conflict);
@@ -483,7 +486,7 @@ fn no_keys_command_leaks_a_secret_even_at_vv() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let secrets: Vec<String> = runtime.block_on(async {
         let config = emulator.sdk_config().await;
-        let store = RingStore::new(aws_sdk_ssm::Client::new(&config));
+        let store = RingStore::new(aws_sdk_ssm::Client::new(&config), Ok(String::new()));
         let mut secrets = vec![signing.to_owned()];
         for provider in Provider::ALL {
             for name in [

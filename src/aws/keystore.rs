@@ -6,28 +6,23 @@
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
-use mgrid_contract::EpochMillis;
 use mgrid_contract::clock::format_rfc3339;
 use mgrid_contract::keyring::KeyRing;
 
 use super::errors;
 use crate::failure::{Failure, FailureKind};
-use crate::keys::KeyRings;
+use crate::ports::{KeyRings, StoredRing};
 
-/// A ring as stored: the ring, its SSM version, and when it last changed.
-pub struct StoredRing {
-    pub ring: KeyRing,
-    pub version: i64,
-    pub modified_at: Option<EpochMillis>,
-}
-
+/// The stage's key rings in SSM, SecureStrings encrypted with the stage's KMS key. The key is
+/// needed to write only: rings outlive their stack, and are still read when it is gone.
 pub struct RingStore {
     client: Client,
+    kms_key: Result<String, Failure>,
 }
 
 impl RingStore {
-    pub fn new(client: Client) -> Self {
-        RingStore { client }
+    pub fn new(client: Client, kms_key: Result<String, Failure>) -> Self {
+        RingStore { client, kms_key }
     }
 
     async fn check_version(
@@ -129,15 +124,15 @@ impl KeyRings for RingStore {
         }))
     }
 
-    /// Writes `ring`, read at `read_version` (None: there was none), encrypted with `kms_key`.
-    /// Returns the new version, or a Conflict failure that says who wrote in between.
+    /// Writes `ring`, read at `read_version` (None: there was none), encrypted with the stage's
+    /// key. Returns the new version, or a Conflict failure that says who wrote in between.
     async fn write(
         &self,
         name: &str,
         ring: &KeyRing,
-        kms_key: &str,
         read_version: Option<i64>,
     ) -> Result<i64, Failure> {
+        let kms_key = self.kms_key.clone()?;
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -147,7 +142,7 @@ impl KeyRings for RingStore {
                 .name(name)
                 .value(ring.to_json())
                 .r#type(ParameterType::SecureString)
-                .key_id(kms_key)
+                .key_id(&kms_key)
                 .tier(ParameterTier::Standard)
                 .overwrite(read_version.is_some())
                 .description("MarketGrid key ring (mgrid keys)")

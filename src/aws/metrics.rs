@@ -10,9 +10,20 @@ use aws_sdk_cloudwatch::types::{
 use aws_smithy_runtime_api::client::result::SdkError;
 use mgrid_contract::clock::format_rfc3339;
 
+use std::collections::BTreeMap;
+
+use mgrid_contract::{StageName, StageParameter};
+
+use super::Aws;
 use super::errors;
+use super::parameters::require;
+use crate::clock::now_millis;
 use crate::failure::Failure;
-use crate::metrics::{AlarmState, Answer, Query, TimeRange};
+use crate::metrics::{
+    AlarmState, Answer, PercentilesRejected, Query, RefreshCost, Resources, Signal, Snapshot,
+    TimeRange, Window, assemble, queries, signals,
+};
+use crate::ports::MetricsSource;
 
 /// Why a GetMetricData call failed: the backend refused what was asked (a statistic it does not
 /// support, say), or anything else (credentials, network, throttling).
@@ -166,4 +177,115 @@ pub async fn alarms_in_alarm(
         }
     }
     Ok(alarms)
+}
+
+/// The names the stage's metrics carry, from its SSM parameters.
+pub fn resources(
+    parameters: &BTreeMap<StageParameter, String>,
+    stage: &StageName,
+) -> Result<Resources, Failure> {
+    let get = |parameter| require(parameters, stage, parameter);
+    // SQS metrics are by queue name, the last part of its URL.
+    let queue_name =
+        |parameter| get(parameter).map(|url| url.rsplit('/').next().unwrap_or_default().to_owned());
+    let pipes = get(StageParameter::PipeNames)?;
+    let pipe = |suffix: &str| {
+        pipes
+            .split(',')
+            .map(str::trim)
+            .find(|name| name.ends_with(suffix))
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("marketgrid-{stage}{suffix}"))
+    };
+    Ok(Resources {
+        stage: stage.to_string(),
+        api_name: get(StageParameter::ApiName)?,
+        queue: queue_name(StageParameter::QueueUrl)?,
+        dlq: queue_name(StageParameter::DlqUrl)?,
+        pipe_dlq: queue_name(StageParameter::PipeDlqUrl)?,
+        authorizer: get(StageParameter::AuthorizerFunction)?,
+        processor: get(StageParameter::ProcessorFunction)?,
+        archiver: get(StageParameter::ArchiverFunction)?,
+        archive_pipe: pipe("-archive"),
+        notify_pipe: pipe("-notify"),
+    })
+}
+
+/// Snapshots of a deployed stage, from CloudWatch.
+pub struct CloudWatchSource {
+    aws: Aws,
+    client: aws_sdk_cloudwatch::Client,
+    stage: String,
+    signals: Vec<Signal>,
+    alarm_prefix: String,
+    /// Set once the backend has refused percentile queries; they are left out until `r`.
+    rejected: Option<PercentilesRejected>,
+}
+
+impl CloudWatchSource {
+    pub fn new(aws: Aws, resources: &Resources) -> CloudWatchSource {
+        CloudWatchSource {
+            client: aws.cloudwatch_live(),
+            aws,
+            stage: resources.stage.clone(),
+            signals: signals(resources),
+            alarm_prefix: format!("marketgrid-{}-", resources.stage),
+            rejected: None,
+        }
+    }
+}
+
+impl MetricsSource for CloudWatchSource {
+    /// Fetch, then decide: one GetMetricData call for every series (a second, without
+    /// percentiles, only when the backend refuses the first), one DescribeAlarms call.
+    async fn refresh(&mut self, window: &Window) -> Result<Snapshot, Failure> {
+        let range = window.range(now_millis());
+        let calls_before = (self.aws.calls(), self.aws.calls_of("GetMetricData"));
+        let bytes_before = self.aws.bytes();
+        let with_percentiles = self.rejected.is_none();
+        let asked = queries(&self.signals, window, with_percentiles);
+        let answers = match metric_data(&self.client, &asked, &range).await {
+            Ok(answers) => answers,
+            Err(MetricDataFailure::Refused(refusal)) if with_percentiles => {
+                tracing::debug!(
+                    "GetMetricData refused ({refusal}); asking again without percentiles"
+                );
+                let without = queries(&self.signals, window, false);
+                let answers = metric_data(&self.client, &without, &range)
+                    .await
+                    .map_err(MetricDataFailure::into_failure)?;
+                self.rejected = Some(PercentilesRejected(refusal.what));
+                answers
+            }
+            Err(failure) => return Err(failure.into_failure()),
+        };
+        let alarms = alarms_in_alarm(&self.client, &self.alarm_prefix).await?;
+        let series = assemble(
+            &self.signals,
+            &range,
+            &answers,
+            self.rejected.as_ref(),
+            &alarms,
+        );
+        let bytes_after = self.aws.bytes();
+        let cost = RefreshCost {
+            aws_calls: self.aws.calls() - calls_before.0,
+            get_metric_data_calls: self.aws.calls_of("GetMetricData") - calls_before.1,
+            bytes_sent: bytes_after.0 - bytes_before.0,
+            bytes_received: bytes_after.1 - bytes_before.1,
+        };
+        Ok(Snapshot::new(
+            &self.stage,
+            window,
+            range,
+            now_millis(),
+            series,
+            alarms,
+            cost,
+        ))
+    }
+
+    fn retry_unavailable(&mut self) {
+        self.rejected = None;
+    }
 }

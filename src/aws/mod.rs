@@ -95,6 +95,7 @@ impl Intercept for CallCounter {
 }
 
 /// A configured connection to one account and region.
+#[derive(Clone)]
 pub struct Aws {
     config: aws_config::SdkConfig,
     counter: CallCounter,

@@ -391,6 +391,11 @@ impl DeadLetterQueue for Queue {
     async fn set_visibility(&self, letters: &[&DeadLetter], seconds: u32) -> Result<(), Failure> {
         Queue::set_visibility(self, letters, seconds.min(43_200) as i32).await
     }
+
+    /// SQS's PurgeQueue, which does not say how many it deleted.
+    async fn purge(&self) -> Result<Option<u64>, Failure> {
+        Queue::purge(self).await.map(|()| None)
+    }
 }
 
 impl WebhookQueue for Queue {

@@ -1,6 +1,7 @@
 //! CloudFormation, in the lifecycle's terms: stacks, change sets, events, resources. Every
 //! list paginates; "does not exist" is an answer (None), not an error.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_cloudformation::Client;
@@ -392,4 +393,86 @@ impl Stacks {
         }
         Ok(resources)
     }
+}
+
+/// Waits until the stack is gone; a failure when its deletion failed.
+pub async fn wait_until_deleted(stacks: &Stacks, stack_name: &str) -> Result<(), Failure> {
+    loop {
+        match stacks.describe(stack_name).await? {
+            None => return Ok(()),
+            Some(state) if state.status == "DELETE_FAILED" => {
+                return Err(Failure::new(FailureKind::Failed, format!("deleting {stack_name} failed: {}", state.status_reason.unwrap_or_default()))
+                    .next("see the stack's events in the console, remove what blocks it, and deploy again"));
+            }
+            Some(_) => tokio::time::sleep(Duration::from_secs(2)).await,
+        }
+    }
+}
+
+/// The stack's outputs; where the stack has none (an emulator that drops them), the webhook
+/// URLs from the stage's SSM parameters.
+pub async fn outputs(
+    stacks: &Stacks,
+    aws: &super::Aws,
+    stack_name: &str,
+    stage: &str,
+) -> Result<Vec<StackOutput>, Failure> {
+    let state: Option<StackState> = stacks.describe(stack_name).await?;
+    let outputs = state.map(|s| s.outputs).unwrap_or_default();
+    if !outputs.is_empty() {
+        return Ok(outputs);
+    }
+    let stage: mgrid_contract::StageName =
+        stage
+            .parse()
+            .map_err(|e: mgrid_contract::InvalidStageName| {
+                Failure::new(FailureKind::Usage, e.to_string())
+            })?;
+    let parameters = super::parameters::stage_parameters(&aws.ssm(), &stage).await?;
+    let mut outputs = Vec::new();
+    if let Some(api) = parameters.get(&mgrid_contract::StageParameter::ApiUrl) {
+        for provider in mgrid_contract::Provider::ALL {
+            outputs.push(StackOutput {
+                key: format!("{}WebhookUrl", capitalised(provider.as_str())),
+                value: format!("{api}/webhook/{provider}"),
+                description: None,
+            });
+        }
+    }
+    let named: BTreeMap<&str, mgrid_contract::StageParameter> = [
+        ("QueueUrl", mgrid_contract::StageParameter::QueueUrl),
+        ("DeadLetterQueueUrl", mgrid_contract::StageParameter::DlqUrl),
+        (
+            "TransactionsTableName",
+            mgrid_contract::StageParameter::TableName,
+        ),
+        (
+            "ArchiveBucketName",
+            mgrid_contract::StageParameter::ArchiveBucket,
+        ),
+        (
+            "DashboardName",
+            mgrid_contract::StageParameter::DashboardName,
+        ),
+    ]
+    .into_iter()
+    .collect();
+    for (key, parameter) in named {
+        if let Some(value) = parameters.get(&parameter) {
+            outputs.push(StackOutput {
+                key: key.to_owned(),
+                value: value.clone(),
+                description: None,
+            });
+        }
+    }
+    Ok(outputs)
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
 }

@@ -3,7 +3,6 @@
 //! (data in danger in red), confirm, execute, watch, and either list the outputs or every
 //! failed resource with the first cause first. `mgrid diff` is the same up to the change set.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -16,11 +15,11 @@ use crate::aws::account;
 use crate::aws::assets::{Assets, Upload};
 use crate::aws::stack::{ChangeSetOutcome, ChangeSetRequest, Stacks};
 use crate::aws::{Aws, Identity};
-use crate::cli::{DeployArgs, OutputFormat};
+use crate::cli::{DeployArgs, DiffDeployArgs, OutputFormat};
 use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
-use crate::lifecycle::model::{StackEvent, StackOutput, StackState};
+use crate::lifecycle::model::{StackEvent, StackOutput};
 use crate::lifecycle::plan::{self, ChangeReview, FailedResource, StackPlan};
 use crate::lifecycle::preflight::{self, AccountReadings, CliTarget, Finding, StageNeeds};
 use crate::lifecycle::render;
@@ -92,13 +91,51 @@ struct Prepared {
     artifact: EmbeddedArtifact,
 }
 
-fn prepare(context: &Context, args: &DeployArgs) -> Result<Prepared, Failure> {
-    let stage = context.require_stage()?;
+/// What a run of the deploy steps does with the change set it makes.
+#[derive(Debug, Clone, Copy)]
+pub enum Mode<'a> {
+    /// `mgrid diff`: show the change set, then delete it.
+    Diff(&'a DiffDeployArgs),
+    /// `mgrid deploy`: review, confirm, execute and follow it (or stop once it is made, with
+    /// --no-execute).
+    Deploy(&'a DeployArgs),
+}
+
+impl Mode<'_> {
+    fn verb(&self) -> &'static str {
+        match self {
+            Mode::Diff(_) => "diff",
+            Mode::Deploy(_) => "deploy",
+        }
+    }
+
+    fn params(&self) -> &[(String, String)] {
+        match self {
+            Mode::Diff(args) => &args.params,
+            Mode::Deploy(args) => &args.params,
+        }
+    }
+
+    fn artifact(&self) -> Option<&std::path::Path> {
+        match self {
+            Mode::Diff(args) => args.artifact.as_deref(),
+            Mode::Deploy(args) => args.artifact.as_deref(),
+        }
+    }
+
+    /// Whether the change set may be executed (a diff never is).
+    fn deploys(&self) -> bool {
+        matches!(self, Mode::Deploy(_))
+    }
+}
+
+fn prepare(context: &Context, mode: Mode<'_>) -> Result<Prepared, Failure> {
+    let stage = context.deployed_stage(mode.verb())?;
     let settings = context.settings(stage)?;
     let template =
         Template::pipeline().map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
     let mut parameters = settings.parameters(&template);
-    apply_param_overrides(&mut parameters, &args.params, &template)?;
+    apply_param_overrides(&mut parameters, mode.params(), &template)?;
     for parameter in &parameters {
         if let (Some(value), Some(spec)) = (&parameter.value, template.parameter(&parameter.name)) {
             spec.check(value).map_err(|problem| {
@@ -107,7 +144,7 @@ fn prepare(context: &Context, args: &DeployArgs) -> Result<Prepared, Failure> {
             })?;
         }
     }
-    let artifact = match &args.artifact {
+    let artifact = match mode.artifact() {
         Some(path) => crate::artifact::from_file(path)?,
         None => embedded()?,
     };
@@ -261,10 +298,11 @@ fn check_account(settings: &StageSettings, identity: &Identity) -> Result<(), Fa
     Ok(())
 }
 
-/// Runs a deploy (`execute` true) or a diff (false).
-pub async fn run(context: &Context, args: &DeployArgs, execute: bool) -> Result<DeployReport> {
+/// Runs the deploy steps in `mode`: a deploy, or a diff.
+pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
     let started = Instant::now();
-    let prepared = prepare(context, args)?;
+    let execute = mode.deploys();
+    let prepared = prepare(context, mode)?;
     let settings = &prepared.settings;
     let stage = settings.stage.to_string();
     let aws = context.connect(settings).await?;
@@ -315,7 +353,7 @@ pub async fn run(context: &Context, args: &DeployArgs, execute: bool) -> Result<
                 .into());
             }
             stacks.delete_stack(&stack_name).await?;
-            wait_until_deleted(&stacks, &stack_name).await?;
+            crate::aws::stack::wait_until_deleted(&stacks, &stack_name).await?;
             true
         }
     };
@@ -329,10 +367,13 @@ pub async fn run(context: &Context, args: &DeployArgs, execute: bool) -> Result<
     let verbose = context.global.verbose > 0;
     let (_assets, template_url, parameters) =
         upload_assets(&aws, &identity, &prepared, verbose).await?;
-    let change_set = args
-        .change_set_name
-        .clone()
-        .unwrap_or_else(|| format!("mgrid-{}", now_millis()));
+    let change_set = match mode {
+        Mode::Deploy(DeployArgs {
+            change_set_name: Some(name),
+            ..
+        }) => name.clone(),
+        _ => format!("mgrid-{}", now_millis()),
+    };
     let tags: Vec<(String, String)> = settings
         .tags
         .iter()
@@ -395,7 +436,12 @@ pub async fn run(context: &Context, args: &DeployArgs, execute: bool) -> Result<
     show(context.global.output, &render::change_table(&review))?;
     report.changes = Some(review.clone());
 
-    if review.needs_allow_replacement && !args.allow_replacement {
+    let allow_replacement = match mode {
+        Mode::Deploy(args) => args.allow_replacement,
+        // A diff shows what a deploy would refuse; it refuses nothing itself.
+        Mode::Diff(_) => true,
+    };
+    if review.needs_allow_replacement && !allow_replacement {
         stacks.delete_change_set(&stack_name, &change_set).await?;
         return Err(Failure::new(
             FailureKind::Declined,
@@ -404,11 +450,14 @@ pub async fn run(context: &Context, args: &DeployArgs, execute: bool) -> Result<
         .next("if that is really meant, deploy again with --allow-replacement")
         .into());
     }
-    if !execute {
-        stacks.delete_change_set(&stack_name, &change_set).await?;
-        report.change_set = None;
-        return Ok(finish(report, &aws, started, verbose));
-    }
+    let args = match mode {
+        Mode::Diff(_) => {
+            stacks.delete_change_set(&stack_name, &change_set).await?;
+            report.change_set = None;
+            return Ok(finish(report, &aws, started, verbose));
+        }
+        Mode::Deploy(args) => args,
+    };
     if args.no_execute {
         report.next = Some(format!(
             "the change set {change_set} is ready and was not executed; execute it with\n  \
@@ -458,7 +507,7 @@ pub async fn run(context: &Context, args: &DeployArgs, execute: bool) -> Result<
                 ));
             }
         }
-        report.outputs = outputs(&stacks, &aws, &stack_name, &stage).await?;
+        report.outputs = crate::aws::stack::outputs(&stacks, &aws, &stack_name, &stage).await?;
         if create {
             report.next = Some(first_deploy_steps(
                 &stage,
@@ -698,87 +747,6 @@ fn eprint_styled(text: &str) {
     let _ = stderr.flush();
 }
 
-pub(crate) async fn wait_until_deleted(stacks: &Stacks, stack_name: &str) -> Result<(), Failure> {
-    loop {
-        match stacks.describe(stack_name).await? {
-            None => return Ok(()),
-            Some(state) if state.status == "DELETE_FAILED" => {
-                return Err(Failure::new(FailureKind::Failed, format!("deleting {stack_name} failed: {}", state.status_reason.unwrap_or_default()))
-                    .next("see the stack's events in the console, remove what blocks it, and deploy again"));
-            }
-            Some(_) => tokio::time::sleep(Duration::from_secs(2)).await,
-        }
-    }
-}
-
-/// The stack's outputs; where the stack has none (an emulator that drops them), the webhook
-/// URLs from the stage's SSM parameters.
-pub async fn outputs(
-    stacks: &Stacks,
-    aws: &Aws,
-    stack_name: &str,
-    stage: &str,
-) -> Result<Vec<StackOutput>, Failure> {
-    let state: Option<StackState> = stacks.describe(stack_name).await?;
-    let outputs = state.map(|s| s.outputs).unwrap_or_default();
-    if !outputs.is_empty() {
-        return Ok(outputs);
-    }
-    let stage: mgrid_contract::StageName =
-        stage
-            .parse()
-            .map_err(|e: mgrid_contract::InvalidStageName| {
-                Failure::new(FailureKind::Usage, e.to_string())
-            })?;
-    let parameters = crate::aws::parameters::stage_parameters(&aws.ssm(), &stage).await?;
-    let mut outputs = Vec::new();
-    if let Some(api) = parameters.get(&mgrid_contract::StageParameter::ApiUrl) {
-        for provider in mgrid_contract::Provider::ALL {
-            outputs.push(StackOutput {
-                key: format!("{}WebhookUrl", capitalised(provider.as_str())),
-                value: format!("{api}/webhook/{provider}"),
-                description: None,
-            });
-        }
-    }
-    let named: BTreeMap<&str, mgrid_contract::StageParameter> = [
-        ("QueueUrl", mgrid_contract::StageParameter::QueueUrl),
-        ("DeadLetterQueueUrl", mgrid_contract::StageParameter::DlqUrl),
-        (
-            "TransactionsTableName",
-            mgrid_contract::StageParameter::TableName,
-        ),
-        (
-            "ArchiveBucketName",
-            mgrid_contract::StageParameter::ArchiveBucket,
-        ),
-        (
-            "DashboardName",
-            mgrid_contract::StageParameter::DashboardName,
-        ),
-    ]
-    .into_iter()
-    .collect();
-    for (key, parameter) in named {
-        if let Some(value) = parameters.get(&parameter) {
-            outputs.push(StackOutput {
-                key: key.to_owned(),
-                value: value.clone(),
-                description: None,
-            });
-        }
-    }
-    Ok(outputs)
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -790,7 +758,7 @@ mod tests {
             "dev".parse().unwrap(),
             Some("eu-west-1"),
             &crate::config::Config::default(),
-            &BTreeMap::<&str, &str>::new(),
+            &std::collections::BTreeMap::<&str, &str>::new(),
         )
         .unwrap();
         let mut parameters = settings.parameters(&template);

@@ -52,7 +52,7 @@ fn retained_ids(template: &Template) -> Vec<String> {
 }
 
 pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
-    let stage = context.require_stage()?;
+    let stage = context.deployed_stage("destroy")?;
     let settings = context.settings(stage.clone())?;
     let protected = settings.protected.value;
     if protected && !args.force {
@@ -125,7 +125,7 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
     stacks.delete_stack(&stack.name).await?;
     note(&format!("deleting {} …", stack.name));
     let waited = tokio::select! {
-        result = crate::commands::deploy::wait_until_deleted(&stacks, &stack.name) => result,
+        result = crate::aws::stack::wait_until_deleted(&stacks, &stack.name) => result,
         _ = tokio::signal::ctrl_c() => {
             return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; {} keeps deleting", stack.name))
                 .next("`mgrid stages` shows when it is gone").into());

@@ -20,8 +20,18 @@ use crate::local::store::{Store, StoreError};
 use crate::local::{Paths, STAGE};
 use crate::output::note;
 
-pub async fn run(_context: &Context, args: &DevArgs) -> Result<()> {
-    let paths = Paths::new(&args.data_dir);
+pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
+    if let Some(stage) = &context.global.stage
+        && stage.as_str() != crate::target::LOCAL
+    {
+        return Err(Failure::new(
+            FailureKind::Usage,
+            format!("`mgrid dev` runs the local stage only, not {stage}"),
+        )
+        .next("leave out --stage (or MGRID_STAGE), or pass --stage local")
+        .into());
+    }
+    let paths = Paths::new(&context.global.data_dir);
     let failed = |what: String| Failure::new(FailureKind::Failed, what);
     let tightened = custody::make_private(&paths.dir)?;
     let _lock = DevLock::hold(&paths)?;

@@ -6,7 +6,7 @@
 //! worst in both, which the processor's idempotency absorbs. Messages a filter does not take
 //! are held aside until the run ends and then made visible at once, untouched.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -14,13 +14,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use mgrid_contract::StageName;
 use mgrid_contract::clock::format_rfc3339;
 use mgrid_contract::untrusted::printable_block;
-use mgrid_contract::{StageName, StageParameter};
 use serde::Serialize;
 
-use crate::aws::parameters::{require, stage_parameters};
-use crate::aws::queues::{MoveTask, MoveTasks, Queue};
+use crate::aws::queues::{MoveTask, MoveTasks};
 use crate::cli::{DlqAction, DlqArgs, ProviderArg, RedriveArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
@@ -29,40 +28,22 @@ use crate::ids::run_id;
 use crate::move_engine::{Rules, Source, Tally};
 use crate::movers::{self, RedriveOptions};
 use crate::output::{BOLD, WARNING, note, print_report, shown, table};
-use crate::ports::{DeadLetterQueue, Depth, WebhookQueue};
+use crate::ports::{DeadLetterQueue, Depth, SCAN_HOLD_SECONDS, WebhookQueue};
 use crate::redrive::{Breakdown, DeadLetter, DeadLetterView, Filter, RunMark};
+use crate::target::{StageQueue, Target};
 use crate::terminal::{confirm, progress_bar, verbose_calls};
 
-/// How long a scan (stats, peek, dry run) keeps what it read hidden before it puts it back.
-const SCAN_HOLD_SECONDS: i32 = 30;
 /// The most messages a scan reads.
 const SCAN_LIMIT: usize = 1000;
 
-struct Queues {
-    dlq: Queue,
-    queue: Queue,
-}
-
-pub async fn run(context: &Context, args: &DlqArgs) -> Result<()> {
-    let stage = context.require_stage()?;
-    if stage.as_str() == crate::local::STAGE {
-        return super::dlq_local::run(context, &stage, args).await;
-    }
-    let settings = context.settings(stage.clone())?;
-    let aws = context.connect(&settings).await?;
-    let parameters = stage_parameters(&aws.ssm(), &stage).await?;
-    let queues = Queues {
-        dlq: Queue::new(
-            aws.sqs(),
-            require(&parameters, &stage, StageParameter::DlqUrl)?,
-        ),
-        queue: Queue::new(
-            aws.sqs(),
-            require(&parameters, &stage, StageParameter::QueueUrl)?,
-        ),
-    };
+pub async fn run(context: &Context, target: &Target, args: &DlqArgs) -> Result<()> {
+    let stage = target.name();
+    let dlq = target.dead_letter_queue().await?;
     let result = match &args.action {
-        DlqAction::Stats => stats(context, &stage, &queues).await,
+        DlqAction::Stats => {
+            let queue = target.webhook_queue().await?;
+            stats(context, stage, &dlq, &queue).await
+        }
         DlqAction::Peek {
             limit,
             provider,
@@ -70,60 +51,23 @@ pub async fn run(context: &Context, args: &DlqArgs) -> Result<()> {
             full,
         } => {
             let filter = peek_filter(*provider, reason);
-            peek(context, &queues, usize::from(*limit), &filter, *full).await
+            peek(context, &dlq, usize::from(*limit), &filter, *full).await
         }
         DlqAction::Redrive(redrive_args) if redrive_args.native => {
-            native(context, &aws, &queues, redrive_args).await
+            let tasks = target.move_tasks()?;
+            let queue = target.webhook_queue().await?;
+            native(context, stage, &tasks, &dlq, &queue, redrive_args).await
         }
         DlqAction::Redrive(redrive_args) => {
-            redrive(context, &stage, &queues.dlq, &queues.queue, redrive_args).await
+            let queue = target.webhook_queue().await?;
+            redrive(context, stage, &dlq, &queue, redrive_args).await
         }
-        DlqAction::Cancel => cancel(context, &aws, &queues).await,
-        DlqAction::Purge => purge(context, &stage, settings.protected.value, &queues).await,
+        DlqAction::Cancel => cancel(context, stage, &target.move_tasks()?, &dlq).await,
+        DlqAction::Purge => purge(context, stage, target.protected(), &dlq).await,
     };
-    verbose_calls(context.global.verbose > 0, aws.calls());
-    result
-}
-
-/// Reads up to `limit` counted messages without consuming them: each is held hidden while the
-/// scan runs (so the next receive returns others) and all are made visible again at once at the
-/// end. `visit` takes each message (and keeps what it needs of it) and says whether it counts.
-/// FIFO shows only the first messages of each group this way.
-async fn scan(
-    dlq: &Queue,
-    limit: usize,
-    mut visit: impl FnMut(DeadLetter) -> bool,
-) -> Result<(), Failure> {
-    // What releasing them needs: no bodies are kept.
-    let mut seen: Vec<DeadLetter> = Vec::new();
-    let mut counted = 0;
-    let mut ids = BTreeSet::new();
-    let result = async {
-        while counted < limit {
-            // A long poll that returns nothing: all that is left is behind what this scan holds.
-            let batch = dlq.receive(10, SCAN_HOLD_SECONDS, 1).await?;
-            if batch.is_empty() {
-                break;
-            }
-            for message in batch {
-                if !ids.insert(message.message_id.clone()) {
-                    continue;
-                }
-                seen.push(DeadLetter {
-                    body: String::new(),
-                    attributes: BTreeMap::new(),
-                    ..message.clone()
-                });
-                if visit(message) {
-                    counted += 1;
-                }
-            }
-        }
-        Ok::<(), Failure>(())
+    if let Some(calls) = target.calls() {
+        verbose_calls(context.global.verbose > 0, calls);
     }
-    .await;
-    let all: Vec<&DeadLetter> = seen.iter().collect();
-    dlq.set_visibility(&all, 0).await?;
     result
 }
 
@@ -146,11 +90,16 @@ pub struct ReasonCount {
     pub count: usize,
 }
 
-async fn stats(context: &Context, stage: &StageName, queues: &Queues) -> Result<()> {
-    let dead = queues.dlq.depth().await?;
-    let live = queues.queue.depth().await?;
+async fn stats(
+    context: &Context,
+    stage: &StageName,
+    dlq: &StageQueue,
+    queue: &StageQueue,
+) -> Result<()> {
+    let dead = dlq.depth().await?;
+    let live = queue.depth().await?;
     let mut breakdown = Breakdown::default();
-    scan(&queues.dlq, SCAN_LIMIT, |letter| {
+    dlq.scan(SCAN_LIMIT, &mut |letter| {
         breakdown.add(&letter.view());
         true
     })
@@ -269,16 +218,14 @@ pub struct Peeked {
 
 async fn peek(
     context: &Context,
-    queues: &Queues,
+    dlq: &impl DeadLetterQueue,
     limit: usize,
     filter: &Filter,
     full: bool,
 ) -> Result<()> {
     let mut report = PeekReport::new(full);
-    scan(&queues.dlq, limit, |letter| {
-        report.offer(letter, filter, limit)
-    })
-    .await?;
+    dlq.scan(limit, &mut |letter| report.offer(letter, filter, limit))
+        .await?;
     print_report(&report, context.global.output)?;
     Ok(())
 }
@@ -452,7 +399,7 @@ pub async fn redrive(
         mark: &mark,
         filter: &filter,
         hold_seconds: if args.dry_run {
-            SCAN_HOLD_SECONDS as u32
+            SCAN_HOLD_SECONDS
         } else {
             args.hold.0.div_euclid(1000).clamp(1, 43_200) as u32
         },
@@ -640,6 +587,7 @@ impl fmt::Display for RedriveReport {
 
 #[derive(Debug, Serialize)]
 pub struct MoveTaskReport {
+    pub stage: String,
     pub task: MoveTask,
 }
 
@@ -665,12 +613,14 @@ impl fmt::Display for MoveTaskReport {
 /// SQS's own move task: every message, no filter, no dry run; mgrid starts and follows it.
 async fn native(
     context: &Context,
-    aws: &crate::aws::Aws,
-    queues: &Queues,
+    stage: &StageName,
+    tasks: &MoveTasks,
+    dead_letters: &StageQueue,
+    webhooks: &StageQueue,
     args: &RedriveArgs,
 ) -> Result<()> {
-    let dlq = queues.dlq.depth().await?;
-    let queue = queues.queue.depth().await?;
+    let dlq = dead_letters.depth().await?;
+    let queue = webhooks.depth().await?;
     if dlq.visible + dlq.in_flight == 0 {
         note("the dead-letter queue is empty; no move task was started");
         return Ok(());
@@ -684,11 +634,10 @@ async fn native(
     )? {
         return Err(Failure::new(FailureKind::Declined, "no move task was started").into());
     }
-    let tasks = MoveTasks::new(aws.sqs());
     let rate = args.rate.map(|r| r.round().clamp(1.0, 500.0) as i32);
     let bar = progress_bar(dlq.visible, "{spinner} moved {pos}/{len} · ETA {eta}");
     let watched = tokio::select! {
-        result = start_and_follow(&tasks, &dlq.arn, &queue.arn, rate, FOLLOW_POLL, bar.as_ref()) => result?,
+        result = start_and_follow(tasks, &dlq.arn, &queue.arn, rate, FOLLOW_POLL, bar.as_ref()) => result?,
         _ = tokio::signal::ctrl_c() => {
             return Err(Failure::new(FailureKind::Interrupted, "stopped following; a move task that started keeps running")
                 .next("`mgrid dlq cancel` stops it").into());
@@ -699,6 +648,7 @@ async fn native(
     }
     print_report(
         &MoveTaskReport {
+            stage: stage.to_string(),
             task: watched.clone(),
         },
         context.global.output,
@@ -786,10 +736,21 @@ pub async fn cancel_running(tasks: &MoveTasks, source_arn: &str) -> Result<MoveT
     })
 }
 
-async fn cancel(context: &Context, aws: &crate::aws::Aws, queues: &Queues) -> Result<()> {
-    let dlq = queues.dlq.depth().await?;
-    let task = cancel_running(&MoveTasks::new(aws.sqs()), &dlq.arn).await?;
-    print_report(&MoveTaskReport { task }, context.global.output)?;
+async fn cancel(
+    context: &Context,
+    stage: &StageName,
+    tasks: &MoveTasks,
+    dlq: &StageQueue,
+) -> Result<()> {
+    let depth = dlq.depth().await?;
+    let task = cancel_running(tasks, &depth.arn).await?;
+    print_report(
+        &MoveTaskReport {
+            stage: stage.to_string(),
+            task,
+        },
+        context.global.output,
+    )?;
     Ok(())
 }
 
@@ -813,9 +774,9 @@ async fn purge(
     context: &Context,
     stage: &StageName,
     protected: bool,
-    queues: &Queues,
+    dlq: &impl DeadLetterQueue,
 ) -> Result<()> {
-    let depth = queues.dlq.depth().await?;
+    let depth = dlq.depth().await?;
     let count = depth.visible + depth.in_flight;
     note(&format!(
         "the dead-letter queue of {stage} holds about {count} webhooks; a purge deletes them for good"
@@ -847,11 +808,11 @@ async fn purge(
     )? {
         return Err(Failure::new(FailureKind::Declined, "nothing was purged").into());
     }
-    queues.dlq.purge().await?;
+    let purged = dlq.purge().await?.unwrap_or(count);
     print_report(
         &PurgeReport {
             stage: stage.to_string(),
-            purged: count,
+            purged,
         },
         context.global.output,
     )?;

@@ -8,59 +8,35 @@ use std::io::{IsTerminal, Read, Write};
 use anyhow::Result;
 use mgrid_contract::clock::format_rfc3339;
 use mgrid_contract::keyring::{KeyRing, Secret};
-use mgrid_contract::{Provider, StageName, StageParameter};
+use mgrid_contract::{Provider, StageName};
 use serde::Serialize;
 
-use crate::aws::keystore::{RingStore, StoredRing};
-use crate::aws::parameters::{require, stage_parameters};
 use crate::cli::{KeysAction, KeysArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
-use crate::keys::{Grace, KeyRings, RotationPlan, new_api_key, plan_rotation};
+use crate::keys::{Grace, RotationPlan, new_api_key, plan_rotation};
 use crate::output::{BOLD, WARNING, note, print_report, table};
+use crate::ports::{KeyRings, StoredRing};
+use crate::target::Target;
 use crate::terminal::{confirm, verbose_calls};
 
-pub async fn run(context: &Context, args: &KeysArgs) -> Result<()> {
-    let stage = context.require_stage()?;
-    if stage.as_str() == crate::local::STAGE {
-        let dir = crate::local::data_dir();
-        let paths = crate::local::Paths::new(&dir);
-        crate::local::open_existing(&paths)?;
-        let api_url = std::fs::read_to_string(&paths.endpoint)
-            .map(|url| url.trim().to_owned())
-            .unwrap_or_else(|_| "http://127.0.0.1:8787".to_owned());
-        let resource = |parameter| match parameter {
-            StageParameter::ApiUrl => Ok(api_url.clone()),
-            // No KMS on one machine: the local rings are plain JSON in the local database.
-            _ => Ok(String::new()),
-        };
-        return act(
-            context,
-            &stage,
-            &crate::local::LocalRings(dir),
-            &resource,
-            args,
-        )
-        .await;
+pub async fn run(context: &Context, target: &Target, args: &KeysArgs) -> Result<()> {
+    let store = target.key_rings().await?;
+    let result = act(context, target, &store, args).await;
+    if let Some(calls) = target.calls() {
+        verbose_calls(context.global.verbose > 0, calls);
     }
-    let settings = context.settings(stage.clone())?;
-    let aws = context.connect(&settings).await?;
-    let store = RingStore::new(aws.ssm());
-    let parameters = stage_parameters(&aws.ssm(), &stage).await?;
-    let resource = |parameter| require(&parameters, &stage, parameter);
-    let result = act(context, &stage, &store, &resource, args).await;
-    verbose_calls(context.global.verbose > 0, aws.calls());
     result
 }
 
 async fn act(
     context: &Context,
-    stage: &StageName,
+    target: &Target,
     store: &impl KeyRings,
-    resource: &dyn Fn(StageParameter) -> Result<String, Failure>,
     args: &KeysArgs,
 ) -> Result<()> {
+    let stage = target.name();
     match &args.action {
         KeysAction::List => list(context, stage, store).await,
         KeysAction::Rotate {
@@ -84,8 +60,7 @@ async fn act(
                     .into());
                 }
             };
-            let kms_key = resource(StageParameter::KmsKeyArn)?;
-            let api_url = resource(StageParameter::ApiUrl)?;
+            let api_url = target.api_url().await?;
             rotate(
                 context,
                 stage,
@@ -94,18 +69,15 @@ async fn act(
                 *grace,
                 output_file.as_deref(),
                 *dry_run,
-                &kms_key,
                 &api_url,
             )
             .await
         }
         KeysAction::RevokePrevious { provider } => {
-            let kms_key = resource(StageParameter::KmsKeyArn)?;
-            revoke_previous(context, stage, store, (*provider).into(), &kms_key).await
+            revoke_previous(context, stage, store, (*provider).into()).await
         }
         KeysAction::SetSigningSecret { provider, grace } => {
-            let kms_key = resource(StageParameter::KmsKeyArn)?;
-            set_signing_secret(context, stage, store, (*provider).into(), *grace, &kms_key).await
+            set_signing_secret(context, stage, store, (*provider).into(), *grace).await
         }
     }
 }
@@ -249,7 +221,6 @@ async fn rotate(
     grace: Grace,
     output_file: Option<&std::path::Path>,
     dry_run: bool,
-    kms_key: &str,
     api_url: &str,
 ) -> Result<()> {
     let mut rotations = Vec::new();
@@ -293,7 +264,7 @@ async fn rotate(
             }
         }
         let version = store
-            .write(&name, &ring, kms_key, stored.as_ref().map(|s| s.version))
+            .write(&name, &ring, stored.as_ref().map(|s| s.version))
             .await?;
         let register = format!("{webhook_url}?key={}", key.expose());
         let written_to = match key_file.as_mut() {
@@ -481,7 +452,6 @@ async fn revoke_previous(
     stage: &StageName,
     store: &impl KeyRings,
     provider: Provider,
-    kms_key: &str,
 ) -> Result<()> {
     let name = stage.api_key_ring(provider);
     let Some(stored) = store.read(&name).await? else {
@@ -516,12 +486,7 @@ async fn revoke_previous(
         }
         change.ssm_version = Some(
             store
-                .write(
-                    &name,
-                    &stored.ring.revoke_previous(),
-                    kms_key,
-                    Some(stored.version),
-                )
+                .write(&name, &stored.ring.revoke_previous(), Some(stored.version))
                 .await?,
         );
         change.changed = true;
@@ -536,7 +501,6 @@ async fn set_signing_secret(
     store: &impl KeyRings,
     provider: Provider,
     grace: Grace,
-    kms_key: &str,
 ) -> Result<()> {
     let secret = read_signing_secret(provider)?;
     let name = stage.signing_secret_ring(provider);
@@ -558,7 +522,7 @@ async fn set_signing_secret(
         grace.0,
     );
     let version = store
-        .write(&name, &ring, kms_key, stored.as_ref().map(|s| s.version))
+        .write(&name, &ring, stored.as_ref().map(|s| s.version))
         .await?;
     let change = RingChange {
         stage: stage.to_string(),

@@ -3,63 +3,39 @@
 //! in ALARM in one DescribeAlarms call. A poller task does the fetching and hands snapshots to
 //! the screen over a channel, so drawing never waits on the network.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::Result;
 use futures::StreamExt;
-use mgrid_contract::{StageName, StageParameter};
+use mgrid_contract::StageName;
 use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
 use tokio::sync::mpsc;
 
-use crate::aws::Aws;
-use crate::aws::metrics::{MetricDataFailure, alarms_in_alarm, metric_data};
-use crate::aws::parameters::{require, stage_parameters};
 use crate::cli::{MetricsAction, MetricsArgs, OutputFormat, TailArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::dashboard::{Control, Dashboard, KeyOutcome, Update};
 use crate::failure::{Failure, FailureKind};
-use crate::metrics::{
-    Answer, PercentilesRejected, RefreshCost, Resources, Signal, Snapshot, Stat, TimeRange, Window,
-    assemble, queries, signals,
-};
+use crate::metrics::Window;
 use crate::output::{print_error, print_report, write_stdout};
+use crate::ports::MetricsSource;
+use crate::target::Target;
 
-pub async fn run(context: &Context, args: &MetricsArgs) -> Result<()> {
+pub async fn run(context: &Context, target: &Target, args: &MetricsArgs) -> Result<()> {
     match &args.action {
-        MetricsAction::Tail(tail_args) => tail(context, tail_args).await,
+        MetricsAction::Tail(tail_args) => tail(context, target, tail_args).await,
     }
 }
 
-async fn tail(context: &Context, args: &TailArgs) -> Result<()> {
+async fn tail(context: &Context, target: &Target, args: &TailArgs) -> Result<()> {
     let window = Window::new(args.window, args.period).map_err(|e| {
         Failure::new(FailureKind::Usage, e).next("for example: --window 3h --period 5m")
     })?;
-    let stage = context.require_stage()?;
     let interval = Duration::from_secs(args.interval as u64);
-    if stage.as_str() == crate::local::STAGE {
-        let paths = crate::local::Paths::new(&crate::local::data_dir());
-        crate::local::open_existing(&paths)?;
-        return show(
-            LocalSource::new(paths),
-            &stage,
-            window,
-            interval,
-            args.once,
-            context.global.output,
-        )
-        .await;
-    }
-    let settings = context.settings(stage.clone())?;
-    let aws = context.connect(&settings).await?;
-    let parameters = stage_parameters(&aws.ssm(), &stage).await?;
-    let resources = resources(&parameters, &stage)?;
-    let source = CloudWatchSource::new(aws, &resources);
     show(
-        source,
-        &stage,
+        target.metrics().await?,
+        target.name(),
         window,
         interval,
         args.once,
@@ -70,7 +46,7 @@ async fn tail(context: &Context, args: &TailArgs) -> Result<()> {
 
 /// Once, live on a terminal, or plain snapshots every interval: the same for every source.
 async fn show(
-    mut source: impl SnapshotSource,
+    mut source: impl MetricsSource,
     stage: &StageName,
     window: Window,
     interval: Duration,
@@ -92,213 +68,10 @@ async fn show(
     }
 }
 
-/// The names the stage's metrics carry, from its SSM parameters.
-pub fn resources(
-    parameters: &BTreeMap<StageParameter, String>,
-    stage: &StageName,
-) -> Result<Resources, Failure> {
-    let get = |parameter| require(parameters, stage, parameter);
-    // SQS metrics are by queue name, the last part of its URL.
-    let queue_name =
-        |parameter| get(parameter).map(|url| url.rsplit('/').next().unwrap_or_default().to_owned());
-    let pipes = get(StageParameter::PipeNames)?;
-    let pipe = |suffix: &str| {
-        pipes
-            .split(',')
-            .map(str::trim)
-            .find(|name| name.ends_with(suffix))
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("marketgrid-{stage}{suffix}"))
-    };
-    Ok(Resources {
-        stage: stage.to_string(),
-        api_name: get(StageParameter::ApiName)?,
-        queue: queue_name(StageParameter::QueueUrl)?,
-        dlq: queue_name(StageParameter::DlqUrl)?,
-        pipe_dlq: queue_name(StageParameter::PipeDlqUrl)?,
-        authorizer: get(StageParameter::AuthorizerFunction)?,
-        processor: get(StageParameter::ProcessorFunction)?,
-        archiver: get(StageParameter::ArchiverFunction)?,
-        archive_pipe: pipe("-archive"),
-        notify_pipe: pipe("-notify"),
-    })
-}
-
-/// Where snapshots come from: CloudWatch for a deployed stage, the local database for `local`.
-pub trait SnapshotSource: Send + 'static {
-    fn refresh(
-        &mut self,
-        window: &Window,
-    ) -> impl std::future::Future<Output = Result<Snapshot, Failure>> + Send;
-
-    /// Ask again, on the next refresh, for rows the backend could not answer.
-    fn retry_unavailable(&mut self);
-}
-
-/// Snapshots of a deployed stage, from CloudWatch.
-pub struct CloudWatchSource {
-    aws: Aws,
-    client: aws_sdk_cloudwatch::Client,
-    stage: String,
-    signals: Vec<Signal>,
-    alarm_prefix: String,
-    /// Set once the backend has refused percentile queries; they are left out until `r`.
-    rejected: Option<PercentilesRejected>,
-}
-
-impl CloudWatchSource {
-    pub fn new(aws: Aws, resources: &Resources) -> CloudWatchSource {
-        CloudWatchSource {
-            client: aws.cloudwatch_live(),
-            aws,
-            stage: resources.stage.clone(),
-            signals: signals(resources),
-            alarm_prefix: format!("marketgrid-{}-", resources.stage),
-            rejected: None,
-        }
-    }
-}
-
-impl SnapshotSource for CloudWatchSource {
-    /// Fetch, then decide: one GetMetricData call for every series (a second, without
-    /// percentiles, only when the backend refuses the first), one DescribeAlarms call.
-    async fn refresh(&mut self, window: &Window) -> Result<Snapshot, Failure> {
-        let range = window.range(now_millis());
-        let calls_before = (self.aws.calls(), self.aws.calls_of("GetMetricData"));
-        let bytes_before = self.aws.bytes();
-        let with_percentiles = self.rejected.is_none();
-        let asked = queries(&self.signals, window, with_percentiles);
-        let answers = match metric_data(&self.client, &asked, &range).await {
-            Ok(answers) => answers,
-            Err(MetricDataFailure::Refused(refusal)) if with_percentiles => {
-                tracing::debug!(
-                    "GetMetricData refused ({refusal}); asking again without percentiles"
-                );
-                let without = queries(&self.signals, window, false);
-                let answers = metric_data(&self.client, &without, &range)
-                    .await
-                    .map_err(MetricDataFailure::into_failure)?;
-                self.rejected = Some(PercentilesRejected(refusal.what));
-                answers
-            }
-            Err(failure) => return Err(failure.into_failure()),
-        };
-        let alarms = alarms_in_alarm(&self.client, &self.alarm_prefix).await?;
-        let series = assemble(
-            &self.signals,
-            &range,
-            &answers,
-            self.rejected.as_ref(),
-            &alarms,
-        );
-        let bytes_after = self.aws.bytes();
-        let cost = RefreshCost {
-            aws_calls: self.aws.calls() - calls_before.0,
-            get_metric_data_calls: self.aws.calls_of("GetMetricData") - calls_before.1,
-            bytes_sent: bytes_after.0 - bytes_before.0,
-            bytes_received: bytes_after.1 - bytes_before.1,
-        };
-        Ok(Snapshot::new(
-            &self.stage,
-            window,
-            range,
-            now_millis(),
-            series,
-            alarms,
-            cost,
-        ))
-    }
-
-    fn retry_unavailable(&mut self) {
-        self.rejected = None;
-    }
-}
-
-/// Snapshots of the local stage, from the per-minute counters `mgrid dev` writes.
-pub struct LocalSource {
-    paths: crate::local::Paths,
-    signals: Vec<Signal>,
-}
-
-impl LocalSource {
-    pub fn new(paths: crate::local::Paths) -> LocalSource {
-        LocalSource {
-            paths,
-            signals: signals(&Resources::named_for(crate::local::STAGE)),
-        }
-    }
-}
-
-impl SnapshotSource for LocalSource {
-    async fn refresh(&mut self, window: &Window) -> Result<Snapshot, Failure> {
-        let range = window.range(now_millis());
-        let connection = crate::local::open_existing(&self.paths)?;
-        let mut answers = Vec::with_capacity(self.signals.len());
-        for signal in &self.signals {
-            if let Some((_, why)) = crate::local::metrics::NOT_LOCAL
-                .iter()
-                .find(|(key, _)| *key == signal.key)
-            {
-                answers.push(Answer {
-                    id: signal.key.to_owned(),
-                    status: "NotOnLocalStage".to_owned(),
-                    messages: vec![(*why).to_owned()],
-                    ..Answer::default()
-                });
-                continue;
-            }
-            let minutes =
-                crate::local::db::counter_series(&connection, signal.key, range.start, range.end)
-                    .map_err(|e| {
-                    Failure::new(FailureKind::Failed, format!("the local database: {e}"))
-                })?;
-            answers.push(per_period(signal, &range, &minutes));
-        }
-        let series = assemble(&self.signals, &range, &answers, None, &[]);
-        Ok(Snapshot::new(
-            crate::local::STAGE,
-            window,
-            range,
-            now_millis(),
-            series,
-            Vec::new(),
-            RefreshCost::default(),
-        ))
-    }
-
-    fn retry_unavailable(&mut self) {}
-}
-
-/// Per-minute local values gathered into the window's periods: sums add up, the rest (maxima,
-/// percentiles) take the highest.
-fn per_period(signal: &Signal, range: &TimeRange, minutes: &[(i64, f64)]) -> Answer {
-    let mut periods: BTreeMap<i64, f64> = BTreeMap::new();
-    for (at, value) in minutes {
-        let start = range.start + (at - range.start).div_euclid(range.period_ms) * range.period_ms;
-        let slot = periods.entry(start).or_insert(if signal.stat == Stat::Sum {
-            0.0
-        } else {
-            *value
-        });
-        *slot = if signal.stat == Stat::Sum {
-            *slot + value
-        } else {
-            slot.max(*value)
-        };
-    }
-    Answer {
-        id: signal.key.to_owned(),
-        timestamps: periods.keys().copied().collect(),
-        values: periods.values().copied().collect(),
-        status: "Complete".to_owned(),
-        messages: Vec::new(),
-    }
-}
-
 /// Without a terminal: a snapshot every interval (a table, or one JSON document a line) until
 /// Ctrl-C. A failing first refresh ends the run; later failures are reported and retried.
 async fn plain(
-    mut source: impl SnapshotSource,
+    mut source: impl MetricsSource,
     window: Window,
     interval: Duration,
     format: OutputFormat,
@@ -327,7 +100,7 @@ async fn plain(
 
 /// Full screen: the poller fetches, the loop below draws and reads keys.
 async fn live(
-    source: impl SnapshotSource,
+    source: impl MetricsSource,
     stage: &str,
     window: Window,
     interval: Duration,
@@ -346,7 +119,7 @@ async fn live(
 }
 
 async fn poll(
-    mut source: impl SnapshotSource,
+    mut source: impl MetricsSource,
     mut window: Window,
     interval: Duration,
     mut controls: mpsc::Receiver<Control>,

@@ -6,7 +6,6 @@ pub mod deploy;
 pub mod destroy;
 pub mod dev;
 pub mod dlq;
-pub mod dlq_local;
 pub mod docs;
 pub mod keys;
 pub mod metrics;
@@ -21,11 +20,12 @@ use anyhow::Result;
 use mgrid_contract::StageName;
 
 use crate::aws::Aws;
-use crate::cli::{Cli, Command, DeployArgs, GlobalArgs};
+use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::Config;
 use crate::failure::{Failure, FailureKind};
 use crate::output::print_report;
 use crate::stage::{ProcessEnvironment, StageSettings};
+use crate::target::{AwsStage, LocalStage, Target};
 
 /// What every command gets: the global options and the configuration file.
 pub struct Context {
@@ -50,19 +50,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Validate(_) => validate::run(&context),
         Command::Artifact(args) => artifact::run(&context, &args.action),
         Command::Deploy(args) => {
-            let report = deploy::run(&context, &args, true).await?;
+            let report = deploy::run(&context, deploy::Mode::Deploy(&args)).await?;
             print_report(&report, context.global.output)?;
             Ok(())
         }
         Command::Diff(args) => {
-            let deploy_args = DeployArgs {
-                no_execute: true,
-                change_set_name: None,
-                params: args.deploy.params.clone(),
-                allow_replacement: true,
-                artifact: args.deploy.artifact.clone(),
-            };
-            let report = deploy::run(&context, &deploy_args, false).await?;
+            let report = deploy::run(&context, deploy::Mode::Diff(&args.deploy)).await?;
             print_report(&report, context.global.output)?;
             // A change set with no resource changes still changes the stack (parameters, tags).
             let changed = report.action != "none";
@@ -75,15 +68,15 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Status => status::run(&context).await,
+        Command::Status => status::run(&context, &context.target().await?).await,
         Command::Destroy(args) => destroy::run(&context, &args).await,
         Command::Stages => stages::run(&context).await,
-        Command::Keys(args) => keys::run(&context, &args).await,
-        Command::Dlq(args) => dlq::run(&context, &args).await,
-        Command::Replay(args) => replay::run(&context, &args).await,
-        Command::Metrics(args) => metrics::run(&context, &args).await,
+        Command::Keys(args) => keys::run(&context, &context.target().await?, &args).await,
+        Command::Dlq(args) => dlq::run(&context, &context.target().await?, &args).await,
+        Command::Replay(args) => replay::run(&context, &context.target().await?, &args).await,
+        Command::Metrics(args) => metrics::run(&context, &context.target().await?, &args).await,
         Command::Dev(args) => dev::run(&context, &args).await,
-        Command::Send(args) => send::run(&context, &args).await,
+        Command::Send(args) => send::run(&context, &context.target().await?, &args).await,
         Command::Completions(args) => docs::completions(args.shell),
         Command::Man => docs::man(),
     }
@@ -107,6 +100,37 @@ impl Context {
             settings.region.as_ref().map(|r| r.value.as_str()),
         )
         .await
+    }
+
+    /// The stage the command acts on, resolved: the local stage on `--data-dir`, or a deployed
+    /// stage with its settings and AWS connection.
+    pub async fn target(&self) -> Result<Target, Failure> {
+        let stage = self.require_stage()?;
+        self.target_of(stage).await
+    }
+
+    pub async fn target_of(&self, stage: StageName) -> Result<Target, Failure> {
+        if stage.as_str() == crate::target::LOCAL {
+            return Ok(Target::Local(LocalStage::new(
+                self.global.data_dir.clone(),
+            )?));
+        }
+        let settings = self.settings(stage.clone())?;
+        let aws = self.connect(&settings).await?;
+        Ok(Target::Aws(Box::new(AwsStage::new(stage, settings, aws))))
+    }
+
+    /// A stage `verb` deploys or deletes: never the local stage, which `mgrid dev` runs.
+    pub fn deployed_stage(&self, verb: &str) -> Result<StageName, Failure> {
+        let stage = self.require_stage()?;
+        if stage.as_str() == crate::target::LOCAL {
+            return Err(Failure::new(
+                FailureKind::Usage,
+                format!("the local stage is not deployed, so `mgrid {verb}` does not apply to it"),
+            )
+            .next("`mgrid dev` runs the local stage; stop it with Ctrl-C, and remove its data with `rm -r` on its --data-dir"));
+        }
+        Ok(stage)
     }
 
     /// The stage the command acts on; a clear failure when none was given.

@@ -16,14 +16,9 @@ use std::time::Instant;
 use anyhow::Result;
 use futures::{StreamExt, TryStreamExt};
 use mgrid_contract::clock::format_rfc3339;
-use mgrid_contract::{
-    ArchiveKey, ArchivedWebhook, Provider, StageName, StageParameter, WebhookEnvelope,
-};
+use mgrid_contract::{ArchiveKey, ArchivedWebhook, Provider, StageName, WebhookEnvelope};
 use serde::Serialize;
 
-use crate::aws::archive::{Archive, Ledger};
-use crate::aws::parameters::{require, stage_parameters};
-use crate::aws::queues::Queue;
 use crate::cli::ReplayArgs;
 use crate::clock::now_millis;
 use crate::commands::Context;
@@ -34,6 +29,7 @@ use crate::movers::{self, Prepared, SendOptions};
 use crate::output::{WARNING, note, print_report, shown, table};
 use crate::ports::{LedgerLookup, WebhookArchive, WebhookQueue};
 use crate::replay::{Selection, count_by_type, parse_time, replay_message, sort_for_sending};
+use crate::target::Target;
 use crate::terminal::{confirm, progress_bar, verbose_calls};
 
 #[derive(Debug, Default, Serialize)]
@@ -82,8 +78,8 @@ pub struct Unreadable {
     pub reason: String,
 }
 
-pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
-    let stage = context.require_stage()?;
+pub async fn run(context: &Context, source: &Target, args: &ReplayArgs) -> Result<()> {
+    let stage = source.name();
     let now = now_millis();
     let usage = |e: String| Failure::new(FailureKind::Usage, e);
     let from = parse_time(&args.from, now).map_err(usage)?;
@@ -102,14 +98,30 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
         )
         .into());
     }
-    let target = args.into_stage.clone().unwrap_or_else(|| stage.clone());
-    let source_settings = context.settings(stage.clone())?;
-    let target_settings = context.settings(target.clone())?;
-    if args.into_stage.is_some()
-        && target != stage
-        && target_settings.protected.value
-        && !args.force
-    {
+    let selection = Selection {
+        from,
+        to,
+        provider: args.provider.map(Into::into),
+        vendor: args.vendor.clone(),
+        event_type: args.event_type.clone(),
+        event_ids: args.event_ids.iter().cloned().collect(),
+    };
+    let window = Window::of(&selection)?;
+    // The target may be another stage, even in another region: it is resolved on its own.
+    let other = match &args.into_stage {
+        Some(into) if into != stage => Some(context.target_of(into.clone()).await?),
+        _ => None,
+    };
+    let into = other.as_ref().unwrap_or(source);
+    if matches!(source, Target::Local(_)) != matches!(into, Target::Local(_)) {
+        return Err(Failure::new(
+            FailureKind::Usage,
+            "the local stage replays only into itself, and only itself into it",
+        )
+        .into());
+    }
+    if other.is_some() && into.protected() && !args.force {
+        let target = into.name();
         return Err(Failure::new(
             FailureKind::Usage,
             format!(
@@ -121,78 +133,28 @@ pub async fn run(context: &Context, args: &ReplayArgs) -> Result<()> {
         ))
         .into());
     }
-    let selection = Selection {
-        from,
-        to,
-        provider: args.provider.map(Into::into),
-        vendor: args.vendor.clone(),
-        event_type: args.event_type.clone(),
-        event_ids: args.event_ids.iter().cloned().collect(),
-    };
-    let window = Window::of(&selection)?;
-    if stage.as_str() == crate::local::STAGE || target.as_str() == crate::local::STAGE {
-        if stage != target {
-            return Err(Failure::new(
-                FailureKind::Usage,
-                "the local stage replays only into itself, and only itself into it",
-            )
-            .into());
-        }
-        let paths = crate::local::Paths::new(&crate::local::data_dir());
-        let archive = crate::local::LocalArchiveFiles(paths.archive.clone());
-        let queue = crate::local::LocalQueue::open(&paths, crate::local::db::WEBHOOKS)?;
-        let ledger = crate::local::LocalLedgerLookup(paths);
-        let ledger = args.only_missing.then_some(&ledger);
-        return replay(
-            context, args, &stage, &target, &window, &archive, &queue, ledger,
-        )
-        .await;
-    }
-    let aws = context.connect(&source_settings).await?;
-    // The target may be configured in another region: it gets a connection of its own.
-    let target_aws = if target == stage {
-        None
-    } else {
-        Some(context.connect(&target_settings).await?)
-    };
-    let target_connection = target_aws.as_ref().unwrap_or(&aws);
-    let source = stage_parameters(&aws.ssm(), &stage).await?;
-    let destination = if target == stage {
-        source.clone()
-    } else {
-        stage_parameters(&target_connection.ssm(), &target).await?
-    };
-    let archive = Archive::new(
-        aws.s3(),
-        require(&source, &stage, StageParameter::ArchiveBucket)?,
-    );
-    let queue = Queue::new(
-        target_connection.sqs(),
-        require(&destination, &target, StageParameter::QueueUrl)?,
-    );
+    let archive = source.archive().await?;
+    let queue = into.webhook_queue().await?;
     let ledger = if args.only_missing {
-        Some(Ledger::new(
-            target_connection.dynamodb(),
-            require(&destination, &target, StageParameter::TableName)?,
-        ))
+        Some(into.ledger().await?)
     } else {
         None
     };
     let result = replay(
         context,
         args,
-        &stage,
-        &target,
+        stage,
+        into.name(),
         &window,
         &archive,
         &queue,
         ledger.as_ref(),
     )
     .await;
-    verbose_calls(
-        context.global.verbose > 0,
-        aws.calls() + target_aws.as_ref().map_or(0, |t| t.calls()),
-    );
+    let calls = source.calls().unwrap_or(0) + other.as_ref().and_then(Target::calls).unwrap_or(0);
+    if source.calls().is_some() {
+        verbose_calls(context.global.verbose > 0, calls);
+    }
     result
 }
 

@@ -9,12 +9,10 @@ use anyhow::Result;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use mgrid_contract::keyring::Secret;
-use mgrid_contract::{Provider, StageName, StageParameter};
+use mgrid_contract::{Provider, StageName};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::aws::keystore::RingStore;
-use crate::aws::parameters::{require, stage_parameters};
 use crate::cli::SendArgs;
 use crate::clock::now_millis;
 use crate::commands::Context;
@@ -22,10 +20,10 @@ use crate::events::{EventIds, EventSpec, body, default_event_type, malformed, si
 use crate::failure::{Failure, FailureKind};
 use crate::http::{HttpClient, client};
 use crate::ids::run_id;
-use crate::keys::KeyRings;
-use crate::local::{Paths, STAGE as LOCAL};
 use crate::metrics::quantile;
 use crate::output::print_report;
+use crate::ports::KeyRings;
+use crate::target::Target;
 use crate::terminal::Pace;
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -33,20 +31,18 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const LISTED: usize = 10;
 
 /// Where a webhook goes and with which key.
-struct Target {
+struct Endpoint {
     url: String,
     api_key: Secret,
     signing_secret: Option<Secret>,
 }
 
-pub async fn run(context: &Context, args: &SendArgs) -> Result<()> {
-    let stage = context.require_stage()?;
+pub async fn run(context: &Context, stage_target: &Target, args: &SendArgs) -> Result<()> {
+    let stage = stage_target.name().clone();
     let provider: Provider = args.provider.into();
-    let target = if stage.as_str() == LOCAL {
-        local_target(args, &stage, provider).await?
-    } else {
-        deployed_target(context, &stage, provider).await?
-    };
+    let base = stage_target.live_api_url().await?;
+    let rings = stage_target.key_rings().await?;
+    let target = endpoint(&rings, &stage, provider, &base).await?;
     if provider == Provider::Paypal && !args.bad_signature && !args.malformed {
         crate::output::note(
             "note: PayPal signs with its own private key; this event's signature will not verify, so the processor dead-letters it",
@@ -79,62 +75,13 @@ pub async fn run(context: &Context, args: &SendArgs) -> Result<()> {
     Ok(())
 }
 
-async fn local_target(
-    args: &SendArgs,
-    stage: &StageName,
-    provider: Provider,
-) -> Result<Target, Failure> {
-    let paths = Paths::new(&args.data_dir);
-    let not_running = |why: &str| {
-        Failure::new(
-            FailureKind::NotFound,
-            format!("mgrid dev is not running on {}{why}", paths.dir.display()),
-        )
-        .next("start it in another terminal: `mgrid dev` (or pass the --data-dir it uses)")
-    };
-    let base = std::fs::read_to_string(&paths.endpoint).map_err(|_| not_running(""))?;
-    // The endpoint file outlives a crashed mgrid dev, and its port may now be anyone's: the API
-    // key goes only to an endpoint whose mgrid dev still holds the directory.
-    if !crate::local::custody::DevLock::is_held(&paths)? {
-        return Err(not_running(&format!(
-            " (its endpoint file names {}, left by a run that ended; nothing was sent)",
-            base.trim()
-        )));
-    }
-    let rings = crate::local::LocalRings(args.data_dir.clone());
-    target_from(
-        &rings,
-        stage,
-        provider,
-        base.trim(),
-        "restart `mgrid dev`: it creates the local key rings".to_owned(),
-    )
-    .await
-}
-
-async fn deployed_target(
-    context: &Context,
-    stage: &StageName,
-    provider: Provider,
-) -> Result<Target, Failure> {
-    let settings = context.settings(stage.clone())?;
-    let aws = context.connect(&settings).await?;
-    let ssm = aws.ssm();
-    let parameters = stage_parameters(&ssm, stage).await?;
-    let base = require(&parameters, stage, StageParameter::ApiUrl)?;
-    let rings = RingStore::new(ssm);
-    let next = format!("make one: mgrid keys rotate {provider} --stage {stage}");
-    target_from(&rings, stage, provider, &base, next).await
-}
-
 /// The endpoint of `provider` under `base`, with the current API key and signing secret.
-async fn target_from(
+async fn endpoint(
     rings: &impl KeyRings,
     stage: &StageName,
     provider: Provider,
     base: &str,
-    when_missing: String,
-) -> Result<Target, Failure> {
+) -> Result<Endpoint, Failure> {
     let api_ring = rings
         .read(&stage.api_key_ring(provider))
         .await?
@@ -143,10 +90,12 @@ async fn target_from(
                 FailureKind::NotFound,
                 format!("stage {stage} has no {provider} API key"),
             )
-            .next(when_missing)
+            .next(format!(
+                "make one: mgrid keys rotate {provider} --stage {stage}"
+            ))
         })?;
     let signing = rings.read(&stage.signing_secret_ring(provider)).await?;
-    Ok(Target {
+    Ok(Endpoint {
         url: format!("{}/webhook/{provider}", base.trim_end_matches('/')),
         api_key: api_ring.ring.current.secret,
         signing_secret: signing.map(|s| s.ring.current.secret),
@@ -163,7 +112,7 @@ struct Delivery {
 }
 
 async fn send_all(
-    target: &Target,
+    target: &Endpoint,
     spec: &EventSpec,
     args: &SendArgs,
     stage: &StageName,
@@ -215,7 +164,11 @@ struct Prepared {
     event_id: String,
 }
 
-fn build_request(target: &Target, spec: &EventSpec, args: &SendArgs) -> Result<Prepared, Failure> {
+fn build_request(
+    target: &Endpoint,
+    spec: &EventSpec,
+    args: &SendArgs,
+) -> Result<Prepared, Failure> {
     let now = now_millis();
     let ids = EventIds {
         event: run_id()?,

@@ -15,6 +15,7 @@ use crate::lifecycle::model::StackOutput;
 use crate::lifecycle::render;
 use crate::metrics::AlarmState;
 use crate::output::{ERROR, GOOD, WARNING, print_report};
+use crate::target::{LocalStage, Target};
 use crate::terminal::verbose_calls;
 
 #[derive(Debug, Serialize)]
@@ -36,21 +37,21 @@ pub struct StatusReport {
     pub api_calls: usize,
 }
 
-pub async fn run(context: &Context) -> Result<()> {
-    let stage = context.require_stage()?;
-    if stage.as_str() == crate::local::STAGE {
-        let report = local_status()?;
-        print_report(&report, context.global.output)?;
-        return Ok(());
-    }
-    let settings = context.settings(stage.clone())?;
-    let aws = context.connect(&settings).await?;
+pub async fn run(context: &Context, target: &Target) -> Result<()> {
+    let stage = match target {
+        Target::Local(local) => {
+            print_report(&LocalStatusReport::of(local)?, context.global.output)?;
+            return Ok(());
+        }
+        Target::Aws(stage) => stage,
+    };
+    let (settings, aws) = (&stage.settings, &stage.aws);
+    let stage = &stage.name;
     let stacks = Stacks::new(aws.cloudformation());
     let stack = stacks
         .deployed(&settings.stack_name, stage.as_str(), &aws.region)
         .await?;
-    let outputs =
-        crate::commands::deploy::outputs(&stacks, &aws, &stack.name, stage.as_str()).await?;
+    let outputs = crate::aws::stack::outputs(&stacks, aws, &stack.name, stage.as_str()).await?;
     let alarms = alarms_in_alarm(&aws.cloudwatch(), &format!("marketgrid-{stage}-")).await?;
     let deployed = stack.parameters.get("ArtifactSha256").cloned();
     let here = embedded().ok().map(|a| a.metadata.sha256);
@@ -156,37 +157,26 @@ pub struct QueueDepth {
     pub in_flight: u64,
 }
 
-fn local_status() -> Result<LocalStatusReport, crate::failure::Failure> {
-    use crate::failure::{Failure, FailureKind};
-    use crate::local::db;
-    let paths = crate::local::Paths::new(&crate::local::data_dir());
-    let connection = crate::local::open_existing(&paths)?;
-    let failed =
-        |e: rusqlite::Error| Failure::new(FailureKind::Failed, format!("the local database: {e}"));
-    let running = crate::local::custody::DevLock::is_held(&paths)?;
-    let now = crate::clock::now_millis();
-    let depth = |queue| {
-        db::depth(&connection, queue, now).map(|d| QueueDepth {
+impl LocalStatusReport {
+    fn of(stage: &LocalStage) -> Result<LocalStatusReport, crate::failure::Failure> {
+        let health = crate::local::health(&stage.paths)?;
+        let depth = |d: crate::ports::Depth| QueueDepth {
             waiting: d.visible,
             in_flight: d.in_flight,
+        };
+        Ok(LocalStatusReport {
+            stage: crate::target::LOCAL,
+            data_dir: stage.paths.dir.display().to_string(),
+            running: health.running,
+            endpoint: health.endpoint,
+            webhook_queue: depth(health.webhook_queue),
+            dead_letter_queue: depth(health.dead_letter_queue),
+            transactions: health.transactions,
+            unarchived: health.unarchived,
+            unnotified: health.unnotified,
+            notify_dead_letters: health.notify_dead_letters,
         })
-    };
-    let count = |sql: &str| connection.query_row(sql, [], |row| row.get::<_, i64>(0));
-    Ok(LocalStatusReport {
-        stage: crate::local::STAGE,
-        data_dir: paths.dir.display().to_string(),
-        running,
-        endpoint: running
-            .then(|| std::fs::read_to_string(&paths.endpoint).ok())
-            .flatten()
-            .map(|url| url.trim().to_owned()),
-        webhook_queue: depth(db::WEBHOOKS).map_err(failed)?,
-        dead_letter_queue: depth(db::DEAD_LETTERS).map_err(failed)?,
-        transactions: count("SELECT COUNT(*) FROM ledger").map_err(failed)?,
-        unarchived: count("SELECT COUNT(*) FROM stream WHERE done = 0").map_err(failed)?,
-        unnotified: count("SELECT COUNT(*) FROM notifications").map_err(failed)?,
-        notify_dead_letters: count("SELECT COUNT(*) FROM notify_dead_letters").map_err(failed)?,
-    })
+    }
 }
 
 impl fmt::Display for LocalStatusReport {

@@ -22,12 +22,35 @@ pub const STAGE: &str = "local";
 /// process and 30 s keeps the development loop short.
 pub const VISIBILITY_MS: i64 = 30_000;
 
-/// The data directory operator commands read for `--stage local`: MGRID_LOCAL_DIR, else the
-/// default of `mgrid dev`.
-pub fn data_dir() -> PathBuf {
-    std::env::var_os("MGRID_LOCAL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(".mgrid/local"))
+/// Where `mgrid dev` listens unless told otherwise.
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8787";
+
+/// The URL `mgrid dev` last listened on, from its endpoint file.
+pub fn endpoint(paths: &Paths) -> Option<String> {
+    std::fs::read_to_string(&paths.endpoint)
+        .ok()
+        .map(|url| url.trim().to_owned())
+}
+
+/// The URL of the `mgrid dev` that runs now on `paths`. The endpoint file outlives a crashed
+/// run, and its port may now be anyone's: an endpoint counts only while its `mgrid dev` still
+/// holds the directory, so a key is never sent to whoever took the port.
+pub fn running_endpoint(paths: &Paths) -> Result<String, crate::failure::Failure> {
+    use crate::failure::{Failure, FailureKind};
+    let not_running = |why: &str| {
+        Failure::new(
+            FailureKind::NotFound,
+            format!("mgrid dev is not running on {}{why}", paths.dir.display()),
+        )
+        .next("start it in another terminal: `mgrid dev` (or pass the --data-dir it uses)")
+    };
+    let url = endpoint(paths).ok_or_else(|| not_running(""))?;
+    if !custody::DevLock::is_held(paths)? {
+        return Err(not_running(&format!(
+            " (its endpoint file names {url}, left by a run that ended; nothing was sent)"
+        )));
+    }
+    Ok(url)
 }
 
 /// Opens the local stage's database for an operator command; a clear failure when there is none.
@@ -38,7 +61,9 @@ pub fn open_existing(paths: &Paths) -> Result<rusqlite::Connection, crate::failu
             FailureKind::NotFound,
             format!("the local stage has no data in {}", paths.dir.display()),
         )
-        .next("start it with `mgrid dev` (or set MGRID_LOCAL_DIR to the --data-dir it uses)"));
+        .next(
+            "start it with `mgrid dev` (or pass the --data-dir it uses, or set MGRID_LOCAL_DIR)",
+        ));
     }
     custody::make_private(&paths.dir)?;
     db::open(&paths.database).map_err(|e| {
@@ -71,4 +96,47 @@ impl Paths {
             endpoint: dir.join("endpoint"),
         }
     }
+}
+
+/// What the local stage's data holds, for `mgrid status --stage local`.
+pub struct Health {
+    /// Whether an `mgrid dev` holds the directory now, and the URL it listens on.
+    pub running: bool,
+    pub endpoint: Option<String>,
+    pub webhook_queue: crate::ports::Depth,
+    pub dead_letter_queue: crate::ports::Depth,
+    pub transactions: i64,
+    /// Recorded but not yet archived.
+    pub unarchived: i64,
+    /// Recorded but the vendor not yet notified (waiting, or retrying with backoff).
+    pub unnotified: i64,
+    /// Notifications given up on after the notify pipe's bounds.
+    pub notify_dead_letters: i64,
+}
+
+pub fn health(paths: &Paths) -> Result<Health, crate::failure::Failure> {
+    use crate::failure::{Failure, FailureKind};
+    let connection = open_existing(paths)?;
+    let failed =
+        |e: rusqlite::Error| Failure::new(FailureKind::Failed, format!("the local database: {e}"));
+    let running = custody::DevLock::is_held(paths)?;
+    let now = crate::clock::now_millis();
+    let depth = |queue| {
+        db::depth(&connection, queue, now).map(|d| crate::ports::Depth {
+            visible: d.visible,
+            in_flight: d.in_flight,
+            arn: String::new(),
+        })
+    };
+    let count = |sql: &str| connection.query_row(sql, [], |row| row.get::<_, i64>(0));
+    Ok(Health {
+        running,
+        endpoint: running.then(|| endpoint(paths)).flatten(),
+        webhook_queue: depth(db::WEBHOOKS).map_err(failed)?,
+        dead_letter_queue: depth(db::DEAD_LETTERS).map_err(failed)?,
+        transactions: count("SELECT COUNT(*) FROM ledger").map_err(failed)?,
+        unarchived: count("SELECT COUNT(*) FROM stream WHERE done = 0").map_err(failed)?,
+        unnotified: count("SELECT COUNT(*) FROM notifications").map_err(failed)?,
+        notify_dead_letters: count("SELECT COUNT(*) FROM notify_dead_letters").map_err(failed)?,
+    })
 }

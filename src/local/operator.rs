@@ -14,8 +14,8 @@ use super::db::Received;
 use super::{Paths, db, open_existing};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{
-    BatchOutcome, DeadLetterQueue, Depth, LedgerLookup, MaybeSent, Outgoing, WebhookArchive,
-    WebhookQueue,
+    BatchOutcome, DeadLetterQueue, Depth, KeyRings, LedgerLookup, MaybeSent, Outgoing, StoredRing,
+    WebhookArchive, WebhookQueue,
 };
 use crate::redrive::{Attribute, DeadLetter};
 
@@ -27,8 +27,8 @@ fn database_failure(error: rusqlite::Error) -> Failure {
 /// JSON (no KMS on one machine), versioned like SSM parameters.
 pub struct LocalRings(pub PathBuf);
 
-impl crate::keys::KeyRings for LocalRings {
-    async fn read(&self, name: &str) -> Result<Option<crate::aws::keystore::StoredRing>, Failure> {
+impl KeyRings for LocalRings {
+    async fn read(&self, name: &str) -> Result<Option<StoredRing>, Failure> {
         let connection = open_existing(&Paths::new(&self.0))?;
         let stored = db::ring(&connection, name)
             .map_err(|e| Failure::new(FailureKind::Failed, format!("the local database: {e}")))?;
@@ -41,7 +41,7 @@ impl crate::keys::KeyRings for LocalRings {
                 format!("the key ring {name} is unusable: {e}"),
             )
         })?;
-        Ok(Some(crate::aws::keystore::StoredRing {
+        Ok(Some(StoredRing {
             ring,
             version,
             modified_at: None,
@@ -52,7 +52,6 @@ impl crate::keys::KeyRings for LocalRings {
         &self,
         name: &str,
         ring: &mgrid_contract::KeyRing,
-        _kms_key: &str,
         read_version: Option<i64>,
     ) -> Result<i64, Failure> {
         let connection = open_existing(&Paths::new(&self.0))?;
@@ -226,6 +225,29 @@ impl DeadLetterQueue for LocalQueue {
             }
             tx.commit()
         })
+    }
+
+    /// Reads the queue whole, in order, one message at a time, hiding nothing: no other reader
+    /// is kept waiting.
+    async fn scan(
+        &self,
+        limit: usize,
+        visit: &mut dyn FnMut(DeadLetter) -> bool,
+    ) -> Result<(), Failure> {
+        let mut counted = 0;
+        self.with(|c| {
+            db::each(c, self.queue, |message| {
+                if visit(dead_letter(message)) {
+                    counted += 1;
+                }
+                counted < limit
+            })
+        })
+    }
+
+    async fn purge(&self) -> Result<Option<u64>, Failure> {
+        let purged = self.with(|c| db::purge(c, self.queue))?;
+        Ok(Some(purged as u64))
     }
 }
 

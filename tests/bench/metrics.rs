@@ -63,7 +63,7 @@ async fn publish_an_hour(emulator: &Emulator) -> usize {
             .await
             .expect("the stage's parameters");
     let resources =
-        mgrid::commands::metrics::resources(&parameters, &stage).expect("the stage's resources");
+        mgrid::aws::metrics::resources(&parameters, &stage).expect("the stage's resources");
     let client = aws_sdk_cloudwatch::Client::new(&config);
     let signals: Vec<_> = mgrid::metrics::signals(&resources)
         .into_iter()

@@ -252,6 +252,14 @@ impl DeadLetterQueue for Dlq<'_> {
     async fn set_visibility(&self, letters: &[&DeadLetter], seconds: u32) -> Result<(), Failure> {
         self.set_visibility_now(letters, seconds).await
     }
+
+    async fn purge(&self) -> Result<Option<u64>, Failure> {
+        self.0.call().await;
+        let mut dlq = self.0.dlq.borrow_mut();
+        let purged = dlq.len() as u64;
+        dlq.clear();
+        Ok(Some(purged))
+    }
 }
 
 impl Dlq<'_> {
