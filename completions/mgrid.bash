@@ -512,7 +512,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__destroy)
-            opts="-v -y -h -V --force --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
+            opts="-v -y -h -V --force --dry-run --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -894,7 +894,7 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__dlq__subcmd__purge)
-            opts="-v -y -h -V --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
+            opts="-v -y -h -V --dry-run --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -110,6 +110,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l output -d 'Resul
 json\t'One JSON document for scripts'"
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l force -d 'Required to destroy a protected stage'
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l dry-run -d 'Show what would be deleted and retained, and delete nothing'
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'
@@ -303,6 +304,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcomm
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
 json\t'One JSON document for scripts'"
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l data-dir -d 'The local stage\'s data: where `mgrid dev` keeps it, and what every command run with --stage local reads' -r -F
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l dry-run -d 'Show how many would be deleted, and why they were dead-lettered; delete nothing'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s v -l verbose -d 'More detail on stderr (-v: steps and AWS call counts, -vv: debug)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s y -l yes -d 'Answer yes to confirmations (required for changes when stdin is not a terminal)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l no-color -d 'No colours (NO_COLOR in the environment does the same)'

@@ -187,6 +187,9 @@ pub struct DestroyArgs {
     /// Required to destroy a protected stage
     #[arg(long)]
     pub force: bool,
+    /// Show what would be deleted and retained, and delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -373,7 +376,11 @@ pub enum DlqAction {
     /// Stop the SQS message move task that `redrive --native` started
     Cancel,
     /// Delete every dead letter (asks first; the stage name on a protected stage)
-    Purge,
+    Purge {
+        /// Show how many would be deleted, and why they were dead-lettered; delete nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

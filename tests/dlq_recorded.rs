@@ -10,7 +10,7 @@ use aws_sdk_sqs::operation::list_message_move_tasks::ListMessageMoveTasksOutput;
 use aws_sdk_sqs::operation::start_message_move_task::StartMessageMoveTaskOutput;
 use aws_sdk_sqs::types::ListMessageMoveTasksResultEntry;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use mgrid::aws::queues::MoveTasks;
+use mgrid::aws::queues::{MoveTaskStatus, MoveTasks};
 use mgrid::commands::dlq::{cancel_running, start_and_follow};
 use mgrid::failure::FailureKind;
 
@@ -80,7 +80,7 @@ async fn a_native_move_is_followed_until_it_completes() {
         .build();
 
     let done = follow(&start, &list).await.unwrap();
-    assert_eq!(done.status, "COMPLETED");
+    assert_eq!(done.status, MoveTaskStatus::Completed);
     assert_eq!(done.moved, 200);
     assert_eq!(done.to_move, Some(200));
     assert_eq!(start.num_calls(), 1, "one task started");
@@ -97,7 +97,7 @@ async fn a_native_move_that_fails_says_why() {
         .build();
 
     let ended = follow(&start, &list).await.unwrap();
-    assert_eq!(ended.status, "FAILED");
+    assert_eq!(ended.status, MoveTaskStatus::Failed);
     assert_eq!(ended.moved, 40);
     assert_eq!(
         ended.failure.as_deref(),
@@ -138,7 +138,7 @@ async fn cancel_stops_the_running_task_by_its_handle() {
     let client = mock_client!(aws_sdk_sqs, RuleMode::MatchAny, &[&list, &cancel]);
 
     let cancelled = cancel_running(&MoveTasks::new(client), DLQ).await.unwrap();
-    assert_eq!(cancelled.status, "CANCELLING");
+    assert_eq!(cancelled.status, MoveTaskStatus::Cancelling);
     assert_eq!(cancelled.moved, 61);
     assert_eq!(cancel.num_calls(), 1);
 }

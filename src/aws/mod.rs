@@ -331,6 +331,55 @@ impl Identity {
     }
 }
 
+/// The adapters commands use, built from one connection: commands get these, never an SDK
+/// client.
+impl Aws {
+    pub fn stacks(&self) -> stack::Stacks {
+        stack::Stacks::new(self.cloudformation())
+    }
+
+    /// The account's assets bucket (templates and artifacts), for `identity`'s account.
+    pub fn assets(&self, identity: &Identity) -> assets::Assets {
+        assets::Assets::new(
+            self.s3(),
+            identity,
+            &self.region,
+            self.url_suffix(),
+            self.endpoint.as_deref(),
+        )
+    }
+
+    /// What a stage needs of the account, read: API Gateway's logging role and Lambda's
+    /// concurrency (each a reading, or why it could not be read).
+    pub async fn account_readings(&self) -> crate::lifecycle::preflight::AccountReadings {
+        let (apigateway, lambda) = (self.apigateway(), self.lambda());
+        let (api_gateway_logging_role, lambda_concurrency) = tokio::join!(
+            account::api_gateway_logging_role(&apigateway),
+            account::lambda_concurrency(&lambda),
+        );
+        crate::lifecycle::preflight::AccountReadings {
+            api_gateway_logging_role,
+            lambda_concurrency,
+        }
+    }
+
+    /// The alarms whose names start with `prefix` that are in ALARM.
+    pub async fn alarms_in_alarm(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<crate::metrics::AlarmState>, Failure> {
+        metrics::alarms_in_alarm(&self.cloudwatch(), prefix).await
+    }
+
+    /// The names of the stage's key rings in SSM (names only; no value is read).
+    pub async fn key_ring_names(
+        &self,
+        stage: &mgrid_contract::StageName,
+    ) -> Result<Vec<String>, Failure> {
+        parameters::key_rings(&self.ssm(), stage).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Identity, profile_is_defined};

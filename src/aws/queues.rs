@@ -407,12 +407,57 @@ impl WebhookQueue for Queue {
     }
 }
 
+/// Where a move task stands, as SQS says it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MoveTaskStatus {
+    Running,
+    Cancelling,
+    Completed,
+    Cancelled,
+    Failed,
+    /// A status this mgrid does not know, as SQS wrote it.
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl MoveTaskStatus {
+    pub fn parse(status: &str) -> MoveTaskStatus {
+        match status {
+            "RUNNING" => MoveTaskStatus::Running,
+            "CANCELLING" => MoveTaskStatus::Cancelling,
+            "COMPLETED" => MoveTaskStatus::Completed,
+            "CANCELLED" => MoveTaskStatus::Cancelled,
+            "FAILED" => MoveTaskStatus::Failed,
+            other => MoveTaskStatus::Other(other.to_owned()),
+        }
+    }
+
+    /// Still moving (or about to stop): worth following.
+    pub fn is_active(&self) -> bool {
+        matches!(self, MoveTaskStatus::Running | MoveTaskStatus::Cancelling)
+    }
+}
+
+impl std::fmt::Display for MoveTaskStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MoveTaskStatus::Running => "RUNNING",
+            MoveTaskStatus::Cancelling => "CANCELLING",
+            MoveTaskStatus::Completed => "COMPLETED",
+            MoveTaskStatus::Cancelled => "CANCELLED",
+            MoveTaskStatus::Failed => "FAILED",
+            MoveTaskStatus::Other(status) => status,
+        })
+    }
+}
+
 /// SQS's own message move task (no filter, no order beyond what SQS keeps, no dry run).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MoveTask {
     pub handle: Option<String>,
-    pub status: String,
+    pub status: MoveTaskStatus,
     pub moved: i64,
     pub to_move: Option<i64>,
     pub failure: Option<String>,
@@ -460,7 +505,7 @@ impl MoveTasks {
             .iter()
             .map(|task| MoveTask {
                 handle: task.task_handle().map(str::to_owned),
-                status: task.status().unwrap_or_default().to_owned(),
+                status: MoveTaskStatus::parse(task.status().unwrap_or_default()),
                 moved: task.approximate_number_of_messages_moved(),
                 to_move: task.approximate_number_of_messages_to_move(),
                 failure: task.failure_reason().map(str::to_owned),

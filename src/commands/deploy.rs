@@ -11,7 +11,6 @@ use mgrid_contract::EpochMillis;
 use serde::Serialize;
 
 use crate::artifact::{EmbeddedArtifact, embedded};
-use crate::aws::account;
 use crate::aws::assets::{Assets, Upload};
 use crate::aws::stack::{ChangeSetOutcome, ChangeSetRequest, Stacks};
 use crate::aws::{Aws, Identity};
@@ -21,7 +20,7 @@ use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
 use crate::lifecycle::model::{StackEvent, StackOutput};
 use crate::lifecycle::plan::{self, ChangeReview, FailedResource, StackPlan};
-use crate::lifecycle::preflight::{self, AccountReadings, CliTarget, Finding, StageNeeds};
+use crate::lifecycle::preflight::{self, CliTarget, Finding, StageNeeds};
 use crate::lifecycle::render;
 use crate::output::{GOOD, WARNING, note, print_report, write_stdout};
 use crate::stage::{ParameterValue, Source, StageSettings};
@@ -29,6 +28,17 @@ use crate::template::{PIPELINE_YAML, Template};
 use crate::terminal::{confirm, verbose_calls};
 
 /// What a deploy (or diff) did, for people and for scripts.
+/// What the change set does to the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StackAction {
+    Create,
+    Update,
+    /// The stack already is what this mgrid would deploy.
+    #[default]
+    None,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeployReport {
@@ -36,8 +46,7 @@ pub struct DeployReport {
     pub stack_name: String,
     pub account: String,
     pub region: String,
-    /// create, update, or none.
-    pub action: &'static str,
+    pub action: StackAction,
     pub change_set: Option<String>,
     pub changes: Option<ChangeReview>,
     /// The final stack status, when the change set was executed.
@@ -55,7 +64,7 @@ pub struct DeployReport {
 impl std::fmt::Display for DeployReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.action, &self.status) {
-            ("none", _) => writeln!(
+            (StackAction::None, _) => writeln!(
                 f,
                 "{GOOD}no changes:{GOOD:#} {} already is what this mgrid would deploy",
                 self.stack_name
@@ -223,13 +232,7 @@ async fn upload_assets(
     prepared: &Prepared,
     verbose: bool,
 ) -> Result<(Assets, String, Vec<(String, String)>), Failure> {
-    let assets = Assets::new(
-        aws.s3(),
-        identity,
-        &aws.region,
-        aws.url_suffix(),
-        aws.endpoint.as_deref(),
-    );
+    let assets = aws.assets(identity);
     if !assets.exists().await? {
         note(&format!(
             "creating the assets bucket {} (encrypted, private, TLS only, versioned) for deploys to this account and region",
@@ -311,7 +314,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
     if execute {
         check_account_readiness(context, &aws, &prepared).await?;
     }
-    let stacks = Stacks::new(aws.cloudformation());
+    let stacks = aws.stacks();
     let stack_name = settings.stack_name.clone();
 
     let existing = stacks.describe(&stack_name).await?;
@@ -403,7 +406,11 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
         stack_name: stack_name.clone(),
         account: identity.account.clone(),
         region: aws.region.clone(),
-        action: if create { "create" } else { "update" },
+        action: if create {
+            StackAction::Create
+        } else {
+            StackAction::Update
+        },
         change_set: Some(change_set.clone()),
         changes: None,
         status: None,
@@ -417,7 +424,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
     let changes = match outcome {
         ChangeSetOutcome::Empty => {
             stacks.delete_change_set(&stack_name, &change_set).await?;
-            report.action = "none";
+            report.action = StackAction::None;
             report.change_set = None;
             return Ok(finish(report, &aws, started, verbose));
         }
@@ -535,15 +542,7 @@ async fn check_account_readiness(
     aws: &Aws,
     prepared: &Prepared,
 ) -> Result<(), Failure> {
-    let (apigateway, lambda) = (aws.apigateway(), aws.lambda());
-    let (api_gateway_logging_role, lambda_concurrency) = tokio::join!(
-        account::api_gateway_logging_role(&apigateway),
-        account::lambda_concurrency(&lambda),
-    );
-    let readings = AccountReadings {
-        api_gateway_logging_role,
-        lambda_concurrency,
-    };
+    let readings = aws.account_readings().await;
     let target = CliTarget {
         region: aws.region.clone(),
         profile: context.global.profile.clone(),

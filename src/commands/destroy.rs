@@ -7,17 +7,16 @@ use std::fmt;
 use std::io::IsTerminal;
 
 use anyhow::Result;
-use aws_sdk_sqs::types::QueueAttributeName;
-use mgrid_contract::{StageName, StageParameter};
+use mgrid_contract::StageName;
 use serde::Serialize;
 
-use crate::aws::Aws;
-use crate::aws::stack::Stacks;
 use crate::cli::DestroyArgs;
 use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
 use crate::lifecycle::model::StackResource;
 use crate::output::{BOLD, WARNING, note, print_report};
+use crate::ports::DeadLetterQueue;
+use crate::target::Target;
 use crate::template::Template;
 use crate::terminal::verbose_calls;
 
@@ -51,11 +50,77 @@ fn retained_ids(template: &Template) -> Vec<String> {
         .collect()
 }
 
+/// What a destroy would do, read before anything is deleted: shown first, and all that
+/// `--dry-run` does.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DestroyPlan {
+    pub stage: String,
+    pub stack_name: String,
+    pub region: String,
+    pub termination_protection: bool,
+    pub deletes: usize,
+    pub retains: Vec<StackResource>,
+    /// The stage's key rings in SSM: `mgrid keys` wrote them, so the stack leaves them.
+    pub key_rings: Vec<String>,
+    /// What could be lost, or could not be checked.
+    pub warnings: Vec<String>,
+    pub dry_run: bool,
+}
+
+impl fmt::Display for DestroyPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{BOLD}destroy {}{BOLD:#} ({} in {}): deletes {} resources, retains {}:",
+            self.stage,
+            self.stack_name,
+            self.region,
+            self.deletes,
+            self.retains.len()
+        )?;
+        for resource in &self.retains {
+            writeln!(
+                f,
+                "  keeps {} {}",
+                resource.resource_type,
+                physical_id(resource)
+            )?;
+        }
+        if !self.key_rings.is_empty() {
+            writeln!(
+                f,
+                "  keeps {} SSM key ring(s) (API keys, signing secrets): {}",
+                self.key_rings.len(),
+                self.key_rings.join(", ")
+            )?;
+        }
+        for warning in &self.warnings {
+            writeln!(f, "{WARNING}warning:{WARNING:#} {warning}")?;
+        }
+        if self.dry_run {
+            writeln!(f, "dry run: nothing was deleted")?;
+        }
+        Ok(())
+    }
+}
+
+fn physical_id(resource: &StackResource) -> &str {
+    resource
+        .physical_id
+        .as_deref()
+        .unwrap_or(&resource.logical_id)
+}
+
 pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
     let stage = context.deployed_stage("destroy")?;
-    let settings = context.settings(stage.clone())?;
-    let protected = settings.protected.value;
-    if protected && !args.force {
+    let target = context.target_of(stage.clone()).await?;
+    let Target::Aws(stage_target) = &target else {
+        return Err(Failure::new(FailureKind::Usage, "the local stage is not deployed").into());
+    };
+    let aws = &stage_target.aws;
+    let protected = target.protected();
+    if protected && !args.force && !args.dry_run {
         return Err(Failure::new(
             FailureKind::Declined,
             format!("{stage} is a protected stage; nothing was deleted"),
@@ -65,59 +130,56 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
         ))
         .into());
     }
-    let aws = context.connect(&settings).await?;
-    let stacks = Stacks::new(aws.cloudformation());
+    // Fetch.
+    let stacks = aws.stacks();
     let stack = stacks
-        .deployed(&settings.stack_name, stage.as_str(), &aws.region)
+        .deployed(
+            &stage_target.settings.stack_name,
+            stage.as_str(),
+            &aws.region,
+        )
         .await?;
     let resources = stacks.resources(&stack.name).await?;
     let template =
         Template::pipeline().map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
-    let keep = retained_ids(&template);
-    let (retained, deleted): (Vec<StackResource>, Vec<StackResource>) = resources
-        .into_iter()
-        .partition(|r| keep.contains(&r.logical_id));
-
-    let mut plan = format!(
-        "{BOLD}destroy {stage}{BOLD:#} ({} in {}): deletes {} resources, retains {}:\n",
-        stack.name,
-        aws.region,
-        deleted.len(),
-        retained.len()
-    );
-    for resource in &retained {
-        plan.push_str(&format!(
-            "  keeps {} {}\n",
-            resource.resource_type,
-            resource
-                .physical_id
-                .as_deref()
-                .unwrap_or(&resource.logical_id)
-        ));
-    }
-    let key_rings = match crate::aws::parameters::key_rings(&aws.ssm(), &stage).await {
+    let mut warnings = Vec::new();
+    let key_rings = match aws.key_ring_names(&stage).await {
         Ok(rings) => rings,
         Err(error) => {
-            plan.push_str(&format!(
-                "{WARNING}warning:{WARNING:#} could not list the stage's key rings ({error}); they stay in SSM\n"
+            warnings.push(format!(
+                "could not list the stage's key rings ({}); they stay in SSM",
+                error.what
             ));
             Vec::new()
         }
     };
-    if !key_rings.is_empty() {
-        plan.push_str(&format!(
-            "  keeps {} SSM key ring(s) (API keys, signing secrets): {}\n",
-            key_rings.len(),
-            key_rings.join(", ")
-        ));
+    warnings.extend(queued_webhooks(&target).await);
+    // Decide.
+    let keep = retained_ids(&template);
+    let (retained, deleted): (Vec<StackResource>, Vec<StackResource>) = resources
+        .into_iter()
+        .partition(|r| keep.contains(&r.logical_id));
+    let plan = DestroyPlan {
+        stage: stage.to_string(),
+        stack_name: stack.name.clone(),
+        region: aws.region.clone(),
+        termination_protection: stack.termination_protection,
+        deletes: deleted.len(),
+        retains: retained,
+        key_rings,
+        warnings,
+        dry_run: args.dry_run,
+    };
+    // Show; a dry run ends here.
+    if args.dry_run {
+        print_report(&plan, context.global.output)?;
+        return Ok(());
     }
-    for warning in queued_webhooks(&aws, &stage).await {
-        plan.push_str(&format!("{WARNING}warning:{WARNING:#} {warning}\n"));
-    }
-    note(plan.trim_end());
+    note(plan.to_string().trim_end());
     confirm_destroy(&stage, context.global.yes)?;
 
-    if stack.termination_protection {
+    // Apply.
+    if plan.termination_protection {
         stacks
             .set_termination_protection(&stack.name, false)
             .await?;
@@ -132,15 +194,16 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
         }
     };
     waited?;
+    // Report.
     let scope = cli_scope(&aws.region, context.global.profile.as_deref());
     let report = DestroyReport {
-        stage: stage.to_string(),
-        stack_name: stack.name,
-        region: aws.region.clone(),
-        deleted: deleted.len(),
-        removal_commands: removal_commands(&retained, &key_rings, &scope),
-        retained,
-        key_rings,
+        stage: plan.stage,
+        stack_name: plan.stack_name,
+        region: plan.region,
+        deleted: plan.deletes,
+        removal_commands: removal_commands(&plan.retains, &plan.key_rings, &scope),
+        retained: plan.retains,
+        key_rings: plan.key_rings,
         api_calls: aws.calls(),
     };
     verbose_calls(context.global.verbose > 0, aws.calls());
@@ -148,41 +211,28 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
     Ok(())
 }
 
-/// Webhooks still waiting in the stage's queues would be lost with them.
-async fn queued_webhooks(aws: &Aws, stage: &StageName) -> Vec<String> {
-    let Ok(parameters) = crate::aws::parameters::stage_parameters(&aws.ssm(), stage).await else {
-        return vec![
-            "could not read the stage's queue names to check them for waiting webhooks".into(),
-        ];
-    };
-    let sqs = aws.sqs();
+/// Webhooks still waiting in the stage's queues would be lost with them; a queue that cannot
+/// be read is said so, never counted as empty.
+async fn queued_webhooks(target: &Target) -> Vec<String> {
     let mut warnings = Vec::new();
-    for (parameter, what) in [
-        (StageParameter::QueueUrl, "webhook queue"),
-        (StageParameter::DlqUrl, "dead-letter queue"),
+    for (queue, what) in [
+        (target.webhook_queue().await, "webhook queue"),
+        (target.dead_letter_queue().await, "dead-letter queue"),
     ] {
-        let Some(url) = parameters.get(&parameter) else {
-            continue;
+        let depth = match queue {
+            Ok(queue) => queue.depth().await,
+            Err(error) => Err(error),
         };
-        let depth = sqs
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await
-            .ok()
-            .and_then(|o| o.attributes().cloned())
-            .map(|a| {
-                a.values()
-                    .filter_map(|v| v.parse::<u64>().ok())
-                    .sum::<u64>()
-            })
-            .unwrap_or(0);
-        if depth > 0 {
-            warnings.push(format!(
-                "the {what} holds about {depth} webhooks; they are deleted with it"
-            ));
+        match depth {
+            Ok(depth) if depth.visible + depth.in_flight > 0 => warnings.push(format!(
+                "the {what} holds about {} webhooks; they are deleted with it",
+                depth.visible + depth.in_flight
+            )),
+            Ok(_) => {}
+            Err(error) => warnings.push(format!(
+                "could not check the {what} for waiting webhooks ({}); whatever it holds is deleted with it",
+                error.what
+            )),
         }
     }
     warnings
@@ -226,10 +276,7 @@ fn removal_commands(retained: &[StackResource], key_rings: &[String], scope: &st
     let mut commands: Vec<String> = retained
         .iter()
         .filter_map(|resource| {
-            let id = resource
-                .physical_id
-                .as_deref()
-                .unwrap_or(&resource.logical_id);
+            let id = physical_id(resource);
             Some(match resource.resource_type.as_str() {
                 "AWS::DynamoDB::Table" => format!(
                     "aws dynamodb update-table --table-name {id} --no-deletion-protection-enabled{scope} && aws dynamodb delete-table --table-name {id}{scope}"
@@ -268,11 +315,7 @@ impl fmt::Display for DestroyReport {
             "retained (they keep the stage's data and keys; remove them only if that is really meant):"
         )?;
         for resource in &self.retained {
-            let id = resource
-                .physical_id
-                .as_deref()
-                .unwrap_or(&resource.logical_id);
-            writeln!(f, "  {} {id}", resource.resource_type)?;
+            writeln!(f, "  {} {}", resource.resource_type, physical_id(resource))?;
         }
         for ring in &self.key_rings {
             writeln!(f, "  SSM key ring {ring}")?;

@@ -19,7 +19,7 @@ use mgrid_contract::clock::format_rfc3339;
 use mgrid_contract::untrusted::printable_block;
 use serde::Serialize;
 
-use crate::aws::queues::{MoveTask, MoveTasks};
+use crate::aws::queues::{MoveTask, MoveTaskStatus, MoveTasks};
 use crate::cli::{DlqAction, DlqArgs, ProviderArg, RedriveArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
@@ -63,7 +63,14 @@ pub async fn run(context: &Context, target: &Target, args: &DlqArgs) -> Result<(
             redrive(context, stage, &dlq, &queue, redrive_args).await
         }
         DlqAction::Cancel => cancel(context, stage, &target.move_tasks()?, &dlq).await,
-        DlqAction::Purge => purge(context, stage, target.protected(), &dlq).await,
+        DlqAction::Purge { dry_run: true } => {
+            let queue = target.webhook_queue().await?;
+            note("dry run: a purge would delete every dead letter below; nothing was purged");
+            stats(context, stage, &dlq, &queue).await
+        }
+        DlqAction::Purge { dry_run: false } => {
+            purge(context, stage, target.protected(), &dlq).await
+        }
     };
     if let Some(calls) = target.calls() {
         verbose_calls(context.global.verbose > 0, calls);
@@ -653,7 +660,7 @@ async fn native(
         },
         context.global.output,
     )?;
-    if watched.status != "COMPLETED" {
+    if watched.status != MoveTaskStatus::Completed {
         return Err(Failure::new(
             FailureKind::Failed,
             format!("the move task ended {}", watched.status),
@@ -701,7 +708,7 @@ pub async fn start_and_follow(
                 task.status, task.moved
             ));
         }
-        if task.status != "RUNNING" && task.status != "CANCELLING" {
+        if !task.status.is_active() {
             return Ok(task);
         }
         tokio::time::sleep(poll).await;
@@ -714,7 +721,7 @@ pub async fn cancel_running(tasks: &MoveTasks, source_arn: &str) -> Result<MoveT
         .list(source_arn)
         .await?
         .into_iter()
-        .find(|t| t.status == "RUNNING");
+        .find(|t| t.status == MoveTaskStatus::Running);
     let Some(task) = running else {
         return Err(Failure::new(
             FailureKind::NotFound,
@@ -730,7 +737,7 @@ pub async fn cancel_running(tasks: &MoveTasks, source_arn: &str) -> Result<MoveT
     };
     let moved = tasks.cancel(&handle).await?;
     Ok(MoveTask {
-        status: "CANCELLING".into(),
+        status: MoveTaskStatus::Cancelling,
         moved,
         ..task
     })

@@ -410,12 +410,29 @@ impl fmt::Display for Rotations {
     }
 }
 
+/// Which of a provider's two rings changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RingKind {
+    ApiKey,
+    SigningSecret,
+}
+
+impl fmt::Display for RingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RingKind::ApiKey => "API key",
+            RingKind::SigningSecret => "signing secret",
+        })
+    }
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RingChange {
     pub stage: String,
     pub provider: Provider,
-    pub kind: &'static str,
+    pub kind: RingKind,
     pub current_key_id: String,
     pub previous_key_id: Option<String>,
     pub previous_accepted_until: Option<String>,
@@ -469,7 +486,7 @@ async fn revoke_previous(
     let mut change = RingChange {
         stage: stage.to_string(),
         provider,
-        kind: "API key",
+        kind: RingKind::ApiKey,
         current_key_id: stored.ring.current.id.clone(),
         previous_key_id: None,
         previous_accepted_until: None,
@@ -527,7 +544,7 @@ async fn set_signing_secret(
     let change = RingChange {
         stage: stage.to_string(),
         provider,
-        kind: "signing secret",
+        kind: RingKind::SigningSecret,
         current_key_id: ring.current.id.clone(),
         previous_key_id: ring.previous.as_ref().map(|p| p.id.clone()),
         previous_accepted_until: ring.previous.as_ref().map(|p| format_rfc3339(p.expires_at)),

@@ -58,7 +58,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let report = deploy::run(&context, deploy::Mode::Diff(&args.deploy)).await?;
             print_report(&report, context.global.output)?;
             // A change set with no resource changes still changes the stack (parameters, tags).
-            let changed = report.action != "none";
+            let changed = report.action != deploy::StackAction::None;
             if args.exit_code && changed {
                 return Err(Failure::new(
                     FailureKind::Failed,

@@ -7,7 +7,6 @@ use mgrid_contract::clock::format_rfc3339;
 use serde::Serialize;
 
 use crate::aws::Aws;
-use crate::aws::stack::Stacks;
 use crate::commands::Context;
 use crate::lifecycle::model::StageSummary;
 use crate::output::{print_report, table};
@@ -23,7 +22,7 @@ pub struct StagesReport {
 pub async fn run(context: &Context) -> Result<()> {
     // No stage, so no mgrid.toml region: the flag, else the SDK's own chain (env, profile).
     let aws = Aws::connect(&context.global, context.global.region.as_deref()).await?;
-    let stages = Stacks::new(aws.cloudformation()).stages().await?;
+    let stages = aws.stacks().stages().await?;
     verbose_calls(context.global.verbose > 0, aws.calls());
     print_report(
         &StagesReport {

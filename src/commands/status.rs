@@ -8,8 +8,6 @@ use mgrid_contract::clock::format_rfc3339;
 use serde::Serialize;
 
 use crate::artifact::embedded;
-use crate::aws::metrics::alarms_in_alarm;
-use crate::aws::stack::Stacks;
 use crate::commands::Context;
 use crate::lifecycle::model::StackOutput;
 use crate::lifecycle::render;
@@ -17,6 +15,16 @@ use crate::metrics::AlarmState;
 use crate::output::{ERROR, GOOD, WARNING, print_report};
 use crate::target::{LocalStage, Target};
 use crate::terminal::verbose_calls;
+
+/// Whether the stage runs the Lambda build this mgrid carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Build {
+    Same,
+    Different,
+    /// The stack names no artifact, or this mgrid carries none.
+    Unknown,
+}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -32,8 +40,7 @@ pub struct StatusReport {
     pub alarms_in_alarm: Vec<AlarmState>,
     pub deployed_artifact: Option<String>,
     pub embedded_artifact: Option<String>,
-    /// same, different, or unknown.
-    pub build: &'static str,
+    pub build: Build,
     pub api_calls: usize,
 }
 
@@ -47,18 +54,18 @@ pub async fn run(context: &Context, target: &Target) -> Result<()> {
     };
     let (settings, aws) = (&stage.settings, &stage.aws);
     let stage = &stage.name;
-    let stacks = Stacks::new(aws.cloudformation());
+    let stacks = aws.stacks();
     let stack = stacks
         .deployed(&settings.stack_name, stage.as_str(), &aws.region)
         .await?;
     let outputs = crate::aws::stack::outputs(&stacks, aws, &stack.name, stage.as_str()).await?;
-    let alarms = alarms_in_alarm(&aws.cloudwatch(), &format!("marketgrid-{stage}-")).await?;
+    let alarms = aws.alarms_in_alarm(&format!("marketgrid-{stage}-")).await?;
     let deployed = stack.parameters.get("ArtifactSha256").cloned();
     let here = embedded().ok().map(|a| a.metadata.sha256);
     let build = match (&deployed, &here) {
-        (Some(d), Some(h)) if d == h => "same",
-        (Some(_), Some(_)) => "different",
-        _ => "unknown",
+        (Some(d), Some(h)) if d == h => Build::Same,
+        (Some(_), Some(_)) => Build::Different,
+        _ => Build::Unknown,
     };
     let report = StatusReport {
         stage: stage.to_string(),
@@ -114,13 +121,16 @@ impl fmt::Display for StatusReport {
             }
         )?;
         let build = match self.build {
-            "same" => format!("{GOOD}runs the build this mgrid carries{GOOD:#}"),
-            "different" => format!(
+            Build::Same => format!("{GOOD}runs the build this mgrid carries{GOOD:#}"),
+            Build::Different => format!(
                 "{WARNING}runs a different build than this mgrid carries{WARNING:#} (deployed {}, here {}): `mgrid deploy` would update it",
                 self.deployed_artifact.as_deref().unwrap_or("?"),
                 self.embedded_artifact.as_deref().unwrap_or("?")
             ),
-            _ => "unknown (this mgrid carries no artifact, or the stack names none)".to_owned(),
+            Build::Unknown => match &self.embedded_artifact {
+                None => "unknown: this mgrid carries no artifact".to_owned(),
+                Some(_) => "unknown: the stack names no artifact".to_owned(),
+            },
         };
         writeln!(f, "build       {build}")?;
         crate::metrics::write_alarms(f, "alarms      ", &self.alarms_in_alarm)?;

@@ -573,30 +573,6 @@ fn shown(item: &Item, name: &str) -> String {
     crate::output::shown(&text(item, name))
 }
 
-/// The message the notify pipe puts on the vendor topic for a new ledger item.
-pub fn vendor_notification(item: &Item) -> serde_json::Value {
-    let fields = [
-        "transactionId",
-        "vendorId",
-        "amount",
-        "currency",
-        "eventTime",
-        "eventType",
-        "status",
-    ];
-    serde_json::Value::Object(
-        fields
-            .iter()
-            .map(|name| {
-                (
-                    (*name).to_owned(),
-                    serde_json::Value::String(text(item, name)),
-                )
-            })
-            .collect(),
-    )
-}
-
 /// Where vendor notifications go: stdout, and a URL when given.
 struct Notifier {
     print: bool,
@@ -611,7 +587,7 @@ impl Notifier {
             let request = hyper::Request::post(url.uri().clone())
                 .header("content-type", "application/json")
                 .body(Full::new(Bytes::from(
-                    vendor_notification(item).to_string(),
+                    mgrid_contract::notification::vendor_notification(item).to_string(),
                 )))
                 .map_err(|e| e.to_string())?;
             match tokio::time::timeout(NOTIFY_TIMEOUT, self.client.request(request)).await {

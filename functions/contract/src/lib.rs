@@ -12,6 +12,7 @@ pub mod keyring;
 pub mod ledger;
 pub mod money;
 pub mod names;
+pub mod notification;
 pub mod provider;
 pub mod record;
 mod scalar;

@@ -1,14 +1,17 @@
 //! The decisions of `mgrid metrics tail`, as pure functions: which signals describe a stage's
 //! pipeline and where their warning and alarm levels lie, the queries that fetch all of them in
 //! one GetMetricData call, the time range a window covers, and how the answers become rows.
+//! How a snapshot reads as text is in `render`.
+
+pub mod render;
+
+pub use render::{number_text, trend_text, write_alarms};
 
 use std::fmt;
 
 use mgrid_contract::EpochMillis;
 use mgrid_contract::clock::format_rfc3339;
 use serde::Serialize;
-
-use crate::output::{DIM, ERROR, GOOD};
 
 /// The names a stage's metrics are published under, read from its SSM parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -504,27 +507,6 @@ impl Series {
     }
 }
 
-/// A number in at most a few characters: 7, 12.5, 1,234, 12.3k, 4.5M.
-pub fn number_text(value: f64) -> String {
-    let magnitude = value.abs();
-    if magnitude >= 1e6 {
-        format!("{:.1}M", value / 1e6)
-    } else if magnitude >= 1e4 {
-        format!("{:.1}k", value / 1e3)
-    } else if value.fract() == 0.0 {
-        let whole = value as i64;
-        if magnitude >= 1000.0 {
-            format!("{},{:03}", whole / 1000, (whole % 1000).abs())
-        } else {
-            whole.to_string()
-        }
-    } else if magnitude >= 100.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
-    }
-}
-
 /// An alarm of the stage in the ALARM state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -672,20 +654,6 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[rank - 1]
 }
 
-/// A series as one line of block characters, scaled to its own peak (for plain output).
-pub fn trend_text(buckets: &[Option<f64>]) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let peak = buckets.iter().flatten().fold(0.0_f64, |a, b| a.max(*b));
-    buckets
-        .iter()
-        .map(|value| match value {
-            None => ' ',
-            Some(_) if peak <= 0.0 => BARS[0],
-            Some(v) => BARS[((v / peak) * 7.0).round().clamp(0.0, 7.0) as usize],
-        })
-        .collect()
-}
-
 impl Snapshot {
     pub fn new(
         stage: &str,
@@ -709,76 +677,6 @@ impl Snapshot {
             range,
         }
     }
-}
-
-fn level_cell(level: Level) -> comfy_table::Cell {
-    let cell = comfy_table::Cell::new(level.as_str());
-    match level {
-        Level::Ok => cell.fg(comfy_table::Color::Green),
-        Level::Warning => cell.fg(comfy_table::Color::Yellow),
-        Level::Alarm => cell
-            .fg(comfy_table::Color::Red)
-            .add_attribute(comfy_table::Attribute::Bold),
-        Level::Info | Level::NoData | Level::Unavailable => {
-            cell.add_attribute(comfy_table::Attribute::Dim)
-        }
-    }
-}
-
-/// The plain snapshot: `--once`, and every interval without a terminal.
-impl fmt::Display for Snapshot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "stage {}  last {} at {}  {} .. {}  (fetched {})",
-            self.stage,
-            self.window,
-            span_text(self.period_seconds),
-            self.start,
-            self.end,
-            self.fetched_at
-        )?;
-        let mut table = crate::output::table(&["signal", "latest", "level", "trend"]);
-        for row in &self.series {
-            let buckets = row.buckets(&self.range);
-            let trend = trend_text(&buckets[buckets.len().saturating_sub(30)..]);
-            table.add_row(vec![
-                comfy_table::Cell::new(row.label),
-                comfy_table::Cell::new(row.latest_text()),
-                level_cell(row.level),
-                comfy_table::Cell::new(trend.trim_end()),
-            ]);
-        }
-        writeln!(f, "{table}")?;
-        for row in self.series.iter().filter(|r| r.level == Level::Unavailable) {
-            if let Some(note) = &row.note {
-                writeln!(f, "{DIM}{}: n/a, {note}{DIM:#}", row.label)?;
-            }
-        }
-        write_alarms(f, "alarms: ", &self.alarms_in_alarm)
-    }
-}
-
-/// The alarms in ALARM, each with since when and why (`status` and `metrics tail --once`).
-pub fn write_alarms(
-    f: &mut fmt::Formatter<'_>,
-    heading: &str,
-    alarms: &[AlarmState],
-) -> fmt::Result {
-    if alarms.is_empty() {
-        return writeln!(f, "{heading}{GOOD}none in ALARM{GOOD:#}");
-    }
-    writeln!(f, "{heading}{ERROR}{} in ALARM{ERROR:#}", alarms.len())?;
-    for alarm in alarms {
-        writeln!(
-            f,
-            "  {ERROR}{}{ERROR:#} since {}: {}",
-            alarm.name,
-            alarm.since.as_deref().unwrap_or("?"),
-            alarm.reason.as_deref().unwrap_or("")
-        )?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
