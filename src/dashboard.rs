@@ -431,6 +431,16 @@ mod tests {
         )
     }
 
+    #[test]
+    fn the_plain_snapshot_reads_as_a_table() {
+        let alarm = AlarmState {
+            name: "marketgrid-prod-dlq-depth".into(),
+            reason: Some("Threshold Crossed".into()),
+            since: Some("2026-11-30T08:58:00Z".into()),
+        };
+        insta::assert_snapshot!("metrics_once", crate::output::plain(&snapshot(vec![alarm])));
+    }
+
     fn dashboard() -> Dashboard {
         let mut dashboard = Dashboard::new("prod", Window::new(600, 60).unwrap(), 10);
         dashboard.now = NOW + 4_000;

@@ -160,9 +160,36 @@ pub fn table(header: &[&str]) -> comfy_table::Table {
     table
 }
 
+/// A report's text as a pipe gets it: styles stripped (for snapshot tests of every report).
+#[cfg(test)]
+pub fn plain(report: &impl Display) -> String {
+    let styled = report.to_string();
+    let mut plain = String::with_capacity(styled.len());
+    let mut chars = styled.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            // CSI: parameters and intermediates up to a final byte in @..~.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) && c != '[' {
+                    break;
+                }
+            }
+            continue;
+        }
+        plain.push(c);
+    }
+    plain
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_strips_styles_only() {
+        let styled = format!("{WARNING}warning:{WARNING:#} kept [x] {BOLD}b{BOLD:#}");
+        assert_eq!(plain(&styled), "warning: kept [x] b");
+    }
 
     fn json_of(value: &serde_json::Value) -> String {
         let mut json = Vec::new();

@@ -69,3 +69,30 @@ impl fmt::Display for ArtifactInfo {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod snapshots {
+    use super::*;
+    use crate::output::plain;
+
+    #[test]
+    fn info() {
+        let info = ArtifactInfo {
+            metadata: mgrid_artifact::ArtifactMetadata {
+                sha256: "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=".into(),
+                sha256_hex: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                    .into(),
+                zip_bytes: 3_214_000,
+                bootstrap_bytes: 8_120_000,
+                glibc_required: "GLIBC_2.28".into(),
+                target: "x86_64-unknown-linux-gnu".into(),
+                profile: "lambda".into(),
+                rustc: "rustc 1.95.0".into(),
+                git_commit: Some("c24f514".into()),
+                sources_sha256: "ab12".into(),
+            },
+            stale: true,
+        };
+        insta::assert_snapshot!("artifact_info", plain(&info));
+    }
+}

@@ -797,3 +797,61 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod snapshots {
+    //! The deploy report as a pipe gets it: no changes, a deploy that completed, one that failed,
+    //! and a change set made with --no-execute.
+
+    use super::*;
+    use crate::output::plain;
+
+    fn report(action: StackAction, status: Option<&str>) -> DeployReport {
+        DeployReport {
+            stage: "prod".into(),
+            stack_name: "marketgrid-prod".into(),
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+            action,
+            change_set: None,
+            changes: None,
+            status: status.map(str::to_owned),
+            outputs: vec![StackOutput {
+                key: "StripeWebhookUrl".into(),
+                value: "https://hooks.example.com/webhook/stripe".into(),
+                description: Some("Register at Stripe".into()),
+            }],
+            failures: Vec::new(),
+            api_calls: 31,
+            change_set_ready_ms: Some(4_200),
+            elapsed_ms: 192_000,
+            next: None,
+        }
+    }
+
+    #[test]
+    fn outcomes() {
+        insta::assert_snapshot!("deploy_no_changes", plain(&report(StackAction::None, None)));
+        insta::assert_snapshot!(
+            "deploy_completed",
+            plain(&report(StackAction::Update, Some("UPDATE_COMPLETE")))
+        );
+        let failed = DeployReport {
+            failures: vec![FailedResource {
+                logical_id: "ProcessorFunction".into(),
+                resource_type: "AWS::Lambda::Function".into(),
+                status: "UPDATE_FAILED".into(),
+                reason: "Resource handler returned message: \"Memory size 64 is below 128\"".into(),
+                consequence: false,
+            }],
+            ..report(StackAction::Update, Some("UPDATE_ROLLBACK_COMPLETE"))
+        };
+        insta::assert_snapshot!("deploy_failed", plain(&failed));
+        let made = DeployReport {
+            change_set: Some("mgrid-1".into()),
+            next: Some("the change set mgrid-1 is ready and was not executed".into()),
+            ..report(StackAction::Create, None)
+        };
+        insta::assert_snapshot!("deploy_no_execute", plain(&made));
+    }
+}

@@ -327,3 +327,66 @@ impl fmt::Display for DestroyReport {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod snapshots {
+    //! The destroy plan (what `--dry-run` prints) and the report, as a pipe gets them.
+
+    use super::*;
+    use crate::output::plain;
+
+    fn retained() -> Vec<StackResource> {
+        vec![
+            StackResource {
+                logical_id: "TransactionsTable".into(),
+                physical_id: Some("marketgrid-dev-transactions".into()),
+                resource_type: "AWS::DynamoDB::Table".into(),
+                status: "CREATE_COMPLETE".into(),
+            },
+            StackResource {
+                logical_id: "ArchiveBucket".into(),
+                physical_id: Some("marketgrid-dev-archive-123456789012".into()),
+                resource_type: "AWS::S3::Bucket".into(),
+                status: "CREATE_COMPLETE".into(),
+            },
+        ]
+    }
+
+    fn rings() -> Vec<String> {
+        vec!["/marketgrid/dev/keys/stripe".into()]
+    }
+
+    #[test]
+    fn plan() {
+        let plan = DestroyPlan {
+            stage: "dev".into(),
+            stack_name: "marketgrid-dev".into(),
+            region: "eu-west-1".into(),
+            termination_protection: false,
+            deletes: 48,
+            retains: retained(),
+            key_rings: rings(),
+            warnings: vec![
+                "the dead-letter queue holds about 3 webhooks; they are deleted with it".into(),
+            ],
+            dry_run: true,
+        };
+        insta::assert_snapshot!("destroy_plan", plain(&plan));
+    }
+
+    #[test]
+    fn report() {
+        let scope = cli_scope("eu-west-1", Some("ops"));
+        let report = DestroyReport {
+            stage: "dev".into(),
+            stack_name: "marketgrid-dev".into(),
+            region: "eu-west-1".into(),
+            deleted: 48,
+            removal_commands: removal_commands(&retained(), &rings(), &scope),
+            retained: retained(),
+            key_rings: rings(),
+            api_calls: 9,
+        };
+        insta::assert_snapshot!("destroy_report", plain(&report));
+    }
+}

@@ -825,3 +825,116 @@ async fn purge(
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod snapshots {
+    //! Every dlq report as a pipe gets it.
+
+    use super::*;
+    use crate::output::plain;
+
+    fn view(id: &str, reason: &str, event_type: Option<&str>) -> DeadLetterView {
+        DeadLetterView {
+            message_id: format!("{id}-0000-4000-8000-000000000000"),
+            group_id: "stripe:acct_1".into(),
+            provider: Some("stripe".into()),
+            event_id: Some(format!("evt_{id}")),
+            event_type: event_type.map(str::to_owned),
+            reason: reason.into(),
+            detail: Some("the signature does not match".into()),
+            receive_count: 3,
+            sent_at: Some(1_764_460_800_000),
+            malformed: event_type.is_none(),
+            body_bytes: 42,
+        }
+    }
+
+    fn depth(visible: u64, in_flight: u64) -> Depth {
+        Depth {
+            visible,
+            in_flight,
+            arn: String::new(),
+        }
+    }
+
+    #[test]
+    fn stats() {
+        let mut breakdown = Breakdown::default();
+        breakdown.add(&view(
+            "a1",
+            "bad-signature",
+            Some("payment_intent.succeeded"),
+        ));
+        breakdown.add(&view(
+            "a2",
+            "bad-signature",
+            Some("payment_intent.succeeded"),
+        ));
+        breakdown.add(&view("a3", "malformed-body", None));
+        let stage: StageName = "prod".parse().expect("a stage name");
+        let report = StatsReport::new(&stage, depth(5, 1), depth(0, 0), breakdown);
+        insta::assert_snapshot!("dlq_stats", plain(&report));
+        let empty = StatsReport::new(&stage, depth(0, 0), depth(2, 0), Breakdown::default());
+        insta::assert_snapshot!("dlq_stats_empty", plain(&empty));
+    }
+
+    #[test]
+    fn peek() {
+        let mut report = PeekReport::new(true);
+        report.messages.push(Peeked {
+            view: view("b1", "bad-signature", Some("charge.refunded")),
+            body: "{\"id\":\"evt_b1\",\"type\":\"charge.refunded\"}".into(),
+        });
+        report.messages.push(Peeked {
+            view: view("b2", "malformed-body", None),
+            body: "not json \u{1b}[2J".into(),
+        });
+        insta::assert_snapshot!("dlq_peek_full", plain(&report));
+        insta::assert_snapshot!("dlq_peek_none", plain(&PeekReport::new(false)));
+    }
+
+    #[test]
+    fn redrive() {
+        let mut done = RedriveReport {
+            stage: "prod".into(),
+            moved: 120,
+            left: 3,
+            failed: vec!["m-1: the queue refused it".into()],
+            copied_not_deleted: 1,
+            arrived_during_run: 2,
+            per_second: 84.0,
+            remaining_in_dlq: 6,
+            ..RedriveReport::default()
+        };
+        done.came_back.insert("bad-signature".into(), 4);
+        insta::assert_snapshot!("dlq_redrive", plain(&done));
+        let dry = RedriveReport {
+            stage: "prod".into(),
+            dry_run: true,
+            would_move: vec![view("c1", "processor-error", Some("charge.succeeded"))],
+            held_groups: 1,
+            ..RedriveReport::default()
+        };
+        insta::assert_snapshot!("dlq_redrive_dry_run", plain(&dry));
+    }
+
+    #[test]
+    fn move_task_and_purge() {
+        let task = MoveTaskReport {
+            stage: "prod".into(),
+            task: MoveTask {
+                handle: Some("handle".into()),
+                status: MoveTaskStatus::Failed,
+                moved: 40,
+                to_move: Some(200),
+                failure: Some("AccessDenied".into()),
+            },
+        };
+        insta::assert_snapshot!("dlq_move_task", plain(&task));
+        let purge = PurgeReport {
+            stage: "dev".into(),
+            purged: 12,
+        };
+        insta::assert_snapshot!("dlq_purge", plain(&purge));
+    }
+}

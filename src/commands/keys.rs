@@ -680,3 +680,96 @@ mod tests {
         assert!(refusal(Provider::Stripe, "\n\n").contains("nothing was given"));
     }
 }
+
+#[cfg(test)]
+mod snapshots {
+    //! Every keys report as a pipe gets it. Ids only: no secret is ever part of one, except the
+    //! URL to register, which a rotation shows once.
+
+    use super::*;
+    use crate::output::plain;
+
+    fn ring(id: &str, previous: Option<&str>) -> RingSummary {
+        RingSummary {
+            current_key_id: id.into(),
+            created_at: "2026-11-30T09:00:00Z".into(),
+            previous_key_id: previous.map(str::to_owned),
+            previous_accepted_until: previous.map(|_| "2026-12-01T09:00:00Z".to_owned()),
+            ssm_version: 4,
+            last_change: Some("2026-11-30T09:00:01Z".into()),
+        }
+    }
+
+    #[test]
+    fn list() {
+        let report = KeysList {
+            stage: "prod".into(),
+            providers: vec![
+                ProviderKeys {
+                    provider: Provider::Stripe,
+                    api_key: Some(ring("k-2f1c", Some("k-0a9b"))),
+                    signing_secret: Some(ring("s-77aa", None)),
+                },
+                ProviderKeys {
+                    provider: Provider::Paypal,
+                    api_key: None,
+                    signing_secret: None,
+                },
+            ],
+        };
+        insta::assert_snapshot!("keys_list", plain(&report));
+    }
+
+    #[test]
+    fn rotations() {
+        let plan = RotationPlan {
+            first: false,
+            new_key_id: "k-3e4d".into(),
+            kept: Some(("k-2f1c".into(), 1_764_579_600_000)),
+            revoked: vec!["k-0a9b".into()],
+        };
+        let rotation = |register_url: Option<&str>, written_to: Option<&str>, dry_run| Rotation {
+            provider: Provider::Stripe,
+            plan: plan.clone(),
+            ssm_version: Some(5),
+            dry_run,
+            webhook_url: "https://hooks.example.com/webhook/stripe".into(),
+            register_url: register_url.map(str::to_owned),
+            written_to: written_to.map(str::to_owned),
+        };
+        let report = Rotations {
+            stage: "prod".into(),
+            rotations: vec![
+                rotation(
+                    Some("https://hooks.example.com/webhook/stripe?key=<the key>"),
+                    None,
+                    false,
+                ),
+                rotation(None, Some("/secure/keys.txt"), false),
+                rotation(None, None, true),
+            ],
+        };
+        insta::assert_snapshot!("keys_rotate", plain(&report));
+    }
+
+    #[test]
+    fn ring_changes() {
+        let change = |changed, previous: Option<&str>| RingChange {
+            stage: "prod".into(),
+            provider: Provider::Stripe,
+            kind: RingKind::SigningSecret,
+            current_key_id: "s-77aa".into(),
+            previous_key_id: previous.map(str::to_owned),
+            previous_accepted_until: previous.map(|_| "2026-12-01T09:00:00Z".to_owned()),
+            ssm_version: Some(2),
+            changed,
+        };
+        let text = [
+            plain(&change(true, Some("s-66bb"))),
+            plain(&change(true, None)),
+            plain(&change(false, None)),
+        ]
+        .concat();
+        insta::assert_snapshot!("keys_ring_changes", text);
+    }
+}

@@ -555,3 +555,75 @@ impl fmt::Display for ReplayReport {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod snapshots {
+    //! Every replay report as a pipe gets it: a dry run, a run, and one that had nothing to do.
+
+    use super::*;
+    use crate::output::plain;
+
+    fn summary() -> ReplayReport {
+        ReplayReport {
+            stage: "prod".into(),
+            into_stage: "staging".into(),
+            from: "2026-11-29T14:00:00Z".into(),
+            to: "2026-11-29T16:00:00Z".into(),
+            prefixes: 6,
+            listed: 1_250,
+            read: 1_250,
+            matched: 1_200,
+            skipped_present: 30,
+            by_type: vec![
+                TypeCount {
+                    provider: "stripe".into(),
+                    event_type: "payment_intent.succeeded".into(),
+                    count: 900,
+                },
+                TypeCount {
+                    provider: "paypal".into(),
+                    event_type: "PAYMENT.CAPTURE.COMPLETED".into(),
+                    count: 270,
+                },
+            ],
+            unreadable: vec![Unreadable {
+                key: "webhooks/stripe/2026/11/29/14/evt_x.json".into(),
+                reason: "not a JSON object".into(),
+            }],
+            ..ReplayReport::default()
+        }
+    }
+
+    #[test]
+    fn dry_run() {
+        let report = ReplayReport {
+            dry_run: true,
+            ..summary()
+        };
+        insta::assert_snapshot!("replay_dry_run", plain(&report));
+    }
+
+    #[test]
+    fn sent() {
+        let report = ReplayReport {
+            sent: 1_169,
+            failed: vec!["evt_y: the queue refused it".into()],
+            per_second: 412.0,
+            ..summary()
+        };
+        insta::assert_snapshot!("replay_sent", plain(&report));
+    }
+
+    #[test]
+    fn nothing_matched() {
+        let report = ReplayReport {
+            stage: "prod".into(),
+            into_stage: "prod".into(),
+            from: "2026-11-29T14:00:00Z".into(),
+            to: "2026-11-29T15:00:00Z".into(),
+            prefixes: 2,
+            ..ReplayReport::default()
+        };
+        insta::assert_snapshot!("replay_nothing", plain(&report));
+    }
+}

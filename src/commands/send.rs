@@ -383,3 +383,58 @@ impl fmt::Display for SendReport {
         )
     }
 }
+
+#[cfg(test)]
+mod snapshots {
+    //! The send report as a pipe gets it: a few events listed, and a load with refusals.
+
+    use super::*;
+    use crate::output::plain;
+
+    fn event(id: &str, status: Option<u16>, answer: &str) -> SentEvent {
+        SentEvent {
+            event_id: id.into(),
+            status,
+            answer: answer.into(),
+        }
+    }
+
+    #[test]
+    fn one_and_many() {
+        let one = SendReport {
+            stage: "local".into(),
+            provider: Provider::Stripe,
+            event_type: "payment_intent.succeeded".into(),
+            endpoint: "http://127.0.0.1:8787/webhook/stripe".into(),
+            sent: 1,
+            accepted: 1,
+            refused: 0,
+            failed: 0,
+            elapsed_ms: 12,
+            per_second: 83.0,
+            latency_ms: Latency {
+                p50: 11.5,
+                p99: 11.5,
+                max: 11.5,
+            },
+            errors: Vec::new(),
+            events: vec![event("evt_1", Some(202), "{\"messageId\":\"m-1\"}")],
+        };
+        insta::assert_snapshot!("send_one", plain(&one));
+        let load = SendReport {
+            sent: 1_000,
+            accepted: 997,
+            refused: 2,
+            failed: 1,
+            elapsed_ms: 5_010,
+            per_second: 199.6,
+            events: Vec::new(),
+            errors: vec![
+                event("evt_7", Some(403), "{\"message\":\"Forbidden\"}"),
+                event("evt_9", None, "connection reset"),
+            ],
+            ..one
+        };
+        insta::assert_snapshot!("send_load", plain(&load));
+    }
+}

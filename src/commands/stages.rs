@@ -51,3 +51,36 @@ impl fmt::Display for StagesReport {
         writeln!(f, "{rows}")
     }
 }
+
+#[cfg(test)]
+mod snapshots {
+    use super::*;
+    use crate::output::plain;
+
+    #[test]
+    fn stages() {
+        let report = StagesReport {
+            region: "eu-west-1".into(),
+            stages: vec![
+                StageSummary {
+                    stage: "dev".into(),
+                    stack_name: "marketgrid-dev".into(),
+                    status: "UPDATE_COMPLETE".into(),
+                    updated_at: Some(1_764_493_200_000),
+                },
+                StageSummary {
+                    stage: "prod".into(),
+                    stack_name: "marketgrid-prod".into(),
+                    status: "UPDATE_ROLLBACK_COMPLETE".into(),
+                    updated_at: None,
+                },
+            ],
+        };
+        insta::assert_snapshot!("stages", plain(&report));
+        let none = StagesReport {
+            region: "eu-west-1".into(),
+            stages: Vec::new(),
+        };
+        insta::assert_snapshot!("stages_none", plain(&none));
+    }
+}

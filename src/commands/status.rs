@@ -229,3 +229,86 @@ impl fmt::Display for LocalStatusReport {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod snapshots {
+    //! Both status reports as a pipe gets them.
+
+    use super::*;
+    use crate::output::plain;
+
+    fn report(build: Build, alarms: Vec<AlarmState>) -> StatusReport {
+        StatusReport {
+            stage: "prod".into(),
+            stack_name: "marketgrid-prod".into(),
+            region: "eu-west-1".into(),
+            status: "UPDATE_COMPLETE".into(),
+            status_reason: None,
+            updated_at: Some("2026-11-30T09:00:00Z".into()),
+            termination_protection: true,
+            outputs: vec![StackOutput {
+                key: "StripeWebhookUrl".into(),
+                value: "https://hooks.example.com/webhook/stripe".into(),
+                description: None,
+            }],
+            alarms_in_alarm: alarms,
+            deployed_artifact: Some("9f2c".into()),
+            embedded_artifact: Some("a41d".into()),
+            build,
+            api_calls: 5,
+        }
+    }
+
+    #[test]
+    fn aws_stage() {
+        insta::assert_snapshot!("status_same_build", plain(&report(Build::Same, Vec::new())));
+        let alarm = AlarmState {
+            name: "marketgrid-prod-dlq-depth".into(),
+            reason: Some("Threshold Crossed: 1 datapoint [12.0] was greater than 0.0".into()),
+            since: Some("2026-11-30T08:58:00Z".into()),
+        };
+        insta::assert_snapshot!(
+            "status_different_build_in_alarm",
+            plain(&report(Build::Different, vec![alarm]))
+        );
+        let unknown = StatusReport {
+            embedded_artifact: None,
+            ..report(Build::Unknown, Vec::new())
+        };
+        insta::assert_snapshot!("status_unknown_build", plain(&unknown));
+    }
+
+    #[test]
+    fn local_stage() {
+        let report = LocalStatusReport {
+            stage: crate::target::LOCAL,
+            data_dir: ".mgrid/local".into(),
+            running: true,
+            endpoint: Some("http://127.0.0.1:8787".into()),
+            webhook_queue: QueueDepth {
+                waiting: 3,
+                in_flight: 10,
+            },
+            dead_letter_queue: QueueDepth {
+                waiting: 2,
+                in_flight: 0,
+            },
+            transactions: 1_204,
+            unarchived: 4,
+            unnotified: 1,
+            notify_dead_letters: 1,
+        };
+        insta::assert_snapshot!("status_local_running", plain(&report));
+        let stopped = LocalStatusReport {
+            running: false,
+            endpoint: None,
+            dead_letter_queue: QueueDepth {
+                waiting: 0,
+                in_flight: 0,
+            },
+            notify_dead_letters: 0,
+            ..report
+        };
+        insta::assert_snapshot!("status_local_stopped", plain(&stopped));
+    }
+}

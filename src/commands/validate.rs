@@ -319,3 +319,37 @@ fn wrap(items: &[String], width: usize) -> Vec<String> {
     }
     lines
 }
+
+#[cfg(test)]
+mod snapshots {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::output::plain;
+
+    #[test]
+    fn a_configured_stage() {
+        let file = Config::parse(
+            "[stages.prod]\nregion = \"eu-west-1\"\naccount_id = \"123456789012\"\n\
+             processor_memory_mb = 2048\ntags = { team = \"payments\" }\n",
+        )
+        .expect("a valid configuration");
+        let config = Config {
+            path: Some("mgrid.toml".into()),
+            file,
+        };
+        let settings = StageSettings::resolve(
+            "prod".parse().expect("a stage name"),
+            None,
+            &config,
+            &BTreeMap::<&str, &str>::new(),
+        )
+        .expect("settings");
+        let template = Template::pipeline().expect("the embedded template");
+        let report = ValidationReport {
+            stages: vec![validate_stage(&settings, &template)],
+        };
+        insta::assert_snapshot!("validate_prod", plain(&report));
+    }
+}
