@@ -82,7 +82,7 @@ impl Config {
         if file
             .stages
             .keys()
-            .any(|stage| stage.as_str() == crate::target::LOCAL)
+            .any(|stage| stage.as_str() == crate::local::STAGE)
         {
             let (index, source_line) = text
                 .lines()

@@ -10,7 +10,38 @@ use mgrid_contract::{EpochMillis, KeyRing};
 
 use crate::failure::Failure;
 use crate::metrics::{Snapshot, Window};
-use crate::redrive::{Attribute, DeadLetter};
+
+/// A message attribute as SQS holds it: its data type (`String`, `Number`, `Binary`, or one
+/// with a custom suffix) and its value, carried over unchanged by a redrive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    pub data_type: String,
+    pub text: Option<String>,
+    pub binary: Option<Vec<u8>>,
+}
+
+impl Attribute {
+    pub fn text(data_type: &str, value: &str) -> Attribute {
+        Attribute {
+            data_type: data_type.to_owned(),
+            text: Some(value.to_owned()),
+            binary: None,
+        }
+    }
+}
+
+/// A message as read from the dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub message_id: String,
+    pub receipt_handle: String,
+    pub body: String,
+    pub attributes: BTreeMap<String, Attribute>,
+    pub group_id: String,
+    pub deduplication_id: Option<String>,
+    pub receive_count: u32,
+    pub sent_at: Option<EpochMillis>,
+}
 
 /// How long a scan (stats, peek, a dry run) keeps what it read hidden before it puts it back.
 pub const SCAN_HOLD_SECONDS: u32 = 30;

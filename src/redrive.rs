@@ -11,40 +11,9 @@ use mgrid_contract::{EpochMillis, FailureReason, Provider, WebhookEnvelope};
 
 use crate::move_engine::Origin;
 use crate::ports::Outgoing;
+pub use crate::ports::{Attribute, DeadLetter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-
-/// A message attribute as SQS holds it: its data type (`String`, `Number`, `Binary`, or one
-/// with a custom suffix) and its value, carried over unchanged by a redrive.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attribute {
-    pub data_type: String,
-    pub text: Option<String>,
-    pub binary: Option<Vec<u8>>,
-}
-
-impl Attribute {
-    pub fn text(data_type: &str, value: &str) -> Attribute {
-        Attribute {
-            data_type: data_type.to_owned(),
-            text: Some(value.to_owned()),
-            binary: None,
-        }
-    }
-}
-
-/// A message as read from the dead-letter queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetter {
-    pub message_id: String,
-    pub receipt_handle: String,
-    pub body: String,
-    pub attributes: BTreeMap<String, Attribute>,
-    pub group_id: String,
-    pub deduplication_id: Option<String>,
-    pub receive_count: u32,
-    pub sent_at: Option<EpochMillis>,
-}
 
 /// What an operator needs to know about a dead letter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -28,7 +28,7 @@ use crate::redrive::DeadLetter;
 use crate::stage::StageSettings;
 
 /// The local stage's name, as `--stage` takes it. Reserved: no deployed stage may have it.
-pub const LOCAL: &str = "local";
+pub const LOCAL: &str = crate::local::STAGE;
 
 /// A stage, resolved.
 pub enum Target {

@@ -29,6 +29,34 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool, Failure> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
+/// Asks for the stage's name before something that cannot be undone (`destroy`, a purge of a
+/// protected stage): `--yes` answers it; without a terminal and without `--yes` it is a
+/// failure; a name that does not match declines. `nothing` says what was not done.
+pub fn confirm_by_name(prompt: &str, stage: &str, nothing: &str, yes: bool) -> Result<(), Failure> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::new(
+            FailureKind::Declined,
+            format!("no terminal to confirm on; {nothing}"),
+        )
+        .next("pass --yes to answer without a prompt"));
+    }
+    eprint!("{prompt} ({stage}): ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
+    if answer.trim() != stage {
+        return Err(Failure::new(
+            FailureKind::Declined,
+            format!("the name did not match; {nothing}"),
+        ));
+    }
+    Ok(())
+}
+
 /// With -v, how many AWS calls the command made.
 pub fn verbose_calls(verbose: bool, calls: usize) {
     if verbose {

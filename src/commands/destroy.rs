@@ -4,10 +4,8 @@
 //! to remove them, for when that is really meant.
 
 use std::fmt;
-use std::io::IsTerminal;
 
 use anyhow::Result;
-use mgrid_contract::StageName;
 use serde::Serialize;
 
 use crate::cli::DestroyArgs;
@@ -18,7 +16,7 @@ use crate::output::{BOLD, WARNING, note, print_report};
 use crate::ports::DeadLetterQueue;
 use crate::target::Target;
 use crate::template::Template;
-use crate::terminal::verbose_calls;
+use crate::terminal::{confirm_by_name, verbose_calls};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -176,7 +174,12 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
         return Ok(());
     }
     note(plan.to_string().trim_end());
-    confirm_destroy(&stage, context.global.yes)?;
+    confirm_by_name(
+        "Type the stage name to destroy it",
+        stage.as_str(),
+        "nothing was deleted",
+        context.global.yes,
+    )?;
 
     // Apply.
     if plan.termination_protection {
@@ -236,31 +239,6 @@ async fn queued_webhooks(target: &Target) -> Vec<String> {
         }
     }
     warnings
-}
-
-fn confirm_destroy(stage: &StageName, yes: bool) -> Result<(), Failure> {
-    if yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(Failure::new(
-            FailureKind::Declined,
-            "no terminal to confirm on; nothing was deleted",
-        )
-        .next("pass --yes to destroy without a prompt"));
-    }
-    eprint!("Type the stage name ({stage}) to destroy it: ");
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
-    if answer.trim() != stage.as_str() {
-        return Err(Failure::new(
-            FailureKind::Declined,
-            "the name did not match; nothing was deleted",
-        ));
-    }
-    Ok(())
 }
 
 /// ` --region R [--profile P]`: the AWS CLI commands act where the stage was.

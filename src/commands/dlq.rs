@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -31,7 +30,7 @@ use crate::output::{BOLD, WARNING, note, print_report, shown, table};
 use crate::ports::{DeadLetterQueue, Depth, SCAN_HOLD_SECONDS, WebhookQueue};
 use crate::redrive::{Breakdown, DeadLetter, DeadLetterView, Filter, RunMark};
 use crate::target::{StageQueue, Target};
-use crate::terminal::{confirm, progress_bar, verbose_calls};
+use crate::terminal::{confirm, confirm_by_name, progress_bar, verbose_calls};
 
 /// The most messages a scan reads.
 const SCAN_LIMIT: usize = 1000;
@@ -788,27 +787,13 @@ async fn purge(
     note(&format!(
         "the dead-letter queue of {stage} holds about {count} webhooks; a purge deletes them for good"
     ));
-    if protected && !context.global.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(Failure::new(
-                FailureKind::Declined,
-                "no terminal to confirm on; nothing was purged",
-            )
-            .next("pass --yes")
-            .into());
-        }
-        eprint!("{stage} is protected: type its name to purge: ");
-        let mut answer = String::new();
-        std::io::stdin()
-            .read_line(&mut answer)
-            .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
-        if answer.trim() != stage.as_str() {
-            return Err(Failure::new(
-                FailureKind::Declined,
-                "the name did not match; nothing was purged",
-            )
-            .into());
-        }
+    if protected {
+        confirm_by_name(
+            &format!("{stage} is protected: type its name to purge"),
+            stage.as_str(),
+            "nothing was purged",
+            context.global.yes,
+        )?;
     } else if !confirm(
         &format!("Purge {count} dead letters of {stage}?"),
         context.global.yes,
