@@ -334,7 +334,7 @@ pub struct TailArgs {
 }
 
 fn parse_seconds(text: &str) -> Result<i64, String> {
-    crate::keys::parse_span(text, 15).map(|ms| ms / 1000)
+    crate::spans::parse_span(text, 15).map(|ms| ms / 1000)
 }
 
 fn parse_interval(text: &str) -> Result<i64, String> {
@@ -436,7 +436,7 @@ pub struct Span(pub i64);
 impl std::str::FromStr for Span {
     type Err = String;
     fn from_str(text: &str) -> Result<Span, String> {
-        crate::keys::parse_span(text, 30).map(Span)
+        crate::spans::parse_span(text, 30).map(Span)
     }
 }
 
@@ -455,7 +455,8 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 
 #[derive(Debug, Clone, Args)]
 #[command(after_long_help = "\
-Times: RFC 3339 (2026-11-28T14:00:00Z), an age (2h ago, 30m ago, 3d ago), today, yesterday, now.
+Times: RFC 3339 (2026-11-28T14:00:00Z), a UTC date and time (2026-11-28 14:00, 2026-11-28), an
+age (2 hours ago, 2h ago, 30m ago, 3d ago), today, yesterday, now.
 The window maps to the archive's hour prefixes (webhooks/<provider>/<yyyy>/<mm>/<dd>/<hh>/);
 they are listed and read in parallel, never the whole bucket.
 

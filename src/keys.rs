@@ -27,34 +27,10 @@ pub fn new_api_key(provider: Provider) -> Result<Secret, Failure> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Grace(pub EpochMillis);
 
-/// Parses a span of time: a whole number and a unit (s, m, h, d), or `0`, up to `max_days`.
-pub fn parse_span(text: &str, max_days: i64) -> Result<EpochMillis, String> {
-    let bad =
-        || format!("{text:?} is not a span of time: a number and a unit, like 24h, 30m, 7d or 0");
-    if text == "0" {
-        return Ok(0);
-    }
-    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (number, unit) = text.split_at(split);
-    let number: i64 = number.parse().map_err(|_| bad())?;
-    let unit_ms = match unit {
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => return Err(bad()),
-    };
-    let ms = number.checked_mul(unit_ms).ok_or_else(bad)?;
-    if ms > max_days * 86_400_000 {
-        return Err(format!("{text:?} is longer than {max_days} days"));
-    }
-    Ok(ms)
-}
-
 impl std::str::FromStr for Grace {
     type Err = String;
     fn from_str(text: &str) -> Result<Grace, String> {
-        parse_span(text, 30).map(Grace).map_err(|e| {
+        crate::spans::parse_span(text, 30).map(Grace).map_err(|e| {
             if e.contains("longer than") {
                 format!("{e}; an old key should not live that long")
             } else {
@@ -153,16 +129,10 @@ mod tests {
         assert_eq!("90s".parse(), Ok(Grace(90_000)));
         assert_eq!("7d".parse::<Grace>().unwrap().to_string(), "7d");
         assert_eq!(Grace(90 * 60_000).to_string(), "90m");
-        for bad in [
-            "",
-            "24",
-            "h",
-            "1w",
-            "-1h",
-            "1.5h",
-            "31d",
-            "99999999999999999d",
-        ] {
+        // Spans are jiff's friendly format: weeks and fractions are words people type.
+        assert_eq!("1w".parse::<Grace>().unwrap().to_string(), "7d");
+        assert_eq!("1.5h".parse::<Grace>().unwrap().to_string(), "90m");
+        for bad in ["", "24", "h", "-1h", "31d", "1mo", "99999999999999999d"] {
             assert!(bad.parse::<Grace>().is_err(), "{bad}");
         }
     }

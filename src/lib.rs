@@ -23,6 +23,7 @@ pub mod output;
 pub mod ports;
 pub mod redrive;
 pub mod replay;
+pub mod spans;
 pub mod stage;
 pub mod target;
 pub mod template;

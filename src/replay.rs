@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mgrid_contract::clock::{UtcDateTime, parse_rfc3339};
+use mgrid_contract::clock::UtcDateTime;
 use mgrid_contract::envelope::attribute;
 use mgrid_contract::record::TransactionRecord;
 use mgrid_contract::{EpochMillis, Provider, WebhookEnvelope};
@@ -14,30 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::ports::Outgoing;
 use crate::redrive::Attribute;
 
-const DAY_MS: i64 = 86_400_000;
-
-/// A time as an operator types it: RFC 3339 (`2026-11-28T14:00:00Z`), `now`, `today` and
-/// `yesterday` (midnight UTC), or an age: `90m ago`, `2h ago`, `3d ago` (also `2h`).
-pub fn parse_time(text: &str, now: EpochMillis) -> Result<EpochMillis, String> {
-    let text = text.trim();
-    let midnight = now.div_euclid(DAY_MS) * DAY_MS;
-    match text {
-        "now" => return Ok(now),
-        "today" => return Ok(midnight),
-        "yesterday" => return Ok(midnight - DAY_MS),
-        _ => {}
-    }
-    if let Ok(at) = parse_rfc3339(text) {
-        return Ok(at);
-    }
-    let age = text.strip_suffix("ago").unwrap_or(text).trim();
-    if let Ok(span) = crate::keys::parse_span(age, 3650) {
-        return Ok(now - span);
-    }
-    Err(format!(
-        "{text:?} is not a time: use RFC 3339 (2026-11-28T14:00:00Z), an age (2h ago, 30m ago, 3d ago), today, yesterday or now"
-    ))
-}
+pub use crate::spans::parse_time;
 
 /// Midnight UTC of the day `at` falls in, for messages.
 pub fn day_of(at: EpochMillis) -> String {
@@ -134,6 +111,7 @@ pub fn replay_message(run_id: &str, envelope: &WebhookEnvelope) -> Outgoing {
 
 #[cfg(test)]
 mod tests {
+    const DAY_MS: i64 = 86_400_000;
     use super::*;
 
     // 2026-11-29T03:34:10.123Z
@@ -169,7 +147,11 @@ mod tests {
             parse_time("2026-11-28T00:00:00Z", NOW)
         );
         assert_eq!(parse_time("2026-11-29T04:34:10.123+01:00", NOW), Ok(NOW));
-        for bad in ["", "tomorrow", "2h later", "-2h", "2026-11-29", "5 ago"] {
+        assert_eq!(
+            parse_time("2026-11-29", NOW),
+            parse_time("2026-11-29T00:00:00Z", NOW)
+        );
+        for bad in ["", "tomorrow", "2h later", "5 ago"] {
             let error = parse_time(bad, NOW).unwrap_err();
             assert!(error.contains("RFC 3339"), "{bad}: {error}");
         }
