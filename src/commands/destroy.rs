@@ -10,13 +10,14 @@ use serde::Serialize;
 
 use crate::cli::DestroyArgs;
 use crate::commands::Context;
+use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
 use crate::failure::{Failure, FailureKind};
 use crate::lifecycle::model::StackResource;
-use crate::output::{BOLD, WARNING, note, print_report};
+use crate::output::{BOLD, WARNING, note};
 use crate::ports::DeadLetterQueue;
 use crate::target::Target;
 use crate::template::Template;
-use crate::terminal::{confirm_by_name, verbose_calls};
+use crate::terminal::verbose_calls;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -168,51 +169,52 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
         warnings,
         dry_run: args.dry_run,
     };
-    // Show; a dry run ends here.
-    if args.dry_run {
-        print_report(&plan, context.global.output)?;
-        return Ok(());
-    }
-    note(plan.to_string().trim_end());
-    confirm_by_name(
-        "Type the stage name to destroy it",
-        stage.as_str(),
-        "nothing was deleted",
-        context.global.yes,
-    )?;
-
-    // Apply.
-    if plan.termination_protection {
-        stacks
-            .set_termination_protection(&stack.name, false)
-            .await?;
-    }
-    stacks.delete_stack(&stack.name).await?;
-    note(&format!("deleting {} …", stack.name));
-    let waited = tokio::select! {
-        result = crate::aws::stack::wait_until_deleted(&stacks, &stack.name) => result,
-        _ = tokio::signal::ctrl_c() => {
-            return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; {} keeps deleting", stack.name))
-                .next("`mgrid stages` shows when it is gone").into());
+    let profile = context.global.profile.clone();
+    carry_out(context, plan, args.dry_run, |plan| async move {
+        if plan.termination_protection {
+            stacks
+                .set_termination_protection(&plan.stack_name, false)
+                .await?;
         }
-    };
-    waited?;
-    // Report.
-    let scope = cli_scope(&aws.region, context.global.profile.as_deref());
-    let report = DestroyReport {
-        stage: plan.stage,
-        stack_name: plan.stack_name,
-        region: plan.region,
-        deleted: plan.deletes,
-        removal_commands: removal_commands(&plan.retains, &plan.key_rings, &scope),
-        retained: plan.retains,
-        key_rings: plan.key_rings,
-        api_calls: aws.calls(),
-    };
-    verbose_calls(context.global.verbose > 0, aws.calls());
-    print_report(&report, context.global.output)?;
-    Ok(())
+        stacks.delete_stack(&plan.stack_name).await?;
+        note(&format!("deleting {} …", plan.stack_name));
+        tokio::select! {
+            result = crate::aws::stack::wait_until_deleted(&stacks, &plan.stack_name) => result?,
+            _ = tokio::signal::ctrl_c() => {
+                return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; {} keeps deleting", plan.stack_name))
+                    .next("`mgrid stages` shows when it is gone"));
+            }
+        }
+        let scope = cli_scope(&aws.region, profile.as_deref());
+        verbose_calls(context.global.verbose > 0, aws.calls());
+        Ok(DestroyReport {
+            stage: plan.stage,
+            stack_name: plan.stack_name,
+            region: plan.region,
+            deleted: plan.deletes,
+            removal_commands: removal_commands(&plan.retains, &plan.key_rings, &scope),
+            retained: plan.retains,
+            key_rings: plan.key_rings,
+            api_calls: aws.calls(),
+        })
+    })
+    .await
 }
+
+impl Plan for DestroyPlan {
+    fn ask(&self) -> Ask {
+        Ask::Name {
+            prompt: "Type the stage name to destroy it".into(),
+            stage: self.stage.clone(),
+        }
+    }
+
+    fn declined(&self) -> String {
+        "nothing was deleted".into()
+    }
+}
+
+impl Outcome for DestroyReport {}
 
 /// Webhooks still waiting in the stage's queues would be lost with them; a queue that cannot
 /// be read is said so, never counted as empty.

@@ -22,6 +22,7 @@ use crate::aws::queues::{MoveTask, MoveTaskStatus, MoveTasks};
 use crate::cli::{DlqAction, DlqArgs, ProviderArg, RedriveArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
+use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
 use crate::failure::{Failure, FailureKind};
 use crate::ids::run_id;
 use crate::move_engine::{Rules, Source, Tally};
@@ -30,7 +31,7 @@ use crate::output::{BOLD, WARNING, note, print_report, shown, table};
 use crate::ports::{DeadLetterQueue, Depth, SCAN_HOLD_SECONDS, WebhookQueue};
 use crate::redrive::{Breakdown, DeadLetter, DeadLetterView, Filter, RunMark};
 use crate::target::{StageQueue, Target};
-use crate::terminal::{confirm, confirm_by_name, progress_bar, verbose_calls};
+use crate::terminal::{confirm, progress_bar, verbose_calls};
 
 /// The most messages a scan reads.
 const SCAN_LIMIT: usize = 1000;
@@ -62,13 +63,8 @@ pub async fn run(context: &Context, target: &Target, args: &DlqArgs) -> Result<(
             redrive(context, stage, &dlq, &queue, redrive_args).await
         }
         DlqAction::Cancel => cancel(context, stage, &target.move_tasks()?, &dlq).await,
-        DlqAction::Purge { dry_run: true } => {
-            let queue = target.webhook_queue().await?;
-            note("dry run: a purge would delete every dead letter below; nothing was purged");
-            stats(context, stage, &dlq, &queue).await
-        }
-        DlqAction::Purge { dry_run: false } => {
-            purge(context, stage, target.protected(), &dlq).await
+        DlqAction::Purge { dry_run } => {
+            purge(context, stage, target.protected(), &dlq, *dry_run).await
         }
     };
     if let Some(calls) = target.calls() {
@@ -331,6 +327,9 @@ pub struct RedriveReport {
     pub remaining_in_dlq: u64,
     /// Of those, in flight when the run ended: held by another reader (a redrive or a scan).
     pub remaining_in_flight: u64,
+    /// What stopped the run early (it is reported first, then the command fails with it).
+    #[serde(skip)]
+    pub failure: Option<Failure>,
 }
 
 pub fn filter_of(args: &RedriveArgs) -> Filter {
@@ -339,6 +338,90 @@ pub fn filter_of(args: &RedriveArgs) -> Filter {
         event_type: args.event_type.clone(),
         reason: args.reason.clone(),
         sent_before: args.older_than.map(|age| now_millis() - age.0),
+    }
+}
+
+/// What a redrive is about to do: the question it asks (a dry run asks nothing; its apply
+/// reads without moving).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedrivePlan {
+    pub stage: String,
+    pub filter: Filter,
+    pub waiting: u64,
+    pub max: Option<u64>,
+    pub dry_run: bool,
+}
+
+/// The question says it all; nothing more is shown before it.
+impl fmt::Display for RedrivePlan {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
+    }
+}
+
+impl Plan for RedrivePlan {
+    fn ask(&self) -> Ask {
+        if self.dry_run {
+            return Ask::Nothing;
+        }
+        let scope = if self.filter.is_empty() {
+            "all"
+        } else {
+            "the matching"
+        };
+        Ask::YesNo(format!(
+            "Move {scope} dead-lettered webhook{} of {} ({} waiting) back to the webhook queue?",
+            if self.max == Some(1) { "" } else { "s" },
+            self.stage,
+            self.waiting
+        ))
+    }
+
+    fn declined(&self) -> String {
+        "nothing was moved".into()
+    }
+}
+
+impl Outcome for RedriveReport {
+    fn failure(&self) -> Option<Failure> {
+        if let Some(failure) = &self.failure {
+            return Some(failure.clone());
+        }
+        if self.interrupted {
+            return Some(Failure::new(
+                FailureKind::Interrupted,
+                format!(
+                    "stopped after moving {}; the rest stays in the dead-letter queue",
+                    self.moved
+                ),
+            ));
+        }
+        if !self.failed.is_empty() || self.unknown_batches > 0 {
+            return Some(
+                Failure::new(
+                    FailureKind::Partial,
+                    "some messages could not be moved; they are still in the dead-letter queue",
+                )
+                .next("run the redrive again once the cause is fixed (a repeat never loses a message)"),
+            );
+        }
+        let reason = self.came_back.keys().next()?;
+        let reasons: Vec<&str> = self.came_back.keys().map(String::as_str).collect();
+        Some(
+            Failure::new(
+                FailureKind::Partial,
+                format!(
+                    "{} redriven webhooks failed again and are back in the dead-letter queue ({})",
+                    self.came_back.values().sum::<usize>(),
+                    reasons.join(", ")
+                ),
+            )
+            .next(format!(
+                "see why with `mgrid dlq peek --stage {} --reason {reason}`, fix the cause, then redrive again",
+                self.stage
+            )),
+        )
     }
 }
 
@@ -352,33 +435,38 @@ pub async fn redrive(
 ) -> Result<()> {
     let filter = filter_of(args);
     let depth = dlq.depth().await?;
-    let mut report = RedriveReport {
-        stage: stage.to_string(),
-        dry_run: args.dry_run,
-        filter: filter.clone(),
-        ..RedriveReport::default()
-    };
     if depth.visible == 0 && depth.in_flight == 0 {
         note("the dead-letter queue is empty; nothing to redrive");
+        let report = RedriveReport {
+            stage: stage.to_string(),
+            dry_run: args.dry_run,
+            filter,
+            ..RedriveReport::default()
+        };
         print_report(&report, context.global.output)?;
         return Ok(());
     }
-    if !args.dry_run {
-        let scope = if filter.is_empty() {
-            "every"
-        } else {
-            "the matching"
-        };
-        let question = format!(
-            "Move {scope} dead-lettered webhook{} of {stage} ({} waiting) back to the webhook queue?",
-            if args.max == Some(1) { "" } else { "s" },
-            depth.visible
-        );
-        if !confirm(&question, context.global.yes)? {
-            return Err(Failure::new(FailureKind::Declined, "nothing was moved").into());
-        }
-    }
+    let plan = RedrivePlan {
+        stage: stage.to_string(),
+        filter,
+        waiting: depth.visible,
+        max: args.max,
+        dry_run: args.dry_run,
+    };
+    carry_out(context, plan, false, |plan| async move {
+        move_dead_letters(plan, dlq, queue, args, depth.visible).await
+    })
+    .await
+}
 
+/// The redrive itself, until done, stopped (Ctrl-C) or failed.
+async fn move_dead_letters(
+    plan: RedrivePlan,
+    dlq: &impl DeadLetterQueue,
+    queue: &impl WebhookQueue,
+    args: &RedriveArgs,
+    waiting: u64,
+) -> Result<RedriveReport, Failure> {
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = {
         let stop = stop.clone();
@@ -403,7 +491,7 @@ pub async fn redrive(
     };
     let options = RedriveOptions {
         mark: &mark,
-        filter: &filter,
+        filter: &plan.filter,
         hold_seconds: if args.dry_run {
             SCAN_HOLD_SECONDS
         } else {
@@ -418,7 +506,7 @@ pub async fn redrive(
         None
     } else {
         progress_bar(
-            args.max.map_or(depth.visible, |m| m.min(depth.visible)),
+            args.max.map_or(waiting, |m| m.min(waiting)),
             "{spinner} moved {pos}/{len} {msg} · {per_sec} · ETA {eta}",
         )
     };
@@ -439,64 +527,34 @@ pub async fn redrive(
         bar.finish_and_clear();
     }
     let tally = redriven.tally;
-    report.moved = tally.moved;
-    report.would_move = redriven.would_move;
-    report.left = tally.left;
-    report.held_groups = tally.held_groups;
-    report.failed = tally
-        .failed
-        .iter()
-        .map(|(id, reason)| format!("{id}: {reason}"))
-        .collect();
-    report.copied_not_deleted = tally.copied_not_deleted;
-    report.unknown_batches = tally.unknown_batches;
-    report.came_back = tally.came_back.clone();
-    report.arrived_during_run = tally.arrived;
-    report.interrupted = tally.interrupted;
-    report.elapsed_ms = started.elapsed().as_millis();
-    report.per_second = report.moved as f64 / started.elapsed().as_secs_f64().max(0.001);
+    let mut report = RedriveReport {
+        stage: plan.stage,
+        dry_run: plan.dry_run,
+        filter: plan.filter.clone(),
+        moved: tally.moved,
+        would_move: redriven.would_move,
+        left: tally.left,
+        held_groups: tally.held_groups,
+        failed: tally
+            .failed
+            .iter()
+            .map(|(id, reason)| format!("{id}: {reason}"))
+            .collect(),
+        copied_not_deleted: tally.copied_not_deleted,
+        unknown_batches: tally.unknown_batches,
+        came_back: tally.came_back.clone(),
+        arrived_during_run: tally.arrived,
+        interrupted: tally.interrupted,
+        elapsed_ms: started.elapsed().as_millis(),
+        per_second: tally.moved as f64 / started.elapsed().as_secs_f64().max(0.001),
+        failure: redriven.failure,
+        ..RedriveReport::default()
+    };
     if let Ok(left) = dlq.depth().await {
         report.remaining_in_dlq = left.visible + left.in_flight;
         report.remaining_in_flight = left.in_flight;
     }
-    print_report(&report, context.global.output)?;
-    if let Some(failure) = redriven.failure {
-        return Err(failure.into());
-    }
-    if report.interrupted {
-        return Err(Failure::new(
-            FailureKind::Interrupted,
-            format!(
-                "stopped after moving {}; the rest stays in the dead-letter queue",
-                report.moved
-            ),
-        )
-        .into());
-    }
-    if !report.failed.is_empty() || report.unknown_batches > 0 {
-        return Err(Failure::new(
-            FailureKind::Partial,
-            "some messages could not be moved; they are still in the dead-letter queue",
-        )
-        .next("run the redrive again once the cause is fixed (a repeat never loses a message)")
-        .into());
-    }
-    if let Some(reason) = report.came_back.keys().next() {
-        let reasons: Vec<&str> = report.came_back.keys().map(String::as_str).collect();
-        return Err(Failure::new(
-            FailureKind::Partial,
-            format!(
-                "{} redriven webhooks failed again and are back in the dead-letter queue ({})",
-                tally.came_back_total(),
-                reasons.join(", ")
-            ),
-        )
-        .next(format!(
-            "see why with `mgrid dlq peek --stage {stage} --reason {reason}`, fix the cause, then redrive again"
-        ))
-        .into());
-    }
-    Ok(())
+    Ok(report)
 }
 
 impl fmt::Display for RedriveReport {
@@ -776,39 +834,94 @@ impl fmt::Display for PurgeReport {
     }
 }
 
+/// What a purge would delete: every dead letter, and why they were dead-lettered (of those a
+/// scan could read).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PurgePlan {
+    pub stage: String,
+    pub protected: bool,
+    pub dead_letters: u64,
+    pub breakdown: Vec<ReasonCount>,
+    pub dry_run: bool,
+}
+
+impl fmt::Display for PurgePlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "the dead-letter queue of {} holds about {} webhooks; a purge deletes them for good",
+            self.stage, self.dead_letters
+        )?;
+        if !self.breakdown.is_empty() {
+            let mut reasons = table(&["provider", "reason", "count"]);
+            for row in &self.breakdown {
+                reasons.add_row(vec![
+                    shown(&row.provider),
+                    shown(&row.reason),
+                    row.count.to_string(),
+                ]);
+            }
+            writeln!(f, "{reasons}")?;
+        }
+        if self.dry_run {
+            writeln!(f, "dry run: nothing was purged")?;
+        }
+        Ok(())
+    }
+}
+
+impl Plan for PurgePlan {
+    fn ask(&self) -> Ask {
+        if self.protected {
+            Ask::Name {
+                prompt: format!("{} is protected: type its name to purge", self.stage),
+                stage: self.stage.clone(),
+            }
+        } else {
+            Ask::YesNo(format!(
+                "Purge {} dead letters of {}?",
+                self.dead_letters, self.stage
+            ))
+        }
+    }
+
+    fn declined(&self) -> String {
+        "nothing was purged".into()
+    }
+}
+
+impl Outcome for PurgeReport {}
+
 async fn purge(
     context: &Context,
     stage: &StageName,
     protected: bool,
     dlq: &impl DeadLetterQueue,
+    dry_run: bool,
 ) -> Result<()> {
     let depth = dlq.depth().await?;
-    let count = depth.visible + depth.in_flight;
-    note(&format!(
-        "the dead-letter queue of {stage} holds about {count} webhooks; a purge deletes them for good"
-    ));
-    if protected {
-        confirm_by_name(
-            &format!("{stage} is protected: type its name to purge"),
-            stage.as_str(),
-            "nothing was purged",
-            context.global.yes,
-        )?;
-    } else if !confirm(
-        &format!("Purge {count} dead letters of {stage}?"),
-        context.global.yes,
-    )? {
-        return Err(Failure::new(FailureKind::Declined, "nothing was purged").into());
-    }
-    let purged = dlq.purge().await?.unwrap_or(count);
-    print_report(
-        &PurgeReport {
-            stage: stage.to_string(),
+    let mut breakdown = Breakdown::default();
+    dlq.scan(SCAN_LIMIT, &mut |letter| {
+        breakdown.add(&letter.view());
+        true
+    })
+    .await?;
+    let plan = PurgePlan {
+        stage: stage.to_string(),
+        protected,
+        dead_letters: depth.visible + depth.in_flight,
+        breakdown: StatsReport::new(stage, depth, Depth::default(), breakdown).breakdown,
+        dry_run,
+    };
+    carry_out(context, plan, dry_run, |plan| async move {
+        let purged = dlq.purge().await?.unwrap_or(plan.dead_letters);
+        Ok(PurgeReport {
+            stage: plan.stage,
             purged,
-        },
-        context.global.output,
-    )?;
-    Ok(())
+        })
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::cli::{KeysAction, KeysArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
+use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
 use crate::failure::{Failure, FailureKind};
 use crate::keys::{Grace, RotationPlan, new_api_key, plan_rotation};
 use crate::output::{BOLD, WARNING, note, print_report, table};
@@ -464,6 +465,59 @@ impl fmt::Display for RingChange {
     }
 }
 
+/// A change to one ring, decided and not yet written: the ring as it will be, what it was read
+/// at, and (to revoke) the key that stops being accepted.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RingPlan {
+    #[serde(flatten)]
+    pub change: RingChange,
+    /// The key that stops being accepted at once.
+    pub revokes: Option<String>,
+    #[serde(skip)]
+    ring: KeyRing,
+    #[serde(skip)]
+    read_version: Option<i64>,
+}
+
+/// The question, or the report, says what changes; nothing more is shown first.
+impl fmt::Display for RingPlan {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
+    }
+}
+
+impl Plan for RingPlan {
+    fn ask(&self) -> Ask {
+        match &self.revokes {
+            Some(id) => Ask::YesNo(format!(
+                "{}: {id} stops being accepted now; webhooks still sent with it are refused. Revoke?",
+                self.change.provider
+            )),
+            None => Ask::Nothing,
+        }
+    }
+
+    fn declined(&self) -> String {
+        "nothing was written".into()
+    }
+}
+
+impl Outcome for RingChange {}
+
+/// Writes the planned ring (when it changes anything); the change as written.
+async fn write_ring(
+    store: &impl KeyRings,
+    name: &str,
+    plan: RingPlan,
+) -> Result<RingChange, Failure> {
+    let mut change = plan.change;
+    if change.changed {
+        change.ssm_version = Some(store.write(name, &plan.ring, plan.read_version).await?);
+    }
+    Ok(change)
+}
+
 async fn revoke_previous(
     context: &Context,
     stage: &StageName,
@@ -483,33 +537,22 @@ async fn revoke_previous(
     };
     let now = now_millis();
     let live_previous = stored.ring.previous.as_ref().filter(|p| p.expires_at > now);
-    let mut change = RingChange {
-        stage: stage.to_string(),
-        provider,
-        kind: RingKind::ApiKey,
-        current_key_id: stored.ring.current.id.clone(),
-        previous_key_id: None,
-        previous_accepted_until: None,
-        ssm_version: Some(stored.version),
-        changed: false,
+    let plan = RingPlan {
+        change: RingChange {
+            stage: stage.to_string(),
+            provider,
+            kind: RingKind::ApiKey,
+            current_key_id: stored.ring.current.id.clone(),
+            previous_key_id: None,
+            previous_accepted_until: None,
+            ssm_version: Some(stored.version),
+            changed: live_previous.is_some(),
+        },
+        revokes: live_previous.map(|p| p.id.clone()),
+        ring: stored.ring.revoke_previous(),
+        read_version: Some(stored.version),
     };
-    if let Some(previous) = live_previous {
-        let question = format!(
-            "{provider}: {} stops being accepted now; webhooks still sent with it are refused. Revoke?",
-            previous.id
-        );
-        if !confirm(&question, context.global.yes)? {
-            return Err(Failure::new(FailureKind::Declined, "nothing was revoked").into());
-        }
-        change.ssm_version = Some(
-            store
-                .write(&name, &stored.ring.revoke_previous(), Some(stored.version))
-                .await?,
-        );
-        change.changed = true;
-    }
-    print_report(&change, context.global.output)?;
-    Ok(())
+    carry_out(context, plan, false, |plan| write_ring(store, &name, plan)).await
 }
 
 async fn set_signing_secret(
@@ -538,21 +581,22 @@ async fn set_signing_secret(
         now_millis(),
         grace.0,
     );
-    let version = store
-        .write(&name, &ring, stored.as_ref().map(|s| s.version))
-        .await?;
-    let change = RingChange {
-        stage: stage.to_string(),
-        provider,
-        kind: RingKind::SigningSecret,
-        current_key_id: ring.current.id.clone(),
-        previous_key_id: ring.previous.as_ref().map(|p| p.id.clone()),
-        previous_accepted_until: ring.previous.as_ref().map(|p| format_rfc3339(p.expires_at)),
-        ssm_version: Some(version),
-        changed: true,
+    let plan = RingPlan {
+        change: RingChange {
+            stage: stage.to_string(),
+            provider,
+            kind: RingKind::SigningSecret,
+            current_key_id: ring.current.id.clone(),
+            previous_key_id: ring.previous.as_ref().map(|p| p.id.clone()),
+            previous_accepted_until: ring.previous.as_ref().map(|p| format_rfc3339(p.expires_at)),
+            ssm_version: None,
+            changed: true,
+        },
+        revokes: None,
+        read_version: stored.as_ref().map(|s| s.version),
+        ring,
     };
-    print_report(&change, context.global.output)?;
-    Ok(())
+    carry_out(context, plan, false, |plan| write_ring(store, &name, plan)).await
 }
 
 /// Reads the provider's signing secret from stdin: without echo on a terminal, a line otherwise.

@@ -7,6 +7,7 @@ pub mod destroy;
 pub mod dev;
 pub mod dlq;
 pub mod docs;
+pub mod flow;
 pub mod keys;
 pub mod metrics;
 pub mod replay;

@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::cli::ReplayArgs;
 use crate::clock::now_millis;
 use crate::commands::Context;
+use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
 use crate::failure::{Failure, FailureKind};
 use crate::ids::run_id;
 use crate::move_engine::{MoveEngine, Rules, Source, Tally};
@@ -30,7 +31,7 @@ use crate::output::{WARNING, note, print_report, shown, table};
 use crate::ports::{LedgerLookup, WebhookArchive, WebhookQueue};
 use crate::replay::{Selection, count_by_type, parse_time, replay_message, sort_for_sending};
 use crate::target::Target;
-use crate::terminal::{confirm, progress_bar, verbose_calls};
+use crate::terminal::{progress_bar, verbose_calls};
 
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -62,6 +63,9 @@ pub struct ReplayReport {
     pub send_ms: u128,
     pub elapsed_ms: u128,
     pub per_second: f64,
+    /// What stopped the run early (it is reported first, then the command fails with it).
+    #[serde(skip)]
+    pub failure: Option<Failure>,
 }
 
 #[derive(Debug, Serialize)]
@@ -233,21 +237,103 @@ async fn replay(
     ));
     let hours = archive_hours(selection);
     report.listed = count_listed(archive, &hours, parallel).await?;
-    if !args.dry_run {
-        if report.listed == 0 {
-            note("nothing to replay in this window");
-            report.elapsed_ms = started.elapsed().as_millis();
-            print_report(&report, context.global.output)?;
-            return Ok(());
-        }
-        let question = format!(
-            "Replay the archived webhooks of {} to {} that the selection takes (of {} listed) into {target}'s queue?",
-            report.from, report.to, report.listed
-        );
-        if !confirm(&question, context.global.yes)? {
-            return Err(Failure::new(FailureKind::Declined, "nothing was sent").into());
-        }
+    if !args.dry_run && report.listed == 0 {
+        note("nothing to replay in this window");
+        report.elapsed_ms = started.elapsed().as_millis();
+        print_report(&report, context.global.output)?;
+        return Ok(());
     }
+    let plan = ReplayPlan {
+        stage: report.stage.clone(),
+        into_stage: report.into_stage.clone(),
+        from: report.from.clone(),
+        to: report.to.clone(),
+        listed: report.listed,
+        dry_run: args.dry_run,
+    };
+    carry_out(context, plan, false, |_| {
+        send_hours(args, window, archive, queue, ledger, hours, report, started)
+    })
+    .await
+}
+
+/// What a replay is about to do, once the window is listed: the question it asks (a dry run
+/// asks nothing; its apply reads without sending).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayPlan {
+    pub stage: String,
+    pub into_stage: String,
+    pub from: String,
+    pub to: String,
+    pub listed: usize,
+    pub dry_run: bool,
+}
+
+/// The question says it all; nothing more is shown before it.
+impl fmt::Display for ReplayPlan {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
+    }
+}
+
+impl Plan for ReplayPlan {
+    fn ask(&self) -> Ask {
+        if self.dry_run {
+            return Ask::Nothing;
+        }
+        Ask::YesNo(format!(
+            "Replay the archived webhooks of {} to {} that the selection takes (of {} listed) into {}'s queue?",
+            self.from, self.to, self.listed, self.into_stage
+        ))
+    }
+
+    fn declined(&self) -> String {
+        "nothing was sent".into()
+    }
+}
+
+impl Outcome for ReplayReport {
+    fn failure(&self) -> Option<Failure> {
+        if let Some(failure) = &self.failure {
+            return Some(failure.clone());
+        }
+        if self.interrupted {
+            return Some(Failure::new(
+                FailureKind::Interrupted,
+                format!(
+                    "stopped after sending {} of {}; a replay can be repeated safely",
+                    self.sent, self.matched
+                ),
+            ));
+        }
+        if !self.failed.is_empty() {
+            return Some(
+                Failure::new(
+                    FailureKind::Partial,
+                    format!("{} webhooks could not be read or sent", self.failed.len()),
+                )
+                .next("run the same replay again with --only-missing once the cause is fixed"),
+            );
+        }
+        None
+    }
+}
+
+/// The replay itself: hour by hour, read, drop what the ledger holds, send in order.
+#[allow(clippy::too_many_arguments)]
+async fn send_hours(
+    args: &ReplayArgs,
+    window: &Window,
+    archive: &impl WebhookArchive,
+    queue: &impl WebhookQueue,
+    ledger: Option<&impl LedgerLookup>,
+    hours: Vec<Vec<String>>,
+    mut report: ReplayReport,
+    started: Instant,
+) -> Result<ReplayReport, Failure> {
+    let selection = &window.selection;
+    let parallel = usize::from(args.parallel);
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = {
         let stop = stop.clone();
@@ -366,27 +452,8 @@ async fn replay(
     report.unreadable.sort_by(|a, b| a.key.cmp(&b.key));
     report.elapsed_ms = started.elapsed().as_millis();
     report.per_second = report.sent as f64 / (report.send_ms as f64 / 1000.0).max(0.001);
-    print_report(&report, context.global.output)?;
-    result?;
-    if report.interrupted {
-        return Err(Failure::new(
-            FailureKind::Interrupted,
-            format!(
-                "stopped after sending {} of {}; a replay can be repeated safely",
-                report.sent, report.matched
-            ),
-        )
-        .into());
-    }
-    if !report.failed.is_empty() {
-        return Err(Failure::new(
-            FailureKind::Partial,
-            format!("{} webhooks could not be read or sent", report.failed.len()),
-        )
-        .next("run the same replay again with --only-missing once the cause is fixed")
-        .into());
-    }
-    Ok(())
+    report.failure = result.err();
+    Ok(report)
 }
 
 /// The window's archive hours, each with the prefixes of the providers the selection takes.
