@@ -17,10 +17,10 @@ use crate::commands::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
 use crate::failure::{Failure, FailureKind};
 use crate::keys::{Grace, RotationPlan, new_api_key, plan_rotation};
-use crate::output::{BOLD, WARNING, note, print_report, table};
+use crate::output::{BOLD, WARNING, print_report, table};
 use crate::ports::{KeyRings, StoredRing};
 use crate::target::Target;
-use crate::terminal::{confirm, verbose_calls};
+use crate::terminal::verbose_calls;
 
 pub async fn run(context: &Context, target: &Target, args: &KeysArgs) -> Result<()> {
     let store = target.key_rings().await?;
@@ -211,6 +211,97 @@ pub struct Rotation {
 pub struct Rotations {
     pub stage: String,
     pub rotations: Vec<Rotation>,
+    /// Why the rotations after these were not made: what was rotated is still shown (its key
+    /// exists nowhere else), then the command fails with this.
+    #[serde(skip)]
+    pub failure: Option<Failure>,
+}
+
+/// A rotation, decided and not yet written: per provider the new ring (with its key, which is
+/// never shown or serialized here) and what it does to the old keys.
+pub struct RotationPlans {
+    stage: String,
+    grace: Grace,
+    dry_run: bool,
+    planned: Vec<Planned>,
+}
+
+struct Planned {
+    provider: Provider,
+    name: String,
+    plan: RotationPlan,
+    ring: KeyRing,
+    key: Secret,
+    read_version: Option<i64>,
+    webhook_url: String,
+}
+
+impl Serialize for RotationPlans {
+    /// As the report of a dry run: each rotation with nothing written.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Rotations {
+            stage: self.stage.clone(),
+            rotations: self
+                .planned
+                .iter()
+                .map(|p| Rotation {
+                    provider: p.provider,
+                    plan: p.plan.clone(),
+                    ssm_version: None,
+                    dry_run: true,
+                    webhook_url: p.webhook_url.clone(),
+                    register_url: None,
+                    written_to: None,
+                })
+                .collect(),
+            failure: None,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl fmt::Display for RotationPlans {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for planned in &self.planned {
+            writeln!(
+                f,
+                "{}",
+                describe_plan(planned.provider, &planned.plan, self.grace)
+            )?;
+            if self.dry_run {
+                writeln!(f, "{}: dry run, nothing written", planned.provider)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Plan for RotationPlans {
+    fn ask(&self) -> Ask {
+        let revoking: Vec<String> = self
+            .planned
+            .iter()
+            .filter(|p| !p.plan.revoked.is_empty())
+            .map(|p| format!("{}: {}", p.provider, p.plan.revoked.join(", ")))
+            .collect();
+        if revoking.is_empty() {
+            return Ask::Nothing;
+        }
+        Ask::YesNo(format!(
+            "{} stop(s) being accepted at once, so webhooks still sent with it are refused. Rotate?",
+            revoking.join("; ")
+        ))
+    }
+
+    fn declined(&self) -> String {
+        "nothing was rotated or written".into()
+    }
+}
+
+impl Outcome for Rotations {
+    fn failure(&self) -> Option<Failure> {
+        self.failure.clone()
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -224,79 +315,88 @@ async fn rotate(
     dry_run: bool,
     api_url: &str,
 ) -> Result<()> {
-    let mut rotations = Vec::new();
     // The file exists, owner-only and empty, before any key is written: a key is never stored
-    // that cannot be shown (an existing file is refused before anything changes).
+    // that cannot be shown (an existing file is refused before anything changes; a declined or
+    // failed rotation removes it again).
     let mut key_file = match output_file {
         Some(path) if !dry_run => Some(create_private(path)?),
         _ => None,
     };
+    let mut planned = Vec::new();
     for &provider in providers {
         let name = stage.api_key_ring(provider);
         let stored = store.read(&name).await?;
         let key = new_api_key(provider)?;
-        let now = now_millis();
-        let (ring, plan) = plan_rotation(stored.as_ref().map(|s| &s.ring), key.clone(), now, grace);
-        note(&describe_plan(provider, &plan, grace));
-        let webhook_url = format!("{api_url}/webhook/{provider}");
-        if dry_run {
-            rotations.push(Rotation {
-                provider,
-                plan,
-                ssm_version: None,
-                dry_run,
-                webhook_url,
-                register_url: None,
-                written_to: None,
-            });
-            continue;
-        }
-        if !plan.revoked.is_empty() {
-            let question = format!(
-                "{provider}: {} stop(s) being accepted at once, so webhooks still sent with it are refused. Rotate?",
-                plan.revoked.join(", ")
-            );
-            if !confirm(&question, context.global.yes)? {
-                return Err(Failure::new(
-                    FailureKind::Declined,
-                    format!("{provider} was not rotated; nothing was written"),
-                )
-                .into());
-            }
-        }
-        let version = store
-            .write(&name, &ring, stored.as_ref().map(|s| s.version))
-            .await?;
-        let register = format!("{webhook_url}?key={}", key.expose());
-        let written_to = match key_file.as_mut() {
-            Some(file) => {
-                file.append_synced(&format!("{provider} {register}\n"))?;
-                Some(file.path.display().to_string())
-            }
-            None => None,
-        };
-        rotations.push(Rotation {
+        let (ring, plan) = plan_rotation(
+            stored.as_ref().map(|s| &s.ring),
+            key.clone(),
+            now_millis(),
+            grace,
+        );
+        planned.push(Planned {
             provider,
+            name,
             plan,
-            ssm_version: Some(version),
-            dry_run,
-            webhook_url,
-            register_url: if output_file.is_none() {
-                Some(register)
-            } else {
-                None
-            },
-            written_to,
+            ring,
+            key,
+            read_version: stored.as_ref().map(|s| s.version),
+            webhook_url: format!("{api_url}/webhook/{provider}"),
         });
     }
-    print_report(
-        &Rotations {
-            stage: stage.to_string(),
+    let plans = RotationPlans {
+        stage: stage.to_string(),
+        grace,
+        dry_run,
+        planned,
+    };
+    carry_out(context, plans, dry_run, |plans| async move {
+        let mut rotations = Vec::new();
+        let mut failure = None;
+        for planned in plans.planned {
+            let version = match store
+                .write(&planned.name, &planned.ring, planned.read_version)
+                .await
+            {
+                Ok(version) => version,
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            };
+            let register = format!("{}?key={}", planned.webhook_url, planned.key.expose());
+            // A key that could not reach the file is shown here instead: it exists nowhere else.
+            let written_to = match key_file.as_mut() {
+                Some(file) => {
+                    match file.append_synced(&format!("{} {register}\n", planned.provider)) {
+                        Ok(()) => Some(file.path.display().to_string()),
+                        Err(error) => {
+                            failure = Some(error);
+                            None
+                        }
+                    }
+                }
+                None => None,
+            };
+            rotations.push(Rotation {
+                provider: planned.provider,
+                plan: planned.plan,
+                ssm_version: Some(version),
+                dry_run: false,
+                webhook_url: planned.webhook_url,
+                register_url: written_to.is_none().then_some(register),
+                written_to,
+            });
+            if failure.is_some() {
+                break;
+            }
+        }
+        Ok(Rotations {
+            stage: plans.stage,
             rotations,
-        },
-        context.global.output,
-    )?;
-    Ok(())
+            failure,
+        })
+    })
+    .await
 }
 
 fn describe_plan(provider: Provider, plan: &RotationPlan, grace: Grace) -> String {
@@ -782,6 +882,7 @@ mod snapshots {
             written_to: written_to.map(str::to_owned),
         };
         let report = Rotations {
+            failure: None,
             stage: "prod".into(),
             rotations: vec![
                 rotation(
