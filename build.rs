@@ -3,13 +3,14 @@
 //! says plainly that it cannot deploy. The artifact is not built from here: a nested cargo in a
 //! build script would add minutes to every check and clippy run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(mgrid_artifact)");
     println!("cargo::rerun-if-env-changed=MGRID_ARTIFACT_DIR");
     let workspace =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    commit(&workspace);
     let dir = std::env::var_os("MGRID_ARTIFACT_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace.join("target/artifact"));
@@ -53,4 +54,33 @@ fn main() {
              rebuild it with `cargo run --release -p mgrid-artifact`"
         );
     }
+}
+
+/// The commit mgrid is built from, for `mgrid --version` ("unknown" outside a git checkout).
+/// Only files that exist are watched: a missing one would rerun this script on every build.
+fn commit(workspace: &Path) {
+    let git = workspace.join(".git");
+    let head = git.join("HEAD");
+    let mut watched = vec![head.clone(), git.join("packed-refs")];
+    if let Some(branch) = std::fs::read_to_string(&head)
+        .ok()
+        .and_then(|text| text.strip_prefix("ref: ").map(|r| r.trim().to_owned()))
+    {
+        watched.push(git.join(branch));
+    }
+    for file in watched.iter().filter(|f| f.is_file()) {
+        println!("cargo::rerun-if-changed={}", file.display());
+    }
+    let commit = std::process::Command::new("git")
+        .arg("-C")
+        .arg(workspace)
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .and_then(|output| String::from_utf8(output.stdout).ok())
+        .map(|text| text.trim().to_owned())
+        .filter(|text| !text.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned());
+    println!("cargo::rustc-env=MGRID_COMMIT={commit}");
 }

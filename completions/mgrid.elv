@@ -49,7 +49,7 @@ set edit:completion:arg-completer[mgrid] = {|@words|
             cand template 'Print the embedded CloudFormation template, with a stage''s parameters'
             cand validate 'Check a stage''s configuration and the template offline; show what would be deployed'
             cand completions 'Print shell completions'
-            cand man 'Print the man page (roff)'
+            cand man 'Print the man page (roff) of mgrid, or of one command: `mgrid man dlq redrive`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mgrid;deploy'= {
@@ -682,7 +682,7 @@ set edit:completion:arg-completer[mgrid] = {|@words|
             cand template 'Print the embedded CloudFormation template, with a stage''s parameters'
             cand validate 'Check a stage''s configuration and the template offline; show what would be deployed'
             cand completions 'Print shell completions'
-            cand man 'Print the man page (roff)'
+            cand man 'Print the man page (roff) of mgrid, or of one command: `mgrid man dlq redrive`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mgrid;help;deploy'= {

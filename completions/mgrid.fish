@@ -52,7 +52,7 @@ complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "artifact" -d 'The embed
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "template" -d 'Print the embedded CloudFormation template, with a stage\'s parameters'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "validate" -d 'Check a stage\'s configuration and the template offline; show what would be deployed'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "completions" -d 'Print shell completions'
-complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "man" -d 'Print the man page (roff) of mgrid, or of one command: `mgrid man dlq redrive`'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l change-set-name -d 'Name of the change set [default: mgrid-<time>]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l param -d 'Override one template parameter for this deploy (repeatable)' -r
@@ -514,7 +514,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_su
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "template" -d 'Print the embedded CloudFormation template, with a stage\'s parameters'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "validate" -d 'Check a stage\'s configuration and the template offline; show what would be deployed'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "man" -d 'Print the man page (roff) of mgrid, or of one command: `mgrid man dlq redrive`'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and not __fish_seen_subcommand_from deploy diff status destroy stages keys dlq replay metrics dev send artifact template validate completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "list" -d 'Each provider\'s current and previous key ids, overlaps, signing secrets (never values)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "rotate" -d 'Make a new API key; the old one stays accepted for the overlap window'

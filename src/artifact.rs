@@ -25,6 +25,29 @@ pub struct EmbeddedArtifact {
 pub const BUILD_HINT: &str = "build the artifact with `cargo run --release -p mgrid-artifact`, then rebuild mgrid (`cargo install --path . --locked`)";
 
 /// The embedded artifact, checked: its bytes must be the ones its metadata describes.
+/// `mgrid --version`: the version, the commit mgrid was built from, and the Lambda artifact it
+/// carries (its CodeSha256 and the commit the artifact was built from), or that it carries none.
+pub fn long_version() -> String {
+    let artifact = match embedded() {
+        Ok(artifact) => format!(
+            "artifact sha256 {} (built from commit {}{})",
+            artifact.metadata.sha256,
+            artifact.metadata.git_commit.as_deref().unwrap_or("unknown"),
+            if artifact.stale {
+                "; other function sources than this mgrid's"
+            } else {
+                ""
+            }
+        ),
+        Err(failure) => format!("artifact none: {}", failure.what),
+    };
+    format!(
+        "{} (commit {})\n{artifact}",
+        env!("CARGO_PKG_VERSION"),
+        env!("MGRID_COMMIT")
+    )
+}
+
 pub fn embedded() -> Result<EmbeddedArtifact, Failure> {
     let Some((zip, metadata, sources)) = EMBEDDED else {
         return Err(Failure::new(

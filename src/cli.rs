@@ -24,7 +24,8 @@ Environment:
 #[derive(Debug, Parser)]
 #[command(
     name = "mgrid",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("MGRID_COMMIT"), ")"),
+    long_version = crate::artifact::long_version(),
     about = ABOUT,
     after_help = "Run `mgrid <command> --help` for a command's options, `mgrid --help` for exit codes.",
     after_long_help = format!("{AFTER_LONG_HELP}\n{EXIT_CODES_HELP}"),
@@ -132,8 +133,15 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff) of mgrid, or of one command: `mgrid man dlq redrive`
+    Man(ManArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// The command (and subcommand) whose page to print; none: mgrid's own
+    #[arg(value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

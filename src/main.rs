@@ -10,6 +10,7 @@ use mgrid::output;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     output::init_color(cli.global.no_color);
+    output::init_table_width();
     init_logging(cli.global.verbose, cli.global.no_color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

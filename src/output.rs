@@ -144,20 +144,91 @@ pub fn shown(text: &str) -> String {
     mgrid_contract::untrusted::printable(text).into_owned()
 }
 
-/// A table in the house style.
-pub fn table(header: &[&str]) -> comfy_table::Table {
+/// The width tables fit in: the terminal's when stdout is one (read once, at start); none when
+/// piped, where tables keep every value whole for the program reading them.
+static TABLE_WIDTH: std::sync::OnceLock<Option<u16>> = std::sync::OnceLock::new();
+
+thread_local! {
+    /// A width that replaces the terminal's on this thread (snapshot tests at 80 columns).
+    static WIDTH_OVERRIDE: std::cell::Cell<Option<Option<u16>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Reads the terminal's width, if stdout is a terminal. Called once by `main`.
+pub fn init_table_width() {
+    use std::io::IsTerminal;
+    let width = if std::io::stdout().is_terminal() {
+        crossterm::terminal::size()
+            .ok()
+            .map(|(columns, _)| columns)
+            .filter(|columns| *columns > 0)
+            .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+    } else {
+        None
+    };
+    let _ = TABLE_WIDTH.set(width);
+}
+
+/// Runs `work` with tables fitted to `width` (None: as piped) on this thread.
+pub fn with_table_width<R>(width: Option<u16>, work: impl FnOnce() -> R) -> R {
+    let before = WIDTH_OVERRIDE.with(|w| w.replace(Some(width)));
+    let result = work();
+    WIDTH_OVERRIDE.with(|w| w.set(before));
+    result
+}
+
+fn table_width() -> Option<u16> {
+    WIDTH_OVERRIDE
+        .with(|w| w.get())
+        .unwrap_or_else(|| TABLE_WIDTH.get().copied().flatten())
+}
+
+/// A table in the house style. On a terminal it fits the width, each row on one line, a long
+/// value cut with `…` (the JSON output and a pipe carry it whole); piped, nothing is cut.
+pub struct Table(comfy_table::Table);
+
+pub fn table(header: &[&str]) -> Table {
     let mut table = comfy_table::Table::new();
     // Styles are always written; the output stream strips them where colour cannot show.
     table
         .enforce_styling()
         .load_style(comfy_table::presets::NOTHING)
         .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
+        .set_truncation_indicator("…")
         .set_header(
             header
                 .iter()
                 .map(|h| comfy_table::Cell::new(h.to_uppercase())),
         );
-    table
+    Table(table)
+}
+
+impl std::ops::Deref for Table {
+    type Target = comfy_table::Table;
+    fn deref(&self) -> &comfy_table::Table {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Table {
+    fn deref_mut(&mut self) -> &mut comfy_table::Table {
+        &mut self.0
+    }
+}
+
+impl Display for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some(width) = table_width() else {
+            return write!(f, "{}", self.0);
+        };
+        let mut fitted = self.0.clone();
+        fitted
+            .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+            .set_width(width);
+        for row in fitted.row_iter_mut() {
+            row.max_height(1);
+        }
+        write!(f, "{fitted}")
+    }
 }
 
 /// A report's text as a pipe gets it: styles stripped (for snapshot tests of every report).

@@ -509,3 +509,95 @@ fn local_is_a_reserved_stage_name_that_deploy_diff_and_destroy_refuse() {
         .code(2)
         .stderr(predicate::str::contains("runs the local stage only"));
 }
+
+#[test]
+fn validate_warnings_go_to_stderr_and_stay_in_the_json_document() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = write_file(dir.path(), "mgrid.toml", PROD_CONFIG);
+    let output = mgrid()
+        .args([
+            "validate",
+            "--stage",
+            "qa",
+            "--region",
+            "eu-west-1",
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .expect("mgrid runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(!stdout.contains("warning"), "{stdout}");
+    assert!(
+        stderr.contains("warning: stage qa: the configuration file has no [stages.qa] section"),
+        "{stderr}"
+    );
+    let document = json(&stdout_of(
+        mgrid()
+            .args([
+                "validate",
+                "--stage",
+                "qa",
+                "--region",
+                "eu-west-1",
+                "--output",
+                "json",
+                "--config",
+            ])
+            .arg(&config),
+    ));
+    assert!(
+        document["stages"][0]["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("no [stages.qa] section"))
+    );
+}
+
+#[test]
+fn version_names_the_commit_and_the_embedded_artifact() {
+    let short = stdout_of(mgrid().arg("-V"));
+    assert!(short.starts_with("mgrid 0.1.0 (commit "), "{short}");
+    let long = stdout_of(mgrid().arg("--version"));
+    assert!(long.contains("(commit "), "{long}");
+    // Built with an artifact, its CodeSha256; without, that it carries none.
+    assert!(
+        long.contains("artifact sha256 ") || long.contains("artifact none: "),
+        "{long}"
+    );
+}
+
+#[test]
+fn man_prints_the_page_of_any_command_down_to_its_leaves() {
+    let page = stdout_of(mgrid().args(["man", "dlq", "redrive"]));
+    assert!(page.contains(".TH mgrid-dlq-redrive"), "{page}");
+    assert!(
+        page.contains("\\-\\-dry\\-run") || page.contains("dry"),
+        "{page}"
+    );
+    let own = stdout_of(mgrid().arg("man"));
+    assert!(own.contains(".TH mgrid "), "{own}");
+    mgrid()
+        .args(["man", "dlq", "nosuch"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`mgrid-dlq` has no command \"nosuch\"",
+        ))
+        .stderr(predicate::str::contains("redrive"));
+    for leaf in [
+        "mgrid-dlq-redrive.1",
+        "mgrid-keys-rotate.1",
+        "mgrid-metrics-tail.1",
+    ] {
+        assert!(
+            support::repo_root()
+                .join("completions/man")
+                .join(leaf)
+                .is_file(),
+            "{leaf} is not generated"
+        );
+    }
+}

@@ -988,6 +988,10 @@ mod snapshots {
             body: "not json \u{1b}[2J".into(),
         });
         insta::assert_snapshot!("dlq_peek_full", plain(&report));
+        // On an 80-column terminal each row stays one line, long values cut with `…`.
+        let fitted = crate::output::with_table_width(Some(80), || plain(&report));
+        assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
+        insta::assert_snapshot!("dlq_peek_80_columns", fitted);
         insta::assert_snapshot!("dlq_peek_none", plain(&PeekReport::new(false)));
     }
 

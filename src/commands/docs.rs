@@ -8,6 +8,7 @@ use clap::CommandFactory;
 use clap_complete::{Generator, Shell};
 
 use crate::cli::Cli;
+use crate::failure::{Failure, FailureKind};
 use crate::output::write_stdout;
 
 pub fn completions(shell: Shell) -> Result<()> {
@@ -15,8 +16,30 @@ pub fn completions(shell: Shell) -> Result<()> {
     Ok(())
 }
 
-pub fn man() -> Result<()> {
-    write_stdout(&String::from_utf8_lossy(&man_page(Cli::command())?))?;
+/// The page of `mgrid <path…>` (mgrid's own for an empty path).
+pub fn man(path: &[String]) -> Result<()> {
+    let mut command = Cli::command();
+    command.build();
+    let mut name = "mgrid".to_owned();
+    for word in path {
+        let Some(sub) = command.find_subcommand(word).cloned() else {
+            let known: Vec<&str> = command
+                .get_subcommands()
+                .map(|s| s.get_name())
+                .filter(|n| *n != "help")
+                .collect();
+            return Err(Failure::new(
+                FailureKind::Usage,
+                format!("`{name}` has no command {word:?}"),
+            )
+            .next(format!("one of: {}", known.join(", ")))
+            .into());
+        };
+        name = format!("{name}-{}", sub.get_name());
+        command = sub;
+    }
+    let page = man_page(command.name(name.clone()).display_name(name))?;
+    write_stdout(&String::from_utf8_lossy(&page))?;
     Ok(())
 }
 
@@ -48,10 +71,24 @@ pub fn generated_files() -> Result<Vec<(PathBuf, Vec<u8>)>> {
     let mut command = Cli::command();
     command.build();
     files.push((PathBuf::from("man/mgrid.1"), man_page(command.clone())?));
+    pages_below(&command, "mgrid", &mut files)?;
+    Ok(files)
+}
+
+/// A page for every command below `command`, leaves included (`mgrid-dlq-redrive.1`).
+fn pages_below(
+    command: &clap::Command,
+    prefix: &str,
+    files: &mut Vec<(PathBuf, Vec<u8>)>,
+) -> Result<()> {
     for sub in command.get_subcommands() {
-        let name = format!("mgrid-{}", sub.get_name());
+        if sub.get_name() == "help" {
+            continue;
+        }
+        let name = format!("{prefix}-{}", sub.get_name());
         let page = man_page(sub.clone().name(name.clone()).display_name(name.clone()))?;
         files.push((PathBuf::from(format!("man/{name}.1")), page));
+        pages_below(sub, &name, files)?;
     }
-    Ok(files)
+    Ok(())
 }

@@ -862,6 +862,9 @@ mod snapshots {
             ],
         };
         insta::assert_snapshot!("keys_list", plain(&report));
+        let fitted = crate::output::with_table_width(Some(80), || plain(&report));
+        assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
+        insta::assert_snapshot!("keys_list_80_columns", fitted);
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     // These two need no configuration: a broken mgrid.toml must not stop them.
     match cli.command {
         Command::Completions(args) => return docs::completions(args.shell),
-        Command::Man => return docs::man(),
+        Command::Man(args) => return docs::man(&args.command),
         _ => {}
     }
     let config = Config::load(cli.global.config.as_deref())?;
@@ -79,7 +79,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Dev(args) => dev::run(&context, &args).await,
         Command::Send(args) => send::run(&context, &context.target().await?, &args).await,
         Command::Completions(args) => docs::completions(args.shell),
-        Command::Man => docs::man(),
+        Command::Man(args) => docs::man(&args.command),
     }
 }
 

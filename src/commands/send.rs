@@ -69,7 +69,7 @@ pub async fn run(context: &Context, stage_target: &Target, args: &SendArgs) -> R
                 report.sent
             ),
         )
-        .next("the errors above say why; a 403 means the API key is wrong or rotated away")
+        .next(why_not_accepted(&report))
         .into());
     }
     Ok(())
@@ -100,6 +100,22 @@ async fn endpoint(
         api_key: api_ring.ring.current.secret,
         signing_secret: signing.map(|s| s.ring.current.secret),
     })
+}
+
+/// What to do about webhooks that were not accepted, from what the endpoint answered.
+fn why_not_accepted(report: &SendReport) -> String {
+    let stage = &report.stage;
+    if report.errors.iter().any(|e| e.status == Some(403)) {
+        format!(
+            "a 403 is the authorizer refusing the API key: it is wrong or was rotated away (`mgrid keys list --stage {stage}`)"
+        )
+    } else if report.failed > 0 {
+        format!(
+            "the endpoint did not answer: check its URL (`mgrid status --stage {stage}`) and the network"
+        )
+    } else {
+        "the answers above say why".to_owned()
+    }
 }
 
 /// What became of one POST.
@@ -386,7 +402,8 @@ impl fmt::Display for SendReport {
 
 #[cfg(test)]
 mod snapshots {
-    //! The send report as a pipe gets it: a few events listed, and a load with refusals.
+    //! The send report as a pipe gets it: a few events listed, and a load with refusals; and
+    //! what it says to do about webhooks not accepted.
 
     use super::*;
     use crate::output::plain;
@@ -436,5 +453,12 @@ mod snapshots {
             ..one
         };
         insta::assert_snapshot!("send_load", plain(&load));
+        assert!(why_not_accepted(&load).contains("a 403 is the authorizer"));
+        let unreachable = SendReport {
+            errors: vec![event("evt_9", None, "connection refused")],
+            refused: 0,
+            ..load
+        };
+        assert!(why_not_accepted(&unreachable).contains("did not answer"));
     }
 }

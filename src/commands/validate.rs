@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::commands::Context;
 use crate::config::certificate_region;
 use crate::failure::{Failure, FailureKind};
-use crate::output::{BOLD, ERROR, GOOD, WARNING, print_report, table};
+use crate::output::{BOLD, ERROR, GOOD, WARNING, note, print_report, table};
 use crate::stage::{ParameterValue, Source, Sourced, StageSettings};
 use crate::template::Template;
 
@@ -75,6 +75,16 @@ pub fn run(context: &Context) -> Result<()> {
         report.stages.push(validation);
     }
     print_report(&report, context.global.output)?;
+    if context.global.output == crate::cli::OutputFormat::Text {
+        for stage in &report.stages {
+            for warning in &stage.warnings {
+                note(&format!(
+                    "{WARNING}warning:{WARNING:#} stage {}: {warning}",
+                    stage.stage
+                ));
+            }
+        }
+    }
     let invalid = report
         .stages
         .iter()
@@ -288,9 +298,7 @@ impl fmt::Display for StageValidation {
             writeln!(f, "           {line}")?;
         }
 
-        for warning in &self.warnings {
-            writeln!(f, "{WARNING}warning:{WARNING:#} {warning}")?;
-        }
+        // Warnings go to stderr (`run` prints them there), like every other warning of mgrid.
         if self.problems.is_empty() {
             writeln!(f, "{GOOD}ok:{GOOD:#} stage {} would deploy", self.stage)
         } else {
