@@ -8,7 +8,11 @@ use mgrid::failure::exit_code_of;
 use mgrid::output;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return refused(error),
+    };
+    let format = cli.global.output;
     output::init_color(cli.global.no_color);
     output::init_table_width();
     init_logging(cli.global.verbose, cli.global.no_color);
@@ -27,10 +31,40 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            output::print_error(&error);
+            output::print_error(&error, format);
             ExitCode::from(exit_code_of(&error))
         }
     }
+}
+
+/// A command line clap refuses: its own message for people (help and version are not errors),
+/// or, when JSON output was asked for, a JSON document on stderr (exit 2).
+fn refused(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let wants_json = {
+        let args: Vec<String> = std::env::args().collect();
+        args.windows(2)
+            .any(|pair| pair[0] == "--output" && pair[1] == "json")
+            || args.iter().any(|arg| arg == "--output=json")
+            || std::env::var("MGRID_OUTPUT").is_ok_and(|value| value == "json")
+    };
+    let informative = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if informative || !wants_json {
+        error.exit();
+    }
+    let message = error.render().to_string();
+    let failure = mgrid::failure::Failure::new(
+        mgrid::failure::FailureKind::Usage,
+        message.trim().trim_start_matches("error: ").to_owned(),
+    )
+    .next("`mgrid --help` lists the commands; `mgrid <command> --help` a command's options");
+    output::print_error(&failure.into(), mgrid::cli::OutputFormat::Json);
+    ExitCode::from(2)
 }
 
 /// Logs go to stderr; `-v` shows mgrid's steps, `-vv` debug detail, MGRID_LOG overrides both.

@@ -127,7 +127,49 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
 }
 
 /// Prints an error on stderr: what happened, why, and what to do next.
-pub fn print_error(error: &anyhow::Error) {
+/// An error as a script reads it (`--output json`): one document on stderr.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorDocument<'a> {
+    error: ErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody<'a> {
+    kind: crate::failure::FailureKind,
+    exit_code: u8,
+    message: String,
+    causes: Vec<String>,
+    next: Option<&'a str>,
+}
+
+/// Prints why mgrid stopped on stderr: for people, or one JSON document for scripts.
+pub fn print_error(error: &anyhow::Error, format: OutputFormat) {
+    if format == OutputFormat::Json {
+        let kind = error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<crate::failure::Failure>())
+            .map_or(crate::failure::FailureKind::Failed, |failure| failure.kind);
+        let document = ErrorDocument {
+            error: ErrorBody {
+                kind,
+                exit_code: kind.exit_code(),
+                message: error.to_string(),
+                causes: error.chain().skip(1).map(ToString::to_string).collect(),
+                next: next_step_of(error),
+            },
+        };
+        let mut json = Vec::new();
+        let mut serializer =
+            serde_json::Serializer::with_formatter(&mut json, TerminalSafeJson::default());
+        if document.serialize(&mut serializer).is_ok() {
+            let mut stderr = std::io::stderr().lock();
+            let _ = stderr.write_all(&json);
+            let _ = stderr.write_all(b"\n");
+            return;
+        }
+    }
     let mut stderr = anstream::stderr().lock();
     let _ = writeln!(stderr, "{ERROR}error:{ERROR:#} {error}");
     for cause in error.chain().skip(1) {

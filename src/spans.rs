@@ -60,6 +60,11 @@ pub fn parse_time(text: &str, now: EpochMillis) -> Result<EpochMillis, String> {
     if let Ok(at) = text.parse::<Timestamp>() {
         return Ok(at.as_millisecond());
     }
+    // RFC 3339 beyond jiff's range (it ends a day before 9999-12-31): the window check then
+    // says what is wrong with it.
+    if let Ok(at) = mgrid_contract::clock::parse_rfc3339(text) {
+        return Ok(at);
+    }
     let utc = |civil: DateTime| {
         civil
             .to_zoned(TimeZone::UTC)

@@ -601,3 +601,36 @@ fn man_prints_the_page_of_any_command_down_to_its_leaves() {
         );
     }
 }
+
+#[test]
+fn errors_with_json_output_are_one_json_document_on_stderr() {
+    let refused = mgrid()
+        .args(["deploy", "--stage", "local", "--output", "json"])
+        .output()
+        .expect("mgrid runs");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(refused.stdout.is_empty());
+    let document: serde_json::Value =
+        serde_json::from_slice(&refused.stderr).expect("stderr is one JSON document");
+    assert_eq!(document["error"]["kind"], "usage");
+    assert_eq!(document["error"]["exitCode"], 2);
+    assert!(
+        document["error"]["next"]
+            .as_str()
+            .is_some_and(|next| next.contains("mgrid dev"))
+    );
+    // What clap refuses, too, when JSON was asked for.
+    let bad_flag = mgrid()
+        .args(["dlq", "peek", "--limit", "lots", "--output", "json"])
+        .output()
+        .expect("mgrid runs");
+    assert_eq!(bad_flag.status.code(), Some(2));
+    let document: serde_json::Value =
+        serde_json::from_slice(&bad_flag.stderr).expect("stderr is one JSON document");
+    assert_eq!(document["error"]["kind"], "usage");
+    assert!(
+        document["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("--limit"))
+    );
+}

@@ -89,7 +89,7 @@ async fn plain(
                 }
             }
             Err(failure) if !succeeded => return Err(failure.into()),
-            Err(failure) => print_error(&failure.into()),
+            Err(failure) => print_error(&failure.into(), format),
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
