@@ -18,7 +18,7 @@ pub fn completions(shell: Shell) -> Result<()> {
 
 /// The page of `mgrid <path…>` (mgrid's own for an empty path).
 pub fn man(path: &[String]) -> Result<()> {
-    let mut command = Cli::command();
+    let mut command = documented();
     command.build();
     let mut name = "mgrid".to_owned();
     for word in path {
@@ -43,9 +43,17 @@ pub fn man(path: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The command line as the generated files show it: the package version only, so that the
+/// checked-in pages do not change with every commit (`mgrid --version` names the commit).
+fn documented() -> clap::Command {
+    Cli::command()
+        .version(env!("CARGO_PKG_VERSION"))
+        .long_version(None::<&str>)
+}
+
 pub fn completion_script(shell: Shell) -> Vec<u8> {
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "mgrid", &mut script);
+    clap_complete::generate(shell, &mut documented(), "mgrid", &mut script);
     script
 }
 
@@ -68,7 +76,7 @@ pub fn generated_files() -> Result<Vec<(PathBuf, Vec<u8>)>> {
         let name = shell.file_name("mgrid");
         files.push((PathBuf::from(name), completion_script(shell)));
     }
-    let mut command = Cli::command();
+    let mut command = documented();
     command.build();
     files.push((PathBuf::from("man/mgrid.1"), man_page(command.clone())?));
     pages_below(&command, "mgrid", &mut files)?;
