@@ -26,7 +26,7 @@ end
 
 complete -c mgrid -n "__fish_mgrid_needs_command" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_needs_command" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_needs_command" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_needs_command" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_needs_command" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_needs_command" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_needs_command" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -59,7 +59,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l param -d 'Overrid
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l artifact -d 'Deploy this artifact zip (as `cargo run --release -p mgrid-artifact` writes) instead of the embedded one' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -76,7 +76,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l param -d 'Override 
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l artifact -d 'Diff against this artifact zip instead of the embedded one' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -90,7 +90,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -s h -l help -d 'Print
 complete -c mgrid -n "__fish_mgrid_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand status" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -103,7 +103,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand status" -s h -l help -d 'Pri
 complete -c mgrid -n "__fish_mgrid_using_subcommand status" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -118,7 +118,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -s h -l help -d 'Pr
 complete -c mgrid -n "__fish_mgrid_using_subcommand destroy" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -131,7 +131,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -s h -l help -d 'Pri
 complete -c mgrid -n "__fish_mgrid_using_subcommand stages" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -149,7 +149,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_su
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and not __fish_seen_subcommand_from list rotate revoke-previous set-signing-secret help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from list" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -164,7 +164,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcom
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l output-file -d 'Write the new key (as the URL to register) to this new file, mode 0600, instead of stdout' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -179,7 +179,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcom
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from revoke-previous" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -193,7 +193,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcom
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l grace -d 'How long the old secret stays valid (providers roll theirs with an overlap too)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from set-signing-secret" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -211,7 +211,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcom
 complete -c mgrid -n "__fish_mgrid_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -230,7 +230,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_sub
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and not __fish_seen_subcommand_from stats peek redrive cancel purge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from stats" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -247,7 +247,7 @@ paypal\t''"
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l reason -d 'Only those that failed for this reason (bad-signature, max-receives, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from peek" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -270,7 +270,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcomm
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l parallel -d 'Message groups moved at once (each group stays in order)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -285,7 +285,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcomm
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from redrive" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -298,7 +298,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcomm
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from cancel" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -328,7 +328,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l rate -d 'At most 
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l parallel -d 'Archive objects read at once' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -344,7 +344,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -s h -l help -d 'Pri
 complete -c mgrid -n "__fish_mgrid_using_subcommand replay" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and not __fish_seen_subcommand_from tail help" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -362,7 +362,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_sub
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l interval -d 'Time between refreshes (at least 5s)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand metrics; and __fish_seen_subcommand_from tail" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -381,7 +381,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l workers -d 'Processo
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l notify-url -d 'Also POST each vendor notification (the notify pipe\'s JSON) to this http:// or https:// URL. Notifications never hold up archiving: one the URL does not take is tried again with backoff, ten times at most as the notify pipe does, then kept as a notify dead letter (`mgrid status --stage local` counts them)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand dev" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -402,7 +402,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l rate -d 'At most th
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l concurrency -d 'Requests in flight at once' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -417,7 +417,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s h -l help -d 'Print
 complete -c mgrid -n "__fish_mgrid_using_subcommand send" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -432,7 +432,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_see
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and not __fish_seen_subcommand_from info help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand artifact; and __fish_seen_subcommand_from info" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -449,7 +449,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l format -d 'Temp
 json\t'CloudFormation JSON (short-form functions expanded)'"
 complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand template" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -462,7 +462,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand template" -s h -l help -d 'P
 complete -c mgrid -n "__fish_mgrid_using_subcommand template" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -475,7 +475,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -s h -l help -d 'P
 complete -c mgrid -n "__fish_mgrid_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'
@@ -488,7 +488,7 @@ complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -s h -l help -d
 complete -c mgrid -n "__fish_mgrid_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l stage -d 'Stage to act on (dev, staging, prod, local, …)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile\'s]' -r
-complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l profile -d 'AWS profile from ~/.aws/config' -r
+complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l profile -d 'AWS profile from ~/.aws/config [default: the stage\'s in mgrid.toml, then AWS_PROFILE]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l endpoint-url -d 'Send every AWS request to this endpoint (an emulator, for instance)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l config -d 'Configuration file [default: ./mgrid.toml when it exists]' -r -F
 complete -c mgrid -n "__fish_mgrid_using_subcommand man" -l output -d 'Result format on stdout; progress and logs always go to stderr' -r -f -a "text\t'Tables and sentences for people'

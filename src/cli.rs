@@ -52,8 +52,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "REGION", value_parser = parse_region)]
     pub region: Option<String>,
 
-    /// AWS profile from ~/.aws/config
-    #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
+    /// AWS profile from ~/.aws/config [default: the stage's in mgrid.toml, then AWS_PROFILE]
+    #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
     /// Send every AWS request to this endpoint (an emulator, for instance)

@@ -9,3 +9,20 @@ pub fn now_millis() -> EpochMillis {
         .map(|d| d.as_millis() as EpochMillis)
         .unwrap_or(0)
 }
+
+/// Serializes an instant as RFC 3339 (`#[serde(serialize_with = "crate::clock::rfc3339")]`):
+/// every time in mgrid's JSON reads the same way.
+pub fn rfc3339<S: serde::Serializer>(at: &EpochMillis, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&mgrid_contract::clock::format_rfc3339(*at))
+}
+
+/// As [`rfc3339`], for an instant that may be absent (null).
+pub fn rfc3339_option<S: serde::Serializer>(
+    at: &Option<EpochMillis>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => rfc3339(at, serializer),
+        None => serializer.serialize_none(),
+    }
+}

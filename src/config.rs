@@ -33,6 +33,8 @@ pub struct ConfigFile {
 pub struct StageConfig {
     /// AWS region the stage lives in.
     pub region: Option<Region>,
+    /// The AWS profile (from ~/.aws/config) the stage's account is reached with.
+    pub profile: Option<ProfileName>,
     /// The AWS account the stage must be deployed to; deploy refuses any other.
     pub account_id: Option<AccountId>,
     /// Protected stages need extra confirmation for destructive changes (default: only "prod").
@@ -272,6 +274,35 @@ impl TryFrom<String> for Region {
                 "region {name:?} is not an AWS region name (like \"eu-west-1\")"
             ))
         }
+    }
+}
+
+/// A profile name as ~/.aws/config spells it: one word, no spaces or brackets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ProfileName(pub String);
+
+impl TryFrom<String> for ProfileName {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        let fits = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.@+=".contains(c));
+        if fits {
+            Ok(ProfileName(name))
+        } else {
+            Err(format!(
+                "profile {name:?} is not a profile name: 1 to 64 letters, digits and -_.@+="
+            ))
+        }
+    }
+}
+
+impl From<ProfileName> for String {
+    fn from(name: ProfileName) -> String {
+        name.0
     }
 }
 

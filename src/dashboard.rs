@@ -59,6 +59,8 @@ pub struct Dashboard {
 
 const LABEL_WIDTH: u16 = 24;
 const VALUE_WIDTH: u16 = 11;
+/// The level in words beside the value: colour is not all a reader (or NO_COLOR) has.
+const LEVEL_WIDTH: u16 = 6;
 /// Below this width the sparklines are left out.
 const NARROW: u16 = 60;
 
@@ -285,9 +287,11 @@ fn render_row(frame: &mut Frame, area: Rect, series: &Series, snapshot: &Snapsho
     let style = level_colour(series.level);
     let label_width = LABEL_WIDTH.min(area.width);
     let value_width = VALUE_WIDTH.min(area.width - label_width);
-    let [label, value, spark] = Layout::horizontal([
+    let level_width = LEVEL_WIDTH.min(area.width - label_width - value_width);
+    let [label, value, level, spark] = Layout::horizontal([
         Constraint::Length(label_width),
         Constraint::Length(value_width),
+        Constraint::Length(level_width),
         Constraint::Min(0),
     ])
     .areas(area);
@@ -296,6 +300,14 @@ fn render_row(frame: &mut Frame, area: Rect, series: &Series, snapshot: &Snapsho
         Paragraph::new(Span::styled(format!("{} ", series.latest_text()), style)).right_aligned(),
         value,
     );
+    let words = match series.level {
+        Level::Ok => "ok",
+        Level::Warning => "warn",
+        Level::Alarm => "ALARM",
+        // The value itself says "-" or "n/a"; a bare number needs no word.
+        Level::Info | Level::NoData | Level::Unavailable => "",
+    };
+    frame.render_widget(Paragraph::new(Span::styled(words, style)), level);
     if area.width < NARROW || spark.width < 2 {
         return;
     }

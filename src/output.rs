@@ -294,6 +294,55 @@ pub fn plain(report: &impl Display) -> String {
     plain
 }
 
+/// The one JSON style of every document: camelCase keys, and every time RFC 3339 (a key that
+/// names an instant holds a string that parses as one, or null). Data keyed by what it counts
+/// (`byType`, `cameBack`, `tags`) and the embedded template are not field names and are skipped.
+#[cfg(test)]
+pub fn assert_json_style(report: &impl Serialize) {
+    fn walk(value: &serde_json::Value, path: &str) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, child) in map {
+                    let here = format!("{path}.{key}");
+                    assert!(
+                        !key.contains('_')
+                            && key.chars().next().is_some_and(|c| c.is_ascii_lowercase()),
+                        "{here}: keys are camelCase"
+                    );
+                    let instant = key.ends_with("At")
+                        || matches!(
+                            key.as_str(),
+                            "from" | "to" | "at" | "timestamp" | "start" | "end"
+                        );
+                    if instant && !child.is_null() {
+                        let text = child.as_str().unwrap_or_else(|| {
+                            panic!("{here}: an instant is an RFC 3339 string, not {child}")
+                        });
+                        assert!(
+                            mgrid_contract::clock::parse_rfc3339(text).is_ok(),
+                            "{here}: {text} is not RFC 3339"
+                        );
+                    }
+                    if !matches!(
+                        key.as_str(),
+                        "byType" | "cameBack" | "tags" | "template" | "filter"
+                    ) {
+                        walk(child, &here);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}[{i}]"));
+                }
+            }
+            _ => {}
+        }
+    }
+    let value = serde_json::to_value(report).expect("the report serializes");
+    walk(&value, "$");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@ pub struct DeadLetterView {
     pub reason: String,
     pub detail: Option<String>,
     pub receive_count: u32,
+    #[serde(serialize_with = "crate::clock::rfc3339_option")]
     pub sent_at: Option<EpochMillis>,
     /// The body is not a webhook the processor could read (still movable).
     pub malformed: bool,
@@ -90,6 +91,7 @@ pub struct Filter {
     pub event_type: Option<String>,
     pub reason: Option<String>,
     /// Only messages first sent before this instant.
+    #[serde(serialize_with = "crate::clock::rfc3339_option")]
     pub sent_before: Option<EpochMillis>,
 }
 

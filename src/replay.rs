@@ -26,7 +26,9 @@ pub fn day_of(at: EpochMillis) -> String {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Selection {
+    #[serde(serialize_with = "crate::clock::rfc3339")]
     pub from: EpochMillis,
+    #[serde(serialize_with = "crate::clock::rfc3339")]
     pub to: EpochMillis,
     pub provider: Option<Provider>,
     pub vendor: Option<String>,

@@ -86,7 +86,7 @@ pub fn parse_time(text: &str, now: EpochMillis) -> Result<EpochMillis, String> {
         Ok(age) if age.abs() <= 3650 * DAY_MS => Ok(now - age.abs()),
         _ => Err(format!(
             "{text:?} is not a time: use RFC 3339 (2026-11-28T14:00:00Z), a UTC date and time \
-             (2026-11-28 14:00), an age (2 hours ago, 30m ago, 3d ago), today, yesterday or now"
+             (2026-11-28 14:00), an age (2h ago, 2 hours ago, 30m ago, 3d ago), today, yesterday or now"
         )),
     }
 }

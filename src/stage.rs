@@ -70,10 +70,13 @@ impl Environment for BTreeMap<&str, &str> {
 
 /// The settings of one stage, every value with its source.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StageSettings {
     pub stage: StageName,
     pub stack_name: String,
     pub region: Option<Sourced<String>>,
+    /// The AWS profile to reach the stage with; None: the SDK's default chain.
+    pub profile: Option<Sourced<String>>,
     pub account_id: Option<Sourced<String>>,
     pub protected: Sourced<bool>,
     /// The stage's section of the configuration file (empty when it has none).
@@ -93,13 +96,35 @@ pub struct ParameterValue {
     pub source: Source,
 }
 
+/// What the command line says about where a stage is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags<'a> {
+    pub region: Option<&'a str>,
+    pub profile: Option<&'a str>,
+}
+
 impl StageSettings {
+    /// A stage's settings with only a `--region` flag (tests, and where no profile applies).
     pub fn resolve(
         stage: StageName,
         region_flag: Option<&str>,
         config: &Config,
         env: &dyn Environment,
     ) -> Result<StageSettings, Failure> {
+        let flags = Flags {
+            region: region_flag,
+            profile: None,
+        };
+        Self::resolve_with(stage, flags, config, env)
+    }
+
+    pub fn resolve_with(
+        stage: StageName,
+        flags: Flags<'_>,
+        config: &Config,
+        env: &dyn Environment,
+    ) -> Result<StageSettings, Failure> {
+        let region_flag = flags.region;
         let file = config.stage(&stage).cloned().unwrap_or_default();
         let file_label = config
             .path
@@ -125,6 +150,14 @@ impl StageSettings {
             file.region.as_ref(),
             &from_file,
         )?;
+        let profile = resolve_profile(
+            &stage,
+            protected.value,
+            flags.profile,
+            env,
+            file.profile.as_ref(),
+            &from_file,
+        )?;
         let account_id = file.account_id.as_ref().map(|id| Sourced {
             value: id.0.clone(),
             source: from_file(),
@@ -137,6 +170,7 @@ impl StageSettings {
             stack_name: stage.stack_name(),
             stage,
             region,
+            profile,
             account_id,
             protected,
             file,
@@ -284,6 +318,61 @@ fn resolve_region(
     Ok(pinned)
 }
 
+/// The stage's profile, as its region: one pinned in the file wins over AWS_PROFILE (left from
+/// another task, it must not send a deploy to another account); `--profile` wins over both,
+/// except that on a protected stage a flag disagreeing with the pinned profile is refused.
+fn resolve_profile(
+    stage: &StageName,
+    protected: bool,
+    flag: Option<&str>,
+    env: &dyn Environment,
+    file: Option<&crate::config::ProfileName>,
+    from_file: &dyn Fn() -> Source,
+) -> Result<Option<Sourced<String>>, Failure> {
+    let pinned = file.map(|profile| Sourced {
+        value: profile.0.clone(),
+        source: from_file(),
+    });
+    if let Some(profile) = flag {
+        if let Some(pinned) = pinned.as_ref().filter(|p| protected && p.value != profile) {
+            return Err(Failure::new(
+                FailureKind::Usage,
+                format!(
+                    "stage {stage} is protected and reached with profile {} ({}); --profile {profile} disagrees",
+                    pinned.value, pinned.source
+                ),
+            )
+            .next(format!(
+                "drop --profile, or change the stage's profile in {} if {stage} really moved",
+                pinned.source
+            )));
+        }
+        return Ok(Some(Sourced {
+            value: profile.to_owned(),
+            source: Source::Flag("--profile".into()),
+        }));
+    }
+    let environment = env.var("AWS_PROFILE");
+    match (pinned, environment) {
+        (Some(pinned), Some(variable)) => {
+            if pinned.value != variable {
+                tracing::warn!(
+                    "AWS_PROFILE={variable} is ignored: stage {stage} is reached with profile {} ({})",
+                    pinned.value,
+                    pinned.source
+                );
+            }
+            Ok(Some(pinned))
+        }
+        (Some(pinned), None) => Ok(Some(pinned)),
+        (None, Some(variable)) => Ok(Some(Sourced {
+            value: variable,
+            source: Source::Environment("AWS_PROFILE".into()),
+        })),
+        (None, None) => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,6 +435,47 @@ mod tests {
             FILE,
         );
         assert_eq!(s.region.unwrap().value, "sa-east-1");
+    }
+
+    #[test]
+    fn a_stages_profile_beats_aws_profile_and_a_disagreeing_flag_is_refused_when_protected() {
+        let file = config(
+            "[stages.prod]\nprofile = \"payments-prod\"\n[stages.dev]\nprofile = \"payments-dev\"\n",
+        );
+        let env: BTreeMap<&str, &str> = [("AWS_PROFILE", "sandbox")].into_iter().collect();
+        let resolve = |stage: &str, profile| {
+            let flags = Flags {
+                region: Some("eu-west-1"),
+                profile,
+            };
+            StageSettings::resolve_with(stage.parse().unwrap(), flags, &file, &env)
+        };
+        let pinned = resolve("prod", None).unwrap().profile.unwrap();
+        assert_eq!(pinned.value, "payments-prod");
+        assert_eq!(pinned.source, Source::ConfigFile("mgrid.toml".into()));
+        let error = resolve("prod", Some("sandbox")).unwrap_err();
+        assert_eq!(error.kind, FailureKind::Usage);
+        assert!(
+            error.what.contains("--profile sandbox disagrees"),
+            "{}",
+            error.what
+        );
+        // Not protected: the flag wins.
+        assert_eq!(
+            resolve("dev", Some("sandbox"))
+                .unwrap()
+                .profile
+                .unwrap()
+                .value,
+            "sandbox"
+        );
+        // No profile pinned: AWS_PROFILE.
+        let other = resolve("qa", None).unwrap().profile.unwrap();
+        assert_eq!(other.source, Source::Environment("AWS_PROFILE".into()));
+        assert!(
+            Config::parse("[stages.dev]\nprofile = \"two words\"\n").is_err(),
+            "a profile name is one word"
+        );
     }
 
     #[test]

@@ -164,6 +164,7 @@ impl Template {
 
 /// One template parameter and its constraints.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ParameterSpec {
     pub name: String,
     #[serde(rename = "type")]

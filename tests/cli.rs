@@ -160,7 +160,7 @@ fn validate_shows_parameters_optional_parts_and_resources() {
     );
     let report = json(&output);
     let prod = &report["stages"][0];
-    assert_eq!(prod["stack_name"], "marketgrid-prod");
+    assert_eq!(prod["stackName"], "marketgrid-prod");
     assert_eq!(prod["protected"]["value"], true);
     assert_eq!(prod["region"]["value"], "eu-west-1");
     let parameter = |name: &str| {
@@ -179,10 +179,10 @@ fn validate_shows_parameters_optional_parts_and_resources() {
     );
     assert_eq!(parameter("WafRateLimit")["source"]["kind"], "template");
     assert_eq!(parameter("ArtifactKey")["source"]["kind"], "deploy");
-    let parts = prod["optional_parts"].as_array().unwrap();
+    let parts = prod["optionalParts"].as_array().unwrap();
     assert!(parts.iter().all(|p| p["enabled"] == true), "{parts:?}");
-    assert_eq!(prod["resources"]["by_type"]["AWS::Lambda::Alias"], 1);
-    assert_eq!(prod["resources"]["by_type"]["AWS::Route53::RecordSet"], 1);
+    assert_eq!(prod["resources"]["byType"]["AWS::Lambda::Alias"], 1);
+    assert_eq!(prod["resources"]["byType"]["AWS::Route53::RecordSet"], 1);
     assert_eq!(prod["problems"].as_array().unwrap().len(), 0);
 }
 
@@ -337,7 +337,7 @@ fn template_json_is_cloudformation_json() {
 fn template_output_json_carries_the_stage_parameters() {
     let output = stdout_of(mgrid().args(["template", "--stage", "dev", "--output", "json"]));
     let report = json(&output);
-    assert_eq!(report["stack_name"], "marketgrid-dev");
+    assert_eq!(report["stackName"], "marketgrid-dev");
     assert!(
         report["parameters"]
             .as_array()

@@ -275,6 +275,39 @@ fn a_stage_of_another_account_is_refused_before_anything_is_written() {
 }
 
 #[test]
+fn a_diff_of_a_stage_never_deployed_leaves_no_stack_behind() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = placeholder_artifact(dir.path());
+    let diff = run(
+        &emulator,
+        dir.path(),
+        &[
+            "diff",
+            "--stage",
+            "qa",
+            "--output",
+            "json",
+            "--artifact",
+            artifact.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(diff.code, 0, "{}", diff.stderr);
+    assert_eq!(diff.json()["action"], "create");
+    assert!(
+        diff.stderr
+            .contains("deleted marketgrid-qa (REVIEW_IN_PROGRESS"),
+        "{}",
+        diff.stderr
+    );
+    // The change set's REVIEW_IN_PROGRESS stack went with it: nothing for stages or status.
+    let stages = run(&emulator, dir.path(), &["stages", "--output", "json"]);
+    assert_eq!(stages.json()["stages"], serde_json::json!([]));
+    let status = run(&emulator, dir.path(), &["status", "--stage", "qa"]);
+    assert_eq!(status.code, 5, "{}", status.stderr);
+}
+
+#[test]
 fn an_account_without_api_gateway_logging_is_refused_before_anything_is_written() {
     let emulator = Emulator::start_unprepared();
     let dir = tempfile::tempdir().unwrap();

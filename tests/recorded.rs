@@ -69,6 +69,7 @@ fn quick() -> WatchOptions {
         poll: Duration::from_millis(5),
         max_backoff: Duration::from_millis(40),
         terminal: false,
+        heartbeat: Duration::from_secs(3600),
     }
 }
 
@@ -373,6 +374,50 @@ async fn throttling_while_watching_backs_off_and_carries_on() {
         started.elapsed() >= Duration::from_millis(10 + 20),
         "the pause doubled: {:?}",
         started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_stack_that_does_not_move_is_not_silent() {
+    // A stale REVIEW_IN_PROGRESS or a slow resource: the status stays, no event comes.
+    let statuses = mock!(Client::describe_stacks)
+        .sequence()
+        .output(|| stack("UPDATE_IN_PROGRESS"))
+        .times(6)
+        .output(|| stack("UPDATE_COMPLETE"))
+        .build();
+    let slow = event(
+        1,
+        "ProcessorAlias",
+        "AWS::Lambda::Alias",
+        "UPDATE_IN_PROGRESS",
+        None,
+    );
+    let events = mock!(Client::describe_stack_events)
+        .sequence()
+        .output(move || history(std::slice::from_ref(&slow)))
+        .output(|| history(&[]))
+        .times(10)
+        .build();
+    let client = mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        &[&statuses, &events],
+        |config| config.retry_config(RetryConfig::disabled())
+    );
+    let options = WatchOptions {
+        heartbeat: Duration::from_millis(12),
+        ..quick()
+    };
+    let (watched, lines) = watch_lines(client, 3, options).await;
+    assert_eq!(watched.final_status, "UPDATE_COMPLETE");
+    let beats: Vec<&str> = lines.lines().filter(|l| l.starts_with('…')).collect();
+    assert!(!beats.is_empty(), "{lines}");
+    assert!(
+        beats[0].contains("UPDATE_IN_PROGRESS after")
+            && beats[0].contains("waiting for ProcessorAlias")
+            && beats[0].contains("0 of 3 resources done"),
+        "{lines}"
     );
 }
 

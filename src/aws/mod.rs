@@ -164,10 +164,14 @@ fn profile_is_defined(config: &str, credentials: &str, name: &str) -> bool {
 impl Aws {
     /// Builds the SDK configuration: `region` when mgrid resolved one (flag, env, mgrid.toml),
     /// else the profile's; the endpoint override when given; standard retries with backoff.
-    pub async fn connect(global: &GlobalArgs, region: Option<&str>) -> Result<Aws, Failure> {
+    pub async fn connect(
+        global: &GlobalArgs,
+        region: Option<&str>,
+        profile: Option<&str>,
+    ) -> Result<Aws, Failure> {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(5));
-        if let Some(profile) = &global.profile {
+        if let Some(profile) = profile {
             require_profile(profile)?;
             loader = loader.profile_name(profile);
         }

@@ -10,21 +10,50 @@ use crate::cli::ArtifactAction;
 use crate::commands::Context;
 use crate::output::{WARNING, print_report};
 
+/// The artifact as `artifact info` shows it (camelCase, as every document of mgrid; the
+/// artifact.json file beside the zip keeps its own field names).
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct ArtifactInfo {
-    #[serde(flatten)]
+    #[serde(skip)]
     metadata: mgrid_artifact::ArtifactMetadata,
+    sha256: String,
+    sha256_hex: String,
+    zip_bytes: u64,
+    bootstrap_bytes: u64,
+    glibc_required: String,
+    target: String,
+    profile: String,
+    rustc: String,
+    git_commit: Option<String>,
+    sources_sha256: String,
     stale: bool,
+}
+
+impl ArtifactInfo {
+    fn of(metadata: mgrid_artifact::ArtifactMetadata, stale: bool) -> ArtifactInfo {
+        ArtifactInfo {
+            sha256: metadata.sha256.clone(),
+            sha256_hex: metadata.sha256_hex.clone(),
+            zip_bytes: metadata.zip_bytes,
+            bootstrap_bytes: metadata.bootstrap_bytes,
+            glibc_required: metadata.glibc_required.clone(),
+            target: metadata.target.clone(),
+            profile: metadata.profile.clone(),
+            rustc: metadata.rustc.clone(),
+            git_commit: metadata.git_commit.clone(),
+            sources_sha256: metadata.sources_sha256.clone(),
+            metadata,
+            stale,
+        }
+    }
 }
 
 pub fn run(context: &Context, action: &ArtifactAction) -> Result<()> {
     match action {
         ArtifactAction::Info => {
             let artifact = embedded()?;
-            let info = ArtifactInfo {
-                metadata: artifact.metadata,
-                stale: artifact.stale,
-            };
+            let info = ArtifactInfo::of(artifact.metadata, artifact.stale);
             print_report(&info, context.global.output)?;
             Ok(())
         }
@@ -77,8 +106,8 @@ mod snapshots {
 
     #[test]
     fn info() {
-        let info = ArtifactInfo {
-            metadata: mgrid_artifact::ArtifactMetadata {
+        let info = ArtifactInfo::of(
+            mgrid_artifact::ArtifactMetadata {
                 sha256: "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=".into(),
                 sha256_hex: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
                     .into(),
@@ -91,8 +120,9 @@ mod snapshots {
                 git_commit: Some("c24f514".into()),
                 sources_sha256: "ab12".into(),
             },
-            stale: true,
-        };
+            true,
+        );
         insta::assert_snapshot!("artifact_info", plain(&info));
+        crate::output::assert_json_style(&info);
     }
 }

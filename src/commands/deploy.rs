@@ -312,7 +312,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
     let identity = aws.account().await?;
     check_account(settings, &identity)?;
     if execute {
-        check_account_readiness(context, &aws, &prepared).await?;
+        check_account_readiness(&aws, &prepared).await?;
     }
     let stacks = aws.stacks();
     let stack_name = settings.stack_name.clone();
@@ -429,7 +429,9 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
             return Ok(finish(report, &aws, started, verbose));
         }
         ChangeSetOutcome::Failed(reason) => {
-            let _ = stacks.delete_change_set(&stack_name, &change_set).await;
+            if let Err(failure) = discard(&stacks, &stack_name, &change_set, create).await {
+                note(&format!("{WARNING}warning:{WARNING:#} {}", failure.what));
+            }
             return Err(Failure::new(
                 FailureKind::Failed,
                 format!("CloudFormation could not make a change set: {reason}"),
@@ -449,7 +451,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
         Mode::Diff(_) => true,
     };
     if review.needs_allow_replacement && !allow_replacement {
-        stacks.delete_change_set(&stack_name, &change_set).await?;
+        discard(&stacks, &stack_name, &change_set, create).await?;
         return Err(Failure::new(
             FailureKind::Declined,
             format!("{stage} is protected and this change would replace or remove resources that hold data; nothing was changed"),
@@ -459,7 +461,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
     }
     let args = match mode {
         Mode::Diff(_) => {
-            stacks.delete_change_set(&stack_name, &change_set).await?;
+            discard(&stacks, &stack_name, &change_set, create).await?;
             report.change_set = None;
             return Ok(finish(report, &aws, started, verbose));
         }
@@ -482,7 +484,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
         ),
         context.global.yes,
     )? {
-        stacks.delete_change_set(&stack_name, &change_set).await?;
+        discard(&stacks, &stack_name, &change_set, create).await?;
         return Err(Failure::new(
             FailureKind::Declined,
             "not deployed; the change set was deleted and nothing was changed",
@@ -520,7 +522,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
                 &stage,
                 &CliTarget {
                     region: aws.region.clone(),
-                    profile: context.global.profile.clone(),
+                    profile: settings.profile.as_ref().map(|p| p.value.clone()),
                 },
             ));
         }
@@ -537,15 +539,11 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
 
 /// Before anything is written: does the account hold what the stage needs? Blockers stop the
 /// deploy with what to run; a check that could not be made is a warning.
-async fn check_account_readiness(
-    context: &Context,
-    aws: &Aws,
-    prepared: &Prepared,
-) -> Result<(), Failure> {
+async fn check_account_readiness(aws: &Aws, prepared: &Prepared) -> Result<(), Failure> {
     let readings = aws.account_readings().await;
     let target = CliTarget {
         region: aws.region.clone(),
-        profile: context.global.profile.clone(),
+        profile: prepared.settings.profile.as_ref().map(|p| p.value.clone()),
     };
     let (mut what, mut next) = (Vec::new(), Vec::new());
     for finding in preflight::judge(&readings, stage_needs(&prepared.parameters), &target) {
@@ -653,8 +651,11 @@ pub struct WatchOptions {
     pub poll: Duration,
     /// The longest pause while AWS throttles.
     pub max_backoff: Duration,
-    /// A terminal gets a redrawn block; anything else a line per event.
+    /// A terminal gets a redrawn block (with the time elapsed); anything else a line per event.
     pub terminal: bool,
+    /// Without a terminal, a line saying what the deploy waits for after this long without an
+    /// event: a stack that does not move is never silent.
+    pub heartbeat: Duration,
 }
 
 impl WatchOptions {
@@ -663,8 +664,44 @@ impl WatchOptions {
             poll: Duration::from_secs(2),
             max_backoff: Duration::from_secs(30),
             terminal: std::io::stderr().is_terminal(),
+            heartbeat: Duration::from_secs(30),
         }
     }
+}
+
+/// The line a quiet deploy prints: how long it has run and what it waits for.
+pub fn heartbeat_line(status: &str, elapsed_seconds: u64, progress: &plan::Progress) -> String {
+    let waiting = if progress.in_progress.is_empty() {
+        "CloudFormation to start the next resource".to_owned()
+    } else {
+        progress.in_progress.join(", ")
+    };
+    format!(
+        "… {status} after {}: waiting for {waiting} ({} of {} resources done)\n",
+        render::elapsed(elapsed_seconds),
+        progress.done,
+        progress.done + progress.in_progress.len() + progress.failed.len() + progress.pending
+    )
+}
+
+/// Deletes a change set that will not be executed. A change set that creates a stack made that
+/// stack (empty, REVIEW_IN_PROGRESS): it goes too, so a diff or a declined first deploy leaves
+/// nothing behind for `stages` or `status` to find.
+async fn discard(
+    stacks: &Stacks,
+    stack_name: &str,
+    change_set: &str,
+    created_the_stack: bool,
+) -> Result<(), Failure> {
+    if !created_the_stack {
+        return stacks.delete_change_set(stack_name, change_set).await;
+    }
+    stacks.delete_stack(stack_name).await?;
+    crate::aws::stack::wait_until_deleted(stacks, stack_name).await?;
+    note(&format!(
+        "deleted {stack_name} (REVIEW_IN_PROGRESS, no resources), which the change set had created"
+    ));
+    Ok(())
 }
 
 /// Follows the stack until its operation ends, writing the live view to `out`. Polls every
@@ -684,6 +721,7 @@ pub async fn watch(
     let mut last_event: Option<String> = None;
     let mut drawn_lines = 0;
     let mut pause = options.poll;
+    let mut quiet_since = Instant::now();
     loop {
         let polled = async {
             let state = stacks.describe(stack_name).await?;
@@ -726,6 +764,17 @@ pub async fn watch(
         } else {
             for event in &new {
                 out(&format!("{}\n", render::event_line(event)));
+            }
+            if !new.is_empty() {
+                quiet_since = Instant::now();
+            } else if quiet_since.elapsed() >= options.heartbeat && !plan::finished(&state.status) {
+                let progress = plan::progress(&events, stack_name, planned);
+                out(&heartbeat_line(
+                    &state.status,
+                    started.elapsed().as_secs(),
+                    &progress,
+                ));
+                quiet_since = Instant::now();
             }
         }
         if plan::finished(&state.status) {
@@ -847,11 +896,13 @@ mod snapshots {
             ..report(StackAction::Update, Some("UPDATE_ROLLBACK_COMPLETE"))
         };
         insta::assert_snapshot!("deploy_failed", plain(&failed));
+        crate::output::assert_json_style(&failed);
         let made = DeployReport {
             change_set: Some("mgrid-1".into()),
             next: Some("the change set mgrid-1 is ready and was not executed".into()),
             ..report(StackAction::Create, None)
         };
         insta::assert_snapshot!("deploy_no_execute", plain(&made));
+        crate::output::assert_json_style(&made);
     }
 }

@@ -169,7 +169,11 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
         warnings,
         dry_run: args.dry_run,
     };
-    let profile = context.global.profile.clone();
+    let profile = stage_target
+        .settings
+        .profile
+        .as_ref()
+        .map(|p| p.value.clone());
     carry_out(context, plan, args.dry_run, |plan| async move {
         if plan.termination_protection {
             stacks
@@ -352,6 +356,7 @@ mod snapshots {
             dry_run: true,
         };
         insta::assert_snapshot!("destroy_plan", plain(&plan));
+        crate::output::assert_json_style(&plan);
     }
 
     #[test]
@@ -368,5 +373,6 @@ mod snapshots {
             api_calls: 9,
         };
         insta::assert_snapshot!("destroy_report", plain(&report));
+        crate::output::assert_json_style(&report);
     }
 }

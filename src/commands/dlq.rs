@@ -51,7 +51,7 @@ pub async fn run(context: &Context, target: &Target, args: &DlqArgs) -> Result<(
             full,
         } => {
             let filter = peek_filter(*provider, reason);
-            peek(context, &dlq, usize::from(*limit), &filter, *full).await
+            peek(context, stage, &dlq, usize::from(*limit), &filter, *full).await
         }
         DlqAction::Redrive(redrive_args) if redrive_args.native => {
             let tasks = target.move_tasks()?;
@@ -183,14 +183,16 @@ impl fmt::Display for StatsReport {
 
 #[derive(Debug, Serialize)]
 pub struct PeekReport {
+    pub stage: String,
     pub messages: Vec<Peeked>,
     #[serde(skip)]
     full: bool,
 }
 
 impl PeekReport {
-    pub fn new(full: bool) -> PeekReport {
+    pub fn new(stage: &StageName, full: bool) -> PeekReport {
         PeekReport {
+            stage: stage.to_string(),
             messages: Vec::new(),
             full,
         }
@@ -220,12 +222,13 @@ pub struct Peeked {
 
 async fn peek(
     context: &Context,
+    stage: &StageName,
     dlq: &impl DeadLetterQueue,
     limit: usize,
     filter: &Filter,
     full: bool,
 ) -> Result<()> {
-    let mut report = PeekReport::new(full);
+    let mut report = PeekReport::new(stage, full);
     dlq.scan(limit, &mut |letter| report.offer(letter, filter, limit))
         .await?;
     print_report(&report, context.global.output)?;
@@ -972,13 +975,16 @@ mod snapshots {
         let stage: StageName = "prod".parse().expect("a stage name");
         let report = StatsReport::new(&stage, depth(5, 1), depth(0, 0), breakdown);
         insta::assert_snapshot!("dlq_stats", plain(&report));
+        crate::output::assert_json_style(&report);
         let empty = StatsReport::new(&stage, depth(0, 0), depth(2, 0), Breakdown::default());
         insta::assert_snapshot!("dlq_stats_empty", plain(&empty));
+        crate::output::assert_json_style(&empty);
     }
 
     #[test]
     fn peek() {
-        let mut report = PeekReport::new(true);
+        let stage: StageName = "prod".parse().expect("a stage name");
+        let mut report = PeekReport::new(&stage, true);
         report.messages.push(Peeked {
             view: view("b1", "bad-signature", Some("charge.refunded")),
             body: "{\"id\":\"evt_b1\",\"type\":\"charge.refunded\"}".into(),
@@ -988,11 +994,12 @@ mod snapshots {
             body: "not json \u{1b}[2J".into(),
         });
         insta::assert_snapshot!("dlq_peek_full", plain(&report));
+        crate::output::assert_json_style(&report);
         // On an 80-column terminal each row stays one line, long values cut with `…`.
         let fitted = crate::output::with_table_width(Some(80), || plain(&report));
         assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
         insta::assert_snapshot!("dlq_peek_80_columns", fitted);
-        insta::assert_snapshot!("dlq_peek_none", plain(&PeekReport::new(false)));
+        insta::assert_snapshot!("dlq_peek_none", plain(&PeekReport::new(&stage, false)));
     }
 
     #[test]
@@ -1010,6 +1017,7 @@ mod snapshots {
         };
         done.came_back.insert("bad-signature".into(), 4);
         insta::assert_snapshot!("dlq_redrive", plain(&done));
+        crate::output::assert_json_style(&done);
         let dry = RedriveReport {
             stage: "prod".into(),
             dry_run: true,
@@ -1018,6 +1026,7 @@ mod snapshots {
             ..RedriveReport::default()
         };
         insta::assert_snapshot!("dlq_redrive_dry_run", plain(&dry));
+        crate::output::assert_json_style(&dry);
     }
 
     #[test]
@@ -1033,10 +1042,12 @@ mod snapshots {
             },
         };
         insta::assert_snapshot!("dlq_move_task", plain(&task));
+        crate::output::assert_json_style(&task);
         let purge = PurgeReport {
             stage: "dev".into(),
             purged: 12,
         };
         insta::assert_snapshot!("dlq_purge", plain(&purge));
+        crate::output::assert_json_style(&purge);
     }
 }

@@ -862,6 +862,7 @@ mod snapshots {
             ],
         };
         insta::assert_snapshot!("keys_list", plain(&report));
+        crate::output::assert_json_style(&report);
         let fitted = crate::output::with_table_width(Some(80), || plain(&report));
         assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
         insta::assert_snapshot!("keys_list_80_columns", fitted);
@@ -898,6 +899,7 @@ mod snapshots {
             ],
         };
         insta::assert_snapshot!("keys_rotate", plain(&report));
+        crate::output::assert_json_style(&report);
     }
 
     #[test]

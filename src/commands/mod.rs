@@ -25,7 +25,7 @@ use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::Config;
 use crate::failure::{Failure, FailureKind};
 use crate::output::print_report;
-use crate::stage::{ProcessEnvironment, StageSettings};
+use crate::stage::{Flags, ProcessEnvironment, StageSettings};
 use crate::target::{AwsStage, LocalStage, Target};
 
 /// What every command gets: the global options and the configuration file.
@@ -86,12 +86,11 @@ pub async fn run(cli: Cli) -> Result<()> {
 impl Context {
     /// A stage's settings: flags, environment, mgrid.toml and template defaults.
     pub fn settings(&self, stage: StageName) -> Result<StageSettings, Failure> {
-        StageSettings::resolve(
-            stage,
-            self.global.region.as_deref(),
-            &self.config,
-            &ProcessEnvironment,
-        )
+        let flags = Flags {
+            region: self.global.region.as_deref(),
+            profile: self.global.profile.as_deref(),
+        };
+        StageSettings::resolve_with(stage, flags, &self.config, &ProcessEnvironment)
     }
 
     /// The AWS connection for a stage's account and region.
@@ -99,6 +98,7 @@ impl Context {
         Aws::connect(
             &self.global,
             settings.region.as_ref().map(|r| r.value.as_str()),
+            settings.profile.as_ref().map(|p| p.value.as_str()),
         )
         .await
     }

@@ -668,6 +668,7 @@ mod snapshots {
             ..summary()
         };
         insta::assert_snapshot!("replay_dry_run", plain(&report));
+        crate::output::assert_json_style(&report);
     }
 
     #[test]
@@ -679,6 +680,7 @@ mod snapshots {
             ..summary()
         };
         insta::assert_snapshot!("replay_sent", plain(&report));
+        crate::output::assert_json_style(&report);
     }
 
     #[test]
@@ -692,5 +694,6 @@ mod snapshots {
             ..ReplayReport::default()
         };
         insta::assert_snapshot!("replay_nothing", plain(&report));
+        crate::output::assert_json_style(&report);
     }
 }

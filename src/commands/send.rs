@@ -438,6 +438,7 @@ mod snapshots {
             events: vec![event("evt_1", Some(202), "{\"messageId\":\"m-1\"}")],
         };
         insta::assert_snapshot!("send_one", plain(&one));
+        crate::output::assert_json_style(&one);
         let load = SendReport {
             sent: 1_000,
             accepted: 997,
@@ -453,6 +454,7 @@ mod snapshots {
             ..one
         };
         insta::assert_snapshot!("send_load", plain(&load));
+        crate::output::assert_json_style(&load);
         assert!(why_not_accepted(&load).contains("a 403 is the authorizer"));
         let unreachable = SendReport {
             errors: vec![event("evt_9", None, "connection refused")],

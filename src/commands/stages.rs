@@ -21,7 +21,17 @@ pub struct StagesReport {
 
 pub async fn run(context: &Context) -> Result<()> {
     // No stage, so no mgrid.toml region: the flag, else the SDK's own chain (env, profile).
-    let aws = Aws::connect(&context.global, context.global.region.as_deref()).await?;
+    let profile = context
+        .global
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+    let aws = Aws::connect(
+        &context.global,
+        context.global.region.as_deref(),
+        profile.as_deref(),
+    )
+    .await?;
     let stages = aws.stacks().stages().await?;
     verbose_calls(context.global.verbose > 0, aws.calls());
     print_report(
@@ -77,10 +87,12 @@ mod snapshots {
             ],
         };
         insta::assert_snapshot!("stages", plain(&report));
+        crate::output::assert_json_style(&report);
         let none = StagesReport {
             region: "eu-west-1".into(),
             stages: Vec::new(),
         };
         insta::assert_snapshot!("stages_none", plain(&none));
+        crate::output::assert_json_style(&none);
     }
 }

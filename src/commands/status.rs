@@ -276,6 +276,7 @@ mod snapshots {
             ..report(Build::Unknown, Vec::new())
         };
         insta::assert_snapshot!("status_unknown_build", plain(&unknown));
+        crate::output::assert_json_style(&unknown);
     }
 
     #[test]
@@ -299,6 +300,7 @@ mod snapshots {
             notify_dead_letters: 1,
         };
         insta::assert_snapshot!("status_local_running", plain(&report));
+        crate::output::assert_json_style(&report);
         let stopped = LocalStatusReport {
             running: false,
             endpoint: None,
@@ -310,5 +312,6 @@ mod snapshots {
             ..report
         };
         insta::assert_snapshot!("status_local_stopped", plain(&stopped));
+        crate::output::assert_json_style(&stopped);
     }
 }

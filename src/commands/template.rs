@@ -11,6 +11,7 @@ use crate::stage::ParameterValue;
 use crate::template::{PIPELINE_YAML, Template};
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct TemplateReport<'a> {
     stage: Option<String>,
     stack_name: Option<String>,

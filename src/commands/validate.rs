@@ -21,11 +21,13 @@ pub struct ValidationReport {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StageValidation {
     pub stage: StageName,
     pub stack_name: String,
     pub protected: Sourced<bool>,
     pub region: Option<Sourced<String>>,
+    pub profile: Option<Sourced<String>>,
     pub account_id: Option<Sourced<String>>,
     pub parameters: Vec<ParameterValue>,
     pub optional_parts: Vec<OptionalPart>,
@@ -43,6 +45,7 @@ pub struct OptionalPart {
 }
 
 #[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ResourceCount {
     pub total: usize,
     pub by_type: BTreeMap<String, usize>,
@@ -169,6 +172,7 @@ pub fn validate_stage(settings: &StageSettings, template: &Template) -> StageVal
         stack_name: settings.stack_name.clone(),
         protected: settings.protected.clone(),
         region: settings.region.clone(),
+        profile: settings.profile.clone(),
         account_id: settings.account_id.clone(),
         parameters,
         optional_parts,
@@ -257,6 +261,10 @@ impl fmt::Display for StageValidation {
         match &self.region {
             Some(region) => writeln!(f, "region   {} ({})", region.value, region.source)?,
             None => writeln!(f, "region   the AWS profile's")?,
+        }
+        match &self.profile {
+            Some(profile) => writeln!(f, "profile  {} ({})", profile.value, profile.source)?,
+            None => writeln!(f, "profile  the SDK's default")?,
         }
         match &self.account_id {
             Some(account) => writeln!(f, "account  {} ({})", account.value, account.source)?,
@@ -359,5 +367,6 @@ mod snapshots {
             stages: vec![validate_stage(&settings, &template)],
         };
         insta::assert_snapshot!("validate_prod", plain(&report));
+        crate::output::assert_json_style(&report);
     }
 }

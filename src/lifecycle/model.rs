@@ -6,12 +6,14 @@ use mgrid_contract::EpochMillis;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StackState {
     pub name: String,
     pub id: String,
     pub status: String,
     pub status_reason: Option<String>,
     /// Last update (or creation) time.
+    #[serde(serialize_with = "crate::clock::rfc3339_option")]
     pub updated_at: Option<EpochMillis>,
     pub outputs: Vec<StackOutput>,
     pub parameters: BTreeMap<String, String>,
@@ -42,6 +44,7 @@ pub struct Change {
 #[serde(rename_all = "camelCase")]
 pub struct StackEvent {
     pub event_id: String,
+    #[serde(serialize_with = "crate::clock::rfc3339")]
     pub timestamp: EpochMillis,
     pub logical_id: String,
     pub resource_type: String,
@@ -56,6 +59,7 @@ pub struct StageSummary {
     pub stage: String,
     pub stack_name: String,
     pub status: String,
+    #[serde(serialize_with = "crate::clock::rfc3339_option")]
     pub updated_at: Option<EpochMillis>,
 }
 

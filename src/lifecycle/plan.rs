@@ -102,6 +102,7 @@ pub struct ReviewedChange {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ChangeReview {
     pub changes: Vec<ReviewedChange>,
     /// A protected stage refuses dangerous changes without --allow-replacement.
@@ -136,6 +137,7 @@ pub fn review_changes(changes: Vec<Change>, protected: bool) -> ChangeReview {
 
 /// The state of a deploy in progress, from the events since it started.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Progress {
     pub done: usize,
     pub in_progress: Vec<String>,
@@ -166,6 +168,7 @@ pub fn progress(events: &[StackEvent], stack_name: &str, planned: usize) -> Prog
 
 /// A resource that failed, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FailedResource {
     pub logical_id: String,
     pub resource_type: String,

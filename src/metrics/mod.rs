@@ -461,6 +461,7 @@ impl Level {
 /// One value of a series.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Point {
+    #[serde(serialize_with = "crate::clock::rfc3339")]
     pub at: EpochMillis,
     pub value: f64,
 }
@@ -475,7 +476,8 @@ pub struct Series {
     pub metric: &'static str,
     pub stat: Stat,
     pub unit: Unit,
-    /// The value of the latest period with data.
+    /// The value of the latest complete period with data (the period now falls in is still
+    /// filling).
     pub latest: Option<f64>,
     pub level: Level,
     /// Why the level is what it is when not from the value (alarm state, n/a reason).
@@ -618,7 +620,14 @@ fn series(
         .collect();
     points.sort_by_key(|p| p.at);
     points.dedup_by_key(|p| p.at);
-    row.latest = points.last().map(|p| p.value);
+    // The latest value is that of the last complete period: the one now falls in is still
+    // filling (a minute of 18,000 reads 601 a second after it starts). It is still drawn.
+    let in_progress = range.end - range.period_ms;
+    row.latest = points
+        .iter()
+        .rev()
+        .find(|p| p.at < in_progress)
+        .map(|p| p.value);
     row.points = points;
     row.level = level(signal.levels, row.latest);
     if let Some(alarm) = signal
@@ -838,7 +847,8 @@ mod tests {
         ];
         let rows = assemble(&signals, &range, &answers, None, &[]);
         let row = |key: &str| rows.iter().find(|r| r.key == key).unwrap();
-        assert_eq!(row("received").latest, Some(40.0));
+        // t(9) is the period now falls in, still filling: the latest is the last complete one.
+        assert_eq!(row("received").latest, Some(12.0));
         assert_eq!(row("received").level, Level::Info);
         assert_eq!(row("received").points.len(), 2);
         assert_eq!(row("received").points[0].value, 12.0);
@@ -851,6 +861,22 @@ mod tests {
         assert_eq!(row("errors").level, Level::Ok);
         // No answer at all (the backend left it out).
         assert_eq!(row("transactions").level, Level::Unavailable);
+    }
+
+    #[test]
+    fn the_latest_value_is_the_last_complete_period_not_the_one_filling() {
+        let signals = signals(&resources());
+        let range = Window::new(600, 60).unwrap().range(NOW);
+        let t = |i: i64| range.start + i * 60_000;
+        let answers = vec![answer("received", &[(t(8), 18_000.0), (t(9), 601.0)])];
+        let rows = assemble(&signals, &range, &answers, None, &[]);
+        let received = rows.iter().find(|r| r.key == "received").unwrap();
+        assert_eq!(received.latest, Some(18_000.0));
+        assert_eq!(
+            received.points.len(),
+            2,
+            "the filling period is still drawn"
+        );
     }
 
     #[test]
