@@ -153,8 +153,12 @@ Lambda artifact to mgrid-assets-<account>-<region> by content hash, make a chang
 not the deploy. Without a terminal, --yes is required.")]
 pub struct DeployArgs {
     /// Stop once the change set is made: show it and how to execute or delete it later
-    #[arg(long)]
+    #[arg(long, conflicts_with = "execute")]
     pub no_execute: bool,
+    /// Execute the change set a `--no-execute` run made (reviewed and confirmed again), with
+    /// mgrid's follow-up: the live view, termination protection, outputs, next steps
+    #[arg(long, value_name = "CHANGE_SET", conflicts_with_all = ["change_set_name", "params", "artifact"])]
+    pub execute: Option<String>,
     /// Name of the change set [default: mgrid-<time>]
     #[arg(long, value_name = "NAME", value_parser = parse_change_set_name)]
     pub change_set_name: Option<String>,

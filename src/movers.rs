@@ -83,8 +83,9 @@ struct Shared {
     alive: usize,
     /// Workers with a batch in hand (received, not yet copied and deleted).
     in_hand: usize,
-    /// The groups of the batches in hand: no other worker takes a message of them meanwhile.
-    groups_in_hand: BTreeSet<String>,
+    /// Groups a worker has in hand (received, being moved, or being put back untouched), with
+    /// how many hold each: a group is free only when none does.
+    groups_in_hand: BTreeMap<String, usize>,
     /// Workers whose last receive was empty, waiting for another worker's progress.
     parked: usize,
     /// Batches finished: a parked worker receives again when this moves (a finished batch's
@@ -104,6 +105,25 @@ pub struct Redriven {
     pub failure: Option<Failure>,
 }
 
+impl Shared {
+    fn take_groups(&mut self, groups: &BTreeSet<String>) {
+        for group in groups {
+            *self.groups_in_hand.entry(group.clone()).or_default() += 1;
+        }
+    }
+
+    fn release_groups(&mut self, groups: &BTreeSet<String>) {
+        for group in groups {
+            if let Some(holders) = self.groups_in_hand.get_mut(group) {
+                *holders -= 1;
+                if *holders == 0 {
+                    self.groups_in_hand.remove(group);
+                }
+            }
+        }
+    }
+}
+
 /// Moves dead letters to the webhook queue as the engine decides, then releases what the run
 /// hid.
 pub async fn redrive(
@@ -119,7 +139,7 @@ pub async fn redrive(
         hidden_at: BTreeMap::new(),
         alive: options.parallel.max(1),
         in_hand: 0,
-        groups_in_hand: BTreeSet::new(),
+        groups_in_hand: BTreeMap::new(),
         parked: 0,
         progress: 0,
         read: 0,
@@ -282,29 +302,40 @@ async fn redrive_round(
         let s = shared.borrow();
         received
             .into_iter()
-            .partition(|letter| !s.groups_in_hand.contains(&letter.group_id))
+            .partition(|letter| !s.groups_in_hand.contains_key(&letter.group_id))
     };
+    let groups: BTreeSet<String> = mine.iter().map(|l| l.group_id.clone()).collect();
+    // Taken at once, before any await: the groups are this worker's from here, and those it
+    // puts back stay in hand until they are visible again, so no later message of theirs that
+    // another receive finds meanwhile can overtake them.
+    let returned: BTreeSet<String> = not_now.iter().map(|l| l.group_id.clone()).collect();
+    {
+        let mut s = shared.borrow_mut();
+        s.take_groups(&groups);
+        s.take_groups(&returned);
+    }
     if !not_now.is_empty() {
         tracing::debug!(
             "{} messages of groups another worker holds came back early; returned untouched",
             not_now.len()
         );
-        dlq.set_visibility(&not_now.iter().collect::<Vec<_>>(), 0)
-            .await?;
+        let put_back = dlq
+            .set_visibility(&not_now.iter().collect::<Vec<_>>(), 0)
+            .await;
+        shared.borrow_mut().release_groups(&returned);
+        if let Err(failure) = put_back {
+            shared.borrow_mut().release_groups(&groups);
+            return Err(failure);
+        }
     }
     if mine.is_empty() {
         return Ok(Round::Worked);
     }
-    let groups: BTreeSet<String> = mine.iter().map(|l| l.group_id.clone()).collect();
-    {
-        let mut s = shared.borrow_mut();
-        s.in_hand += 1;
-        s.groups_in_hand.extend(groups.iter().cloned());
-    }
+    shared.borrow_mut().in_hand += 1;
     let handled = handle(dlq, queue, shared, options, mine).await;
     let mut s = shared.borrow_mut();
     s.in_hand -= 1;
-    s.groups_in_hand.retain(|group| !groups.contains(group));
+    s.release_groups(&groups);
     s.progress += 1;
     s.engine.progressed();
     handled.map(|()| Round::Worked)

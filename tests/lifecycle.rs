@@ -116,6 +116,14 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
         diff.stderr
     );
     assert_eq!(diff.json()["action"], "update");
+    // The parameter it changes, now → after (moto lists no property-level resource changes).
+    let changed = diff.json()["parameterChanges"].clone();
+    let memory = changed
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["name"] == "ProcessorMemory"))
+        .unwrap_or_else(|| panic!("ProcessorMemory is not among {changed}"));
+    assert_eq!(memory["after"], "1024");
+    assert_eq!(memory["now"], "3008");
     let still = run(
         &emulator,
         dir.path(),
@@ -272,6 +280,64 @@ fn a_stage_of_another_account_is_refused_before_anything_is_written() {
     assert!(refused.stderr.contains("nothing was written"));
     let stages = run(&emulator, dir.path(), &["stages", "--output", "json"]);
     assert_eq!(stages.json()["stages"], serde_json::json!([]));
+}
+
+#[test]
+fn a_change_set_left_by_no_execute_is_executed_and_followed_by_deploy_execute() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = placeholder_artifact(dir.path());
+    let made = run(
+        &emulator,
+        dir.path(),
+        &[
+            "deploy",
+            "--stage",
+            "qa",
+            "--no-execute",
+            "--change-set-name",
+            "reviewed-1",
+            "--output",
+            "json",
+            "--artifact",
+            artifact.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    assert_eq!(made.json()["changeSet"], "reviewed-1");
+    let executed = run(
+        &emulator,
+        dir.path(),
+        &[
+            "deploy",
+            "--stage",
+            "qa",
+            "--execute",
+            "reviewed-1",
+            "--yes",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(executed.code, 0, "{}", executed.stderr);
+    let report = executed.json();
+    assert_eq!(report["action"], "create");
+    assert_eq!(report["status"], "CREATE_COMPLETE");
+    assert!(report["outputs"].as_array().is_some_and(|o| !o.is_empty()));
+    // A change set that is not there is said so.
+    let missing = run(
+        &emulator,
+        dir.path(),
+        &[
+            "deploy",
+            "--stage",
+            "nowhere",
+            "--execute",
+            "reviewed-1",
+            "--yes",
+        ],
+    );
+    assert_eq!(missing.code, 5, "{}", missing.stderr);
 }
 
 #[test]

@@ -14,12 +14,13 @@ use crate::artifact::{EmbeddedArtifact, embedded};
 use crate::aws::assets::{Assets, Upload};
 use crate::aws::stack::{ChangeSetOutcome, ChangeSetRequest, Stacks};
 use crate::aws::{Aws, Identity};
-use crate::cli::{DeployArgs, DiffDeployArgs, OutputFormat};
+use crate::cli::{DeployArgs, DiffArgs, OutputFormat};
 use crate::clock::now_millis;
 use crate::commands::Context;
+use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
 use crate::failure::{Failure, FailureKind};
 use crate::lifecycle::model::{StackEvent, StackOutput};
-use crate::lifecycle::plan::{self, ChangeReview, FailedResource, StackPlan};
+use crate::lifecycle::plan::{self, ChangeReview, FailedResource, ParameterChange, StackPlan};
 use crate::lifecycle::preflight::{self, CliTarget, Finding, StageNeeds};
 use crate::lifecycle::render;
 use crate::output::{GOOD, WARNING, note, print_report, write_stdout};
@@ -49,6 +50,8 @@ pub struct DeployReport {
     pub action: StackAction,
     pub change_set: Option<String>,
     pub changes: Option<ChangeReview>,
+    /// Parameters whose value changes (an update; empty for a create).
+    pub parameter_changes: Vec<ParameterChange>,
     /// The final stack status, when the change set was executed.
     pub status: Option<String>,
     pub outputs: Vec<StackOutput>,
@@ -59,6 +62,9 @@ pub struct DeployReport {
     pub elapsed_ms: u128,
     #[serde(skip)]
     next: Option<String>,
+    /// Why a deploy that ran failed (reported first, then the command fails with it).
+    #[serde(skip)]
+    failure: Option<Failure>,
 }
 
 impl std::fmt::Display for DeployReport {
@@ -104,7 +110,7 @@ struct Prepared {
 #[derive(Debug, Clone, Copy)]
 pub enum Mode<'a> {
     /// `mgrid diff`: show the change set, then delete it.
-    Diff(&'a DiffDeployArgs),
+    Diff(&'a DiffArgs),
     /// `mgrid deploy`: review, confirm, execute and follow it (or stop once it is made, with
     /// --no-execute).
     Deploy(&'a DeployArgs),
@@ -120,14 +126,14 @@ impl Mode<'_> {
 
     fn params(&self) -> &[(String, String)] {
         match self {
-            Mode::Diff(args) => &args.params,
+            Mode::Diff(args) => &args.deploy.params,
             Mode::Deploy(args) => &args.params,
         }
     }
 
     fn artifact(&self) -> Option<&std::path::Path> {
         match self {
-            Mode::Diff(args) => args.artifact.as_deref(),
+            Mode::Diff(args) => args.deploy.artifact.as_deref(),
             Mode::Deploy(args) => args.artifact.as_deref(),
         }
     }
@@ -301,8 +307,10 @@ fn check_account(settings: &StageSettings, identity: &Identity) -> Result<(), Fa
     Ok(())
 }
 
-/// Runs the deploy steps in `mode`: a deploy, or a diff.
-pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
+/// Runs the deploy steps in `mode`, a deploy or a diff, and reports: fetch (the stack, the
+/// account), decide (the change set, reviewed), show (its table), then, for a deploy, the flow's
+/// confirm, apply (execute and follow) and report.
+pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
     let started = Instant::now();
     let execute = mode.deploys();
     let prepared = prepare(context, mode)?;
@@ -368,35 +376,41 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
     }
 
     let verbose = context.global.verbose > 0;
-    let (_assets, template_url, parameters) =
-        upload_assets(&aws, &identity, &prepared, verbose).await?;
+    // The parameters the change set passes (unknown for one made by an earlier run).
+    let mut sent: Vec<(String, String)> = Vec::new();
     let change_set = match mode {
+        // The change set a --no-execute run made: reviewed, confirmed and followed as if new.
         Mode::Deploy(DeployArgs {
-            change_set_name: Some(name),
+            execute: Some(name),
             ..
-        }) => name.clone(),
-        _ => format!("mgrid-{}", now_millis()),
+        }) => {
+            if existing.is_none() {
+                return Err(Failure::new(
+                    FailureKind::NotFound,
+                    format!(
+                        "{stack_name} does not exist, so its change set {name} does not either"
+                    ),
+                )
+                .next(format!(
+                    "make one: `mgrid deploy --stage {stage} --no-execute`"
+                ))
+                .into());
+            }
+            name.clone()
+        }
+        _ => {
+            let name = match mode {
+                Mode::Deploy(DeployArgs {
+                    change_set_name: Some(name),
+                    ..
+                }) => name.clone(),
+                _ => format!("mgrid-{}", now_millis()),
+            };
+            sent = make_change_set(&aws, &identity, &prepared, &stacks, &name, create, verbose)
+                .await?;
+            name
+        }
     };
-    let tags: Vec<(String, String)> = settings
-        .tags
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    stacks
-        .create_change_set(&ChangeSetRequest {
-            stack_name: &stack_name,
-            change_set_name: &change_set,
-            create,
-            template_url: &template_url,
-            parameters,
-            tags,
-            description: &format!(
-                "mgrid {} (artifact {})",
-                env!("CARGO_PKG_VERSION"),
-                prepared.artifact.metadata.sha256_hex
-            ),
-        })
-        .await?;
     let outcome = stacks.wait_for_change_set(&stack_name, &change_set).await?;
     let change_set_ready_ms = started.elapsed().as_millis();
     tracing::info!("change set {change_set} ready after {change_set_ready_ms} ms");
@@ -413,6 +427,10 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
         },
         change_set: Some(change_set.clone()),
         changes: None,
+        parameter_changes: match existing.as_ref() {
+            Some(stack) if !create => plan::parameter_changes(&stack.parameters, &sent),
+            _ => Vec::new(),
+        },
         status: None,
         outputs: Vec::new(),
         failures: Vec::new(),
@@ -420,13 +438,14 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
         change_set_ready_ms: Some(change_set_ready_ms),
         elapsed_ms: 0,
         next: None,
+        failure: None,
     };
     let changes = match outcome {
         ChangeSetOutcome::Empty => {
             stacks.delete_change_set(&stack_name, &change_set).await?;
             report.action = StackAction::None;
             report.change_set = None;
-            return Ok(finish(report, &aws, started, verbose));
+            return done(context, mode, finish(report, &aws, started, verbose));
         }
         ChangeSetOutcome::Failed(reason) => {
             if let Err(failure) = discard(&stacks, &stack_name, &change_set, create).await {
@@ -443,6 +462,12 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
     };
     let review = plan::review_changes(changes, settings.protected.value);
     show(context.global.output, &render::change_table(&review))?;
+    if !report.parameter_changes.is_empty() {
+        show(
+            context.global.output,
+            &render::parameter_table(&report.parameter_changes),
+        )?;
+    }
     report.changes = Some(review.clone());
 
     let allow_replacement = match mode {
@@ -463,78 +488,172 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<DeployReport> {
         Mode::Diff(_) => {
             discard(&stacks, &stack_name, &change_set, create).await?;
             report.change_set = None;
-            return Ok(finish(report, &aws, started, verbose));
+            return done(context, mode, finish(report, &aws, started, verbose));
         }
         Mode::Deploy(args) => args,
     };
     if args.no_execute {
         report.next = Some(format!(
-            "the change set {change_set} is ready and was not executed; execute it with\n  \
-             aws cloudformation execute-change-set --stack-name {stack_name} --change-set-name {change_set} --region {}\n\
+            "the change set {change_set} is ready and was not executed; execute it (reviewed and followed) with\n  \
+             mgrid deploy --stage {stage} --execute {change_set}\n\
              or delete it with\n  aws cloudformation delete-change-set --stack-name {stack_name} --change-set-name {change_set} --region {}",
-            aws.region, aws.region
+            aws.region
         ));
-        return Ok(finish(report, &aws, started, verbose));
+        return done(context, mode, finish(report, &aws, started, verbose));
     }
     let count = review.changes.len();
-    if !confirm(
-        &format!(
-            "Deploy these {count} changes to {stage} ({})?",
-            identity.account
-        ),
-        context.global.yes,
-    )? {
-        discard(&stacks, &stack_name, &change_set, create).await?;
-        return Err(Failure::new(
-            FailureKind::Declined,
-            "not deployed; the change set was deleted and nothing was changed",
-        )
-        .into());
-    }
-
-    let executed_at = now_millis();
-    stacks.execute_change_set(&stack_name, &change_set).await?;
-    let options = WatchOptions::for_stderr();
-    let mut to_stderr = eprint_styled;
-    let watched = tokio::select! {
-        result = watch(&stacks, &stack_name, &stage, executed_at, count, started, &options, &mut to_stderr) => result?,
-        _ = tokio::signal::ctrl_c() => {
-            return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; {stack_name} keeps deploying"))
-                .next(format!("watch it with `mgrid status --stage {stage}`"))
-                .into());
-        }
+    let plan = DeployPlan {
+        stage: stage.clone(),
+        account: identity.account.clone(),
+        changes: count,
     };
-    report.status = Some(watched.final_status.clone());
-    if plan::succeeded(&watched.final_status) {
+    // The follow-up borrows what the steps before it made; the report is its to fill.
+    let (stacks, aws, existing) = (&stacks, &aws, &existing);
+    let (stack_name, change_set, stage) = (&stack_name, &change_set, &stage);
+    let followed = carry_out(context, plan, false, |_| async move {
+        let executed_at = now_millis();
+        stacks.execute_change_set(stack_name, change_set).await?;
+        let options = WatchOptions::for_stderr();
+        let mut to_stderr = eprint_styled;
+        let watched = tokio::select! {
+            result = watch(stacks, stack_name, stage, executed_at, count, started, &options, &mut to_stderr) => result?,
+            _ = tokio::signal::ctrl_c() => {
+                return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; {stack_name} keeps deploying"))
+                    .next(format!("watch it with `mgrid status --stage {stage}`")));
+            }
+        };
+        report.status = Some(watched.final_status.clone());
+        if !plan::succeeded(&watched.final_status) {
+            report.failures = plan::failure_summary(&watched.events, stack_name);
+            report.failure = Some(
+                Failure::new(FailureKind::Failed, format!("the deploy of {stage} failed: {stack_name} is {}", watched.final_status))
+                    .next(format!("fix the first cause above, then deploy again (`mgrid status --stage {stage}` shows the stack)")),
+            );
+            return Ok(finish(report, aws, started, verbose));
+        }
         let protection_on = existing.as_ref().is_some_and(|s| s.termination_protection);
         if settings.protected.value && !protection_on {
             // The deploy itself succeeded; a refusal here must not turn it into a failure.
-            if let Err(failure) = stacks.set_termination_protection(&stack_name, true).await {
+            if let Err(failure) = stacks.set_termination_protection(stack_name, true).await {
                 note(&format!(
                     "{WARNING}warning:{WARNING:#} {stage} is protected but termination protection could not be turned on: {}",
                     failure.what
                 ));
             }
         }
-        report.outputs = crate::aws::stack::outputs(&stacks, &aws, &stack_name, &stage).await?;
+        report.outputs = crate::aws::stack::outputs(stacks, aws, stack_name, stage).await?;
         if create {
             report.next = Some(first_deploy_steps(
-                &stage,
+                stage,
                 &CliTarget {
                     region: aws.region.clone(),
                     profile: settings.profile.as_ref().map(|p| p.value.clone()),
                 },
             ));
         }
-        Ok(finish(report, &aws, started, verbose))
-    } else {
-        report.failures = plan::failure_summary(&watched.events, &stack_name);
-        let report = finish(report, &aws, started, verbose);
-        print_report(&report, context.global.output)?;
-        Err(Failure::new(FailureKind::Failed, format!("the deploy of {stage} failed: {stack_name} is {}", watched.final_status))
-            .next(format!("fix the first cause above, then deploy again (`mgrid status --stage {stage}` shows the stack)"))
-            .into())
+        Ok(finish(report, aws, started, verbose))
+    })
+    .await;
+    if followed.as_ref().is_err_and(is_declined) {
+        discard(stacks, stack_name, change_set, create).await?;
     }
+    followed
+}
+
+/// Uploads the template and artifact and asks CloudFormation for the change set `name`.
+async fn make_change_set(
+    aws: &Aws,
+    identity: &Identity,
+    prepared: &Prepared,
+    stacks: &Stacks,
+    name: &str,
+    create: bool,
+    verbose: bool,
+) -> Result<Vec<(String, String)>, Failure> {
+    let settings = &prepared.settings;
+    let stack_name = &settings.stack_name;
+    let change_set = name;
+    let (_assets, template_url, parameters) =
+        upload_assets(aws, identity, prepared, verbose).await?;
+    let tags: Vec<(String, String)> = settings
+        .tags
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    stacks
+        .create_change_set(&ChangeSetRequest {
+            stack_name,
+            change_set_name: change_set,
+            create,
+            template_url: &template_url,
+            parameters: parameters.clone(),
+            tags,
+            description: &format!(
+                "mgrid {} (artifact {})",
+                env!("CARGO_PKG_VERSION"),
+                prepared.artifact.metadata.sha256_hex
+            ),
+        })
+        .await?;
+    Ok(parameters)
+}
+
+/// A change set ready to execute: the question before it (its table is already shown).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployPlan {
+    pub stage: String,
+    pub account: String,
+    pub changes: usize,
+}
+
+impl std::fmt::Display for DeployPlan {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Ok(())
+    }
+}
+
+impl Plan for DeployPlan {
+    fn ask(&self) -> Ask {
+        Ask::YesNo(format!(
+            "Deploy these {} changes to {} ({})?",
+            self.changes, self.stage, self.account
+        ))
+    }
+
+    fn declined(&self) -> String {
+        "not deployed; the change set was deleted and nothing was changed".into()
+    }
+}
+
+impl Outcome for DeployReport {
+    fn failure(&self) -> Option<Failure> {
+        self.failure.clone()
+    }
+}
+
+fn is_declined(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<Failure>()
+        .is_some_and(|failure| failure.kind == FailureKind::Declined)
+}
+
+/// Prints what a diff, an unchanged stack or a change set left for later comes to; a diff with
+/// --exit-code then fails when there is something to deploy.
+fn done(context: &Context, mode: Mode<'_>, report: DeployReport) -> Result<()> {
+    print_report(&report, context.global.output)?;
+    // A change set with no resource changes still changes the stack (parameters, tags).
+    if let Mode::Diff(args) = mode
+        && args.exit_code
+        && report.action != StackAction::None
+    {
+        return Err(Failure::new(
+            FailureKind::Failed,
+            format!("{} has changes to deploy", report.stack_name),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// Before anything is written: does the account hold what the stage needs? Blockers stop the
@@ -864,6 +983,7 @@ mod snapshots {
             action,
             change_set: None,
             changes: None,
+            parameter_changes: Vec::new(),
             status: status.map(str::to_owned),
             outputs: vec![StackOutput {
                 key: "StripeWebhookUrl".into(),
@@ -875,6 +995,7 @@ mod snapshots {
             change_set_ready_ms: Some(4_200),
             elapsed_ms: 192_000,
             next: None,
+            failure: None,
         }
     }
 

@@ -24,7 +24,6 @@ use crate::aws::Aws;
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::Config;
 use crate::failure::{Failure, FailureKind};
-use crate::output::print_report;
 use crate::stage::{Flags, ProcessEnvironment, StageSettings};
 use crate::target::{AwsStage, LocalStage, Target};
 
@@ -50,25 +49,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Template(args) => template::run(&context, &args),
         Command::Validate(_) => validate::run(&context),
         Command::Artifact(args) => artifact::run(&context, &args.action),
-        Command::Deploy(args) => {
-            let report = deploy::run(&context, deploy::Mode::Deploy(&args)).await?;
-            print_report(&report, context.global.output)?;
-            Ok(())
-        }
-        Command::Diff(args) => {
-            let report = deploy::run(&context, deploy::Mode::Diff(&args.deploy)).await?;
-            print_report(&report, context.global.output)?;
-            // A change set with no resource changes still changes the stack (parameters, tags).
-            let changed = report.action != deploy::StackAction::None;
-            if args.exit_code && changed {
-                return Err(Failure::new(
-                    FailureKind::Failed,
-                    format!("{} has changes to deploy", report.stack_name),
-                )
-                .into());
-            }
-            Ok(())
-        }
+        Command::Deploy(args) => deploy::run(&context, deploy::Mode::Deploy(&args)).await,
+        Command::Diff(args) => deploy::run(&context, deploy::Mode::Diff(&args)).await,
         Command::Status => status::run(&context, &context.target().await?).await,
         Command::Destroy(args) => destroy::run(&context, &args).await,
         Command::Stages => stages::run(&context).await,

@@ -166,6 +166,34 @@ pub fn progress(events: &[StackEvent], stack_name: &str, planned: usize) -> Prog
     progress
 }
 
+/// A stack parameter a deploy changes: its value now, and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParameterChange {
+    pub name: String,
+    pub now: Option<String>,
+    pub after: String,
+}
+
+/// The parameters whose value a deploy changes, by name (the stack's current values against
+/// those the change set passes).
+pub fn parameter_changes(
+    current: &BTreeMap<String, String>,
+    next: &[(String, String)],
+) -> Vec<ParameterChange> {
+    let mut changes: Vec<ParameterChange> = next
+        .iter()
+        .filter(|(name, value)| current.get(name) != Some(value))
+        .map(|(name, value)| ParameterChange {
+            name: name.clone(),
+            now: current.get(name).cloned(),
+            after: value.clone(),
+        })
+        .collect();
+    changes.sort_by(|a, b| a.name.cmp(&b.name));
+    changes
+}
+
 /// A resource that failed, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -233,6 +261,26 @@ pub fn finished(status: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn parameter_changes_are_the_values_that_differ() {
+        let current: BTreeMap<String, String> = [("ProcessorMemory", "1024"), ("Stage", "dev")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let next = vec![
+            ("Stage".to_owned(), "dev".to_owned()),
+            ("ProcessorMemory".to_owned(), "2048".to_owned()),
+            ("AlarmEmail".to_owned(), "ops@example.com".to_owned()),
+        ];
+        let changes = parameter_changes(&current, &next);
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[0].name, "AlarmEmail");
+        assert_eq!(changes[0].now, None);
+        assert_eq!(changes[1].name, "ProcessorMemory");
+        assert_eq!(changes[1].now.as_deref(), Some("1024"));
+        assert_eq!(changes[1].after, "2048");
+    }
     use super::*;
 
     fn stack(status: &str) -> StackState {

@@ -146,3 +146,16 @@ pub fn outputs_table(outputs: &[StackOutput]) -> String {
     }
     format!("{rows}\n")
 }
+
+/// The parameters a deploy changes, now → after.
+pub fn parameter_table(changes: &[super::plan::ParameterChange]) -> String {
+    let mut rows = table(&["parameter", "now", "after"]);
+    for change in changes {
+        rows.add_row(vec![
+            change.name.clone(),
+            change.now.clone().unwrap_or_else(|| "(not set)".to_owned()),
+            change.after.clone(),
+        ]);
+    }
+    format!("{rows}\n")
+}

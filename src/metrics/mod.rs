@@ -476,8 +476,8 @@ pub struct Series {
     pub metric: &'static str,
     pub stat: Stat,
     pub unit: Unit,
-    /// The value of the latest complete period with data (the period now falls in is still
-    /// filling).
+    /// The value of the latest period with data; for a count, the latest complete one (the
+    /// period now falls in is still filling).
     pub latest: Option<f64>,
     pub level: Level,
     /// Why the level is what it is when not from the value (alarm state, n/a reason).
@@ -620,13 +620,14 @@ fn series(
         .collect();
     points.sort_by_key(|p| p.at);
     points.dedup_by_key(|p| p.at);
-    // The latest value is that of the last complete period: the one now falls in is still
-    // filling (a minute of 18,000 reads 601 a second after it starts). It is still drawn.
+    // A count's latest value is that of the last complete period: the one now falls in is
+    // still filling (a minute of 18,000 reads 601 a second after it starts); it is still drawn.
+    // A maximum or a percentile so far is already a reading, and is shown as it is.
     let in_progress = range.end - range.period_ms;
     row.latest = points
         .iter()
         .rev()
-        .find(|p| p.at < in_progress)
+        .find(|p| signal.stat != Stat::Sum || p.at < in_progress)
         .map(|p| p.value);
     row.points = points;
     row.level = level(signal.levels, row.latest);
@@ -868,15 +869,20 @@ mod tests {
         let signals = signals(&resources());
         let range = Window::new(600, 60).unwrap().range(NOW);
         let t = |i: i64| range.start + i * 60_000;
-        let answers = vec![answer("received", &[(t(8), 18_000.0), (t(9), 601.0)])];
+        let answers = vec![
+            answer("received", &[(t(8), 18_000.0), (t(9), 601.0)]),
+            answer("dlq_depth", &[(t(8), 0.0), (t(9), 2.0)]),
+        ];
         let rows = assemble(&signals, &range, &answers, None, &[]);
-        let received = rows.iter().find(|r| r.key == "received").unwrap();
-        assert_eq!(received.latest, Some(18_000.0));
+        let row = |key: &str| rows.iter().find(|r| r.key == key).unwrap();
+        assert_eq!(row("received").latest, Some(18_000.0));
         assert_eq!(
-            received.points.len(),
+            row("received").points.len(),
             2,
             "the filling period is still drawn"
         );
+        // A depth (a maximum) so far is already a reading.
+        assert_eq!(row("dlq_depth").latest, Some(2.0));
     }
 
     #[test]
