@@ -57,6 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'mgrid' -ScriptBlock {
             break
         }
         'mgrid;deploy' {
+            [CompletionResult]::new('--execute', '--execute', [CompletionResultType]::ParameterName, 'Execute the change set a `--no-execute` run made (reviewed and confirmed again), with mgrid''s follow-up: the live view, termination protection, outputs, next steps')
             [CompletionResult]::new('--change-set-name', '--change-set-name', [CompletionResultType]::ParameterName, 'Name of the change set [default: mgrid-<time>]')
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Override one template parameter for this deploy (repeatable)')
             [CompletionResult]::new('--artifact', '--artifact', [CompletionResultType]::ParameterName, 'Deploy this artifact zip (as `cargo run --release -p mgrid-artifact` writes) instead of the embedded one')

@@ -458,12 +458,16 @@ _mgrid() {
             return 0
             ;;
         mgrid__subcmd__deploy)
-            opts="-v -y -h -V --no-execute --change-set-name --param --allow-replacement --artifact --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
+            opts="-v -y -h -V --no-execute --execute --change-set-name --param --allow-replacement --artifact --stage --region --profile --endpoint-url --config --output --verbose --yes --no-color --data-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --execute)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --change-set-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

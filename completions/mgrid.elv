@@ -53,6 +53,7 @@ set edit:completion:arg-completer[mgrid] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mgrid;deploy'= {
+            cand --execute 'Execute the change set a `--no-execute` run made (reviewed and confirmed again), with mgrid''s follow-up: the live view, termination protection, outputs, next steps'
             cand --change-set-name 'Name of the change set [default: mgrid-<time>]'
             cand --param 'Override one template parameter for this deploy (repeatable)'
             cand --artifact 'Deploy this artifact zip (as `cargo run --release -p mgrid-artifact` writes) instead of the embedded one'

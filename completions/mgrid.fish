@@ -54,6 +54,7 @@ complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "validate" -d 'Check a s
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "man" -d 'Print the man page (roff) of mgrid, or of one command: `mgrid man dlq redrive`'
 complete -c mgrid -n "__fish_mgrid_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l execute -d 'Execute the change set a `--no-execute` run made (reviewed and confirmed again), with mgrid\'s follow-up: the live view, termination protection, outputs, next steps' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l change-set-name -d 'Name of the change set [default: mgrid-<time>]' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l param -d 'Override one template parameter for this deploy (repeatable)' -r
 complete -c mgrid -n "__fish_mgrid_using_subcommand deploy" -l artifact -d 'Deploy this artifact zip (as `cargo run --release -p mgrid-artifact` writes) instead of the embedded one' -r -F

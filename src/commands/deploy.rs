@@ -103,7 +103,19 @@ impl std::fmt::Display for DeployReport {
 struct Prepared {
     settings: StageSettings,
     parameters: Vec<ParameterValue>,
-    artifact: EmbeddedArtifact,
+    /// None when executing a change set an earlier run made (it names its artifact already).
+    artifact: Option<EmbeddedArtifact>,
+}
+
+impl Prepared {
+    fn artifact(&self) -> Result<&EmbeddedArtifact, Failure> {
+        self.artifact.as_ref().ok_or_else(|| {
+            Failure::new(
+                FailureKind::Failed,
+                "no Lambda artifact was prepared for this change set",
+            )
+        })
+    }
 }
 
 /// What a run of the deploy steps does with the change set it makes.
@@ -159,11 +171,19 @@ fn prepare(context: &Context, mode: Mode<'_>) -> Result<Prepared, Failure> {
             })?;
         }
     }
+    let executing = matches!(
+        mode,
+        Mode::Deploy(DeployArgs {
+            execute: Some(_),
+            ..
+        })
+    );
     let artifact = match mode.artifact() {
-        Some(path) => crate::artifact::from_file(path)?,
-        None => embedded()?,
+        Some(path) => Some(crate::artifact::from_file(path)?),
+        None if executing => None,
+        None => Some(embedded()?),
     };
-    if artifact.stale {
+    if artifact.as_ref().is_some_and(|a| a.stale) {
         note(&format!(
             "{WARNING}warning:{WARNING:#} the embedded Lambda artifact was built from other function sources than this \
              mgrid's; it deploys what it carries (`mgrid artifact info`)"
@@ -246,10 +266,11 @@ async fn upload_assets(
         ));
         assets.create().await?;
     }
-    let metadata = &prepared.artifact.metadata;
+    let artifact = prepared.artifact()?;
+    let metadata = &artifact.metadata;
     let artifact_key = format!("artifacts/{}.zip", metadata.sha256_hex);
     let uploaded = assets
-        .ensure_object(&artifact_key, &prepared.artifact.zip, "application/zip")
+        .ensure_object(&artifact_key, &artifact.zip, "application/zip")
         .await?;
     let (_, template_hash) = mgrid_artifact::sha256(PIPELINE_YAML.as_bytes());
     let template_key = format!("templates/pipeline-{template_hash}.yaml");
@@ -591,7 +612,7 @@ async fn make_change_set(
             description: &format!(
                 "mgrid {} (artifact {})",
                 env!("CARGO_PKG_VERSION"),
-                prepared.artifact.metadata.sha256_hex
+                prepared.artifact()?.metadata.sha256_hex
             ),
         })
         .await?;
