@@ -1,8 +1,9 @@
 //! The stage a command acts on, resolved once from `--stage`: a deployed stage on AWS (its
 //! settings, its connection, the resource names its stack published in SSM) or the local stage
-//! (its data directory). This is the one place that knows which backend a stage has: it hands
-//! commands the ports of `crate::ports`, with the AWS adapters (`aws/`) or the local ones
-//! (`local/`) behind them, and commands never ask which.
+//! (its data directory). This is the one place that picks a stage's backend: it hands commands
+//! the ports of `crate::ports`, with the AWS adapters (`aws/`) or the local ones (`local/`)
+//! behind them. A command asks which only where the backends differ in what there is: `status`
+//! (a stack, or a running `mgrid dev`) and `destroy` (AWS only).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -531,9 +531,10 @@ fn local_status_says_whether_dev_runs_and_what_its_data_holds() {
     let (code, status, stderr) = local_command(&dev, &["status", "--output", "json"]);
     assert_eq!(code, 0, "{stderr}");
     let status: serde_json::Value = serde_json::from_str(&status).unwrap();
-    assert_eq!(status["running"], true);
-    assert_eq!(status["endpoint"], dev.url.as_str());
-    assert_eq!(status["transactions"], 4);
+    assert_eq!(status["backend"], "local");
+    assert_eq!(status["local"]["running"], true);
+    assert_eq!(status["local"]["endpoint"], dev.url.as_str());
+    assert_eq!(status["local"]["transactions"], 4);
     assert_eq!(status["deadLetterQueue"]["waiting"], 1);
 
     dev.interrupt();

@@ -130,7 +130,7 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
         &["status", "--stage", "dev", "--output", "json"],
     );
     assert_eq!(
-        still.json()["status"],
+        still.json()["stack"]["status"],
         "CREATE_COMPLETE",
         "diff changed nothing"
     );
@@ -151,10 +151,12 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
     );
     assert_eq!(status.code, 0, "{}", status.stderr);
     let status = status.json();
-    assert_eq!(status["status"], "UPDATE_COMPLETE");
+    assert_eq!(status["stack"]["status"], "UPDATE_COMPLETE");
+    assert_eq!(status["backend"], "aws");
+    assert_eq!(status["deadLetterQueue"]["waiting"], 0);
     assert_eq!(status["alarmsInAlarm"], serde_json::json!([]));
     assert!(
-        status["deployedArtifact"]
+        status["stack"]["deployedArtifact"]
             .as_str()
             .is_some_and(|s| s.ends_with('=')),
         "{status}"

@@ -1,5 +1,7 @@
-//! `mgrid status`: where a stage stands: its stack's status and last update, its outputs, the
-//! alarms in ALARM, and whether it runs the build this mgrid carries.
+//! `mgrid status`: where a stage stands, in one shape on AWS and on the local stage: its queues
+//! (and dead letters), then its stack's status and last update, its outputs, the alarms in
+//! ALARM and whether it runs the build this mgrid carries; or whether `mgrid dev` runs on the
+//! local stage's data and what that holds.
 
 use std::fmt;
 
@@ -9,11 +11,13 @@ use serde::Serialize;
 
 use crate::artifact::embedded;
 use crate::commands::Context;
+use crate::failure::Failure;
 use crate::lifecycle::model::StackOutput;
 use crate::lifecycle::render;
 use crate::metrics::AlarmState;
-use crate::output::{ERROR, GOOD, WARNING, print_report};
-use crate::target::{LocalStage, Target};
+use crate::output::{ERROR, GOOD, WARNING, note, print_report};
+use crate::ports::DeadLetterQueue;
+use crate::target::{AwsStage, LocalStage, StageQueue, Target};
 use crate::terminal::verbose_calls;
 
 /// Whether the stage runs the Lambda build this mgrid carries.
@@ -26,10 +30,33 @@ pub enum Build {
     Unknown,
 }
 
+/// Where a stage stands, in one shape for both backends: the queues and alarms every stage has,
+/// then what only a deployed stage has (`stack`) or only the local one (`local`); the other is
+/// null.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
     pub stage: String,
+    pub backend: Backend,
+    /// None when the queue could not be read (said on stderr).
+    pub webhook_queue: Option<QueueDepth>,
+    pub dead_letter_queue: Option<QueueDepth>,
+    pub alarms_in_alarm: Vec<AlarmState>,
+    pub stack: Option<StackStatus>,
+    pub local: Option<LocalStatus>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Backend {
+    Aws,
+    Local,
+}
+
+/// A deployed stage's stack and build.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StackStatus {
     pub stack_name: String,
     pub region: String,
     pub status: String,
@@ -37,120 +64,19 @@ pub struct StatusReport {
     pub updated_at: Option<String>,
     pub termination_protection: bool,
     pub outputs: Vec<StackOutput>,
-    pub alarms_in_alarm: Vec<AlarmState>,
     pub deployed_artifact: Option<String>,
     pub embedded_artifact: Option<String>,
     pub build: Build,
     pub api_calls: usize,
 }
 
-pub async fn run(context: &Context, target: &Target) -> Result<()> {
-    let stage = match target {
-        Target::Local(local) => {
-            print_report(&LocalStatusReport::of(local)?, context.global.output)?;
-            return Ok(());
-        }
-        Target::Aws(stage) => stage,
-    };
-    let (settings, aws) = (&stage.settings, &stage.aws);
-    let stage = &stage.name;
-    let stacks = aws.stacks();
-    let stack = stacks
-        .deployed(&settings.stack_name, stage.as_str(), &aws.region)
-        .await?;
-    let outputs = crate::aws::stack::outputs(&stacks, aws, &stack.name, stage.as_str()).await?;
-    let alarms = aws.alarms_in_alarm(&format!("marketgrid-{stage}-")).await?;
-    let deployed = stack.parameters.get("ArtifactSha256").cloned();
-    let here = embedded().ok().map(|a| a.metadata.sha256);
-    let build = match (&deployed, &here) {
-        (Some(d), Some(h)) if d == h => Build::Same,
-        (Some(_), Some(_)) => Build::Different,
-        _ => Build::Unknown,
-    };
-    let report = StatusReport {
-        stage: stage.to_string(),
-        stack_name: stack.name,
-        region: aws.region.clone(),
-        status: stack.status,
-        status_reason: stack.status_reason,
-        updated_at: stack.updated_at.map(format_rfc3339),
-        termination_protection: stack.termination_protection,
-        outputs,
-        alarms_in_alarm: alarms,
-        deployed_artifact: deployed,
-        embedded_artifact: here,
-        build,
-        api_calls: aws.calls(),
-    };
-    verbose_calls(context.global.verbose > 0, aws.calls());
-    print_report(&report, context.global.output)?;
-    Ok(())
-}
-
-impl fmt::Display for StatusReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let healthy = crate::lifecycle::plan::succeeded(&self.status)
-            || self.status == "UPDATE_ROLLBACK_COMPLETE";
-        let style = if healthy { GOOD } else { WARNING };
-        writeln!(
-            f,
-            "stage {}  stack {} in {}",
-            self.stage, self.stack_name, self.region
-        )?;
-        writeln!(
-            f,
-            "status      {style}{}{style:#}{}",
-            self.status,
-            self.status_reason
-                .as_ref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        )?;
-        writeln!(
-            f,
-            "updated     {}",
-            self.updated_at.as_deref().unwrap_or("unknown")
-        )?;
-        writeln!(
-            f,
-            "protection  {}",
-            if self.termination_protection {
-                "termination protection on"
-            } else {
-                "off"
-            }
-        )?;
-        let build = match self.build {
-            Build::Same => format!("{GOOD}runs the build this mgrid carries{GOOD:#}"),
-            Build::Different => format!(
-                "{WARNING}runs a different build than this mgrid carries{WARNING:#} (deployed {}, here {}): `mgrid deploy` would update it",
-                self.deployed_artifact.as_deref().unwrap_or("?"),
-                self.embedded_artifact.as_deref().unwrap_or("?")
-            ),
-            Build::Unknown => match &self.embedded_artifact {
-                None => "unknown: this mgrid carries no artifact".to_owned(),
-                Some(_) => "unknown: the stack names no artifact".to_owned(),
-            },
-        };
-        writeln!(f, "build       {build}")?;
-        crate::metrics::write_alarms(f, "alarms      ", &self.alarms_in_alarm)?;
-        if !self.outputs.is_empty() {
-            write!(f, "\n{}", render::outputs_table(&self.outputs))?;
-        }
-        Ok(())
-    }
-}
-
-/// Where the local stage stands: whether `mgrid dev` runs on its data, and what the data holds.
+/// The local stage: whether `mgrid dev` runs on its data, and what the data holds.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LocalStatusReport {
-    pub stage: &'static str,
+pub struct LocalStatus {
     pub data_dir: String,
     pub running: bool,
     pub endpoint: Option<String>,
-    pub webhook_queue: QueueDepth,
-    pub dead_letter_queue: QueueDepth,
     pub transactions: i64,
     /// Recorded but not yet archived.
     pub unarchived: i64,
@@ -160,158 +86,331 @@ pub struct LocalStatusReport {
     pub notify_dead_letters: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueDepth {
     pub waiting: u64,
     pub in_flight: u64,
 }
 
-impl LocalStatusReport {
-    fn of(stage: &LocalStage) -> Result<LocalStatusReport, crate::failure::Failure> {
-        let health = crate::local::health(&stage.paths)?;
-        let depth = |d: crate::ports::Depth| QueueDepth {
-            waiting: d.visible,
-            in_flight: d.in_flight,
-        };
-        Ok(LocalStatusReport {
-            stage: crate::target::LOCAL,
+impl From<crate::ports::Depth> for QueueDepth {
+    fn from(depth: crate::ports::Depth) -> QueueDepth {
+        QueueDepth {
+            waiting: depth.visible,
+            in_flight: depth.in_flight,
+        }
+    }
+}
+
+pub async fn run(context: &Context, target: &Target) -> Result<()> {
+    let report = match target {
+        Target::Local(local) => local_status(local)?,
+        Target::Aws(stage) => aws_status(target, stage).await?,
+    };
+    if let Some(calls) = target.calls() {
+        verbose_calls(context.global.verbose > 0, calls);
+    }
+    print_report(&report, context.global.output)?;
+    Ok(())
+}
+
+async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, Failure> {
+    let (settings, aws, name) = (&stage.settings, &stage.aws, &stage.name);
+    let stacks = aws.stacks();
+    let stack = stacks
+        .deployed(&settings.stack_name, name.as_str(), &aws.region)
+        .await?;
+    let outputs = crate::aws::stack::outputs(&stacks, aws, &stack.name, name.as_str()).await?;
+    let alarms = aws.alarms_in_alarm(&format!("marketgrid-{name}-")).await?;
+    let deployed = stack.parameters.get("ArtifactSha256").cloned();
+    let here = embedded().ok().map(|a| a.metadata.sha256);
+    let build = match (&deployed, &here) {
+        (Some(d), Some(h)) if d == h => Build::Same,
+        (Some(_), Some(_)) => Build::Different,
+        _ => Build::Unknown,
+    };
+    Ok(StatusReport {
+        stage: name.to_string(),
+        backend: Backend::Aws,
+        webhook_queue: depth_of(target.webhook_queue().await, "webhook queue").await,
+        dead_letter_queue: depth_of(target.dead_letter_queue().await, "dead-letter queue").await,
+        alarms_in_alarm: alarms,
+        stack: Some(StackStatus {
+            stack_name: stack.name,
+            region: aws.region.clone(),
+            status: stack.status,
+            status_reason: stack.status_reason,
+            updated_at: stack.updated_at.map(format_rfc3339),
+            termination_protection: stack.termination_protection,
+            outputs,
+            deployed_artifact: deployed,
+            embedded_artifact: here,
+            build,
+            api_calls: aws.calls(),
+        }),
+        local: None,
+    })
+}
+
+/// A queue's depth, or None with a warning when it cannot be read: the rest of the status is
+/// still worth showing.
+async fn depth_of(queue: Result<StageQueue, Failure>, what: &str) -> Option<QueueDepth> {
+    let depth = match queue {
+        Ok(queue) => queue.depth().await,
+        Err(failure) => Err(failure),
+    };
+    match depth {
+        Ok(depth) => Some(depth.into()),
+        Err(failure) => {
+            note(&format!(
+                "{WARNING}warning:{WARNING:#} could not read the {what}: {}",
+                failure.what
+            ));
+            None
+        }
+    }
+}
+
+fn local_status(stage: &LocalStage) -> Result<StatusReport, Failure> {
+    let health = crate::local::health(&stage.paths)?;
+    Ok(StatusReport {
+        stage: crate::target::LOCAL.to_owned(),
+        backend: Backend::Local,
+        webhook_queue: Some(health.webhook_queue.into()),
+        dead_letter_queue: Some(health.dead_letter_queue.into()),
+        alarms_in_alarm: Vec::new(),
+        stack: None,
+        local: Some(LocalStatus {
             data_dir: stage.paths.dir.display().to_string(),
             running: health.running,
             endpoint: health.endpoint,
-            webhook_queue: depth(health.webhook_queue),
-            dead_letter_queue: depth(health.dead_letter_queue),
             transactions: health.transactions,
             unarchived: health.unarchived,
             unnotified: health.unnotified,
             notify_dead_letters: health.notify_dead_letters,
-        })
-    }
+        }),
+    })
 }
 
-impl fmt::Display for LocalStatusReport {
+impl fmt::Display for StatusReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "stage local  data in {}", self.data_dir)?;
-        match (&self.endpoint, self.running) {
-            (Some(url), _) => writeln!(f, "mgrid dev   {GOOD}running{GOOD:#} on {url}")?,
-            (None, true) => writeln!(f, "mgrid dev   {GOOD}running{GOOD:#}")?,
-            (None, false) => writeln!(
+        if let Some(stack) = &self.stack {
+            write_stack_head(f, &self.stage, stack)?;
+        }
+        if let Some(local) = &self.local {
+            write_local_head(f, local)?;
+        }
+        match &self.webhook_queue {
+            Some(queue) => writeln!(
                 f,
-                "mgrid dev   {WARNING}not running{WARNING:#}: start it with `mgrid dev`"
+                "queue       {} waiting, {} in flight",
+                queue.waiting, queue.in_flight
             )?,
+            None => writeln!(f, "queue       unknown (could not be read)")?,
         }
-        writeln!(
-            f,
-            "queue       {} waiting, {} in flight",
-            self.webhook_queue.waiting, self.webhook_queue.in_flight
-        )?;
-        let dead = self.dead_letter_queue.waiting + self.dead_letter_queue.in_flight;
-        if dead == 0 {
-            writeln!(f, "dead        {GOOD}none{GOOD:#}")?;
-        } else {
-            writeln!(
+        match &self.dead_letter_queue {
+            Some(dead) if dead.waiting + dead.in_flight == 0 => {
+                writeln!(f, "dead        {GOOD}none{GOOD:#}")?
+            }
+            Some(dead) => writeln!(
                 f,
-                "dead        {ERROR}{dead} dead letters{ERROR:#}: `mgrid dlq stats --stage local`"
-            )?;
+                "dead        {ERROR}{} dead letters{ERROR:#}: `mgrid dlq stats --stage {}`",
+                dead.waiting + dead.in_flight,
+                self.stage
+            )?,
+            None => writeln!(f, "dead        unknown (could not be read)")?,
         }
-        writeln!(
-            f,
-            "ledger      {} transactions, {} not yet archived, {} vendors not yet notified",
-            self.transactions, self.unarchived, self.unnotified
-        )?;
-        if self.notify_dead_letters > 0 {
-            writeln!(
-                f,
-                "            {} vendor notifications given up on (the notify URL refused them ten times, or for six hours)",
-                self.notify_dead_letters
-            )?;
+        if let Some(local) = &self.local {
+            write_local_data(f, local)?;
+        }
+        if let Some(stack) = &self.stack {
+            crate::metrics::write_alarms(f, "alarms      ", &self.alarms_in_alarm)?;
+            if !stack.outputs.is_empty() {
+                write!(f, "\n{}", render::outputs_table(&stack.outputs))?;
+            }
         }
         Ok(())
     }
 }
 
+fn write_stack_head(f: &mut fmt::Formatter<'_>, stage: &str, stack: &StackStatus) -> fmt::Result {
+    let healthy = crate::lifecycle::plan::succeeded(&stack.status)
+        || stack.status == "UPDATE_ROLLBACK_COMPLETE";
+    let style = if healthy { GOOD } else { WARNING };
+    writeln!(
+        f,
+        "stage {stage}  stack {} in {}",
+        stack.stack_name, stack.region
+    )?;
+    writeln!(
+        f,
+        "status      {style}{}{style:#}{}",
+        stack.status,
+        stack
+            .status_reason
+            .as_ref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    )?;
+    writeln!(
+        f,
+        "updated     {}",
+        stack.updated_at.as_deref().unwrap_or("unknown")
+    )?;
+    writeln!(
+        f,
+        "protection  {}",
+        if stack.termination_protection {
+            "termination protection on"
+        } else {
+            "off"
+        }
+    )?;
+    let build = match stack.build {
+        Build::Same => format!("{GOOD}runs the build this mgrid carries{GOOD:#}"),
+        Build::Different => format!(
+            "{WARNING}runs a different build than this mgrid carries{WARNING:#} (deployed {}, here {}): `mgrid deploy` would update it",
+            stack.deployed_artifact.as_deref().unwrap_or("?"),
+            stack.embedded_artifact.as_deref().unwrap_or("?")
+        ),
+        Build::Unknown => match &stack.embedded_artifact {
+            None => "unknown: this mgrid carries no artifact".to_owned(),
+            Some(_) => "unknown: the stack names no artifact".to_owned(),
+        },
+    };
+    writeln!(f, "build       {build}")
+}
+
+fn write_local_head(f: &mut fmt::Formatter<'_>, local: &LocalStatus) -> fmt::Result {
+    writeln!(f, "stage local  data in {}", local.data_dir)?;
+    match (&local.endpoint, local.running) {
+        (Some(url), _) => writeln!(f, "mgrid dev   {GOOD}running{GOOD:#} on {url}"),
+        (None, true) => writeln!(f, "mgrid dev   {GOOD}running{GOOD:#}"),
+        (None, false) => writeln!(
+            f,
+            "mgrid dev   {WARNING}not running{WARNING:#}: start it with `mgrid dev`"
+        ),
+    }
+}
+
+fn write_local_data(f: &mut fmt::Formatter<'_>, local: &LocalStatus) -> fmt::Result {
+    writeln!(
+        f,
+        "ledger      {} transactions, {} not yet archived, {} vendors not yet notified",
+        local.transactions, local.unarchived, local.unnotified
+    )?;
+    if local.notify_dead_letters > 0 {
+        writeln!(
+            f,
+            "            {} vendor notifications given up on (the notify URL refused them ten times, or for six hours)",
+            local.notify_dead_letters
+        )?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod snapshots {
-    //! Both status reports as a pipe gets them.
+    //! The status report on both backends as a pipe gets it, and its one JSON shape.
 
     use super::*;
-    use crate::output::plain;
+    use crate::output::{assert_json_style, plain};
 
-    fn report(build: Build, alarms: Vec<AlarmState>) -> StatusReport {
+    fn depth(waiting: u64, in_flight: u64) -> Option<QueueDepth> {
+        Some(QueueDepth { waiting, in_flight })
+    }
+
+    fn deployed(build: Build, alarms: Vec<AlarmState>, embedded: Option<&str>) -> StatusReport {
         StatusReport {
             stage: "prod".into(),
-            stack_name: "marketgrid-prod".into(),
-            region: "eu-west-1".into(),
-            status: "UPDATE_COMPLETE".into(),
-            status_reason: None,
-            updated_at: Some("2026-11-30T09:00:00Z".into()),
-            termination_protection: true,
-            outputs: vec![StackOutput {
-                key: "StripeWebhookUrl".into(),
-                value: "https://hooks.example.com/webhook/stripe".into(),
-                description: None,
-            }],
+            backend: Backend::Aws,
+            webhook_queue: depth(12, 40),
+            dead_letter_queue: depth(0, 0),
             alarms_in_alarm: alarms,
-            deployed_artifact: Some("9f2c".into()),
-            embedded_artifact: Some("a41d".into()),
-            build,
-            api_calls: 5,
+            stack: Some(StackStatus {
+                stack_name: "marketgrid-prod".into(),
+                region: "eu-west-1".into(),
+                status: "UPDATE_COMPLETE".into(),
+                status_reason: None,
+                updated_at: Some("2026-11-30T09:00:00Z".into()),
+                termination_protection: true,
+                outputs: vec![StackOutput {
+                    key: "StripeWebhookUrl".into(),
+                    value: "https://hooks.example.com/webhook/stripe".into(),
+                    description: None,
+                }],
+                deployed_artifact: Some("9f2c".into()),
+                embedded_artifact: embedded.map(str::to_owned),
+                build,
+                api_calls: 7,
+            }),
+            local: None,
+        }
+    }
+
+    fn local(running: bool, dead: u64) -> StatusReport {
+        StatusReport {
+            stage: "local".into(),
+            backend: Backend::Local,
+            webhook_queue: depth(3, 10),
+            dead_letter_queue: depth(dead, 0),
+            alarms_in_alarm: Vec::new(),
+            stack: None,
+            local: Some(LocalStatus {
+                data_dir: ".mgrid/local".into(),
+                running,
+                endpoint: running.then(|| "http://127.0.0.1:8787".to_owned()),
+                transactions: 1_204,
+                unarchived: 4,
+                unnotified: 1,
+                notify_dead_letters: u64::from(dead > 0) as i64,
+            }),
         }
     }
 
     #[test]
     fn aws_stage() {
-        insta::assert_snapshot!("status_same_build", plain(&report(Build::Same, Vec::new())));
+        let same = deployed(Build::Same, Vec::new(), Some("a41d"));
+        insta::assert_snapshot!("status_same_build", plain(&same));
+        assert_json_style(&same);
         let alarm = AlarmState {
             name: "marketgrid-prod-dlq-depth".into(),
             reason: Some("Threshold Crossed: 1 datapoint [12.0] was greater than 0.0".into()),
             since: Some("2026-11-30T08:58:00Z".into()),
         };
-        insta::assert_snapshot!(
-            "status_different_build_in_alarm",
-            plain(&report(Build::Different, vec![alarm]))
-        );
+        let mut alarmed = deployed(Build::Different, vec![alarm], Some("a41d"));
+        alarmed.dead_letter_queue = depth(12, 0);
+        insta::assert_snapshot!("status_different_build_in_alarm", plain(&alarmed));
         let unknown = StatusReport {
-            embedded_artifact: None,
-            ..report(Build::Unknown, Vec::new())
+            webhook_queue: None,
+            ..deployed(Build::Unknown, Vec::new(), None)
         };
         insta::assert_snapshot!("status_unknown_build", plain(&unknown));
-        crate::output::assert_json_style(&unknown);
+        assert_json_style(&unknown);
     }
 
     #[test]
     fn local_stage() {
-        let report = LocalStatusReport {
-            stage: crate::target::LOCAL,
-            data_dir: ".mgrid/local".into(),
-            running: true,
-            endpoint: Some("http://127.0.0.1:8787".into()),
-            webhook_queue: QueueDepth {
-                waiting: 3,
-                in_flight: 10,
-            },
-            dead_letter_queue: QueueDepth {
-                waiting: 2,
-                in_flight: 0,
-            },
-            transactions: 1_204,
-            unarchived: 4,
-            unnotified: 1,
-            notify_dead_letters: 1,
+        let running = local(true, 2);
+        insta::assert_snapshot!("status_local_running", plain(&running));
+        assert_json_style(&running);
+        insta::assert_snapshot!("status_local_stopped", plain(&local(false, 0)));
+    }
+
+    #[test]
+    fn both_backends_have_one_shape() {
+        let keys = |report: &StatusReport| -> Vec<String> {
+            serde_json::to_value(report)
+                .expect("serializes")
+                .as_object()
+                .expect("an object")
+                .keys()
+                .cloned()
+                .collect()
         };
-        insta::assert_snapshot!("status_local_running", plain(&report));
-        crate::output::assert_json_style(&report);
-        let stopped = LocalStatusReport {
-            running: false,
-            endpoint: None,
-            dead_letter_queue: QueueDepth {
-                waiting: 0,
-                in_flight: 0,
-            },
-            notify_dead_letters: 0,
-            ..report
-        };
-        insta::assert_snapshot!("status_local_stopped", plain(&stopped));
-        crate::output::assert_json_style(&stopped);
+        assert_eq!(
+            keys(&deployed(Build::Same, Vec::new(), None)),
+            keys(&local(true, 0))
+        );
     }
 }
