@@ -135,8 +135,34 @@ impl Dashboard {
 
     pub fn render(&self, frame: &mut Frame) {
         let area = frame.area();
-        let [main, footer] =
-            Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+        // A refresh that failed over the last data: its whole message under the block, wrapped
+        // (a title line would cut it off).
+        let failed = match (&self.error, &self.snapshot) {
+            (Some(error), Some(_)) => {
+                Some(format!("refresh failed, showing the last data: {error}"))
+            }
+            _ => None,
+        };
+        let failed_height = failed.as_ref().map_or(0, |text| {
+            let width = usize::from(area.width.max(1));
+            (text.chars().count().div_ceil(width) as u16).clamp(1, 4)
+        });
+        let [main, failure, footer] = Layout::vertical([
+            Constraint::Min(3),
+            Constraint::Length(failed_height),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        if let Some(text) = failed {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    text,
+                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                ))
+                .wrap(Wrap { trim: true }),
+                failure,
+            );
+        }
         let block = Block::bordered().title(self.title());
         let inner = block.inner(main);
         frame.render_widget(block, main);
@@ -171,14 +197,7 @@ impl Dashboard {
             format!(" mgrid metrics · {} · last {} ", self.stage, self.window),
             Style::new().add_modifier(Modifier::BOLD),
         )];
-        if let Some(updated) = self.updated_at {
-            let age = ((self.now - updated) / 1000).max(0);
-            spans.push(Span::raw(format!(
-                "· updated {} ({}s ago) ",
-                &format_rfc3339(updated)[11..19],
-                age
-            )));
-        }
+        // What needs attention first (a narrow terminal cuts the title's end), then freshness.
         if self.paused {
             spans.push(Span::styled(
                 "· PAUSED ",
@@ -187,11 +206,19 @@ impl Dashboard {
         } else if self.loading {
             spans.push(Span::styled("· loading… ", Style::new().fg(Color::Cyan)));
         }
-        if let (Some(error), Some(_)) = (&self.error, &self.snapshot) {
+        if let (Some(_), Some(_)) = (&self.error, &self.snapshot) {
             spans.push(Span::styled(
-                format!("· refresh failed, showing the last data: {error} "),
+                "· refresh failed (below) ",
                 Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
             ));
+        }
+        if let Some(updated) = self.updated_at {
+            let age = ((self.now - updated) / 1000).max(0);
+            spans.push(Span::raw(format!(
+                "· updated {} ({}s ago) ",
+                &format_rfc3339(updated)[11..19],
+                age
+            )));
         }
         Line::from(spans)
     }
@@ -509,12 +536,17 @@ mod tests {
         let mut dashboard = dashboard();
         dashboard.apply(Update::Snapshot(Box::new(snapshot(vec![]))), NOW);
         dashboard.apply(Update::Loading, NOW);
-        dashboard.apply(Update::Failed("throttled".into()), NOW);
-        let screen = drawn(&dashboard, 140, 26);
+        let long = "AWS throttled cloudwatch:GetMetricData on the stage's metrics even after \
+                    backing off: Rate exceeded (wait a minute and run the command again)";
+        dashboard.apply(Update::Failed(long.into()), NOW);
+        let screen = drawn(&dashboard, 80, 30);
         let title = screen.lines().next().unwrap();
+        assert!(title.contains("refresh failed (below)"), "{title}");
+        // The whole message, wrapped over the lines it needs: nothing is cut off.
+        let flat: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
-            title.contains("refresh failed, showing the last data: throttled"),
-            "{title}"
+            flat.contains("(wait a minute and run the command again)"),
+            "{screen}"
         );
         assert!(screen.contains("webhooks received"), "{screen}");
         assert!(screen.contains("1,200"), "{screen}");
