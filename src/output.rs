@@ -273,6 +273,12 @@ impl Display for Table {
     }
 }
 
+/// A report's text on an 80-column terminal: tables fitted, styles stripped.
+#[cfg(test)]
+pub fn at_80_columns(report: &impl Display) -> String {
+    with_table_width(Some(80), || plain(report))
+}
+
 /// A report's text as a pipe gets it: styles stripped (for snapshot tests of every report).
 #[cfg(test)]
 pub fn plain(report: &impl Display) -> String {

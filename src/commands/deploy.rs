@@ -1027,6 +1027,10 @@ mod snapshots {
             "deploy_completed",
             plain(&report(StackAction::Update, Some("UPDATE_COMPLETE")))
         );
+        insta::assert_snapshot!(
+            "deploy_completed_80_columns",
+            crate::output::at_80_columns(&report(StackAction::Update, Some("UPDATE_COMPLETE")))
+        );
         let failed = DeployReport {
             failures: vec![FailedResource {
                 logical_id: "ProcessorFunction".into(),

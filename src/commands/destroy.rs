@@ -356,6 +356,10 @@ mod snapshots {
             dry_run: true,
         };
         insta::assert_snapshot!("destroy_plan", plain(&plan));
+        insta::assert_snapshot!(
+            "destroy_plan_80_columns",
+            crate::output::at_80_columns(&plan)
+        );
         crate::output::assert_json_style(&plan);
     }
 
@@ -373,6 +377,10 @@ mod snapshots {
             api_calls: 9,
         };
         insta::assert_snapshot!("destroy_report", plain(&report));
+        insta::assert_snapshot!(
+            "destroy_report_80_columns",
+            crate::output::at_80_columns(&report)
+        );
         crate::output::assert_json_style(&report);
     }
 }

@@ -975,6 +975,10 @@ mod snapshots {
         let stage: StageName = "prod".parse().expect("a stage name");
         let report = StatsReport::new(&stage, depth(5, 1), depth(0, 0), breakdown);
         insta::assert_snapshot!("dlq_stats", plain(&report));
+        insta::assert_snapshot!(
+            "dlq_stats_80_columns",
+            crate::output::at_80_columns(&report)
+        );
         crate::output::assert_json_style(&report);
         let empty = StatsReport::new(&stage, depth(0, 0), depth(2, 0), Breakdown::default());
         insta::assert_snapshot!("dlq_stats_empty", plain(&empty));
@@ -1017,6 +1021,10 @@ mod snapshots {
         };
         done.came_back.insert("bad-signature".into(), 4);
         insta::assert_snapshot!("dlq_redrive", plain(&done));
+        insta::assert_snapshot!(
+            "dlq_redrive_80_columns",
+            crate::output::at_80_columns(&done)
+        );
         crate::output::assert_json_style(&done);
         let dry = RedriveReport {
             stage: "prod".into(),

@@ -668,6 +668,10 @@ mod snapshots {
             ..summary()
         };
         insta::assert_snapshot!("replay_dry_run", plain(&report));
+        insta::assert_snapshot!(
+            "replay_dry_run_80_columns",
+            crate::output::at_80_columns(&report)
+        );
         crate::output::assert_json_style(&report);
     }
 
@@ -680,6 +684,10 @@ mod snapshots {
             ..summary()
         };
         insta::assert_snapshot!("replay_sent", plain(&report));
+        insta::assert_snapshot!(
+            "replay_sent_80_columns",
+            crate::output::at_80_columns(&report)
+        );
         crate::output::assert_json_style(&report);
     }
 

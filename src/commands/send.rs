@@ -454,6 +454,7 @@ mod snapshots {
             ..one
         };
         insta::assert_snapshot!("send_load", plain(&load));
+        insta::assert_snapshot!("send_load_80_columns", crate::output::at_80_columns(&load));
         crate::output::assert_json_style(&load);
         assert!(why_not_accepted(&load).contains("a 403 is the authorizer"));
         let unreachable = SendReport {

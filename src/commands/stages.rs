@@ -87,6 +87,7 @@ mod snapshots {
             ],
         };
         insta::assert_snapshot!("stages", plain(&report));
+        insta::assert_snapshot!("stages_80_columns", crate::output::at_80_columns(&report));
         crate::output::assert_json_style(&report);
         let none = StagesReport {
             region: "eu-west-1".into(),

@@ -372,6 +372,10 @@ mod snapshots {
     fn aws_stage() {
         let same = deployed(Build::Same, Vec::new(), Some("a41d"));
         insta::assert_snapshot!("status_same_build", plain(&same));
+        insta::assert_snapshot!(
+            "status_same_build_80_columns",
+            crate::output::at_80_columns(&same)
+        );
         assert_json_style(&same);
         let alarm = AlarmState {
             name: "marketgrid-prod-dlq-depth".into(),
@@ -393,6 +397,10 @@ mod snapshots {
     fn local_stage() {
         let running = local(true, 2);
         insta::assert_snapshot!("status_local_running", plain(&running));
+        insta::assert_snapshot!(
+            "status_local_running_80_columns",
+            crate::output::at_80_columns(&running)
+        );
         assert_json_style(&running);
         insta::assert_snapshot!("status_local_stopped", plain(&local(false, 0)));
     }

@@ -367,6 +367,10 @@ mod snapshots {
             stages: vec![validate_stage(&settings, &template)],
         };
         insta::assert_snapshot!("validate_prod", plain(&report));
+        insta::assert_snapshot!(
+            "validate_prod_80_columns",
+            crate::output::at_80_columns(&report)
+        );
         crate::output::assert_json_style(&report);
     }
 }
