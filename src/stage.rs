@@ -268,24 +268,8 @@ fn resolve_region(
         value: region.0.clone(),
         source: from_file(),
     });
-    if let Some(region) = flag {
-        if let Some(pinned) = pinned.as_ref().filter(|p| protected && p.value != region) {
-            return Err(Failure::new(
-                FailureKind::Usage,
-                format!(
-                    "stage {stage} is protected and pinned to {} ({}); --region {region} disagrees",
-                    pinned.value, pinned.source
-                ),
-            )
-            .next(format!(
-                "drop --region, or change the stage's region in {} if {stage} really moved",
-                pinned.source
-            )));
-        }
-        return Ok(Some(Sourced {
-            value: region.to_owned(),
-            source: Source::Flag("--region".into()),
-        }));
+    if let Some(flagged) = flag_over_pin(stage, protected, flag, "region", pinned.as_ref())? {
+        return Ok(Some(flagged));
     }
     for variable in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
         let Some(region) = env.var(variable) else {
@@ -318,6 +302,37 @@ fn resolve_region(
     Ok(pinned)
 }
 
+/// A `--region` or `--profile` flag against the value the file pins: the flag wins, except
+/// that on a protected stage one that disagrees is refused. None when no flag was given.
+fn flag_over_pin(
+    stage: &StageName,
+    protected: bool,
+    flag: Option<&str>,
+    option: &str,
+    pinned: Option<&Sourced<String>>,
+) -> Result<Option<Sourced<String>>, Failure> {
+    let Some(value) = flag else {
+        return Ok(None);
+    };
+    if let Some(pinned) = pinned.filter(|p| protected && p.value != value) {
+        return Err(Failure::new(
+            FailureKind::Usage,
+            format!(
+                "stage {stage} is protected and pinned to {option} {} ({}); --{option} {value} disagrees",
+                pinned.value, pinned.source
+            ),
+        )
+        .next(format!(
+            "drop --{option}, or change the stage's {option} in {} if {stage} really moved",
+            pinned.source
+        )));
+    }
+    Ok(Some(Sourced {
+        value: value.to_owned(),
+        source: Source::Flag(format!("--{option}")),
+    }))
+}
+
 /// The stage's profile, as its region: one pinned in the file wins over AWS_PROFILE (left from
 /// another task, it must not send a deploy to another account); `--profile` wins over both,
 /// except that on a protected stage a flag disagreeing with the pinned profile is refused.
@@ -333,24 +348,8 @@ fn resolve_profile(
         value: profile.0.clone(),
         source: from_file(),
     });
-    if let Some(profile) = flag {
-        if let Some(pinned) = pinned.as_ref().filter(|p| protected && p.value != profile) {
-            return Err(Failure::new(
-                FailureKind::Usage,
-                format!(
-                    "stage {stage} is protected and reached with profile {} ({}); --profile {profile} disagrees",
-                    pinned.value, pinned.source
-                ),
-            )
-            .next(format!(
-                "drop --profile, or change the stage's profile in {} if {stage} really moved",
-                pinned.source
-            )));
-        }
-        return Ok(Some(Sourced {
-            value: profile.to_owned(),
-            source: Source::Flag("--profile".into()),
-        }));
+    if let Some(flagged) = flag_over_pin(stage, protected, flag, "profile", pinned.as_ref())? {
+        return Ok(Some(flagged));
     }
     let environment = env.var("AWS_PROFILE");
     match (pinned, environment) {
@@ -489,7 +488,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(error.kind, FailureKind::Usage);
-        assert!(error.what.contains("pinned to eu-west-1"), "{}", error.what);
+        assert!(
+            error.what.contains("pinned to region eu-west-1"),
+            "{}",
+            error.what
+        );
         let agreeing = settings("prod", Some("eu-west-1"), &[], FILE);
         assert_eq!(agreeing.region.unwrap().value, "eu-west-1");
         let unprotected = settings(
