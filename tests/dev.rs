@@ -509,7 +509,8 @@ fn local_metrics_move_with_the_traffic_on_the_dashboards_rows() {
     assert_eq!(total("transactions"), 30.0, "{:#}", row("transactions"));
     assert!(total("invocations") >= 1.0);
     assert_eq!(row("dlq_depth")["latest"], 2.0);
-    assert_eq!(row("dlq_depth")["level"], "alarm");
+    // Past its alarm's level; the local stage has no alarms to fire, so no row says ALARM.
+    assert_eq!(row("dlq_depth")["level"], "warning");
     assert!(row("latency_p99")["latest"].as_f64().unwrap() > 0.0);
     assert_eq!(row("archive_pipe")["level"], "unavailable");
     assert!(

@@ -631,13 +631,21 @@ fn series(
         .map(|p| p.value);
     row.points = points;
     row.level = level(signal.levels, row.latest);
-    if let Some(alarm) = signal
+    let in_alarm = signal
         .alarm
         .as_ref()
-        .and_then(|name| alarms_in_alarm.iter().find(|a| &a.name == name))
-    {
+        .and_then(|name| alarms_in_alarm.iter().find(|a| &a.name == name));
+    if let Some(alarm) = in_alarm {
         row.level = Level::Alarm;
         row.note = Some(format!("alarm {} is in ALARM", alarm.name));
+    } else if let (Level::Alarm, Some(name)) = (row.level, &signal.alarm) {
+        // ALARM on a row means what the footer lists: an alarm in the ALARM state. A value past
+        // the alarm's level whose alarm has not fired (yet: it waits for its periods) is a
+        // warning, and says so.
+        row.level = Level::Warning;
+        row.note = Some(format!(
+            "past its alarm level; alarm {name} is not in ALARM"
+        ));
     } else if answer.status == "PartialData" {
         row.note = Some("partial data: CloudWatch has more than one call returns".to_owned());
     }
@@ -883,6 +891,38 @@ mod tests {
         );
         // A depth (a maximum) so far is already a reading.
         assert_eq!(row("dlq_depth").latest, Some(2.0));
+    }
+
+    #[test]
+    fn a_row_says_alarm_only_when_the_footer_lists_its_alarm() {
+        let signals = signals(&resources());
+        let range = Window::new(600, 60).unwrap().range(NOW);
+        let t = |i: i64| range.start + i * 60_000;
+        let answers = vec![answer("dlq_depth", &[(t(8), 5.0)])];
+        let quiet = assemble(&signals, &range, &answers, None, &[]);
+        let dlq = quiet.iter().find(|r| r.key == "dlq_depth").unwrap();
+        assert_eq!(dlq.level, Level::Warning);
+        assert!(
+            dlq.note
+                .as_deref()
+                .is_some_and(|n| n.contains("not in ALARM"))
+        );
+        let alarm = AlarmState {
+            name: dlq_alarm_name(),
+            reason: None,
+            since: None,
+        };
+        let fired = assemble(&signals, &range, &answers, None, &[alarm]);
+        let dlq = fired.iter().find(|r| r.key == "dlq_depth").unwrap();
+        assert_eq!(dlq.level, Level::Alarm);
+    }
+
+    fn dlq_alarm_name() -> String {
+        signals(&resources())
+            .into_iter()
+            .find(|s| s.key == "dlq_depth")
+            .and_then(|s| s.alarm)
+            .expect("the DLQ depth has an alarm")
     }
 
     #[test]
