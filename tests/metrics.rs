@@ -243,9 +243,11 @@ async fn one_refresh_returns_every_published_value_from_one_get_metric_data_call
     // ALARM (the footer says none is), so the row says warning and why; 2,500 waiting is a
     // warning; an archiver error a minute before a quiet one still leaves the latest at ok.
     assert_eq!(row(&snapshot, "dlq_depth")["level"], "warning");
-    assert!(row(&snapshot, "dlq_depth")["note"]
-        .as_str()
-        .is_some_and(|note| note.contains("not in ALARM")));
+    assert!(
+        row(&snapshot, "dlq_depth")["note"]
+            .as_str()
+            .is_some_and(|note| note.contains("not in ALARM"))
+    );
     assert_eq!(row(&snapshot, "queue_depth")["level"], "warning");
     assert_eq!(row(&snapshot, "archiver_errors")["level"], "ok");
     assert_eq!(row(&snapshot, "received")["level"], "info");
