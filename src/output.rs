@@ -282,22 +282,7 @@ pub fn at_80_columns(report: &impl Display) -> String {
 /// A report's text as a pipe gets it: styles stripped (for snapshot tests of every report).
 #[cfg(test)]
 pub fn plain(report: &impl Display) -> String {
-    let styled = report.to_string();
-    let mut plain = String::with_capacity(styled.len());
-    let mut chars = styled.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' && chars.peek() == Some(&'[') {
-            // CSI: parameters and intermediates up to a final byte in @..~.
-            for c in chars.by_ref() {
-                if ('@'..='~').contains(&c) && c != '[' {
-                    break;
-                }
-            }
-            continue;
-        }
-        plain.push(c);
-    }
-    plain
+    anstream::adapter::strip_str(&report.to_string()).to_string()
 }
 
 /// The one JSON style of every document: camelCase keys, and every time RFC 3339 (a key that
