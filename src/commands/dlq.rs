@@ -120,16 +120,35 @@ impl StatsReport {
             webhook_queue: live,
             examined: read.examined,
             oldest_sent_at: read.oldest_sent_at.map(format_rfc3339),
-            breakdown: read
-                .counts
-                .into_iter()
-                .map(|((provider, reason), count)| ReasonCount {
-                    provider,
-                    reason,
-                    count,
-                })
-                .collect(),
+            breakdown: ReasonCount::all(read),
         }
+    }
+}
+
+impl ReasonCount {
+    /// The breakdown's counts, a row per provider and reason.
+    fn all(read: Breakdown) -> Vec<ReasonCount> {
+        read.counts
+            .into_iter()
+            .map(|((provider, reason), count)| ReasonCount {
+                provider,
+                reason,
+                count,
+            })
+            .collect()
+    }
+
+    /// The rows as a table (stats, and what a purge would delete).
+    fn table(rows: &[ReasonCount]) -> crate::output::Table {
+        let mut reasons = table(&["provider", "reason", "count"]);
+        for row in rows {
+            reasons.add_row(vec![
+                shown(&row.provider),
+                shown(&row.reason),
+                row.count.to_string(),
+            ]);
+        }
+        reasons
     }
 }
 
@@ -161,15 +180,7 @@ impl fmt::Display for StatsReport {
                 dead.visible + dead.in_flight
             );
         }
-        let mut reasons = table(&["provider", "reason", "count"]);
-        for row in &self.breakdown {
-            reasons.add_row(vec![
-                shown(&row.provider),
-                shown(&row.reason),
-                row.count.to_string(),
-            ]);
-        }
-        writeln!(f, "\n{reasons}")?;
+        writeln!(f, "\n{}", ReasonCount::table(&self.breakdown))?;
         if (self.examined as u64) < self.dead_letter_queue.visible {
             writeln!(
                 f,
@@ -857,15 +868,7 @@ impl fmt::Display for PurgePlan {
             self.stage, self.dead_letters
         )?;
         if !self.breakdown.is_empty() {
-            let mut reasons = table(&["provider", "reason", "count"]);
-            for row in &self.breakdown {
-                reasons.add_row(vec![
-                    shown(&row.provider),
-                    shown(&row.reason),
-                    row.count.to_string(),
-                ]);
-            }
-            writeln!(f, "{reasons}")?;
+            writeln!(f, "{}", ReasonCount::table(&self.breakdown))?;
         }
         if self.dry_run {
             writeln!(f, "dry run: nothing was purged")?;
@@ -914,7 +917,7 @@ async fn purge(
         stage: stage.to_string(),
         protected,
         dead_letters: depth.visible + depth.in_flight,
-        breakdown: StatsReport::new(stage, depth, Depth::default(), breakdown).breakdown,
+        breakdown: ReasonCount::all(breakdown),
         dry_run,
     };
     carry_out(context, plan, dry_run, |plan| async move {
