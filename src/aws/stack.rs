@@ -409,16 +409,13 @@ pub async fn wait_until_deleted(stacks: &Stacks, stack_name: &str) -> Result<(),
     }
 }
 
-/// The stack's outputs; where the stack has none (an emulator that drops them), the webhook
-/// URLs from the stage's SSM parameters.
+/// The stack's outputs, as its description gave them; where it has none (an emulator that drops
+/// them), the webhook URLs from the stage's SSM parameters.
 pub async fn outputs(
-    stacks: &Stacks,
+    outputs: Vec<StackOutput>,
     aws: &super::Aws,
-    stack_name: &str,
     stage: &str,
 ) -> Result<Vec<StackOutput>, Failure> {
-    let state: Option<StackState> = stacks.describe(stack_name).await?;
-    let outputs = state.map(|s| s.outputs).unwrap_or_default();
     if !outputs.is_empty() {
         return Ok(outputs);
     }

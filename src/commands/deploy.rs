@@ -562,7 +562,9 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
                 ));
             }
         }
-        report.outputs = crate::aws::stack::outputs(stacks, aws, stack_name, stage).await?;
+        let described = stacks.describe(stack_name).await?;
+        let outputs = described.map(|s| s.outputs).unwrap_or_default();
+        report.outputs = crate::aws::stack::outputs(outputs, aws, stage).await?;
         if create {
             report.next = Some(first_deploy_steps(
                 stage,

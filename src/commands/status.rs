@@ -117,10 +117,12 @@ pub async fn run(context: &Context, target: &Target) -> Result<()> {
 async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, Failure> {
     let (settings, aws, name) = (&stage.settings, &stage.aws, &stage.name);
     let stacks = aws.stacks();
-    let stack = stacks
+    let mut stack = stacks
         .deployed(&settings.stack_name, name.as_str(), &aws.region)
         .await?;
-    let outputs = crate::aws::stack::outputs(&stacks, aws, &stack.name, name.as_str()).await?;
+    // The description just read carries the outputs: no second DescribeStacks for them.
+    let described = std::mem::take(&mut stack.outputs);
+    let outputs = crate::aws::stack::outputs(described, aws, name.as_str()).await?;
     let alarms = aws.alarms_in_alarm(&format!("marketgrid-{name}-")).await?;
     let deployed = stack.parameters.get("ArtifactSha256").cloned();
     let here = embedded().ok().map(|a| a.metadata.sha256);
