@@ -136,6 +136,21 @@ impl Target {
         }
     }
 
+    /// How many messages the webhook queue and the dead-letter queue hold, each with what it
+    /// is called: one that cannot be found or read is its failure, and the other is still read.
+    pub async fn queue_depths(&self) -> [(&'static str, Result<Depth, Failure>); 2] {
+        async fn depth(queue: Result<StageQueue, Failure>) -> Result<Depth, Failure> {
+            queue?.depth().await
+        }
+        [
+            ("webhook queue", depth(self.webhook_queue().await).await),
+            (
+                "dead-letter queue",
+                depth(self.dead_letter_queue().await).await,
+            ),
+        ]
+    }
+
     /// SQS's own message move tasks; the local stage has none.
     pub fn move_tasks(&self) -> Result<MoveTasks, Failure> {
         match self {

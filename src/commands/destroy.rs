@@ -14,7 +14,6 @@ use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
 use crate::failure::{Failure, FailureKind};
 use crate::lifecycle::model::StackResource;
 use crate::output::{BOLD, WARNING, note};
-use crate::ports::DeadLetterQueue;
 use crate::target::Target;
 use crate::template::Template;
 use crate::terminal::verbose_calls;
@@ -224,14 +223,7 @@ impl Outcome for DestroyReport {}
 /// be read is said so, never counted as empty.
 async fn queued_webhooks(target: &Target) -> Vec<String> {
     let mut warnings = Vec::new();
-    for (queue, what) in [
-        (target.webhook_queue().await, "webhook queue"),
-        (target.dead_letter_queue().await, "dead-letter queue"),
-    ] {
-        let depth = match queue {
-            Ok(queue) => queue.depth().await,
-            Err(error) => Err(error),
-        };
+    for (what, depth) in target.queue_depths().await {
         match depth {
             Ok(depth) if depth.visible + depth.in_flight > 0 => warnings.push(format!(
                 "the {what} holds about {} webhooks; they are deleted with it",

@@ -16,8 +16,7 @@ use crate::lifecycle::model::StackOutput;
 use crate::lifecycle::render;
 use crate::metrics::AlarmState;
 use crate::output::{ERROR, GOOD, WARNING, note, print_report};
-use crate::ports::DeadLetterQueue;
-use crate::target::{AwsStage, LocalStage, StageQueue, Target};
+use crate::target::{AwsStage, LocalStage, Target};
 use crate::terminal::verbose_calls;
 
 /// Whether the stage runs the Lambda build this mgrid carries.
@@ -131,11 +130,12 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
         (Some(_), Some(_)) => Build::Different,
         _ => Build::Unknown,
     };
+    let [webhook, dead_letters] = target.queue_depths().await;
     Ok(StatusReport {
         stage: name.to_string(),
         backend: Backend::Aws,
-        webhook_queue: depth_of(target.webhook_queue().await, "webhook queue").await,
-        dead_letter_queue: depth_of(target.dead_letter_queue().await, "dead-letter queue").await,
+        webhook_queue: shown_depth(webhook),
+        dead_letter_queue: shown_depth(dead_letters),
         alarms_in_alarm: alarms,
         stack: Some(StackStatus {
             stack_name: stack.name,
@@ -156,11 +156,7 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
 
 /// A queue's depth, or None with a warning when it cannot be read: the rest of the status is
 /// still worth showing.
-async fn depth_of(queue: Result<StageQueue, Failure>, what: &str) -> Option<QueueDepth> {
-    let depth = match queue {
-        Ok(queue) => queue.depth().await,
-        Err(failure) => Err(failure),
-    };
+fn shown_depth((what, depth): (&str, Result<crate::ports::Depth, Failure>)) -> Option<QueueDepth> {
     match depth {
         Ok(depth) => Some(depth.into()),
         Err(failure) => {
