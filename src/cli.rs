@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 use mgrid_contract::StageName;
 
 use crate::failure::EXIT_CODES_HELP;
@@ -45,7 +46,8 @@ pub struct Cli {
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Stage to act on (dev, staging, prod, local, …)
-    #[arg(long, global = true, env = "MGRID_STAGE", value_parser = parse_stage, value_name = "STAGE")]
+    #[arg(long, global = true, env = "MGRID_STAGE", value_parser = parse_stage, value_name = "STAGE",
+          add = ArgValueCandidates::new(stage_candidates))]
     pub stage: Option<StageName>,
 
     /// AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, mgrid.toml, then the profile's]
@@ -504,7 +506,8 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub only_missing: bool,
     /// Send into this stage's queue instead (its ledger for --only-missing)
-    #[arg(long, value_name = "STAGE", value_parser = parse_stage)]
+    #[arg(long, value_name = "STAGE", value_parser = parse_stage,
+          add = ArgValueCandidates::new(stage_candidates))]
     pub into_stage: Option<StageName>,
     /// Allow --into-stage to name a protected stage
     #[arg(long)]
@@ -616,10 +619,53 @@ pub enum TemplateFormat {
 pub struct ValidateArgs {}
 
 #[derive(Debug, Clone, Args)]
+#[command(after_help = "\
+Prints the script that registers mgrid's completions; on every TAB it asks `mgrid` what to offer,
+so subcommands, flags and values follow the installed binary, and --stage offers `local` and the
+stages of the mgrid.toml in the current directory (or MGRID_CONFIG).
+
+Install (once):
+  bash:  echo 'source <(mgrid completions bash)' >> ~/.bashrc
+  zsh:   echo 'source <(mgrid completions zsh)' >> ~/.zshrc
+  fish:  mgrid completions fish > ~/.config/fish/completions/mgrid.fish
+The same scripts are checked in under completions/ for packagers.")]
 pub struct CompletionsArgs {
     /// Shell to complete for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// What TAB offers for a stage: `local`, then every stage of the configuration file
+/// (`MGRID_CONFIG`, or `./mgrid.toml`), each with its region and whether it is protected. A file
+/// that cannot be read offers `local` only: completion never prints an error into the prompt.
+fn stage_candidates() -> Vec<CompletionCandidate> {
+    let mut candidates = vec![
+        CompletionCandidate::new(crate::local::STAGE)
+            .help(Some("this machine's pipeline (mgrid dev)".into())),
+    ];
+    let explicit = std::env::var_os("MGRID_CONFIG").map(std::path::PathBuf::from);
+    let Ok(config) = crate::config::Config::load(explicit.as_deref()) else {
+        return candidates;
+    };
+    for (name, settings) in &config.file.stages {
+        let mut about = Vec::new();
+        if let Some(region) = &settings.region {
+            about.push(region.0.clone());
+        }
+        if settings
+            .protected
+            .unwrap_or_else(|| crate::config::protected_by_default(name))
+        {
+            about.push("protected".to_owned());
+        }
+        let candidate = CompletionCandidate::new(name.as_str());
+        candidates.push(if about.is_empty() {
+            candidate
+        } else {
+            candidate.help(Some(about.join(", ").into()))
+        });
+    }
+    candidates
 }
 
 fn parse_region(name: &str) -> Result<String, String> {

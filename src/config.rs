@@ -106,6 +106,11 @@ impl Config {
     }
 }
 
+/// Whether a stage the file says nothing about is protected: only `prod` is.
+pub fn protected_by_default(stage: &StageName) -> bool {
+    stage.as_str() == "prod"
+}
+
 /// A configuration error located in the file.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ConfigError {

@@ -8,6 +8,7 @@ use mgrid::failure::exit_code_of;
 use mgrid::output;
 
 fn main() -> ExitCode {
+    mgrid::commands::docs::answer_completion_request();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return refused(error),

@@ -138,7 +138,7 @@ impl StageSettings {
                 source: from_file(),
             },
             None => Sourced {
-                value: stage.as_str() == "prod",
+                value: crate::config::protected_by_default(&stage),
                 source: Source::Mgrid,
             },
         };

@@ -54,3 +54,77 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// What TAB offers after `--stage`, asked as the registered fish script asks it.
+fn stage_candidates(dir: &std::path::Path, words: &[&str]) -> (String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mgrid"))
+        .arg("--")
+        .arg("mgrid")
+        .args(words)
+        .current_dir(dir)
+        .env("COMPLETE", "fish")
+        .env_remove("MGRID_CONFIG")
+        .env_remove("MGRID_STAGE")
+        .output()
+        .expect("run mgrid");
+    assert!(out.status.success(), "completion request failed: {out:?}");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn stage_completion_offers_the_stages_of_the_configuration_file_in_the_current_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mgrid.toml"),
+        "[stages.prod]\nregion = \"eu-west-1\"\n\n[stages.staging]\nprotected = true\n\n[stages.qa]\n",
+    )
+    .unwrap();
+    let (offered, _) = stage_candidates(dir.path(), &["status", "--stage", ""]);
+    let lines: Vec<&str> = offered.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "local\tthis machine's pipeline (mgrid dev)",
+            "prod\teu-west-1, protected",
+            "qa",
+            "staging\tprotected",
+        ],
+        "{offered}"
+    );
+    // A prefix narrows the offer, and replay's --into-stage offers the same names.
+    let (offered, _) = stage_candidates(dir.path(), &["replay", "--into-stage", "st"]);
+    assert_eq!(offered.trim_end(), "staging\tprotected");
+}
+
+#[test]
+fn stage_completion_without_a_readable_configuration_offers_local_and_prints_no_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (offered, stderr) = stage_candidates(dir.path(), &["status", "--stage", ""]);
+    assert_eq!(
+        offered.trim_end(),
+        "local\tthis machine's pipeline (mgrid dev)"
+    );
+    std::fs::write(dir.path().join("mgrid.toml"), "[stages.prod\nregion = 1\n").unwrap();
+    let (offered, stderr_broken) = stage_candidates(dir.path(), &["status", "--stage", ""]);
+    assert_eq!(
+        offered.trim_end(),
+        "local\tthis machine's pipeline (mgrid dev)"
+    );
+    assert!(
+        stderr.is_empty() && stderr_broken.is_empty(),
+        "{stderr}{stderr_broken}"
+    );
+}
+
+#[test]
+fn the_registration_script_asks_mgrid_on_the_path() {
+    let bash = String::from_utf8(mgrid::commands::docs::completion_script(
+        clap_complete::Shell::Bash,
+    ))
+    .unwrap();
+    assert!(bash.contains("COMPLETE=\"bash\""), "{bash}");
+    assert!(bash.contains("\"mgrid\" -- \"${words[@]}\""), "{bash}");
+}

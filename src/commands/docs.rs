@@ -51,10 +51,36 @@ fn documented() -> clap::Command {
         .long_version(None::<&str>)
 }
 
+/// The script that registers mgrid's completions with a shell. It asks `mgrid` itself what to
+/// offer on every TAB (`COMPLETE=<shell> mgrid -- <words>`, answered in `main` before anything
+/// else runs), so what it offers follows the binary and the configuration file of the directory
+/// TAB is pressed in: stage names come from `mgrid.toml`. The same script as
+/// `COMPLETE=<shell> mgrid` prints, except that it calls `mgrid` on the PATH.
 pub fn completion_script(shell: Shell) -> Vec<u8> {
+    use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+    let completer: &dyn EnvCompleter = match shell {
+        Shell::Bash => &Bash,
+        Shell::Elvish => &Elvish,
+        Shell::Fish => &Fish,
+        Shell::PowerShell => &Powershell,
+        // Shell is non-exhaustive; zsh is the last one it has today.
+        _ => &Zsh,
+    };
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut documented(), "mgrid", &mut script);
+    // Writing into a Vec cannot fail.
+    let _ = completer.write_registration(COMPLETE_VAR, "mgrid", "mgrid", "mgrid", &mut script);
     script
+}
+
+/// The environment variable that turns an mgrid run into a completion request.
+pub const COMPLETE_VAR: &str = "COMPLETE";
+
+/// Answers a completion request (`COMPLETE=<shell>` in the environment) and exits; returns
+/// at once on an ordinary run.
+pub fn answer_completion_request() {
+    clap_complete::CompleteEnv::with_factory(documented)
+        .var(COMPLETE_VAR)
+        .complete();
 }
 
 fn man_page(command: clap::Command) -> Result<Vec<u8>> {
