@@ -324,7 +324,11 @@ fn render_row(frame: &mut Frame, area: Rect, series: &Series, snapshot: &Snapsho
     .areas(area);
     frame.render_widget(Paragraph::new(Span::styled(series.label, style)), label);
     frame.render_widget(
-        Paragraph::new(Span::styled(format!("{} ", series.latest_text()), style)).right_aligned(),
+        Paragraph::new(Span::styled(
+            format!("{} ", series.latest_text(snapshot.period_seconds)),
+            style,
+        ))
+        .right_aligned(),
         value,
     );
     let words = match series.level {

@@ -84,11 +84,16 @@ pub enum Unit {
 }
 
 impl Unit {
-    fn suffix(self) -> &'static str {
-        match self {
-            Unit::Count | Unit::Messages => "",
-            Unit::Milliseconds => " ms",
-            Unit::Seconds => " s",
+    /// What follows a value of this unit: a sum of counts is per period (`1,200/1m`), a queue
+    /// depth is in messages, a duration in its unit; a count at one instant (concurrency) needs
+    /// nothing, its label says what it counts.
+    fn suffix(self, stat: Stat, period_seconds: i64) -> String {
+        match (self, stat) {
+            (Unit::Count, Stat::Sum) => format!("/{}", span_text(period_seconds)),
+            (Unit::Count, _) => String::new(),
+            (Unit::Messages, _) => " msg".to_owned(),
+            (Unit::Milliseconds, _) => " ms".to_owned(),
+            (Unit::Seconds, _) => " s".to_owned(),
         }
     }
 }
@@ -499,12 +504,16 @@ impl Series {
         buckets
     }
 
-    /// The latest value as people read it, with its unit.
-    pub fn latest_text(&self) -> String {
+    /// The latest value as people read it, with its unit (a sum is per `period_seconds`).
+    pub fn latest_text(&self, period_seconds: i64) -> String {
         match (self.level, self.latest) {
             (Level::Unavailable, _) => "n/a".to_owned(),
             (_, None) => "-".to_owned(),
-            (_, Some(value)) => format!("{}{}", number_text(value), self.unit.suffix()),
+            (_, Some(value)) => format!(
+                "{}{}",
+                number_text(value),
+                self.unit.suffix(self.stat, period_seconds)
+            ),
         }
     }
 }
@@ -873,6 +882,31 @@ mod tests {
     }
 
     #[test]
+    fn values_carry_their_unit_and_a_sum_says_its_period() {
+        let signals = signals(&resources());
+        let range = Window::new(3600, 300).unwrap().range(NOW);
+        let t = |i: i64| range.start + i * 300_000;
+        let answers = vec![
+            answer("received", &[(t(3), 1200.0)]),
+            answer("queue_depth", &[(t(3), 12.0)]),
+            answer("oldest_age", &[(t(3), 4.0)]),
+            answer("latency_p99", &[(t(3), 620.0)]),
+            answer("concurrency", &[(t(3), 7.0)]),
+        ];
+        let rows = assemble(&signals, &range, &answers, None, &[]);
+        let text = |key: &str| {
+            let row = rows.iter().find(|r| r.key == key).unwrap();
+            row.latest_text(range.period_ms / 1000)
+        };
+        assert_eq!(text("received"), "1,200/5m");
+        assert_eq!(text("queue_depth"), "12 msg");
+        assert_eq!(text("oldest_age"), "4 s");
+        assert_eq!(text("latency_p99"), "620 ms");
+        assert_eq!(text("concurrency"), "7");
+        assert_eq!(text("errors"), "n/a");
+    }
+
+    #[test]
     fn the_latest_value_is_the_last_complete_period_not_the_one_filling() {
         let signals = signals(&resources());
         let range = Window::new(600, 60).unwrap().range(NOW);
@@ -949,7 +983,7 @@ mod tests {
         let rows = assemble(&signals, &range, &[], Some(&rejected), &[]);
         let p99 = rows.iter().find(|r| r.key == "latency_p99").unwrap();
         assert_eq!(p99.level, Level::Unavailable);
-        assert_eq!(p99.latest_text(), "n/a");
+        assert_eq!(p99.latest_text(60), "n/a");
         assert!(p99.note.as_deref().unwrap().contains("percentile"));
         let failed = Answer {
             status: "Forbidden".into(),

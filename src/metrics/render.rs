@@ -75,7 +75,7 @@ impl fmt::Display for Snapshot {
             let trend = trend_text(&buckets[buckets.len().saturating_sub(30)..]);
             table.add_row(vec![
                 comfy_table::Cell::new(row.label),
-                comfy_table::Cell::new(row.latest_text()),
+                comfy_table::Cell::new(row.latest_text(self.period_seconds)),
                 level_cell(row.level),
                 comfy_table::Cell::new(trend.trim_end()),
             ]);
