@@ -218,7 +218,8 @@ pub fn with_table_width<R>(width: Option<u16>, work: impl FnOnce() -> R) -> R {
     result
 }
 
-fn table_width() -> Option<u16> {
+/// The width a line of a report may take: the terminal's, or None when piped (whole values).
+pub fn table_width() -> Option<u16> {
     WIDTH_OVERRIDE
         .with(|w| w.get())
         .unwrap_or_else(|| TABLE_WIDTH.get().copied().flatten())

@@ -1,5 +1,6 @@
 //! The lifecycle paths the AWS emulator cannot produce (it has no per-resource events, no
-//! rollbacks, no replacement details, no throttling), driven by recorded responses shaped like
+//! rollbacks, no replacement details, no property values, no throttling), driven by recorded
+//! responses shaped like
 //! CloudFormation's own (aws-smithy-mocks): a create that fails and rolls back, a long update with
 //! many events, throttling while watching, and a replacement of the ledger table on prod, read
 //! over two pages. The rendered views are pinned by snapshots.
@@ -16,8 +17,9 @@ use aws_sdk_cloudformation::operation::describe_stacks::{
 };
 use aws_sdk_cloudformation::primitives::DateTime;
 use aws_sdk_cloudformation::types::{
-    Change, ChangeAction, ChangeSetStatus, ChangeType, Replacement, ResourceChange, ResourceStatus,
-    Stack, StackEvent, StackStatus,
+    AttributeChangeType, Change, ChangeAction, ChangeSetStatus, ChangeSource, ChangeType,
+    EvaluationType, Replacement, RequiresRecreation, ResourceAttribute, ResourceChange,
+    ResourceChangeDetail, ResourceStatus, ResourceTargetDefinition, Stack, StackEvent, StackStatus,
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use mgrid::aws::stack::{ChangeSetOutcome, Stacks};
@@ -500,5 +502,173 @@ async fn replacing_the_ledger_on_prod_is_marked_and_blocked_over_a_paginated_cha
     insta::assert_snapshot!(
         "ledger_replacement_change_table",
         plain(&render::change_table(&review))
+    );
+}
+
+/// One `Details` member as CloudFormation returns it with `IncludePropertyValues`.
+fn detail(
+    path: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+    recreation: RequiresRecreation,
+    evaluation: EvaluationType,
+    cause: Option<(ChangeSource, &str)>,
+) -> ResourceChangeDetail {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    ResourceChangeDetail::builder()
+        .target(
+            ResourceTargetDefinition::builder()
+                .attribute(ResourceAttribute::Properties)
+                .name(name)
+                .path(path)
+                .requires_recreation(recreation)
+                .set_before_value(before.map(str::to_owned))
+                .set_after_value(after.map(str::to_owned))
+                .attribute_change_type(match (before, after) {
+                    (None, _) => AttributeChangeType::Add,
+                    (_, None) => AttributeChangeType::Remove,
+                    _ => AttributeChangeType::Modify,
+                })
+                .build(),
+        )
+        .evaluation(evaluation)
+        .set_change_source(cause.as_ref().map(|(source, _)| source.clone()))
+        .set_causing_entity(cause.map(|(_, entity)| entity.to_owned()))
+        .build()
+}
+
+#[tokio::test]
+async fn a_diff_shows_each_property_before_and_after_with_what_caused_it() {
+    use ChangeSource::*;
+    use EvaluationType::*;
+    use RequiresRecreation::*;
+    let long_policy = format!(
+        r#"{{"Statement":[{{"Action":["sqs:SendMessage"],"Effect":"Allow","Resource":"{}"}}]}}"#,
+        "arn:aws:sqs:eu-west-1:123456789012:marketgrid-prod-webhooks.fifo"
+    );
+    let memory = |evaluation| {
+        detail(
+            "/Properties/MemorySize",
+            Some("1024"),
+            Some("2048"),
+            Never,
+            evaluation,
+            Some((ParameterReference, "ProcessorMemory")),
+        )
+    };
+    let page = DescribeChangeSetOutput::builder()
+        .status(ChangeSetStatus::CreateComplete)
+        .changes(
+            Change::builder()
+                .r#type(ChangeType::Resource)
+                .resource_change(
+                    ResourceChange::builder()
+                        .action(ChangeAction::Modify)
+                        .logical_resource_id("ProcessorFunction")
+                        .resource_type("AWS::Lambda::Function")
+                        .replacement(Replacement::False)
+                        // CloudFormation lists a property once per evaluation.
+                        .details(memory(Static))
+                        .details(memory(Dynamic))
+                        .details(detail(
+                            "/Properties/Environment/Variables/ARCHIVE_VERSION",
+                            Some("41"),
+                            Some("{{changeSet:KNOWN_AFTER_APPLY}}"),
+                            Never,
+                            Dynamic,
+                            Some((ResourceAttribute, "ArchiveBucket.Arn")),
+                        ))
+                        .details(detail(
+                            "/Properties/Environment/Variables/TRACE",
+                            None,
+                            Some("on"),
+                            Never,
+                            Static,
+                            Some((DirectModification, "")),
+                        ))
+                        .build(),
+                )
+                .build(),
+        )
+        .changes(
+            Change::builder()
+                .r#type(ChangeType::Resource)
+                .resource_change(
+                    ResourceChange::builder()
+                        .action(ChangeAction::Modify)
+                        .logical_resource_id("IngressRole")
+                        .resource_type("AWS::IAM::Role")
+                        .replacement(Replacement::False)
+                        .details(detail(
+                            "/Properties/Policies/0/PolicyDocument",
+                            None,
+                            Some(&long_policy),
+                            Never,
+                            Static,
+                            None,
+                        ))
+                        .build(),
+                )
+                .build(),
+        )
+        .changes(
+            Change::builder()
+                .r#type(ChangeType::Resource)
+                .resource_change(
+                    ResourceChange::builder()
+                        .action(ChangeAction::Modify)
+                        .logical_resource_id("TransactionsTable")
+                        .resource_type("AWS::DynamoDB::Table")
+                        .replacement(Replacement::True)
+                        .details(detail(
+                            "/Properties/KeySchema/0/AttributeName",
+                            Some("eventId"),
+                            Some("transactionId"),
+                            Always,
+                            Static,
+                            None,
+                        ))
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+    let describe = mock!(Client::describe_change_set)
+        .match_requests(|input| input.include_property_values() == Some(true))
+        .then_output(move || page.clone());
+    let client = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, &[&describe]);
+    let outcome = Stacks::new(client)
+        .wait_for_change_set("marketgrid-prod", "mgrid-1")
+        .await
+        .unwrap();
+    assert_eq!(describe.num_calls(), 1, "asked with IncludePropertyValues");
+    let ChangeSetOutcome::Ready(changes) = outcome else {
+        panic!("{outcome:?}")
+    };
+    let function = &changes[0].properties;
+    assert_eq!(
+        function.len(),
+        3,
+        "the repeated evaluation is shown once: {function:?}"
+    );
+    assert_eq!(function[0].path, "MemorySize");
+    assert_eq!(function[0].caused_by.as_deref(), Some("ProcessorMemory"));
+    assert_eq!(function[1].path, "Environment.Variables.ARCHIVE_VERSION");
+    assert_eq!(function[2].change_type.as_deref(), Some("Add"));
+    assert_eq!(
+        changes[2].properties[0].requires_recreation.as_deref(),
+        Some("Always")
+    );
+
+    let review = plan::review_changes(changes, true);
+    let piped = plain(&render::change_table(&review));
+    assert!(
+        piped.contains(&long_policy),
+        "piped keeps values whole:\n{piped}"
+    );
+    insta::assert_snapshot!("property_changes_piped", piped);
+    insta::assert_snapshot!(
+        "property_changes_at_80_columns",
+        mgrid::output::with_table_width(Some(80), || plain(&render::change_table(&review)))
     );
 }

@@ -11,7 +11,7 @@ use mgrid_contract::EpochMillis;
 use super::errors::{self, code, message};
 use crate::failure::{Failure, FailureKind};
 use crate::lifecycle::model::{
-    Change, StackEvent, StackOutput, StackResource, StackState, StageSummary,
+    Change, PropertyChange, StackEvent, StackOutput, StackResource, StackState, StageSummary,
 };
 
 pub struct Stacks {
@@ -171,6 +171,7 @@ impl Stacks {
                 .describe_change_set()
                 .stack_name(stack)
                 .change_set_name(name)
+                .include_property_values(true)
                 .into_paginator()
                 .send();
             let mut status = None;
@@ -192,6 +193,7 @@ impl Stacks {
                             resource_type: rc.resource_type().unwrap_or_default().to_owned(),
                             physical_id: rc.physical_resource_id().map(str::to_owned),
                             replacement: rc.replacement().map(|r| r.as_str().to_owned()),
+                            properties: property_changes(rc.details()),
                         });
                     }
                 }
@@ -472,4 +474,58 @@ fn capitalised(word: &str) -> String {
         .next()
         .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
         .unwrap_or_default()
+}
+
+/// A resource change's details as one line per property: CloudFormation repeats a property for
+/// each evaluation (static, then dynamic) and each cause, so equal lines are kept once.
+fn property_changes(
+    details: &[aws_sdk_cloudformation::types::ResourceChangeDetail],
+) -> Vec<PropertyChange> {
+    let mut properties: Vec<PropertyChange> = Vec::new();
+    for detail in details {
+        let Some(target) = detail.target() else {
+            continue;
+        };
+        let path = target
+            .path()
+            .map(readable_path)
+            .or_else(|| target.name().map(str::to_owned))
+            .unwrap_or_else(|| {
+                target
+                    .attribute()
+                    .map(|a| a.as_str().to_owned())
+                    .unwrap_or_default()
+            });
+        let change = PropertyChange {
+            path,
+            change_type: target
+                .attribute_change_type()
+                .map(|t| t.as_str().to_owned()),
+            before: target.before_value().map(str::to_owned),
+            after: target.after_value().map(str::to_owned),
+            requires_recreation: target.requires_recreation().map(|r| r.as_str().to_owned()),
+            caused_by: detail.causing_entity().map(str::to_owned),
+        };
+        match properties
+            .iter_mut()
+            .find(|p| p.path == change.path && p.before == change.before && p.after == change.after)
+        {
+            // Keep the first cause named.
+            Some(seen) => {
+                if seen.caused_by.is_none() {
+                    seen.caused_by = change.caused_by;
+                }
+            }
+            None => properties.push(change),
+        }
+    }
+    properties
+}
+
+/// `/Properties/Environment/Variables/STAGE` as `Environment.Variables.STAGE`; other
+/// attributes keep their name (`/Tags/team` as `Tags.team`).
+fn readable_path(path: &str) -> String {
+    let path = path.trim_start_matches('/');
+    let path = path.strip_prefix("Properties/").unwrap_or(path);
+    path.replace('/', ".")
 }

@@ -38,7 +38,32 @@ pub struct Change {
     pub physical_id: Option<String>,
     /// True, False or Conditional, for modifications.
     pub replacement: Option<String>,
+    /// What changes inside the resource, property by property (empty where CloudFormation
+    /// gives no values: an added or removed resource, or an emulator).
+    pub properties: Vec<PropertyChange>,
 }
+
+/// One property of a resource, before and after the change set (`IncludePropertyValues`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PropertyChange {
+    /// Where in the resource, as people read it: `MemorySize`, `Environment.Variables.STAGE`,
+    /// `Tags.team` (the `Properties` level is left out).
+    pub path: String,
+    /// Add, Remove or Modify.
+    pub change_type: Option<String>,
+    /// The value now and after, as CloudFormation prints them (JSON for objects and lists);
+    /// None where there is none (an added or removed property).
+    pub before: Option<String>,
+    pub after: Option<String>,
+    /// Never, Conditionally or Always: whether changing this property replaces the resource.
+    pub requires_recreation: Option<String>,
+    /// The parameter, resource or attribute the change comes from, when CloudFormation says.
+    pub caused_by: Option<String>,
+}
+
+/// The value CloudFormation gives for one it computes while deploying.
+pub const KNOWN_AFTER_APPLY: &str = "{{changeSet:KNOWN_AFTER_APPLY}}";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -299,6 +299,7 @@ mod tests {
             resource_type: kind.into(),
             physical_id: None,
             replacement: replacement.map(str::to_owned),
+            properties: Vec::new(),
         }
     }
 

@@ -5,9 +5,9 @@
 
 use mgrid_contract::clock::UtcDateTime;
 
-use super::model::{StackEvent, StackOutput};
+use super::model::{KNOWN_AFTER_APPLY, PropertyChange, StackEvent, StackOutput};
 use super::plan::{ChangeReview, Danger, FailedResource, Progress};
-use crate::output::{BOLD, DIM, ERROR, table};
+use crate::output::{BOLD, DIM, ERROR, shown, table};
 
 /// The change set as a table, dangers in red, with a one-line count.
 pub fn change_table(review: &ChangeReview) -> String {
@@ -57,7 +57,105 @@ pub fn change_table(review: &ChangeReview) -> String {
         text.push_str(" (the stack's parameters or tags change, no resource does)");
     }
     text.push('\n');
+    text.push_str(&property_table(review));
     text
+}
+
+/// What changes inside each modified resource, value by value, as `cdk diff` shows it (empty
+/// when CloudFormation gave no values). On a terminal a long value is cut to fit the line;
+/// piped, and in JSON, every value is whole.
+fn property_table(review: &ChangeReview) -> String {
+    let width = crate::output::table_width().map(usize::from);
+    let mut text = String::new();
+    for reviewed in review
+        .changes
+        .iter()
+        .filter(|r| !r.change.properties.is_empty())
+    {
+        if text.is_empty() {
+            text.push_str("property by property (now → after):\n");
+        }
+        text.push_str(&format!("{BOLD}{}{BOLD:#}\n", reviewed.change.logical_id));
+        for property in &reviewed.change.properties {
+            text.push_str(&property_line(property, width));
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// `  ~ MemorySize (from ProcessorMemory): 1024 → 2048`, the values cut to `width`.
+fn property_line(property: &PropertyChange, width: Option<usize>) -> String {
+    let sign = match property.change_type.as_deref() {
+        Some("Add") => "+",
+        Some("Remove") => "-",
+        _ => "~",
+    };
+    let mut notes = Vec::new();
+    let replaces = match property.requires_recreation.as_deref() {
+        Some("Always") => Some("REPLACES the resource"),
+        Some("Conditionally") => Some("may replace the resource"),
+        _ => None,
+    };
+    if let Some(cause) = property.caused_by.as_deref().filter(|c| !c.is_empty()) {
+        notes.push(format!("from {}", shown(cause)));
+    }
+    let mut head = format!("  {sign} {}", shown(&property.path));
+    if !notes.is_empty() {
+        head.push_str(&format!(" ({})", notes.join(", ")));
+    }
+    let value = |value: Option<&str>| match value {
+        Some(KNOWN_AFTER_APPLY) => Some("(known after deploy)".to_owned()),
+        other => other.map(shown),
+    };
+    let values: Vec<String> = [
+        value(property.before.as_deref()),
+        value(property.after.as_deref()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let flag = replaces.map_or_else(String::new, |r| format!("  {ERROR}{r}{ERROR:#}"));
+    let values = match width {
+        Some(width) => {
+            let used = head.chars().count() + 2 + replaces.map_or(0, |r| r.len() + 2) + 3;
+            fit(&values, width.saturating_sub(used).max(16))
+        }
+        None => values,
+    };
+    format!("{head}: {}{flag}", values.join(" → "))
+}
+
+/// One or two values in `room` characters together: a short value is kept whole and the
+/// long one gets the rest; two long ones share it, each cut with `…`.
+fn fit(values: &[String], room: usize) -> Vec<String> {
+    let lengths: Vec<usize> = values.iter().map(|v| v.chars().count()).collect();
+    if lengths.iter().sum::<usize>() <= room {
+        return values.to_vec();
+    }
+    let half = room / values.len().max(1);
+    let shortest = lengths.iter().copied().min().unwrap_or(0);
+    values
+        .iter()
+        .zip(&lengths)
+        .map(|(value, &length)| {
+            let allowed = if values.len() == 2 && shortest <= half && length > shortest {
+                room - shortest
+            } else {
+                half
+            };
+            cut(value, allowed)
+        })
+        .collect()
+}
+
+/// `text` in at most `room` characters, cut with `…`.
+fn cut(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(room.saturating_sub(1)).collect();
+    format!("{kept}…")
 }
 
 /// `3m 07s`, `42s`.
