@@ -1,9 +1,9 @@
 //! The lifecycle paths the AWS emulator cannot produce (it has no per-resource events, no
 //! rollbacks, no replacement details, no property values, no throttling), driven by recorded
-//! responses shaped like
-//! CloudFormation's own (aws-smithy-mocks): a create that fails and rolls back, a long update with
-//! many events, throttling while watching, and a replacement of the ledger table on prod, read
-//! over two pages. The rendered views are pinned by snapshots.
+//! responses shaped like CloudFormation's own (aws-smithy-mocks): a create that fails and rolls
+//! back, a long update with many events, throttling while watching, a replacement of the ledger
+//! table on prod read over two pages, and a diff's property values. The rendered views are
+//! pinned by snapshots.
 
 use std::time::{Duration, Instant};
 
