@@ -16,6 +16,21 @@ pub fn rfc3339<S: serde::Serializer>(at: &EpochMillis, serializer: S) -> Result<
     serializer.serialize_str(&mgrid_contract::clock::format_rfc3339(*at))
 }
 
+/// How the JSON Schema of a report shows an instant written by [`rfc3339`]
+/// (`#[cfg_attr(test, schemars(with = "crate::clock::Rfc3339"))]`).
+#[cfg(test)]
+pub struct Rfc3339;
+
+#[cfg(test)]
+impl schemars::JsonSchema for Rfc3339 {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Rfc3339".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "format": "date-time" })
+    }
+}
+
 /// As [`rfc3339`], for an instant that may be absent (null).
 pub fn rfc3339_option<S: serde::Serializer>(
     at: &Option<EpochMillis>,

@@ -29,6 +29,7 @@ pub struct ConfigFile {
 
 /// What mgrid.toml may say about one stage. Absent settings take the template's defaults.
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StageConfig {
     /// AWS region the stage lives in.
@@ -164,6 +165,7 @@ macro_rules! bounded_number {
     ($(#[$doc:meta])* $name:ident: $ty:ty, $min:expr, $max:expr, $what:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(test, derive(schemars::JsonSchema))]
         #[serde(try_from = "i64", into = "i64")]
         pub struct $name(pub $ty);
 
@@ -206,6 +208,7 @@ pub const LOG_RETENTION_DAYS: [u32; 22] = [
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(try_from = "i64", into = "i64")]
 pub struct LogRetentionDays(pub u32);
 
@@ -234,6 +237,7 @@ impl From<LogRetentionDays> for i64 {
 
 /// Provisioned concurrency for the processor, scaled between `min` and `max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(try_from = "RawProvisionedConcurrency")]
 pub struct ProvisionedConcurrency {
     pub min: u32,
@@ -241,6 +245,7 @@ pub struct ProvisionedConcurrency {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawProvisionedConcurrency {
     min: i64,
@@ -266,6 +271,7 @@ impl TryFrom<RawProvisionedConcurrency> for ProvisionedConcurrency {
 
 /// An AWS region name such as `eu-west-1` or `us-gov-west-1`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Region(pub String);
 
@@ -284,6 +290,7 @@ impl TryFrom<String> for Region {
 
 /// A profile name as ~/.aws/config spells it: one word, no spaces or brackets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct ProfileName(pub String);
 
@@ -330,11 +337,13 @@ pub fn is_region_name(name: &str) -> bool {
 
 /// A 12-digit AWS account id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(try_from = "AccountIdInput", into = "String")]
 pub struct AccountId(pub String);
 
 /// Account ids are written as strings: as a TOML integer, a leading zero would be lost.
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 enum AccountIdInput {
     Text(String),
@@ -370,6 +379,7 @@ impl From<AccountId> for String {
 
 /// The address alarms are mailed to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct AlarmEmail(pub String);
 
@@ -405,6 +415,7 @@ impl From<AlarmEmail> for String {
 
 /// A custom domain for the webhook API. All three parts are required.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(try_from = "RawCustomDomain")]
 pub struct CustomDomain {
     pub domain_name: String,
@@ -413,6 +424,7 @@ pub struct CustomDomain {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawCustomDomain {
     domain_name: String,
@@ -482,6 +494,7 @@ pub fn certificate_region(arn: &str) -> Option<&str> {
 
 /// Stack tags (CloudFormation passes them to every resource that takes tags).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(try_from = "BTreeMap<String, String>")]
 pub struct Tags(pub BTreeMap<String, String>);
 

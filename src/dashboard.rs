@@ -481,7 +481,9 @@ mod tests {
             reason: Some("Threshold Crossed".into()),
             since: Some("2026-11-30T08:58:00Z".into()),
         };
-        insta::assert_snapshot!("metrics_once", crate::output::plain(&snapshot(vec![alarm])));
+        let once = snapshot(vec![alarm]);
+        insta::assert_snapshot!("metrics_once", crate::output::plain(&once));
+        crate::output::assert_json_contract("metrics-tail", &once);
     }
 
     fn dashboard() -> Dashboard {

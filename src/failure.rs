@@ -5,6 +5,7 @@ use std::fmt;
 
 /// The documented exit codes (README "Exit codes"; `mgrid --help` lists them too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKind {
     /// 1: the operation ran and failed, or found what it was asked to report (diff --exit-code).

@@ -55,6 +55,7 @@ impl fmt::Display for Grace {
 
 /// What a rotation will do to a ring, before it is written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RotationPlan {
     /// The ring did not exist: this is the first key.

@@ -111,6 +111,7 @@ pub enum AfterCopy {
 
 /// What a run did, as counts a report shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Tally {
     /// Copied and, from a queue, deleted.

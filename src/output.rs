@@ -129,12 +129,14 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
 /// Prints an error on stderr: what happened, why, and what to do next.
 /// An error as a script reads it (`--output json`): one document on stderr.
 #[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ErrorDocument<'a> {
     error: ErrorBody<'a>,
 }
 
 #[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ErrorBody<'a> {
     kind: crate::failure::FailureKind,
@@ -286,6 +288,77 @@ pub fn plain(report: &impl Display) -> String {
     anstream::adapter::strip_str(&report.to_string()).to_string()
 }
 
+/// The commands whose `--output json` documents have a JSON Schema under `schemas/`, by the
+/// file's name. A test fails when a file there is not in this list.
+#[cfg(test)]
+pub const JSON_SCHEMAS: &[&str] = &[
+    "artifact-info",
+    "deploy",
+    "destroy",
+    "destroy-plan",
+    "dlq-cancel",
+    "dlq-peek",
+    "dlq-purge",
+    "dlq-redrive",
+    "dlq-stats",
+    "keys-list",
+    "keys-rotate",
+    "metrics-tail",
+    "replay",
+    "send",
+    "stages",
+    "status",
+    "validate",
+];
+
+/// The contract of a command's `--output json`: the document is in the one style
+/// ([`assert_json_style`]) and valid against the JSON Schema generated from its type, and that
+/// schema is the one checked in as `schemas/<command>.json` (regenerate with
+/// `MGRID_BLESS=1 cargo test --lib`). Scripts can validate what they read against those files;
+/// a change to a document's shape shows up as a change to its schema in review.
+#[cfg(test)]
+pub fn assert_json_contract<R: Serialize + schemars::JsonSchema>(command: &str, report: &R) {
+    assert!(
+        JSON_SCHEMAS.contains(&command),
+        "add {command:?} to output::JSON_SCHEMAS"
+    );
+    assert_json_style(report);
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<R>();
+    let schema = serde_json::to_value(&schema).expect("a schema is JSON");
+    let document = serde_json::to_value(report).expect("a report is JSON");
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the generated schema is valid");
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|e| format!("{e} (at {})", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the {command} document does not match its schema:\n{}\n{document:#}",
+        errors.join("\n")
+    );
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas")
+        .join(format!("{command}.json"));
+    let text = format!("{schema:#}\n");
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+        if std::env::var_os("MGRID_BLESS").is_some() {
+            std::fs::create_dir_all(path.parent().expect("schemas/")).expect("create schemas/");
+            std::fs::write(&path, text).expect("write the schema");
+        } else {
+            panic!(
+                "schemas/{command}.json is out of date; run `MGRID_BLESS=1 cargo test --lib` and \
+                 review the change (scripts rely on these documents)"
+            );
+        }
+    }
+}
+
 /// The one JSON style of every document: camelCase keys, and every time RFC 3339 (a key that
 /// names an instant holds a string that parses as one, or null). Data keyed by what it counts
 /// (`byType`, `cameBack`, `tags`) and the embedded template are not field names and are skipped.
@@ -338,6 +411,23 @@ pub fn assert_json_style(report: &impl Serialize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schemas_holds_exactly_the_listed_commands_schemas() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+        let mut found: Vec<String> = std::fs::read_dir(&dir)
+            .expect("schemas/ exists")
+            .map(|entry| entry.expect("a directory entry").file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .collect();
+        found.sort();
+        let mut expected: Vec<String> = JSON_SCHEMAS.iter().map(|c| format!("{c}.json")).collect();
+        expected.sort();
+        assert_eq!(
+            found, expected,
+            "schemas/ and output::JSON_SCHEMAS disagree"
+        );
+    }
 
     #[test]
     fn plain_strips_styles_only() {

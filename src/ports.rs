@@ -69,6 +69,7 @@ pub struct MaybeSent(pub String);
 
 /// How many messages a queue holds: waiting, and in flight (received and hidden).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Depth {
     pub visible: u64,

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 /// What an operator needs to know about a dead letter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeadLetterView {
     pub message_id: String,
@@ -30,6 +31,7 @@ pub struct DeadLetterView {
     pub detail: Option<String>,
     pub receive_count: u32,
     #[serde(serialize_with = "crate::clock::rfc3339_option")]
+    #[cfg_attr(test, schemars(with = "Option<crate::clock::Rfc3339>"))]
     pub sent_at: Option<EpochMillis>,
     /// The body is not a webhook the processor could read (still movable).
     pub malformed: bool,
@@ -85,6 +87,7 @@ impl DeadLetter {
 
 /// Which dead letters a redrive takes. Empty fields take everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Filter {
     pub provider: Option<Provider>,
@@ -92,6 +95,7 @@ pub struct Filter {
     pub reason: Option<String>,
     /// Only messages first sent before this instant.
     #[serde(serialize_with = "crate::clock::rfc3339_option")]
+    #[cfg_attr(test, schemars(with = "Option<crate::clock::Rfc3339>"))]
     pub sent_before: Option<EpochMillis>,
 }
 

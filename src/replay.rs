@@ -24,11 +24,14 @@ pub fn day_of(at: EpochMillis) -> String {
 
 /// Which archived webhooks a replay takes. Empty fields take everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Selection {
     #[serde(serialize_with = "crate::clock::rfc3339")]
+    #[cfg_attr(test, schemars(with = "crate::clock::Rfc3339"))]
     pub from: EpochMillis,
     #[serde(serialize_with = "crate::clock::rfc3339")]
+    #[cfg_attr(test, schemars(with = "crate::clock::Rfc3339"))]
     pub to: EpochMillis,
     pub provider: Option<Provider>,
     pub vendor: Option<String>,

@@ -13,6 +13,7 @@ use crate::template::Template;
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
 pub enum Source {
     /// A command-line flag.
@@ -43,6 +44,7 @@ impl std::fmt::Display for Source {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Sourced<T> {
     pub value: T,
     pub source: Source,
@@ -70,6 +72,7 @@ impl Environment for BTreeMap<&str, &str> {
 
 /// The settings of one stage, every value with its source.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StageSettings {
     pub stage: StageName,
@@ -89,6 +92,7 @@ pub struct StageSettings {
 
 /// A template parameter and the value a deploy of the stage passes for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ParameterValue {
     pub name: String,
     /// None only for values filled in at deploy time.

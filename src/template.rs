@@ -164,6 +164,7 @@ impl Template {
 
 /// One template parameter and its constraints.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ParameterSpec {
     pub name: String,

@@ -318,6 +318,7 @@ impl Aws {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Identity {
     pub account: String,
     pub arn: String,

@@ -409,6 +409,7 @@ impl WebhookQueue for Queue {
 
 /// Where a move task stands, as SQS says it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum MoveTaskStatus {
     Running,
@@ -454,6 +455,7 @@ impl std::fmt::Display for MoveTaskStatus {
 
 /// SQS's own message move task (no filter, no order beyond what SQS keeps, no dry run).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MoveTask {
     pub handle: Option<String>,

@@ -13,6 +13,7 @@ use crate::output::{WARNING, print_report};
 /// The artifact as `artifact info` shows it (camelCase, as every document of mgrid; the
 /// artifact.json file beside the zip keeps its own field names).
 #[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ArtifactInfo {
     #[serde(skip)]
@@ -123,6 +124,6 @@ mod snapshots {
             true,
         );
         insta::assert_snapshot!("artifact_info", plain(&info));
-        crate::output::assert_json_style(&info);
+        crate::output::assert_json_contract("artifact-info", &info);
     }
 }

@@ -31,6 +31,7 @@ use crate::terminal::{confirm, verbose_calls};
 /// What a deploy (or diff) did, for people and for scripts.
 /// What the change set does to the stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum StackAction {
     Create,
@@ -41,6 +42,7 @@ pub enum StackAction {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeployReport {
     pub stage: String,
@@ -623,6 +625,7 @@ async fn make_change_set(
 
 /// A change set ready to execute: the question before it (its table is already shown).
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeployPlan {
     pub stage: String,
@@ -1044,13 +1047,13 @@ mod snapshots {
             ..report(StackAction::Update, Some("UPDATE_ROLLBACK_COMPLETE"))
         };
         insta::assert_snapshot!("deploy_failed", plain(&failed));
-        crate::output::assert_json_style(&failed);
+        crate::output::assert_json_contract("deploy", &failed);
         let made = DeployReport {
             change_set: Some("mgrid-1".into()),
             next: Some("the change set mgrid-1 is ready and was not executed".into()),
             ..report(StackAction::Create, None)
         };
         insta::assert_snapshot!("deploy_no_execute", plain(&made));
-        crate::output::assert_json_style(&made);
+        crate::output::assert_json_contract("deploy", &made);
     }
 }

@@ -19,6 +19,7 @@ use crate::template::Template;
 use crate::terminal::verbose_calls;
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DestroyReport {
     pub stage: String,
@@ -51,6 +52,7 @@ fn retained_ids(template: &Template) -> Vec<String> {
 /// What a destroy would do, read before anything is deleted: shown first, and all that
 /// `--dry-run` does.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DestroyPlan {
     pub stage: String,
@@ -352,7 +354,7 @@ mod snapshots {
             "destroy_plan_80_columns",
             crate::output::at_80_columns(&plan)
         );
-        crate::output::assert_json_style(&plan);
+        crate::output::assert_json_contract("destroy-plan", &plan);
     }
 
     #[test]
@@ -373,6 +375,6 @@ mod snapshots {
             "destroy_report_80_columns",
             crate::output::at_80_columns(&report)
         );
-        crate::output::assert_json_style(&report);
+        crate::output::assert_json_contract("destroy", &report);
     }
 }

@@ -74,6 +74,7 @@ pub async fn run(context: &Context, target: &Target, args: &DlqArgs) -> Result<(
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StatsReport {
     pub stage: String,
@@ -86,6 +87,7 @@ pub struct StatsReport {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ReasonCount {
     pub provider: String,
     pub reason: String,
@@ -193,6 +195,7 @@ impl fmt::Display for StatsReport {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct PeekReport {
     pub stage: String,
     pub messages: Vec<Peeked>,
@@ -225,6 +228,7 @@ impl PeekReport {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Peeked {
     #[serde(flatten)]
     pub view: DeadLetterView,
@@ -313,6 +317,7 @@ impl fmt::Display for PeekReport {
 }
 
 #[derive(Debug, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RedriveReport {
     pub stage: String,
@@ -358,6 +363,7 @@ pub fn filter_of(args: &RedriveArgs) -> Filter {
 /// What a redrive is about to do: the question it asks (a dry run asks nothing; its apply
 /// reads without moving).
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RedrivePlan {
     pub stage: String,
@@ -664,6 +670,7 @@ impl fmt::Display for RedriveReport {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct MoveTaskReport {
     pub stage: String,
     pub task: MoveTask,
@@ -833,6 +840,7 @@ async fn cancel(
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct PurgeReport {
     pub stage: String,
     pub purged: u64,
@@ -851,6 +859,7 @@ impl fmt::Display for PurgeReport {
 /// What a purge would delete: every dead letter, and why they were dead-lettered (of those a
 /// scan could read).
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PurgePlan {
     pub stage: String,
@@ -982,10 +991,10 @@ mod snapshots {
             "dlq_stats_80_columns",
             crate::output::at_80_columns(&report)
         );
-        crate::output::assert_json_style(&report);
+        crate::output::assert_json_contract("dlq-stats", &report);
         let empty = StatsReport::new(&stage, depth(0, 0), depth(2, 0), Breakdown::default());
         insta::assert_snapshot!("dlq_stats_empty", plain(&empty));
-        crate::output::assert_json_style(&empty);
+        crate::output::assert_json_contract("dlq-stats", &empty);
     }
 
     #[test]
@@ -1001,7 +1010,7 @@ mod snapshots {
             body: "not json \u{1b}[2J".into(),
         });
         insta::assert_snapshot!("dlq_peek_full", plain(&report));
-        crate::output::assert_json_style(&report);
+        crate::output::assert_json_contract("dlq-peek", &report);
         // On an 80-column terminal each row stays one line, long values cut with `…`.
         let fitted = crate::output::with_table_width(Some(80), || plain(&report));
         assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
@@ -1028,7 +1037,7 @@ mod snapshots {
             "dlq_redrive_80_columns",
             crate::output::at_80_columns(&done)
         );
-        crate::output::assert_json_style(&done);
+        crate::output::assert_json_contract("dlq-redrive", &done);
         let dry = RedriveReport {
             stage: "prod".into(),
             dry_run: true,
@@ -1037,7 +1046,7 @@ mod snapshots {
             ..RedriveReport::default()
         };
         insta::assert_snapshot!("dlq_redrive_dry_run", plain(&dry));
-        crate::output::assert_json_style(&dry);
+        crate::output::assert_json_contract("dlq-redrive", &dry);
     }
 
     #[test]
@@ -1053,12 +1062,12 @@ mod snapshots {
             },
         };
         insta::assert_snapshot!("dlq_move_task", plain(&task));
-        crate::output::assert_json_style(&task);
+        crate::output::assert_json_contract("dlq-cancel", &task);
         let purge = PurgeReport {
             stage: "dev".into(),
             purged: 12,
         };
         insta::assert_snapshot!("dlq_purge", plain(&purge));
-        crate::output::assert_json_style(&purge);
+        crate::output::assert_json_contract("dlq-purge", &purge);
     }
 }

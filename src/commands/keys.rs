@@ -85,6 +85,7 @@ async fn act(
 
 /// One ring as `keys list` shows it. Never a secret value.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RingSummary {
     pub current_key_id: String,
@@ -111,6 +112,7 @@ impl RingSummary {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderKeys {
     pub provider: Provider,
@@ -119,6 +121,7 @@ pub struct ProviderKeys {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct KeysList {
     pub stage: String,
     pub providers: Vec<ProviderKeys>,
@@ -193,6 +196,7 @@ impl fmt::Display for KeysList {
 
 /// The result of one rotation. `key` is the secret, present only when it goes to stdout.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Rotation {
     pub provider: Provider,
@@ -208,6 +212,7 @@ pub struct Rotation {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Rotations {
     pub stage: String,
     pub rotations: Vec<Rotation>,
@@ -513,6 +518,7 @@ impl fmt::Display for Rotations {
 
 /// Which of a provider's two rings changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum RingKind {
     ApiKey,
@@ -529,6 +535,7 @@ impl fmt::Display for RingKind {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RingChange {
     pub stage: String,
@@ -568,6 +575,7 @@ impl fmt::Display for RingChange {
 /// A change to one ring, decided and not yet written: the ring as it will be, what it was read
 /// at, and (to revoke) the key that stops being accepted.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RingPlan {
     #[serde(flatten)]
@@ -862,7 +870,7 @@ mod snapshots {
             ],
         };
         insta::assert_snapshot!("keys_list", plain(&report));
-        crate::output::assert_json_style(&report);
+        crate::output::assert_json_contract("keys-list", &report);
         let fitted = crate::output::with_table_width(Some(80), || plain(&report));
         assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
         insta::assert_snapshot!("keys_list_80_columns", fitted);
@@ -899,7 +907,7 @@ mod snapshots {
             ],
         };
         insta::assert_snapshot!("keys_rotate", plain(&report));
-        crate::output::assert_json_style(&report);
+        crate::output::assert_json_contract("keys-rotate", &report);
     }
 
     #[test]

@@ -34,6 +34,7 @@ use crate::target::Target;
 use crate::terminal::{progress_bar, verbose_calls};
 
 #[derive(Debug, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReplayReport {
     pub stage: String,
@@ -69,6 +70,7 @@ pub struct ReplayReport {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TypeCount {
     pub provider: String,
@@ -77,6 +79,7 @@ pub struct TypeCount {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Unreadable {
     pub key: String,
     pub reason: String,
@@ -260,6 +263,7 @@ async fn replay(
 /// What a replay is about to do, once the window is listed: the question it asks (a dry run
 /// asks nothing; its apply reads without sending).
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReplayPlan {
     pub stage: String,
@@ -672,7 +676,7 @@ mod snapshots {
             "replay_dry_run_80_columns",
             crate::output::at_80_columns(&report)
         );
-        crate::output::assert_json_style(&report);
+        crate::output::assert_json_contract("replay", &report);
     }
 
     #[test]
@@ -688,7 +692,7 @@ mod snapshots {
             "replay_sent_80_columns",
             crate::output::at_80_columns(&report)
         );
-        crate::output::assert_json_style(&report);
+        crate::output::assert_json_contract("replay", &report);
     }
 
     #[test]
@@ -702,6 +706,6 @@ mod snapshots {
             ..ReplayReport::default()
         };
         insta::assert_snapshot!("replay_nothing", plain(&report));
-        crate::output::assert_json_style(&report);
+        crate::output::assert_json_contract("replay", &report);
     }
 }

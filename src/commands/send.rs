@@ -266,6 +266,7 @@ async fn post(client: &HttpClient, prepared: Prepared) -> Delivery {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SendReport {
     pub stage: String,
@@ -286,6 +287,7 @@ pub struct SendReport {
 }
 
 #[derive(Debug, Serialize, Default)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Latency {
     pub p50: f64,
     pub p99: f64,
@@ -293,6 +295,7 @@ pub struct Latency {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SentEvent {
     pub event_id: String,
@@ -438,7 +441,7 @@ mod snapshots {
             events: vec![event("evt_1", Some(202), "{\"messageId\":\"m-1\"}")],
         };
         insta::assert_snapshot!("send_one", plain(&one));
-        crate::output::assert_json_style(&one);
+        crate::output::assert_json_contract("send", &one);
         let load = SendReport {
             sent: 1_000,
             accepted: 997,
@@ -455,7 +458,7 @@ mod snapshots {
         };
         insta::assert_snapshot!("send_load", plain(&load));
         insta::assert_snapshot!("send_load_80_columns", crate::output::at_80_columns(&load));
-        crate::output::assert_json_style(&load);
+        crate::output::assert_json_contract("send", &load);
         assert!(why_not_accepted(&load).contains("a 403 is the authorizer"));
         let unreachable = SendReport {
             errors: vec![event("evt_9", None, "connection refused")],

@@ -13,6 +13,7 @@ use crate::output::{print_report, table};
 use crate::terminal::verbose_calls;
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StagesReport {
     pub region: String,
@@ -88,12 +89,12 @@ mod snapshots {
         };
         insta::assert_snapshot!("stages", plain(&report));
         insta::assert_snapshot!("stages_80_columns", crate::output::at_80_columns(&report));
-        crate::output::assert_json_style(&report);
+        crate::output::assert_json_contract("stages", &report);
         let none = StagesReport {
             region: "eu-west-1".into(),
             stages: Vec::new(),
         };
         insta::assert_snapshot!("stages_none", plain(&none));
-        crate::output::assert_json_style(&none);
+        crate::output::assert_json_contract("stages", &none);
     }
 }

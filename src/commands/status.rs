@@ -21,6 +21,7 @@ use crate::terminal::verbose_calls;
 
 /// Whether the stage runs the Lambda build this mgrid carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Build {
     Same,
@@ -33,6 +34,7 @@ pub enum Build {
 /// then what only a deployed stage has (`stack`) or only the local one (`local`); the other is
 /// null.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
     pub stage: String,
@@ -46,6 +48,7 @@ pub struct StatusReport {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Backend {
     Aws,
@@ -54,6 +57,7 @@ pub enum Backend {
 
 /// A deployed stage's stack and build.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StackStatus {
     pub stack_name: String,
@@ -71,6 +75,7 @@ pub struct StackStatus {
 
 /// The local stage: whether `mgrid dev` runs on its data, and what the data holds.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LocalStatus {
     pub data_dir: String,
@@ -86,6 +91,7 @@ pub struct LocalStatus {
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct QueueDepth {
     pub waiting: u64,
@@ -312,7 +318,7 @@ mod snapshots {
     //! The status report on both backends as a pipe gets it, and its one JSON shape.
 
     use super::*;
-    use crate::output::{assert_json_style, plain};
+    use crate::output::{assert_json_contract, plain};
 
     fn depth(waiting: u64, in_flight: u64) -> Option<QueueDepth> {
         Some(QueueDepth { waiting, in_flight })
@@ -374,7 +380,7 @@ mod snapshots {
             "status_same_build_80_columns",
             crate::output::at_80_columns(&same)
         );
-        assert_json_style(&same);
+        assert_json_contract("status", &same);
         let alarm = AlarmState {
             name: "marketgrid-prod-dlq-depth".into(),
             reason: Some("Threshold Crossed: 1 datapoint [12.0] was greater than 0.0".into()),
@@ -388,7 +394,7 @@ mod snapshots {
             ..deployed(Build::Unknown, Vec::new(), None)
         };
         insta::assert_snapshot!("status_unknown_build", plain(&unknown));
-        assert_json_style(&unknown);
+        assert_json_contract("status", &unknown);
     }
 
     #[test]
@@ -399,7 +405,7 @@ mod snapshots {
             "status_local_running_80_columns",
             crate::output::at_80_columns(&running)
         );
-        assert_json_style(&running);
+        assert_json_contract("status", &running);
         insta::assert_snapshot!("status_local_stopped", plain(&local(false, 0)));
     }
 

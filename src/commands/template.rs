@@ -11,6 +11,7 @@ use crate::stage::ParameterValue;
 use crate::template::{PIPELINE_YAML, Template};
 
 #[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct TemplateReport<'a> {
     stage: Option<String>,

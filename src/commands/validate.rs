@@ -16,11 +16,13 @@ use crate::stage::{ParameterValue, Source, Sourced, StageSettings};
 use crate::template::Template;
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ValidationReport {
     pub stages: Vec<StageValidation>,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StageValidation {
     pub stage: StageName,
@@ -38,6 +40,7 @@ pub struct StageValidation {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct OptionalPart {
     pub name: &'static str,
     pub enabled: bool,
@@ -45,6 +48,7 @@ pub struct OptionalPart {
 }
 
 #[derive(Debug, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceCount {
     pub total: usize,
@@ -371,6 +375,6 @@ mod snapshots {
             "validate_prod_80_columns",
             crate::output::at_80_columns(&report)
         );
-        crate::output::assert_json_style(&report);
+        crate::output::assert_json_contract("validate", &report);
     }
 }

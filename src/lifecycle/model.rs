@@ -6,6 +6,7 @@ use mgrid_contract::EpochMillis;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StackState {
     pub name: String,
@@ -14,6 +15,7 @@ pub struct StackState {
     pub status_reason: Option<String>,
     /// Last update (or creation) time.
     #[serde(serialize_with = "crate::clock::rfc3339_option")]
+    #[cfg_attr(test, schemars(with = "Option<crate::clock::Rfc3339>"))]
     pub updated_at: Option<EpochMillis>,
     pub outputs: Vec<StackOutput>,
     pub parameters: BTreeMap<String, String>,
@@ -21,6 +23,7 @@ pub struct StackState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct StackOutput {
     pub key: String,
     pub value: String,
@@ -29,6 +32,7 @@ pub struct StackOutput {
 
 /// One resource change of a change set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Change {
     /// Add, Modify, Remove, Import, Dynamic.
@@ -45,6 +49,7 @@ pub struct Change {
 
 /// One property of a resource, before and after the change set (`IncludePropertyValues`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PropertyChange {
     /// Where in the resource, as people read it: `MemorySize`, `Environment.Variables.STAGE`,
@@ -66,10 +71,12 @@ pub struct PropertyChange {
 pub const KNOWN_AFTER_APPLY: &str = "{{changeSet:KNOWN_AFTER_APPLY}}";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StackEvent {
     pub event_id: String,
     #[serde(serialize_with = "crate::clock::rfc3339")]
+    #[cfg_attr(test, schemars(with = "crate::clock::Rfc3339"))]
     pub timestamp: EpochMillis,
     pub logical_id: String,
     pub resource_type: String,
@@ -79,17 +86,20 @@ pub struct StackEvent {
 
 /// One stage deployed in an account and region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StageSummary {
     pub stage: String,
     pub stack_name: String,
     pub status: String,
     #[serde(serialize_with = "crate::clock::rfc3339_option")]
+    #[cfg_attr(test, schemars(with = "Option<crate::clock::Rfc3339>"))]
     pub updated_at: Option<EpochMillis>,
 }
 
 /// One resource of a deployed stack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StackResource {
     pub logical_id: String,

@@ -10,6 +10,7 @@ use super::model::{Change, StackEvent, StackState};
 
 /// What a deploy does with the stack it found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum StackPlan {
     /// No stack (or only an unexecuted change set): create one.
@@ -84,6 +85,7 @@ pub const STATEFUL_TYPES: [&str; 5] = [
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Danger {
     /// A stateful resource would be replaced by a new, empty one.
@@ -95,6 +97,7 @@ pub enum Danger {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ReviewedChange {
     #[serde(flatten)]
     pub change: Change,
@@ -102,6 +105,7 @@ pub struct ReviewedChange {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeReview {
     pub changes: Vec<ReviewedChange>,
@@ -137,6 +141,7 @@ pub fn review_changes(changes: Vec<Change>, protected: bool) -> ChangeReview {
 
 /// The state of a deploy in progress, from the events since it started.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
     pub done: usize,
@@ -168,6 +173,7 @@ pub fn progress(events: &[StackEvent], stack_name: &str, planned: usize) -> Prog
 
 /// A stack parameter a deploy changes: its value now, and after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ParameterChange {
     pub name: String,
@@ -196,6 +202,7 @@ pub fn parameter_changes(
 
 /// A resource that failed, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FailedResource {
     pub logical_id: String,

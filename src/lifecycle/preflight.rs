@@ -42,6 +42,7 @@ pub struct StageNeeds {
 
 /// What a preflight found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum Finding {
     /// The deploy would fail or the stage would not work: fix this first.

@@ -50,6 +50,7 @@ impl Resources {
 
 /// The statistic a signal is read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub enum Stat {
     Sum,
     Maximum,
@@ -75,6 +76,7 @@ impl Stat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Unit {
     Count,
@@ -100,6 +102,7 @@ impl Unit {
 
 /// A value at which a signal enters a level: reached (`>=`) or passed (`>`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Bound {
     pub value: f64,
     pub inclusive: bool,
@@ -132,6 +135,7 @@ impl Bound {
 /// Where a signal turns from ok to warning to alarm. Where the stack has an alarm on the
 /// signal, `alarm` is that alarm's threshold (a test holds the two together).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Levels {
     pub warning: Bound,
     pub alarm: Bound,
@@ -274,6 +278,7 @@ const COARSER_PERIODS: [i64; 4] = [5 * MINUTE, 15 * MINUTE, 60 * MINUTE, 6 * 60 
 
 /// How much history to show and at what resolution, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Window {
     pub span: i64,
@@ -437,6 +442,7 @@ pub struct Answer {
 
 /// How a signal stands now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Level {
     /// Data, and no levels to judge it by.
@@ -465,14 +471,17 @@ impl Level {
 
 /// One value of a series.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Point {
     #[serde(serialize_with = "crate::clock::rfc3339")]
+    #[cfg_attr(test, schemars(with = "crate::clock::Rfc3339"))]
     pub at: EpochMillis,
     pub value: f64,
 }
 
 /// One row of the dashboard.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Series {
     pub key: &'static str,
@@ -520,6 +529,7 @@ impl Series {
 
 /// An alarm of the stage in the ALARM state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AlarmState {
     pub name: String,
@@ -529,6 +539,7 @@ pub struct AlarmState {
 
 /// What one refresh cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshCost {
     pub aws_calls: usize,
@@ -539,6 +550,7 @@ pub struct RefreshCost {
 
 /// Everything one refresh shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Snapshot {
     pub stage: String,

@@ -55,6 +55,20 @@ impl StageName {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for StageName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "StageName".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9-]{0,15}$",
+            "description": "A stage name: a lowercase letter followed by up to 15 lowercase letters, digits or hyphens."
+        })
+    }
+}
+
 impl FromStr for StageName {
     type Err = InvalidStageName;
 
