@@ -1069,5 +1069,26 @@ mod snapshots {
         };
         insta::assert_snapshot!("dlq_purge", plain(&purge));
         crate::output::assert_json_contract("dlq-purge", &purge);
+        let plan = PurgePlan {
+            stage: "prod".into(),
+            protected: true,
+            dead_letters: 12,
+            breakdown: vec![
+                ReasonCount {
+                    provider: "stripe".into(),
+                    reason: "bad-signature".into(),
+                    count: 9,
+                },
+                ReasonCount {
+                    provider: "paypal".into(),
+                    reason: "malformed".into(),
+                    count: 3,
+                },
+            ],
+            dry_run: true,
+        };
+        insta::assert_snapshot!("dlq_purge_plan", plain(&plan));
+        insta::assert_snapshot!("dlq_purge_plan_80", crate::output::at_80_columns(&plan));
+        crate::output::assert_json_contract("dlq-purge-plan", &plan);
     }
 }

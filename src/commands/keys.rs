@@ -929,5 +929,6 @@ mod snapshots {
         ]
         .concat();
         insta::assert_snapshot!("keys_ring_changes", text);
+        crate::output::assert_json_contract("keys-ring-change", &change(true, Some("s-66bb")));
     }
 }
