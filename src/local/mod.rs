@@ -5,6 +5,7 @@
 pub mod adapters;
 pub mod custody;
 pub mod db;
+pub mod logfile;
 pub mod metrics;
 mod operator;
 pub mod runtime;
@@ -85,6 +86,8 @@ pub struct Paths {
     pub archive: PathBuf,
     /// The URL `mgrid dev` listens on, for `mgrid send --stage local`.
     pub endpoint: PathBuf,
+    /// The pipeline's decision log (`logfile`).
+    pub logs: PathBuf,
 }
 
 impl Paths {
@@ -94,6 +97,7 @@ impl Paths {
             database: dir.join("mgrid.db"),
             archive: dir.join("archive"),
             endpoint: dir.join("endpoint"),
+            logs: dir.join("logs"),
         }
     }
 }

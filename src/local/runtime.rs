@@ -100,6 +100,8 @@ struct Shared {
     metrics: Arc<LocalMetrics>,
     /// Processor workers in the middle of a batch (the concurrency signal).
     busy: AtomicUsize,
+    /// The processor's decision lines, as CloudWatch Logs keeps them on AWS.
+    log: super::logfile::LogWriter,
 }
 
 pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Result<Running> {
@@ -120,6 +122,7 @@ pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Re
         to_notify: Notify::new(),
         metrics: Arc::new(LocalMetrics::default()),
         busy: AtomicUsize::new(0),
+        log: super::logfile::LogWriter::open(paths)?,
     });
     let processor = Arc::new(Processor::new(
         stage,
@@ -525,6 +528,10 @@ async fn process(
         let started = std::time::Instant::now();
         let report = processor.process(&messages).await;
         shared.busy.fetch_sub(1, Ordering::Relaxed);
+        if let Err(error) = shared.log.write(&report.decisions) {
+            shared.metrics.add("errors", 1.0);
+            tracing::error!("writing the pipeline log failed: {error}");
+        }
         shared.metrics.add("invocations", 1.0);
         shared
             .metrics

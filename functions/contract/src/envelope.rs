@@ -104,6 +104,25 @@ struct EventHead {
     event_type: Option<serde_json::Value>,
 }
 
+/// The event id a webhook body claims, whatever else is wrong with it: its top-level `id` when
+/// that is a string of the characters event ids use (for logs and traces; the envelope checks
+/// the rest).
+pub fn claimed_event_id(body: &str) -> Option<String> {
+    let head: EventHead = serde_json::from_str(body).ok()?;
+    match head.id? {
+        serde_json::Value::String(id)
+            if !id.is_empty()
+                && id.len() <= 100
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+        {
+            Some(id)
+        }
+        _ => None,
+    }
+}
+
 impl WebhookEnvelope {
     /// An envelope from a delivery as it reaches the ingress: provider from the route, headers
     /// by lower-case name (only the signature headers are kept).

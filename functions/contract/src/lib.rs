@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod clock;
+pub mod decision;
 pub mod envelope;
 pub mod failure;
 pub mod fuzz;

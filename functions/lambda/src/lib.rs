@@ -104,6 +104,10 @@ impl<C: Certificates> LambdaHandler<C> {
                 let messages: Vec<InboundMessage> =
                     event.records.into_iter().map(inbound).collect();
                 let report = processor.process(&messages).await;
+                // One JSON line per message (mgrid logs and mgrid trace read them by field).
+                for decision in &report.decisions {
+                    println!("{}", decision.to_line());
+                }
                 for line in batch_metrics(stage, &report, clock.now()) {
                     println!("{line}");
                 }

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::future::join_all;
+use mgrid_contract::decision::{DecisionLine, Level};
+use mgrid_contract::envelope::{attribute, claimed_event_id};
 use mgrid_contract::ledger::{MAX_ITEM_BYTES, item_size, ledger_item};
 use mgrid_contract::signature::{PaypalTransmission, verify_paypal, verify_stripe};
 use mgrid_contract::{
@@ -36,6 +38,23 @@ pub enum Outcome {
     HeldForOrder,
 }
 
+impl Outcome {
+    /// The outcome as a decision line names it, its level, and its reason.
+    fn decision(&self) -> (&'static str, Level, Option<String>) {
+        match self {
+            Outcome::Recorded => ("recorded", Level::Info, None),
+            Outcome::Duplicate => ("duplicate", Level::Info, None),
+            Outcome::DeadLettered(reason) => (
+                "dead-lettered",
+                Level::Warn,
+                Some(reason.as_str().to_owned()),
+            ),
+            Outcome::Retry(cause) => ("retry", Level::Warn, Some((*cause).to_owned())),
+            Outcome::HeldForOrder => ("held-for-order", Level::Info, None),
+        }
+    }
+}
+
 /// The result of a batch: which messages to report as failed, and counts for metrics.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BatchReport {
@@ -45,6 +64,8 @@ pub struct BatchReport {
     pub duplicates: usize,
     pub dead_lettered: BTreeMap<FailureReason, usize>,
     pub retried: BTreeMap<&'static str, usize>,
+    /// One line per message, in batch order, for the function's log.
+    pub decisions: Vec<DecisionLine>,
 }
 
 pub struct Processor<L, D, K, C> {
@@ -54,6 +75,31 @@ pub struct Processor<L, D, K, C> {
     secrets: RingCache<K>,
     certificates: CertificateCache<C>,
     clock: Arc<dyn Clock>,
+}
+
+/// What became of a message, how long it took, and (for a dead letter) why in a sentence.
+struct Decided {
+    outcome: Outcome,
+    took_ms: Option<u64>,
+    dead_letter_detail: Option<String>,
+}
+
+/// The log line of one message's decision (a message without an answer was held for order).
+fn decision_line(message: &InboundMessage, decided: Option<&Decided>, now: i64) -> DecisionLine {
+    let outcome = decided.map_or(&Outcome::HeldForOrder, |d| &d.outcome);
+    let (name, level, reason) = outcome.decision();
+    let mut line = DecisionLine::new(now, level, "processor", name);
+    if let Some(detail) = decided.and_then(|d| d.dead_letter_detail.as_deref()) {
+        line = line.with_detail(detail);
+    }
+    line.event_id = claimed_event_id(&message.body);
+    line.provider = message.attributes.get(attribute::PROVIDER).cloned();
+    line.group = Some(mgrid_contract::untrusted::printable(&message.group_id).into_owned());
+    line.request_id = message.attributes.get(attribute::REQUEST_ID).cloned();
+    line.reason = reason;
+    line.receive_count = Some(message.receive_count);
+    line.duration_ms = decided.and_then(|d| d.took_ms);
+    line
 }
 
 enum Step {
@@ -104,11 +150,14 @@ impl<L: Ledger, D: DeadLetters, K: KeyStore, C: Certificates> Processor<L, D, K,
                 .map(|(_, messages)| self.process_group(messages)),
         )
         .await;
-        let outcomes: BTreeMap<&str, Outcome> = results.into_iter().flatten().collect();
+        let outcomes: BTreeMap<&str, Decided> = results.into_iter().flatten().collect();
 
         let mut report = BatchReport::default();
+        let now = self.clock.now();
         for message in batch {
-            match outcomes.get(message.message_id.as_str()) {
+            let decided = outcomes.get(message.message_id.as_str());
+            report.decisions.push(decision_line(message, decided, now));
+            match decided.map(|d| &d.outcome) {
                 Some(Outcome::Recorded) => report.recorded += 1,
                 Some(Outcome::Duplicate) => report.duplicates += 1,
                 Some(Outcome::DeadLettered(reason)) => {
@@ -130,35 +179,55 @@ impl<L: Ledger, D: DeadLetters, K: KeyStore, C: Certificates> Processor<L, D, K,
     async fn process_group<'m>(
         &self,
         messages: Vec<&'m InboundMessage>,
-    ) -> Vec<(&'m str, Outcome)> {
+    ) -> Vec<(&'m str, Decided)> {
         let mut outcomes = Vec::with_capacity(messages.len());
         let mut blocked = false;
         for message in messages {
-            let outcome = if blocked {
-                Outcome::HeldForOrder
+            let started = std::time::Instant::now();
+            let (outcome, detail, took) = if blocked {
+                (Outcome::HeldForOrder, None, None)
             } else {
-                self.process_one(message).await
+                let (outcome, detail) = self.decide(message).await;
+                (outcome, detail, Some(started.elapsed().as_millis() as u64))
             };
             blocked |= matches!(outcome, Outcome::Retry(_));
-            outcomes.push((message.message_id.as_str(), outcome));
+            outcomes.push((
+                message.message_id.as_str(),
+                Decided {
+                    outcome,
+                    took_ms: took,
+                    dead_letter_detail: detail,
+                },
+            ));
         }
         outcomes
     }
 
     pub async fn process_one(&self, message: &InboundMessage) -> Outcome {
+        self.decide(message).await.0
+    }
+
+    /// The outcome, and for a dead letter the sentence that says why.
+    async fn decide(&self, message: &InboundMessage) -> (Outcome, Option<String>) {
         let (item, envelope) = match self.prepare(message).await {
             Ok(prepared) => prepared,
-            Err(Step::Retry(cause)) => return Outcome::Retry(cause),
-            Err(Step::Reject(rejected)) => return self.dead_letter(message, rejected).await,
+            Err(Step::Retry(cause)) => return (Outcome::Retry(cause), None),
+            Err(Step::Reject(rejected)) => {
+                let detail = rejected.detail.clone();
+                let outcome = self.dead_letter(message, rejected).await;
+                let detail = matches!(outcome, Outcome::DeadLettered(_)).then_some(detail);
+                return (outcome, detail);
+            }
         };
-        match self.ledger.insert(&item).await {
+        let outcome = match self.ledger.insert(&item).await {
             Ok(Insert::Written) => Outcome::Recorded,
             Ok(Insert::AlreadyPresent) => Outcome::Duplicate,
             Err(error) => {
                 tracing::warn!(event_id = %envelope.event_id, %error, "ledger write failed; the message will be retried");
                 Outcome::Retry("ledger-unavailable")
             }
-        }
+        };
+        (outcome, None)
     }
 
     async fn prepare(

@@ -266,6 +266,66 @@ async fn permanent_failures_go_to_the_dead_letter_queue_without_blocking_their_g
 }
 
 #[tokio::test]
+async fn every_message_gets_one_decision_line_with_its_ids_and_no_secret() {
+    let p = pipeline();
+    *p.ledger.failing_event.lock().unwrap() = Some("evt_3".into());
+    let mut forged = message("m2", "evt_2", "pi_b");
+    forged.attributes.insert(
+        "stripe-signature".into(),
+        format!("t={},v1={}", NOW / 1000, "ab".repeat(32)),
+    );
+    let batch = [
+        message("m1", "evt_1", "pi_a"),
+        forged,
+        message("m3", "evt_3", "pi_c"),
+        message("m4", "evt_4", "pi_c"),
+        message("m5", "evt_1", "pi_a"),
+    ];
+    let report = p.processor.process(&batch).await;
+    let lines: Vec<(Option<&str>, &str, Option<&str>)> = report
+        .decisions
+        .iter()
+        .map(|d| {
+            (
+                d.event_id.as_deref(),
+                d.outcome.as_str(),
+                d.reason.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (Some("evt_1"), "recorded", None),
+            (Some("evt_2"), "dead-lettered", Some("bad-signature")),
+            (Some("evt_3"), "retry", Some("ledger-unavailable")),
+            (Some("evt_4"), "held-for-order", None),
+            (Some("evt_1"), "duplicate", None),
+        ]
+    );
+    let forged = &report.decisions[1];
+    assert_eq!(forged.level, mgrid_contract::decision::Level::Warn);
+    assert_eq!(forged.provider.as_deref(), Some("stripe"));
+    assert_eq!(forged.group.as_deref(), Some("stripe:pi_b"));
+    assert!(
+        forged
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("signature"))
+    );
+    assert!(report.decisions[0].duration_ms.is_some());
+    assert_eq!(report.decisions[3].duration_ms, None, "held, not tried");
+    for line in &report.decisions {
+        let text = line.to_line();
+        assert!(!text.contains(SECRET) && !text.contains("v1="), "{text}");
+        assert_eq!(
+            mgrid_contract::decision::DecisionLine::parse(&text).as_ref(),
+            Some(line)
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_stage_without_a_signing_secret_dead_letters_with_that_reason() {
     let ledger = MemoryLedger::default();
     let dead_letters = MemoryDeadLetters::default();
