@@ -124,6 +124,10 @@ pub enum Command {
     Replay(ReplayArgs),
     /// The pipeline's metrics, live in the terminal (metrics tail)
     Metrics(MetricsArgs),
+    /// Read the stage's logs: the functions' and the API's, interleaved by time, or followed
+    Logs(LogsArgs),
+    /// Where is this webhook? Its life from every place it can be, and a verdict
+    Trace(TraceArgs),
     /// Run the whole pipeline on this machine, no AWS account needed (the local stage)
     Dev(DevArgs),
     /// Send a realistic, signed test webhook (or a load) to a stage
@@ -418,6 +422,9 @@ pub struct RedriveArgs {
     /// Only this provider's
     #[arg(long, value_enum, conflicts_with = "native")]
     pub provider: Option<ProviderArg>,
+    /// Only this event (its provider's event id; `mgrid trace` names it)
+    #[arg(long, value_name = "ID", value_parser = parse_event_id, conflicts_with = "native")]
+    pub event_id: Option<String>,
     /// Only this event type (payment_intent.succeeded, PAYMENT.CAPTURE.COMPLETED, …)
     #[arg(long, conflicts_with = "native")]
     pub event_type: Option<String>,
@@ -613,6 +620,101 @@ pub enum TemplateFormat {
     Yaml,
     /// CloudFormation JSON (short-form functions expanded)
     Json,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_long_help = "\
+Sources: authorizer, processor and archiver (their Lambda log groups) and api (API Gateway's
+access log: one line per request, with its status, WAF and authorizer outcome). Without a
+source, all four, interleaved by time, each line prefixed by where it came from.
+
+The processor writes one JSON line per webhook it decides about: recorded, duplicate,
+dead-lettered (with the reason), retry (with what was unavailable) or held-for-order, with the
+event id, provider, message group, API request id and duration. --event-id and --level filter on
+those fields, not on text; --filter matches text. No line holds a body, a key or a secret.
+
+--follow keeps reading (Ctrl-C ends it): every 2 s on AWS, polling FilterLogEvents from a minute
+before the newest line seen, so a line that arrives late is shown, and none is shown twice.
+CloudWatch Logs Live Tail is not used yet. The local stage (`mgrid dev`) logs processor
+decisions to <data dir>/logs/pipeline.log, read the same way.
+
+Examples:
+  mgrid logs --stage prod processor --since 30m --level warn
+  mgrid logs --stage prod --event-id evt_3PmX2 --since 2d
+  mgrid logs --stage local --follow --output json | jq .decision.outcome")]
+pub struct LogsArgs {
+    /// Only this source's lines (repeat for several) [default: all]
+    #[arg(value_enum, value_name = "SOURCE")]
+    pub sources: Vec<crate::logs::Source>,
+    /// From this long ago (90s, 30m, 2h, 7d) or this time (2026-11-30T14:00Z, "2 hours ago")
+    #[arg(long, default_value = "1h", value_name = "SPAN|TIME")]
+    pub since: String,
+    /// Up to this time [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Keep reading new lines until Ctrl-C
+    #[arg(long, short = 'f', conflicts_with = "until")]
+    pub follow: bool,
+    /// Only lines that contain this text
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Only the processor's decision about this event
+    #[arg(long, value_name = "ID", value_parser = parse_event_id)]
+    pub event_id: Option<String>,
+    /// Only lines at this level or worse (info, warn, error)
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Option<mgrid_contract::decision::Level>,
+    /// Metric lines (CloudWatch embedded metrics) too
+    #[arg(long)]
+    pub metrics: bool,
+    /// At most this many lines a source (the oldest first)
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_long_help = "\
+Looks in every place the webhook can be, each with one bounded lookup (no whole-table or
+whole-bucket scan), and says what it found in each:
+  ledger        the transaction item (GetItem by provider and event id)
+  archive       the archived object at the key its receipt time gives
+  dead letters  the dead-letter queue (the first messages of each group, at most 100 read, all
+                made visible again), with the reason and the redrive that would move it
+  processor     the processor's decision lines for it (FilterLogEvents, within the log retention)
+The webhook queue is not read: receiving from a FIFO queue would hold up the webhook's group.
+
+Then a verdict and the next step: recorded and archived; recorded, not archived yet;
+dead-lettered (and why); retried (what was unavailable); or not found anywhere, with where to
+look next (the access log, WAF).
+
+Without --provider both providers are looked up: an event id is unique only within its
+provider.")]
+pub struct TraceArgs {
+    /// The provider's event id (Stripe evt_…, PayPal WH-…)
+    #[arg(value_name = "EVENT_ID", value_parser = parse_event_id)]
+    pub event_id: String,
+    /// Only this provider's event
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    /// How far back the logs are searched
+    #[arg(long, default_value = "7d", value_name = "SPAN")]
+    pub within: Span,
+}
+
+fn parse_event_id(text: &str) -> Result<String, String> {
+    if !text.is_empty()
+        && text.len() <= 100
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        Ok(text.to_owned())
+    } else {
+        Err(
+            "an event id is 1 to 100 letters, digits, `_` or `-` (Stripe evt_…, PayPal WH-…)"
+                .into(),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Args)]

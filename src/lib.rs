@@ -16,6 +16,7 @@ pub mod ids;
 pub mod keys;
 pub mod lifecycle;
 pub mod local;
+pub mod logs;
 pub mod metrics;
 pub mod move_engine;
 pub mod movers;

@@ -35,8 +35,10 @@ pub fn print_report<R: Serialize + Display>(report: &R, format: OutputFormat) ->
         OutputFormat::Text => write_stdout(&format!("{report}")),
         OutputFormat::Json => {
             let mut json = Vec::new();
-            let mut serializer =
-                serde_json::Serializer::with_formatter(&mut json, TerminalSafeJson::default());
+            let mut serializer = serde_json::Serializer::with_formatter(
+                &mut json,
+                TerminalSafeJson::<serde_json::ser::PrettyFormatter>::default(),
+            );
             report
                 .serialize(&mut serializer)
                 .map_err(io::Error::other)?;
@@ -50,9 +52,22 @@ pub fn print_report<R: Serialize + Display>(report: &R, format: OutputFormat) ->
 /// escapes only C0): a document of webhook content piped to a terminal stays inert, and `jq`
 /// reads back the same strings.
 #[derive(Default)]
-struct TerminalSafeJson(serde_json::ser::PrettyFormatter<'static>);
+struct TerminalSafeJson<F = serde_json::ser::PrettyFormatter<'static>>(F);
 
-impl serde_json::ser::Formatter for TerminalSafeJson {
+/// One value as one line of JSON (JSON Lines, for streams such as `mgrid logs --output json`),
+/// terminal-safe as every document is.
+pub fn json_line(value: &impl Serialize) -> io::Result<String> {
+    let mut json = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(
+        &mut json,
+        TerminalSafeJson(serde_json::ser::CompactFormatter),
+    );
+    value.serialize(&mut serializer).map_err(io::Error::other)?;
+    json.push(b'\n');
+    Ok(String::from_utf8_lossy(&json).into_owned())
+}
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for TerminalSafeJson<F> {
     fn write_string_fragment<W: ?Sized + io::Write>(
         &mut self,
         writer: &mut W,
@@ -163,8 +178,10 @@ pub fn print_error(error: &anyhow::Error, format: OutputFormat) {
             },
         };
         let mut json = Vec::new();
-        let mut serializer =
-            serde_json::Serializer::with_formatter(&mut json, TerminalSafeJson::default());
+        let mut serializer = serde_json::Serializer::with_formatter(
+            &mut json,
+            TerminalSafeJson::<serde_json::ser::PrettyFormatter>::default(),
+        );
         if document.serialize(&mut serializer).is_ok() {
             let mut stderr = std::io::stderr().lock();
             let _ = stderr.write_all(&json);
@@ -303,6 +320,7 @@ pub const JSON_SCHEMAS: &[&str] = &[
     "dlq-redrive",
     "dlq-stats",
     "keys-list",
+    "logs-line",
     "keys-ring-change",
     "keys-rotate",
     "metrics-tail",
@@ -310,6 +328,7 @@ pub const JSON_SCHEMAS: &[&str] = &[
     "send",
     "stages",
     "status",
+    "trace",
     "validate",
 ];
 
@@ -439,8 +458,10 @@ mod tests {
 
     fn json_of(value: &serde_json::Value) -> String {
         let mut json = Vec::new();
-        let mut serializer =
-            serde_json::Serializer::with_formatter(&mut json, TerminalSafeJson::default());
+        let mut serializer = serde_json::Serializer::with_formatter(
+            &mut json,
+            TerminalSafeJson::<serde_json::ser::PrettyFormatter>::default(),
+        );
         value.serialize(&mut serializer).expect("serializes");
         String::from_utf8(json).expect("UTF-8")
     }

@@ -173,6 +173,12 @@ pub trait LedgerLookup {
         &self,
         transaction_ids: &[String],
     ) -> impl Future<Output = Result<BTreeSet<String>, Failure>>;
+
+    /// One transaction, read consistently (None when the ledger does not hold it).
+    fn record(
+        &self,
+        transaction_id: &str,
+    ) -> impl Future<Output = Result<Option<mgrid_contract::TransactionRecord>, Failure>>;
 }
 
 /// A key ring as stored: the ring, its version (SSM's, or the local database's), and when it

@@ -58,11 +58,14 @@ impl DeadLetter {
                 Some(envelope.event_id.clone()),
                 Some(envelope.event_type.clone()),
             ),
-            // The ingress's deduplication id is the event id, unless a redrive replaced it.
+            // The id the body claims; else the ingress's deduplication id, which is the event
+            // id unless a redrive replaced it.
             Err(_) => (
-                self.deduplication_id
-                    .clone()
-                    .filter(|id| !id.starts_with(MARK_PREFIX)),
+                mgrid_contract::envelope::claimed_event_id(&self.body).or_else(|| {
+                    self.deduplication_id
+                        .clone()
+                        .filter(|id| !id.starts_with(MARK_PREFIX))
+                }),
                 None,
             ),
         };
@@ -91,6 +94,8 @@ impl DeadLetter {
 #[serde(rename_all = "camelCase")]
 pub struct Filter {
     pub provider: Option<Provider>,
+    /// Only this event (a provider's event id).
+    pub event_id: Option<String>,
     pub event_type: Option<String>,
     pub reason: Option<String>,
     /// Only messages first sent before this instant.
@@ -107,6 +112,10 @@ impl Filter {
     pub fn matches(&self, view: &DeadLetterView) -> bool {
         self.provider
             .is_none_or(|p| view.provider.as_deref() == Some(p.as_str()))
+            && self
+                .event_id
+                .as_ref()
+                .is_none_or(|id| view.event_id.as_ref() == Some(id))
             && self
                 .event_type
                 .as_ref()
@@ -333,6 +342,21 @@ mod tests {
         assert!(
             !Filter {
                 event_type: Some("payment_intent.succeeded".into()),
+                ..Filter::default()
+            }
+            .matches(&view)
+        );
+        let id = view.event_id.clone().expect("the letter has an event id");
+        assert!(
+            Filter {
+                event_id: Some(id),
+                ..Filter::default()
+            }
+            .matches(&view)
+        );
+        assert!(
+            !Filter {
+                event_id: Some("evt_other".into()),
                 ..Filter::default()
             }
             .matches(&view)

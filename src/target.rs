@@ -8,18 +8,21 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use mgrid_contract::{StageName, StageParameter};
+use mgrid_contract::{EpochMillis, StageName, StageParameter};
 use tokio::sync::OnceCell;
 
 use crate::aws::Aws;
 use crate::aws::archive::{Archive, Ledger};
 use crate::aws::keystore::RingStore;
+use crate::aws::logs::CloudWatchLogs;
 use crate::aws::metrics::CloudWatchSource;
 use crate::aws::parameters::{require, stage_parameters};
 use crate::aws::queues::{MoveTasks, Queue};
 use crate::failure::{Failure, FailureKind};
+use crate::local::logfile::LogFollower;
 use crate::local::metrics::LocalSource;
 use crate::local::{LocalArchiveFiles, LocalLedgerLookup, LocalQueue, LocalRings, Paths};
+use crate::logs::{Follow, Found, LogLine, LogQuery};
 use crate::metrics::{Snapshot, Window};
 use crate::ports::{
     BatchOutcome, DeadLetterQueue, Depth, KeyRings, LedgerLookup, MaybeSent, MetricsSource,
@@ -223,6 +226,19 @@ impl Target {
         }
     }
 
+    /// Where the stage's logs are read: its log groups, or the local log file.
+    pub fn logs(&self) -> StageLogs {
+        match self {
+            Target::Aws(stage) => {
+                StageLogs::Aws(CloudWatchLogs::new(stage.aws.logs(), stage.name.clone()))
+            }
+            Target::Local(stage) => StageLogs::Local {
+                paths: stage.paths.clone(),
+                follower: None,
+            },
+        }
+    }
+
     /// Where the stage's metrics come from: CloudWatch, or the counters `mgrid dev` keeps.
     pub async fn metrics(&self) -> Result<StageMetrics, Failure> {
         match self {
@@ -239,6 +255,64 @@ impl Target {
                 Ok(StageMetrics::Local(LocalSource::new(stage.paths.clone())))
             }
         }
+    }
+}
+
+/// A stage's logs: CloudWatch Logs, or the log file `mgrid dev` writes.
+pub enum StageLogs {
+    Aws(CloudWatchLogs),
+    Local {
+        paths: Paths,
+        follower: Option<LogFollower>,
+    },
+}
+
+impl StageLogs {
+    /// The query's lines from `from` on, at most `limit` (a source).
+    pub async fn read(
+        &self,
+        query: &LogQuery,
+        from: EpochMillis,
+        limit: usize,
+    ) -> Result<Found, Failure> {
+        match self {
+            StageLogs::Aws(logs) => logs.read(query, from, limit).await,
+            StageLogs::Local { paths, .. } => {
+                let query = LogQuery {
+                    from,
+                    ..query.clone()
+                };
+                crate::local::logfile::read(paths, &query, limit)
+            }
+        }
+    }
+
+    /// Marks where a follow starts: locally, the end of the log file as it is now (a line
+    /// written from here on is read by [`StageLogs::poll`], even while the first read runs).
+    pub fn start_follow(&mut self) {
+        if let StageLogs::Local { paths, follower } = self {
+            *follower = Some(LogFollower::from_end(paths));
+        }
+    }
+
+    /// The query's lines since the last poll, each once, oldest first.
+    pub async fn poll(
+        &mut self,
+        query: &LogQuery,
+        follow: &mut Follow,
+    ) -> Result<Vec<LogLine>, Failure> {
+        let lines = match self {
+            StageLogs::Aws(logs) => {
+                // Every line of the window: a follow must not stop at a limit.
+                logs.read(query, follow.poll_from(query.from), 10_000)
+                    .await?
+                    .lines
+            }
+            StageLogs::Local { paths, follower } => follower
+                .get_or_insert_with(|| LogFollower::from_end(paths))
+                .poll_lines(query)?,
+        };
+        Ok(follow.fresh(lines))
     }
 }
 
@@ -373,6 +447,16 @@ impl LedgerLookup for StageLedger {
         match self {
             StageLedger::Aws(ledger) => LedgerLookup::present(ledger, transaction_ids).await,
             StageLedger::Local(ledger) => ledger.present(transaction_ids).await,
+        }
+    }
+
+    async fn record(
+        &self,
+        transaction_id: &str,
+    ) -> Result<Option<mgrid_contract::TransactionRecord>, Failure> {
+        match self {
+            StageLedger::Aws(ledger) => ledger.record(transaction_id).await,
+            StageLedger::Local(ledger) => ledger.record(transaction_id).await,
         }
     }
 }

@@ -5,7 +5,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
-use mgrid_contract::ledger::KEY_ATTRIBUTE;
+use mgrid_contract::TransactionRecord;
+use mgrid_contract::ledger::{Item, KEY_ATTRIBUTE, record_from_item};
+use mgrid_pipeline::aws::from_attribute_value;
 
 use super::errors;
 use crate::failure::{Failure, FailureKind};
@@ -71,7 +73,16 @@ impl Archive {
             .key(key)
             .send()
             .await
-            .map_err(|e| errors::failure("s3:GetObject", &where_(), &e))?;
+            .map_err(|e| {
+                if e.as_service_error().is_some_and(|e| e.is_no_such_key()) {
+                    Failure::new(
+                        FailureKind::NotFound,
+                        format!("{} does not exist", where_()),
+                    )
+                } else {
+                    errors::failure("s3:GetObject", &where_(), &e)
+                }
+            })?;
         let bytes = output.body.collect().await.map_err(|e| {
             Failure::new(
                 FailureKind::Failed,
@@ -183,5 +194,35 @@ impl crate::ports::WebhookArchive for Archive {
 impl crate::ports::LedgerLookup for Ledger {
     async fn present(&self, transaction_ids: &[String]) -> Result<BTreeSet<String>, Failure> {
         Ledger::present(self, transaction_ids).await
+    }
+
+    async fn record(&self, transaction_id: &str) -> Result<Option<TransactionRecord>, Failure> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(KEY_ATTRIBUTE, AttributeValue::S(transaction_id.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| {
+                errors::failure("dynamodb:GetItem", &format!("table {}", self.table), &e)
+            })?;
+        let Some(found) = output.item() else {
+            return Ok(None);
+        };
+        let item: Item = found
+            .iter()
+            .filter_map(|(name, value)| Some((name.clone(), from_attribute_value(value)?)))
+            .collect();
+        record_from_item(&item).map(Some).map_err(|e| {
+            Failure::new(
+                FailureKind::Failed,
+                format!(
+                    "the ledger item {transaction_id} in {} does not read as a transaction: {e}",
+                    self.table
+                ),
+            )
+        })
     }
 }

@@ -8,6 +8,7 @@ pub mod archive;
 pub mod assets;
 pub mod errors;
 pub mod keystore;
+pub mod logs;
 pub mod metrics;
 pub mod parameters;
 pub mod queues;
@@ -286,6 +287,13 @@ impl Aws {
             .interceptor(self.counter.clone())
             .build();
         aws_sdk_lambda::Client::from_conf(config)
+    }
+
+    pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        let config = aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_cloudwatchlogs::Client::from_conf(config)
     }
 
     pub fn sqs(&self) -> aws_sdk_sqs::Client {

@@ -354,6 +354,7 @@ pub struct RedriveReport {
 pub fn filter_of(args: &RedriveArgs) -> Filter {
     Filter {
         provider: args.provider.map(Into::into),
+        event_id: args.event_id.clone(),
         event_type: args.event_type.clone(),
         reason: args.reason.clone(),
         sent_before: args.older_than.map(|age| now_millis() - age.0),

@@ -9,12 +9,14 @@ pub mod dlq;
 pub mod docs;
 pub mod flow;
 pub mod keys;
+pub mod logs;
 pub mod metrics;
 pub mod replay;
 pub mod send;
 pub mod stages;
 pub mod status;
 pub mod template;
+pub mod trace;
 pub mod validate;
 
 use anyhow::Result;
@@ -58,6 +60,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Dlq(args) => dlq::run(&context, &context.target().await?, &args).await,
         Command::Replay(args) => replay::run(&context, &context.target().await?, &args).await,
         Command::Metrics(args) => metrics::run(&context, &context.target().await?, &args).await,
+        Command::Logs(args) => logs::run(&context, &context.target().await?, &args).await,
+        Command::Trace(args) => trace::run(&context, &context.target().await?, &args).await,
         Command::Dev(args) => dev::run(&context, &args).await,
         Command::Send(args) => send::run(&context, &context.target().await?, &args).await,
         Command::Completions(args) => docs::completions(args.shell),

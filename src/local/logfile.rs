@@ -13,6 +13,8 @@ use std::sync::Mutex;
 use mgrid_contract::decision::DecisionLine;
 
 use super::Paths;
+use crate::failure::{Failure, FailureKind};
+use crate::logs::{Found, LogLine, LogQuery, Source};
 
 /// Where a log file is rotated.
 pub const MAX_BYTES: u64 = 8 * 1024 * 1024;
@@ -123,8 +125,9 @@ impl LogFollower {
         follower
     }
 
-    /// The whole lines written since the last call.
-    pub fn poll(&mut self) -> io::Result<Vec<String>> {
+    /// The whole lines written since the last call, each with its id (`<inode>:<offset>`, the
+    /// same as [`read_all`] gives it).
+    pub fn poll(&mut self) -> io::Result<Vec<(String, String)>> {
         let mut lines = self.read_open()?;
         let now = std::fs::metadata(current(&self.paths))
             .ok()
@@ -141,26 +144,30 @@ impl LogFollower {
         Ok(lines)
     }
 
-    fn read_open(&mut self) -> io::Result<Vec<String>> {
-        let Some((file, _)) = self.open.as_mut() else {
+    fn read_open(&mut self) -> io::Result<Vec<(String, String)>> {
+        let Some((file, ino)) = self.open.as_mut() else {
             return Ok(Vec::new());
         };
         file.seek(SeekFrom::Start(self.offset))?;
         let mut text = String::new();
         let read = file.read_to_string(&mut text)?;
+        // Where the held partial line starts in the file.
+        let mut at = self.offset - self.partial.len() as u64;
         self.offset += read as u64;
         self.partial.push_str(&text);
         let mut lines = Vec::new();
         while let Some(end) = self.partial.find('\n') {
-            lines.push(self.partial[..end].to_owned());
+            lines.push((format!("{ino}:{at}"), self.partial[..end].to_owned()));
+            at += end as u64 + 1;
             self.partial.drain(..=end);
         }
         Ok(lines)
     }
 }
 
-/// Every line of every log file, oldest first (a missing file is skipped).
-pub fn read_all(paths: &Paths) -> io::Result<Vec<String>> {
+/// Every line of every log file, oldest first (a missing file is skipped), each with its id:
+/// `<inode>:<offset>`, which a rotation (a rename) does not change.
+pub fn read_all(paths: &Paths) -> io::Result<Vec<(String, String)>> {
     let mut lines = Vec::new();
     for path in files(paths) {
         let file = match OpenOptions::new()
@@ -172,11 +179,72 @@ pub fn read_all(paths: &Paths) -> io::Result<Vec<String>> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),
         };
-        for line in BufReader::new(file).lines() {
-            lines.push(line?);
+        let ino = file.metadata()?.ino();
+        let mut at = 0u64;
+        for line in BufReader::new(file).split(b'\n') {
+            let line = line?;
+            let length = line.len() as u64 + 1;
+            lines.push((
+                format!("{ino}:{at}"),
+                String::from_utf8_lossy(&line).into_owned(),
+            ));
+            at += length;
         }
     }
     Ok(lines)
+}
+
+/// A logged line as the logs commands read it (the local log holds processor decisions).
+fn log_line((id, text): (String, String)) -> LogLine {
+    let at = DecisionLine::parse(&text)
+        .and_then(|d| d.at())
+        .unwrap_or_default();
+    LogLine::new(at, Source::Processor, id, text)
+}
+
+/// The query's lines in the local log, oldest first, at most `limit`.
+pub fn read(paths: &Paths, query: &LogQuery, limit: usize) -> Result<Found, Failure> {
+    let mut found = Found::default();
+    if !query.sources.contains(&Source::Processor) {
+        return Ok(found);
+    }
+    if !current(paths).exists() {
+        found.missing.push(current(paths).display().to_string());
+    }
+    let lines = read_all(paths).map_err(|e| {
+        Failure::new(
+            FailureKind::Failed,
+            format!(
+                "cannot read the local pipeline log in {}: {e}",
+                paths.logs.display()
+            ),
+        )
+    })?;
+    found.lines = lines
+        .into_iter()
+        .map(log_line)
+        .filter(|line| query.matches(line))
+        .collect();
+    found.truncated = found.lines.len() > limit;
+    found.lines.truncate(limit);
+    Ok(found)
+}
+
+impl LogFollower {
+    /// The query's lines written since the last call.
+    pub fn poll_lines(&mut self, query: &LogQuery) -> Result<Vec<LogLine>, Failure> {
+        let lines = self.poll().map_err(|e| {
+            Failure::new(
+                FailureKind::Failed,
+                format!("cannot read the local pipeline log: {e}"),
+            )
+        })?;
+        Ok(lines
+            .into_iter()
+            .map(log_line)
+            .filter(|line| query.matches(line))
+            .collect())
+    }
 }
 
 #[cfg(test)]
@@ -217,7 +285,7 @@ mod tests {
         followed.extend(follower.poll().expect("poll"));
         let ids: Vec<Option<String>> = followed
             .iter()
-            .map(|l| DecisionLine::parse(l).and_then(|d| d.event_id))
+            .map(|(_, l)| DecisionLine::parse(l).and_then(|d| d.event_id))
             .collect();
         assert_eq!(ids, written, "every line once, in order, across rotations");
         assert!(rotated(&paths, 2).exists() && !rotated(&paths, 3).exists());
@@ -229,6 +297,10 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600, "{}", path.display());
         }
         let kept = read_all(&paths).expect("read");
+        // A line has the same id whether followed or read.
+        let followed_ids: std::collections::HashSet<&String> =
+            followed.iter().map(|(id, _)| id).collect();
+        assert!(kept.iter().all(|(id, _)| followed_ids.contains(id)));
         assert!(
             kept.len() < 401 && kept.len() > 150,
             "older files are dropped: {}",

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use mgrid_contract::QueueMessage;
 use mgrid_contract::envelope::attribute;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::db::Received;
 use super::{Paths, db, open_existing};
@@ -110,10 +110,12 @@ impl WebhookArchive for LocalArchiveFiles {
     async fn get(&self, key: &str) -> Result<Vec<u8>, Failure> {
         let path = self.0.join(key);
         std::fs::read(&path).map_err(|error| {
-            Failure::new(
-                FailureKind::Failed,
-                format!("cannot read {}: {error}", path.display()),
-            )
+            let kind = if error.kind() == std::io::ErrorKind::NotFound {
+                FailureKind::NotFound
+            } else {
+                FailureKind::Failed
+            };
+            Failure::new(kind, format!("cannot read {}: {error}", path.display()))
         })
     }
 }
@@ -304,5 +306,36 @@ impl LedgerLookup for LocalLedgerLookup {
             }
         }
         Ok(present)
+    }
+
+    async fn record(
+        &self,
+        transaction_id: &str,
+    ) -> Result<Option<mgrid_contract::TransactionRecord>, Failure> {
+        let connection = open_existing(&self.0)?;
+        let item: Option<String> = connection
+            .query_row(
+                "SELECT item FROM ledger WHERE transaction_id = ?1",
+                [transaction_id],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(database_failure)?;
+        let Some(item) = item else {
+            return Ok(None);
+        };
+        let unreadable = |e: String| {
+            Failure::new(
+                FailureKind::Failed,
+                format!(
+                    "the local ledger's item {transaction_id} does not read as a transaction: {e}"
+                ),
+            )
+        };
+        let item: mgrid_contract::ledger::Item =
+            serde_json::from_str(&item).map_err(|e| unreadable(e.to_string()))?;
+        mgrid_contract::ledger::record_from_item(&item)
+            .map(Some)
+            .map_err(|e| unreadable(e.to_string()))
     }
 }

@@ -17,6 +17,7 @@ pub const MAX_DETAIL_CHARS: usize = 200;
 /// How bad a decision is: `info` for work done, `warn` for a webhook that did not make it (yet),
 /// `error` for the pipeline failing at its own job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Info,
@@ -48,6 +49,7 @@ impl std::str::FromStr for Level {
 
 /// One decision, as one JSON line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DecisionLine {
     /// RFC 3339, milliseconds.

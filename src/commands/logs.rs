@@ -1,0 +1,224 @@
+//! `mgrid logs`: the stage's log lines, every source interleaved by time, filtered by field, and
+//! followed without a line twice or a gap.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use mgrid_contract::decision::Level;
+
+use crate::cli::{LogsArgs, OutputFormat};
+use crate::clock::now_millis;
+use crate::commands::Context;
+use crate::failure::{Failure, FailureKind};
+use crate::logs::{Follow, LogLine, LogQuery, Source};
+use crate::output::{DIM, ERROR, WARNING, json_line, note, shown, write_stdout};
+use crate::target::{StageLogs, Target};
+
+/// How often a follow asks again: CloudWatch Logs on AWS, the log file locally.
+const AWS_POLL: Duration = Duration::from_secs(2);
+const LOCAL_POLL: Duration = Duration::from_millis(500);
+
+pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<()> {
+    let now = now_millis();
+    let query = query(args, now)?;
+    let format = context.global.output;
+    let mut logs = target.logs();
+    if args.follow {
+        logs.start_follow();
+    }
+    let found = logs.read(&query, query.from, args.limit as usize).await?;
+    for place in &found.missing {
+        note(&format!(
+            "{place} does not exist: nothing has been logged there yet (or the stage is not deployed)"
+        ));
+    }
+    if matches!(logs, StageLogs::Local { .. })
+        && query.sources.iter().any(|s| *s != Source::Processor)
+    {
+        note("the local stage logs the processor's decisions only (mgrid dev prints the rest)");
+    }
+    let mut follow = Follow::default();
+    let shown_lines = follow.fresh(found.lines);
+    print(&shown_lines, format)?;
+    if found.truncated {
+        note(&format!(
+            "more than {} lines a source match: these are the oldest; narrow with --since, --filter, --event-id or --level",
+            args.limit
+        ));
+    }
+    if !args.follow {
+        if shown_lines.is_empty() {
+            note("no lines match in that window");
+        }
+        crate::terminal::verbose_calls(context.global.verbose > 0, target.calls().unwrap_or(0));
+        return Ok(());
+    }
+    let pause = match logs {
+        StageLogs::Aws(_) => AWS_POLL,
+        StageLogs::Local { .. } => LOCAL_POLL,
+    };
+    note("following; Ctrl-C ends it");
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = tokio::time::sleep(pause) => {}
+        }
+        let lines = logs.poll(&query, &mut follow).await?;
+        print(&lines, format)?;
+    }
+}
+
+fn query(args: &LogsArgs, now: i64) -> Result<LogQuery, Failure> {
+    let bad = |flag: &str, e: String| {
+        Failure::new(FailureKind::Usage, format!("--{flag}: {e}"))
+            .next("a span (90s, 30m, 2h, 7d) or a time (2026-11-30T14:00Z, \"2 hours ago\")")
+    };
+    let from = match crate::spans::parse_span(&args.since, 366) {
+        Ok(span) => now - span,
+        Err(_) => crate::spans::parse_time(&args.since, now).map_err(|e| bad("since", e))?,
+    };
+    let to = args
+        .until
+        .as_deref()
+        .map(|text| crate::spans::parse_time(text, now).map_err(|e| bad("until", e)))
+        .transpose()?;
+    if to.is_some_and(|to| to < from) {
+        return Err(
+            Failure::new(FailureKind::Usage, "--until is before --since")
+                .next("give a window that runs forward in time"),
+        );
+    }
+    let mut sources = args.sources.clone();
+    sources.sort();
+    sources.dedup();
+    Ok(LogQuery {
+        sources: if sources.is_empty() {
+            Source::ALL.to_vec()
+        } else {
+            sources
+        },
+        from,
+        to,
+        text: args.filter.clone(),
+        event_id: args.event_id.clone(),
+        level: args.level,
+        metrics: args.metrics,
+    })
+}
+
+fn print(lines: &[LogLine], format: OutputFormat) -> Result<()> {
+    let mut text = String::new();
+    for line in lines {
+        match format {
+            OutputFormat::Json => text.push_str(&json_line(line)?),
+            OutputFormat::Text => {
+                text.push_str(&line_text(line));
+                text.push('\n');
+            }
+        }
+    }
+    if !text.is_empty() {
+        write_stdout(&text)?;
+    }
+    Ok(())
+}
+
+/// `2026-12-01T01:02:03.456Z processor   dead-lettered  stripe evt_1 bad-signature: …`: a
+/// decision by its fields, any other line as written (made printable: it may quote a sender).
+pub fn line_text(line: &LogLine) -> String {
+    let time = mgrid_contract::clock::format_rfc3339(line.time);
+    let source = format!("{:<10}", line.source.as_str());
+    let Some(decision) = &line.decision else {
+        let level = line.level();
+        let message = shown(&line.message);
+        return match level {
+            Level::Error => format!("{DIM}{time}{DIM:#} {source} {ERROR}{message}{ERROR:#}"),
+            Level::Warn => format!("{DIM}{time}{DIM:#} {source} {WARNING}{message}{WARNING:#}"),
+            Level::Info => format!("{DIM}{time}{DIM:#} {source} {message}"),
+        };
+    };
+    let outcome = format!("{:<14}", decision.outcome);
+    let outcome = match decision.level {
+        Level::Error => format!("{ERROR}{outcome}{ERROR:#}"),
+        Level::Warn => format!("{WARNING}{outcome}{WARNING:#}"),
+        Level::Info => outcome,
+    };
+    let mut parts = vec![format!("{DIM}{time}{DIM:#} {source} {outcome}")];
+    for value in [&decision.provider, &decision.event_id]
+        .into_iter()
+        .flatten()
+    {
+        parts.push(shown(value));
+    }
+    match (&decision.reason, &decision.detail) {
+        (Some(reason), Some(detail)) => parts.push(format!("{}: {}", shown(reason), shown(detail))),
+        (Some(reason), None) => parts.push(shown(reason)),
+        _ => {}
+    }
+    if let Some(group) = &decision.group {
+        parts.push(format!("{DIM}group {}{DIM:#}", shown(group)));
+    }
+    if let Some(ms) = decision.duration_ms {
+        parts.push(format!("{DIM}{ms} ms{DIM:#}"));
+    }
+    if let Some(count) = decision.receive_count.filter(|n| *n > 1) {
+        parts.push(format!("{DIM}receive {count}{DIM:#}"));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod snapshots {
+    use mgrid_contract::decision::DecisionLine;
+
+    use super::*;
+    use crate::output::plain;
+
+    const T: i64 = 1_795_923_000_000;
+
+    fn lines() -> Vec<LogLine> {
+        let mut recorded = DecisionLine::new(T, Level::Info, "processor", "recorded");
+        recorded.event_id = Some("evt_1".into());
+        recorded.provider = Some("stripe".into());
+        recorded.group = Some("stripe:pi_1".into());
+        recorded.duration_ms = Some(12);
+        recorded.receive_count = Some(1);
+        let mut dead = DecisionLine::new(T + 5, Level::Warn, "processor", "dead-lettered")
+            .with_detail("PAYPAL-AUTH-ALGO \"\u{1b}[2J\" is not SHA256withRSA");
+        dead.event_id = Some("WH-9".into());
+        dead.provider = Some("paypal".into());
+        dead.reason = Some("bad-signature".into());
+        dead.receive_count = Some(2);
+        vec![
+            LogLine::new(
+                T - 3,
+                Source::Api,
+                "a".into(),
+                r#"{"requestId":"r-1","status":"200"}"#.into(),
+            ),
+            LogLine::new(T, Source::Processor, "b".into(), recorded.to_line()),
+            LogLine::new(T + 5, Source::Processor, "c".into(), dead.to_line()),
+            LogLine::new(
+                T + 9,
+                Source::Authorizer,
+                "d".into(),
+                " WARN denied reason=unknown-key".into(),
+            ),
+        ]
+    }
+
+    #[test]
+    fn lines_as_people_read_them_and_as_json_lines() {
+        let text: Vec<String> = lines().iter().map(|l| plain(&line_text(l))).collect();
+        insta::assert_snapshot!("logs_text", text.join("\n"));
+        assert!(
+            !text.join("").contains('\u{1b}'),
+            "no escape reaches the terminal"
+        );
+        for line in lines() {
+            crate::output::assert_json_contract("logs-line", &line);
+            let json = json_line(&line).expect("json");
+            assert_eq!(json.matches('\n').count(), 1, "one line each: {json}");
+        }
+    }
+}

@@ -1,0 +1,607 @@
+//! `mgrid trace <event id>`: where a webhook is, from every place it can be, each with one
+//! bounded lookup: the ledger (one read by key), the archive (one object, at the key the
+//! ledger's receipt time gives), the dead-letter queue (its first messages, at most
+//! [`DLQ_READ`], all made visible again) and the processor's decision lines (one filtered read of
+//! its log). Then a verdict and the next step.
+
+use std::fmt;
+
+use anyhow::Result;
+use mgrid_contract::decision::DecisionLine;
+use mgrid_contract::{ArchiveHour, ArchiveKey, EpochMillis, Provider};
+use serde::Serialize;
+
+use crate::cli::TraceArgs;
+use crate::clock::now_millis;
+use crate::commands::Context;
+use crate::failure::{Failure, FailureKind};
+use crate::logs::{LogQuery, Source};
+use crate::output::{BOLD, DIM, ERROR, GOOD, WARNING, print_report, shown};
+use crate::ports::{DeadLetterQueue, KeyRings, LedgerLookup, WebhookArchive};
+use crate::redrive::DeadLetterView;
+use crate::target::Target;
+
+/// Dead letters a trace reads at most.
+pub const DLQ_READ: usize = 100;
+/// Decision lines a trace reads at most.
+const LOG_LINES: usize = 50;
+/// How long after being recorded a webhook may still be on its way to the archive.
+const ARCHIVE_GRACE_MS: EpochMillis = 15 * 60_000;
+
+/// What the ledger holds for the event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Recorded {
+    pub provider: Provider,
+    pub transaction_id: String,
+    pub event_type: String,
+    pub vendor_id: String,
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
+    pub status: Option<String>,
+    #[serde(serialize_with = "crate::clock::rfc3339")]
+    #[cfg_attr(test, schemars(with = "crate::clock::Rfc3339"))]
+    pub received_at: EpochMillis,
+    /// The archive key its receipt time gives.
+    pub archive_key: String,
+    /// Whether the archive holds that object; None when it could not be read.
+    pub archived: Option<bool>,
+    /// Why the archive could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive_error: Option<String>,
+}
+
+/// What was found, place by place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TraceReport {
+    pub stage: String,
+    pub event_id: String,
+    /// The providers looked up.
+    pub providers: Vec<Provider>,
+    /// The ledger's transactions for the event (one per provider that has it).
+    pub ledger: Vec<Recorded>,
+    /// The event's dead letters among those read.
+    pub dead_letters: Vec<DeadLetterView>,
+    /// How many dead letters were read (the queue may hold more).
+    pub dead_letters_read: usize,
+    /// The processor's decisions about the event, oldest first.
+    pub decisions: Vec<DecisionLine>,
+    /// Places that could not be read, and why.
+    pub unreadable: Vec<String>,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum VerdictKind {
+    RecordedAndArchived,
+    RecordedNotYetArchived,
+    RecordedNotArchived,
+    DeadLettered,
+    Retrying,
+    WasDeadLettered,
+    Ambiguous,
+    NotFound,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    pub kind: VerdictKind,
+    pub summary: String,
+    /// What to do next, when there is something to do.
+    pub next: Option<String>,
+}
+
+pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result<()> {
+    let stage = target.name().to_string();
+    let providers: Vec<Provider> = match args.provider {
+        Some(provider) => vec![provider.into()],
+        None => Provider::ALL.to_vec(),
+    };
+    let now = now_millis();
+    let mut unreadable = Vec::new();
+
+    let ledger = target.ledger().await?;
+    let archive = target.archive().await?;
+    let mut recorded = Vec::new();
+    for provider in &providers {
+        let transaction_id = format!("{provider}:{}", args.event_id);
+        let Some(record) = ledger.record(&transaction_id).await? else {
+            continue;
+        };
+        let key = ArchiveKey {
+            provider: *provider,
+            hour: ArchiveHour::containing(record.received_at),
+            event_id: args.event_id.clone(),
+        }
+        .to_string();
+        let (archived, archive_error) = match archive.get(&key).await {
+            Ok(_) => (Some(true), None),
+            Err(failure) if failure.kind == FailureKind::NotFound => (Some(false), None),
+            Err(failure) => (None, Some(failure.to_string())),
+        };
+        recorded.push(Recorded {
+            provider: *provider,
+            transaction_id,
+            event_type: record.event_type,
+            vendor_id: record.vendor_id,
+            amount: record.amount,
+            currency: record.currency,
+            status: record.status,
+            received_at: record.received_at,
+            archive_key: key,
+            archived,
+            archive_error,
+        });
+    }
+
+    let mut dead_letters = Vec::new();
+    let mut dead_letters_read = 0;
+    match target.dead_letter_queue().await {
+        Ok(dlq) => {
+            let scan = dlq
+                .scan(DLQ_READ, &mut |letter| {
+                    dead_letters_read += 1;
+                    let view = letter.view();
+                    let provider_matches = view
+                        .provider
+                        .as_deref()
+                        .is_none_or(|p| providers.iter().any(|wanted| wanted.as_str() == p));
+                    if view.event_id.as_deref() == Some(args.event_id.as_str()) && provider_matches
+                    {
+                        dead_letters.push(view);
+                    }
+                    true
+                })
+                .await;
+            if let Err(failure) = scan {
+                unreadable.push(format!("the dead-letter queue: {failure}"));
+            }
+        }
+        Err(failure) => unreadable.push(format!("the dead-letter queue: {failure}")),
+    }
+
+    let query = LogQuery {
+        sources: vec![Source::Processor],
+        from: now - args.within.0,
+        event_id: Some(args.event_id.clone()),
+        ..LogQuery::default()
+    };
+    let mut decisions: Vec<DecisionLine> = Vec::new();
+    match target.logs().read(&query, query.from, LOG_LINES).await {
+        Ok(found) => {
+            decisions = found
+                .lines
+                .into_iter()
+                .filter_map(|line| line.decision)
+                .filter(|d| {
+                    d.provider
+                        .as_deref()
+                        .is_none_or(|p| providers.iter().any(|wanted| wanted.as_str() == p))
+                })
+                .collect();
+            for place in found.missing {
+                unreadable.push(format!("{place}: it does not exist yet"));
+            }
+        }
+        Err(failure) => unreadable.push(format!("the processor's log: {failure}")),
+    }
+
+    // A bad signature usually means the signing secret changed: say when it last did.
+    let mut secret_changed_at = None;
+    if let Some(letter) = dead_letters
+        .iter()
+        .find(|l| matches!(l.reason.as_str(), "bad-signature" | "signature-expired"))
+        && let Some(provider) = letter
+            .provider
+            .as_deref()
+            .and_then(|p| p.parse::<Provider>().ok())
+        && let Ok(rings) = target.key_rings().await
+    {
+        let name = target.name().signing_secret_ring(provider);
+        match rings.read(&name).await {
+            Ok(ring) => secret_changed_at = ring.and_then(|r| r.modified_at),
+            Err(failure) => unreadable.push(format!("the signing secrets ({name}): {failure}")),
+        }
+    }
+    let verdict = verdict(
+        &stage,
+        &args.event_id,
+        &recorded,
+        &dead_letters,
+        &decisions,
+        secret_changed_at,
+        now,
+    );
+    let report = TraceReport {
+        stage,
+        event_id: args.event_id.clone(),
+        providers,
+        ledger: recorded,
+        dead_letters,
+        dead_letters_read,
+        decisions,
+        unreadable,
+        verdict,
+    };
+    print_report(&report, context.global.output)?;
+    crate::terminal::verbose_calls(context.global.verbose > 0, target.calls().unwrap_or(0));
+    if report.verdict.kind == VerdictKind::NotFound {
+        return Err(Failure::new(
+            FailureKind::NotFound,
+            format!(
+                "event {} was not found in any place a webhook can be",
+                report.event_id
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The one sentence that answers "where is it?", and the next step.
+pub fn verdict(
+    stage: &str,
+    event_id: &str,
+    recorded: &[Recorded],
+    dead_letters: &[DeadLetterView],
+    decisions: &[DecisionLine],
+    secret_changed_at: Option<EpochMillis>,
+    now: EpochMillis,
+) -> Verdict {
+    let say = |kind, summary: String, next: Option<String>| Verdict {
+        kind,
+        summary,
+        next,
+    };
+    if recorded.len() > 1 {
+        return say(
+            VerdictKind::Ambiguous,
+            format!("both providers have a transaction with event id {event_id}"),
+            Some(format!(
+                "pass --provider to trace one: mgrid trace {event_id} --stage {stage} --provider stripe"
+            )),
+        );
+    }
+    if let Some(record) = recorded.first() {
+        let vendor = format!("vendor {}", shown(&record.vendor_id));
+        return match record.archived {
+            Some(true) => say(
+                VerdictKind::RecordedAndArchived,
+                format!("recorded in the ledger for {vendor} and archived"),
+                None,
+            ),
+            _ if now - record.received_at < ARCHIVE_GRACE_MS => say(
+                VerdictKind::RecordedNotYetArchived,
+                format!(
+                    "recorded in the ledger for {vendor}; not archived yet (received {} ago; the archive pipe follows within minutes)",
+                    age(now - record.received_at)
+                ),
+                Some(format!(
+                    "run the trace again in a few minutes; `mgrid logs --stage {stage} archiver` shows the archiver"
+                )),
+            ),
+            _ => say(
+                VerdictKind::RecordedNotArchived,
+                format!(
+                    "recorded in the ledger for {vendor}, but not archived ({})",
+                    record.archive_key
+                ),
+                Some(format!(
+                    "look at the archive pipe: `mgrid metrics tail --stage {stage}` (archive pipe failures) and `mgrid logs --stage {stage} archiver --level warn`"
+                )),
+            ),
+        };
+    }
+    if let Some(letter) = dead_letters.first() {
+        let why = match &letter.detail {
+            Some(detail) => format!("{}: {}", letter.reason, shown(detail)),
+            None => letter.reason.clone(),
+        };
+        let provider = letter
+            .provider
+            .as_deref()
+            .map(|p| format!(" --provider {p}"))
+            .unwrap_or_default();
+        let changed = secret_changed_at
+            .map(|at| {
+                format!(
+                    "it last changed at {}; ",
+                    mgrid_contract::clock::format_rfc3339(at)
+                )
+            })
+            .unwrap_or_default();
+        let fix = match letter.reason.as_str() {
+            "bad-signature" | "signature-expired" => {
+                format!(
+                    "check the signing secret first ({changed}`mgrid keys list --stage {stage}`); then "
+                )
+            }
+            "no-signing-secret" => {
+                format!(
+                    "set the signing secret first (`mgrid keys set-signing-secret --stage {stage}`); then "
+                )
+            }
+            _ => String::new(),
+        };
+        return say(
+            VerdictKind::DeadLettered,
+            format!(
+                "dead-lettered: {why} (received {} times)",
+                letter.receive_count
+            ),
+            Some(format!(
+                "{fix}move it back: mgrid dlq redrive --stage {stage}{provider} --event-id {event_id}"
+            )),
+        );
+    }
+    if let Some(last) = decisions.last() {
+        return match last.outcome.as_str() {
+            "retry" | "held-for-order" => say(
+                VerdictKind::Retrying,
+                format!(
+                    "in the webhook queue, being retried: last {} at {}{}",
+                    last.outcome,
+                    last.time,
+                    last.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                ),
+                Some(format!("the queue delivers it again; `mgrid logs --stage {stage} processor --level warn` shows why it failed")),
+            ),
+            "dead-lettered" => say(
+                VerdictKind::WasDeadLettered,
+                format!(
+                    "dead-lettered at {}{}, and no longer among the dead letters read (redriven, purged, or further back in the queue)",
+                    last.time,
+                    last.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                ),
+                Some(format!("`mgrid dlq peek --stage {stage}` shows the queue; a redrive sends it back with a new deduplication id")),
+            ),
+            other => say(
+                VerdictKind::NotFound,
+                format!("the processor decided `{other}` at {}, but the ledger does not hold it", last.time),
+                Some("the ledger may have been restored from an earlier point; replay it from the archive: mgrid replay".to_owned()),
+            ),
+        };
+    }
+    say(
+        VerdictKind::NotFound,
+        "not found in the ledger, the dead letters read, or the processor's log: it never reached the queue, or it is older than the logs kept".to_owned(),
+        Some(format!("look at the API access log and WAF: `mgrid logs --stage {stage} api --level warn --since 1d`; ask the provider for the delivery attempt's response")),
+    )
+}
+
+fn age(ms: EpochMillis) -> String {
+    crate::metrics::span_text((ms / 1000).max(1))
+}
+
+impl fmt::Display for TraceReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let providers: Vec<&str> = self.providers.iter().map(|p| p.as_str()).collect();
+        writeln!(
+            f,
+            "{BOLD}event {}{BOLD:#} on {} ({})",
+            shown(&self.event_id),
+            self.stage,
+            providers.join(", ")
+        )?;
+        let found = |yes: bool| {
+            if yes {
+                format!("{GOOD}found{GOOD:#}")
+            } else {
+                format!("{DIM}not found{DIM:#}")
+            }
+        };
+        writeln!(f, "  ledger        {}", found(!self.ledger.is_empty()))?;
+        for record in &self.ledger {
+            let amount = match (record.amount, &record.currency) {
+                (Some(amount), Some(currency)) => format!("{amount} {}", shown(currency)),
+                (Some(amount), None) => amount.to_string(),
+                _ => "no amount".to_owned(),
+            };
+            writeln!(
+                f,
+                "                {} {} for vendor {}, {amount}, {}, received {}",
+                record.provider,
+                shown(&record.event_type),
+                shown(&record.vendor_id),
+                shown(record.status.as_deref().unwrap_or("no status")),
+                mgrid_contract::clock::format_rfc3339(record.received_at)
+            )?;
+            let archive = match (record.archived, &record.archive_error) {
+                (Some(true), _) => found(true),
+                (Some(false), _) => found(false),
+                (None, Some(error)) => format!("{WARNING}unreadable{WARNING:#}: {error}"),
+                (None, None) => "unknown".to_owned(),
+            };
+            writeln!(f, "  archive       {archive} ({})", record.archive_key)?;
+        }
+        writeln!(
+            f,
+            "  dead letters  {} (read {} of the queue)",
+            found(!self.dead_letters.is_empty()),
+            self.dead_letters_read
+        )?;
+        for letter in &self.dead_letters {
+            writeln!(
+                f,
+                "                {ERROR}{}{ERROR:#}{}, receive count {}",
+                letter.reason,
+                letter
+                    .detail
+                    .as_deref()
+                    .map(|d| format!(": {}", shown(d)))
+                    .unwrap_or_default(),
+                letter.receive_count
+            )?;
+        }
+        writeln!(
+            f,
+            "  processor     {} decision line(s)",
+            self.decisions.len()
+        )?;
+        for decision in &self.decisions {
+            writeln!(
+                f,
+                "                {} {}{}{}",
+                decision.time,
+                decision.outcome,
+                decision
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(" ({})", shown(r)))
+                    .unwrap_or_default(),
+                decision
+                    .receive_count
+                    .map(|n| format!(", receive {n}"))
+                    .unwrap_or_default()
+            )?;
+        }
+        for place in &self.unreadable {
+            writeln!(f, "  {WARNING}not read{WARNING:#}: {place}")?;
+        }
+        let colour = match self.verdict.kind {
+            VerdictKind::RecordedAndArchived => GOOD,
+            VerdictKind::RecordedNotYetArchived | VerdictKind::Retrying => WARNING,
+            _ => ERROR,
+        };
+        writeln!(f, "{colour}verdict{colour:#}: {}", self.verdict.summary)?;
+        if let Some(next) = &self.verdict.next {
+            writeln!(f, "next: {next}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod snapshots {
+    use mgrid_contract::decision::Level;
+
+    use super::*;
+    use crate::output::plain;
+
+    const NOW: EpochMillis = 1_795_923_000_000;
+
+    fn recorded(archived: Option<bool>, received_at: EpochMillis) -> Recorded {
+        Recorded {
+            provider: Provider::Stripe,
+            transaction_id: "stripe:evt_1".into(),
+            event_type: "payment_intent.succeeded".into(),
+            vendor_id: "v-42".into(),
+            amount: Some(1999),
+            currency: Some("usd".into()),
+            status: Some("succeeded".into()),
+            received_at,
+            archive_key: "webhooks/stripe/2026/11/30/08/evt_1.json".into(),
+            archived,
+            archive_error: None,
+        }
+    }
+
+    fn letter() -> DeadLetterView {
+        DeadLetterView {
+            message_id: "m-1".into(),
+            group_id: "stripe:pi_1".into(),
+            provider: Some("stripe".into()),
+            event_id: Some("evt_1".into()),
+            event_type: Some("payment_intent.succeeded".into()),
+            reason: "bad-signature".into(),
+            detail: Some("no v1 signature matches the stage's Stripe signing secrets".into()),
+            receive_count: 1,
+            sent_at: Some(NOW - 60_000),
+            malformed: false,
+            body_bytes: 512,
+        }
+    }
+
+    fn decision(outcome: &str, reason: Option<&str>) -> DecisionLine {
+        let mut line = DecisionLine::new(NOW - 30_000, Level::Warn, "processor", outcome);
+        line.event_id = Some("evt_1".into());
+        line.provider = Some("stripe".into());
+        line.reason = reason.map(str::to_owned);
+        line.receive_count = Some(2);
+        line
+    }
+
+    fn report(
+        ledger: Vec<Recorded>,
+        dead_letters: Vec<DeadLetterView>,
+        decisions: Vec<DecisionLine>,
+    ) -> TraceReport {
+        let changed = Some(NOW - 600_000);
+        let verdict = verdict(
+            "prod",
+            "evt_1",
+            &ledger,
+            &dead_letters,
+            &decisions,
+            changed,
+            NOW,
+        );
+        TraceReport {
+            stage: "prod".into(),
+            event_id: "evt_1".into(),
+            providers: vec![Provider::Stripe, Provider::Paypal],
+            ledger,
+            dead_letters,
+            dead_letters_read: 17,
+            decisions,
+            unreadable: Vec::new(),
+            verdict,
+        }
+    }
+
+    #[test]
+    fn each_state_has_its_verdict() {
+        let kind = |r: &TraceReport| r.verdict.kind;
+        let archived = report(vec![recorded(Some(true), NOW - 3_600_000)], vec![], vec![]);
+        assert_eq!(kind(&archived), VerdictKind::RecordedAndArchived);
+        let fresh = report(vec![recorded(Some(false), NOW - 60_000)], vec![], vec![]);
+        assert_eq!(kind(&fresh), VerdictKind::RecordedNotYetArchived);
+        let stuck = report(vec![recorded(Some(false), NOW - 3_600_000)], vec![], vec![]);
+        assert_eq!(kind(&stuck), VerdictKind::RecordedNotArchived);
+        let dead = report(
+            vec![],
+            vec![letter()],
+            vec![decision("dead-lettered", Some("bad-signature"))],
+        );
+        assert_eq!(kind(&dead), VerdictKind::DeadLettered);
+        assert!(
+            dead.verdict.next.as_deref().is_some_and(|n| n
+                .contains("--provider stripe --event-id evt_1")
+                && n.contains("keys list")),
+            "{:?}",
+            dead.verdict
+        );
+        let retrying = report(
+            vec![],
+            vec![],
+            vec![decision("retry", Some("ledger-unavailable"))],
+        );
+        assert_eq!(kind(&retrying), VerdictKind::Retrying);
+        let gone = report(
+            vec![],
+            vec![],
+            vec![decision("dead-lettered", Some("malformed-body"))],
+        );
+        assert_eq!(kind(&gone), VerdictKind::WasDeadLettered);
+        let mut paypal = recorded(Some(true), NOW);
+        paypal.provider = Provider::Paypal;
+        let both = report(vec![recorded(Some(true), NOW), paypal], vec![], vec![]);
+        assert_eq!(kind(&both), VerdictKind::Ambiguous);
+        let nowhere = report(vec![], vec![], vec![]);
+        assert_eq!(kind(&nowhere), VerdictKind::NotFound);
+
+        insta::assert_snapshot!("trace_archived", plain(&archived));
+        insta::assert_snapshot!("trace_dead_lettered", plain(&dead));
+        insta::assert_snapshot!("trace_not_found", plain(&nowhere));
+        for report in [&archived, &dead, &nowhere] {
+            crate::output::assert_json_contract("trace", report);
+        }
+    }
+}

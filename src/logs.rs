@@ -1,0 +1,376 @@
+//! A stage's logs as `mgrid logs` and `mgrid trace` read them: where each source's lines are
+//! kept, what a query asks for, and how lines from several sources become one stream. Pure: the
+//! backends (`aws::logs`, `local::logfile`) fetch, this decides.
+
+use std::collections::HashMap;
+
+use mgrid_contract::decision::{DecisionLine, Level};
+use mgrid_contract::{EpochMillis, StageName};
+use serde::Serialize;
+
+/// Where a line comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// The API key authorizer function
+    Authorizer,
+    /// The processor function (one decision line per webhook)
+    Processor,
+    /// The archiver function
+    Archiver,
+    /// API Gateway's access log (one line per request)
+    Api,
+}
+
+impl Source {
+    pub const ALL: [Source; 4] = [
+        Source::Authorizer,
+        Source::Processor,
+        Source::Archiver,
+        Source::Api,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Authorizer => "authorizer",
+            Source::Processor => "processor",
+            Source::Archiver => "archiver",
+            Source::Api => "api",
+        }
+    }
+
+    /// The CloudWatch Logs group the stack gives this source (stacks/pipeline.yaml; a template
+    /// test holds the two together).
+    pub fn log_group(self, stage: &StageName) -> String {
+        match self {
+            Source::Api => format!("/aws/apigateway/marketgrid-{stage}-access"),
+            function => format!("/aws/lambda/marketgrid-{stage}-{}", function.as_str()),
+        }
+    }
+}
+
+/// One log line, from any source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct LogLine {
+    #[serde(serialize_with = "crate::clock::rfc3339")]
+    #[cfg_attr(test, schemars(with = "crate::clock::Rfc3339"))]
+    pub time: EpochMillis,
+    pub source: Source,
+    /// What identifies the line where it is kept (CloudWatch's event id; a file position
+    /// locally): a follow shows each line once by it.
+    pub id: String,
+    /// The line as written.
+    pub message: String,
+    /// The decision the line records, when it is a processor decision line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<DecisionLine>,
+}
+
+impl LogLine {
+    pub fn new(time: EpochMillis, source: Source, id: String, message: String) -> LogLine {
+        let decision = DecisionLine::parse(&message);
+        LogLine {
+            time,
+            source,
+            id,
+            message: message.trim().to_owned(),
+            decision,
+        }
+    }
+
+    /// The line's level: a decision line's own; for other lines, what their text starts with
+    /// (the functions' runtime and warnings print `WARN`/`ERROR` first; API lines by status).
+    pub fn level(&self) -> Level {
+        if let Some(decision) = &self.decision {
+            return decision.level;
+        }
+        if self.source == Source::Api {
+            return api_level(&self.message);
+        }
+        let head: String = self.message.chars().take(40).collect::<String>();
+        let head = head.to_ascii_uppercase();
+        if head.contains("ERROR") || head.starts_with("TASK TIMED OUT") {
+            Level::Error
+        } else if head.contains("WARN") {
+            Level::Warn
+        } else {
+            Level::Info
+        }
+    }
+
+    /// A metric line (CloudWatch Embedded Metric Format): kept out of the way unless asked for.
+    pub fn is_metric(&self) -> bool {
+        self.message.starts_with('{') && self.message.contains("\"_aws\"")
+    }
+}
+
+/// An access log line's level by its status: 5XX an error, 4XX a warning.
+fn api_level(message: &str) -> Level {
+    let status = serde_json::from_str::<serde_json::Value>(message)
+        .ok()
+        .and_then(|v| v.get("status")?.as_str()?.parse::<u16>().ok());
+    match status {
+        Some(500..) => Level::Error,
+        Some(400..=499) => Level::Warn,
+        _ => Level::Info,
+    }
+}
+
+/// What `mgrid logs` asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogQuery {
+    pub sources: Vec<Source>,
+    pub from: EpochMillis,
+    pub to: Option<EpochMillis>,
+    /// Lines containing this text.
+    pub text: Option<String>,
+    /// Decision lines of this event.
+    pub event_id: Option<String>,
+    /// Lines at this level or worse.
+    pub level: Option<Level>,
+    /// Metric lines too.
+    pub metrics: bool,
+}
+
+impl LogQuery {
+    /// Whether a line answers the query (the backend's own filter only narrows what is sent).
+    pub fn matches(&self, line: &LogLine) -> bool {
+        if line.time < self.from || self.to.is_some_and(|to| line.time > to) {
+            return false;
+        }
+        if !self.sources.contains(&line.source) || (!self.metrics && line.is_metric()) {
+            return false;
+        }
+        if let Some(id) = &self.event_id
+            && line.decision.as_ref().and_then(|d| d.event_id.as_ref()) != Some(id)
+        {
+            return false;
+        }
+        if let Some(text) = &self.text
+            && !line.message.contains(text.as_str())
+        {
+            return false;
+        }
+        self.level.is_none_or(|level| line.level() >= level)
+    }
+
+    /// The CloudWatch Logs filter pattern that narrows what is sent: the event id or the text as
+    /// a quoted term; None for everything (a level is judged here: lines that are not JSON
+    /// carry theirs as text). Every line that comes back is still checked by
+    /// [`LogQuery::matches`], so the pattern only saves transfer.
+    pub fn filter_pattern(&self) -> Option<String> {
+        let quoted =
+            |term: &str| format!("\"{}\"", term.replace('\\', "\\\\").replace('"', "\\\""));
+        if let Some(id) = &self.event_id {
+            return Some(quoted(id));
+        }
+        self.text.as_deref().map(quoted)
+    }
+}
+
+/// What a read found: the lines (oldest first), whether there were more than the limit, and the
+/// places that hold none because they do not exist (yet): a log group, the local log file.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub lines: Vec<LogLine>,
+    pub truncated: bool,
+    pub missing: Vec<String>,
+}
+
+/// Lines from several sources as one stream, oldest first (a stable order for equal times).
+pub fn interleave(mut lines: Vec<LogLine>) -> Vec<LogLine> {
+    lines.sort_by(|a, b| (a.time, a.source, &a.id).cmp(&(b.time, b.source, &b.id)));
+    lines
+}
+
+/// How far back each poll of a follow looks again: CloudWatch Logs makes a line searchable a
+/// few seconds after it was written, sometimes with an older timestamp than lines already seen.
+pub const FOLLOW_LOOKBACK_MS: EpochMillis = 60_000;
+
+/// What a follow has shown: every line once, none missed. Each poll asks again from a while
+/// before the newest line seen ([`FOLLOW_LOOKBACK_MS`]), and drops what it already showed; ids
+/// older than the lookback are forgotten, so the memory stays bounded however long it runs.
+#[derive(Debug, Default)]
+pub struct Follow {
+    seen: HashMap<String, EpochMillis>,
+    newest: Option<EpochMillis>,
+}
+
+impl Follow {
+    /// Where the next poll starts.
+    pub fn poll_from(&self, from: EpochMillis) -> EpochMillis {
+        self.newest
+            .map_or(from, |newest| (newest - FOLLOW_LOOKBACK_MS).max(from))
+    }
+
+    /// The lines of a poll not shown before, oldest first.
+    pub fn fresh(&mut self, lines: Vec<LogLine>) -> Vec<LogLine> {
+        let mut fresh = Vec::new();
+        for line in interleave(lines) {
+            let key = format!("{}/{}", line.source.as_str(), line.id);
+            if self.seen.contains_key(&key) {
+                continue;
+            }
+            self.seen.insert(key, line.time);
+            self.newest = Some(self.newest.map_or(line.time, |n| n.max(line.time)));
+            fresh.push(line);
+        }
+        if let Some(newest) = self.newest {
+            self.seen
+                .retain(|_, at| *at >= newest - 2 * FOLLOW_LOOKBACK_MS);
+        }
+        fresh
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(at: EpochMillis, event: &str, level: Level) -> String {
+        let mut line = DecisionLine::new(at, level, "processor", "recorded");
+        line.event_id = Some(event.to_owned());
+        line.to_line()
+    }
+
+    fn line(at: EpochMillis, source: Source, id: &str, message: &str) -> LogLine {
+        LogLine::new(at, source, id.to_owned(), message.to_owned())
+    }
+
+    fn query() -> LogQuery {
+        LogQuery {
+            sources: Source::ALL.to_vec(),
+            ..LogQuery::default()
+        }
+    }
+
+    #[test]
+    fn event_id_and_level_filter_on_fields_not_on_text() {
+        let recorded = line(
+            10,
+            Source::Processor,
+            "a",
+            &decision(10, "evt_1", Level::Info),
+        );
+        let mentions = line(
+            11,
+            Source::Processor,
+            "b",
+            "WARN ledger write failed event_id=evt_1",
+        );
+        let failed = line(
+            12,
+            Source::Processor,
+            "c",
+            &decision(12, "evt_2", Level::Warn),
+        );
+        let by_event = LogQuery {
+            event_id: Some("evt_1".into()),
+            ..query()
+        };
+        assert!(by_event.matches(&recorded));
+        assert!(
+            !by_event.matches(&mentions),
+            "text that mentions it is not its decision"
+        );
+        assert!(!by_event.matches(&failed));
+        let warnings = LogQuery {
+            level: Some(Level::Warn),
+            ..query()
+        };
+        assert!(!warnings.matches(&recorded));
+        assert!(warnings.matches(&mentions) && warnings.matches(&failed));
+        let api_500 = line(13, Source::Api, "d", r#"{"requestId":"r","status":"502"}"#);
+        assert_eq!(api_500.level(), Level::Error);
+    }
+
+    #[test]
+    fn time_source_text_and_metrics() {
+        let metric = line(
+            5,
+            Source::Processor,
+            "m",
+            r#"{"_aws":{"Timestamp":5},"Recorded":1}"#,
+        );
+        let text = line(6, Source::Authorizer, "t", "allowed provider=stripe");
+        let mut q = LogQuery {
+            from: 6,
+            to: Some(6),
+            ..query()
+        };
+        assert!(!q.matches(&metric), "before --since");
+        assert!(q.matches(&text));
+        q.from = 0;
+        assert!(!q.matches(&metric), "metric lines only when asked");
+        q.metrics = true;
+        assert!(q.matches(&metric));
+        q.sources = vec![Source::Processor];
+        assert!(!q.matches(&text));
+        q.sources = Source::ALL.to_vec();
+        q.text = Some("stripe".into());
+        assert!(q.matches(&text) && !q.matches(&metric));
+    }
+
+    #[test]
+    fn the_filter_pattern_quotes_what_it_is_given() {
+        let q = LogQuery {
+            text: Some(r#"say "hi""#.into()),
+            ..query()
+        };
+        assert_eq!(q.filter_pattern().as_deref(), Some(r#""say \"hi\"""#));
+        let q = LogQuery {
+            event_id: Some("evt_1".into()),
+            text: Some("x".into()),
+            ..query()
+        };
+        assert_eq!(q.filter_pattern().as_deref(), Some("\"evt_1\""));
+        assert_eq!(query().filter_pattern(), None);
+    }
+
+    #[test]
+    fn a_follow_shows_each_line_once_and_late_lines_too() {
+        let mut follow = Follow::default();
+        let first = follow.fresh(vec![
+            line(1_000, Source::Processor, "b", "two"),
+            line(500, Source::Authorizer, "a", "one"),
+        ]);
+        assert_eq!(
+            first.iter().map(|l| l.message.as_str()).collect::<Vec<_>>(),
+            ["one", "two"]
+        );
+        assert_eq!(follow.poll_from(0), 0, "looks back past the newest line");
+        // The next poll returns the same lines again, and one that arrived late with an older
+        // time than the newest seen.
+        let second = follow.fresh(vec![
+            line(500, Source::Authorizer, "a", "one"),
+            line(900, Source::Processor, "late", "late"),
+            line(1_000, Source::Processor, "b", "two"),
+            line(70_000, Source::Processor, "c", "three"),
+        ]);
+        assert_eq!(
+            second
+                .iter()
+                .map(|l| l.message.as_str())
+                .collect::<Vec<_>>(),
+            ["late", "three"]
+        );
+        assert_eq!(follow.poll_from(0), 70_000 - FOLLOW_LOOKBACK_MS);
+        // Long after, old ids are forgotten: memory stays bounded.
+        follow.fresh(vec![line(1_000_000, Source::Api, "z", "far")]);
+        assert_eq!(follow.seen.len(), 1);
+    }
+
+    #[test]
+    fn interleaving_orders_by_time_then_source() {
+        let lines = interleave(vec![
+            line(2, Source::Api, "x", "api"),
+            line(1, Source::Processor, "y", "p"),
+            line(2, Source::Authorizer, "z", "auth"),
+        ]);
+        let order: Vec<&str> = lines.iter().map(|l| l.message.as_str()).collect();
+        assert_eq!(order, ["p", "auth", "api"]);
+    }
+}
