@@ -263,7 +263,7 @@ pub enum StageLogs {
     Aws(CloudWatchLogs),
     Local {
         paths: Paths,
-        follower: Option<LogFollower>,
+        follower: Option<Box<LogFollower>>,
     },
 }
 
@@ -291,7 +291,7 @@ impl StageLogs {
     /// written from here on is read by [`StageLogs::poll`], even while the first read runs).
     pub fn start_follow(&mut self) {
         if let StageLogs::Local { paths, follower } = self {
-            *follower = Some(LogFollower::from_end(paths));
+            *follower = Some(Box::new(LogFollower::from_end(paths)));
         }
     }
 
@@ -309,7 +309,7 @@ impl StageLogs {
                     .lines
             }
             StageLogs::Local { paths, follower } => follower
-                .get_or_insert_with(|| LogFollower::from_end(paths))
+                .get_or_insert_with(|| Box::new(LogFollower::from_end(paths)))
                 .poll_lines(query)?,
         };
         Ok(follow.fresh(lines))
