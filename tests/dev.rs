@@ -625,3 +625,150 @@ fn vendor_notifications_are_posted_and_retried_until_the_url_takes_them() {
             .starts_with("stripe:evt_")
     );
 }
+
+/// `mgrid logs` and `mgrid trace` on the local stage, against what `mgrid dev` did: a recorded
+/// webhook, a badly signed one, and one that never arrived; and a follow that picks up a
+/// decision made after it started.
+#[test]
+fn local_logs_and_traces_follow_each_webhook_to_its_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(&binary(), &dir.path().join("local"), None);
+    let url = format!("{}/webhook/stripe", dev.url);
+    let (_, headers, text) = dev.stripe_delivery("good1");
+    assert_eq!(post(&url, &headers, &text), Some(200));
+    let wrong = mgrid_contract::Secret::new("whsec_not_the_stages".into());
+    let (_, headers, text) =
+        signed_stripe_delivery(&dev.api_key(Provider::Stripe), &wrong, "forged1");
+    assert_eq!(post(&url, &headers, &text), Some(200));
+    dev.wait_until_drained(Duration::from_secs(60));
+
+    let json_lines = |stdout: &str| -> Vec<serde_json::Value> {
+        stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+            .collect()
+    };
+    let (code, stdout, stderr) = local_command(&dev, &["logs", "--output", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let outcomes: Vec<(String, String)> = json_lines(&stdout)
+        .iter()
+        .map(|l| {
+            (
+                l["decision"]["eventId"].as_str().unwrap().to_owned(),
+                l["decision"]["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("evt_good1".to_owned(), "recorded".to_owned()),
+            ("evt_forged1".to_owned(), "dead-lettered".to_owned()),
+        ]
+    );
+    assert!(
+        !stdout.contains(dev.signing_secret().expose()) && !stdout.contains("v1="),
+        "no secret or signature in a log line"
+    );
+    let (_, stdout, _) = local_command(&dev, &["logs", "--output", "json", "--level", "warn"]);
+    assert_eq!(json_lines(&stdout).len(), 1);
+    let (_, stdout, _) = local_command(
+        &dev,
+        &["logs", "--output", "json", "--event-id", "evt_good1"],
+    );
+    assert_eq!(json_lines(&stdout).len(), 1);
+
+    // Each webhook's verdict, by the same rules as on AWS.
+    let trace = |event: &str| {
+        let (code, stdout, stderr) = local_command(&dev, &["trace", event, "--output", "json"]);
+        (
+            code,
+            serde_json::from_str::<serde_json::Value>(&stdout)
+                .unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}")),
+        )
+    };
+    let (code, good) = trace("evt_good1");
+    assert_eq!(code, 0);
+    // Drained means archived too.
+    assert_eq!(good["verdict"]["kind"], "recorded-and-archived", "{good:#}");
+    assert_eq!(good["ledger"][0]["vendorId"], "vendor-7");
+    let (code, forged) = trace("evt_forged1");
+    assert_eq!(code, 0);
+    assert_eq!(forged["verdict"]["kind"], "dead-lettered", "{forged:#}");
+    assert!(
+        forged["verdict"]["next"]
+            .as_str()
+            .unwrap()
+            .contains("mgrid dlq redrive --stage local --provider stripe --event-id evt_forged1")
+    );
+    let (code, nowhere) = trace("evt_never_sent");
+    assert_eq!(code, 5, "not found exits 5");
+    assert_eq!(nowhere["verdict"]["kind"], "not-found");
+    assert_eq!(
+        dev.dead_letters().get("bad-signature"),
+        Some(&1),
+        "the trace consumed nothing"
+    );
+
+    // The redrive the verdict names takes exactly that webhook.
+    let (code, stdout, stderr) = local_command(
+        &dev,
+        &[
+            "dlq",
+            "redrive",
+            "--event-id",
+            "evt_forged1",
+            "--dry-run",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let would_move = plan["wouldMove"].as_array().unwrap();
+    assert_eq!(would_move.len(), 1, "{plan:#}");
+    assert_eq!(would_move[0]["eventId"], "evt_forged1");
+
+    // A follow prints what is decided after it started, once.
+    let mut follow = Command::new(binary())
+        .args(["logs", "--stage", "local", "--follow", "--output", "json"])
+        .env("MGRID_LOCAL_DIR", &dev.data_dir)
+        .env_remove("MGRID_STAGE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follow.stdout.take().unwrap();
+    let (lines, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The two earlier decisions first.
+    for _ in 0..2 {
+        seen.recv_timeout(Duration::from_secs(20))
+            .expect("the earlier lines");
+    }
+    let (_, headers, text) = dev.stripe_delivery("late1");
+    assert_eq!(post(&url, &headers, &text), Some(200));
+    let line = seen
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the follow shows a decision made after it started");
+    assert!(
+        line.contains("evt_late1") && line.contains("recorded"),
+        "{line}"
+    );
+    assert!(
+        seen.recv_timeout(Duration::from_secs(2)).is_err(),
+        "nothing twice"
+    );
+    follow.kill().unwrap();
+    let _ = follow.wait();
+}
