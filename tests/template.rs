@@ -630,3 +630,23 @@ fn the_dashboard_alarm_levels_are_the_stacks_alarm_thresholds() {
         "every alarm of the stack has its row on the dashboard"
     );
 }
+
+#[test]
+fn mgrid_logs_reads_the_log_groups_the_stack_makes() {
+    use mgrid::logs::Source;
+    let template = template();
+    let stage: mgrid_contract::StageName = "zz".parse().unwrap();
+    for (id, source) in [
+        ("AuthorizerLogGroup", Source::Authorizer),
+        ("ProcessorLogGroup", Source::Processor),
+        ("ArchiverLogGroup", Source::Archiver),
+        ("ApiAccessLogGroup", Source::Api),
+    ] {
+        let expected = source.log_group(&stage).replace("-zz-", "-${Stage}-");
+        assert_eq!(
+            properties(&template, id)["LogGroupName"],
+            json!({ "Fn::Sub": expected }),
+            "{id}"
+        );
+    }
+}

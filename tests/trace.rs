@@ -1,0 +1,450 @@
+//! `mgrid logs` and `mgrid trace` against the AWS emulator (moto server). The emulator runs no
+//! Lambda code, so the test writes what the functions would have written, with the contract's
+//! own code: decision lines into the processor's log group (CloudWatch Logs `PutLogEvents`), a
+//! ledger item (DynamoDB), an archived object (S3), a dead letter with its reason (SQS). Then
+//! the commands read them back as they would on AWS.
+//!
+//! What the emulator does not do here: CloudWatch Logs filter patterns beyond plain and quoted
+//! terms (mgrid sends only those, and checks every line itself), and Live Tail (not used).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+use aws_sdk_sqs::types::MessageAttributeValue;
+use mgrid_contract::decision::{DecisionLine, Level};
+use mgrid_contract::ledger::ledger_item;
+use mgrid_contract::{
+    ArchiveKey, ArchivedWebhook, Provider, StageParameter, TransactionRecord, WebhookEnvelope,
+};
+use serde_json::{Value, json};
+use support::{Emulator, deploy_stage, mgrid_process, run, stage_parameter};
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
+}
+
+async fn logs_client(emulator: &Emulator) -> aws_sdk_cloudwatchlogs::Client {
+    aws_sdk_cloudwatchlogs::Client::new(&emulator.sdk_config().await)
+}
+
+/// Creates the group (when the stack has not) and a stream, and writes `events` to it.
+async fn write_log(emulator: &Emulator, group: &str, events: &[(i64, String)]) {
+    let logs = logs_client(emulator).await;
+    let _ = logs.create_log_group().log_group_name(group).send().await;
+    let stream = format!("2026/12/01/[$LATEST]{}", events.first().map_or(0, |e| e.0));
+    logs.create_log_stream()
+        .log_group_name(group)
+        .log_stream_name(&stream)
+        .send()
+        .await
+        .expect("create a log stream");
+    let events: Vec<InputLogEvent> = events
+        .iter()
+        .map(|(at, message)| {
+            InputLogEvent::builder()
+                .timestamp(*at)
+                .message(message)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    logs.put_log_events()
+        .log_group_name(group)
+        .log_stream_name(&stream)
+        .set_log_events(Some(events))
+        .send()
+        .await
+        .expect("put log events");
+}
+
+fn decision(at: i64, outcome: &str, level: Level, event: &str, reason: Option<&str>) -> String {
+    let mut line = DecisionLine::new(at, level, "processor", outcome);
+    line.event_id = Some(event.to_owned());
+    line.provider = Some("stripe".into());
+    line.group = Some(format!("stripe:pi_{event}"));
+    line.reason = reason.map(str::to_owned);
+    line.receive_count = Some(1);
+    line.duration_ms = Some(7);
+    line.to_line()
+}
+
+fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[tokio::test]
+async fn logs_interleave_the_sources_filter_on_fields_and_follow_without_repeats() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let t = now();
+    write_log(
+        &emulator,
+        "/aws/apigateway/marketgrid-dev-access",
+        &[
+            (t - 50_000, r#"{"requestId":"r-1","status":"200"}"#.into()),
+            (t - 40_000, r#"{"requestId":"r-2","status":"403"}"#.into()),
+        ],
+    )
+    .await;
+    write_log(
+        &emulator,
+        "/aws/lambda/marketgrid-dev-authorizer",
+        &[(t - 45_000, "INFO allowed provider=stripe key_id=k-1".into())],
+    )
+    .await;
+    write_log(
+        &emulator,
+        "/aws/lambda/marketgrid-dev-processor",
+        &[
+            (
+                t - 3 * 3_600_000,
+                decision(t - 3 * 3_600_000, "recorded", Level::Info, "evt_0", None),
+            ),
+            (
+                t - 44_000,
+                decision(t - 44_000, "recorded", Level::Info, "evt_1", None),
+            ),
+            (
+                t - 30_000,
+                decision(
+                    t - 30_000,
+                    "dead-lettered",
+                    Level::Warn,
+                    "evt_2",
+                    Some("bad-signature"),
+                ),
+            ),
+            (
+                t - 20_000,
+                r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[]},"Recorded":1}"#.into(),
+            ),
+            (t - 10_000, "WARN ledger write failed event_id=evt_1".into()),
+        ],
+    )
+    .await;
+
+    // Every source, by time; metric lines and lines before --since left out; the archiver's
+    // group does not exist, and that is said.
+    let all = run(&emulator, dir.path(), &["logs", "--stage", "dev"]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    let order: Vec<&str> = all
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "api",
+            "authorizer",
+            "processor",
+            "api",
+            "processor",
+            "processor"
+        ],
+        "{}",
+        all.stdout
+    );
+    assert!(
+        all.stdout
+            .contains("dead-lettered  stripe evt_2 bad-signature"),
+        "{}",
+        all.stdout
+    );
+    assert!(!all.stdout.contains("evt_0") && !all.stdout.contains("_aws"));
+    assert!(
+        all.stderr
+            .contains("/aws/lambda/marketgrid-dev-archiver does not exist"),
+        "{}",
+        all.stderr
+    );
+
+    // By field: the decision about evt_1, not the warning that mentions it.
+    let by_event = run(
+        &emulator,
+        dir.path(),
+        &[
+            "logs",
+            "--stage",
+            "dev",
+            "--event-id",
+            "evt_1",
+            "--output",
+            "json",
+        ],
+    );
+    let lines = json_lines(&by_event.stdout);
+    assert_eq!(lines.len(), 1, "{}", by_event.stdout);
+    assert_eq!(lines[0]["decision"]["outcome"], "recorded");
+    assert_eq!(lines[0]["source"], "processor");
+
+    let warnings = run(
+        &emulator,
+        dir.path(),
+        &[
+            "logs", "--stage", "dev", "--level", "warn", "--output", "json",
+        ],
+    );
+    let messages: Vec<String> = json_lines(&warnings.stdout)
+        .iter()
+        .map(|l| l["message"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        messages.len(),
+        3,
+        "the 403, the dead letter, the warning: {messages:?}"
+    );
+
+    let older = run(
+        &emulator,
+        dir.path(),
+        &[
+            "logs",
+            "--stage",
+            "dev",
+            "processor",
+            "--since",
+            "4h",
+            "--filter",
+            "evt_0",
+        ],
+    );
+    assert_eq!(older.stdout.lines().count(), 1, "{}", older.stdout);
+    let metrics = run(
+        &emulator,
+        dir.path(),
+        &["logs", "--stage", "dev", "processor", "--metrics", "-v"],
+    );
+    assert!(metrics.stdout.contains("_aws"));
+    assert!(
+        metrics.calls() <= 3,
+        "one read of one group (plus credentials): {}",
+        metrics.stderr
+    );
+
+    // A follow: the lines so far once, then a line written after it started, once.
+    let mut follow = mgrid_process(
+        &emulator,
+        dir.path(),
+        &[
+            "logs",
+            "--stage",
+            "dev",
+            "processor",
+            "--follow",
+            "--output",
+            "json",
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let stdout = follow.stdout.take().unwrap();
+    let (lines, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut shown = Vec::new();
+    for _ in 0..3 {
+        shown.push(
+            seen.recv_timeout(Duration::from_secs(30))
+                .expect("the lines so far"),
+        );
+    }
+    let later = now();
+    write_log(
+        &emulator,
+        "/aws/lambda/marketgrid-dev-processor",
+        &[(
+            later,
+            decision(later, "recorded", Level::Info, "evt_3", None),
+        )],
+    )
+    .await;
+    let line = seen
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the follow shows the new line");
+    assert!(line.contains("evt_3"), "{line}");
+    // Several more polls (every 2 s, each from a minute back): nothing again.
+    assert!(
+        seen.recv_timeout(Duration::from_secs(7)).is_err(),
+        "a line shown twice"
+    );
+    follow.kill().unwrap();
+    let _ = follow.wait();
+}
+
+fn text(value: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .unwrap()
+}
+
+/// A Stripe webhook as the ingress received it.
+fn envelope(event: &str, received_at: i64) -> WebhookEnvelope {
+    let body = json!({
+        "id": event,
+        "type": "payment_intent.succeeded",
+        "created": received_at / 1000,
+        "data": {"object": {"id": format!("pi_{event}"), "object": "payment_intent", "amount": 1999,
+            "currency": "usd", "metadata": {"vendor_id": "vendor-42"}}},
+    });
+    WebhookEnvelope {
+        provider: Provider::Stripe,
+        event_id: event.to_owned(),
+        event_type: "payment_intent.succeeded".into(),
+        received_at,
+        request_id: Some(format!("req-{event}")),
+        signature_headers: BTreeMap::from([(
+            "stripe-signature".to_owned(),
+            format!("t={},v1=abc", received_at / 1000),
+        )]),
+        body: body.to_string(),
+    }
+}
+
+fn trace(emulator: &Emulator, dir: &Path, event: &str) -> (i32, Value, String) {
+    let traced = run(
+        emulator,
+        dir,
+        &["trace", event, "--stage", "dev", "--output", "json", "-v"],
+    );
+    let calls = traced.calls();
+    assert!(
+        calls <= 20,
+        "a trace is a few bounded lookups, not {calls} calls"
+    );
+    (traced.code, traced.json(), traced.stderr)
+}
+
+#[tokio::test]
+async fn a_webhook_in_each_state_is_traced_to_its_verdict() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    deploy_stage(&emulator, dir.path(), "dev");
+    let config = emulator.sdk_config().await;
+    let t = now() - 3_600_000;
+
+    // Recorded and archived, as the processor and the archive pipe leave it.
+    let recorded = envelope("evt_rec", t);
+    let record = TransactionRecord::from_envelope(&recorded).expect("a transaction");
+    let item = ledger_item(&record, &recorded);
+    aws_sdk_dynamodb::Client::new(&config)
+        .put_item()
+        .table_name(stage_parameter(&emulator, "dev", StageParameter::TableName).await)
+        .set_item(Some(
+            item.iter()
+                .map(|(k, v)| (k.clone(), mgrid_pipeline::aws::to_attribute_value(v)))
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("put the ledger item");
+    aws_sdk_s3::Client::new(&config)
+        .put_object()
+        .bucket(stage_parameter(&emulator, "dev", StageParameter::ArchiveBucket).await)
+        .key(ArchiveKey::for_envelope(&recorded).to_string())
+        .body(ArchivedWebhook::to_json(&recorded).into())
+        .send()
+        .await
+        .expect("archive it");
+
+    // Dead-lettered for a bad signature, as the processor sends it to the DLQ, and its line.
+    let dead = envelope("evt_dead", t);
+    let queued = dead.to_queue_message();
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let dlq = stage_parameter(&emulator, "dev", StageParameter::DlqUrl).await;
+    let mut send = sqs
+        .send_message()
+        .queue_url(&dlq)
+        .message_body(&queued.body)
+        .message_group_id(&queued.group_id)
+        .message_deduplication_id(&queued.deduplication_id)
+        .message_attributes("mgrid-failure-reason", text("bad-signature"))
+        .message_attributes(
+            "mgrid-failure-detail",
+            text("no v1 signature matches the stage's Stripe signing secrets"),
+        );
+    for (name, value) in &queued.attributes {
+        send = send.message_attributes(name, text(value));
+    }
+    send.send().await.expect("dead-letter it");
+    write_log(
+        &emulator,
+        "/aws/lambda/marketgrid-dev-processor",
+        &[(
+            t + 1_000,
+            decision(
+                t + 1_000,
+                "dead-lettered",
+                Level::Warn,
+                "evt_dead",
+                Some("bad-signature"),
+            ),
+        )],
+    )
+    .await;
+
+    let (code, found, stderr) = trace(&emulator, dir.path(), "evt_rec");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        found["verdict"]["kind"], "recorded-and-archived",
+        "{found:#}"
+    );
+    assert_eq!(found["ledger"][0]["vendorId"], "vendor-42");
+    assert_eq!(found["ledger"][0]["amount"], 1999);
+    assert_eq!(
+        found["ledger"].as_array().unwrap().len(),
+        1,
+        "stripe only: paypal has no evt_rec"
+    );
+
+    let (code, dead, stderr) = trace(&emulator, dir.path(), "evt_dead");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(dead["verdict"]["kind"], "dead-lettered", "{dead:#}");
+    assert_eq!(dead["deadLetters"][0]["reason"], "bad-signature");
+    assert_eq!(dead["decisions"][0]["outcome"], "dead-lettered");
+    assert!(
+        dead["verdict"]["next"]
+            .as_str()
+            .unwrap()
+            .contains("mgrid dlq redrive --stage dev --provider stripe --event-id evt_dead"),
+        "{dead:#}"
+    );
+
+    let (code, nowhere, _) = trace(&emulator, dir.path(), "evt_never");
+    assert_eq!(code, 5, "not found exits 5");
+    assert_eq!(nowhere["verdict"]["kind"], "not-found");
+    assert!(nowhere["verdict"]["next"].as_str().unwrap().contains("api"));
+
+    // The trace read the dead letter and put it back: it is still there for the redrive.
+    let back = sqs
+        .receive_message()
+        .queue_url(&dlq)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive");
+    assert_eq!(back.messages().len(), 1, "the dead letter is visible again");
+}
