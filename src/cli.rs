@@ -680,7 +680,8 @@ whole-bucket scan), and says what it found in each:
   archive       the archived object at the key its receipt time gives
   dead letters  the dead-letter queue (the first messages of each group, at most 100 read, all
                 made visible again), with the reason and the redrive that would move it
-  processor     the processor's decision lines for it (FilterLogEvents, within the log retention)
+  processor     the processor's decision lines for it (FilterLogEvents, within --within)
+  received      the API access log line of the request that delivered it (by its request id)
 The webhook queue is not read: receiving from a FIFO queue would hold up the webhook's group.
 
 Then a verdict and the next step: recorded and archived; recorded, not archived yet;

@@ -73,6 +73,7 @@ fn decision(at: i64, outcome: &str, level: Level, event: &str, reason: Option<&s
     line.reason = reason.map(str::to_owned);
     line.receive_count = Some(1);
     line.duration_ms = Some(7);
+    line.request_id = Some(format!("req-{event}"));
     line.to_line()
 }
 
@@ -406,6 +407,19 @@ async fn a_webhook_in_each_state_is_traced_to_its_verdict() {
     )
     .await;
 
+    write_log(
+        &emulator,
+        "/aws/apigateway/marketgrid-dev-access",
+        &[
+            (
+                t - 2_000,
+                r#"{"requestId":"req-other","status":"200"}"#.into(),
+            ),
+            (t, r#"{"requestId":"req-evt_dead","status":"200"}"#.into()),
+        ],
+    )
+    .await;
+
     let (code, found, stderr) = trace(&emulator, dir.path(), "evt_rec");
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
@@ -425,6 +439,18 @@ async fn a_webhook_in_each_state_is_traced_to_its_verdict() {
     assert_eq!(dead["verdict"]["kind"], "dead-lettered", "{dead:#}");
     assert_eq!(dead["deadLetters"][0]["reason"], "bad-signature");
     assert_eq!(dead["decisions"][0]["outcome"], "dead-lettered");
+    let received = dead["received"].as_array().unwrap();
+    assert_eq!(
+        received.len(),
+        1,
+        "the request that delivered it, by its id: {dead:#}"
+    );
+    assert!(
+        received[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("req-evt_dead")
+    );
     assert!(
         dead["verdict"]["next"]
             .as_str()

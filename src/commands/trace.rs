@@ -15,7 +15,7 @@ use crate::cli::TraceArgs;
 use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
-use crate::logs::{LogQuery, Source};
+use crate::logs::{LogLine, LogQuery, Source};
 use crate::output::{BOLD, DIM, ERROR, GOOD, WARNING, print_report, shown};
 use crate::ports::{DeadLetterQueue, KeyRings, LedgerLookup, WebhookArchive};
 use crate::redrive::DeadLetterView;
@@ -69,6 +69,9 @@ pub struct TraceReport {
     pub dead_letters_read: usize,
     /// The processor's decisions about the event, oldest first.
     pub decisions: Vec<DecisionLine>,
+    /// API Gateway's access log lines of the requests that delivered it (found by the request
+    /// ids the decisions carry).
+    pub received: Vec<LogLine>,
     /// Places that could not be read, and why.
     pub unreadable: Vec<String>,
     pub verdict: Verdict,
@@ -193,6 +196,28 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
         Err(failure) => unreadable.push(format!("the processor's log: {failure}")),
     }
 
+    // The requests that delivered it, from the access log, by the request ids the processor
+    // logged (one read; the local stage has no access log).
+    let mut request_ids: Vec<String> = decisions
+        .iter()
+        .filter_map(|d| d.request_id.clone())
+        .collect();
+    request_ids.sort();
+    request_ids.dedup();
+    let mut received = Vec::new();
+    if let Some(request_id) = request_ids.first() {
+        let query = LogQuery {
+            sources: vec![Source::Api],
+            from: now - args.within.0,
+            text: Some(request_id.clone()),
+            ..LogQuery::default()
+        };
+        match target.logs().read(&query, query.from, 5).await {
+            Ok(found) => received = found.lines,
+            Err(failure) => unreadable.push(format!("the API access log: {failure}")),
+        }
+    }
+
     // A bad signature usually means the signing secret changed: say when it last did.
     let mut secret_changed_at = None;
     if let Some(letter) = dead_letters
@@ -227,6 +252,7 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
         dead_letters,
         dead_letters_read,
         decisions,
+        received,
         unreadable,
         verdict,
     };
@@ -333,7 +359,7 @@ pub fn verdict(
         return say(
             VerdictKind::DeadLettered,
             format!(
-                "dead-lettered: {why} (received {} times)",
+                "dead-lettered: {why} (receive count {})",
                 letter.receive_count
             ),
             Some(format!(
@@ -438,6 +464,18 @@ impl fmt::Display for TraceReport {
                     .map(|d| format!(": {}", shown(d)))
                     .unwrap_or_default(),
                 letter.receive_count
+            )?;
+        }
+        for line in &self.received {
+            let status = serde_json::from_str::<serde_json::Value>(&line.message)
+                .ok()
+                .and_then(|v| Some(v.get("status")?.as_str()?.to_owned()))
+                .unwrap_or_else(|| "?".to_owned());
+            writeln!(
+                f,
+                "  received      {} with HTTP {} (access log)",
+                mgrid_contract::clock::format_rfc3339(line.time),
+                shown(&status)
             )?;
         }
         writeln!(
@@ -551,6 +589,12 @@ mod snapshots {
             dead_letters,
             dead_letters_read: 17,
             decisions,
+            received: vec![LogLine::new(
+                NOW - 31_000,
+                Source::Api,
+                "e-1".into(),
+                r#"{"requestId":"req-1","status":"200"}"#.into(),
+            )],
             unreadable: Vec::new(),
             verdict,
         }
