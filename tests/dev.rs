@@ -738,19 +738,7 @@ fn local_logs_and_traces_follow_each_webhook_to_its_verdict() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = follow.stdout.take().unwrap();
-    let (lines, seen) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if lines.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let seen = support::stdout_lines(&mut follow);
     // The two earlier decisions first.
     for _ in 0..2 {
         seen.recv_timeout(Duration::from_secs(20))

@@ -10,7 +10,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -252,18 +251,7 @@ async fn logs_interleave_the_sources_filter_on_fields_and_follow_without_repeats
     .stderr(std::process::Stdio::null())
     .spawn()
     .unwrap();
-    let stdout = follow.stdout.take().unwrap();
-    let (lines, seen) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if lines.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let seen = support::stdout_lines(&mut follow);
     let mut shown = Vec::new();
     for _ in 0..3 {
         shown.push(

@@ -286,3 +286,22 @@ pub async fn drain_queue(
         all.extend(messages);
     }
 }
+
+/// A spawned child's stdout, line by line, as it writes it (for tests of commands that keep
+/// running, like a follow): the receiver ends when the child closes its stdout.
+pub fn stdout_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("the child's stdout is piped");
+    let (lines, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
