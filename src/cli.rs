@@ -647,8 +647,9 @@ pub struct LogsArgs {
     #[arg(value_enum, value_name = "SOURCE")]
     pub sources: Vec<crate::logs::Source>,
     /// From this long ago (90s, 30m, 2h, 7d) or this time (2026-11-30T14:00Z, "2 hours ago")
-    #[arg(long, default_value = "1h", value_name = "SPAN|TIME")]
-    pub since: String,
+    /// [default: 1h; 10m with --follow]
+    #[arg(long, value_name = "SPAN|TIME")]
+    pub since: Option<String>,
     /// Up to this time [default: now]
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,

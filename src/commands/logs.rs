@@ -73,9 +73,14 @@ fn query(args: &LogsArgs, now: i64) -> Result<LogQuery, Failure> {
         Failure::new(FailureKind::Usage, format!("--{flag}: {e}"))
             .next("a span (90s, 30m, 2h, 7d) or a time (2026-11-30T14:00Z, \"2 hours ago\")")
     };
-    let from = match crate::spans::parse_span(&args.since, 366) {
+    // A follow starts near now, as `tail -f` does; a read looks back an hour.
+    let since = args
+        .since
+        .as_deref()
+        .unwrap_or(if args.follow { "10m" } else { "1h" });
+    let from = match crate::spans::parse_span(since, 366) {
         Ok(span) => now - span,
-        Err(_) => crate::spans::parse_time(&args.since, now).map_err(|e| bad("since", e))?,
+        Err(_) => crate::spans::parse_time(since, now).map_err(|e| bad("since", e))?,
     };
     let to = args
         .until
