@@ -633,10 +633,13 @@ dead-lettered (with the reason), retry (with what was unavailable) or held-for-o
 event id, provider, message group, API request id and duration. --event-id and --level filter on
 those fields, not on text; --filter matches text. No line holds a body, a key or a secret.
 
---follow keeps reading (Ctrl-C ends it): every 2 s on AWS, polling FilterLogEvents from a minute
-before the newest line seen, so a line that arrives late is shown, and none is shown twice.
-CloudWatch Logs Live Tail is not used yet. The local stage (`mgrid dev`) logs processor
-decisions to <data dir>/logs/pipeline.log, read the same way.
+--follow keeps reading (Ctrl-C ends it). On AWS it opens a CloudWatch Logs Live Tail session
+(lines about a second after they are written; Live Tail samples above 500 matching lines a
+second, and says so; a session is billed by the minute it runs). Where Live Tail is not
+available, when a session ends, or with --poll, it
+polls FilterLogEvents every 2 s from a minute before the newest line seen: a line that arrives
+late is shown, and none is shown twice. The local stage (`mgrid dev`) logs processor decisions
+to <data dir>/logs/pipeline.log, followed the same way.
 
 Examples:
   mgrid logs --stage prod processor --since 30m --level warn
@@ -656,6 +659,9 @@ pub struct LogsArgs {
     /// Keep reading new lines until Ctrl-C
     #[arg(long, short = 'f', conflicts_with = "until")]
     pub follow: bool,
+    /// Follow by polling FilterLogEvents, never Live Tail (every line, even above 500 a second)
+    #[arg(long, requires = "follow")]
+    pub poll: bool,
     /// Only lines that contain this text
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,

@@ -40,6 +40,16 @@ impl Source {
         }
     }
 
+    /// The source whose log group `identifier` (a name or an ARN) is, on `stage`.
+    pub fn of_log_group(stage: &StageName, identifier: &str) -> Option<Source> {
+        let name = identifier
+            .split_once(":log-group:")
+            .map_or(identifier, |(_, name)| name.trim_end_matches(":*"));
+        Source::ALL
+            .into_iter()
+            .find(|source| source.log_group(stage) == name)
+    }
+
     /// The CloudWatch Logs group the stack gives this source (stacks/pipeline.yaml; a template
     /// test holds the two together).
     pub fn log_group(self, stage: &StageName) -> String {
@@ -361,6 +371,26 @@ mod tests {
         // Long after, old ids are forgotten: memory stays bounded.
         follow.fresh(vec![line(1_000_000, Source::Api, "z", "far")]);
         assert_eq!(follow.seen.len(), 1);
+    }
+
+    #[test]
+    fn a_log_group_name_or_arn_names_its_source() {
+        let stage: StageName = "prod".parse().unwrap();
+        let arn =
+            "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/marketgrid-prod-processor";
+        assert_eq!(Source::of_log_group(&stage, arn), Some(Source::Processor));
+        assert_eq!(
+            Source::of_log_group(&stage, &format!("{arn}:*")),
+            Some(Source::Processor)
+        );
+        assert_eq!(
+            Source::of_log_group(&stage, "/aws/apigateway/marketgrid-prod-access"),
+            Some(Source::Api)
+        );
+        assert_eq!(
+            Source::of_log_group(&stage, "/aws/lambda/marketgrid-dev-processor"),
+            None
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 use crate::aws::Aws;
 use crate::aws::archive::{Archive, Ledger};
 use crate::aws::keystore::RingStore;
-use crate::aws::logs::CloudWatchLogs;
+use crate::aws::logs::{CloudWatchLogs, LiveTail};
 use crate::aws::metrics::CloudWatchSource;
 use crate::aws::parameters::{require, stage_parameters};
 use crate::aws::queues::{MoveTasks, Queue};
@@ -229,9 +229,13 @@ impl Target {
     /// Where the stage's logs are read: its log groups, or the local log file.
     pub fn logs(&self) -> StageLogs {
         match self {
-            Target::Aws(stage) => {
-                StageLogs::Aws(CloudWatchLogs::new(stage.aws.logs(), stage.name.clone()))
-            }
+            Target::Aws(stage) => StageLogs::Aws {
+                logs: CloudWatchLogs::new(stage.aws.logs(), stage.name.clone()),
+                aws: Box::new(stage.aws.clone()),
+                live: None,
+                said_sampled: false,
+                catch_up: false,
+            },
             Target::Local(stage) => StageLogs::Local {
                 paths: stage.paths.clone(),
                 follower: None,
@@ -260,12 +264,33 @@ impl Target {
 
 /// A stage's logs: CloudWatch Logs, or the log file `mgrid dev` writes.
 pub enum StageLogs {
-    Aws(CloudWatchLogs),
+    Aws {
+        logs: CloudWatchLogs,
+        aws: Box<Aws>,
+        /// The Live Tail session a follow reads, while it lasts.
+        live: Option<Box<LiveTail>>,
+        /// Whether the session's sampling was said already.
+        said_sampled: bool,
+        /// The next step polls once before reading the session: what was written between the
+        /// first read and the session's start is shown too.
+        catch_up: bool,
+    },
     Local {
         paths: Paths,
         follower: Option<Box<LogFollower>>,
     },
 }
+
+/// What one step of a follow brought: its new lines, and a sentence about how the follow goes
+/// (a Live Tail session that ended, sampling) when there is one.
+pub struct Followed {
+    pub lines: Vec<LogLine>,
+    pub note: Option<String>,
+}
+
+/// How long a follow waits between polls (a Live Tail session paces itself).
+const AWS_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+const LOCAL_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl StageLogs {
     /// The query's lines from `from` on, at most `limit` (a source).
@@ -276,7 +301,7 @@ impl StageLogs {
         limit: usize,
     ) -> Result<Found, Failure> {
         match self {
-            StageLogs::Aws(logs) => logs.read(query, from, limit).await,
+            StageLogs::Aws { logs, .. } => logs.read(query, from, limit).await,
             StageLogs::Local { paths, .. } => {
                 let query = LogQuery {
                     from,
@@ -288,31 +313,151 @@ impl StageLogs {
     }
 
     /// Marks where a follow starts: locally, the end of the log file as it is now (a line
-    /// written from here on is read by [`StageLogs::poll`], even while the first read runs).
+    /// written from here on is read by [`StageLogs::next`], even while the first read runs).
     pub fn start_follow(&mut self) {
         if let StageLogs::Local { paths, follower } = self {
             *follower = Some(Box::new(LogFollower::from_end(paths)));
         }
     }
 
-    /// The query's lines since the last poll, each once, oldest first.
-    pub async fn poll(
+    /// On AWS, starts a CloudWatch Logs Live Tail session on the query's log groups (those
+    /// that exist: `missing` are left out); how the follow will go, in a sentence. When Live
+    /// Tail is not available (the emulator, a partition without it, no `logs:StartLiveTail`),
+    /// the follow polls FilterLogEvents instead, and says why.
+    pub async fn go_live(&mut self, query: &LogQuery, missing: &[String]) -> String {
+        let StageLogs::Aws {
+            logs,
+            aws,
+            live,
+            catch_up,
+            ..
+        } = self
+        else {
+            return "following the local log file".to_owned();
+        };
+        let identity = match aws.account().await {
+            Ok(identity) => identity,
+            Err(failure) => {
+                return format!(
+                    "Live Tail needs the account ({failure}); polling FilterLogEvents every 2 s"
+                );
+            }
+        };
+        let groups: Vec<String> = query
+            .sources
+            .iter()
+            .map(|source| source.log_group(logs.stage()))
+            .filter(|group| !missing.contains(group))
+            .map(|group| {
+                format!(
+                    "arn:{}:logs:{}:{}:log-group:{group}",
+                    identity.partition(),
+                    aws.region,
+                    identity.account
+                )
+            })
+            .collect();
+        if groups.is_empty() {
+            return "none of the log groups exists yet; polling FilterLogEvents every 2 s"
+                .to_owned();
+        }
+        match logs.live_tail(groups, query).await {
+            Ok(session) => {
+                *live = Some(Box::new(session));
+                *catch_up = true;
+                "following with CloudWatch Logs Live Tail".to_owned()
+            }
+            Err(failure) => format!(
+                "Live Tail is not available here ({}); polling FilterLogEvents every 2 s",
+                failure.what
+            ),
+        }
+    }
+
+    /// The query's lines since the last step, each once, oldest first: the next Live Tail
+    /// update, or a poll after a pause. A Live Tail session that ends hands over to polling
+    /// from a minute before the newest line shown, so nothing falls between the two.
+    pub async fn next(
         &mut self,
         query: &LogQuery,
         follow: &mut Follow,
-    ) -> Result<Vec<LogLine>, Failure> {
+    ) -> Result<Followed, Failure> {
+        let mut note = None;
         let lines = match self {
-            StageLogs::Aws(logs) => {
-                // Every line of the window: a follow must not stop at a limit.
-                logs.read(query, follow.poll_from(query.from), 10_000)
-                    .await?
-                    .lines
+            StageLogs::Aws {
+                logs,
+                live,
+                said_sampled,
+                catch_up,
+                ..
+            } => {
+                if std::mem::take(catch_up) {
+                    let lines = logs
+                        .read(query, follow.poll_from(query.from), 10_000)
+                        .await?
+                        .lines;
+                    return Ok(Followed {
+                        lines: follow.fresh(lines),
+                        note: None,
+                    });
+                }
+                let update = match live.as_mut() {
+                    Some(session) => {
+                        match session.next().await {
+                            Ok(Some(update)) => Some(update),
+                            Ok(None) => {
+                                note = Some("the Live Tail session ended; polling FilterLogEvents every 2 s".to_owned());
+                                None
+                            }
+                            Err(failure) => {
+                                note = Some(format!(
+                                    "{}; polling FilterLogEvents every 2 s",
+                                    failure.what
+                                ));
+                                None
+                            }
+                        }
+                    }
+                    None => None,
+                };
+                match update {
+                    Some(update) => {
+                        if update.sampled && !*said_sampled {
+                            *said_sampled = true;
+                            note = Some("Live Tail is sampling: more than 500 lines a second match; narrow with --event-id, --level or --filter, or use --poll for every line".to_owned());
+                        }
+                        update
+                            .lines
+                            .into_iter()
+                            .filter(|l| query.matches(l))
+                            .collect()
+                    }
+                    None => {
+                        *live = None;
+                        tokio::time::sleep(AWS_POLL).await;
+                        // Every line of the window: a follow must not stop at a limit.
+                        logs.read(query, follow.poll_from(query.from), 10_000)
+                            .await?
+                            .lines
+                    }
+                }
             }
-            StageLogs::Local { paths, follower } => follower
-                .get_or_insert_with(|| Box::new(LogFollower::from_end(paths)))
-                .poll_lines(query)?,
+            StageLogs::Local { paths, follower } => {
+                tokio::time::sleep(LOCAL_POLL).await;
+                follower
+                    .get_or_insert_with(|| Box::new(LogFollower::from_end(paths)))
+                    .poll_lines(query)?
+            }
         };
-        Ok(follow.fresh(lines))
+        Ok(Followed {
+            lines: follow.fresh(lines),
+            note,
+        })
+    }
+
+    /// Whether this is the local stage's log.
+    pub fn is_local(&self) -> bool {
+        matches!(self, StageLogs::Local { .. })
     }
 }
 

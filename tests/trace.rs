@@ -248,7 +248,7 @@ async fn logs_interleave_the_sources_filter_on_fields_and_follow_without_repeats
         ],
     )
     .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::null())
+    .stderr(std::fs::File::create(dir.path().join("follow.err")).unwrap())
     .spawn()
     .unwrap();
     let seen = support::stdout_lines(&mut follow);
@@ -280,6 +280,13 @@ async fn logs_interleave_the_sources_filter_on_fields_and_follow_without_repeats
     );
     follow.kill().unwrap();
     let _ = follow.wait();
+    // The emulator serves no Live Tail: the follow says so and polls.
+    let said = std::fs::read_to_string(dir.path().join("follow.err")).unwrap();
+    assert!(
+        said.contains("Live Tail is not available here")
+            && said.contains("polling FilterLogEvents"),
+        "{said}"
+    );
 }
 
 fn text(value: &str) -> MessageAttributeValue {

@@ -2,7 +2,10 @@
 //! the sources read concurrently and interleaved by time.
 
 use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
 use aws_sdk_cloudwatchlogs::operation::filter_log_events::FilterLogEventsError;
+use aws_sdk_cloudwatchlogs::operation::start_live_tail::StartLiveTailOutput;
+use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
 use mgrid_contract::{EpochMillis, StageName};
 
 use super::errors;
@@ -93,11 +96,11 @@ impl CloudWatchLogs {
                 }
             };
             for event in page.events() {
-                let line = LogLine::new(
-                    event.timestamp().unwrap_or_default(),
+                let line = cloudwatch_line(
                     source,
-                    event.event_id().unwrap_or_default().to_owned(),
-                    event.message().unwrap_or_default().to_owned(),
+                    event.log_stream_name().unwrap_or_default(),
+                    event.timestamp().unwrap_or_default(),
+                    event.message().unwrap_or_default(),
                 );
                 if query.matches(&line) {
                     lines.push(line);
@@ -111,5 +114,111 @@ impl CloudWatchLogs {
         let more = lines.len() > limit || token.is_some();
         lines.truncate(limit);
         Ok(Some((lines, more)))
+    }
+}
+
+/// A CloudWatch Logs line, identified the same way whether `FilterLogEvents` or Live Tail
+/// returned it (Live Tail gives no event id): its stream, its time, and a hash of its text.
+fn cloudwatch_line(source: Source, stream: &str, at: EpochMillis, message: &str) -> LogLine {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    message.hash(&mut hasher);
+    LogLine::new(
+        at,
+        source,
+        format!("{stream}/{at}/{:016x}", hasher.finish()),
+        message.to_owned(),
+    )
+}
+
+/// A Live Tail session: the lines CloudWatch Logs streams as they are ingested, about once a
+/// second. It samples when more than 500 lines a second match, which [`LiveTail::next`] says.
+pub struct LiveTail {
+    session: StartLiveTailOutput,
+    stage: StageName,
+}
+
+/// One update of a Live Tail session.
+#[derive(Debug, Default)]
+pub struct LiveUpdate {
+    pub lines: Vec<LogLine>,
+    /// CloudWatch Logs sent a sample of the matching lines, not all of them.
+    pub sampled: bool,
+}
+
+impl CloudWatchLogs {
+    /// Starts a Live Tail session on `groups` (their ARNs: Live Tail takes no names), narrowed
+    /// by the query's filter pattern.
+    pub async fn live_tail(
+        &self,
+        groups: Vec<String>,
+        query: &LogQuery,
+    ) -> Result<LiveTail, Failure> {
+        let output = self
+            .client
+            .start_live_tail()
+            .set_log_group_identifiers(Some(groups))
+            .set_log_event_filter_pattern(query.filter_pattern())
+            // Not retried: polling takes over at once where Live Tail is not available.
+            .customize()
+            .config_override(
+                aws_sdk_cloudwatchlogs::config::Config::builder()
+                    .retry_config(aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                errors::failure(
+                    "logs:StartLiveTail",
+                    &format!("the log groups of {}", self.stage),
+                    &e,
+                )
+            })?;
+        Ok(LiveTail {
+            session: output,
+            stage: self.stage.clone(),
+        })
+    }
+
+    pub fn stage(&self) -> &StageName {
+        &self.stage
+    }
+}
+
+impl LiveTail {
+    /// The next update (None when the session ended: it times out after three hours).
+    pub async fn next(&mut self) -> Result<Option<LiveUpdate>, Failure> {
+        loop {
+            let event = self.session.response_stream.recv().await.map_err(|e| {
+                Failure::new(
+                    crate::failure::FailureKind::Failed,
+                    format!("the Live Tail session ended: {}", DisplayErrorContext(&e)),
+                )
+                .transient()
+            })?;
+            match event {
+                None => return Ok(None),
+                Some(StartLiveTailResponseStream::SessionUpdate(update)) => {
+                    let lines = update
+                        .session_results()
+                        .iter()
+                        .filter_map(|event| {
+                            let source =
+                                Source::of_log_group(&self.stage, event.log_group_identifier()?)?;
+                            Some(cloudwatch_line(
+                                source,
+                                event.log_stream_name().unwrap_or_default(),
+                                event.timestamp().unwrap_or_default(),
+                                event.message().unwrap_or_default(),
+                            ))
+                        })
+                        .collect();
+                    let sampled = update.session_metadata().is_some_and(|m| m.sampled());
+                    return Ok(Some(LiveUpdate { lines, sampled }));
+                }
+                // The session's start, and variants newer than this SDK: nothing to show.
+                Some(_) => continue,
+            }
+        }
     }
 }

@@ -1,8 +1,6 @@
 //! `mgrid logs`: the stage's log lines, every source interleaved by time, filtered by field, and
 //! followed without a line twice or a gap.
 
-use std::time::Duration;
-
 use anyhow::Result;
 use mgrid_contract::decision::Level;
 
@@ -12,11 +10,7 @@ use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
 use crate::logs::{Follow, LogLine, LogQuery, Source};
 use crate::output::{DIM, ERROR, WARNING, json_line, note, shown, write_stdout};
-use crate::target::{StageLogs, Target};
-
-/// How often a follow asks again: CloudWatch Logs on AWS, the log file locally.
-const AWS_POLL: Duration = Duration::from_secs(2);
-const LOCAL_POLL: Duration = Duration::from_millis(500);
+use crate::target::Target;
 
 pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<()> {
     let now = now_millis();
@@ -32,9 +26,7 @@ pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<
             "{place} does not exist: nothing has been logged there yet (or the stage is not deployed)"
         ));
     }
-    if matches!(logs, StageLogs::Local { .. })
-        && query.sources.iter().any(|s| *s != Source::Processor)
-    {
+    if logs.is_local() && query.sources.iter().any(|s| *s != Source::Processor) {
         note("the local stage logs the processor's decisions only (mgrid dev prints the rest)");
     }
     let mut follow = Follow::default();
@@ -53,18 +45,21 @@ pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<
         crate::terminal::verbose_calls(context.global.verbose > 0, target.calls().unwrap_or(0));
         return Ok(());
     }
-    let pause = match logs {
-        StageLogs::Aws(_) => AWS_POLL,
-        StageLogs::Local { .. } => LOCAL_POLL,
+    let how = if args.poll {
+        "polling every 2 s (--poll)".to_owned()
+    } else {
+        logs.go_live(&query, &found.missing).await
     };
-    note("following; Ctrl-C ends it");
+    note(&format!("{how}; Ctrl-C ends it"));
     loop {
-        tokio::select! {
+        let step = tokio::select! {
             _ = tokio::signal::ctrl_c() => return Ok(()),
-            _ = tokio::time::sleep(pause) => {}
+            step = logs.next(&query, &mut follow) => step?,
+        };
+        if let Some(said) = &step.note {
+            note(said);
         }
-        let lines = logs.poll(&query, &mut follow).await?;
-        print(&lines, format)?;
+        print(&step.lines, format)?;
     }
 }
 
