@@ -636,9 +636,8 @@ those fields, not on text; --filter matches text. No line holds a body, a key or
 --follow keeps reading (Ctrl-C ends it). On AWS it opens a CloudWatch Logs Live Tail session
 (lines about a second after they are written; Live Tail samples above 500 matching lines a
 second, and says so; a session is billed by the minute it runs). Where Live Tail is not
-available, when a session ends, or with --poll, it
-polls FilterLogEvents every 2 s from a minute before the newest line seen: a line that arrives
-late is shown, and none is shown twice. The local stage (`mgrid dev`) logs processor decisions
+available, when a session ends, or with --poll, it polls FilterLogEvents every 2 s from a minute
+before the newest line seen: a line that arrives late is shown, and none is shown twice. The local stage (`mgrid dev`) logs processor decisions
 to <data dir>/logs/pipeline.log, followed the same way.
 
 Examples:
