@@ -688,7 +688,10 @@ whole-bucket scan), and says what it found in each:
                 made visible again), with the reason and the redrive that would move it
   processor     the processor's decision lines for it (FilterLogEvents, within --within)
   received      the API access log line of the request that delivered it (by its request id)
-The webhook queue is not read: receiving from a FIFO queue would hold up the webhook's group.
+  queue         the local stage's webhook queue (on AWS it is not read: receiving from a FIFO
+                queue would hold up the webhook's group)
+  notification  sent, pending or failed on the local stage; on AWS the depth of the pipes'
+                dead-letter queue, whose messages name no event
 
 Then a verdict and the next step: recorded and archived; recorded, not archived yet;
 dead-lettered (and why); retried (what was unavailable); or not found anywhere, with where to

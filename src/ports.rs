@@ -167,6 +167,51 @@ pub trait WebhookArchive {
     fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, Failure>>;
 }
 
+/// Where a webhook stands in the two steps that cannot be read by key on AWS: waiting in the
+/// webhook queue (a FIFO queue cannot be read without holding up the group), and the vendor
+/// notification (the pipe's dead-letter queue names batches, not records). The local stage
+/// knows both exactly.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Whereabouts {
+    /// Whether the webhook queue could be read for the event.
+    pub queue_read: bool,
+    /// The event's message in the webhook queue, when it is there.
+    pub queued: Option<Queued>,
+    /// The vendor notification of the event's transaction.
+    pub notification: Notification,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Queued {
+    pub receive_count: u32,
+    #[serde(serialize_with = "crate::clock::rfc3339")]
+    #[cfg_attr(test, schemars(with = "crate::clock::Rfc3339"))]
+    pub sent_at: EpochMillis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case", tag = "state")]
+pub enum Notification {
+    /// The vendor was told.
+    Sent,
+    /// Not yet: retried with backoff.
+    #[serde(rename_all = "camelCase")]
+    Pending { attempts: u32 },
+    /// Given up on, with why.
+    #[serde(rename_all = "camelCase")]
+    Failed { attempts: u32, reason: String },
+    /// There is no transaction to notify about.
+    NoTransaction,
+    /// Not knowable per event; how many failed batches the pipes' dead-letter queue holds.
+    #[serde(rename_all = "camelCase")]
+    Unknown { pipe_dead_letters: Option<u64> },
+}
+
 /// Which transactions a stage's ledger already holds.
 pub trait LedgerLookup {
     fn present(

@@ -26,7 +26,7 @@ use crate::logs::{Follow, Found, LogLine, LogQuery};
 use crate::metrics::{Snapshot, Window};
 use crate::ports::{
     BatchOutcome, DeadLetterQueue, Depth, KeyRings, LedgerLookup, MaybeSent, MetricsSource,
-    Outgoing, StoredRing, WebhookArchive, WebhookQueue,
+    Notification, Outgoing, StoredRing, WebhookArchive, WebhookQueue, Whereabouts,
 };
 use crate::redrive::DeadLetter;
 use crate::stage::StageSettings;
@@ -223,6 +223,40 @@ impl Target {
                 stage.parameter(StageParameter::TableName).await?,
             ))),
             Target::Local(stage) => Ok(StageLedger::Local(LocalLedgerLookup(stage.paths.clone()))),
+        }
+    }
+
+    /// Where an event stands in the webhook queue and its vendor notification: exactly on the
+    /// local stage; on AWS the queue is not read (it would hold up the event's group) and the
+    /// notification is known only as the pipes' dead-letter queue's depth.
+    pub async fn whereabouts(
+        &self,
+        event_id: &str,
+        transaction_ids: &[String],
+    ) -> Result<Whereabouts, Failure> {
+        match self {
+            Target::Aws(stage) => {
+                let pipe_dead_letters = match stage.parameter(StageParameter::PipeDlqUrl).await {
+                    Ok(url) => Queue::new(stage.aws.sqs(), url)
+                        .depth()
+                        .await
+                        .ok()
+                        .map(|depth| depth.visible + depth.in_flight),
+                    Err(_) => None,
+                };
+                Ok(Whereabouts {
+                    queue_read: false,
+                    queued: None,
+                    notification: if transaction_ids.is_empty() {
+                        Notification::NoTransaction
+                    } else {
+                        Notification::Unknown { pipe_dead_letters }
+                    },
+                })
+            }
+            Target::Local(stage) => {
+                crate::local::whereabouts(&stage.paths, event_id, transaction_ids)
+            }
         }
     }
 

@@ -692,6 +692,8 @@ fn local_logs_and_traces_follow_each_webhook_to_its_verdict() {
     // Drained means archived too.
     assert_eq!(good["verdict"]["kind"], "recorded-and-archived", "{good:#}");
     assert_eq!(good["ledger"][0]["vendorId"], "vendor-7");
+    assert_eq!(good["whereabouts"]["notification"]["state"], "sent", "{good:#}");
+    assert_eq!(good["whereabouts"]["queueRead"], true);
     let (code, forged) = trace("evt_forged1");
     assert_eq!(code, 0);
     assert_eq!(forged["verdict"]["kind"], "dead-lettered", "{forged:#}");

@@ -423,6 +423,10 @@ async fn a_webhook_in_each_state_is_traced_to_its_verdict() {
     );
     assert_eq!(found["ledger"][0]["vendorId"], "vendor-42");
     assert_eq!(found["ledger"][0]["amount"], 1999);
+    // On AWS the queue is not read and a notification is known only by the pipes' DLQ depth.
+    assert_eq!(found["whereabouts"]["queueRead"], false);
+    assert_eq!(found["whereabouts"]["notification"]["state"], "unknown");
+    assert_eq!(found["whereabouts"]["notification"]["pipeDeadLetters"], 0);
     assert_eq!(
         found["ledger"].as_array().unwrap().len(),
         1,

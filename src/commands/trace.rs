@@ -17,7 +17,9 @@ use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
 use crate::logs::{LogLine, LogQuery, Source};
 use crate::output::{BOLD, DIM, ERROR, GOOD, WARNING, print_report, shown};
-use crate::ports::{DeadLetterQueue, KeyRings, LedgerLookup, WebhookArchive};
+use crate::ports::{
+    DeadLetterQueue, KeyRings, LedgerLookup, Notification, WebhookArchive, Whereabouts,
+};
 use crate::redrive::DeadLetterView;
 use crate::target::Target;
 
@@ -72,6 +74,12 @@ pub struct TraceReport {
     /// API Gateway's access log lines of the requests that delivered it (found by the request
     /// ids the decisions carry).
     pub received: Vec<LogLine>,
+    /// The webhook queue and the vendor notification, as far as they can be read.
+    pub whereabouts: Option<Whereabouts>,
+    /// When the provider's signing secret last changed (read for a bad signature).
+    #[serde(serialize_with = "crate::clock::rfc3339_option")]
+    #[cfg_attr(test, schemars(with = "Option<crate::clock::Rfc3339>"))]
+    pub signing_secret_changed_at: Option<EpochMillis>,
     /// Places that could not be read, and why.
     pub unreadable: Vec<String>,
     pub verdict: Verdict,
@@ -85,6 +93,7 @@ pub enum VerdictKind {
     RecordedNotYetArchived,
     RecordedNotArchived,
     DeadLettered,
+    Queued,
     Retrying,
     WasDeadLettered,
     Ambiguous,
@@ -235,16 +244,15 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
             Err(failure) => unreadable.push(format!("the signing secrets ({name}): {failure}")),
         }
     }
-    let verdict = verdict(
-        &stage,
-        &args.event_id,
-        &recorded,
-        &dead_letters,
-        &decisions,
-        secret_changed_at,
-        now,
-    );
-    let report = TraceReport {
+    let transaction_ids: Vec<String> = recorded.iter().map(|r| r.transaction_id.clone()).collect();
+    let whereabouts = match target.whereabouts(&args.event_id, &transaction_ids).await {
+        Ok(whereabouts) => Some(whereabouts),
+        Err(failure) => {
+            unreadable.push(format!("the webhook queue and notifications: {failure}"));
+            None
+        }
+    };
+    let mut report = TraceReport {
         stage,
         event_id: args.event_id.clone(),
         providers,
@@ -253,9 +261,12 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
         dead_letters_read,
         decisions,
         received,
+        whereabouts,
+        signing_secret_changed_at: secret_changed_at,
         unreadable,
-        verdict,
+        verdict: Verdict::pending(),
     };
+    report.verdict = verdict(&report, now);
     print_report(&report, context.global.output)?;
     crate::terminal::verbose_calls(context.global.verbose > 0, target.calls().unwrap_or(0));
     if report.verdict.kind == VerdictKind::NotFound {
@@ -271,16 +282,30 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
     Ok(())
 }
 
+impl Verdict {
+    /// The verdict of a report not judged yet.
+    fn pending() -> Verdict {
+        Verdict {
+            kind: VerdictKind::NotFound,
+            summary: String::new(),
+            next: None,
+        }
+    }
+}
+
 /// The one sentence that answers "where is it?", and the next step.
-pub fn verdict(
-    stage: &str,
-    event_id: &str,
-    recorded: &[Recorded],
-    dead_letters: &[DeadLetterView],
-    decisions: &[DecisionLine],
-    secret_changed_at: Option<EpochMillis>,
-    now: EpochMillis,
-) -> Verdict {
+pub fn verdict(report: &TraceReport, now: EpochMillis) -> Verdict {
+    let stage = report.stage.as_str();
+    let event_id = report.event_id.as_str();
+    let recorded = &report.ledger;
+    let dead_letters = &report.dead_letters;
+    let decisions = &report.decisions;
+    let secret_changed_at = report.signing_secret_changed_at;
+    let notification = report
+        .whereabouts
+        .as_ref()
+        .map(|w| notification_text(&w.notification))
+        .unwrap_or_default();
     let say = |kind, summary: String, next: Option<String>| Verdict {
         kind,
         summary,
@@ -300,13 +325,13 @@ pub fn verdict(
         return match record.archived {
             Some(true) => say(
                 VerdictKind::RecordedAndArchived,
-                format!("recorded in the ledger for {vendor} and archived"),
+                format!("recorded in the ledger for {vendor} and archived{notification}"),
                 None,
             ),
             _ if now - record.received_at < ARCHIVE_GRACE_MS => say(
                 VerdictKind::RecordedNotYetArchived,
                 format!(
-                    "recorded in the ledger for {vendor}; not archived yet (received {} ago; the archive pipe follows within minutes)",
+                    "recorded in the ledger for {vendor}; not archived yet (received {} ago; the archive pipe follows within minutes){notification}",
                     age(now - record.received_at)
                 ),
                 Some(format!(
@@ -316,7 +341,7 @@ pub fn verdict(
             _ => say(
                 VerdictKind::RecordedNotArchived,
                 format!(
-                    "recorded in the ledger for {vendor}, but not archived ({})",
+                    "recorded in the ledger for {vendor}, but not archived ({}){notification}",
                     record.archive_key
                 ),
                 Some(format!(
@@ -367,6 +392,19 @@ pub fn verdict(
             )),
         );
     }
+    if let Some(queued) = report.whereabouts.as_ref().and_then(|w| w.queued.as_ref()) {
+        return say(
+            VerdictKind::Queued,
+            format!(
+                "waiting in the webhook queue since {} (received by the processor {} times so far)",
+                mgrid_contract::clock::format_rfc3339(queued.sent_at),
+                queued.receive_count
+            ),
+            Some(format!(
+                "the processor takes it in its group's order; `mgrid logs --stage {stage} processor --level warn` shows what holds the group up"
+            )),
+        );
+    }
     if let Some(last) = decisions.last() {
         return match last.outcome.as_str() {
             "retry" | "held-for-order" => say(
@@ -400,6 +438,27 @@ pub fn verdict(
         "not found in the ledger, the dead letters read, or the processor's log: it never reached the queue, or it is older than the logs kept".to_owned(),
         Some(format!("look at the API access log and WAF: `mgrid logs --stage {stage} api --level warn --since 1d`; ask the provider for the delivery attempt's response")),
     )
+}
+
+/// The notification's state as the end of a verdict's sentence.
+fn notification_text(notification: &Notification) -> String {
+    match notification {
+        Notification::Sent => "; the vendor was notified".to_owned(),
+        Notification::Pending { attempts } => {
+            format!("; the vendor notification is pending ({attempts} attempts so far)")
+        }
+        Notification::Failed { attempts, reason } => format!(
+            "; the vendor notification FAILED after {attempts} attempts ({})",
+            shown(reason)
+        ),
+        Notification::NoTransaction => String::new(),
+        Notification::Unknown {
+            pipe_dead_letters: Some(n),
+        } if *n > 0 => format!(
+            "; the pipes' dead-letter queue holds {n} failed batch(es), which name no event: a notification may be among them"
+        ),
+        Notification::Unknown { .. } => String::new(),
+    }
 }
 
 fn age(ms: EpochMillis) -> String {
@@ -500,6 +559,35 @@ impl fmt::Display for TraceReport {
                     .unwrap_or_default()
             )?;
         }
+        if let Some(whereabouts) = &self.whereabouts {
+            let queue = match (&whereabouts.queued, whereabouts.queue_read) {
+                (Some(queued), _) => format!(
+                    "{WARNING}waiting{WARNING:#} since {}, receive count {}",
+                    mgrid_contract::clock::format_rfc3339(queued.sent_at),
+                    queued.receive_count
+                ),
+                (None, true) => found(false),
+                (None, false) => format!("{DIM}not read (it would hold up the group){DIM:#}"),
+            };
+            writeln!(f, "  queue         {queue}")?;
+            let notified = match &whereabouts.notification {
+                Notification::Sent => format!("{GOOD}sent{GOOD:#}"),
+                Notification::Pending { attempts } => {
+                    format!("{WARNING}pending{WARNING:#} ({attempts} attempts so far)")
+                }
+                Notification::Failed { attempts, reason } => format!(
+                    "{ERROR}failed{ERROR:#} after {attempts} attempts: {}",
+                    shown(reason)
+                ),
+                Notification::NoTransaction => format!("{DIM}no transaction{DIM:#}"),
+                Notification::Unknown { pipe_dead_letters } => format!(
+                    "{DIM}not known per event{DIM:#} (the pipes' dead-letter queue holds {})",
+                    pipe_dead_letters
+                        .map_or_else(|| "an unknown number of".to_owned(), |n| n.to_string())
+                ),
+            };
+            writeln!(f, "  notification  {notified}")?;
+        }
         for place in &self.unreadable {
             writeln!(f, "  {WARNING}not read{WARNING:#}: {place}")?;
         }
@@ -571,17 +659,12 @@ mod snapshots {
         dead_letters: Vec<DeadLetterView>,
         decisions: Vec<DecisionLine>,
     ) -> TraceReport {
-        let changed = Some(NOW - 600_000);
-        let verdict = verdict(
-            "prod",
-            "evt_1",
-            &ledger,
-            &dead_letters,
-            &decisions,
-            changed,
-            NOW,
-        );
-        TraceReport {
+        let notification = if ledger.is_empty() {
+            Notification::NoTransaction
+        } else {
+            Notification::Sent
+        };
+        let mut report = TraceReport {
             stage: "prod".into(),
             event_id: "evt_1".into(),
             providers: vec![Provider::Stripe, Provider::Paypal],
@@ -595,9 +678,17 @@ mod snapshots {
                 "e-1".into(),
                 r#"{"requestId":"req-1","status":"200"}"#.into(),
             )],
+            whereabouts: Some(Whereabouts {
+                queue_read: true,
+                queued: None,
+                notification,
+            }),
+            signing_secret_changed_at: Some(NOW - 600_000),
             unreadable: Vec::new(),
-            verdict,
-        }
+            verdict: Verdict::pending(),
+        };
+        report.verdict = verdict(&report, NOW);
+        report
     }
 
     #[test]
@@ -640,11 +731,39 @@ mod snapshots {
         assert_eq!(kind(&both), VerdictKind::Ambiguous);
         let nowhere = report(vec![], vec![], vec![]);
         assert_eq!(kind(&nowhere), VerdictKind::NotFound);
+        let mut queued = report(vec![], vec![], vec![]);
+        queued.whereabouts = Some(Whereabouts {
+            queue_read: true,
+            queued: Some(crate::ports::Queued {
+                receive_count: 2,
+                sent_at: NOW - 5_000,
+            }),
+            notification: Notification::NoTransaction,
+        });
+        queued.verdict = verdict(&queued, NOW);
+        assert_eq!(kind(&queued), VerdictKind::Queued);
+        let mut unnotified = report(vec![recorded(Some(true), NOW - 3_600_000)], vec![], vec![]);
+        if let Some(whereabouts) = unnotified.whereabouts.as_mut() {
+            whereabouts.notification = Notification::Failed {
+                attempts: 10,
+                reason: "HTTP 500 from the vendor's URL".into(),
+            };
+        }
+        unnotified.verdict = verdict(&unnotified, NOW);
+        assert_eq!(kind(&unnotified), VerdictKind::RecordedAndArchived);
+        assert!(
+            unnotified
+                .verdict
+                .summary
+                .contains("notification FAILED after 10 attempts")
+        );
+        insta::assert_snapshot!("trace_queued", plain(&queued));
+        insta::assert_snapshot!("trace_notification_failed", plain(&unnotified));
 
         insta::assert_snapshot!("trace_archived", plain(&archived));
         insta::assert_snapshot!("trace_dead_lettered", plain(&dead));
         insta::assert_snapshot!("trace_not_found", plain(&nowhere));
-        for report in [&archived, &dead, &nowhere] {
+        for report in [&archived, &dead, &nowhere, &queued, &unnotified] {
             crate::output::assert_json_contract("trace", report);
         }
     }

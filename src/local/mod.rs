@@ -13,7 +13,9 @@ pub mod store;
 
 use std::path::{Path, PathBuf};
 
-pub use operator::{LocalArchiveFiles, LocalLedgerLookup, LocalQueue, LocalRings, dead_letter};
+pub use operator::{
+    LocalArchiveFiles, LocalLedgerLookup, LocalQueue, LocalRings, dead_letter, whereabouts,
+};
 
 /// The local stage's name, as `--stage` takes it.
 pub const STAGE: &str = "local";

@@ -339,3 +339,71 @@ impl LedgerLookup for LocalLedgerLookup {
             .map_err(|e| unreadable(e.to_string()))
     }
 }
+
+/// Where an event stands locally: its message in the webhook queue (read without receiving it),
+/// and its transaction's vendor notification (a notification row is written with the ledger
+/// item and deleted once the vendor took it).
+pub fn whereabouts(
+    paths: &Paths,
+    event_id: &str,
+    transaction_ids: &[String],
+) -> Result<crate::ports::Whereabouts, Failure> {
+    use crate::ports::{Notification, Queued, Whereabouts};
+    let connection = open_existing(paths)?;
+    // The body's own id, as the processor reads it; the LIKE only narrows what is parsed.
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT body, receive_count, sent_at FROM messages
+             WHERE queue = ?1 AND instr(body, ?2) > 0 ORDER BY seq",
+        )
+        .map_err(database_failure)?;
+    let mut queued = None;
+    let rows = statement
+        .query_map(rusqlite::params![db::WEBHOOKS, event_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, u32>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
+        })
+        .map_err(database_failure)?;
+    for row in rows {
+        let (body, receive_count, sent_at) = row.map_err(database_failure)?;
+        if mgrid_contract::envelope::claimed_event_id(&body).as_deref() == Some(event_id) {
+            queued = Some(Queued {
+                receive_count,
+                sent_at,
+            });
+            break;
+        }
+    }
+    let mut notification = Notification::NoTransaction;
+    for id in transaction_ids {
+        let failed: Option<(u32, String)> = connection
+            .query_row(
+                "SELECT attempts, reason FROM notify_dead_letters WHERE transaction_id = ?1",
+                [id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .map_err(database_failure)?;
+        let pending: Option<u32> = connection
+            .query_row(
+                "SELECT attempts FROM notifications WHERE transaction_id = ?1",
+                [id],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(database_failure)?;
+        notification = match (failed, pending) {
+            (Some((attempts, reason)), _) => Notification::Failed { attempts, reason },
+            (None, Some(attempts)) => Notification::Pending { attempts },
+            (None, None) => Notification::Sent,
+        };
+    }
+    Ok(Whereabouts {
+        queue_read: true,
+        queued,
+        notification,
+    })
+}
