@@ -628,17 +628,19 @@ Sources: authorizer, processor and archiver (their Lambda log groups) and api (A
 access log: one line per request, with its status, WAF and authorizer outcome). Without a
 source, all four, interleaved by time, each line prefixed by where it came from.
 
-The processor writes one JSON line per webhook it decides about: recorded, duplicate,
-dead-lettered (with the reason), retry (with what was unavailable) or held-for-order, with the
-event id, provider, message group, API request id and duration. --event-id and --level filter on
-those fields, not on text; --filter matches text. No line holds a body, a key or a secret.
+The functions write one JSON line per decision: the authorizer per request (allowed, with the
+key id; denied, with why), the archiver per record (archived, already-archived, archive-failed)
+and the processor per webhook (recorded, duplicate, dead-lettered with the reason, retry with
+what was unavailable, held-for-order), with the event id, provider, message group, API request
+id and duration. --event-id and --level filter on those fields, not on text; --filter matches
+text. No line holds a body, a key or a secret.
 
 --follow keeps reading (Ctrl-C ends it). On AWS it opens a CloudWatch Logs Live Tail session
 (lines about a second after they are written; Live Tail samples above 500 matching lines a
 second, and says so; a session is billed by the minute it runs). Where Live Tail is not
 available, when a session ends, or with --poll, it polls FilterLogEvents every 2 s from a minute
-before the newest line seen: a line that arrives late is shown, and none is shown twice. The local stage (`mgrid dev`) logs processor decisions
-to <data dir>/logs/pipeline.log, followed the same way.
+before the newest line seen: a line that arrives late is shown, and none is shown twice. The local stage (`mgrid dev`) writes the same decision
+lines to <data dir>/logs/pipeline.log, read and followed the same way.
 
 Examples:
   mgrid logs --stage prod processor --since 30m --level warn

@@ -650,20 +650,38 @@ fn local_logs_and_traces_follow_each_webhook_to_its_verdict() {
     };
     let (code, stdout, stderr) = local_command(&dev, &["logs", "--output", "json"]);
     assert_eq!(code, 0, "{stderr}");
-    let outcomes: Vec<(String, String)> = json_lines(&stdout)
+    let lines = json_lines(&stdout);
+    // The authorizer's lines carry the request, not the event (it never sees the body).
+    let authorizer: Vec<&serde_json::Value> = lines
         .iter()
+        .filter(|l| l["source"] == "authorizer")
+        .collect();
+    assert_eq!(authorizer.len(), 2, "{stdout}");
+    assert!(
+        authorizer.iter().all(
+            |l| l["decision"]["outcome"] == "allowed" && l["decision"]["requestId"].is_string()
+        )
+    );
+    let mut outcomes: Vec<(String, String, String)> = lines
+        .iter()
+        .filter(|l| l["source"] != "authorizer")
         .map(|l| {
             (
+                l["source"].as_str().unwrap().to_owned(),
                 l["decision"]["eventId"].as_str().unwrap().to_owned(),
                 l["decision"]["outcome"].as_str().unwrap().to_owned(),
             )
         })
         .collect();
+    // The archiver's line follows the recording, perhaps after the forged one's.
+    outcomes.sort();
+    let owned = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
     assert_eq!(
         outcomes,
         [
-            ("evt_good1".to_owned(), "recorded".to_owned()),
-            ("evt_forged1".to_owned(), "dead-lettered".to_owned()),
+            owned("archiver", "evt_good1", "archived"),
+            owned("processor", "evt_forged1", "dead-lettered"),
+            owned("processor", "evt_good1", "recorded"),
         ]
     );
     assert!(
@@ -676,7 +694,15 @@ fn local_logs_and_traces_follow_each_webhook_to_its_verdict() {
         &dev,
         &["logs", "--output", "json", "--event-id", "evt_good1"],
     );
-    assert_eq!(json_lines(&stdout).len(), 1);
+    let sources: Vec<String> = json_lines(&stdout)
+        .iter()
+        .map(|l| l["source"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        sources,
+        ["processor", "archiver"],
+        "recorded, then archived"
+    );
 
     // Each webhook's verdict, by the same rules as on AWS.
     let trace = |event: &str| {
@@ -692,7 +718,10 @@ fn local_logs_and_traces_follow_each_webhook_to_its_verdict() {
     // Drained means archived too.
     assert_eq!(good["verdict"]["kind"], "recorded-and-archived", "{good:#}");
     assert_eq!(good["ledger"][0]["vendorId"], "vendor-7");
-    assert_eq!(good["whereabouts"]["notification"]["state"], "sent", "{good:#}");
+    assert_eq!(
+        good["whereabouts"]["notification"]["state"], "sent",
+        "{good:#}"
+    );
     assert_eq!(good["whereabouts"]["queueRead"], true);
     let (code, forged) = trace("evt_forged1");
     assert_eq!(code, 0);
@@ -741,24 +770,37 @@ fn local_logs_and_traces_follow_each_webhook_to_its_verdict() {
         .spawn()
         .unwrap();
     let seen = support::stdout_lines(&mut follow);
-    // The two earlier decisions first.
-    for _ in 0..2 {
-        seen.recv_timeout(Duration::from_secs(20))
-            .expect("the earlier lines");
+    // The five earlier lines first (two authorizer, three processor and archiver lines).
+    let mut shown = Vec::new();
+    for _ in 0..5 {
+        shown.push(
+            seen.recv_timeout(Duration::from_secs(20))
+                .expect("the earlier lines"),
+        );
     }
     let (_, headers, text) = dev.stripe_delivery("late1");
     assert_eq!(post(&url, &headers, &text), Some(200));
-    let line = seen
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the follow shows a decision made after it started");
+    // Then the new webhook's three: allowed, recorded, archived; and nothing twice.
+    for _ in 0..3 {
+        shown.push(
+            seen.recv_timeout(Duration::from_secs(20))
+                .expect("the follow shows the decisions made after it started"),
+        );
+    }
+    let late = &shown[5..];
     assert!(
-        line.contains("evt_late1") && line.contains("recorded"),
-        "{line}"
+        late.iter().filter(|l| l.contains("evt_late1")).count() == 2
+            && late.iter().any(|l| l.contains("\"recorded\""))
+            && late.iter().any(|l| l.contains("\"archived\""))
+            && late.iter().any(|l| l.contains("\"allowed\"")),
+        "{late:?}"
     );
     assert!(
         seen.recv_timeout(Duration::from_secs(2)).is_err(),
-        "nothing twice"
+        "nothing more"
     );
+    let distinct: BTreeSet<&String> = shown.iter().collect();
+    assert_eq!(distinct.len(), shown.len(), "nothing twice");
     follow.kill().unwrap();
     let _ = follow.wait();
 }

@@ -26,8 +26,10 @@ pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<
             "{place} does not exist: nothing has been logged there yet (or the stage is not deployed)"
         ));
     }
-    if logs.is_local() && query.sources.iter().any(|s| *s != Source::Processor) {
-        note("the local stage logs the processor's decisions only (mgrid dev prints the rest)");
+    if logs.is_local() && query.sources.contains(&Source::Api) {
+        note(
+            "the local stage logs the processor's and the archiver's decisions (mgrid dev prints the rest)",
+        );
     }
     let mut follow = Follow::default();
     let shown_lines = follow.fresh(found.lines);

@@ -69,7 +69,7 @@ pub struct TraceReport {
     pub dead_letters: Vec<DeadLetterView>,
     /// How many dead letters were read (the queue may hold more).
     pub dead_letters_read: usize,
-    /// The processor's decisions about the event, oldest first.
+    /// The processor's and the archiver's decisions about the event, oldest first.
     pub decisions: Vec<DecisionLine>,
     /// API Gateway's access log lines of the requests that delivered it (found by the request
     /// ids the decisions carry).
@@ -180,7 +180,7 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
     }
 
     let query = LogQuery {
-        sources: vec![Source::Processor],
+        sources: vec![Source::Processor, Source::Archiver],
         from: now - args.within.0,
         event_id: Some(args.event_id.clone()),
         ..LogQuery::default()
@@ -405,7 +405,7 @@ pub fn verdict(report: &TraceReport, now: EpochMillis) -> Verdict {
             )),
         );
     }
-    if let Some(last) = decisions.last() {
+    if let Some(last) = decisions.iter().rev().find(|d| d.function == "processor") {
         return match last.outcome.as_str() {
             "retry" | "held-for-order" => say(
                 VerdictKind::Retrying,
@@ -539,14 +539,15 @@ impl fmt::Display for TraceReport {
         }
         writeln!(
             f,
-            "  processor     {} decision line(s)",
+            "  decisions     {} line(s) in the functions' logs",
             self.decisions.len()
         )?;
         for decision in &self.decisions {
             writeln!(
                 f,
-                "                {} {}{}{}",
+                "                {} {} {}{}{}",
                 decision.time,
+                shown(&decision.function),
                 decision.outcome,
                 decision
                     .reason

@@ -194,18 +194,23 @@ pub fn read_all(paths: &Paths) -> io::Result<Vec<(String, String)>> {
     Ok(lines)
 }
 
-/// A logged line as the logs commands read it (the local log holds processor decisions).
+/// A logged line as the logs commands read it: the local log holds the authorizer's, the
+/// processor's and the archiver's decisions, each naming its function.
 fn log_line((id, text): (String, String)) -> LogLine {
-    let at = DecisionLine::parse(&text)
-        .and_then(|d| d.at())
-        .unwrap_or_default();
-    LogLine::new(at, Source::Processor, id, text)
+    let decision = DecisionLine::parse(&text);
+    let at = decision.as_ref().and_then(|d| d.at()).unwrap_or_default();
+    let source = match decision.as_ref().map(|d| d.function.as_str()) {
+        Some("archiver") => Source::Archiver,
+        Some("authorizer") => Source::Authorizer,
+        _ => Source::Processor,
+    };
+    LogLine::new(at, source, id, text)
 }
 
 /// The query's lines in the local log, oldest first, at most `limit`.
 pub fn read(paths: &Paths, query: &LogQuery, limit: usize) -> Result<Found, Failure> {
     let mut found = Found::default();
-    if !query.sources.contains(&Source::Processor) {
+    if !query.sources.iter().any(|s| *s != Source::Api) {
         return Ok(found);
     }
     if !current(paths).exists() {

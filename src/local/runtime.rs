@@ -385,6 +385,16 @@ async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<B
         repeated_key,
     };
     let decision = shared.authorizer.decide(&authorization).await;
+    let (Ok(request_id), Ok(message_id)) = (run_id(), run_id()) else {
+        return message(StatusCode::SERVICE_UNAVAILABLE, "no random ids; retry");
+    };
+    // The authorizer's decision line, as the deployed authorizer prints it.
+    if let Err(error) = shared
+        .log
+        .write(&[decision.log_line(Some(request_id.clone()), now())])
+    {
+        tracing::error!("writing the pipeline log failed: {error}");
+    }
     let provider = match decision {
         Decision::Allow { provider, .. } => provider,
         Decision::Deny {
@@ -408,9 +418,6 @@ async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<B
         return message(StatusCode::BAD_REQUEST, "the body is not UTF-8 text");
     };
     let received_at = now();
-    let (Ok(request_id), Ok(message_id)) = (run_id(), run_id()) else {
-        return message(StatusCode::SERVICE_UNAVAILABLE, "no random ids; retry");
-    };
     let queued = match ingress_message(
         provider,
         body,
@@ -654,6 +661,9 @@ async fn archive(
         shared
             .metrics
             .add("archiver_errors", report.failed.len() as f64);
+        if let Err(error) = shared.log.write(&report.decision_lines(now())) {
+            tracing::error!("writing the pipeline log failed: {error}");
+        }
         let done: Vec<i64> = records
             .iter()
             .filter(|record| !report.failed.contains(&record.event_id))

@@ -24,6 +24,17 @@ pub struct RequestAuthorizerEvent {
     pub multi_value_headers: Option<HashMap<String, Vec<String>>>,
     #[serde(default)]
     pub multi_value_query_string_parameters: Option<HashMap<String, Vec<String>>>,
+    #[serde(default)]
+    pub request_context: Option<RequestContext>,
+}
+
+/// What API Gateway says about the request being authorized.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestContext {
+    /// The access log's `requestId`.
+    #[serde(default)]
+    pub request_id: Option<String>,
 }
 
 impl RequestAuthorizerEvent {

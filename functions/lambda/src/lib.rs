@@ -46,7 +46,10 @@ pub enum LambdaHandler<C> {
         processor: Box<Processor<DynamoLedger, SqsDeadLetters, SsmKeyStore, C>>,
         clock: Arc<dyn Clock>,
     },
-    Archiver(Archiver<S3Archive>),
+    Archiver {
+        archiver: Archiver<S3Archive>,
+        clock: Arc<dyn Clock>,
+    },
 }
 
 impl<C: Certificates> LambdaHandler<C> {
@@ -81,10 +84,13 @@ impl<C: Certificates> LambdaHandler<C> {
                 stage,
                 clock,
             },
-            "archiver" => LambdaHandler::Archiver(Archiver::new(S3Archive::new(
-                aws_sdk_s3::Client::new(config),
-                required("MGRID_ARCHIVE_BUCKET")?,
-            ))),
+            "archiver" => LambdaHandler::Archiver {
+                archiver: Archiver::new(S3Archive::new(
+                    aws_sdk_s3::Client::new(config),
+                    required("MGRID_ARCHIVE_BUCKET")?,
+                )),
+                clock,
+            },
             other => return Err(SetupError::UnknownHandler(other.to_owned())),
         })
     }
@@ -113,7 +119,7 @@ impl<C: Certificates> LambdaHandler<C> {
                 }
                 Ok(to_json(&BatchResponse::failing(report.failed)))
             }
-            LambdaHandler::Archiver(archiver) => {
+            LambdaHandler::Archiver { archiver, clock } => {
                 let records: Vec<StreamRecord> =
                     parse(event, "pipe batch of DynamoDB stream records")?;
                 let records: Vec<ArchiverRecord> = records
@@ -125,6 +131,10 @@ impl<C: Certificates> LambdaHandler<C> {
                     })
                     .collect();
                 let report = archiver.archive(&records).await;
+                // One JSON line per record (mgrid logs and mgrid trace read them by field).
+                for decision in report.decision_lines(clock.now()) {
+                    println!("{}", decision.to_line());
+                }
                 tracing::info!(
                     written = report.written,
                     already = report.already_archived,
@@ -187,6 +197,15 @@ pub async fn authorize(
         repeated_key: event.repeated_key(),
     };
     let decision = authorizer.decide(&request).await;
+    let request_id = event
+        .request_context
+        .as_ref()
+        .and_then(|c| c.request_id.clone());
+    // One JSON line per decision (mgrid logs reads them by field).
+    println!(
+        "{}",
+        decision.log_line(request_id, authorizer.now()).to_line()
+    );
     let mut context = BTreeMap::new();
     let (principal, effect) = match &decision {
         Decision::Allow {
@@ -205,12 +224,10 @@ pub async fn authorize(
                 }
                 .to_owned(),
             );
-            tracing::info!(%provider, %key_id, "allowed");
             (provider.to_string(), "Allow")
         }
         Decision::Deny { reason } => {
             context.insert("denied".to_owned(), reason.as_str().to_owned());
-            tracing::warn!(reason = reason.as_str(), "denied");
             ("denied".to_owned(), "Deny")
         }
     };
@@ -248,5 +265,24 @@ fn inbound(record: events::SqsRecord) -> InboundMessage {
             .collect(),
         message_id: record.message_id,
         body: record.body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_id_is_read_from_a_real_authorizer_event() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/events/authorizer-request.json"
+        );
+        let event: RequestAuthorizerEvent =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(
+            event.request_context.and_then(|c| c.request_id).as_deref(),
+            Some("8d3c1f0e-5b4a-4c2d-9e8f-7a6b5c4d3e2f")
+        );
     }
 }

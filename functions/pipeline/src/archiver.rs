@@ -4,8 +4,10 @@
 //! finally dead-letters it: nothing is dropped in silence.
 
 use futures::future::join_all;
+use mgrid_contract::EpochMillis;
 use mgrid_contract::archive::{ArchiveKey, ArchivedWebhook};
-use mgrid_contract::ledger::{Item, envelope_from_item};
+use mgrid_contract::decision::{DecisionLine, Level};
+use mgrid_contract::ledger::{Attribute, Item, envelope_from_item};
 
 use crate::ports::{Archive, Insert};
 
@@ -24,8 +26,43 @@ pub struct ArchiveReport {
     pub written: usize,
     pub already_archived: usize,
     pub skipped: usize,
-    /// Why the first failed record failed: callers log one line a batch, not one a record.
+    /// Why the first failed record failed, for the batch's summary line.
     pub first_error: Option<String>,
+    /// What became of each record, in batch order (skipped records left out).
+    pub outcomes: Vec<RecordOutcome>,
+}
+
+/// One record's outcome, for its decision line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordOutcome {
+    pub event_id: Option<String>,
+    pub provider: Option<String>,
+    /// archived, already-archived, archive-failed.
+    pub outcome: &'static str,
+    pub detail: Option<String>,
+}
+
+impl ArchiveReport {
+    /// One decision line per record, at `now`.
+    pub fn decision_lines(&self, now: EpochMillis) -> Vec<DecisionLine> {
+        self.outcomes
+            .iter()
+            .map(|outcome| {
+                let level = if outcome.outcome == "archive-failed" {
+                    Level::Warn
+                } else {
+                    Level::Info
+                };
+                let mut line = DecisionLine::new(now, level, "archiver", outcome.outcome);
+                if let Some(detail) = &outcome.detail {
+                    line = line.with_detail(detail);
+                }
+                line.event_id = outcome.event_id.clone();
+                line.provider = outcome.provider.clone();
+                line
+            })
+            .collect()
+    }
 }
 
 enum Archived {
@@ -48,15 +85,35 @@ impl<A: Archive> Archiver<A> {
         let results = join_all(records.iter().map(|record| self.archive_one(record))).await;
         let mut report = ArchiveReport::default();
         for (record, result) in records.iter().zip(results) {
-            match result {
-                Archived::Written => report.written += 1,
-                Archived::AlreadyThere => report.already_archived += 1,
-                Archived::Skipped => report.skipped += 1,
+            let text = |name: &str| match record.new_image.as_ref()?.get(name)? {
+                Attribute::S(value) => Some(value.clone()),
+                _ => None,
+            };
+            let (outcome, detail) = match result {
+                Archived::Written => {
+                    report.written += 1;
+                    ("archived", None)
+                }
+                Archived::AlreadyThere => {
+                    report.already_archived += 1;
+                    ("already-archived", None)
+                }
+                Archived::Skipped => {
+                    report.skipped += 1;
+                    continue;
+                }
                 Archived::Failed(why) => {
                     report.failed.push(record.event_id.clone());
-                    report.first_error.get_or_insert(why);
+                    report.first_error.get_or_insert(why.clone());
+                    ("archive-failed", Some(why))
                 }
-            }
+            };
+            report.outcomes.push(RecordOutcome {
+                event_id: text("eventId"),
+                provider: text("provider"),
+                outcome,
+                detail,
+            });
         }
         report
     }

@@ -45,6 +45,42 @@ pub enum DenyReason {
     RepeatedKey,
 }
 
+impl Decision {
+    /// The decision as a log line: who was let in with which key id (never the key), or why
+    /// not, and the request's id, which the access log and the processor's line carry too.
+    pub fn log_line(
+        &self,
+        request_id: Option<String>,
+        now: mgrid_contract::EpochMillis,
+    ) -> mgrid_contract::decision::DecisionLine {
+        use mgrid_contract::decision::{DecisionLine, Level};
+        let mut line = match self {
+            Decision::Allow {
+                provider,
+                slot,
+                key_id,
+            } => {
+                let slot = if *slot == KeySlot::Current {
+                    "current"
+                } else {
+                    "previous"
+                };
+                let mut line = DecisionLine::new(now, Level::Info, "authorizer", "allowed")
+                    .with_detail(&format!("key {key_id} ({slot})"));
+                line.provider = Some(provider.to_string());
+                line
+            }
+            Decision::Deny { reason } => {
+                let mut line = DecisionLine::new(now, Level::Warn, "authorizer", "denied");
+                line.reason = Some(reason.as_str().to_owned());
+                line
+            }
+        };
+        line.request_id = request_id;
+        line
+    }
+}
+
 impl DenyReason {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -65,6 +101,11 @@ pub struct Authorizer<K> {
 }
 
 impl<K: KeyStore> Authorizer<K> {
+    /// The authorizer's clock's now (for its log lines).
+    pub fn now(&self) -> mgrid_contract::EpochMillis {
+        self.clock.now()
+    }
+
     pub fn new(stage: StageName, store: K, clock: Arc<dyn Clock>) -> Self {
         Authorizer {
             stage,

@@ -642,4 +642,42 @@ async fn the_archiver_writes_each_webhook_once_and_reports_what_it_could_not() {
         .await;
     assert_eq!(report.failed, ["s5"]);
     assert_eq!(archive.objects.lock().unwrap().len(), 2);
+    // One decision line a record, by its event: the failed write says why.
+    let lines = report.decision_lines(NOW);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].function, "archiver");
+    assert_eq!(lines[0].outcome, "archive-failed");
+    assert_eq!(lines[0].event_id.as_deref(), Some("evt_5"));
+    assert_eq!(lines[0].provider.as_deref(), Some("stripe"));
+    assert_eq!(lines[0].level, mgrid_contract::decision::Level::Warn);
+    assert!(lines[0].detail.is_some());
+    let repeated = again.decision_lines(NOW);
+    assert_eq!(repeated.len(), 2);
+    assert!(repeated.iter().all(|l| l.outcome == "already-archived"));
+}
+
+#[test]
+fn an_authorizer_line_names_the_key_id_and_the_request_never_the_key() {
+    use mgrid_contract::KeySlot;
+    use mgrid_contract::decision::Level;
+    use mgrid_pipeline::authorizer::{Decision, DenyReason};
+    let allowed = Decision::Allow {
+        provider: Provider::Stripe,
+        slot: KeySlot::Previous,
+        key_id: "k-7f3a".into(),
+    }
+    .log_line(Some("req-1".into()), 0);
+    assert_eq!(allowed.outcome, "allowed");
+    assert_eq!(allowed.detail.as_deref(), Some("key k-7f3a (previous)"));
+    assert_eq!(allowed.request_id.as_deref(), Some("req-1"));
+    assert_eq!(allowed.provider.as_deref(), Some("stripe"));
+    let denied = Decision::Deny {
+        reason: DenyReason::WrongKey,
+    }
+    .log_line(None, 0);
+    assert_eq!(
+        (denied.outcome.as_str(), denied.level),
+        ("denied", Level::Warn)
+    );
+    assert_eq!(denied.reason.as_deref(), Some("wrong-key"));
 }
