@@ -639,8 +639,9 @@ text. No line holds a body, a key or a secret.
 (lines about a second after they are written; Live Tail samples above 500 matching lines a
 second, and says so; a session is billed by the minute it runs). Where Live Tail is not
 available, when a session ends, or with --poll, it polls FilterLogEvents every 2 s from a minute
-before the newest line seen: a line that arrives late is shown, and none is shown twice. The local stage (`mgrid dev`) writes the same decision
-lines to <data dir>/logs/pipeline.log, read and followed the same way.
+before the newest line seen: a line that arrives late is shown, and none is shown twice. The
+local stage (`mgrid dev`) writes the same decision lines to <data dir>/logs/pipeline.log, read
+and followed the same way.
 
 Examples:
   mgrid logs --stage prod processor --since 30m --level warn
