@@ -505,6 +505,27 @@ async fn replacing_the_ledger_on_prod_is_marked_and_blocked_over_a_paginated_cha
     );
 }
 
+/// A modified resource with its details, as a change set lists it.
+fn modified(
+    id: &str,
+    kind: &str,
+    replacement: Replacement,
+    details: Vec<ResourceChangeDetail>,
+) -> Change {
+    Change::builder()
+        .r#type(ChangeType::Resource)
+        .resource_change(
+            ResourceChange::builder()
+                .action(ChangeAction::Modify)
+                .logical_resource_id(id)
+                .resource_type(kind)
+                .replacement(replacement)
+                .set_details(Some(details))
+                .build(),
+        )
+        .build()
+}
+
 /// One `Details` member as CloudFormation returns it with `IncludePropertyValues`.
 fn detail(
     path: &str,
@@ -558,80 +579,58 @@ async fn a_diff_shows_each_property_before_and_after_with_what_caused_it() {
     };
     let page = DescribeChangeSetOutput::builder()
         .status(ChangeSetStatus::CreateComplete)
-        .changes(
-            Change::builder()
-                .r#type(ChangeType::Resource)
-                .resource_change(
-                    ResourceChange::builder()
-                        .action(ChangeAction::Modify)
-                        .logical_resource_id("ProcessorFunction")
-                        .resource_type("AWS::Lambda::Function")
-                        .replacement(Replacement::False)
-                        // CloudFormation lists a property once per evaluation.
-                        .details(memory(Static))
-                        .details(memory(Dynamic))
-                        .details(detail(
-                            "/Properties/Environment/Variables/ARCHIVE_VERSION",
-                            Some("41"),
-                            Some("{{changeSet:KNOWN_AFTER_APPLY}}"),
-                            Never,
-                            Dynamic,
-                            Some((ResourceAttribute, "ArchiveBucket.Arn")),
-                        ))
-                        .details(detail(
-                            "/Properties/Environment/Variables/TRACE",
-                            None,
-                            Some("on"),
-                            Never,
-                            Static,
-                            Some((DirectModification, "")),
-                        ))
-                        .build(),
-                )
-                .build(),
-        )
-        .changes(
-            Change::builder()
-                .r#type(ChangeType::Resource)
-                .resource_change(
-                    ResourceChange::builder()
-                        .action(ChangeAction::Modify)
-                        .logical_resource_id("IngressRole")
-                        .resource_type("AWS::IAM::Role")
-                        .replacement(Replacement::False)
-                        .details(detail(
-                            "/Properties/Policies/0/PolicyDocument",
-                            None,
-                            Some(&long_policy),
-                            Never,
-                            Static,
-                            None,
-                        ))
-                        .build(),
-                )
-                .build(),
-        )
-        .changes(
-            Change::builder()
-                .r#type(ChangeType::Resource)
-                .resource_change(
-                    ResourceChange::builder()
-                        .action(ChangeAction::Modify)
-                        .logical_resource_id("TransactionsTable")
-                        .resource_type("AWS::DynamoDB::Table")
-                        .replacement(Replacement::True)
-                        .details(detail(
-                            "/Properties/KeySchema/0/AttributeName",
-                            Some("eventId"),
-                            Some("transactionId"),
-                            Always,
-                            Static,
-                            None,
-                        ))
-                        .build(),
-                )
-                .build(),
-        )
+        .changes(modified(
+            "ProcessorFunction",
+            "AWS::Lambda::Function",
+            Replacement::False,
+            vec![
+                // CloudFormation lists a property once per evaluation.
+                memory(Static),
+                memory(Dynamic),
+                detail(
+                    "/Properties/Environment/Variables/ARCHIVE_VERSION",
+                    Some("41"),
+                    Some("{{changeSet:KNOWN_AFTER_APPLY}}"),
+                    Never,
+                    Dynamic,
+                    Some((ResourceAttribute, "ArchiveBucket.Arn")),
+                ),
+                detail(
+                    "/Properties/Environment/Variables/TRACE",
+                    None,
+                    Some("on"),
+                    Never,
+                    Static,
+                    Some((DirectModification, "")),
+                ),
+            ],
+        ))
+        .changes(modified(
+            "IngressRole",
+            "AWS::IAM::Role",
+            Replacement::False,
+            vec![detail(
+                "/Properties/Policies/0/PolicyDocument",
+                None,
+                Some(&long_policy),
+                Never,
+                Static,
+                None,
+            )],
+        ))
+        .changes(modified(
+            "TransactionsTable",
+            "AWS::DynamoDB::Table",
+            Replacement::True,
+            vec![detail(
+                "/Properties/KeySchema/0/AttributeName",
+                Some("eventId"),
+                Some("transactionId"),
+                Always,
+                Static,
+                None,
+            )],
+        ))
         .build();
     let describe = mock!(Client::describe_change_set)
         .match_requests(|input| input.include_property_values() == Some(true))
