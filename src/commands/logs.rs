@@ -28,7 +28,7 @@ pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<
     }
     if logs.is_local() && query.sources.contains(&Source::Api) {
         note(
-            "the local stage logs the processor's and the archiver's decisions (mgrid dev prints the rest)",
+            "the local stage has no API access log: its lines are the authorizer's, the processor's and the archiver's decisions",
         );
     }
     let mut follow = Follow::default();
