@@ -19,6 +19,7 @@ use mgrid_contract::StageParameter;
 use serde_json::{Value, json};
 use support::{
     Emulator, Run, deploy_stage, disable_processor_mapping, mgrid_process, run, stage_parameter,
+    text,
 };
 
 /// The deployed stage `dev`, as the test drives it.
@@ -46,14 +47,6 @@ async fn deployed(emulator: &Emulator, dir: &Path) -> Pipeline {
         queue: stage_parameter(emulator, "dev", StageParameter::QueueUrl).await,
         dlq: stage_parameter(emulator, "dev", StageParameter::DlqUrl).await,
     }
-}
-
-fn text(value: &str) -> MessageAttributeValue {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .unwrap()
 }
 
 fn number(value: &str) -> MessageAttributeValue {

@@ -14,14 +14,13 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-use aws_sdk_sqs::types::MessageAttributeValue;
 use mgrid_contract::decision::{DecisionLine, Level};
 use mgrid_contract::ledger::ledger_item;
 use mgrid_contract::{
     ArchiveKey, ArchivedWebhook, Provider, StageParameter, TransactionRecord, WebhookEnvelope,
 };
 use serde_json::{Value, json};
-use support::{Emulator, deploy_stage, mgrid_process, run, stage_parameter};
+use support::{Emulator, deploy_stage, mgrid_process, run, stage_parameter, text};
 
 fn now() -> i64 {
     SystemTime::now()
@@ -287,14 +286,6 @@ async fn logs_interleave_the_sources_filter_on_fields_and_follow_without_repeats
             && said.contains("polling FilterLogEvents"),
         "{said}"
     );
-}
-
-fn text(value: &str) -> MessageAttributeValue {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .unwrap()
 }
 
 /// A Stripe webhook as the ingress received it.
