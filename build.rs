@@ -1,59 +1,161 @@
-//! Embeds the Lambda artifact when the build step has made one (`cargo run --release -p
-//! mgrid-artifact` writes target/artifact/). Without it mgrid builds (and tests) as usual, and
-//! says plainly that it cannot deploy. The artifact is not built from here: a nested cargo in a
-//! build script would add minutes to every check and clippy run.
+//! Embeds the Lambda artifacts, one zip per architecture, into mgrid:
+//! - `MGRID_ARTIFACT_DIR=<dir>`: the prebuilt ones in `<dir>/<arch>/` (or `<dir>` itself), as CI
+//!   and releases pass them;
+//! - a release build (`cargo install --path .`, `cargo build --release`): builds them first
+//!   (`mgrid_artifact::builder`, with the pinned Zig tools, in target/artifact-build, apart from
+//!   the target directory this build holds locked), unless `MGRID_ARTIFACT_BUILD=0`;
+//! - any other build (check, clippy, tests): whatever target/artifact/ holds, never building, so
+//!   those stay fast. Without one mgrid builds and works, and says plainly that it cannot deploy.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use mgrid_artifact::Arch;
+use mgrid_artifact::builder::{self, Layout, Output, Toolchain};
+
 fn main() {
-    println!("cargo::rustc-check-cfg=cfg(mgrid_artifact)");
     println!("cargo::rerun-if-env-changed=MGRID_ARTIFACT_DIR");
+    println!("cargo::rerun-if-env-changed=MGRID_ARTIFACT_BUILD");
+    println!("cargo::rerun-if-env-changed=MGRID_ARTIFACT_ARCHS");
+    println!("cargo::rerun-if-env-changed={}", builder::ZIGBUILD_ENV);
     let workspace =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     commit(&workspace);
-    let dir = std::env::var_os("MGRID_ARTIFACT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target/artifact"));
-    // Watching the directory (made here if need be) notices an artifact appearing.
-    let _ = std::fs::create_dir_all(&dir);
-    println!("cargo::rerun-if-changed={}", dir.display());
-    let zip = dir.join("mgrid-functions.zip");
-    let metadata = dir.join("artifact.json");
-    if !(zip.is_file() && metadata.is_file()) {
-        return;
-    }
-    println!("cargo::rerun-if-changed={}", zip.display());
-    println!("cargo::rerun-if-changed={}", metadata.display());
-    for sources in [
+    let layout = Layout::new(&workspace);
+    let (dir, built_here) = match std::env::var_os("MGRID_ARTIFACT_DIR") {
+        Some(dir) => (PathBuf::from(dir), false),
+        None if builds_artifacts() => {
+            if let Err(error) = build_artifacts(&layout) {
+                eprintln!("error: the Lambda artifact did not build: {error}");
+                eprintln!(
+                    "  or:   MGRID_ARTIFACT_BUILD=0 builds mgrid without it (it cannot deploy), \
+                     MGRID_ARTIFACT_DIR=<dir> embeds one built elsewhere"
+                );
+                std::process::exit(1);
+            }
+            (layout.out.clone(), true)
+        }
+        None => (layout.out.clone(), false),
+    };
+    let current = mgrid_artifact::sources_sha256(&workspace).unwrap_or_default();
+    // What this run wrote is newer than the run itself: watching it would rerun every build.
+    let found = embed(&dir, &current, !built_here);
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out.join("artifacts.rs"), found).expect("OUT_DIR is writable");
+}
+
+/// Release builds build the artifacts unless told not to; only they, so that `cargo check` and
+/// the tests never wait on a cross-build.
+fn builds_artifacts() -> bool {
+    std::env::var("PROFILE").is_ok_and(|profile| profile == "release")
+        && std::env::var("MGRID_ARTIFACT_BUILD").map_or(true, |value| value != "0")
+}
+
+/// The architectures to build: both, or those `MGRID_ARTIFACT_ARCHS` lists (`arm64`).
+fn wanted_arches() -> Result<Vec<Arch>, String> {
+    let Ok(list) = std::env::var("MGRID_ARTIFACT_ARCHS") else {
+        return Ok(Arch::ALL.to_vec());
+    };
+    list.split(',')
+        .map(|name| {
+            Arch::from_lambda_name(name.trim()).ok_or_else(|| {
+                format!(
+                    "MGRID_ARTIFACT_ARCHS lists {name:?}; the architectures are arm64 and x86_64"
+                )
+            })
+        })
+        .collect()
+}
+
+fn build_artifacts(layout: &Layout) -> Result<(), String> {
+    // Rebuilt when the sources of the functions change; never because of what this writes.
+    for watched in [
         "functions/contract/src",
+        "functions/contract/Cargo.toml",
         "functions/pipeline/src",
+        "functions/pipeline/Cargo.toml",
         "functions/lambda/src",
+        "functions/lambda/Cargo.toml",
         "Cargo.lock",
+        "Cargo.toml",
+        builder::ZIG_TOOLS_LOCK,
     ] {
         println!(
             "cargo::rerun-if-changed={}",
-            workspace.join(sources).display()
+            layout.workspace.join(watched).display()
         );
     }
-    println!("cargo::rustc-cfg=mgrid_artifact");
-    println!("cargo::rustc-env=MGRID_ARTIFACT_ZIP={}", zip.display());
+    let arches = wanted_arches()?;
+    let log = layout.cargo_target.join("build.log");
+    let _ = std::fs::remove_file(&log);
+    let started = std::time::Instant::now();
+    let toolchain = Toolchain::zig(layout).map_err(|e| e.to_string())?;
+    for &arch in &arches {
+        builder::build(layout, &toolchain, arch, &Output::Log(log.clone()))
+            .and_then(|built| built.write(layout))
+            .map_err(|e| e.to_string())?;
+    }
+    let names: Vec<&str> = arches.iter().map(|arch| arch.lambda_name()).collect();
     println!(
-        "cargo::rustc-env=MGRID_ARTIFACT_JSON={}",
-        metadata.display()
+        "cargo::warning=built the Lambda artifact for {} with {} in {} s (log: {})",
+        names.join(" and "),
+        toolchain.describe(),
+        started.elapsed().as_secs(),
+        log.display()
     );
-    let current = mgrid_artifact::sources_sha256(&workspace).unwrap_or_default();
-    println!("cargo::rustc-env=MGRID_SOURCES_SHA256={current}");
-    let built_from = std::fs::read_to_string(&metadata)
-        .ok()
-        .and_then(|text| serde_json::from_str::<mgrid_artifact::ArtifactMetadata>(&text).ok())
-        .map(|m| m.sources_sha256)
-        .unwrap_or_default();
-    if built_from != current {
-        println!(
-            "cargo::warning=the embedded Lambda artifact was built from other sources than these; \
-             rebuild it with `cargo run --release -p mgrid-artifact`"
+    Ok(())
+}
+
+/// The Rust source that embeds every artifact found in `dir` (`<dir>/<arch>/`, or one in `dir`
+/// itself), and the hash of the function sources beside this build, to tell a stale one.
+fn embed(dir: &Path, current_sources: &str, watch: bool) -> String {
+    let mut source = String::from("const EMBEDDED: &[Embedded] = &[\n");
+    let mut candidates = vec![dir.to_path_buf()];
+    candidates.extend(Arch::ALL.iter().map(|arch| dir.join(arch.lambda_name())));
+    let _ = std::fs::create_dir_all(dir);
+    let watched = |path: &Path| {
+        if watch {
+            println!("cargo::rerun-if-changed={}", path.display());
+        }
+    };
+    // Watching the directory notices an artifact appearing.
+    watched(dir);
+    for candidate in candidates {
+        let zip = candidate.join(builder::ZIP_FILE);
+        let metadata = candidate.join(builder::METADATA_FILE);
+        if candidate.is_dir() {
+            watched(&candidate);
+        }
+        if !(zip.is_file() && metadata.is_file()) {
+            continue;
+        }
+        for path in [&zip, &metadata] {
+            watched(path);
+        }
+        let _ = writeln!(
+            source,
+            "    Embedded {{ zip: include_bytes!({:?}), metadata: include_str!({:?}) }},",
+            zip.display().to_string(),
+            metadata.display().to_string()
         );
+        let built_from = std::fs::read_to_string(&metadata)
+            .ok()
+            .and_then(|text| serde_json::from_str::<mgrid_artifact::ArtifactMetadata>(&text).ok());
+        if let Some(built_from) = built_from
+            && built_from.sources_sha256 != current_sources
+        {
+            println!(
+                "cargo::warning=the embedded {} Lambda artifact was built from other sources than these; \
+                 rebuild it (cargo build --release, or cargo run --release -p mgrid-artifact)",
+                built_from.architecture
+            );
+        }
     }
+    let _ = writeln!(
+        source,
+        "];\nconst SOURCES_SHA256: &str = {current_sources:?};"
+    );
+    source
 }
 
 /// The commit mgrid is built from, for `mgrid --version` ("unknown" outside a git checkout).

@@ -1,18 +1,17 @@
 //! The Lambda artifact embedded in this build of mgrid, if the build step made one: the zip a
 //! deploy uploads, and what it is (hash, sizes, how it was built, whether it matches the sources).
 
-use mgrid_artifact::ArtifactMetadata;
+use mgrid_artifact::{Arch, ArtifactMetadata};
 
 use crate::failure::{Failure, FailureKind};
 
-#[cfg(mgrid_artifact)]
-const EMBEDDED: Option<(&[u8], &str, &str)> = Some((
-    include_bytes!(env!("MGRID_ARTIFACT_ZIP")),
-    include_str!(env!("MGRID_ARTIFACT_JSON")),
-    env!("MGRID_SOURCES_SHA256"),
-));
-#[cfg(not(mgrid_artifact))]
-const EMBEDDED: Option<(&[u8], &str, &str)> = None;
+/// One artifact the build embedded (build.rs writes the list: none, one or both architectures).
+struct Embedded {
+    zip: &'static [u8],
+    metadata: &'static str,
+}
+
+include!(concat!(env!("OUT_DIR"), "/artifacts.rs"));
 
 pub struct EmbeddedArtifact {
     pub zip: std::borrow::Cow<'static, [u8]>,
@@ -21,49 +20,69 @@ pub struct EmbeddedArtifact {
     pub stale: bool,
 }
 
-/// How to get an artifact into a build.
-pub const BUILD_HINT: &str = "build the artifact with `cargo run --release -p mgrid-artifact`, then rebuild mgrid (`cargo install --path . --locked`)";
+impl EmbeddedArtifact {
+    /// The instruction set the bootstrap is for; None for one that is not an ELF executable (a
+    /// script bootstrap runs on either).
+    pub fn arch(&self) -> Option<Arch> {
+        self.metadata.arch()
+    }
+}
 
-/// The embedded artifact, checked: its bytes must be the ones its metadata describes.
-/// `mgrid --version`: the version, the commit mgrid was built from, and the Lambda artifact it
-/// carries (its CodeSha256 and the commit the artifact was built from), or that it carries none.
+/// How to get an artifact into a build.
+pub const BUILD_HINT: &str = "build mgrid in release (`cargo install --path . --locked` builds the artifacts too), or pass --artifact";
+
+/// `mgrid --version`: the version, the commit mgrid was built from, and each Lambda artifact it
+/// carries (its architecture, CodeSha256 and the commit it was built from), or that it carries none.
 pub fn long_version() -> String {
-    let artifact = match embedded() {
-        Ok(artifact) => format!(
-            "artifact sha256 {} (built from commit {}{})",
-            artifact.metadata.sha256,
-            artifact.metadata.git_commit.as_deref().unwrap_or("unknown"),
-            if artifact.stale {
-                "; other function sources than this mgrid's"
-            } else {
-                ""
-            }
-        ),
+    let artifacts = match embedded_all() {
+        Ok(artifacts) => artifacts
+            .iter()
+            .map(|artifact| {
+                format!(
+                    "artifact {} sha256 {} (built from commit {}{})",
+                    artifact.metadata.architecture,
+                    artifact.metadata.sha256,
+                    artifact.metadata.git_commit.as_deref().unwrap_or("unknown"),
+                    if artifact.stale {
+                        "; other function sources than this mgrid's"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
         Err(failure) => format!("artifact none: {}", failure.what),
     };
     format!(
-        "{} (commit {})\n{artifact}",
+        "{} (commit {})\n{artifacts}",
         env!("CARGO_PKG_VERSION"),
         env!("MGRID_COMMIT")
     )
 }
 
-pub fn embedded() -> Result<EmbeddedArtifact, Failure> {
-    let Some((zip, metadata, sources)) = EMBEDDED else {
+/// Every artifact this build carries, checked: each one's bytes must be the ones its metadata
+/// describes.
+pub fn embedded_all() -> Result<Vec<EmbeddedArtifact>, Failure> {
+    if EMBEDDED.is_empty() {
         return Err(Failure::new(
             FailureKind::NotFound,
             "this build of mgrid carries no Lambda artifact, so it cannot deploy",
         )
         .next(BUILD_HINT));
-    };
-    let metadata: ArtifactMetadata = serde_json::from_str(metadata).map_err(|e| {
+    }
+    EMBEDDED.iter().map(check).collect()
+}
+
+fn check(embedded: &Embedded) -> Result<EmbeddedArtifact, Failure> {
+    let metadata: ArtifactMetadata = serde_json::from_str(embedded.metadata).map_err(|e| {
         Failure::new(
             FailureKind::Failed,
             format!("the embedded artifact's metadata does not parse: {e}"),
         )
         .next(BUILD_HINT)
     })?;
-    let (sha256, _) = mgrid_artifact::sha256(zip);
+    let (sha256, _) = mgrid_artifact::sha256(embedded.zip);
     if sha256 != metadata.sha256 {
         return Err(Failure::new(
             FailureKind::Failed,
@@ -72,10 +91,35 @@ pub fn embedded() -> Result<EmbeddedArtifact, Failure> {
         .next(BUILD_HINT));
     }
     Ok(EmbeddedArtifact {
-        zip: std::borrow::Cow::Borrowed(zip),
-        stale: sources != metadata.sources_sha256,
+        zip: std::borrow::Cow::Borrowed(embedded.zip),
+        stale: SOURCES_SHA256 != metadata.sources_sha256,
         metadata,
     })
+}
+
+/// The embedded artifact for the architecture a stage runs on.
+pub fn embedded(arch: Arch) -> Result<EmbeddedArtifact, Failure> {
+    let artifacts = embedded_all()?;
+    let carried: Vec<String> = artifacts
+        .iter()
+        .map(|artifact| artifact.metadata.architecture.clone())
+        .collect();
+    artifacts
+        .into_iter()
+        .find(|artifact| artifact.arch() == Some(arch))
+        .ok_or_else(|| {
+            Failure::new(
+                FailureKind::NotFound,
+                format!(
+                    "the stage runs on {arch}, and this build of mgrid carries the Lambda artifact for {} only",
+                    carried.join(", ")
+                ),
+            )
+            .next(format!(
+                "set `architecture = \"{}\"` for the stage in mgrid.toml, or build mgrid with both (leave MGRID_ARTIFACT_ARCHS unset)",
+                carried.first().map_or("x86_64", String::as_str)
+            ))
+        })
 }
 
 /// An artifact zip from a file (`--artifact`), described by the artifact.json beside it when
@@ -93,7 +137,7 @@ pub fn from_file(path: &std::path::Path) -> Result<EmbeddedArtifact, Failure> {
             FailureKind::Usage,
             format!("{} is not a zip file", path.display()),
         )
-        .next("pass the mgrid-functions.zip that `cargo run --release -p mgrid-artifact` writes"));
+        .next("pass a mgrid-functions.zip that `cargo run --release -p mgrid-artifact` writes (target/artifact/<arch>/)"));
     }
     let (sha256, sha256_hex) = mgrid_artifact::sha256(&zip);
     let described = path
@@ -102,21 +146,68 @@ pub fn from_file(path: &std::path::Path) -> Result<EmbeddedArtifact, Failure> {
         .and_then(|json| std::fs::read_to_string(json).ok())
         .and_then(|text| serde_json::from_str::<ArtifactMetadata>(&text).ok())
         .filter(|metadata| metadata.sha256 == sha256);
-    let metadata = described.unwrap_or_else(|| ArtifactMetadata {
-        sha256,
-        sha256_hex,
-        zip_bytes: zip.len() as u64,
-        bootstrap_bytes: 0,
-        glibc_required: "unknown (no artifact.json beside the zip)".into(),
-        target: "unknown".into(),
-        profile: "unknown".into(),
-        rustc: "unknown".into(),
-        git_commit: None,
-        sources_sha256: String::new(),
-    });
+    let metadata = match described {
+        Some(metadata) => metadata,
+        None => {
+            let bootstrap = mgrid_artifact::zip::read_entry(&zip, "bootstrap").map_err(|e| {
+                Failure::new(
+                    FailureKind::Usage,
+                    format!(
+                        "{} cannot run on Lambda's provided.al2023 runtime: {e}",
+                        path.display()
+                    ),
+                )
+                .next("the zip must hold the executable `bootstrap` at its top")
+            })?;
+            ArtifactMetadata {
+                sha256,
+                sha256_hex,
+                zip_bytes: zip.len() as u64,
+                bootstrap_bytes: bootstrap.len() as u64,
+                glibc_required: "unknown (no artifact.json beside the zip)".into(),
+                architecture: bootstrap_arch(&bootstrap),
+                target: "unknown".into(),
+                profile: "unknown".into(),
+                rustc: "unknown".into(),
+                toolchain: "unknown".into(),
+                git_commit: None,
+                sources_sha256: String::new(),
+            }
+        }
+    };
     Ok(EmbeddedArtifact {
         zip: std::borrow::Cow::Owned(zip),
         metadata,
         stale: false,
     })
+}
+
+/// The Lambda architecture of a bootstrap: its ELF machine, or "any" for a script.
+fn bootstrap_arch(bootstrap: &[u8]) -> String {
+    match mgrid_artifact::elf::machine(bootstrap) {
+        Ok(machine) => Arch::from_elf_machine(machine)
+            .map_or_else(|| format!("ELF machine {machine}"), |arch| arch.to_string()),
+        Err(_) => ANY_ARCH.to_owned(),
+    }
+}
+
+/// The architecture of a bootstrap that is not an executable of one (a script).
+pub const ANY_ARCH: &str = "any";
+
+/// Refuses an artifact for another instruction set than the stage's: Lambda would accept it and
+/// then fail every invocation with an exec format error.
+pub fn check_runs_on(artifact: &EmbeddedArtifact, arch: Arch) -> Result<(), Failure> {
+    let have = &artifact.metadata.architecture;
+    if artifact.arch() == Some(arch) || have == ANY_ARCH {
+        return Ok(());
+    }
+    Err(Failure::new(
+        FailureKind::Usage,
+        format!(
+            "the artifact's bootstrap is for {have}, and the stage's functions run on {arch}: Lambda would fail every invocation"
+        ),
+    )
+    .next(format!(
+        "pass the {arch} zip (target/artifact/{arch}/mgrid-functions.zip), or set the stage's architecture in mgrid.toml"
+    )))
 }

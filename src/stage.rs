@@ -227,6 +227,11 @@ impl StageSettings {
             }
         };
         set(
+            "Architecture",
+            file.architecture
+                .map(|a| mgrid_artifact::Arch::from(a).lambda_name().to_owned()),
+        );
+        set(
             "ProcessorMemory",
             file.processor_memory_mb.map(|m| m.0.to_string()),
         );
@@ -517,6 +522,29 @@ mod tests {
         );
         let s = settings("dev", None, &[], FILE);
         assert!(s.region.is_none());
+    }
+
+    #[test]
+    fn functions_run_on_arm64_unless_the_stage_chooses_x86_64() {
+        let template = Template::pipeline().unwrap();
+        let architecture = |text: &str| {
+            settings("prod", None, &[], text)
+                .parameters(&template)
+                .into_iter()
+                .find(|p| p.name == "Architecture")
+                .map(|p| (p.value, p.source))
+                .unwrap()
+        };
+        assert_eq!(architecture(""), (Some("arm64".into()), Source::Template));
+        assert_eq!(
+            architecture("[stages.prod]\narchitecture = \"x86_64\"\n"),
+            (
+                Some("x86_64".into()),
+                Source::ConfigFile("mgrid.toml".into())
+            )
+        );
+        let error = Config::parse("[stages.prod]\narchitecture = \"amd64\"\n").unwrap_err();
+        assert!(error.message.contains("arm64"), "{}", error.message);
     }
 
     #[test]

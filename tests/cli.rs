@@ -385,7 +385,6 @@ fn completions_print_for_every_shell() {
 
 #[test]
 fn artifact_info_describes_the_embedded_artifact_or_says_how_to_build_one() {
-    let zip = support::repo_root().join("target/artifact/mgrid-functions.zip");
     let output = mgrid()
         .args(["artifact", "info", "--output", "json"])
         .output()
@@ -393,17 +392,28 @@ fn artifact_info_describes_the_embedded_artifact_or_says_how_to_build_one() {
     match output.status.code() {
         Some(0) => {
             let info: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-            let bytes =
-                std::fs::read(&zip).expect("an embedded artifact comes from target/artifact");
-            assert_eq!(info["sha256"], mgrid_artifact::sha256(&bytes).0);
-            assert_eq!(info["zipBytes"], bytes.len());
-            assert_eq!(info["glibcRequired"], "GLIBC_2.34");
+            let artifacts = info["artifacts"].as_array().expect("a list of artifacts");
+            assert!(!artifacts.is_empty());
+            for artifact in artifacts {
+                let arch = artifact["architecture"].as_str().unwrap();
+                let dir = support::repo_root().join("target/artifact");
+                let zip = [dir.join(arch), dir]
+                    .into_iter()
+                    .map(|dir| dir.join("mgrid-functions.zip"))
+                    .find(|zip| zip.is_file())
+                    .expect("an embedded artifact comes from target/artifact");
+                let bytes = std::fs::read(&zip).unwrap();
+                assert_eq!(artifact["sha256"], mgrid_artifact::sha256(&bytes).0);
+                assert_eq!(artifact["zipBytes"], bytes.len());
+                assert_eq!(artifact["glibcRequired"], "GLIBC_2.34");
+            }
+            assert!(info["binaryBytes"].as_u64().unwrap() > 1_000_000);
         }
         Some(5) => {
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert!(stderr.contains("carries no Lambda artifact"), "{stderr}");
             assert!(
-                stderr.contains("cargo run --release -p mgrid-artifact"),
+                stderr.contains("cargo install --path . --locked"),
                 "{stderr}"
             );
         }

@@ -448,6 +448,54 @@ fn deploy_without_credentials_fails_fast_with_the_credentials_message() {
     );
 }
 
+/// A zip whose bootstrap is an ELF executable for x86_64 (its header is all that is read).
+fn x86_64_artifact(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut header = vec![0u8; 64];
+    header[..6].copy_from_slice(b"\x7fELF\x02\x01");
+    header[0x12..0x14].copy_from_slice(&62u16.to_le_bytes());
+    let zip = mgrid_artifact::zip::zip_executable("bootstrap", &header).unwrap();
+    let path = dir.join("x86_64.zip");
+    std::fs::write(&path, zip).unwrap();
+    path
+}
+
+#[test]
+fn deploy_refuses_an_artifact_for_another_instruction_set_than_the_stages() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = x86_64_artifact(dir.path());
+    let deploy = |extra: &[&str]| {
+        mgrid()
+            .current_dir(dir.path())
+            .env("AWS_CONFIG_FILE", dir.path().join("no-aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                dir.path().join("no-aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .args(["deploy", "--stage", "dev", "--region", "eu-west-1", "--yes"])
+            .arg("--artifact")
+            .arg(&artifact)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // The stage runs arm64 by default: Lambda would take the zip and fail every invocation.
+    let refused = deploy(&[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bootstrap is for x86_64") && stderr.contains("run on arm64"),
+        "{stderr}"
+    );
+    // On an x86_64 stage it passes that check and goes on (to the missing credentials).
+    let accepted = deploy(&["--param", "Architecture=x86_64"]);
+    let stderr = String::from_utf8_lossy(&accepted.stderr);
+    assert_eq!(accepted.status.code(), Some(4), "{stderr}");
+}
+
 #[test]
 fn deploy_without_an_artifact_says_how_to_build_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -468,7 +516,7 @@ fn deploy_without_an_artifact_says_how_to_build_one() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(5), "{stderr}");
     assert!(
-        stderr.contains("cargo run --release -p mgrid-artifact"),
+        stderr.contains("cargo install --path . --locked"),
         "{stderr}"
     );
 }

@@ -328,7 +328,10 @@ fn the_three_functions_run_the_artifact_on_al2023_with_tracing_and_their_own_log
     ] {
         let p = properties(&t, id);
         assert_eq!(p["Runtime"], "provided.al2023", "{id}");
-        assert_eq!(p["Architectures"], json!(["x86_64"]), "{id}");
+        let architecture = &t.model()["Parameters"]["Architecture"];
+        assert_eq!(architecture["AllowedValues"], json!(["arm64", "x86_64"]));
+        assert_eq!(architecture["Default"], "arm64");
+        assert_eq!(p["Architectures"], json!([{"Ref": "Architecture"}]), "{id}");
         assert_eq!(p["Handler"], handler, "{id}");
         assert_eq!(
             p["Code"],

@@ -27,6 +27,7 @@ use crate::output::{GOOD, WARNING, note, print_report, write_stdout};
 use crate::stage::{ParameterValue, Source, StageSettings};
 use crate::template::{PIPELINE_YAML, Template};
 use crate::terminal::{confirm, verbose_calls};
+use mgrid_artifact::Arch;
 
 /// What a deploy (or diff) did, for people and for scripts.
 /// What the change set does to the stack.
@@ -180,10 +181,15 @@ fn prepare(context: &Context, mode: Mode<'_>) -> Result<Prepared, Failure> {
             ..
         })
     );
+    let arch = architecture(&parameters)?;
     let artifact = match mode.artifact() {
-        Some(path) => Some(crate::artifact::from_file(path)?),
+        Some(path) => {
+            let artifact = crate::artifact::from_file(path)?;
+            crate::artifact::check_runs_on(&artifact, arch)?;
+            Some(artifact)
+        }
         None if executing => None,
-        None => Some(embedded()?),
+        None => Some(embedded(arch)?),
     };
     if artifact.as_ref().is_some_and(|a| a.stale) {
         note(&format!(
@@ -199,6 +205,22 @@ fn prepare(context: &Context, mode: Mode<'_>) -> Result<Prepared, Failure> {
 }
 
 /// `--param Key=Value` overrides, refused when the key is not a parameter the stage may set.
+/// The instruction set the stage's functions will run on: the artifact must be built for it.
+fn architecture(parameters: &[ParameterValue]) -> Result<Arch, Failure> {
+    let value = parameters
+        .iter()
+        .find(|p| p.name == "Architecture")
+        .and_then(|p| p.value.as_deref())
+        .unwrap_or_default();
+    Arch::from_lambda_name(value).ok_or_else(|| {
+        Failure::new(
+            FailureKind::Usage,
+            format!("the stage's Architecture is {value:?}; Lambda runs arm64 or x86_64"),
+        )
+        .next("set `architecture` in mgrid.toml to \"arm64\" or \"x86_64\"")
+    })
+}
+
 fn apply_param_overrides(
     parameters: &mut [ParameterValue],
     overrides: &[(String, String)],

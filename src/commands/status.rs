@@ -18,6 +18,7 @@ use crate::metrics::AlarmState;
 use crate::output::{ERROR, GOOD, WARNING, note, print_report};
 use crate::target::{AwsStage, LocalStage, Target};
 use crate::terminal::verbose_calls;
+use mgrid_artifact::Arch;
 
 /// Whether the stage runs the Lambda build this mgrid carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -130,7 +131,13 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
     let outputs = crate::aws::stack::outputs(described, aws, name.as_str()).await?;
     let alarms = aws.alarms_in_alarm(&format!("marketgrid-{name}-")).await?;
     let deployed = stack.parameters.get("ArtifactSha256").cloned();
-    let here = embedded().ok().map(|a| a.metadata.sha256);
+    // A stack deployed before stages chose their architecture runs x86_64.
+    let arch = stack
+        .parameters
+        .get("Architecture")
+        .and_then(|name| Arch::from_lambda_name(name))
+        .unwrap_or(Arch::X86_64);
+    let here = embedded(arch).ok().map(|a| a.metadata.sha256);
     let build = match (&deployed, &here) {
         (Some(d), Some(h)) if d == h => Build::Same,
         (Some(_), Some(_)) => Build::Different,

@@ -25,6 +25,17 @@ fn u64_at(bytes: &[u8], at: usize) -> Result<u64, NotElf> {
     Ok(u64::from(u32_at(bytes, at)?) | (u64::from(u32_at(bytes, at + 4)?) << 32))
 }
 
+pub const EM_X86_64: u16 = 62;
+pub const EM_AARCH64: u16 = 183;
+
+/// The instruction set an ELF file is for (`e_machine`: 62 x86_64, 183 aarch64).
+pub fn machine(bytes: &[u8]) -> Result<u16, NotElf> {
+    if bytes.get(..4) != Some(b"\x7fELF") || bytes.get(5) != Some(&1) {
+        return Err(NotElf("bad magic or byte order"));
+    }
+    u16_at(bytes, 0x12)
+}
+
 /// Every (library, version) the executable requires, e.g. ("libc.so.6", "GLIBC_2.34").
 pub fn version_needs(bytes: &[u8]) -> Result<Vec<(String, String)>, NotElf> {
     if bytes.get(..4) != Some(b"\x7fELF") || bytes.get(4) != Some(&2) || bytes.get(5) != Some(&1) {

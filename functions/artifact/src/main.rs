@@ -1,35 +1,106 @@
-//! `cargo run --release -p mgrid-artifact`: builds the Lambda bootstrap (profile `lambda`),
-//! refuses it if it needs a glibc newer than Amazon Linux 2023's, zips it deterministically
-//! into target/artifact/mgrid-functions.zip with artifact.json beside it. Building `mgrid`
-//! afterwards embeds both.
+//! `cargo run --release -p mgrid-artifact [-- --arch arm64|x86_64] [--native]`: builds the Lambda
+//! bootstrap for both architectures (or one) with the pinned Zig tools, refuses one that needs a
+//! glibc newer than Amazon Linux 2023's, and writes each zip deterministically into
+//! target/artifact/<arch>/ with artifact.json beside it. A release build of `mgrid` does the same
+//! by itself; this is for CI and releases, and to see the build's own output.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
-use mgrid_artifact::{ArtifactMetadata, GLIBC_FLOOR, elf, sha256, sources_sha256, zip};
+use mgrid_artifact::Arch;
+use mgrid_artifact::builder::{self, Layout, Output, Toolchain};
 
-const TARGET: &str = "x86_64-unknown-linux-gnu";
+const USAGE: &str =
+    "usage: cargo run --release -p mgrid-artifact [-- [--arch arm64|x86_64] [--native]]
+
+Builds the Lambda bootstrap (profile `lambda`) for arm64 and x86_64 with cargo-zigbuild, linked
+against glibc 2.34, and writes target/artifact/<arch>/mgrid-functions.zip and artifact.json.
+The pinned Zig tools (functions/artifact/zig-tools.lock) are installed into target/zig-tools the
+first time; MGRID_CARGO_ZIGBUILD names another cargo-zigbuild.
+
+  --arch A    build only arm64 or only x86_64
+  --native    build with the host's cargo and linker (this machine's architecture only; refused
+              if the result needs a glibc newer than 2.34)";
 
 fn main() -> ExitCode {
-    match build() {
-        Ok(metadata) => {
-            eprintln!(
-                "artifact: target/artifact/mgrid-functions.zip, {} bytes zipped ({} bootstrap), sha256 {}, needs {}",
-                metadata.zip_bytes,
-                metadata.bootstrap_bytes,
-                metadata.sha256,
-                metadata.glibc_required
-            );
-            eprintln!(
-                "next: build mgrid (cargo build --release, or cargo install --path . --locked) to embed it"
-            );
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
+    let mut arches = Arch::ALL.to_vec();
+    let mut native = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--arch" => match args.next().as_deref().and_then(Arch::from_lambda_name) {
+                Some(arch) => arches = vec![arch],
+                None => return usage("--arch takes arm64 or x86_64"),
+            },
+            "--native" => native = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => return usage(&format!("unknown argument {other}")),
         }
     }
+    if native {
+        match builder::host_arch() {
+            Some(host) if arches.contains(&host) => arches = vec![host],
+            _ => {
+                return usage(
+                    "--native builds only this machine's architecture (x86_64 or arm64 Linux)",
+                );
+            }
+        }
+    }
+    let layout = Layout::new(&workspace());
+    let toolchain = if native {
+        Ok(Toolchain::Native)
+    } else {
+        eprintln!(
+            "artifact: the pinned Zig tools ({})…",
+            builder::ZIG_TOOLS_LOCK
+        );
+        Toolchain::zig(&layout)
+    };
+    let toolchain = match toolchain {
+        Ok(toolchain) => toolchain,
+        Err(error) => return fail(&error),
+    };
+    for arch in arches {
+        eprintln!(
+            "artifact: building the {arch} bootstrap with {}…",
+            toolchain.describe()
+        );
+        let built = match builder::build(&layout, &toolchain, arch, &Output::Inherit) {
+            Ok(built) => built,
+            Err(error) => return fail(&error),
+        };
+        let dir = match built.write(&layout) {
+            Ok(dir) => dir,
+            Err(error) => return fail(&error),
+        };
+        let m = &built.metadata;
+        eprintln!(
+            "artifact: {}, {} bytes zipped ({} bootstrap), sha256 {}, needs {}",
+            dir.join(builder::ZIP_FILE).display(),
+            m.zip_bytes,
+            m.bootstrap_bytes,
+            m.sha256,
+            m.glibc_required
+        );
+    }
+    eprintln!(
+        "next: build mgrid (cargo build --release, or cargo install --path . --locked) to embed them"
+    );
+    ExitCode::SUCCESS
+}
+
+fn usage(problem: &str) -> ExitCode {
+    eprintln!("error: {problem}\n\n{USAGE}");
+    ExitCode::from(2)
+}
+
+fn fail(error: &builder::BuildError) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::FAILURE
 }
 
 fn workspace() -> PathBuf {
@@ -37,112 +108,4 @@ fn workspace() -> PathBuf {
         .join("../..")
         .canonicalize()
         .unwrap_or_else(|_| PathBuf::from("."))
-}
-
-fn build() -> Result<ArtifactMetadata, String> {
-    if !(cfg!(target_arch = "x86_64") && cfg!(target_os = "linux") && cfg!(target_env = "gnu")) {
-        return Err(format!(
-            "the artifact is built natively for {TARGET}; run this on x86_64 Linux (glibc)"
-        ));
-    }
-    let workspace = workspace();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("artifact: building the bootstrap (cargo build --profile lambda -p mgrid-lambda)…");
-    let status = Command::new(&cargo)
-        .current_dir(&workspace)
-        .args([
-            "build",
-            "--locked",
-            "--profile",
-            "lambda",
-            "-p",
-            "mgrid-lambda",
-            "--bin",
-            "bootstrap",
-        ])
-        .status()
-        .map_err(|e| format!("cannot run {cargo}: {e}"))?;
-    if !status.success() {
-        return Err("the bootstrap did not build (see cargo's output above)".into());
-    }
-    let bootstrap_path = workspace.join("target/lambda/bootstrap");
-    let bootstrap = std::fs::read(&bootstrap_path)
-        .map_err(|e| format!("cannot read {}: {e}", bootstrap_path.display()))?;
-
-    let needs = elf::version_needs(&bootstrap).map_err(|e| e.to_string())?;
-    let newest = elf::newest_glibc(&needs)
-        .ok_or("the bootstrap names no glibc version; is it a glibc build?")?;
-    if newest > GLIBC_FLOOR {
-        let offending: Vec<String> = needs
-            .iter()
-            .filter(|(_, v)| {
-                elf::newest_glibc(&[(String::new(), v.clone())]).is_some_and(|g| g > GLIBC_FLOOR)
-            })
-            .map(|(file, version)| format!("{file} {version}"))
-            .collect();
-        return Err(format!(
-            "the bootstrap needs GLIBC_{}.{}, newer than Amazon Linux 2023's GLIBC_{}.{} ({}); \
-             a dependency raised it: build with cargo zigbuild --target {TARGET}.2.34, or drop the dependency",
-            newest.0,
-            newest.1,
-            GLIBC_FLOOR.0,
-            GLIBC_FLOOR.1,
-            offending.join(", ")
-        ));
-    }
-
-    let zipped = zip::zip_executable("bootstrap", &bootstrap).map_err(|e| e.to_string())?;
-    let (sha256, sha256_hex) = sha256(&zipped);
-    let metadata = ArtifactMetadata {
-        sha256,
-        sha256_hex,
-        zip_bytes: zipped.len() as u64,
-        bootstrap_bytes: bootstrap.len() as u64,
-        glibc_required: format!("GLIBC_{}.{}", newest.0, newest.1),
-        target: TARGET.into(),
-        profile: "lambda (release, thin LTO, stripped)".into(),
-        rustc: command_output("rustc", &["--version"]).unwrap_or_else(|| "unknown".into()),
-        git_commit: git_commit(&workspace),
-        sources_sha256: sources_sha256(&workspace)
-            .map_err(|e| format!("cannot hash the function sources: {e}"))?,
-    };
-    let out = workspace.join("target/artifact");
-    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    std::fs::write(out.join("mgrid-functions.zip"), &zipped)
-        .map_err(|e| format!("cannot write the zip: {e}"))?;
-    let json = serde_json::to_string_pretty(&metadata).map_err(|e| e.to_string())?;
-    std::fs::write(out.join("artifact.json"), json + "\n")
-        .map_err(|e| format!("cannot write artifact.json: {e}"))?;
-    Ok(metadata)
-}
-
-fn command_output(program: &str, args: &[&str]) -> Option<String> {
-    let output = Command::new(program).args(args).output().ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
-fn git_commit(workspace: &Path) -> Option<String> {
-    let dir = workspace.to_str()?;
-    let commit = command_output("git", &["-C", dir, "rev-parse", "--short=12", "HEAD"])?;
-    let dirty = command_output(
-        "git",
-        &[
-            "-C",
-            dir,
-            "status",
-            "--porcelain",
-            "--",
-            "functions",
-            "Cargo.lock",
-        ],
-    )
-    .is_some_and(|status| !status.is_empty());
-    Some(if dirty {
-        format!("{commit}-dirty")
-    } else {
-        commit
-    })
 }

@@ -67,3 +67,61 @@ pub fn zip_executable(name: &str, contents: &[u8]) -> Result<Vec<u8>, TooLarge> 
         .expect("writing to a Vec");
     Ok(out)
 }
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unreadable {
+    #[error("not a zip file (no end of central directory)")]
+    NotZip,
+    #[error("the zip has no file named {0}")]
+    Missing(String),
+    #[error("the zip's entry {0} is damaged or uses a compression other than stored or deflate")]
+    Damaged(String),
+}
+
+/// The contents of the file `name` in any zip (stored or deflated), for looking into an
+/// artifact built elsewhere.
+pub fn read_entry(zip: &[u8], name: &str) -> Result<Vec<u8>, Unreadable> {
+    let u16_at = |at: usize| {
+        zip.get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |at: usize| {
+        zip.get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let end = (0..zip.len().saturating_sub(21))
+        .rev()
+        .take(22 + usize::from(u16::MAX))
+        .find(|&at| u32_at(at) == Some(0x0605_4b50))
+        .ok_or(Unreadable::NotZip)?;
+    let damaged = || Unreadable::Damaged(name.to_owned());
+    let entries = u16_at(end + 10).ok_or(Unreadable::NotZip)?;
+    let mut at = u32_at(end + 16).ok_or(Unreadable::NotZip)? as usize;
+    for _ in 0..entries {
+        if u32_at(at) != Some(0x0201_4b50) {
+            return Err(Unreadable::NotZip);
+        }
+        let field = |offset: usize| u16_at(at + offset).map(usize::from).ok_or_else(damaged);
+        let (name_len, extra_len, comment_len) = (field(28)?, field(30)?, field(32)?);
+        let entry_name = zip.get(at + 46..at + 46 + name_len).ok_or_else(damaged)?;
+        if entry_name == name.as_bytes() {
+            let method = field(10)?;
+            let compressed = u32_at(at + 20).ok_or_else(damaged)? as usize;
+            let local = u32_at(at + 42).ok_or_else(damaged)? as usize;
+            if u32_at(local) != Some(0x0403_4b50) {
+                return Err(damaged());
+            }
+            let local_field =
+                |offset: usize| u16_at(local + offset).map(usize::from).ok_or_else(damaged);
+            let start = local + 30 + local_field(26)? + local_field(28)?;
+            let data = zip.get(start..start + compressed).ok_or_else(damaged)?;
+            return match method {
+                0 => Ok(data.to_vec()),
+                8 => miniz_oxide::inflate::decompress_to_vec(data).map_err(|_| damaged()),
+                _ => Err(damaged()),
+            };
+        }
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    Err(Unreadable::Missing(name.to_owned()))
+}

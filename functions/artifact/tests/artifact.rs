@@ -64,3 +64,55 @@ fn the_version_reader_finds_glibc_needs_in_a_real_executable() {
     );
     assert!(elf::newest_glibc(&[("libc.so.6".into(), "GLIBC_2.35".into())]).unwrap() > GLIBC_FLOOR);
 }
+
+#[test]
+fn a_bootstrap_is_read_back_from_our_zips_and_from_zips_made_by_other_tools() {
+    let contents = b"\x7fELF and the rest of an executable".repeat(50);
+    let ours = zip::zip_executable("bootstrap", &contents).unwrap();
+    assert_eq!(zip::read_entry(&ours, "bootstrap").unwrap(), contents);
+    assert_eq!(
+        zip::read_entry(&ours, "handler"),
+        Err(zip::Unreadable::Missing("handler".into()))
+    );
+    assert_eq!(
+        zip::read_entry(b"#!/bin/sh\n", "bootstrap"),
+        Err(zip::Unreadable::NotZip)
+    );
+    // Python's zipfile: a README first, the bootstrap stored (uncompressed) after it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.zip");
+    let make = "import sys, zipfile\n\
+                z = zipfile.ZipFile(sys.argv[1], 'w')\n\
+                z.writestr('README', 'not this one', compress_type=zipfile.ZIP_DEFLATED)\n\
+                z.writestr('bootstrap', sys.argv[2], compress_type=zipfile.ZIP_STORED)\n\
+                z.close()";
+    let status = Command::new("python3")
+        .args(["-c", make])
+        .arg(&path)
+        .arg("stored bootstrap")
+        .status()
+        .expect("python3 writes zips");
+    assert!(status.success());
+    let other = std::fs::read(&path).unwrap();
+    assert_eq!(
+        zip::read_entry(&other, "bootstrap").unwrap(),
+        b"stored bootstrap"
+    );
+    assert_eq!(zip::read_entry(&other, "README").unwrap(), b"not this one");
+}
+
+#[test]
+fn the_machine_of_an_executable_names_its_lambda_architecture() {
+    let bytes = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+    let machine = elf::machine(&bytes).unwrap();
+    let expected = if cfg!(target_arch = "x86_64") {
+        mgrid_artifact::Arch::X86_64
+    } else {
+        mgrid_artifact::Arch::Arm64
+    };
+    assert_eq!(
+        mgrid_artifact::Arch::from_elf_machine(machine),
+        Some(expected)
+    );
+    assert!(elf::machine(b"#!/bin/sh\n").is_err());
+}
