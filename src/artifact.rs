@@ -34,16 +34,25 @@ pub const BUILD_HINT: &str = "build mgrid in release (`cargo install --path . --
 /// `mgrid --version`: the version, the commit mgrid was built from, and each Lambda artifact it
 /// carries (its architecture, CodeSha256 and the commit it was built from), or that it carries none.
 pub fn long_version() -> String {
-    let artifacts = match embedded_all() {
-        Ok(artifacts) => artifacts
+    // Built for every command line (clap asks for it up front): the descriptions only, without
+    // hashing megabytes of zip on each start.
+    let described: Vec<ArtifactMetadata> = EMBEDDED
+        .iter()
+        .filter_map(|embedded| serde_json::from_str(embedded.metadata).ok())
+        .collect();
+    let artifacts = if described.is_empty() {
+        "artifact none: this build of mgrid carries no Lambda artifact, so it cannot deploy"
+            .to_owned()
+    } else {
+        described
             .iter()
-            .map(|artifact| {
+            .map(|metadata| {
                 format!(
                     "artifact {} sha256 {} (built from commit {}{})",
-                    artifact.metadata.architecture,
-                    artifact.metadata.sha256,
-                    artifact.metadata.git_commit.as_deref().unwrap_or("unknown"),
-                    if artifact.stale {
+                    metadata.architecture,
+                    metadata.sha256,
+                    metadata.git_commit.as_deref().unwrap_or("unknown"),
+                    if SOURCES_SHA256 != metadata.sources_sha256 {
                         "; other function sources than this mgrid's"
                     } else {
                         ""
@@ -51,8 +60,7 @@ pub fn long_version() -> String {
                 )
             })
             .collect::<Vec<_>>()
-            .join("\n"),
-        Err(failure) => format!("artifact none: {}", failure.what),
+            .join("\n")
     };
     format!(
         "{} (commit {})\n{artifacts}",
