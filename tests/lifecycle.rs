@@ -409,22 +409,30 @@ fn an_account_without_api_gateway_logging_is_refused_before_anything_is_written(
     );
 }
 
+/// mgrid in `dir`, where no AWS credentials can be found (no files, no variables, no instance
+/// metadata).
+fn without_credentials(dir: &std::path::Path) -> assert_cmd::Command {
+    let mut command = mgrid();
+    command
+        .current_dir(dir)
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN");
+    command
+}
+
 #[test]
 fn deploy_without_credentials_fails_fast_with_the_credentials_message() {
     let dir = tempfile::tempdir().unwrap();
     let artifact = placeholder_artifact(dir.path());
     let started = Instant::now();
-    let output = mgrid()
-        .current_dir(dir.path())
-        .env("AWS_CONFIG_FILE", dir.path().join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.path().join("no-aws-credentials"),
-        )
-        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
+    let output = without_credentials(dir.path())
         .args([
             "deploy",
             "--stage",
@@ -464,17 +472,7 @@ fn deploy_refuses_an_artifact_for_another_instruction_set_than_the_stages() {
     let dir = tempfile::tempdir().unwrap();
     let artifact = x86_64_artifact(dir.path());
     let deploy = |extra: &[&str]| {
-        mgrid()
-            .current_dir(dir.path())
-            .env("AWS_CONFIG_FILE", dir.path().join("no-aws-config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                dir.path().join("no-aws-credentials"),
-            )
-            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .env_remove("AWS_SESSION_TOKEN")
+        without_credentials(dir.path())
             .args(["deploy", "--stage", "dev", "--region", "eu-west-1", "--yes"])
             .arg("--artifact")
             .arg(&artifact)
