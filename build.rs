@@ -110,8 +110,15 @@ fn build_artifacts(layout: &Layout) -> Result<(), String> {
 /// itself), and the hash of the function sources beside this build, to tell a stale one.
 fn embed(dir: &Path, current_sources: &str, watch: bool) -> String {
     let mut source = String::from("const EMBEDDED: &[Embedded] = &[\n");
-    let mut candidates = vec![dir.to_path_buf()];
-    candidates.extend(Arch::ALL.iter().map(|arch| dir.join(arch.lambda_name())));
+    // The architectures' directories first: an artifact directly in `dir` (one a
+    // MGRID_ARTIFACT_DIR names, or one left there by an older mgrid) only adds an architecture
+    // they lack, and never shadows a newer build of the same one.
+    let mut candidates: Vec<PathBuf> = Arch::ALL
+        .iter()
+        .map(|arch| dir.join(arch.lambda_name()))
+        .collect();
+    candidates.push(dir.to_path_buf());
+    let mut embedded: Vec<String> = Vec::new();
     let _ = std::fs::create_dir_all(dir);
     let watched = |path: &Path| {
         if watch {
@@ -132,15 +139,23 @@ fn embed(dir: &Path, current_sources: &str, watch: bool) -> String {
         for path in [&zip, &metadata] {
             watched(path);
         }
+        let built_from = std::fs::read_to_string(&metadata)
+            .ok()
+            .and_then(|text| serde_json::from_str::<mgrid_artifact::ArtifactMetadata>(&text).ok());
+        let architecture = built_from.as_ref().map_or_else(
+            || candidate.display().to_string(),
+            |m| m.architecture.clone(),
+        );
+        if embedded.contains(&architecture) {
+            continue;
+        }
+        embedded.push(architecture);
         let _ = writeln!(
             source,
             "    Embedded {{ zip: include_bytes!({:?}), metadata: include_str!({:?}) }},",
             zip.display().to_string(),
             metadata.display().to_string()
         );
-        let built_from = std::fs::read_to_string(&metadata)
-            .ok()
-            .and_then(|text| serde_json::from_str::<mgrid_artifact::ArtifactMetadata>(&text).ok());
         if let Some(built_from) = built_from
             && built_from.sources_sha256 != current_sources
         {
