@@ -72,6 +72,12 @@ pub fn long_version() -> String {
 /// Every artifact this build carries, checked: each one's bytes must be the ones its metadata
 /// describes.
 pub fn embedded_all() -> Result<Vec<EmbeddedArtifact>, Failure> {
+    carries_any()?;
+    EMBEDDED.iter().map(check).collect()
+}
+
+/// Fails when this build carries no artifact at all.
+fn carries_any() -> Result<(), Failure> {
     if EMBEDDED.is_empty() {
         return Err(Failure::new(
             FailureKind::NotFound,
@@ -79,7 +85,7 @@ pub fn embedded_all() -> Result<Vec<EmbeddedArtifact>, Failure> {
         )
         .next(BUILD_HINT));
     }
-    EMBEDDED.iter().map(check).collect()
+    Ok(())
 }
 
 fn check(embedded: &Embedded) -> Result<EmbeddedArtifact, Failure> {
@@ -107,14 +113,21 @@ fn check(embedded: &Embedded) -> Result<EmbeddedArtifact, Failure> {
 
 /// The embedded artifact for the architecture a stage runs on.
 pub fn embedded(arch: Arch) -> Result<EmbeddedArtifact, Failure> {
-    let artifacts = embedded_all()?;
-    let carried: Vec<String> = artifacts
+    carries_any()?;
+    // Only the chosen zip is hashed: the other architecture's is not deployed.
+    let described: Vec<(&Embedded, Option<ArtifactMetadata>)> = EMBEDDED
         .iter()
-        .map(|artifact| artifact.metadata.architecture.clone())
+        .map(|embedded| (embedded, serde_json::from_str(embedded.metadata).ok()))
         .collect();
-    artifacts
-        .into_iter()
-        .find(|artifact| artifact.arch() == Some(arch))
+    let carried: Vec<String> = described
+        .iter()
+        .filter_map(|(_, metadata)| metadata.as_ref().map(|m| m.architecture.clone()))
+        .collect();
+    described
+        .iter()
+        .find(|(_, metadata)| metadata.as_ref().and_then(ArtifactMetadata::arch) == Some(arch))
+        .map(|(embedded, _)| check(embedded))
+        .transpose()?
         .ok_or_else(|| {
             Failure::new(
                 FailureKind::NotFound,
