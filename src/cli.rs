@@ -157,7 +157,15 @@ Steps: check the account (refused if mgrid.toml names another), upload the templ
 Lambda artifact to mgrid-assets-<account>-<region> by content hash, make a change set, show it
 (replacing or removing data is marked, and refused on a protected stage without
 --allow-replacement), confirm, execute, and follow it until it ends. Ctrl-C stops following,
-not the deploy. Without a terminal, --yes is required.")]
+not the deploy. Without a terminal, --yes is required.
+
+A new processor version gets queue traffic through CodeDeploy, by the stage's deploy_strategy
+(mgrid.toml: all-at-once, canary10-5m, linear10-1m, ...; protected stages default to
+canary10-5m). The live view shows the share on the new version, the next step, and the guard
+alarms (deploy_alarms); an alarm stops the shift, returns all traffic to the previous version
+and rolls the stack back, and the report names the alarm and what the new version did.
+--rollback stops a shift in progress the same way; --skip-shift sends all traffic at once
+without guard alarms, for an emergency fix (a protected stage asks for its name).")]
 pub struct DeployArgs {
     /// Stop once the change set is made: show it and how to execute or delete it later
     #[arg(long, conflicts_with = "execute")]
@@ -179,6 +187,15 @@ pub struct DeployArgs {
     /// the embedded one
     #[arg(long, value_name = "ZIP")]
     pub artifact: Option<PathBuf>,
+    /// Stop the processor traffic shift in progress: CodeDeploy returns all traffic to the
+    /// previous version and the stack update rolls back
+    #[arg(long, conflicts_with_all = ["no_execute", "execute", "change_set_name", "params", "artifact", "allow_replacement", "skip_shift"])]
+    pub rollback: bool,
+    /// Send all traffic to the new processor version at once, with no guard alarms, for an
+    /// emergency fix (a protected stage asks for its name); the next deploy restores the
+    /// stage's strategy
+    #[arg(long, conflicts_with = "execute")]
+    pub skip_shift: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -43,6 +43,13 @@ pub struct StageConfig {
     /// The instruction set the stage's functions run on (default arm64: Graviton costs about
     /// 20% less per GB-second, and mgrid carries a bootstrap for each).
     pub architecture: Option<Architecture>,
+    /// How a new processor version gets queue traffic: CodeDeploy shifts it by this strategy
+    /// and rolls it back when a guard alarm fires (default: canary10-5m on a protected stage,
+    /// all-at-once elsewhere).
+    pub deploy_strategy: Option<crate::shift::DeployStrategy>,
+    /// The stage alarms that stop a processor deploy and roll it back (default:
+    /// processor-errors, dlq-not-empty, api-5xx; [] for none).
+    pub deploy_alarms: Option<Vec<crate::shift::GuardAlarm>>,
     pub processor_memory_mb: Option<ProcessorMemory>,
     pub processor_max_concurrency: Option<ProcessorMaxConcurrency>,
     pub provisioned_concurrency: Option<ProvisionedConcurrency>,

@@ -24,6 +24,7 @@ pub mod output;
 pub mod ports;
 pub mod redrive;
 pub mod replay;
+pub mod shift;
 pub mod spans;
 pub mod stage;
 pub mod target;

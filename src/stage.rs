@@ -221,6 +221,20 @@ impl StageSettings {
         for artifact in ["ArtifactBucket", "ArtifactKey", "ArtifactSha256"] {
             values.insert(artifact, (None, Source::Deploy));
         }
+        let strategy = match file.deploy_strategy {
+            Some(strategy) => (strategy, from_file()),
+            None if self.protected.value => (
+                crate::shift::DeployStrategy::default_for(true),
+                Source::Mgrid,
+            ),
+            None => (crate::shift::DeployStrategy::default_for(false), Source::Template),
+        };
+        if strategy.1 != Source::Template {
+            values.insert(
+                "DeployStrategy",
+                (Some(strategy.0.codedeploy_name().to_owned()), strategy.1),
+            );
+        }
         let mut set = |name: &'static str, value: Option<String>| {
             if let Some(value) = value {
                 values.insert(name, (Some(value), from_file()));
@@ -230,6 +244,18 @@ impl StageSettings {
             "Architecture",
             file.architecture
                 .map(|a| mgrid_artifact::Arch::from(a).lambda_name().to_owned()),
+        );
+        set(
+            "DeployAlarms",
+            file.deploy_alarms.as_ref().map(|alarms| {
+                let mut names: Vec<&str> = Vec::new();
+                for alarm in alarms {
+                    if !names.contains(&alarm.name()) {
+                        names.push(alarm.name());
+                    }
+                }
+                names.join(",")
+            }),
         );
         set(
             "ProcessorMemory",

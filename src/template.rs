@@ -307,7 +307,35 @@ impl ConditionEvaluator<'_> {
                     self.unsupported(name, &format!("parameter {parameter} has no value"))
                 })
             }
-            _ => Err(self.unsupported(name, "only parameters and literals can be compared")),
+            Some(("Fn::Join", Value::Array(args))) => match args.as_slice() {
+                [Value::String(delimiter), list] => Ok(self.list(name, list)?.join(delimiter)),
+                _ => Err(self.unsupported(name, "Fn::Join takes a delimiter and a list")),
+            },
+            _ => Err(self.unsupported(
+                name,
+                "only parameters, literals, Fn::Join and Fn::Split can be compared",
+            )),
+        }
+    }
+
+    /// A list: literal items, a CommaDelimitedList parameter, or Fn::Split of a value.
+    fn list(&self, name: &str, value: &Value) -> Result<Vec<String>, TemplateError> {
+        if let Value::Array(items) = value {
+            return items.iter().map(|item| self.scalar(name, item)).collect();
+        }
+        match single_entry(value) {
+            Some(("Ref", Value::String(_))) => {
+                Ok(self.scalar(name, value)?.split(',').map(str::to_owned).collect())
+            }
+            Some(("Fn::Split", Value::Array(args))) => match args.as_slice() {
+                [Value::String(delimiter), text] if !delimiter.is_empty() => Ok(self
+                    .scalar(name, text)?
+                    .split(delimiter.as_str())
+                    .map(str::to_owned)
+                    .collect()),
+                _ => Err(self.unsupported(name, "Fn::Split takes a delimiter and a value")),
+            },
+            _ => Err(self.unsupported(name, "not a list")),
         }
     }
 
@@ -493,6 +521,44 @@ mod tests {
         ] {
             assert!(created.contains(&id), "{id}");
         }
+    }
+
+    #[test]
+    fn the_guard_conditions_pick_exactly_the_alarms_deploy_alarms_names() {
+        let template = Template::pipeline().unwrap();
+        let guards = |alarms: Option<&str>| {
+            let values: BTreeMap<String, String> = alarms
+                .map(|a| ("DeployAlarms".to_owned(), a.to_owned()))
+                .into_iter()
+                .collect();
+            let truth = template.evaluate_conditions(&values).unwrap();
+            let mut on: Vec<String> = truth
+                .iter()
+                .filter(|(name, value)| name.starts_with("Guard") && **value)
+                .map(|(name, _)| name.clone())
+                .collect();
+            on.sort();
+            (truth["HasDeployAlarms"], on)
+        };
+        assert_eq!(
+            guards(None),
+            (
+                true,
+                vec![
+                    "GuardApi5xx".to_owned(),
+                    "GuardDlqNotEmpty".to_owned(),
+                    "GuardProcessorErrors".to_owned()
+                ]
+            )
+        );
+        // A name matches whole, between commas: pipe-dlq-not-empty is no dlq-not-empty.
+        assert_eq!(
+            guards(Some("oldest-webhook-age")),
+            (true, vec!["GuardOldestWebhookAge".to_owned()])
+        );
+        assert_eq!(guards(Some("")), (false, Vec::new()));
+        let all = crate::shift::GuardAlarm::ALL.map(|a| a.name()).join(",");
+        assert_eq!(guards(Some(&all)).1.len(), crate::shift::GuardAlarm::ALL.len());
     }
 
     #[test]

@@ -106,7 +106,25 @@ impl Stack {
             "AWS::ApiGateway::RestApi" => API_ID.into(),
             "AWS::ApiGateway::Authorizer" => AUTHORIZER_ID.into(),
             "AWS::IAM::Role" => self.generated(id),
+            "AWS::CloudWatch::Alarm" => self.property(id, "AlarmName"),
+            "AWS::CodeDeploy::Application" => self.property(id, "ApplicationName"),
+            "AWS::CodeDeploy::DeploymentGroup" => self.property(id, "DeploymentGroupName"),
+            "AWS::Lambda::Alias" => format!(
+                "{}:{}",
+                self.attribute(&self.function_of(id), "Arn"),
+                self.property(id, "Name")
+            ),
             _ => id.into(),
+        }
+    }
+
+    /// The function an alias (or the function itself) names.
+    fn function_of(&self, id: &str) -> String {
+        match self.kind(id) {
+            "AWS::Lambda::Alias" => {
+                Stack::target(&self.definition(id)["Properties"]["FunctionName"]).unwrap()
+            }
+            _ => id.to_owned(),
         }
     }
 
@@ -522,10 +540,8 @@ fn requests(stack: &Stack) -> Vec<Request> {
     for mapping in stack.ids_of("AWS::Lambda::EventSourceMapping") {
         let properties = &stack.definition(&mapping)["Properties"];
         let queue = Stack::target(&properties["EventSourceArn"]).unwrap();
-        // The mapping invokes the function (or its alias) with the function's role.
-        let target = Stack::target(&properties["FunctionName"]["Fn::If"][2])
-            .or_else(|| Stack::target(&properties["FunctionName"]))
-            .unwrap();
+        // The mapping invokes the function's alias and polls with the function's role.
+        let target = stack.function_of(&Stack::target(&properties["FunctionName"]).unwrap());
         let role =
             Caller::Role(Stack::target(&stack.definition(&target)["Properties"]["Role"]).unwrap());
         let arn = stack.attribute(&queue, "Arn");
@@ -678,6 +694,11 @@ fn requests(stack: &Stack) -> Vec<Request> {
             // integration role.
             "apigateway.amazonaws.com" => all.push(assume),
             "lambda.amazonaws.com" => all.push(assume),
+            // CodeDeploy supplies aws:SourceAccount when it assumes a deployment group's role.
+            "codedeploy.amazonaws.com" => {
+                all.push(assume.clone().with("aws:SourceAccount", ACCOUNT));
+                all.push(assume.with("aws:SourceAccount", "210987654321").denied());
+            }
             "pipes.amazonaws.com" => {
                 let pipe = stack
                     .ids_of("AWS::Pipes::Pipe")
@@ -702,6 +723,57 @@ fn requests(stack: &Stack) -> Vec<Request> {
                 );
             }
             other => panic!("{role}: {other} is not modelled"),
+        }
+    }
+
+    // CodeDeploy shifts the processor alias's traffic with the deployment group's role: it
+    // reads and moves the alias, checks its provisioned concurrency, and polls the guard alarms.
+    for group in stack.ids_of("AWS::CodeDeploy::DeploymentGroup") {
+        let definition = &stack.definition(&group)["Properties"];
+        let role = Caller::Role(Stack::target(&definition["ServiceRoleArn"]).unwrap());
+        let alias = stack
+            .ids_of("AWS::Lambda::Alias")
+            .into_iter()
+            .find(|alias| {
+                Stack::target(
+                    &stack.definition(alias)["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+                        ["DeploymentGroupName"],
+                )
+                .as_deref()
+                    == Some(&group)
+            })
+            .unwrap_or_else(|| panic!("no alias is shifted by {group}"));
+        let function = stack.attribute(&stack.function_of(&alias), "Arn");
+        let why = format!("CodeDeploy shifts {alias} ({group})");
+        for action in ["lambda:GetAlias", "lambda:UpdateAlias"] {
+            all.push(request(role.clone(), action, &function, why.clone()));
+        }
+        // On the alias. iam-simulate refuses an alias ARN ("multiple.resource.types": an alias
+        // and a version ARN have the same shape), so the request names the function's every
+        // qualifier, which the simulator evaluates for both types.
+        let alias_arn = stack.reference(&alias);
+        let (qualified, _) = alias_arn.rsplit_once(':').unwrap();
+        all.push(request(
+            role.clone(),
+            "lambda:GetProvisionedConcurrencyConfig",
+            &format!("{qualified}:*"),
+            why.clone(),
+        ));
+        let alarms = definition["AlarmConfiguration"]["Fn::If"][1]["Alarms"]
+            .as_array()
+            .expect("the guard alarms");
+        assert!(!alarms.is_empty(), "{group} has no guard alarm");
+        for alarm in alarms {
+            let alarm = Stack::target(&alarm["Fn::If"][1]["Name"]).expect("a stage alarm");
+            all.push(request(
+                role.clone(),
+                "cloudwatch:DescribeAlarms",
+                &format!(
+                    "arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{}",
+                    stack.reference(&alarm)
+                ),
+                format!("CodeDeploy polls {alarm} while it shifts {alias}"),
+            ));
         }
     }
 

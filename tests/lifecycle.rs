@@ -34,6 +34,15 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
     let report = first.json();
     assert_eq!(report["action"], "create");
     assert_eq!(report["status"], "CREATE_COMPLETE");
+    // The queue's event source invokes the alias on every stage (the traffic shift moves it).
+    let live = live_processor(&emulator);
+    assert_eq!((live.alias_version.as_str(), live.memory), ("1", 3008));
+    assert!(
+        live.event_source_target.ends_with(":processor:live")
+            || live.event_source_target.ends_with("-processor:1"),
+        "the event source invokes {}, not the alias",
+        live.event_source_target
+    );
     let outputs: Vec<String> = report["outputs"]
         .as_array()
         .unwrap()
@@ -141,8 +150,10 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
     assert_eq!(report["action"], "update");
     assert_eq!(report["status"], "UPDATE_COMPLETE");
     // moto lists no resource changes for a parameter change (real CloudFormation lists
-    // ProcessorFunction), but it does apply the new value: the function has the new memory.
-    assert_eq!(processor_memory(&emulator), 1024);
+    // ProcessorFunction), but it does apply the new value: a new version with the new memory,
+    // which the alias the queue invokes now runs.
+    let live = live_processor(&emulator);
+    assert_eq!((live.alias_version.as_str(), live.memory), ("2", 1024));
 
     let status = run(
         &emulator,
@@ -237,17 +248,47 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
     assert!(gone.stderr.contains("is not deployed"));
 }
 
-fn processor_memory(emulator: &Emulator) -> i32 {
+/// What the queue's traffic reaches: the alias, its version's memory, and the mapping's target.
+struct LiveProcessor {
+    alias_version: String,
+    memory: i32,
+    event_source_target: String,
+}
+
+fn live_processor(emulator: &Emulator) -> LiveProcessor {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let config = emulator.sdk_config().await;
-        let function = aws_sdk_lambda::Client::new(&config)
+        let lambda = aws_sdk_lambda::Client::new(&config);
+        let alias = lambda
+            .get_alias()
+            .function_name("marketgrid-dev-processor")
+            .name("live")
+            .send()
+            .await
+            .expect("the processor's live alias");
+        let version = alias.function_version().unwrap().to_owned();
+        let function = lambda
             .get_function_configuration()
             .function_name("marketgrid-dev-processor")
+            .qualifier(&version)
             .send()
             .await
             .unwrap();
-        function.memory_size().unwrap()
+        let mappings = lambda
+            .list_event_source_mappings()
+            .send()
+            .await
+            .unwrap();
+        let mapping = mappings
+            .event_source_mappings()
+            .first()
+            .expect("the queue's event source mapping");
+        LiveProcessor {
+            alias_version: version,
+            memory: function.memory_size().unwrap(),
+            event_source_target: mapping.function_arn().unwrap_or_default().to_owned(),
+        }
     })
 }
 

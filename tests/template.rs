@@ -368,7 +368,7 @@ fn the_three_functions_run_the_artifact_on_al2023_with_tracing_and_their_own_log
 }
 
 #[test]
-fn the_event_source_reports_partial_failures_and_targets_the_alias_when_capacity_is_provisioned() {
+fn the_event_source_reports_partial_failures_and_always_invokes_the_alias_codedeploy_shifts() {
     let t = template();
     let esm = properties(&t, "ProcessorEventSource");
     assert_eq!(
@@ -379,16 +379,22 @@ fn the_event_source_reports_partial_failures_and_targets_the_alias_when_capacity
         esm["MaximumBatchingWindowInSeconds"].is_null(),
         "FIFO event sources take no batching window"
     );
+    // Queue traffic reaches a new version only through the alias, so a shift applies to it.
+    assert_eq!(esm["FunctionName"], json!({"Ref": "ProcessorAlias"}));
+    for id in ["ProcessorVersion", "ProcessorAlias"] {
+        assert!(
+            resource(&t, id)["Condition"].is_null(),
+            "{id} exists on every stage"
+        );
+    }
     assert_eq!(
-        esm["FunctionName"],
-        json!({"Fn::If": ["UseProvisionedConcurrency", {"Ref": "ProcessorAlias"}, {"Ref": "ProcessorFunction"}]})
+        resource(&t, "ProcessorAlias")["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"],
+        json!({
+            "ApplicationName": {"Ref": "DeployApplication"},
+            "DeploymentGroupName": {"Ref": "ProcessorDeploymentGroup"}
+        })
     );
-    for id in [
-        "ProcessorVersion",
-        "ProcessorAlias",
-        "ProcessorScalableTarget",
-        "ProcessorScalingPolicy",
-    ] {
+    for id in ["ProcessorScalableTarget", "ProcessorScalingPolicy"] {
         assert_eq!(
             resource(&t, id)["Condition"],
             "UseProvisionedConcurrency",

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod archive;
 pub mod assets;
+pub mod codedeploy;
 pub mod errors;
 pub mod keystore;
 pub mod logs;
@@ -273,6 +274,13 @@ impl Aws {
             .interceptor(self.counter.clone())
             .build();
         aws_sdk_cloudwatch::Client::from_conf(config)
+    }
+
+    pub fn codedeploy(&self) -> aws_sdk_codedeploy::Client {
+        let config = aws_sdk_codedeploy::config::Builder::from(&self.config)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_codedeploy::Client::from_conf(config)
     }
 
     pub fn apigateway(&self) -> aws_sdk_apigateway::Client {

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::artifact::{EmbeddedArtifact, embedded};
 use crate::aws::assets::{Assets, Upload};
+use crate::aws::codedeploy::Deploys;
 use crate::aws::stack::{ChangeSetOutcome, ChangeSetRequest, Stacks};
 use crate::aws::{Aws, Identity};
 use crate::cli::{DeployArgs, DiffArgs, OutputFormat};
@@ -24,6 +25,7 @@ use crate::lifecycle::plan::{self, ChangeReview, FailedResource, ParameterChange
 use crate::lifecycle::preflight::{self, CliTarget, Finding, StageNeeds};
 use crate::lifecycle::render;
 use crate::output::{GOOD, WARNING, note, print_report, write_stdout};
+use crate::shift::{DeployStrategy, GuardAlarm, Shift};
 use crate::stage::{ParameterValue, Source, StageSettings};
 use crate::template::{PIPELINE_YAML, Template};
 use crate::terminal::{confirm, verbose_calls};
@@ -59,6 +61,8 @@ pub struct DeployReport {
     pub status: Option<String>,
     pub outputs: Vec<StackOutput>,
     pub failures: Vec<FailedResource>,
+    /// The processor's traffic shift, when the deploy published a new version.
+    pub shift: Option<Shift>,
     pub api_calls: usize,
     /// Milliseconds from the start of the command to the change set being ready.
     pub change_set_ready_ms: Option<u128>,
@@ -166,6 +170,17 @@ fn prepare(context: &Context, mode: Mode<'_>) -> Result<Prepared, Failure> {
         Template::pipeline().map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
     let mut parameters = settings.parameters(&template);
     apply_param_overrides(&mut parameters, mode.params(), &template)?;
+    if matches!(mode, Mode::Deploy(DeployArgs { skip_shift: true, .. })) {
+        for (name, value) in [
+            ("DeployStrategy", DeployStrategy::AllAtOnce.codedeploy_name()),
+            ("DeployAlarms", ""),
+        ] {
+            if let Some(parameter) = parameters.iter_mut().find(|p| p.name == name) {
+                parameter.value = Some(value.to_owned());
+                parameter.source = Source::Flag("--skip-shift".into());
+            }
+        }
+    }
     for parameter in &parameters {
         if let (Some(value), Some(spec)) = (&parameter.value, template.parameter(&parameter.name)) {
             spec.check(value).map_err(|problem| {
@@ -356,6 +371,9 @@ fn check_account(settings: &StageSettings, identity: &Identity) -> Result<(), Fa
 /// account), decide (the change set, reviewed), show (its table), then, for a deploy, the flow's
 /// confirm, apply (execute and follow) and report.
 pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
+    if let Mode::Deploy(DeployArgs { rollback: true, .. }) = mode {
+        return rollback(context).await;
+    }
     let started = Instant::now();
     let execute = mode.deploys();
     let prepared = prepare(context, mode)?;
@@ -479,6 +497,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         status: None,
         outputs: Vec::new(),
         failures: Vec::new(),
+        shift: None,
         api_calls: 0,
         change_set_ready_ms: Some(change_set_ready_ms),
         elapsed_ms: 0,
@@ -547,10 +566,17 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         return done(context, mode, finish(report, &aws, started, verbose));
     }
     let count = review.changes.len();
+    if !create && !args.skip_shift && publishes_processor_version(&review) {
+        if let Err(failure) = check_guards(&aws, &stage, &prepared.parameters).await {
+            discard(&stacks, &stack_name, &change_set, create).await?;
+            return Err(failure.into());
+        }
+    }
     let plan = DeployPlan {
         stage: stage.clone(),
         account: identity.account.clone(),
         changes: count,
+        skip_shift_on_protected: args.skip_shift && settings.protected.value,
     };
     // The follow-up borrows what the steps before it made; the report is its to fill.
     let (stacks, aws, existing) = (&stacks, &aws, &existing);
@@ -560,18 +586,33 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         stacks.execute_change_set(stack_name, change_set).await?;
         let options = WatchOptions::for_stderr();
         let mut to_stderr = eprint_styled;
+        let deploys = Deploys::new(aws, stage);
+        let mut follow = (!create).then(|| ShiftFollow::new(&deploys, executed_at, &format!("marketgrid-{stage}-webhooks-dlq.fifo")));
         let watched = tokio::select! {
-            result = watch(stacks, stack_name, stage, executed_at, count, started, &options, &mut to_stderr) => result?,
+            result = watch(stacks, stack_name, stage, executed_at, count, started, &options, follow.as_mut(), &mut to_stderr) => result?,
             _ = tokio::signal::ctrl_c() => {
-                return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; {stack_name} keeps deploying"))
-                    .next(format!("watch it with `mgrid status --stage {stage}`")));
+                return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; {stack_name} keeps deploying, and a processor traffic shift goes on"))
+                    .next(format!("watch it with `mgrid status --stage {stage}`; stop a shift with `mgrid deploy --stage {stage} --rollback`")));
             }
         };
         report.status = Some(watched.final_status.clone());
+        report.shift = watched.shift.clone();
         if !plan::succeeded(&watched.final_status) {
             report.failures = plan::failure_summary(&watched.events, stack_name);
+            let what = match watched.shift.as_ref().and_then(|s| s.stopped.as_ref()) {
+                Some(stopped) if !stopped.alarms.is_empty() => format!(
+                    "the deploy of {stage} was rolled back: {} went into ALARM while the new processor version had traffic; all traffic is back on the previous version and {stack_name} is {}",
+                    stopped.alarms.join(", "),
+                    watched.final_status
+                ),
+                Some(_) => format!(
+                    "the deploy of {stage} was rolled back: the processor's traffic shift stopped; {stack_name} is {}",
+                    watched.final_status
+                ),
+                None => format!("the deploy of {stage} failed: {stack_name} is {}", watched.final_status),
+            };
             report.failure = Some(
-                Failure::new(FailureKind::Failed, format!("the deploy of {stage} failed: {stack_name} is {}", watched.final_status))
+                Failure::new(FailureKind::Failed, what)
                     .next(format!("fix the first cause above, then deploy again (`mgrid status --stage {stage}` shows the stack)")),
             );
             return Ok(finish(report, aws, started, verbose));
@@ -605,6 +646,118 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         discard(stacks, stack_name, change_set, create).await?;
     }
     followed
+}
+
+/// `mgrid deploy --rollback`: stops the processor's traffic shift in progress (CodeDeploy sends
+/// all traffic back to the previous version), then follows the stack as it rolls back.
+async fn rollback(context: &Context) -> Result<()> {
+    let started = Instant::now();
+    let stage = context.deployed_stage("deploy")?.to_string();
+    let settings = context.settings(context.deployed_stage("deploy")?)?;
+    let aws = context.connect(&settings).await?;
+    let identity = aws.account().await?;
+    check_account(&settings, &identity)?;
+    let deploys = Deploys::new(&aws, &stage);
+    let Some(id) = deploys.current(None).await? else {
+        return Err(Failure::new(
+            FailureKind::NotFound,
+            format!("no processor traffic shift is in progress on {stage}; nothing was changed"),
+        )
+        .next(format!(
+            "`mgrid status --stage {stage}` shows the stack and the last shift"
+        ))
+        .into());
+    };
+    let guards = deploys.guard_alarms().await?;
+    let shift = deploys.shift(&id, &guards).await?;
+    note(crate::shift::live_block(&shift, now_millis()).trim_end());
+    let stacks = aws.stacks();
+    let stack_name = settings.stack_name.clone();
+    let plan = RollbackPlan {
+        stage: stage.clone(),
+        deployment: id.clone(),
+        previous: shift.from_version.clone(),
+    };
+    let (aws, deploys, stacks, stack_name, stage) = (&aws, &deploys, &stacks, &stack_name, &stage);
+    carry_out(context, plan, false, |_| async move {
+        let stopped_at = now_millis();
+        deploys.stop(&id).await?;
+        let options = WatchOptions::for_stderr();
+        let mut to_stderr = eprint_styled;
+        let mut follow = ShiftFollow::new(deploys, shift.started_at.unwrap_or(stopped_at) - 1, &format!("marketgrid-{stage}-webhooks-dlq.fifo"));
+        let watched = tokio::select! {
+            result = watch(stacks, stack_name, stage, stopped_at, 0, started, &options, Some(&mut follow), &mut to_stderr) => result?,
+            _ = tokio::signal::ctrl_c() => {
+                return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; the shift was stopped and {stack_name} keeps rolling back"))
+                    .next(format!("watch it with `mgrid status --stage {stage}`")));
+            }
+        };
+        let described = stacks.describe(stack_name).await?;
+        let mut report = DeployReport {
+            stage: stage.clone(),
+            stack_name: stack_name.clone(),
+            account: identity.account.clone(),
+            region: aws.region.clone(),
+            action: StackAction::Update,
+            change_set: None,
+            changes: None,
+            parameter_changes: Vec::new(),
+            status: Some(watched.final_status.clone()),
+            outputs: described.map(|s| s.outputs).unwrap_or_default(),
+            failures: Vec::new(),
+            shift: watched.shift.clone(),
+            api_calls: 0,
+            change_set_ready_ms: None,
+            elapsed_ms: 0,
+            next: None,
+            failure: None,
+        };
+        let back = watched.shift.as_ref().is_some_and(|s| s.status == crate::shift::ShiftStatus::RolledBack);
+        if !back {
+            report.failure = Some(
+                Failure::new(
+                    FailureKind::Failed,
+                    format!("the shift was stopped, but CodeDeploy does not report it rolled back; {stack_name} is {}", watched.final_status),
+                )
+                .next(format!("look at deployment {id} in the CodeDeploy console, and `mgrid status --stage {stage}`")),
+            );
+        }
+        Ok(finish(report, aws, started, context.global.verbose > 0))
+    })
+    .await
+}
+
+/// What `deploy --rollback` will do.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackPlan {
+    pub stage: String,
+    pub deployment: String,
+    pub previous: Option<String>,
+}
+
+impl std::fmt::Display for RollbackPlan {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Ok(())
+    }
+}
+
+impl Plan for RollbackPlan {
+    fn ask(&self) -> Ask {
+        Ask::YesNo(format!(
+            "Stop deployment {} on {} and return all traffic to {}?",
+            self.deployment,
+            self.stage,
+            self.previous
+                .as_ref()
+                .map(|v| format!("v{v}"))
+                .unwrap_or_else(|| "the previous version".to_owned())
+        ))
+    }
+
+    fn declined(&self) -> String {
+        "not stopped; the shift goes on".into()
+    }
 }
 
 /// Uploads the template and artifact and asks CloudFormation for the change set `name`.
@@ -653,6 +806,8 @@ pub struct DeployPlan {
     pub stage: String,
     pub account: String,
     pub changes: usize,
+    /// --skip-shift on a protected stage: the stage's name is asked for.
+    pub skip_shift_on_protected: bool,
 }
 
 impl std::fmt::Display for DeployPlan {
@@ -663,6 +818,15 @@ impl std::fmt::Display for DeployPlan {
 
 impl Plan for DeployPlan {
     fn ask(&self) -> Ask {
+        if self.skip_shift_on_protected {
+            return Ask::Name {
+                prompt: format!(
+                    "Deploy these {} changes to protected {} ({}) with all traffic at once and no guard alarms? Type the stage name",
+                    self.changes, self.stage, self.account
+                ),
+                stage: self.stage.clone(),
+            };
+        }
         Ask::YesNo(format!(
             "Deploy these {} changes to {} ({})?",
             self.changes, self.stage, self.account
@@ -741,6 +905,68 @@ async fn check_account_readiness(aws: &Aws, prepared: &Prepared) -> Result<(), F
     .next(next.join("\n")))
 }
 
+/// Whether the change set publishes a new processor version, which CodeDeploy shifts traffic
+/// to. The emulator lists no resource changes for a parameter change; AWS does.
+fn publishes_processor_version(review: &ChangeReview) -> bool {
+    review.changes.iter().any(|c| {
+        matches!(
+            c.change.logical_id.as_str(),
+            "ProcessorVersion" | "ProcessorAlias"
+        )
+    })
+}
+
+/// The guard alarms the stage's parameters name.
+fn guard_alarms(stage: &str, parameters: &[ParameterValue]) -> Vec<String> {
+    parameters
+        .iter()
+        .find(|p| p.name == "DeployAlarms")
+        .and_then(|p| p.value.as_deref())
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(GuardAlarm::from_name)
+        .map(|alarm| alarm.alarm_name(stage))
+        .collect()
+}
+
+/// A guard alarm already in ALARM would stop the shift at once and roll the deploy back: the
+/// deploy is refused before anything runs, with the ways out.
+async fn check_guards(aws: &Aws, stage: &str, parameters: &[ParameterValue]) -> Result<(), Failure> {
+    let guards = guard_alarms(stage, parameters);
+    if guards.is_empty() {
+        return Ok(());
+    }
+    let firing = match aws.alarms_in_alarm(&format!("marketgrid-{stage}-")).await {
+        Ok(alarms) => alarms,
+        Err(failure) => {
+            note(&format!(
+                "{WARNING}warning:{WARNING:#} could not read the guard alarms ({}); deploying anyway",
+                failure.what
+            ));
+            return Ok(());
+        }
+    };
+    let firing: Vec<String> = firing
+        .into_iter()
+        .filter(|a| guards.contains(&a.name))
+        .map(|a| a.name)
+        .collect();
+    if firing.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        FailureKind::Conflict,
+        format!(
+            "{} {} in ALARM now: CodeDeploy would stop the processor's traffic shift at once and roll this deploy back; nothing was changed",
+            firing.join(", "),
+            if firing.len() == 1 { "is" } else { "are" }
+        ),
+    )
+    .next(format!(
+        "clear the cause first (`mgrid status --stage {stage}`, `mgrid dlq peek --stage {stage}`), or, for an emergency fix, deploy with --skip-shift (all traffic at once, no guard alarms)"
+    )))
+}
+
 /// What the stage's parameters ask of the account's Lambda concurrency.
 fn stage_needs(parameters: &[ParameterValue]) -> StageNeeds {
     let template = Template::pipeline().ok();
@@ -810,6 +1036,113 @@ fn show(output: OutputFormat, text: &str) -> Result<(), Failure> {
 pub struct Watched {
     pub final_status: String,
     pub events: Vec<StackEvent>,
+    /// The processor's traffic shift, when this stack operation started one.
+    pub shift: Option<Shift>,
+}
+
+/// Follows the processor's traffic shift (CodeDeploy) beside the stack: a deploy that publishes
+/// a new processor version hands the alias to CodeDeploy, and the stack waits for it.
+pub struct ShiftFollow<'a> {
+    deploys: &'a Deploys,
+    /// The shift of this deploy is one created after this.
+    since: EpochMillis,
+    dlq_name: String,
+    guards: Option<Vec<String>>,
+    pub latest: Option<Shift>,
+    /// Set when the shift cannot be read (no permission, say): the stack is still followed.
+    gave_up: bool,
+    last_line: String,
+    /// "CodeDeploy throttles" while it does.
+    pub throttled: bool,
+}
+
+impl<'a> ShiftFollow<'a> {
+    pub fn new(deploys: &'a Deploys, since: EpochMillis, dlq_name: &str) -> ShiftFollow<'a> {
+        ShiftFollow {
+            deploys,
+            since,
+            dlq_name: dlq_name.to_owned(),
+            guards: None,
+            latest: None,
+            gave_up: false,
+            last_line: String::new(),
+            throttled: false,
+        }
+    }
+
+    /// Reads the shift once. A transient failure (throttling) is returned for the caller's
+    /// backoff and leaves the last reading; any other stops following the shift, with a warning.
+    async fn poll(&mut self, out: &mut dyn FnMut(&str)) -> Result<(), Failure> {
+        if self.gave_up || self.latest.as_ref().is_some_and(|s| s.status.finished()) {
+            return Ok(());
+        }
+        let read = async {
+            let Some(id) = self.deploys.current(Some(self.since)).await? else {
+                return Ok(None);
+            };
+            if self.guards.is_none() {
+                self.guards = Some(self.deploys.guard_alarms().await?);
+            }
+            let guards = self.guards.clone().unwrap_or_default();
+            let mut shift = self.deploys.shift(&id, &guards).await?;
+            if shift.stopped.is_some() {
+                self.deploys.window(&mut shift, &self.dlq_name).await;
+            }
+            Ok::<_, Failure>(Some(shift))
+        }
+        .await;
+        match read {
+            Ok(shift) => {
+                self.throttled = false;
+                if shift.is_some() {
+                    self.latest = shift;
+                }
+                Ok(())
+            }
+            Err(failure) if failure.transient => {
+                self.throttled = true;
+                Err(failure)
+            }
+            Err(failure) => {
+                self.gave_up = true;
+                out(&format!(
+                    "{WARNING}warning:{WARNING:#} cannot follow the processor's traffic shift: {}; the stack is still followed ({})\n",
+                    failure.what,
+                    failure.next.as_deref().unwrap_or("grant codedeploy:Get*/List* to see it")
+                ));
+                Ok(())
+            }
+        }
+    }
+
+    /// The shift's block for the terminal view.
+    fn block(&self, now: EpochMillis) -> String {
+        let mut text = self
+            .latest
+            .as_ref()
+            .map(|shift| crate::shift::live_block(shift, now))
+            .unwrap_or_default();
+        if self.throttled {
+            text.push_str("  (CodeDeploy throttles: showing the last reading, backing off)\n");
+        }
+        text
+    }
+
+    /// Without a terminal: the shift's line when it changed.
+    fn changed_lines(&mut self, now: EpochMillis) -> Option<String> {
+        let shift = self.latest.as_ref()?;
+        let block = crate::shift::live_block(shift, now);
+        // The countdown changes every poll; a line is written when anything else does.
+        let key = format!(
+            "{:?}{}{:?}",
+            shift.status, shift.percent_on_new, shift.guards
+        );
+        if key == self.last_line {
+            return None;
+        }
+        self.last_line = key;
+        Some(block)
+    }
 }
 
 /// How a watch polls and where it writes.
@@ -882,6 +1215,7 @@ pub async fn watch(
     planned: usize,
     started: Instant,
     options: &WatchOptions,
+    mut shift: Option<&mut ShiftFollow<'_>>,
     out: &mut dyn FnMut(&str),
 ) -> Result<Watched, Failure> {
     let mut events: Vec<StackEvent> = Vec::new();
@@ -913,14 +1247,24 @@ pub async fn watch(
             }
             Err(failure) => return Err(failure),
         };
+        // The shift is read while the stack moves; a throttled read backs off like the stack's.
+        let mut throttled = false;
+        if let Some(follow) = shift.as_deref_mut() {
+            if !plan::finished(&state.status) || follow.latest.is_none() {
+                throttled = follow.poll(out).await.is_err();
+            }
+        }
         if let Some(last) = new.last() {
             last_event = Some(last.event_id.clone());
         }
         events.extend(new.iter().cloned());
         if options.terminal {
             let progress = plan::progress(&events, stack_name, planned);
-            let block =
+            let mut block =
                 render::live_block(stage, &state.status, started.elapsed().as_secs(), &progress);
+            if let Some(follow) = shift.as_deref() {
+                block.push_str(&follow.block(now_millis()));
+            }
             let mut text = String::new();
             if drawn_lines > 0 {
                 text.push_str(&format!("\x1b[{drawn_lines}A\x1b[J"));
@@ -931,6 +1275,10 @@ pub async fn watch(
         } else {
             for event in &new {
                 out(&format!("{}\n", render::event_line(event)));
+            }
+            if let Some(lines) = shift.as_deref_mut().and_then(|f| f.changed_lines(now_millis())) {
+                out(&lines);
+                quiet_since = Instant::now();
             }
             if !new.is_empty() {
                 quiet_since = Instant::now();
@@ -948,7 +1296,13 @@ pub async fn watch(
             return Ok(Watched {
                 final_status: state.status,
                 events,
+                shift: shift.and_then(|f| f.latest.clone()),
             });
+        }
+        if throttled {
+            pause = (pause * 2).min(options.max_backoff);
+            tokio::time::sleep(pause).await;
+            continue;
         }
         pause = options.poll;
         tokio::time::sleep(pause).await;

@@ -71,6 +71,10 @@ pub struct StackStatus {
     pub deployed_artifact: Option<String>,
     pub embedded_artifact: Option<String>,
     pub build: Build,
+    /// How the stage shifts traffic to a new processor version (mgrid.toml deploy_strategy).
+    pub deploy_strategy: Option<String>,
+    /// The processor traffic shift in progress (CodeDeploy), if any.
+    pub traffic_shift: Option<crate::shift::Shift>,
     pub api_calls: usize,
 }
 
@@ -144,6 +148,21 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
         _ => Build::Unknown,
     };
     let [webhook, dead_letters] = target.queue_depths().await;
+    let traffic_shift = match shift_in_progress(aws, name.as_str()).await {
+        Ok(shift) => shift,
+        Err(failure) => {
+            note(&format!(
+                "{WARNING}warning:{WARNING:#} could not read the processor's traffic shift: {}",
+                failure.what
+            ));
+            None
+        }
+    };
+    let deploy_strategy = stack.parameters.get("DeployStrategy").map(|name| {
+        crate::shift::DeployStrategy::from_codedeploy_name(name)
+            .map(|s| s.name().to_owned())
+            .unwrap_or_else(|| name.clone())
+    });
     Ok(StatusReport {
         stage: name.to_string(),
         backend: Backend::Aws,
@@ -161,10 +180,25 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
             deployed_artifact: deployed,
             embedded_artifact: here,
             build,
+            deploy_strategy,
+            traffic_shift,
             api_calls: aws.calls(),
         }),
         local: None,
     })
+}
+
+/// The processor's traffic shift, while CodeDeploy runs one.
+async fn shift_in_progress(
+    aws: &crate::aws::Aws,
+    stage: &str,
+) -> Result<Option<crate::shift::Shift>, Failure> {
+    let deploys = crate::aws::codedeploy::Deploys::new(aws, stage);
+    let Some(id) = deploys.current(None).await? else {
+        return Ok(None);
+    };
+    let guards = deploys.guard_alarms().await?;
+    deploys.shift(&id, &guards).await.map(Some)
 }
 
 /// A queue's depth, or None with a warning when it cannot be read: the rest of the status is
@@ -236,6 +270,21 @@ impl fmt::Display for StatusReport {
         }
         if let Some(stack) = &self.stack {
             crate::metrics::write_alarms(f, "alarms      ", &self.alarms_in_alarm)?;
+            if let Some(strategy) = &stack.deploy_strategy {
+                writeln!(f, "deploys     {strategy} (processor traffic shift)")?;
+            }
+            if let Some(shift) = &stack.traffic_shift {
+                write!(
+                    f,
+                    "\n{}",
+                    crate::shift::live_block(shift, crate::clock::now_millis())
+                )?;
+                writeln!(
+                    f,
+                    "  stop it: `mgrid deploy --stage {} --rollback`",
+                    self.stage
+                )?;
+            }
             if !stack.outputs.is_empty() {
                 write!(f, "\n{}", render::outputs_table(&stack.outputs))?;
             }
@@ -353,6 +402,8 @@ mod snapshots {
                 deployed_artifact: Some("9f2c".into()),
                 embedded_artifact: embedded.map(str::to_owned),
                 build,
+                deploy_strategy: Some("canary10-5m".into()),
+                traffic_shift: None,
                 api_calls: 7,
             }),
             local: None,

@@ -133,7 +133,7 @@ pub fn validate_stage(settings: &StageSettings, template: &Template) -> StageVal
         .collect();
     let (optional_parts, resources) = match template.evaluate_conditions(&values) {
         Ok(conditions) => (
-            optional_parts(settings, &conditions),
+            optional_parts(settings, &parameters, &conditions),
             count_resources(template, &conditions),
         ),
         Err(error) => {
@@ -164,6 +164,34 @@ pub fn validate_stage(settings: &StageSettings, template: &Template) -> StageVal
                 .to_owned(),
         );
     }
+    let value = |name: &str| {
+        parameters
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.clone())
+            .unwrap_or_default()
+    };
+    let strategy = strategy_of(&parameters);
+    let guards = value("DeployAlarms");
+    if settings.stage.as_str() == crate::local::STAGE {
+        warnings.push(
+            "the local stage (`mgrid dev`) runs one processor build, so it has no traffic shift:              deploy_strategy and deploy_alarms apply to the AWS stages"
+                .to_owned(),
+        );
+    } else {
+        if settings.protected.value && strategy == Some(crate::shift::DeployStrategy::AllAtOnce) {
+            warnings.push(
+                "protected stage with deploy_strategy = \"all-at-once\": a bad processor release reaches every webhook at once"
+                    .to_owned(),
+            );
+        }
+        if guards.is_empty() {
+            warnings.push(
+                "deploy_alarms is empty: nothing stops a processor traffic shift but `mgrid deploy --rollback`"
+                    .to_owned(),
+            );
+        }
+    }
     if settings.protected.value && settings.file.alarm_email.is_none() {
         warnings.push(
             "protected stage without alarm_email: its alarms notify a topic nobody subscribes to"
@@ -189,8 +217,10 @@ pub fn validate_stage(settings: &StageSettings, template: &Template) -> StageVal
 
 fn optional_parts(
     settings: &StageSettings,
+    parameters: &[ParameterValue],
     conditions: &BTreeMap<String, bool>,
 ) -> Vec<OptionalPart> {
+    let strategy = strategy_of(parameters);
     let on = |condition: &str| conditions.get(condition).copied().unwrap_or(false);
     let file = &settings.file;
     vec![
@@ -215,11 +245,25 @@ fn optional_parts(
             detail: file.custom_domain.as_ref().map(|d| d.domain_name.clone()),
         },
         OptionalPart {
+            name: "gradual processor deploys",
+            enabled: strategy.is_some_and(|s| s != crate::shift::DeployStrategy::AllAtOnce),
+            detail: strategy.map(|s| format!("{}: {}", s.name(), s.describe())),
+        },
+        OptionalPart {
             name: "ledger deletion protection",
             enabled: on("IsProtected"),
             detail: None,
         },
     ]
+}
+
+/// The stage's deploy strategy, as its parameters set it.
+fn strategy_of(parameters: &[ParameterValue]) -> Option<crate::shift::DeployStrategy> {
+    parameters
+        .iter()
+        .find(|p| p.name == "DeployStrategy")
+        .and_then(|p| p.value.as_deref())
+        .and_then(crate::shift::DeployStrategy::from_codedeploy_name)
 }
 
 fn count_resources(template: &Template, conditions: &BTreeMap<String, bool>) -> ResourceCount {

@@ -68,7 +68,10 @@ impl Emulator {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("mgrid-moto-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("create the emulator log");
-        let child = Command::new(tool("moto_server"))
+        // moto_server, with the Lambda alias and version resources moto's CloudFormation skips
+        // (tests/engines/moto_server.py says what it adds, and why).
+        let child = Command::new(tool("python"))
+            .arg(repo_root().join("tests/engines/moto_server.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("clone log handle"))

@@ -1,0 +1,359 @@
+//! The stage's processor traffic shift, read from CodeDeploy (deployment, its Lambda target's
+//! weights and lifecycle) and CloudWatch (the guard alarms, and on a rollback what the new
+//! version did), and stopped on request. The application and deployment group are the stack's
+//! (`marketgrid-<stage>`, `marketgrid-<stage>-processor`).
+
+use aws_sdk_codedeploy::types::DeploymentStatus;
+use aws_smithy_types::DateTime;
+use mgrid_contract::EpochMillis;
+
+use super::{Aws, errors};
+use crate::failure::{Failure, FailureKind};
+use crate::shift::{
+    DeployStrategy, GuardState, Shift, ShiftStatus, Stopped, alarms_named,
+};
+
+/// One stage's deployment group.
+pub struct Deploys {
+    codedeploy: aws_sdk_codedeploy::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    stage: String,
+}
+
+/// Statuses of a deployment that has not ended.
+const ACTIVE: [DeploymentStatus; 5] = [
+    DeploymentStatus::Created,
+    DeploymentStatus::Queued,
+    DeploymentStatus::Ready,
+    DeploymentStatus::InProgress,
+    DeploymentStatus::Baking,
+];
+
+fn millis(time: Option<&DateTime>) -> Option<EpochMillis> {
+    time.and_then(|t| t.to_millis().ok())
+}
+
+impl Deploys {
+    pub fn new(aws: &Aws, stage: &str) -> Deploys {
+        Deploys {
+            codedeploy: aws.codedeploy(),
+            cloudwatch: aws.cloudwatch(),
+            stage: stage.to_owned(),
+        }
+    }
+
+    pub fn application(&self) -> String {
+        format!("marketgrid-{}", self.stage)
+    }
+
+    pub fn group(&self) -> String {
+        format!("marketgrid-{}-processor", self.stage)
+    }
+
+    fn what(&self) -> String {
+        format!("deployment group {}/{}", self.application(), self.group())
+    }
+
+    /// The deployment of the processor that has not ended, if any; else, with `since`, the
+    /// newest created since then (one that ended while nobody watched).
+    pub async fn current(&self, since: Option<EpochMillis>) -> Result<Option<String>, Failure> {
+        let listed = self
+            .codedeploy
+            .list_deployments()
+            .application_name(self.application())
+            .deployment_group_name(self.group())
+            .set_include_only_statuses(Some(ACTIVE.to_vec()))
+            .send()
+            .await;
+        let active = match listed {
+            Ok(page) => page.deployments().to_vec(),
+            // A stage deployed before gradual deploys has no deployment group: no shift.
+            Err(e) if is_missing_group(&e) => return Ok(None),
+            Err(e) => return Err(errors::failure("codedeploy:ListDeployments", &self.what(), &e)),
+        };
+        if let Some(id) = active.into_iter().next() {
+            return Ok(Some(id));
+        }
+        let Some(since) = since else {
+            return Ok(None);
+        };
+        let range = aws_sdk_codedeploy::types::TimeRange::builder()
+            .start(DateTime::from_millis(since))
+            .build();
+        let recent = self
+            .codedeploy
+            .list_deployments()
+            .application_name(self.application())
+            .deployment_group_name(self.group())
+            .create_time_range(range)
+            .send()
+            .await
+            .map_err(|e| errors::failure("codedeploy:ListDeployments", &self.what(), &e))?;
+        Ok(recent.deployments().first().cloned())
+    }
+
+    /// The alarms the deployment group watches (its CodeDeploy configuration, the truth).
+    pub async fn guard_alarms(&self) -> Result<Vec<String>, Failure> {
+        let group = self
+            .codedeploy
+            .get_deployment_group()
+            .application_name(self.application())
+            .deployment_group_name(self.group())
+            .send()
+            .await
+            .map_err(|e| errors::failure("codedeploy:GetDeploymentGroup", &self.what(), &e))?;
+        let alarms = group
+            .deployment_group_info()
+            .and_then(|g| g.alarm_configuration())
+            .filter(|a| a.enabled())
+            .map(|a| {
+                a.alarms()
+                    .iter()
+                    .filter_map(|alarm| alarm.name().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(alarms)
+    }
+
+    /// The states of `alarms` now.
+    pub async fn guard_states(&self, alarms: &[String]) -> Result<Vec<GuardState>, Failure> {
+        if alarms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let described = self
+            .cloudwatch
+            .describe_alarms()
+            .set_alarm_names(Some(alarms.to_vec()))
+            .send()
+            .await
+            .map_err(|e| {
+                errors::failure("cloudwatch:DescribeAlarms", "the deploy's guard alarms", &e)
+            })?;
+        Ok(alarms
+            .iter()
+            .map(|name| GuardState {
+                name: name.clone(),
+                state: described
+                    .metric_alarms()
+                    .iter()
+                    .find(|a| a.alarm_name() == Some(name))
+                    .and_then(|a| a.state_value())
+                    .map(|s| s.as_str().to_owned()),
+            })
+            .collect())
+    }
+
+    /// The shift of deployment `id` now, with the guards' states.
+    pub async fn shift(&self, id: &str, guards: &[String]) -> Result<Shift, Failure> {
+        let what = format!("deployment {id}");
+        let deployment = self
+            .codedeploy
+            .get_deployment()
+            .deployment_id(id)
+            .send()
+            .await
+            .map_err(|e| errors::failure("codedeploy:GetDeployment", &what, &e))?;
+        let info = deployment.deployment_info().ok_or_else(|| {
+            Failure::new(
+                FailureKind::Failed,
+                format!("CodeDeploy described {what} without its details"),
+            )
+        })?;
+        let rolled_back = info.rollback_info().is_some()
+            || info.auto_rollback_configuration().is_some_and(|c| c.enabled());
+        let status = ShiftStatus::from_codedeploy(
+            info.status().map(|s| s.as_str()).unwrap_or_default(),
+            rolled_back,
+        );
+        let config = info.deployment_config_name().unwrap_or_default();
+        let strategy = DeployStrategy::from_codedeploy_name(config)
+            .map(|s| s.name().to_owned())
+            .unwrap_or_else(|| config.to_owned());
+
+        let targets = self
+            .codedeploy
+            .list_deployment_targets()
+            .deployment_id(id)
+            .send()
+            .await
+            .map_err(|e| errors::failure("codedeploy:ListDeploymentTargets", &what, &e))?;
+        let mut shift = Shift {
+            deployment_id: id.to_owned(),
+            status,
+            strategy,
+            from_version: None,
+            to_version: None,
+            percent_on_new: 0.0,
+            started_at: millis(info.create_time()),
+            finished_at: millis(info.complete_time()),
+            guards: self.guard_states(guards).await?,
+            stopped: None,
+        };
+        if let Some(target) = targets.target_ids().first() {
+            let described = self
+                .codedeploy
+                .get_deployment_target()
+                .deployment_id(id)
+                .target_id(target)
+                .send()
+                .await
+                .map_err(|e| errors::failure("codedeploy:GetDeploymentTarget", &what, &e))?;
+            if let Some(lambda) = described.deployment_target().and_then(|t| t.lambda_target()) {
+                if let Some(function) = lambda.lambda_function_info() {
+                    shift.from_version = function.current_version().map(str::to_owned);
+                    shift.to_version = function.target_version().map(str::to_owned);
+                    shift.percent_on_new = percent(function.target_version_weight());
+                }
+                if let Some(allow) = lambda
+                    .lifecycle_events()
+                    .iter()
+                    .find(|e| e.lifecycle_event_name() == Some("AllowTraffic"))
+                    .and_then(|e| millis(e.start_time()))
+                {
+                    shift.started_at = Some(allow);
+                }
+            }
+        }
+        match status {
+            ShiftStatus::Succeeded => shift.percent_on_new = 100.0,
+            ShiftStatus::RolledBack => shift.percent_on_new = 0.0,
+            _ => {}
+        }
+        if matches!(status, ShiftStatus::RolledBack | ShiftStatus::Stopped) {
+            let error = info.error_information();
+            let code = error.and_then(|e| e.code()).map(|c| c.as_str().to_owned());
+            let message = error
+                .and_then(|e| e.message())
+                .or_else(|| info.rollback_info().and_then(|r| r.rollback_message()))
+                .map(str::to_owned);
+            let alarms = if code.as_deref() == Some("ALARM_ACTIVE") {
+                alarms_named(message.as_deref().unwrap_or_default())
+            } else {
+                Vec::new()
+            };
+            shift.stopped = Some(Stopped {
+                by_request: code.as_deref() == Some("MANUAL_STOP"),
+                code,
+                message,
+                alarms,
+                new_version_errors: None,
+                dlq_growth: None,
+            });
+        }
+        Ok(shift)
+    }
+
+    /// What the new version did while it had traffic: its errors (the alias's metrics by
+    /// executed version) and how much the DLQ grew. None where CloudWatch has nothing to say.
+    pub async fn window(&self, shift: &mut Shift, dlq_name: &str) {
+        let (Some(from), Some(to), Some(version)) =
+            (shift.started_at, shift.finished_at, shift.to_version.clone())
+        else {
+            return;
+        };
+        let function = format!("marketgrid-{}-processor", self.stage);
+        let start = DateTime::from_millis(from - from % 60_000);
+        let end = DateTime::from_millis(to - to % 60_000 + 60_000);
+        let dimension = |name: &str, value: &str| {
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name(name)
+                .value(value)
+                .build()
+        };
+        let errors = self
+            .cloudwatch
+            .get_metric_statistics()
+            .namespace("AWS/Lambda")
+            .metric_name("Errors")
+            .dimensions(dimension("FunctionName", &function))
+            .dimensions(dimension("Resource", &format!("{function}:live")))
+            .dimensions(dimension("ExecutedVersion", &version))
+            .statistics(aws_sdk_cloudwatch::types::Statistic::Sum)
+            .period(60)
+            .start_time(start)
+            .end_time(end)
+            .send()
+            .await;
+        let dlq = self
+            .cloudwatch
+            .get_metric_statistics()
+            .namespace("AWS/SQS")
+            .metric_name("ApproximateNumberOfMessagesVisible")
+            .dimensions(dimension("QueueName", dlq_name))
+            .statistics(aws_sdk_cloudwatch::types::Statistic::Maximum)
+            .period(60)
+            .start_time(start)
+            .end_time(end)
+            .send()
+            .await;
+        let Some(stopped) = shift.stopped.as_mut() else {
+            return;
+        };
+        match errors {
+            Ok(errors) => {
+                stopped.new_version_errors =
+                    Some(errors.datapoints().iter().filter_map(|d| d.sum()).sum())
+            }
+            Err(e) => tracing::warn!(
+                "{}",
+                errors::failure("cloudwatch:GetMetricStatistics", "the new version's errors", &e)
+                    .what
+            ),
+        }
+        match dlq {
+            Ok(dlq) => {
+                let mut points: Vec<(i64, f64)> = dlq
+                    .datapoints()
+                    .iter()
+                    .filter_map(|d| Some((millis(d.timestamp())?, d.maximum()?)))
+                    .collect();
+                points.sort_by_key(|(at, _)| *at);
+                stopped.dlq_growth = match (points.first(), points.last()) {
+                    (Some(first), Some(last)) => Some(last.1 - first.1),
+                    _ => Some(0.0),
+                };
+            }
+            Err(e) => tracing::warn!(
+                "{}",
+                errors::failure("cloudwatch:GetMetricStatistics", "the DLQ's depth", &e).what
+            ),
+        }
+    }
+
+    /// Stops deployment `id` and has CodeDeploy return all traffic to the previous version.
+    pub async fn stop(&self, id: &str) -> Result<(), Failure> {
+        self.codedeploy
+            .stop_deployment()
+            .deployment_id(id)
+            .auto_rollback_enabled(true)
+            .send()
+            .await
+            .map_err(|e| {
+                errors::failure("codedeploy:StopDeployment", &format!("deployment {id}"), &e)
+            })?;
+        Ok(())
+    }
+}
+
+/// CodeDeploy reports the new version's weight as a fraction (0.1); a percentage is accepted
+/// too (the steps of every strategy are multiples of 10%, so 1.0 means all).
+fn percent(weight: f64) -> f64 {
+    if weight <= 1.0 {
+        weight * 100.0
+    } else {
+        weight.min(100.0)
+    }
+}
+
+fn is_missing_group<E>(
+    error: &aws_sdk_codedeploy::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> bool
+where
+    E: aws_sdk_codedeploy::error::ProvideErrorMetadata,
+{
+    matches!(
+        errors::code(error),
+        Some("DeploymentGroupDoesNotExistException" | "ApplicationDoesNotExistException")
+    )
+}

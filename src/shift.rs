@@ -1,0 +1,570 @@
+//! Gradual processor deploys. A stage's processor alias is moved by CodeDeploy (the stack's
+//! `CodeDeployLambdaAliasUpdate` update policy): a strategy says how fast traffic goes to the
+//! new version, guard alarms stop it and send all traffic back. This module holds the settings
+//! (strategies, guard alarms), the state of a shift as mgrid reads it, and the live view of it;
+//! `aws::codedeploy` reads it from AWS.
+
+use mgrid_contract::EpochMillis;
+use serde::{Deserialize, Serialize};
+
+use crate::output::{ERROR as BAD, GOOD, WARNING};
+
+/// How traffic moves to a new processor version: CodeDeploy's predefined Lambda configurations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub enum DeployStrategy {
+    #[serde(rename = "all-at-once")]
+    AllAtOnce,
+    #[serde(rename = "canary10-5m")]
+    Canary10For5m,
+    #[serde(rename = "canary10-10m")]
+    Canary10For10m,
+    #[serde(rename = "canary10-15m")]
+    Canary10For15m,
+    #[serde(rename = "canary10-30m")]
+    Canary10For30m,
+    #[serde(rename = "linear10-1m")]
+    Linear10Every1m,
+    #[serde(rename = "linear10-2m")]
+    Linear10Every2m,
+    #[serde(rename = "linear10-3m")]
+    Linear10Every3m,
+    #[serde(rename = "linear10-10m")]
+    Linear10Every10m,
+}
+
+/// The steps of a strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Steps {
+    AllAtOnce,
+    /// `percent` for `minutes`, then the rest.
+    Canary { percent: u32, minutes: u32 },
+    /// `percent` more every `minutes`.
+    Linear { percent: u32, minutes: u32 },
+}
+
+impl DeployStrategy {
+    pub const ALL: [DeployStrategy; 9] = [
+        DeployStrategy::AllAtOnce,
+        DeployStrategy::Canary10For5m,
+        DeployStrategy::Canary10For10m,
+        DeployStrategy::Canary10For15m,
+        DeployStrategy::Canary10For30m,
+        DeployStrategy::Linear10Every1m,
+        DeployStrategy::Linear10Every2m,
+        DeployStrategy::Linear10Every3m,
+        DeployStrategy::Linear10Every10m,
+    ];
+
+    /// A protected stage shifts by a canary unless its file says otherwise; others at once.
+    pub fn default_for(protected: bool) -> DeployStrategy {
+        if protected {
+            DeployStrategy::Canary10For5m
+        } else {
+            DeployStrategy::AllAtOnce
+        }
+    }
+
+    /// The name mgrid.toml uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeployStrategy::AllAtOnce => "all-at-once",
+            DeployStrategy::Canary10For5m => "canary10-5m",
+            DeployStrategy::Canary10For10m => "canary10-10m",
+            DeployStrategy::Canary10For15m => "canary10-15m",
+            DeployStrategy::Canary10For30m => "canary10-30m",
+            DeployStrategy::Linear10Every1m => "linear10-1m",
+            DeployStrategy::Linear10Every2m => "linear10-2m",
+            DeployStrategy::Linear10Every3m => "linear10-3m",
+            DeployStrategy::Linear10Every10m => "linear10-10m",
+        }
+    }
+
+    pub fn steps(self) -> Steps {
+        let canary = |minutes| Steps::Canary {
+            percent: 10,
+            minutes,
+        };
+        let linear = |minutes| Steps::Linear {
+            percent: 10,
+            minutes,
+        };
+        match self {
+            DeployStrategy::AllAtOnce => Steps::AllAtOnce,
+            DeployStrategy::Canary10For5m => canary(5),
+            DeployStrategy::Canary10For10m => canary(10),
+            DeployStrategy::Canary10For15m => canary(15),
+            DeployStrategy::Canary10For30m => canary(30),
+            DeployStrategy::Linear10Every1m => linear(1),
+            DeployStrategy::Linear10Every2m => linear(2),
+            DeployStrategy::Linear10Every3m => linear(3),
+            DeployStrategy::Linear10Every10m => linear(10),
+        }
+    }
+
+    /// CodeDeploy's name of the configuration (the stack's DeployStrategy parameter).
+    pub fn codedeploy_name(self) -> &'static str {
+        match self {
+            DeployStrategy::AllAtOnce => "CodeDeployDefault.LambdaAllAtOnce",
+            DeployStrategy::Canary10For5m => "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+            DeployStrategy::Canary10For10m => "CodeDeployDefault.LambdaCanary10Percent10Minutes",
+            DeployStrategy::Canary10For15m => "CodeDeployDefault.LambdaCanary10Percent15Minutes",
+            DeployStrategy::Canary10For30m => "CodeDeployDefault.LambdaCanary10Percent30Minutes",
+            DeployStrategy::Linear10Every1m => "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+            DeployStrategy::Linear10Every2m => {
+                "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes"
+            }
+            DeployStrategy::Linear10Every3m => {
+                "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes"
+            }
+            DeployStrategy::Linear10Every10m => {
+                "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes"
+            }
+        }
+    }
+
+    pub fn from_codedeploy_name(name: &str) -> Option<DeployStrategy> {
+        DeployStrategy::ALL
+            .into_iter()
+            .find(|s| s.codedeploy_name() == name)
+    }
+
+    pub fn from_name(name: &str) -> Option<DeployStrategy> {
+        DeployStrategy::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// How long a shift that goes well takes, in minutes.
+    pub fn minutes(self) -> u32 {
+        match self.steps() {
+            Steps::AllAtOnce => 0,
+            Steps::Canary { minutes, .. } => minutes,
+            Steps::Linear { percent, minutes } => (100 / percent - 1) * minutes,
+        }
+    }
+
+    /// "10% for 5 minutes, then all" and the like.
+    pub fn describe(self) -> String {
+        match self.steps() {
+            Steps::AllAtOnce => "all traffic at once".to_owned(),
+            Steps::Canary { percent, minutes } => {
+                format!("{percent}% for {minutes} min, then all")
+            }
+            Steps::Linear { percent, minutes } => format!(
+                "{percent}% more every {minutes} min (all after {} min)",
+                self.minutes()
+            ),
+        }
+    }
+}
+
+/// A stage alarm that may guard a processor deploy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum GuardAlarm {
+    /// The processor fails whole invocations.
+    ProcessorErrors,
+    /// The processor is throttled.
+    ProcessorThrottles,
+    /// Webhooks are dead-lettered.
+    DlqNotEmpty,
+    /// Webhooks wait in the queue for more than 5 minutes.
+    OldestWebhookAge,
+    /// The webhook API answers 5XX.
+    #[serde(rename = "api-5xx")]
+    Api5xx,
+}
+
+impl GuardAlarm {
+    pub const ALL: [GuardAlarm; 5] = [
+        GuardAlarm::ProcessorErrors,
+        GuardAlarm::ProcessorThrottles,
+        GuardAlarm::DlqNotEmpty,
+        GuardAlarm::OldestWebhookAge,
+        GuardAlarm::Api5xx,
+    ];
+
+    /// The processor error, DLQ and 5XX alarms.
+    pub const DEFAULT: [GuardAlarm; 3] = [
+        GuardAlarm::ProcessorErrors,
+        GuardAlarm::DlqNotEmpty,
+        GuardAlarm::Api5xx,
+    ];
+
+    /// The name in mgrid.toml and in the stack's DeployAlarms parameter.
+    pub fn name(self) -> &'static str {
+        match self {
+            GuardAlarm::ProcessorErrors => "processor-errors",
+            GuardAlarm::ProcessorThrottles => "processor-throttles",
+            GuardAlarm::DlqNotEmpty => "dlq-not-empty",
+            GuardAlarm::OldestWebhookAge => "oldest-webhook-age",
+            GuardAlarm::Api5xx => "api-5xx",
+        }
+    }
+
+    /// The CloudWatch alarm's name on a stage.
+    pub fn alarm_name(self, stage: &str) -> String {
+        format!("marketgrid-{stage}-{}", self.name())
+    }
+
+    pub fn from_name(name: &str) -> Option<GuardAlarm> {
+        GuardAlarm::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+/// Where a CodeDeploy deployment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum ShiftStatus {
+    /// Created, queued, or ready: no traffic has moved yet.
+    Starting,
+    InProgress,
+    /// Traffic is all on the new version; CodeDeploy is finishing.
+    Baking,
+    Succeeded,
+    /// Stopped by an alarm, a failure or a request; traffic went back.
+    RolledBack,
+    /// Stopped without a rollback: traffic stays where it was.
+    Stopped,
+}
+
+impl ShiftStatus {
+    /// From CodeDeploy's DeploymentStatus, with whether it rolled back.
+    pub fn from_codedeploy(status: &str, rolled_back: bool) -> ShiftStatus {
+        match status {
+            "InProgress" => ShiftStatus::InProgress,
+            "Baking" => ShiftStatus::Baking,
+            "Succeeded" => ShiftStatus::Succeeded,
+            "Failed" | "Stopped" if rolled_back => ShiftStatus::RolledBack,
+            "Failed" | "Stopped" => ShiftStatus::Stopped,
+            _ => ShiftStatus::Starting,
+        }
+    }
+
+    pub fn finished(self) -> bool {
+        matches!(
+            self,
+            ShiftStatus::Succeeded | ShiftStatus::RolledBack | ShiftStatus::Stopped
+        )
+    }
+}
+
+/// A guard alarm and its state now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct GuardState {
+    pub name: String,
+    /// OK, ALARM or INSUFFICIENT_DATA; None when the alarm was not found.
+    pub state: Option<String>,
+}
+
+/// Why a shift stopped, and what the new version did while it had traffic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Stopped {
+    /// CodeDeploy's error code (ALARM_ACTIVE, DEPLOYMENT_STOPPED...).
+    pub code: Option<String>,
+    /// CodeDeploy's own words.
+    pub message: Option<String>,
+    /// The alarms CodeDeploy names as having fired.
+    pub alarms: Vec<String>,
+    /// `mgrid deploy --rollback` or another StopDeployment.
+    pub by_request: bool,
+    /// Errors of the new version while it had traffic (None when CloudWatch could not say).
+    pub new_version_errors: Option<f64>,
+    /// How many webhooks the DLQ gained in that window.
+    pub dlq_growth: Option<f64>,
+}
+
+/// A processor deploy's traffic shift, as CodeDeploy reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Shift {
+    pub deployment_id: String,
+    pub status: ShiftStatus,
+    /// mgrid's name of the configuration, or CodeDeploy's when it is not one of mgrid's.
+    pub strategy: String,
+    pub from_version: Option<String>,
+    pub to_version: Option<String>,
+    /// Share of traffic on the new version, 0 to 100.
+    pub percent_on_new: f64,
+    /// When traffic started to move (CodeDeploy's AllowTraffic), else when it was created.
+    pub started_at: Option<EpochMillis>,
+    pub finished_at: Option<EpochMillis>,
+    pub guards: Vec<GuardState>,
+    pub stopped: Option<Stopped>,
+}
+
+/// The next step of a shift in progress: when, and to what share.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NextStep {
+    pub at: EpochMillis,
+    pub percent: u32,
+}
+
+impl Shift {
+    pub fn known_strategy(&self) -> Option<DeployStrategy> {
+        DeployStrategy::from_name(&self.strategy)
+    }
+
+    /// When the next step should come, from the strategy and when traffic started to move.
+    pub fn next_step(&self) -> Option<NextStep> {
+        if self.status != ShiftStatus::InProgress {
+            return None;
+        }
+        let started = self.started_at?;
+        let minute = 60_000;
+        match self.known_strategy()?.steps() {
+            Steps::AllAtOnce => None,
+            Steps::Canary { minutes, .. } => Some(NextStep {
+                at: started + i64::from(minutes) * minute,
+                percent: 100,
+            }),
+            Steps::Linear { percent, minutes } => {
+                // CodeDeploy moves the first step at once, then one every `minutes`.
+                let done = ((self.percent_on_new / f64::from(percent)).round() as u32).max(1);
+                if done * percent >= 100 {
+                    return None;
+                }
+                Some(NextStep {
+                    at: started + i64::from(done * minutes) * minute,
+                    percent: ((done + 1) * percent).min(100),
+                })
+            }
+        }
+    }
+
+    fn versions(&self) -> String {
+        match (&self.from_version, &self.to_version) {
+            (Some(from), Some(to)) => format!("v{from} → v{to}"),
+            (None, Some(to)) => format!("→ v{to}"),
+            _ => "new version".to_owned(),
+        }
+    }
+
+    fn new_version(&self) -> String {
+        self.to_version
+            .as_ref()
+            .map(|v| format!("v{v}"))
+            .unwrap_or_else(|| "the new version".to_owned())
+    }
+
+    fn old_version(&self) -> String {
+        self.from_version
+            .as_ref()
+            .map(|v| format!("v{v}"))
+            .unwrap_or_else(|| "the previous version".to_owned())
+    }
+}
+
+/// The live view of a shift: a few lines, redrawn each poll (times relative to `now`).
+pub fn live_block(shift: &Shift, now: EpochMillis) -> String {
+    let mut out = format!(
+        "processor traffic shift  {}  {}  ({})\n",
+        shift.strategy,
+        shift.versions(),
+        shift.deployment_id
+    );
+    let bar = bar(shift.percent_on_new);
+    let state = match shift.status {
+        ShiftStatus::Starting => "starting: no traffic moved yet".to_owned(),
+        ShiftStatus::InProgress => match shift.next_step() {
+            Some(next) => format!(
+                "next: {}% in {}",
+                next.percent,
+                duration(next.at.saturating_sub(now))
+            ),
+            None => "shifting".to_owned(),
+        },
+        ShiftStatus::Baking => "all traffic moved; CodeDeploy is finishing".to_owned(),
+        ShiftStatus::Succeeded => format!("{GOOD}done{GOOD:#}"),
+        ShiftStatus::RolledBack => format!(
+            "{BAD}rolled back{BAD:#}: all traffic is on {}",
+            shift.old_version()
+        ),
+        ShiftStatus::Stopped => format!("{WARNING}stopped{WARNING:#} without a rollback"),
+    };
+    out.push_str(&format!(
+        "  {bar} {:>3.0}% on {}   {state}\n",
+        shift.percent_on_new,
+        shift.new_version()
+    ));
+    if shift.guards.is_empty() {
+        out.push_str(&format!(
+            "  {WARNING}no guard alarms{WARNING:#}: nothing stops this shift but `mgrid deploy --rollback`\n"
+        ));
+    } else {
+        let guards: Vec<String> = shift
+            .guards
+            .iter()
+            .map(|g| {
+                let short = g.name.splitn(3, '-').nth(2).unwrap_or(&g.name);
+                match g.state.as_deref() {
+                    Some("OK") => format!("{short} {GOOD}OK{GOOD:#}"),
+                    Some("ALARM") => format!("{short} {BAD}ALARM{BAD:#}"),
+                    Some(other) => format!("{short} {WARNING}{other}{WARNING:#}"),
+                    None => format!("{short} {WARNING}not found{WARNING:#}"),
+                }
+            })
+            .collect();
+        out.push_str(&format!("  guards: {}\n", guards.join(" · ")));
+    }
+    if let Some(stopped) = &shift.stopped {
+        out.push_str(&stop_report(shift, stopped));
+    }
+    out
+}
+
+/// Why the shift stopped, and what the new version did meanwhile.
+fn stop_report(shift: &Shift, stopped: &Stopped) -> String {
+    let mut out = String::new();
+    let why = if !stopped.alarms.is_empty() {
+        format!("{} went into ALARM", stopped.alarms.join(", "))
+    } else if stopped.by_request {
+        "stopped on request (`mgrid deploy --rollback` or StopDeployment)".to_owned()
+    } else {
+        stopped
+            .message
+            .clone()
+            .unwrap_or_else(|| "CodeDeploy gave no reason".to_owned())
+    };
+    out.push_str(&format!("  why: {why}\n"));
+    if let Some(code) = &stopped.code {
+        let message = stopped.message.as_deref().unwrap_or_default();
+        out.push_str(&format!("  CodeDeploy: {code} {message}\n"));
+    }
+    let window = match (shift.started_at, shift.finished_at) {
+        (Some(from), Some(to)) => format!(" in its {} with traffic", duration(to.saturating_sub(from))),
+        _ => " while it had traffic".to_owned(),
+    };
+    let errors = stopped
+        .new_version_errors
+        .map(|e| format!("{e:.0} errors"))
+        .unwrap_or_else(|| "errors unknown".to_owned());
+    let dlq = stopped
+        .dlq_growth
+        .map(|d| format!("DLQ {d:+.0}"))
+        .unwrap_or_else(|| "DLQ growth unknown".to_owned());
+    out.push_str(&format!("  {}{window}: {errors}, {dlq}\n", shift.new_version()));
+    out
+}
+
+fn bar(percent: f64) -> String {
+    let filled = ((percent / 5.0).round() as usize).min(20);
+    format!("[{}{}]", "#".repeat(filled), ".".repeat(20 - filled))
+}
+
+/// "3m 12s", "45s".
+pub fn duration(millis: i64) -> String {
+    let seconds = millis.max(0) / 1000;
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        _ => format!("{}m {:02}s", seconds / 60, seconds % 60),
+    }
+}
+
+/// The alarms CodeDeploy names in an ALARM_ACTIVE message ("... Activated alarms: a, b").
+pub fn alarms_named(message: &str) -> Vec<String> {
+    message
+        .split_once("alarms:")
+        .map(|(_, names)| {
+            names
+                .split([',', ' '])
+                .map(|n| n.trim().trim_end_matches('.'))
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shift(strategy: DeployStrategy, percent: f64, status: ShiftStatus) -> Shift {
+        Shift {
+            deployment_id: "d-7XH3KQ2PA".into(),
+            status,
+            strategy: strategy.name().into(),
+            from_version: Some("7".into()),
+            to_version: Some("8".into()),
+            percent_on_new: percent,
+            started_at: Some(1_000_000),
+            finished_at: None,
+            guards: vec![
+                GuardState {
+                    name: "marketgrid-prod-processor-errors".into(),
+                    state: Some("OK".into()),
+                },
+                GuardState {
+                    name: "marketgrid-prod-dlq-not-empty".into(),
+                    state: Some("OK".into()),
+                },
+            ],
+            stopped: None,
+        }
+    }
+
+    #[test]
+    fn every_strategy_names_a_codedeploy_configuration_the_template_allows() {
+        let template = crate::template::Template::pipeline().unwrap();
+        let allowed = template
+            .parameter("DeployStrategy")
+            .unwrap()
+            .allowed_values
+            .clone();
+        for strategy in DeployStrategy::ALL {
+            assert!(
+                allowed.iter().any(|v| v == strategy.codedeploy_name()),
+                "{}",
+                strategy.codedeploy_name()
+            );
+            assert_eq!(
+                DeployStrategy::from_codedeploy_name(strategy.codedeploy_name()),
+                Some(strategy)
+            );
+        }
+        assert_eq!(allowed.len(), DeployStrategy::ALL.len());
+    }
+
+    #[test]
+    fn the_next_step_follows_the_strategy() {
+        let canary = shift(DeployStrategy::Canary10For5m, 10.0, ShiftStatus::InProgress);
+        assert_eq!(
+            canary.next_step(),
+            Some(NextStep {
+                at: 1_000_000 + 300_000,
+                percent: 100
+            })
+        );
+        let linear = shift(DeployStrategy::Linear10Every1m, 30.0, ShiftStatus::InProgress);
+        assert_eq!(
+            linear.next_step(),
+            Some(NextStep {
+                at: 1_000_000 + 180_000,
+                percent: 40
+            })
+        );
+        let last = shift(DeployStrategy::Linear10Every1m, 100.0, ShiftStatus::InProgress);
+        assert_eq!(last.next_step(), None);
+        assert_eq!(DeployStrategy::Linear10Every1m.minutes(), 9);
+    }
+
+    #[test]
+    fn codedeploys_alarm_message_names_the_alarms() {
+        assert_eq!(
+            alarms_named(
+                "One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: <marketgrid-prod-dlq-not-empty>"
+                    .replace(['<', '>'], "")
+                    .as_str()
+            ),
+            ["marketgrid-prod-dlq-not-empty"]
+        );
+        assert!(alarms_named("Deployment was stopped by the user").is_empty());
+    }
+}

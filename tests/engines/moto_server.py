@@ -1,0 +1,185 @@
+"""moto_server, with the two Lambda resources of the pipeline stack that moto's CloudFormation
+skips: AWS::Lambda::Alias (not modelled at all: a stack "creates" it without a trace, and the
+event source mapping that invokes it then fails with "Function not found ...:live") and the
+update of AWS::Lambda::Version (moto publishes a version on create only, and its Ref is not the
+version ARN). Started by tests/support/emulator.rs as `python moto_server.py <moto_server args>`.
+
+What this adds is what CloudFormation does with these resources on AWS, no more:
+- a version's Ref is its ARN and `Fn::GetAtt Version` its number; an update publishes a new
+  version (AWS replaces the resource: every property is immutable);
+- an alias is created, pointed at a new version, and deleted with its stack. On AWS a
+  stage's alias is moved by CodeDeploy (the CodeDeployLambdaAliasUpdate update policy), which
+  moto does not run; moto re-evaluates a resource only when its own template text changes, so
+  the new version moves the aliases that pointed at the old one, as a finished all-at-once
+  CodeDeploy deployment would. The gradual shift itself is tested against recorded CodeDeploy
+  answers (tests/deploy_shift.rs), never here.
+CodeDeploy resources stay unmodelled: moto skips them, as it did before.
+"""
+
+import re
+import sys
+from typing import Any
+
+from moto.awslambda.models import LambdaVersion, lambda_backends
+from moto.cloudformation import parsing
+from moto.core.common_models import CloudFormationModel
+
+
+def _backend(account_id: str, region_name: str):
+    return lambda_backends[account_id][region_name]
+
+
+def _version_ref(self) -> str:
+    return self.arn
+
+
+def _version_attr(self, name: str) -> Any:
+    if name == "Version":
+        return self.version
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    raise UnformattedGetAttTemplateException()
+
+
+def _publish(cls, cloudformation_json, account_id, region_name):
+    properties = cloudformation_json["Properties"]
+    backend = _backend(account_id, region_name)
+    # On AWS a changed version resource is a new version; moto publishes only when it saw the
+    # function's code or configuration change through its own API, not through a stack update.
+    backend.get_function(properties["FunctionName"]).code_or_config_updated = True
+    function = backend.publish_version(
+        properties["FunctionName"], properties.get("Description", "")
+    )
+    version = cls({"Version": function.version})
+    version.arn = function.function_arn
+    version.function_name = function.function_name
+    return version
+
+
+def _version_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    return _publish(cls, cloudformation_json, account_id, region_name)
+
+
+def _version_update(
+    cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+):
+    new = _publish(cls, cloudformation_json, account_id, region_name)
+    backend = _backend(account_id, region_name)
+    aliases = backend._lambdas._get_function_aliases(new.function_name)
+    for alias in aliases.values():
+        if str(alias.function_version) == str(original_resource.version):
+            alias.update(None, str(new.version), None)
+    return new
+
+
+def _version_delete(cls, resource_name, cloudformation_json, account_id, region_name):
+    # CloudFormation deletes the stack's function, and its versions with it.
+    return None
+
+
+LambdaVersion.physical_resource_id = property(_version_ref)
+LambdaVersion.get_cfn_attribute = _version_attr
+LambdaVersion.has_cfn_attr = classmethod(lambda cls, attr: attr == "Version")
+LambdaVersion.create_from_cloudformation_json = classmethod(_version_create)
+LambdaVersion.update_from_cloudformation_json = classmethod(_version_update)
+LambdaVersion.delete_from_cloudformation_json = classmethod(_version_delete)
+
+
+class LambdaAliasResource(CloudFormationModel):
+    """AWS::Lambda::Alias: Ref is the alias ARN, as on AWS."""
+
+    # moto's model metaclass reads the service from the module name.
+    __module__ = "moto.awslambda.models"
+
+    def __init__(self, alias, function_name: str):
+        self.alias = alias
+        self.function_name = function_name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.alias.arn
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Alias"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        properties = cloudformation_json["Properties"]
+        backend = _backend(account_id, region_name)
+        alias = backend.create_alias(
+            properties["Name"],
+            properties["FunctionName"],
+            str(properties["FunctionVersion"]),
+            properties.get("Description", ""),
+            properties.get("RoutingConfig"),
+        )
+        return cls(alias, properties["FunctionName"])
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        properties = cloudformation_json["Properties"]
+        backend = _backend(account_id, region_name)
+        alias = backend.update_alias(
+            properties["Name"],
+            properties["FunctionName"],
+            str(properties["FunctionVersion"]),
+            properties.get("Description", ""),
+            properties.get("RoutingConfig"),
+        )
+        return cls(alias, properties["FunctionName"])
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        try:
+            _backend(account_id, region_name).delete_alias(self.alias.name, self.function_name)
+        except Exception:
+            # The function went first (moto deletes in no set order), and the alias with it.
+            pass
+
+
+_moto_references = parsing.get_references_from_template
+
+
+def _sub_names(template: Any) -> list:
+    names = []
+    if isinstance(template, dict):
+        for key, value in template.items():
+            if key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) else value
+                names.extend(re.findall(r"\$\{([A-Za-z0-9:]+)", text))
+            names.extend(_sub_names(value))
+    elif isinstance(template, list):
+        for value in template:
+            names.extend(_sub_names(value))
+    return names
+
+
+def _references(template: Any) -> list:
+    """moto's, plus the ${Name} of Fn::Sub: on AWS a parameter a resource names only inside a
+    Sub changes that resource too (the processor version's description names the memory)."""
+    return _moto_references(template) + _sub_names(template)
+
+
+parsing.get_references_from_template = _references
+
+# moto caches the list of CloudFormationModel subclasses on first use.
+for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+    cached.cache_clear()
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    sys.argv[0] = "moto_server"
+    sys.exit(main())
