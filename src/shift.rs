@@ -293,10 +293,18 @@ pub struct Shift {
     /// Share of traffic on the new version, 0 to 100.
     pub percent_on_new: f64,
     /// When traffic started to move (CodeDeploy's AllowTraffic), else when it was created.
+    #[serde(serialize_with = "crate::clock::rfc3339_option")]
+    #[cfg_attr(test, schemars(with = "Option<crate::clock::Rfc3339>"))]
     pub started_at: Option<EpochMillis>,
+    #[serde(serialize_with = "crate::clock::rfc3339_option")]
+    #[cfg_attr(test, schemars(with = "Option<crate::clock::Rfc3339>"))]
     pub finished_at: Option<EpochMillis>,
     pub guards: Vec<GuardState>,
     pub stopped: Option<Stopped>,
+    /// When this reading was taken.
+    #[serde(serialize_with = "crate::clock::rfc3339")]
+    #[cfg_attr(test, schemars(with = "crate::clock::Rfc3339"))]
+    pub read_at: EpochMillis,
 }
 
 /// The next step of a shift in progress: when, and to what share.
@@ -433,9 +441,10 @@ fn stop_report(shift: &Shift, stopped: &Stopped) -> String {
             .unwrap_or_else(|| "CodeDeploy gave no reason".to_owned())
     };
     out.push_str(&format!("  why: {why}\n"));
-    if let Some(code) = &stopped.code {
+    // CodeDeploy's own words, when mgrid's summary above is not already them.
+    if let (Some(code), true) = (&stopped.code, stopped.alarms.is_empty()) {
         let message = stopped.message.as_deref().unwrap_or_default();
-        out.push_str(&format!("  CodeDeploy: {code} {message}\n"));
+        out.push_str(&format!("  CodeDeploy: {code}: {message}\n"));
     }
     let window = match (shift.started_at, shift.finished_at) {
         (Some(from), Some(to)) => format!(" in its {} with traffic", duration(to.saturating_sub(from))),
@@ -447,9 +456,9 @@ fn stop_report(shift: &Shift, stopped: &Stopped) -> String {
         .unwrap_or_else(|| "errors unknown".to_owned());
     let dlq = stopped
         .dlq_growth
-        .map(|d| format!("DLQ {d:+.0}"))
+        .map(|d| format!("DLQ {d:+.0} webhooks"))
         .unwrap_or_else(|| "DLQ growth unknown".to_owned());
-    out.push_str(&format!("  {}{window}: {errors}, {dlq}\n", shift.new_version()));
+    out.push_str(&format!("  {},{window}: {errors}, {dlq}\n", shift.new_version()));
     out
 }
 
@@ -507,6 +516,7 @@ mod tests {
                 },
             ],
             stopped: None,
+            read_at: 1_000_000 + 48_000,
         }
     }
 
@@ -553,6 +563,63 @@ mod tests {
         let last = shift(DeployStrategy::Linear10Every1m, 100.0, ShiftStatus::InProgress);
         assert_eq!(last.next_step(), None);
         assert_eq!(DeployStrategy::Linear10Every1m.minutes(), 9);
+    }
+
+    fn plain(text: &str) -> String {
+        anstream::adapter::strip_str(text).to_string()
+    }
+
+    /// The live view at each stage of a shift, as the deploy's follow-up and `status` draw it.
+    #[test]
+    fn the_live_view_at_each_stage() {
+        let now = 1_000_000 + 48_000;
+        let starting = shift(DeployStrategy::Canary10For5m, 0.0, ShiftStatus::Starting);
+        insta::assert_snapshot!("shift_starting", plain(&live_block(&starting, now)));
+
+        let canary = shift(DeployStrategy::Canary10For5m, 10.0, ShiftStatus::InProgress);
+        insta::assert_snapshot!("shift_canary", plain(&live_block(&canary, now)));
+
+        let mut linear = shift(DeployStrategy::Linear10Every1m, 30.0, ShiftStatus::InProgress);
+        linear.guards[1].state = Some("INSUFFICIENT_DATA".into());
+        insta::assert_snapshot!(
+            "shift_linear",
+            plain(&live_block(&linear, 1_000_000 + 150_000))
+        );
+
+        let baking = shift(DeployStrategy::Canary10For5m, 100.0, ShiftStatus::Baking);
+        insta::assert_snapshot!("shift_baking", plain(&live_block(&baking, now)));
+
+        let done = shift(DeployStrategy::Canary10For5m, 100.0, ShiftStatus::Succeeded);
+        insta::assert_snapshot!("shift_succeeded", plain(&live_block(&done, now)));
+
+        let mut alarmed = shift(DeployStrategy::Canary10For5m, 0.0, ShiftStatus::RolledBack);
+        alarmed.guards[1].state = Some("ALARM".into());
+        alarmed.finished_at = Some(1_000_000 + 131_000);
+        alarmed.stopped = Some(Stopped {
+            code: Some("ALARM_ACTIVE".into()),
+            message: Some("One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: marketgrid-prod-dlq-not-empty".into()),
+            alarms: vec!["marketgrid-prod-dlq-not-empty".into()],
+            by_request: false,
+            new_version_errors: Some(0.0),
+            dlq_growth: Some(37.0),
+        });
+        insta::assert_snapshot!("shift_rolled_back_by_alarm", plain(&live_block(&alarmed, now)));
+
+        let mut requested = shift(DeployStrategy::Linear10Every1m, 0.0, ShiftStatus::RolledBack);
+        requested.finished_at = Some(1_000_000 + 200_000);
+        requested.stopped = Some(Stopped {
+            code: Some("MANUAL_STOP".into()),
+            message: Some("Deployment was stopped by the user".into()),
+            alarms: Vec::new(),
+            by_request: true,
+            new_version_errors: None,
+            dlq_growth: Some(0.0),
+        });
+        insta::assert_snapshot!("shift_rolled_back_on_request", plain(&live_block(&requested, now)));
+
+        let mut unguarded = shift(DeployStrategy::AllAtOnce, 0.0, ShiftStatus::InProgress);
+        unguarded.guards.clear();
+        insta::assert_snapshot!("shift_unguarded", plain(&live_block(&unguarded, now)));
     }
 
     #[test]

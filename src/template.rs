@@ -484,12 +484,20 @@ mod tests {
     fn optional_parts_are_off_with_the_defaults() {
         let template = Template::pipeline().unwrap();
         let conditions = template.evaluate_conditions(&BTreeMap::new()).unwrap();
-        assert!(conditions.values().all(|on| !on), "{conditions:?}");
+        // Every optional part is off; the default guard alarms are on.
+        assert!(
+            conditions
+                .iter()
+                .filter(|(name, _)| !name.starts_with("Guard") && *name != "HasDeployAlarms")
+                .all(|(_, on)| !on),
+            "{conditions:?}"
+        );
         let created: Vec<_> = template
             .resources_created(&conditions)
             .map(|(id, _)| id)
             .collect();
-        assert!(!created.contains(&"ProcessorAlias"));
+        assert!(!created.contains(&"ProcessorScalableTarget"));
+        assert!(created.contains(&"ProcessorAlias"));
         assert!(!created.contains(&"ApiDomainName"));
         assert!(created.contains(&"TransactionsTable"));
     }

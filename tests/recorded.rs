@@ -94,6 +94,7 @@ async fn watch_lines(
         planned,
         Instant::now(),
         &options,
+        None,
         &mut |text| lines.push_str(text),
     )
     .await

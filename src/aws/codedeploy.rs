@@ -189,6 +189,7 @@ impl Deploys {
             finished_at: millis(info.complete_time()),
             guards: self.guard_states(guards).await?,
             stopped: None,
+            read_at: crate::clock::now_millis(),
         };
         if let Some(target) = targets.target_ids().first() {
             let described = self

@@ -99,6 +99,9 @@ impl std::fmt::Display for DeployReport {
             }
             (_, None) => {}
         }
+        if let Some(shift) = &self.shift {
+            write!(f, "\n{}", crate::shift::live_block(shift, shift.read_at))?;
+        }
         if let Some(next) = &self.next {
             writeln!(f, "{next}")?;
         }
@@ -1393,6 +1396,7 @@ mod snapshots {
                 description: Some("Register at Stripe".into()),
             }],
             failures: Vec::new(),
+            shift: None,
             api_calls: 31,
             change_set_ready_ms: Some(4_200),
             elapsed_ms: 192_000,

@@ -277,7 +277,7 @@ impl fmt::Display for StatusReport {
                 write!(
                     f,
                     "\n{}",
-                    crate::shift::live_block(shift, crate::clock::now_millis())
+                    crate::shift::live_block(shift, shift.read_at)
                 )?;
                 writeln!(
                     f,
@@ -453,6 +453,27 @@ mod snapshots {
         };
         insta::assert_snapshot!("status_unknown_build", plain(&unknown));
         assert_json_contract("status", &unknown);
+        let mut shifting = deployed(Build::Different, Vec::new(), Some("a41d"));
+        if let Some(stack) = shifting.stack.as_mut() {
+            stack.traffic_shift = Some(crate::shift::Shift {
+                deployment_id: "d-7XH3KQ2PA".into(),
+                status: crate::shift::ShiftStatus::InProgress,
+                strategy: "canary10-5m".into(),
+                from_version: Some("7".into()),
+                to_version: Some("8".into()),
+                percent_on_new: 10.0,
+                started_at: Some(1_795_923_000_000),
+                finished_at: None,
+                guards: vec![crate::shift::GuardState {
+                    name: "marketgrid-prod-processor-errors".into(),
+                    state: Some("OK".into()),
+                }],
+                stopped: None,
+                read_at: 1_795_923_061_000,
+            });
+        }
+        insta::assert_snapshot!("status_shift_in_progress", plain(&shifting));
+        assert_json_contract("status", &shifting);
     }
 
     #[test]
