@@ -35,9 +35,17 @@ fn millis(time: Option<&DateTime>) -> Option<EpochMillis> {
 
 impl Deploys {
     pub fn new(aws: &Aws, stage: &str) -> Deploys {
+        Deploys::from_clients(aws.codedeploy(), aws.cloudwatch(), stage)
+    }
+
+    pub fn from_clients(
+        codedeploy: aws_sdk_codedeploy::Client,
+        cloudwatch: aws_sdk_cloudwatch::Client,
+        stage: &str,
+    ) -> Deploys {
         Deploys {
-            codedeploy: aws.codedeploy(),
-            cloudwatch: aws.cloudwatch(),
+            codedeploy,
+            cloudwatch,
             stage: stage.to_owned(),
         }
     }

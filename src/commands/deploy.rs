@@ -687,7 +687,7 @@ async fn rollback(context: &Context) -> Result<()> {
         deploys.stop(&id).await?;
         let options = WatchOptions::for_stderr();
         let mut to_stderr = eprint_styled;
-        let mut follow = ShiftFollow::new(deploys, shift.started_at.unwrap_or(stopped_at) - 1, &format!("marketgrid-{stage}-webhooks-dlq.fifo"));
+        let mut follow = ShiftFollow::new(deploys, shift.started_at.unwrap_or(stopped_at) - 1, &format!("marketgrid-{stage}-webhooks-dlq.fifo")).already_started();
         let watched = tokio::select! {
             result = watch(stacks, stack_name, stage, stopped_at, 0, started, &options, Some(&mut follow), &mut to_stderr) => result?,
             _ = tokio::signal::ctrl_c() => {
@@ -1057,6 +1057,8 @@ pub struct ShiftFollow<'a> {
     last_line: String,
     /// "CodeDeploy throttles" while it does.
     pub throttled: bool,
+    /// Whether to read the shift: from the alias's first stack event on, or at once.
+    pub armed: bool,
 }
 
 impl<'a> ShiftFollow<'a> {
@@ -1070,7 +1072,14 @@ impl<'a> ShiftFollow<'a> {
             gave_up: false,
             last_line: String::new(),
             throttled: false,
+            armed: false,
         }
+    }
+
+    /// Follows a shift that is already under way (`deploy --rollback`).
+    pub fn already_started(mut self) -> ShiftFollow<'a> {
+        self.armed = true;
+        self
     }
 
     /// Reads the shift once. A transient failure (throttling) is returned for the caller's
@@ -1250,10 +1259,13 @@ pub async fn watch(
             }
             Err(failure) => return Err(failure),
         };
-        // The shift is read while the stack moves; a throttled read backs off like the stack's.
+        // The shift is read from when CloudFormation hands the alias to CodeDeploy (its first
+        // event) to the end, once more after the stack ends; a throttled read backs off like
+        // the stack's.
         let mut throttled = false;
         if let Some(follow) = shift.as_deref_mut() {
-            if !plan::finished(&state.status) || follow.latest.is_none() {
+            follow.armed |= new.iter().any(|e| e.logical_id == "ProcessorAlias");
+            if follow.armed {
                 throttled = follow.poll(out).await.is_err();
             }
         }
