@@ -38,9 +38,15 @@ pub enum DeployStrategy {
 pub enum Steps {
     AllAtOnce,
     /// `percent` for `minutes`, then the rest.
-    Canary { percent: u32, minutes: u32 },
+    Canary {
+        percent: u32,
+        minutes: u32,
+    },
     /// `percent` more every `minutes`.
-    Linear { percent: u32, minutes: u32 },
+    Linear {
+        percent: u32,
+        minutes: u32,
+    },
 }
 
 impl DeployStrategy {
@@ -110,7 +116,9 @@ impl DeployStrategy {
             DeployStrategy::Canary10For10m => "CodeDeployDefault.LambdaCanary10Percent10Minutes",
             DeployStrategy::Canary10For15m => "CodeDeployDefault.LambdaCanary10Percent15Minutes",
             DeployStrategy::Canary10For30m => "CodeDeployDefault.LambdaCanary10Percent30Minutes",
-            DeployStrategy::Linear10Every1m => "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+            DeployStrategy::Linear10Every1m => {
+                "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"
+            }
             DeployStrategy::Linear10Every2m => {
                 "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes"
             }
@@ -435,19 +443,19 @@ fn stop_report(shift: &Shift, stopped: &Stopped) -> String {
     } else if stopped.by_request {
         "stopped on request (`mgrid deploy --rollback` or StopDeployment)".to_owned()
     } else {
-        stopped
-            .message
-            .clone()
-            .unwrap_or_else(|| "CodeDeploy gave no reason".to_owned())
+        // CodeDeploy's own words.
+        match (&stopped.code, &stopped.message) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            (None, Some(message)) => message.clone(),
+            (Some(code), None) => code.clone(),
+            (None, None) => "CodeDeploy gave no reason".to_owned(),
+        }
     };
     out.push_str(&format!("  why: {why}\n"));
-    // CodeDeploy's own words, when mgrid's summary above is not already them.
-    if let (Some(code), true) = (&stopped.code, stopped.alarms.is_empty()) {
-        let message = stopped.message.as_deref().unwrap_or_default();
-        out.push_str(&format!("  CodeDeploy: {code}: {message}\n"));
-    }
     let window = match (shift.started_at, shift.finished_at) {
-        (Some(from), Some(to)) => format!(" in its {} with traffic", duration(to.saturating_sub(from))),
+        (Some(from), Some(to)) => {
+            format!(" in its {} with traffic", duration(to.saturating_sub(from)))
+        }
         _ => " while it had traffic".to_owned(),
     };
     let errors = stopped
@@ -458,7 +466,10 @@ fn stop_report(shift: &Shift, stopped: &Stopped) -> String {
         .dlq_growth
         .map(|d| format!("DLQ {d:+.0} webhooks"))
         .unwrap_or_else(|| "DLQ growth unknown".to_owned());
-    out.push_str(&format!("  {},{window}: {errors}, {dlq}\n", shift.new_version()));
+    out.push_str(&format!(
+        "  {},{window}: {errors}, {dlq}\n",
+        shift.new_version()
+    ));
     out
 }
 
@@ -552,7 +563,11 @@ mod tests {
                 percent: 100
             })
         );
-        let linear = shift(DeployStrategy::Linear10Every1m, 30.0, ShiftStatus::InProgress);
+        let linear = shift(
+            DeployStrategy::Linear10Every1m,
+            30.0,
+            ShiftStatus::InProgress,
+        );
         assert_eq!(
             linear.next_step(),
             Some(NextStep {
@@ -560,7 +575,11 @@ mod tests {
                 percent: 40
             })
         );
-        let last = shift(DeployStrategy::Linear10Every1m, 100.0, ShiftStatus::InProgress);
+        let last = shift(
+            DeployStrategy::Linear10Every1m,
+            100.0,
+            ShiftStatus::InProgress,
+        );
         assert_eq!(last.next_step(), None);
         assert_eq!(DeployStrategy::Linear10Every1m.minutes(), 9);
     }
@@ -579,7 +598,11 @@ mod tests {
         let canary = shift(DeployStrategy::Canary10For5m, 10.0, ShiftStatus::InProgress);
         insta::assert_snapshot!("shift_canary", plain(&live_block(&canary, now)));
 
-        let mut linear = shift(DeployStrategy::Linear10Every1m, 30.0, ShiftStatus::InProgress);
+        let mut linear = shift(
+            DeployStrategy::Linear10Every1m,
+            30.0,
+            ShiftStatus::InProgress,
+        );
         linear.guards[1].state = Some("INSUFFICIENT_DATA".into());
         insta::assert_snapshot!(
             "shift_linear",
@@ -603,9 +626,16 @@ mod tests {
             new_version_errors: Some(0.0),
             dlq_growth: Some(37.0),
         });
-        insta::assert_snapshot!("shift_rolled_back_by_alarm", plain(&live_block(&alarmed, now)));
+        insta::assert_snapshot!(
+            "shift_rolled_back_by_alarm",
+            plain(&live_block(&alarmed, now))
+        );
 
-        let mut requested = shift(DeployStrategy::Linear10Every1m, 0.0, ShiftStatus::RolledBack);
+        let mut requested = shift(
+            DeployStrategy::Linear10Every1m,
+            0.0,
+            ShiftStatus::RolledBack,
+        );
         requested.finished_at = Some(1_000_000 + 200_000);
         requested.stopped = Some(Stopped {
             code: Some("MANUAL_STOP".into()),
@@ -615,7 +645,10 @@ mod tests {
             new_version_errors: None,
             dlq_growth: Some(0.0),
         });
-        insta::assert_snapshot!("shift_rolled_back_on_request", plain(&live_block(&requested, now)));
+        insta::assert_snapshot!(
+            "shift_rolled_back_on_request",
+            plain(&live_block(&requested, now))
+        );
 
         let mut unguarded = shift(DeployStrategy::AllAtOnce, 0.0, ShiftStatus::InProgress);
         unguarded.guards.clear();

@@ -227,7 +227,10 @@ impl StageSettings {
                 crate::shift::DeployStrategy::default_for(true),
                 Source::Mgrid,
             ),
-            None => (crate::shift::DeployStrategy::default_for(false), Source::Template),
+            None => (
+                crate::shift::DeployStrategy::default_for(false),
+                Source::Template,
+            ),
         };
         if strategy.1 != Source::Template {
             values.insert(
@@ -548,6 +551,70 @@ mod tests {
         );
         let s = settings("dev", None, &[], FILE);
         assert!(s.region.is_none());
+    }
+
+    #[test]
+    fn protected_stages_shift_by_a_canary_unless_their_file_says_otherwise() {
+        let template = Template::pipeline().unwrap();
+        let value = |stage: &str, text: &str, name: &str| {
+            settings(stage, None, &[], text)
+                .parameters(&template)
+                .into_iter()
+                .find(|p| p.name == name)
+                .map(|p| (p.value, p.source))
+                .unwrap()
+        };
+        let file = || Source::ConfigFile("mgrid.toml".into());
+        assert_eq!(
+            value("prod", "", "DeployStrategy"),
+            (
+                Some("CodeDeployDefault.LambdaCanary10Percent5Minutes".into()),
+                Source::Mgrid
+            )
+        );
+        assert_eq!(
+            value("dev", "", "DeployStrategy"),
+            (
+                Some("CodeDeployDefault.LambdaAllAtOnce".into()),
+                Source::Template
+            )
+        );
+        assert_eq!(
+            value(
+                "prod",
+                "[stages.prod]\ndeploy_strategy = \"linear10-2m\"\n",
+                "DeployStrategy"
+            ),
+            (
+                Some("CodeDeployDefault.LambdaLinear10PercentEvery2Minutes".into()),
+                file()
+            )
+        );
+        assert_eq!(
+            value(
+                "prod",
+                "[stages.prod]\ndeploy_alarms = [\"dlq-not-empty\", \"oldest-webhook-age\", \"dlq-not-empty\"]\n",
+                "DeployAlarms"
+            ),
+            (Some("dlq-not-empty,oldest-webhook-age".into()), file())
+        );
+        assert_eq!(
+            value(
+                "prod",
+                "[stages.prod]\ndeploy_alarms = []\n",
+                "DeployAlarms"
+            ),
+            (Some(String::new()), file())
+        );
+        let error = Config::parse("[stages.prod]\ndeploy_strategy = \"canary\"\n").unwrap_err();
+        assert!(error.message.contains("canary10-5m"), "{}", error.message);
+        let error =
+            Config::parse("[stages.prod]\ndeploy_alarms = [\"archiver-errors\"]\n").unwrap_err();
+        assert!(
+            error.message.contains("processor-errors"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

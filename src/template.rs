@@ -324,9 +324,11 @@ impl ConditionEvaluator<'_> {
             return items.iter().map(|item| self.scalar(name, item)).collect();
         }
         match single_entry(value) {
-            Some(("Ref", Value::String(_))) => {
-                Ok(self.scalar(name, value)?.split(',').map(str::to_owned).collect())
-            }
+            Some(("Ref", Value::String(_))) => Ok(self
+                .scalar(name, value)?
+                .split(',')
+                .map(str::to_owned)
+                .collect()),
             Some(("Fn::Split", Value::Array(args))) => match args.as_slice() {
                 [Value::String(delimiter), text] if !delimiter.is_empty() => Ok(self
                     .scalar(name, text)?
@@ -566,7 +568,10 @@ mod tests {
         );
         assert_eq!(guards(Some("")), (false, Vec::new()));
         let all = crate::shift::GuardAlarm::ALL.map(|a| a.name()).join(",");
-        assert_eq!(guards(Some(&all)).1.len(), crate::shift::GuardAlarm::ALL.len());
+        assert_eq!(
+            guards(Some(&all)).1.len(),
+            crate::shift::GuardAlarm::ALL.len()
+        );
     }
 
     #[test]

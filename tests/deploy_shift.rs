@@ -83,8 +83,20 @@ fn events(ending: &[StackEvent]) -> DescribeStackEventsOutput {
             "UPDATE_IN_PROGRESS",
             Some("User Initiated"),
         ),
-        event(2, "ProcessorVersion", "AWS::Lambda::Version", "CREATE_COMPLETE", None),
-        event(3, "ProcessorAlias", "AWS::Lambda::Alias", "UPDATE_IN_PROGRESS", None),
+        event(
+            2,
+            "ProcessorVersion",
+            "AWS::Lambda::Version",
+            "CREATE_COMPLETE",
+            None,
+        ),
+        event(
+            3,
+            "ProcessorAlias",
+            "AWS::Lambda::Alias",
+            "UPDATE_IN_PROGRESS",
+            None,
+        ),
     ];
     all.extend_from_slice(ending);
     all.reverse();
@@ -132,7 +144,11 @@ fn group() -> Rule {
 }
 
 /// GetDeployment as CodeDeploy answers for a Lambda deployment in `status`.
-fn deployment(status: &str, error: Option<(ErrorCode, &str)>, ended_after: Option<i64>) -> GetDeploymentOutput {
+fn deployment(
+    status: &str,
+    error: Option<(ErrorCode, &str)>,
+    ended_after: Option<i64>,
+) -> GetDeploymentOutput {
     let rolled_back = error.is_some();
     GetDeploymentOutput::builder()
         .deployment_info(
@@ -154,7 +170,10 @@ fn deployment(status: &str, error: Option<(ErrorCode, &str)>, ended_after: Optio
                         .build(),
                 )
                 .set_error_information(error.map(|(code, message)| {
-                    ErrorInformation::builder().code(code).message(message).build()
+                    ErrorInformation::builder()
+                        .code(code)
+                        .message(message)
+                        .build()
                 }))
                 .set_rollback_info(rolled_back.then(|| {
                     RollbackInfo::builder()
@@ -233,7 +252,11 @@ fn alarms(firing: Option<(&'static str, usize)>) -> Rule {
             out = out.metric_alarms(
                 MetricAlarm::builder()
                     .alarm_name(name)
-                    .state_value(if alarm { StateValue::Alarm } else { StateValue::Ok })
+                    .state_value(if alarm {
+                        StateValue::Alarm
+                    } else {
+                        StateValue::Ok
+                    })
                     .build(),
             );
         }
@@ -336,8 +359,8 @@ async fn a_shift_that_completes_is_followed_to_all_traffic_on_the_new_version() 
         "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
         "UPDATE_COMPLETE",
     ]);
-    let stack_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
-        .then_output(|| events(&[]));
+    let stack_events =
+        mock!(aws_sdk_cloudformation::Client::describe_stack_events).then_output(|| events(&[]));
     let (listed, group, targets) = (listed(), group(), targets());
     let deployments = mock!(aws_sdk_codedeploy::Client::get_deployment)
         .sequence()
@@ -378,7 +401,11 @@ async fn a_shift_that_completes_is_followed_to_all_traffic_on_the_new_version() 
     );
     // The guard alarms are read once, from the deployment group; nothing after the end.
     assert_eq!(group.num_calls(), 1);
-    assert_eq!(metrics.num_calls(), 0, "no window report for a shift that went well");
+    assert_eq!(
+        metrics.num_calls(),
+        0,
+        "no window report for a shift that went well"
+    );
 }
 
 #[tokio::test]
@@ -406,7 +433,13 @@ async fn a_shift_stopped_by_a_guard_alarm_names_it_and_what_the_new_version_did(
     let deployments = mock!(aws_sdk_codedeploy::Client::get_deployment)
         .sequence()
         .output(|| deployment("InProgress", None, None))
-        .output(move || deployment("Stopped", Some((ErrorCode::AlarmActive, &message)), Some(134)))
+        .output(move || {
+            deployment(
+                "Stopped",
+                Some((ErrorCode::AlarmActive, &message)),
+                Some(134),
+            )
+        })
         .repeatedly()
         .build();
     let weights = weights(&[0.1, 0.0, 0.0]);
@@ -433,8 +466,14 @@ async fn a_shift_stopped_by_a_guard_alarm_names_it_and_what_the_new_version_did(
     assert_eq!(stopped.new_version_errors, Some(12.0));
     assert_eq!(stopped.dlq_growth, Some(37.0));
     assert_eq!(metrics.num_calls(), 2, "errors and DLQ depth, once");
-    assert!(lines.contains(&format!("why: {dlq} went into ALARM")), "{lines}");
-    assert!(lines.contains("rolled back: all traffic is on v7"), "{lines}");
+    assert!(
+        lines.contains(&format!("why: {dlq} went into ALARM")),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("rolled back: all traffic is on v7"),
+        "{lines}"
+    );
     assert!(lines.contains("12 errors, DLQ +37 webhooks"), "{lines}");
     assert!(lines.contains("dlq-not-empty ALARM"), "{lines}");
 }
@@ -446,10 +485,12 @@ async fn deploy_rollback_stops_the_shift_with_a_rollback_and_follows_it_back() {
         "UPDATE_ROLLBACK_IN_PROGRESS",
         "UPDATE_ROLLBACK_COMPLETE",
     ]);
-    let stack_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
-        .then_output(|| events(&[]));
+    let stack_events =
+        mock!(aws_sdk_cloudformation::Client::describe_stack_events).then_output(|| events(&[]));
     let stop = mock!(aws_sdk_codedeploy::Client::stop_deployment)
-        .match_requests(|r| r.deployment_id() == Some(ID) && r.auto_rollback_enabled() == Some(true))
+        .match_requests(|r| {
+            r.deployment_id() == Some(ID) && r.auto_rollback_enabled() == Some(true)
+        })
         .then_output(|| {
             StopDeploymentOutput::builder()
                 .status(StopStatus::Pending)
@@ -473,14 +514,14 @@ async fn deploy_rollback_stops_the_shift_with_a_rollback_and_follows_it_back() {
     let (alarms, metrics) = (alarms(None), metrics());
 
     // What `mgrid deploy --rollback` does: find the shift, stop it with a rollback, follow.
-    let codedeploy = mock_client!(
-        aws_sdk_codedeploy,
-        RuleMode::MatchAny,
-        &[&listed, &stop]
-    );
+    let codedeploy = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, &[&listed, &stop]);
     let cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, &[&alarms]);
     let deploys = Deploys::from_clients(codedeploy, cloudwatch, "prod");
-    let id = deploys.current(None).await.unwrap().expect("a shift in progress");
+    let id = deploys
+        .current(None)
+        .await
+        .unwrap()
+        .expect("a shift in progress");
     deploys.stop(&id).await.unwrap();
     assert_eq!(stop.num_calls(), 1);
 
@@ -515,8 +556,8 @@ async fn codedeploy_throttling_while_following_backs_off_and_carries_on() {
         .output(|| stack("UPDATE_COMPLETE"))
         .repeatedly()
         .build();
-    let stack_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
-        .then_output(|| events(&[]));
+    let stack_events =
+        mock!(aws_sdk_cloudformation::Client::describe_stack_events).then_output(|| events(&[]));
     let throttled = || {
         GetDeploymentError::generic(
             ErrorMetadata::builder()
@@ -554,7 +595,10 @@ async fn codedeploy_throttling_while_following_backs_off_and_carries_on() {
     assert_eq!(watched.final_status, "UPDATE_COMPLETE");
     let shift = watched.shift.expect("the shift was followed");
     assert_eq!(shift.status, ShiftStatus::Succeeded, "{lines}");
-    assert!(deployments.num_calls() >= 4, "read again after the throttling");
+    assert!(
+        deployments.num_calls() >= 4,
+        "read again after the throttling"
+    );
     // Five stack polls, four pauses of 20 ms: 80 ms; the two throttled reads doubled two of
     // the pauses to 40 ms, then 80 ms: 160 ms.
     assert!(
@@ -562,14 +606,17 @@ async fn codedeploy_throttling_while_following_backs_off_and_carries_on() {
         "{:?}",
         started.elapsed()
     );
-    assert!(!lines.contains("cannot follow"), "throttling is not a reason to give up: {lines}");
+    assert!(
+        !lines.contains("cannot follow"),
+        "throttling is not a reason to give up: {lines}"
+    );
 }
 
 #[tokio::test]
 async fn a_shift_that_cannot_be_read_is_warned_about_and_the_stack_is_still_followed() {
     let statuses = statuses(&["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]);
-    let stack_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
-        .then_output(|| events(&[]));
+    let stack_events =
+        mock!(aws_sdk_cloudformation::Client::describe_stack_events).then_output(|| events(&[]));
     let denied = mock!(aws_sdk_codedeploy::Client::list_deployments).then_error(|| {
         aws_sdk_codedeploy::operation::list_deployments::ListDeploymentsError::generic(
             ErrorMetadata::builder()
@@ -590,6 +637,12 @@ async fn a_shift_that_cannot_be_read_is_warned_about_and_the_stack_is_still_foll
     .await;
     assert_eq!(watched.final_status, "UPDATE_COMPLETE");
     assert!(watched.shift.is_none());
-    assert_eq!(lines.matches("cannot follow the processor's traffic shift").count(), 1, "{lines}");
+    assert_eq!(
+        lines
+            .matches("cannot follow the processor's traffic shift")
+            .count(),
+        1,
+        "{lines}"
+    );
     assert_eq!(denied.num_calls(), 1, "given up after the refusal");
 }

@@ -166,6 +166,23 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
     assert_eq!(status["backend"], "aws");
     assert_eq!(status["deadLetterQueue"]["waiting"], 0);
     assert_eq!(status["alarmsInAlarm"], serde_json::json!([]));
+    // A stage that is not protected shifts all at once; no shift is in progress (the emulator
+    // runs no CodeDeploy, and answers that the stage's deployment group does not exist).
+    assert_eq!(status["stack"]["deployStrategy"], "all-at-once");
+    assert!(status["stack"]["trafficShift"].is_null(), "{status}");
+    let no_shift = run(
+        &emulator,
+        dir.path(),
+        &["deploy", "--stage", "dev", "--rollback", "--yes"],
+    );
+    assert_eq!(no_shift.code, 5, "{}", no_shift.stderr);
+    assert!(
+        no_shift
+            .stderr
+            .contains("no processor traffic shift is in progress on dev; nothing was changed"),
+        "{}",
+        no_shift.stderr
+    );
     assert!(
         status["stack"]["deployedArtifact"]
             .as_str()
@@ -275,11 +292,7 @@ fn live_processor(emulator: &Emulator) -> LiveProcessor {
             .send()
             .await
             .unwrap();
-        let mappings = lambda
-            .list_event_source_mappings()
-            .send()
-            .await
-            .unwrap();
+        let mappings = lambda.list_event_source_mappings().send().await.unwrap();
         let mapping = mappings
             .event_source_mappings()
             .first()
@@ -557,5 +570,88 @@ fn deploy_without_an_artifact_says_how_to_build_one() {
     assert!(
         stderr.contains("cargo install --path . --locked"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn skip_shift_on_a_protected_stage_asks_for_its_name_and_the_next_deploy_restores_the_canary() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = placeholder_artifact(dir.path());
+    let artifact = artifact.to_str().unwrap();
+    write_file(
+        dir.path(),
+        "mgrid.toml",
+        "[stages.shop]\nprotected = true\nalarm_email = \"ops@example.com\"\n",
+    );
+    let skip = |yes: bool| {
+        let mut args = vec![
+            "deploy",
+            "--stage",
+            "shop",
+            "--skip-shift",
+            "--output",
+            "json",
+            "--artifact",
+            artifact,
+        ];
+        if yes {
+            args.push("--yes");
+        }
+        run(&emulator, dir.path(), &args)
+    };
+
+    // No terminal to type the name on, and no --yes: declined, nothing left behind.
+    let refused = skip(false);
+    assert_eq!(refused.code, 10, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("no terminal to confirm on"),
+        "{}",
+        refused.stderr
+    );
+    let stages = run(&emulator, dir.path(), &["stages", "--output", "json"]);
+    assert_eq!(stages.json()["stages"], serde_json::json!([]));
+
+    let deployed = skip(true);
+    assert_eq!(deployed.code, 0, "{}", deployed.stderr);
+    let status = run(
+        &emulator,
+        dir.path(),
+        &["status", "--stage", "shop", "--output", "json"],
+    );
+    assert_eq!(status.json()["stack"]["deployStrategy"], "all-at-once");
+
+    // The next deploy puts the protected stage's canary and guard alarms back.
+    let diff = run(
+        &emulator,
+        dir.path(),
+        &[
+            "diff",
+            "--stage",
+            "shop",
+            "--output",
+            "json",
+            "--artifact",
+            artifact,
+        ],
+    );
+    let changes = diff.json()["parameterChanges"].clone();
+    let after = |name: &str| {
+        changes
+            .as_array()
+            .and_then(|all| all.iter().find(|c| c["name"] == name))
+            .map(|c| c["after"].clone())
+    };
+    assert_eq!(
+        after("DeployStrategy"),
+        Some(serde_json::json!(
+            "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+        )),
+        "{changes}"
+    );
+    assert_eq!(
+        after("DeployAlarms"),
+        Some(serde_json::json!("processor-errors,dlq-not-empty,api-5xx")),
+        "{changes}"
     );
 }

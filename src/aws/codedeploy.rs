@@ -9,9 +9,7 @@ use mgrid_contract::EpochMillis;
 
 use super::{Aws, errors};
 use crate::failure::{Failure, FailureKind};
-use crate::shift::{
-    DeployStrategy, GuardState, Shift, ShiftStatus, Stopped, alarms_named,
-};
+use crate::shift::{DeployStrategy, GuardState, Shift, ShiftStatus, Stopped, alarms_named};
 
 /// One stage's deployment group.
 pub struct Deploys {
@@ -77,7 +75,13 @@ impl Deploys {
             Ok(page) => page.deployments().to_vec(),
             // A stage deployed before gradual deploys has no deployment group: no shift.
             Err(e) if is_missing_group(&e) => return Ok(None),
-            Err(e) => return Err(errors::failure("codedeploy:ListDeployments", &self.what(), &e)),
+            Err(e) => {
+                return Err(errors::failure(
+                    "codedeploy:ListDeployments",
+                    &self.what(),
+                    &e,
+                ));
+            }
         };
         if let Some(id) = active.into_iter().next() {
             return Ok(Some(id));
@@ -169,7 +173,9 @@ impl Deploys {
             )
         })?;
         let rolled_back = info.rollback_info().is_some()
-            || info.auto_rollback_configuration().is_some_and(|c| c.enabled());
+            || info
+                .auto_rollback_configuration()
+                .is_some_and(|c| c.enabled());
         let status = ShiftStatus::from_codedeploy(
             info.status().map(|s| s.as_str()).unwrap_or_default(),
             rolled_back,
@@ -208,7 +214,10 @@ impl Deploys {
                 .send()
                 .await
                 .map_err(|e| errors::failure("codedeploy:GetDeploymentTarget", &what, &e))?;
-            if let Some(lambda) = described.deployment_target().and_then(|t| t.lambda_target()) {
+            if let Some(lambda) = described
+                .deployment_target()
+                .and_then(|t| t.lambda_target())
+            {
                 if let Some(function) = lambda.lambda_function_info() {
                     shift.from_version = function.current_version().map(str::to_owned);
                     shift.to_version = function.target_version().map(str::to_owned);
@@ -256,9 +265,11 @@ impl Deploys {
     /// What the new version did while it had traffic: its errors (the alias's metrics by
     /// executed version) and how much the DLQ grew. None where CloudWatch has nothing to say.
     pub async fn window(&self, shift: &mut Shift, dlq_name: &str) {
-        let (Some(from), Some(to), Some(version)) =
-            (shift.started_at, shift.finished_at, shift.to_version.clone())
-        else {
+        let (Some(from), Some(to), Some(version)) = (
+            shift.started_at,
+            shift.finished_at,
+            shift.to_version.clone(),
+        ) else {
             return;
         };
         let function = format!("marketgrid-{}-processor", self.stage);
@@ -306,8 +317,12 @@ impl Deploys {
             }
             Err(e) => tracing::warn!(
                 "{}",
-                errors::failure("cloudwatch:GetMetricStatistics", "the new version's errors", &e)
-                    .what
+                errors::failure(
+                    "cloudwatch:GetMetricStatistics",
+                    "the new version's errors",
+                    &e
+                )
+                .what
             ),
         }
         match dlq {

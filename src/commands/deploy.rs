@@ -173,9 +173,18 @@ fn prepare(context: &Context, mode: Mode<'_>) -> Result<Prepared, Failure> {
         Template::pipeline().map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
     let mut parameters = settings.parameters(&template);
     apply_param_overrides(&mut parameters, mode.params(), &template)?;
-    if matches!(mode, Mode::Deploy(DeployArgs { skip_shift: true, .. })) {
+    if matches!(
+        mode,
+        Mode::Deploy(DeployArgs {
+            skip_shift: true,
+            ..
+        })
+    ) {
         for (name, value) in [
-            ("DeployStrategy", DeployStrategy::AllAtOnce.codedeploy_name()),
+            (
+                "DeployStrategy",
+                DeployStrategy::AllAtOnce.codedeploy_name(),
+            ),
             ("DeployAlarms", ""),
         ] {
             if let Some(parameter) = parameters.iter_mut().find(|p| p.name == name) {
@@ -569,11 +578,13 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         return done(context, mode, finish(report, &aws, started, verbose));
     }
     let count = review.changes.len();
-    if !create && !args.skip_shift && publishes_processor_version(&review) {
-        if let Err(failure) = check_guards(&aws, &stage, &prepared.parameters).await {
-            discard(&stacks, &stack_name, &change_set, create).await?;
-            return Err(failure.into());
-        }
+    if !create
+        && !args.skip_shift
+        && publishes_processor_version(&review)
+        && let Err(failure) = check_guards(&aws, &stage, &prepared.parameters).await
+    {
+        discard(&stacks, &stack_name, &change_set, create).await?;
+        return Err(failure.into());
     }
     let plan = DeployPlan {
         stage: stage.clone(),
@@ -934,7 +945,11 @@ fn guard_alarms(stage: &str, parameters: &[ParameterValue]) -> Vec<String> {
 
 /// A guard alarm already in ALARM would stop the shift at once and roll the deploy back: the
 /// deploy is refused before anything runs, with the ways out.
-async fn check_guards(aws: &Aws, stage: &str, parameters: &[ParameterValue]) -> Result<(), Failure> {
+async fn check_guards(
+    aws: &Aws,
+    stage: &str,
+    parameters: &[ParameterValue],
+) -> Result<(), Failure> {
     let guards = guard_alarms(stage, parameters);
     if guards.is_empty() {
         return Ok(());
@@ -949,15 +964,21 @@ async fn check_guards(aws: &Aws, stage: &str, parameters: &[ParameterValue]) -> 
             return Ok(());
         }
     };
-    let firing: Vec<String> = firing
-        .into_iter()
-        .filter(|a| guards.contains(&a.name))
-        .map(|a| a.name)
-        .collect();
-    if firing.is_empty() {
-        return Ok(());
+    let in_alarm: Vec<String> = firing.into_iter().map(|a| a.name).collect();
+    match guards_firing(stage, &guards, &in_alarm) {
+        Some(failure) => Err(failure),
+        None => Ok(()),
     }
-    Err(Failure::new(
+}
+
+/// The refusal when any of `guards` is among the alarms `in_alarm`.
+fn guards_firing(stage: &str, guards: &[String], in_alarm: &[String]) -> Option<Failure> {
+    let firing: Vec<&String> = in_alarm.iter().filter(|a| guards.contains(a)).collect();
+    if firing.is_empty() {
+        return None;
+    }
+    let firing: Vec<&str> = firing.into_iter().map(String::as_str).collect();
+    Some(Failure::new(
         FailureKind::Conflict,
         format!(
             "{} {} in ALARM now: CodeDeploy would stop the processor's traffic shift at once and roll this deploy back; nothing was changed",
@@ -1120,7 +1141,10 @@ impl<'a> ShiftFollow<'a> {
                 out(&format!(
                     "{WARNING}warning:{WARNING:#} cannot follow the processor's traffic shift: {}; the stack is still followed ({})\n",
                     failure.what,
-                    failure.next.as_deref().unwrap_or("grant codedeploy:Get*/List* to see it")
+                    failure
+                        .next
+                        .as_deref()
+                        .unwrap_or("grant codedeploy:Get*/List* to see it")
                 ));
                 Ok(())
             }
@@ -1291,7 +1315,10 @@ pub async fn watch(
             for event in &new {
                 out(&format!("{}\n", render::event_line(event)));
             }
-            if let Some(lines) = shift.as_deref_mut().and_then(|f| f.changed_lines(now_millis())) {
+            if let Some(lines) = shift
+                .as_deref_mut()
+                .and_then(|f| f.changed_lines(now_millis()))
+            {
                 out(&lines);
                 quiet_since = Instant::now();
             }
@@ -1390,6 +1417,50 @@ mod snapshots {
 
     use super::*;
     use crate::output::plain;
+
+    #[test]
+    fn a_guard_alarm_in_alarm_refuses_the_shift_and_others_do_not() {
+        let template = Template::pipeline().unwrap();
+        let env: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+        let settings = StageSettings::resolve(
+            "prod".parse().unwrap(),
+            Some("eu-west-1"),
+            &crate::config::Config::default(),
+            &env,
+        )
+        .unwrap();
+        let mut parameters = settings.parameters(&template);
+        let guards = guard_alarms("prod", &parameters);
+        assert_eq!(
+            guards,
+            [
+                "marketgrid-prod-processor-errors",
+                "marketgrid-prod-dlq-not-empty",
+                "marketgrid-prod-api-5xx"
+            ]
+        );
+        let firing = |in_alarm: &[&str]| {
+            let in_alarm: Vec<String> = in_alarm.iter().map(|a| (*a).to_owned()).collect();
+            guards_firing("prod", &guards, &in_alarm)
+        };
+        // Not a guard: the archiver's errors do not concern a processor release.
+        assert!(firing(&["marketgrid-prod-archiver-errors"]).is_none());
+        let refused = firing(&["marketgrid-prod-dlq-not-empty"]).expect("refused");
+        assert_eq!(refused.kind, FailureKind::Conflict);
+        assert!(
+            refused
+                .what
+                .starts_with("marketgrid-prod-dlq-not-empty is in ALARM now"),
+            "{}",
+            refused.what
+        );
+        assert!(refused.next.unwrap().contains("--skip-shift"));
+        // --skip-shift (and deploy_alarms = []) leave no guard.
+        for p in parameters.iter_mut().filter(|p| p.name == "DeployAlarms") {
+            p.value = Some(String::new());
+        }
+        assert!(guard_alarms("prod", &parameters).is_empty());
+    }
 
     fn report(action: StackAction, status: Option<&str>) -> DeployReport {
         DeployReport {

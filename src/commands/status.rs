@@ -274,11 +274,7 @@ impl fmt::Display for StatusReport {
                 writeln!(f, "deploys     {strategy} (processor traffic shift)")?;
             }
             if let Some(shift) = &stack.traffic_shift {
-                write!(
-                    f,
-                    "\n{}",
-                    crate::shift::live_block(shift, shift.read_at)
-                )?;
+                write!(f, "\n{}", crate::shift::live_block(shift, shift.read_at))?;
                 writeln!(
                     f,
                     "  stop it: `mgrid deploy --stage {} --rollback`",
