@@ -222,10 +222,14 @@ async fn the_dev_stage_creates_its_data_resources_in_the_emulator() {
         parameter(StageParameter::DlqUrl)
     );
 
-    // The processor consumes the queue in batches of 10, reporting partial failures.
+    // The processor consumes the queue in batches of 10, reporting partial failures, through
+    // its live alias (which a deploy's traffic shift moves).
     let mappings = lambda
         .list_event_source_mappings()
-        .function_name(parameter(StageParameter::ProcessorFunction))
+        .function_name(format!(
+            "arn:aws:lambda:us-east-1:123456789012:function:{}:live",
+            parameter(StageParameter::ProcessorFunction)
+        ))
         .send()
         .await
         .unwrap();

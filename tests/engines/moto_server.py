@@ -50,6 +50,11 @@ def _publish(cls, cloudformation_json, account_id, region_name):
     function = backend.publish_version(
         properties["FunctionName"], properties.get("Description", "")
     )
+    # moto's copy of the function for the version lacks the Docker handle its invoke looks
+    # for: without it an invocation through the alias fails with an AttributeError (a 500 to
+    # the SendMessage that triggered the event source) instead of moto's "no Docker" error.
+    if not hasattr(function, "_DockerModel__docker_client"):
+        function._DockerModel__docker_client = None
     version = cls({"Version": function.version})
     version.arn = function.function_arn
     version.function_name = function.function_name

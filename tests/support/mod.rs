@@ -197,12 +197,19 @@ pub async fn disable_processor_mapping(emulator: &Emulator, stage: &str) {
     )
     .await;
     let lambda = aws_sdk_lambda::Client::new(&emulator.sdk_config().await);
+    // The mapping invokes the processor's live alias (the traffic shift moves it).
     let mappings = lambda
         .list_event_source_mappings()
-        .function_name(function)
+        .function_name(format!(
+            "arn:aws:lambda:us-east-1:123456789012:function:{function}:live"
+        ))
         .send()
         .await
         .expect("list the event source mappings");
+    assert!(
+        !mappings.event_source_mappings().is_empty(),
+        "the stage has no event source mapping on {function}:live to disable"
+    );
     for mapping in mappings.event_source_mappings() {
         lambda
             .update_event_source_mapping()
