@@ -5,11 +5,14 @@
 //! report names the alarm and what the new version did), one stopped by `deploy --rollback`,
 //! and CodeDeploy throttling while it is followed.
 
+#[path = "support/stack_events.rs"]
+mod stack_events;
+
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
 use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
-use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackEvent, StackStatus};
+use aws_sdk_cloudformation::types::StackEvent;
 use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
 use aws_sdk_cloudwatch::operation::get_metric_statistics::GetMetricStatisticsOutput;
 use aws_sdk_cloudwatch::types::{Datapoint, MetricAlarm, StateValue};
@@ -45,31 +48,11 @@ const GUARDS: [&str; 3] = [
 ];
 
 fn stack(status: &str) -> DescribeStacksOutput {
-    DescribeStacksOutput::builder()
-        .stacks(
-            Stack::builder()
-                .stack_name("marketgrid-prod")
-                .stack_id(
-                    "arn:aws:cloudformation:eu-west-1:123456789012:stack/marketgrid-prod/4f2c",
-                )
-                .creation_time(DateTime::from_secs(T0 - 86_400))
-                .stack_status(StackStatus::from(status))
-                .build(),
-        )
-        .build()
+    stack_events::stack(status, T0 - 86_400)
 }
 
 fn event(n: i64, id: &str, kind: &str, status: &str, reason: Option<&str>) -> StackEvent {
-    StackEvent::builder()
-        .stack_id("arn:aws:cloudformation:eu-west-1:123456789012:stack/marketgrid-prod/4f2c")
-        .stack_name("marketgrid-prod")
-        .event_id(format!("event-{n:03}"))
-        .timestamp(DateTime::from_secs(T0 + n))
-        .logical_resource_id(id)
-        .resource_type(kind)
-        .resource_status(ResourceStatus::from(status))
-        .set_resource_status_reason(reason.map(str::to_owned))
-        .build()
+    stack_events::event(T0, n, id, kind, status, reason)
 }
 
 /// The update's events as CloudFormation lists them (newest first): the new version, then the

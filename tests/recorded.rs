@@ -5,6 +5,9 @@
 //! table on prod read over two pages, and a diff's property values. The rendered views are
 //! pinned by snapshots.
 
+#[path = "support/stack_events.rs"]
+mod stack_events;
+
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::Client;
@@ -15,11 +18,10 @@ use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEvent
 use aws_sdk_cloudformation::operation::describe_stacks::{
     DescribeStacksError, DescribeStacksOutput,
 };
-use aws_sdk_cloudformation::primitives::DateTime;
 use aws_sdk_cloudformation::types::{
     AttributeChangeType, Change, ChangeAction, ChangeSetStatus, ChangeSource, ChangeType,
     EvaluationType, Replacement, RequiresRecreation, ResourceAttribute, ResourceChange,
-    ResourceChangeDetail, ResourceStatus, ResourceTargetDefinition, Stack, StackEvent, StackStatus,
+    ResourceChangeDetail, ResourceTargetDefinition, StackEvent,
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use mgrid::aws::stack::{ChangeSetOutcome, Stacks};
@@ -30,31 +32,11 @@ use mgrid::lifecycle::render;
 const T0: i64 = 1_795_923_000;
 
 fn stack(status: &str) -> DescribeStacksOutput {
-    DescribeStacksOutput::builder()
-        .stacks(
-            Stack::builder()
-                .stack_name("marketgrid-prod")
-                .stack_id(
-                    "arn:aws:cloudformation:eu-west-1:123456789012:stack/marketgrid-prod/4f2c",
-                )
-                .creation_time(DateTime::from_secs(T0))
-                .stack_status(StackStatus::from(status))
-                .build(),
-        )
-        .build()
+    stack_events::stack(status, T0)
 }
 
 fn event(n: i64, id: &str, kind: &str, status: &str, reason: Option<&str>) -> StackEvent {
-    StackEvent::builder()
-        .stack_id("arn:aws:cloudformation:eu-west-1:123456789012:stack/marketgrid-prod/4f2c")
-        .stack_name("marketgrid-prod")
-        .event_id(format!("event-{n:03}"))
-        .timestamp(DateTime::from_secs(T0 + n))
-        .logical_resource_id(id)
-        .resource_type(kind)
-        .resource_status(ResourceStatus::from(status))
-        .set_resource_status_reason(reason.map(str::to_owned))
-        .build()
+    stack_events::event(T0, n, id, kind, status, reason)
 }
 
 /// The stack's event history as the API returns it: newest first.

@@ -117,12 +117,10 @@ class LambdaAliasResource(CloudFormationModel):
         return False
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):
+    def _put(cls, method: str, cloudformation_json, account_id, region_name):
         properties = cloudformation_json["Properties"]
         backend = _backend(account_id, region_name)
-        alias = backend.create_alias(
+        alias = getattr(backend, method)(
             properties["Name"],
             properties["FunctionName"],
             str(properties["FunctionVersion"]),
@@ -132,19 +130,16 @@ class LambdaAliasResource(CloudFormationModel):
         return cls(alias, properties["FunctionName"])
 
     @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        return cls._put("create_alias", cloudformation_json, account_id, region_name)
+
+    @classmethod
     def update_from_cloudformation_json(
         cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
     ):
-        properties = cloudformation_json["Properties"]
-        backend = _backend(account_id, region_name)
-        alias = backend.update_alias(
-            properties["Name"],
-            properties["FunctionName"],
-            str(properties["FunctionVersion"]),
-            properties.get("Description", ""),
-            properties.get("RoutingConfig"),
-        )
-        return cls(alias, properties["FunctionName"])
+        return cls._put("update_alias", cloudformation_json, account_id, region_name)
 
     def delete(self, account_id: str, region_name: str) -> None:
         try:

@@ -1,0 +1,44 @@
+//! CloudFormation's answers about the prod stack, as recorded tests replay them: the stack in a
+//! status, and its events. Included by path by the recorded tests (`tests/recorded.rs`,
+//! `tests/deploy_shift.rs`), which need nothing else of `support`.
+
+use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
+use aws_sdk_cloudformation::primitives::DateTime;
+use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackEvent, StackStatus};
+
+const STACK_ID: &str = "arn:aws:cloudformation:eu-west-1:123456789012:stack/marketgrid-prod/4f2c";
+
+/// DescribeStacks: marketgrid-prod, created at `created` (epoch seconds), in `status`.
+pub fn stack(status: &str, created: i64) -> DescribeStacksOutput {
+    DescribeStacksOutput::builder()
+        .stacks(
+            Stack::builder()
+                .stack_name("marketgrid-prod")
+                .stack_id(STACK_ID)
+                .creation_time(DateTime::from_secs(created))
+                .stack_status(StackStatus::from(status))
+                .build(),
+        )
+        .build()
+}
+
+/// The `n`th event, `n` seconds after `t0`: `id` of type `kind` went to `status`.
+pub fn event(
+    t0: i64,
+    n: i64,
+    id: &str,
+    kind: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> StackEvent {
+    StackEvent::builder()
+        .stack_id(STACK_ID)
+        .stack_name("marketgrid-prod")
+        .event_id(format!("event-{n:03}"))
+        .timestamp(DateTime::from_secs(t0 + n))
+        .logical_resource_id(id)
+        .resource_type(kind)
+        .resource_status(ResourceStatus::from(status))
+        .set_resource_status_reason(reason.map(str::to_owned))
+        .build()
+}
