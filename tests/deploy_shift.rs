@@ -593,6 +593,14 @@ async fn codedeploy_throttling_while_following_backs_off_and_carries_on() {
         !lines.contains("cannot follow"),
         "throttling is not a reason to give up: {lines}"
     );
+    // Said once without a terminal too, while it lasts.
+    assert_eq!(
+        lines
+            .matches("(CodeDeploy throttles: showing the last reading, backing off)")
+            .count(),
+        1,
+        "{lines}"
+    );
 }
 
 #[tokio::test]

@@ -1167,11 +1167,11 @@ impl<'a> ShiftFollow<'a> {
     /// Without a terminal: the shift's line when it changed.
     fn changed_lines(&mut self, now: EpochMillis) -> Option<String> {
         let shift = self.latest.as_ref()?;
-        let block = crate::shift::live_block(shift, now);
+        let block = self.block(now);
         // The countdown changes every poll; a line is written when anything else does.
         let key = format!(
-            "{:?}{}{:?}",
-            shift.status, shift.percent_on_new, shift.guards
+            "{:?}{}{:?}{}",
+            shift.status, shift.percent_on_new, shift.guards, self.throttled
         );
         if key == self.last_line {
             return None;
