@@ -7,6 +7,7 @@
 
 #[path = "support/stack_events.rs"]
 mod stack_events;
+use stack_events::{plain, quick};
 
 use std::time::{Duration, Instant};
 
@@ -274,19 +275,6 @@ fn metrics() -> Rule {
     })
 }
 
-fn quick() -> WatchOptions {
-    WatchOptions {
-        poll: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(40),
-        terminal: false,
-        heartbeat: Duration::from_secs(3600),
-    }
-}
-
-fn plain(text: &str) -> String {
-    anstream::adapter::strip_str(text).to_string()
-}
-
 struct Recorded<'a> {
     stack: &'a [&'a Rule],
     codedeploy: &'a [&'a Rule],
@@ -312,7 +300,7 @@ async fn follow_with(
     let cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, recorded.cloudwatch);
     let stacks = Stacks::new(cloudformation);
     let deploys = Deploys::from_clients(codedeploy, cloudwatch, "prod");
-    let mut shift = ShiftFollow::new(&deploys, T0 * 1000, "marketgrid-prod-webhooks-dlq.fifo");
+    let mut shift = ShiftFollow::new(&deploys, T0 * 1000);
     if armed {
         shift = shift.already_started();
     }
@@ -384,6 +372,8 @@ async fn a_shift_that_completes_is_followed_to_all_traffic_on_the_new_version() 
     );
     // The guard alarms are read once, from the deployment group; nothing after the end.
     assert_eq!(group.num_calls(), 1);
+    // The deployment is looked up once; after that it is read by its id.
+    assert_eq!(listed.num_calls(), 1);
     assert_eq!(
         metrics.num_calls(),
         0,

@@ -7,6 +7,7 @@
 
 #[path = "support/stack_events.rs"]
 mod stack_events;
+use stack_events::{plain, quick};
 
 use std::time::{Duration, Instant};
 
@@ -46,19 +47,6 @@ fn history(events: &[StackEvent]) -> DescribeStackEventsOutput {
     DescribeStackEventsOutput::builder()
         .set_stack_events(Some(newest_first))
         .build()
-}
-
-fn quick() -> WatchOptions {
-    WatchOptions {
-        poll: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(40),
-        terminal: false,
-        heartbeat: Duration::from_secs(3600),
-    }
-}
-
-fn plain(text: &str) -> String {
-    anstream::adapter::strip_str(text).to_string()
 }
 
 async fn watch_lines(

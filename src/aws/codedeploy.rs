@@ -264,7 +264,7 @@ impl Deploys {
 
     /// What the new version did while it had traffic: its errors (the alias's metrics by
     /// executed version) and how much the DLQ grew. None where CloudWatch has nothing to say.
-    pub async fn window(&self, shift: &mut Shift, dlq_name: &str) {
+    pub async fn window(&self, shift: &mut Shift) {
         let (Some(from), Some(to), Some(version)) = (
             shift.started_at,
             shift.finished_at,
@@ -272,7 +272,8 @@ impl Deploys {
         ) else {
             return;
         };
-        let function = format!("marketgrid-{}-processor", self.stage);
+        let names = crate::metrics::Resources::named_for(&self.stage);
+        let function = names.processor;
         let start = DateTime::from_millis(from - from % 60_000);
         let end = DateTime::from_millis(to - to % 60_000 + 60_000);
         let dimension = |name: &str, value: &str| {
@@ -300,7 +301,7 @@ impl Deploys {
             .get_metric_statistics()
             .namespace("AWS/SQS")
             .metric_name("ApproximateNumberOfMessagesVisible")
-            .dimensions(dimension("QueueName", dlq_name))
+            .dimensions(dimension("QueueName", &names.dlq))
             .statistics(aws_sdk_cloudwatch::types::Statistic::Maximum)
             .period(60)
             .start_time(start)

@@ -601,7 +601,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         let options = WatchOptions::for_stderr();
         let mut to_stderr = eprint_styled;
         let deploys = Deploys::new(aws, stage);
-        let mut follow = (!create).then(|| ShiftFollow::new(&deploys, executed_at, &format!("marketgrid-{stage}-webhooks-dlq.fifo")));
+        let mut follow = (!create).then(|| ShiftFollow::new(&deploys, executed_at));
         let watched = tokio::select! {
             result = watch(stacks, stack_name, stage, executed_at, count, started, &options, follow.as_mut(), &mut to_stderr) => result?,
             _ = tokio::signal::ctrl_c() => {
@@ -698,7 +698,7 @@ async fn rollback(context: &Context) -> Result<()> {
         deploys.stop(&id).await?;
         let options = WatchOptions::for_stderr();
         let mut to_stderr = eprint_styled;
-        let mut follow = ShiftFollow::new(deploys, shift.started_at.unwrap_or(stopped_at) - 1, &format!("marketgrid-{stage}-webhooks-dlq.fifo")).already_started();
+        let mut follow = ShiftFollow::new(deploys, shift.started_at.unwrap_or(stopped_at) - 1).already_started();
         let watched = tokio::select! {
             result = watch(stacks, stack_name, stage, stopped_at, 0, started, &options, Some(&mut follow), &mut to_stderr) => result?,
             _ = tokio::signal::ctrl_c() => {
@@ -1070,7 +1070,6 @@ pub struct ShiftFollow<'a> {
     deploys: &'a Deploys,
     /// The shift of this deploy is one created after this.
     since: EpochMillis,
-    dlq_name: String,
     guards: Option<Vec<String>>,
     pub latest: Option<Shift>,
     /// Set when the shift cannot be read (no permission, say): the stack is still followed.
@@ -1083,11 +1082,10 @@ pub struct ShiftFollow<'a> {
 }
 
 impl<'a> ShiftFollow<'a> {
-    pub fn new(deploys: &'a Deploys, since: EpochMillis, dlq_name: &str) -> ShiftFollow<'a> {
+    pub fn new(deploys: &'a Deploys, since: EpochMillis) -> ShiftFollow<'a> {
         ShiftFollow {
             deploys,
             since,
-            dlq_name: dlq_name.to_owned(),
             guards: None,
             latest: None,
             gave_up: false,
@@ -1110,8 +1108,14 @@ impl<'a> ShiftFollow<'a> {
             return Ok(());
         }
         let read = async {
-            let Some(id) = self.deploys.current(Some(self.since)).await? else {
-                return Ok(None);
+            // Once found, the shift's deployment is read directly.
+            let known = self.latest.as_ref().map(|s| s.deployment_id.clone());
+            let id = match known {
+                Some(id) => id,
+                None => match self.deploys.current(Some(self.since)).await? {
+                    Some(id) => id,
+                    None => return Ok(None),
+                },
             };
             if self.guards.is_none() {
                 self.guards = Some(self.deploys.guard_alarms().await?);
@@ -1119,7 +1123,7 @@ impl<'a> ShiftFollow<'a> {
             let guards = self.guards.clone().unwrap_or_default();
             let mut shift = self.deploys.shift(&id, &guards).await?;
             if shift.stopped.is_some() {
-                self.deploys.window(&mut shift, &self.dlq_name).await;
+                self.deploys.window(&mut shift).await;
             }
             Ok::<_, Failure>(Some(shift))
         }

@@ -1,10 +1,13 @@
 //! CloudFormation's answers about the prod stack, as recorded tests replay them: the stack in a
-//! status, and its events. Included by path by the recorded tests (`tests/recorded.rs`,
+//! status, and its events; and how those tests watch it. Included by path by the recorded tests (`tests/recorded.rs`,
 //! `tests/deploy_shift.rs`), which need nothing else of `support`.
+
+use std::time::Duration;
 
 use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
 use aws_sdk_cloudformation::primitives::DateTime;
 use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackEvent, StackStatus};
+use mgrid::commands::deploy::WatchOptions;
 
 const STACK_ID: &str = "arn:aws:cloudformation:eu-west-1:123456789012:stack/marketgrid-prod/4f2c";
 
@@ -41,4 +44,19 @@ pub fn event(
         .resource_status(ResourceStatus::from(status))
         .set_resource_status_reason(reason.map(str::to_owned))
         .build()
+}
+
+/// A watch that polls every 5 ms and backs off to 40 ms at most, one line per event.
+pub fn quick() -> WatchOptions {
+    WatchOptions {
+        poll: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(40),
+        terminal: false,
+        heartbeat: Duration::from_secs(3600),
+    }
+}
+
+/// What was written, without its styles.
+pub fn plain(text: &str) -> String {
+    anstream::adapter::strip_str(text).to_string()
 }
