@@ -137,6 +137,14 @@ impl DeployStrategy {
             .find(|s| s.codedeploy_name() == name)
     }
 
+    /// mgrid's name for CodeDeploy's configuration `name`, or `name` itself when it is not
+    /// one of mgrid's (a configuration set outside mgrid).
+    pub fn label_of(name: &str) -> String {
+        DeployStrategy::from_codedeploy_name(name)
+            .map(|s| s.name().to_owned())
+            .unwrap_or_else(|| name.to_owned())
+    }
+
     pub fn from_name(name: &str) -> Option<DeployStrategy> {
         DeployStrategy::ALL.into_iter().find(|s| s.name() == name)
     }

@@ -180,10 +180,7 @@ impl Deploys {
             info.status().map(|s| s.as_str()).unwrap_or_default(),
             rolled_back,
         );
-        let config = info.deployment_config_name().unwrap_or_default();
-        let strategy = DeployStrategy::from_codedeploy_name(config)
-            .map(|s| s.name().to_owned())
-            .unwrap_or_else(|| config.to_owned());
+        let strategy = DeployStrategy::label_of(info.deployment_config_name().unwrap_or_default());
 
         let targets = self
             .codedeploy

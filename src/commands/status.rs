@@ -158,11 +158,10 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
             None
         }
     };
-    let deploy_strategy = stack.parameters.get("DeployStrategy").map(|name| {
-        crate::shift::DeployStrategy::from_codedeploy_name(name)
-            .map(|s| s.name().to_owned())
-            .unwrap_or_else(|| name.clone())
-    });
+    let deploy_strategy = stack
+        .parameters
+        .get("DeployStrategy")
+        .map(|name| crate::shift::DeployStrategy::label_of(name));
     Ok(StatusReport {
         stage: name.to_string(),
         backend: Backend::Aws,

@@ -175,7 +175,7 @@ pub fn validate_stage(settings: &StageSettings, template: &Template) -> StageVal
     let guards = value("DeployAlarms");
     if settings.stage.as_str() == crate::local::STAGE {
         warnings.push(
-            "the local stage (`mgrid dev`) runs one processor build, so it has no traffic shift:              deploy_strategy and deploy_alarms apply to the AWS stages"
+            "the local stage (`mgrid dev`) runs one processor build, so it has no traffic shift: deploy_strategy and deploy_alarms apply to the AWS stages"
                 .to_owned(),
         );
     } else {
