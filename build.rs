@@ -3,7 +3,9 @@
 //!   and releases pass them;
 //! - a release build (`cargo install --path .`, `cargo build --release`): builds them first
 //!   (`mgrid_artifact::builder`, with the pinned Zig tools, in target/artifact-build, apart from
-//!   the target directory this build holds locked), unless `MGRID_ARTIFACT_BUILD=0`;
+//!   the target directory this build holds locked), unless `MGRID_ARTIFACT_BUILD=0`: the default
+//!   architecture (arm64), any other the checkout's mgrid.toml asks for, or exactly those
+//!   `MGRID_ARTIFACT_ARCHS` lists;
 //! - any other build (check, clippy, tests): whatever target/artifact/ holds, never building, so
 //!   those stay fast. Without one mgrid builds and works, and says plainly that it cannot deploy.
 
@@ -51,20 +53,17 @@ fn builds_artifacts() -> bool {
         && std::env::var("MGRID_ARTIFACT_BUILD").map_or(true, |value| value != "0")
 }
 
-/// The architectures to build: both, or those `MGRID_ARTIFACT_ARCHS` lists (`arm64`).
-fn wanted_arches() -> Result<Vec<Arch>, String> {
-    let Ok(list) = std::env::var("MGRID_ARTIFACT_ARCHS") else {
-        return Ok(Arch::ALL.to_vec());
-    };
-    list.split(',')
-        .map(|name| {
-            Arch::from_lambda_name(name.trim()).ok_or_else(|| {
-                format!(
-                    "MGRID_ARTIFACT_ARCHS lists {name:?}; the architectures are arm64 and x86_64"
-                )
-            })
-        })
-        .collect()
+/// The architectures to build (`builder::wanted_arches`): those `MGRID_ARTIFACT_ARCHS` lists;
+/// else the default one, and any other a stage of the checkout's `mgrid.toml` runs on.
+fn wanted_arches(workspace: &Path) -> Result<Vec<Arch>, String> {
+    let listed = std::env::var("MGRID_ARTIFACT_ARCHS").ok();
+    let path = workspace.join("mgrid.toml");
+    if listed.is_none() {
+        println!("cargo::rerun-if-changed={}", path.display());
+    }
+    let config = std::fs::read_to_string(&path).ok();
+    builder::wanted_arches(listed.as_deref(), config.as_deref())
+        .map_err(|problem| format!("{problem} ({})", path.display()))
 }
 
 fn build_artifacts(layout: &Layout) -> Result<(), String> {
@@ -85,7 +84,7 @@ fn build_artifacts(layout: &Layout) -> Result<(), String> {
             layout.workspace.join(watched).display()
         );
     }
-    let arches = wanted_arches()?;
+    let arches = wanted_arches(&layout.workspace)?;
     let log = layout.cargo_target.join("build.log");
     let _ = std::fs::remove_file(&log);
     let started = std::time::Instant::now();

@@ -137,10 +137,26 @@ pub fn embedded(arch: Arch) -> Result<EmbeddedArtifact, Failure> {
                 ),
             )
             .next(format!(
-                "set `architecture = \"{}\"` for the stage in mgrid.toml, or build mgrid with both (leave MGRID_ARTIFACT_ARCHS unset)",
-                carried.first().map_or("x86_64", String::as_str)
+                "add it to mgrid: `{}` in mgrid's checkout (the {} build is reused); or set \
+                 `architecture = \"{}\"` for the stage in mgrid.toml",
+                install_with(arch),
+                carried.join(", "),
+                carried.first().map_or("arm64", String::as_str)
             ))
         })
+}
+
+/// The one command that builds mgrid with the artifact for `arch` beside the default one.
+fn install_with(arch: Arch) -> String {
+    let mut arches = vec![Arch::DEFAULT];
+    if arch != Arch::DEFAULT {
+        arches.push(arch);
+    }
+    let names: Vec<&str> = arches.iter().map(|arch| arch.lambda_name()).collect();
+    format!(
+        "MGRID_ARTIFACT_ARCHS={} cargo install --path . --locked",
+        names.join(",")
+    )
 }
 
 /// An artifact zip from a file (`--artifact`), described by the artifact.json beside it when
@@ -231,4 +247,30 @@ pub fn check_runs_on(artifact: &EmbeddedArtifact, arch: Arch) -> Result<(), Fail
     .next(format!(
         "pass the {arch} zip (target/artifact/{arch}/mgrid-functions.zip), or set the stage's architecture in mgrid.toml"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_artifact_built_by_default_is_for_the_templates_default_architecture() {
+        let template = crate::template::Template::pipeline().expect("the embedded template parses");
+        let default = template
+            .parameter("Architecture")
+            .and_then(|spec| spec.default);
+        assert_eq!(default.as_deref(), Some(Arch::DEFAULT.lambda_name()));
+    }
+
+    #[test]
+    fn a_missing_architecture_names_the_one_install_that_adds_it() {
+        assert_eq!(
+            install_with(Arch::X86_64),
+            "MGRID_ARTIFACT_ARCHS=arm64,x86_64 cargo install --path . --locked"
+        );
+        assert_eq!(
+            install_with(Arch::Arm64),
+            "MGRID_ARTIFACT_ARCHS=arm64 cargo install --path . --locked"
+        );
+    }
 }

@@ -14,7 +14,7 @@ pub type HttpClient = hyper_util::client::legacy::Client<
 /// An HTTP/1.1 client for http:// and https:// (the platform's root certificates).
 pub fn client() -> Result<HttpClient, Failure> {
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+        .with_provider_and_native_roots(mgrid_pipeline::aws::tls_provider())
         .map_err(|e| {
             Failure::new(
                 FailureKind::Failed,

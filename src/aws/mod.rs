@@ -172,6 +172,7 @@ impl Aws {
         profile: Option<&str>,
     ) -> Result<Aws, Failure> {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(mgrid_pipeline::aws::https_client())
             .retry_config(RetryConfig::standard().with_max_attempts(5));
         if let Some(profile) = profile {
             require_profile(profile)?;

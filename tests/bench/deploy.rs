@@ -6,7 +6,7 @@
 
 #[path = "common.rs"]
 mod common;
-#[path = "../support/emulator.rs"]
+#[path = "../suite/support/emulator.rs"]
 mod emulator;
 
 use std::path::Path;

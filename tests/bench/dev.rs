@@ -7,7 +7,7 @@
 //! the moment the last one is archived. Every acknowledged webhook is checked to be in the
 //! ledger. MGRID_BENCH_WEBHOOKS (default 20,000) and MGRID_BENCH_CONCURRENCY (64) change the load.
 
-#[path = "../support/local.rs"]
+#[path = "../suite/support/local.rs"]
 mod local;
 
 use std::path::PathBuf;

@@ -11,15 +11,15 @@
 //!
 //! Needs the tools `.ci/setup` installs, and tmux.
 
-#[path = "../support/cloudwatch.rs"]
+#[path = "../suite/support/cloudwatch.rs"]
 mod cloudwatch;
 #[path = "common.rs"]
 mod common;
-#[path = "../support/emulator.rs"]
+#[path = "../suite/support/emulator.rs"]
 mod emulator;
-#[path = "../support/proxy.rs"]
+#[path = "../suite/support/proxy.rs"]
 mod proxy;
-#[path = "../support/tmux.rs"]
+#[path = "../suite/support/tmux.rs"]
 mod tmux;
 
 use std::io::{BufRead, BufReader};

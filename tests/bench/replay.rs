@@ -17,11 +17,11 @@
 
 #[path = "common.rs"]
 mod common;
-#[path = "../support/emulator.rs"]
+#[path = "../suite/support/emulator.rs"]
 mod emulator;
-#[path = "../support/fifo.rs"]
+#[path = "../suite/support/fifo.rs"]
 mod fifo;
-#[path = "../support/proxy.rs"]
+#[path = "../suite/support/proxy.rs"]
 mod proxy;
 
 use std::cell::RefCell;

@@ -1,5 +1,5 @@
 // IAM policy evaluation with @cloud-copilot/iam-simulate (pinned in .ci/iam, installed by
-// .ci/setup), for tests/iam.rs.
+// .ci/setup), for tests/suite/iam.rs.
 //
 //   node tests/engines/iam-check.mjs <dir holding node_modules> < input.json
 //

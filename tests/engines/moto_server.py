@@ -2,7 +2,7 @@
 skips: AWS::Lambda::Alias (not modelled at all: a stack "creates" it without a trace, and the
 event source mapping that invokes it then fails with "Function not found ...:live") and the
 update of AWS::Lambda::Version (moto publishes a version on create only, and its Ref is not the
-version ARN). Started by tests/support/emulator.rs as `python moto_server.py <moto_server args>`.
+version ARN). Started by tests/suite/support/emulator.rs as `python moto_server.py <moto_server args>`.
 
 What this adds is what CloudFormation does with these resources on AWS, no more:
 - a version's Ref is its ARN and `Fn::GetAtt Version` its number; an update publishes a new
@@ -12,7 +12,7 @@ What this adds is what CloudFormation does with these resources on AWS, no more:
   moto does not run; moto re-evaluates a resource only when its own template text changes, so
   the new version moves the aliases that pointed at the old one, as a finished all-at-once
   CodeDeploy deployment would. The gradual shift itself is tested against recorded CodeDeploy
-  answers (tests/deploy_shift.rs), never here.
+  answers (tests/suite/deploy_shift.rs), never here.
 CodeDeploy resources stay unmodelled: moto skips them, as it did before.
 """
 

@@ -38,6 +38,47 @@ fn failed(problem: impl Into<String>, next: impl Into<String>) -> BuildError {
     }
 }
 
+/// The architectures a release build of mgrid builds: exactly those `listed` names
+/// (`MGRID_ARTIFACT_ARCHS`, `arm64,x86_64`); else the default one and any other a stage of the
+/// `mgrid.toml` beside the sources runs on. One architecture is half the build, and most
+/// installs deploy only the default one.
+pub fn wanted_arches(listed: Option<&str>, config: Option<&str>) -> Result<Vec<Arch>, String> {
+    if let Some(list) = listed {
+        return list
+            .split(',')
+            .map(|name| {
+                Arch::from_lambda_name(name.trim()).ok_or_else(|| {
+                    format!(
+                        "MGRID_ARTIFACT_ARCHS lists {name:?}; the architectures are arm64 and x86_64"
+                    )
+                })
+            })
+            .collect();
+    }
+    let mut arches = vec![Arch::DEFAULT];
+    let Some(text) = config else {
+        return Ok(arches);
+    };
+    let file: toml::Table = text
+        .parse()
+        .map_err(|e| format!("mgrid.toml does not parse: {e}"))?;
+    let stages = file.get("stages").and_then(toml::Value::as_table);
+    for stage in stages.into_iter().flat_map(|stages| stages.values()) {
+        let Some(name) = stage.get("architecture").and_then(toml::Value::as_str) else {
+            continue;
+        };
+        let arch = Arch::from_lambda_name(name).ok_or_else(|| {
+            format!(
+                "a stage in mgrid.toml runs on {name:?}; the architectures are arm64 and x86_64"
+            )
+        })?;
+        if !arches.contains(&arch) {
+            arches.push(arch);
+        }
+    }
+    Ok(arches)
+}
+
 /// Where the build keeps its tools, its own Cargo target directory (apart from the one a build
 /// of mgrid holds locked, so a build script can run it without waiting on itself) and the zips.
 #[derive(Debug, Clone)]
@@ -600,4 +641,52 @@ fn git_commit(workspace: &Path) -> Option<String> {
     } else {
         commit
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_release_build_carries_the_default_architecture_unless_told_otherwise() {
+        assert_eq!(wanted_arches(None, None), Ok(vec![Arch::Arm64]));
+        let no_architecture = "[stages.prod]\nregion = \"eu-west-1\"\n";
+        assert_eq!(
+            wanted_arches(None, Some(no_architecture)),
+            Ok(vec![Arch::Arm64])
+        );
+    }
+
+    #[test]
+    fn a_stage_on_x86_64_in_the_checkouts_config_adds_its_artifact() {
+        let config =
+            "[stages.prod]\narchitecture = \"x86_64\"\n[stages.dev]\narchitecture = \"arm64\"\n";
+        assert_eq!(
+            wanted_arches(None, Some(config)),
+            Ok(vec![Arch::Arm64, Arch::X86_64])
+        );
+    }
+
+    #[test]
+    fn the_variable_lists_exactly_what_is_built() {
+        let config = "[stages.prod]\narchitecture = \"x86_64\"\n";
+        assert_eq!(
+            wanted_arches(Some("x86_64"), Some(config)),
+            Ok(vec![Arch::X86_64])
+        );
+        assert_eq!(
+            wanted_arches(Some("arm64, x86_64"), None),
+            Ok(vec![Arch::Arm64, Arch::X86_64])
+        );
+        let refused = wanted_arches(Some("amd64"), None).unwrap_err();
+        assert!(refused.contains("\"amd64\""), "{refused}");
+    }
+
+    #[test]
+    fn a_config_that_names_no_architecture_we_build_is_refused_with_the_name() {
+        let refused =
+            wanted_arches(None, Some("[stages.prod]\narchitecture = \"sparc\"\n")).unwrap_err();
+        assert!(refused.contains("\"sparc\""), "{refused}");
+        assert!(wanted_arches(None, Some("[stages")).is_err());
+    }
 }

@@ -22,6 +22,10 @@ pub enum Arch {
 impl Arch {
     pub const ALL: [Arch; 2] = [Arch::Arm64, Arch::X86_64];
 
+    /// A stage's instruction set when mgrid.toml names none (the template's `Architecture`
+    /// default): the one artifact a release build of mgrid carries unless asked for more.
+    pub const DEFAULT: Arch = Arch::Arm64;
+
     /// The name Lambda's `Architectures` takes, and mgrid.toml's `architecture`.
     pub fn lambda_name(self) -> &'static str {
         match self {

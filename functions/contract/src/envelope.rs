@@ -305,7 +305,7 @@ struct QueueIdentity {
 
 impl QueueIdentity {
     /// The ingress rule, written once more as the API Gateway request templates in
-    /// stacks/pipeline.yaml (tests/apigateway.rs renders them in Apache Velocity and holds both
+    /// stacks/pipeline.yaml (tests/suite/apigateway.rs renders them in Apache Velocity and holds both
     /// to the same messages):
     /// - the deduplication id is the event's `id` when it is a valid event id, else the request id;
     /// - the group is `<provider>:<payment object>` (Stripe: the object's payment intent, else

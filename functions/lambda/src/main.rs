@@ -22,7 +22,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .with_writer(std::io::stderr)
         .init();
     let name = std::env::var("_HANDLER").unwrap_or_default();
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = mgrid_pipeline::aws::load_config().await;
     let handler = LambdaHandler::new(
         &name,
         &config,

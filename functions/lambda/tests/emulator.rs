@@ -4,7 +4,7 @@
 //! the template's wiring is under test too. moto runs no Lambda code; the placeholder artifact
 //! only has to exist. PayPal certificates come from the test-vector fixture, not the network.
 
-#[path = "../../../tests/support/emulator.rs"]
+#[path = "../../../tests/suite/support/emulator.rs"]
 mod emulator;
 
 use std::collections::{BTreeMap, HashMap};

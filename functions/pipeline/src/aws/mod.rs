@@ -18,6 +18,35 @@ use crate::ports::{
     Archive, Certificates, DeadLetters, InboundMessage, Insert, KeyStore, Ledger, PortError,
 };
 
+/// The TLS of every HTTPS connection mgrid and the functions open: rustls over ring. rustls'
+/// default, aws-lc, is a C library that each target (the host, the arm64 and x86_64 bootstraps)
+/// would compile again, for minutes of every build.
+pub fn tls_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
+}
+
+/// The HTTP client of every SDK configuration, mgrid's and the functions': HTTP/1.1 and HTTP/2
+/// over rustls with ring, the platform's root certificates, plain HTTP for an emulator. The SDK
+/// crates are built without a default client, so a configuration without this one fails its
+/// first call ("no HTTP client").
+pub fn https_client() -> aws_sdk_s3::config::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+/// The SDK configuration the functions run with: Lambda's environment (role credentials,
+/// region), and [`https_client`].
+pub async fn load_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https_client())
+        .load()
+        .await
+}
+
 /// Classifies any SDK error by the classification the CLI shares. Timeouts, dropped connections
 /// and server faults are "unavailable": the request may or may not have been applied, and every
 /// caller repeats it safely (conditional writes).
@@ -270,7 +299,7 @@ const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
 impl HttpsCertificates {
     pub fn new() -> Result<Self, PortError> {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .with_provider_and_native_roots(tls_provider())
             .map_err(|e| PortError::Unavailable(format!("no TLS root certificates: {e}")))?
             .https_only()
             .enable_http1()

@@ -8,6 +8,7 @@ mod emulator;
 pub mod fifo;
 pub mod local;
 mod proxy;
+pub mod stack_events;
 mod tmux;
 #[allow(unused_imports)]
 pub use emulator::{Emulator, repo_root, tool};

@@ -1,7 +1,7 @@
 //! What the stage template must hold, asserted on its CloudFormation model. The AWS emulator
 //! ignores several of these settings (PITR, bucket key, versioning, lifecycle, public access
 //! block, X-Ray, and every WAF, Pipes, alarm and API stage resource, which it skips), so this
-//! is where they are proven; tests/emulator.rs proves what the emulator does create.
+//! is where they are proven; tests/suite/emulator.rs proves what the emulator does create.
 
 use mgrid::template::{PIPELINE_YAML, Template};
 use mgrid_contract::StageParameter;
@@ -224,7 +224,7 @@ fn each_provider_route_validates_the_body_and_sends_straight_to_the_queue() {
                 .unwrap()
                 .contains(":sqs:path/")
         );
-        // What the request template renders is proven by running it: tests/apigateway.rs.
+        // What the request template renders is proven by running it: tests/suite/apigateway.rs.
         assert_eq!(
             p["RequestValidatorId"],
             json!({"Ref": "WebhookBodyValidator"}),

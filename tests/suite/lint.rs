@@ -2,7 +2,7 @@
 //! to: cfn-lint (no errors, warnings or informational findings) and checkov (no failed check;
 //! every skip carries its reason inline).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

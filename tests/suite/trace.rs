@@ -7,7 +7,7 @@
 //! What the emulator does not do here: CloudWatch Logs filter patterns beyond plain and quoted
 //! terms (mgrid sends only those, and checks every line itself), and Live Tail (not used).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

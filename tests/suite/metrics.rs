@@ -8,7 +8,7 @@
 //! The stack's alarms are among the resources moto's CloudFormation skips, so the alarm test
 //! creates the stack's alarm itself (same name, same metric) and sets its state.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

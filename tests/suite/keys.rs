@@ -4,7 +4,7 @@
 //! leaking, and the contract across both sides: the authorizer accepts exactly the keys the CLI
 //! says are valid.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

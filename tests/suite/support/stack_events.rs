@@ -1,6 +1,5 @@
 //! CloudFormation's answers about the prod stack, as recorded tests replay them: the stack in a
-//! status, and its events; and how those tests watch it. Included by path by the recorded tests (`tests/recorded.rs`,
-//! `tests/deploy_shift.rs`), which need nothing else of `support`.
+//! status, and its events; and how those tests watch it (`recorded` and `deploy_shift`).
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The completions and man pages checked in under completions/ are exactly what the current
-//! command line generates. Regenerate them with `MGRID_BLESS=1 cargo test --test completions`.
+//! command line generates. Regenerate them with `MGRID_BLESS=1 cargo test --test suite completions::`.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -38,7 +38,7 @@ fn checked_in_completions_and_man_pages_are_current() {
     assert!(
         stale.is_empty() && extra.is_empty(),
         "completions/ is out of date (stale: {stale:?}, no longer generated: {extra:?}); \
-         run `MGRID_BLESS=1 cargo test --test completions` and commit the result"
+         run `MGRID_BLESS=1 cargo test --test suite completions::` and commit the result"
     );
 }
 

@@ -1,11 +1,11 @@
 //! The stage template, with the parameters mgrid passes for a dev stage, creates the pipeline's
 //! data resources in the AWS emulator (moto server). moto skips the resource types it does not
 //! implement (API stage and authorizer, WAF, Pipes, alarms, bucket/queue/topic policies) and
-//! ignores some settings (PITR, bucket key, versioning, lifecycle, X-Ray); tests/template.rs
+//! ignores some settings (PITR, bucket key, versioning, lifecycle, X-Ray); tests/suite/template.rs
 //! proves those on the template itself. moto never runs Lambda code, so the artifact uploaded
 //! here is a placeholder: this test is about the infrastructure, not the functions.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;

@@ -3,9 +3,9 @@
 //! stage's execute-api URL (and this machine has no internet), so the delivery itself fails:
 //! what is checked is that send finds the stage's endpoint and key, says what went wrong, exits
 //! 7, and never shows the key. The delivery path itself is tested against `mgrid dev`
-//! (tests/dev.rs).
+//! (tests/suite/dev.rs).
 
-mod support;
+use crate::support;
 
 use support::{Emulator, deploy_stage, run, shown_key};
 

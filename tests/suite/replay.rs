@@ -7,7 +7,7 @@
 //! The processor's event source mapping is disabled (see `disable_processor_mapping`): its
 //! emulated mapping would take the replayed messages off the queue the test reads.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

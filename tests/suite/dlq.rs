@@ -6,7 +6,7 @@
 //!
 //! The processor's event source mapping is disabled first (see `disable_processor_mapping`).
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -395,7 +395,7 @@ async fn dead_letters_are_inspected_then_redriven_in_order_with_their_attributes
     // The rest: all of it, each group in its order, attributes with their types. One worker:
     // the emulator's concurrent receives race (each computes the groups in flight without a
     // lock, so two may hand out messages of one group, the later one first), which SQS FIFO does
-    // not; order under --parallel is proven against a strict FIFO model (tests/move_engine.rs).
+    // not; order under --parallel is proven against a strict FIFO model (tests/suite/move_engine.rs).
     let full = dlq(
         &emulator,
         dir.path(),
@@ -491,7 +491,7 @@ async fn a_redrive_killed_at_any_point_loses_no_webhook() {
             dir.path(),
             // One worker: moto's receives race each other (two workers can get one group,
             // and the message handed back then keeps its group blocked in moto); SQS locks a
-            // group atomically. Parallel workers are proven on the model (tests/move_engine.rs,
+            // group atomically. Parallel workers are proven on the model (tests/suite/move_engine.rs,
             // with a source that races the same way).
             &[
                 "dlq",

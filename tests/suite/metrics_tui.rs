@@ -3,7 +3,7 @@
 //! pause, open help, widen its window, quit on `q` and on SIGTERM, and leave the terminal as
 //! it found it (same `stty -a`, main screen back). Needs tmux on PATH.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! counterpart in stacks/pipeline.yaml, or a recorded decision to drop it that the template
 //! itself states in a comment.
 
-mod support;
+use crate::support;
 
 use mgrid::template::{PIPELINE_YAML, Template};
 

@@ -5,8 +5,7 @@
 //! table on prod read over two pages, and a diff's property values. The rendered views are
 //! pinned by snapshots.
 
-#[path = "support/stack_events.rs"]
-mod stack_events;
+use crate::support::stack_events;
 use stack_events::{plain, quick};
 
 use std::time::{Duration, Instant};

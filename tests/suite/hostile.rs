@@ -5,7 +5,7 @@
 //! another's webhook, a second `mgrid dev` and a stale endpoint are refused, and a damaged
 //! database never acknowledges a webhook. Each test fails on the code before these fixes.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};

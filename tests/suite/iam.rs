@@ -22,7 +22,7 @@
 //! The stack is a stand-in with CloudFormation's naming (generated names where the template sets
 //! none), in eu-west-1 of account 123456789012, stage prod.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};

@@ -1,6 +1,6 @@
 //! The move engine's promises, as properties over random dead-letter queues and random faults,
 //! driven through the real driver (src/movers.rs) over an in-memory FIFO queue pair with SQS's
-//! semantics (tests/support/fifo.rs): per-entry refusals, answers lost before or after the
+//! semantics (tests/suite/support/fifo.rs): per-entry refusals, answers lost before or after the
 //! sends were applied, a processor that rejects some copies again at once, and kills at any
 //! call, after which time passes beyond the hold and a second run finishes the job.
 //!
@@ -8,7 +8,7 @@
 //! group's original order from its start (a prefix, repeats aside); a run that was not killed
 //! sends no message twice; what came back is what the processor rejected.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;

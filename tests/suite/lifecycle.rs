@@ -2,10 +2,10 @@
 //! dev stage from scratch, redeploy unchanged, change a setting, diff, status, stages, destroy,
 //! and the refusals that must happen before anything is written. moto executes change sets at
 //! once and reports no per-resource events, rollbacks or replacement details; those paths are
-//! covered with recorded responses in tests/recorded.rs. moto runs no Lambda code, so the
+//! covered with recorded responses in tests/suite/recorded.rs. moto runs no Lambda code, so the
 //! artifact deployed here is a placeholder zip (--artifact): this is about the stack.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

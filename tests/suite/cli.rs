@@ -1,7 +1,7 @@
 //! The command line as an operator meets it: help, refusals, configuration errors, and the
 //! offline commands `template` and `validate`.
 
-mod support;
+use crate::support;
 
 use predicates::prelude::*;
 use support::{mgrid, stdout_of, write_file};

@@ -5,8 +5,7 @@
 //! report names the alarm and what the new version did), one stopped by `deploy --rollback`,
 //! and CodeDeploy throttling while it is followed.
 
-#[path = "support/stack_events.rs"]
-mod stack_events;
+use crate::support::stack_events;
 use stack_events::{plain, quick};
 
 use std::time::{Duration, Instant};

@@ -16,7 +16,7 @@
 //! characters, not the bytes of body and attributes, against the 1 MiB limit, so the over-limit
 //! case proves that both refuse such a body, not where the exact boundary lies.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -135,6 +135,7 @@ impl Emulator {
     /// SDK configuration for the emulator: fixed test credentials, us-east-1.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(mgrid_pipeline::aws::https_client())
             .endpoint_url(&self.endpoint)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_s3::config::Credentials::new(

@@ -3,7 +3,7 @@
 //! test needs to control the bytes); the ledger, dead letters and archive are then read from
 //! what the local stage wrote. The crash test SIGKILLs `mgrid dev` during a load and restarts it.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
