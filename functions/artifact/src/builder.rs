@@ -17,7 +17,7 @@ pub const ZIG_TOOLS_LOCK: &str = "functions/artifact/zig-tools.lock";
 /// Names a cargo-zigbuild to use instead of the pinned one (Zig must then be on PATH, or
 /// importable as Python's `ziglang`).
 pub const ZIGBUILD_ENV: &str = "MGRID_CARGO_ZIGBUILD";
-/// The Cargo profile the bootstrap is built with (release, thin LTO, stripped).
+/// The Cargo profile the bootstrap is built with (release, stripped).
 pub const PROFILE: &str = "lambda";
 /// Names of the artifact's files in its directory.
 pub const ZIP_FILE: &str = "mgrid-functions.zip";
@@ -427,7 +427,7 @@ pub fn build(
         glibc_required,
         architecture: arch.lambda_name().into(),
         target,
-        profile: format!("{PROFILE} (release, thin LTO, stripped)"),
+        profile: format!("{PROFILE} (release, stripped)"),
         rustc: command_output(
             std::env::var_os("RUSTC")
                 .unwrap_or_else(|| "rustc".into())
