@@ -58,7 +58,9 @@ fn builds_artifacts() -> bool {
 fn wanted_arches(workspace: &Path) -> Result<Vec<Arch>, String> {
     let listed = std::env::var("MGRID_ARTIFACT_ARCHS").ok();
     let path = workspace.join("mgrid.toml");
-    if listed.is_none() {
+    // Watched only when it exists: a missing file would rerun this script, and relink mgrid, on
+    // every build (one added later is read after `touch build.rs`, or named by the variable).
+    if listed.is_none() && path.is_file() {
         println!("cargo::rerun-if-changed={}", path.display());
     }
     let config = std::fs::read_to_string(&path).ok();
