@@ -56,15 +56,17 @@ fn builds_artifacts() -> bool {
 /// The architectures to build (`builder::wanted_arches`): those `MGRID_ARTIFACT_ARCHS` lists;
 /// else the default one, and any other a stage of the checkout's `mgrid.toml` runs on.
 fn wanted_arches(workspace: &Path) -> Result<Vec<Arch>, String> {
-    let listed = std::env::var("MGRID_ARTIFACT_ARCHS").ok();
+    if let Ok(listed) = std::env::var("MGRID_ARTIFACT_ARCHS") {
+        return builder::wanted_arches(Some(&listed), None);
+    }
     let path = workspace.join("mgrid.toml");
     // Watched only when it exists: a missing file would rerun this script, and relink mgrid, on
     // every build (one added later is read after `touch build.rs`, or named by the variable).
-    if listed.is_none() && path.is_file() {
+    if path.is_file() {
         println!("cargo::rerun-if-changed={}", path.display());
     }
     let config = std::fs::read_to_string(&path).ok();
-    builder::wanted_arches(listed.as_deref(), config.as_deref())
+    builder::wanted_arches(None, config.as_deref())
         .map_err(|problem| format!("{problem} ({})", path.display()))
 }
 
