@@ -48,7 +48,7 @@ pub struct StageConfig {
     /// all-at-once elsewhere).
     pub deploy_strategy: Option<crate::shift::DeployStrategy>,
     /// The stage alarms that stop a processor deploy and roll it back (default:
-    /// processor-errors, dlq-not-empty, api-5xx; [] for none).
+    /// version-failures, dlq-not-empty, processor-throttles; [] for none).
     pub deploy_alarms: Option<Vec<crate::shift::GuardAlarm>>,
     pub processor_memory_mb: Option<ProcessorMemory>,
     pub processor_max_concurrency: Option<ProcessorMaxConcurrency>,

@@ -178,6 +178,9 @@ impl DeployStrategy {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum GuardAlarm {
+    /// The version being deployed fails more than 5% of the webhooks it handles (retried or
+    /// dead-lettered): the guard that sees a bad version, whose failures are not Lambda errors.
+    VersionFailures,
     /// The processor fails whole invocations.
     ProcessorErrors,
     /// The processor is throttled.
@@ -192,7 +195,8 @@ pub enum GuardAlarm {
 }
 
 impl GuardAlarm {
-    pub const ALL: [GuardAlarm; 5] = [
+    pub const ALL: [GuardAlarm; 6] = [
+        GuardAlarm::VersionFailures,
         GuardAlarm::ProcessorErrors,
         GuardAlarm::ProcessorThrottles,
         GuardAlarm::DlqNotEmpty,
@@ -200,16 +204,19 @@ impl GuardAlarm {
         GuardAlarm::Api5xx,
     ];
 
-    /// The processor error, DLQ and 5XX alarms.
+    /// The new version's failure ratio, the DLQ and throttles: what a bad version or a
+    /// starved one does to the webhooks. (api-5xx says nothing about the processor: the API
+    /// answers from SQS.)
     pub const DEFAULT: [GuardAlarm; 3] = [
-        GuardAlarm::ProcessorErrors,
+        GuardAlarm::VersionFailures,
         GuardAlarm::DlqNotEmpty,
-        GuardAlarm::Api5xx,
+        GuardAlarm::ProcessorThrottles,
     ];
 
     /// The name in mgrid.toml and in the stack's DeployAlarms parameter.
     pub fn name(self) -> &'static str {
         match self {
+            GuardAlarm::VersionFailures => "version-failures",
             GuardAlarm::ProcessorErrors => "processor-errors",
             GuardAlarm::ProcessorThrottles => "processor-throttles",
             GuardAlarm::DlqNotEmpty => "dlq-not-empty",

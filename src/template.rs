@@ -20,6 +20,49 @@ pub enum TemplateError {
     Condition { condition: String, reason: String },
 }
 
+/// Whether a change to an `AWS::Lambda::Function` property is one Lambda publishes a new version
+/// for. A version is a snapshot of the code and the settings it runs with; tags, reserved
+/// concurrency, the code-signing and recursion settings belong to the function, and the
+/// description is cosmetic (left out, a description-only change just keeps the live version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionRelevance {
+    Versioned,
+    NotVersioned,
+}
+
+/// How `property` of a Lambda function bears on its versions; None for one not classified yet.
+pub fn function_property_relevance(property: &str) -> Option<VersionRelevance> {
+    match property {
+        "Architectures"
+        | "Code"
+        | "DeadLetterConfig"
+        | "Environment"
+        | "EphemeralStorage"
+        | "FileSystemConfigs"
+        | "Handler"
+        | "ImageConfig"
+        | "KmsKeyArn"
+        | "Layers"
+        | "LoggingConfig"
+        | "MemorySize"
+        | "PackageType"
+        | "Role"
+        | "Runtime"
+        | "RuntimeManagementConfig"
+        | "SnapStart"
+        | "Timeout"
+        | "TracingConfig"
+        | "VpcConfig" => Some(VersionRelevance::Versioned),
+        "CodeSigningConfigArn"
+        | "Description"
+        | "FunctionName"
+        | "RecursiveLoop"
+        | "ReservedConcurrentExecutions"
+        | "Tags" => Some(VersionRelevance::NotVersioned),
+        _ => None,
+    }
+}
+
 /// A CloudFormation template in its JSON form.
 #[derive(Debug, Clone)]
 pub struct Template {
@@ -121,20 +164,30 @@ impl Template {
         })
     }
 
-    /// A short hash of the processor function's definition (its properties but the code, which
-    /// the artifact hash covers). The processor version's description carries it, so a changed
-    /// definition publishes a new version for the `live` alias.
+    /// A short hash of the processor function's versioned properties (but the code, which the
+    /// artifact hash covers). The processor version's description carries it, so a changed
+    /// definition publishes a new version for the `live` alias, and a change Lambda would not
+    /// publish (tags, the description) leaves the version alone: replacing the version resource
+    /// then fails with 409 and rolls the stack back.
     pub fn processor_definition_hash(&self) -> String {
-        let mut properties = self
+        let properties: Map<String, Value> = self
             .section("Resources")
             .get("ProcessorFunction")
             .and_then(|definition| definition.get("Properties"))
-            .cloned()
+            .and_then(Value::as_object)
+            .map(|properties| {
+                properties
+                    .iter()
+                    .filter(|(name, _)| {
+                        name.as_str() != "Code"
+                            && function_property_relevance(name)
+                                == Some(VersionRelevance::Versioned)
+                    })
+                    .map(|(name, value)| (name.clone(), value.clone()))
+                    .collect()
+            })
             .unwrap_or_default();
-        if let Some(properties) = properties.as_object_mut() {
-            properties.remove("Code");
-        }
-        let digest = Sha256::digest(properties.to_string().as_bytes());
+        let digest = Sha256::digest(Value::Object(properties).to_string().as_bytes());
         digest[..4].iter().map(|b| format!("{b:02X}")).collect()
     }
 
@@ -424,6 +477,7 @@ fn to_cloudformation_json(value: serde_yaml_ng::Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
@@ -555,9 +609,9 @@ mod tests {
             (
                 true,
                 vec![
-                    "GuardApi5xx".to_owned(),
                     "GuardDlqNotEmpty".to_owned(),
-                    "GuardProcessorErrors".to_owned()
+                    "GuardProcessorThrottles".to_owned(),
+                    "GuardVersionFailures".to_owned()
                 ]
             )
         );
@@ -605,6 +659,122 @@ mod tests {
         for setting in ["${ArtifactSha256}", "${ProcessorMemory}"] {
             assert!(description.contains(setting), "{setting}");
         }
+    }
+
+    #[test]
+    fn every_processor_function_property_is_classified_for_versions() {
+        let template = Template::pipeline().unwrap();
+        let properties = template.section("Resources")["ProcessorFunction"]["Properties"]
+            .as_object()
+            .unwrap();
+        for name in properties.keys() {
+            assert!(
+                function_property_relevance(name).is_some(),
+                "ProcessorFunction's {name} is not classified: say in function_property_relevance \
+                 whether Lambda publishes a new version when it changes (a versioned property \
+                 left out never reaches the live alias; an unversioned one put in fails the \
+                 deploy with 409 when it alone changes)"
+            );
+        }
+    }
+
+    /// Names a versioned property reads that do not change for the life of a stack, or whose
+    /// change the description already carries otherwise.
+    const FIXED_FOR_THE_STACK: [(&str, &str); 9] = [
+        ("Stage", "a stack is one stage"),
+        ("AWS::Region", "a stack is in one region"),
+        ("AWS::AccountId", "a stack is in one account"),
+        ("StageKey", "retained, never replaced"),
+        (
+            "ProcessorRole",
+            "no name-changing property: updated in place",
+        ),
+        ("ProcessorLogGroup", "a fixed name"),
+        (
+            "ArtifactBucket",
+            "the code: the description names the artifact's hash",
+        ),
+        (
+            "ArtifactKey",
+            "the code: the description names the artifact's hash",
+        ),
+        (
+            "Architecture",
+            "each architecture has its own artifact, and so its own hash",
+        ),
+    ];
+
+    fn referenced(value: &Value, names: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    match (key.as_str(), inner) {
+                        ("Ref", Value::String(name)) => names.push(name.clone()),
+                        ("Fn::GetAtt", Value::Array(parts)) => {
+                            names.extend(parts.first().and_then(Value::as_str).map(str::to_owned))
+                        }
+                        ("Fn::Sub", Value::String(text)) => names.extend(sub_names(text)),
+                        _ => referenced(inner, names),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| referenced(v, names)),
+            _ => {}
+        }
+    }
+
+    fn sub_names(text: &str) -> Vec<String> {
+        text.split("${")
+            .skip(1)
+            .filter_map(|rest| rest.split('}').next())
+            .map(|name| name.split('.').next().unwrap_or(name).to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_value_a_version_runs_with_reaches_its_description() {
+        let template = Template::pipeline().unwrap();
+        let resources = template.section("Resources");
+        let description = resources["ProcessorVersion"]["Properties"]["Description"]["Fn::Sub"]
+            .as_str()
+            .unwrap();
+        let described = sub_names(description);
+        let mut names = Vec::new();
+        for (name, value) in resources["ProcessorFunction"]["Properties"]
+            .as_object()
+            .unwrap()
+        {
+            if function_property_relevance(name) == Some(VersionRelevance::Versioned) {
+                referenced(value, &mut names);
+            }
+        }
+        assert!(names.contains(&"ProcessorMemory".to_owned()), "{names:?}");
+        for name in names {
+            assert!(
+                described.contains(&name)
+                    || FIXED_FOR_THE_STACK.iter().any(|(fixed, _)| *fixed == name),
+                "the processor runs with {name}, which ProcessorVersion's description does not \
+                 name: a change of it alone would never reach the live alias"
+            );
+        }
+    }
+
+    #[test]
+    fn a_change_lambda_does_not_version_leaves_the_definition_hash_alone() {
+        let base = Template::pipeline().unwrap();
+        let changed = |property: &str, value: Value| {
+            let mut model = base.model().clone();
+            model["Resources"]["ProcessorFunction"]["Properties"][property] = value;
+            Template { model }.processor_definition_hash()
+        };
+        let hash = base.processor_definition_hash();
+        assert_eq!(
+            changed("Tags", json!([{"Key": "team", "Value": "payments"}])),
+            hash
+        );
+        assert_eq!(changed("Description", json!("reworded")), hash);
+        assert_ne!(changed("Timeout", json!(60)), hash);
+        assert_ne!(changed("Handler", json!("archiver")), hash);
     }
 
     #[test]

@@ -1438,9 +1438,9 @@ mod snapshots {
         assert_eq!(
             guards,
             [
-                "marketgrid-prod-processor-errors",
+                "marketgrid-prod-version-failures",
                 "marketgrid-prod-dlq-not-empty",
-                "marketgrid-prod-api-5xx"
+                "marketgrid-prod-processor-throttles"
             ]
         );
         let firing = |in_alarm: &[&str]| {

@@ -775,6 +775,13 @@ fn requests(stack: &Stack) -> Vec<Request> {
                 format!("CodeDeploy polls {alarm} while it shifts {alias}"),
             ));
         }
+        // DescribeAlarms by name, as CodeDeploy may ask it (the grant is on every alarm).
+        all.push(request(
+            role.clone(),
+            "cloudwatch:DescribeAlarms",
+            "*",
+            format!("CodeDeploy polls the guards while it shifts {alias}"),
+        ));
     }
 
     // API Gateway invokes the authorizer with only aws:SourceArn in the context.
@@ -821,6 +828,26 @@ fn requests(stack: &Stack) -> Vec<Request> {
                 .with("kms:EncryptionContext:aws:logs:arn", &group_arn),
             );
         }
+    }
+
+    // ... and no log group of another stage, even one whose name starts with this one's.
+    for other in [
+        format!("/aws/lambda/marketgrid-{STAGE}-eu-processor"),
+        "/aws/lambda/someone-elses-function".to_owned(),
+    ] {
+        all.push(
+            request(
+                Caller::Service(logs.clone()),
+                "kms:Decrypt",
+                &key,
+                format!("CloudWatch Logs decrypts {other}"),
+            )
+            .with(
+                "kms:EncryptionContext:aws:logs:arn",
+                &format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{other}"),
+            )
+            .denied(),
+        );
     }
 
     // Alarms publish to the encrypted ops topic.

@@ -651,7 +651,9 @@ fn skip_shift_on_a_protected_stage_asks_for_its_name_and_the_next_deploy_restore
     );
     assert_eq!(
         after("DeployAlarms"),
-        Some(serde_json::json!("processor-errors,dlq-not-empty,api-5xx")),
+        Some(serde_json::json!(
+            "version-failures,dlq-not-empty,processor-throttles"
+        )),
         "{changes}"
     );
 }

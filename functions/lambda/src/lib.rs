@@ -43,6 +43,9 @@ pub enum LambdaHandler<C> {
     Authorizer(Authorizer<SsmKeyStore>),
     Processor {
         stage: StageName,
+        /// The published version running this code (`$LATEST` when invoked unqualified): the
+        /// metrics carry it so a canary's guard sees the new version alone.
+        version: String,
         processor: Box<Processor<DynamoLedger, SqsDeadLetters, SsmKeyStore, C>>,
         clock: Arc<dyn Clock>,
     },
@@ -67,6 +70,8 @@ impl<C: Certificates> LambdaHandler<C> {
         Ok(match name {
             "authorizer" => LambdaHandler::Authorizer(Authorizer::new(stage, key_store(), clock)),
             "processor" => LambdaHandler::Processor {
+                version: variable("AWS_LAMBDA_FUNCTION_VERSION")
+                    .unwrap_or_else(|| "$LATEST".to_owned()),
                 processor: Box::new(Processor::new(
                     stage.clone(),
                     DynamoLedger::new(
@@ -103,6 +108,7 @@ impl<C: Certificates> LambdaHandler<C> {
             }
             LambdaHandler::Processor {
                 stage,
+                version,
                 processor,
                 clock,
             } => {
@@ -114,7 +120,7 @@ impl<C: Certificates> LambdaHandler<C> {
                 for decision in &report.decisions {
                     println!("{}", decision.to_line());
                 }
-                for line in batch_metrics(stage, &report, clock.now()) {
+                for line in batch_metrics(stage, version, &report, clock.now()) {
                     println!("{line}");
                 }
                 Ok(to_json(&BatchResponse::failing(report.failed)))

@@ -33,7 +33,7 @@ pub enum Outcome {
     /// Permanently bad: now in the dead-letter queue with this reason.
     DeadLettered(FailureReason),
     /// Not done; the queue delivers it again. The cause names what was unavailable.
-    Retry(&'static str),
+    Retry(RetryCause),
     /// Not tried: an earlier message of its group is being retried, and order must hold.
     HeldForOrder,
 }
@@ -49,8 +49,39 @@ impl Outcome {
                 Level::Warn,
                 Some(reason.as_str().to_owned()),
             ),
-            Outcome::Retry(cause) => ("retry", Level::Warn, Some((*cause).to_owned())),
+            Outcome::Retry(cause) => ("retry", Level::Warn, Some(cause.as_str().to_owned())),
             Outcome::HeldForOrder => ("held-for-order", Level::Info, None),
+        }
+    }
+}
+
+/// Why a message goes back to the queue: what was unavailable, or that an earlier message of
+/// its group is going back. The `Reason` of its `FailedWebhooks` metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RetryCause {
+    LedgerUnavailable,
+    SecretsUnavailable,
+    CertificateUnavailable,
+    DlqUnavailable,
+    HeldForOrder,
+}
+
+impl RetryCause {
+    pub const ALL: [RetryCause; 5] = [
+        RetryCause::LedgerUnavailable,
+        RetryCause::SecretsUnavailable,
+        RetryCause::CertificateUnavailable,
+        RetryCause::DlqUnavailable,
+        RetryCause::HeldForOrder,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetryCause::LedgerUnavailable => "ledger-unavailable",
+            RetryCause::SecretsUnavailable => "secrets-unavailable",
+            RetryCause::CertificateUnavailable => "certificate-unavailable",
+            RetryCause::DlqUnavailable => "dlq-unavailable",
+            RetryCause::HeldForOrder => "held-for-order",
         }
     }
 }
@@ -63,7 +94,7 @@ pub struct BatchReport {
     pub recorded: usize,
     pub duplicates: usize,
     pub dead_lettered: BTreeMap<FailureReason, usize>,
-    pub retried: BTreeMap<&'static str, usize>,
+    pub retried: BTreeMap<RetryCause, usize>,
     /// One line per message, in batch order, for the function's log.
     pub decisions: Vec<DecisionLine>,
 }
@@ -104,7 +135,7 @@ fn decision_line(message: &InboundMessage, decided: Option<&Decided>, now: i64) 
 
 enum Step {
     Reject(Rejected),
-    Retry(&'static str),
+    Retry(RetryCause),
 }
 
 impl From<Rejected> for Step {
@@ -164,11 +195,11 @@ impl<L: Ledger, D: DeadLetters, K: KeyStore, C: Certificates> Processor<L, D, K,
                     *report.dead_lettered.entry(*reason).or_default() += 1
                 }
                 Some(Outcome::Retry(cause)) => {
-                    *report.retried.entry(cause).or_default() += 1;
+                    *report.retried.entry(*cause).or_default() += 1;
                     report.failed.push(message.message_id.clone());
                 }
                 Some(Outcome::HeldForOrder) | None => {
-                    *report.retried.entry("held-for-order").or_default() += 1;
+                    *report.retried.entry(RetryCause::HeldForOrder).or_default() += 1;
                     report.failed.push(message.message_id.clone());
                 }
             }
@@ -224,7 +255,7 @@ impl<L: Ledger, D: DeadLetters, K: KeyStore, C: Certificates> Processor<L, D, K,
             Ok(Insert::AlreadyPresent) => Outcome::Duplicate,
             Err(error) => {
                 tracing::warn!(event_id = %envelope.event_id, %error, "ledger write failed; the message will be retried");
-                Outcome::Retry("ledger-unavailable")
+                Outcome::Retry(RetryCause::LedgerUnavailable)
             }
         };
         (outcome, None)
@@ -257,7 +288,7 @@ impl<L: Ledger, D: DeadLetters, K: KeyStore, C: Certificates> Processor<L, D, K,
             .await
             .map_err(|error| {
                 tracing::warn!(%error, "cannot read the signing secrets; the message will be retried");
-                Step::Retry("secrets-unavailable")
+                Step::Retry(RetryCause::SecretsUnavailable)
             })?;
         let secrets = ring
             .as_ref()
@@ -280,7 +311,7 @@ impl<L: Ledger, D: DeadLetters, K: KeyStore, C: Certificates> Processor<L, D, K,
                     .await
                     .map_err(|error| {
                         tracing::warn!(%error, "cannot fetch the PayPal certificate; the message will be retried");
-                        Step::Retry("certificate-unavailable")
+                        Step::Retry(RetryCause::CertificateUnavailable)
                     })?;
                 verify_paypal(envelope, &secrets, &certificate)?;
             }
@@ -298,7 +329,7 @@ impl<L: Ledger, D: DeadLetters, K: KeyStore, C: Certificates> Processor<L, D, K,
             Ok(()) => Outcome::DeadLettered(rejected.reason),
             Err(error) => {
                 tracing::warn!(%error, "the dead-letter queue refused the message; it will be retried");
-                Outcome::Retry("dlq-unavailable")
+                Outcome::Retry(RetryCause::DlqUnavailable)
             }
         }
     }

@@ -16,7 +16,7 @@ use mgrid_contract::{
 use mgrid_pipeline::archiver::{Archiver, StreamRecord};
 use mgrid_pipeline::authorizer::{AuthorizationRequest, Authorizer, Decision, DenyReason};
 use mgrid_pipeline::ports::*;
-use mgrid_pipeline::processor::Processor;
+use mgrid_pipeline::processor::{Processor, RetryCause};
 
 #[derive(Default)]
 struct FakeClock(AtomicI64);
@@ -197,8 +197,8 @@ async fn a_transient_failure_holds_the_rest_of_its_group_and_only_its_group() {
         "the failed message and the later one of its group"
     );
     assert_eq!(report.recorded, 3);
-    assert_eq!(report.retried.get("ledger-unavailable"), Some(&1));
-    assert_eq!(report.retried.get("held-for-order"), Some(&1));
+    assert_eq!(report.retried.get(&RetryCause::LedgerUnavailable), Some(&1));
+    assert_eq!(report.retried.get(&RetryCause::HeldForOrder), Some(&1));
     assert!(
         !p.ledger.items.lock().unwrap().contains_key("stripe:evt_4"),
         "m4 must not overtake m2"
@@ -420,7 +420,10 @@ async fn paypal_without_a_webhook_id_dead_letters_and_an_unreachable_certificate
         ["m2"],
         "the certificate host may come back: retry"
     );
-    assert_eq!(report.retried.get("certificate-unavailable"), Some(&1));
+    assert_eq!(
+        report.retried.get(&RetryCause::CertificateUnavailable),
+        Some(&1)
+    );
     let mut untrusted = attributes;
     untrusted.insert(
         "paypal-cert-url".into(),
