@@ -4,6 +4,8 @@
 //! (strategies, guard alarms), the state of a shift as mgrid reads it, and the live view of it;
 //! `aws::codedeploy` reads it from AWS.
 
+use std::collections::BTreeMap;
+
 use mgrid_contract::EpochMillis;
 use serde::{Deserialize, Serialize};
 
@@ -302,6 +304,142 @@ pub struct Stopped {
     pub dlq_growth: Option<f64>,
 }
 
+/// What one processor version did with the webhooks it handled, by its own metrics
+/// (`MarketGrid` SuccessfulTransactions, DuplicateWebhooks and FailedWebhooks by Version).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct VersionTally {
+    pub version: String,
+    pub recorded: f64,
+    pub duplicates: f64,
+    /// Failed webhooks by reason (retried or dead-lettered), the reasons with none left out.
+    pub failed: BTreeMap<String, f64>,
+}
+
+impl VersionTally {
+    pub fn failed_total(&self) -> f64 {
+        self.failed.values().sum()
+    }
+
+    pub fn handled(&self) -> f64 {
+        self.recorded + self.duplicates + self.failed_total()
+    }
+
+    /// "131 handled, 40 failed (31%)".
+    fn summary(&self) -> String {
+        let handled = self.handled();
+        let failed = self.failed_total();
+        if handled == 0.0 {
+            return "nothing handled yet".to_owned();
+        }
+        let share = failed / handled * 100.0;
+        let share = if share < 10.0 {
+            format!("{share:.1}%")
+        } else {
+            format!("{share:.0}%")
+        };
+        let failed = if failed > 0.0 {
+            format!("{BAD}{failed:.0} failed{BAD:#} ({share})")
+        } else {
+            format!("{GOOD}0 failed{GOOD:#}")
+        };
+        format!("{handled:.0} handled, {failed}")
+    }
+
+    /// "ledger-unavailable 38, held-for-order 2", largest first.
+    fn reasons(&self) -> String {
+        let mut reasons: Vec<(&String, &f64)> = self.failed.iter().collect();
+        reasons.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
+        reasons
+            .iter()
+            .map(|(reason, n)| format!("{reason} {n:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// One series of a version's tally: which metric, of which version, for which reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TallySeries {
+    /// A GetMetricData id: a lowercase letter, then letters, digits and underscores.
+    pub id: String,
+    pub metric: &'static str,
+    pub version: String,
+    /// The Reason dimension, for FailedWebhooks.
+    pub reason: Option<&'static str>,
+}
+
+/// Every reason the processor counts a failure under: dead-letter reasons and retry causes.
+pub fn failure_reasons() -> Vec<&'static str> {
+    mgrid_contract::FailureReason::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .chain(
+            mgrid_pipeline::processor::RetryCause::ALL
+                .iter()
+                .map(|c| c.as_str()),
+        )
+        .collect()
+}
+
+/// The series that tally `versions`: recorded, duplicates, and failures by each reason.
+pub fn tally_series(versions: &[String]) -> Vec<TallySeries> {
+    use mgrid_pipeline::metrics::{DUPLICATE_WEBHOOKS, FAILED_WEBHOOKS, SUCCESSFUL_TRANSACTIONS};
+    let mut series = Vec::new();
+    for (v, version) in versions.iter().enumerate() {
+        let one = |id: String, metric, reason| TallySeries {
+            id,
+            metric,
+            version: version.clone(),
+            reason,
+        };
+        series.push(one(format!("v{v}_recorded"), SUCCESSFUL_TRANSACTIONS, None));
+        series.push(one(format!("v{v}_duplicates"), DUPLICATE_WEBHOOKS, None));
+        for (r, reason) in failure_reasons().into_iter().enumerate() {
+            series.push(one(
+                format!("v{v}_failed{r}"),
+                FAILED_WEBHOOKS,
+                Some(reason),
+            ));
+        }
+    }
+    series
+}
+
+/// The tallies of `versions` from each series' sum over the window (a series CloudWatch had no
+/// data for counts nothing).
+pub fn tallies(
+    versions: &[String],
+    series: &[TallySeries],
+    sums: &BTreeMap<String, f64>,
+) -> Vec<VersionTally> {
+    use mgrid_pipeline::metrics::{DUPLICATE_WEBHOOKS, SUCCESSFUL_TRANSACTIONS};
+    versions
+        .iter()
+        .map(|version| {
+            let mut tally = VersionTally {
+                version: version.clone(),
+                recorded: 0.0,
+                duplicates: 0.0,
+                failed: BTreeMap::new(),
+            };
+            for one in series.iter().filter(|s| &s.version == version) {
+                let sum = sums.get(&one.id).copied().unwrap_or(0.0);
+                match (one.metric, one.reason) {
+                    (SUCCESSFUL_TRANSACTIONS, _) => tally.recorded += sum,
+                    (DUPLICATE_WEBHOOKS, _) => tally.duplicates += sum,
+                    (_, Some(reason)) if sum > 0.0 => {
+                        *tally.failed.entry(reason.to_owned()).or_default() += sum
+                    }
+                    _ => {}
+                }
+            }
+            tally
+        })
+        .collect()
+}
+
 /// A processor deploy's traffic shift, as CodeDeploy reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -323,6 +461,9 @@ pub struct Shift {
     #[cfg_attr(test, schemars(with = "Option<crate::clock::Rfc3339>"))]
     pub finished_at: Option<EpochMillis>,
     pub guards: Vec<GuardState>,
+    /// What each version did with the webhooks it handled since traffic started to move (the
+    /// previous version first): empty until CloudWatch has been read.
+    pub traffic: Vec<VersionTally>,
     pub stopped: Option<Stopped>,
     /// When this reading was taken.
     #[serde(serialize_with = "crate::clock::rfc3339")]
@@ -444,6 +585,21 @@ pub fn live_block(shift: &Shift, now: EpochMillis) -> String {
             .collect();
         out.push_str(&format!("  guards: {}\n", guards.join(" · ")));
     }
+    if !shift.traffic.is_empty() {
+        let versions: Vec<String> = shift
+            .traffic
+            .iter()
+            .map(|tally| {
+                let role = if Some(&tally.version) == shift.to_version.as_ref() {
+                    "new"
+                } else {
+                    "old"
+                };
+                format!("v{} ({role}) {}", tally.version, tally.summary())
+            })
+            .collect();
+        out.push_str(&format!("  webhooks: {}\n", versions.join(" · ")));
+    }
     if let Some(stopped) = &shift.stopped {
         out.push_str(&stop_report(shift, stopped));
     }
@@ -481,8 +637,19 @@ fn stop_report(shift: &Shift, stopped: &Stopped) -> String {
         .dlq_growth
         .map(|d| format!("DLQ {d:+.0} webhooks"))
         .unwrap_or_else(|| "DLQ growth unknown".to_owned());
+    let new = shift
+        .traffic
+        .iter()
+        .find(|t| Some(&t.version) == shift.to_version.as_ref());
+    let webhooks = match new {
+        Some(tally) if tally.failed_total() > 0.0 => {
+            format!("{}: {}; ", tally.summary(), tally.reasons())
+        }
+        Some(tally) => format!("{}; ", tally.summary()),
+        None => String::new(),
+    };
     out.push_str(&format!(
-        "  {},{window}: {errors}, {dlq}\n",
+        "  {},{window}: {webhooks}{errors}, {dlq}\n",
         shift.new_version()
     ));
     out
@@ -533,7 +700,7 @@ mod tests {
             finished_at: None,
             guards: vec![
                 GuardState {
-                    name: "marketgrid-prod-processor-errors".into(),
+                    name: "marketgrid-prod-version-failures".into(),
                     state: Some("OK".into()),
                 },
                 GuardState {
@@ -541,6 +708,7 @@ mod tests {
                     state: Some("OK".into()),
                 },
             ],
+            traffic: Vec::new(),
             stopped: None,
             read_at: 1_000_000 + 48_000,
         }
@@ -599,6 +767,52 @@ mod tests {
         assert_eq!(DeployStrategy::Linear10Every1m.minutes(), 9);
     }
 
+    fn tally(version: &str, recorded: f64, failed: &[(&str, f64)]) -> VersionTally {
+        VersionTally {
+            version: version.into(),
+            recorded,
+            duplicates: 0.0,
+            failed: failed.iter().map(|(r, n)| ((*r).to_owned(), *n)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_tally_sums_each_versions_series_by_reason() {
+        let versions = vec!["7".to_owned(), "8".to_owned()];
+        let series = tally_series(&versions);
+        assert_eq!(series.len(), 2 * (2 + failure_reasons().len()));
+        let id = |version: &str, reason: Option<&str>, metric: &str| {
+            series
+                .iter()
+                .find(|s| s.version == version && s.reason == reason && s.metric == metric)
+                .map(|s| s.id.clone())
+                .unwrap()
+        };
+        let sums: BTreeMap<String, f64> = [
+            (id("7", None, "SuccessfulTransactions"), 100.0),
+            (id("8", None, "SuccessfulTransactions"), 7.0),
+            (id("8", None, "DuplicateWebhooks"), 1.0),
+            (id("8", Some("ledger-unavailable"), "FailedWebhooks"), 3.0),
+            (id("8", Some("bad-signature"), "FailedWebhooks"), 0.0),
+        ]
+        .into_iter()
+        .collect();
+        let [old, new] = <[VersionTally; 2]>::try_from(tallies(&versions, &series, &sums)).unwrap();
+        assert_eq!((old.handled(), old.failed_total()), (100.0, 0.0));
+        assert_eq!((new.handled(), new.failed_total()), (11.0, 3.0));
+        assert_eq!(
+            new.failed.keys().collect::<Vec<_>>(),
+            ["ledger-unavailable"]
+        );
+        // GetMetricData ids: a lowercase letter first, then letters, digits and underscores.
+        assert!(
+            series
+                .iter()
+                .all(|s| s.id.starts_with(|c: char| c.is_ascii_lowercase())
+                    && s.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        );
+    }
+
     fn plain(text: &str) -> String {
         anstream::adapter::strip_str(text).to_string()
     }
@@ -610,7 +824,11 @@ mod tests {
         let starting = shift(DeployStrategy::Canary10For5m, 0.0, ShiftStatus::Starting);
         insta::assert_snapshot!("shift_starting", plain(&live_block(&starting, now)));
 
-        let canary = shift(DeployStrategy::Canary10For5m, 10.0, ShiftStatus::InProgress);
+        let mut canary = shift(DeployStrategy::Canary10For5m, 10.0, ShiftStatus::InProgress);
+        canary.traffic = vec![
+            tally("7", 1_204.0, &[("ledger-unavailable", 2.0)]),
+            tally("8", 131.0, &[]),
+        ];
         insta::assert_snapshot!("shift_canary", plain(&live_block(&canary, now)));
 
         let mut linear = shift(
@@ -631,15 +849,23 @@ mod tests {
         insta::assert_snapshot!("shift_succeeded", plain(&live_block(&done, now)));
 
         let mut alarmed = shift(DeployStrategy::Canary10For5m, 0.0, ShiftStatus::RolledBack);
-        alarmed.guards[1].state = Some("ALARM".into());
+        alarmed.guards[0].state = Some("ALARM".into());
         alarmed.finished_at = Some(1_000_000 + 131_000);
+        alarmed.traffic = vec![
+            tally("7", 1_204.0, &[]),
+            tally(
+                "8",
+                93.0,
+                &[("ledger-unavailable", 38.0), ("held-for-order", 2.0)],
+            ),
+        ];
         alarmed.stopped = Some(Stopped {
             code: Some("ALARM_ACTIVE".into()),
-            message: Some("One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: marketgrid-prod-dlq-not-empty".into()),
-            alarms: vec!["marketgrid-prod-dlq-not-empty".into()],
+            message: Some("One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: marketgrid-prod-version-failures".into()),
+            alarms: vec!["marketgrid-prod-version-failures".into()],
             by_request: false,
             new_version_errors: Some(0.0),
-            dlq_growth: Some(37.0),
+            dlq_growth: Some(0.0),
         });
         insta::assert_snapshot!(
             "shift_rolled_back_by_alarm",

@@ -3,13 +3,27 @@
 //! version did), and stopped on request. The application and deployment group are the stack's
 //! (`marketgrid-<stage>`, `marketgrid-<stage>-processor`).
 
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use aws_sdk_codedeploy::types::DeploymentStatus;
 use aws_smithy_types::DateTime;
 use mgrid_contract::EpochMillis;
 
 use super::{Aws, errors};
 use crate::failure::{Failure, FailureKind};
-use crate::shift::{DeployStrategy, GuardState, Shift, ShiftStatus, Stopped, alarms_named};
+use crate::shift::{
+    DeployStrategy, GuardState, Shift, ShiftStatus, Stopped, alarms_named, tallies, tally_series,
+};
+
+/// A deployment group's settings as CodeDeploy holds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSettings {
+    /// mgrid's name of the deployment configuration, or CodeDeploy's.
+    pub strategy: Option<String>,
+    /// The guard alarms' names; empty when none are, or their configuration is disabled.
+    pub guards: Vec<String>,
+}
 
 /// One stage's deployment group.
 pub struct Deploys {
@@ -106,17 +120,35 @@ impl Deploys {
 
     /// The alarms the deployment group watches (its CodeDeploy configuration, the truth).
     pub async fn guard_alarms(&self) -> Result<Vec<String>, Failure> {
-        let group = self
+        Ok(self.settings().await?.map(|s| s.guards).unwrap_or_default())
+    }
+
+    /// What the deployment group really holds: its strategy and the alarms it stops a shift on
+    /// (none when its alarm configuration is disabled). None when the group does not exist.
+    pub async fn settings(&self) -> Result<Option<GroupSettings>, Failure> {
+        let group = match self
             .codedeploy
             .get_deployment_group()
             .application_name(self.application())
             .deployment_group_name(self.group())
             .send()
             .await
-            .map_err(|e| errors::failure("codedeploy:GetDeploymentGroup", &self.what(), &e))?;
-        let alarms = group
-            .deployment_group_info()
-            .and_then(|g| g.alarm_configuration())
+        {
+            Ok(group) => group,
+            Err(e) if is_missing_group(&e) => return Ok(None),
+            Err(e) => {
+                return Err(errors::failure(
+                    "codedeploy:GetDeploymentGroup",
+                    &self.what(),
+                    &e,
+                ));
+            }
+        };
+        let Some(info) = group.deployment_group_info() else {
+            return Ok(None);
+        };
+        let guards = info
+            .alarm_configuration()
             .filter(|a| a.enabled())
             .map(|a| {
                 a.alarms()
@@ -125,7 +157,10 @@ impl Deploys {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(alarms)
+        Ok(Some(GroupSettings {
+            strategy: info.deployment_config_name().map(DeployStrategy::label_of),
+            guards,
+        }))
     }
 
     /// The states of `alarms` now.
@@ -199,6 +234,7 @@ impl Deploys {
             started_at: millis(info.create_time()),
             finished_at: millis(info.complete_time()),
             guards: self.guard_states(guards).await?,
+            traffic: Vec::new(),
             stopped: None,
             read_at: crate::clock::now_millis(),
         };
@@ -259,87 +295,146 @@ impl Deploys {
         Ok(shift)
     }
 
-    /// What the new version did while it had traffic: its errors (the alias's metrics by
-    /// executed version) and how much the DLQ grew. None where CloudWatch has nothing to say.
-    pub async fn window(&self, shift: &mut Shift) {
-        let (Some(from), Some(to), Some(version)) = (
-            shift.started_at,
-            shift.finished_at,
-            shift.to_version.clone(),
-        ) else {
+    /// What each version did with the webhooks it handled since traffic started to move, and
+    /// on a stop the new version's Lambda errors and how much the DLQ grew, in one
+    /// GetMetricData call. A failed read leaves them unknown, with a warning: the shift is
+    /// still followed.
+    pub async fn traffic(&self, shift: &mut Shift) {
+        let (Some(from), Some(to)) = (shift.started_at, shift.to_version.clone()) else {
             return;
         };
+        let until = shift.finished_at.unwrap_or(shift.read_at);
+        let versions: Vec<String> = shift
+            .from_version
+            .iter()
+            .cloned()
+            .chain([to.clone()])
+            .collect();
+        let series = tally_series(&versions);
         let names = crate::metrics::Resources::named_for(&self.stage);
-        let function = names.processor;
-        let start = DateTime::from_millis(from - from % 60_000);
-        let end = DateTime::from_millis(to - to % 60_000 + 60_000);
-        let dimension = |name: &str, value: &str| {
-            aws_sdk_cloudwatch::types::Dimension::builder()
-                .name(name)
-                .value(value)
+        let stat = |namespace: &str, metric: &str, dimensions: &[(&str, &str)], statistic: &str| {
+            MetricStat::builder()
+                .metric(
+                    Metric::builder()
+                        .namespace(namespace)
+                        .metric_name(metric)
+                        .set_dimensions(Some(
+                            dimensions
+                                .iter()
+                                .map(|(name, value)| {
+                                    Dimension::builder().name(*name).value(*value).build()
+                                })
+                                .collect(),
+                        ))
+                        .build(),
+                )
+                .period(60)
+                .stat(statistic)
                 .build()
         };
-        let errors = self
-            .cloudwatch
-            .get_metric_statistics()
-            .namespace("AWS/Lambda")
-            .metric_name("Errors")
-            .dimensions(dimension("FunctionName", &function))
-            .dimensions(dimension("Resource", &format!("{function}:live")))
-            .dimensions(dimension("ExecutedVersion", &version))
-            .statistics(aws_sdk_cloudwatch::types::Statistic::Sum)
-            .period(60)
-            .start_time(start)
-            .end_time(end)
-            .send()
-            .await;
-        let dlq = self
-            .cloudwatch
-            .get_metric_statistics()
-            .namespace("AWS/SQS")
-            .metric_name("ApproximateNumberOfMessagesVisible")
-            .dimensions(dimension("QueueName", &names.dlq))
-            .statistics(aws_sdk_cloudwatch::types::Statistic::Maximum)
-            .period(60)
-            .start_time(start)
-            .end_time(end)
-            .send()
-            .await;
-        let Some(stopped) = shift.stopped.as_mut() else {
-            return;
+        let query = |id: &str, stat: MetricStat| {
+            MetricDataQuery::builder()
+                .id(id)
+                .metric_stat(stat)
+                .return_data(true)
+                .build()
         };
-        match errors {
-            Ok(errors) => {
-                stopped.new_version_errors =
-                    Some(errors.datapoints().iter().filter_map(|d| d.sum()).sum())
-            }
-            Err(e) => tracing::warn!(
-                "{}",
-                errors::failure(
-                    "cloudwatch:GetMetricStatistics",
-                    "the new version's errors",
-                    &e
+        let mut queries: Vec<MetricDataQuery> = series
+            .iter()
+            .map(|one| {
+                let mut dimensions = vec![
+                    ("Stage", self.stage.as_str()),
+                    ("Version", one.version.as_str()),
+                ];
+                dimensions.extend(one.reason.map(|reason| ("Reason", reason)));
+                query(
+                    &one.id,
+                    stat(
+                        mgrid_pipeline::metrics::NAMESPACE,
+                        one.metric,
+                        &dimensions,
+                        "Sum",
+                    ),
                 )
-                .what
+            })
+            .collect();
+        let function = names.processor.clone();
+        let resource = format!("{function}:live");
+        queries.push(query(
+            "errors",
+            stat(
+                "AWS/Lambda",
+                "Errors",
+                &[
+                    ("FunctionName", &function),
+                    ("Resource", &resource),
+                    ("ExecutedVersion", &to),
+                ],
+                "Sum",
             ),
-        }
-        match dlq {
-            Ok(dlq) => {
-                let mut points: Vec<(i64, f64)> = dlq
-                    .datapoints()
+        ));
+        queries.push(query(
+            "dlq",
+            stat(
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                &[("QueueName", &names.dlq)],
+                "Maximum",
+            ),
+        ));
+        let mut values: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
+        let mut next_token = None;
+        loop {
+            let page = self
+                .cloudwatch
+                .get_metric_data()
+                .set_metric_data_queries(Some(queries.clone()))
+                .start_time(DateTime::from_millis(from - from % 60_000))
+                .end_time(DateTime::from_millis(until - until % 60_000 + 60_000))
+                .scan_by(ScanBy::TimestampAscending)
+                .set_next_token(next_token.take())
+                .send()
+                .await;
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!(
+                        "{}",
+                        errors::failure("cloudwatch:GetMetricData", "what each version did", &e)
+                            .what
+                    );
+                    return;
+                }
+            };
+            for result in page.metric_data_results() {
+                let points = result
+                    .timestamps()
                     .iter()
-                    .filter_map(|d| Some((millis(d.timestamp())?, d.maximum()?)))
-                    .collect();
-                points.sort_by_key(|(at, _)| *at);
-                stopped.dlq_growth = match (points.first(), points.last()) {
-                    (Some(first), Some(last)) => Some(last.1 - first.1),
-                    _ => Some(0.0),
-                };
+                    .map(|t| t.to_millis().unwrap_or(0))
+                    .zip(result.values().iter().copied());
+                values
+                    .entry(result.id().unwrap_or_default().to_owned())
+                    .or_default()
+                    .extend(points);
             }
-            Err(e) => tracing::warn!(
-                "{}",
-                errors::failure("cloudwatch:GetMetricStatistics", "the DLQ's depth", &e).what
-            ),
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+                _ => break,
+            }
+        }
+        let sums: BTreeMap<String, f64> = values
+            .iter()
+            .map(|(id, points)| (id.clone(), points.iter().map(|(_, v)| v).sum()))
+            .collect();
+        shift.traffic = tallies(&versions, &series, &sums);
+        if let Some(stopped) = shift.stopped.as_mut() {
+            stopped.new_version_errors = Some(sums.get("errors").copied().unwrap_or(0.0));
+            let mut dlq = values.remove("dlq").unwrap_or_default();
+            dlq.sort_by_key(|(at, _)| *at);
+            stopped.dlq_growth = Some(match (dlq.first(), dlq.last()) {
+                (Some(first), Some(last)) => last.1 - first.1,
+                _ => 0.0,
+            });
         }
     }
 

@@ -1064,10 +1064,15 @@ pub struct Watched {
     pub shift: Option<Shift>,
 }
 
+/// How often a followed shift's versions are tallied.
+const TALLY_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Follows the processor's traffic shift (CodeDeploy) beside the stack: a deploy that publishes
 /// a new processor version hands the alias to CodeDeploy, and the stack waits for it.
 pub struct ShiftFollow<'a> {
     deploys: &'a Deploys,
+    /// When the versions' webhooks were last tallied (GetMetricData).
+    tallied_at: Option<std::time::Instant>,
     /// The shift of this deploy is one created after this.
     since: EpochMillis,
     guards: Option<Vec<String>>,
@@ -1085,6 +1090,7 @@ impl<'a> ShiftFollow<'a> {
     pub fn new(deploys: &'a Deploys, since: EpochMillis) -> ShiftFollow<'a> {
         ShiftFollow {
             deploys,
+            tallied_at: None,
             since,
             guards: None,
             latest: None,
@@ -1122,8 +1128,14 @@ impl<'a> ShiftFollow<'a> {
             }
             let guards = self.guards.clone().unwrap_or_default();
             let mut shift = self.deploys.shift(&id, &guards).await?;
-            if shift.stopped.is_some() {
-                self.deploys.window(&mut shift).await;
+            // What each version does with the webhooks: every half minute while it runs (the
+            // metrics are per minute), and once more when it ends.
+            let due = self.tallied_at.is_none_or(|at| at.elapsed() >= TALLY_EVERY);
+            if due || shift.status.finished() {
+                self.deploys.traffic(&mut shift).await;
+                self.tallied_at = Some(std::time::Instant::now());
+            } else if let Some(last) = &self.latest {
+                shift.traffic = last.traffic.clone();
             }
             Ok::<_, Failure>(Some(shift))
         }

@@ -71,8 +71,12 @@ pub struct StackStatus {
     pub deployed_artifact: Option<String>,
     pub embedded_artifact: Option<String>,
     pub build: Build,
-    /// How the stage shifts traffic to a new processor version (mgrid.toml deploy_strategy).
+    /// How the stage shifts traffic to a new processor version: the deployment group's
+    /// configuration (the stack's parameter when the group cannot be read).
     pub deploy_strategy: Option<String>,
+    /// The alarms that stop a shift, as the deployment group really holds them (empty: none);
+    /// None when the group could not be read.
+    pub deploy_guards: Option<Vec<String>>,
     /// The processor traffic shift in progress (CodeDeploy), if any.
     pub traffic_shift: Option<crate::shift::Shift>,
     pub api_calls: usize,
@@ -158,10 +162,26 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
             None
         }
     };
-    let deploy_strategy = stack
-        .parameters
-        .get("DeployStrategy")
-        .map(|name| crate::shift::DeployStrategy::label_of(name));
+    let group = match crate::aws::codedeploy::Deploys::new(aws, name.as_str())
+        .settings()
+        .await
+    {
+        Ok(group) => group,
+        Err(failure) => {
+            note(&format!(
+                "{WARNING}warning:{WARNING:#} could not read the processor's deployment group: {}",
+                failure.what
+            ));
+            None
+        }
+    };
+    let deploy_strategy = group.as_ref().and_then(|g| g.strategy.clone()).or_else(|| {
+        stack
+            .parameters
+            .get("DeployStrategy")
+            .map(|name| crate::shift::DeployStrategy::label_of(name))
+    });
+    let deploy_guards = group.map(|g| g.guards);
     Ok(StatusReport {
         stage: name.to_string(),
         backend: Backend::Aws,
@@ -180,6 +200,7 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
             embedded_artifact: here,
             build,
             deploy_strategy,
+            deploy_guards,
             traffic_shift,
             api_calls: aws.calls(),
         }),
@@ -271,6 +292,27 @@ impl fmt::Display for StatusReport {
             crate::metrics::write_alarms(f, "alarms      ", &self.alarms_in_alarm)?;
             if let Some(strategy) = &stack.deploy_strategy {
                 writeln!(f, "deploys     {strategy} (processor traffic shift)")?;
+            }
+            match stack.deploy_guards.as_deref() {
+                Some([]) => writeln!(
+                    f,
+                    "guards      {WARNING}none{WARNING:#}: nothing stops a shift but `mgrid deploy --rollback`"
+                )?,
+                Some(guards) => {
+                    let short: Vec<&str> = guards
+                        .iter()
+                        .map(|g| {
+                            g.strip_prefix(&format!("marketgrid-{}-", self.stage))
+                                .unwrap_or(g)
+                        })
+                        .collect();
+                    writeln!(
+                        f,
+                        "guards      {} (CodeDeploy's deployment group)",
+                        short.join(", ")
+                    )?
+                }
+                None => {}
             }
             if let Some(shift) = &stack.traffic_shift {
                 write!(f, "\n{}", crate::shift::live_block(shift, shift.read_at))?;
@@ -398,6 +440,10 @@ mod snapshots {
                 embedded_artifact: embedded.map(str::to_owned),
                 build,
                 deploy_strategy: Some("canary10-5m".into()),
+                deploy_guards: Some(vec![
+                    "marketgrid-prod-version-failures".into(),
+                    "marketgrid-prod-dlq-not-empty".into(),
+                ]),
                 traffic_shift: None,
                 api_calls: 7,
             }),
@@ -463,6 +509,7 @@ mod snapshots {
                     name: "marketgrid-prod-processor-errors".into(),
                     state: Some("OK".into()),
                 }],
+                traffic: Vec::new(),
                 stopped: None,
                 read_at: 1_795_923_061_000,
             });

@@ -6,7 +6,10 @@ version ARN). Started by tests/suite/support/emulator.rs as `python moto_server.
 
 What this adds is what CloudFormation does with these resources on AWS, no more:
 - a version's Ref is its ARN and `Fn::GetAtt Version` its number; an update publishes a new
-  version (AWS replaces the resource: every property is immutable);
+  version (AWS replaces the resource: every property is immutable), and is refused with 409,
+  as Lambda refuses it, when the function's code and versioned settings are those of its latest
+  version ("A version for this Lambda function exists ... Modify the function to create a new
+  version"): a version resource replaced for nothing fails the stack update;
 - an alias is created, pointed at a new version, and deleted with its stack. On AWS a
   stage's alias is moved by CodeDeploy (the CodeDeployLambdaAliasUpdate update policy), which
   moto does not run; moto re-evaluates a resource only when its own template text changes, so
@@ -20,6 +23,9 @@ import re
 import sys
 from typing import Any
 
+import json
+
+from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaVersion, lambda_backends
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
@@ -41,15 +47,55 @@ def _version_attr(self, name: str) -> Any:
     raise UnformattedGetAttTemplateException()
 
 
+# What a version snapshots and PublishVersion compares: the code and the settings it runs with
+# (not the description, the tags, LastModified or the revision). moto's own check is a flag that
+# any stack update of the function sets, a tag-only one too.
+_VERSIONED = (
+    "CodeSha256",
+    "Handler",
+    "MemorySize",
+    "Role",
+    "Runtime",
+    "Timeout",
+    "VpcConfig",
+    "Layers",
+    "TracingConfig",
+    "Architectures",
+    "EphemeralStorage",
+    "Environment",
+    "PackageType",
+)
+
+
+def _snapshot(function) -> str:
+    config = function.get_configuration()
+    return json.dumps({key: config.get(key) for key in _VERSIONED}, sort_keys=True, default=str)
+
+
+class VersionExists(LambdaClientError):
+    code = 409
+
+    def __init__(self, version) -> None:
+        super().__init__(
+            "ResourceConflictException",
+            f"A version for this Lambda function exists ( {version} ). "
+            "Modify the function to create a new version.",
+        )
+
+
 def _publish(cls, cloudformation_json, account_id, region_name):
     properties = cloudformation_json["Properties"]
     backend = _backend(account_id, region_name)
-    # On AWS a changed version resource is a new version; moto publishes only when it saw the
-    # function's code or configuration change through its own API, not through a stack update.
-    backend.get_function(properties["FunctionName"]).code_or_config_updated = True
+    latest = backend.get_function(properties["FunctionName"])
+    snapshot = _snapshot(latest)
+    published = backend._lambdas._functions[latest.function_name]["versions"]
+    if published and getattr(published[-1], "mgrid_snapshot", None) == snapshot:
+        raise VersionExists(published[-1].version)
+    latest.code_or_config_updated = True
     function = backend.publish_version(
         properties["FunctionName"], properties.get("Description", "")
     )
+    function.mgrid_snapshot = snapshot
     # moto's copy of the function for the version lacks the Docker handle its invoke looks
     # for: without it an invocation through the alias fails with an AttributeError (a 500 to
     # the SendMessage that triggered the event source) instead of moto's "no Docker" error.

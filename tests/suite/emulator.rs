@@ -16,6 +16,7 @@ use mgrid::config::Config;
 use mgrid::stage::StageSettings;
 use mgrid::template::{PIPELINE_YAML, Template};
 use mgrid_contract::{StageName, StageParameter};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use support::Emulator;
 
@@ -62,31 +63,7 @@ async fn the_dev_stage_creates_its_data_resources_in_the_emulator() {
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let lambda = aws_sdk_lambda::Client::new(&config);
 
-    let artifact = b"placeholder: the emulator stores Lambda code without running it".to_vec();
-    s3.create_bucket()
-        .bucket(ARTIFACT_BUCKET)
-        .send()
-        .await
-        .unwrap();
-    s3.put_object()
-        .bucket(ARTIFACT_BUCKET)
-        .key(ARTIFACT_KEY)
-        .body(artifact.clone().into())
-        .send()
-        .await
-        .unwrap();
-
-    cloudformation
-        .create_stack()
-        .stack_name("marketgrid-dev")
-        .template_body(PIPELINE_YAML)
-        .set_parameters(Some(dev_parameters(&artifact)))
-        .capabilities(Capability::CapabilityIam)
-        .send()
-        .await
-        .expect("the emulator accepts the template");
-    let status = wait_for_stack(&cloudformation, "marketgrid-dev").await;
-    assert_eq!(status, StackStatus::CreateComplete);
+    create_dev_stack(&s3, &cloudformation, PIPELINE_YAML).await;
 
     // Every name of the contract is published under the stage's prefix, and nothing else.
     let parameters = parameters_by_path(&ssm, "/marketgrid/dev/").await;
@@ -247,6 +224,137 @@ async fn the_dev_stage_creates_its_data_resources_in_the_emulator() {
             .collect::<Vec<_>>(),
         ["ReportBatchItemFailures"]
     );
+}
+
+const PLACEHOLDER: &[u8] = b"placeholder: the emulator stores Lambda code without running it";
+
+/// Uploads the placeholder artifact and creates the dev stage's stack from `template`.
+async fn create_dev_stack(
+    s3: &aws_sdk_s3::Client,
+    cloudformation: &aws_sdk_cloudformation::Client,
+    template: &str,
+) {
+    let artifact = PLACEHOLDER.to_vec();
+    s3.create_bucket()
+        .bucket(ARTIFACT_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket(ARTIFACT_BUCKET)
+        .key(ARTIFACT_KEY)
+        .body(artifact.clone().into())
+        .send()
+        .await
+        .unwrap();
+
+    cloudformation
+        .create_stack()
+        .stack_name("marketgrid-dev")
+        .template_body(template)
+        .set_parameters(Some(dev_parameters(&artifact)))
+        .capabilities(Capability::CapabilityIam)
+        .send()
+        .await
+        .expect("the emulator accepts the template");
+    let status = wait_for_stack(cloudformation, "marketgrid-dev").await;
+    assert_eq!(status, StackStatus::CreateComplete);
+}
+
+/// The processor's published versions, and the one its `live` alias points at.
+async fn processor_versions(lambda: &aws_sdk_lambda::Client) -> (Vec<String>, String) {
+    let versions = lambda
+        .list_versions_by_function()
+        .function_name("marketgrid-dev-processor")
+        .send()
+        .await
+        .unwrap()
+        .versions()
+        .iter()
+        .filter_map(|v| v.version().map(str::to_owned))
+        .filter(|v| v != "$LATEST")
+        .collect();
+    let alias = lambda
+        .get_alias()
+        .function_name("marketgrid-dev-processor")
+        .name("live")
+        .send()
+        .await
+        .unwrap();
+    (
+        versions,
+        alias.function_version().unwrap_or_default().to_owned(),
+    )
+}
+
+async fn update_dev_stack(
+    cloudformation: &aws_sdk_cloudformation::Client,
+    template: &Value,
+) -> Result<StackStatus, String> {
+    let parameters = dev_parameters(PLACEHOLDER);
+    cloudformation
+        .update_stack()
+        .stack_name("marketgrid-dev")
+        .template_body(template.to_string())
+        .set_parameters(Some(parameters))
+        .capabilities(Capability::CapabilityIam)
+        .send()
+        .await
+        .map_err(|e| format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(&e)))?;
+    Ok(wait_for_stack(cloudformation, "marketgrid-dev").await)
+}
+
+/// A change Lambda does not version (tags here) leaves the version resource alone, so the stack
+/// updates with no new version and the alias, which CodeDeploy would shift, unmoved. Replacing
+/// the version for nothing (what hashing every function property into its description did) is
+/// refused as Lambda refuses it, and the update fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tag_only_change_publishes_no_version_and_a_version_replaced_for_nothing_is_refused() {
+    let emulator = Emulator::start();
+    let config = emulator.sdk_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let cloudformation = aws_sdk_cloudformation::Client::new(&config);
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    create_dev_stack(&s3, &cloudformation, PIPELINE_YAML).await;
+    assert_eq!(
+        processor_versions(&lambda).await,
+        (vec!["1".to_owned()], "1".to_owned())
+    );
+
+    let mut tagged = Template::pipeline().unwrap().model().clone();
+    tagged["Resources"]["ProcessorFunction"]["Properties"]["Tags"] =
+        json!([{"Key": "team", "Value": "payments"}]);
+    let hash = Template::from_yaml(&tagged.to_string())
+        .unwrap()
+        .processor_definition_hash();
+    assert_eq!(
+        hash,
+        Template::pipeline().unwrap().processor_definition_hash(),
+        "tags are not versioned"
+    );
+    let status = update_dev_stack(&cloudformation, &tagged).await;
+    assert_eq!(status, Ok(StackStatus::UpdateComplete));
+    assert_eq!(
+        processor_versions(&lambda).await,
+        (vec!["1".to_owned()], "1".to_owned()),
+        "no new version, no shift"
+    );
+
+    let mut replaced = tagged.clone();
+    let description =
+        &mut replaced["Resources"]["ProcessorVersion"]["Properties"]["Description"]["Fn::Sub"];
+    *description = json!(description.as_str().unwrap().replace(&hash, "0BADC0DE"));
+    let refused = update_dev_stack(&cloudformation, &replaced).await;
+    let error = refused.expect_err("a version with nothing new is refused");
+    assert!(
+        error.contains("A version for this Lambda function exists ( 1 )"),
+        "{error}"
+    );
+    assert_eq!(processor_versions(&lambda).await.0, ["1"]);
 }
 
 async fn wait_for_stack(client: &aws_sdk_cloudformation::Client, name: &str) -> StackStatus {
