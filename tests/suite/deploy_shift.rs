@@ -14,8 +14,8 @@ use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEvent
 use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
 use aws_sdk_cloudformation::types::StackEvent;
 use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
-use aws_sdk_cloudwatch::operation::get_metric_statistics::GetMetricStatisticsOutput;
-use aws_sdk_cloudwatch::types::{Datapoint, MetricAlarm, StateValue};
+use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
+use aws_sdk_cloudwatch::types::{MetricAlarm, MetricDataResult, StateValue, StatusCode};
 use aws_sdk_codedeploy::config::retry::RetryConfig;
 use aws_sdk_codedeploy::error::ErrorMetadata;
 use aws_sdk_codedeploy::operation::get_deployment::{GetDeploymentError, GetDeploymentOutput};
@@ -38,8 +38,8 @@ use mgrid::commands::deploy::{ShiftFollow, WatchOptions, Watched, watch};
 use mgrid::shift::ShiftStatus;
 
 /// 2026-11-30T09:00:00Z: the deploy executes its change set.
-const T0: i64 = 1_795_942_800;
-const ID: &str = "d-7XH3KQ2PA";
+pub(crate) const T0: i64 = 1_795_942_800;
+pub(crate) const ID: &str = "d-7XH3KQ2PA";
 const TARGET: &str = "marketgrid-prod-processor:live";
 const GUARDS: [&str; 3] = [
     "marketgrid-prod-processor-errors",
@@ -47,17 +47,23 @@ const GUARDS: [&str; 3] = [
     "marketgrid-prod-api-5xx",
 ];
 
-fn stack(status: &str) -> DescribeStacksOutput {
+pub(crate) fn stack(status: &str) -> DescribeStacksOutput {
     stack_events::stack(status, T0 - 86_400)
 }
 
-fn event(n: i64, id: &str, kind: &str, status: &str, reason: Option<&str>) -> StackEvent {
+pub(crate) fn event(
+    n: i64,
+    id: &str,
+    kind: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> StackEvent {
     stack_events::event(T0, n, id, kind, status, reason)
 }
 
 /// The update's events as CloudFormation lists them (newest first): the new version, then the
 /// alias handed to CodeDeploy, then `ending`.
-fn events(ending: &[StackEvent]) -> DescribeStackEventsOutput {
+pub(crate) fn events(ending: &[StackEvent]) -> DescribeStackEventsOutput {
     let mut all = vec![
         event(
             1,
@@ -88,7 +94,7 @@ fn events(ending: &[StackEvent]) -> DescribeStackEventsOutput {
         .build()
 }
 
-fn statuses(sequence: &[&'static str]) -> Rule {
+pub(crate) fn statuses(sequence: &[&'static str]) -> Rule {
     let mut rule = mock!(aws_sdk_cloudformation::Client::describe_stacks).sequence();
     for status in sequence.iter().copied() {
         rule = rule.output(move || stack(status));
@@ -96,7 +102,7 @@ fn statuses(sequence: &[&'static str]) -> Rule {
     rule.build()
 }
 
-fn listed() -> Rule {
+pub(crate) fn listed() -> Rule {
     mock!(aws_sdk_codedeploy::Client::list_deployments)
         .match_requests(|r| {
             r.application_name() == Some("marketgrid-prod")
@@ -106,12 +112,17 @@ fn listed() -> Rule {
 }
 
 fn group() -> Rule {
-    mock!(aws_sdk_codedeploy::Client::get_deployment_group).then_output(|| {
+    group_of(&GUARDS)
+}
+
+/// GetDeploymentGroup: the group watches `guards`.
+pub(crate) fn group_of(guards: &'static [&'static str]) -> Rule {
+    mock!(aws_sdk_codedeploy::Client::get_deployment_group).then_output(move || {
         let mut alarms = AlarmConfiguration::builder()
             .enabled(true)
             .ignore_poll_alarm_failure(false);
-        for name in GUARDS {
-            alarms = alarms.alarms(Alarm::builder().name(name).build());
+        for name in guards {
+            alarms = alarms.alarms(Alarm::builder().name(*name).build());
         }
         GetDeploymentGroupOutput::builder()
             .deployment_group_info(
@@ -127,7 +138,7 @@ fn group() -> Rule {
 }
 
 /// GetDeployment as CodeDeploy answers for a Lambda deployment in `status`.
-fn deployment(
+pub(crate) fn deployment(
     status: &str,
     error: Option<(ErrorCode, &str)>,
     ended_after: Option<i64>,
@@ -168,7 +179,7 @@ fn deployment(
         .build()
 }
 
-fn targets() -> Rule {
+pub(crate) fn targets() -> Rule {
     mock!(aws_sdk_codedeploy::Client::list_deployment_targets).then_output(|| {
         ListDeploymentTargetsOutput::builder()
             .target_ids(TARGET)
@@ -218,7 +229,7 @@ fn target(weight: f64) -> GetDeploymentTargetOutput {
         .build()
 }
 
-fn weights(sequence: &[f64]) -> Rule {
+pub(crate) fn weights(sequence: &[f64]) -> Rule {
     let mut rule = mock!(aws_sdk_codedeploy::Client::get_deployment_target).sequence();
     for weight in sequence.iter().copied() {
         rule = rule.output(move || target(weight));
@@ -252,35 +263,45 @@ fn alarms(firing: Option<(&'static str, usize)>) -> Rule {
     rule.output(move || answer(99)).repeatedly().build()
 }
 
-/// GetMetricStatistics: the new version's errors (by executed version) and the DLQ's depth.
+/// GetMetricData: the new version's Lambda errors (4 then 8) and the DLQ's depth (0 then 37);
+/// the versions' webhook metrics have no data.
 fn metrics() -> Rule {
-    mock!(aws_sdk_cloudwatch::Client::get_metric_statistics).then_output(|| {
-        GetMetricStatisticsOutput::builder()
-            .datapoints(
-                Datapoint::builder()
-                    .timestamp(DateTime::from_secs(T0 + 60))
-                    .sum(4.0)
-                    .maximum(0.0)
-                    .build(),
-            )
-            .datapoints(
-                Datapoint::builder()
-                    .timestamp(DateTime::from_secs(T0 + 120))
-                    .sum(8.0)
-                    .maximum(37.0)
-                    .build(),
-            )
-            .build()
+    mock!(aws_sdk_cloudwatch::Client::get_metric_data).then_output(|| {
+        metric_data(&[
+            ("errors", &[(T0 + 60, 4.0), (T0 + 120, 8.0)]),
+            ("dlq", &[(T0 + 60, 0.0), (T0 + 120, 37.0)]),
+        ])
     })
 }
 
-struct Recorded<'a> {
-    stack: &'a [&'a Rule],
-    codedeploy: &'a [&'a Rule],
-    cloudwatch: &'a [&'a Rule],
+/// A GetMetricData answer: each id's (seconds, value) points.
+pub(crate) fn metric_data(series: &[(&str, &[(i64, f64)])]) -> GetMetricDataOutput {
+    let mut out = GetMetricDataOutput::builder();
+    for (id, points) in series {
+        out = out.metric_data_results(
+            MetricDataResult::builder()
+                .id(*id)
+                .status_code(StatusCode::Complete)
+                .set_timestamps(Some(
+                    points
+                        .iter()
+                        .map(|(at, _)| DateTime::from_secs(*at))
+                        .collect(),
+                ))
+                .set_values(Some(points.iter().map(|(_, v)| *v).collect()))
+                .build(),
+        );
+    }
+    out.build()
 }
 
-async fn follow(recorded: Recorded<'_>, armed: bool) -> (Watched, String) {
+pub(crate) struct Recorded<'a> {
+    pub stack: &'a [&'a Rule],
+    pub codedeploy: &'a [&'a Rule],
+    pub cloudwatch: &'a [&'a Rule],
+}
+
+pub(crate) async fn follow(recorded: Recorded<'_>, armed: bool) -> (Watched, String) {
     follow_with(recorded, armed, quick()).await
 }
 
@@ -375,8 +396,8 @@ async fn a_shift_that_completes_is_followed_to_all_traffic_on_the_new_version() 
     assert_eq!(listed.num_calls(), 1);
     assert_eq!(
         metrics.num_calls(),
-        0,
-        "no window report for a shift that went well"
+        2,
+        "the versions' webhooks are read at the first reading and at the end (then every 30 s)"
     );
 }
 
@@ -437,7 +458,11 @@ async fn a_shift_stopped_by_a_guard_alarm_names_it_and_what_the_new_version_did(
     // Errors of v8 summed over the window; the DLQ grew from 0 to 37.
     assert_eq!(stopped.new_version_errors, Some(12.0));
     assert_eq!(stopped.dlq_growth, Some(37.0));
-    assert_eq!(metrics.num_calls(), 2, "errors and DLQ depth, once");
+    assert_eq!(
+        metrics.num_calls(),
+        2,
+        "the versions' webhooks, errors and DLQ depth in one call: at the first reading, and at the end"
+    );
     assert!(
         lines.contains(&format!("why: {dlq} went into ALARM")),
         "{lines}"

@@ -5,6 +5,7 @@
 mod support;
 
 mod apigateway;
+mod canary;
 mod cli;
 mod completions;
 mod deploy_shift;

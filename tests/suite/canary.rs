@@ -1,0 +1,855 @@
+//! The canary guard, from the processor's metric lines to the rollback report. No emulator runs
+//! CloudWatch's EMF extraction, alarms or CodeDeploy, so each step is modelled here from its
+//! published behaviour and said so: the processor's real EMF lines (mgrid_pipeline's
+//! `batch_metrics`, for batch reports shaped like a version that fails 30% of its webhooks with
+//! a transient ledger error and never throws) are checked against the EMF specification's JSON
+//! schema, turned into per-minute datapoints as CloudWatch Logs does, and the stack's alarms are
+//! evaluated over them (the version guard's metric math included). CodeDeploy polls the guards
+//! each minute of a 10%-for-5-minutes canary; its answers are then recorded CodeDeploy and
+//! CloudWatch responses that `mgrid deploy` follows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_codedeploy::types::ErrorCode;
+use aws_smithy_mocks::mock;
+use mgrid::shift::{ShiftStatus, tally_series};
+use mgrid::template::Template;
+use mgrid_pipeline::processor::{BatchReport, RetryCause};
+use serde_json::{Value, json};
+
+use crate::deploy_shift::{
+    ID, Recorded, T0, deployment, event, events, follow, group_of, listed, metric_data, statuses,
+    targets, weights,
+};
+
+const STAGE: &str = "prod";
+const OLD: &str = "7";
+const NEW: &str = "8";
+const MINUTE: i64 = 60_000;
+
+// ---------------------------------------------------------------- EMF
+
+/// A metric as CloudWatch keys it: namespace, name, dimensions.
+type MetricKey = (String, String, BTreeMap<String, String>);
+
+/// Datapoints by metric and minute (the Sum of each minute's values).
+#[derive(Default)]
+struct Datapoints(BTreeMap<MetricKey, BTreeMap<i64, f64>>);
+
+impl Datapoints {
+    /// Every metric an EMF document defines, as CloudWatch Logs extracts it: one per
+    /// dimension set, keyed by the root members the set names.
+    fn extract(&mut self, document: &Value) {
+        let aws = &document["_aws"];
+        let minute = aws["Timestamp"].as_i64().unwrap() / MINUTE * MINUTE;
+        for directive in aws["CloudWatchMetrics"].as_array().unwrap() {
+            let namespace = directive["Namespace"].as_str().unwrap();
+            for set in directive["Dimensions"].as_array().unwrap() {
+                let dimensions: BTreeMap<String, String> = set
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|name| {
+                        let name = name.as_str().unwrap();
+                        (name.to_owned(), document[name].as_str().unwrap().to_owned())
+                    })
+                    .collect();
+                for metric in directive["Metrics"].as_array().unwrap() {
+                    let name = metric["Name"].as_str().unwrap();
+                    let value = document[name].as_f64().unwrap();
+                    let key = (namespace.to_owned(), name.to_owned(), dimensions.clone());
+                    *self.0.entry(key).or_default().entry(minute).or_default() += value;
+                }
+            }
+        }
+    }
+
+    /// Also a metric AWS publishes itself (Lambda's Errors, an SQS depth), minute by minute.
+    fn put(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        dimensions: &[(&str, &str)],
+        at: i64,
+        value: f64,
+    ) {
+        let dimensions = dimensions
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        *self
+            .0
+            .entry((namespace.to_owned(), name.to_owned(), dimensions))
+            .or_default()
+            .entry(at / MINUTE * MINUTE)
+            .or_default() += value;
+    }
+
+    fn series(
+        &self,
+        namespace: &str,
+        name: &str,
+        dimensions: &BTreeMap<String, String>,
+    ) -> BTreeMap<i64, f64> {
+        self.0
+            .get(&(namespace.to_owned(), name.to_owned(), dimensions.clone()))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// The published schema names no draft; its `$id`s ("#/properties/_aws") are draft-07's
+/// fragment form, which later drafts refuse, so it is read as draft-07.
+fn emf_schema() -> jsonschema::Validator {
+    let text = include_str!("../reference/cloudwatch-emf.schema.json");
+    jsonschema::draft7::new(&serde_json::from_str(text).unwrap()).unwrap()
+}
+
+/// The specification's rules beyond its schema: dimension members are root strings, metric
+/// members numbers (or up to 100 of them), at most 100 metrics a directive.
+fn emf_rules(document: &Value) -> Vec<String> {
+    let mut broken = Vec::new();
+    for directive in document["_aws"]["CloudWatchMetrics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        for set in directive["Dimensions"].as_array().into_iter().flatten() {
+            for name in set.as_array().into_iter().flatten() {
+                if !document[name.as_str().unwrap_or_default()].is_string() {
+                    broken.push(format!("dimension {name} is not a string member"));
+                }
+            }
+        }
+        let metrics = directive["Metrics"].as_array().cloned().unwrap_or_default();
+        if metrics.len() > 100 {
+            broken.push("more than 100 metrics".to_owned());
+        }
+        for metric in metrics {
+            let value = &document[metric["Name"].as_str().unwrap_or_default()];
+            let numbers = value
+                .as_array()
+                .map(|a| a.len() <= 100 && a.iter().all(Value::is_number));
+            if !value.is_number() && numbers != Some(true) {
+                broken.push(format!("metric {} is not a number", metric["Name"]));
+            }
+        }
+    }
+    broken
+}
+
+fn report(recorded: usize, retried: usize) -> BatchReport {
+    let mut report = BatchReport {
+        recorded,
+        ..BatchReport::default()
+    };
+    if retried > 0 {
+        report
+            .retried
+            .insert(RetryCause::LedgerUnavailable, retried);
+    }
+    report
+}
+
+#[test]
+fn the_processors_metric_lines_follow_the_emf_specification() {
+    let schema = emf_schema();
+    let mut busy = report(5, 3);
+    busy.duplicates = 1;
+    busy.retried.insert(RetryCause::HeldForOrder, 1);
+    busy.dead_lettered
+        .insert(mgrid_contract::FailureReason::BadSignature, 2);
+    let lines =
+        mgrid_pipeline::metrics::batch_metrics(&STAGE.parse().unwrap(), NEW, &busy, T0 * 1000);
+    assert_eq!(lines.len(), 4);
+    for line in &lines {
+        let document: Value = serde_json::from_str(line).unwrap();
+        let errors: Vec<String> = schema
+            .iter_errors(&document)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{line}: {errors:?}");
+        assert_eq!(emf_rules(&document), Vec::<String>::new(), "{line}");
+    }
+    // The schema does catch a broken document.
+    let broken = json!({"_aws": {"Timestamp": "now", "CloudWatchMetrics": [{"Namespace": "", "Dimensions": [], "Metrics": [{"Unit": "Count"}]}]}});
+    assert!(schema.iter_errors(&broken).count() >= 4);
+    let mut points = Datapoints::default();
+    for line in &lines {
+        points.extract(&serde_json::from_str(line).unwrap());
+    }
+    let failed = points.series(
+        "MarketGrid",
+        "FailedWebhooks",
+        &dims(&[("Stage", STAGE), ("Version", NEW)]),
+    );
+    assert_eq!(
+        failed.values().sum::<f64>(),
+        6.0,
+        "every failure of the version, whatever its reason"
+    );
+    let by_reason = points.series(
+        "MarketGrid",
+        "FailedWebhooks",
+        &dims(&[
+            ("Stage", STAGE),
+            ("Version", NEW),
+            ("Reason", "ledger-unavailable"),
+        ]),
+    );
+    assert_eq!(by_reason.values().sum::<f64>(), 3.0);
+}
+
+fn dims(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+// ---------------------------------------------------------------- metric math
+
+/// A value of metric math: a time series (minute → value) or a scalar.
+#[derive(Debug, Clone)]
+enum Math {
+    Series(BTreeMap<i64, f64>),
+    Scalar(f64),
+}
+
+/// CloudWatch's metric math over the subset the stack's alarms use: ids, numbers, + - * /,
+/// comparisons (1 or 0), FILL(series, value) and IF(condition, a, b). Two series combine only
+/// at the timestamps both have; FILL gives a series a value at every minute of the window.
+struct Evaluator<'a> {
+    ids: &'a BTreeMap<String, Math>,
+    window: &'a [i64],
+}
+
+impl Evaluator<'_> {
+    fn eval(&self, expression: &str) -> Math {
+        let tokens = tokenize(expression);
+        let mut at = 0;
+        let value = self.comparison(&tokens, &mut at);
+        assert_eq!(at, tokens.len(), "unparsed tail in {expression}");
+        value
+    }
+
+    fn comparison(&self, t: &[String], at: &mut usize) -> Math {
+        let left = self.sum(t, at);
+        match t.get(*at).map(String::as_str) {
+            Some(op @ (">=" | ">" | "<=" | "<" | "==")) => {
+                let op = op.to_owned();
+                *at += 1;
+                let right = self.sum(t, at);
+                combine(&left, &right, |a, b| {
+                    let truth = match op.as_str() {
+                        ">=" => a >= b,
+                        ">" => a > b,
+                        "<=" => a <= b,
+                        "<" => a < b,
+                        _ => a == b,
+                    };
+                    f64::from(u8::from(truth))
+                })
+            }
+            _ => left,
+        }
+    }
+
+    fn sum(&self, t: &[String], at: &mut usize) -> Math {
+        let mut left = self.product(t, at);
+        while let Some(op @ ("+" | "-")) = t.get(*at).map(String::as_str) {
+            let minus = op == "-";
+            *at += 1;
+            let right = self.product(t, at);
+            left = combine(&left, &right, |a, b| if minus { a - b } else { a + b });
+        }
+        left
+    }
+
+    fn product(&self, t: &[String], at: &mut usize) -> Math {
+        let mut left = self.atom(t, at);
+        while let Some(op @ ("*" | "/")) = t.get(*at).map(String::as_str) {
+            let divide = op == "/";
+            *at += 1;
+            let right = self.atom(t, at);
+            left = combine(&left, &right, |a, b| if divide { a / b } else { a * b });
+        }
+        left
+    }
+
+    fn atom(&self, t: &[String], at: &mut usize) -> Math {
+        let token = t[*at].clone();
+        *at += 1;
+        if token == "(" {
+            let inner = self.comparison(t, at);
+            assert_eq!(t[*at], ")");
+            *at += 1;
+            return inner;
+        }
+        if let Ok(number) = token.parse::<f64>() {
+            return Math::Scalar(number);
+        }
+        if t.get(*at).map(String::as_str) == Some("(") {
+            *at += 1;
+            let mut arguments = vec![self.comparison(t, at)];
+            while t[*at] == "," {
+                *at += 1;
+                arguments.push(self.comparison(t, at));
+            }
+            assert_eq!(t[*at], ")");
+            *at += 1;
+            return self.call(&token, &arguments);
+        }
+        self.ids
+            .get(&token)
+            .cloned()
+            .unwrap_or_else(|| panic!("no metric {token}"))
+    }
+
+    fn call(&self, function: &str, arguments: &[Math]) -> Math {
+        match (function, arguments) {
+            ("FILL", [Math::Series(series), Math::Scalar(value)]) => Math::Series(
+                self.window
+                    .iter()
+                    .map(|m| (*m, series.get(m).copied().unwrap_or(*value)))
+                    .collect(),
+            ),
+            ("IF", [condition, yes, no]) => {
+                let Math::Series(condition) = condition else {
+                    panic!("IF on a scalar condition")
+                };
+                Math::Series(
+                    condition
+                        .iter()
+                        .filter_map(|(m, c)| {
+                            Some((*m, value_at(if *c != 0.0 { yes } else { no }, *m)?))
+                        })
+                        .collect(),
+                )
+            }
+            other => panic!("metric math function not modelled: {other:?}"),
+        }
+    }
+}
+
+fn value_at(math: &Math, minute: i64) -> Option<f64> {
+    match math {
+        Math::Scalar(v) => Some(*v),
+        Math::Series(s) => s.get(&minute).copied(),
+    }
+}
+
+fn combine(a: &Math, b: &Math, f: impl Fn(f64, f64) -> f64) -> Math {
+    match (a, b) {
+        (Math::Scalar(x), Math::Scalar(y)) => Math::Scalar(f(*x, *y)),
+        (Math::Series(s), Math::Scalar(y)) => {
+            Math::Series(s.iter().map(|(m, x)| (*m, f(*x, *y))).collect())
+        }
+        (Math::Scalar(x), Math::Series(s)) => {
+            Math::Series(s.iter().map(|(m, y)| (*m, f(*x, *y))).collect())
+        }
+        (Math::Series(s), Math::Series(r)) => Math::Series(
+            s.iter()
+                .filter_map(|(m, x)| Some((*m, f(*x, *r.get(m)?))))
+                .collect(),
+        ),
+    }
+}
+
+fn tokenize(expression: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let chars: Vec<char> = expression.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '.')
+            {
+                i += 1;
+            }
+            tokens.push(chars[start..i].iter().collect());
+        } else if (c == '>' || c == '<' || c == '=') && chars.get(i + 1) == Some(&'=') {
+            tokens.push(format!("{c}="));
+            i += 2;
+        } else {
+            tokens.push(c.to_string());
+            i += 1;
+        }
+    }
+    tokens
+}
+
+// ---------------------------------------------------------------- alarms
+
+/// One of the stack's alarms, with the stage and the deployed version put in.
+struct Alarm {
+    name: String,
+    definition: Value,
+}
+
+fn stack_alarm(id: &str, version: &str) -> Alarm {
+    let template = Template::pipeline().unwrap();
+    let definition = template.model()["Resources"][id]["Properties"].clone();
+    let name = definition["AlarmName"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .replace("${Stage}", STAGE);
+    Alarm {
+        name,
+        definition: resolve(&definition, version),
+    }
+}
+
+/// The template's references an alarm's metrics use, resolved for prod and `version`.
+fn resolve(value: &Value, version: &str) -> Value {
+    match value {
+        Value::Object(map) if map.contains_key("Ref") => match map["Ref"].as_str().unwrap() {
+            "Stage" => json!(STAGE),
+            "ProcessorFunction" => json!(format!("marketgrid-{STAGE}-processor")),
+            other => json!(format!("<{other}>")),
+        },
+        Value::Object(map) if map.contains_key("Fn::GetAtt") => {
+            let parts = map["Fn::GetAtt"].as_array().unwrap();
+            match (parts[0].as_str().unwrap(), parts[1].as_str().unwrap()) {
+                ("ProcessorVersion", "Version") => json!(version),
+                ("WebhookDeadLetterQueue", "QueueName") => {
+                    json!(format!("marketgrid-{STAGE}-webhooks-dlq.fifo"))
+                }
+                (resource, attribute) => json!(format!("<{resource}.{attribute}>")),
+            }
+        }
+        Value::Object(map) if map.contains_key("Fn::Sub") => {
+            json!(
+                map["Fn::Sub"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .replace("${Stage}", STAGE)
+            )
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), resolve(v, version)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| resolve(v, version)).collect()),
+        other => other.clone(),
+    }
+}
+
+impl Alarm {
+    /// The series the alarm judges: its metric's, or its metric math's that returns data.
+    fn series(&self, points: &Datapoints, window: &[i64]) -> BTreeMap<i64, f64> {
+        let d = &self.definition;
+        let dimensions_of = |metric: &Value| -> BTreeMap<String, String> {
+            metric["Dimensions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| {
+                    (
+                        d["Name"].as_str().unwrap().to_owned(),
+                        d["Value"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        };
+        let Some(metrics) = d["Metrics"].as_array() else {
+            return points.series(
+                d["Namespace"].as_str().unwrap(),
+                d["MetricName"].as_str().unwrap(),
+                &dimensions_of(d),
+            );
+        };
+        let mut ids = BTreeMap::new();
+        let mut returned = None;
+        for metric in metrics {
+            let id = metric["Id"].as_str().unwrap().to_owned();
+            let value = match metric["MetricStat"].as_object() {
+                Some(stat) => {
+                    assert_eq!(stat["Stat"], "Sum");
+                    assert_eq!(stat["Period"], 60);
+                    let m = &stat["Metric"];
+                    Math::Series(points.series(
+                        m["Namespace"].as_str().unwrap(),
+                        m["MetricName"].as_str().unwrap(),
+                        &dimensions_of(m),
+                    ))
+                }
+                None => {
+                    Evaluator { ids: &ids, window }.eval(metric["Expression"].as_str().unwrap())
+                }
+            };
+            if metric["ReturnData"] != false {
+                returned = Some(value.clone());
+            }
+            ids.insert(id, value);
+        }
+        match returned.expect("one metric returns data") {
+            Math::Series(series) => series,
+            Math::Scalar(_) => panic!("an alarm on a scalar"),
+        }
+    }
+
+    /// Whether the alarm is in ALARM at the end of `minute`: DatapointsToAlarm of the last
+    /// EvaluationPeriods datapoints breach; a missing datapoint does not (notBreaching).
+    fn in_alarm(&self, points: &Datapoints, window: &[i64], minute: i64) -> bool {
+        let d = &self.definition;
+        assert_eq!(d["TreatMissingData"], "notBreaching");
+        let periods = d["EvaluationPeriods"].as_i64().unwrap();
+        let needed = d["DatapointsToAlarm"].as_i64().unwrap_or(periods);
+        let threshold = d["Threshold"].as_f64().unwrap();
+        let series = self.series(points, window);
+        let breaching = (0..periods)
+            .filter_map(|back| series.get(&(minute - back * MINUTE)))
+            .filter(|v| match d["ComparisonOperator"].as_str().unwrap() {
+                "GreaterThanThreshold" => **v > threshold,
+                "GreaterThanOrEqualToThreshold" => **v >= threshold,
+                other => panic!("comparison {other} not modelled"),
+            })
+            .count() as i64;
+        breaching >= needed
+    }
+}
+
+fn version_guard(points: &Datapoints, window: &[i64], minute: i64) -> bool {
+    stack_alarm("VersionFailuresAlarm", NEW).in_alarm(points, window, minute)
+}
+
+/// `minutes` of a version's EMF lines: `handled` webhooks a minute in batches of 10, of which
+/// `failing` in 10 fail with the ledger unavailable (retried, never thrown).
+fn emit(
+    points: &mut Datapoints,
+    version: &str,
+    from: i64,
+    minutes: i64,
+    handled: usize,
+    failing: usize,
+) {
+    let schema = emf_schema();
+    for minute in 0..minutes {
+        for batch in 0..handled / 10 {
+            let at = from + minute * MINUTE + batch as i64 * 100;
+            for line in mgrid_pipeline::metrics::batch_metrics(
+                &STAGE.parse().unwrap(),
+                version,
+                &report(10 - failing, failing),
+                at,
+            ) {
+                let document: Value = serde_json::from_str(&line).unwrap();
+                assert!(schema.is_valid(&document), "{line}");
+                points.extract(&document);
+            }
+        }
+    }
+}
+
+fn window(from: i64, minutes: i64) -> Vec<i64> {
+    (0..minutes).map(|m| from + m * MINUTE).collect()
+}
+
+#[test]
+fn the_version_guard_judges_the_versions_failure_ratio_over_a_minimum_count() {
+    let from = T0 * 1000;
+    let minutes = window(from, 4);
+    // 30% of 100 a minute, two minutes running: ALARM at the second.
+    let mut points = Datapoints::default();
+    emit(&mut points, NEW, from, 2, 100, 3);
+    assert!(
+        !version_guard(&points, &minutes, from),
+        "one breaching minute is not enough"
+    );
+    assert!(version_guard(&points, &minutes, from + MINUTE));
+    let ratio = stack_alarm("VersionFailuresAlarm", NEW).series(&points, &minutes);
+    assert_eq!(ratio.get(&from), Some(&0.3), "{ratio:?}");
+    // The old version failing does not count against the new one.
+    let mut old = Datapoints::default();
+    emit(&mut old, OLD, from, 2, 100, 3);
+    assert!(!version_guard(&old, &minutes, from + MINUTE));
+    // 1 in 10 is 10%, over the 5%: the minimum count is met at 10 a minute...
+    let mut few = Datapoints::default();
+    emit(&mut few, NEW, from, 2, 10, 1);
+    assert!(version_guard(&few, &minutes, from + MINUTE));
+    // ... but not below it: 9 handled, 3 failed is not judged.
+    let mut under = Datapoints::default();
+    for minute in 0..2 {
+        for line in mgrid_pipeline::metrics::batch_metrics(
+            &STAGE.parse().unwrap(),
+            NEW,
+            &report(6, 3),
+            from + minute * MINUTE,
+        ) {
+            under.extract(&serde_json::from_str(&line).unwrap());
+        }
+    }
+    assert!(!version_guard(&under, &minutes, from + MINUTE));
+    // A version failing everything has no SuccessfulTransactions... it still reports 0 of them,
+    // and a minute with only failures recorded is a ratio of 1 (FILL).
+    let mut only_failures = Datapoints::default();
+    for minute in 0..2 {
+        only_failures.put(
+            "MarketGrid",
+            "FailedWebhooks",
+            &[("Stage", STAGE), ("Version", NEW)],
+            from + minute * MINUTE,
+            20.0,
+        );
+    }
+    assert!(version_guard(&only_failures, &minutes, from + MINUTE));
+    // No traffic at all: no data, not breaching.
+    assert!(!version_guard(
+        &Datapoints::default(),
+        &minutes,
+        from + MINUTE
+    ));
+    // 4% stays under the 5% threshold.
+    let mut healthy = Datapoints::default();
+    for minute in 0..2 {
+        for line in mgrid_pipeline::metrics::batch_metrics(
+            &STAGE.parse().unwrap(),
+            NEW,
+            &report(96, 4),
+            from + minute * MINUTE,
+        ) {
+            healthy.extract(&serde_json::from_str(&line).unwrap());
+        }
+    }
+    assert!(!version_guard(&healthy, &minutes, from + MINUTE));
+}
+
+// ---------------------------------------------------------------- the canary
+
+/// How a 10%-for-5-minutes canary ends: the minute CodeDeploy saw a guard in ALARM (and which),
+/// or None when it shifted the rest.
+struct Canary {
+    stopped: Option<(i64, String)>,
+    points: Datapoints,
+    window: Vec<i64>,
+}
+
+/// 1,000 webhooks a minute; the new version takes 10% and fails 30% of them (never throwing,
+/// so Lambda counts no Errors); the old one fails none. Nothing reaches the DLQ in 5 minutes (a
+/// message is dead-lettered after 10 receives, 180 s apart), and the API answers from SQS.
+fn canary(guards: &[&str]) -> Canary {
+    let from = T0 * 1000;
+    let mut points = Datapoints::default();
+    emit(&mut points, OLD, from, 5, 900, 0);
+    emit(&mut points, NEW, from, 5, 100, 3);
+    let function = format!("marketgrid-{STAGE}-processor");
+    let api = format!("marketgrid-{STAGE}-webhooks");
+    for minute in 0..5 {
+        let at = from + minute * MINUTE;
+        points.put(
+            "AWS/Lambda",
+            "Errors",
+            &[("FunctionName", &function)],
+            at,
+            0.0,
+        );
+        points.put(
+            "AWS/Lambda",
+            "Throttles",
+            &[("FunctionName", &function)],
+            at,
+            0.0,
+        );
+        points.put(
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            &[(
+                "QueueName",
+                &format!("marketgrid-{STAGE}-webhooks-dlq.fifo"),
+            )],
+            at,
+            0.0,
+        );
+        points.put(
+            "AWS/ApiGateway",
+            "5XXError",
+            &[("ApiName", &api), ("Stage", STAGE)],
+            at,
+            0.0,
+        );
+    }
+    let alarms: Vec<Alarm> = guards.iter().map(|id| stack_alarm(id, NEW)).collect();
+    let window = window(from, 5);
+    let stopped = window.iter().find_map(|minute| {
+        alarms
+            .iter()
+            .find(|alarm| alarm.in_alarm(&points, &window, *minute))
+            .map(|alarm| (*minute, alarm.name.clone()))
+    });
+    Canary {
+        stopped,
+        points,
+        window,
+    }
+}
+
+#[test]
+fn the_old_guards_alone_promote_a_version_that_fails_30_percent() {
+    let old = canary(&["ProcessorErrorsAlarm", "DlqNotEmptyAlarm", "Api5xxAlarm"]);
+    assert_eq!(old.stopped, None, "no old guard sees batch item failures");
+}
+
+#[tokio::test]
+async fn the_version_guard_rolls_back_a_version_that_fails_30_percent_and_the_report_names_why() {
+    let guarded = canary(&[
+        "VersionFailuresAlarm",
+        "DlqNotEmptyAlarm",
+        "ProcessorThrottlesAlarm",
+    ]);
+    let (minute, alarm) = guarded.stopped.clone().expect("the version guard fires");
+    assert_eq!(alarm, format!("marketgrid-{STAGE}-version-failures"));
+    let into_canary = (minute - T0 * 1000) / MINUTE + 1;
+    assert!(
+        into_canary < 5,
+        "it fires within the 5-minute canary, at minute {into_canary}"
+    );
+
+    // What CodeDeploy answers: in progress at 10%, then stopped on the alarm and rolled back.
+    const GUARDS: [&str; 3] = [
+        "marketgrid-prod-version-failures",
+        "marketgrid-prod-dlq-not-empty",
+        "marketgrid-prod-processor-throttles",
+    ];
+    let ended = into_canary * 60 + 14;
+    let message = format!(
+        "One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: {alarm}"
+    );
+    let deployments = mock!(aws_sdk_codedeploy::Client::get_deployment)
+        .sequence()
+        .output(|| deployment("InProgress", None, None))
+        .output(move || {
+            deployment(
+                "Stopped",
+                Some((ErrorCode::AlarmActive, &message)),
+                Some(ended),
+            )
+        })
+        .repeatedly()
+        .build();
+    let statuses = statuses(&[
+        "UPDATE_IN_PROGRESS",
+        "UPDATE_IN_PROGRESS",
+        "UPDATE_ROLLBACK_IN_PROGRESS",
+        "UPDATE_ROLLBACK_COMPLETE",
+    ]);
+    let failed = event(
+        ended + 6,
+        "ProcessorAlias",
+        "AWS::Lambda::Alias",
+        "UPDATE_FAILED",
+        Some(&format!(
+            "CodeDeploy deployment {ID} failed: One or more alarms have been activated"
+        )),
+    );
+    let stack_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
+        .then_output(move || events(std::slice::from_ref(&failed)));
+    let (listed, group, targets, weights) = (
+        listed(),
+        group_of(&GUARDS),
+        targets(),
+        weights(&[0.1, 0.0, 0.0]),
+    );
+    let fired = alarm.clone();
+    let describe = mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_output(move || {
+        let mut out =
+            aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput::builder();
+        for name in GUARDS {
+            let state = if name == fired {
+                aws_sdk_cloudwatch::types::StateValue::Alarm
+            } else {
+                aws_sdk_cloudwatch::types::StateValue::Ok
+            };
+            out = out.metric_alarms(
+                aws_sdk_cloudwatch::types::MetricAlarm::builder()
+                    .alarm_name(name)
+                    .state_value(state)
+                    .build(),
+            );
+        }
+        out.build()
+    });
+    // GetMetricData: each series mgrid asks for, from the same datapoints.
+    let versions = vec![OLD.to_owned(), NEW.to_owned()];
+    let mut answers: Vec<(String, Vec<(i64, f64)>)> = tally_series(&versions)
+        .iter()
+        .map(|series| {
+            let mut dimensions = vec![("Stage", STAGE), ("Version", series.version.as_str())];
+            dimensions.extend(series.reason.map(|r| ("Reason", r)));
+            let points = guarded
+                .points
+                .series("MarketGrid", series.metric, &dims(&dimensions));
+            // What CloudWatch has when mgrid reads it: up to the minute the shift stopped.
+            let until = points.range(..=minute).map(|(m, v)| (m / 1000, *v));
+            (series.id.clone(), until.collect())
+        })
+        .collect();
+    answers.push((
+        "errors".into(),
+        guarded.window.iter().map(|m| (m / 1000, 0.0)).collect(),
+    ));
+    answers.push((
+        "dlq".into(),
+        guarded.window.iter().map(|m| (m / 1000, 0.0)).collect(),
+    ));
+    let data = mock!(aws_sdk_cloudwatch::Client::get_metric_data).then_output(move || {
+        let borrowed: Vec<(&str, &[(i64, f64)])> = answers
+            .iter()
+            .map(|(id, p)| (id.as_str(), p.as_slice()))
+            .collect();
+        metric_data(&borrowed)
+    });
+    let (watched, lines) = follow(
+        Recorded {
+            stack: &[&statuses, &stack_events],
+            codedeploy: &[&listed, &group, &deployments, &targets, &weights],
+            cloudwatch: &[&describe, &data],
+        },
+        false,
+    )
+    .await;
+
+    assert_eq!(watched.final_status, "UPDATE_ROLLBACK_COMPLETE");
+    let shift = watched.shift.expect("the shift was followed");
+    assert_eq!(shift.status, ShiftStatus::RolledBack);
+    let stopped = shift.stopped.clone().expect("why it stopped");
+    assert_eq!(stopped.alarms, [alarm.clone()]);
+    let new = shift
+        .traffic
+        .iter()
+        .find(|t| t.version == NEW)
+        .expect("the new version's tally");
+    let minutes = into_canary as f64;
+    assert_eq!(new.handled(), 100.0 * minutes);
+    assert_eq!(
+        new.failed.keys().collect::<BTreeSet<_>>(),
+        BTreeSet::from([&"ledger-unavailable".to_owned()])
+    );
+    assert_eq!(new.failed_total(), 30.0 * minutes);
+    let old = shift
+        .traffic
+        .iter()
+        .find(|t| t.version == OLD)
+        .expect("the old version's tally");
+    assert_eq!((old.handled(), old.failed_total()), (900.0 * minutes, 0.0));
+    assert!(
+        lines.contains("why: marketgrid-prod-version-failures went into ALARM"),
+        "{lines}"
+    );
+    let report = format!(
+        "{:.0} handled, {:.0} failed (30%): ledger-unavailable {:.0}",
+        100.0 * minutes,
+        30.0 * minutes,
+        30.0 * minutes
+    );
+    assert!(lines.contains(&report), "{lines}");
+    assert!(
+        lines.contains("rolled back: all traffic is on v7"),
+        "{lines}"
+    );
+}
