@@ -818,7 +818,7 @@ async fn the_version_guard_rolls_back_a_version_that_fails_30_percent_and_the_re
     let shift = watched.shift.expect("the shift was followed");
     assert_eq!(shift.status, ShiftStatus::RolledBack);
     let stopped = shift.stopped.clone().expect("why it stopped");
-    assert_eq!(stopped.alarms, [alarm.clone()]);
+    assert_eq!(stopped.alarms, std::slice::from_ref(&alarm));
     let new = shift
         .traffic
         .iter()

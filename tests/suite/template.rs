@@ -763,7 +763,8 @@ fn the_version_guard_watches_the_version_being_deployed() {
     );
     assert!(!default.split(',').any(|a| a == "api-5xx"), "{default}");
     assert_eq!(
-        resource(&t, "ProcessorAlias")["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["DeploymentGroupName"],
-        json!({"Ref": "ProcessorDeploymentGroup"})
+        resource(&t, "ProcessorAlias")["DependsOn"],
+        "VersionFailuresAlarm",
+        "the guard is bound to the new version before the alias is handed to CodeDeploy"
     );
 }
