@@ -53,12 +53,20 @@ pub fn function_property_relevance(property: &str) -> Option<VersionRelevance> {
         | "Timeout"
         | "TracingConfig"
         | "VpcConfig" => Some(VersionRelevance::Versioned),
+        // Where and how durably the code runs, like the architecture.
+        "CapacityProviderConfig" | "DurableConfig" => Some(VersionRelevance::Versioned),
+        // The function's own: scaling and concurrency, tags, signing, recursion, the
+        // description; a deploy instruction (PublishToLatestPublished); and what can only be
+        // set on creation (FunctionName, TenancyConfig), whose change replaces the function.
         "CodeSigningConfigArn"
         | "Description"
         | "FunctionName"
+        | "FunctionScalingConfig"
+        | "PublishToLatestPublished"
         | "RecursiveLoop"
         | "ReservedConcurrentExecutions"
-        | "Tags" => Some(VersionRelevance::NotVersioned),
+        | "Tags"
+        | "TenancyConfig" => Some(VersionRelevance::NotVersioned),
         _ => None,
     }
 }

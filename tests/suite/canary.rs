@@ -1,9 +1,9 @@
 //! The canary guard, from the processor's metric lines to the rollback report. No emulator runs
 //! CloudWatch's EMF extraction, alarms or CodeDeploy, so each step is modelled here from its
-//! published behaviour and said so: the processor's real EMF lines (mgrid_pipeline's
-//! `batch_metrics`, for batch reports shaped like a version that fails 30% of its webhooks with
-//! a transient ledger error and never throws) are checked against the EMF specification's JSON
-//! schema, turned into per-minute datapoints as CloudWatch Logs does, and the stack's alarms are
+//! published behaviour and said so: the processor's real EMF lines (mgrid_pipeline's `Processor`
+//! on signed Stripe webhooks, its ledger failing 30% of them with a transient error, so it
+//! never throws, and `batch_metrics` on its reports) are checked against the EMF
+//! specification's JSON schema, turned into per-minute datapoints as CloudWatch Logs does, and the stack's alarms are
 //! evaluated over them (the version guard's metric math included). CodeDeploy polls the guards
 //! each minute of a 10%-for-5-minutes canary; its answers are then recorded CodeDeploy and
 //! CloudWatch responses that `mgrid deploy` follows.
@@ -14,7 +14,18 @@ use aws_sdk_codedeploy::types::ErrorCode;
 use aws_smithy_mocks::mock;
 use mgrid::shift::{ShiftStatus, tally_series};
 use mgrid::template::Template;
-use mgrid_pipeline::processor::{BatchReport, RetryCause};
+use std::sync::{Arc, Mutex};
+
+use mgrid_contract::ledger::{Attribute, Item, KEY_ATTRIBUTE};
+use mgrid_contract::signature::stripe_signature_header;
+use mgrid_contract::{
+    EpochMillis, FailureReason, KeyRing, Provider, Secret, StageName, WebhookEnvelope,
+};
+use mgrid_pipeline::metrics::batch_metrics;
+use mgrid_pipeline::ports::{
+    Certificates, Clock, DeadLetters, InboundMessage, Insert, KeyStore, Ledger, PortError,
+};
+use mgrid_pipeline::processor::{BatchReport, Processor, RetryCause};
 use serde_json::{Value, json};
 
 use crate::deploy_shift::{
@@ -159,8 +170,7 @@ fn the_processors_metric_lines_follow_the_emf_specification() {
     busy.retried.insert(RetryCause::HeldForOrder, 1);
     busy.dead_lettered
         .insert(mgrid_contract::FailureReason::BadSignature, 2);
-    let lines =
-        mgrid_pipeline::metrics::batch_metrics(&STAGE.parse().unwrap(), NEW, &busy, T0 * 1000);
+    let lines = batch_metrics(&STAGE.parse().unwrap(), NEW, &busy, T0 * 1000);
     assert_eq!(lines.len(), 4);
     for line in &lines {
         let document: Value = serde_json::from_str(line).unwrap();
@@ -519,26 +529,144 @@ fn version_guard(points: &Datapoints, window: &[i64], minute: i64) -> bool {
     stack_alarm("VersionFailuresAlarm", NEW).in_alarm(points, window, minute)
 }
 
-/// `minutes` of a version's EMF lines: `handled` webhooks a minute in batches of 10, of which
-/// `failing` in 10 fail with the ledger unavailable (retried, never thrown).
-fn emit(
+/// A ledger that is unavailable for `failing` in every 10 events (by the event's number), as a
+/// version with a bad ledger client would be; the others are written.
+struct FlakyLedger {
+    failing: u64,
+    written: Mutex<BTreeSet<String>>,
+}
+
+impl Ledger for FlakyLedger {
+    async fn insert(&self, item: &Item) -> Result<Insert, PortError> {
+        let Some(Attribute::S(key)) = item.get(KEY_ATTRIBUTE) else {
+            panic!("a ledger item without its key")
+        };
+        let number: u64 = key
+            .rsplit('_')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        if number % 10 < self.failing {
+            return Err(PortError::Unavailable(
+                "ProvisionedThroughputExceeded".into(),
+            ));
+        }
+        let fresh = self.written.lock().unwrap().insert(key.clone());
+        Ok(if fresh {
+            Insert::Written
+        } else {
+            Insert::AlreadyPresent
+        })
+    }
+}
+
+struct NoDeadLetters;
+impl DeadLetters for NoDeadLetters {
+    async fn dead_letter(
+        &self,
+        _: &InboundMessage,
+        reason: FailureReason,
+        _: &str,
+    ) -> Result<(), PortError> {
+        panic!("a good webhook was dead-lettered: {reason}")
+    }
+}
+
+struct StripeSecret;
+impl KeyStore for StripeSecret {
+    async fn ring(&self, name: &str) -> Result<Option<KeyRing>, PortError> {
+        let stripe = STAGE
+            .parse::<StageName>()
+            .unwrap()
+            .signing_secret_ring(Provider::Stripe);
+        Ok((name == stripe).then(|| KeyRing::first(Secret::new(SECRET.into()), 0)))
+    }
+}
+
+struct NoCertificates;
+impl Certificates for NoCertificates {
+    async fn fetch(&self, _: &str) -> Result<String, PortError> {
+        Err(PortError::Unavailable("Stripe needs no certificate".into()))
+    }
+}
+
+struct FixedClock(EpochMillis);
+impl Clock for FixedClock {
+    fn now(&self) -> EpochMillis {
+        self.0
+    }
+}
+
+const SECRET: &str = "whsec_canary_fixture";
+
+/// A signed Stripe webhook for its own payment (its own message group), as the queue delivers it.
+fn webhook(number: u64, at: EpochMillis) -> InboundMessage {
+    let body = format!(
+        r#"{{"id":"evt_canary_{number}","type":"payment_intent.succeeded","created":{},"data":{{"object":{{"id":"pi_canary_{number}","object":"payment_intent","amount":1999,"currency":"usd","metadata":{{"vendor_id":"v7"}}}}}}}}"#,
+        at / 1000
+    );
+    let header = stripe_signature_header(&Secret::new(SECRET.into()), at / 1000, body.as_bytes());
+    let envelope = WebhookEnvelope::from_delivery(
+        Provider::Stripe,
+        body,
+        &BTreeMap::from([("stripe-signature".to_owned(), header)]),
+        at,
+        None,
+    )
+    .unwrap();
+    let queued = envelope.to_queue_message();
+    InboundMessage {
+        message_id: format!("m{number}"),
+        body: queued.body,
+        attributes: queued.attributes,
+        group_id: queued.group_id,
+        deduplication_id: Some(queued.deduplication_id),
+        receive_count: 1,
+    }
+}
+
+/// `minutes` of a version at work: `handled` webhooks a minute, in batches of 10, through the
+/// real processor whose ledger fails `failing` in 10 of them (retried, never thrown); its EMF
+/// lines, each checked against the specification's schema, become datapoints.
+async fn emit(
     points: &mut Datapoints,
     version: &str,
     from: i64,
     minutes: i64,
-    handled: usize,
-    failing: usize,
+    handled: u64,
+    failing: u64,
 ) {
     let schema = emf_schema();
+    let stage: StageName = STAGE.parse().unwrap();
+    let ledger = FlakyLedger {
+        failing,
+        written: Mutex::new(BTreeSet::new()),
+    };
+    let processor = Processor::new(
+        stage.clone(),
+        ledger,
+        NoDeadLetters,
+        StripeSecret,
+        NoCertificates,
+        Arc::new(FixedClock(from)),
+    );
+    let mut number = 0;
     for minute in 0..minutes {
         for batch in 0..handled / 10 {
             let at = from + minute * MINUTE + batch as i64 * 100;
-            for line in mgrid_pipeline::metrics::batch_metrics(
-                &STAGE.parse().unwrap(),
-                version,
-                &report(10 - failing, failing),
-                at,
-            ) {
+            let messages: Vec<InboundMessage> = (0..10)
+                .map(|_| {
+                    number += 1;
+                    webhook(number, from)
+                })
+                .collect();
+            let report = processor.process(&messages).await;
+            assert_eq!(
+                report.failed.len() as u64,
+                failing,
+                "never thrown: returned as batch item failures"
+            );
+            for line in batch_metrics(&stage, version, &report, at) {
                 let document: Value = serde_json::from_str(&line).unwrap();
                 assert!(schema.is_valid(&document), "{line}");
                 points.extract(&document);
@@ -551,13 +679,13 @@ fn window(from: i64, minutes: i64) -> Vec<i64> {
     (0..minutes).map(|m| from + m * MINUTE).collect()
 }
 
-#[test]
-fn the_version_guard_judges_the_versions_failure_ratio_over_a_minimum_count() {
+#[tokio::test]
+async fn the_version_guard_judges_the_versions_failure_ratio_over_a_minimum_count() {
     let from = T0 * 1000;
     let minutes = window(from, 4);
     // 30% of 100 a minute, two minutes running: ALARM at the second.
     let mut points = Datapoints::default();
-    emit(&mut points, NEW, from, 2, 100, 3);
+    emit(&mut points, NEW, from, 2, 100, 3).await;
     assert!(
         !version_guard(&points, &minutes, from),
         "one breaching minute is not enough"
@@ -567,16 +695,16 @@ fn the_version_guard_judges_the_versions_failure_ratio_over_a_minimum_count() {
     assert_eq!(ratio.get(&from), Some(&0.3), "{ratio:?}");
     // The old version failing does not count against the new one.
     let mut old = Datapoints::default();
-    emit(&mut old, OLD, from, 2, 100, 3);
+    emit(&mut old, OLD, from, 2, 100, 3).await;
     assert!(!version_guard(&old, &minutes, from + MINUTE));
     // 1 in 10 is 10%, over the 5%: the minimum count is met at 10 a minute...
     let mut few = Datapoints::default();
-    emit(&mut few, NEW, from, 2, 10, 1);
+    emit(&mut few, NEW, from, 2, 10, 1).await;
     assert!(version_guard(&few, &minutes, from + MINUTE));
     // ... but not below it: 9 handled, 3 failed is not judged.
     let mut under = Datapoints::default();
     for minute in 0..2 {
-        for line in mgrid_pipeline::metrics::batch_metrics(
+        for line in batch_metrics(
             &STAGE.parse().unwrap(),
             NEW,
             &report(6, 3),
@@ -608,7 +736,7 @@ fn the_version_guard_judges_the_versions_failure_ratio_over_a_minimum_count() {
     // 4% stays under the 5% threshold.
     let mut healthy = Datapoints::default();
     for minute in 0..2 {
-        for line in mgrid_pipeline::metrics::batch_metrics(
+        for line in batch_metrics(
             &STAGE.parse().unwrap(),
             NEW,
             &report(96, 4),
@@ -633,11 +761,11 @@ struct Canary {
 /// 1,000 webhooks a minute; the new version takes 10% and fails 30% of them (never throwing,
 /// so Lambda counts no Errors); the old one fails none. Nothing reaches the DLQ in 5 minutes (a
 /// message is dead-lettered after 10 receives, 180 s apart), and the API answers from SQS.
-fn canary(guards: &[&str]) -> Canary {
+async fn canary(guards: &[&str]) -> Canary {
     let from = T0 * 1000;
     let mut points = Datapoints::default();
-    emit(&mut points, OLD, from, 5, 900, 0);
-    emit(&mut points, NEW, from, 5, 100, 3);
+    emit(&mut points, OLD, from, 5, 900, 0).await;
+    emit(&mut points, NEW, from, 5, 100, 3).await;
     let function = format!("marketgrid-{STAGE}-processor");
     let api = format!("marketgrid-{STAGE}-webhooks");
     for minute in 0..5 {
@@ -689,9 +817,9 @@ fn canary(guards: &[&str]) -> Canary {
     }
 }
 
-#[test]
-fn the_old_guards_alone_promote_a_version_that_fails_30_percent() {
-    let old = canary(&["ProcessorErrorsAlarm", "DlqNotEmptyAlarm", "Api5xxAlarm"]);
+#[tokio::test]
+async fn the_old_guards_alone_promote_a_version_that_fails_30_percent() {
+    let old = canary(&["ProcessorErrorsAlarm", "DlqNotEmptyAlarm", "Api5xxAlarm"]).await;
     assert_eq!(old.stopped, None, "no old guard sees batch item failures");
 }
 
@@ -701,7 +829,8 @@ async fn the_version_guard_rolls_back_a_version_that_fails_30_percent_and_the_re
         "VersionFailuresAlarm",
         "DlqNotEmptyAlarm",
         "ProcessorThrottlesAlarm",
-    ]);
+    ])
+    .await;
     let (minute, alarm) = guarded.stopped.clone().expect("the version guard fires");
     assert_eq!(alarm, format!("marketgrid-{STAGE}-version-failures"));
     let into_canary = (minute - T0 * 1000) / MINUTE + 1;
@@ -848,6 +977,7 @@ async fn the_version_guard_rolls_back_a_version_that_fails_30_percent_and_the_re
         30.0 * minutes
     );
     assert!(lines.contains(&report), "{lines}");
+    eprintln!("the version guard fired in minute {into_canary} of the canary:\n{lines}");
     assert!(
         lines.contains("rolled back: all traffic is on v7"),
         "{lines}"

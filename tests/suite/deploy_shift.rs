@@ -651,3 +651,50 @@ async fn a_shift_that_cannot_be_read_is_warned_about_and_the_stack_is_still_foll
     );
     assert_eq!(denied.num_calls(), 1, "given up after the refusal");
 }
+
+/// What `status` shows is what CodeDeploy holds: a disabled alarm configuration guards nothing,
+/// whatever alarms it still lists (the state a template that only dropped its alarms leaves);
+/// a stage without a deployment group has no settings to show.
+#[tokio::test]
+async fn the_deployment_groups_real_guards_are_read_and_a_disabled_configuration_is_none() {
+    let disabled = mock!(aws_sdk_codedeploy::Client::get_deployment_group).then_output(move || {
+        GetDeploymentGroupOutput::builder()
+            .deployment_group_info(
+                DeploymentGroupInfo::builder()
+                    .deployment_group_name("marketgrid-prod-processor")
+                    .deployment_config_name("CodeDeployDefault.LambdaCanary10Percent5Minutes")
+                    .alarm_configuration(
+                        AlarmConfiguration::builder()
+                            .enabled(false)
+                            .alarms(Alarm::builder().name(GUARDS[0]).build())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    });
+    let guarded = group();
+    let missing = mock!(aws_sdk_codedeploy::Client::get_deployment_group).then_error(|| {
+        aws_sdk_codedeploy::operation::get_deployment_group::GetDeploymentGroupError::generic(
+            ErrorMetadata::builder()
+                .code("DeploymentGroupDoesNotExistException")
+                .message("No Deployment Group found for name: marketgrid-prod-processor")
+                .build(),
+        )
+    });
+    let read = |rule: &Rule| {
+        let codedeploy = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, &[rule]);
+        let cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, &[]);
+        Deploys::from_clients(codedeploy, cloudwatch, "prod")
+    };
+    let settings = read(&disabled)
+        .settings()
+        .await
+        .unwrap()
+        .expect("the group");
+    assert_eq!(settings.guards, Vec::<String>::new());
+    assert_eq!(settings.strategy.as_deref(), Some("canary10-5m"));
+    let settings = read(&guarded).settings().await.unwrap().expect("the group");
+    assert_eq!(settings.guards, GUARDS);
+    assert_eq!(read(&missing).settings().await.unwrap(), None);
+}

@@ -549,6 +549,17 @@ fn alarms_watch_the_failure_signals_and_notify_the_ops_topic() {
     ] {
         assert!(dashboard.contains(signal), "the dashboard lacks {signal}");
     }
+    // Every alarm's state is on the dashboard's alarm widget.
+    for id in &alarms {
+        let name = properties(&t, id)["AlarmName"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            dashboard.contains(&format!(":alarm:{name}\"")),
+            "the dashboard's alarm widget lacks {name}"
+        );
+    }
 }
 
 #[test]
@@ -766,5 +777,56 @@ fn the_version_guard_watches_the_version_being_deployed() {
         resource(&t, "ProcessorAlias")["DependsOn"],
         "VersionFailuresAlarm",
         "the guard is bound to the new version before the alias is handed to CodeDeploy"
+    );
+}
+
+/// Every property CloudFormation's resource schema gives a Lambda function (cfn-lint's copy,
+/// pinned with cfn-lint in .ci/emulator-tools.lock) is classified as versioned or not, so one
+/// the processor starts using is never hashed into its version's description by accident.
+#[test]
+fn every_property_cloudformation_gives_a_lambda_function_is_classified_for_versions() {
+    use mgrid::template::function_property_relevance;
+    let python = crate::support::tool("python");
+    let located = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import cfnlint, os; print(os.path.dirname(cfnlint.__file__))",
+        ])
+        .output()
+        .expect("run cfn-lint's python");
+    let schemas = std::path::PathBuf::from(String::from_utf8(located.stdout).unwrap().trim())
+        .join("data/schemas");
+    let read = |path: std::path::PathBuf| -> Value {
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::from_str(&text).unwrap()
+    };
+    // The region's map from resource type to the schema's file.
+    let providers = read(schemas.join("providers/us-east-1.json"));
+    let file = providers["AWS::Lambda::Function"]
+        .as_str()
+        .expect("the function's schema");
+    let schema = read(schemas.join(format!("resources/{file}.json")));
+    assert_eq!(schema["typeName"], "AWS::Lambda::Function");
+    let read_only: Vec<&str> = schema["readOnlyProperties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str()?.strip_prefix("/properties/"))
+        .collect();
+    let properties: Vec<&String> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|name| !read_only.contains(&name.as_str()))
+        .collect();
+    assert!(properties.len() > 20, "{properties:?}");
+    let unclassified: Vec<&&String> = properties
+        .iter()
+        .filter(|name| function_property_relevance(name).is_none())
+        .collect();
+    assert!(
+        unclassified.is_empty(),
+        "classify {unclassified:?} in mgrid::template::function_property_relevance"
     );
 }
