@@ -231,7 +231,9 @@ impl MoveEngine {
                 }
                 Origin::Before => {
                     worth_it = true;
-                    let takes = !self.held_groups.contains(&message.group)
+                    // Once interrupted, what a receive in flight still brings is not copied.
+                    let takes = !self.tally.interrupted
+                        && !self.held_groups.contains(&message.group)
                         && message.wanted
                         && self.budget != Some(0);
                     if takes {
@@ -752,6 +754,16 @@ mod tests {
         engine.interrupt();
         assert!(!engine.wants_more());
         assert!(engine.tally().interrupted);
+    }
+
+    #[test]
+    fn an_interrupted_run_copies_nothing_a_receive_in_flight_brings() {
+        let mut engine = queue(None);
+        engine.interrupt();
+        let decision = engine.offer(vec![before("m1", "g1"), before("m2", "g2")]);
+        assert_eq!(decision.copy, None);
+        assert_eq!(decision.hold, ["m1", "m2"]);
+        assert_eq!(engine.to_release().len(), 2, "put back when the run ends");
     }
 
     #[test]

@@ -59,6 +59,23 @@ async fn paced(pace: &RefCell<Pace>, count: usize) {
     }
 }
 
+/// Waits for the pace's slot before a receive, or until the run is stopped (false: receive
+/// nothing). Workers queue on the pace, up to `--parallel` slots deep: a stop must not wait
+/// for each to come round.
+async fn paced_unless_stopped(pace: &RefCell<Pace>, count: usize, stop: &AtomicBool) -> bool {
+    let at = pace.borrow_mut().reserve(count);
+    if let Some(at) = at {
+        let at = tokio::time::Instant::from_std(at);
+        while tokio::time::Instant::now() < at {
+            if stop.load(Ordering::SeqCst) {
+                return false;
+            }
+            tokio::time::sleep_until(at.min(tokio::time::Instant::now() + RECHECK)).await;
+        }
+    }
+    !stop.load(Ordering::SeqCst)
+}
+
 /// How a redrive runs.
 pub struct RedriveOptions<'a> {
     pub mark: &'a RunMark,
@@ -290,7 +307,10 @@ async fn redrive_round(
     pace: &RefCell<Pace>,
     options: &RedriveOptions<'_>,
 ) -> Result<Round, Failure> {
-    paced(pace, BATCH).await;
+    if !paced_unless_stopped(pace, BATCH, options.stop).await {
+        // Stopped while waiting its turn: back to the top, where the run ends.
+        return Ok(Round::Worked);
+    }
     let received = dlq.receive(BATCH, options.hold_seconds).await?;
     if received.is_empty() {
         return Ok(Round::Empty);

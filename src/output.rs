@@ -128,6 +128,15 @@ pub fn write_stdout(text: &str) -> io::Result<()> {
 }
 
 /// A note for the person at the terminal (stderr), never part of the result.
+/// "1 hour", "2 hours": a count and its noun, plural when it is not one.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 pub fn note(text: &str) {
     let _ = writeln!(anstream::stderr(), "{text}");
 }

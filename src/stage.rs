@@ -11,6 +11,46 @@ use crate::config::{Config, Region, StageConfig};
 use crate::failure::{Failure, FailureKind};
 use crate::template::Template;
 
+/// A stage name one or two keystrokes from `local` (`lcoal`, `locl`): an AWS stage of that name
+/// is almost never what was meant, so its "not deployed" says so.
+pub fn looks_like_local(name: &str) -> bool {
+    name != "local" && edit_distance(name, "local") <= 2
+}
+
+/// What to add to a "stage … is not deployed" failure's next step.
+pub fn local_hint(name: &str) -> String {
+    if looks_like_local(name) {
+        " (or did you mean `--stage local`, the stage `mgrid dev` runs?)".to_owned()
+    } else {
+        String::new()
+    }
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions and swaps of
+/// neighbours each count one.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -413,6 +453,18 @@ fn resolve_profile(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stage_name_a_typo_away_from_local_is_pointed_at_it() {
+        for typo in ["lcoal", "locl", "loacl", "lokal", "locale"] {
+            assert!(looks_like_local(typo), "{typo}");
+        }
+        for stage in ["local", "prod", "staging", "dev", "loadtest"] {
+            assert!(!looks_like_local(stage), "{stage}");
+        }
+        assert!(local_hint("lcoal").contains("--stage local"));
+        assert_eq!(local_hint("prod"), "");
+    }
     use std::path::PathBuf;
 
     fn config(text: &str) -> Config {

@@ -88,7 +88,76 @@ pub fn progress_bar(total: u64, template: &str) -> Option<indicatif::ProgressBar
     }
     let bar = indicatif::ProgressBar::new(total);
     let style = indicatif::ProgressStyle::with_template(template)
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        // `{rate}`: items a second, rounded ("25.6/s", not indicatif's "25.6013/s").
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{}", rate(state.per_sec()));
+            },
+        );
     bar.set_style(style);
     Some(bar)
+}
+
+/// A rate to one decimal, as reports give it.
+pub fn rounded(per_second: f64) -> f64 {
+    (per_second * 10.0).round() / 10.0
+}
+
+/// "25.6/s", "3/s", "0.4/s".
+pub fn rate(per_second: f64) -> String {
+    if per_second >= 100.0 || per_second == per_second.trunc() {
+        format!("{per_second:.0}/s")
+    } else {
+        format!("{per_second:.1}/s")
+    }
+}
+
+/// A line on stderr that a progress bar, if one is drawn, does not overwrite or interleave.
+pub fn say_beside(bar: Option<&indicatif::ProgressBar>, line: &str) {
+    match bar {
+        Some(bar) => bar.suspend(|| eprintln!("{line}")),
+        None => eprintln!("{line}"),
+    }
+}
+
+/// Ctrl-C during a run that moves webhooks. The first sets `stop` (no new batches; the ones in
+/// hand finish) and says so at once on its own line; a second aborts the batches in hand too,
+/// saying what that may leave (`aborting`), and exits 130.
+pub fn on_interrupt(
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    bar: Option<indicatif::ProgressBar>,
+    aborting: &'static str,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        say_beside(
+            bar.as_ref(),
+            "stopping: no new batches; finishing the ones in hand (Ctrl-C again to abort them)",
+        );
+        if tokio::signal::ctrl_c().await.is_ok() {
+            if let Some(bar) = &bar {
+                bar.abandon();
+            }
+            eprintln!("aborted: {aborting}");
+            std::process::exit(130);
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_are_rounded_for_people() {
+        assert_eq!(rate(25.6013), "25.6/s");
+        assert_eq!(rate(3.0), "3/s");
+        assert_eq!(rate(412.37), "412/s");
+        assert_eq!(rounded(25.6013), 25.6);
+    }
 }

@@ -50,7 +50,8 @@ pub fn require(
             ),
         )
         .next(format!(
-            "`mgrid stages` lists the deployed stages; `mgrid deploy --stage {stage}` deploys it"
+            "`mgrid stages` lists the deployed stages; `mgrid deploy --stage {stage}` deploys it{}",
+            crate::stage::local_hint(stage.as_str())
         ))
     })
 }

@@ -120,7 +120,7 @@ impl Stacks {
     ) -> Result<StackState, Failure> {
         self.describe(stack_name).await?.ok_or_else(|| {
             Failure::new(FailureKind::NotFound, format!("stage {stage} is not deployed in {region} ({stack_name} does not exist)"))
-                .next(format!("`mgrid stages` lists what is deployed here; `mgrid deploy --stage {stage}` deploys it"))
+                .next(format!("`mgrid stages` lists what is deployed here; `mgrid deploy --stage {stage}` deploys it{}", crate::stage::local_hint(stage)))
         })
     }
 

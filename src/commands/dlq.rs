@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -31,7 +31,7 @@ use crate::output::{BOLD, WARNING, note, print_report, shown, table};
 use crate::ports::{DeadLetterQueue, Depth, SCAN_HOLD_SECONDS, WebhookQueue};
 use crate::redrive::{Breakdown, DeadLetter, DeadLetterView, Filter, RunMark};
 use crate::target::{StageQueue, Target};
-use crate::terminal::{confirm, progress_bar, verbose_calls};
+use crate::terminal::{confirm, on_interrupt, progress_bar, rounded, verbose_calls};
 
 /// The most messages a scan reads.
 const SCAN_LIMIT: usize = 1000;
@@ -489,14 +489,6 @@ async fn move_dead_letters(
     waiting: u64,
 ) -> Result<RedriveReport, Failure> {
     let stop = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop.store(true, Ordering::SeqCst);
-            }
-        })
-    };
     let started = Instant::now();
     let mark = RunMark::new(&run_id()?, now_millis());
     let parallel = if args.dry_run {
@@ -528,9 +520,15 @@ async fn move_dead_letters(
     } else {
         progress_bar(
             args.max.map_or(waiting, |m| m.min(waiting)),
-            "{spinner} moved {pos}/{len} {msg} · {per_sec} · ETA {eta}",
+            "{spinner} moved {pos}/{len} {msg} · {rate} · ETA {eta}",
         )
     };
+    let watcher = on_interrupt(
+        stop.clone(),
+        bar.clone(),
+        "the webhooks being moved may now be in both queues: the processor records each once, \
+         and their originals come back to the dead-letter queue after --hold, for a later redrive",
+    );
     let progress = |tally: &Tally| {
         if let Some(bar) = &bar {
             bar.set_position(tally.moved as u64);
@@ -567,7 +565,7 @@ async fn move_dead_letters(
         arrived_during_run: tally.arrived,
         interrupted: tally.interrupted,
         elapsed_ms: started.elapsed().as_millis(),
-        per_second: tally.moved as f64 / started.elapsed().as_secs_f64().max(0.001),
+        per_second: rounded(tally.moved as f64 / started.elapsed().as_secs_f64().max(0.001)),
         failure: redriven.failure,
         ..RedriveReport::default()
     };

@@ -27,11 +27,11 @@ use crate::failure::{Failure, FailureKind};
 use crate::ids::run_id;
 use crate::move_engine::{MoveEngine, Rules, Source, Tally};
 use crate::movers::{self, Prepared, SendOptions};
-use crate::output::{WARNING, note, print_report, shown, table};
+use crate::output::{WARNING, counted, note, print_report, shown, table};
 use crate::ports::{LedgerLookup, WebhookArchive, WebhookQueue};
 use crate::replay::{Selection, count_by_type, parse_time, replay_message, sort_for_sending};
 use crate::target::Target;
-use crate::terminal::{progress_bar, verbose_calls};
+use crate::terminal::{on_interrupt, progress_bar, rounded, verbose_calls};
 
 #[derive(Debug, Default, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -228,9 +228,9 @@ async fn replay(
     let started = Instant::now();
     let parallel = usize::from(args.parallel);
     note(&format!(
-        "listing {} hour prefixes ({} hours of {})",
-        window.prefixes,
-        window.hours,
+        "listing {} ({} of {})",
+        counted(window.prefixes as u64, "hour prefix", "hour prefixes"),
+        counted(window.hours.max(0) as u64, "hour", "hours"),
         selection
             .providers()
             .iter()
@@ -339,14 +339,6 @@ async fn send_hours(
     let selection = &window.selection;
     let parallel = usize::from(args.parallel);
     let stop = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop.store(true, Ordering::SeqCst);
-            }
-        })
-    };
     let engine = RefCell::new(MoveEngine::new(Rules {
         source: Source::Archive,
         dry_run: args.dry_run,
@@ -356,7 +348,13 @@ async fn send_hours(
     let run = run_id()?;
     let bar = progress_bar(
         report.listed as u64,
-        "{spinner} read {pos}/{len} {msg} · {per_sec} · ETA {eta}",
+        "{spinner} read {pos}/{len} {msg} · {rate} · ETA {eta}",
+    );
+    let watcher = on_interrupt(
+        stop.clone(),
+        bar.clone(),
+        "the webhooks being sent may or may not be on the queue: replay the same window again \
+         (the ledger records each once)",
     );
     let options = SendOptions {
         parallel: parallel.min(16),
@@ -455,7 +453,7 @@ async fn send_hours(
     );
     report.unreadable.sort_by(|a, b| a.key.cmp(&b.key));
     report.elapsed_ms = started.elapsed().as_millis();
-    report.per_second = report.sent as f64 / (report.send_ms as f64 / 1000.0).max(0.001);
+    report.per_second = rounded(report.sent as f64 / (report.send_ms as f64 / 1000.0).max(0.001));
     report.failure = result.err();
     Ok(report)
 }
@@ -556,8 +554,12 @@ impl fmt::Display for Summary<'_> {
         let r = self.0;
         writeln!(
             f,
-            "{} to {}: {} archived webhooks listed in {} hour prefixes, {} match",
-            r.from, r.to, r.listed, r.prefixes, r.matched
+            "{} to {}: {} listed in {}, {} match",
+            r.from,
+            r.to,
+            counted(r.listed as u64, "archived webhook", "archived webhooks"),
+            counted(r.prefixes as u64, "hour prefix", "hour prefixes"),
+            r.matched
         )?;
         if r.skipped_present > 0 {
             writeln!(

@@ -386,6 +386,100 @@ fn two_redrives_at_once_move_every_dead_letter_once_between_them() {
     assert!(dev.dead_letters().is_empty());
 }
 
+/// A paced redrive of the stopped local stage, its stdout and stderr piped.
+fn paced_redrive(dev: &Dev) -> std::process::Child {
+    Command::new(binary())
+        .args([
+            "dlq", "redrive", "--stage", "local", "--yes", "--rate", "10", "--output", "json",
+        ])
+        .env("MGRID_LOCAL_DIR", &dev.data_dir)
+        .env_remove("MGRID_STAGE")
+        .env_remove("MGRID_OUTPUT")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run mgrid")
+}
+
+fn sigint(child: &std::process::Child) {
+    let pid = i32::try_from(child.id()).expect("a pid");
+    // SAFETY: kill(2) on a child this test spawned and has not reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+}
+
+/// Ctrl-C during a redrive is heard at once: the run says so on its own line, takes no new
+/// batch, finishes the one in hand within seconds and exits 130, every webhook in one queue or
+/// the other. A second Ctrl-C aborts at once, saying what may now be in both.
+#[test]
+fn ctrl_c_during_a_redrive_is_acknowledged_and_the_run_ends_within_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dev = Dev::start(&binary(), &dir.path().join("local"), None);
+    send(&dev, &["stripe", "--count", "80", "--bad-signature"]);
+    dev.wait_until_drained(Duration::from_secs(60));
+    dev.kill9(); // no processor: the moved copies stay in the webhook queue to be counted
+
+    // 10 a second: after 2 s about 20 are moved and 60 wait.
+    let child = paced_redrive(&dev);
+    std::thread::sleep(Duration::from_secs(2));
+    let interrupted_at = std::time::Instant::now();
+    sigint(&child);
+    let output = child.wait_with_output().unwrap();
+    let took = interrupted_at.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(took < Duration::from_secs(3), "it took {took:?} to stop");
+    assert!(
+        stderr.contains(
+            "stopping: no new batches; finishing the ones in hand (Ctrl-C again to abort them)\n"
+        ),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["interrupted"], true, "{report}");
+    let moved = report["moved"].as_u64().unwrap();
+    assert!((1..80).contains(&moved), "{report}");
+    assert_eq!(
+        report["perSecond"]
+            .as_f64()
+            .map(|r| (r * 10.0).fract() == 0.0),
+        Some(true),
+        "the rate is rounded: {report}"
+    );
+    let (queued, _) = dev.backlog();
+    let dead: usize = dev.dead_letters().values().sum();
+    assert_eq!(
+        queued as u64, moved,
+        "what was moved is on the webhook queue"
+    );
+    assert_eq!(queued as usize + dead, 80, "none lost, none twice");
+
+    // A second Ctrl-C does not wait for the batch in hand: here one stuck on the local
+    // database, which the test locks mid-run.
+    let child = paced_redrive(&dev);
+    std::thread::sleep(Duration::from_millis(1500));
+    let lock = dev.database();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    sigint(&child);
+    std::thread::sleep(Duration::from_millis(500));
+    let interrupted_at = std::time::Instant::now();
+    sigint(&child);
+    let output = child.wait_with_output().unwrap();
+    let took = interrupted_at.elapsed();
+    lock.execute_batch("ROLLBACK").unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(took < Duration::from_secs(2), "it took {took:?}: {stderr}");
+    assert!(
+        stderr.contains("aborted: the webhooks being moved may now be in both queues"),
+        "{stderr}"
+    );
+    // At worst in both queues, never in neither.
+    let (queued, _) = dev.backlog();
+    let dead: usize = dev.dead_letters().values().sum();
+    assert!(queued as usize + dead >= 80, "{queued} queued, {dead} dead");
+}
+
 /// An operator command against the local stage; its exit code, stdout and stderr.
 fn local_command(dev: &Dev, args: &[&str]) -> (i32, String, String) {
     support::local::local_command(&binary(), &dev.data_dir, args)

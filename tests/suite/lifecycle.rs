@@ -657,3 +657,22 @@ fn skip_shift_on_a_protected_stage_asks_for_its_name_and_the_next_deploy_restore
         "{changes}"
     );
 }
+
+/// `--stage lcoal` is a valid AWS stage name, and almost never what was meant: its "not
+/// deployed" points at the local stage.
+#[test]
+fn a_stage_name_a_typo_away_from_local_is_pointed_at_it() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let status = run(&emulator, dir.path(), &["status", "--stage", "lcoal"]);
+    assert_eq!(status.code, 5, "{}", status.stderr);
+    assert!(
+        status
+            .stderr
+            .contains("did you mean `--stage local`, the stage `mgrid dev` runs?"),
+        "{}",
+        status.stderr
+    );
+    let prod = run(&emulator, dir.path(), &["status", "--stage", "prod"]);
+    assert!(!prod.stderr.contains("did you mean"), "{}", prod.stderr);
+}
