@@ -138,9 +138,8 @@ async fn send_all(
         rate: args.rate,
         next: Instant::now(),
     };
-    let bar =
-        crate::terminal::progress_bar(args.count, "{bar:30} {pos}/{len} sent  {per_sec}  {msg}")
-            .filter(|_| args.count > 1);
+    let bar = crate::terminal::progress_bar(args.count, "{bar:30} {pos}/{len} sent  {rate}  {msg}")
+        .filter(|_| args.count > 1);
     let started = Instant::now();
     let mut in_flight = JoinSet::new();
     let mut deliveries = Vec::with_capacity(args.count as usize);
@@ -166,13 +165,15 @@ async fn send_all(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok(SendReport::new(
-        stage,
-        spec,
-        &target.url,
-        &deliveries,
-        started.elapsed(),
-    ))
+    let mut report = SendReport::new(stage, spec, &target.url, &deliveries, started.elapsed());
+    report.spoiled_as = if args.bad_signature {
+        Some("bad-signature".to_owned())
+    } else if args.malformed {
+        Some("malformed-body".to_owned())
+    } else {
+        None
+    };
+    Ok(report)
 }
 
 struct Prepared {
@@ -284,6 +285,9 @@ pub struct SendReport {
     pub errors: Vec<SentEvent>,
     /// Every event, when there were at most ten.
     pub events: Vec<SentEvent>,
+    /// Spoiled on purpose (`--bad-signature`, `--malformed`): the reason the processor will
+    /// dead-letter them with.
+    pub spoiled_as: Option<String>,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -352,6 +356,7 @@ impl SendReport {
             } else {
                 Vec::new()
             },
+            spoiled_as: None,
         }
     }
 }
@@ -368,6 +373,19 @@ impl fmt::Display for SendReport {
             self.stage,
             self.endpoint
         )?;
+        if let Some(reason) = &self.spoiled_as {
+            let how = if reason == "bad-signature" {
+                "signed with the wrong secret"
+            } else {
+                "without their event type"
+            };
+            writeln!(
+                f,
+                "  {how}, on purpose: the processor dead-letters them as {reason} \
+                 (`mgrid dlq peek --stage {} --reason {reason}`)",
+                self.stage
+            )?;
+        }
         for event in &self.events {
             writeln!(
                 f,
@@ -439,6 +457,7 @@ mod snapshots {
             },
             errors: Vec::new(),
             events: vec![event("evt_1", Some(202), "{\"messageId\":\"m-1\"}")],
+            spoiled_as: None,
         };
         insta::assert_snapshot!("send_one", plain(&one));
         crate::output::assert_json_contract("send", &one);

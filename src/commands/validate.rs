@@ -355,7 +355,12 @@ impl fmt::Display for StageValidation {
         }
 
         // Warnings go to stderr (`run` prints them there), like every other warning of mgrid.
-        if self.problems.is_empty() {
+        if self.problems.is_empty() && self.stage.as_str() == crate::local::STAGE {
+            writeln!(
+                f,
+                "{GOOD}ok:{GOOD:#} the local stage's settings are valid; `mgrid dev` runs it (nothing is deployed)"
+            )
+        } else if self.problems.is_empty() {
             writeln!(f, "{GOOD}ok:{GOOD:#} stage {} would deploy", self.stage)
         } else {
             for problem in &self.problems {

@@ -192,6 +192,19 @@ fn validate_text_report_for_a_default_stage() {
     insta::assert_snapshot!(output);
 }
 
+/// The local stage is checked, not deployed: its report does not say "would deploy".
+#[test]
+fn validate_of_the_local_stage_says_mgrid_dev_runs_it() {
+    let output = stdout_of(mgrid().args(["validate", "--stage", "local"]));
+    assert!(
+        output.contains(
+            "ok: the local stage's settings are valid; `mgrid dev` runs it (nothing is deployed)"
+        ),
+        "{output}"
+    );
+    assert!(!output.contains("would deploy"), "{output}");
+}
+
 #[test]
 fn validate_refuses_a_certificate_from_another_region() {
     let dir = tempfile::tempdir().unwrap();

@@ -313,7 +313,11 @@ fn local_dead_letters_are_counted_peeked_and_redriven_by_the_aws_rules() {
 fn a_local_redrive_of_webhooks_that_fail_again_ends_and_counts_them() {
     let dir = tempfile::tempdir().unwrap();
     let dev = Dev::start(&binary(), &dir.path().join("local"), None);
-    send(&dev, &["stripe", "--count", "40", "--bad-signature"]);
+    let sent = send(&dev, &["stripe", "--count", "40", "--bad-signature"]);
+    assert_eq!(
+        sent["spoiledAs"], "bad-signature",
+        "send says what it sent: {sent}"
+    );
     dev.wait_until_drained(Duration::from_secs(60));
     assert_eq!(dev.dead_letters().get("bad-signature"), Some(&40));
 
