@@ -5,13 +5,14 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use aws_sdk_codedeploy::types::DeploymentStatus;
 use aws_smithy_types::DateTime;
 use mgrid_contract::EpochMillis;
 
+use super::metrics::metric_data;
 use super::{Aws, errors};
 use crate::failure::{Failure, FailureKind};
+use crate::metrics::{Query, TimeRange};
 use crate::shift::{
     DeployStrategy, GuardState, Shift, ShiftStatus, Stopped, alarms_named, tallies, tally_series,
 };
@@ -312,124 +313,78 @@ impl Deploys {
             .collect();
         let series = tally_series(&versions);
         let names = crate::metrics::Resources::named_for(&self.stage);
-        let stat = |namespace: &str, metric: &str, dimensions: &[(&str, &str)], statistic: &str| {
-            MetricStat::builder()
-                .metric(
-                    Metric::builder()
-                        .namespace(namespace)
-                        .metric_name(metric)
-                        .set_dimensions(Some(
-                            dimensions
-                                .iter()
-                                .map(|(name, value)| {
-                                    Dimension::builder().name(*name).value(*value).build()
-                                })
-                                .collect(),
-                        ))
-                        .build(),
-                )
-                .period(60)
-                .stat(statistic)
-                .build()
+        let query = |id: &str, namespace, metric, dimensions, stat| Query {
+            id: id.to_owned(),
+            namespace,
+            metric,
+            dimensions,
+            stat,
+            period: 60,
         };
-        let query = |id: &str, stat: MetricStat| {
-            MetricDataQuery::builder()
-                .id(id)
-                .metric_stat(stat)
-                .return_data(true)
-                .build()
-        };
-        let mut queries: Vec<MetricDataQuery> = series
+        let mut queries: Vec<Query> = series
             .iter()
             .map(|one| {
                 let mut dimensions = vec![
-                    ("Stage", self.stage.as_str()),
-                    ("Version", one.version.as_str()),
+                    ("Stage", self.stage.clone()),
+                    ("Version", one.version.clone()),
                 ];
-                dimensions.extend(one.reason.map(|reason| ("Reason", reason)));
-                query(
-                    &one.id,
-                    stat(
-                        mgrid_pipeline::metrics::NAMESPACE,
-                        one.metric,
-                        &dimensions,
-                        "Sum",
-                    ),
-                )
+                dimensions.extend(one.reason.map(|reason| ("Reason", reason.to_owned())));
+                let namespace = mgrid_pipeline::metrics::NAMESPACE;
+                query(&one.id, namespace, one.metric, dimensions, "Sum")
             })
             .collect();
         let function = names.processor.clone();
-        let resource = format!("{function}:live");
         queries.push(query(
             "errors",
-            stat(
-                "AWS/Lambda",
-                "Errors",
-                &[
-                    ("FunctionName", &function),
-                    ("Resource", &resource),
-                    ("ExecutedVersion", &to),
-                ],
-                "Sum",
-            ),
+            "AWS/Lambda",
+            "Errors",
+            vec![
+                ("FunctionName", function.clone()),
+                ("Resource", format!("{function}:live")),
+                ("ExecutedVersion", to),
+            ],
+            "Sum",
         ));
         queries.push(query(
             "dlq",
-            stat(
-                "AWS/SQS",
-                "ApproximateNumberOfMessagesVisible",
-                &[("QueueName", &names.dlq)],
-                "Maximum",
-            ),
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            vec![("QueueName", names.dlq.clone())],
+            "Maximum",
         ));
-        let mut values: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
-        let mut next_token = None;
-        loop {
-            let page = self
-                .cloudwatch
-                .get_metric_data()
-                .set_metric_data_queries(Some(queries.clone()))
-                .start_time(DateTime::from_millis(from - from % 60_000))
-                .end_time(DateTime::from_millis(until - until % 60_000 + 60_000))
-                .scan_by(ScanBy::TimestampAscending)
-                .set_next_token(next_token.take())
-                .send()
-                .await;
-            let page = match page {
-                Ok(page) => page,
-                Err(e) => {
-                    tracing::warn!(
-                        "{}",
-                        errors::failure("cloudwatch:GetMetricData", "what each version did", &e)
-                            .what
-                    );
-                    return;
-                }
-            };
-            for result in page.metric_data_results() {
-                let points = result
-                    .timestamps()
-                    .iter()
-                    .map(|t| t.to_millis().unwrap_or(0))
-                    .zip(result.values().iter().copied());
-                values
-                    .entry(result.id().unwrap_or_default().to_owned())
-                    .or_default()
-                    .extend(points);
+        let range = TimeRange {
+            start: from - from % 60_000,
+            end: until - until % 60_000 + 60_000,
+            period_ms: 60_000,
+        };
+        let answers = match metric_data(&self.cloudwatch, &queries, &range).await {
+            Ok(answers) => answers,
+            Err(failure) => {
+                tracing::warn!(
+                    "what each version did is unknown: {}",
+                    failure.into_failure().what
+                );
+                return;
             }
-            match page.next_token() {
-                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
-                _ => break,
-            }
-        }
-        let sums: BTreeMap<String, f64> = values
+        };
+        let sums: BTreeMap<String, f64> = answers
             .iter()
-            .map(|(id, points)| (id.clone(), points.iter().map(|(_, v)| v).sum()))
+            .map(|answer| (answer.id.clone(), answer.values.iter().sum()))
             .collect();
         shift.traffic = tallies(&versions, &series, &sums);
         if let Some(stopped) = shift.stopped.as_mut() {
             stopped.new_version_errors = Some(sums.get("errors").copied().unwrap_or(0.0));
-            let mut dlq = values.remove("dlq").unwrap_or_default();
+            let mut dlq: Vec<(i64, f64)> = answers
+                .iter()
+                .filter(|answer| answer.id == "dlq")
+                .flat_map(|answer| {
+                    answer
+                        .timestamps
+                        .iter()
+                        .copied()
+                        .zip(answer.values.iter().copied())
+                })
+                .collect();
             dlq.sort_by_key(|(at, _)| *at);
             stopped.dlq_growth = Some(match (dlq.first(), dlq.last()) {
                 (Some(first), Some(last)) => last.1 - first.1,

@@ -111,7 +111,7 @@ fn sdk_query(query: &Query) -> MetricDataQuery {
         ))
         .build();
     MetricDataQuery::builder()
-        .id(query.id)
+        .id(&query.id)
         .metric_stat(
             MetricStat::builder()
                 .metric(metric)

@@ -152,24 +152,22 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
         _ => Build::Unknown,
     };
     let [webhook, dead_letters] = target.queue_depths().await;
-    let traffic_shift = match shift_in_progress(aws, name.as_str()).await {
-        Ok(shift) => shift,
+    let deploys = crate::aws::codedeploy::Deploys::new(aws, name.as_str());
+    let group = match deploys.settings().await {
+        Ok(group) => group,
         Err(failure) => {
             note(&format!(
-                "{WARNING}warning:{WARNING:#} could not read the processor's traffic shift: {}",
+                "{WARNING}warning:{WARNING:#} could not read the processor's deployment group: {}",
                 failure.what
             ));
             None
         }
     };
-    let group = match crate::aws::codedeploy::Deploys::new(aws, name.as_str())
-        .settings()
-        .await
-    {
-        Ok(group) => group,
+    let traffic_shift = match shift_in_progress(&deploys, group.as_ref()).await {
+        Ok(shift) => shift,
         Err(failure) => {
             note(&format!(
-                "{WARNING}warning:{WARNING:#} could not read the processor's deployment group: {}",
+                "{WARNING}warning:{WARNING:#} could not read the processor's traffic shift: {}",
                 failure.what
             ));
             None
@@ -208,16 +206,19 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
     })
 }
 
-/// The processor's traffic shift, while CodeDeploy runs one.
+/// The processor's traffic shift, while CodeDeploy runs one, with the guards `group` holds (read
+/// again when the group could not be read).
 async fn shift_in_progress(
-    aws: &crate::aws::Aws,
-    stage: &str,
+    deploys: &crate::aws::codedeploy::Deploys,
+    group: Option<&crate::aws::codedeploy::GroupSettings>,
 ) -> Result<Option<crate::shift::Shift>, Failure> {
-    let deploys = crate::aws::codedeploy::Deploys::new(aws, stage);
     let Some(id) = deploys.current(None).await? else {
         return Ok(None);
     };
-    let guards = deploys.guard_alarms().await?;
+    let guards = match group {
+        Some(group) => group.guards.clone(),
+        None => deploys.guard_alarms().await?,
+    };
     deploys.shift(&id, &guards).await.map(Some)
 }
 

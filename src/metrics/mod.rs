@@ -401,7 +401,7 @@ impl TimeRange {
 /// One metric query of a GetMetricData call, free of SDK types.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
-    pub id: &'static str,
+    pub id: String,
     pub namespace: &'static str,
     pub metric: &'static str,
     pub dimensions: Vec<(&'static str, String)>,
@@ -419,7 +419,7 @@ pub fn queries(signals: &[Signal], window: &Window, percentiles: bool) -> Vec<Qu
         .iter()
         .filter(|s| percentiles || !s.stat.is_percentile())
         .map(|s| Query {
-            id: s.key,
+            id: s.key.to_owned(),
             namespace: s.namespace,
             metric: s.metric,
             dimensions: s.dimensions.clone(),

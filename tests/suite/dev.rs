@@ -356,20 +356,7 @@ fn two_redrives_at_once_move_every_dead_letter_once_between_them() {
     send(&dev, &["stripe", "--count", "60", "--bad-signature"]);
     dev.wait_until_drained(Duration::from_secs(60));
     dev.kill9(); // no processor: the moved copies stay in the webhook queue to be counted
-    let redrive = || {
-        Command::new(binary())
-            .args([
-                "dlq", "redrive", "--stage", "local", "--yes", "--rate", "30", "--output", "json",
-            ])
-            .env("MGRID_LOCAL_DIR", &dev.data_dir)
-            .env_remove("MGRID_STAGE")
-            .env_remove("MGRID_OUTPUT")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("run mgrid")
-    };
-    let (first, second) = (redrive(), redrive());
+    let (first, second) = (paced_redrive(&dev, "30"), paced_redrive(&dev, "30"));
     let mut moved = 0;
     for child in [first, second] {
         let output = child.wait_with_output().unwrap();
@@ -390,11 +377,11 @@ fn two_redrives_at_once_move_every_dead_letter_once_between_them() {
     assert!(dev.dead_letters().is_empty());
 }
 
-/// A paced redrive of the stopped local stage, its stdout and stderr piped.
-fn paced_redrive(dev: &Dev) -> std::process::Child {
+/// A redrive of the local stage at `rate` a second, its stdout and stderr piped.
+fn paced_redrive(dev: &Dev, rate: &str) -> std::process::Child {
     Command::new(binary())
         .args([
-            "dlq", "redrive", "--stage", "local", "--yes", "--rate", "10", "--output", "json",
+            "dlq", "redrive", "--stage", "local", "--yes", "--rate", rate, "--output", "json",
         ])
         .env("MGRID_LOCAL_DIR", &dev.data_dir)
         .env_remove("MGRID_STAGE")
@@ -423,7 +410,7 @@ fn ctrl_c_during_a_redrive_is_acknowledged_and_the_run_ends_within_seconds() {
     dev.kill9(); // no processor: the moved copies stay in the webhook queue to be counted
 
     // 10 a second: after 2 s about 20 are moved and 60 wait.
-    let child = paced_redrive(&dev);
+    let child = paced_redrive(&dev, "10");
     std::thread::sleep(Duration::from_secs(2));
     let interrupted_at = std::time::Instant::now();
     sigint(&child);
@@ -459,7 +446,7 @@ fn ctrl_c_during_a_redrive_is_acknowledged_and_the_run_ends_within_seconds() {
 
     // A second Ctrl-C does not wait for the batch in hand: here one stuck on the local
     // database, which the test locks mid-run.
-    let child = paced_redrive(&dev);
+    let child = paced_redrive(&dev, "10");
     std::thread::sleep(Duration::from_millis(1500));
     let lock = dev.database();
     lock.execute_batch("BEGIN EXCLUSIVE").unwrap();

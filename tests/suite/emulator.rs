@@ -52,11 +52,7 @@ fn dev_parameters(artifact: &[u8]) -> Vec<Parameter> {
 async fn the_dev_stage_creates_its_data_resources_in_the_emulator() {
     let emulator = Emulator::start();
     let config = emulator.sdk_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = path_style_s3(&config);
     let cloudformation = aws_sdk_cloudformation::Client::new(&config);
     let ssm = aws_sdk_ssm::Client::new(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
@@ -228,6 +224,15 @@ async fn the_dev_stage_creates_its_data_resources_in_the_emulator() {
 
 const PLACEHOLDER: &[u8] = b"placeholder: the emulator stores Lambda code without running it";
 
+/// S3 as the emulator serves it: buckets in the path, not the host name.
+fn path_style_s3(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
 /// Uploads the placeholder artifact and creates the dev stage's stack from `template`.
 async fn create_dev_stack(
     s3: &aws_sdk_s3::Client,
@@ -312,11 +317,7 @@ async fn update_dev_stack(
 async fn a_tag_only_change_publishes_no_version_and_a_version_replaced_for_nothing_is_refused() {
     let emulator = Emulator::start();
     let config = emulator.sdk_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = path_style_s3(&config);
     let cloudformation = aws_sdk_cloudformation::Client::new(&config);
     let lambda = aws_sdk_lambda::Client::new(&config);
     create_dev_stack(&s3, &cloudformation, PIPELINE_YAML).await;
