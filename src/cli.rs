@@ -466,6 +466,21 @@ pub struct RedriveArgs {
     /// Message groups moved at once (each group stays in order)
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64), conflicts_with = "native")]
     pub parallel: u16,
+    /// After moving, how long to watch for each webhook's verdict: recorded in the ledger, or
+    /// back in the dead-letter queue. What is not judged by then is reported pending (exit 8),
+    /// with the command that looks again. On AWS a webhook failing for a transient cause takes
+    /// up to the queue's visibility timeout × 10 receives to come back; 0 does not watch
+    #[arg(
+        long,
+        default_value = "30s",
+        value_name = "SPAN",
+        conflicts_with = "native"
+    )]
+    pub wait: Span,
+    /// Look again at the webhooks of an earlier run (its id is in that run's report): which are
+    /// recorded now, which failed again, which are still pending (watches up to --wait)
+    #[arg(long, value_name = "RUN", value_parser = crate::runs::parse_run_id, conflicts_with_all = ["native", "dry_run", "max", "provider", "event_id", "event_type", "reason", "older_than", "rate"])]
+    pub status: Option<String>,
 }
 
 /// A span of time: 90s, 30m, 24h, 7d (at most 30 days).

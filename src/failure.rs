@@ -22,6 +22,9 @@ pub enum FailureKind {
     Conflict,
     /// 7: some items were done and some failed; nothing was lost.
     Partial,
+    /// 8: done as asked, but the outcome of some items is not known yet (webhooks moved and not
+    /// yet judged by the processor); the report names the command that looks again.
+    Pending,
     /// 10: a confirmation was needed and not given.
     Declined,
     /// 130: interrupted by Ctrl-C.
@@ -38,6 +41,7 @@ impl FailureKind {
             FailureKind::NotFound => 5,
             FailureKind::Conflict => 6,
             FailureKind::Partial => 7,
+            FailureKind::Pending => 8,
             FailureKind::Declined => 10,
             FailureKind::Interrupted => 130,
         }
@@ -55,6 +59,7 @@ Exit codes:
   5    the stage or a resource it needs does not exist
   6    conflict: the stack is busy or a concurrent change was detected
   7    partial: some items failed, none were lost
+  8    pending: done, but some outcomes are not known yet (the report says how to check)
   10   a confirmation was needed and not given
   130  interrupted";
 

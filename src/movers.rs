@@ -19,8 +19,11 @@ use crate::failure::Failure;
 use crate::move_engine::{
     AfterCopy, Batch, CopyResult, MoveEngine, Offered, Origin, Rules, Tally, pick_batch,
 };
-use crate::ports::{BatchOutcome, DeadLetterQueue, MaybeSent, Outgoing, WebhookQueue};
+use crate::ports::{
+    BatchOutcome, DeadLetterQueue, LedgerLookup, MaybeSent, Outgoing, WebhookQueue,
+};
 use crate::redrive::{DeadLetter, DeadLetterView, Filter, RunMark};
+use crate::verdict::{SentCopy, Verdicts};
 
 /// The most messages a queue takes in one receive or batch.
 const BATCH: usize = 10;
@@ -111,11 +114,18 @@ struct Shared {
 
     read: usize,
     failed: bool,
+    /// The copies the queue acknowledged, to be followed to their verdicts.
+    sent: Verdicts,
+    /// The run's copies found back in the dead-letter queue while it moved: (mark, reason).
+    came_back: Vec<(String, String)>,
 }
 
 /// What a redrive did.
 pub struct Redriven {
     pub tally: Tally,
+    /// The copies it sent, with what is known of them when the move ended (copies that came
+    /// back while it moved are judged already).
+    pub verdicts: Verdicts,
     /// A dry run: what would move, as read.
     pub would_move: Vec<DeadLetterView>,
     /// What ended the run early, if anything did (what it hid was released all the same).
@@ -146,6 +156,7 @@ impl Shared {
 pub async fn redrive(
     dlq: &impl DeadLetterQueue,
     queue: &impl WebhookQueue,
+    ledger: &impl LedgerLookup,
     rules: Rules,
     options: &RedriveOptions<'_>,
     progress: &dyn Fn(&Tally),
@@ -161,17 +172,22 @@ pub async fn redrive(
         progress: 0,
         read: 0,
         failed: false,
+        sent: Verdicts::default(),
+        came_back: Vec::new(),
     });
     let pace = RefCell::new(Pace::new(options.rate));
-    let workers = join_all(
-        (0..options.parallel.max(1))
-            .map(|_| redrive_worker(dlq, queue, &shared, &pace, options, progress)),
-    );
-    let keeper = keep_hidden(dlq, &shared, options.hold_seconds);
-    futures::pin_mut!(workers, keeper);
-    let results = match select(workers, keeper).await {
-        Either::Left((results, _)) => results,
-        Either::Right((never, _)) => match never {},
+    let ports = Ports { dlq, queue, ledger };
+    let results = {
+        let workers = join_all(
+            (0..options.parallel.max(1))
+                .map(|_| redrive_worker(&ports, &shared, &pace, options, progress)),
+        );
+        let keeper = keep_hidden(dlq, &shared, options.hold_seconds);
+        futures::pin_mut!(workers, keeper);
+        match select(workers, keeper).await {
+            Either::Left((results, _)) => results,
+            Either::Right((never, _)) => match never {},
+        }
     };
     let (release, would_move): (Vec<DeadLetter>, Vec<DeadLetterView>) = {
         let shared = shared.borrow();
@@ -195,13 +211,25 @@ pub async fn redrive(
     let released = dlq
         .set_visibility(&release.iter().collect::<Vec<_>>(), 0)
         .await;
-    let tally = shared.borrow().engine.tally().clone();
+    let shared = shared.into_inner();
+    let mut verdicts = shared.sent;
+    for (mark, reason) in &shared.came_back {
+        verdicts.came_back(mark, reason);
+    }
     let failure = results.into_iter().find_map(Result::err).or(released.err());
     Redriven {
-        tally,
+        tally: shared.engine.tally().clone(),
+        verdicts,
         would_move,
         failure,
     }
+}
+
+/// What a redrive reads from and writes to.
+struct Ports<'a, D, Q, L> {
+    dlq: &'a D,
+    queue: &'a Q,
+    ledger: &'a L,
 }
 
 enum Round {
@@ -210,14 +238,13 @@ enum Round {
 }
 
 async fn redrive_worker(
-    dlq: &impl DeadLetterQueue,
-    queue: &impl WebhookQueue,
+    ports: &Ports<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     shared: &RefCell<Shared>,
     pace: &RefCell<Pace>,
     options: &RedriveOptions<'_>,
     progress: &dyn Fn(&Tally),
 ) -> Result<(), Failure> {
-    let result = redrive_rounds(dlq, queue, shared, pace, options, progress).await;
+    let result = redrive_rounds(ports, shared, pace, options, progress).await;
     let mut s = shared.borrow_mut();
     s.alive -= 1;
     if result.is_err() {
@@ -227,8 +254,7 @@ async fn redrive_worker(
 }
 
 async fn redrive_rounds(
-    dlq: &impl DeadLetterQueue,
-    queue: &impl WebhookQueue,
+    ports: &Ports<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     shared: &RefCell<Shared>,
     pace: &RefCell<Pace>,
     options: &RedriveOptions<'_>,
@@ -250,7 +276,7 @@ async fn redrive_rounds(
             let s = shared.borrow();
             (s.in_hand == 0, s.progress)
         };
-        match redrive_round(dlq, queue, shared, pace, options).await? {
+        match redrive_round(ports, shared, pace, options).await? {
             Round::Worked => progress(shared.borrow().engine.tally()),
             Round::Empty => {
                 // A long poll that found nothing while nothing was in hand and no batch finished:
@@ -301,12 +327,12 @@ async fn park(shared: &RefCell<Shared>) -> bool {
 
 /// One receive and everything it brought: copied and deleted, or held.
 async fn redrive_round(
-    dlq: &impl DeadLetterQueue,
-    queue: &impl WebhookQueue,
+    ports: &Ports<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     shared: &RefCell<Shared>,
     pace: &RefCell<Pace>,
     options: &RedriveOptions<'_>,
 ) -> Result<Round, Failure> {
+    let dlq = ports.dlq;
     if !paced_unless_stopped(pace, BATCH, options.stop).await {
         // Stopped while waiting its turn: back to the top, where the run ends.
         return Ok(Round::Worked);
@@ -352,7 +378,7 @@ async fn redrive_round(
         return Ok(Round::Worked);
     }
     shared.borrow_mut().in_hand += 1;
-    let handled = handle(dlq, queue, shared, options, mine).await;
+    let handled = handle(ports, shared, options, mine).await;
     let mut s = shared.borrow_mut();
     s.in_hand -= 1;
     s.release_groups(&groups);
@@ -363,8 +389,7 @@ async fn redrive_round(
 
 /// What one receive brought: offered to the engine, then copied and deleted, or held.
 async fn handle(
-    dlq: &impl DeadLetterQueue,
-    queue: &impl WebhookQueue,
+    ports: &Ports<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     shared: &RefCell<Shared>,
     options: &RedriveOptions<'_>,
     received: Vec<DeadLetter>,
@@ -372,15 +397,19 @@ async fn handle(
     let decision = {
         let mut s = shared.borrow_mut();
         s.read += received.len();
-        let offered: Vec<Offered> = received
-            .iter()
-            .map(|letter| Offered {
+        let mut offered: Vec<Offered> = Vec::with_capacity(received.len());
+        for letter in &received {
+            let origin = options.mark.origin(letter);
+            if let (Origin::CameBack { reason }, Some(mark)) = (&origin, &letter.deduplication_id) {
+                s.came_back.push((mark.clone(), reason.clone()));
+            }
+            offered.push(Offered {
                 id: letter.message_id.clone(),
                 group: letter.group_id.clone(),
                 wanted: options.filter.matches(&letter.view()),
-                origin: options.mark.origin(letter),
-            })
-            .collect();
+                origin,
+            });
+        }
         let decision = s.engine.offer(offered);
         let now = Instant::now();
         for letter in received {
@@ -393,23 +422,50 @@ async fn handle(
         decision
     };
     if !decision.delete.is_empty() {
-        delete(dlq, shared, &decision.delete).await?;
+        delete(ports.dlq, shared, &decision.delete).await?;
     }
     if let Some(batch) = decision.copy {
-        copy(dlq, queue, shared, options.mark, batch).await?;
+        copy(ports, shared, options.mark, batch).await?;
     }
     Ok(())
+}
+
+/// The ledger keys of a batch's messages the ledger already holds. A lookup that fails judges
+/// none a duplicate: the watch after the move finds them recorded all the same.
+async fn already_recorded(
+    ledger: &impl LedgerLookup,
+    shared: &RefCell<Shared>,
+    batch: &Batch,
+) -> BTreeSet<String> {
+    let ids: Vec<String> = {
+        let s = shared.borrow();
+        batch
+            .messages
+            .iter()
+            .filter_map(|id| s.letters.get(id).and_then(DeadLetter::transaction_id))
+            .collect()
+    };
+    if ids.is_empty() {
+        return BTreeSet::new();
+    }
+    ledger.present(&ids).await.unwrap_or_else(|failure| {
+        tracing::debug!(
+            "could not ask the ledger which copies it holds: {}",
+            failure.what
+        );
+        BTreeSet::new()
+    })
 }
 
 /// Copies a batch (again, with the same deduplication ids, while its outcome is unknown), then
 /// deletes the originals whose copies were acknowledged.
 async fn copy(
-    dlq: &impl DeadLetterQueue,
-    queue: &impl WebhookQueue,
+    ports: &Ports<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     shared: &RefCell<Shared>,
     mark: &RunMark,
     mut batch: Batch,
 ) -> Result<(), Failure> {
+    let already = already_recorded(ports.ledger, shared, &batch).await;
     loop {
         let outgoing: Vec<Outgoing> = {
             let s = shared.borrow();
@@ -419,7 +475,7 @@ async fn copy(
                 .map(|id| mark.copy(&s.letters[id]))
                 .collect()
         };
-        let sent = queue.send(&outgoing).await;
+        let sent = ports.queue.send(&outgoing).await;
         let result = match sent {
             Ok(answer) => copy_result(&batch, answer),
             Err(failure) => {
@@ -439,9 +495,40 @@ async fn copy(
         let after = shared.borrow_mut().engine.copied(&batch, result);
         match after {
             AfterCopy::Retry(again) => batch = again,
-            AfterCopy::Delete(ids) => return delete(dlq, shared, &ids).await,
+            AfterCopy::Delete(ids) => {
+                follow_copies(shared, mark, &ids, &already);
+                return delete(ports.dlq, shared, &ids).await;
+            }
             AfterCopy::Nothing => return Ok(()),
         }
+    }
+}
+
+/// Notes the acknowledged copies of `ids`, to follow them to their verdicts.
+fn follow_copies(
+    shared: &RefCell<Shared>,
+    mark: &RunMark,
+    ids: &[String],
+    already: &BTreeSet<String>,
+) {
+    let mut s = shared.borrow_mut();
+    let copies: Vec<SentCopy> = ids
+        .iter()
+        .filter_map(|id| s.letters.get(id))
+        .map(|letter| {
+            let transaction_id = letter.transaction_id();
+            SentCopy {
+                deduplication_id: mark.deduplication_id(letter),
+                already_recorded: transaction_id
+                    .as_ref()
+                    .is_some_and(|id| already.contains(id)),
+                event_id: letter.view().event_id,
+                transaction_id,
+            }
+        })
+        .collect();
+    for copy in copies {
+        s.sent.sent(copy);
     }
 }
 
@@ -549,6 +636,100 @@ async fn keep_hidden(
             ),
         }
     }
+}
+
+/// How a run watches the copies it sent, after sending them.
+pub struct FollowOptions<'a> {
+    /// How long it watches at most.
+    pub wait: Duration,
+    /// How long between two looks.
+    pub every: Duration,
+    /// Dead letters one look reads at most (the local queue is read whole).
+    pub scan_limit: usize,
+    pub stop: &'a AtomicBool,
+}
+
+/// How a watch ended.
+#[derive(Debug, Default)]
+pub struct FollowEnd {
+    /// A look at the dead-letter queue stopped at its limit: a copy further back was not seen.
+    pub cut_short: bool,
+    /// The last look that failed (ledger or dead-letter queue), if the latest did.
+    pub unreadable: Option<Failure>,
+    pub watched: Duration,
+}
+
+/// Watches the ledger (by transaction id) and the dead-letter queue (by the run's mark) until
+/// every copy has a verdict, the wait ends, or the run is stopped.
+pub async fn follow(
+    verdicts: &mut Verdicts,
+    dlq: &impl DeadLetterQueue,
+    ledger: &impl LedgerLookup,
+    options: &FollowOptions<'_>,
+    progress: &dyn Fn(&Verdicts),
+) -> FollowEnd {
+    let started = Instant::now();
+    let mut end = FollowEnd::default();
+    loop {
+        end.unreadable = None;
+        if let Err(failure) = look_in_ledger(verdicts, ledger).await {
+            end.unreadable = Some(failure);
+        }
+        if !verdicts.settled() {
+            match look_in_dead_letters(verdicts, dlq, options.scan_limit).await {
+                Ok(cut_short) => end.cut_short = cut_short,
+                Err(failure) => end.unreadable = Some(failure),
+            }
+        }
+        progress(verdicts);
+        let left = options.wait.saturating_sub(started.elapsed());
+        if verdicts.settled() || left.is_zero() || options.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let until = Instant::now() + options.every.min(left);
+        while Instant::now() < until && !options.stop.load(Ordering::SeqCst) {
+            tokio::time::sleep(RECHECK.min(until - Instant::now())).await;
+        }
+    }
+    end.watched = started.elapsed();
+    end
+}
+
+async fn look_in_ledger(
+    verdicts: &mut Verdicts,
+    ledger: &impl LedgerLookup,
+) -> Result<(), Failure> {
+    let pending = verdicts.pending_transactions();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let present = ledger.present(&pending).await?;
+    verdicts.recorded(&present);
+    Ok(())
+}
+
+/// Reads the dead-letter queue for the run's copies; whether the look stopped at its limit.
+async fn look_in_dead_letters(
+    verdicts: &mut Verdicts,
+    dlq: &impl DeadLetterQueue,
+    limit: usize,
+) -> Result<bool, Failure> {
+    let mut read = 0;
+    let mut back: Vec<(String, String)> = Vec::new();
+    dlq.scan(limit, &mut |letter| {
+        read += 1;
+        if let Some(mark) = &letter.deduplication_id
+            && verdicts.is_pending(mark)
+        {
+            back.push((mark.clone(), letter.view().reason));
+        }
+        true
+    })
+    .await?;
+    for (mark, reason) in back {
+        verdicts.came_back(&mark, &reason);
+    }
+    Ok(read >= limit)
 }
 
 /// How a replay sends.

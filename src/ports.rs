@@ -146,6 +146,12 @@ pub trait DeadLetterQueue {
         }
     }
 
+    /// Whether a scan reads the whole queue as it is, receiving nothing (the local stage): a
+    /// look is exact and changes no receive count. On SQS a look is a receive.
+    fn looks_without_receiving(&self) -> bool {
+        false
+    }
+
     /// Deletes every message; how many, when the backend can tell.
     fn purge(&self) -> impl Future<Output = Result<Option<u64>, Failure>>;
 }
@@ -224,6 +230,20 @@ pub trait LedgerLookup {
         &self,
         transaction_id: &str,
     ) -> impl Future<Output = Result<Option<mgrid_contract::TransactionRecord>, Failure>>;
+}
+
+/// A ledger that holds nothing: what the in-memory queues of the tests and benchmarks are
+/// redriven against (every copy is new to it).
+pub struct EmptyLedger;
+
+impl LedgerLookup for EmptyLedger {
+    async fn present(&self, _: &[String]) -> Result<BTreeSet<String>, Failure> {
+        Ok(BTreeSet::new())
+    }
+
+    async fn record(&self, _: &str) -> Result<Option<mgrid_contract::TransactionRecord>, Failure> {
+        Ok(None)
+    }
 }
 
 /// A key ring as stored: the ring, its version (SSM's, or the local database's), and when it

@@ -50,6 +50,15 @@ impl DeadLetter {
             .collect()
     }
 
+    /// The ledger key the processor would record this webhook under, when its body is a
+    /// webhook it can read.
+    pub fn transaction_id(&self) -> Option<String> {
+        let attributes = self.text_attributes();
+        WebhookEnvelope::from_queue_message(&self.body, &attributes)
+            .ok()
+            .map(|envelope| envelope.transaction_id())
+    }
+
     pub fn view(&self) -> DeadLetterView {
         let attributes = self.text_attributes();
         let envelope = WebhookEnvelope::from_queue_message(&self.body, &attributes);

@@ -543,6 +543,13 @@ impl DeadLetterQueue for StageQueue {
         }
     }
 
+    fn looks_without_receiving(&self) -> bool {
+        match self {
+            StageQueue::Aws(queue) => queue.looks_without_receiving(),
+            StageQueue::Local(queue) => queue.looks_without_receiving(),
+        }
+    }
+
     async fn purge(&self) -> Result<Option<u64>, Failure> {
         match self {
             StageQueue::Aws(queue) => DeadLetterQueue::purge(queue).await,

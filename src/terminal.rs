@@ -123,11 +123,12 @@ pub fn say_beside(bar: Option<&indicatif::ProgressBar>, line: &str) {
 }
 
 /// Ctrl-C during a run that moves webhooks. The first sets `stop` (no new batches; the ones in
-/// hand finish) and says so at once on its own line; a second aborts the batches in hand too,
-/// saying what that may leave (`aborting`), and exits 130.
+/// hand finish) and says so at once on its own line (`stopping`); a second aborts the batches in
+/// hand too, saying what that may leave (`aborting`), and exits 130.
 pub fn on_interrupt(
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     bar: Option<indicatif::ProgressBar>,
+    stopping: &'static str,
     aborting: &'static str,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -135,10 +136,7 @@ pub fn on_interrupt(
             return;
         }
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        say_beside(
-            bar.as_ref(),
-            "stopping: no new batches; finishing the ones in hand (Ctrl-C again to abort them)",
-        );
+        say_beside(bar.as_ref(), stopping);
         if tokio::signal::ctrl_c().await.is_ok() {
             if let Some(bar) = &bar {
                 bar.abandon();

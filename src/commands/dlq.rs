@@ -26,12 +26,14 @@ use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
 use crate::failure::{Failure, FailureKind};
 use crate::ids::run_id;
 use crate::move_engine::{Rules, Source, Tally};
-use crate::movers::{self, RedriveOptions};
-use crate::output::{BOLD, WARNING, note, print_report, shown, table};
-use crate::ports::{DeadLetterQueue, Depth, SCAN_HOLD_SECONDS, WebhookQueue};
+use crate::movers::{self, FollowEnd, FollowOptions, RedriveOptions};
+use crate::output::{BOLD, GOOD, WARNING, note, print_report, shown, table};
+use crate::ports::{DeadLetterQueue, Depth, LedgerLookup, SCAN_HOLD_SECONDS, WebhookQueue};
 use crate::redrive::{Breakdown, DeadLetter, DeadLetterView, Filter, RunMark};
+use crate::runs::{RunRecord, load, runs_dir, save};
 use crate::target::{StageQueue, Target};
 use crate::terminal::{confirm, on_interrupt, progress_bar, rounded, verbose_calls};
+use crate::verdict::{Followed, Verdict, VerdictCounts, Verdicts};
 
 /// The most messages a scan reads.
 const SCAN_LIMIT: usize = 1000;
@@ -60,7 +62,13 @@ pub async fn run(context: &Context, target: &Target, args: &DlqArgs) -> Result<(
         }
         DlqAction::Redrive(redrive_args) => {
             let queue = target.webhook_queue().await?;
-            redrive(context, stage, &dlq, &queue, redrive_args).await
+            let ledger = target.ledger().await?;
+            let ports = RedrivePorts {
+                dlq: &dlq,
+                queue: &queue,
+                ledger: &ledger,
+            };
+            redrive(context, stage, &ports, redrive_args).await
         }
         DlqAction::Cancel => cancel(context, stage, &target.move_tasks()?, &dlq).await,
         DlqAction::Purge { dry_run } => {
@@ -321,10 +329,25 @@ impl fmt::Display for PeekReport {
 #[serde(rename_all = "camelCase")]
 pub struct RedriveReport {
     pub stage: String,
+    /// The run's id: `mgrid dlq redrive --status <run>` looks at its webhooks again.
+    pub run_id: String,
     pub dry_run: bool,
     pub filter: Filter,
     /// Moved to the webhook queue and deleted from the dead-letter queue.
     pub moved: usize,
+    /// What became of the moved webhooks when the run stopped watching.
+    pub verdicts: VerdictCounts,
+    /// The moved webhooks not recorded: back in the dead-letter queue, or not judged yet.
+    pub unsettled: Vec<Followed>,
+    /// How long the run watched for verdicts after moving.
+    pub watched_ms: u128,
+    /// A look at the dead-letter queue read only its first messages: a copy further back may
+    /// have come back unseen (counted pending).
+    pub look_cut_short: bool,
+    /// The command that looks at the pending webhooks again.
+    pub check_later: Option<String>,
+    /// `--status <run>`: an earlier run's pending webhooks, looked at again (nothing moved now).
+    pub looked_again: bool,
     /// Dry run: would move.
     pub would_move: Vec<DeadLetterView>,
     /// Read and left in place (not matching, or behind a message of their group that stays).
@@ -336,8 +359,6 @@ pub struct RedriveReport {
     pub copied_not_deleted: usize,
     /// Batches whose copy may or may not have happened; their originals stay.
     pub unknown_batches: usize,
-    /// Copies of this run that came back to the dead-letter queue, by failure reason.
-    pub came_back: BTreeMap<String, usize>,
     /// Dead-lettered during the run by other traffic, left for a later run.
     pub arrived_during_run: usize,
     pub interrupted: bool,
@@ -410,13 +431,18 @@ impl Outcome for RedriveReport {
             return Some(failure.clone());
         }
         if self.interrupted {
-            return Some(Failure::new(
-                FailureKind::Interrupted,
-                format!(
-                    "stopped after moving {}; the rest stays in the dead-letter queue",
-                    self.moved
-                ),
-            ));
+            return Some(
+                Failure::new(
+                    FailureKind::Interrupted,
+                    format!(
+                        "stopped after moving {}; the rest stays in the dead-letter queue",
+                        self.moved
+                    ),
+                )
+                .next(self.check_later.clone().unwrap_or_else(|| {
+                    "run the redrive again to move the rest (a repeat never loses a message)".into()
+                })),
+            );
         }
         if !self.failed.is_empty() || self.unknown_batches > 0 {
             return Some(
@@ -427,35 +453,91 @@ impl Outcome for RedriveReport {
                 .next("run the redrive again once the cause is fixed (a repeat never loses a message)"),
             );
         }
-        let reason = self.came_back.keys().next()?;
-        let reasons: Vec<&str> = self.came_back.keys().map(String::as_str).collect();
-        Some(
-            Failure::new(
-                FailureKind::Partial,
+        let verdicts = &self.verdicts;
+        if let Some(reason) = most_frequent(&verdicts.failed_again) {
+            return Some(
+                Failure::new(
+                    FailureKind::Partial,
+                    format!(
+                        "{} of {} moved webhooks failed again and are back in the dead-letter queue ({}); {} recorded",
+                        verdicts.failed_again_total(),
+                        self.moved,
+                        verdicts.reasons(),
+                        verdicts.recorded + verdicts.duplicate,
+                    ),
+                )
+                .next(format!(
+                    "see why with `mgrid dlq peek --stage {} --reason {reason}`, fix the cause, then redrive again",
+                    self.stage
+                )),
+            );
+        }
+        if verdicts.pending > 0 {
+            let mut failure = Failure::new(
+                FailureKind::Pending,
                 format!(
-                    "{} redriven webhooks failed again and are back in the dead-letter queue ({})",
-                    self.came_back.values().sum::<usize>(),
-                    reasons.join(", ")
+                    "{} of {} moved webhooks are not recorded yet after watching {}; none has failed again so far",
+                    verdicts.pending,
+                    self.moved,
+                    seconds(self.watched_ms)
                 ),
-            )
-            .next(format!(
-                "see why with `mgrid dlq peek --stage {} --reason {reason}`, fix the cause, then redrive again",
-                self.stage
-            )),
-        )
+            );
+            if let Some(command) = &self.check_later {
+                failure = failure.next(format!("look again later: {command}"));
+            }
+            return Some(failure);
+        }
+        None
     }
 }
 
-/// A redrive on any stage: the move engine, driven over the stage's two queues.
+fn most_frequent(counts: &BTreeMap<String, usize>) -> Option<&String> {
+    counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(reason, _)| reason)
+}
+
+/// "3 s", "2 min 5 s".
+fn seconds(ms: u128) -> String {
+    let s = ms.div_ceil(1000);
+    match s {
+        0..60 => format!("{s} s"),
+        _ if s % 60 == 0 => format!("{} min", s / 60),
+        _ => format!("{} min {} s", s / 60, s % 60),
+    }
+}
+
+/// How often the watch after a move looks: the local stage answers exactly and at once; SQS and
+/// DynamoDB are asked less often.
+fn look_every(dlq: &impl DeadLetterQueue) -> Duration {
+    if dlq.looks_without_receiving() {
+        Duration::from_millis(250)
+    } else {
+        Duration::from_secs(5)
+    }
+}
+
+/// The ports a redrive needs.
+pub struct RedrivePorts<'a, D, Q, L> {
+    pub dlq: &'a D,
+    pub queue: &'a Q,
+    pub ledger: &'a L,
+}
+
+/// A redrive on any stage: the move engine, driven over the stage's two queues, then the watch
+/// for verdicts in its ledger and its dead-letter queue.
 pub async fn redrive(
     context: &Context,
     stage: &StageName,
-    dlq: &impl DeadLetterQueue,
-    queue: &impl WebhookQueue,
+    ports: &RedrivePorts<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     args: &RedriveArgs,
 ) -> Result<()> {
+    if let Some(run_id) = &args.status {
+        return look_again(context, stage, ports, args, run_id).await;
+    }
     let filter = filter_of(args);
-    let depth = dlq.depth().await?;
+    let depth = ports.dlq.depth().await?;
     if depth.visible == 0 && depth.in_flight == 0 {
         note("the dead-letter queue is empty; nothing to redrive");
         let report = RedriveReport {
@@ -474,23 +556,165 @@ pub async fn redrive(
         max: args.max,
         dry_run: args.dry_run,
     };
+    let runs = runs_dir(&context.global.data_dir);
     carry_out(context, plan, false, |plan| async move {
-        move_dead_letters(plan, dlq, queue, args, depth.visible).await
+        let mut report = move_dead_letters(plan, ports, args, depth.visible).await?;
+        report.check_later = keep_run(&runs, &report);
+        Ok(report)
     })
     .await
 }
 
-/// The redrive itself, until done, stopped (Ctrl-C) or failed.
+/// Keeps the run's webhooks for a later look, when some are not judged; the command that looks.
+fn keep_run(runs: &std::path::Path, report: &RedriveReport) -> Option<String> {
+    let pending: Vec<&Followed> = report
+        .unsettled
+        .iter()
+        .filter(|f| f.verdict == Verdict::Pending)
+        .collect();
+    if pending.is_empty() || report.dry_run {
+        return None;
+    }
+    let record = RunRecord {
+        run_id: report.run_id.clone(),
+        stage: report.stage.clone(),
+        started_at: now_millis() - report.elapsed_ms as i64,
+        copies: pending.into_iter().cloned().collect(),
+    };
+    match save(runs, &record) {
+        Ok(_) => Some(format!(
+            "mgrid dlq redrive --stage {} --status {}",
+            report.stage, report.run_id
+        )),
+        Err(failure) => {
+            note(&format!(
+                "{failure}; `mgrid trace` looks at one webhook at a time"
+            ));
+            None
+        }
+    }
+}
+
+/// `--status <run>`: the pending webhooks of an earlier run, looked at again.
+async fn look_again(
+    context: &Context,
+    stage: &StageName,
+    ports: &RedrivePorts<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
+    args: &RedriveArgs,
+    run_id: &str,
+) -> Result<()> {
+    let runs = runs_dir(&context.global.data_dir);
+    let record = load(&runs, run_id)?;
+    if record.stage != stage.as_str() {
+        return Err(Failure::new(
+            FailureKind::Usage,
+            format!("run {run_id} redrove stage {}, not {stage}", record.stage),
+        )
+        .next(format!(
+            "mgrid dlq redrive --stage {} --status {run_id}",
+            record.stage
+        ))
+        .into());
+    }
+    let mut verdicts = record.verdicts();
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = on_interrupt(
+        stop.clone(),
+        None,
+        "stopped looking; nothing was moved",
+        "nothing was moved",
+    );
+    let moved = verdicts.all().count();
+    let end = watch_verdicts(&mut verdicts, ports, args, &stop, moved).await;
+    watcher.abort();
+    let mut report = RedriveReport {
+        stage: stage.to_string(),
+        run_id: run_id.to_owned(),
+        moved,
+        looked_again: true,
+        ..RedriveReport::default()
+    };
+    report.take_verdicts(&verdicts, &end);
+    report.check_later = keep_run(&runs, &report);
+    print_report(&report, context.global.output)?;
+    match report.failure() {
+        Some(failure) => Err(failure.into()),
+        None => Ok(()),
+    }
+}
+
+impl RedriveReport {
+    fn take_verdicts(&mut self, verdicts: &Verdicts, end: &FollowEnd) {
+        self.verdicts = verdicts.counts();
+        self.unsettled = verdicts
+            .all()
+            .filter(|f| !matches!(f.verdict, Verdict::Recorded | Verdict::Duplicate))
+            .cloned()
+            .collect();
+        self.watched_ms = end.watched.as_millis();
+        self.look_cut_short = end.cut_short;
+        if let Some(unreadable) = &end.unreadable
+            && self.verdicts.pending > 0
+        {
+            note(&format!(
+                "{WARNING}could not look for every verdict:{WARNING:#} {unreadable}"
+            ));
+        }
+    }
+}
+
+/// Watches the moved webhooks for `--wait`, showing recorded beside moved.
+async fn watch_verdicts(
+    verdicts: &mut Verdicts,
+    ports: &RedrivePorts<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
+    args: &RedriveArgs,
+    stop: &AtomicBool,
+    moved: usize,
+) -> FollowEnd {
+    let wait = Duration::from_millis(args.wait.0.max(0) as u64);
+    let bar = progress_bar(
+        moved as u64,
+        "{spinner} recorded {pos}/{len} · {msg} · watching {elapsed}",
+    );
+    let options = FollowOptions {
+        wait,
+        every: look_every(ports.dlq),
+        scan_limit: if ports.dlq.looks_without_receiving() {
+            usize::MAX
+        } else {
+            SCAN_LIMIT
+        },
+        stop,
+    };
+    let progress = |verdicts: &Verdicts| {
+        if let Some(bar) = &bar {
+            let counts = verdicts.counts();
+            bar.set_position((counts.recorded + counts.duplicate) as u64);
+            bar.set_message(format!(
+                "failed again {} · pending {}",
+                counts.failed_again_total(),
+                counts.pending
+            ));
+        }
+    };
+    let end = movers::follow(verdicts, ports.dlq, ports.ledger, &options, &progress).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    end
+}
+
+/// The redrive itself, until done, stopped (Ctrl-C) or failed, then the watch for verdicts.
 async fn move_dead_letters(
     plan: RedrivePlan,
-    dlq: &impl DeadLetterQueue,
-    queue: &impl WebhookQueue,
+    ports: &RedrivePorts<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     args: &RedriveArgs,
     waiting: u64,
 ) -> Result<RedriveReport, Failure> {
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
-    let mark = RunMark::new(&run_id()?, now_millis());
+    let run_id = run_id()?;
+    let mark = RunMark::new(&run_id, now_millis());
     let parallel = if args.dry_run {
         1
     } else {
@@ -526,6 +750,7 @@ async fn move_dead_letters(
     let watcher = on_interrupt(
         stop.clone(),
         bar.clone(),
+        "stopping: no new batches; finishing the ones in hand (Ctrl-C again to abort them)",
         "the webhooks being moved may now be in both queues: the processor records each once, \
          and their originals come back to the dead-letter queue after --hold, for a later redrive",
     );
@@ -540,14 +765,37 @@ async fn move_dead_letters(
             ));
         }
     };
-    let redriven = movers::redrive(dlq, queue, rules, &options, &progress).await;
+    let redriven = movers::redrive(
+        ports.dlq,
+        ports.queue,
+        ports.ledger,
+        rules,
+        &options,
+        &progress,
+    )
+    .await;
     watcher.abort();
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
     let tally = redriven.tally;
+    let moving_took = started.elapsed();
+    let mut verdicts = redriven.verdicts;
+    let mut end = FollowEnd::default();
+    if !tally.interrupted && redriven.failure.is_none() && !verdicts.is_empty() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let watcher = on_interrupt(
+            stop.clone(),
+            None,
+            "stopped watching: the webhooks are moved; the report says what is known of them",
+            "the webhooks are moved; `mgrid dlq stats` shows what came back",
+        );
+        end = watch_verdicts(&mut verdicts, ports, args, &stop, tally.moved).await;
+        watcher.abort();
+    }
     let mut report = RedriveReport {
         stage: plan.stage,
+        run_id,
         dry_run: plan.dry_run,
         filter: plan.filter.clone(),
         moved: tally.moved,
@@ -561,15 +809,15 @@ async fn move_dead_letters(
             .collect(),
         copied_not_deleted: tally.copied_not_deleted,
         unknown_batches: tally.unknown_batches,
-        came_back: tally.came_back.clone(),
         arrived_during_run: tally.arrived,
         interrupted: tally.interrupted,
         elapsed_ms: started.elapsed().as_millis(),
-        per_second: rounded(tally.moved as f64 / started.elapsed().as_secs_f64().max(0.001)),
+        per_second: rounded(tally.moved as f64 / moving_took.as_secs_f64().max(0.001)),
         failure: redriven.failure,
         ..RedriveReport::default()
     };
-    if let Ok(left) = dlq.depth().await {
+    report.take_verdicts(&verdicts, &end);
+    if let Ok(left) = ports.dlq.depth().await {
         report.remaining_in_dlq = left.visible + left.in_flight;
         report.remaining_in_flight = left.in_flight;
     }
@@ -608,46 +856,66 @@ impl fmt::Display for RedriveReport {
                 "(a FIFO queue shows only the first messages of each group before they move; a redrive reaches the rest as it goes)"
             );
         }
+        let verdicts = &self.verdicts;
         let mut rows = table(&[
             "moved",
+            "recorded",
+            "duplicate",
+            "failed again",
+            "pending",
             "left in place",
-            "failed",
-            "copied, not deleted",
-            "unknown batches",
-            "rate",
             "still in dlq",
         ]);
         rows.add_row(vec![
             self.moved.to_string(),
+            verdicts.recorded.to_string(),
+            verdicts.duplicate.to_string(),
+            verdicts.failed_again_total().to_string(),
+            verdicts.pending.to_string(),
             self.left.to_string(),
-            self.failed.len().to_string(),
-            self.copied_not_deleted.to_string(),
-            self.unknown_batches.to_string(),
-            format!("{:.0}/s", self.per_second),
             self.remaining_in_dlq.to_string(),
         ]);
         writeln!(f, "{rows}")?;
+        if self.looked_again {
+            writeln!(
+                f,
+                "run {}: its {} webhook(s) pending when it ended, looked at again for {}; nothing was moved now",
+                self.run_id,
+                self.moved,
+                seconds(self.watched_ms)
+            )?;
+        } else if !self.run_id.is_empty() && self.moved > 0 {
+            writeln!(
+                f,
+                "run {}: moved at {}/s, then watched {} for verdicts",
+                self.run_id,
+                self.per_second,
+                seconds(self.watched_ms)
+            )?;
+        }
+        self.fmt_problems(f)?;
+        self.fmt_verdicts(f)
+    }
+}
+
+impl RedriveReport {
+    /// What went wrong with the move itself.
+    fn fmt_problems(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for failure in &self.failed {
             writeln!(f, "{WARNING}not moved:{WARNING:#} {failure}")?;
+        }
+        if self.unknown_batches > 0 {
+            writeln!(
+                f,
+                "{WARNING}unknown:{WARNING:#} {} batch(es) may or may not have been copied; their originals stay in the dead-letter queue",
+                self.unknown_batches
+            )?;
         }
         if self.copied_not_deleted > 0 {
             writeln!(
                 f,
                 "{} message(s) were copied but are still in the dead-letter queue: a later redrive moves them again (a duplicate, which the processor ignores)",
                 self.copied_not_deleted
-            )?;
-        }
-        if !self.came_back.is_empty() {
-            let reasons: Vec<String> = self
-                .came_back
-                .iter()
-                .map(|(reason, count)| format!("{count} {reason}"))
-                .collect();
-            writeln!(
-                f,
-                "{WARNING}came back:{WARNING:#} {} of the moved webhooks failed again and are in the dead-letter queue once more ({}); they were left there, not moved again",
-                self.came_back.values().sum::<usize>(),
-                reasons.join(", ")
             )?;
         }
         if self.arrived_during_run > 0 {
@@ -666,8 +934,55 @@ impl fmt::Display for RedriveReport {
         }
         Ok(())
     }
-}
 
+    /// What became of the moved webhooks, and what is still open.
+    fn fmt_verdicts(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verdicts = &self.verdicts;
+        if verdicts.failed_again_total() > 0 {
+            writeln!(
+                f,
+                "{WARNING}failed again:{WARNING:#} {} of the moved webhooks are back in the dead-letter queue ({}): their cause is not fixed yet",
+                verdicts.failed_again_total(),
+                verdicts.reasons()
+            )?;
+        }
+        if verdicts.pending > 0 {
+            let some: Vec<&str> = self
+                .unsettled
+                .iter()
+                .filter(|f| f.verdict == Verdict::Pending)
+                .filter_map(|f| f.event_id.as_deref())
+                .take(5)
+                .collect();
+            let more = verdicts.pending.saturating_sub(some.len());
+            writeln!(
+                f,
+                "{WARNING}pending:{WARNING:#} {} moved webhook(s) not recorded yet and not back in the dead-letter queue: {}{}",
+                verdicts.pending,
+                some.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            )?;
+            if self.look_cut_short {
+                writeln!(
+                    f,
+                    "(each look read the first {SCAN_LIMIT} dead letters only; some pending ones may be back further in)"
+                )?;
+            }
+            if let Some(command) = &self.check_later {
+                writeln!(f, "look again: {command}")?;
+            }
+        }
+        let judged = verdicts.total() - verdicts.pending;
+        if self.moved > 0 && judged == self.moved && verdicts.failed_again.is_empty() {
+            writeln!(f, "{GOOD}every moved webhook is in the ledger{GOOD:#}")?;
+        }
+        Ok(())
+    }
+}
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct MoveTaskReport {
@@ -1030,7 +1345,35 @@ mod snapshots {
             remaining_in_dlq: 6,
             ..RedriveReport::default()
         };
-        done.came_back.insert("bad-signature".into(), 4);
+        done.run_id = "0123456789abcdef".into();
+        done.watched_ms = 30_000;
+        done.verdicts = VerdictCounts {
+            recorded: 111,
+            duplicate: 2,
+            failed_again: [("bad-signature".to_owned(), 4)].into(),
+            pending: 3,
+        };
+        done.unsettled = (1..=3)
+            .map(|n| Followed {
+                deduplication_id: format!("mgrid-run-0123456789abcdef-{n}"),
+                transaction_id: Some(format!("stripe:evt_{n}")),
+                event_id: Some(format!("evt_{n}")),
+                verdict: Verdict::Pending,
+            })
+            .collect();
+        done.check_later = Some("mgrid dlq redrive --stage prod --status 0123456789abcdef".into());
+        let refused = std::mem::take(&mut done.failed);
+        let failure = done.failure().expect("some failed again");
+        assert_eq!(failure.kind, FailureKind::Partial);
+        assert!(failure.what.contains("4 of 120"), "{}", failure.what);
+        done.verdicts.failed_again.clear();
+        assert_eq!(
+            done.failure().map(|f| f.kind),
+            Some(FailureKind::Pending),
+            "none failed again, some not judged"
+        );
+        done.verdicts.failed_again.insert("bad-signature".into(), 4);
+        done.failed = refused;
         insta::assert_snapshot!("dlq_redrive", plain(&done));
         insta::assert_snapshot!(
             "dlq_redrive_80_columns",

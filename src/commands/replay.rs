@@ -353,6 +353,7 @@ async fn send_hours(
     let watcher = on_interrupt(
         stop.clone(),
         bar.clone(),
+        "stopping: no new batches; finishing the ones in hand (Ctrl-C again to abort them)",
         "the webhooks being sent may or may not be on the queue: replay the same window again \
          (the ledger records each once)",
     );

@@ -247,6 +247,10 @@ impl DeadLetterQueue for LocalQueue {
         })
     }
 
+    fn looks_without_receiving(&self) -> bool {
+        true
+    }
+
     async fn purge(&self) -> Result<Option<u64>, Failure> {
         let purged = self.with(|c| db::purge(c, self.queue))?;
         Ok(Some(purged as u64))

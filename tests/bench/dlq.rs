@@ -105,6 +105,7 @@ fn engine_part() {
         let redriven = runtime.block_on(movers::redrive(
             &Dlq(&pair),
             &Webhooks(&pair),
+            &mgrid::ports::EmptyLedger,
             rules,
             &options,
             &|_| {},

@@ -1,0 +1,258 @@
+//! What became of the webhooks a run put back on the queue: recorded in the ledger, already
+//! there (a duplicate the processor acknowledges), back in the dead-letter queue with the
+//! processor's reason, or not judged yet. A move is not a fix; a redrive or a replay ends on
+//! these verdicts, not on what it moved. Pure: the lookups that feed it are `movers::follow`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// A copy a run sent and the queue acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentCopy {
+    /// The copy's deduplication id: what it carries back into the dead-letter queue if it
+    /// fails again.
+    pub deduplication_id: String,
+    /// The ledger key it becomes (`provider:event id`); None for a body the processor cannot
+    /// read, which can never be recorded.
+    pub transaction_id: Option<String>,
+    /// The provider's event id, for the operator.
+    pub event_id: Option<String>,
+    /// The ledger held the transaction before the copy was sent.
+    pub already_recorded: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case", tag = "verdict")]
+pub enum Verdict {
+    /// Not judged yet when the run stopped watching.
+    Pending,
+    /// In the ledger.
+    Recorded,
+    /// The ledger held it before the copy went: the processor acknowledges it as a duplicate.
+    Duplicate,
+    /// Back in the dead-letter queue, for this reason.
+    FailedAgain { reason: String },
+}
+
+/// One copy, followed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Followed {
+    pub deduplication_id: String,
+    pub transaction_id: Option<String>,
+    pub event_id: Option<String>,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+/// The verdicts of a run's copies, by deduplication id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdicts {
+    copies: BTreeMap<String, Followed>,
+}
+
+/// The verdicts, counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct VerdictCounts {
+    pub recorded: usize,
+    pub duplicate: usize,
+    /// Back in the dead-letter queue, by reason.
+    pub failed_again: BTreeMap<String, usize>,
+    pub pending: usize,
+}
+
+impl VerdictCounts {
+    pub fn failed_again_total(&self) -> usize {
+        self.failed_again.values().sum()
+    }
+
+    pub fn total(&self) -> usize {
+        self.recorded + self.duplicate + self.failed_again_total() + self.pending
+    }
+
+    /// `412 ledger-unavailable, 3 bad-signature`, the most frequent first.
+    pub fn reasons(&self) -> String {
+        let mut reasons: Vec<(&String, &usize)> = self.failed_again.iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        reasons
+            .iter()
+            .map(|(reason, count)| format!("{count} {reason}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Verdicts {
+    pub fn sent(&mut self, copy: SentCopy) {
+        let verdict = if copy.already_recorded {
+            Verdict::Duplicate
+        } else {
+            Verdict::Pending
+        };
+        self.copies
+            .entry(copy.deduplication_id.clone())
+            .or_insert(Followed {
+                deduplication_id: copy.deduplication_id,
+                transaction_id: copy.transaction_id,
+                event_id: copy.event_id,
+                verdict,
+            });
+    }
+
+    /// The ledger keys of the copies not judged yet.
+    pub fn pending_transactions(&self) -> Vec<String> {
+        self.pending()
+            .filter_map(|f| f.transaction_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    }
+
+    pub fn is_pending(&self, deduplication_id: &str) -> bool {
+        self.copies
+            .get(deduplication_id)
+            .is_some_and(|f| f.verdict == Verdict::Pending)
+    }
+
+    pub fn pending(&self) -> impl Iterator<Item = &Followed> {
+        self.copies
+            .values()
+            .filter(|f| f.verdict == Verdict::Pending)
+    }
+
+    /// The ledger holds these transactions: their pending copies are recorded.
+    pub fn recorded(&mut self, present: &BTreeSet<String>) {
+        for followed in self.copies.values_mut() {
+            let held = followed
+                .transaction_id
+                .as_ref()
+                .is_some_and(|id| present.contains(id));
+            if followed.verdict == Verdict::Pending && held {
+                followed.verdict = Verdict::Recorded;
+            }
+        }
+    }
+
+    /// A copy of the run is back in the dead-letter queue. Only a pending copy changes: one
+    /// already recorded stays recorded (another copy of the same event failed, not this one).
+    pub fn came_back(&mut self, deduplication_id: &str, reason: &str) {
+        if let Some(followed) = self.copies.get_mut(deduplication_id)
+            && followed.verdict == Verdict::Pending
+        {
+            followed.verdict = Verdict::FailedAgain {
+                reason: reason.to_owned(),
+            };
+        }
+    }
+
+    pub fn settled(&self) -> bool {
+        self.pending().next().is_none()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.copies.is_empty()
+    }
+
+    pub fn counts(&self) -> VerdictCounts {
+        let mut counts = VerdictCounts::default();
+        for followed in self.copies.values() {
+            match &followed.verdict {
+                Verdict::Pending => counts.pending += 1,
+                Verdict::Recorded => counts.recorded += 1,
+                Verdict::Duplicate => counts.duplicate += 1,
+                Verdict::FailedAgain { reason } => {
+                    *counts.failed_again.entry(reason.clone()).or_default() += 1;
+                }
+            }
+        }
+        counts
+    }
+
+    /// Every copy and its verdict, for a report or a later look.
+    pub fn all(&self) -> impl Iterator<Item = &Followed> {
+        self.copies.values()
+    }
+}
+
+impl FromIterator<Followed> for Verdicts {
+    fn from_iter<I: IntoIterator<Item = Followed>>(followed: I) -> Verdicts {
+        Verdicts {
+            copies: followed
+                .into_iter()
+                .map(|f| (f.deduplication_id.clone(), f))
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy(n: u32, already_recorded: bool) -> SentCopy {
+        SentCopy {
+            deduplication_id: format!("mark-{n}"),
+            transaction_id: Some(format!("stripe:evt_{n}")),
+            event_id: Some(format!("evt_{n}")),
+            already_recorded,
+        }
+    }
+
+    #[test]
+    fn a_copy_is_pending_until_the_ledger_or_the_dead_letter_queue_says_otherwise() {
+        let mut verdicts = Verdicts::default();
+        for n in 1..=4 {
+            verdicts.sent(copy(n, n == 4));
+        }
+        assert_eq!(
+            verdicts.pending_transactions(),
+            ["stripe:evt_1", "stripe:evt_2", "stripe:evt_3"]
+        );
+        verdicts.recorded(&BTreeSet::from(["stripe:evt_1".to_owned()]));
+        verdicts.came_back("mark-2", "bad-signature");
+        verdicts.came_back("mark-1", "bad-signature");
+        verdicts.came_back("someone-else", "bad-signature");
+        let counts = verdicts.counts();
+        assert_eq!(
+            (counts.recorded, counts.duplicate, counts.pending),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            counts.failed_again["bad-signature"], 1,
+            "mark-1 stays recorded"
+        );
+        assert_eq!(counts.total(), 4);
+        assert!(!verdicts.settled());
+        verdicts.recorded(&BTreeSet::from(["stripe:evt_3".to_owned()]));
+        assert!(verdicts.settled());
+    }
+
+    #[test]
+    fn an_unreadable_body_is_followed_only_by_its_mark() {
+        let mut verdicts = Verdicts::default();
+        verdicts.sent(SentCopy {
+            deduplication_id: "mark-9".into(),
+            transaction_id: None,
+            event_id: None,
+            already_recorded: false,
+        });
+        assert!(verdicts.pending_transactions().is_empty());
+        assert!(verdicts.is_pending("mark-9"));
+        verdicts.came_back("mark-9", "malformed-body");
+        assert!(verdicts.settled());
+    }
+
+    #[test]
+    fn reasons_read_most_frequent_first() {
+        let counts = VerdictCounts {
+            failed_again: BTreeMap::from([("a".to_owned(), 1), ("b".to_owned(), 5)]),
+            ..VerdictCounts::default()
+        };
+        assert_eq!(counts.reasons(), "5 b, 1 a");
+    }
+}
