@@ -13,9 +13,10 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use mgrid_contract::StageName;
 use mgrid_contract::clock::format_rfc3339;
 use mgrid_contract::untrusted::printable_block;
+use mgrid_contract::{EpochMillis, Provider, StageName};
+use mgrid_pipeline::cache::KEY_RING_TTL_MS;
 use serde::Serialize;
 
 use crate::aws::queues::{MoveTask, MoveTaskStatus, MoveTasks};
@@ -28,7 +29,9 @@ use crate::ids::run_id;
 use crate::move_engine::{Rules, Source, Tally};
 use crate::movers::{self, FollowEnd, FollowOptions, RedriveOptions};
 use crate::output::{BOLD, GOOD, WARNING, note, print_report, shown, table};
-use crate::ports::{DeadLetterQueue, Depth, LedgerLookup, SCAN_HOLD_SECONDS, WebhookQueue};
+use crate::ports::{
+    DeadLetterQueue, Depth, KeyRings, LedgerLookup, SCAN_HOLD_SECONDS, WebhookQueue,
+};
 use crate::redrive::{Breakdown, DeadLetter, DeadLetterView, Filter, RunMark};
 use crate::runs::{RunRecord, load, runs_dir, save};
 use crate::target::{StageQueue, Target};
@@ -68,7 +71,13 @@ pub async fn run(context: &Context, target: &Target, args: &DlqArgs) -> Result<(
                 queue: &queue,
                 ledger: &ledger,
             };
-            redrive(context, stage, &ports, redrive_args).await
+            let providers: Vec<Provider> = match redrive_args.provider {
+                Some(provider) => vec![provider.into()],
+                None => Provider::ALL.to_vec(),
+            };
+            let rings = target.key_rings().await?;
+            let settle = secrets_settle(&rings, stage, &providers).await?;
+            redrive(context, stage, &ports, settle, redrive_args).await
         }
         DlqAction::Cancel => cancel(context, stage, &target.move_tasks()?, &dlq).await,
         DlqAction::Purge { dry_run } => {
@@ -531,6 +540,7 @@ pub async fn redrive(
     context: &Context,
     stage: &StageName,
     ports: &RedrivePorts<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
+    settle: Option<SecretsSettle>,
     args: &RedriveArgs,
 ) -> Result<()> {
     if let Some(run_id) = &args.status {
@@ -558,11 +568,79 @@ pub async fn redrive(
     };
     let runs = runs_dir(&context.global.data_dir);
     carry_out(context, plan, false, |plan| async move {
+        if !plan.dry_run
+            && let Some(settle) = settle
+        {
+            settle.wait().await?;
+        }
         let mut report = move_dead_letters(plan, ports, args, depth.visible).await?;
         report.check_later = keep_run(&runs, &report);
         Ok(report)
     })
     .await
+}
+
+/// A signing secret set so recently that the processor may still verify with the one before:
+/// the functions cache key rings for `KEY_RING_TTL_MS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretsSettle {
+    /// When every processor uses the newest secrets.
+    pub at: EpochMillis,
+    /// Whose secret changed.
+    pub providers: Vec<Provider>,
+}
+
+/// When the newest signing secrets of `providers` are in use everywhere, if that is still ahead.
+pub async fn secrets_settle(
+    rings: &impl KeyRings,
+    stage: &StageName,
+    providers: &[Provider],
+) -> Result<Option<SecretsSettle>, Failure> {
+    let now = now_millis();
+    let mut settle: Option<SecretsSettle> = None;
+    for &provider in providers {
+        let Some(stored) = rings.read(&stage.signing_secret_ring(provider)).await? else {
+            continue;
+        };
+        let Some(at) = stored.modified_at.map(|m| m + KEY_RING_TTL_MS) else {
+            continue;
+        };
+        if at > now {
+            let entry = settle.get_or_insert(SecretsSettle {
+                at,
+                providers: Vec::new(),
+            });
+            entry.at = entry.at.max(at);
+            entry.providers.push(provider);
+        }
+    }
+    Ok(settle)
+}
+
+impl SecretsSettle {
+    /// Waits until the processor verifies with the new secrets, saying why; Ctrl-C ends the
+    /// redrive before anything moved.
+    async fn wait(&self) -> Result<(), Failure> {
+        let left = Duration::from_millis((self.at - now_millis()).max(0) as u64);
+        if left.is_zero() {
+            return Ok(());
+        }
+        let whose: Vec<&str> = self.providers.iter().map(|p| p.as_str()).collect();
+        note(&format!(
+            "the {} signing secret changed less than {} ago and the processor may still verify with the one before: waiting {} (until {}) so the moved webhooks are judged with the new one (Ctrl-C to stop; nothing is moved yet)",
+            whose.join(" and "),
+            crate::commands::keys::cache_time(),
+            seconds(left.as_millis()),
+            format_rfc3339(self.at)
+        ));
+        tokio::select! {
+            () = tokio::time::sleep(left) => Ok(()),
+            _ = tokio::signal::ctrl_c() => Err(Failure::new(
+                FailureKind::Interrupted,
+                "stopped while waiting for the new signing secret to be in use; nothing was moved",
+            )),
+        }
+    }
 }
 
 /// Keeps the run's webhooks for a later look, when some are not judged; the command that looks.

@@ -9,6 +9,7 @@ use anyhow::Result;
 use mgrid_contract::clock::format_rfc3339;
 use mgrid_contract::keyring::{KeyRing, Secret};
 use mgrid_contract::{Provider, StageName};
+use mgrid_pipeline::cache::KEY_RING_TTL_MS;
 use serde::Serialize;
 
 use crate::cli::{KeysAction, KeysArgs};
@@ -209,6 +210,9 @@ pub struct Rotation {
     /// The URL with the key, shown this once (absent with --output-file or --dry-run).
     pub register_url: Option<String>,
     pub written_to: Option<String>,
+    /// When the authorizer accepts the new key at the latest (it caches key rings): register it
+    /// with the provider after that.
+    pub in_effect_by: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -257,6 +261,7 @@ impl Serialize for RotationPlans {
                     webhook_url: p.webhook_url.clone(),
                     register_url: None,
                     written_to: None,
+                    in_effect_by: None,
                 })
                 .collect(),
             failure: None,
@@ -386,6 +391,7 @@ async fn rotate(
                 provider: planned.provider,
                 plan: planned.plan,
                 ssm_version: Some(version),
+                in_effect_by: Some(in_effect_by()),
                 dry_run: false,
                 webhook_url: planned.webhook_url,
                 register_url: written_to.is_none().then_some(register),
@@ -511,9 +517,26 @@ impl fmt::Display for Rotations {
                 )?,
                 _ => {}
             }
+            if let Some(by) = &rotation.in_effect_by {
+                writeln!(
+                    f,
+                    "  the authorizer accepts it by {by} at the latest (it caches key rings for {}); register it after that, or the provider's deliveries may be refused until then",
+                    cache_time()
+                )?;
+            }
         }
         Ok(())
     }
+}
+
+/// When a key ring written now is in use by every function at the latest.
+fn in_effect_by() -> String {
+    format_rfc3339(now_millis() + KEY_RING_TTL_MS)
+}
+
+/// "60 s": how long the functions cache a key ring.
+pub fn cache_time() -> String {
+    format!("{} s", KEY_RING_TTL_MS / 1000)
 }
 
 /// Which of a provider's two rings changed.
@@ -546,6 +569,8 @@ pub struct RingChange {
     pub previous_accepted_until: Option<String>,
     pub ssm_version: Option<i64>,
     pub changed: bool,
+    /// When every function uses the change at the latest (they cache key rings).
+    pub in_effect_by: Option<String>,
 }
 
 impl fmt::Display for RingChange {
@@ -566,9 +591,23 @@ impl fmt::Display for RingChange {
             self.ssm_version.unwrap_or_default()
         )?;
         match (&self.previous_key_id, &self.previous_accepted_until) {
-            (Some(id), Some(until)) => writeln!(f, "; {id} stays accepted until {until}"),
-            _ => writeln!(f, "; no other is accepted"),
+            (Some(id), Some(until)) => writeln!(f, "; {id} stays accepted until {until}")?,
+            _ => writeln!(f, "; no other is accepted")?,
         }
+        if let Some(by) = &self.in_effect_by {
+            let cached = cache_time();
+            match self.kind {
+                RingKind::ApiKey => writeln!(
+                    f,
+                    "the authorizer refuses the revoked key by {by} at the latest (the functions cache key rings for {cached})"
+                )?,
+                RingKind::SigningSecret => writeln!(
+                    f,
+                    "the processor verifies with it by {by} at the latest (the functions cache key rings for {cached}); a redrive started before then waits for it"
+                )?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -622,6 +661,7 @@ async fn write_ring(
     let mut change = plan.change;
     if change.changed {
         change.ssm_version = Some(store.write(name, &plan.ring, plan.read_version).await?);
+        change.in_effect_by = Some(in_effect_by());
     }
     Ok(change)
 }
@@ -655,6 +695,7 @@ async fn revoke_previous(
             previous_accepted_until: None,
             ssm_version: Some(stored.version),
             changed: live_previous.is_some(),
+            in_effect_by: None,
         },
         revokes: live_previous.map(|p| p.id.clone()),
         ring: stored.ring.revoke_previous(),
@@ -699,6 +740,7 @@ async fn set_signing_secret(
             previous_accepted_until: ring.previous.as_ref().map(|p| format_rfc3339(p.expires_at)),
             ssm_version: None,
             changed: true,
+            in_effect_by: None,
         },
         revokes: None,
         read_version: stored.as_ref().map(|s| s.version),
@@ -892,6 +934,7 @@ mod snapshots {
             webhook_url: "https://hooks.example.com/webhook/stripe".into(),
             register_url: register_url.map(str::to_owned),
             written_to: written_to.map(str::to_owned),
+            in_effect_by: (!dry_run).then(|| "2026-12-01T08:01:00Z".to_owned()),
         };
         let report = Rotations {
             failure: None,
@@ -921,6 +964,7 @@ mod snapshots {
             previous_accepted_until: previous.map(|_| "2026-12-01T09:00:00Z".to_owned()),
             ssm_version: Some(2),
             changed,
+            in_effect_by: changed.then(|| "2026-12-01T08:01:00Z".to_owned()),
         };
         let text = [
             plain(&change(true, Some("s-66bb"))),

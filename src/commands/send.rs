@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
+use mgrid_contract::clock::format_rfc3339;
 use mgrid_contract::keyring::Secret;
-use mgrid_contract::{Provider, StageName};
+use mgrid_contract::{EpochMillis, Provider, StageName};
+use mgrid_pipeline::cache::KEY_RING_TTL_MS;
 use serde::Serialize;
 use tokio::task::JoinSet;
 
@@ -35,6 +37,8 @@ struct Endpoint {
     url: String,
     api_key: Secret,
     signing_secret: Option<Secret>,
+    /// When the API key ring was last written, when the store says.
+    api_key_changed_at: Option<EpochMillis>,
 }
 
 pub async fn run(context: &Context, stage_target: &Target, args: &SendArgs) -> Result<()> {
@@ -69,7 +73,11 @@ pub async fn run(context: &Context, stage_target: &Target, args: &SendArgs) -> R
                 report.sent
             ),
         )
-        .next(why_not_accepted(&report))
+        .next(why_not_accepted(
+            &report,
+            target.api_key_changed_at,
+            now_millis(),
+        ))
         .into());
     }
     Ok(())
@@ -98,14 +106,34 @@ async fn endpoint(
     Ok(Endpoint {
         url: format!("{}/webhook/{provider}", base.trim_end_matches('/')),
         api_key: api_ring.ring.current.secret,
+        api_key_changed_at: api_ring.modified_at,
         signing_secret: signing.map(|s| s.ring.current.secret),
     })
 }
 
 /// What to do about webhooks that were not accepted, from what the endpoint answered.
-fn why_not_accepted(report: &SendReport) -> String {
+/// `key_changed_at`: when the API key ring was last written; a 403 within the functions' cache
+/// time after it is most likely the authorizer still holding the ring from before.
+fn why_not_accepted(
+    report: &SendReport,
+    key_changed_at: Option<EpochMillis>,
+    now: EpochMillis,
+) -> String {
     let stage = &report.stage;
-    if report.errors.iter().any(|e| e.status == Some(403)) {
+    let refused = report
+        .errors
+        .iter()
+        .any(|e| matches!(e.status, Some(401 | 403)));
+    let settles_at = key_changed_at
+        .map(|at| at + KEY_RING_TTL_MS)
+        .filter(|&at| at > now);
+    if refused && let Some(at) = settles_at {
+        format!(
+            "the API key was rotated less than {} ago, and the authorizer caches key rings that long: it may still hold the ring from before the rotation; send again after {}",
+            crate::commands::keys::cache_time(),
+            format_rfc3339(at)
+        )
+    } else if refused {
         format!(
             "a 403 is the authorizer refusing the API key: it is wrong or was rotated away (`mgrid keys list --stage {stage}`)"
         )
@@ -478,12 +506,16 @@ mod snapshots {
         insta::assert_snapshot!("send_load", plain(&load));
         insta::assert_snapshot!("send_load_80_columns", crate::output::at_80_columns(&load));
         crate::output::assert_json_contract("send", &load);
-        assert!(why_not_accepted(&load).contains("a 403 is the authorizer"));
+        assert!(why_not_accepted(&load, Some(0), 600_000).contains("a 403 is the authorizer"));
+        assert!(
+            why_not_accepted(&load, Some(590_000), 600_000).contains("rotated less than 60 s ago"),
+            "a 403 just after a rotation blames the cache, not the key"
+        );
         let unreachable = SendReport {
             errors: vec![event("evt_9", None, "connection refused")],
             refused: 0,
             ..load
         };
-        assert!(why_not_accepted(&unreachable).contains("did not answer"));
+        assert!(why_not_accepted(&unreachable, None, 0).contains("did not answer"));
     }
 }

@@ -94,7 +94,7 @@ impl KeyStore for LocalKeyStore {
             .map_err(unavailable)?;
         match stored {
             None => Ok(None),
-            Some((json, _)) => KeyRing::parse(&json).map(Some).map_err(unavailable),
+            Some(stored) => KeyRing::parse(&stored.json).map(Some).map_err(unavailable),
         }
     }
 }

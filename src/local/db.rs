@@ -526,11 +526,24 @@ pub fn stream_done(tx: &Connection, seq: i64) -> rusqlite::Result<()> {
 }
 
 /// A key ring's JSON and version.
-pub fn ring(tx: &Connection, name: &str) -> rusqlite::Result<Option<(String, i64)>> {
+/// A stored key ring: its JSON, version, and when it was last written.
+pub struct StoredRing {
+    pub json: String,
+    pub version: i64,
+    pub modified_at: EpochMillis,
+}
+
+pub fn ring(tx: &Connection, name: &str) -> rusqlite::Result<Option<StoredRing>> {
     tx.query_row(
-        "SELECT ring, version FROM key_rings WHERE name = ?1",
+        "SELECT ring, version, modified_at FROM key_rings WHERE name = ?1",
         params![name],
-        |row| Ok((row.get(0)?, row.get(1)?)),
+        |row| {
+            Ok(StoredRing {
+                json: row.get(0)?,
+                version: row.get(1)?,
+                modified_at: row.get(2)?,
+            })
+        },
     )
     .optional()
 }
@@ -811,11 +824,15 @@ mod tests {
         assert_eq!(put_ring(&db, "r", "{}", None, 0).unwrap(), Some(1));
         assert_eq!(put_ring(&db, "r", "{}", None, 0).unwrap(), None);
         assert_eq!(
-            put_ring(&db, "r", "{\"a\":1}", Some(1), 0).unwrap(),
+            put_ring(&db, "r", "{\"a\":1}", Some(1), 7).unwrap(),
             Some(2)
         );
-        assert_eq!(put_ring(&db, "r", "{}", Some(1), 0).unwrap(), None);
-        assert_eq!(ring(&db, "r").unwrap(), Some(("{\"a\":1}".to_owned(), 2)));
+        assert_eq!(put_ring(&db, "r", "{}", Some(1), 9).unwrap(), None);
+        let stored = ring(&db, "r").unwrap().expect("the ring");
+        assert_eq!(
+            (stored.json.as_str(), stored.version, stored.modified_at),
+            ("{\"a\":1}", 2, 7)
+        );
     }
 
     #[test]

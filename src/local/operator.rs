@@ -32,10 +32,10 @@ impl KeyRings for LocalRings {
         let connection = open_existing(&Paths::new(&self.0))?;
         let stored = db::ring(&connection, name)
             .map_err(|e| Failure::new(FailureKind::Failed, format!("the local database: {e}")))?;
-        let Some((json, version)) = stored else {
+        let Some(stored) = stored else {
             return Ok(None);
         };
-        let ring = mgrid_contract::KeyRing::parse(&json).map_err(|e| {
+        let ring = mgrid_contract::KeyRing::parse(&stored.json).map_err(|e| {
             Failure::new(
                 FailureKind::Failed,
                 format!("the key ring {name} is unusable: {e}"),
@@ -43,8 +43,8 @@ impl KeyRings for LocalRings {
         })?;
         Ok(Some(StoredRing {
             ring,
-            version,
-            modified_at: None,
+            version: stored.version,
+            modified_at: Some(stored.modified_at),
         }))
     }
 

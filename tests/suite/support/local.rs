@@ -101,10 +101,13 @@ impl Dev {
 
     /// The current secret of a local key ring.
     pub fn secret(&self, name: &str) -> Secret {
-        let (json, _) = mgrid::local::db::ring(&self.database(), name)
+        let stored = mgrid::local::db::ring(&self.database(), name)
             .expect("read the ring")
             .expect("the ring exists");
-        KeyRing::parse(&json).expect("a key ring").current.secret
+        KeyRing::parse(&stored.json)
+            .expect("a key ring")
+            .current
+            .secret
     }
 
     pub fn api_key(&self, provider: Provider) -> Secret {
