@@ -267,6 +267,13 @@ pub trait KeyRings {
         ring: &KeyRing,
         read_version: Option<i64>,
     ) -> impl Future<Output = Result<i64, Failure>>;
+
+    /// Since when the functions that cache these rings have been reading them, when the store
+    /// knows (the local stage: since its `mgrid dev` started; now when none runs). A ring last
+    /// changed before then is in use everywhere; None: any recent change may still be cached.
+    fn read_by_functions_since(&self) -> Option<EpochMillis> {
+        None
+    }
 }
 
 /// Where `metrics tail` gets its snapshots: CloudWatch for a deployed stage, the per-minute

@@ -577,6 +577,13 @@ pub enum StageRings {
 }
 
 impl KeyRings for StageRings {
+    fn read_by_functions_since(&self) -> Option<mgrid_contract::EpochMillis> {
+        match self {
+            StageRings::Aws(rings) => rings.read_by_functions_since(),
+            StageRings::Local(rings) => rings.read_by_functions_since(),
+        }
+    }
+
     async fn read(&self, name: &str) -> Result<Option<StoredRing>, Failure> {
         match self {
             StageRings::Aws(rings) => rings.read(name).await,

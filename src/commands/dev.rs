@@ -33,6 +33,17 @@ pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
     }
     let paths = Paths::new(&context.global.data_dir);
     let failed = |what: String| Failure::new(FailureKind::Failed, what);
+    // The port first: a stage that cannot listen creates nothing (no directory, no database,
+    // no keys) for an operator to wonder about.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .map_err(|e| {
+            failed(format!(
+                "cannot listen on 127.0.0.1:{}: {e}; nothing was created",
+                args.port
+            ))
+            .next("is another program (or another mgrid dev) using the port? pass --port (0 picks a free one)")
+        })?;
     let tightened = custody::make_private(&paths.dir)?;
     let _lock = DevLock::hold(&paths)?;
     let found = custody::inspect(&paths)?;
@@ -49,23 +60,25 @@ pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
         .run(|c| db::release_all(c, WEBHOOKS, now()))
         .await
         .map_err(|e| failed(e.to_string()))?;
+    // Every key ring the functions read from here on was written before this moment or after:
+    // the endpoint file carries it, for a redrive to know which changes they may still cache.
+    let functions_from = std::time::SystemTime::now();
     let running = runtime::start(
         &paths,
         store,
         Options {
-            port: args.port,
+            listener,
             workers: args.workers as usize,
             print_notifications: !args.quiet,
             notify_url: args.notify_url.clone(),
         },
     )
     .await
-    .map_err(|e| {
-        failed(format!("cannot listen on 127.0.0.1:{}: {e}", args.port))
-            .next("is another program using the port? pass --port (0 picks a free one)")
-    })?;
+    .map_err(|e| failed(format!("cannot start the local stage: {e}")))?;
     let url = format!("http://{}", running.address);
     std::fs::write(&paths.endpoint, &url)
+        .and_then(|()| std::fs::File::options().write(true).open(&paths.endpoint))
+        .and_then(|file| file.set_modified(functions_from))
         .map_err(|e| failed(format!("cannot write {}: {e}", paths.endpoint.display())))?;
     banner(&url, &paths, created, released);
     if tightened.entries > 0 {

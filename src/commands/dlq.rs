@@ -597,15 +597,18 @@ pub async fn secrets_settle(
     providers: &[Provider],
 ) -> Result<Option<SecretsSettle>, Failure> {
     let now = now_millis();
+    let read_since = rings.read_by_functions_since();
     let mut settle: Option<SecretsSettle> = None;
     for &provider in providers {
         let Some(stored) = rings.read(&stage.signing_secret_ring(provider)).await? else {
             continue;
         };
-        let Some(at) = stored.modified_at.map(|m| m + KEY_RING_TTL_MS) else {
+        let Some(modified_at) = stored.modified_at else {
             continue;
         };
-        if at > now {
+        let at = modified_at + KEY_RING_TTL_MS;
+        let maybe_cached = read_since.is_none_or(|since| modified_at >= since);
+        if at > now && maybe_cached {
             let entry = settle.get_or_insert(SecretsSettle {
                 at,
                 providers: Vec::new(),

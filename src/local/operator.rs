@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use mgrid_contract::QueueMessage;
 use mgrid_contract::envelope::attribute;
+use mgrid_contract::{EpochMillis, QueueMessage};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::db::Received;
@@ -28,6 +28,17 @@ fn database_failure(error: rusqlite::Error) -> Failure {
 pub struct LocalRings(pub PathBuf);
 
 impl KeyRings for LocalRings {
+    /// `mgrid dev` stamps its endpoint file with the moment its functions started.
+    fn read_by_functions_since(&self) -> Option<EpochMillis> {
+        let paths = Paths::new(&self.0);
+        if crate::local::running_endpoint(&paths).is_err() {
+            return Some(crate::clock::now_millis());
+        }
+        let started = std::fs::metadata(&paths.endpoint).ok()?.modified().ok()?;
+        let since = started.duration_since(std::time::UNIX_EPOCH).ok()?;
+        EpochMillis::try_from(since.as_millis()).ok()
+    }
+
     async fn read(&self, name: &str) -> Result<Option<StoredRing>, Failure> {
         let connection = open_existing(&Paths::new(&self.0))?;
         let stored = db::ring(&connection, name)

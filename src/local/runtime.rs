@@ -72,7 +72,8 @@ const ARCHIVE_LONGEST_WAIT: Duration = Duration::from_secs(30);
 type LocalProcessor = Processor<LocalLedger, LocalDeadLetters, LocalKeyStore, NoCertificates>;
 
 pub struct Options {
-    pub port: u16,
+    /// Where the ingress listens (bound before anything is created).
+    pub listener: TcpListener,
     pub workers: usize,
     /// Print each vendor notification on stdout.
     pub print_notifications: bool,
@@ -108,7 +109,7 @@ pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Re
     let stage: StageName = super::STAGE
         .parse()
         .map_err(|e| std::io::Error::other(format!("{e}")))?;
-    let listener = TcpListener::bind(("127.0.0.1", options.port)).await?;
+    let listener = options.listener;
     let address = listener.local_addr()?;
     let shared = Arc::new(Shared {
         store: store.clone(),

@@ -278,7 +278,7 @@ fn local_dead_letters_are_counted_peeked_and_redriven_by_the_aws_rules() {
         "a dry run moves nothing"
     );
 
-    // The running processor may reject a copy again before the run ends: then it says so (7).
+    // The running processor rejects the copies again: the run watches for that and says so (7).
     let (code, moved, stderr) = local_command(
         &dev,
         &[
@@ -290,10 +290,14 @@ fn local_dead_letters_are_counted_peeked_and_redriven_by_the_aws_rules() {
             "json",
         ],
     );
-    assert!(code == 0 || code == 7, "{code}: {stderr}");
+    assert_eq!(code, 7, "{stderr}");
     let moved: serde_json::Value = serde_json::from_str(&moved).unwrap();
     assert_eq!(moved["moved"], 3);
     assert_eq!(moved["left"], 2);
+    assert_eq!(
+        moved["verdicts"]["failedAgain"]["bad-signature"], 3,
+        "{moved}"
+    );
     // The processor sees them again, finds the same bad signatures, and dead-letters them anew.
     dev.wait_until_drained(Duration::from_secs(60));
     let reasons = dev.dead_letters();
@@ -331,10 +335,11 @@ fn a_local_redrive_of_webhooks_that_fail_again_ends_and_counts_them() {
     assert_eq!(code, 7, "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(report["moved"], 40, "each original once: {report}");
-    assert!(
-        report["cameBack"]["bad-signature"].as_u64().unwrap() > 0,
-        "{report}"
+    assert_eq!(
+        report["verdicts"]["failedAgain"]["bad-signature"], 40,
+        "every copy judged, none claimed recorded: {report}"
     );
+    assert_eq!(report["verdicts"]["recorded"], 0, "{report}");
     assert!(
         stderr.contains("dlq peek --stage local --reason bad-signature"),
         "{stderr}"
@@ -345,6 +350,105 @@ fn a_local_redrive_of_webhooks_that_fail_again_ends_and_counts_them() {
         Some(&40),
         "every webhook is back in the dead-letter queue, none lost, none twice"
     );
+}
+
+/// The new user's night, with the processor running: 300 webhooks dead-lettered for a bad
+/// signature. A redrive with nothing fixed ends on what the processor decided: every copy failed
+/// again (exit 7), none claimed recorded. Then the right signing secret is set and a redrive
+/// started at once waits until the processor's cached key ring has expired, and ends with every
+/// webhook in the ledger (exit 0).
+#[test]
+fn a_redrive_ends_on_the_ledgers_verdict_not_on_the_move() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(&binary(), &dir.path().join("local"), None);
+    send(&dev, &["stripe", "--count", "300", "--bad-signature"]);
+    dev.wait_until_drained(Duration::from_secs(120));
+    assert_eq!(dev.dead_letters().get("bad-signature"), Some(&300));
+
+    let redrive = || {
+        let (code, stdout, stderr) = local_command(
+            &dev,
+            &[
+                "dlq",
+                "redrive",
+                "--reason",
+                "bad-signature",
+                "--output",
+                "json",
+            ],
+        );
+        let report: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+        (code, report, stderr)
+    };
+    let (code, report, stderr) = redrive();
+    assert_eq!(code, 7, "nothing fixed is not a success: {stderr}");
+    assert_eq!(report["moved"], 300, "{report}");
+    let verdicts = &report["verdicts"];
+    assert_eq!(verdicts["failedAgain"]["bad-signature"], 300, "{report}");
+    assert_eq!(
+        (&verdicts["recorded"], &verdicts["pending"]),
+        (&0.into(), &0.into())
+    );
+    assert!(
+        stderr.contains("300 of 300 moved webhooks failed again"),
+        "{stderr}"
+    );
+    assert_eq!(dev.dead_letters().get("bad-signature"), Some(&300));
+
+    // The fix: the secret the provider really signs with (what `send --bad-signature` used).
+    let mut set = Command::new(binary())
+        .args([
+            "keys",
+            "set-signing-secret",
+            "stripe",
+            "--stage",
+            "local",
+            "--yes",
+        ])
+        .env("MGRID_LOCAL_DIR", &dev.data_dir)
+        .env_remove("MGRID_STAGE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        set.stdin.as_mut().unwrap(),
+        b"whsec_not_the_endpoint_secret\n",
+    )
+    .unwrap();
+    let set = set.wait_with_output().unwrap();
+    let set_at = std::time::Instant::now();
+    let said = String::from_utf8_lossy(&set.stdout);
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    assert!(
+        said.contains("the processor verifies with it by") && said.contains("60 s"),
+        "it says when the change takes effect: {said}"
+    );
+
+    let (code, report, stderr) = redrive();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("signing secret changed less than 60 s ago"),
+        "it says why it waits: {stderr}"
+    );
+    assert!(
+        set_at.elapsed() >= Duration::from_secs(55),
+        "it waited out the cache: {:?}",
+        set_at.elapsed()
+    );
+    assert_eq!(report["verdicts"]["recorded"], 300, "{report}");
+    assert!(
+        report["unsettled"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    assert_eq!(dev.ledger().values().sum::<usize>(), 300);
+    assert!(dev.dead_letters().is_empty());
 }
 
 /// Two redrives of one stage at once share the dead letters as two SQS readers do: each moves
@@ -360,9 +464,10 @@ fn two_redrives_at_once_move_every_dead_letter_once_between_them() {
     let mut moved = 0;
     for child in [first, second] {
         let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
+        assert_eq!(
+            output.status.code(),
+            Some(8),
+            "no processor runs: the moved webhooks are pending, not recorded: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -381,7 +486,8 @@ fn two_redrives_at_once_move_every_dead_letter_once_between_them() {
 fn paced_redrive(dev: &Dev, rate: &str) -> std::process::Child {
     Command::new(binary())
         .args([
-            "dlq", "redrive", "--stage", "local", "--yes", "--rate", rate, "--output", "json",
+            "dlq", "redrive", "--stage", "local", "--yes", "--rate", rate, "--wait", "0",
+            "--output", "json",
         ])
         .env("MGRID_LOCAL_DIR", &dev.data_dir)
         .env_remove("MGRID_STAGE")

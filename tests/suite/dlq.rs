@@ -368,12 +368,21 @@ async fn dead_letters_are_inspected_then_redriven_in_order_with_their_attributes
             "--reason",
             "bad-signature",
             "--yes",
+            "--wait",
+            "0",
             "--output",
             "json",
         ],
     );
-    assert_eq!(filtered.code, 0, "{}", filtered.stderr);
+    // No processor runs (its mapping is off): the moved webhooks are pending, not recorded.
+    assert_eq!(filtered.code, 8, "{}", filtered.stderr);
     assert_eq!(filtered.json()["moved"], 12);
+    assert_eq!(filtered.json()["verdicts"]["pending"], 12);
+    assert!(
+        filtered.stderr.contains("--status"),
+        "the command that looks again: {}",
+        filtered.stderr
+    );
     let first = pipeline.drain(&pipeline.queue.clone()).await;
     let moved: BTreeSet<String> = first
         .iter()
@@ -399,9 +408,18 @@ async fn dead_letters_are_inspected_then_redriven_in_order_with_their_attributes
     let full = dlq(
         &emulator,
         dir.path(),
-        &["redrive", "--yes", "--parallel", "1", "--output", "json"],
+        &[
+            "redrive",
+            "--yes",
+            "--parallel",
+            "1",
+            "--wait",
+            "0",
+            "--output",
+            "json",
+        ],
     );
-    assert_eq!(full.code, 0, "{}", full.stderr);
+    assert_eq!(full.code, 8, "pending: {}", full.stderr);
     let full_report = full.json();
     assert_eq!(full_report["moved"], total - 12);
     assert_eq!(full_report["failed"].as_array().unwrap().len(), 0);
@@ -569,9 +587,9 @@ async fn a_redrive_killed_at_any_point_loses_no_webhook() {
     let last = dlq(
         &emulator,
         dir.path(),
-        &["redrive", "--yes", "--output", "json"],
+        &["redrive", "--yes", "--wait", "0", "--output", "json"],
     );
-    assert_eq!(last.code, 0, "{}", last.stderr);
+    assert_eq!(last.code, 8, "pending: {}", last.stderr);
     delivered.extend(
         pipeline
             .drain(&pipeline.queue.clone())
@@ -714,13 +732,23 @@ async fn a_redrive_of_webhooks_that_fail_again_ends_with_the_mapping_on() {
     assert_eq!(run.code, 7, "{}", run.stderr);
     let report = run.json();
     assert_eq!(report["moved"], 120, "each original moved: {report}");
-    let came_back: u64 = report["cameBack"]
+    let verdicts = &report["verdicts"];
+    let came_back: u64 = verdicts["failedAgain"]
         .as_object()
         .unwrap()
         .values()
         .map(|n| n.as_u64().unwrap())
         .sum();
     assert!(came_back > 0, "{report}");
+    assert_eq!(
+        verdicts["recorded"], 0,
+        "nothing claimed recorded: {report}"
+    );
+    assert_eq!(
+        came_back + verdicts["pending"].as_u64().unwrap(),
+        120,
+        "every moved webhook failed again or is pending: {report}"
+    );
     assert!(
         run.stderr
             .contains("failed again and are back in the dead-letter queue"),
@@ -750,4 +778,119 @@ async fn a_redrive_of_webhooks_that_fail_again_ends_with_the_mapping_on() {
     assert!(lost.is_empty(), "lost {}: {lost:?}", lost.len());
     assert_eq!(in_dlq.len() + in_queue.len(), 120, "none twice");
     assert!(in_dlq.len() as u64 >= came_back);
+}
+
+/// A stand-in for the processor, for an emulator that runs no Lambda: it receives from the
+/// webhook queue, records each webhook in the stage's ledger table under the processor's key
+/// (`provider:event id`, the item holding nothing else) and deletes the message, until `stop`.
+/// It verifies nothing: the real processor's verdicts are proven on the local stage
+/// (tests/suite/dev.rs) and its metrics in tests/suite/canary.rs.
+async fn stand_in_processor(
+    config: aws_config::SdkConfig,
+    queue: String,
+    table: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> usize {
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let mut recorded = 0;
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        let received = sqs
+            .receive_message()
+            .queue_url(&queue)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        for message in received.messages() {
+            let provider = message.message_attributes().unwrap()["mgrid-provider"]
+                .string_value()
+                .unwrap()
+                .to_owned();
+            record(
+                &dynamodb,
+                &table,
+                &format!("{provider}:{}", event_id(message)),
+            )
+            .await;
+            sqs.delete_message()
+                .queue_url(&queue)
+                .receipt_handle(message.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+            recorded += 1;
+        }
+    }
+    recorded
+}
+
+async fn record(dynamodb: &aws_sdk_dynamodb::Client, table: &str, transaction_id: &str) {
+    dynamodb
+        .put_item()
+        .table_name(table)
+        .item(
+            mgrid_contract::ledger::KEY_ATTRIBUTE,
+            aws_sdk_dynamodb::types::AttributeValue::S(transaction_id.to_owned()),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The processor's mapping off, a stand-in records what reaches the webhook queue: the redrive
+/// follows each copy to the ledger and says so (recorded, or a duplicate when the ledger held
+/// it before the copy went), and exits 0 only then.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redrive_reports_the_webhooks_the_ledger_recorded() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = deployed(&emulator, dir.path()).await;
+    let table = stage_parameter(&emulator, "dev", StageParameter::TableName).await;
+    let sent = pipeline.send_webhooks(&pipeline.dlq.clone(), 6, 5).await;
+    // Five were recorded before (a provider's retry got through while these were dead).
+    let dynamodb = aws_sdk_dynamodb::Client::new(&emulator.sdk_config().await);
+    let before: Vec<&String> = sent
+        .keys()
+        .filter(|id| id.starts_with("evt_"))
+        .take(5)
+        .collect();
+    for id in &before {
+        record(&dynamodb, &table, &format!("stripe:{id}")).await;
+    }
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let processor = tokio::spawn(stand_in_processor(
+        emulator.sdk_config().await,
+        pipeline.queue.clone(),
+        table.clone(),
+        stop.clone(),
+    ));
+    let run = dlq(
+        &emulator,
+        dir.path(),
+        &[
+            "redrive",
+            "--yes",
+            "--parallel",
+            "1",
+            "--wait",
+            "60s",
+            "--output",
+            "json",
+        ],
+    );
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let handled = processor.await.unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["moved"], 30, "{report}");
+    let verdicts = &report["verdicts"];
+    assert_eq!(verdicts["recorded"], 25, "{report}");
+    assert_eq!(verdicts["duplicate"], 5, "{report}");
+    assert_eq!(verdicts["pending"], 0, "{report}");
+    assert!(report["unsettled"].as_array().unwrap().is_empty());
+    assert_eq!(handled, 30, "the stand-in handled every copy once");
 }

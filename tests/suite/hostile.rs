@@ -431,6 +431,26 @@ fn a_notify_url_that_is_not_one_is_refused_at_start() {
 }
 
 #[test]
+fn a_dev_that_cannot_listen_creates_nothing() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("local");
+    let output = Command::new(binary())
+        .args(["dev", "--port", &port, "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")) && stderr.contains("--port"),
+        "{stderr}"
+    );
+    assert!(!data.exists(), "no data directory was made");
+}
+
+#[test]
 fn an_emptied_database_is_damage_never_a_new_stage() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("local");
