@@ -4,8 +4,12 @@
 //! these verdicts, not on what it moved. Pure: the lookups that feed it are `movers::follow`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::failure::{Failure, FailureKind};
+use crate::output::{GOOD, WARNING};
 
 /// A copy a run sent and the queue acknowledged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +194,148 @@ impl FromIterator<Followed> for Verdicts {
     }
 }
 
+/// What a run that sent webhooks says of them at its end: the verdicts, the ones not recorded,
+/// and how to look again. Redrive and replay reports carry it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Judged {
+    /// What became of the sent webhooks when the run stopped watching.
+    pub verdicts: VerdictCounts,
+    /// The sent webhooks not recorded: back in the dead-letter queue, or not judged yet.
+    pub unsettled: Vec<Followed>,
+    /// How long the run watched for verdicts after sending.
+    pub watched_ms: u128,
+    /// A look at the dead-letter queue read only its first messages: a webhook further back may
+    /// have come back unseen (counted pending).
+    pub look_cut_short: bool,
+    /// The dead letters one look reads at most, when a look can be cut short.
+    pub look_limit: usize,
+    /// The command that looks at the pending webhooks again.
+    pub check_later: Option<String>,
+}
+
+impl Judged {
+    pub fn of(verdicts: &Verdicts, watched_ms: u128, look_cut_short: bool, look_limit: usize) -> Judged {
+        Judged {
+            verdicts: verdicts.counts(),
+            unsettled: verdicts
+                .all()
+                .filter(|f| !matches!(f.verdict, Verdict::Recorded | Verdict::Duplicate))
+                .cloned()
+                .collect(),
+            watched_ms,
+            look_cut_short,
+            look_limit,
+            check_later: None,
+        }
+    }
+
+    pub fn pending(&self) -> impl Iterator<Item = &Followed> {
+        self.unsettled
+            .iter()
+            .filter(|f| f.verdict == Verdict::Pending)
+    }
+
+    /// Exit 7 when some of the `sent` webhooks failed again, 8 when some are not judged yet;
+    /// None when every one is in the ledger. `verb`: what the run did to them ("moved").
+    pub fn failure(&self, sent: usize, verb: &str, stage: &str) -> Option<Failure> {
+        let verdicts = &self.verdicts;
+        if let Some(reason) = most_frequent(&verdicts.failed_again) {
+            return Some(
+                Failure::new(
+                    FailureKind::Partial,
+                    format!(
+                        "{} of {sent} {verb} webhooks failed again and are back in the dead-letter queue ({}); {} recorded",
+                        verdicts.failed_again_total(),
+                        verdicts.reasons(),
+                        verdicts.recorded + verdicts.duplicate,
+                    ),
+                )
+                .next(format!(
+                    "see why with `mgrid dlq peek --stage {stage} --reason {reason}`, fix the cause, then `mgrid dlq redrive --stage {stage} --reason {reason}`"
+                )),
+            );
+        }
+        if verdicts.pending > 0 {
+            let mut failure = Failure::new(
+                FailureKind::Pending,
+                format!(
+                    "{} of {sent} {verb} webhooks are not recorded yet after watching {}; none has failed again so far",
+                    verdicts.pending,
+                    seconds(self.watched_ms)
+                ),
+            );
+            if let Some(command) = &self.check_later {
+                failure = failure.next(format!("look again later: {command}"));
+            }
+            return Some(failure);
+        }
+        None
+    }
+
+    /// The verdicts' lines of a report: what failed again, what is pending, or that every one
+    /// of the `sent` webhooks is in the ledger.
+    pub fn fmt(&self, f: &mut fmt::Formatter<'_>, sent: usize, verb: &str) -> fmt::Result {
+        let verdicts = &self.verdicts;
+        if verdicts.failed_again_total() > 0 {
+            writeln!(
+                f,
+                "{WARNING}failed again:{WARNING:#} {} of the {verb} webhooks are back in the dead-letter queue ({}): their cause is not fixed yet",
+                verdicts.failed_again_total(),
+                verdicts.reasons()
+            )?;
+        }
+        if verdicts.pending > 0 {
+            let some: Vec<&str> = self
+                .pending()
+                .filter_map(|f| f.event_id.as_deref())
+                .take(5)
+                .collect();
+            let more = verdicts.pending.saturating_sub(some.len());
+            writeln!(
+                f,
+                "{WARNING}pending:{WARNING:#} {} {verb} webhook(s) not recorded yet and not back in the dead-letter queue: {}{}",
+                verdicts.pending,
+                some.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            )?;
+            if self.look_cut_short {
+                writeln!(
+                    f,
+                    "(each look read the first {} dead letters only; some pending ones may be back further in)",
+                    self.look_limit
+                )?;
+            }
+            if let Some(command) = &self.check_later {
+                writeln!(f, "look again: {command}")?;
+            }
+        }
+        let recorded = verdicts.recorded + verdicts.duplicate;
+        if sent > 0 && recorded >= sent && verdicts.total() == recorded {
+            writeln!(f, "{GOOD}every {verb} webhook is in the ledger{GOOD:#}")?;
+        }
+        Ok(())
+    }
+}
+
+fn most_frequent(counts: &BTreeMap<String, usize>) -> Option<&String> {
+    counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(reason, _)| reason)
+}
+
+/// "3 s", "1 min", "2 min 5 s".
+pub fn seconds(ms: u128) -> String {
+    let s = ms.div_ceil(1000);
+    match s {
+        0..60 => format!("{s} s"),
+        _ if s.is_multiple_of(60) => format!("{} min", s / 60),
+        _ => format!("{} min {} s", s / 60, s % 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +391,14 @@ mod tests {
         assert!(verdicts.is_pending("mark-9"));
         verdicts.came_back("mark-9", "malformed-body");
         assert!(verdicts.settled());
+    }
+
+    #[test]
+    fn waits_read_as_people_say_them() {
+        assert_eq!(seconds(0), "0 s");
+        assert_eq!(seconds(2_001), "3 s");
+        assert_eq!(seconds(60_000), "1 min");
+        assert_eq!(seconds(125_000), "2 min 5 s");
     }
 
     #[test]

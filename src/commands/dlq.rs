@@ -6,7 +6,6 @@
 //! worst in both, which the processor's idempotency absorbs. Messages a filter does not take
 //! are held aside until the run ends and then made visible at once, untouched.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -27,8 +26,8 @@ use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
 use crate::failure::{Failure, FailureKind};
 use crate::ids::run_id;
 use crate::move_engine::{Rules, Source, Tally};
-use crate::movers::{self, FollowEnd, FollowOptions, RedriveOptions};
-use crate::output::{BOLD, GOOD, WARNING, note, print_report, shown, table};
+use crate::movers::{self, RedriveOptions};
+use crate::output::{BOLD, WARNING, note, print_report, shown, table};
 use crate::ports::{
     DeadLetterQueue, Depth, KeyRings, LedgerLookup, SCAN_HOLD_SECONDS, WebhookQueue,
 };
@@ -36,7 +35,8 @@ use crate::redrive::{Breakdown, DeadLetter, DeadLetterView, Filter, RunMark};
 use crate::runs::{RunRecord, load, runs_dir, save};
 use crate::target::{StageQueue, Target};
 use crate::terminal::{confirm, on_interrupt, progress_bar, rounded, verbose_calls};
-use crate::verdict::{Followed, Verdict, VerdictCounts, Verdicts};
+use crate::commands::watch::{LOOK_LIMIT, wait_of, watch};
+use crate::verdict::{Followed, Judged, seconds};
 
 /// The most messages a scan reads.
 const SCAN_LIMIT: usize = 1000;
@@ -344,17 +344,9 @@ pub struct RedriveReport {
     pub filter: Filter,
     /// Moved to the webhook queue and deleted from the dead-letter queue.
     pub moved: usize,
-    /// What became of the moved webhooks when the run stopped watching.
-    pub verdicts: VerdictCounts,
-    /// The moved webhooks not recorded: back in the dead-letter queue, or not judged yet.
-    pub unsettled: Vec<Followed>,
-    /// How long the run watched for verdicts after moving.
-    pub watched_ms: u128,
-    /// A look at the dead-letter queue read only its first messages: a copy further back may
-    /// have come back unseen (counted pending).
-    pub look_cut_short: bool,
-    /// The command that looks at the pending webhooks again.
-    pub check_later: Option<String>,
+    /// What became of the moved webhooks.
+    #[serde(flatten)]
+    pub judged: Judged,
     /// `--status <run>`: an earlier run's pending webhooks, looked at again (nothing moved now).
     pub looked_again: bool,
     /// Dry run: would move.
@@ -448,7 +440,7 @@ impl Outcome for RedriveReport {
                         self.moved
                     ),
                 )
-                .next(self.check_later.clone().unwrap_or_else(|| {
+                .next(self.judged.check_later.clone().unwrap_or_else(|| {
                     "run the redrive again to move the rest (a repeat never loses a message)".into()
                 })),
             );
@@ -462,68 +454,7 @@ impl Outcome for RedriveReport {
                 .next("run the redrive again once the cause is fixed (a repeat never loses a message)"),
             );
         }
-        let verdicts = &self.verdicts;
-        if let Some(reason) = most_frequent(&verdicts.failed_again) {
-            return Some(
-                Failure::new(
-                    FailureKind::Partial,
-                    format!(
-                        "{} of {} moved webhooks failed again and are back in the dead-letter queue ({}); {} recorded",
-                        verdicts.failed_again_total(),
-                        self.moved,
-                        verdicts.reasons(),
-                        verdicts.recorded + verdicts.duplicate,
-                    ),
-                )
-                .next(format!(
-                    "see why with `mgrid dlq peek --stage {} --reason {reason}`, fix the cause, then redrive again",
-                    self.stage
-                )),
-            );
-        }
-        if verdicts.pending > 0 {
-            let mut failure = Failure::new(
-                FailureKind::Pending,
-                format!(
-                    "{} of {} moved webhooks are not recorded yet after watching {}; none has failed again so far",
-                    verdicts.pending,
-                    self.moved,
-                    seconds(self.watched_ms)
-                ),
-            );
-            if let Some(command) = &self.check_later {
-                failure = failure.next(format!("look again later: {command}"));
-            }
-            return Some(failure);
-        }
-        None
-    }
-}
-
-fn most_frequent(counts: &BTreeMap<String, usize>) -> Option<&String> {
-    counts
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(reason, _)| reason)
-}
-
-/// "3 s", "2 min 5 s".
-fn seconds(ms: u128) -> String {
-    let s = ms.div_ceil(1000);
-    match s {
-        0..60 => format!("{s} s"),
-        _ if s.is_multiple_of(60) => format!("{} min", s / 60),
-        _ => format!("{} min {} s", s / 60, s % 60),
-    }
-}
-
-/// How often the watch after a move looks: the local stage answers exactly and at once; SQS and
-/// DynamoDB are asked less often.
-fn look_every(dlq: &impl DeadLetterQueue) -> Duration {
-    if dlq.looks_without_receiving() {
-        Duration::from_millis(250)
-    } else {
-        Duration::from_secs(5)
+        self.judged.failure(self.moved, "moved", &self.stage)
     }
 }
 
@@ -574,7 +505,7 @@ pub async fn redrive(
             settle.wait().await?;
         }
         let mut report = move_dead_letters(plan, ports, args, depth.visible).await?;
-        report.check_later = keep_run(&runs, &report);
+        report.judged.check_later = keep_run(&runs, &report);
         Ok(report)
     })
     .await
@@ -648,11 +579,7 @@ impl SecretsSettle {
 
 /// Keeps the run's webhooks for a later look, when some are not judged; the command that looks.
 fn keep_run(runs: &std::path::Path, report: &RedriveReport) -> Option<String> {
-    let pending: Vec<&Followed> = report
-        .unsettled
-        .iter()
-        .filter(|f| f.verdict == Verdict::Pending)
-        .collect();
+    let pending: Vec<&Followed> = report.judged.pending().collect();
     if pending.is_empty() || report.dry_run {
         return None;
     }
@@ -698,91 +625,22 @@ async fn look_again(
         .into());
     }
     let mut verdicts = record.verdicts();
-    let stop = Arc::new(AtomicBool::new(false));
-    let watcher = on_interrupt(
-        stop.clone(),
-        None,
-        "stopped looking; nothing was moved",
-        "nothing was moved",
-    );
     let moved = verdicts.all().count();
-    let end = watch_verdicts(&mut verdicts, ports, args, &stop, moved).await;
-    watcher.abort();
+    let judged = watch(&mut verdicts, ports.dlq, ports.ledger, wait_of(args.wait)).await;
     let mut report = RedriveReport {
         stage: stage.to_string(),
         run_id: run_id.to_owned(),
         moved,
         looked_again: true,
+        judged,
         ..RedriveReport::default()
     };
-    report.take_verdicts(&verdicts, &end);
-    report.check_later = keep_run(&runs, &report);
+    report.judged.check_later = keep_run(&runs, &report);
     print_report(&report, context.global.output)?;
     match report.failure() {
         Some(failure) => Err(failure.into()),
         None => Ok(()),
     }
-}
-
-impl RedriveReport {
-    fn take_verdicts(&mut self, verdicts: &Verdicts, end: &FollowEnd) {
-        self.verdicts = verdicts.counts();
-        self.unsettled = verdicts
-            .all()
-            .filter(|f| !matches!(f.verdict, Verdict::Recorded | Verdict::Duplicate))
-            .cloned()
-            .collect();
-        self.watched_ms = end.watched.as_millis();
-        self.look_cut_short = end.cut_short;
-        if let Some(unreadable) = &end.unreadable
-            && self.verdicts.pending > 0
-        {
-            note(&format!(
-                "{WARNING}could not look for every verdict:{WARNING:#} {unreadable}"
-            ));
-        }
-    }
-}
-
-/// Watches the moved webhooks for `--wait`, showing recorded beside moved.
-async fn watch_verdicts(
-    verdicts: &mut Verdicts,
-    ports: &RedrivePorts<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
-    args: &RedriveArgs,
-    stop: &AtomicBool,
-    moved: usize,
-) -> FollowEnd {
-    let wait = Duration::from_millis(args.wait.0.max(0) as u64);
-    let bar = progress_bar(
-        moved as u64,
-        "{spinner} recorded {pos}/{len} · {msg} · watching {elapsed}",
-    );
-    let options = FollowOptions {
-        wait,
-        every: look_every(ports.dlq),
-        scan_limit: if ports.dlq.looks_without_receiving() {
-            usize::MAX
-        } else {
-            SCAN_LIMIT
-        },
-        stop,
-    };
-    let progress = |verdicts: &Verdicts| {
-        if let Some(bar) = &bar {
-            let counts = verdicts.counts();
-            bar.set_position((counts.recorded + counts.duplicate) as u64);
-            bar.set_message(format!(
-                "failed again {} · pending {}",
-                counts.failed_again_total(),
-                counts.pending
-            ));
-        }
-    };
-    let end = movers::follow(verdicts, ports.dlq, ports.ledger, &options, &progress).await;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    end
 }
 
 /// The redrive itself, until done, stopped (Ctrl-C) or failed, then the watch for verdicts.
@@ -862,18 +720,12 @@ async fn move_dead_letters(
     let tally = redriven.tally;
     let moving_took = started.elapsed();
     let mut verdicts = redriven.verdicts;
-    let mut end = FollowEnd::default();
-    if !tally.interrupted && redriven.failure.is_none() && !verdicts.is_empty() {
-        let stop = Arc::new(AtomicBool::new(false));
-        let watcher = on_interrupt(
-            stop.clone(),
-            None,
-            "stopped watching: the webhooks are moved; the report says what is known of them",
-            "the webhooks are moved; `mgrid dlq stats` shows what came back",
-        );
-        end = watch_verdicts(&mut verdicts, ports, args, &stop, tally.moved).await;
-        watcher.abort();
-    }
+    let watched = !tally.interrupted && redriven.failure.is_none() && !verdicts.is_empty();
+    let judged = if watched {
+        watch(&mut verdicts, ports.dlq, ports.ledger, wait_of(args.wait)).await
+    } else {
+        Judged::of(&verdicts, 0, false, LOOK_LIMIT)
+    };
     let mut report = RedriveReport {
         stage: plan.stage,
         run_id,
@@ -895,9 +747,9 @@ async fn move_dead_letters(
         elapsed_ms: started.elapsed().as_millis(),
         per_second: rounded(tally.moved as f64 / moving_took.as_secs_f64().max(0.001)),
         failure: redriven.failure,
+        judged,
         ..RedriveReport::default()
     };
-    report.take_verdicts(&verdicts, &end);
     if let Ok(left) = ports.dlq.depth().await {
         report.remaining_in_dlq = left.visible + left.in_flight;
         report.remaining_in_flight = left.in_flight;
@@ -937,7 +789,7 @@ impl fmt::Display for RedriveReport {
                 "(a FIFO queue shows only the first messages of each group before they move; a redrive reaches the rest as it goes)"
             );
         }
-        let verdicts = &self.verdicts;
+        let verdicts = &self.judged.verdicts;
         let mut rows = table(&[
             "moved",
             "recorded",
@@ -963,7 +815,7 @@ impl fmt::Display for RedriveReport {
                 "run {}: its {} webhook(s) pending when it ended, looked at again for {}; nothing was moved now",
                 self.run_id,
                 self.moved,
-                seconds(self.watched_ms)
+                seconds(self.judged.watched_ms)
             )?;
         } else if !self.run_id.is_empty() && self.moved > 0 {
             writeln!(
@@ -971,11 +823,11 @@ impl fmt::Display for RedriveReport {
                 "run {}: moved at {}/s, then watched {} for verdicts",
                 self.run_id,
                 self.per_second,
-                seconds(self.watched_ms)
+                seconds(self.judged.watched_ms)
             )?;
         }
         self.fmt_problems(f)?;
-        self.fmt_verdicts(f)
+        self.judged.fmt(f, self.moved, "moved")
     }
 }
 
@@ -1012,54 +864,6 @@ impl RedriveReport {
                 "{} of those still in the dead-letter queue are in flight: another reader holds them (a redrive or a scan running now); they come back when its hold ends",
                 self.remaining_in_flight
             )?;
-        }
-        Ok(())
-    }
-
-    /// What became of the moved webhooks, and what is still open.
-    fn fmt_verdicts(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let verdicts = &self.verdicts;
-        if verdicts.failed_again_total() > 0 {
-            writeln!(
-                f,
-                "{WARNING}failed again:{WARNING:#} {} of the moved webhooks are back in the dead-letter queue ({}): their cause is not fixed yet",
-                verdicts.failed_again_total(),
-                verdicts.reasons()
-            )?;
-        }
-        if verdicts.pending > 0 {
-            let some: Vec<&str> = self
-                .unsettled
-                .iter()
-                .filter(|f| f.verdict == Verdict::Pending)
-                .filter_map(|f| f.event_id.as_deref())
-                .take(5)
-                .collect();
-            let more = verdicts.pending.saturating_sub(some.len());
-            writeln!(
-                f,
-                "{WARNING}pending:{WARNING:#} {} moved webhook(s) not recorded yet and not back in the dead-letter queue: {}{}",
-                verdicts.pending,
-                some.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
-            )?;
-            if self.look_cut_short {
-                writeln!(
-                    f,
-                    "(each look read the first {SCAN_LIMIT} dead letters only; some pending ones may be back further in)"
-                )?;
-            }
-            if let Some(command) = &self.check_later {
-                writeln!(f, "look again: {command}")?;
-            }
-        }
-        let judged = verdicts.total() - verdicts.pending;
-        if self.moved > 0 && judged == self.moved && verdicts.failed_again.is_empty() {
-            writeln!(f, "{GOOD}every moved webhook is in the ledger{GOOD:#}")?;
         }
         Ok(())
     }
@@ -1427,33 +1231,33 @@ mod snapshots {
             ..RedriveReport::default()
         };
         done.run_id = "0123456789abcdef".into();
-        done.watched_ms = 30_000;
-        done.verdicts = VerdictCounts {
+        done.judged.watched_ms = 30_000;
+        done.judged.verdicts = crate::verdict::VerdictCounts {
             recorded: 111,
             duplicate: 2,
             failed_again: [("bad-signature".to_owned(), 4)].into(),
             pending: 3,
         };
-        done.unsettled = (1..=3)
+        done.judged.unsettled = (1..=3)
             .map(|n| Followed {
                 deduplication_id: format!("mgrid-run-0123456789abcdef-{n}"),
                 transaction_id: Some(format!("stripe:evt_{n}")),
                 event_id: Some(format!("evt_{n}")),
-                verdict: Verdict::Pending,
+                verdict: crate::verdict::Verdict::Pending,
             })
             .collect();
-        done.check_later = Some("mgrid dlq redrive --stage prod --status 0123456789abcdef".into());
+        done.judged.check_later = Some("mgrid dlq redrive --stage prod --status 0123456789abcdef".into());
         let refused = std::mem::take(&mut done.failed);
         let failure = done.failure().expect("some failed again");
         assert_eq!(failure.kind, FailureKind::Partial);
         assert!(failure.what.contains("4 of 120"), "{}", failure.what);
-        done.verdicts.failed_again.clear();
+        done.judged.verdicts.failed_again.clear();
         assert_eq!(
             done.failure().map(|f| f.kind),
             Some(FailureKind::Pending),
             "none failed again, some not judged"
         );
-        done.verdicts.failed_again.insert("bad-signature".into(), 4);
+        done.judged.verdicts.failed_again.insert("bad-signature".into(), 4);
         done.failed = refused;
         insta::assert_snapshot!("dlq_redrive", plain(&done));
         insta::assert_snapshot!(

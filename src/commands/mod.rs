@@ -18,6 +18,7 @@ pub mod status;
 pub mod template;
 pub mod trace;
 pub mod validate;
+pub mod watch;
 
 use anyhow::Result;
 use mgrid_contract::StageName;
