@@ -561,6 +561,11 @@ pub struct ReplayArgs {
     /// Archive objects read at once
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallel: u16,
+    /// After sending, how long to watch for each webhook's verdict: recorded in the ledger, or
+    /// back in the dead-letter queue. What is not judged by then is reported pending (exit 8);
+    /// 0 does not watch
+    #[arg(long, default_value = "30s", value_name = "SPAN")]
+    pub wait: Span,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -737,6 +737,8 @@ pub struct SendOptions<'a> {
     pub parallel: usize,
     pub rate: Option<f64>,
     pub stop: &'a AtomicBool,
+    /// Told the ids of the messages the queue acknowledged, batch by batch.
+    pub sent: &'a dyn Fn(&[String]),
 }
 
 /// A message from the archive, ready to go: its id (the transaction) and what it becomes.
@@ -810,7 +812,7 @@ async fn send_worker(
         }
         let groups: BTreeSet<String> = picked.iter().map(|p| p.message.group_id.clone()).collect();
         lanes.in_flight.borrow_mut().extend(groups.iter().cloned());
-        let result = send_picked(queue, engine, &lanes.pace, picked).await;
+        let result = send_picked(queue, engine, &lanes.pace, picked, options.sent).await;
         lanes
             .in_flight
             .borrow_mut()
@@ -828,6 +830,7 @@ async fn send_picked(
     engine: &RefCell<MoveEngine>,
     pace: &RefCell<Pace>,
     picked: Vec<Prepared>,
+    sent: &dyn Fn(&[String]),
 ) -> Result<(), Failure> {
     let offered = picked
         .iter()
@@ -865,9 +868,22 @@ async fn send_picked(
                 return Err(failure);
             }
         };
-        match engine.borrow_mut().copied(&batch, result) {
+        let acknowledged: Vec<String> = match &result {
+            CopyResult::Answered { failed } => batch
+                .messages
+                .iter()
+                .filter(|id| !failed.iter().any(|(refused, _)| refused == *id))
+                .cloned()
+                .collect(),
+            CopyResult::Unknown(_) => Vec::new(),
+        };
+        let after = engine.borrow_mut().copied(&batch, result);
+        match after {
             AfterCopy::Retry(again) => batch = again,
-            AfterCopy::Delete(_) | AfterCopy::Nothing => return Ok(()),
+            AfterCopy::Delete(_) | AfterCopy::Nothing => {
+                sent(&acknowledged);
+                return Ok(());
+            }
         }
     }
 }

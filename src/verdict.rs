@@ -216,7 +216,12 @@ pub struct Judged {
 }
 
 impl Judged {
-    pub fn of(verdicts: &Verdicts, watched_ms: u128, look_cut_short: bool, look_limit: usize) -> Judged {
+    pub fn of(
+        verdicts: &Verdicts,
+        watched_ms: u128,
+        look_cut_short: bool,
+        look_limit: usize,
+    ) -> Judged {
         Judged {
             verdicts: verdicts.counts(),
             unsettled: verdicts
@@ -298,7 +303,11 @@ impl Judged {
                 "{WARNING}pending:{WARNING:#} {} {verb} webhook(s) not recorded yet and not back in the dead-letter queue: {}{}",
                 verdicts.pending,
                 some.join(", "),
-                if more > 0 { format!(" and {more} more") } else { String::new() }
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
             )?;
             if self.look_cut_short {
                 writeln!(

@@ -23,6 +23,7 @@ use crate::cli::{DlqAction, DlqArgs, ProviderArg, RedriveArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
+use crate::commands::watch::{LOOK_LIMIT, wait_of, watch};
 use crate::failure::{Failure, FailureKind};
 use crate::ids::run_id;
 use crate::move_engine::{Rules, Source, Tally};
@@ -35,7 +36,6 @@ use crate::redrive::{Breakdown, DeadLetter, DeadLetterView, Filter, RunMark};
 use crate::runs::{RunRecord, load, runs_dir, save};
 use crate::target::{StageQueue, Target};
 use crate::terminal::{confirm, on_interrupt, progress_bar, rounded, verbose_calls};
-use crate::commands::watch::{LOOK_LIMIT, wait_of, watch};
 use crate::verdict::{Followed, Judged, seconds};
 
 /// The most messages a scan reads.
@@ -1246,7 +1246,8 @@ mod snapshots {
                 verdict: crate::verdict::Verdict::Pending,
             })
             .collect();
-        done.judged.check_later = Some("mgrid dlq redrive --stage prod --status 0123456789abcdef".into());
+        done.judged.check_later =
+            Some("mgrid dlq redrive --stage prod --status 0123456789abcdef".into());
         let refused = std::mem::take(&mut done.failed);
         let failure = done.failure().expect("some failed again");
         assert_eq!(failure.kind, FailureKind::Partial);
@@ -1257,7 +1258,10 @@ mod snapshots {
             Some(FailureKind::Pending),
             "none failed again, some not judged"
         );
-        done.judged.verdicts.failed_again.insert("bad-signature".into(), 4);
+        done.judged
+            .verdicts
+            .failed_again
+            .insert("bad-signature".into(), 4);
         done.failed = refused;
         insta::assert_snapshot!("dlq_redrive", plain(&done));
         insta::assert_snapshot!(

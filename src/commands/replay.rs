@@ -7,7 +7,7 @@
 //! unknown is sent again with the same deduplication ids, which SQS drops if the first got in.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,15 +23,17 @@ use crate::cli::ReplayArgs;
 use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
+use crate::commands::watch::{LOOK_LIMIT, wait_of, watch};
 use crate::failure::{Failure, FailureKind};
 use crate::ids::run_id;
 use crate::move_engine::{MoveEngine, Rules, Source, Tally};
 use crate::movers::{self, Prepared, SendOptions};
 use crate::output::{WARNING, counted, note, print_report, shown, table};
-use crate::ports::{LedgerLookup, WebhookArchive, WebhookQueue};
+use crate::ports::{DeadLetterQueue, LedgerLookup, WebhookArchive, WebhookQueue};
 use crate::replay::{Selection, count_by_type, parse_time, replay_message, sort_for_sending};
 use crate::target::Target;
 use crate::terminal::{on_interrupt, progress_bar, rounded, verbose_calls};
+use crate::verdict::{Judged, SentCopy, Verdicts, seconds};
 
 #[derive(Debug, Default, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -56,6 +58,9 @@ pub struct ReplayReport {
     /// Objects that could not be used, with why.
     pub unreadable: Vec<Unreadable>,
     pub sent: usize,
+    /// What became of the sent webhooks.
+    #[serde(flatten)]
+    pub judged: Judged,
     pub failed: Vec<String>,
     pub interrupted: bool,
     /// Listing and reading the archive (and the ledger lookups of --only-missing).
@@ -141,11 +146,10 @@ pub async fn run(context: &Context, source: &Target, args: &ReplayArgs) -> Resul
         .into());
     }
     let archive = source.archive().await?;
-    let queue = into.webhook_queue().await?;
-    let ledger = if args.only_missing {
-        Some(into.ledger().await?)
-    } else {
-        None
+    let destination = Destination {
+        queue: into.webhook_queue().await?,
+        ledger: into.ledger().await?,
+        dlq: into.dead_letter_queue().await?,
     };
     let result = replay(
         context,
@@ -154,8 +158,7 @@ pub async fn run(context: &Context, source: &Target, args: &ReplayArgs) -> Resul
         into.name(),
         &window,
         &archive,
-        &queue,
-        ledger.as_ref(),
+        &destination,
     )
     .await;
     let calls = source.calls().unwrap_or(0) + other.as_ref().and_then(Target::calls).unwrap_or(0);
@@ -201,6 +204,13 @@ impl Window {
     }
 }
 
+/// The stage a replay sends into: its queue, and where each webhook's verdict shows.
+pub struct Destination<Q, L, D> {
+    pub queue: Q,
+    pub ledger: L,
+    pub dlq: D,
+}
+
 /// List, read, decide and send, one hour at a time (memory holds one hour's webhooks, whatever
 /// the window): the same for every stage.
 #[allow(clippy::too_many_arguments)]
@@ -211,8 +221,7 @@ async fn replay(
     target: &StageName,
     window: &Window,
     archive: &impl WebhookArchive,
-    queue: &impl WebhookQueue,
-    ledger: Option<&impl LedgerLookup>,
+    destination: &Destination<impl WebhookQueue, impl LedgerLookup, impl DeadLetterQueue>,
 ) -> Result<()> {
     let selection = &window.selection;
     let mut report = ReplayReport {
@@ -255,7 +264,7 @@ async fn replay(
         dry_run: args.dry_run,
     };
     carry_out(context, plan, false, |_| {
-        send_hours(args, window, archive, queue, ledger, hours, report, started)
+        send_hours(args, window, archive, destination, hours, report, started)
     })
     .await
 }
@@ -320,7 +329,22 @@ impl Outcome for ReplayReport {
                 .next("run the same replay again with --only-missing once the cause is fixed"),
             );
         }
-        None
+        self.judged.failure(self.sent, "replayed", &self.into_stage)
+    }
+}
+
+impl ReplayReport {
+    /// The replay that counts which of this window's webhooks the ledger still lacks.
+    fn missing_command(&self) -> String {
+        let into = if self.into_stage == self.stage {
+            String::new()
+        } else {
+            format!(" --into-stage {}", self.into_stage)
+        };
+        format!(
+            "mgrid replay --stage {} --from {} --to {}{into} --only-missing --dry-run (counts the webhooks still not in the ledger)",
+            self.stage, self.from, self.to
+        )
     }
 }
 
@@ -330,8 +354,7 @@ async fn send_hours(
     args: &ReplayArgs,
     window: &Window,
     archive: &impl WebhookArchive,
-    queue: &impl WebhookQueue,
-    ledger: Option<&impl LedgerLookup>,
+    destination: &Destination<impl WebhookQueue, impl LedgerLookup, impl DeadLetterQueue>,
     hours: Vec<Vec<String>>,
     mut report: ReplayReport,
     started: Instant,
@@ -357,10 +380,22 @@ async fn send_hours(
         "the webhooks being sent may or may not be on the queue: replay the same window again \
          (the ledger records each once)",
     );
+    // The copies of the hour being sent, by ledger key, until the queue acknowledges them.
+    let hour_copies: RefCell<BTreeMap<String, SentCopy>> = RefCell::new(BTreeMap::new());
+    let verdicts = RefCell::new(Verdicts::default());
+    let acknowledged = |ids: &[String]| {
+        let mut copies = hour_copies.borrow_mut();
+        for id in ids {
+            if let Some(copy) = copies.remove(id) {
+                verdicts.borrow_mut().sent(copy);
+            }
+        }
+    };
     let options = SendOptions {
         parallel: parallel.min(16),
         rate: args.rate,
         stop: &stop,
+        sent: &acknowledged,
     };
     let mut by_type: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut result = Ok(());
@@ -382,24 +417,26 @@ async fn send_hours(
         if let Some(bar) = &bar {
             bar.set_position(report.read as u64);
         }
-        if let Some(ledger) = ledger
-            && !webhooks.is_empty()
-        {
+        // What the ledger holds already: skipped with --only-missing, else a duplicate the
+        // processor acknowledges.
+        let mut present = BTreeSet::new();
+        if (args.only_missing || !args.dry_run) && !webhooks.is_empty() {
             let ids: Vec<String> = webhooks
                 .iter()
                 .map(WebhookEnvelope::transaction_id)
                 .collect();
-            match ledger.present(&ids).await {
-                Ok(present) => {
-                    let before = webhooks.len();
-                    webhooks.retain(|w| !present.contains(&w.transaction_id()));
-                    report.skipped_present += before - webhooks.len();
-                }
+            match destination.ledger.present(&ids).await {
+                Ok(held) => present = held,
                 Err(failure) => {
                     result = Err(failure);
                     break;
                 }
             }
+        }
+        if args.only_missing {
+            let before = webhooks.len();
+            webhooks.retain(|w| !present.contains(&w.transaction_id()));
+            report.skipped_present += before - webhooks.len();
         }
 
         sort_for_sending(&mut webhooks);
@@ -413,6 +450,19 @@ async fn send_hours(
                 message: replay_message(&run, webhook),
             })
             .collect();
+        *hour_copies.borrow_mut() = pending
+            .iter()
+            .zip(&webhooks)
+            .map(|(prepared, webhook)| {
+                let copy = SentCopy {
+                    deduplication_id: prepared.message.deduplication_id.clone(),
+                    transaction_id: Some(prepared.id.clone()),
+                    event_id: Some(webhook.event_id.clone()),
+                    already_recorded: present.contains(&prepared.id),
+                };
+                (prepared.id.clone(), copy)
+            })
+            .collect();
         drop(webhooks);
         let progress = |tally: &Tally| {
             if let Some(bar) = &bar {
@@ -424,7 +474,8 @@ async fn send_hours(
             }
         };
         let sending = Instant::now();
-        let sent = movers::send_in_order(queue, &engine, pending, &options, &progress).await;
+        let sent =
+            movers::send_in_order(&destination.queue, &engine, pending, &options, &progress).await;
         report.send_ms += sending.elapsed().as_millis();
         if let Err(failure) = sent {
             result = Err(failure);
@@ -453,8 +504,23 @@ async fn send_hours(
             .map(|(id, reason)| format!("{id}: {reason}")),
     );
     report.unreadable.sort_by(|a, b| a.key.cmp(&b.key));
-    report.elapsed_ms = started.elapsed().as_millis();
     report.per_second = rounded(report.sent as f64 / (report.send_ms as f64 / 1000.0).max(0.001));
+    let mut verdicts = verdicts.into_inner();
+    report.judged = if result.is_ok() && !report.interrupted && !verdicts.is_empty() {
+        watch(
+            &mut verdicts,
+            &destination.dlq,
+            &destination.ledger,
+            wait_of(args.wait),
+        )
+        .await
+    } else {
+        Judged::of(&verdicts, 0, false, LOOK_LIMIT)
+    };
+    if report.judged.verdicts.pending > 0 {
+        report.judged.check_later = Some(report.missing_command());
+    }
+    report.elapsed_ms = started.elapsed().as_millis();
     report.failure = result.err();
     Ok(report)
 }
@@ -606,27 +672,39 @@ impl fmt::Display for ReplayReport {
         if self.sent == 0 && self.failed.is_empty() {
             return write!(f, "{}", Summary(self));
         }
+        let verdicts = &self.judged.verdicts;
         let mut rows = table(&[
             "sent",
-            "failed",
+            "recorded",
+            "duplicate",
+            "failed again",
+            "pending",
+            "not sent",
             "skipped (in ledger)",
             "unreadable",
-            "rate",
-            "into",
         ]);
         rows.add_row(vec![
             self.sent.to_string(),
+            verdicts.recorded.to_string(),
+            verdicts.duplicate.to_string(),
+            verdicts.failed_again_total().to_string(),
+            verdicts.pending.to_string(),
             self.failed.len().to_string(),
             self.skipped_present.to_string(),
             self.unreadable.len().to_string(),
-            format!("{:.0}/s", self.per_second),
-            self.into_stage.clone(),
         ]);
         writeln!(f, "{rows}")?;
+        writeln!(
+            f,
+            "into {} at {}/s, then watched {} for verdicts",
+            self.into_stage,
+            self.per_second,
+            seconds(self.judged.watched_ms)
+        )?;
         for failure in &self.failed {
             writeln!(f, "{WARNING}not sent:{WARNING:#} {failure}")?;
         }
-        Ok(())
+        self.judged.fmt(f, self.sent, "replayed")
     }
 }
 
@@ -688,6 +766,17 @@ mod snapshots {
             sent: 1_169,
             failed: vec!["evt_y: the queue refused it".into()],
             per_second: 412.0,
+            judged: crate::verdict::Judged {
+                verdicts: crate::verdict::VerdictCounts {
+                    recorded: 1_100,
+                    duplicate: 60,
+                    failed_again: [("ledger-unavailable".to_owned(), 4)].into(),
+                    pending: 5,
+                },
+                watched_ms: 30_000,
+                check_later: Some("mgrid replay --stage prod --from 2026-11-29T14:00:00Z --to 2026-11-29T16:00:00Z --only-missing --dry-run (counts the webhooks still not in the ledger)".into()),
+                ..crate::verdict::Judged::default()
+            },
             ..summary()
         };
         insta::assert_snapshot!("replay_sent", plain(&report));

@@ -140,6 +140,7 @@ fn engine_part() {
             parallel,
             rate: None,
             stop: &stop,
+            sent: &|_| {},
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()

@@ -654,11 +654,37 @@ fn local_replay_sends_the_archived_window_again_and_the_ledger_absorbs_it() {
     let replayed: serde_json::Value = serde_json::from_str(&replayed).unwrap();
     assert_eq!(replayed["sent"], 10);
     // Back through the processor: each finds its transaction already recorded.
+    assert_eq!(replayed["verdicts"]["duplicate"], 10, "{replayed}");
     dev.wait_until_drained(Duration::from_secs(60));
     let ledger = dev.ledger();
     assert_eq!(ledger.len(), 10);
     assert!(ledger.values().all(|rows| *rows == 1));
     assert!(dev.dead_letters().is_empty(), "{:?}", dev.dead_letters());
+
+    // Four lost from the ledger: the replay of what is missing ends when they are recorded.
+    let lost: Vec<String> = ledger.keys().take(4).cloned().collect();
+    for id in &lost {
+        dev.database()
+            .execute("DELETE FROM ledger WHERE transaction_id = ?1", [id])
+            .unwrap();
+    }
+    let (code, restored, stderr) = local_command(
+        &dev,
+        &[
+            "replay",
+            "--from",
+            "1h ago",
+            "--only-missing",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let restored: serde_json::Value = serde_json::from_str(&restored).unwrap();
+    assert_eq!(restored["sent"], 4, "{restored}");
+    assert_eq!(restored["verdicts"]["recorded"], 4, "{restored}");
+    assert!(restored["unsettled"].as_array().unwrap().is_empty());
+    assert_eq!(dev.ledger().len(), 10);
 }
 
 #[test]
