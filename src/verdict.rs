@@ -298,16 +298,15 @@ impl Judged {
                 .take(5)
                 .collect();
             let more = verdicts.pending.saturating_sub(some.len());
+            let named = match (some.is_empty(), more) {
+                (true, _) => String::new(),
+                (false, 0) => format!(": {}", some.join(", ")),
+                (false, more) => format!(": {} and {more} more", some.join(", ")),
+            };
             writeln!(
                 f,
-                "{WARNING}pending:{WARNING:#} {} {verb} webhook(s) not recorded yet and not back in the dead-letter queue: {}{}",
+                "{WARNING}pending:{WARNING:#} {} {verb} webhook(s) not recorded yet and not back in the dead-letter queue{named}",
                 verdicts.pending,
-                some.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
             )?;
             if self.look_cut_short {
                 writeln!(
