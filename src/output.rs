@@ -255,7 +255,30 @@ pub fn table_width() -> Option<u16> {
 
 /// A table in the house style. On a terminal it fits the width, each row on one line, a long
 /// value cut with `…` (the JSON output and a pipe carry it whole); piped, nothing is cut.
-pub struct Table(comfy_table::Table);
+pub struct Table(comfy_table::Table, Vec<usize>);
+
+impl Table {
+    /// Never cuts column `index` to fit a terminal: what is copied from it (an event id) must
+    /// be whole; the other columns give way.
+    pub fn keep_whole(&mut self, index: usize) -> &mut Table {
+        self.1.push(index);
+        self
+    }
+
+    /// The widest value of column `index`, its header included.
+    fn widest(&self, index: usize) -> usize {
+        let header = self
+            .0
+            .header()
+            .and_then(|h| h.cell_iter().nth(index))
+            .map_or(0, |c| c.content().chars().count());
+        self.0
+            .row_iter()
+            .filter_map(|row| row.cell_iter().nth(index))
+            .map(|cell| cell.content().chars().count())
+            .fold(header, usize::max)
+    }
+}
 
 pub fn table(header: &[&str]) -> Table {
     let mut table = comfy_table::Table::new();
@@ -270,7 +293,7 @@ pub fn table(header: &[&str]) -> Table {
                 .iter()
                 .map(|h| comfy_table::Cell::new(h.to_uppercase())),
         );
-    Table(table)
+    Table(table, Vec::new())
 }
 
 impl std::ops::Deref for Table {
@@ -297,6 +320,15 @@ impl Display for Table {
             .set_width(width);
         for row in fitted.row_iter_mut() {
             row.max_height(1);
+        }
+        for &index in &self.1 {
+            // The boundary counts the cell's padding, one space each side.
+            let widest = u16::try_from(self.widest(index) + 2).unwrap_or(u16::MAX);
+            if let Some(column) = fitted.column_mut(index) {
+                column.set_constraint(comfy_table::ColumnConstraint::LowerBoundary(
+                    comfy_table::Width::Fixed(widest),
+                ));
+            }
         }
         write!(f, "{fitted}")
     }

@@ -216,6 +216,10 @@ impl fmt::Display for StatsReport {
 pub struct PeekReport {
     pub stage: String,
     pub messages: Vec<Peeked>,
+    /// The look was a receive (SQS): each dead letter read has a receive count one higher.
+    /// False on the local stage, where a look touches nothing.
+    #[serde(rename = "readsAreReceives")]
+    pub reads_are_receives: bool,
     #[serde(skip)]
     full: bool,
 }
@@ -225,6 +229,7 @@ impl PeekReport {
         PeekReport {
             stage: stage.to_string(),
             messages: Vec::new(),
+            reads_are_receives: false,
             full,
         }
     }
@@ -261,6 +266,7 @@ async fn peek(
     full: bool,
 ) -> Result<()> {
     let mut report = PeekReport::new(stage, full);
+    report.reads_are_receives = !dlq.looks_without_receiving();
     dlq.scan(limit, &mut |letter| report.offer(letter, filter, limit))
         .await?;
     print_report(&report, context.global.output)?;
@@ -290,19 +296,18 @@ impl fmt::Display for PeekReport {
         if self.messages.is_empty() {
             return writeln!(f, "no dead letters match");
         }
-        let mut rows = table(&[
-            "message",
-            "provider",
-            "event id",
-            "event type",
-            "reason",
-            "receives",
-            "first sent",
-            "body",
-        ]);
+        // On a narrow terminal the body and times give way (--full and JSON show them), and the
+        // event id is never cut.
+        let narrow = crate::output::table_width().is_some_and(|width| width < 120);
+        let mut header = vec!["message", "provider", "event id", "event type", "reason", "receives"];
+        if !narrow {
+            header.extend(["first sent", "body"]);
+        }
+        let mut rows = table(&header);
+        rows.keep_whole(2);
         for peeked in &self.messages {
             let v = &peeked.view;
-            rows.add_row(vec![
+            let mut row = vec![
                 v.message_id.chars().take(8).collect(),
                 v.provider.as_deref().map_or_else(|| "?".into(), shown),
                 v.event_id.as_deref().map_or_else(|| "?".into(), shown),
@@ -313,11 +318,22 @@ impl fmt::Display for PeekReport {
                 },
                 shown(&v.reason),
                 v.receive_count.to_string(),
-                v.sent_at.map(format_rfc3339).unwrap_or_default(),
-                excerpt(&peeked.body, 40),
-            ]);
+            ];
+            if !narrow {
+                row.extend([
+                    v.sent_at.map(format_rfc3339).unwrap_or_default(),
+                    excerpt(&peeked.body, 40),
+                ]);
+            }
+            rows.add_row(row);
         }
         writeln!(f, "{rows}")?;
+        if self.reads_are_receives {
+            writeln!(
+                f,
+                "(on SQS a look is a receive: each of these counts one more; none was moved)"
+            )?;
+        }
         if self.full {
             for peeked in &self.messages {
                 writeln!(
@@ -766,6 +782,7 @@ impl fmt::Display for RedriveReport {
                 self.would_move.len()
             )?;
             let mut rows = table(&["group", "event id", "provider", "reason"]);
+            rows.keep_whole(1);
             for view in &self.would_move {
                 rows.add_row(vec![
                     shown(&view.group_id),
@@ -1215,6 +1232,25 @@ mod snapshots {
         assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
         insta::assert_snapshot!("dlq_peek_80_columns", fitted);
         insta::assert_snapshot!("dlq_peek_none", plain(&PeekReport::new(&stage, false)));
+
+        // Real ids are long: at 80 columns they stay whole (to be copied into a redrive or a
+        // trace) and the other columns give way; SQS's receive is said.
+        let mut real = PeekReport::new(&stage, false);
+        real.reads_are_receives = true;
+        for id in ["WH-2WR32451HC0233532-67976317FL4543714", "evt_1QdR7uK4Yh2mZc3bNf8xLp0A"] {
+            let mut view = view("c1", "bad-signature", Some("PAYMENT.CAPTURE.COMPLETED"));
+            view.event_id = Some(id.into());
+            real.messages.push(Peeked {
+                view,
+                body: format!("{{\"id\":\"{id}\"}}"),
+            });
+        }
+        let fitted = crate::output::with_table_width(Some(80), || plain(&real));
+        assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
+        for id in ["WH-2WR32451HC0233532-67976317FL4543714", "evt_1QdR7uK4Yh2mZc3bNf8xLp0A"] {
+            assert!(fitted.contains(id), "{id} whole: {fitted}");
+        }
+        insta::assert_snapshot!("dlq_peek_80_columns_real_ids", fitted);
     }
 
     #[test]

@@ -23,8 +23,9 @@ use crate::ports::{
 use crate::redrive::DeadLetterView;
 use crate::target::Target;
 
-/// Dead letters a trace reads at most.
-pub const DLQ_READ: usize = 100;
+/// Dead letters a trace reads at most on SQS, where each read is a receive (the local queue is
+/// read whole, touching nothing).
+pub const DLQ_READ: usize = crate::commands::watch::LOOK_LIMIT;
 /// Decision lines a trace reads at most.
 const LOG_LINES: usize = 50;
 /// How long after being recorded a webhook may still be on its way to the archive.
@@ -67,8 +68,12 @@ pub struct TraceReport {
     pub ledger: Vec<Recorded>,
     /// The event's dead letters among those read.
     pub dead_letters: Vec<DeadLetterView>,
-    /// How many dead letters were read (the queue may hold more).
+    /// How many dead letters were read.
     pub dead_letters_read: usize,
+    /// Whether that was the whole dead-letter queue (false: its first [`DLQ_READ`] only).
+    pub dead_letters_whole: bool,
+    /// Whether the stage keeps an API access log and a WAF (the local stage has neither).
+    pub api_access_log: bool,
     /// The processor's and the archiver's decisions about the event, oldest first.
     pub decisions: Vec<DecisionLine>,
     /// API Gateway's access log lines of the requests that delivered it (found by the request
@@ -155,10 +160,13 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
 
     let mut dead_letters = Vec::new();
     let mut dead_letters_read = 0;
+    let mut dead_letters_whole = false;
     match target.dead_letter_queue().await {
         Ok(dlq) => {
+            let exact = dlq.looks_without_receiving();
+            let limit = if exact { usize::MAX } else { DLQ_READ };
             let scan = dlq
-                .scan(DLQ_READ, &mut |letter| {
+                .scan(limit, &mut |letter| {
                     dead_letters_read += 1;
                     let view = letter.view();
                     let provider_matches = view
@@ -172,8 +180,9 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
                     true
                 })
                 .await;
-            if let Err(failure) = scan {
-                unreadable.push(format!("the dead-letter queue: {failure}"));
+            match scan {
+                Ok(()) => dead_letters_whole = exact || dead_letters_read < limit,
+                Err(failure) => unreadable.push(format!("the dead-letter queue: {failure}")),
             }
         }
         Err(failure) => unreadable.push(format!("the dead-letter queue: {failure}")),
@@ -259,6 +268,8 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
         ledger: recorded,
         dead_letters,
         dead_letters_read,
+        dead_letters_whole,
+        api_access_log: !target.logs().is_local(),
         decisions,
         received,
         whereabouts,
@@ -420,9 +431,17 @@ pub fn verdict(report: &TraceReport, now: EpochMillis) -> Verdict {
             "dead-lettered" => say(
                 VerdictKind::WasDeadLettered,
                 format!(
-                    "dead-lettered at {}{}, and no longer among the dead letters read (redriven, purged, or further back in the queue)",
+                    "dead-lettered at {}{}, and {}",
                     last.time,
-                    last.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                    last.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(),
+                    if report.dead_letters_whole {
+                        "no longer in the dead-letter queue (redriven and not judged yet, or purged)".to_owned()
+                    } else {
+                        format!(
+                            "not among the first {} dead letters read (redriven, purged, or further back in the queue)",
+                            report.dead_letters_read
+                        )
+                    }
                 ),
                 Some(format!("`mgrid dlq peek --stage {stage}` shows the queue; a redrive sends it back with a new deduplication id")),
             ),
@@ -432,6 +451,13 @@ pub fn verdict(report: &TraceReport, now: EpochMillis) -> Verdict {
                 Some("the ledger may have been restored from an earlier point; replay it from the archive: mgrid replay".to_owned()),
             ),
         };
+    }
+    if !report.api_access_log {
+        return say(
+            VerdictKind::NotFound,
+            "not found in the ledger, the dead-letter queue, or the processor's log: it never reached the local stage's queue (the sender got a refusal: a wrong URL or API key), or it is older than the log kept".to_owned(),
+            Some(format!("`mgrid logs --stage {stage} authorizer --level warn --since 1d` shows refused requests; `mgrid status --stage {stage}` shows the URL to send to")),
+        );
     }
     say(
         VerdictKind::NotFound,
@@ -506,11 +532,18 @@ impl fmt::Display for TraceReport {
             };
             writeln!(f, "  archive       {archive} ({})", record.archive_key)?;
         }
+        let read = if self.dead_letters_whole {
+            format!("read all {} in the queue", self.dead_letters_read)
+        } else {
+            format!(
+                "read the first {} of the queue; on SQS a read counts as a receive",
+                self.dead_letters_read
+            )
+        };
         writeln!(
             f,
-            "  dead letters  {} (read {} of the queue)",
+            "  dead letters  {} ({read})",
             found(!self.dead_letters.is_empty()),
-            self.dead_letters_read
         )?;
         for letter in &self.dead_letters {
             writeln!(
@@ -672,6 +705,8 @@ mod snapshots {
             ledger,
             dead_letters,
             dead_letters_read: 17,
+            dead_letters_whole: true,
+            api_access_log: true,
             decisions,
             received: vec![LogLine::new(
                 NOW - 31_000,
@@ -732,6 +767,23 @@ mod snapshots {
         assert_eq!(kind(&both), VerdictKind::Ambiguous);
         let nowhere = report(vec![], vec![], vec![]);
         assert_eq!(kind(&nowhere), VerdictKind::NotFound);
+        assert!(
+            nowhere
+                .verdict
+                .next
+                .as_deref()
+                .is_some_and(|n| n.contains("api --level warn"))
+        );
+        let mut local = report(vec![], vec![], vec![]);
+        local.api_access_log = false;
+        let local = verdict(&local, NOW);
+        assert!(
+            local
+                .next
+                .as_deref()
+                .is_some_and(|n| n.contains("authorizer") && !n.contains("WAF")),
+            "the local stage has no access log or WAF: {local:?}"
+        );
         let mut queued = report(vec![], vec![], vec![]);
         queued.whereabouts = Some(Whereabouts {
             queue_read: true,
