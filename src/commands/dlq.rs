@@ -299,7 +299,14 @@ impl fmt::Display for PeekReport {
         // On a narrow terminal the body and times give way (--full and JSON show them), and the
         // event id is never cut.
         let narrow = crate::output::table_width().is_some_and(|width| width < 120);
-        let mut header = vec!["message", "provider", "event id", "event type", "reason", "receives"];
+        let mut header = vec![
+            "message",
+            "provider",
+            "event id",
+            "event type",
+            "reason",
+            "receives",
+        ];
         if !narrow {
             header.extend(["first sent", "body"]);
         }
@@ -1237,7 +1244,10 @@ mod snapshots {
         // trace) and the other columns give way; SQS's receive is said.
         let mut real = PeekReport::new(&stage, false);
         real.reads_are_receives = true;
-        for id in ["WH-2WR32451HC0233532-67976317FL4543714", "evt_1QdR7uK4Yh2mZc3bNf8xLp0A"] {
+        for id in [
+            "WH-2WR32451HC0233532-67976317FL4543714",
+            "evt_1QdR7uK4Yh2mZc3bNf8xLp0A",
+        ] {
             let mut view = view("c1", "bad-signature", Some("PAYMENT.CAPTURE.COMPLETED"));
             view.event_id = Some(id.into());
             real.messages.push(Peeked {
@@ -1247,7 +1257,10 @@ mod snapshots {
         }
         let fitted = crate::output::with_table_width(Some(80), || plain(&real));
         assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
-        for id in ["WH-2WR32451HC0233532-67976317FL4543714", "evt_1QdR7uK4Yh2mZc3bNf8xLp0A"] {
+        for id in [
+            "WH-2WR32451HC0233532-67976317FL4543714",
+            "evt_1QdR7uK4Yh2mZc3bNf8xLp0A",
+        ] {
             assert!(fitted.contains(id), "{id} whole: {fitted}");
         }
         insta::assert_snapshot!("dlq_peek_80_columns_real_ids", fitted);

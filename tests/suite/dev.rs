@@ -451,6 +451,52 @@ fn a_redrive_ends_on_the_ledgers_verdict_not_on_the_move() {
     assert!(dev.dead_letters().is_empty());
 }
 
+/// Looks touch nothing on the local stage: a trace finds a dead letter wherever it is in the
+/// queue (here behind 150 others), and neither trace nor peek raises a receive count.
+#[test]
+fn local_looks_find_every_dead_letter_and_change_no_receive_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(&binary(), &dir.path().join("local"), None);
+    send(&dev, &["stripe", "--count", "150", "--bad-signature"]);
+    let paypal = send(&dev, &["paypal"]);
+    let event_id = paypal["events"][0]["eventId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the event sent: {paypal}"))
+        .to_owned();
+    dev.wait_until_drained(Duration::from_secs(60));
+    let receives = || -> Vec<i64> {
+        let db = dev.database();
+        let mut statement = db
+            .prepare("SELECT receive_count FROM messages WHERE queue = 'dlq' ORDER BY seq")
+            .unwrap();
+        statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let before = receives();
+    assert_eq!(before.len(), 151);
+
+    let (code, stdout, stderr) = local_command(&dev, &["trace", &event_id, "--output", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let traced: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(traced["verdict"]["kind"], "dead-lettered", "{traced:#}");
+    assert_eq!(traced["deadLettersRead"], 151);
+    assert_eq!(traced["deadLettersWhole"], true);
+    for _ in 0..3 {
+        let (code, stdout, _) = local_command(&dev, &["dlq", "peek", "--output", "json"]);
+        assert_eq!(code, 0);
+        let peeked: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(peeked["readsAreReceives"], false);
+    }
+    assert_eq!(
+        receives(),
+        before,
+        "a look is not a receive on the local stage"
+    );
+}
+
 /// Two redrives of one stage at once share the dead letters as two SQS readers do: each moves
 /// what it received, together they move every one once, and each report tells the truth.
 #[test]
