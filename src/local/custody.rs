@@ -39,6 +39,9 @@ pub fn make_private(dir: &Path) -> Result<Tightened, Failure> {
     }
     let metadata = std::fs::metadata(dir)
         .map_err(|e| failed(format!("cannot read {}: {e}", dir.display())))?;
+    if !metadata.is_dir() {
+        return Err(not_a_directory(dir));
+    }
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     if metadata.uid() != me {
@@ -144,6 +147,9 @@ pub enum Found {
 /// Looks at the database before anything opens it: SQLite would take an empty file, or
 /// any file after a crash of the disk, as a new database and a new stage.
 pub fn inspect(paths: &Paths) -> Result<Found, Failure> {
+    if std::fs::metadata(&paths.dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(not_a_directory(&paths.dir));
+    }
     match std::fs::metadata(&paths.database) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let archived = count_files(&paths.archive);
@@ -162,6 +168,18 @@ pub fn inspect(paths: &Paths) -> Result<Found, Failure> {
         // it in this process. SQLite itself refuses a file that is not a database.
         Ok(_) => Ok(Found::Database),
     }
+}
+
+/// The failure for a data directory that is something else (a file, most likely a typo).
+fn not_a_directory(dir: &Path) -> Failure {
+    let shown = dir.display();
+    Failure::new(
+        FailureKind::Usage,
+        format!("the local stage's data directory {shown} is a file, not a directory; nothing was read or changed"),
+    )
+    .next(format!(
+        "pass --data-dir (or MGRID_LOCAL_DIR) with a directory; `mgrid dev` creates it (or move the file away: `mv {shown} {shown}.old`)"
+    ))
 }
 
 /// The failure for a damaged database: what happened, and how to start again without losing

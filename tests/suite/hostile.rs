@@ -451,6 +451,32 @@ fn a_dev_that_cannot_listen_creates_nothing() {
 }
 
 #[test]
+fn a_data_dir_that_is_a_file_says_what_to_do_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("local");
+    std::fs::write(&file, "notes").unwrap();
+    for args in [
+        &["dev", "--port", "0"][..],
+        &["dlq", "stats", "--stage", "local"][..],
+    ] {
+        let output = Command::new(binary())
+            .args(args)
+            .arg("--data-dir")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("is a file, not a directory")
+                && stderr.contains("next: pass --data-dir"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "notes");
+}
+
+#[test]
 fn an_emptied_database_is_damage_never_a_new_stage() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("local");
