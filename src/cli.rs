@@ -713,7 +713,8 @@ pub struct LogsArgs {
     /// Metric lines (CloudWatch embedded metrics) too
     #[arg(long)]
     pub metrics: bool,
-    /// At most this many lines a source (the oldest first)
+    /// At most this many lines a source: on AWS the window's first, on the local stage its
+    /// newest (shown oldest first either way)
     #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub limit: u32,
 }
@@ -724,8 +725,9 @@ Looks in every place the webhook can be, each with one bounded lookup (no whole-
 whole-bucket scan), and says what it found in each:
   ledger        the transaction item (GetItem by provider and event id)
   archive       the archived object at the key its receipt time gives
-  dead letters  the dead-letter queue (the first messages of each group, at most 100 read, all
-                made visible again), with the reason and the redrive that would move it
+  dead letters  the dead-letter queue: on AWS its first 1000 messages (the first of each group;
+                a read counts as a receive; all made visible again), on the local stage all of
+                it, touching nothing; with the reason and the redrive that would move it
   processor     the processor's decision lines for it (FilterLogEvents, within --within)
   received      the API access log line of the request that delivered it (by its request id)
   queue         the local stage's webhook queue (on AWS it is not read: receiving from a FIFO

@@ -187,6 +187,9 @@ impl LogQuery {
 pub struct Found {
     pub lines: Vec<LogLine>,
     pub truncated: bool,
+    /// When truncated, the lines kept are the window's newest (the local log, read whole), not
+    /// its oldest (CloudWatch Logs, read from the window's start).
+    pub newest: bool,
     pub missing: Vec<String>,
 }
 

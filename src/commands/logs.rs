@@ -35,8 +35,13 @@ pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<
     let shown_lines = follow.fresh(found.lines);
     print(&shown_lines, format)?;
     if found.truncated {
+        let which = if found.newest {
+            "these are the newest"
+        } else {
+            "these are the oldest"
+        };
         note(&format!(
-            "more than {} lines a source match: these are the oldest; narrow with --since, --filter, --event-id or --level",
+            "more than {} lines match: {which}; narrow with --since, --filter, --event-id or --level",
             args.limit
         ));
     }

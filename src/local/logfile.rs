@@ -207,7 +207,7 @@ fn log_line((id, text): (String, String)) -> LogLine {
     LogLine::new(at, source, id, text)
 }
 
-/// The query's lines in the local log, oldest first, at most `limit`.
+/// The query's lines in the local log, oldest first: the newest `limit` of them.
 pub fn read(paths: &Paths, query: &LogQuery, limit: usize) -> Result<Found, Failure> {
     let mut found = Found::default();
     if !query.sources.iter().any(|s| *s != Source::Api) {
@@ -231,7 +231,9 @@ pub fn read(paths: &Paths, query: &LogQuery, limit: usize) -> Result<Found, Fail
         .filter(|line| query.matches(line))
         .collect();
     found.truncated = found.lines.len() > limit;
-    found.lines.truncate(limit);
+    found.newest = true;
+    let dropped = found.lines.len().saturating_sub(limit);
+    found.lines.drain(..dropped);
     Ok(found)
 }
 
@@ -311,6 +313,32 @@ mod tests {
             "older files are dropped: {}",
             kept.len()
         );
+    }
+
+    #[test]
+    fn a_read_over_the_limit_keeps_the_newest_lines() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let paths = Paths::new(dir.path());
+        let writer = LogWriter::open(&paths).expect("open");
+        writer
+            .write(&(1..=5).map(|n| line(n, 0)).collect::<Vec<_>>())
+            .expect("write");
+        let query = LogQuery {
+            sources: crate::logs::Source::ALL.to_vec(),
+            ..LogQuery::default()
+        };
+        let found = read(&paths, &query, 2).expect("read");
+        let events: Vec<Option<String>> = found
+            .lines
+            .iter()
+            .map(|l| l.decision.as_ref().and_then(|d| d.event_id.clone()))
+            .collect();
+        assert_eq!(
+            events,
+            [Some("evt_4".to_owned()), Some("evt_5".to_owned())],
+            "the window's newest, oldest first"
+        );
+        assert!(found.truncated && found.newest);
     }
 
     #[test]
