@@ -670,15 +670,26 @@ pub async fn follow(
 ) -> FollowEnd {
     let started = Instant::now();
     let mut end = FollowEnd::default();
+    // The dead-letter queue is read again only when its depth moved (on SQS each read is a
+    // receive of every message read), and once more at the end.
+    let mut depth_read: Option<u64> = None;
     loop {
         end.unreadable = None;
+        let last = started.elapsed() + options.every >= options.wait
+            || options.stop.load(Ordering::SeqCst);
         if let Err(failure) = look_in_ledger(verdicts, ledger).await {
             end.unreadable = Some(failure);
         }
         if !verdicts.settled() {
-            match look_in_dead_letters(verdicts, dlq, options.scan_limit).await {
-                Ok(cut_short) => end.cut_short = cut_short,
-                Err(failure) => end.unreadable = Some(failure),
+            let depth = dlq.depth().await.ok().map(|d| d.visible + d.in_flight);
+            if last || depth.is_none() || depth != depth_read {
+                match look_in_dead_letters(verdicts, dlq, options.scan_limit).await {
+                    Ok(cut_short) => {
+                        end.cut_short = cut_short;
+                        depth_read = depth;
+                    }
+                    Err(failure) => end.unreadable = Some(failure),
+                }
             }
         }
         progress(verdicts);
