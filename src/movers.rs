@@ -675,8 +675,8 @@ pub async fn follow(
     let mut depth_read: Option<u64> = None;
     loop {
         end.unreadable = None;
-        let last = started.elapsed() + options.every >= options.wait
-            || options.stop.load(Ordering::SeqCst);
+        // The looks are `every` apart and the last is at `wait` (or at a stop).
+        let last = started.elapsed() >= options.wait || options.stop.load(Ordering::SeqCst);
         if let Err(failure) = look_in_ledger(verdicts, ledger).await {
             end.unreadable = Some(failure);
         }

@@ -323,3 +323,71 @@ fn parallel_workers_end_when_every_group_is_left_in_place() {
         .expect("the run ends");
     assert_eq!((tally.moved, tally.held_groups), (0, 12), "{tally:?}");
 }
+
+/// The watch after a move reads the dead-letter queue (on SQS, a receive of each message read)
+/// at its first look, again only when the queue's depth moved, and at its last look; a copy
+/// that comes back is seen at the next look and ends the watch.
+#[tokio::test]
+async fn the_watch_reads_the_dead_letter_queue_only_when_it_changed() {
+    use mgrid::verdict::{SentCopy, Verdict, Verdicts};
+    use std::time::Duration;
+
+    let pair = Pair::new(None);
+    for n in 0..5 {
+        pair.dead_letter(&format!("g{n}"), &format!("other-{n}"), "bad-signature", 10);
+    }
+    let mut verdicts = Verdicts::default();
+    verdicts.sent(SentCopy {
+        deduplication_id: "mgrid-run-0123456789abcdef-copy".into(),
+        transaction_id: Some("stripe:evt_copy".into()),
+        event_id: Some("evt_copy".into()),
+        already_recorded: false,
+    });
+    let stop = AtomicBool::new(false);
+    let options = movers::FollowOptions {
+        wait: Duration::from_millis(1_200),
+        every: Duration::from_millis(100),
+        scan_limit: 1_000,
+        stop: &stop,
+    };
+    let end = movers::follow(
+        &mut verdicts,
+        &Dlq(&pair),
+        &mgrid::ports::EmptyLedger,
+        &options,
+        &|_| {},
+    )
+    .await;
+    assert!(end.watched >= Duration::from_millis(1_100));
+    assert_eq!(
+        pair.receive_counts(),
+        [2; 5],
+        "read at the first look and the last, not at each of a dozen"
+    );
+    assert_eq!(verdicts.counts().pending, 1);
+
+    // The copy comes back: the depth moves, the next look reads it, the watch ends.
+    pair.dead_letter("g9", "the copy", "bad-signature", 0);
+    if let Some(copy) = pair.dlq.borrow_mut().last_mut() {
+        copy.dedup = "mgrid-run-0123456789abcdef-copy".into();
+    }
+    let end = movers::follow(
+        &mut verdicts,
+        &Dlq(&pair),
+        &mgrid::ports::EmptyLedger,
+        &options,
+        &|_| {},
+    )
+    .await;
+    assert!(
+        end.watched < Duration::from_millis(500),
+        "{:?}",
+        end.watched
+    );
+    assert_eq!(
+        verdicts.all().next().map(|f| f.verdict.clone()),
+        Some(Verdict::FailedAgain {
+            reason: "bad-signature".into()
+        })
+    );
+}

@@ -148,6 +148,11 @@ impl Pair {
         });
     }
 
+    /// How many times each dead letter was received, in queue order.
+    pub fn receive_counts(&self) -> Vec<u32> {
+        self.dlq.borrow().iter().map(|m| m.receives).collect()
+    }
+
     /// One call: the clock ticks, it waits its delay, and counts as in flight meanwhile.
     async fn call(&self) {
         self.calls.set(self.calls.get() + 1);
