@@ -677,19 +677,22 @@ fn local_replay_sends_the_archived_window_again_and_the_ledger_absorbs_it() {
     dev.wait_until_drained(Duration::from_secs(60));
     assert_eq!(archived_files(&dev.data_dir).len(), 10);
 
-    let (code, missing, stderr) = local_command(
-        &dev,
-        &[
-            "replay",
-            "--from",
-            "1h ago",
-            "--only-missing",
-            "--output",
-            "json",
-        ],
-    );
-    assert_eq!(code, 0, "{stderr}");
-    let missing: serde_json::Value = serde_json::from_str(&missing).unwrap();
+    let replay_missing = || {
+        let (code, report, stderr) = local_command(
+            &dev,
+            &[
+                "replay",
+                "--from",
+                "1h ago",
+                "--only-missing",
+                "--output",
+                "json",
+            ],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str::<serde_json::Value>(&report).unwrap()
+    };
+    let missing = replay_missing();
     assert_eq!(missing["read"], 10);
     assert_eq!(missing["skippedPresent"], 10, "all ten are in the ledger");
     assert_eq!(missing["sent"], 0);
@@ -714,19 +717,7 @@ fn local_replay_sends_the_archived_window_again_and_the_ledger_absorbs_it() {
             .execute("DELETE FROM ledger WHERE transaction_id = ?1", [id])
             .unwrap();
     }
-    let (code, restored, stderr) = local_command(
-        &dev,
-        &[
-            "replay",
-            "--from",
-            "1h ago",
-            "--only-missing",
-            "--output",
-            "json",
-        ],
-    );
-    assert_eq!(code, 0, "{stderr}");
-    let restored: serde_json::Value = serde_json::from_str(&restored).unwrap();
+    let restored = replay_missing();
     assert_eq!(restored["sent"], 4, "{restored}");
     assert_eq!(restored["verdicts"]["recorded"], 4, "{restored}");
     assert!(restored["unsettled"].as_array().unwrap().is_empty());
