@@ -32,7 +32,9 @@ pub fn python(emulator: &Emulator, script: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Runs mgrid against the emulator; it must succeed.
+/// Runs mgrid against the emulator; it must succeed. Exit 8 is success here: a redrive or
+/// replay the benchmarks time moves webhooks no processor judges (the emulator runs none), so
+/// they end pending; the benchmarks pass `--wait 0` to time the move alone.
 pub fn mgrid(emulator: &Emulator, dir: &Path, args: &[&str]) -> Output {
     let output = environment(&mut Command::new(env!("CARGO_BIN_EXE_mgrid")), emulator)
         .env_remove("AWS_ENDPOINT_URL")
@@ -47,7 +49,7 @@ pub fn mgrid(emulator: &Emulator, dir: &Path, args: &[&str]) -> Output {
         .output()
         .expect("run mgrid");
     assert!(
-        output.status.success(),
+        matches!(output.status.code(), Some(0 | 8)),
         "mgrid {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );

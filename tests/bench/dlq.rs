@@ -231,7 +231,7 @@ fn emulator_part() {
                 emulator,
                 dir.path(),
                 &[
-                    "dlq", "redrive", "--stage", STAGE, "--yes", "--output", "json",
+                    "dlq", "redrive", "--stage", STAGE, "--yes", "--wait", "0", "--output", "json",
                 ],
             );
         },
@@ -358,7 +358,7 @@ fn local_part() {
         let started = Instant::now();
         let mut child = Command::new(env!("CARGO_BIN_EXE_mgrid"))
             .args([
-                "dlq", "redrive", "--stage", "local", "--yes", "--output", "json",
+                "dlq", "redrive", "--stage", "local", "--yes", "--wait", "0", "--output", "json",
             ])
             .env("MGRID_LOCAL_DIR", &data)
             .env_remove("MGRID_STAGE")

@@ -258,7 +258,7 @@ fn emulator_part() {
             dir.path(),
             &[
                 "replay", "--stage", STAGE, "--from", &from_text, "--to", &to_text, "--yes",
-                "--output", "json",
+                "--wait", "0", "--output", "json",
             ],
         );
         let total = started.elapsed().as_secs_f64();
@@ -348,7 +348,7 @@ fn local_part() {
         let started = Instant::now();
         let mut child = Command::new(env!("CARGO_BIN_EXE_mgrid"))
             .args([
-                "replay", "--stage", "local", "--yes", "--output", "json", "--from",
+                "replay", "--stage", "local", "--yes", "--wait", "0", "--output", "json", "--from",
             ])
             .arg(mgrid_contract::clock::format_rfc3339(from))
             .arg("--to")
