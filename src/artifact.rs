@@ -162,6 +162,18 @@ fn install_with(arch: Arch) -> String {
 /// An artifact zip from a file (`--artifact`), described by the artifact.json beside it when
 /// there is one (and it matches), else by what the zip itself shows.
 pub fn from_file(path: &std::path::Path) -> Result<EmbeddedArtifact, Failure> {
+    // Lambda takes no code larger than this, zipped or not: nothing larger is read.
+    let limit = mgrid_artifact::zip::MAX_UNZIPPED_BYTES as u64;
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() || m.len() > limit) {
+        return Err(Failure::new(
+            FailureKind::Usage,
+            format!(
+                "{} is not a zip Lambda takes: not a regular file, or larger than 250 MB",
+                path.display()
+            ),
+        )
+        .next(BUILD_HINT));
+    }
     let zip = std::fs::read(path).map_err(|e| {
         Failure::new(
             FailureKind::NotFound,

@@ -460,8 +460,9 @@ pub struct RedriveArgs {
     /// Use SQS's own message move task: every message, no filter, no dry run
     #[arg(long)]
     pub native: bool,
-    /// How long a message being moved stays hidden (it reappears after this if mgrid dies)
-    #[arg(long, default_value = "120s", value_name = "SPAN")]
+    /// How long a message being moved stays hidden (it reappears after this if mgrid dies):
+    /// 1s to 12h, SQS's bounds
+    #[arg(long, default_value = "120s", value_name = "SPAN", value_parser = parse_hold)]
     pub hold: Span,
     /// Message groups moved at once (each group stays in order)
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64), conflicts_with = "native")]
@@ -491,6 +492,19 @@ impl std::str::FromStr for Span {
     type Err = String;
     fn from_str(text: &str) -> Result<Span, String> {
         crate::spans::parse_span(text, 30).map(Span)
+    }
+}
+
+/// A `--hold`: SQS hides a received message for 1 s to 12 h; anything else is refused, not
+/// clamped to fit.
+fn parse_hold(text: &str) -> Result<Span, String> {
+    let span: Span = text.parse()?;
+    if (1_000..=43_200_000).contains(&span.0) {
+        Ok(span)
+    } else {
+        Err(format!(
+            "{text:?}: SQS hides a message for 1s to 12h; give a hold within that"
+        ))
     }
 }
 

@@ -49,6 +49,7 @@ pub struct StageConfig {
     pub deploy_strategy: Option<crate::shift::DeployStrategy>,
     /// The stage alarms that stop a processor deploy and roll it back (default:
     /// version-failures, dlq-not-empty, processor-throttles; [] for none).
+    #[serde(default, deserialize_with = "unique_alarms")]
     pub deploy_alarms: Option<Vec<crate::shift::GuardAlarm>>,
     pub processor_memory_mb: Option<ProcessorMemory>,
     pub processor_max_concurrency: Option<ProcessorMaxConcurrency>,
@@ -60,6 +61,48 @@ pub struct StageConfig {
     pub custom_domain: Option<CustomDomain>,
     #[serde(default)]
     pub tags: Tags,
+}
+
+/// The largest configuration file read: a hundred stages' settings are a few kilobytes.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The configuration file's text: a regular file (opened without blocking, so a FIFO or a device
+/// is refused, not waited on) of at most [`MAX_CONFIG_BYTES`].
+fn read_bounded(path: &Path) -> Result<String, Failure> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let refuse = |why: String| {
+        Failure::new(
+            FailureKind::Config,
+            format!(
+                "cannot read the configuration file {}: {why}",
+                path.display()
+            ),
+        )
+        .next("check the path given with --config or MGRID_CONFIG")
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| refuse(e.to_string()))?;
+    let metadata = file.metadata().map_err(|e| refuse(e.to_string()))?;
+    if !metadata.is_file() {
+        return Err(refuse(
+            "it is not a regular file (a directory, a FIFO or a device)".to_owned(),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| refuse(e.to_string()))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(refuse(format!(
+            "it is larger than {} KiB, more than any mgrid.toml",
+            MAX_CONFIG_BYTES / 1024
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| refuse("it is not UTF-8 text".to_owned()))
 }
 
 impl Config {
@@ -75,13 +118,7 @@ impl Config {
                 default
             }
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            Failure::new(
-                FailureKind::Config,
-                format!("cannot read the configuration file {}: {e}", path.display()),
-            )
-            .next("check the path given with --config or MGRID_CONFIG")
-        })?;
+        let text = read_bounded(&path)?;
         let file = Self::parse(&text).map_err(|e| e.into_failure(&path))?;
         Ok(Config {
             path: Some(path),
@@ -521,6 +558,22 @@ pub fn certificate_region(arn: &str) -> Option<&str> {
     }
 }
 
+/// `deploy_alarms`, each named once: a repeat is a typo for another alarm, more often than not.
+fn unique_alarms<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<crate::shift::GuardAlarm>>, D::Error> {
+    let alarms = Vec::<crate::shift::GuardAlarm>::deserialize(deserializer)?;
+    for (i, alarm) in alarms.iter().enumerate() {
+        if alarms[..i].contains(alarm) {
+            return Err(serde::de::Error::custom(format!(
+                "{} is named twice: name each guard once",
+                alarm.name()
+            )));
+        }
+    }
+    Ok(Some(alarms))
+}
+
 /// Stack tags (CloudFormation passes them to every resource that takes tags).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -546,6 +599,14 @@ impl TryFrom<BTreeMap<String, String>> for Tags {
             if value.chars().count() > 256 {
                 return Err(format!(
                     "the value of tag {key:?} is longer than 256 characters"
+                ));
+            }
+            // What every AWS service takes in a tag: letters, digits, spaces and + - = . _ : / @
+            // (no control character, no comma).
+            let taken = |c: char| c.is_alphanumeric() || " +-=._:/@".contains(c);
+            if !key.chars().all(taken) || !value.chars().all(taken) {
+                return Err(format!(
+                    "tag {key:?}: keys and values take letters, digits, spaces and + - = . _ : / @ only"
                 ));
             }
         }
@@ -626,6 +687,40 @@ mod tests {
     }
 
     #[test]
+    fn a_config_that_is_no_regular_file_or_too_large_is_refused_at_once() {
+        let device = Config::load(Some(Path::new("/dev/zero"))).unwrap_err();
+        assert!(
+            device.what.contains("not a regular file"),
+            "{}",
+            device.what
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fifo = dir.path().join("mgrid.toml");
+        let c_path = std::ffi::CString::new(fifo.to_str().expect("utf-8")).expect("a path");
+        // SAFETY: mkfifo on a NUL-terminated path this test owns.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let started = std::time::Instant::now();
+        let refused = Config::load(Some(&fifo)).unwrap_err();
+        assert!(
+            refused.what.contains("not a regular file"),
+            "{}",
+            refused.what
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "no wait for a writer"
+        );
+        let big = dir.path().join("big.toml");
+        std::fs::write(&big, vec![b'#'; MAX_CONFIG_BYTES as usize + 1]).expect("write");
+        let refused = Config::load(Some(&big)).unwrap_err();
+        assert!(
+            refused.what.contains("larger than 1024 KiB"),
+            "{}",
+            refused.what
+        );
+    }
+
+    #[test]
     fn the_local_stage_name_is_reserved() {
         let error = error_of("# mine\n[stages.local]\nregion = \"us-east-1\"\n");
         assert_eq!(error.line, 2);
@@ -659,6 +754,12 @@ mod tests {
             ("provisioned_concurrency = { min = 0, max = 5 }", "1 <= min"),
             ("alarm_email = \"ops\"", "not an e-mail address"),
             ("tags = { \"aws:owner\" = \"me\" }", "reserved by AWS"),
+            ("tags = { team = \"a,b\" }", "take letters, digits"),
+            ("tags = { team = \"a\\u0000b\" }", "take letters, digits"),
+            (
+                "deploy_alarms = [\"dlq-not-empty\", \"dlq-not-empty\"]",
+                "named twice",
+            ),
             (
                 "custom_domain = { domain_name = \"hooks.example.com\", hosted_zone_id = \"Z1\" }",
                 "missing field `certificate_arn`",

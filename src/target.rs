@@ -596,7 +596,7 @@ impl KeyRings for StageRings {
         name: &str,
         ring: &mgrid_contract::KeyRing,
         read_version: Option<i64>,
-    ) -> Result<i64, Failure> {
+    ) -> Result<crate::ports::Written, Failure> {
         match self {
             StageRings::Aws(rings) => rings.write(name, ring, read_version).await,
             StageRings::Local(rings) => rings.write(name, ring, read_version).await,

@@ -11,7 +11,7 @@ use mgrid_contract::keyring::KeyRing;
 
 use super::errors;
 use crate::failure::{Failure, FailureKind};
-use crate::ports::{KeyRings, StoredRing};
+use crate::ports::{KeyRings, StoredRing, Written};
 
 /// The stage's key rings in SSM, SecureStrings encrypted with the stage's KMS key. The key is
 /// needed to write only: rings outlive their stack, and are still read when it is gone.
@@ -25,31 +25,39 @@ impl RingStore {
         RingStore { client, kms_key }
     }
 
+    /// The write, as SSM made it: a version other than the next one means someone wrote in
+    /// between, and what they wrote is overwritten (the ring holds this command's keys).
     async fn check_version(
         &self,
         name: &str,
         read_version: Option<i64>,
         written: i64,
-    ) -> Result<i64, Failure> {
+    ) -> Result<Written, Failure> {
         let expected = read_version.unwrap_or(0) + 1;
         if written == expected {
-            return Ok(written);
+            return Ok(Written {
+                version: written,
+                overwritten: None,
+            });
         }
         let others = self
             .writers_between(name, read_version.unwrap_or(0), written)
             .await
             .unwrap_or_default();
-        Err(Failure::new(
-            FailureKind::Conflict,
-            format!(
+        Ok(Written {
+            version: written,
+            overwritten: Some(format!(
                 "{name} was changed by someone else while this command ran (read version {}, wrote version {written}; \
                  in between: {}). The ring now holds this command's keys; the other change is overwritten and its \
                  new key is no longer accepted",
                 read_version.unwrap_or(0),
-                if others.is_empty() { "unknown".to_owned() } else { others.join(", ") }
-            ),
-        )
-        .next("agree who rotates, check `mgrid keys list`, and register the current key's URL at the provider"))
+                if others.is_empty() {
+                    "unknown".to_owned()
+                } else {
+                    others.join(", ")
+                }
+            )),
+        })
     }
 
     /// "version N by USER at TIME" for each version written between two of ours.
@@ -131,7 +139,7 @@ impl KeyRings for RingStore {
         name: &str,
         ring: &KeyRing,
         read_version: Option<i64>,
-    ) -> Result<i64, Failure> {
+    ) -> Result<Written, Failure> {
         let kms_key = self.kms_key.clone()?;
         let mut attempts = 0;
         loop {

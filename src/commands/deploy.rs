@@ -279,10 +279,33 @@ fn apply_param_overrides(
             )
             .next("set stage settings in mgrid.toml, or choose another --param"));
         }
+        if let Some(instead) = guarded_setting(key) {
+            return Err(Failure::new(
+                FailureKind::Usage,
+                format!(
+                    "--param {key}: a stage's protections are not set by a flag; nothing was deployed"
+                ),
+            )
+            .next(instead));
+        }
         parameter.value = Some(value.clone());
         parameter.source = Source::Flag("--param".into());
     }
     Ok(())
+}
+
+/// The parameters that protect a stage, with where they are set instead: in mgrid.toml, where
+/// the team reviews them, or by the flag that asks first. A `--param` would weaken them silently.
+fn guarded_setting(parameter: &str) -> Option<&'static str> {
+    match parameter {
+        "Protected" => Some(
+            "set `protected` under the stage's [stages.<name>] in mgrid.toml (`mgrid validate --stage <name>` shows it)",
+        ),
+        "DeployStrategy" | "DeployAlarms" => Some(
+            "set deploy_strategy or deploy_alarms in mgrid.toml; to deploy without a traffic shift this once, pass --skip-shift (it asks first)",
+        ),
+        _ => None,
+    }
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -401,6 +424,10 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
     let stack_name = settings.stack_name.clone();
 
     let existing = stacks.describe(&stack_name).await?;
+    // Whether this run makes the stack (none was there, or a failed create was deleted first):
+    // only then does discarding its change set delete the stack too. An empty REVIEW_IN_PROGRESS
+    // stack found here is an earlier `--no-execute` run's, perhaps a colleague's: never ours.
+    let mut makes_the_stack = existing.is_none();
     let mut create = match plan::stack_plan(existing.as_ref(), &stage) {
         StackPlan::Create => true,
         StackPlan::Update => false,
@@ -440,6 +467,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
             }
             stacks.delete_stack(&stack_name).await?;
             crate::aws::stack::wait_until_deleted(&stacks, &stack_name).await?;
+            makes_the_stack = true;
             true
         }
     };
@@ -448,6 +476,9 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         .is_some_and(|s| s.status == "REVIEW_IN_PROGRESS")
     {
         create = true;
+        note(&format!(
+            "{stack_name} is REVIEW_IN_PROGRESS: a first deploy's change set is waiting there (an earlier `--no-execute`, perhaps someone else's); this run makes its own beside it and leaves the stack and its change sets alone"
+        ));
     }
 
     let verbose = context.global.verbose > 0;
@@ -524,7 +555,8 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
             return done(context, mode, finish(report, &aws, started, verbose));
         }
         ChangeSetOutcome::Failed(reason) => {
-            if let Err(failure) = discard(&stacks, &stack_name, &change_set, create).await {
+            if let Err(failure) = discard(&stacks, &stack_name, &change_set, makes_the_stack).await
+            {
                 note(&format!("{WARNING}warning:{WARNING:#} {}", failure.what));
             }
             return Err(Failure::new(
@@ -552,7 +584,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         Mode::Diff(_) => true,
     };
     if review.needs_allow_replacement && !allow_replacement {
-        discard(&stacks, &stack_name, &change_set, create).await?;
+        discard(&stacks, &stack_name, &change_set, makes_the_stack).await?;
         return Err(Failure::new(
             FailureKind::Declined,
             format!("{stage} is protected and this change would replace or remove resources that hold data; nothing was changed"),
@@ -562,7 +594,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
     }
     let args = match mode {
         Mode::Diff(_) => {
-            discard(&stacks, &stack_name, &change_set, create).await?;
+            discard(&stacks, &stack_name, &change_set, makes_the_stack).await?;
             report.change_set = None;
             return done(context, mode, finish(report, &aws, started, verbose));
         }
@@ -583,7 +615,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         && publishes_processor_version(&review)
         && let Err(failure) = check_guards(&aws, &stage, &prepared.parameters).await
     {
-        discard(&stacks, &stack_name, &change_set, create).await?;
+        discard(&stacks, &stack_name, &change_set, makes_the_stack).await?;
         return Err(failure.into());
     }
     let plan = DeployPlan {
@@ -605,8 +637,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         let watched = tokio::select! {
             result = watch(stacks, stack_name, stage, executed_at, count, started, &options, follow.as_mut(), &mut to_stderr) => result?,
             _ = tokio::signal::ctrl_c() => {
-                return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; {stack_name} keeps deploying, and a processor traffic shift goes on"))
-                    .next(format!("watch it with `mgrid status --stage {stage}`; stop a shift with `mgrid deploy --stage {stage} --rollback`")));
+                return Err(interrupted_watch(create, stack_name, stage));
             }
         };
         report.status = Some(watched.final_status.clone());
@@ -657,9 +688,30 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
     })
     .await;
     if followed.as_ref().is_err_and(is_declined) {
-        discard(stacks, stack_name, change_set, create).await?;
+        discard(stacks, stack_name, change_set, makes_the_stack).await?;
     }
     followed
+}
+
+/// Ctrl-C while a deploy is followed: CloudFormation carries on without mgrid. A first create
+/// has no traffic shift to speak of; an update may.
+fn interrupted_watch(create: bool, stack_name: &str, stage: &str) -> Failure {
+    if create {
+        return Failure::new(
+            FailureKind::Interrupted,
+            format!("stopped watching; CloudFormation keeps creating {stack_name}"),
+        )
+        .next(format!(
+            "watch it with `mgrid status --stage {stage}`: it ends CREATE_COMPLETE, or rolls back by itself"
+        ));
+    }
+    Failure::new(
+        FailureKind::Interrupted,
+        format!("stopped watching; {stack_name} keeps deploying, and a processor traffic shift goes on"),
+    )
+    .next(format!(
+        "watch it with `mgrid status --stage {stage}`; stop a shift with `mgrid deploy --stage {stage} --rollback`"
+    ))
 }
 
 /// `mgrid deploy --rollback`: stops the processor's traffic shift in progress (CodeDeploy sends
@@ -1379,6 +1431,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_interrupted_first_create_speaks_of_no_traffic_shift() {
+        let create = interrupted_watch(true, "marketgrid-k7", "k7");
+        assert!(!create.what.contains("shift"), "{}", create.what);
+        assert!(create.what.contains("keeps creating marketgrid-k7"));
+        let update = interrupted_watch(false, "marketgrid-k7", "k7");
+        assert!(update.what.contains("traffic shift"), "{}", update.what);
+    }
+
+    #[test]
     fn a_mistyped_param_is_refused_with_a_suggestion() {
         let template = Template::pipeline().unwrap();
         let settings = StageSettings::resolve(
@@ -1409,6 +1470,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.what.contains("mgrid sets ArtifactKey itself"));
+        for (key, value) in [
+            ("Protected", "false"),
+            ("DeployAlarms", ""),
+            ("DeployStrategy", "CodeDeployDefault.LambdaAllAtOnce"),
+        ] {
+            let error =
+                apply_param_overrides(&mut parameters, &[(key.into(), value.into())], &template)
+                    .unwrap_err();
+            assert_eq!(error.kind, FailureKind::Usage, "{key}");
+            assert!(error.next.unwrap().contains("mgrid.toml"), "{key}");
+        }
         apply_param_overrides(
             &mut parameters,
             &[("ProcessorMemory".into(), "1024".into())],

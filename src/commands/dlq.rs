@@ -377,6 +377,8 @@ pub struct RedriveReport {
     /// Read and left in place (not matching, or behind a message of their group that stays).
     pub left: usize,
     pub held_groups: usize,
+    /// Matching dead letters left behind an earlier message of their group that stays.
+    pub held_back: usize,
     /// Copies that failed; the originals stay in the dead-letter queue.
     pub failed: Vec<String>,
     /// Copied, but the delete failed: they will be moved again (a duplicate, never a loss).
@@ -475,6 +477,21 @@ impl Outcome for RedriveReport {
                     "some messages could not be moved; they are still in the dead-letter queue",
                 )
                 .next("run the redrive again once the cause is fixed (a repeat never loses a message)"),
+            );
+        }
+        if self.held_back > 0 && !self.dry_run {
+            return Some(
+                Failure::new(
+                    FailureKind::Partial,
+                    format!(
+                        "{} matching webhook(s) were not moved: they wait behind earlier messages of their group that the filter does not take, and a group's order must hold ({} moved)",
+                        self.held_back, self.moved
+                    ),
+                )
+                .next(format!(
+                    "`mgrid dlq peek --stage {}` shows the groups' first messages: redrive those first, or widen the filter",
+                    self.stage
+                )),
             );
         }
         self.judged.failure(self.moved, "moved", &self.stage)
@@ -758,6 +775,7 @@ async fn move_dead_letters(
         would_move: redriven.would_move,
         left: tally.left,
         held_groups: tally.held_groups,
+        held_back: tally.held_back,
         failed: tally
             .failed
             .iter()
@@ -858,6 +876,13 @@ impl fmt::Display for RedriveReport {
 impl RedriveReport {
     /// What went wrong with the move itself.
     fn fmt_problems(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.held_back > 0 {
+            writeln!(
+                f,
+                "{WARNING}held back:{WARNING:#} {} matching webhook(s) wait behind an earlier message of their group that stays: a group's order must hold",
+                self.held_back
+            )?;
+        }
         for failure in &self.failed {
             writeln!(f, "{WARNING}not moved:{WARNING:#} {failure}")?;
         }

@@ -363,16 +363,22 @@ async fn rotate(
         let mut rotations = Vec::new();
         let mut failure = None;
         for planned in plans.planned {
-            let version = match store
+            let written = match store
                 .write(&planned.name, &planned.ring, planned.read_version)
                 .await
             {
-                Ok(version) => version,
+                Ok(written) => written,
                 Err(error) => {
                     failure = Some(error);
                     break;
                 }
             };
+            // Stored is shown, whatever else happened: an overwritten colleague is a conflict to
+            // report after this command's key, which is now the ring's current one.
+            if let Some(overwritten) = written.overwritten {
+                failure = Some(overwrite_conflict(overwritten));
+            }
+            let version = written.version;
             let register = format!("{}?key={}", planned.webhook_url, planned.key.expose());
             // A key that could not reach the file is shown here instead: it exists nowhere else.
             let written_to = match key_file.as_mut() {
@@ -411,20 +417,24 @@ async fn rotate(
 }
 
 fn describe_plan(provider: Provider, plan: &RotationPlan, grace: Grace) -> String {
+    // A plan, shown before the question: nothing of it has happened yet.
     let mut text = if plan.first {
-        format!("{provider}: first API key {}", plan.new_key_id)
+        format!(
+            "{provider}: would make the first API key {}",
+            plan.new_key_id
+        )
     } else {
-        format!("{provider}: new API key {}", plan.new_key_id)
+        format!("{provider}: would make a new API key {}", plan.new_key_id)
     };
     if let Some((id, until)) = &plan.kept {
         text.push_str(&format!(
-            "; {id} stays accepted until {} ({grace} overlap)",
+            "; {id} would stay accepted until {} ({grace} overlap)",
             format_rfc3339(*until)
         ));
     }
     if !plan.revoked.is_empty() {
         text.push_str(&format!(
-            "; {WARNING}{} stop(s) being accepted now{WARNING:#}",
+            "; {WARNING}{} would stop being accepted at once{WARNING:#}",
             plan.revoked.join(", ")
         ));
     }
@@ -449,6 +459,19 @@ fn create_private(path: &std::path::Path) -> Result<KeyFile<'_>, Failure> {
         .mode(0o600)
         .open(path)
         .map_err(|e| {
+            if path.is_dir() {
+                return Failure::new(
+                    FailureKind::Usage,
+                    format!(
+                        "--output-file {} is a directory; nothing was rotated",
+                        path.display()
+                    ),
+                )
+                .next(format!(
+                    "name a new file, like {}",
+                    path.join("new-keys.txt").display()
+                ));
+            }
             Failure::new(
                 FailureKind::Failed,
                 format!("cannot create {}: {e}; nothing was rotated", path.display()),
@@ -571,6 +594,10 @@ pub struct RingChange {
     pub changed: bool,
     /// When every function uses the change at the latest (they cache key rings).
     pub in_effect_by: Option<String>,
+    /// Whose change this write replaced (SSM cannot write conditionally); the command then
+    /// exits 6 after this report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overwritten: Option<String>,
 }
 
 impl fmt::Display for RingChange {
@@ -650,7 +677,19 @@ impl Plan for RingPlan {
     }
 }
 
-impl Outcome for RingChange {}
+impl Outcome for RingChange {
+    fn failure(&self) -> Option<Failure> {
+        self.overwritten.clone().map(overwrite_conflict)
+    }
+}
+
+/// A write that replaced someone else's change (SSM cannot refuse it): exit 6, after the report
+/// that shows what this command stored.
+fn overwrite_conflict(overwritten: String) -> Failure {
+    Failure::new(FailureKind::Conflict, overwritten).next(
+        "tell whoever made the other change that their key is no longer accepted; the one this command stored (above) is current: register it, and agree who rotates",
+    )
+}
 
 /// Writes the planned ring (when it changes anything); the change as written.
 async fn write_ring(
@@ -660,7 +699,9 @@ async fn write_ring(
 ) -> Result<RingChange, Failure> {
     let mut change = plan.change;
     if change.changed {
-        change.ssm_version = Some(store.write(name, &plan.ring, plan.read_version).await?);
+        let written = store.write(name, &plan.ring, plan.read_version).await?;
+        change.ssm_version = Some(written.version);
+        change.overwritten = written.overwritten;
         change.in_effect_by = Some(in_effect_by());
     }
     Ok(change)
@@ -696,6 +737,7 @@ async fn revoke_previous(
             ssm_version: Some(stored.version),
             changed: live_previous.is_some(),
             in_effect_by: None,
+            overwritten: None,
         },
         revokes: live_previous.map(|p| p.id.clone()),
         ring: stored.ring.revoke_previous(),
@@ -741,6 +783,7 @@ async fn set_signing_secret(
             ssm_version: None,
             changed: true,
             in_effect_by: None,
+            overwritten: None,
         },
         revokes: None,
         read_version: stored.as_ref().map(|s| s.version),
@@ -761,20 +804,41 @@ fn read_signing_secret(provider: Provider) -> Result<Secret, Failure> {
             Failure::new(FailureKind::Failed, format!("cannot read the secret: {e}"))
         })?
     } else {
-        // All of it (bounded): a second line is a mistake to report, not to drop in silence.
-        let mut input = String::new();
+        // All of it, bounded: a second line is a mistake to report, not to drop in silence, and
+        // so is more than any secret holds (never cut to fit).
+        let mut input = Vec::new();
         std::io::stdin()
-            .take(4096)
-            .read_to_string(&mut input)
+            .take(SECRET_INPUT_LIMIT as u64 + 1)
+            .read_to_end(&mut input)
             .map_err(|e| {
                 Failure::new(
                     FailureKind::Failed,
                     format!("cannot read the secret from stdin: {e}"),
                 )
             })?;
-        input
+        secret_input(input)?
     };
     signing_secret_from(provider, &input)
+}
+
+/// The most stdin a signing secret is read from: far more than any provider's secret.
+const SECRET_INPUT_LIMIT: usize = 4096;
+
+/// What was piped, as text: refused whole when longer than [`SECRET_INPUT_LIMIT`] or not UTF-8.
+fn secret_input(input: Vec<u8>) -> Result<String, Failure> {
+    let refuse = |rule: String| {
+        Failure::new(
+            FailureKind::Usage,
+            format!("that is not a signing secret: {rule}; nothing was written"),
+        )
+        .next("pipe the one line the provider shows, nothing else")
+    };
+    if input.len() > SECRET_INPUT_LIMIT {
+        return Err(refuse(format!(
+            "more than {SECRET_INPUT_LIMIT} bytes were given"
+        )));
+    }
+    String::from_utf8(input).map_err(|_| refuse("it is not UTF-8 text".to_owned()))
 }
 
 /// The signing secret in what was typed or piped: one line, no control characters, in the
@@ -811,6 +875,17 @@ fn signing_secret_from(provider: Provider, input: &str) -> Result<Secret, Failur
                     "a Stripe endpoint signing secret starts with whsec_",
                 ));
             };
+            // Stripe's secrets are plain ASCII after the prefix: anything else (a zero-width
+            // space or a direction mark a paste carried along, an accented letter) would verify
+            // no webhook.
+            if !rest
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(refuse(
+                    "a Stripe endpoint signing secret is ASCII letters, digits, `_` and `-` after whsec_ (a paste may have carried an invisible character)",
+                ));
+            }
             if rest.len() < 9 {
                 return Err(refuse(
                     "a Stripe endpoint signing secret has at least 9 characters after whsec_",
@@ -854,6 +929,28 @@ mod tests {
             !text.contains("whsec_abc"),
             "the value never reaches the error"
         );
+    }
+
+    #[test]
+    fn invisible_and_non_ascii_characters_are_refused() {
+        for pasted in [
+            "whsec_abcdefghij\u{200b}",
+            "whsec_abc\u{202e}defghij",
+            "whsec_abcdéfghijkl",
+        ] {
+            let text = refusal(Provider::Stripe, pasted);
+            assert!(text.contains("ASCII letters, digits"), "{pasted:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn input_past_the_limit_is_refused_whole_never_cut() {
+        let mut long = b"whsec_abcdefghijkl".to_vec();
+        long.resize(SECRET_INPUT_LIMIT + 1, b'a');
+        let text = secret_input(long).unwrap_err().to_string();
+        assert!(text.contains("more than 4096 bytes"), "{text}");
+        assert!(secret_input(b"whsec_abcdefghijkl\n".to_vec()).is_ok());
+        assert!(secret_input(vec![0xff, 0xfe]).is_err(), "not UTF-8");
     }
 
     #[test]
@@ -965,6 +1062,7 @@ mod snapshots {
             ssm_version: Some(2),
             changed,
             in_effect_by: changed.then(|| "2026-12-01T08:01:00Z".to_owned()),
+            overwritten: None,
         };
         let text = [
             plain(&change(true, Some("s-66bb"))),

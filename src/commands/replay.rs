@@ -182,14 +182,16 @@ pub struct Window {
 impl Window {
     pub fn of(selection: &Selection) -> Result<Window, Failure> {
         const HOUR: i64 = 3_600_000;
+        // The hours it touches, partial ones at either end included.
         let hours = selection.to.div_euclid(HOUR) - selection.from.div_euclid(HOUR) + 1;
         let prefixes = hours.saturating_mul(selection.providers().len() as i64);
-        if hours > MAX_WINDOW_HOURS {
+        // The limit is on the window's length: `--from '92d ago'` is 92 days, whatever hours
+        // its ends fall in.
+        if selection.to - selection.from > MAX_WINDOW_HOURS * HOUR {
             return Err(Failure::new(
                 FailureKind::Usage,
                 format!(
-                    "the window {} to {} is {hours} hours: {prefixes} hour prefixes to list, more than the \
-                     {MAX_WINDOW_HOURS} hours (92 days) a replay takes; nothing was listed",
+                    "the window {} to {} is longer than the 92 days a replay takes ({prefixes} hour prefixes to list); nothing was listed",
                     format_rfc3339(selection.from),
                     format_rfc3339(selection.to)
                 ),
@@ -799,5 +801,35 @@ mod snapshots {
         };
         insta::assert_snapshot!("replay_nothing", plain(&report));
         crate::output::assert_json_contract("replay", &report);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_limit_is_on_its_length_not_the_hours_its_ends_touch() {
+        const DAY: i64 = 86_400_000;
+        // Ends in the middle of hours: 92 days touch 2,209 hour prefixes a provider.
+        let to = 1_764_590_400_000 + 1_234_567;
+        let selection = |from| Selection {
+            from,
+            to,
+            provider: None,
+            vendor: None,
+            event_type: None,
+            event_ids: Default::default(),
+        };
+        let window = Window::of(&selection(to - 92 * DAY)).expect("92 days are taken");
+        assert_eq!(window.hours, 2_209);
+        let refused = Window::of(&selection(to - 92 * DAY - 1))
+            .err()
+            .expect("refused");
+        assert!(
+            refused.what.contains("longer than the 92 days"),
+            "{}",
+            refused.what
+        );
     }
 }

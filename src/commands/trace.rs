@@ -281,14 +281,18 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
     print_report(&report, context.global.output)?;
     crate::terminal::verbose_calls(context.global.verbose > 0, target.calls().unwrap_or(0));
     if report.verdict.kind == VerdictKind::NotFound {
-        return Err(Failure::new(
-            FailureKind::NotFound,
-            format!(
+        // The log may hold a decision the ledger does not: say both, not "not found" alone.
+        let what = match report.decisions.last() {
+            Some(last) => format!(
+                "event {} is in no place a webhook can be now, though the processor decided `{}` at {}",
+                report.event_id, last.outcome, last.time
+            ),
+            None => format!(
                 "event {} was not found in any place a webhook can be",
                 report.event_id
             ),
-        )
-        .into());
+        };
+        return Err(Failure::new(FailureKind::NotFound, what).into());
     }
     Ok(())
 }

@@ -73,7 +73,11 @@ pub fn run(context: &Context) -> Result<()> {
     for stage in stages {
         let settings = context.settings(stage)?;
         let mut validation = validate_stage(&settings, &template);
-        if context.config.path.is_some() && context.config.stage(&settings.stage).is_none() {
+        // The local stage takes no section (mgrid.toml refuses one): say nothing of it.
+        if context.config.path.is_some()
+            && context.config.stage(&settings.stage).is_none()
+            && settings.stage.as_str() != crate::target::LOCAL
+        {
             validation.warnings.push(format!(
                 "the configuration file has no [stages.{}] section: every setting takes its default",
                 settings.stage

@@ -15,7 +15,7 @@ use super::{Paths, db, open_existing};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{
     BatchOutcome, DeadLetterQueue, Depth, KeyRings, LedgerLookup, MaybeSent, Outgoing, StoredRing,
-    WebhookArchive, WebhookQueue,
+    WebhookArchive, WebhookQueue, Written,
 };
 use crate::redrive::{Attribute, DeadLetter};
 
@@ -64,7 +64,7 @@ impl KeyRings for LocalRings {
         name: &str,
         ring: &mgrid_contract::KeyRing,
         read_version: Option<i64>,
-    ) -> Result<i64, Failure> {
+    ) -> Result<Written, Failure> {
         let connection = open_existing(&Paths::new(&self.0))?;
         let written = db::put_ring(
             &connection,
@@ -74,7 +74,8 @@ impl KeyRings for LocalRings {
             crate::clock::now_millis(),
         )
         .map_err(|e| Failure::new(FailureKind::Failed, format!("the local database: {e}")))?;
-        written.ok_or_else(|| {
+        // The local write is conditional: a concurrent change leaves this one unwritten.
+        let version = written.ok_or_else(|| {
             Failure::new(
                 FailureKind::Conflict,
                 format!(
@@ -82,6 +83,10 @@ impl KeyRings for LocalRings {
                 ),
             )
             .next("run `mgrid keys list --stage local` and try again")
+        })?;
+        Ok(Written {
+            version,
+            overwritten: None,
         })
     }
 }

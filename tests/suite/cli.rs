@@ -203,6 +203,16 @@ fn validate_of_the_local_stage_says_mgrid_dev_runs_it() {
         "{output}"
     );
     assert!(!output.contains("would deploy"), "{output}");
+    // With an mgrid.toml it does not suggest a [stages.local] section, which the file refuses.
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "mgrid.toml", PROD_CONFIG);
+    let assert = mgrid()
+        .current_dir(dir.path())
+        .args(["validate", "--stage", "local"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(!stderr.contains("[stages.local]"), "{stderr}");
 }
 
 #[test]
@@ -657,4 +667,17 @@ fn errors_with_json_output_are_one_json_document_on_stderr() {
             .as_str()
             .is_some_and(|m| m.contains("--limit"))
     );
+}
+
+#[test]
+fn a_hold_outside_sqs_bounds_is_refused_not_clamped() {
+    for hold in ["13h", "0s"] {
+        mgrid()
+            .args(["dlq", "redrive", "--stage", "dev", "--hold", hold])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "SQS hides a message for 1s to 12h",
+            ));
+    }
 }

@@ -894,3 +894,40 @@ async fn a_redrive_reports_the_webhooks_the_ledger_recorded() {
     assert!(report["unsettled"].as_array().unwrap().is_empty());
     assert_eq!(handled, 30, "the stand-in handled every copy once");
 }
+
+/// A redrive of one event held behind an earlier message of its group moves nothing, and says
+/// why and what to do (exit 7), rather than "moved 0" and success.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_held_behind_its_group_is_not_moved_and_the_run_says_why() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = deployed(&emulator, dir.path()).await;
+    let sent = pipeline.send_webhooks(&pipeline.dlq.clone(), 1, 2).await;
+    let second = sent
+        .iter()
+        .find(|(_, record)| record.seq == 1)
+        .map(|(id, _)| id.clone())
+        .unwrap();
+    let run = dlq(
+        &emulator,
+        dir.path(),
+        &[
+            "redrive",
+            "--yes",
+            "--event-id",
+            &second,
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    assert_eq!(run.json()["moved"], 0);
+    assert!(
+        run.stderr
+            .contains("wait behind earlier messages of their group")
+            && run.stderr.contains("mgrid dlq peek"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(pipeline.depth(&pipeline.dlq).await, (2, 0), "nothing moved");
+}

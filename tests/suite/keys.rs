@@ -9,7 +9,6 @@ use crate::support;
 use std::sync::Arc;
 
 use mgrid::aws::keystore::RingStore;
-use mgrid::failure::FailureKind;
 use mgrid::ports::KeyRings;
 use mgrid_contract::keyring::{KeyRing, Secret};
 use mgrid_contract::{Provider, StageName};
@@ -168,6 +167,11 @@ async fn a_zero_grace_needs_a_yes_and_then_revokes_at_once() {
     assert!(
         refused.stderr.contains("stop(s) being accepted at once"),
         "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("would make a new API key"),
+        "a declined plan never reads as done: {}",
         refused.stderr
     );
     assert!(
@@ -384,25 +388,107 @@ async fn a_concurrent_rotation_is_detected_and_reported() {
         0,
         3_600_000,
     );
-    let failure = store
-        .write(&name, &mine, Some(ours.version))
+    // SSM cannot refuse the write: it happens, and says whose change it replaced.
+    let written = store.write(&name, &mine, Some(ours.version)).await.unwrap();
+    assert_eq!(written.version, 3);
+    let overwritten = written.overwritten.expect("the other write is named");
+    assert!(
+        overwritten.contains("changed by someone else"),
+        "{overwritten}"
+    );
+    assert!(
+        overwritten.contains("read version 1, wrote version 3"),
+        "{overwritten}"
+    );
+    assert!(
+        overwritten.contains("version 2 by"),
+        "who wrote in between: {overwritten}"
+    );
+}
+
+/// Two operators rotate the same key at once, through a proxy that holds every request 0.3 s so
+/// that both read the ring before either writes (SSM cannot make the second write conditional).
+/// Whatever the interleaving: every process that stored a key wrote it to its file (the later
+/// one also exits 6 and says whose rotation it replaced), and the ring's current key is in one
+/// of the files.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_rotations_at_once_leave_no_stored_key_unshown() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    deploy_stage(&emulator, dir.path(), "dev");
+    run(
+        &emulator,
+        dir.path(),
+        &["keys", "rotate", "stripe", "--stage", "dev"],
+    );
+    let proxy = support::CountingProxy::with_delay(
+        &emulator.endpoint,
+        std::time::Duration::from_millis(300),
+    );
+    let children: Vec<(std::path::PathBuf, std::process::Child)> = ["first.txt", "second.txt"]
+        .into_iter()
+        .map(|file| {
+            let path = dir.path().join(file);
+            let child = support::mgrid_process_at(
+                &proxy.endpoint,
+                dir.path(),
+                &[
+                    "keys",
+                    "rotate",
+                    "stripe",
+                    "--stage",
+                    "dev",
+                    "--yes",
+                    "--output-file",
+                    file,
+                ],
+            )
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+            (path, child)
+        })
+        .collect();
+    let mut shown = Vec::new();
+    for (path, child) in children {
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let code = output.status.code();
+        assert!(matches!(code, Some(0 | 6)), "{code:?}: {stderr}");
+        let written = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: every rotation stored a key and shows it ({e}): {stderr}",
+                path.display()
+            )
+        });
+        let key = written
+            .split("key=")
+            .nth(1)
+            .map(|k| k.trim().to_owned())
+            .unwrap_or_else(|| panic!("a key in {written:?}"));
+        if code == Some(6) {
+            assert!(
+                stderr.contains("changed by someone else") && stderr.contains("no longer accepted"),
+                "{stderr}"
+            );
+        }
+        shown.push(key);
+    }
+    let store = RingStore::new(
+        aws_sdk_ssm::Client::new(&emulator.sdk_config().await),
+        Ok("alias/marketgrid-dev".into()),
+    );
+    let ring = store
+        .read(&stage().api_key_ring(Provider::Stripe))
         .await
-        .unwrap_err();
-    assert_eq!(failure.kind, FailureKind::Conflict);
+        .unwrap()
+        .unwrap()
+        .ring;
     assert!(
-        failure.what.contains("changed by someone else"),
-        "{}",
-        failure.what
-    );
-    assert!(
-        failure.what.contains("read version 1, wrote version 3"),
-        "{}",
-        failure.what
-    );
-    assert!(
-        failure.what.contains("version 2 by"),
-        "who wrote in between: {}",
-        failure.what
+        shown.iter().any(|key| key == ring.current.secret.expose()),
+        "the ring's current key is one somebody holds"
     );
 }
 

@@ -361,6 +361,27 @@ fn a_change_set_left_by_no_execute_is_executed_and_followed_by_deploy_execute() 
     );
     assert_eq!(made.code, 0, "{}", made.stderr);
     assert_eq!(made.json()["changeSet"], "reviewed-1");
+    // A colleague's diff meanwhile leaves the pending first deploy alone: its stack and change
+    // set are not the diff's to delete.
+    let diff = run(
+        &emulator,
+        dir.path(),
+        &[
+            "diff",
+            "--stage",
+            "qa",
+            "--artifact",
+            artifact.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(diff.code, 0, "{}", diff.stderr);
+    assert!(
+        diff.stderr
+            .contains("leaves the stack and its change sets alone")
+            && !diff.stderr.contains("deleted marketgrid-qa"),
+        "{}",
+        diff.stderr
+    );
     let executed = run(
         &emulator,
         dir.path(),

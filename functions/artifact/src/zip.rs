@@ -76,11 +76,22 @@ pub enum Unreadable {
     Missing(String),
     #[error("the zip's entry {0} is damaged or uses a compression other than stored or deflate")]
     Damaged(String),
+    #[error("the zip's entry {0} unpacks to more than Lambda's 250 MB limit for a function's code")]
+    TooLarge(String),
 }
+
+/// Lambda's limit on a function's unzipped code: no entry read here may unpack past it, whatever
+/// its header claims (a zip bomb stops at the limit).
+pub const MAX_UNZIPPED_BYTES: usize = 250 * 1024 * 1024;
 
 /// The contents of the file `name` in any zip (stored or deflated), for looking into an
 /// artifact built elsewhere.
 pub fn read_entry(zip: &[u8], name: &str) -> Result<Vec<u8>, Unreadable> {
+    read_entry_within(zip, name, MAX_UNZIPPED_BYTES)
+}
+
+/// [`read_entry`], unpacking at most `limit` bytes.
+fn read_entry_within(zip: &[u8], name: &str, limit: usize) -> Result<Vec<u8>, Unreadable> {
     let u16_at = |at: usize| {
         zip.get(at..at + 2)
             .map(|b| u16::from_le_bytes([b[0], b[1]]))
@@ -115,13 +126,59 @@ pub fn read_entry(zip: &[u8], name: &str) -> Result<Vec<u8>, Unreadable> {
                 |offset: usize| u16_at(local + offset).map(usize::from).ok_or_else(damaged);
             let start = local + 30 + local_field(26)? + local_field(28)?;
             let data = zip.get(start..start + compressed).ok_or_else(damaged)?;
+            let too_large = || Unreadable::TooLarge(name.to_owned());
+            let unpacked = u32_at(at + 24).ok_or_else(damaged)? as usize;
+            if unpacked > limit || data.len() > limit {
+                return Err(too_large());
+            }
             return match method {
                 0 => Ok(data.to_vec()),
-                8 => miniz_oxide::inflate::decompress_to_vec(data).map_err(|_| damaged()),
+                8 => miniz_oxide::inflate::decompress_to_vec_with_limit(data, limit).map_err(|e| {
+                    match e.status {
+                        miniz_oxide::inflate::TINFLStatus::HasMoreOutput => too_large(),
+                        _ => damaged(),
+                    }
+                }),
                 _ => Err(damaged()),
             };
         }
         at += 46 + name_len + extra_len + comment_len;
     }
     Err(Unreadable::Missing(name.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_is_read_back_whole() {
+        let zip = zip_executable("bootstrap", &[7u8; 4096]).expect("zipped");
+        assert_eq!(read_entry(&zip, "bootstrap"), Ok(vec![7u8; 4096]));
+        assert_eq!(
+            read_entry(&zip, "other"),
+            Err(Unreadable::Missing("other".into()))
+        );
+    }
+
+    #[test]
+    fn an_entry_that_unpacks_past_the_limit_is_refused_not_unpacked() {
+        // 1 MiB of zeros deflates to about a kilobyte: a small bomb for a small limit.
+        let mut zip = zip_executable("bootstrap", &vec![0u8; 1024 * 1024]).expect("zipped");
+        assert_eq!(
+            read_entry_within(&zip, "bootstrap", 64 * 1024),
+            Err(Unreadable::TooLarge("bootstrap".into())),
+            "the size its header gives"
+        );
+        // A header that lies about the size: the inflating stops at the limit all the same.
+        let central = (0..zip.len() - 4)
+            .rev()
+            .find(|&at| zip[at..at + 4] == 0x0201_4b50u32.to_le_bytes())
+            .expect("a central directory entry");
+        zip[central + 24..central + 28].copy_from_slice(&1024u32.to_le_bytes());
+        assert_eq!(
+            read_entry_within(&zip, "bootstrap", 64 * 1024),
+            Err(Unreadable::TooLarge("bootstrap".into()))
+        );
+    }
 }
