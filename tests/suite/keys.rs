@@ -457,6 +457,7 @@ async fn two_rotations_at_once_leave_no_stored_key_unshown() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let code = output.status.code();
         assert!(matches!(code, Some(0 | 6)), "{code:?}: {stderr}");
+        eprintln!("{}: exit {code:?}", path.display());
         let written = std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!(
                 "{}: every rotation stored a key and shows it ({e}): {stderr}",
