@@ -249,6 +249,19 @@ fn cli_scope(region: &str, profile: Option<&str>) -> String {
     }
 }
 
+/// Deletes a versioned bucket: every object version and delete marker, 1,000 a request, until
+/// none is left (`aws s3 rm --recursive` leaves the versions, and the bucket cannot go with
+/// them), then the bucket. One line a POSIX shell runs as it is.
+fn empty_versioned_bucket(bucket: &str, scope: &str) -> String {
+    let list = format!(
+        "aws s3api list-object-versions --bucket {bucket} --max-items 1000 --output json \
+         --query '{{Objects: [Versions, DeleteMarkers][].{{Key: Key, VersionId: VersionId}}}}'{scope}"
+    );
+    format!(
+        "while v=$({list}) && printf %s \"$v\" | grep -q VersionId; do aws s3api delete-objects --bucket {bucket} --delete \"$v\"{scope} >/dev/null || break; done && aws s3api delete-bucket --bucket {bucket}{scope}"
+    )
+}
+
 /// The AWS CLI commands that remove what the stage kept, each scoped to its region and profile.
 fn removal_commands(retained: &[StackResource], key_rings: &[String], scope: &str) -> Vec<String> {
     let mut commands: Vec<String> = retained
@@ -259,11 +272,10 @@ fn removal_commands(retained: &[StackResource], key_rings: &[String], scope: &st
                 "AWS::DynamoDB::Table" => format!(
                     "aws dynamodb update-table --table-name {id} --no-deletion-protection-enabled{scope} && aws dynamodb delete-table --table-name {id}{scope}"
                 ),
-                "AWS::S3::Bucket" => format!(
-                    "aws s3 rm s3://{id} --recursive{scope} (and every object version) && aws s3api delete-bucket --bucket {id}{scope}"
-                ),
+                "AWS::S3::Bucket" => empty_versioned_bucket(&id, scope),
+                // A trailing shell comment: the line stays one a shell runs as it is.
                 "AWS::KMS::Key" => format!(
-                    "aws kms schedule-key-deletion --key-id {id} --pending-window-in-days 30{scope} (only once nothing it encrypts is needed)"
+                    "aws kms schedule-key-deletion --key-id {id} --pending-window-in-days 30{scope} # only once nothing it encrypts is needed"
                 ),
                 _ => return None,
             })

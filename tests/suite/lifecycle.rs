@@ -260,9 +260,99 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
                 .starts_with("aws ssm delete-parameters --names /marketgrid/dev/api-keys/stripe")),
         "{commands:?}"
     );
+    // The commands are what a shell runs as they are: each parses as a shell line, and the
+    // bucket's, the one with a loop, is run with the real AWS CLI against a versioned bucket
+    // holding object versions and a delete marker. (The emulator drops a retained bucket with
+    // its stack, which AWS does not: the test makes it again, versioned as the template makes
+    // it.)
+    for command in &commands {
+        let parsed = std::process::Command::new("sh")
+            .args(["-n", "-c", command])
+            .output()
+            .unwrap();
+        assert!(
+            parsed.status.success(),
+            "{command}: {}",
+            String::from_utf8_lossy(&parsed.stderr)
+        );
+    }
+    let bucket = report["retained"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resourceType"] == "AWS::S3::Bucket")
+        .and_then(|r| r["physicalId"].as_str())
+        .unwrap()
+        .to_owned();
+    let object = dir.path().join("object.json");
+    std::fs::write(&object, "{}").unwrap();
+    let object = object.to_str().unwrap();
+    let _ = aws_cli(
+        &emulator,
+        dir.path(),
+        &format!("aws s3api create-bucket --bucket {bucket}"),
+    );
+    for line in [
+        format!(
+            "aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled"
+        ),
+        format!("aws s3api put-object --bucket {bucket} --key a --body {object}"),
+        format!("aws s3api put-object --bucket {bucket} --key a --body {object}"),
+        format!("aws s3api put-object --bucket {bucket} --key b --body {object}"),
+        format!("aws s3api delete-object --bucket {bucket} --key b"),
+    ] {
+        let output = aws_cli(&emulator, dir.path(), &line);
+        assert!(
+            output.status.success(),
+            "{line}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let empty_the_bucket = commands
+        .iter()
+        .find(|c| c.contains("delete-bucket"))
+        .unwrap();
+    let output = aws_cli(&emulator, dir.path(), empty_the_bucket);
+    assert!(
+        output.status.success(),
+        "{empty_the_bucket}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let buckets = aws_cli(
+        &emulator,
+        dir.path(),
+        "aws s3api list-buckets --output json",
+    );
+    assert!(
+        !String::from_utf8_lossy(&buckets.stdout).contains(&bucket),
+        "the versioned bucket is gone, versions and delete markers first"
+    );
     let gone = run(&emulator, dir.path(), &["status", "--stage", "dev"]);
     assert_eq!(gone.code, 5, "{}", gone.stderr);
     assert!(gone.stderr.contains("is not deployed"));
+}
+
+/// A shell line run by `sh` with the pinned AWS CLI first on PATH, against the emulator.
+fn aws_cli(emulator: &Emulator, dir: &std::path::Path, line: &str) -> std::process::Output {
+    let aws = support::tool("aws");
+    let bin = aws.parent().expect("the CLI's directory");
+    let path = std::env::var("PATH").unwrap_or_default();
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(line)
+        .env("PATH", format!("{}:{path}", bin.display()))
+        .current_dir(dir)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &emulator.endpoint)
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        )
+        .output()
+        .expect("run the AWS CLI")
 }
 
 /// What the queue's traffic reaches: the alias, its version's memory, and the mapping's target.
