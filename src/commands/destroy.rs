@@ -272,7 +272,7 @@ fn removal_commands(retained: &[StackResource], key_rings: &[String], scope: &st
                 "AWS::DynamoDB::Table" => format!(
                     "aws dynamodb update-table --table-name {id} --no-deletion-protection-enabled{scope} && aws dynamodb delete-table --table-name {id}{scope}"
                 ),
-                "AWS::S3::Bucket" => empty_versioned_bucket(&id, scope),
+                "AWS::S3::Bucket" => empty_versioned_bucket(id, scope),
                 // A trailing shell comment: the line stays one a shell runs as it is.
                 "AWS::KMS::Key" => format!(
                     "aws kms schedule-key-deletion --key-id {id} --pending-window-in-days 30{scope} # only once nothing it encrypts is needed"
