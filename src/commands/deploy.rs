@@ -512,12 +512,23 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
                 }) => name.clone(),
                 _ => format!("mgrid-{}", now_millis()),
             };
-            sent = make_change_set(&aws, &identity, &prepared, &stacks, &name, create, verbose)
-                .await?;
+            let making =
+                make_change_set(&aws, &identity, &prepared, &stacks, &name, create, verbose);
+            sent = tokio::select! {
+                sent = making => sent?,
+                _ = tokio::signal::ctrl_c() => {
+                    return Err(interrupted_change_set(&stacks, &stack_name, &name, makes_the_stack).await.into());
+                }
+            };
             name
         }
     };
-    let outcome = stacks.wait_for_change_set(&stack_name, &change_set).await?;
+    let outcome = tokio::select! {
+        outcome = stacks.wait_for_change_set(&stack_name, &change_set) => outcome?,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(interrupted_change_set(&stacks, &stack_name, &change_set, makes_the_stack).await.into());
+        }
+    };
     let change_set_ready_ms = started.elapsed().as_millis();
     tracing::info!("change set {change_set} ready after {change_set_ready_ms} ms");
 
@@ -629,7 +640,16 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
     let (stack_name, change_set, stage) = (&stack_name, &change_set, &stage);
     let followed = carry_out(context, plan, false, |_| async move {
         let executed_at = now_millis();
-        stacks.execute_change_set(stack_name, change_set).await?;
+        tokio::select! {
+            executed = stacks.execute_change_set(stack_name, change_set) => executed?,
+            _ = tokio::signal::ctrl_c() => {
+                return Err(Failure::new(
+                    FailureKind::Interrupted,
+                    format!("stopped while CloudFormation was asked to execute {change_set}: it may have started, and Ctrl-C does not stop it"),
+                )
+                .next(format!("`mgrid status --stage {stage}` shows whether {stack_name} is deploying")));
+            }
+        };
         let options = WatchOptions::for_stderr();
         let mut to_stderr = eprint_styled;
         let deploys = Deploys::new(aws, stage);
@@ -691,6 +711,36 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         discard(stacks, stack_name, change_set, makes_the_stack).await?;
     }
     followed
+}
+
+/// Ctrl-C while the change set is made or awaited, before anything executed: it (and the stack
+/// it made, on a first deploy) is deleted, and the operator is told what is left, if anything.
+async fn interrupted_change_set(
+    stacks: &Stacks,
+    stack_name: &str,
+    change_set: &str,
+    makes_the_stack: bool,
+) -> Failure {
+    note(
+        "stopping: nothing was executed; deleting the change set being made (Ctrl-C again to leave it)",
+    );
+    let cleaned = tokio::select! {
+        cleaned = discard(stacks, stack_name, change_set, makes_the_stack) => cleaned,
+        _ = tokio::signal::ctrl_c() => Err(Failure::new(FailureKind::Interrupted, "interrupted again")),
+    };
+    match cleaned {
+        Ok(()) => Failure::new(
+            FailureKind::Interrupted,
+            format!("stopped before anything was executed; the change set {change_set} was deleted"),
+        ),
+        Err(why) => Failure::new(
+            FailureKind::Interrupted,
+            format!("stopped before anything was executed; the change set {change_set} may remain ({why})"),
+        )
+        .next(format!(
+            "`aws cloudformation list-change-sets --stack-name {stack_name}` shows it; a REVIEW_IN_PROGRESS {stack_name} with no change set can be deleted"
+        )),
+    }
 }
 
 /// Ctrl-C while a deploy is followed: CloudFormation carries on without mgrid. A first create

@@ -787,3 +787,57 @@ fn a_stage_name_a_typo_away_from_local_is_pointed_at_it() {
     let prod = run(&emulator, dir.path(), &["status", "--stage", "prod"]);
     assert!(!prod.stderr.contains("did you mean"), "{}", prod.stderr);
 }
+
+/// Ctrl-C while a first deploy's change set is being made is heard: nothing was executed, the
+/// change set and the REVIEW_IN_PROGRESS stack it made are deleted, the run says so and exits
+/// 130 (before, the process died silently and left the stack behind).
+#[test]
+fn ctrl_c_while_the_change_set_is_made_deletes_it_and_says_so() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = placeholder_artifact(dir.path());
+    // Every request held 0.4 s: the interrupt lands while CreateChangeSet is on its way.
+    let proxy = support::CountingProxy::with_delay(&emulator.endpoint, Duration::from_millis(400));
+    let child = support::mgrid_process_at(
+        &proxy.endpoint,
+        dir.path(),
+        &[
+            "deploy",
+            "--stage",
+            "k8",
+            "--yes",
+            "--artifact",
+            artifact.to_str().unwrap(),
+        ],
+    )
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let started = Instant::now();
+    while proxy.requests("CreateChangeSet") == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the deploy never made its change set"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on a child this test spawned and has not reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("stopped before anything was executed"),
+        "{stderr}"
+    );
+    assert_eq!(proxy.requests("ExecuteChangeSet"), 0);
+    let stages = run(&emulator, dir.path(), &["stages", "--output", "json"]);
+    assert_eq!(
+        stages.json()["stages"],
+        serde_json::json!([]),
+        "no stack left behind: {stderr}"
+    );
+}
