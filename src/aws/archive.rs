@@ -25,7 +25,7 @@ impl Archive {
         }
     }
 
-    /// Every key under `prefix`, all pages.
+    /// Every key under `prefix`, all pages, decoded.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, Failure> {
         let mut keys = Vec::new();
         let mut pages = self
@@ -33,6 +33,9 @@ impl Archive {
             .list_objects_v2()
             .bucket(&self.bucket)
             .prefix(prefix)
+            // Keys come URL-encoded: one holding a character XML 1.0 cannot carry (an escape)
+            // would otherwise make the whole page unreadable, and the replay with it.
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
@@ -57,7 +60,7 @@ impl Archive {
             keys.extend(
                 page.contents()
                     .iter()
-                    .filter_map(|object| object.key().map(str::to_owned)),
+                    .filter_map(|object| object.key().map(url_decoded)),
             );
         }
         Ok(keys)
@@ -226,3 +229,50 @@ impl crate::ports::LedgerLookup for Ledger {
         })
     }
 }
+
+/// A key as S3 sends it with `encoding-type=url` (form encoding: `+` is a space, `%XX` a
+/// byte), back to its text; bytes that are not UTF-8 become U+FFFD and the key is then reported
+/// unreadable, never fatal.
+fn url_decoded(encoded: &str) -> String {
+    let hex = |byte: u8| (byte as char).to_digit(16);
+    let bytes = encoded.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match bytes.get(i..i + 3) {
+            Some([b'%', high, low]) => hex(*high).zip(hex(*low)),
+            _ => None,
+        };
+        match (escaped, bytes[i]) {
+            (Some((high, low)), _) => {
+                decoded.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (None, b'+') => {
+                decoded.push(b' ');
+                i += 1;
+            }
+            (None, byte) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_decoded;
+
+    #[test]
+    fn keys_are_decoded_as_s3_encodes_them() {
+        assert_eq!(
+            url_decoded("webhooks/stripe/2026/11/26/01/evt_1.json"),
+            "webhooks/stripe/2026/11/26/01/evt_1.json"
+        );
+        assert_eq!(url_decoded("a%1B%5B2Jb+c%2B%"), "a\u{1b}[2Jb c+%");
+        assert_eq!(url_decoded("%E2%9C%93%zz"), "\u{2713}%zz");
+    }
+}
+

@@ -136,6 +136,11 @@ async fn archive(emulator: &Emulator, bucket: &str) -> BTreeMap<String, WebhookE
             "webhooks/paypal/2026/11/26/02/notes.txt",
             "hello".to_owned(),
         ),
+        // A key XML 1.0 cannot carry: listed URL-encoded, reported, not fatal to the listing.
+        (
+            "webhooks/paypal/2026/11/26/02/evt\u{1b}[2Jesc.json",
+            "hello".to_owned(),
+        ),
     ] {
         s3.put_object()
             .bucket(bucket)
@@ -255,6 +260,7 @@ async fn a_window_replays_exactly_its_webhooks_in_order_as_the_ingress_queued_th
     assert_eq!(
         unreadable,
         [
+            "webhooks/paypal/2026/11/26/02/evt\u{1b}[2Jesc.json",
             "webhooks/paypal/2026/11/26/02/notes.txt",
             "webhooks/stripe/2026/11/26/01/evt_corrupt.json",
             "webhooks/stripe/2026/11/26/01/evt_elsewhere.json",
