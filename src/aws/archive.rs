@@ -275,4 +275,3 @@ mod tests {
         assert_eq!(url_decoded("%E2%9C%93%zz"), "\u{2713}%zz");
     }
 }
-

@@ -74,6 +74,11 @@ pub struct StackStatus {
     /// How the stage shifts traffic to a new processor version: the deployment group's
     /// configuration (the stack's parameter when the group cannot be read).
     pub deploy_strategy: Option<String>,
+    /// What this stage's settings (mgrid.toml and the defaults) ask for, when the deployed stack
+    /// differs from it (a `--skip-shift` deploy, or settings changed since): the next deploy
+    /// restores them.
+    pub configured_strategy: Option<String>,
+    pub configured_guards: Option<String>,
     /// The alarms that stop a shift, as the deployment group really holds them (empty: none);
     /// None when the group could not be read.
     pub deploy_guards: Option<Vec<String>>,
@@ -180,6 +185,7 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
             .map(|name| crate::shift::DeployStrategy::label_of(name))
     });
     let deploy_guards = group.map(|g| g.guards);
+    let (configured_strategy, configured_guards) = configured_shift(settings, &stack.parameters);
     Ok(StatusReport {
         stage: name.to_string(),
         backend: Backend::Aws,
@@ -199,11 +205,40 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
             build,
             deploy_strategy,
             deploy_guards,
+            configured_strategy,
+            configured_guards,
             traffic_shift,
             api_calls: aws.calls(),
         }),
         local: None,
     })
+}
+
+/// The deploy strategy and guards the stage's settings ask for, each only when the deployed
+/// stack's parameter differs from it.
+fn configured_shift(
+    settings: &crate::stage::StageSettings,
+    deployed: &std::collections::BTreeMap<String, String>,
+) -> (Option<String>, Option<String>) {
+    let Ok(template) = crate::template::Template::pipeline() else {
+        return (None, None);
+    };
+    let parameters = settings.parameters(&template);
+    let wanted = |name: &str| {
+        parameters.iter().find(|p| p.name == name).and_then(|p| {
+            p.value
+                .clone()
+                .or_else(|| template.parameter(name)?.default.clone())
+        })
+    };
+    let differs = |name: &str| {
+        let wanted = wanted(name)?;
+        (deployed.get(name) != Some(&wanted)).then_some(wanted)
+    };
+    (
+        differs("DeployStrategy").map(|name| crate::shift::DeployStrategy::label_of(&name)),
+        differs("DeployAlarms"),
+    )
 }
 
 /// The processor's traffic shift, while CodeDeploy runs one, with the guards `group` holds (read
@@ -293,6 +328,23 @@ impl fmt::Display for StatusReport {
             crate::metrics::write_alarms(f, "alarms      ", &self.alarms_in_alarm)?;
             if let Some(strategy) = &stack.deploy_strategy {
                 writeln!(f, "deploys     {strategy} (processor traffic shift)")?;
+            }
+            if stack.configured_strategy.is_some() || stack.configured_guards.is_some() {
+                let mut asked = Vec::new();
+                if let Some(strategy) = &stack.configured_strategy {
+                    asked.push(format!("strategy {strategy}"));
+                }
+                if let Some(guards) = &stack.configured_guards {
+                    asked.push(format!(
+                        "guards {}",
+                        if guards.is_empty() { "none" } else { guards }
+                    ));
+                }
+                writeln!(
+                    f,
+                    "            {WARNING}the settings ask for {}{WARNING:#} (a --skip-shift deploy, or a change since): the next deploy restores them",
+                    asked.join(", ")
+                )?;
             }
             match stack.deploy_guards.as_deref() {
                 Some([]) => writeln!(
@@ -441,6 +493,8 @@ mod snapshots {
                 embedded_artifact: embedded.map(str::to_owned),
                 build,
                 deploy_strategy: Some("canary10-5m".into()),
+                configured_strategy: None,
+                configured_guards: None,
                 deploy_guards: Some(vec![
                     "marketgrid-prod-version-failures".into(),
                     "marketgrid-prod-dlq-not-empty".into(),

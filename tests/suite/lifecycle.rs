@@ -731,6 +731,15 @@ fn skip_shift_on_a_protected_stage_asks_for_its_name_and_the_next_deploy_restore
         &["status", "--stage", "shop", "--output", "json"],
     );
     assert_eq!(status.json()["stack"]["deployStrategy"], "all-at-once");
+    assert_eq!(
+        status.json()["stack"]["configuredStrategy"],
+        "canary10-5m",
+        "status says the settings ask for another strategy"
+    );
+    assert_eq!(
+        status.json()["stack"]["configuredGuards"],
+        "version-failures,dlq-not-empty,processor-throttles"
+    );
 
     // The next deploy puts the protected stage's canary and guard alarms back.
     let diff = run(
