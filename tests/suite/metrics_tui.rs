@@ -17,7 +17,9 @@ fn dashboard_command(dir: &Path) -> String {
         "{} metrics tail --stage {STAGE} --interval 5s",
         env!("CARGO_BIN_EXE_mgrid"),
     ) + &format!(
-        " ; echo exit=$? ; stty -a > {}",
+        // The terminal's state is written before the exit is shown: a test that sees the exit
+        // reads a complete file (the other order raced under load, reading it empty).
+        " ; code=$? ; stty -a > {} ; echo exit=$code",
         dir.join("after.txt").display()
     )
 }
