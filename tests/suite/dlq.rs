@@ -589,7 +589,12 @@ async fn a_redrive_killed_at_any_point_loses_no_webhook() {
         dir.path(),
         &["redrive", "--yes", "--wait", "0", "--output", "json"],
     );
-    assert_eq!(last.code, 8, "pending: {}", last.stderr);
+    // Pending (no processor runs), or nothing to do when the last kill came after every move.
+    match last.code {
+        8 => {}
+        0 => assert!(last.stderr.contains("empty"), "{}", last.stderr),
+        other => panic!("exit {other}: {}", last.stderr),
+    }
     delivered.extend(
         pipeline
             .drain(&pipeline.queue.clone())
