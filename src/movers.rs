@@ -154,9 +154,7 @@ impl Shared {
 /// Moves dead letters to the webhook queue as the engine decides, then releases what the run
 /// hid.
 pub async fn redrive(
-    dlq: &impl DeadLetterQueue,
-    queue: &impl WebhookQueue,
-    ledger: &impl LedgerLookup,
+    ports: &RedrivePorts<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     rules: Rules,
     options: &RedriveOptions<'_>,
     progress: &dyn Fn(&Tally),
@@ -176,11 +174,11 @@ pub async fn redrive(
         came_back: Vec::new(),
     });
     let pace = RefCell::new(Pace::new(options.rate));
-    let ports = Ports { dlq, queue, ledger };
+    let dlq = ports.dlq;
     let results = {
         let workers = join_all(
             (0..options.parallel.max(1))
-                .map(|_| redrive_worker(&ports, &shared, &pace, options, progress)),
+                .map(|_| redrive_worker(ports, &shared, &pace, options, progress)),
         );
         let keeper = keep_hidden(dlq, &shared, options.hold_seconds);
         futures::pin_mut!(workers, keeper);
@@ -225,11 +223,12 @@ pub async fn redrive(
     }
 }
 
-/// What a redrive reads from and writes to.
-struct Ports<'a, D, Q, L> {
-    dlq: &'a D,
-    queue: &'a Q,
-    ledger: &'a L,
+/// What a redrive reads from and writes to: the dead-letter queue, the webhook queue, and the
+/// ledger that judges the copies.
+pub struct RedrivePorts<'a, D, Q, L> {
+    pub dlq: &'a D,
+    pub queue: &'a Q,
+    pub ledger: &'a L,
 }
 
 enum Round {
@@ -238,7 +237,7 @@ enum Round {
 }
 
 async fn redrive_worker(
-    ports: &Ports<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
+    ports: &RedrivePorts<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     shared: &RefCell<Shared>,
     pace: &RefCell<Pace>,
     options: &RedriveOptions<'_>,
@@ -254,7 +253,7 @@ async fn redrive_worker(
 }
 
 async fn redrive_rounds(
-    ports: &Ports<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
+    ports: &RedrivePorts<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     shared: &RefCell<Shared>,
     pace: &RefCell<Pace>,
     options: &RedriveOptions<'_>,
@@ -327,7 +326,7 @@ async fn park(shared: &RefCell<Shared>) -> bool {
 
 /// One receive and everything it brought: copied and deleted, or held.
 async fn redrive_round(
-    ports: &Ports<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
+    ports: &RedrivePorts<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     shared: &RefCell<Shared>,
     pace: &RefCell<Pace>,
     options: &RedriveOptions<'_>,
@@ -389,7 +388,7 @@ async fn redrive_round(
 
 /// What one receive brought: offered to the engine, then copied and deleted, or held.
 async fn handle(
-    ports: &Ports<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
+    ports: &RedrivePorts<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     shared: &RefCell<Shared>,
     options: &RedriveOptions<'_>,
     received: Vec<DeadLetter>,
@@ -460,7 +459,7 @@ async fn already_recorded(
 /// Copies a batch (again, with the same deduplication ids, while its outcome is unknown), then
 /// deletes the originals whose copies were acknowledged.
 async fn copy(
-    ports: &Ports<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
+    ports: &RedrivePorts<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     shared: &RefCell<Shared>,
     mark: &RunMark,
     mut batch: Batch,

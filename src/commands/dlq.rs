@@ -27,7 +27,7 @@ use crate::commands::watch::{LOOK_LIMIT, wait_of, watch};
 use crate::failure::{Failure, FailureKind};
 use crate::ids::run_id;
 use crate::move_engine::{Rules, Source, Tally};
-use crate::movers::{self, RedriveOptions};
+use crate::movers::{self, RedriveOptions, RedrivePorts};
 use crate::output::{BOLD, WARNING, note, print_report, shown, table};
 use crate::ports::{
     DeadLetterQueue, Depth, KeyRings, LedgerLookup, SCAN_HOLD_SECONDS, WebhookQueue,
@@ -498,13 +498,6 @@ impl Outcome for RedriveReport {
     }
 }
 
-/// The ports a redrive needs.
-pub struct RedrivePorts<'a, D, Q, L> {
-    pub dlq: &'a D,
-    pub queue: &'a Q,
-    pub ledger: &'a L,
-}
-
 /// A redrive on any stage: the move engine, driven over the stage's two queues, then the watch
 /// for verdicts in its ledger and its dead-letter queue.
 pub async fn redrive(
@@ -744,15 +737,7 @@ async fn move_dead_letters(
             ));
         }
     };
-    let redriven = movers::redrive(
-        ports.dlq,
-        ports.queue,
-        ports.ledger,
-        rules,
-        &options,
-        &progress,
-    )
-    .await;
+    let redriven = movers::redrive(ports, rules, &options, &progress).await;
     watcher.abort();
     if let Some(bar) = &bar {
         bar.finish_and_clear();

@@ -102,14 +102,13 @@ fn engine_part() {
             workers: parallel,
         };
         let started = Instant::now();
-        let redriven = runtime.block_on(movers::redrive(
-            &Dlq(&pair),
-            &Webhooks(&pair),
-            &mgrid::ports::EmptyLedger,
-            rules,
-            &options,
-            &|_| {},
-        ));
+        let (dlq, webhooks) = (Dlq(&pair), Webhooks(&pair));
+        let ports = movers::RedrivePorts {
+            dlq: &dlq,
+            queue: &webhooks,
+            ledger: &mgrid::ports::EmptyLedger,
+        };
+        let redriven = runtime.block_on(movers::redrive(&ports, rules, &options, &|_| {}));
         let seconds = started.elapsed().as_secs_f64();
         assert!(redriven.failure.is_none());
         assert_eq!(redriven.tally.moved, messages, "every dead letter moved");

@@ -100,14 +100,12 @@ async fn run(pair: &Pair, case: &Case, budget: Option<usize>) -> Option<Tally> {
         workers: case.parallel,
     };
     let (dlq, webhooks) = (Dlq(pair), Webhooks(pair));
-    let run = movers::redrive(
-        &dlq,
-        &webhooks,
-        &mgrid::ports::EmptyLedger,
-        rules,
-        &options,
-        &|_| {},
-    );
+    let ports = movers::RedrivePorts {
+        dlq: &dlq,
+        queue: &webhooks,
+        ledger: &mgrid::ports::EmptyLedger,
+    };
+    let run = movers::redrive(&ports, rules, &options, &|_| {});
     // A killed run hangs on its next call; paused time then runs the timeout out at once.
     match tokio::time::timeout(std::time::Duration::from_secs(100_000), run).await {
         Ok(redriven) => Some(redriven.tally),
