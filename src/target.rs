@@ -13,6 +13,7 @@ use tokio::sync::OnceCell;
 
 use crate::aws::Aws;
 use crate::aws::archive::{Archive, Ledger};
+use crate::aws::kept::RingKey;
 use crate::aws::keystore::RingStore;
 use crate::aws::logs::{CloudWatchLogs, LiveTail};
 use crate::aws::metrics::CloudWatchSource;
@@ -180,6 +181,23 @@ impl Target {
                 Ok(StageRings::Local(LocalRings(stage.paths.dir.clone())))
             }
         }
+    }
+
+    /// The stage's key rings that are not encrypted under its key (kept from an earlier,
+    /// destroyed deploy): its roles may not read them. Empty on the local stage, and on a stage
+    /// that is not deployed (it has no key to be under).
+    pub async fn rings_off_key(&self) -> Result<Vec<RingKey>, Failure> {
+        let Target::Aws(stage) = self else {
+            return Ok(Vec::new());
+        };
+        let Ok(key_arn) = stage.parameter(StageParameter::KmsKeyArn).await else {
+            return Ok(Vec::new());
+        };
+        Ok(crate::aws::kept::ring_keys(&stage.aws.ssm(), &stage.name)
+            .await?
+            .into_iter()
+            .filter(|ring| !crate::aws::kept::is_key(ring.key_id.as_deref(), &key_arn))
+            .collect())
     }
 
     /// Where the stage takes webhooks: the deployed API's URL, or the one `mgrid dev` last

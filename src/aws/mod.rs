@@ -8,6 +8,7 @@ pub mod archive;
 pub mod assets;
 pub mod codedeploy;
 pub mod errors;
+pub mod kept;
 pub mod keystore;
 pub mod logs;
 pub mod metrics;

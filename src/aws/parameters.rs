@@ -62,33 +62,9 @@ pub async fn key_rings(
     client: &aws_sdk_ssm::Client,
     stage: &StageName,
 ) -> Result<Vec<String>, Failure> {
-    use aws_sdk_ssm::types::ParameterStringFilter;
-    let prefix = stage.parameter_prefix();
-    let rings: Vec<String> = mgrid_contract::Provider::ALL
-        .iter()
-        .flat_map(|p| [stage.api_key_ring(*p), stage.signing_secret_ring(*p)])
-        .collect();
-    let filter = ParameterStringFilter::builder()
-        .key("Name")
-        .option("BeginsWith")
-        .values(&prefix)
-        .build()
-        .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
-    let mut found = Vec::new();
-    let mut pages = client
-        .describe_parameters()
-        .parameter_filters(filter)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| errors::failure("ssm:DescribeParameters", &prefix, &e))?;
-        for parameter in page.parameters() {
-            let name = parameter.name().unwrap_or_default();
-            if rings.iter().any(|ring| ring == name) {
-                found.push(name.to_owned());
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
+    Ok(super::kept::ring_keys(client, stage)
+        .await?
+        .into_iter()
+        .map(|ring| ring.name)
+        .collect())
 }

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::artifact::{EmbeddedArtifact, embedded};
 use crate::aws::assets::{Assets, Upload};
 use crate::aws::codedeploy::Deploys;
+use crate::aws::kept::{Kept, kept_from_earlier, reencrypt_rings};
 use crate::aws::stack::{ChangeSetOutcome, ChangeSetRequest, Stacks};
 use crate::aws::{Aws, Identity};
 use crate::cli::{DeployArgs, DiffArgs, OutputFormat};
@@ -30,6 +31,7 @@ use crate::stage::{ParameterValue, Source, StageSettings};
 use crate::template::{PIPELINE_YAML, Template};
 use crate::terminal::{confirm, verbose_calls};
 use mgrid_artifact::Arch;
+use mgrid_contract::StageName;
 
 /// What a deploy (or diff) did, for people and for scripts.
 /// What the change set does to the stack.
@@ -63,6 +65,10 @@ pub struct DeployReport {
     pub failures: Vec<FailedResource>,
     /// The processor's traffic shift, when the deploy published a new version.
     pub shift: Option<Shift>,
+    /// What an earlier, destroyed deploy of the stage left (found before a first create).
+    pub kept: Option<Kept>,
+    /// Key rings this deploy re-encrypted under the stage's key (kept from an earlier deploy).
+    pub re_encrypted_rings: Vec<String>,
     pub api_calls: usize,
     /// Milliseconds from the start of the command to the change set being ready.
     pub change_set_ready_ms: Option<u128>,
@@ -101,6 +107,14 @@ impl std::fmt::Display for DeployReport {
         }
         if let Some(shift) = &self.shift {
             write!(f, "\n{}", crate::shift::live_block(shift, shift.read_at))?;
+        }
+        if !self.re_encrypted_rings.is_empty() {
+            writeln!(
+                f,
+                "re-encrypted {} key ring(s) under the stage key (kept from an earlier deploy; their keys are unchanged): {}",
+                self.re_encrypted_rings.len(),
+                self.re_encrypted_rings.join(", ")
+            )?;
         }
         if let Some(next) = &self.next {
             writeln!(f, "{next}")?;
@@ -481,6 +495,23 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         ));
     }
 
+    // A first create may find what an earlier, destroyed deploy of the stage kept.
+    let kept = if create {
+        match kept_from_earlier(&aws, &settings.stage, &stack_name).await {
+            Ok(kept) => Some(kept).filter(|k| !k.is_empty()),
+            Err(failure) => {
+                note(&format!(
+                    "{WARNING}warning:{WARNING:#} could not check what an earlier deploy of {stage} left: {}; \
+                     the deploy still re-encrypts any key ring under the new stage key",
+                    failure.what
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+
     let verbose = context.global.verbose > 0;
     // The parameters the change set passes (unknown for one made by an earlier run).
     let mut sent: Vec<(String, String)> = Vec::new();
@@ -552,17 +583,24 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         outputs: Vec::new(),
         failures: Vec::new(),
         shift: None,
+        kept: None,
+        re_encrypted_rings: Vec::new(),
         api_calls: 0,
         change_set_ready_ms: Some(change_set_ready_ms),
         elapsed_ms: 0,
         next: None,
         failure: None,
     };
+    report.kept = kept;
     let changes = match outcome {
         ChangeSetOutcome::Empty => {
             stacks.delete_change_set(&stack_name, &change_set).await?;
             report.action = StackAction::None;
             report.change_set = None;
+            // An earlier deploy that could not re-encrypt a kept ring is finished here.
+            if execute {
+                settle_rings(&aws, &settings.stage, &mut report).await;
+            }
             return done(context, mode, finish(report, &aws, started, verbose));
         }
         ChangeSetOutcome::Failed(reason) => {
@@ -588,6 +626,9 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         )?;
     }
     report.changes = Some(review.clone());
+    if let Some(kept) = &report.kept {
+        note(&kept.plan(&stage));
+    }
 
     let allow_replacement = match mode {
         Mode::Deploy(args) => args.allow_replacement,
@@ -695,14 +736,23 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         let described = stacks.describe(stack_name).await?;
         let outputs = described.map(|s| s.outputs).unwrap_or_default();
         report.outputs = crate::aws::stack::outputs(outputs, aws, stage).await?;
+        settle_rings(aws, &settings.stage, &mut report).await;
         if create {
-            report.next = Some(first_deploy_steps(
+            let mut steps = first_deploy_steps(
                 stage,
                 &CliTarget {
                     region: aws.region.clone(),
                     profile: settings.profile.as_ref().map(|p| p.value.clone()),
                 },
-            ));
+            );
+            if !report.re_encrypted_rings.is_empty() {
+                steps.push_str(
+                    "\n(the kept key rings were re-encrypted, not replaced: the keys registered before are still accepted \
+                     wherever the webhook URL stayed the same, as with a custom domain; step 2 makes new ones for new URLs, \
+                     and the old ones stay accepted for the overlap)",
+                );
+            }
+            report.next = Some(steps);
         }
         Ok(finish(report, aws, started, verbose))
     })
@@ -822,6 +872,8 @@ async fn rollback(context: &Context) -> Result<()> {
             outputs: described.map(|s| s.outputs).unwrap_or_default(),
             failures: Vec::new(),
             shift: watched.shift.clone(),
+            kept: None,
+            re_encrypted_rings: Vec::new(),
             api_calls: 0,
             change_set_ready_ms: None,
             elapsed_ms: 0,
@@ -970,6 +1022,9 @@ fn is_declined(error: &anyhow::Error) -> bool {
 /// --exit-code then fails when there is something to deploy.
 fn done(context: &Context, mode: Mode<'_>, report: DeployReport) -> Result<()> {
     print_report(&report, context.global.output)?;
+    if let Some(failure) = report.failure {
+        return Err(failure.into());
+    }
     // A change set with no resource changes still changes the stack (parameters, tags).
     if let Mode::Diff(args) = mode
         && args.exit_code
@@ -1137,6 +1192,16 @@ fn first_deploy_steps(stage: &str, target: &CliTarget) -> String {
          3. `mgrid keys set-signing-secret stripe --stage {stage}` (and paypal): the secrets the providers show\n\
          4. register the URLs of step 2 as webhook endpoints at Stripe and PayPal"
     )
+}
+
+/// Every key ring of the stage under the stage's key, after a deploy: rings kept from an earlier,
+/// destroyed deploy are re-encrypted. One that cannot be is the deploy's failure: the stage runs,
+/// but cannot read its keys, so the authorizer would deny every webhook.
+async fn settle_rings(aws: &Aws, stage: &StageName, report: &mut DeployReport) {
+    match reencrypt_rings(aws, stage).await {
+        Ok(rings) => report.re_encrypted_rings = rings,
+        Err(failure) => report.failure = Some(failure),
+    }
 }
 
 fn finish(mut report: DeployReport, aws: &Aws, started: Instant, verbose: bool) -> DeployReport {
@@ -1618,6 +1683,8 @@ mod snapshots {
             }],
             failures: Vec::new(),
             shift: None,
+            kept: None,
+            re_encrypted_rings: Vec::new(),
             api_calls: 31,
             change_set_ready_ms: Some(4_200),
             elapsed_ms: 192_000,

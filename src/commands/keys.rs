@@ -12,6 +12,7 @@ use mgrid_contract::{Provider, StageName};
 use mgrid_pipeline::cache::KEY_RING_TTL_MS;
 use serde::Serialize;
 
+use crate::aws::kept::RingKey;
 use crate::cli::{KeysAction, KeysArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
@@ -40,7 +41,10 @@ async fn act(
 ) -> Result<()> {
     let stage = target.name();
     match &args.action {
-        KeysAction::List => list(context, stage, store).await,
+        KeysAction::List => {
+            let off_key = target.rings_off_key().await?;
+            list(context, stage, store, off_key).await
+        }
         KeysAction::Rotate {
             provider,
             all,
@@ -123,12 +127,21 @@ pub struct ProviderKeys {
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct KeysList {
     pub stage: String,
     pub providers: Vec<ProviderKeys>,
+    /// Rings encrypted under another key than the stage's (kept from an earlier, destroyed
+    /// deploy): the stage's roles may not read them.
+    pub not_under_stage_key: Vec<String>,
 }
 
-async fn list(context: &Context, stage: &StageName, store: &impl KeyRings) -> Result<()> {
+async fn list(
+    context: &Context,
+    stage: &StageName,
+    store: &impl KeyRings,
+    off_key: Vec<RingKey>,
+) -> Result<()> {
     let now = now_millis();
     let mut providers = Vec::new();
     for provider in Provider::ALL {
@@ -144,6 +157,7 @@ async fn list(context: &Context, stage: &StageName, store: &impl KeyRings) -> Re
         &KeysList {
             stage: stage.to_string(),
             providers,
+            not_under_stage_key: off_key.into_iter().map(|ring| ring.name).collect(),
         },
         context.global.output,
     )?;
@@ -191,7 +205,18 @@ impl fmt::Display for KeysList {
             f,
             "keys of stage {} (ids only; values are never shown)\n{rows}",
             self.stage
-        )
+        )?;
+        if !self.not_under_stage_key.is_empty() {
+            writeln!(
+                f,
+                "{WARNING}warning:{WARNING:#} not encrypted under the stage's key (kept from an earlier,\n  \
+                 destroyed deploy), so the stage's authorizer and processor may not read them:\n  {}\n  \
+                 `mgrid deploy --stage {}` re-encrypts them",
+                self.not_under_stage_key.join("\n  "),
+                self.stage
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -1007,6 +1032,7 @@ mod snapshots {
                     signing_secret: None,
                 },
             ],
+            not_under_stage_key: vec!["/marketgrid/prod/signing-secrets/stripe".into()],
         };
         insta::assert_snapshot!("keys_list", plain(&report));
         crate::output::assert_json_contract("keys-list", &report);

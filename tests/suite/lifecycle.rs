@@ -92,9 +92,10 @@ fn a_dev_stage_goes_through_its_whole_lifecycle() {
         again.json()["changeSet"].is_null(),
         "the empty change set is deleted"
     );
-    // 8 for the deploy itself, 2 for the account preflight (API Gateway, Lambda).
+    // 8 for the deploy itself, 2 for the account preflight (API Gateway, Lambda), 1 to find
+    // key rings not under the stage's key (kept from an earlier, destroyed deploy).
     assert!(
-        again.calls() <= 10,
+        again.calls() <= 11,
         "an unchanged redeploy made {} AWS calls",
         again.calls()
     );
@@ -849,4 +850,222 @@ fn ctrl_c_while_the_change_set_is_made_deletes_it_and_says_so() {
         serde_json::json!([]),
         "no stack left behind: {stderr}"
     );
+}
+
+/// The KMS key ARN the stage publishes, and the one SSM names for a key ring.
+fn stage_key_and_ring_key(emulator: &Emulator, ring: &str) -> (String, String) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = emulator.sdk_config().await;
+        let ssm = aws_sdk_ssm::Client::new(&config);
+        let stage_key = ssm
+            .get_parameter()
+            .name("/marketgrid/dev/kms-key-arn")
+            .send()
+            .await
+            .expect("the stage publishes its key")
+            .parameter()
+            .and_then(|p| p.value())
+            .unwrap()
+            .to_owned();
+        let described = ssm
+            .describe_parameters()
+            .parameter_filters(
+                aws_sdk_ssm::types::ParameterStringFilter::builder()
+                    .key("Name")
+                    .values(ring)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let ring_key = described
+            .parameters()
+            .first()
+            .and_then(|p| p.key_id())
+            .unwrap_or_else(|| panic!("{ring} has no key id"))
+            .to_owned();
+        (stage_key, ring_key)
+    })
+}
+
+/// Destroy keeps the key rings (and, on AWS, the ledger, archive and key); a deploy of the same
+/// stage makes a new key. The rings must end under it, or the new stage's roles could not read
+/// them and the authorizer would deny every webhook. The deploy says what it found and what it
+/// does with each. (The emulator drops a retained table with its stack, which AWS does not: the
+/// test makes the kept ledger again under the name the destroy reported.)
+#[test]
+fn a_stage_destroyed_and_deployed_again_re_encrypts_its_kept_rings_and_names_its_old_ledger() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = placeholder_artifact(dir.path());
+    let artifact = artifact.to_str().unwrap();
+    let deploy = [
+        "deploy",
+        "--stage",
+        "dev",
+        "--yes",
+        "--output",
+        "json",
+        "--artifact",
+        artifact,
+    ];
+    let first = run(&emulator, dir.path(), &deploy);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let rotated = run(
+        &emulator,
+        dir.path(),
+        &[
+            "keys", "rotate", "stripe", "--stage", "dev", "--yes", "--output", "json",
+        ],
+    );
+    assert_eq!(rotated.code, 0, "{}", rotated.stderr);
+    let ring = "/marketgrid/dev/api-keys/stripe";
+    let (old_key, ring_key) = stage_key_and_ring_key(&emulator, ring);
+    assert_eq!(ring_key, old_key, "a rotation writes under the stage key");
+    let listed = run(
+        &emulator,
+        dir.path(),
+        &["keys", "list", "--stage", "dev", "--output", "json"],
+    );
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+
+    let destroyed = run(
+        &emulator,
+        dir.path(),
+        &["destroy", "--stage", "dev", "--yes", "--output", "json"],
+    );
+    assert_eq!(destroyed.code, 0, "{}", destroyed.stderr);
+    let old_table = destroyed.json()["retained"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resourceType"] == "AWS::DynamoDB::Table")
+        .and_then(|r| r["physicalId"].as_str())
+        .unwrap()
+        .to_owned();
+    let made = aws_cli(
+        &emulator,
+        dir.path(),
+        &format!(
+            "aws dynamodb create-table --table-name {old_table} --billing-mode PAY_PER_REQUEST \
+             --attribute-definitions AttributeName=transactionId,AttributeType=S \
+             --key-schema AttributeName=transactionId,KeyType=HASH"
+        ),
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+
+    let again = run(&emulator, dir.path(), &deploy);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let report = again.json();
+    assert_eq!(report["action"], "create");
+    assert_eq!(
+        report["kept"]["rings"],
+        serde_json::json!([ring]),
+        "{report}"
+    );
+    assert_eq!(
+        report["kept"]["ledgers"],
+        serde_json::json!([old_table]),
+        "{report}"
+    );
+    assert_eq!(
+        report["reEncryptedRings"],
+        serde_json::json!([ring]),
+        "{report}"
+    );
+    assert!(
+        again
+            .stderr
+            .contains("dev was deployed here before and destroyed")
+            && again
+                .stderr
+                .contains("re-encrypted under the new stage key once it exists")
+            && again
+                .stderr
+                .contains(&format!("ledger table(s) {old_table}: left as they are")),
+        "{}",
+        again.stderr
+    );
+    let (new_key, ring_key) = stage_key_and_ring_key(&emulator, ring);
+    assert_ne!(new_key, old_key, "the new stage has a new key");
+    assert_eq!(
+        ring_key, new_key,
+        "the kept ring is under the new stage key"
+    );
+    // The keys in it are the ones the providers hold: re-encrypting changed none.
+    let relisted = run(
+        &emulator,
+        dir.path(),
+        &["keys", "list", "--stage", "dev", "--output", "json"],
+    );
+    assert_eq!(relisted.code, 0, "{}", relisted.stderr);
+    let current = |listed: &support::Run| {
+        listed.json()["providers"][0]["apiKey"]["currentKeyId"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    assert!(current(&listed).is_some(), "{}", listed.stdout);
+    assert_eq!(current(&relisted), current(&listed));
+
+    // A deploy after that finds every ring in place and writes nothing.
+    let settled = run(&emulator, dir.path(), &deploy);
+    assert_eq!(settled.code, 0, "{}", settled.stderr);
+    assert_eq!(settled.json()["reEncryptedRings"], serde_json::json!([]));
+
+    // A ring put back under the old key (as an interrupted re-encryption leaves it): `keys list`
+    // says so, and even an unchanged deploy re-encrypts it.
+    put_under_key(&emulator, ring, &old_key);
+    let warned = run(&emulator, dir.path(), &["keys", "list", "--stage", "dev"]);
+    assert_eq!(warned.code, 0, "{}", warned.stderr);
+    assert!(
+        warned
+            .stdout
+            .contains("not encrypted under the stage's key")
+            && warned.stdout.contains(&format!("\n  {ring}\n")),
+        "{}",
+        warned.stdout
+    );
+    let unchanged = run(&emulator, dir.path(), &deploy);
+    assert_eq!(unchanged.code, 0, "{}", unchanged.stderr);
+    assert_eq!(unchanged.json()["action"], "none");
+    assert_eq!(
+        unchanged.json()["reEncryptedRings"],
+        serde_json::json!([ring])
+    );
+    assert_eq!(stage_key_and_ring_key(&emulator, ring).1, new_key);
+}
+
+/// Writes a ring back, unchanged, encrypted under `key`.
+fn put_under_key(emulator: &Emulator, ring: &str, key: &str) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = emulator.sdk_config().await;
+        let ssm = aws_sdk_ssm::Client::new(&config);
+        let value = ssm
+            .get_parameter()
+            .name(ring)
+            .with_decryption(true)
+            .send()
+            .await
+            .unwrap()
+            .parameter()
+            .and_then(|p| p.value())
+            .unwrap()
+            .to_owned();
+        ssm.put_parameter()
+            .name(ring)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .key_id(key)
+            .overwrite(true)
+            .send()
+            .await
+            .unwrap();
+    })
 }
