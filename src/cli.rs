@@ -196,6 +196,11 @@ pub struct DeployArgs {
     /// stage's strategy
     #[arg(long, conflicts_with = "execute")]
     pub skip_shift: bool,
+    /// The longest mgrid follows the stack (and a deletion before a re-create) before it stops
+    /// watching and exits 8: CloudFormation goes on, and `mgrid status` follows it. A slow
+    /// strategy (linear10-10m shifts for 100 minutes) needs more than its shift takes
+    #[arg(long, default_value = "2h", value_name = "SPAN", value_parser = parse_watch_limit)]
+    pub watch_limit: Span,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -226,6 +231,10 @@ pub struct DestroyArgs {
     /// Show what would be deleted and retained, and delete nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// The longest mgrid follows the deletion before it stops watching and exits 8:
+    /// CloudFormation goes on, and `mgrid stages` shows when the stack is gone
+    #[arg(long, default_value = "2h", value_name = "SPAN", value_parser = parse_watch_limit)]
+    pub watch_limit: Span,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -492,6 +501,18 @@ impl std::str::FromStr for Span {
     type Err = String;
     fn from_str(text: &str) -> Result<Span, String> {
         crate::spans::parse_span(text, 30).map(Span)
+    }
+}
+
+/// A `--watch-limit`: 1 minute to 24 hours.
+fn parse_watch_limit(text: &str) -> Result<Span, String> {
+    let span: Span = text.parse()?;
+    if (60_000..=86_400_000).contains(&span.0) {
+        Ok(span)
+    } else {
+        Err(format!(
+            "{text:?}: a watch limit is 1m to 24h (a CloudFormation operation that runs longer is stuck on something `mgrid status` shows)"
+        ))
     }
 }
 

@@ -156,14 +156,17 @@ impl Stacks {
             })
     }
 
-    /// Waits for the change set to be computed and reads all its changes (every page).
+    /// Waits for the change set to be computed and reads all its changes (every page). After
+    /// `limit` without an answer it stops waiting (exit 8) and leaves the change set where it is.
     pub async fn wait_for_change_set(
         &self,
         stack: &str,
         name: &str,
+        limit: Duration,
     ) -> Result<ChangeSetOutcome, Failure> {
         let resource = format!("change set {name} of {stack}");
         let mut delay = Duration::from_millis(250);
+        let waiting = std::time::Instant::now();
         loop {
             let mut changes = Vec::new();
             let mut pages = self
@@ -212,8 +215,21 @@ impl Stacks {
                         ChangeSetOutcome::Failed(reason)
                     });
                 }
-                _ => {
-                    tokio::time::sleep(delay).await;
+                other => {
+                    if waiting.elapsed() >= limit {
+                        let status = other.map(|s| s.as_str().to_owned()).unwrap_or_default();
+                        return Err(Failure::new(
+                            FailureKind::Pending,
+                            format!(
+                                "stopped waiting after {}: CloudFormation has not finished computing {resource} (it is {status}); nothing was executed",
+                                typed(limit)
+                            ),
+                        )
+                        .next(format!(
+                            "the change set is left as it is: `aws cloudformation describe-change-set --stack-name {stack} --change-set-name {name}` shows it, and once it is CREATE_COMPLETE `mgrid deploy --execute {name}` reviews and executes it"
+                        )));
+                    }
+                    tokio::time::sleep(delay.min(limit)).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
                 }
             }
@@ -397,8 +413,19 @@ impl Stacks {
     }
 }
 
-/// Waits until the stack is gone; a failure when its deletion failed.
-pub async fn wait_until_deleted(stacks: &Stacks, stack_name: &str) -> Result<(), Failure> {
+/// A limit as the operator typed it: 10m, 2h.
+pub fn typed(limit: Duration) -> String {
+    crate::metrics::span_text(i64::try_from(limit.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Waits until the stack is gone; a failure when its deletion failed. After `limit` it stops
+/// waiting (exit 8): the deletion goes on without mgrid.
+pub async fn wait_until_deleted(
+    stacks: &Stacks,
+    stack_name: &str,
+    limit: Duration,
+) -> Result<(), Failure> {
+    let waiting = std::time::Instant::now();
     loop {
         match stacks.describe(stack_name).await? {
             None => return Ok(()),
@@ -406,7 +433,18 @@ pub async fn wait_until_deleted(stacks: &Stacks, stack_name: &str) -> Result<(),
                 return Err(Failure::new(FailureKind::Failed, format!("deleting {stack_name} failed: {}", state.status_reason.unwrap_or_default()))
                     .next("see the stack's events in the console, remove what blocks it, and deploy again"));
             }
-            Some(_) => tokio::time::sleep(Duration::from_secs(2)).await,
+            Some(state) if waiting.elapsed() >= limit => {
+                return Err(Failure::new(
+                    FailureKind::Pending,
+                    format!(
+                        "stopped waiting after {}: {stack_name} is still {}; CloudFormation goes on deleting it without mgrid",
+                        typed(limit),
+                        state.status
+                    ),
+                )
+                .next("`mgrid stages` shows when it is gone"));
+            }
+            Some(_) => tokio::time::sleep(Duration::from_secs(2).min(limit)).await,
         }
     }
 }

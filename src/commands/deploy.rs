@@ -152,7 +152,21 @@ pub enum Mode<'a> {
     Deploy(&'a DeployArgs),
 }
 
+/// A change set is computed in seconds; one that takes this long is stuck.
+const CHANGE_SET_LIMIT: Duration = Duration::from_secs(600);
+
+/// How long a diff waits for a deletion (it makes none) or a watch (it has none).
+const DIFF_WATCH_LIMIT: Duration = Duration::from_secs(7200);
+
 impl Mode<'_> {
+    /// The longest the run follows the stack or a deletion (`--watch-limit`).
+    fn watch_limit(&self) -> Duration {
+        match self {
+            Mode::Diff(_) => DIFF_WATCH_LIMIT,
+            Mode::Deploy(args) => limit_of(args.watch_limit),
+        }
+    }
+
     fn verb(&self) -> &'static str {
         match self {
             Mode::Diff(_) => "diff",
@@ -420,8 +434,8 @@ fn check_account(settings: &StageSettings, identity: &Identity) -> Result<(), Fa
 /// account), decide (the change set, reviewed), show (its table), then, for a deploy, the flow's
 /// confirm, apply (execute and follow) and report.
 pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
-    if let Mode::Deploy(DeployArgs { rollback: true, .. }) = mode {
-        return rollback(context).await;
+    if let Mode::Deploy(args @ DeployArgs { rollback: true, .. }) = mode {
+        return rollback(context, limit_of(args.watch_limit)).await;
     }
     let started = Instant::now();
     let execute = mode.deploys();
@@ -480,7 +494,13 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
                 .into());
             }
             stacks.delete_stack(&stack_name).await?;
-            crate::aws::stack::wait_until_deleted(&stacks, &stack_name).await?;
+            tokio::select! {
+                deleted = crate::aws::stack::wait_until_deleted(&stacks, &stack_name, mode.watch_limit()) => deleted?,
+                _ = tokio::signal::ctrl_c() => {
+                    return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; CloudFormation keeps deleting {stack_name}, and nothing was created"))
+                        .next(format!("`mgrid stages` shows when it is gone; then `mgrid deploy --stage {stage}` creates it")).into());
+                }
+            }
             makes_the_stack = true;
             true
         }
@@ -555,7 +575,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         }
     };
     let outcome = tokio::select! {
-        outcome = stacks.wait_for_change_set(&stack_name, &change_set) => outcome?,
+        outcome = stacks.wait_for_change_set(&stack_name, &change_set, CHANGE_SET_LIMIT) => outcome?,
         _ = tokio::signal::ctrl_c() => {
             return Err(interrupted_change_set(&stacks, &stack_name, &change_set, makes_the_stack).await.into());
         }
@@ -670,6 +690,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         discard(&stacks, &stack_name, &change_set, makes_the_stack).await?;
         return Err(failure.into());
     }
+    let watch_limit = mode.watch_limit();
     let plan = DeployPlan {
         stage: stage.clone(),
         account: identity.account.clone(),
@@ -691,7 +712,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
                 .next(format!("`mgrid status --stage {stage}` shows whether {stack_name} is deploying")));
             }
         };
-        let options = WatchOptions::for_stderr();
+        let options = WatchOptions::for_stderr(watch_limit);
         let mut to_stderr = eprint_styled;
         let deploys = Deploys::new(aws, stage);
         let mut follow = (!create).then(|| ShiftFollow::new(&deploys, executed_at));
@@ -816,7 +837,7 @@ fn interrupted_watch(create: bool, stack_name: &str, stage: &str) -> Failure {
 
 /// `mgrid deploy --rollback`: stops the processor's traffic shift in progress (CodeDeploy sends
 /// all traffic back to the previous version), then follows the stack as it rolls back.
-async fn rollback(context: &Context) -> Result<()> {
+async fn rollback(context: &Context, watch_limit: Duration) -> Result<()> {
     let started = Instant::now();
     let stage = context.deployed_stage("deploy")?.to_string();
     let settings = context.settings(context.deployed_stage("deploy")?)?;
@@ -848,7 +869,7 @@ async fn rollback(context: &Context) -> Result<()> {
     carry_out(context, plan, false, |_| async move {
         let stopped_at = now_millis();
         deploys.stop(&id).await?;
-        let options = WatchOptions::for_stderr();
+        let options = WatchOptions::for_stderr(watch_limit);
         let mut to_stderr = eprint_styled;
         let mut follow = ShiftFollow::new(deploys, shift.started_at.unwrap_or(stopped_at) - 1).already_started();
         let watched = tokio::select! {
@@ -1364,6 +1385,10 @@ impl<'a> ShiftFollow<'a> {
     }
 }
 
+fn limit_of(span: crate::cli::Span) -> Duration {
+    Duration::from_millis(span.0.try_into().unwrap_or(0))
+}
+
 /// How a watch polls and where it writes.
 pub struct WatchOptions {
     /// Between polls.
@@ -1375,15 +1400,18 @@ pub struct WatchOptions {
     /// Without a terminal, a line saying what the deploy waits for after this long without an
     /// event: a stack that does not move is never silent.
     pub heartbeat: Duration,
+    /// The longest the watch goes on: then it stops (exit 8), and CloudFormation goes on.
+    pub limit: Duration,
 }
 
 impl WatchOptions {
-    pub fn for_stderr() -> Self {
+    pub fn for_stderr(limit: Duration) -> Self {
         WatchOptions {
             poll: Duration::from_secs(2),
             max_backoff: Duration::from_secs(30),
             terminal: std::io::stderr().is_terminal(),
             heartbeat: Duration::from_secs(30),
+            limit,
         }
     }
 }
@@ -1416,7 +1444,7 @@ async fn discard(
         return stacks.delete_change_set(stack_name, change_set).await;
     }
     stacks.delete_stack(stack_name).await?;
-    crate::aws::stack::wait_until_deleted(stacks, stack_name).await?;
+    crate::aws::stack::wait_until_deleted(stacks, stack_name, CHANGE_SET_LIMIT).await?;
     note(&format!(
         "deleted {stack_name} (REVIEW_IN_PROGRESS, no resources), which the change set had created"
     ));
@@ -1442,6 +1470,7 @@ pub async fn watch(
     let mut drawn_lines = 0;
     let mut pause = options.poll;
     let mut quiet_since = Instant::now();
+    let watching = Instant::now();
     loop {
         let polled = async {
             let state = stacks.describe(stack_name).await?;
@@ -1459,10 +1488,18 @@ pub async fn watch(
                     format!("{stack_name} disappeared while deploying"),
                 ));
             }
-            Err(failure) if failure.transient => {
+            Err(failure) if failure.transient && watching.elapsed() < options.limit => {
                 pause = (pause * 2).min(options.max_backoff);
                 tokio::time::sleep(pause).await;
                 continue;
+            }
+            Err(failure) if failure.transient => {
+                return Err(watch_limit_reached(
+                    stack_name,
+                    stage,
+                    options.limit,
+                    &format!("AWS throttled the last reads ({})", failure.what),
+                ));
             }
             Err(failure) => return Err(failure),
         };
@@ -1524,6 +1561,15 @@ pub async fn watch(
                 shift: shift.and_then(|f| f.latest.clone()),
             });
         }
+        if watching.elapsed() >= options.limit {
+            let progress = plan::progress(&events, stack_name, planned);
+            return Err(watch_limit_reached(
+                stack_name,
+                stage,
+                options.limit,
+                &heartbeat_line(&state.status, started.elapsed().as_secs(), &progress),
+            ));
+        }
         if throttled {
             pause = (pause * 2).min(options.max_backoff);
             tokio::time::sleep(pause).await;
@@ -1532,6 +1578,21 @@ pub async fn watch(
         pause = options.poll;
         tokio::time::sleep(pause).await;
     }
+}
+
+/// The watch's end at `--watch-limit`: what the stack was doing, and who follows it now.
+fn watch_limit_reached(stack_name: &str, stage: &str, limit: Duration, doing: &str) -> Failure {
+    Failure::new(
+        FailureKind::Pending,
+        format!(
+            "stopped watching after {} (--watch-limit); CloudFormation goes on without mgrid: {}",
+            crate::aws::stack::typed(limit),
+            doing.trim_start_matches('…').trim()
+        ),
+    )
+    .next(format!(
+        "`mgrid status --stage {stage}` shows how {stack_name} ends; a processor traffic shift in progress stops with `mgrid deploy --stage {stage} --rollback`"
+    ))
 }
 
 fn eprint_styled(text: &str) {

@@ -175,6 +175,7 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
         .profile
         .as_ref()
         .map(|p| p.value.clone());
+    let watch_limit = std::time::Duration::from_millis(args.watch_limit.0.try_into().unwrap_or(0));
     carry_out(context, plan, args.dry_run, |plan| async move {
         if plan.termination_protection {
             stacks
@@ -184,7 +185,7 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
         stacks.delete_stack(&plan.stack_name).await?;
         note(&format!("deleting {} …", plan.stack_name));
         tokio::select! {
-            result = crate::aws::stack::wait_until_deleted(&stacks, &plan.stack_name) => result?,
+            result = crate::aws::stack::wait_until_deleted(&stacks, &plan.stack_name, watch_limit) => result?,
             _ = tokio::signal::ctrl_c() => {
                 return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; {} keeps deleting", plan.stack_name))
                     .next("`mgrid stages` shows when it is gone"));

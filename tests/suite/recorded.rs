@@ -393,6 +393,119 @@ async fn a_stack_that_does_not_move_is_not_silent() {
     );
 }
 
+/// Issue 34: a rerun of an interrupted first deploy waited ten minutes on a stack that did not
+/// move, with no end. Each wait has one now: the watch, the wait for a change set, the wait for
+/// a deletion. Past it mgrid stops waiting (exit 8, pending), says what the stack was doing and
+/// leaves CloudFormation to go on.
+#[tokio::test]
+async fn a_watch_on_a_stack_that_never_ends_stops_at_its_limit_saying_what_it_waited_for() {
+    let statuses = mock!(Client::describe_stacks).then_output(|| stack("CREATE_IN_PROGRESS"));
+    let slow = event(
+        1,
+        "ProcessorFunction",
+        "AWS::Lambda::Function",
+        "CREATE_IN_PROGRESS",
+        None,
+    );
+    let events = mock!(Client::describe_stack_events)
+        .then_output(move || history(std::slice::from_ref(&slow)));
+    let client = mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        &[&statuses, &events]
+    );
+    let options = WatchOptions {
+        limit: Duration::from_millis(60),
+        ..quick()
+    };
+    let started = Instant::now();
+    let stacks = Stacks::new(client);
+    let failure = watch(
+        &stacks,
+        "marketgrid-k7",
+        "k7",
+        0,
+        4,
+        started,
+        &options,
+        None,
+        &mut |_| {},
+    )
+    .await
+    .err()
+    .expect("a stack that never ends is not watched for ever");
+    assert_eq!(failure.kind.exit_code(), 8, "{failure:?}");
+    assert!(
+        failure.what.contains("stopped watching after")
+            && failure.what.contains("CREATE_IN_PROGRESS")
+            && failure.what.contains("waiting for ProcessorFunction"),
+        "{}",
+        failure.what
+    );
+    assert!(
+        failure
+            .next
+            .as_deref()
+            .is_some_and(|n| n.contains("mgrid status --stage k7")),
+        "{failure:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped near its limit: {:?}",
+        started.elapsed()
+    );
+    assert!(statuses.num_calls() >= 2, "it polled until the limit");
+}
+
+#[tokio::test]
+async fn a_change_set_never_computed_and_a_deletion_that_never_ends_are_waited_for_up_to_a_limit() {
+    let computing = mock!(Client::describe_change_set).then_output(|| {
+        DescribeChangeSetOutput::builder()
+            .status(ChangeSetStatus::CreateInProgress)
+            .build()
+    });
+    let deleting = mock!(Client::describe_stacks).then_output(|| stack("DELETE_IN_PROGRESS"));
+    let client = mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        &[&computing, &deleting]
+    );
+    let stacks = Stacks::new(client);
+    let failure = stacks
+        .wait_for_change_set("marketgrid-k7", "mgrid-1", Duration::from_millis(600))
+        .await
+        .expect_err("a change set never computed is not waited for for ever");
+    assert_eq!(failure.kind.exit_code(), 8, "{failure:?}");
+    assert!(
+        failure.what.contains("CREATE_IN_PROGRESS")
+            && failure.what.contains("nothing was executed"),
+        "{}",
+        failure.what
+    );
+    assert!(
+        failure
+            .next
+            .as_deref()
+            .is_some_and(|n| n.contains("mgrid deploy --execute mgrid-1")),
+        "{failure:?}"
+    );
+    assert!(
+        computing.num_calls() >= 2,
+        "it asked again before giving up"
+    );
+
+    let failure =
+        mgrid::aws::stack::wait_until_deleted(&stacks, "marketgrid-k7", Duration::from_millis(100))
+            .await
+            .expect_err("a deletion that never ends is not waited for for ever");
+    assert_eq!(failure.kind.exit_code(), 8, "{failure:?}");
+    assert!(
+        failure.what.contains("still DELETE_IN_PROGRESS"),
+        "{}",
+        failure.what
+    );
+}
+
 #[tokio::test]
 async fn replacing_the_ledger_on_prod_is_marked_and_blocked_over_a_paginated_change_set() {
     let change = |id: &str, kind: &str, action: ChangeAction, replacement: Option<Replacement>| {
@@ -446,7 +559,7 @@ async fn replacing_the_ledger_on_prod_is_marked_and_blocked_over_a_paginated_cha
         .build();
     let client = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, &[&pages]);
     let outcome = Stacks::new(client)
-        .wait_for_change_set("marketgrid-prod", "mgrid-1")
+        .wait_for_change_set("marketgrid-prod", "mgrid-1", Duration::from_secs(600))
         .await
         .unwrap();
     let ChangeSetOutcome::Ready(changes) = outcome else {
@@ -607,7 +720,7 @@ async fn a_diff_shows_each_property_before_and_after_with_what_caused_it() {
         .then_output(move || page.clone());
     let client = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, &[&describe]);
     let outcome = Stacks::new(client)
-        .wait_for_change_set("marketgrid-prod", "mgrid-1")
+        .wait_for_change_set("marketgrid-prod", "mgrid-1", Duration::from_secs(600))
         .await
         .unwrap();
     assert_eq!(describe.num_calls(), 1, "asked with IncludePropertyValues");

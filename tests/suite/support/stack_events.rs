@@ -52,6 +52,7 @@ pub fn quick() -> WatchOptions {
         max_backoff: Duration::from_millis(40),
         terminal: false,
         heartbeat: Duration::from_secs(3600),
+        limit: Duration::from_secs(3600),
     }
 }
 
