@@ -8,6 +8,8 @@ use mgrid_contract::decision::{DecisionLine, Level};
 use mgrid_contract::{EpochMillis, StageName};
 use serde::Serialize;
 
+use crate::failure::Failure;
+
 /// Where a line comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -191,6 +193,14 @@ pub struct Found {
     /// its oldest (CloudWatch Logs, read from the window's start).
     pub newest: bool,
     pub missing: Vec<String>,
+    /// Places that exist but could not be read, and why; their lines are not among `lines`.
+    /// A read where no place could be read is an error instead.
+    pub unreadable: Vec<(String, Failure)>,
+}
+
+/// What a reader is told about a place whose lines are missing from what it is shown.
+pub fn unreadable_sentence(place: &str, failure: &Failure) -> String {
+    format!("{place} could not be read, so its lines are missing: {failure}")
 }
 
 /// Lines from several sources as one stream, oldest first (a stable order for equal times).
@@ -210,9 +220,36 @@ pub const FOLLOW_LOOKBACK_MS: EpochMillis = 60_000;
 pub struct Follow {
     seen: HashMap<String, EpochMillis>,
     newest: Option<EpochMillis>,
+    /// Places already said to be unreadable, with what was said (said again when it changes).
+    said_unreadable: HashMap<String, String>,
 }
 
 impl Follow {
+    /// A sentence for each place a read could not read that has not been said in these words
+    /// yet (a follow polls every 2 s: the same failure is said once), and one for each place
+    /// said before that reads again.
+    pub fn unreadable_news(&mut self, unreadable: &[(String, Failure)]) -> Vec<String> {
+        let mut news = Vec::new();
+        for (place, failure) in unreadable {
+            if self.said_unreadable.get(place) != Some(&failure.what) {
+                self.said_unreadable
+                    .insert(place.clone(), failure.what.clone());
+                news.push(unreadable_sentence(place, failure));
+            }
+        }
+        let recovered: Vec<String> = self
+            .said_unreadable
+            .keys()
+            .filter(|place| !unreadable.iter().any(|(p, _)| p == *place))
+            .cloned()
+            .collect();
+        for place in recovered {
+            self.said_unreadable.remove(&place);
+            news.push(format!("{place} reads again"));
+        }
+        news
+    }
+
     /// Where the next poll starts.
     pub fn poll_from(&self, from: EpochMillis) -> EpochMillis {
         self.newest
@@ -242,6 +279,30 @@ impl Follow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_follow_says_an_unreadable_place_once_again_when_its_reason_changes_and_when_it_reads() {
+        use crate::failure::FailureKind;
+        let denied = || {
+            vec![(
+                "/aws/lambda/p".to_owned(),
+                Failure::new(FailureKind::Credentials, "not allowed"),
+            )]
+        };
+        let mut follow = Follow::default();
+        assert_eq!(
+            follow.unreadable_news(&denied()),
+            ["/aws/lambda/p could not be read, so its lines are missing: not allowed"]
+        );
+        assert!(follow.unreadable_news(&denied()).is_empty(), "said once");
+        let other = vec![(
+            "/aws/lambda/p".to_owned(),
+            Failure::new(FailureKind::Failed, "throttled"),
+        )];
+        assert_eq!(follow.unreadable_news(&other).len(), 1, "a new reason");
+        assert_eq!(follow.unreadable_news(&[]), ["/aws/lambda/p reads again"]);
+        assert!(follow.unreadable_news(&[]).is_empty());
+    }
 
     fn decision(at: EpochMillis, event: &str, level: Level) -> String {
         let mut line = DecisionLine::new(at, level, "processor", "recorded");

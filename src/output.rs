@@ -127,7 +127,6 @@ pub fn write_stdout(text: &str) -> io::Result<()> {
     stdout.flush()
 }
 
-/// A note for the person at the terminal (stderr), never part of the result.
 /// "1 hour", "2 hours": a count and its noun, plural when it is not one.
 pub fn counted(n: u64, one: &str, many: &str) -> String {
     if n == 1 {
@@ -137,8 +136,14 @@ pub fn counted(n: u64, one: &str, many: &str) -> String {
     }
 }
 
+/// A note for the person at the terminal (stderr), never part of the result.
 pub fn note(text: &str) {
     let _ = writeln!(anstream::stderr(), "{text}");
+}
+
+/// A warning for the person at the terminal (stderr): something is missing from the result.
+pub fn warn(text: &str) {
+    note(&format!("{WARNING}warning:{WARNING:#} {text}"));
 }
 
 /// True when the error is stdout's reader going away (`mgrid … | head`): not a failure.
@@ -150,7 +155,6 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-/// Prints an error on stderr: what happened, why, and what to do next.
 /// An error as a script reads it (`--output json`): one document on stderr.
 #[derive(Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]

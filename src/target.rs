@@ -338,6 +338,8 @@ pub enum StageLogs {
 pub struct Followed {
     pub lines: Vec<LogLine>,
     pub note: Option<String>,
+    /// The places a poll could not read, and why (none from a Live Tail update).
+    pub unreadable: Vec<(String, Failure)>,
 }
 
 /// How long a follow waits between polls (a Live Tail session paces itself).
@@ -435,6 +437,7 @@ impl StageLogs {
         follow: &mut Follow,
     ) -> Result<Followed, Failure> {
         let mut note = None;
+        let mut unreadable = Vec::new();
         let lines = match self {
             StageLogs::Aws {
                 logs,
@@ -444,13 +447,13 @@ impl StageLogs {
                 ..
             } => {
                 if std::mem::take(catch_up) {
-                    let lines = logs
+                    let found = logs
                         .read(query, follow.poll_from(query.from), 10_000)
-                        .await?
-                        .lines;
+                        .await?;
                     return Ok(Followed {
-                        lines: follow.fresh(lines),
+                        lines: follow.fresh(found.lines),
                         note: None,
+                        unreadable: found.unreadable,
                     });
                 }
                 let update = match live.as_mut() {
@@ -488,9 +491,11 @@ impl StageLogs {
                         *live = None;
                         tokio::time::sleep(AWS_POLL).await;
                         // Every line of the window: a follow must not stop at a limit.
-                        logs.read(query, follow.poll_from(query.from), 10_000)
-                            .await?
-                            .lines
+                        let found = logs
+                            .read(query, follow.poll_from(query.from), 10_000)
+                            .await?;
+                        unreadable = found.unreadable;
+                        found.lines
                     }
                 }
             }
@@ -504,6 +509,7 @@ impl StageLogs {
         Ok(Followed {
             lines: follow.fresh(lines),
             note,
+            unreadable,
         })
     }
 

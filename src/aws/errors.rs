@@ -15,6 +15,11 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let status = error.raw_response().map(|r| r.status().as_u16());
+    if let (SdkError::ServiceError(_) | SdkError::ResponseError(_), Some(status @ 200..=299)) =
+        (error, status)
+    {
+        return unreadable_answer(action, resource, status, error);
+    }
     let detail = message(error)
         .map(str::to_owned)
         .unwrap_or_else(|| match status {
@@ -54,6 +59,41 @@ where
             format!("{action} on {resource} failed: {detail}"),
         ),
     }
+}
+
+/// AWS said yes (a 2xx) in a shape the SDK could not read: not an AWS error, and the call may
+/// well have been applied. Says what could not be read, from the SDK's own parse error.
+fn unreadable_answer<E>(
+    action: &str,
+    resource: &str,
+    status: u16,
+    error: &SdkError<E, Response>,
+) -> Failure
+where
+    E: std::error::Error + 'static,
+{
+    Failure::new(
+        FailureKind::Failed,
+        format!(
+            "{action} on {resource} answered HTTP {status}, but the answer could not be read: {}",
+            root_cause(error)
+        ),
+    )
+    .next(
+        "AWS itself answers in the shape the SDK reads: with --endpoint-url (an emulator, a proxy), \
+         that endpoint answered otherwise; without it, run `mgrid --version` and report the \
+         command and this message. The call may have been applied: look before repeating a change",
+    )
+}
+
+/// The innermost cause: the parser's own words, without the SDK's wrappers ("service error:
+/// unhandled error:") around them.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = error;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    innermost.to_string()
 }
 
 fn no_credentials<E>(action: &str, error: &SdkError<E, Response>) -> Failure

@@ -42,13 +42,22 @@ impl CloudWatchLogs {
             .iter()
             .zip(futures::future::join_all(reads).await)
         {
-            match result? {
-                None => found.missing.push(source.log_group(&self.stage)),
-                Some((lines, more)) => {
+            match result {
+                Ok(None) => found.missing.push(source.log_group(&self.stage)),
+                Ok(Some((lines, more))) => {
                     found.truncated |= more;
                     found.lines.extend(lines);
                 }
+                // One group that cannot be read (not permitted, an answer that cannot be
+                // parsed) does not hide the others' lines: the caller says which is missing.
+                Err(failure) => found
+                    .unreadable
+                    .push((source.log_group(&self.stage), failure)),
             }
+        }
+        if found.unreadable.len() == query.sources.len() && !query.sources.is_empty() {
+            let (_, failure) = found.unreadable.swap_remove(0);
+            return Err(failure);
         }
         found.lines = interleave(found.lines);
         Ok(found)

@@ -9,7 +9,7 @@ use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
 use crate::logs::{Follow, LogLine, LogQuery, Source};
-use crate::output::{DIM, ERROR, WARNING, json_line, note, shown, write_stdout};
+use crate::output::{DIM, ERROR, WARNING, json_line, note, shown, warn, write_stdout};
 use crate::target::Target;
 
 pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<()> {
@@ -34,6 +34,16 @@ pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<
     let mut follow = Follow::default();
     let shown_lines = follow.fresh(found.lines);
     print(&shown_lines, format)?;
+    // Without --follow the first place that could not be read ends the command as its error;
+    // the others are warnings.
+    let said_by_the_error = usize::from(!args.follow);
+    for said in follow
+        .unreadable_news(&found.unreadable)
+        .into_iter()
+        .skip(said_by_the_error)
+    {
+        warn(&said);
+    }
     if found.truncated {
         let which = if found.newest {
             "these are the newest"
@@ -46,11 +56,17 @@ pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<
         ));
     }
     if !args.follow {
-        if shown_lines.is_empty() {
+        if shown_lines.is_empty() && found.unreadable.is_empty() {
             note("no lines match in that window");
         }
         crate::terminal::verbose_calls(context.global.verbose > 0, target.calls().unwrap_or(0));
-        return Ok(());
+        // The lines shown are not all there are: the exit code says so, by the first cause.
+        return match found.unreadable.into_iter().next() {
+            None => Ok(()),
+            Some((place, failure)) => Err(anyhow::Error::new(failure).context(format!(
+                "{place} could not be read: the lines shown are the other sources' only"
+            ))),
+        };
     }
     let how = if args.poll {
         "polling every 2 s (--poll)".to_owned()
@@ -63,6 +79,9 @@ pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<
             _ = tokio::signal::ctrl_c() => return Ok(()),
             step = logs.next(&query, &mut follow) => step?,
         };
+        for said in follow.unreadable_news(&step.unreadable) {
+            warn(&said);
+        }
         if let Some(said) = &step.note {
             note(said);
         }

@@ -210,6 +210,9 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
             for place in found.missing {
                 unreadable.push(format!("{place}: it does not exist yet"));
             }
+            for (place, failure) in found.unreadable {
+                unreadable.push(format!("{place}: {failure}"));
+            }
         }
         Err(failure) => unreadable.push(format!("the processor's log: {failure}")),
     }
@@ -231,7 +234,12 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
             ..LogQuery::default()
         };
         match target.logs().read(&query, query.from, 5).await {
-            Ok(found) => received = found.lines,
+            Ok(found) => {
+                received = found.lines;
+                for (place, failure) in found.unreadable {
+                    unreadable.push(format!("{place}: {failure}"));
+                }
+            }
             Err(failure) => unreadable.push(format!("the API access log: {failure}")),
         }
     }

@@ -289,6 +289,112 @@ async fn logs_interleave_the_sources_filter_on_fields_and_follow_without_repeats
 }
 
 /// A Stripe webhook as the ingress received it.
+/// Writes one event to `group` by a raw `PutLogEvents` request whose timestamp has a fraction.
+/// The SDK cannot send one (its field is an integer), and AWS would refuse it; the emulator
+/// stores it and answers `FilterLogEvents` with it, an answer the SDK cannot parse. That is
+/// the case under test: an answer mgrid cannot read, for one log group among several.
+fn write_fractional_event(emulator: &Emulator, group: &str, stream: &str, at: i64) {
+    use std::io::{Read, Write};
+    let body = json!({
+        "logGroupName": group,
+        "logStreamName": stream,
+        "logEvents": [{"timestamp": at as f64 + 0.5, "message": "INFO a line at a fractional time"}],
+    })
+    .to_string();
+    let address = emulator.endpoint.trim_start_matches("http://");
+    let mut connection = std::net::TcpStream::connect(address).expect("reach the emulator");
+    write!(
+        connection,
+        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+         X-Amz-Target: Logs_20140328.PutLogEvents\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20261204/us-east-1/logs/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send the request");
+    let mut answer = String::new();
+    connection
+        .read_to_string(&mut answer)
+        .expect("read the answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_log_group_whose_answer_cannot_be_read_is_named_and_the_others_are_shown() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let t = now();
+    let processor = "/aws/lambda/marketgrid-dev-processor";
+    write_log(
+        &emulator,
+        "/aws/lambda/marketgrid-dev-authorizer",
+        &[(t - 45_000, "INFO allowed provider=stripe key_id=k-1".into())],
+    )
+    .await;
+    write_log(
+        &emulator,
+        processor,
+        &[(
+            t - 44_000,
+            decision(t - 44_000, "recorded", Level::Info, "evt_1", None),
+        )],
+    )
+    .await;
+    let stream = format!("2026/12/01/[$LATEST]{}", t - 44_000);
+    write_fractional_event(&emulator, processor, &stream, t - 40_000);
+
+    let read = run(&emulator, dir.path(), &["logs", "--stage", "dev"]);
+    // The authorizer's line is shown; the processor's group is named with why it is missing.
+    assert!(
+        read.stdout.contains("allowed provider=stripe"),
+        "{}",
+        read.stdout
+    );
+    assert!(
+        read.stderr.contains(&format!(
+            "{processor} could not be read: the lines shown are the other sources' only"
+        )),
+        "{}",
+        read.stderr
+    );
+    // Said as what it is: an answer that could not be read, with the parser's reason, never
+    // "without an error message"; and not exit 0, since lines are missing.
+    assert!(
+        read.stderr
+            .contains("logs:FilterLogEvents on log group /aws/lambda/marketgrid-dev-processor answered HTTP 200, but the answer could not be read"),
+        "{}",
+        read.stderr
+    );
+    assert!(
+        !read.stderr.contains("without an error message"),
+        "{}",
+        read.stderr
+    );
+    assert!(read.stderr.contains("--endpoint-url"), "{}", read.stderr);
+    assert!(
+        !read.stderr.contains("no lines match"),
+        "lines are missing, not absent: {}",
+        read.stderr
+    );
+    assert_eq!(read.code, 1, "{}", read.stderr);
+
+    // The processor alone: nothing else to show, so the read fails with the same reason.
+    let alone = run(
+        &emulator,
+        dir.path(),
+        &["logs", "--stage", "dev", "processor", "--output", "json"],
+    );
+    assert_eq!(alone.code, 1, "{}", alone.stderr);
+    let error: Value = serde_json::from_str(alone.stderr.trim()).expect("a JSON error document");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("answered HTTP 200, but the answer could not be read"),
+        "{error}"
+    );
+}
+
 fn envelope(event: &str, received_at: i64) -> WebhookEnvelope {
     let body = json!({
         "id": event,

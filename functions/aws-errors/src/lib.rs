@@ -93,6 +93,8 @@ fn by_code(code: Option<&str>, status: u16) -> ErrorClass {
             429 => ErrorClass::Throttled,
             // HEAD requests get no error body: the status is all there is.
             403 if code.is_none() => ErrorClass::Denied,
+            // A success the SDK could not parse: the request was taken and may be applied.
+            200..=299 => ErrorClass::MaybeApplied,
             500..=599 => ErrorClass::MaybeApplied,
             _ => ErrorClass::Rejected,
         },
@@ -227,6 +229,9 @@ mod tests {
             Response::new(StatusCode::try_from(200).expect("200"), SdkBody::empty()),
         );
         assert_eq!(classify(&unreadable), ErrorClass::MaybeApplied);
+        // A 200 whose body the SDK could not parse comes as an unhandled service error with no
+        // code: the request was taken.
+        assert_eq!(classify(&answered(200, None)), ErrorClass::MaybeApplied);
         assert_eq!(
             classify(&answered(500, Some("InternalError"))),
             ErrorClass::MaybeApplied
