@@ -267,7 +267,8 @@ mod tests {
 
     #[test]
     fn the_artifact_built_by_default_is_for_the_templates_default_architecture() {
-        let template = crate::template::Template::pipeline().expect("the embedded template parses");
+        let template =
+            crate::decide::template::Template::pipeline().expect("the embedded template parses");
         let default = template
             .parameter("Architecture")
             .and_then(|spec| spec.default);

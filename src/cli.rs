@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 use mgrid_contract::StageName;
 
+use crate::decide::logs::Source as LogSource;
 use crate::failure::EXIT_CODES_HELP;
+use crate::ui::output::OutputFormat;
 
 const ABOUT: &str = "Operate the MarketGrid payment-webhook pipeline: deploy it, rotate its keys, redrive and \
 replay its webhooks, watch its metrics, or run it all on this machine.";
@@ -92,16 +94,6 @@ pub struct GlobalArgs {
         env = "MGRID_LOCAL_DIR"
     )]
     pub data_dir: PathBuf,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum OutputFormat {
-    /// Tables and sentences for people
-    Text,
-    /// One JSON document for scripts
-    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -379,7 +371,7 @@ pub struct TailArgs {
 }
 
 fn parse_seconds(text: &str) -> Result<i64, String> {
-    crate::spans::parse_span(text, 15).map(|ms| ms / 1000)
+    crate::decide::spans::parse_span(text, 15).map(|ms| ms / 1000)
 }
 
 fn parse_interval(text: &str) -> Result<i64, String> {
@@ -410,7 +402,7 @@ pub enum DlqAction {
         #[arg(long, value_enum)]
         provider: Option<ProviderArg>,
         /// Only those that failed for this reason (bad-signature, max-receives, …)
-        #[arg(long, value_parser = crate::redrive::parse_reason)]
+        #[arg(long, value_parser = crate::decide::redrive::parse_reason)]
         reason: Option<String>,
         /// Show whole bodies
         #[arg(long)]
@@ -455,7 +447,7 @@ pub struct RedriveArgs {
     #[arg(long, conflicts_with = "native")]
     pub event_type: Option<String>,
     /// Only those that failed for this reason
-    #[arg(long, value_parser = crate::redrive::parse_reason, conflicts_with = "native")]
+    #[arg(long, value_parser = crate::decide::redrive::parse_reason, conflicts_with = "native")]
     pub reason: Option<String>,
     /// Only those first sent longer ago than this (1h, 2d)
     #[arg(long, value_name = "AGE", conflicts_with = "native")]
@@ -500,7 +492,7 @@ pub struct Span(pub i64);
 impl std::str::FromStr for Span {
     type Err = String;
     fn from_str(text: &str) -> Result<Span, String> {
-        crate::spans::parse_span(text, 30).map(Span)
+        crate::decide::spans::parse_span(text, 30).map(Span)
     }
 }
 
@@ -643,8 +635,8 @@ once (after a confirmation that says so). The first rotation creates the key rin
         #[arg(long, conflicts_with = "provider")]
         all: bool,
         /// How long the old key stays accepted (24h, 30m, 7d, 0 for none)
-        #[arg(long, default_value = "24h", value_parser = clap::value_parser!(crate::keys::Grace))]
-        grace: crate::keys::Grace,
+        #[arg(long, default_value = "24h", value_parser = clap::value_parser!(crate::decide::keys::Grace))]
+        grace: crate::decide::keys::Grace,
         /// Write the new key (as the URL to register) to this new file, mode 0600, instead of stdout
         #[arg(long, value_name = "FILE")]
         output_file: Option<PathBuf>,
@@ -662,8 +654,8 @@ once (after a confirmation that says so). The first rotation creates the key rin
         #[arg(value_enum)]
         provider: ProviderArg,
         /// How long the old secret stays valid (providers roll theirs with an overlap too)
-        #[arg(long, default_value = "24h", value_parser = clap::value_parser!(crate::keys::Grace))]
-        grace: crate::keys::Grace,
+        #[arg(long, default_value = "24h", value_parser = clap::value_parser!(crate::decide::keys::Grace))]
+        grace: crate::decide::keys::Grace,
     },
 }
 
@@ -722,7 +714,7 @@ Examples:
 pub struct LogsArgs {
     /// Only this source's lines (repeat for several) [default: all]
     #[arg(value_enum, value_name = "SOURCE")]
-    pub sources: Vec<crate::logs::Source>,
+    pub sources: Vec<LogSource>,
     /// From this long ago (90s, 30m, 2h, 7d) or this time (2026-11-30T14:00Z, "2 hours ago")
     /// [default: 1h; 10m with --follow]
     #[arg(long, value_name = "SPAN|TIME")]
@@ -830,11 +822,11 @@ pub struct CompletionsArgs {
 /// that cannot be read offers `local` only: completion never prints an error into the prompt.
 fn stage_candidates() -> Vec<CompletionCandidate> {
     let mut candidates = vec![
-        CompletionCandidate::new(crate::local::STAGE)
+        CompletionCandidate::new(crate::decide::config::LOCAL_STAGE)
             .help(Some("this machine's pipeline (mgrid dev)".into())),
     ];
     let explicit = std::env::var_os("MGRID_CONFIG").map(std::path::PathBuf::from);
-    let Ok(config) = crate::config::Config::load(explicit.as_deref()) else {
+    let Ok(config) = crate::config_file::load(explicit.as_deref()) else {
         return candidates;
     };
     for (name, settings) in &config.file.stages {
@@ -844,7 +836,7 @@ fn stage_candidates() -> Vec<CompletionCandidate> {
         }
         if settings
             .protected
-            .unwrap_or_else(|| crate::config::protected_by_default(name))
+            .unwrap_or_else(|| crate::decide::config::protected_by_default(name))
         {
             about.push("protected".to_owned());
         }
@@ -859,7 +851,7 @@ fn stage_candidates() -> Vec<CompletionCandidate> {
 }
 
 fn parse_region(name: &str) -> Result<String, String> {
-    if crate::config::is_region_name(name) {
+    if crate::decide::config::is_region_name(name) {
         Ok(name.to_owned())
     } else {
         Err("not an AWS region name (like eu-west-1)".into())
@@ -890,6 +882,17 @@ fn parse_change_set_name(name: &str) -> Result<String, String> {
 fn parse_stage(name: &str) -> Result<StageName, String> {
     name.parse()
         .map_err(|e: mgrid_contract::InvalidStageName| format!("a stage name is {}", e.rule))
+}
+
+/// `mgrid logs`' sources as the command line names and explains them.
+impl ValueEnum for LogSource {
+    fn value_variants<'a>() -> &'a [LogSource] {
+        &LogSource::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()).help(self.description()))
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mgrid::cli::Cli;
 use mgrid::failure::exit_code_of;
-use mgrid::output;
+use mgrid::ui::{output, text};
 
 fn main() -> ExitCode {
     mgrid::commands::docs::answer_completion_request();
@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     };
     let format = cli.global.output;
     output::init_color(cli.global.no_color);
-    output::init_table_width();
+    text::init_table_width();
     init_logging(cli.global.verbose, cli.global.no_color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -64,7 +64,7 @@ fn refused(error: clap::Error) -> ExitCode {
         message.trim().trim_start_matches("error: ").to_owned(),
     )
     .next("`mgrid --help` lists the commands; `mgrid <command> --help` a command's options");
-    output::print_error(&failure.into(), mgrid::cli::OutputFormat::Json);
+    output::print_error(&failure.into(), mgrid::ui::output::OutputFormat::Json);
     ExitCode::from(2)
 }
 

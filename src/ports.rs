@@ -8,8 +8,8 @@ use std::future::Future;
 
 use mgrid_contract::{EpochMillis, KeyRing};
 
+use crate::decide::metrics::{Snapshot, Window};
 use crate::failure::Failure;
-use crate::metrics::{Snapshot, Window};
 
 /// A message attribute as SQS holds it: its data type (`String`, `Number`, `Binary`, or one
 /// with a custom suffix) and its value, carried over unchanged by a redrive.

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use mgrid_contract::EpochMillis;
 use serde::{Deserialize, Serialize};
 
+use crate::decide::verdict::{Followed, Verdicts};
 use crate::failure::{Failure, FailureKind};
-use crate::verdict::{Followed, Verdicts};
 
 /// What a run left to check.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,7 +100,7 @@ pub fn load(dir: &Path, run_id: &str) -> Result<RunRecord, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verdict::SentCopy;
+    use crate::decide::verdict::SentCopy;
 
     #[test]
     fn a_run_comes_back_as_it_was_kept() {

@@ -19,21 +19,18 @@ use crate::aws::logs::{CloudWatchLogs, LiveTail};
 use crate::aws::metrics::CloudWatchSource;
 use crate::aws::parameters::{require, stage_parameters};
 use crate::aws::queues::{MoveTasks, Queue};
+use crate::decide::logs::{Follow, Found, LogLine, LogQuery};
+use crate::decide::metrics::{Snapshot, Window};
+use crate::decide::redrive::DeadLetter;
+use crate::decide::stage::StageSettings;
 use crate::failure::{Failure, FailureKind};
 use crate::local::logfile::LogFollower;
 use crate::local::metrics::LocalSource;
 use crate::local::{LocalArchiveFiles, LocalLedgerLookup, LocalQueue, LocalRings, Paths};
-use crate::logs::{Follow, Found, LogLine, LogQuery};
-use crate::metrics::{Snapshot, Window};
 use crate::ports::{
     BatchOutcome, DeadLetterQueue, Depth, KeyRings, LedgerLookup, MaybeSent, MetricsSource,
     Notification, Outgoing, StoredRing, WebhookArchive, WebhookQueue, Whereabouts,
 };
-use crate::redrive::DeadLetter;
-use crate::stage::StageSettings;
-
-/// The local stage's name, as `--stage` takes it. Reserved: no deployed stage may have it.
-pub const LOCAL: &str = crate::local::STAGE;
 
 /// A stage, resolved.
 pub enum Target {
@@ -82,7 +79,7 @@ impl AwsStage {
 impl LocalStage {
     pub fn new(data_dir: PathBuf) -> Result<LocalStage, Failure> {
         Ok(LocalStage {
-            name: LOCAL.parse().map_err(|_| {
+            name: crate::decide::config::LOCAL_STAGE.parse().map_err(|_| {
                 Failure::new(FailureKind::Failed, "the local stage's name is invalid")
             })?,
             paths: Paths::new(&data_dir),

@@ -3,7 +3,7 @@
 //! why), never guessed: the preflight says it could not check, and the deploy goes on.
 
 use super::errors;
-use crate::lifecycle::preflight::{LambdaConcurrency, Reading};
+use crate::decide::lifecycle::preflight::{LambdaConcurrency, Reading};
 
 /// API Gateway's CloudWatch role for the account and region (GetAccount), None when unset.
 pub async fn api_gateway_logging_role(

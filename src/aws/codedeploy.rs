@@ -11,11 +11,11 @@ use mgrid_contract::EpochMillis;
 
 use super::metrics::metric_data;
 use super::{Aws, errors};
-use crate::failure::{Failure, FailureKind};
-use crate::metrics::{Query, TimeRange};
-use crate::shift::{
+use crate::decide::metrics::{Query, TimeRange};
+use crate::decide::shift::{
     DeployStrategy, GuardState, Shift, ShiftStatus, Stopped, alarms_named, tallies, tally_series,
 };
+use crate::failure::{Failure, FailureKind};
 
 /// A deployment group's settings as CodeDeploy holds them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,7 +312,7 @@ impl Deploys {
             .chain([to.clone()])
             .collect();
         let series = tally_series(&versions);
-        let names = crate::metrics::Resources::named_for(&self.stage);
+        let names = crate::decide::metrics::Resources::named_for(&self.stage);
         let query = |id: &str, namespace, metric, dimensions, stat| Query {
             id: id.to_owned(),
             namespace,

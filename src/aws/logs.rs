@@ -9,8 +9,8 @@ use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
 use mgrid_contract::{EpochMillis, StageName};
 
 use super::errors;
+use crate::decide::logs::{Found, LogLine, LogQuery, Source, interleave};
 use crate::failure::Failure;
-use crate::logs::{Found, LogLine, LogQuery, Source, interleave};
 
 pub struct CloudWatchLogs {
     client: Client,

@@ -18,11 +18,11 @@ use super::Aws;
 use super::errors;
 use super::parameters::require;
 use crate::clock::now_millis;
-use crate::failure::Failure;
-use crate::metrics::{
+use crate::decide::metrics::{
     AlarmState, Answer, PercentilesRejected, Query, RefreshCost, Resources, Signal, Snapshot,
     TimeRange, Window, assemble, queries, signals,
 };
+use crate::failure::Failure;
 use crate::ports::MetricsSource;
 
 /// Why a GetMetricData call failed: the backend refused what was asked (a statistic it does not

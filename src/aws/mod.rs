@@ -29,7 +29,6 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
-use crate::cli::GlobalArgs;
 use crate::failure::{Failure, FailureKind};
 
 /// Counts every request attempt (retries included) of every client built from one [`Aws`], by
@@ -164,14 +163,25 @@ fn profile_is_defined(config: &str, credentials: &str, name: &str) -> bool {
     in_config || sections(credentials).iter().any(|section| section == name)
 }
 
+/// Where an AWS connection goes, as the operator chose it (each `None` leaves the choice to the
+/// SDK's own chain: environment, profile).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Connection<'a> {
+    pub region: Option<&'a str>,
+    pub profile: Option<&'a str>,
+    /// Every request to this endpoint instead (an emulator, for instance).
+    pub endpoint_url: Option<&'a str>,
+}
+
 impl Aws {
     /// Builds the SDK configuration: `region` when mgrid resolved one (flag, env, mgrid.toml),
     /// else the profile's; the endpoint override when given; standard retries with backoff.
-    pub async fn connect(
-        global: &GlobalArgs,
-        region: Option<&str>,
-        profile: Option<&str>,
-    ) -> Result<Aws, Failure> {
+    pub async fn connect(to: Connection<'_>) -> Result<Aws, Failure> {
+        let Connection {
+            region,
+            profile,
+            endpoint_url,
+        } = to;
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(mgrid_pipeline::aws::https_client())
             .retry_config(RetryConfig::standard().with_max_attempts(5));
@@ -182,7 +192,7 @@ impl Aws {
         if let Some(region) = region {
             loader = loader.region(aws_config::Region::new(region.to_owned()));
         }
-        if let Some(endpoint) = &global.endpoint_url {
+        if let Some(endpoint) = endpoint_url {
             loader = loader.endpoint_url(endpoint);
         }
         let config = loader.load().await;
@@ -197,7 +207,7 @@ impl Aws {
             config,
             counter: CallCounter::default(),
             region,
-            endpoint: global.endpoint_url.clone(),
+            endpoint: endpoint_url.map(str::to_owned),
         })
     }
 
@@ -374,13 +384,13 @@ impl Aws {
 
     /// What a stage needs of the account, read: API Gateway's logging role and Lambda's
     /// concurrency (each a reading, or why it could not be read).
-    pub async fn account_readings(&self) -> crate::lifecycle::preflight::AccountReadings {
+    pub async fn account_readings(&self) -> crate::decide::lifecycle::preflight::AccountReadings {
         let (apigateway, lambda) = (self.apigateway(), self.lambda());
         let (api_gateway_logging_role, lambda_concurrency) = tokio::join!(
             account::api_gateway_logging_role(&apigateway),
             account::lambda_concurrency(&lambda),
         );
-        crate::lifecycle::preflight::AccountReadings {
+        crate::decide::lifecycle::preflight::AccountReadings {
             api_gateway_logging_role,
             lambda_concurrency,
         }
@@ -390,7 +400,7 @@ impl Aws {
     pub async fn alarms_in_alarm(
         &self,
         prefix: &str,
-    ) -> Result<Vec<crate::metrics::AlarmState>, Failure> {
+    ) -> Result<Vec<crate::decide::metrics::AlarmState>, Failure> {
         metrics::alarms_in_alarm(&self.cloudwatch(), prefix).await
     }
 

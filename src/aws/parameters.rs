@@ -51,7 +51,7 @@ pub fn require(
         )
         .next(format!(
             "`mgrid stages` lists the deployed stages; `mgrid deploy --stage {stage}` deploys it{}",
-            crate::stage::local_hint(stage.as_str())
+            crate::decide::stage::local_hint(stage.as_str())
         ))
     })
 }

@@ -13,10 +13,10 @@ use aws_sdk_sqs::types::{
 };
 
 use super::errors::{self, code};
+use crate::decide::redrive::{Attribute, DeadLetter};
 use crate::failure::{Failure, FailureKind};
 pub use crate::ports::Depth;
 use crate::ports::{BatchOutcome, DeadLetterQueue, MaybeSent, Outgoing, WebhookQueue};
-use crate::redrive::{Attribute, DeadLetter};
 
 pub struct Queue {
     client: Client,

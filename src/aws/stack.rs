@@ -9,10 +9,10 @@ use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, 
 use mgrid_contract::EpochMillis;
 
 use super::errors::{self, code, message};
-use crate::failure::{Failure, FailureKind};
-use crate::lifecycle::model::{
+use crate::decide::lifecycle::model::{
     Change, PropertyChange, StackEvent, StackOutput, StackResource, StackState, StageSummary,
 };
+use crate::failure::{Failure, FailureKind};
 
 pub struct Stacks {
     client: Client,
@@ -120,7 +120,7 @@ impl Stacks {
     ) -> Result<StackState, Failure> {
         self.describe(stack_name).await?.ok_or_else(|| {
             Failure::new(FailureKind::NotFound, format!("stage {stage} is not deployed in {region} ({stack_name} does not exist)"))
-                .next(format!("`mgrid stages` lists what is deployed here; `mgrid deploy --stage {stage}` deploys it{}", crate::stage::local_hint(stage)))
+                .next(format!("`mgrid stages` lists what is deployed here; `mgrid deploy --stage {stage}` deploys it{}", crate::decide::stage::local_hint(stage)))
         })
     }
 
@@ -415,7 +415,7 @@ impl Stacks {
 
 /// A limit as the operator typed it: 10m, 2h.
 pub fn typed(limit: Duration) -> String {
-    crate::metrics::span_text(i64::try_from(limit.as_secs()).unwrap_or(i64::MAX))
+    crate::decide::metrics::span_text(i64::try_from(limit.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Waits until the stack is gone; a failure when its deletion failed. After `limit` it stops

@@ -8,7 +8,8 @@ use serde::Serialize;
 use crate::artifact::embedded_all;
 use crate::cli::ArtifactAction;
 use crate::commands::Context;
-use crate::output::{WARNING, print_report};
+use crate::ui::output::print_report;
+use crate::ui::text::WARNING;
 
 /// Every artifact this mgrid carries, and what carrying them costs in binary size.
 #[derive(Serialize)]
@@ -143,7 +144,7 @@ impl fmt::Display for ArtifactInfo {
 #[cfg(test)]
 mod snapshots {
     use super::*;
-    use crate::output::plain;
+    use crate::ui::text::plain;
 
     #[test]
     fn info() {
@@ -169,6 +170,6 @@ mod snapshots {
             binary_bytes: Some(41_500_000),
         };
         insta::assert_snapshot!("artifact_info", plain(&report));
-        crate::output::assert_json_contract("artifact-info", &report);
+        crate::ui::output::assert_json_contract("artifact-info", &report);
     }
 }

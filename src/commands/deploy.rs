@@ -16,20 +16,24 @@ use crate::aws::codedeploy::Deploys;
 use crate::aws::kept::{Kept, kept_from_earlier, reencrypt_rings};
 use crate::aws::stack::{ChangeSetOutcome, ChangeSetRequest, Stacks};
 use crate::aws::{Aws, Identity};
-use crate::cli::{DeployArgs, DiffArgs, OutputFormat};
+use crate::cli::{DeployArgs, DiffArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
+use crate::decide::lifecycle::model::{StackEvent, StackOutput};
+use crate::decide::lifecycle::plan::{
+    self, ChangeReview, FailedResource, ParameterChange, StackPlan,
+};
+use crate::decide::lifecycle::preflight::{self, CliTarget, Finding, StageNeeds};
+use crate::decide::lifecycle::render;
+use crate::decide::shift::{DeployStrategy, GuardAlarm, Shift};
+use crate::decide::stage::{ParameterValue, Source, StageSettings};
+use crate::decide::template::{PIPELINE_YAML, Template};
 use crate::failure::{Failure, FailureKind};
-use crate::lifecycle::model::{StackEvent, StackOutput};
-use crate::lifecycle::plan::{self, ChangeReview, FailedResource, ParameterChange, StackPlan};
-use crate::lifecycle::preflight::{self, CliTarget, Finding, StageNeeds};
-use crate::lifecycle::render;
-use crate::output::{GOOD, WARNING, note, print_report, write_stdout};
-use crate::shift::{DeployStrategy, GuardAlarm, Shift};
-use crate::stage::{ParameterValue, Source, StageSettings};
-use crate::template::{PIPELINE_YAML, Template};
-use crate::terminal::{confirm, verbose_calls};
+use crate::ui::output::OutputFormat;
+use crate::ui::output::{note, print_report, write_stdout};
+use crate::ui::terminal::{confirm, verbose_calls};
+use crate::ui::text::{GOOD, WARNING};
 use mgrid_artifact::Arch;
 use mgrid_contract::StageName;
 
@@ -106,7 +110,11 @@ impl std::fmt::Display for DeployReport {
             (_, None) => {}
         }
         if let Some(shift) = &self.shift {
-            write!(f, "\n{}", crate::shift::live_block(shift, shift.read_at))?;
+            write!(
+                f,
+                "\n{}",
+                crate::decide::shift::live_block(shift, shift.read_at)
+            )?;
         }
         if !self.re_encrypted_rings.is_empty() {
             writeln!(
@@ -857,7 +865,7 @@ async fn rollback(context: &Context, watch_limit: Duration) -> Result<()> {
     };
     let guards = deploys.guard_alarms().await?;
     let shift = deploys.shift(&id, &guards).await?;
-    note(crate::shift::live_block(&shift, now_millis()).trim_end());
+    note(crate::decide::shift::live_block(&shift, now_millis()).trim_end());
     let stacks = aws.stacks();
     let stack_name = settings.stack_name.clone();
     let plan = RollbackPlan {
@@ -901,7 +909,7 @@ async fn rollback(context: &Context, watch_limit: Duration) -> Result<()> {
             next: None,
             failure: None,
         };
-        let back = watched.shift.as_ref().is_some_and(|s| s.status == crate::shift::ShiftStatus::RolledBack);
+        let back = watched.shift.as_ref().is_some_and(|s| s.status == crate::decide::shift::ShiftStatus::RolledBack);
         if !back {
             report.failure = Some(
                 Failure::new(
@@ -1360,7 +1368,7 @@ impl<'a> ShiftFollow<'a> {
         let mut text = self
             .latest
             .as_ref()
-            .map(|shift| crate::shift::live_block(shift, now))
+            .map(|shift| crate::decide::shift::live_block(shift, now))
             .unwrap_or_default();
         if self.throttled {
             text.push_str("  (CodeDeploy throttles: showing the last reading, backing off)\n");
@@ -1621,7 +1629,7 @@ mod tests {
         let settings = StageSettings::resolve(
             "dev".parse().unwrap(),
             Some("eu-west-1"),
-            &crate::config::Config::default(),
+            &crate::decide::config::Config::default(),
             &std::collections::BTreeMap::<&str, &str>::new(),
         )
         .unwrap();
@@ -1680,7 +1688,7 @@ mod snapshots {
     //! and a change set made with --no-execute.
 
     use super::*;
-    use crate::output::plain;
+    use crate::ui::text::plain;
 
     #[test]
     fn a_guard_alarm_in_alarm_refuses_the_shift_and_others_do_not() {
@@ -1689,7 +1697,7 @@ mod snapshots {
         let settings = StageSettings::resolve(
             "prod".parse().unwrap(),
             Some("eu-west-1"),
-            &crate::config::Config::default(),
+            &crate::decide::config::Config::default(),
             &env,
         )
         .unwrap();
@@ -1763,7 +1771,7 @@ mod snapshots {
         );
         insta::assert_snapshot!(
             "deploy_completed_80_columns",
-            crate::output::at_80_columns(&report(StackAction::Update, Some("UPDATE_COMPLETE")))
+            crate::ui::text::at_80_columns(&report(StackAction::Update, Some("UPDATE_COMPLETE")))
         );
         let failed = DeployReport {
             failures: vec![FailedResource {
@@ -1776,13 +1784,13 @@ mod snapshots {
             ..report(StackAction::Update, Some("UPDATE_ROLLBACK_COMPLETE"))
         };
         insta::assert_snapshot!("deploy_failed", plain(&failed));
-        crate::output::assert_json_contract("deploy", &failed);
+        crate::ui::output::assert_json_contract("deploy", &failed);
         let made = DeployReport {
             change_set: Some("mgrid-1".into()),
             next: Some("the change set mgrid-1 is ready and was not executed".into()),
             ..report(StackAction::Create, None)
         };
         insta::assert_snapshot!("deploy_no_execute", plain(&made));
-        crate::output::assert_json_contract("deploy", &made);
+        crate::ui::output::assert_json_contract("deploy", &made);
     }
 }

@@ -11,12 +11,13 @@ use serde::Serialize;
 use crate::cli::DestroyArgs;
 use crate::commands::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
+use crate::decide::lifecycle::model::StackResource;
+use crate::decide::template::Template;
 use crate::failure::{Failure, FailureKind};
-use crate::lifecycle::model::StackResource;
-use crate::output::{BOLD, WARNING, note};
 use crate::target::Target;
-use crate::template::Template;
-use crate::terminal::verbose_calls;
+use crate::ui::output::note;
+use crate::ui::terminal::verbose_calls;
+use crate::ui::text::{BOLD, WARNING};
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -324,7 +325,7 @@ mod snapshots {
     //! The destroy plan (what `--dry-run` prints) and the report, as a pipe gets them.
 
     use super::*;
-    use crate::output::plain;
+    use crate::ui::text::plain;
 
     fn retained() -> Vec<StackResource> {
         vec![
@@ -365,9 +366,9 @@ mod snapshots {
         insta::assert_snapshot!("destroy_plan", plain(&plan));
         insta::assert_snapshot!(
             "destroy_plan_80_columns",
-            crate::output::at_80_columns(&plan)
+            crate::ui::text::at_80_columns(&plan)
         );
-        crate::output::assert_json_contract("destroy-plan", &plan);
+        crate::ui::output::assert_json_contract("destroy-plan", &plan);
     }
 
     #[test]
@@ -386,8 +387,8 @@ mod snapshots {
         insta::assert_snapshot!("destroy_report", plain(&report));
         insta::assert_snapshot!(
             "destroy_report_80_columns",
-            crate::output::at_80_columns(&report)
+            crate::ui::text::at_80_columns(&report)
         );
-        crate::output::assert_json_contract("destroy", &report);
+        crate::ui::output::assert_json_contract("destroy", &report);
     }
 }

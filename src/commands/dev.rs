@@ -9,20 +9,21 @@ use mgrid_contract::{Provider, StageName};
 
 use crate::cli::DevArgs;
 use crate::commands::Context;
+use crate::decide::config::LOCAL_STAGE;
+use crate::decide::keys::new_api_key;
 use crate::failure::{Failure, FailureKind};
 use crate::ids::random_bytes;
-use crate::keys::new_api_key;
+use crate::local::Paths;
 use crate::local::adapters::now;
 use crate::local::custody::{self, DevLock, Found};
 use crate::local::db::{self, WEBHOOKS};
 use crate::local::runtime::{self, Options};
 use crate::local::store::{Store, StoreError};
-use crate::local::{Paths, STAGE};
-use crate::output::note;
+use crate::ui::output::note;
 
 pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
     if let Some(stage) = &context.global.stage
-        && stage.as_str() != crate::target::LOCAL
+        && stage.as_str() != crate::decide::config::LOCAL_STAGE
     {
         return Err(Failure::new(
             FailureKind::Usage,
@@ -120,7 +121,7 @@ pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
 /// Creates what a new local stage lacks: an API key ring per provider and a Stripe signing
 /// secret. True when it created any (keys are never printed: `mgrid send` reads them).
 async fn first_start(store: &Store) -> Result<bool, Failure> {
-    let stage: StageName = STAGE
+    let stage: StageName = LOCAL_STAGE
         .parse()
         .map_err(|e| Failure::new(FailureKind::Failed, format!("{e}")))?;
     let mut created = false;

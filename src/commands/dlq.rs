@@ -23,20 +23,21 @@ use crate::cli::{DlqAction, DlqArgs, ProviderArg, RedriveArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
+use crate::commands::movers::{self, RedriveOptions, RedrivePorts};
 use crate::commands::watch::{LOOK_LIMIT, wait_of, watch};
+use crate::decide::move_engine::{Rules, Source, Tally};
+use crate::decide::redrive::{Breakdown, DeadLetter, DeadLetterView, Filter, RunMark};
+use crate::decide::verdict::{Followed, Judged, seconds};
 use crate::failure::{Failure, FailureKind};
 use crate::ids::run_id;
-use crate::move_engine::{Rules, Source, Tally};
-use crate::movers::{self, RedriveOptions, RedrivePorts};
-use crate::output::{BOLD, WARNING, note, print_report, shown, table};
 use crate::ports::{
     DeadLetterQueue, Depth, KeyRings, LedgerLookup, SCAN_HOLD_SECONDS, WebhookQueue,
 };
-use crate::redrive::{Breakdown, DeadLetter, DeadLetterView, Filter, RunMark};
 use crate::runs::{RunRecord, load, runs_dir, save};
 use crate::target::{StageQueue, Target};
-use crate::terminal::{confirm, on_interrupt, progress_bar, rounded, verbose_calls};
-use crate::verdict::{Followed, Judged, seconds};
+use crate::ui::output::{note, print_report};
+use crate::ui::terminal::{confirm, on_interrupt, progress_bar, rounded, verbose_calls};
+use crate::ui::text::{BOLD, WARNING, shown, table};
 
 /// The most messages a scan reads.
 const SCAN_LIMIT: usize = 1000;
@@ -158,7 +159,7 @@ impl ReasonCount {
     }
 
     /// The rows as a table (stats, and what a purge would delete).
-    fn table(rows: &[ReasonCount]) -> crate::output::Table {
+    fn table(rows: &[ReasonCount]) -> crate::ui::text::Table {
         let mut reasons = table(&["provider", "reason", "count"]);
         for row in rows {
             reasons.add_row(vec![
@@ -298,7 +299,7 @@ impl fmt::Display for PeekReport {
         }
         // On a narrow terminal the body and times give way (--full and JSON show them), and the
         // event id is never cut.
-        let narrow = crate::output::table_width().is_some_and(|width| width < 120);
+        let narrow = crate::ui::text::table_width().is_some_and(|width| width < 120);
         let mut header = vec![
             "message",
             "provider",
@@ -1177,7 +1178,7 @@ mod snapshots {
     //! Every dlq report as a pipe gets it.
 
     use super::*;
-    use crate::output::plain;
+    use crate::ui::text::plain;
 
     fn view(id: &str, reason: &str, event_type: Option<&str>) -> DeadLetterView {
         DeadLetterView {
@@ -1222,12 +1223,12 @@ mod snapshots {
         insta::assert_snapshot!("dlq_stats", plain(&report));
         insta::assert_snapshot!(
             "dlq_stats_80_columns",
-            crate::output::at_80_columns(&report)
+            crate::ui::text::at_80_columns(&report)
         );
-        crate::output::assert_json_contract("dlq-stats", &report);
+        crate::ui::output::assert_json_contract("dlq-stats", &report);
         let empty = StatsReport::new(&stage, depth(0, 0), depth(2, 0), Breakdown::default());
         insta::assert_snapshot!("dlq_stats_empty", plain(&empty));
-        crate::output::assert_json_contract("dlq-stats", &empty);
+        crate::ui::output::assert_json_contract("dlq-stats", &empty);
     }
 
     #[test]
@@ -1243,9 +1244,9 @@ mod snapshots {
             body: "not json \u{1b}[2J".into(),
         });
         insta::assert_snapshot!("dlq_peek_full", plain(&report));
-        crate::output::assert_json_contract("dlq-peek", &report);
+        crate::ui::output::assert_json_contract("dlq-peek", &report);
         // On an 80-column terminal each row stays one line, long values cut with `…`.
-        let fitted = crate::output::with_table_width(Some(80), || plain(&report));
+        let fitted = crate::ui::text::with_table_width(Some(80), || plain(&report));
         assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
         insta::assert_snapshot!("dlq_peek_80_columns", fitted);
         insta::assert_snapshot!("dlq_peek_none", plain(&PeekReport::new(&stage, false)));
@@ -1265,7 +1266,7 @@ mod snapshots {
                 body: format!("{{\"id\":\"{id}\"}}"),
             });
         }
-        let fitted = crate::output::with_table_width(Some(80), || plain(&real));
+        let fitted = crate::ui::text::with_table_width(Some(80), || plain(&real));
         assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
         for id in [
             "WH-2WR32451HC0233532-67976317FL4543714",
@@ -1291,7 +1292,7 @@ mod snapshots {
         };
         done.run_id = "0123456789abcdef".into();
         done.judged.watched_ms = 30_000;
-        done.judged.verdicts = crate::verdict::VerdictCounts {
+        done.judged.verdicts = crate::decide::verdict::VerdictCounts {
             recorded: 111,
             duplicate: 2,
             failed_again: [("bad-signature".to_owned(), 4)].into(),
@@ -1302,7 +1303,7 @@ mod snapshots {
                 deduplication_id: format!("mgrid-run-0123456789abcdef-{n}"),
                 transaction_id: Some(format!("stripe:evt_{n}")),
                 event_id: Some(format!("evt_{n}")),
-                verdict: crate::verdict::Verdict::Pending,
+                verdict: crate::decide::verdict::Verdict::Pending,
             })
             .collect();
         done.judged.check_later =
@@ -1325,9 +1326,9 @@ mod snapshots {
         insta::assert_snapshot!("dlq_redrive", plain(&done));
         insta::assert_snapshot!(
             "dlq_redrive_80_columns",
-            crate::output::at_80_columns(&done)
+            crate::ui::text::at_80_columns(&done)
         );
-        crate::output::assert_json_contract("dlq-redrive", &done);
+        crate::ui::output::assert_json_contract("dlq-redrive", &done);
         let dry = RedriveReport {
             stage: "prod".into(),
             dry_run: true,
@@ -1336,7 +1337,7 @@ mod snapshots {
             ..RedriveReport::default()
         };
         insta::assert_snapshot!("dlq_redrive_dry_run", plain(&dry));
-        crate::output::assert_json_contract("dlq-redrive", &dry);
+        crate::ui::output::assert_json_contract("dlq-redrive", &dry);
     }
 
     #[test]
@@ -1352,13 +1353,13 @@ mod snapshots {
             },
         };
         insta::assert_snapshot!("dlq_move_task", plain(&task));
-        crate::output::assert_json_contract("dlq-cancel", &task);
+        crate::ui::output::assert_json_contract("dlq-cancel", &task);
         let purge = PurgeReport {
             stage: "dev".into(),
             purged: 12,
         };
         insta::assert_snapshot!("dlq_purge", plain(&purge));
-        crate::output::assert_json_contract("dlq-purge", &purge);
+        crate::ui::output::assert_json_contract("dlq-purge", &purge);
         let plan = PurgePlan {
             stage: "prod".into(),
             protected: true,
@@ -1378,7 +1379,7 @@ mod snapshots {
             dry_run: true,
         };
         insta::assert_snapshot!("dlq_purge_plan", plain(&plan));
-        insta::assert_snapshot!("dlq_purge_plan_80", crate::output::at_80_columns(&plan));
-        crate::output::assert_json_contract("dlq-purge-plan", &plan);
+        insta::assert_snapshot!("dlq_purge_plan_80", crate::ui::text::at_80_columns(&plan));
+        crate::ui::output::assert_json_contract("dlq-purge-plan", &plan);
     }
 }

@@ -9,7 +9,7 @@ use clap_complete::{Generator, Shell};
 
 use crate::cli::Cli;
 use crate::failure::{Failure, FailureKind};
-use crate::output::write_stdout;
+use crate::ui::output::write_stdout;
 
 pub fn completions(shell: Shell) -> Result<()> {
     write_stdout(&String::from_utf8_lossy(&completion_script(shell)))?;

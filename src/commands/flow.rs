@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::commands::Context;
 use crate::failure::{Failure, FailureKind};
-use crate::output::{note, print_report};
-use crate::terminal::{confirm, confirm_by_name};
+use crate::ui::output::{note, print_report};
+use crate::ui::terminal::{confirm, confirm_by_name};
 
 /// What a plan asks before it is applied.
 pub enum Ask {

@@ -17,12 +17,13 @@ use crate::cli::{KeysAction, KeysArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
+use crate::decide::keys::{Grace, RotationPlan, new_api_key, plan_rotation};
 use crate::failure::{Failure, FailureKind};
-use crate::keys::{Grace, RotationPlan, new_api_key, plan_rotation};
-use crate::output::{BOLD, WARNING, print_report, table};
 use crate::ports::{KeyRings, StoredRing};
 use crate::target::Target;
-use crate::terminal::verbose_calls;
+use crate::ui::output::print_report;
+use crate::ui::terminal::verbose_calls;
+use crate::ui::text::{BOLD, WARNING, table};
 
 pub async fn run(context: &Context, target: &Target, args: &KeysArgs) -> Result<()> {
     let store = target.key_rings().await?;
@@ -1003,7 +1004,7 @@ mod snapshots {
     //! URL to register, which a rotation shows once.
 
     use super::*;
-    use crate::output::plain;
+    use crate::ui::text::plain;
 
     fn ring(id: &str, previous: Option<&str>) -> RingSummary {
         RingSummary {
@@ -1035,8 +1036,8 @@ mod snapshots {
             not_under_stage_key: vec!["/marketgrid/prod/signing-secrets/stripe".into()],
         };
         insta::assert_snapshot!("keys_list", plain(&report));
-        crate::output::assert_json_contract("keys-list", &report);
-        let fitted = crate::output::with_table_width(Some(80), || plain(&report));
+        crate::ui::output::assert_json_contract("keys-list", &report);
+        let fitted = crate::ui::text::with_table_width(Some(80), || plain(&report));
         assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
         insta::assert_snapshot!("keys_list_80_columns", fitted);
     }
@@ -1073,7 +1074,7 @@ mod snapshots {
             ],
         };
         insta::assert_snapshot!("keys_rotate", plain(&report));
-        crate::output::assert_json_contract("keys-rotate", &report);
+        crate::ui::output::assert_json_contract("keys-rotate", &report);
     }
 
     #[test]
@@ -1097,6 +1098,6 @@ mod snapshots {
         ]
         .concat();
         insta::assert_snapshot!("keys_ring_changes", text);
-        crate::output::assert_json_contract("keys-ring-change", &change(true, Some("s-66bb")));
+        crate::ui::output::assert_json_contract("keys-ring-change", &change(true, Some("s-66bb")));
     }
 }

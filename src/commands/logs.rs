@@ -4,13 +4,15 @@
 use anyhow::Result;
 use mgrid_contract::decision::Level;
 
-use crate::cli::{LogsArgs, OutputFormat};
+use crate::cli::LogsArgs;
 use crate::clock::now_millis;
 use crate::commands::Context;
+use crate::decide::logs::{Follow, LogLine, LogQuery, Source};
 use crate::failure::{Failure, FailureKind};
-use crate::logs::{Follow, LogLine, LogQuery, Source};
-use crate::output::{DIM, ERROR, WARNING, json_line, note, shown, warn, write_stdout};
 use crate::target::Target;
+use crate::ui::output::OutputFormat;
+use crate::ui::output::{json_line, note, warn, write_stdout};
+use crate::ui::text::{DIM, ERROR, WARNING, shown};
 
 pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<()> {
     let now = now_millis();
@@ -59,7 +61,7 @@ pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<
         if shown_lines.is_empty() && found.unreadable.is_empty() {
             note("no lines match in that window");
         }
-        crate::terminal::verbose_calls(context.global.verbose > 0, target.calls().unwrap_or(0));
+        crate::ui::terminal::verbose_calls(context.global.verbose > 0, target.calls().unwrap_or(0));
         // The lines shown are not all there are: the exit code says so, by the first cause.
         return match found.unreadable.into_iter().next() {
             None => Ok(()),
@@ -99,14 +101,14 @@ fn query(args: &LogsArgs, now: i64) -> Result<LogQuery, Failure> {
         .since
         .as_deref()
         .unwrap_or(if args.follow { "10m" } else { "1h" });
-    let from = match crate::spans::parse_span(since, 366) {
+    let from = match crate::decide::spans::parse_span(since, 366) {
         Ok(span) => now - span,
-        Err(_) => crate::spans::parse_time(since, now).map_err(|e| bad("since", e))?,
+        Err(_) => crate::decide::spans::parse_time(since, now).map_err(|e| bad("since", e))?,
     };
     let to = args
         .until
         .as_deref()
-        .map(|text| crate::spans::parse_time(text, now).map_err(|e| bad("until", e)))
+        .map(|text| crate::decide::spans::parse_time(text, now).map_err(|e| bad("until", e)))
         .transpose()?;
     if to.is_some_and(|to| to < from) {
         return Err(
@@ -198,7 +200,7 @@ mod snapshots {
     use mgrid_contract::decision::DecisionLine;
 
     use super::*;
-    use crate::output::plain;
+    use crate::ui::text::plain;
 
     const T: i64 = 1_795_923_000_000;
 
@@ -242,7 +244,7 @@ mod snapshots {
             "no escape reaches the terminal"
         );
         for line in lines() {
-            crate::output::assert_json_contract("logs-line", &line);
+            crate::ui::output::assert_json_contract("logs-line", &line);
             let json = json_line(&line).expect("json");
             assert_eq!(json.matches('\n').count(), 1, "one line each: {json}");
         }

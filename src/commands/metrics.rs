@@ -12,15 +12,16 @@ use mgrid_contract::StageName;
 use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
 use tokio::sync::mpsc;
 
-use crate::cli::{MetricsAction, MetricsArgs, OutputFormat, TailArgs};
+use crate::cli::{MetricsAction, MetricsArgs, TailArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
-use crate::dashboard::{Control, Dashboard, KeyOutcome, Update};
+use crate::decide::metrics::Window;
 use crate::failure::{Failure, FailureKind};
-use crate::metrics::Window;
-use crate::output::{print_error, print_report, write_stdout};
 use crate::ports::MetricsSource;
 use crate::target::Target;
+use crate::ui::dashboard::{Control, Dashboard, KeyOutcome, Update};
+use crate::ui::output::OutputFormat;
+use crate::ui::output::{print_error, print_report, write_stdout};
 
 pub async fn run(context: &Context, target: &Target, args: &MetricsArgs) -> Result<()> {
     match &args.action {

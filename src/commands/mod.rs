@@ -11,6 +11,7 @@ pub mod flow;
 pub mod keys;
 pub mod logs;
 pub mod metrics;
+pub mod movers;
 pub mod replay;
 pub mod send;
 pub mod stages;
@@ -23,11 +24,11 @@ pub mod watch;
 use anyhow::Result;
 use mgrid_contract::StageName;
 
-use crate::aws::Aws;
+use crate::aws::{Aws, Connection};
 use crate::cli::{Cli, Command, GlobalArgs};
-use crate::config::Config;
+use crate::decide::config::Config;
+use crate::decide::stage::{Environment, Flags, StageSettings};
 use crate::failure::{Failure, FailureKind};
-use crate::stage::{Flags, ProcessEnvironment, StageSettings};
 use crate::target::{AwsStage, LocalStage, Target};
 
 /// What every command gets: the global options and the configuration file.
@@ -43,7 +44,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Man(args) => return docs::man(&args.command),
         _ => {}
     }
-    let config = Config::load(cli.global.config.as_deref())?;
+    let config = crate::config_file::load(cli.global.config.as_deref())?;
     let context = Context {
         global: cli.global,
         config,
@@ -82,11 +83,11 @@ impl Context {
 
     /// The AWS connection for a stage's account and region.
     pub async fn connect(&self, settings: &StageSettings) -> Result<Aws, Failure> {
-        Aws::connect(
-            &self.global,
-            settings.region.as_ref().map(|r| r.value.as_str()),
-            settings.profile.as_ref().map(|p| p.value.as_str()),
-        )
+        Aws::connect(Connection {
+            region: settings.region.as_ref().map(|r| r.value.as_str()),
+            profile: settings.profile.as_ref().map(|p| p.value.as_str()),
+            endpoint_url: self.global.endpoint_url.as_deref(),
+        })
         .await
     }
 
@@ -98,7 +99,7 @@ impl Context {
     }
 
     pub async fn target_of(&self, stage: StageName) -> Result<Target, Failure> {
-        if stage.as_str() == crate::target::LOCAL {
+        if stage.as_str() == crate::decide::config::LOCAL_STAGE {
             return Ok(Target::Local(LocalStage::new(
                 self.global.data_dir.clone(),
             )?));
@@ -111,7 +112,7 @@ impl Context {
     /// A stage `verb` deploys or deletes: never the local stage, which `mgrid dev` runs.
     pub fn deployed_stage(&self, verb: &str) -> Result<StageName, Failure> {
         let stage = self.require_stage()?;
-        if stage.as_str() == crate::target::LOCAL {
+        if stage.as_str() == crate::decide::config::LOCAL_STAGE {
             return Err(Failure::new(
                 FailureKind::Usage,
                 format!("the local stage is not deployed, so `mgrid {verb}` does not apply to it"),
@@ -127,5 +128,14 @@ impl Context {
             Failure::new(FailureKind::Usage, "no stage given")
                 .next("pass --stage <name> or set MGRID_STAGE")
         })
+    }
+}
+
+/// The real process environment.
+pub struct ProcessEnvironment;
+
+impl Environment for ProcessEnvironment {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
     }
 }

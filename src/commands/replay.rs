@@ -23,17 +23,20 @@ use crate::cli::ReplayArgs;
 use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
+use crate::commands::movers::{self, Prepared, SendOptions};
 use crate::commands::watch::{LOOK_LIMIT, wait_of, watch};
+use crate::decide::move_engine::{MoveEngine, Rules, Source, Tally};
+use crate::decide::replay::{
+    Selection, count_by_type, parse_time, replay_message, sort_for_sending,
+};
+use crate::decide::verdict::{Judged, SentCopy, Verdicts, seconds};
 use crate::failure::{Failure, FailureKind};
 use crate::ids::run_id;
-use crate::move_engine::{MoveEngine, Rules, Source, Tally};
-use crate::movers::{self, Prepared, SendOptions};
-use crate::output::{WARNING, counted, note, print_report, shown, table};
 use crate::ports::{DeadLetterQueue, LedgerLookup, WebhookArchive, WebhookQueue};
-use crate::replay::{Selection, count_by_type, parse_time, replay_message, sort_for_sending};
 use crate::target::Target;
-use crate::terminal::{on_interrupt, progress_bar, rounded, verbose_calls};
-use crate::verdict::{Judged, SentCopy, Verdicts, seconds};
+use crate::ui::output::{note, print_report};
+use crate::ui::terminal::{on_interrupt, progress_bar, rounded, verbose_calls};
+use crate::ui::text::{WARNING, counted, shown, table};
 
 #[derive(Debug, Default, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -715,7 +718,7 @@ mod snapshots {
     //! Every replay report as a pipe gets it: a dry run, a run, and one that had nothing to do.
 
     use super::*;
-    use crate::output::plain;
+    use crate::ui::text::plain;
 
     fn summary() -> ReplayReport {
         ReplayReport {
@@ -757,9 +760,9 @@ mod snapshots {
         insta::assert_snapshot!("replay_dry_run", plain(&report));
         insta::assert_snapshot!(
             "replay_dry_run_80_columns",
-            crate::output::at_80_columns(&report)
+            crate::ui::text::at_80_columns(&report)
         );
-        crate::output::assert_json_contract("replay", &report);
+        crate::ui::output::assert_json_contract("replay", &report);
     }
 
     #[test]
@@ -768,8 +771,8 @@ mod snapshots {
             sent: 1_169,
             failed: vec!["evt_y: the queue refused it".into()],
             per_second: 412.0,
-            judged: crate::verdict::Judged {
-                verdicts: crate::verdict::VerdictCounts {
+            judged: crate::decide::verdict::Judged {
+                verdicts: crate::decide::verdict::VerdictCounts {
                     recorded: 1_100,
                     duplicate: 60,
                     failed_again: [("ledger-unavailable".to_owned(), 4)].into(),
@@ -777,16 +780,16 @@ mod snapshots {
                 },
                 watched_ms: 30_000,
                 check_later: Some("mgrid replay --stage prod --from 2026-11-29T14:00:00Z --to 2026-11-29T16:00:00Z --only-missing --dry-run (counts the webhooks still not in the ledger)".into()),
-                ..crate::verdict::Judged::default()
+                ..crate::decide::verdict::Judged::default()
             },
             ..summary()
         };
         insta::assert_snapshot!("replay_sent", plain(&report));
         insta::assert_snapshot!(
             "replay_sent_80_columns",
-            crate::output::at_80_columns(&report)
+            crate::ui::text::at_80_columns(&report)
         );
-        crate::output::assert_json_contract("replay", &report);
+        crate::ui::output::assert_json_contract("replay", &report);
     }
 
     #[test]
@@ -800,7 +803,7 @@ mod snapshots {
             ..ReplayReport::default()
         };
         insta::assert_snapshot!("replay_nothing", plain(&report));
-        crate::output::assert_json_contract("replay", &report);
+        crate::ui::output::assert_json_contract("replay", &report);
     }
 }
 

@@ -18,15 +18,17 @@ use tokio::task::JoinSet;
 use crate::cli::SendArgs;
 use crate::clock::now_millis;
 use crate::commands::Context;
-use crate::events::{EventIds, EventSpec, body, default_event_type, malformed, signature_headers};
+use crate::decide::events::{
+    EventIds, EventSpec, body, default_event_type, malformed, signature_headers,
+};
+use crate::decide::metrics::quantile;
 use crate::failure::{Failure, FailureKind};
 use crate::http::{HttpClient, client};
 use crate::ids::run_id;
-use crate::metrics::quantile;
-use crate::output::print_report;
 use crate::ports::KeyRings;
 use crate::target::Target;
-use crate::terminal::Pace;
+use crate::ui::output::print_report;
+use crate::ui::terminal::Pace;
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Events listed one by one in the report, at most.
@@ -48,7 +50,7 @@ pub async fn run(context: &Context, stage_target: &Target, args: &SendArgs) -> R
     let rings = stage_target.key_rings().await?;
     let target = endpoint(&rings, &stage, provider, &base).await?;
     if provider == Provider::Paypal && !args.bad_signature && !args.malformed {
-        crate::output::note(
+        crate::ui::output::note(
             "note: PayPal signs with its own private key; this event's signature will not verify, so the processor dead-letters it",
         );
     }
@@ -166,8 +168,9 @@ async fn send_all(
         rate: args.rate,
         next: Instant::now(),
     };
-    let bar = crate::terminal::progress_bar(args.count, "{bar:30} {pos}/{len} sent  {rate}  {msg}")
-        .filter(|_| args.count > 1);
+    let bar =
+        crate::ui::terminal::progress_bar(args.count, "{bar:30} {pos}/{len} sent  {rate}  {msg}")
+            .filter(|_| args.count > 1);
     let started = Instant::now();
     let mut in_flight = JoinSet::new();
     let mut deliveries = Vec::with_capacity(args.count as usize);
@@ -455,7 +458,7 @@ mod snapshots {
     //! what it says to do about webhooks not accepted.
 
     use super::*;
-    use crate::output::plain;
+    use crate::ui::text::plain;
 
     fn event(id: &str, status: Option<u16>, answer: &str) -> SentEvent {
         SentEvent {
@@ -488,7 +491,7 @@ mod snapshots {
             spoiled_as: None,
         };
         insta::assert_snapshot!("send_one", plain(&one));
-        crate::output::assert_json_contract("send", &one);
+        crate::ui::output::assert_json_contract("send", &one);
         let load = SendReport {
             sent: 1_000,
             accepted: 997,
@@ -504,8 +507,11 @@ mod snapshots {
             ..one
         };
         insta::assert_snapshot!("send_load", plain(&load));
-        insta::assert_snapshot!("send_load_80_columns", crate::output::at_80_columns(&load));
-        crate::output::assert_json_contract("send", &load);
+        insta::assert_snapshot!(
+            "send_load_80_columns",
+            crate::ui::text::at_80_columns(&load)
+        );
+        crate::ui::output::assert_json_contract("send", &load);
         assert!(why_not_accepted(&load, Some(0), 600_000).contains("a 403 is the authorizer"));
         assert!(
             why_not_accepted(&load, Some(590_000), 600_000).contains("rotated less than 60 s ago"),

@@ -6,11 +6,12 @@ use anyhow::Result;
 use mgrid_contract::clock::format_rfc3339;
 use serde::Serialize;
 
-use crate::aws::Aws;
+use crate::aws::{Aws, Connection};
 use crate::commands::Context;
-use crate::lifecycle::model::StageSummary;
-use crate::output::{print_report, table};
-use crate::terminal::verbose_calls;
+use crate::decide::lifecycle::model::StageSummary;
+use crate::ui::output::print_report;
+use crate::ui::terminal::verbose_calls;
+use crate::ui::text::table;
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -27,11 +28,11 @@ pub async fn run(context: &Context) -> Result<()> {
         .profile
         .clone()
         .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
-    let aws = Aws::connect(
-        &context.global,
-        context.global.region.as_deref(),
-        profile.as_deref(),
-    )
+    let aws = Aws::connect(Connection {
+        region: context.global.region.as_deref(),
+        profile: profile.as_deref(),
+        endpoint_url: context.global.endpoint_url.as_deref(),
+    })
     .await?;
     let stages = aws.stacks().stages().await?;
     verbose_calls(context.global.verbose > 0, aws.calls());
@@ -66,7 +67,7 @@ impl fmt::Display for StagesReport {
 #[cfg(test)]
 mod snapshots {
     use super::*;
-    use crate::output::plain;
+    use crate::ui::text::plain;
 
     #[test]
     fn stages() {
@@ -88,13 +89,13 @@ mod snapshots {
             ],
         };
         insta::assert_snapshot!("stages", plain(&report));
-        insta::assert_snapshot!("stages_80_columns", crate::output::at_80_columns(&report));
-        crate::output::assert_json_contract("stages", &report);
+        insta::assert_snapshot!("stages_80_columns", crate::ui::text::at_80_columns(&report));
+        crate::ui::output::assert_json_contract("stages", &report);
         let none = StagesReport {
             region: "eu-west-1".into(),
             stages: Vec::new(),
         };
         insta::assert_snapshot!("stages_none", plain(&none));
-        crate::output::assert_json_contract("stages", &none);
+        crate::ui::output::assert_json_contract("stages", &none);
     }
 }

@@ -11,13 +11,14 @@ use serde::Serialize;
 
 use crate::artifact::embedded;
 use crate::commands::Context;
+use crate::decide::lifecycle::model::StackOutput;
+use crate::decide::lifecycle::render;
+use crate::decide::metrics::AlarmState;
 use crate::failure::Failure;
-use crate::lifecycle::model::StackOutput;
-use crate::lifecycle::render;
-use crate::metrics::AlarmState;
-use crate::output::{ERROR, GOOD, WARNING, note, print_report};
 use crate::target::{AwsStage, LocalStage, Target};
-use crate::terminal::verbose_calls;
+use crate::ui::output::{note, print_report};
+use crate::ui::terminal::verbose_calls;
+use crate::ui::text::{ERROR, GOOD, WARNING};
 use mgrid_artifact::Arch;
 
 /// Whether the stage runs the Lambda build this mgrid carries.
@@ -83,7 +84,7 @@ pub struct StackStatus {
     /// None when the group could not be read.
     pub deploy_guards: Option<Vec<String>>,
     /// The processor traffic shift in progress (CodeDeploy), if any.
-    pub traffic_shift: Option<crate::shift::Shift>,
+    pub traffic_shift: Option<crate::decide::shift::Shift>,
     pub api_calls: usize,
 }
 
@@ -182,7 +183,7 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
         stack
             .parameters
             .get("DeployStrategy")
-            .map(|name| crate::shift::DeployStrategy::label_of(name))
+            .map(|name| crate::decide::shift::DeployStrategy::label_of(name))
     });
     let deploy_guards = group.map(|g| g.guards);
     let (configured_strategy, configured_guards) = configured_shift(settings, &stack.parameters);
@@ -217,10 +218,10 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
 /// The deploy strategy and guards the stage's settings ask for, each only when the deployed
 /// stack's parameter differs from it.
 fn configured_shift(
-    settings: &crate::stage::StageSettings,
+    settings: &crate::decide::stage::StageSettings,
     deployed: &std::collections::BTreeMap<String, String>,
 ) -> (Option<String>, Option<String>) {
-    let Ok(template) = crate::template::Template::pipeline() else {
+    let Ok(template) = crate::decide::template::Template::pipeline() else {
         return (None, None);
     };
     let parameters = settings.parameters(&template);
@@ -236,7 +237,7 @@ fn configured_shift(
         (deployed.get(name) != Some(&wanted)).then_some(wanted)
     };
     (
-        differs("DeployStrategy").map(|name| crate::shift::DeployStrategy::label_of(&name)),
+        differs("DeployStrategy").map(|name| crate::decide::shift::DeployStrategy::label_of(&name)),
         differs("DeployAlarms"),
     )
 }
@@ -246,7 +247,7 @@ fn configured_shift(
 async fn shift_in_progress(
     deploys: &crate::aws::codedeploy::Deploys,
     group: Option<&crate::aws::codedeploy::GroupSettings>,
-) -> Result<Option<crate::shift::Shift>, Failure> {
+) -> Result<Option<crate::decide::shift::Shift>, Failure> {
     let Some(id) = deploys.current(None).await? else {
         return Ok(None);
     };
@@ -275,7 +276,7 @@ fn shown_depth((what, depth): (&str, Result<crate::ports::Depth, Failure>)) -> O
 fn local_status(stage: &LocalStage) -> Result<StatusReport, Failure> {
     let health = crate::local::health(&stage.paths)?;
     Ok(StatusReport {
-        stage: crate::target::LOCAL.to_owned(),
+        stage: crate::decide::config::LOCAL_STAGE.to_owned(),
         backend: Backend::Local,
         webhook_queue: Some(health.webhook_queue.into()),
         dead_letter_queue: Some(health.dead_letter_queue.into()),
@@ -325,7 +326,7 @@ impl fmt::Display for StatusReport {
             write_local_data(f, local)?;
         }
         if let Some(stack) = &self.stack {
-            crate::metrics::write_alarms(f, "alarms      ", &self.alarms_in_alarm)?;
+            crate::decide::metrics::write_alarms(f, "alarms      ", &self.alarms_in_alarm)?;
             if let Some(strategy) = &stack.deploy_strategy {
                 writeln!(f, "deploys     {strategy} (processor traffic shift)")?;
             }
@@ -368,7 +369,11 @@ impl fmt::Display for StatusReport {
                 None => {}
             }
             if let Some(shift) = &stack.traffic_shift {
-                write!(f, "\n{}", crate::shift::live_block(shift, shift.read_at))?;
+                write!(
+                    f,
+                    "\n{}",
+                    crate::decide::shift::live_block(shift, shift.read_at)
+                )?;
                 writeln!(
                     f,
                     "  stop it: `mgrid deploy --stage {} --rollback`",
@@ -384,7 +389,7 @@ impl fmt::Display for StatusReport {
 }
 
 fn write_stack_head(f: &mut fmt::Formatter<'_>, stage: &str, stack: &StackStatus) -> fmt::Result {
-    let healthy = crate::lifecycle::plan::succeeded(&stack.status)
+    let healthy = crate::decide::lifecycle::plan::succeeded(&stack.status)
         || stack.status == "UPDATE_ROLLBACK_COMPLETE";
     let style = if healthy { GOOD } else { WARNING };
     writeln!(
@@ -464,7 +469,8 @@ mod snapshots {
     //! The status report on both backends as a pipe gets it, and its one JSON shape.
 
     use super::*;
-    use crate::output::{assert_json_contract, plain};
+    use crate::ui::output::assert_json_contract;
+    use crate::ui::text::plain;
 
     fn depth(waiting: u64, in_flight: u64) -> Option<QueueDepth> {
         Some(QueueDepth { waiting, in_flight })
@@ -532,7 +538,7 @@ mod snapshots {
         insta::assert_snapshot!("status_same_build", plain(&same));
         insta::assert_snapshot!(
             "status_same_build_80_columns",
-            crate::output::at_80_columns(&same)
+            crate::ui::text::at_80_columns(&same)
         );
         assert_json_contract("status", &same);
         let alarm = AlarmState {
@@ -551,16 +557,16 @@ mod snapshots {
         assert_json_contract("status", &unknown);
         let mut shifting = deployed(Build::Different, Vec::new(), Some("a41d"));
         if let Some(stack) = shifting.stack.as_mut() {
-            stack.traffic_shift = Some(crate::shift::Shift {
+            stack.traffic_shift = Some(crate::decide::shift::Shift {
                 deployment_id: "d-7XH3KQ2PA".into(),
-                status: crate::shift::ShiftStatus::InProgress,
+                status: crate::decide::shift::ShiftStatus::InProgress,
                 strategy: "canary10-5m".into(),
                 from_version: Some("7".into()),
                 to_version: Some("8".into()),
                 percent_on_new: 10.0,
                 started_at: Some(1_795_923_000_000),
                 finished_at: None,
-                guards: vec![crate::shift::GuardState {
+                guards: vec![crate::decide::shift::GuardState {
                     name: "marketgrid-prod-processor-errors".into(),
                     state: Some("OK".into()),
                 }],
@@ -579,7 +585,7 @@ mod snapshots {
         insta::assert_snapshot!("status_local_running", plain(&running));
         insta::assert_snapshot!(
             "status_local_running_80_columns",
-            crate::output::at_80_columns(&running)
+            crate::ui::text::at_80_columns(&running)
         );
         assert_json_contract("status", &running);
         insta::assert_snapshot!("status_local_stopped", plain(&local(false, 0)));

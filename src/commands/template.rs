@@ -4,11 +4,12 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::{OutputFormat, TemplateArgs, TemplateFormat};
+use crate::cli::{TemplateArgs, TemplateFormat};
 use crate::commands::Context;
-use crate::output::{note, write_stdout};
-use crate::stage::ParameterValue;
-use crate::template::{PIPELINE_YAML, Template};
+use crate::decide::stage::ParameterValue;
+use crate::decide::template::{PIPELINE_YAML, Template};
+use crate::ui::output::OutputFormat;
+use crate::ui::output::{note, write_stdout};
 
 #[derive(Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]

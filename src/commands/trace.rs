@@ -14,14 +14,15 @@ use serde::Serialize;
 use crate::cli::TraceArgs;
 use crate::clock::now_millis;
 use crate::commands::Context;
+use crate::decide::logs::{LogLine, LogQuery, Source};
+use crate::decide::redrive::DeadLetterView;
 use crate::failure::{Failure, FailureKind};
-use crate::logs::{LogLine, LogQuery, Source};
-use crate::output::{BOLD, DIM, ERROR, GOOD, WARNING, print_report, shown};
 use crate::ports::{
     DeadLetterQueue, KeyRings, LedgerLookup, Notification, WebhookArchive, Whereabouts,
 };
-use crate::redrive::DeadLetterView;
 use crate::target::Target;
+use crate::ui::output::print_report;
+use crate::ui::text::{BOLD, DIM, ERROR, GOOD, WARNING, shown};
 
 /// Dead letters a trace reads at most on SQS, where each read is a receive (the local queue is
 /// read whole, touching nothing).
@@ -287,7 +288,7 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
     };
     report.verdict = verdict(&report, now);
     print_report(&report, context.global.output)?;
-    crate::terminal::verbose_calls(context.global.verbose > 0, target.calls().unwrap_or(0));
+    crate::ui::terminal::verbose_calls(context.global.verbose > 0, target.calls().unwrap_or(0));
     if report.verdict.kind == VerdictKind::NotFound {
         // The log may hold a decision the ledger does not: say both, not "not found" alone.
         let what = match report.decisions.last() {
@@ -500,7 +501,7 @@ fn notification_text(notification: &Notification) -> String {
 }
 
 fn age(ms: EpochMillis) -> String {
-    crate::metrics::span_text((ms / 1000).max(1))
+    crate::decide::metrics::span_text((ms / 1000).max(1))
 }
 
 impl fmt::Display for TraceReport {
@@ -655,7 +656,7 @@ mod snapshots {
     use mgrid_contract::decision::Level;
 
     use super::*;
-    use crate::output::plain;
+    use crate::ui::text::plain;
 
     const NOW: EpochMillis = 1_795_923_000_000;
 
@@ -829,7 +830,7 @@ mod snapshots {
         insta::assert_snapshot!("trace_dead_lettered", plain(&dead));
         insta::assert_snapshot!("trace_not_found", plain(&nowhere));
         for report in [&archived, &dead, &nowhere, &queued, &unnotified] {
-            crate::output::assert_json_contract("trace", report);
+            crate::ui::output::assert_json_contract("trace", report);
         }
     }
 }

@@ -9,11 +9,12 @@ use mgrid_contract::StageName;
 use serde::Serialize;
 
 use crate::commands::Context;
-use crate::config::certificate_region;
+use crate::decide::config::certificate_region;
+use crate::decide::stage::{ParameterValue, Source, Sourced, StageSettings};
+use crate::decide::template::Template;
 use crate::failure::{Failure, FailureKind};
-use crate::output::{BOLD, ERROR, GOOD, WARNING, note, print_report, table};
-use crate::stage::{ParameterValue, Source, Sourced, StageSettings};
-use crate::template::Template;
+use crate::ui::output::{note, print_report};
+use crate::ui::text::{BOLD, ERROR, GOOD, WARNING, table};
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -76,7 +77,7 @@ pub fn run(context: &Context) -> Result<()> {
         // The local stage takes no section (mgrid.toml refuses one): say nothing of it.
         if context.config.path.is_some()
             && context.config.stage(&settings.stage).is_none()
-            && settings.stage.as_str() != crate::target::LOCAL
+            && settings.stage.as_str() != crate::decide::config::LOCAL_STAGE
         {
             validation.warnings.push(format!(
                 "the configuration file has no [stages.{}] section: every setting takes its default",
@@ -86,7 +87,7 @@ pub fn run(context: &Context) -> Result<()> {
         report.stages.push(validation);
     }
     print_report(&report, context.global.output)?;
-    if context.global.output == crate::cli::OutputFormat::Text {
+    if context.global.output == crate::ui::output::OutputFormat::Text {
         for stage in &report.stages {
             for warning in &stage.warnings {
                 note(&format!(
@@ -177,13 +178,15 @@ pub fn validate_stage(settings: &StageSettings, template: &Template) -> StageVal
     };
     let strategy = strategy_of(&parameters);
     let guards = value("DeployAlarms");
-    if settings.stage.as_str() == crate::local::STAGE {
+    if settings.stage.as_str() == crate::decide::config::LOCAL_STAGE {
         warnings.push(
             "the local stage (`mgrid dev`) runs one processor build, so it has no traffic shift: deploy_strategy and deploy_alarms apply to the AWS stages"
                 .to_owned(),
         );
     } else {
-        if settings.protected.value && strategy == Some(crate::shift::DeployStrategy::AllAtOnce) {
+        if settings.protected.value
+            && strategy == Some(crate::decide::shift::DeployStrategy::AllAtOnce)
+        {
             warnings.push(
                 "protected stage with deploy_strategy = \"all-at-once\": a bad processor release reaches every webhook at once"
                     .to_owned(),
@@ -250,7 +253,7 @@ fn optional_parts(
         },
         OptionalPart {
             name: "gradual processor deploys",
-            enabled: strategy.is_some_and(|s| s != crate::shift::DeployStrategy::AllAtOnce),
+            enabled: strategy.is_some_and(|s| s != crate::decide::shift::DeployStrategy::AllAtOnce),
             detail: strategy.map(|s| format!("{}: {}", s.name(), s.describe())),
         },
         OptionalPart {
@@ -262,12 +265,12 @@ fn optional_parts(
 }
 
 /// The stage's deploy strategy, as its parameters set it.
-fn strategy_of(parameters: &[ParameterValue]) -> Option<crate::shift::DeployStrategy> {
+fn strategy_of(parameters: &[ParameterValue]) -> Option<crate::decide::shift::DeployStrategy> {
     parameters
         .iter()
         .find(|p| p.name == "DeployStrategy")
         .and_then(|p| p.value.as_deref())
-        .and_then(crate::shift::DeployStrategy::from_codedeploy_name)
+        .and_then(crate::decide::shift::DeployStrategy::from_codedeploy_name)
 }
 
 fn count_resources(template: &Template, conditions: &BTreeMap<String, bool>) -> ResourceCount {
@@ -359,7 +362,7 @@ impl fmt::Display for StageValidation {
         }
 
         // Warnings go to stderr (`run` prints them there), like every other warning of mgrid.
-        if self.problems.is_empty() && self.stage.as_str() == crate::local::STAGE {
+        if self.problems.is_empty() && self.stage.as_str() == crate::decide::config::LOCAL_STAGE {
             writeln!(
                 f,
                 "{GOOD}ok:{GOOD:#} the local stage's settings are valid; `mgrid dev` runs it (nothing is deployed)"
@@ -398,8 +401,8 @@ mod snapshots {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::config::Config;
-    use crate::output::plain;
+    use crate::decide::config::Config;
+    use crate::ui::text::plain;
 
     #[test]
     fn a_configured_stage() {
@@ -426,8 +429,8 @@ mod snapshots {
         insta::assert_snapshot!("validate_prod", plain(&report));
         insta::assert_snapshot!(
             "validate_prod_80_columns",
-            crate::output::at_80_columns(&report)
+            crate::ui::text::at_80_columns(&report)
         );
-        crate::output::assert_json_contract("validate", &report);
+        crate::ui::output::assert_json_contract("validate", &report);
     }
 }

@@ -1,17 +1,18 @@
 //! The watch that ends a redrive and a replay: after sending, the run follows its webhooks in
 //! the stage's ledger and dead-letter queue for `--wait`, with recorded shown beside sent, and
 //! Ctrl-C ends the watch (what was sent stays sent). The verdicts themselves are
-//! `crate::verdict`; the lookups `movers::follow`.
+//! `crate::decide::verdict`; the lookups `movers::follow`.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::movers::{self, FollowOptions};
-use crate::output::{WARNING, note};
+use crate::commands::movers::{self, FollowOptions};
+use crate::decide::verdict::{Judged, Verdicts};
 use crate::ports::{DeadLetterQueue, LedgerLookup};
-use crate::terminal::{on_interrupt, progress_bar};
-use crate::verdict::{Judged, Verdicts};
+use crate::ui::output::note;
+use crate::ui::terminal::{on_interrupt, progress_bar};
+use crate::ui::text::WARNING;
 
 /// The most dead letters one look at SQS reads (the local queue is read whole).
 pub const LOOK_LIMIT: usize = 1000;

@@ -13,8 +13,8 @@ use std::sync::Mutex;
 use mgrid_contract::decision::DecisionLine;
 
 use super::Paths;
+use crate::decide::logs::{Found, LogLine, LogQuery, Source};
 use crate::failure::{Failure, FailureKind};
-use crate::logs::{Found, LogLine, LogQuery, Source};
 
 /// Where a log file is rotated.
 pub const MAX_BYTES: u64 = 8 * 1024 * 1024;
@@ -324,7 +324,7 @@ mod tests {
             .write(&(1..=5).map(|n| line(n, 0)).collect::<Vec<_>>())
             .expect("write");
         let query = LogQuery {
-            sources: crate::logs::Source::ALL.to_vec(),
+            sources: crate::decide::logs::Source::ALL.to_vec(),
             ..LogQuery::default()
         };
         let found = read(&paths, &query, 2).expect("read");

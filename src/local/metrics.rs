@@ -13,11 +13,11 @@ use super::adapters::now;
 use super::db::{self, Combine, DEAD_LETTERS, WEBHOOKS};
 use super::store::Store;
 use crate::clock::now_millis;
-use crate::failure::{Failure, FailureKind};
-use crate::metrics::{
+use crate::decide::metrics::{
     Answer, RefreshCost, Resources, Signal, Snapshot, Stat, TimeRange, Window, assemble, quantile,
     signals,
 };
+use crate::failure::{Failure, FailureKind};
 use crate::ports::MetricsSource;
 
 /// How often counts go to the database.
@@ -167,7 +167,7 @@ impl LocalSource {
     pub fn new(paths: super::Paths) -> LocalSource {
         LocalSource {
             paths,
-            signals: signals(&Resources::named_for(super::STAGE)),
+            signals: signals(&Resources::named_for(crate::decide::config::LOCAL_STAGE)),
         }
     }
 }
@@ -195,7 +195,7 @@ impl MetricsSource for LocalSource {
         }
         let series = assemble(&self.signals, &range, &answers, None, &[]);
         Ok(Snapshot::new(
-            super::STAGE,
+            crate::decide::config::LOCAL_STAGE,
             window,
             range,
             now_millis(),

@@ -17,9 +17,6 @@ pub use operator::{
     LocalArchiveFiles, LocalLedgerLookup, LocalQueue, LocalRings, dead_letter, whereabouts,
 };
 
-/// The local stage's name, as `--stage` takes it.
-pub const STAGE: &str = "local";
-
 /// The local queue's visibility timeout: a failed message is retried after this long. The
 /// deployed queue's is 180 s (six times the processor's timeout); locally, handlers run in
 /// process and 30 s keeps the development loop short.

@@ -12,12 +12,12 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::db::Received;
 use super::{Paths, db, open_existing};
+use crate::decide::redrive::{Attribute, DeadLetter};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{
     BatchOutcome, DeadLetterQueue, Depth, KeyRings, LedgerLookup, MaybeSent, Outgoing, StoredRing,
     WebhookArchive, WebhookQueue, Written,
 };
-use crate::redrive::{Attribute, DeadLetter};
 
 fn database_failure(error: rusqlite::Error) -> Failure {
     Failure::new(FailureKind::Failed, format!("the local database: {error}"))

@@ -106,7 +106,7 @@ struct Shared {
 }
 
 pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Result<Running> {
-    let stage: StageName = super::STAGE
+    let stage: StageName = crate::decide::config::LOCAL_STAGE
         .parse()
         .map_err(|e| std::io::Error::other(format!("{e}")))?;
     let listener = options.listener;
@@ -585,7 +585,7 @@ fn text(item: &Item, name: &str) -> String {
 
 /// An item's field as a terminal line may show it: the values came from a webhook.
 fn shown(item: &Item, name: &str) -> String {
-    crate::output::shown(&text(item, name))
+    crate::ui::text::shown(&text(item, name))
 }
 
 /// Where vendor notifications go: stdout, and a URL when given.

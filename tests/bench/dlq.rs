@@ -1,6 +1,6 @@
 //! `cargo bench --bench dlq`: how fast a redrive moves dead letters, in three parts.
 //!
-//! 1. The move engine's own speed: the redrive driver (src/movers.rs) through its ports over an
+//! 1. The move engine's own speed: the redrive driver (src/commands/movers.rs) through its ports over an
 //!    in-memory FIFO queue pair that answers every call after about 25 ms (between 12.5 and
 //!    37.5, a region away), 2,000 dead letters in 200 groups, at the default --parallel and at
 //!    --parallel 1. This measures the engine's concurrency and batching against a real region's
@@ -35,9 +35,9 @@ use std::time::{Duration, Instant};
 use common::{deploy, environment, mgrid, python};
 use emulator::{Emulator, repo_root, tool};
 use fifo::{Dlq, Pair, Webhooks};
-use mgrid::move_engine::{Rules, Source};
-use mgrid::movers::{self, RedriveOptions};
-use mgrid::redrive::{Filter, RunMark};
+use mgrid::commands::movers::{self, RedriveOptions};
+use mgrid::decide::move_engine::{Rules, Source};
+use mgrid::decide::redrive::{Filter, RunMark};
 use proxy::CountingProxy;
 
 const STAGE: &str = "bench";

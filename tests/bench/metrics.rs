@@ -65,7 +65,7 @@ async fn publish_an_hour(emulator: &Emulator) -> usize {
     let resources =
         mgrid::aws::metrics::resources(&parameters, &stage).expect("the stage's resources");
     let client = aws_sdk_cloudwatch::Client::new(&config);
-    let signals: Vec<_> = mgrid::metrics::signals(&resources)
+    let signals: Vec<_> = mgrid::decide::metrics::signals(&resources)
         .into_iter()
         .filter(|s| !s.stat.is_percentile())
         .collect();

@@ -1,6 +1,6 @@
 //! `cargo bench --bench replay`: how fast a replay puts archived webhooks back, in three parts.
 //!
-//! 1. The move engine's sending (src/movers.rs `send_in_order`) through the webhook-queue port of
+//! 1. The move engine's sending (src/commands/movers.rs `send_in_order`) through the webhook-queue port of
 //!    an in-memory FIFO queue that answers each call after about 25 ms (a region away): 10,000
 //!    webhooks in 2,000 groups, at the default --parallel and at 1. Messages/s, requests per
 //!    message, most in flight.
@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 use common::{deploy, mgrid, python};
 use emulator::Emulator;
 use fifo::{Pair, Webhooks};
-use mgrid::move_engine::{MoveEngine, Rules, Source};
-use mgrid::movers::{self, Prepared, SendOptions};
+use mgrid::commands::movers::{self, Prepared, SendOptions};
+use mgrid::decide::move_engine::{MoveEngine, Rules, Source};
 use mgrid_contract::{ArchiveKey, ArchivedWebhook, Provider, WebhookEnvelope};
 use proxy::CountingProxy;
 
@@ -127,7 +127,7 @@ fn engine_part() {
             .iter()
             .map(|w| Prepared {
                 id: w.transaction_id(),
-                message: mgrid::replay::replay_message("0123456789abcdef", w),
+                message: mgrid::decide::replay::replay_message("0123456789abcdef", w),
             })
             .collect();
         let engine = RefCell::new(MoveEngine::new(Rules {

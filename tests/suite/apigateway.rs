@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
-use mgrid::template::Template;
+use mgrid::decide::template::Template;
 use mgrid_contract::envelope::{QueueMessage, attribute};
 use mgrid_contract::{Provider, WebhookEnvelope};
 use serde_json::{Value, json};

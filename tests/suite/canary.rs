@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_codedeploy::types::ErrorCode;
 use aws_smithy_mocks::mock;
-use mgrid::shift::{ShiftStatus, tally_series};
-use mgrid::template::Template;
+use mgrid::decide::shift::{ShiftStatus, tally_series};
+use mgrid::decide::template::Template;
 use std::sync::{Arc, Mutex};
 
 use mgrid_contract::ledger::{Attribute, Item, KEY_ATTRIBUTE};

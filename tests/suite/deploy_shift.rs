@@ -35,7 +35,7 @@ use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use mgrid::aws::codedeploy::Deploys;
 use mgrid::aws::stack::Stacks;
 use mgrid::commands::deploy::{ShiftFollow, WatchOptions, Watched, watch};
-use mgrid::shift::ShiftStatus;
+use mgrid::decide::shift::ShiftStatus;
 
 /// 2026-11-30T09:00:00Z: the deploy executes its change set.
 pub(crate) const T0: i64 = 1_795_942_800;

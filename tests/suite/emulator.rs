@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
 use base64::Engine;
-use mgrid::config::Config;
-use mgrid::stage::StageSettings;
-use mgrid::template::{PIPELINE_YAML, Template};
+use mgrid::decide::config::Config;
+use mgrid::decide::stage::StageSettings;
+use mgrid::decide::template::{PIPELINE_YAML, Template};
 use mgrid_contract::{StageName, StageParameter};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

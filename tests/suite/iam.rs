@@ -27,7 +27,7 @@ use crate::support;
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
-use mgrid::template::Template;
+use mgrid::decide::template::Template;
 use mgrid_contract::{Provider, StageName};
 use serde_json::{Map, Value, json};
 use support::repo_root;

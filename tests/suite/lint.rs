@@ -7,7 +7,7 @@ use crate::support;
 use std::path::Path;
 use std::process::Command;
 
-use mgrid::template::Template;
+use mgrid::decide::template::Template;
 use support::{mgrid, stdout_of, tool, write_file};
 
 /// Writes what `mgrid template --stage prod` prints, with every optional part configured on.

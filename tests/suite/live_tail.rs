@@ -10,7 +10,7 @@ use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use mgrid::aws::logs::CloudWatchLogs;
-use mgrid::logs::{Follow, LogQuery, Source};
+use mgrid::decide::logs::{Follow, LogQuery, Source};
 use mgrid_contract::decision::{DecisionLine, Level};
 use serde_json::json;
 

@@ -16,6 +16,7 @@ mod emulator;
 mod hostile;
 mod iam;
 mod keys;
+mod layers;
 mod lifecycle;
 mod lint;
 mod live_tail;

@@ -1,5 +1,5 @@
 //! The move engine's promises, as properties over random dead-letter queues and random faults,
-//! driven through the real driver (src/movers.rs) over an in-memory FIFO queue pair with SQS's
+//! driven through the real driver (src/commands/movers.rs) over an in-memory FIFO queue pair with SQS's
 //! semantics (tests/suite/support/fifo.rs): per-entry refusals, answers lost before or after the
 //! sends were applied, a processor that rejects some copies again at once, and kills at any
 //! call, after which time passes beyond the hold and a second run finishes the job.
@@ -13,9 +13,9 @@ use crate::support;
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
-use mgrid::move_engine::{Rules, Source, Tally};
-use mgrid::movers::{self, RedriveOptions};
-use mgrid::redrive::{Filter, RunMark};
+use mgrid::commands::movers::{self, RedriveOptions};
+use mgrid::decide::move_engine::{Rules, Source, Tally};
+use mgrid::decide::redrive::{Filter, RunMark};
 use proptest::prelude::*;
 use support::fifo::{Dlq, Pair, SendFault, Webhooks};
 
@@ -327,7 +327,7 @@ fn parallel_workers_end_when_every_group_is_left_in_place() {
 /// that comes back is seen at the next look and ends the watch.
 #[tokio::test]
 async fn the_watch_reads_the_dead_letter_queue_only_when_it_changed() {
-    use mgrid::verdict::{SentCopy, Verdict, Verdicts};
+    use mgrid::decide::verdict::{SentCopy, Verdict, Verdicts};
     use std::time::Duration;
 
     let pair = Pair::new(None);

@@ -26,8 +26,8 @@ use aws_sdk_cloudformation::types::{
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use mgrid::aws::stack::{ChangeSetOutcome, Stacks};
 use mgrid::commands::deploy::{WatchOptions, watch};
-use mgrid::lifecycle::plan::{self, Danger};
-use mgrid::lifecycle::render;
+use mgrid::decide::lifecycle::plan::{self, Danger};
+use mgrid::decide::lifecycle::render;
 
 const T0: i64 = 1_795_923_000;
 
@@ -751,6 +751,6 @@ async fn a_diff_shows_each_property_before_and_after_with_what_caused_it() {
     insta::assert_snapshot!("property_changes_piped", piped);
     insta::assert_snapshot!(
         "property_changes_at_80_columns",
-        mgrid::output::with_table_width(Some(80), || plain(&render::change_table(&review)))
+        mgrid::ui::text::with_table_width(Some(80), || plain(&render::change_table(&review)))
     );
 }

@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use mgrid::template::{PIPELINE_YAML, Template};
+use mgrid::decide::template::{PIPELINE_YAML, Template};
 
 enum Fate {
     /// The resources of ours that do this job.

@@ -3,7 +3,7 @@
 //! block, X-Ray, and every WAF, Pipes, alarm and API stage resource, which it skips), so this
 //! is where they are proven; tests/suite/emulator.rs proves what the emulator does create.
 
-use mgrid::template::{PIPELINE_YAML, Template};
+use mgrid::decide::template::{PIPELINE_YAML, Template};
 use mgrid_contract::StageParameter;
 use serde_json::{Value, json};
 
@@ -607,7 +607,7 @@ fn no_arn_hard_codes_the_partition() {
 /// must name the alarms the template defines, on the same metric, statistic and threshold.
 #[test]
 fn the_dashboard_alarm_levels_are_the_stacks_alarm_thresholds() {
-    use mgrid::metrics::{Resources, signals};
+    use mgrid::decide::metrics::{Resources, signals};
     let t = template();
     let resources = Resources::named_for("prod");
     let signals = signals(&resources);
@@ -669,7 +669,7 @@ fn the_dashboard_alarm_levels_are_the_stacks_alarm_thresholds() {
 
 #[test]
 fn mgrid_logs_reads_the_log_groups_the_stack_makes() {
-    use mgrid::logs::Source;
+    use mgrid::decide::logs::Source;
     let template = template();
     let stage: mgrid_contract::StageName = "zz".parse().unwrap();
     for (id, source) in [
@@ -785,7 +785,7 @@ fn the_version_guard_watches_the_version_being_deployed() {
 /// the processor starts using is never hashed into its version's description by accident.
 #[test]
 fn every_property_cloudformation_gives_a_lambda_function_is_classified_for_versions() {
-    use mgrid::template::function_property_relevance;
+    use mgrid::decide::template::function_property_relevance;
     let python = crate::support::tool("python");
     let located = std::process::Command::new(python)
         .args([
@@ -827,6 +827,6 @@ fn every_property_cloudformation_gives_a_lambda_function_is_classified_for_versi
         .collect();
     assert!(
         unclassified.is_empty(),
-        "classify {unclassified:?} in mgrid::template::function_property_relevance"
+        "classify {unclassified:?} in mgrid::decide::template::function_property_relevance"
     );
 }

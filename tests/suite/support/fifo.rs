@@ -15,9 +15,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
+use mgrid::decide::redrive::{Attribute, DeadLetter};
 use mgrid::failure::{Failure, FailureKind};
 use mgrid::ports::{BatchOutcome, DeadLetterQueue, Depth, MaybeSent, Outgoing, WebhookQueue};
-use mgrid::redrive::{Attribute, DeadLetter};
 
 const DEDUP_WINDOW_MS: i64 = 5 * 60_000;
 

@@ -231,7 +231,7 @@ pub fn signed_stripe_delivery(
     secret: &Secret,
     event: &str,
 ) -> (String, Vec<(&'static str, String)>, String) {
-    use mgrid::events::{EventIds, EventSpec, body, signature_headers};
+    use mgrid::decide::events::{EventIds, EventSpec, body, signature_headers};
     let ids = EventIds {
         event: event.to_owned(),
         object: format!("{event}o"),

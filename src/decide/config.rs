@@ -1,6 +1,7 @@
 //! The optional configuration file, `mgrid.toml`: per-stage settings under `[stages.<name>]`.
 //! Every value is checked while it is read, so a bad file is refused with the file, the line and
-//! the rule it broke, before any command starts.
+//! the rule it broke, before any command starts. Pure: `config_file` reads the file, this
+//! decides what it says.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::failure::{Failure, FailureKind};
 
 pub const DEFAULT_CONFIG_FILE: &str = "mgrid.toml";
+
+/// The stage `mgrid dev` runs on this machine, with no AWS account: its name is reserved, and it
+/// takes no settings here.
+pub const LOCAL_STAGE: &str = "local";
 
 /// The configuration file as read, and where it came from.
 #[derive(Debug, Default)]
@@ -46,11 +51,11 @@ pub struct StageConfig {
     /// How a new processor version gets queue traffic: CodeDeploy shifts it by this strategy
     /// and rolls it back when a guard alarm fires (default: canary10-5m on a protected stage,
     /// all-at-once elsewhere).
-    pub deploy_strategy: Option<crate::shift::DeployStrategy>,
+    pub deploy_strategy: Option<crate::decide::shift::DeployStrategy>,
     /// The stage alarms that stop a processor deploy and roll it back (default:
     /// version-failures, dlq-not-empty, processor-throttles; [] for none).
     #[serde(default, deserialize_with = "unique_alarms")]
-    pub deploy_alarms: Option<Vec<crate::shift::GuardAlarm>>,
+    pub deploy_alarms: Option<Vec<crate::decide::shift::GuardAlarm>>,
     pub processor_memory_mb: Option<ProcessorMemory>,
     pub processor_max_concurrency: Option<ProcessorMaxConcurrency>,
     pub provisioned_concurrency: Option<ProvisionedConcurrency>,
@@ -63,76 +68,14 @@ pub struct StageConfig {
     pub tags: Tags,
 }
 
-/// The largest configuration file read: a hundred stages' settings are a few kilobytes.
-pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
-
-/// The configuration file's text: a regular file (opened without blocking, so a FIFO or a device
-/// is refused, not waited on) of at most [`MAX_CONFIG_BYTES`].
-fn read_bounded(path: &Path) -> Result<String, Failure> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let refuse = |why: String| {
-        Failure::new(
-            FailureKind::Config,
-            format!(
-                "cannot read the configuration file {}: {why}",
-                path.display()
-            ),
-        )
-        .next("check the path given with --config or MGRID_CONFIG")
-    };
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| refuse(e.to_string()))?;
-    let metadata = file.metadata().map_err(|e| refuse(e.to_string()))?;
-    if !metadata.is_file() {
-        return Err(refuse(
-            "it is not a regular file (a directory, a FIFO or a device)".to_owned(),
-        ));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_CONFIG_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| refuse(e.to_string()))?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(refuse(format!(
-            "it is larger than {} KiB, more than any mgrid.toml",
-            MAX_CONFIG_BYTES / 1024
-        )));
-    }
-    String::from_utf8(bytes).map_err(|_| refuse("it is not UTF-8 text".to_owned()))
-}
-
 impl Config {
-    /// Reads the file named by `--config`/`MGRID_CONFIG`, or `./mgrid.toml` when it exists.
-    pub fn load(explicit: Option<&Path>) -> Result<Config, Failure> {
-        let path = match explicit {
-            Some(path) => path.to_path_buf(),
-            None => {
-                let default = PathBuf::from(DEFAULT_CONFIG_FILE);
-                if !default.exists() {
-                    return Ok(Config::default());
-                }
-                default
-            }
-        };
-        let text = read_bounded(&path)?;
-        let file = Self::parse(&text).map_err(|e| e.into_failure(&path))?;
-        Ok(Config {
-            path: Some(path),
-            file,
-        })
-    }
-
     pub fn parse(text: &str) -> Result<ConfigFile, ConfigError> {
         let file: ConfigFile =
             toml::from_str(text).map_err(|e| ConfigError::from_toml(text, &e))?;
         if file
             .stages
             .keys()
-            .any(|stage| stage.as_str() == crate::local::STAGE)
+            .any(|stage| stage.as_str() == crate::decide::config::LOCAL_STAGE)
         {
             let (index, source_line) = text
                 .lines()
@@ -185,7 +128,7 @@ impl ConfigError {
         }
     }
 
-    fn into_failure(self, path: &Path) -> Failure {
+    pub fn into_failure(self, path: &Path) -> Failure {
         let marker = format!("{:>width$}^", "", width = self.column.saturating_sub(1));
         Failure::new(
             FailureKind::Config,
@@ -561,8 +504,8 @@ pub fn certificate_region(arn: &str) -> Option<&str> {
 /// `deploy_alarms`, each named once: a repeat is a typo for another alarm, more often than not.
 fn unique_alarms<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
-) -> Result<Option<Vec<crate::shift::GuardAlarm>>, D::Error> {
-    let alarms = Vec::<crate::shift::GuardAlarm>::deserialize(deserializer)?;
+) -> Result<Option<Vec<crate::decide::shift::GuardAlarm>>, D::Error> {
+    let alarms = Vec::<crate::decide::shift::GuardAlarm>::deserialize(deserializer)?;
     for (i, alarm) in alarms.iter().enumerate() {
         if alarms[..i].contains(alarm) {
             return Err(serde::de::Error::custom(format!(
@@ -683,40 +626,6 @@ mod tests {
             error.message.contains("processor_memory_mb"),
             "{}",
             error.message
-        );
-    }
-
-    #[test]
-    fn a_config_that_is_no_regular_file_or_too_large_is_refused_at_once() {
-        let device = Config::load(Some(Path::new("/dev/zero"))).unwrap_err();
-        assert!(
-            device.what.contains("not a regular file"),
-            "{}",
-            device.what
-        );
-        let dir = tempfile::tempdir().expect("temp dir");
-        let fifo = dir.path().join("mgrid.toml");
-        let c_path = std::ffi::CString::new(fifo.to_str().expect("utf-8")).expect("a path");
-        // SAFETY: mkfifo on a NUL-terminated path this test owns.
-        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
-        let started = std::time::Instant::now();
-        let refused = Config::load(Some(&fifo)).unwrap_err();
-        assert!(
-            refused.what.contains("not a regular file"),
-            "{}",
-            refused.what
-        );
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(1),
-            "no wait for a writer"
-        );
-        let big = dir.path().join("big.toml");
-        std::fs::write(&big, vec![b'#'; MAX_CONFIG_BYTES as usize + 1]).expect("write");
-        let refused = Config::load(Some(&big)).unwrap_err();
-        assert!(
-            refused.what.contains("larger than 1024 KiB"),
-            "{}",
-            refused.what
         );
     }
 

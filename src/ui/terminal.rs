@@ -60,7 +60,7 @@ pub fn confirm_by_name(prompt: &str, stage: &str, nothing: &str, yes: bool) -> R
 /// With -v, how many AWS calls the command made.
 pub fn verbose_calls(verbose: bool, calls: usize) {
     if verbose {
-        crate::output::note(&format!("aws calls: {calls}"));
+        crate::ui::output::note(&format!("aws calls: {calls}"));
     }
 }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::failure::Failure;
 
 /// Where a line comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
@@ -39,6 +39,16 @@ impl Source {
             Source::Processor => "processor",
             Source::Archiver => "archiver",
             Source::Api => "api",
+        }
+    }
+
+    /// What the source is, in a few words (its variant's description above, for `--help`).
+    pub fn description(self) -> &'static str {
+        match self {
+            Source::Authorizer => "The API key authorizer function",
+            Source::Processor => "The processor function (one decision line per webhook)",
+            Source::Archiver => "The archiver function",
+            Source::Api => "API Gateway's access log (one line per request)",
         }
     }
 

@@ -7,7 +7,7 @@ use mgrid_contract::clock::UtcDateTime;
 
 use super::model::{KNOWN_AFTER_APPLY, PropertyChange, StackEvent, StackOutput};
 use super::plan::{ChangeReview, Danger, FailedResource, Progress};
-use crate::output::{BOLD, DIM, ERROR, shown, table};
+use crate::ui::text::{BOLD, DIM, ERROR, shown, table};
 
 /// The change set as a table, dangers in red, with a one-line count.
 pub fn change_table(review: &ChangeReview) -> String {
@@ -65,7 +65,7 @@ pub fn change_table(review: &ChangeReview) -> String {
 /// when CloudFormation gave no values). On a terminal a long value is cut to fit the line;
 /// piped, and in JSON, every value is whole.
 fn property_table(review: &ChangeReview) -> String {
-    let width = crate::output::table_width().map(usize::from);
+    let width = crate::ui::text::table_width().map(usize::from);
     let mut text = String::new();
     for reviewed in review
         .changes

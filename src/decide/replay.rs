@@ -11,10 +11,10 @@ use mgrid_contract::{EpochMillis, Provider, WebhookEnvelope};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::decide::redrive::Attribute;
 use crate::ports::Outgoing;
-use crate::redrive::Attribute;
 
-pub use crate::spans::parse_time;
+pub use crate::decide::spans::parse_time;
 
 /// Midnight UTC of the day `at` falls in, for messages.
 pub fn day_of(at: EpochMillis) -> String {

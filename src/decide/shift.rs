@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use mgrid_contract::EpochMillis;
 use serde::{Deserialize, Serialize};
 
-use crate::output::{ERROR as BAD, GOOD, WARNING};
+use crate::ui::text::{ERROR as BAD, GOOD, WARNING};
 
 /// How traffic moves to a new processor version: CodeDeploy's predefined Lambda configurations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -716,7 +716,7 @@ mod tests {
 
     #[test]
     fn every_strategy_names_a_codedeploy_configuration_the_template_allows() {
-        let template = crate::template::Template::pipeline().unwrap();
+        let template = crate::decide::template::Template::pipeline().unwrap();
         let allowed = template
             .parameter("DeployStrategy")
             .unwrap()

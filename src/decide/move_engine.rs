@@ -1,6 +1,6 @@
 //! One state machine for every loop that moves webhooks: a redrive (dead-letter queue to webhook
 //! queue) and a replay (archive to webhook queue), on AWS and on the local stage. It decides;
-//! thin drivers (src/movers.rs) receive, send and delete. Pure: no I/O, no SDK types, no clock.
+//! thin drivers (src/commands/movers.rs) receive, send and delete. Pure: no I/O, no SDK types, no clock.
 //!
 //! The rules it owns:
 //! - Only what was there before the run moves. A copy this run made that comes back (the

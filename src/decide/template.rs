@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// The pipeline template, byte for byte as it is in `stacks/`.
-pub const PIPELINE_YAML: &str = include_str!("../stacks/pipeline.yaml");
+pub const PIPELINE_YAML: &str = include_str!("../../stacks/pipeline.yaml");
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TemplateError {
@@ -629,10 +629,12 @@ mod tests {
             (true, vec!["GuardOldestWebhookAge".to_owned()])
         );
         assert_eq!(guards(Some("")), (false, Vec::new()));
-        let all = crate::shift::GuardAlarm::ALL.map(|a| a.name()).join(",");
+        let all = crate::decide::shift::GuardAlarm::ALL
+            .map(|a| a.name())
+            .join(",");
         assert_eq!(
             guards(Some(&all)).1.len(),
-            crate::shift::GuardAlarm::ALL.len()
+            crate::decide::shift::GuardAlarm::ALL.len()
         );
     }
 

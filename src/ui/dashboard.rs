@@ -11,7 +11,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Sparkline, Wrap};
 
-use crate::metrics::{Level, Series, Snapshot, Window};
+use crate::decide::metrics::{Level, Series, Snapshot, Window};
 
 /// What the poller tells the screen.
 #[derive(Debug, Clone)]
@@ -418,7 +418,7 @@ mod tests {
     use ratatui::crossterm::event::KeyEvent;
 
     use super::*;
-    use crate::metrics::{AlarmState, Answer, RefreshCost, Resources, assemble, signals};
+    use crate::decide::metrics::{AlarmState, Answer, RefreshCost, Resources, assemble, signals};
 
     /// 2025-11-29T07:06:40Z
     const NOW: EpochMillis = 1_764_400_000_000;
@@ -482,8 +482,8 @@ mod tests {
             since: Some("2026-11-30T08:58:00Z".into()),
         };
         let once = snapshot(vec![alarm]);
-        insta::assert_snapshot!("metrics_once", crate::output::plain(&once));
-        crate::output::assert_json_contract("metrics-tail", &once);
+        insta::assert_snapshot!("metrics_once", crate::ui::text::plain(&once));
+        crate::ui::output::assert_json_contract("metrics-tail", &once);
     }
 
     fn dashboard() -> Dashboard {

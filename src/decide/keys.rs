@@ -30,13 +30,15 @@ pub struct Grace(pub EpochMillis);
 impl std::str::FromStr for Grace {
     type Err = String;
     fn from_str(text: &str) -> Result<Grace, String> {
-        crate::spans::parse_span(text, 30).map(Grace).map_err(|e| {
-            if e.contains("longer than") {
-                format!("{e}; an old key should not live that long")
-            } else {
-                e
-            }
-        })
+        crate::decide::spans::parse_span(text, 30)
+            .map(Grace)
+            .map_err(|e| {
+                if e.contains("longer than") {
+                    format!("{e}; an old key should not live that long")
+                } else {
+                    e
+                }
+            })
     }
 }
 

@@ -1,4 +1,4 @@
-//! The thin I/O around the move engine (src/move_engine.rs): workers that receive, offer what
+//! The thin I/O around the move engine (src/decide/move_engine.rs): workers that receive, offer what
 //! they got to the engine, copy, delete, and at the end release what the run hid. Generic over
 //! the ports, so the same code moves webhooks on AWS, on the local stage, and between the
 //! in-memory queues of the tests and benchmarks.
@@ -15,15 +15,15 @@ use std::time::{Duration, Instant};
 
 use futures::future::{Either, join_all, select};
 
-use crate::failure::Failure;
-use crate::move_engine::{
+use crate::decide::move_engine::{
     AfterCopy, Batch, CopyResult, MoveEngine, Offered, Origin, Rules, Tally, pick_batch,
 };
+use crate::decide::redrive::{DeadLetter, DeadLetterView, Filter, RunMark};
+use crate::decide::verdict::{SentCopy, Verdicts};
+use crate::failure::Failure;
 use crate::ports::{
     BatchOutcome, DeadLetterQueue, LedgerLookup, MaybeSent, Outgoing, WebhookQueue,
 };
-use crate::redrive::{DeadLetter, DeadLetterView, Filter, RunMark};
-use crate::verdict::{SentCopy, Verdicts};
 
 /// The most messages a queue takes in one receive or batch.
 const BATCH: usize = 10;

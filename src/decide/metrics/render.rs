@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::{AlarmState, Level, Snapshot, span_text};
-use crate::output::{DIM, ERROR, GOOD};
+use crate::ui::text::{DIM, ERROR, GOOD};
 
 /// A number in at most a few characters: 7, 12.5, 1,234, 12.3k, 4.5M.
 pub fn number_text(value: f64) -> String {
@@ -69,7 +69,7 @@ impl fmt::Display for Snapshot {
             self.end,
             self.fetched_at
         )?;
-        let mut table = crate::output::table(&["signal", "latest", "level", "trend"]);
+        let mut table = crate::ui::text::table(&["signal", "latest", "level", "trend"]);
         for row in &self.series {
             let buckets = row.buckets(&self.range);
             let trend = trend_text(&buckets[buckets.len().saturating_sub(30)..]);

@@ -2,14 +2,14 @@
 //! (provider, event, why it failed), which ones a filter takes, and what a redrive run sends.
 //!
 //! The decisions of the move itself (group order, the budget, what comes back) are the move
-//! engine's (src/move_engine.rs); here is what a dead letter is, and how a run marks its copies.
+//! engine's (src/decide/move_engine.rs); here is what a dead letter is, and how a run marks its copies.
 
 use std::collections::BTreeMap;
 
 use mgrid_contract::envelope::attribute;
 use mgrid_contract::{EpochMillis, FailureReason, Provider, WebhookEnvelope};
 
-use crate::move_engine::Origin;
+use crate::decide::move_engine::Origin;
 use crate::ports::Outgoing;
 pub use crate::ports::{Attribute, DeadLetter};
 use serde::Serialize;

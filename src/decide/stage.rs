@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use mgrid_contract::StageName;
 use serde::Serialize;
 
-use crate::config::{Config, Region, StageConfig};
+use crate::decide::config::{Config, Region, StageConfig};
+use crate::decide::template::Template;
 use crate::failure::{Failure, FailureKind};
-use crate::template::Template;
 
 /// A stage name one or two keystrokes from `local` (`lcoal`, `locl`): an AWS stage of that name
 /// is almost never what was meant, so its "not deployed" says so.
@@ -95,15 +95,6 @@ pub trait Environment {
     fn var(&self, name: &str) -> Option<String>;
 }
 
-/// The real process environment.
-pub struct ProcessEnvironment;
-
-impl Environment for ProcessEnvironment {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    }
-}
-
 impl Environment for BTreeMap<&str, &str> {
     fn var(&self, name: &str) -> Option<String> {
         self.get(name).map(|v| v.to_string())
@@ -182,7 +173,7 @@ impl StageSettings {
                 source: from_file(),
             },
             None => Sourced {
-                value: crate::config::protected_by_default(&stage),
+                value: crate::decide::config::protected_by_default(&stage),
                 source: Source::Mgrid,
             },
         };
@@ -264,11 +255,11 @@ impl StageSettings {
         let strategy = match file.deploy_strategy {
             Some(strategy) => (strategy, from_file()),
             None if self.protected.value => (
-                crate::shift::DeployStrategy::default_for(true),
+                crate::decide::shift::DeployStrategy::default_for(true),
                 Source::Mgrid,
             ),
             None => (
-                crate::shift::DeployStrategy::default_for(false),
+                crate::decide::shift::DeployStrategy::default_for(false),
                 Source::Template,
             ),
         };
@@ -352,7 +343,7 @@ fn resolve_region(
         let Some(region) = env.var(variable) else {
             continue;
         };
-        if !crate::config::is_region_name(&region) {
+        if !crate::decide::config::is_region_name(&region) {
             return Err(Failure::new(
                 FailureKind::Usage,
                 format!("{variable}={region:?} is not an AWS region name"),
@@ -418,7 +409,7 @@ fn resolve_profile(
     protected: bool,
     flag: Option<&str>,
     env: &dyn Environment,
-    file: Option<&crate::config::ProfileName>,
+    file: Option<&crate::decide::config::ProfileName>,
     from_file: &dyn Fn() -> Source,
 ) -> Result<Option<Sourced<String>>, Failure> {
     let pinned = file.map(|profile| Sourced {
