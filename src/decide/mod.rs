@@ -4,6 +4,7 @@
 //! that line. The commands fetch, hand the facts to these modules, and apply what they decide.
 
 pub mod config;
+pub mod deploy;
 pub mod events;
 pub mod keys;
 pub mod lifecycle;

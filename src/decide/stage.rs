@@ -28,7 +28,7 @@ pub fn local_hint(name: &str) -> String {
 
 /// Optimal string alignment distance: insertions, deletions, substitutions and swaps of
 /// neighbours each count one.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
     for (i, row) in d.iter_mut().enumerate() {

@@ -34,7 +34,8 @@ use aws_sdk_codedeploy::types::{
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use mgrid::aws::codedeploy::Deploys;
 use mgrid::aws::stack::Stacks;
-use mgrid::commands::deploy::{ShiftFollow, WatchOptions, Watched, watch};
+use mgrid::commands::deploy::follow::ShiftFollow;
+use mgrid::commands::deploy::watch::{WatchOptions, Watched, watch};
 use mgrid::decide::shift::ShiftStatus;
 
 /// 2026-11-30T09:00:00Z: the deploy executes its change set.

@@ -25,7 +25,7 @@ use aws_sdk_cloudformation::types::{
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use mgrid::aws::stack::{ChangeSetOutcome, Stacks};
-use mgrid::commands::deploy::{WatchOptions, watch};
+use mgrid::commands::deploy::watch::{WatchOptions, watch};
 use mgrid::decide::lifecycle::plan::{self, Danger};
 use mgrid::decide::lifecycle::render;
 
@@ -52,7 +52,7 @@ async fn watch_lines(
     client: Client,
     planned: usize,
     options: WatchOptions,
-) -> (mgrid::commands::deploy::Watched, String) {
+) -> (mgrid::commands::deploy::watch::Watched, String) {
     let stacks = Stacks::new(client);
     let mut lines = String::new();
     let watched = watch(

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
 use aws_sdk_cloudformation::primitives::DateTime;
 use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackEvent, StackStatus};
-use mgrid::commands::deploy::WatchOptions;
+use mgrid::commands::deploy::watch::WatchOptions;
 
 const STACK_ID: &str = "arn:aws:cloudformation:eu-west-1:123456789012:stack/marketgrid-prod/4f2c";
 

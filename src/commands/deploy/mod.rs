@@ -3,30 +3,41 @@
 //! (data in danger in red), confirm, execute, watch, and either list the outputs or every
 //! failed resource with the first cause first. `mgrid diff` is the same up to the change set.
 
-use std::io::IsTerminal;
+//! `mgrid deploy`: puts a stage in place from the embedded template and artifact, the way an
+//! operator can trust: check the account, upload by content hash, make a change set, show it
+//! (data in danger in red), confirm, execute, watch, and either list the outputs or every
+//! failed resource with the first cause first. `mgrid diff` is the same up to the change set.
+
+mod change_set;
+pub mod follow;
+pub mod watch;
+
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use mgrid_contract::EpochMillis;
 use serde::Serialize;
 
 use crate::artifact::{EmbeddedArtifact, embedded};
 use crate::aws::assets::{Assets, Upload};
 use crate::aws::codedeploy::Deploys;
 use crate::aws::kept::{Kept, kept_from_earlier, reencrypt_rings};
-use crate::aws::stack::{ChangeSetOutcome, ChangeSetRequest, Stacks};
+use crate::aws::stack::ChangeSetOutcome;
 use crate::aws::{Aws, Identity};
 use crate::cli::{DeployArgs, DiffArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
-use crate::decide::lifecycle::model::{StackEvent, StackOutput};
+use crate::decide::deploy::{
+    apply_param_overrides, architecture, first_deploy_steps, guard_alarms, guards_firing,
+    publishes_processor_version, stage_needs,
+};
+use crate::decide::lifecycle::model::StackOutput;
 use crate::decide::lifecycle::plan::{
     self, ChangeReview, FailedResource, ParameterChange, StackPlan,
 };
-use crate::decide::lifecycle::preflight::{self, CliTarget, Finding, StageNeeds};
+use crate::decide::lifecycle::preflight::{self, CliTarget, Finding};
 use crate::decide::lifecycle::render;
-use crate::decide::shift::{DeployStrategy, GuardAlarm, Shift};
+use crate::decide::shift::{DeployStrategy, Shift};
 use crate::decide::stage::{ParameterValue, Source, StageSettings};
 use crate::decide::template::{PIPELINE_YAML, Template};
 use crate::failure::{Failure, FailureKind};
@@ -34,8 +45,10 @@ use crate::ui::output::OutputFormat;
 use crate::ui::output::{note, print_report, write_stdout};
 use crate::ui::terminal::{confirm, verbose_calls};
 use crate::ui::text::{GOOD, WARNING};
-use mgrid_artifact::Arch;
+use change_set::{discard, interrupted_change_set, make_change_set};
+use follow::ShiftFollow;
 use mgrid_contract::StageName;
+use watch::{WatchOptions, eprint_styled, interrupted_watch, limit_of, watch};
 
 /// What a deploy (or diff) did, for people and for scripts.
 /// What the change set does to the stack.
@@ -265,100 +278,6 @@ fn prepare(context: &Context, mode: Mode<'_>) -> Result<Prepared, Failure> {
         parameters,
         artifact,
     })
-}
-
-/// `--param Key=Value` overrides, refused when the key is not a parameter the stage may set.
-/// The instruction set the stage's functions will run on: the artifact must be built for it.
-fn architecture(parameters: &[ParameterValue]) -> Result<Arch, Failure> {
-    let value = parameters
-        .iter()
-        .find(|p| p.name == "Architecture")
-        .and_then(|p| p.value.as_deref())
-        .unwrap_or_default();
-    Arch::from_lambda_name(value).ok_or_else(|| {
-        Failure::new(
-            FailureKind::Usage,
-            format!("the stage's Architecture is {value:?}; Lambda runs arm64 or x86_64"),
-        )
-        .next("set `architecture` in mgrid.toml to \"arm64\" or \"x86_64\"")
-    })
-}
-
-fn apply_param_overrides(
-    parameters: &mut [ParameterValue],
-    overrides: &[(String, String)],
-    template: &Template,
-) -> Result<(), Failure> {
-    for (key, value) in overrides {
-        let Some(parameter) = parameters.iter_mut().find(|p| &p.name == key) else {
-            let known: Vec<String> = template.parameters().into_iter().map(|p| p.name).collect();
-            let suggestion = known
-                .iter()
-                .min_by_key(|name| {
-                    edit_distance(&name.to_ascii_lowercase(), &key.to_ascii_lowercase())
-                })
-                .map(|name| format!("did you mean {name}? "))
-                .unwrap_or_default();
-            return Err(Failure::new(
-                FailureKind::Usage,
-                format!("--param {key}: the template has no parameter {key}"),
-            )
-            .next(format!(
-                "{suggestion}the parameters are: {}",
-                known.join(", ")
-            )));
-        };
-        if parameter.source == Source::Deploy || parameter.name == "Stage" {
-            return Err(Failure::new(
-                FailureKind::Usage,
-                format!("--param {key}: mgrid sets {key} itself"),
-            )
-            .next("set stage settings in mgrid.toml, or choose another --param"));
-        }
-        if let Some(instead) = guarded_setting(key) {
-            return Err(Failure::new(
-                FailureKind::Usage,
-                format!(
-                    "--param {key}: a stage's protections are not set by a flag; nothing was deployed"
-                ),
-            )
-            .next(instead));
-        }
-        parameter.value = Some(value.clone());
-        parameter.source = Source::Flag("--param".into());
-    }
-    Ok(())
-}
-
-/// The parameters that protect a stage, with where they are set instead: in mgrid.toml, where
-/// the team reviews them, or by the flag that asks first. A `--param` would weaken them silently.
-fn guarded_setting(parameter: &str) -> Option<&'static str> {
-    match parameter {
-        "Protected" => Some(
-            "set `protected` under the stage's [stages.<name>] in mgrid.toml (`mgrid validate --stage <name>` shows it)",
-        ),
-        "DeployStrategy" | "DeployAlarms" => Some(
-            "set deploy_strategy or deploy_alarms in mgrid.toml; to deploy without a traffic shift this once, pass --skip-shift (it asks first)",
-        ),
-        _ => None,
-    }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            current.push(
-                (previous[j] + usize::from(ca != *cb))
-                    .min(previous[j + 1] + 1)
-                    .min(current[j] + 1),
-            );
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// Checks the account, makes sure the assets are uploaded, and returns the parameter values.
@@ -792,57 +711,6 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
     followed
 }
 
-/// Ctrl-C while the change set is made or awaited, before anything executed: it (and the stack
-/// it made, on a first deploy) is deleted, and the operator is told what is left, if anything.
-async fn interrupted_change_set(
-    stacks: &Stacks,
-    stack_name: &str,
-    change_set: &str,
-    makes_the_stack: bool,
-) -> Failure {
-    note(
-        "stopping: nothing was executed; deleting the change set being made (Ctrl-C again to leave it)",
-    );
-    let cleaned = tokio::select! {
-        cleaned = discard(stacks, stack_name, change_set, makes_the_stack) => cleaned,
-        _ = tokio::signal::ctrl_c() => Err(Failure::new(FailureKind::Interrupted, "interrupted again")),
-    };
-    match cleaned {
-        Ok(()) => Failure::new(
-            FailureKind::Interrupted,
-            format!("stopped before anything was executed; the change set {change_set} was deleted"),
-        ),
-        Err(why) => Failure::new(
-            FailureKind::Interrupted,
-            format!("stopped before anything was executed; the change set {change_set} may remain ({why})"),
-        )
-        .next(format!(
-            "`aws cloudformation list-change-sets --stack-name {stack_name}` shows it; a REVIEW_IN_PROGRESS {stack_name} with no change set can be deleted"
-        )),
-    }
-}
-
-/// Ctrl-C while a deploy is followed: CloudFormation carries on without mgrid. A first create
-/// has no traffic shift to speak of; an update may.
-fn interrupted_watch(create: bool, stack_name: &str, stage: &str) -> Failure {
-    if create {
-        return Failure::new(
-            FailureKind::Interrupted,
-            format!("stopped watching; CloudFormation keeps creating {stack_name}"),
-        )
-        .next(format!(
-            "watch it with `mgrid status --stage {stage}`: it ends CREATE_COMPLETE, or rolls back by itself"
-        ));
-    }
-    Failure::new(
-        FailureKind::Interrupted,
-        format!("stopped watching; {stack_name} keeps deploying, and a processor traffic shift goes on"),
-    )
-    .next(format!(
-        "watch it with `mgrid status --stage {stage}`; stop a shift with `mgrid deploy --stage {stage} --rollback`"
-    ))
-}
-
 /// `mgrid deploy --rollback`: stops the processor's traffic shift in progress (CodeDeploy sends
 /// all traffic back to the previous version), then follows the stack as it rolls back.
 async fn rollback(context: &Context, watch_limit: Duration) -> Result<()> {
@@ -957,44 +825,6 @@ impl Plan for RollbackPlan {
     }
 }
 
-/// Uploads the template and artifact and asks CloudFormation for the change set `name`.
-async fn make_change_set(
-    aws: &Aws,
-    identity: &Identity,
-    prepared: &Prepared,
-    stacks: &Stacks,
-    name: &str,
-    create: bool,
-    verbose: bool,
-) -> Result<Vec<(String, String)>, Failure> {
-    let settings = &prepared.settings;
-    let stack_name = &settings.stack_name;
-    let change_set = name;
-    let (_assets, template_url, parameters) =
-        upload_assets(aws, identity, prepared, verbose).await?;
-    let tags: Vec<(String, String)> = settings
-        .tags
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    stacks
-        .create_change_set(&ChangeSetRequest {
-            stack_name,
-            change_set_name: change_set,
-            create,
-            template_url: &template_url,
-            parameters: parameters.clone(),
-            tags,
-            description: &format!(
-                "mgrid {} (artifact {})",
-                env!("CARGO_PKG_VERSION"),
-                prepared.artifact()?.metadata.sha256_hex
-            ),
-        })
-        .await?;
-    Ok(parameters)
-}
-
 /// A change set ready to execute: the question before it (its table is already shown).
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -1105,30 +935,6 @@ async fn check_account_readiness(aws: &Aws, prepared: &Prepared) -> Result<(), F
     .next(next.join("\n")))
 }
 
-/// Whether the change set publishes a new processor version, which CodeDeploy shifts traffic
-/// to. The emulator lists no resource changes for a parameter change; AWS does.
-fn publishes_processor_version(review: &ChangeReview) -> bool {
-    review.changes.iter().any(|c| {
-        matches!(
-            c.change.logical_id.as_str(),
-            "ProcessorVersion" | "ProcessorAlias"
-        )
-    })
-}
-
-/// The guard alarms the stage's parameters name.
-fn guard_alarms(stage: &str, parameters: &[ParameterValue]) -> Vec<String> {
-    parameters
-        .iter()
-        .find(|p| p.name == "DeployAlarms")
-        .and_then(|p| p.value.as_deref())
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(GuardAlarm::from_name)
-        .map(|alarm| alarm.alarm_name(stage))
-        .collect()
-}
-
 /// A guard alarm already in ALARM would stop the shift at once and roll the deploy back: the
 /// deploy is refused before anything runs, with the ways out.
 async fn check_guards(
@@ -1155,72 +961,6 @@ async fn check_guards(
         Some(failure) => Err(failure),
         None => Ok(()),
     }
-}
-
-/// The refusal when any of `guards` is among the alarms `in_alarm`.
-fn guards_firing(stage: &str, guards: &[String], in_alarm: &[String]) -> Option<Failure> {
-    let firing: Vec<&String> = in_alarm.iter().filter(|a| guards.contains(a)).collect();
-    if firing.is_empty() {
-        return None;
-    }
-    let firing: Vec<&str> = firing.into_iter().map(String::as_str).collect();
-    Some(Failure::new(
-        FailureKind::Conflict,
-        format!(
-            "{} {} in ALARM now: CodeDeploy would stop the processor's traffic shift at once and roll this deploy back; nothing was changed",
-            firing.join(", "),
-            if firing.len() == 1 { "is" } else { "are" }
-        ),
-    )
-    .next(format!(
-        "clear the cause first (`mgrid status --stage {stage}`, `mgrid dlq peek --stage {stage}`), or, for an emergency fix, deploy with --skip-shift (all traffic at once, no guard alarms)"
-    )))
-}
-
-/// What the stage's parameters ask of the account's Lambda concurrency.
-fn stage_needs(parameters: &[ParameterValue]) -> StageNeeds {
-    let template = Template::pipeline().ok();
-    let number = |name: &str| -> i64 {
-        parameters
-            .iter()
-            .find(|p| p.name == name)
-            .and_then(|p| p.value.clone())
-            .or_else(|| template.as_ref()?.parameter(name)?.default)
-            .and_then(|value| value.parse().ok())
-            .unwrap_or(0)
-    };
-    let provisioned = number("ProvisionedConcurrencyMin") > 0;
-    StageNeeds {
-        processor_max_concurrency: number("ProcessorMaxConcurrency"),
-        provisioned_max: if provisioned {
-            number("ProvisionedConcurrencyMax")
-        } else {
-            0
-        },
-    }
-}
-
-/// What to do after a stage's first deploy, in order: prove the ingress on AWS, make the keys,
-/// register the URLs.
-fn first_deploy_steps(stage: &str, target: &CliTarget) -> String {
-    let options = match &target.profile {
-        Some(profile) => format!("--region {} --profile {profile}", target.region),
-        None => format!("--region {}", target.region),
-    };
-    format!(
-        "next steps for the new stage:\n\
-         1. check the ingress on AWS: a request through API Gateway's integration to the queue (the \
-         test bypasses the authorizer; expect \"status\": 200 and \"Received response. Status: 200\" in its log):\n  \
-         api=$(aws apigateway get-rest-apis {options} --query \"items[?name=='marketgrid-{stage}-webhooks'].id\" --output text)\n  \
-         aws apigateway test-invoke-method {options} --rest-api-id \"$api\" --http-method POST \\\n    \
-         --resource-id \"$(aws apigateway get-resources {options} --rest-api-id \"$api\" --query \"items[?path=='/webhook/stripe'].id\" --output text)\" \\\n    \
-         --headers Content-Type=application/json --body '{{\"id\":\"evt_mgrid_ingress_check\",\"type\":\"mgrid.ingress_check\",\"data\":{{\"object\":{{\"id\":\"ingress_check\"}}}}}}'\n  \
-         the processor dead-letters it (it carries no signature): `mgrid dlq peek --stage {stage}` shows it, \
-         `mgrid dlq purge --stage {stage}` removes it\n\
-         2. `mgrid keys rotate --all --stage {stage}`: the API keys, shown once as the URLs to register\n\
-         3. `mgrid keys set-signing-secret stripe --stage {stage}` (and paypal): the secrets the providers show\n\
-         4. register the URLs of step 2 as webhook endpoints at Stripe and PayPal"
-    )
 }
 
 /// Every key ring of the stage under the stage's key, after a deploy: rings kept from an earlier,
@@ -1250,435 +990,6 @@ fn show(output: OutputFormat, text: &str) -> Result<(), Failure> {
             note(text);
             Ok(())
         }
-    }
-}
-
-pub struct Watched {
-    pub final_status: String,
-    pub events: Vec<StackEvent>,
-    /// The processor's traffic shift, when this stack operation started one.
-    pub shift: Option<Shift>,
-}
-
-/// How often a followed shift's versions are tallied.
-const TALLY_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Follows the processor's traffic shift (CodeDeploy) beside the stack: a deploy that publishes
-/// a new processor version hands the alias to CodeDeploy, and the stack waits for it.
-pub struct ShiftFollow<'a> {
-    deploys: &'a Deploys,
-    /// When the versions' webhooks were last tallied (GetMetricData).
-    tallied_at: Option<std::time::Instant>,
-    /// The shift of this deploy is one created after this.
-    since: EpochMillis,
-    guards: Option<Vec<String>>,
-    pub latest: Option<Shift>,
-    /// Set when the shift cannot be read (no permission, say): the stack is still followed.
-    gave_up: bool,
-    last_line: String,
-    /// "CodeDeploy throttles" while it does.
-    pub throttled: bool,
-    /// Whether to read the shift: from the alias's first stack event on, or at once.
-    pub armed: bool,
-}
-
-impl<'a> ShiftFollow<'a> {
-    pub fn new(deploys: &'a Deploys, since: EpochMillis) -> ShiftFollow<'a> {
-        ShiftFollow {
-            deploys,
-            tallied_at: None,
-            since,
-            guards: None,
-            latest: None,
-            gave_up: false,
-            last_line: String::new(),
-            throttled: false,
-            armed: false,
-        }
-    }
-
-    /// Follows a shift that is already under way (`deploy --rollback`).
-    pub fn already_started(mut self) -> ShiftFollow<'a> {
-        self.armed = true;
-        self
-    }
-
-    /// Reads the shift once. A transient failure (throttling) is returned for the caller's
-    /// backoff and leaves the last reading; any other stops following the shift, with a warning.
-    async fn poll(&mut self, out: &mut dyn FnMut(&str)) -> Result<(), Failure> {
-        if self.gave_up || self.latest.as_ref().is_some_and(|s| s.status.finished()) {
-            return Ok(());
-        }
-        let read = async {
-            // Once found, the shift's deployment is read directly.
-            let known = self.latest.as_ref().map(|s| s.deployment_id.clone());
-            let id = match known {
-                Some(id) => id,
-                None => match self.deploys.current(Some(self.since)).await? {
-                    Some(id) => id,
-                    None => return Ok(None),
-                },
-            };
-            if self.guards.is_none() {
-                self.guards = Some(self.deploys.guard_alarms().await?);
-            }
-            let guards = self.guards.clone().unwrap_or_default();
-            let mut shift = self.deploys.shift(&id, &guards).await?;
-            // What each version does with the webhooks: every half minute while it runs (the
-            // metrics are per minute), and once more when it ends.
-            let due = self.tallied_at.is_none_or(|at| at.elapsed() >= TALLY_EVERY);
-            if due || shift.status.finished() {
-                self.deploys.traffic(&mut shift).await;
-                self.tallied_at = Some(std::time::Instant::now());
-            } else if let Some(last) = &self.latest {
-                shift.traffic = last.traffic.clone();
-            }
-            Ok::<_, Failure>(Some(shift))
-        }
-        .await;
-        match read {
-            Ok(shift) => {
-                self.throttled = false;
-                if shift.is_some() {
-                    self.latest = shift;
-                }
-                Ok(())
-            }
-            Err(failure) if failure.transient => {
-                self.throttled = true;
-                Err(failure)
-            }
-            Err(failure) => {
-                self.gave_up = true;
-                out(&format!(
-                    "{WARNING}warning:{WARNING:#} cannot follow the processor's traffic shift: {}; the stack is still followed ({})\n",
-                    failure.what,
-                    failure
-                        .next
-                        .as_deref()
-                        .unwrap_or("grant codedeploy:Get*/List* to see it")
-                ));
-                Ok(())
-            }
-        }
-    }
-
-    /// The shift's block for the terminal view.
-    fn block(&self, now: EpochMillis) -> String {
-        let mut text = self
-            .latest
-            .as_ref()
-            .map(|shift| crate::decide::shift::live_block(shift, now))
-            .unwrap_or_default();
-        if self.throttled {
-            text.push_str("  (CodeDeploy throttles: showing the last reading, backing off)\n");
-        }
-        text
-    }
-
-    /// Without a terminal: the shift's line when it changed.
-    fn changed_lines(&mut self, now: EpochMillis) -> Option<String> {
-        let shift = self.latest.as_ref()?;
-        let block = self.block(now);
-        // The countdown changes every poll; a line is written when anything else does.
-        let key = format!(
-            "{:?}{}{:?}{}",
-            shift.status, shift.percent_on_new, shift.guards, self.throttled
-        );
-        if key == self.last_line {
-            return None;
-        }
-        self.last_line = key;
-        Some(block)
-    }
-}
-
-fn limit_of(span: crate::cli::Span) -> Duration {
-    Duration::from_millis(span.0.try_into().unwrap_or(0))
-}
-
-/// How a watch polls and where it writes.
-pub struct WatchOptions {
-    /// Between polls.
-    pub poll: Duration,
-    /// The longest pause while AWS throttles.
-    pub max_backoff: Duration,
-    /// A terminal gets a redrawn block (with the time elapsed); anything else a line per event.
-    pub terminal: bool,
-    /// Without a terminal, a line saying what the deploy waits for after this long without an
-    /// event: a stack that does not move is never silent.
-    pub heartbeat: Duration,
-    /// The longest the watch goes on: then it stops (exit 8), and CloudFormation goes on.
-    pub limit: Duration,
-}
-
-impl WatchOptions {
-    pub fn for_stderr(limit: Duration) -> Self {
-        WatchOptions {
-            poll: Duration::from_secs(2),
-            max_backoff: Duration::from_secs(30),
-            terminal: std::io::stderr().is_terminal(),
-            heartbeat: Duration::from_secs(30),
-            limit,
-        }
-    }
-}
-
-/// The line a quiet deploy prints: how long it has run and what it waits for.
-pub fn heartbeat_line(status: &str, elapsed_seconds: u64, progress: &plan::Progress) -> String {
-    let waiting = if progress.in_progress.is_empty() {
-        "CloudFormation to start the next resource".to_owned()
-    } else {
-        progress.in_progress.join(", ")
-    };
-    format!(
-        "… {status} after {}: waiting for {waiting} ({} of {} resources done)\n",
-        render::elapsed(elapsed_seconds),
-        progress.done,
-        progress.done + progress.in_progress.len() + progress.failed.len() + progress.pending
-    )
-}
-
-/// Deletes a change set that will not be executed. A change set that creates a stack made that
-/// stack (empty, REVIEW_IN_PROGRESS): it goes too, so a diff or a declined first deploy leaves
-/// nothing behind for `stages` or `status` to find.
-async fn discard(
-    stacks: &Stacks,
-    stack_name: &str,
-    change_set: &str,
-    created_the_stack: bool,
-) -> Result<(), Failure> {
-    if !created_the_stack {
-        return stacks.delete_change_set(stack_name, change_set).await;
-    }
-    stacks.delete_stack(stack_name).await?;
-    crate::aws::stack::wait_until_deleted(stacks, stack_name, CHANGE_SET_LIMIT).await?;
-    note(&format!(
-        "deleted {stack_name} (REVIEW_IN_PROGRESS, no resources), which the change set had created"
-    ));
-    Ok(())
-}
-
-/// Follows the stack until its operation ends, writing the live view to `out`. Polls every
-/// `poll`, doubling the pause up to `max_backoff` while AWS throttles.
-#[allow(clippy::too_many_arguments)]
-pub async fn watch(
-    stacks: &Stacks,
-    stack_name: &str,
-    stage: &str,
-    since: EpochMillis,
-    planned: usize,
-    started: Instant,
-    options: &WatchOptions,
-    mut shift: Option<&mut ShiftFollow<'_>>,
-    out: &mut dyn FnMut(&str),
-) -> Result<Watched, Failure> {
-    let mut events: Vec<StackEvent> = Vec::new();
-    let mut last_event: Option<String> = None;
-    let mut drawn_lines = 0;
-    let mut pause = options.poll;
-    let mut quiet_since = Instant::now();
-    let watching = Instant::now();
-    loop {
-        let polled = async {
-            let state = stacks.describe(stack_name).await?;
-            let new = stacks
-                .events_since(stack_name, last_event.as_deref(), since)
-                .await?;
-            Ok::<_, Failure>((state, new))
-        }
-        .await;
-        let (state, new) = match polled {
-            Ok((Some(state), new)) => (state, new),
-            Ok((None, _)) => {
-                return Err(Failure::new(
-                    FailureKind::Failed,
-                    format!("{stack_name} disappeared while deploying"),
-                ));
-            }
-            Err(failure) if failure.transient && watching.elapsed() < options.limit => {
-                pause = (pause * 2).min(options.max_backoff);
-                tokio::time::sleep(pause).await;
-                continue;
-            }
-            Err(failure) if failure.transient => {
-                return Err(watch_limit_reached(
-                    stack_name,
-                    stage,
-                    options.limit,
-                    &format!("AWS throttled the last reads ({})", failure.what),
-                ));
-            }
-            Err(failure) => return Err(failure),
-        };
-        // The shift is read from when CloudFormation hands the alias to CodeDeploy (its first
-        // event) to the end, once more after the stack ends; a throttled read backs off like
-        // the stack's.
-        let mut throttled = false;
-        if let Some(follow) = shift.as_deref_mut() {
-            follow.armed |= new.iter().any(|e| e.logical_id == "ProcessorAlias");
-            if follow.armed {
-                throttled = follow.poll(out).await.is_err();
-            }
-        }
-        if let Some(last) = new.last() {
-            last_event = Some(last.event_id.clone());
-        }
-        events.extend(new.iter().cloned());
-        if options.terminal {
-            let progress = plan::progress(&events, stack_name, planned);
-            let mut block =
-                render::live_block(stage, &state.status, started.elapsed().as_secs(), &progress);
-            if let Some(follow) = shift.as_deref() {
-                block.push_str(&follow.block(now_millis()));
-            }
-            let mut text = String::new();
-            if drawn_lines > 0 {
-                text.push_str(&format!("\x1b[{drawn_lines}A\x1b[J"));
-            }
-            text.push_str(&block);
-            drawn_lines = block.lines().count();
-            out(&text);
-        } else {
-            for event in &new {
-                out(&format!("{}\n", render::event_line(event)));
-            }
-            if let Some(lines) = shift
-                .as_deref_mut()
-                .and_then(|f| f.changed_lines(now_millis()))
-            {
-                out(&lines);
-                quiet_since = Instant::now();
-            }
-            if !new.is_empty() {
-                quiet_since = Instant::now();
-            } else if quiet_since.elapsed() >= options.heartbeat && !plan::finished(&state.status) {
-                let progress = plan::progress(&events, stack_name, planned);
-                out(&heartbeat_line(
-                    &state.status,
-                    started.elapsed().as_secs(),
-                    &progress,
-                ));
-                quiet_since = Instant::now();
-            }
-        }
-        if plan::finished(&state.status) {
-            return Ok(Watched {
-                final_status: state.status,
-                events,
-                shift: shift.and_then(|f| f.latest.clone()),
-            });
-        }
-        if watching.elapsed() >= options.limit {
-            let progress = plan::progress(&events, stack_name, planned);
-            return Err(watch_limit_reached(
-                stack_name,
-                stage,
-                options.limit,
-                &heartbeat_line(&state.status, started.elapsed().as_secs(), &progress),
-            ));
-        }
-        if throttled {
-            pause = (pause * 2).min(options.max_backoff);
-            tokio::time::sleep(pause).await;
-            continue;
-        }
-        pause = options.poll;
-        tokio::time::sleep(pause).await;
-    }
-}
-
-/// The watch's end at `--watch-limit`: what the stack was doing, and who follows it now.
-fn watch_limit_reached(stack_name: &str, stage: &str, limit: Duration, doing: &str) -> Failure {
-    Failure::new(
-        FailureKind::Pending,
-        format!(
-            "stopped watching after {} (--watch-limit); CloudFormation goes on without mgrid: {}",
-            crate::aws::stack::typed(limit),
-            doing.trim_start_matches('…').trim()
-        ),
-    )
-    .next(format!(
-        "`mgrid status --stage {stage}` shows how {stack_name} ends; a processor traffic shift in progress stops with `mgrid deploy --stage {stage} --rollback`"
-    ))
-}
-
-fn eprint_styled(text: &str) {
-    use std::io::Write;
-    let mut stderr = anstream::stderr().lock();
-    let _ = stderr.write_all(text.as_bytes());
-    let _ = stderr.flush();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_interrupted_first_create_speaks_of_no_traffic_shift() {
-        let create = interrupted_watch(true, "marketgrid-k7", "k7");
-        assert!(!create.what.contains("shift"), "{}", create.what);
-        assert!(create.what.contains("keeps creating marketgrid-k7"));
-        let update = interrupted_watch(false, "marketgrid-k7", "k7");
-        assert!(update.what.contains("traffic shift"), "{}", update.what);
-    }
-
-    #[test]
-    fn a_mistyped_param_is_refused_with_a_suggestion() {
-        let template = Template::pipeline().unwrap();
-        let settings = StageSettings::resolve(
-            "dev".parse().unwrap(),
-            Some("eu-west-1"),
-            &crate::decide::config::Config::default(),
-            &std::collections::BTreeMap::<&str, &str>::new(),
-        )
-        .unwrap();
-        let mut parameters = settings.parameters(&template);
-        let error = apply_param_overrides(
-            &mut parameters,
-            &[("ProcesorMemory".into(), "1024".into())],
-            &template,
-        )
-        .unwrap_err();
-        assert_eq!(error.kind, FailureKind::Usage);
-        assert!(
-            error
-                .next
-                .unwrap()
-                .starts_with("did you mean ProcessorMemory?")
-        );
-        let error = apply_param_overrides(
-            &mut parameters,
-            &[("ArtifactKey".into(), "x".into())],
-            &template,
-        )
-        .unwrap_err();
-        assert!(error.what.contains("mgrid sets ArtifactKey itself"));
-        for (key, value) in [
-            ("Protected", "false"),
-            ("DeployAlarms", ""),
-            ("DeployStrategy", "CodeDeployDefault.LambdaAllAtOnce"),
-        ] {
-            let error =
-                apply_param_overrides(&mut parameters, &[(key.into(), value.into())], &template)
-                    .unwrap_err();
-            assert_eq!(error.kind, FailureKind::Usage, "{key}");
-            assert!(error.next.unwrap().contains("mgrid.toml"), "{key}");
-        }
-        apply_param_overrides(
-            &mut parameters,
-            &[("ProcessorMemory".into(), "1024".into())],
-            &template,
-        )
-        .unwrap();
-        let memory = parameters
-            .iter()
-            .find(|p| p.name == "ProcessorMemory")
-            .unwrap();
-        assert_eq!(
-            (memory.value.as_deref(), &memory.source),
-            (Some("1024"), &Source::Flag("--param".into()))
-        );
     }
 }
 
