@@ -17,4 +17,5 @@ pub mod shift;
 pub mod spans;
 pub mod stage;
 pub mod template;
+pub mod trace;
 pub mod verdict;

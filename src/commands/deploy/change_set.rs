@@ -2,11 +2,6 @@
 //! when it will not run, with the REVIEW_IN_PROGRESS stack a first deploy made; an interrupt
 //! while it is made says what is left.
 
-//! `mgrid deploy`: puts a stage in place from the embedded template and artifact, the way an
-//! operator can trust: check the account, upload by content hash, make a change set, show it
-//! (data in danger in red), confirm, execute, watch, and either list the outputs or every
-//! failed resource with the first cause first. `mgrid diff` is the same up to the change set.
-
 use anyhow::Result;
 
 use super::{CHANGE_SET_LIMIT, Prepared, upload_assets};

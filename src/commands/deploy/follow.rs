@@ -1,11 +1,6 @@
 //! The processor's traffic shift followed beside the stack: CodeDeploy's deployment read from
 //! the alias's first stack event on, its versions' webhooks tallied every 30 s, throttling said.
 
-//! `mgrid deploy`: puts a stage in place from the embedded template and artifact, the way an
-//! operator can trust: check the account, upload by content hash, make a change set, show it
-//! (data in danger in red), confirm, execute, watch, and either list the outputs or every
-//! failed resource with the first cause first. `mgrid diff` is the same up to the change set.
-
 use anyhow::Result;
 use mgrid_contract::EpochMillis;
 

@@ -3,11 +3,6 @@
 //! (data in danger in red), confirm, execute, watch, and either list the outputs or every
 //! failed resource with the first cause first. `mgrid diff` is the same up to the change set.
 
-//! `mgrid deploy`: puts a stage in place from the embedded template and artifact, the way an
-//! operator can trust: check the account, upload by content hash, make a change set, show it
-//! (data in danger in red), confirm, execute, watch, and either list the outputs or every
-//! failed resource with the first cause first. `mgrid diff` is the same up to the change set.
-
 mod change_set;
 pub mod follow;
 pub mod watch;

@@ -2,11 +2,6 @@
 //! (a line each otherwise, with a heartbeat when nothing moves), the processor's traffic shift
 //! beside it, and its ends: done, interrupted, or past `--watch-limit`.
 
-//! `mgrid deploy`: puts a stage in place from the embedded template and artifact, the way an
-//! operator can trust: check the account, upload by content hash, make a change set, show it
-//! (data in danger in red), confirm, execute, watch, and either list the outputs or every
-//! failed resource with the first cause first. `mgrid diff` is the same up to the change set.
-
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
