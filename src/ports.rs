@@ -8,6 +8,7 @@ use std::future::Future;
 
 use mgrid_contract::{EpochMillis, KeyRing};
 
+use crate::decide::logs::{Follow, Found, LogLine, LogQuery};
 use crate::decide::metrics::{Snapshot, Window};
 use crate::failure::Failure;
 
@@ -296,4 +297,43 @@ pub trait MetricsSource: Send + 'static {
 
     /// Ask again, on the next refresh, for rows the backend could not answer.
     fn retry_unavailable(&mut self);
+}
+
+/// What one step of a follow brought: its new lines, and a sentence about how the follow goes
+/// (a Live Tail session that ended, sampling) when there is one.
+pub struct NewLines {
+    pub lines: Vec<LogLine>,
+    pub note: Option<String>,
+    /// The places a poll could not read, and why (none from a Live Tail update).
+    pub unreadable: Vec<(String, Failure)>,
+}
+
+/// A stage's logs as `mgrid logs` and `mgrid trace` read them: CloudWatch Logs, or the log file
+/// `mgrid dev` writes. Which lines a query takes and how sources interleave is `decide::logs`.
+pub trait Logs {
+    /// The query's lines from `from` on, at most `limit` (a source).
+    fn read(
+        &self,
+        query: &LogQuery,
+        from: EpochMillis,
+        limit: usize,
+    ) -> impl Future<Output = Result<Found, Failure>>;
+
+    /// Marks where a follow starts: a line written from here on is read by [`Logs::next`], even
+    /// while the first read runs.
+    fn start_follow(&mut self);
+
+    /// Readies the follow of the query (`missing`: its log groups that do not exist yet); how
+    /// it will go, in a sentence.
+    fn go_live(&mut self, query: &LogQuery, missing: &[String]) -> impl Future<Output = String>;
+
+    /// The query's lines since the last step, each once, oldest first.
+    fn next(
+        &mut self,
+        query: &LogQuery,
+        follow: &mut Follow,
+    ) -> impl Future<Output = Result<NewLines, Failure>>;
+
+    /// Whether the stage keeps API Gateway's access log (and a WAF): the local stage has neither.
+    fn keeps_access_log(&self) -> bool;
 }

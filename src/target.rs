@@ -15,21 +15,21 @@ use crate::aws::Aws;
 use crate::aws::archive::{Archive, Ledger};
 use crate::aws::kept::RingKey;
 use crate::aws::keystore::RingStore;
-use crate::aws::logs::{CloudWatchLogs, LiveTail};
+use crate::aws::logs::AwsLogs;
 use crate::aws::metrics::CloudWatchSource;
 use crate::aws::parameters::{require, stage_parameters};
 use crate::aws::queues::{MoveTasks, Queue};
-use crate::decide::logs::{Follow, Found, LogLine, LogQuery};
+use crate::decide::logs::{Follow, Found, LogQuery};
 use crate::decide::metrics::{Snapshot, Window};
 use crate::decide::redrive::DeadLetter;
 use crate::decide::stage::StageSettings;
 use crate::failure::{Failure, FailureKind};
-use crate::local::logfile::LogFollower;
+use crate::local::logfile::LocalLogs;
 use crate::local::metrics::LocalSource;
 use crate::local::{LocalArchiveFiles, LocalLedgerLookup, LocalQueue, LocalRings, Paths};
 use crate::ports::{
-    BatchOutcome, DeadLetterQueue, Depth, KeyRings, LedgerLookup, MaybeSent, MetricsSource,
-    Notification, Outgoing, StoredRing, WebhookArchive, WebhookQueue, Whereabouts,
+    BatchOutcome, DeadLetterQueue, Depth, KeyRings, LedgerLookup, Logs, MaybeSent, MetricsSource,
+    NewLines, Outgoing, StoredRing, WebhookArchive, WebhookQueue, Whereabouts,
 };
 
 /// A stage, resolved.
@@ -251,23 +251,11 @@ impl Target {
     ) -> Result<Whereabouts, Failure> {
         match self {
             Target::Aws(stage) => {
-                let pipe_dead_letters = match stage.parameter(StageParameter::PipeDlqUrl).await {
-                    Ok(url) => Queue::new(stage.aws.sqs(), url)
-                        .depth()
-                        .await
-                        .ok()
-                        .map(|depth| depth.visible + depth.in_flight),
-                    Err(_) => None,
-                };
-                Ok(Whereabouts {
-                    queue_read: false,
-                    queued: None,
-                    notification: if transaction_ids.is_empty() {
-                        Notification::NoTransaction
-                    } else {
-                        Notification::Unknown { pipe_dead_letters }
-                    },
-                })
+                let pipe_dlq_url = stage.parameter(StageParameter::PipeDlqUrl).await.ok();
+                Ok(
+                    crate::aws::queues::whereabouts(&stage.aws, pipe_dlq_url, transaction_ids)
+                        .await,
+                )
             }
             Target::Local(stage) => {
                 crate::local::whereabouts(&stage.paths, event_id, transaction_ids)
@@ -278,17 +266,10 @@ impl Target {
     /// Where the stage's logs are read: its log groups, or the local log file.
     pub fn logs(&self) -> StageLogs {
         match self {
-            Target::Aws(stage) => StageLogs::Aws {
-                logs: CloudWatchLogs::new(stage.aws.logs(), stage.name.clone()),
-                aws: Box::new(stage.aws.clone()),
-                live: None,
-                said_sampled: false,
-                catch_up: false,
-            },
-            Target::Local(stage) => StageLogs::Local {
-                paths: stage.paths.clone(),
-                follower: None,
-            },
+            Target::Aws(stage) => {
+                StageLogs::Aws(Box::new(AwsLogs::new(&stage.aws, stage.name.clone())))
+            }
+            Target::Local(stage) => StageLogs::Local(LocalLogs::new(stage.paths.clone())),
         }
     }
 
@@ -313,206 +294,49 @@ impl Target {
 
 /// A stage's logs: CloudWatch Logs, or the log file `mgrid dev` writes.
 pub enum StageLogs {
-    Aws {
-        logs: CloudWatchLogs,
-        aws: Box<Aws>,
-        /// The Live Tail session a follow reads, while it lasts.
-        live: Option<Box<LiveTail>>,
-        /// Whether the session's sampling was said already.
-        said_sampled: bool,
-        /// The next step polls once before reading the session: what was written between the
-        /// first read and the session's start is shown too.
-        catch_up: bool,
-    },
-    Local {
-        paths: Paths,
-        follower: Option<Box<LogFollower>>,
-    },
+    Aws(Box<AwsLogs>),
+    Local(LocalLogs),
 }
 
-/// What one step of a follow brought: its new lines, and a sentence about how the follow goes
-/// (a Live Tail session that ended, sampling) when there is one.
-pub struct Followed {
-    pub lines: Vec<LogLine>,
-    pub note: Option<String>,
-    /// The places a poll could not read, and why (none from a Live Tail update).
-    pub unreadable: Vec<(String, Failure)>,
-}
-
-/// How long a follow waits between polls (a Live Tail session paces itself).
-const AWS_POLL: std::time::Duration = std::time::Duration::from_secs(2);
-const LOCAL_POLL: std::time::Duration = std::time::Duration::from_millis(500);
-
-impl StageLogs {
-    /// The query's lines from `from` on, at most `limit` (a source).
-    pub async fn read(
+impl Logs for StageLogs {
+    async fn read(
         &self,
         query: &LogQuery,
         from: EpochMillis,
         limit: usize,
     ) -> Result<Found, Failure> {
         match self {
-            StageLogs::Aws { logs, .. } => logs.read(query, from, limit).await,
-            StageLogs::Local { paths, .. } => {
-                let query = LogQuery {
-                    from,
-                    ..query.clone()
-                };
-                crate::local::logfile::read(paths, &query, limit)
-            }
+            StageLogs::Aws(logs) => logs.read(query, from, limit).await,
+            StageLogs::Local(logs) => logs.read(query, from, limit).await,
         }
     }
 
-    /// Marks where a follow starts: locally, the end of the log file as it is now (a line
-    /// written from here on is read by [`StageLogs::next`], even while the first read runs).
-    pub fn start_follow(&mut self) {
-        if let StageLogs::Local { paths, follower } = self {
-            *follower = Some(Box::new(LogFollower::from_end(paths)));
+    fn start_follow(&mut self) {
+        match self {
+            StageLogs::Aws(logs) => logs.start_follow(),
+            StageLogs::Local(logs) => logs.start_follow(),
         }
     }
 
-    /// On AWS, starts a CloudWatch Logs Live Tail session on the query's log groups (those
-    /// that exist: `missing` are left out); how the follow will go, in a sentence. When Live
-    /// Tail is not available (the emulator, a partition without it, no `logs:StartLiveTail`),
-    /// the follow polls FilterLogEvents instead, and says why.
-    pub async fn go_live(&mut self, query: &LogQuery, missing: &[String]) -> String {
-        let StageLogs::Aws {
-            logs,
-            aws,
-            live,
-            catch_up,
-            ..
-        } = self
-        else {
-            return "following the local log file".to_owned();
-        };
-        let identity = match aws.account().await {
-            Ok(identity) => identity,
-            Err(failure) => {
-                return format!(
-                    "Live Tail needs the account ({failure}); polling FilterLogEvents every 2 s"
-                );
-            }
-        };
-        let groups: Vec<String> = query
-            .sources
-            .iter()
-            .map(|source| source.log_group(logs.stage()))
-            .filter(|group| !missing.contains(group))
-            .map(|group| {
-                format!(
-                    "arn:{}:logs:{}:{}:log-group:{group}",
-                    identity.partition(),
-                    aws.region,
-                    identity.account
-                )
-            })
-            .collect();
-        if groups.is_empty() {
-            return "none of the log groups exists yet; polling FilterLogEvents every 2 s"
-                .to_owned();
-        }
-        match logs.live_tail(groups, query).await {
-            Ok(session) => {
-                *live = Some(Box::new(session));
-                *catch_up = true;
-                "following with CloudWatch Logs Live Tail".to_owned()
-            }
-            Err(failure) => format!(
-                "Live Tail is not available here ({}); polling FilterLogEvents every 2 s",
-                failure.what
-            ),
+    async fn go_live(&mut self, query: &LogQuery, missing: &[String]) -> String {
+        match self {
+            StageLogs::Aws(logs) => logs.go_live(query, missing).await,
+            StageLogs::Local(logs) => logs.go_live(query, missing).await,
         }
     }
 
-    /// The query's lines since the last step, each once, oldest first: the next Live Tail
-    /// update, or a poll after a pause. A Live Tail session that ends hands over to polling
-    /// from a minute before the newest line shown, so nothing falls between the two.
-    pub async fn next(
-        &mut self,
-        query: &LogQuery,
-        follow: &mut Follow,
-    ) -> Result<Followed, Failure> {
-        let mut note = None;
-        let mut unreadable = Vec::new();
-        let lines = match self {
-            StageLogs::Aws {
-                logs,
-                live,
-                said_sampled,
-                catch_up,
-                ..
-            } => {
-                if std::mem::take(catch_up) {
-                    let found = logs
-                        .read(query, follow.poll_from(query.from), 10_000)
-                        .await?;
-                    return Ok(Followed {
-                        lines: follow.fresh(found.lines),
-                        note: None,
-                        unreadable: found.unreadable,
-                    });
-                }
-                let update = match live.as_mut() {
-                    Some(session) => {
-                        match session.next().await {
-                            Ok(Some(update)) => Some(update),
-                            Ok(None) => {
-                                note = Some("the Live Tail session ended; polling FilterLogEvents every 2 s".to_owned());
-                                None
-                            }
-                            Err(failure) => {
-                                note = Some(format!(
-                                    "{}; polling FilterLogEvents every 2 s",
-                                    failure.what
-                                ));
-                                None
-                            }
-                        }
-                    }
-                    None => None,
-                };
-                match update {
-                    Some(update) => {
-                        if update.sampled && !*said_sampled {
-                            *said_sampled = true;
-                            note = Some("Live Tail is sampling: more than 500 lines a second match; narrow with --event-id, --level or --filter, or use --poll for every line".to_owned());
-                        }
-                        update
-                            .lines
-                            .into_iter()
-                            .filter(|l| query.matches(l))
-                            .collect()
-                    }
-                    None => {
-                        *live = None;
-                        tokio::time::sleep(AWS_POLL).await;
-                        // Every line of the window: a follow must not stop at a limit.
-                        let found = logs
-                            .read(query, follow.poll_from(query.from), 10_000)
-                            .await?;
-                        unreadable = found.unreadable;
-                        found.lines
-                    }
-                }
-            }
-            StageLogs::Local { paths, follower } => {
-                tokio::time::sleep(LOCAL_POLL).await;
-                follower
-                    .get_or_insert_with(|| Box::new(LogFollower::from_end(paths)))
-                    .poll_lines(query)?
-            }
-        };
-        Ok(Followed {
-            lines: follow.fresh(lines),
-            note,
-            unreadable,
-        })
+    async fn next(&mut self, query: &LogQuery, follow: &mut Follow) -> Result<NewLines, Failure> {
+        match self {
+            StageLogs::Aws(logs) => logs.next(query, follow).await,
+            StageLogs::Local(logs) => logs.next(query, follow).await,
+        }
     }
 
-    /// Whether this is the local stage's log.
-    pub fn is_local(&self) -> bool {
-        matches!(self, StageLogs::Local { .. })
+    fn keeps_access_log(&self) -> bool {
+        match self {
+            StageLogs::Aws(logs) => logs.keeps_access_log(),
+            StageLogs::Local(logs) => logs.keeps_access_log(),
+        }
     }
 }
 

@@ -9,8 +9,11 @@ use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
 use mgrid_contract::{EpochMillis, StageName};
 
 use super::errors;
-use crate::decide::logs::{Found, LogLine, LogQuery, Source, interleave};
+use crate::decide::logs::{Follow, Found, LogLine, LogQuery, Source, interleave};
 use crate::failure::Failure;
+use crate::ports::{Logs, NewLines};
+
+use super::Aws;
 
 pub struct CloudWatchLogs {
     client: Client,
@@ -229,5 +232,166 @@ impl LiveTail {
                 Some(_) => continue,
             }
         }
+    }
+}
+
+/// How long a follow waits between polls (a Live Tail session paces itself).
+const POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A deployed stage's logs: read with FilterLogEvents, followed with a Live Tail session where
+/// there is one, else by polling.
+pub struct AwsLogs {
+    logs: CloudWatchLogs,
+    aws: Aws,
+    /// The Live Tail session a follow reads, while it lasts.
+    live: Option<Box<LiveTail>>,
+    /// Whether the session's sampling was said already.
+    said_sampled: bool,
+    /// The next step polls once before reading the session: what was written between the
+    /// first read and the session's start is shown too.
+    catch_up: bool,
+}
+
+impl AwsLogs {
+    pub fn new(aws: &Aws, stage: StageName) -> AwsLogs {
+        AwsLogs {
+            logs: CloudWatchLogs::new(aws.logs(), stage),
+            aws: aws.clone(),
+            live: None,
+            said_sampled: false,
+            catch_up: false,
+        }
+    }
+}
+
+impl Logs for AwsLogs {
+    async fn read(
+        &self,
+        query: &LogQuery,
+        from: EpochMillis,
+        limit: usize,
+    ) -> Result<Found, Failure> {
+        self.logs.read(query, from, limit).await
+    }
+
+    /// CloudWatch Logs keeps every line: a follow reads from the first read's end on.
+    fn start_follow(&mut self) {}
+
+    /// Starts a CloudWatch Logs Live Tail session on the query's log groups (those that exist:
+    /// `missing` are left out). When Live Tail is not available (the emulator, a partition
+    /// without it, no `logs:StartLiveTail`), the follow polls FilterLogEvents instead, and says
+    /// why.
+    async fn go_live(&mut self, query: &LogQuery, missing: &[String]) -> String {
+        let identity = match self.aws.account().await {
+            Ok(identity) => identity,
+            Err(failure) => {
+                return format!(
+                    "Live Tail needs the account ({failure}); polling FilterLogEvents every 2 s"
+                );
+            }
+        };
+        let groups: Vec<String> = query
+            .sources
+            .iter()
+            .map(|source| source.log_group(self.logs.stage()))
+            .filter(|group| !missing.contains(group))
+            .map(|group| {
+                format!(
+                    "arn:{}:logs:{}:{}:log-group:{group}",
+                    identity.partition(),
+                    self.aws.region,
+                    identity.account
+                )
+            })
+            .collect();
+        if groups.is_empty() {
+            return "none of the log groups exists yet; polling FilterLogEvents every 2 s"
+                .to_owned();
+        }
+        match self.logs.live_tail(groups, query).await {
+            Ok(session) => {
+                self.live = Some(Box::new(session));
+                self.catch_up = true;
+                "following with CloudWatch Logs Live Tail".to_owned()
+            }
+            Err(failure) => format!(
+                "Live Tail is not available here ({}); polling FilterLogEvents every 2 s",
+                failure.what
+            ),
+        }
+    }
+
+    /// The next Live Tail update, or a poll after a pause. A Live Tail session that ends hands
+    /// over to polling from a minute before the newest line shown, so nothing falls between the
+    /// two.
+    async fn next(&mut self, query: &LogQuery, follow: &mut Follow) -> Result<NewLines, Failure> {
+        let mut note = None;
+        let mut unreadable = Vec::new();
+        let lines = {
+            if std::mem::take(&mut self.catch_up) {
+                let found = self
+                    .logs
+                    .read(query, follow.poll_from(query.from), 10_000)
+                    .await?;
+                return Ok(NewLines {
+                    lines: follow.fresh(found.lines),
+                    note: None,
+                    unreadable: found.unreadable,
+                });
+            }
+            let update = match self.live.as_mut() {
+                Some(session) => match session.next().await {
+                    Ok(Some(update)) => Some(update),
+                    Ok(None) => {
+                        note = Some(
+                            "the Live Tail session ended; polling FilterLogEvents every 2 s"
+                                .to_owned(),
+                        );
+                        None
+                    }
+                    Err(failure) => {
+                        note = Some(format!(
+                            "{}; polling FilterLogEvents every 2 s",
+                            failure.what
+                        ));
+                        None
+                    }
+                },
+                None => None,
+            };
+            match update {
+                Some(update) => {
+                    if update.sampled && !self.said_sampled {
+                        self.said_sampled = true;
+                        note = Some("Live Tail is sampling: more than 500 lines a second match; narrow with --event-id, --level or --filter, or use --poll for every line".to_owned());
+                    }
+                    update
+                        .lines
+                        .into_iter()
+                        .filter(|l| query.matches(l))
+                        .collect()
+                }
+                None => {
+                    self.live = None;
+                    tokio::time::sleep(POLL).await;
+                    // Every line of the window: a follow must not stop at a limit.
+                    let found = self
+                        .logs
+                        .read(query, follow.poll_from(query.from), 10_000)
+                        .await?;
+                    unreadable = found.unreadable;
+                    found.lines
+                }
+            }
+        };
+        Ok(NewLines {
+            lines: follow.fresh(lines),
+            note,
+            unreadable,
+        })
+    }
+
+    fn keeps_access_log(&self) -> bool {
+        true
     }
 }

@@ -16,7 +16,37 @@ use super::errors::{self, code};
 use crate::decide::redrive::{Attribute, DeadLetter};
 use crate::failure::{Failure, FailureKind};
 pub use crate::ports::Depth;
-use crate::ports::{BatchOutcome, DeadLetterQueue, MaybeSent, Outgoing, WebhookQueue};
+use crate::ports::{
+    BatchOutcome, DeadLetterQueue, MaybeSent, Notification, Outgoing, WebhookQueue, Whereabouts,
+};
+
+/// Where an event stands on a deployed stage, as far as it can be read without harm: the webhook
+/// queue is not read (a receive would hold up the event's group), and the vendor notification is
+/// known only as the depth of the pipes' dead-letter queue (`pipe_dlq_url`, when the stack
+/// published it), whose failed batches name no event.
+pub async fn whereabouts(
+    aws: &super::Aws,
+    pipe_dlq_url: Option<String>,
+    transaction_ids: &[String],
+) -> Whereabouts {
+    let pipe_dead_letters = match pipe_dlq_url {
+        Some(url) => Queue::new(aws.sqs(), url)
+            .depth()
+            .await
+            .ok()
+            .map(|depth| depth.visible + depth.in_flight),
+        None => None,
+    };
+    Whereabouts {
+        queue_read: false,
+        queued: None,
+        notification: if transaction_ids.is_empty() {
+            Notification::NoTransaction
+        } else {
+            Notification::Unknown { pipe_dead_letters }
+        },
+    }
+}
 
 pub struct Queue {
     client: Client,

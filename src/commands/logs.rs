@@ -9,6 +9,7 @@ use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::decide::logs::{Follow, LogLine, LogQuery, Source};
 use crate::failure::{Failure, FailureKind};
+use crate::ports::Logs;
 use crate::target::Target;
 use crate::ui::output::OutputFormat;
 use crate::ui::output::{json_line, note, warn, write_stdout};
@@ -28,7 +29,7 @@ pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<
             "{place} does not exist: nothing has been logged there yet (or the stage is not deployed)"
         ));
     }
-    if logs.is_local() && query.sources.contains(&Source::Api) {
+    if !logs.keeps_access_log() && query.sources.contains(&Source::Api) {
         note(
             "the local stage has no API access log: its lines are the authorizer's, the processor's and the archiver's decisions",
         );

@@ -14,7 +14,7 @@ use crate::commands::Context;
 use crate::decide::logs::{LogQuery, Source};
 use crate::decide::trace::{Recorded, TraceReport, Verdict, VerdictKind, verdict};
 use crate::failure::{Failure, FailureKind};
-use crate::ports::{DeadLetterQueue, KeyRings, LedgerLookup, WebhookArchive};
+use crate::ports::{DeadLetterQueue, KeyRings, LedgerLookup, Logs, WebhookArchive};
 use crate::target::Target;
 use crate::ui::output::print_report;
 
@@ -186,7 +186,7 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
         dead_letters,
         dead_letters_read,
         dead_letters_whole,
-        api_access_log: !target.logs().is_local(),
+        api_access_log: target.logs().keeps_access_log(),
         decisions,
         received,
         whereabouts,

@@ -10,11 +10,13 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use mgrid_contract::EpochMillis;
 use mgrid_contract::decision::DecisionLine;
 
 use super::Paths;
-use crate::decide::logs::{Found, LogLine, LogQuery, Source};
+use crate::decide::logs::{Follow, Found, LogLine, LogQuery, Source};
 use crate::failure::{Failure, FailureKind};
+use crate::ports::{Logs, NewLines};
 
 /// Where a log file is rotated.
 pub const MAX_BYTES: u64 = 8 * 1024 * 1024;
@@ -251,6 +253,67 @@ impl LogFollower {
             .map(log_line)
             .filter(|line| query.matches(line))
             .collect())
+    }
+}
+
+/// How long a follow waits between polls of the log file.
+const POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The local stage's log, as a follow reads it.
+pub struct LocalLogs {
+    paths: Paths,
+    follower: Option<Box<LogFollower>>,
+}
+
+impl LocalLogs {
+    pub fn new(paths: Paths) -> LocalLogs {
+        LocalLogs {
+            paths,
+            follower: None,
+        }
+    }
+}
+
+impl Logs for LocalLogs {
+    async fn read(
+        &self,
+        query: &LogQuery,
+        from: EpochMillis,
+        limit: usize,
+    ) -> Result<Found, Failure> {
+        let query = LogQuery {
+            from,
+            ..query.clone()
+        };
+        read(&self.paths, &query, limit)
+    }
+
+    /// The end of the log file as it is now: a line written from here on is read by the
+    /// follow, even while the first read runs.
+    fn start_follow(&mut self) {
+        self.follower = Some(Box::new(LogFollower::from_end(&self.paths)));
+    }
+
+    async fn go_live(&mut self, _query: &LogQuery, _missing: &[String]) -> String {
+        "following the local log file".to_owned()
+    }
+
+    async fn next(&mut self, query: &LogQuery, follow: &mut Follow) -> Result<NewLines, Failure> {
+        tokio::time::sleep(POLL).await;
+        let paths = &self.paths;
+        let lines = self
+            .follower
+            .get_or_insert_with(|| Box::new(LogFollower::from_end(paths)))
+            .poll_lines(query)?;
+        Ok(NewLines {
+            lines: follow.fresh(lines),
+            note: None,
+            unreadable: Vec::new(),
+        })
+    }
+
+    fn keeps_access_log(&self) -> bool {
+        false
     }
 }
 
