@@ -98,25 +98,10 @@ impl RingStore {
 
 impl KeyRings for RingStore {
     async fn read(&self, name: &str) -> Result<Option<StoredRing>, Failure> {
-        let result = self
-            .client
-            .get_parameter()
-            .name(name)
-            .with_decryption(true)
-            .send()
-            .await;
-        let output = match result {
-            Ok(output) => output,
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_parameter_not_found()) =>
-            {
-                return Ok(None);
-            }
-            Err(error) => return Err(errors::failure("ssm:GetParameter", name, &error)),
-        };
-        let Some(parameter) = output.parameter() else {
+        let parameter = mgrid_pipeline::aws::ring_parameter(&self.client, name)
+            .await
+            .map_err(|error| errors::failure("ssm:GetParameter", name, &error))?;
+        let Some(parameter) = parameter else {
             return Ok(None);
         };
         let ring = KeyRing::parse(parameter.value().unwrap_or_default()).map_err(|e| {

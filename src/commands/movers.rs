@@ -24,36 +24,13 @@ use crate::failure::Failure;
 use crate::ports::{
     BatchOutcome, DeadLetterQueue, LedgerLookup, MaybeSent, Outgoing, WebhookQueue,
 };
+use crate::ui::terminal::Pace;
 
 /// The most messages a queue takes in one receive or batch.
 const BATCH: usize = 10;
 
 /// How often a parked worker looks whether another worker made progress.
 const RECHECK: Duration = Duration::from_millis(200);
-
-/// At most `rate` messages a second, shared by every worker of a run.
-pub struct Pace {
-    rate: Option<f64>,
-    next: Instant,
-}
-
-impl Pace {
-    pub fn new(rate: Option<f64>) -> Pace {
-        Pace {
-            rate,
-            next: Instant::now(),
-        }
-    }
-
-    /// When `count` more messages may go: the caller waits until then.
-    pub fn reserve(&mut self, count: usize) -> Option<Instant> {
-        let rate = self.rate?;
-        let now = Instant::now();
-        let at = self.next.max(now);
-        self.next = at + Duration::from_secs_f64(count as f64 / rate);
-        (at > now).then_some(at)
-    }
-}
 
 async fn paced(pace: &RefCell<Pace>, count: usize) {
     let at = pace.borrow_mut().reserve(count);

@@ -164,10 +164,7 @@ async fn send_all(
     stage: &StageName,
 ) -> Result<SendReport, Failure> {
     let client = client()?;
-    let mut pace = Pace {
-        rate: args.rate,
-        next: Instant::now(),
-    };
+    let mut pace = Pace::new(args.rate);
     let bar =
         crate::ui::terminal::progress_bar(args.count, "{bar:30} {pos}/{len} sent  {rate}  {msg}")
             .filter(|_| args.count > 1);

@@ -64,20 +64,34 @@ pub fn verbose_calls(verbose: bool, calls: usize) {
     }
 }
 
-/// Paces a run to at most `rate` messages per second.
+/// At most `rate` messages a second (None: no limit), shared by every worker of a run.
 pub struct Pace {
-    pub rate: Option<f64>,
-    pub next: Instant,
+    rate: Option<f64>,
+    next: Instant,
 }
 
 impl Pace {
-    pub async fn wait_for(&mut self, count: usize) {
-        let Some(rate) = self.rate else { return };
-        let now = Instant::now();
-        if self.next > now {
-            tokio::time::sleep(self.next - now).await;
+    pub fn new(rate: Option<f64>) -> Pace {
+        Pace {
+            rate,
+            next: Instant::now(),
         }
-        self.next = self.next.max(now) + Duration::from_secs_f64(count as f64 / rate);
+    }
+
+    /// When `count` more messages may go (None: now); the caller waits until then.
+    pub fn reserve(&mut self, count: usize) -> Option<Instant> {
+        let rate = self.rate?;
+        let now = Instant::now();
+        let at = self.next.max(now);
+        self.next = at + Duration::from_secs_f64(count as f64 / rate);
+        (at > now).then_some(at)
+    }
+
+    /// Waits until `count` more messages may go.
+    pub async fn wait_for(&mut self, count: usize) {
+        if let Some(at) = self.reserve(count) {
+            tokio::time::sleep_until(at.into()).await;
+        }
     }
 }
 

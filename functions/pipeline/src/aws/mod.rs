@@ -191,33 +191,47 @@ impl SsmKeyStore {
     }
 }
 
+/// A key ring's SSM parameter, decrypted (None: there is none). The one read of a ring, for the
+/// functions and the CLI alike; each says in its own terms what a failure means.
+pub async fn ring_parameter(
+    client: &aws_sdk_ssm::Client,
+    name: &str,
+) -> Result<
+    Option<aws_sdk_ssm::types::Parameter>,
+    SdkError<aws_sdk_ssm::operation::get_parameter::GetParameterError, Response>,
+> {
+    match client
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+    {
+        Ok(output) => Ok(output.parameter),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_parameter_not_found()) =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
 impl KeyStore for SsmKeyStore {
     async fn ring(&self, name: &str) -> Result<Option<KeyRing>, PortError> {
-        let result = self
-            .client
-            .get_parameter()
-            .name(name)
-            .with_decryption(true)
-            .send()
-            .await;
-        let output = match result {
-            Ok(output) => output,
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_parameter_not_found()) =>
-            {
-                return Ok(None);
-            }
-            Err(error) => return Err(classify("SSM GetParameter", &error)),
+        let parameter = ring_parameter(&self.client, name)
+            .await
+            .map_err(|error| classify("SSM GetParameter", &error))?;
+        let Some(parameter) = parameter else {
+            return Ok(None);
         };
-        let value = output
-            .parameter()
-            .and_then(|p| p.value())
-            .unwrap_or_default();
-        KeyRing::parse(value).map(Some).map_err(|error| {
-            PortError::Unavailable(format!("the key ring {name} is unusable: {error}"))
-        })
+        KeyRing::parse(parameter.value().unwrap_or_default())
+            .map(Some)
+            .map_err(|error| {
+                PortError::Unavailable(format!("the key ring {name} is unusable: {error}"))
+            })
     }
 }
 
