@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::cli::DestroyArgs;
 use crate::commands::Context;
-use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
+use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
 use crate::decide::lifecycle::model::StackResource;
 use crate::decide::template::Template;
 use crate::failure::{Failure, FailureKind};
@@ -177,7 +177,7 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
         .as_ref()
         .map(|p| p.value.clone());
     let watch_limit = std::time::Duration::from_millis(args.watch_limit.0.try_into().unwrap_or(0));
-    carry_out(context, plan, args.dry_run, |plan| async move {
+    carry_out(context, plan, Run::plan_only_if(args.dry_run), |plan| async move {
         if plan.termination_protection {
             stacks
                 .set_termination_protection(&plan.stack_name, false)

@@ -22,7 +22,7 @@ use crate::aws::queues::{MoveTask, MoveTaskStatus, MoveTasks};
 use crate::cli::{DlqAction, DlqArgs, ProviderArg, RedriveArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
-use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
+use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
 use crate::commands::movers::{self, RedriveOptions, RedrivePorts};
 use crate::commands::watch::{LOOK_LIMIT, wait_of, watch};
 use crate::decide::move_engine::{Rules, Source, Tally};
@@ -409,8 +409,8 @@ pub fn filter_of(args: &RedriveArgs) -> Filter {
     }
 }
 
-/// What a redrive is about to do: the question it asks (a dry run asks nothing; its apply
-/// reads without moving).
+/// What a redrive is about to do: the question it asks (a dry run rehearses: it asks nothing,
+/// and its apply reads without moving).
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
@@ -419,7 +419,6 @@ pub struct RedrivePlan {
     pub filter: Filter,
     pub waiting: u64,
     pub max: Option<u64>,
-    pub dry_run: bool,
 }
 
 /// The question says it all; nothing more is shown before it.
@@ -431,9 +430,6 @@ impl fmt::Display for RedrivePlan {
 
 impl Plan for RedrivePlan {
     fn ask(&self) -> Ask {
-        if self.dry_run {
-            return Ask::Nothing;
-        }
         let scope = if self.filter.is_empty() {
             "all"
         } else {
@@ -529,19 +525,23 @@ pub async fn redrive(
         filter,
         waiting: depth.visible,
         max: args.max,
-        dry_run: args.dry_run,
     };
     let runs = runs_dir(&context.global.data_dir);
-    carry_out(context, plan, false, |plan| async move {
-        if !plan.dry_run
-            && let Some(settle) = settle
-        {
-            settle.wait().await?;
-        }
-        let mut report = move_dead_letters(plan, ports, args, depth.visible).await?;
-        report.judged.check_later = keep_run(&runs, &report);
-        Ok(report)
-    })
+    carry_out(
+        context,
+        plan,
+        Run::rehearse_if(args.dry_run),
+        |plan| async move {
+            if !args.dry_run
+                && let Some(settle) = settle
+            {
+                settle.wait().await?;
+            }
+            let mut report = move_dead_letters(plan, ports, args, depth.visible).await?;
+            report.judged.check_later = keep_run(&runs, &report);
+            Ok(report)
+        },
+    )
     .await
 }
 
@@ -597,7 +597,7 @@ impl SecretsSettle {
         note(&format!(
             "the {} signing secret changed less than {} ago and the processor may still verify with the one before: waiting {} (until {}) so the moved webhooks are judged with the new one (Ctrl-C to stop; nothing is moved yet)",
             whose.join(" and "),
-            crate::commands::keys::cache_time(),
+            crate::decide::keys::cache_time(),
             seconds(left.as_millis()),
             format_rfc3339(self.at)
         ));
@@ -755,7 +755,7 @@ async fn move_dead_letters(
     let mut report = RedriveReport {
         stage: plan.stage,
         run_id,
-        dry_run: plan.dry_run,
+        dry_run: args.dry_run,
         filter: plan.filter.clone(),
         moved: tally.moved,
         would_move: redriven.would_move,
@@ -1163,13 +1163,18 @@ async fn purge(
         breakdown: ReasonCount::all(breakdown),
         dry_run,
     };
-    carry_out(context, plan, dry_run, |plan| async move {
-        let purged = dlq.purge().await?.unwrap_or(plan.dead_letters);
-        Ok(PurgeReport {
-            stage: plan.stage,
-            purged,
-        })
-    })
+    carry_out(
+        context,
+        plan,
+        Run::plan_only_if(dry_run),
+        |plan| async move {
+            let purged = dlq.purge().await?.unwrap_or(plan.dead_letters);
+            Ok(PurgeReport {
+                stage: plan.stage,
+                purged,
+            })
+        },
+    )
     .await
 }
 

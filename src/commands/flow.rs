@@ -38,11 +38,35 @@ pub trait Outcome: fmt::Display + Serialize {
     }
 }
 
+/// How far a run goes: `--dry-run` is one of the two short ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Run {
+    /// Show, confirm, apply, report.
+    Apply,
+    /// The plan alone, on stdout: what is decided already is all a dry run shows.
+    PlanOnly,
+    /// Apply without asking, where applying in this mode only reads: a redrive's or a replay's
+    /// dry run scans what it would move, and changes nothing, so there is nothing to confirm.
+    Rehearse,
+}
+
+impl Run {
+    /// `--dry-run` shows the plan only.
+    pub fn plan_only_if(dry_run: bool) -> Run {
+        if dry_run { Run::PlanOnly } else { Run::Apply }
+    }
+
+    /// `--dry-run` rehearses: the apply runs, reading only.
+    pub fn rehearse_if(dry_run: bool) -> Run {
+        if dry_run { Run::Rehearse } else { Run::Apply }
+    }
+}
+
 /// Show → (a dry run ends here, with the plan on stdout) → confirm → apply → report.
 pub async fn carry_out<P, R, F>(
     context: &Context,
     plan: P,
-    dry_run: bool,
+    run: Run,
     apply: impl FnOnce(P) -> F,
 ) -> Result<()>
 where
@@ -50,7 +74,7 @@ where
     R: Outcome,
     F: Future<Output = Result<R, Failure>>,
 {
-    if dry_run {
+    if run == Run::PlanOnly {
         print_report(&plan, context.global.output)?;
         return Ok(());
     }
@@ -59,7 +83,11 @@ where
         note(shown.trim_end());
     }
     let yes = context.global.yes;
-    match plan.ask() {
+    let ask = match run {
+        Run::Rehearse => Ask::Nothing,
+        Run::Apply | Run::PlanOnly => plan.ask(),
+    };
+    match ask {
         Ask::Nothing => {}
         Ask::YesNo(question) => {
             if !confirm(&question, yes)? {

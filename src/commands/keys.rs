@@ -16,8 +16,8 @@ use crate::aws::kept::RingKey;
 use crate::cli::{KeysAction, KeysArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
-use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
-use crate::decide::keys::{Grace, RotationPlan, new_api_key, plan_rotation};
+use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
+use crate::decide::keys::{Grace, RotationPlan, cache_time, new_api_key, plan_rotation};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{KeyRings, StoredRing};
 use crate::target::Target;
@@ -385,60 +385,65 @@ async fn rotate(
         dry_run,
         planned,
     };
-    carry_out(context, plans, dry_run, |plans| async move {
-        let mut rotations = Vec::new();
-        let mut failure = None;
-        for planned in plans.planned {
-            let written = match store
-                .write(&planned.name, &planned.ring, planned.read_version)
-                .await
-            {
-                Ok(written) => written,
-                Err(error) => {
-                    failure = Some(error);
-                    break;
+    carry_out(
+        context,
+        plans,
+        Run::plan_only_if(dry_run),
+        |plans| async move {
+            let mut rotations = Vec::new();
+            let mut failure = None;
+            for planned in plans.planned {
+                let written = match store
+                    .write(&planned.name, &planned.ring, planned.read_version)
+                    .await
+                {
+                    Ok(written) => written,
+                    Err(error) => {
+                        failure = Some(error);
+                        break;
+                    }
+                };
+                // Stored is shown, whatever else happened: an overwritten colleague is a conflict to
+                // report after this command's key, which is now the ring's current one.
+                if let Some(overwritten) = written.overwritten {
+                    failure = Some(overwrite_conflict(overwritten));
                 }
-            };
-            // Stored is shown, whatever else happened: an overwritten colleague is a conflict to
-            // report after this command's key, which is now the ring's current one.
-            if let Some(overwritten) = written.overwritten {
-                failure = Some(overwrite_conflict(overwritten));
-            }
-            let version = written.version;
-            let register = format!("{}?key={}", planned.webhook_url, planned.key.expose());
-            // A key that could not reach the file is shown here instead: it exists nowhere else.
-            let written_to = match key_file.as_mut() {
-                Some(file) => {
-                    match file.append_synced(&format!("{} {register}\n", planned.provider)) {
-                        Ok(()) => Some(file.path.display().to_string()),
-                        Err(error) => {
-                            failure = Some(error);
-                            None
+                let version = written.version;
+                let register = format!("{}?key={}", planned.webhook_url, planned.key.expose());
+                // A key that could not reach the file is shown here instead: it exists nowhere else.
+                let written_to = match key_file.as_mut() {
+                    Some(file) => {
+                        match file.append_synced(&format!("{} {register}\n", planned.provider)) {
+                            Ok(()) => Some(file.path.display().to_string()),
+                            Err(error) => {
+                                failure = Some(error);
+                                None
+                            }
                         }
                     }
+                    None => None,
+                };
+                rotations.push(Rotation {
+                    provider: planned.provider,
+                    plan: planned.plan,
+                    ssm_version: Some(version),
+                    in_effect_by: Some(in_effect_by()),
+                    dry_run: false,
+                    webhook_url: planned.webhook_url,
+                    register_url: written_to.is_none().then_some(register),
+                    written_to,
+                });
+                if failure.is_some() {
+                    break;
                 }
-                None => None,
-            };
-            rotations.push(Rotation {
-                provider: planned.provider,
-                plan: planned.plan,
-                ssm_version: Some(version),
-                in_effect_by: Some(in_effect_by()),
-                dry_run: false,
-                webhook_url: planned.webhook_url,
-                register_url: written_to.is_none().then_some(register),
-                written_to,
-            });
-            if failure.is_some() {
-                break;
             }
-        }
-        Ok(Rotations {
-            stage: plans.stage,
-            rotations,
-            failure,
-        })
-    })
+            Ok(Rotations {
+                stage: plans.stage,
+                rotations,
+                failure,
+            })
+        },
+    )
     .await
 }
 
@@ -581,11 +586,6 @@ impl fmt::Display for Rotations {
 /// When a key ring written now is in use by every function at the latest.
 fn in_effect_by() -> String {
     format_rfc3339(now_millis() + KEY_RING_TTL_MS)
-}
-
-/// "60 s": how long the functions cache a key ring.
-pub fn cache_time() -> String {
-    format!("{} s", KEY_RING_TTL_MS / 1000)
 }
 
 /// Which of a provider's two rings changed.
@@ -769,7 +769,10 @@ async fn revoke_previous(
         ring: stored.ring.revoke_previous(),
         read_version: Some(stored.version),
     };
-    carry_out(context, plan, false, |plan| write_ring(store, &name, plan)).await
+    carry_out(context, plan, Run::Apply, |plan| {
+        write_ring(store, &name, plan)
+    })
+    .await
 }
 
 async fn set_signing_secret(
@@ -815,7 +818,10 @@ async fn set_signing_secret(
         read_version: stored.as_ref().map(|s| s.version),
         ring,
     };
-    carry_out(context, plan, false, |plan| write_ring(store, &name, plan)).await
+    carry_out(context, plan, Run::Apply, |plan| {
+        write_ring(store, &name, plan)
+    })
+    .await
 }
 
 /// Reads the provider's signing secret from stdin: without echo on a terminal, a line otherwise.

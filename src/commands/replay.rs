@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::cli::ReplayArgs;
 use crate::clock::now_millis;
 use crate::commands::Context;
-use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
+use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
 use crate::commands::movers::{self, Prepared, SendOptions};
 use crate::commands::watch::{LOOK_LIMIT, wait_of, watch};
 use crate::decide::move_engine::{MoveEngine, Rules, Source, Tally};
@@ -266,16 +266,15 @@ async fn replay(
         from: report.from.clone(),
         to: report.to.clone(),
         listed: report.listed,
-        dry_run: args.dry_run,
     };
-    carry_out(context, plan, false, |_| {
+    carry_out(context, plan, Run::rehearse_if(args.dry_run), |_| {
         send_hours(args, window, archive, destination, hours, report, started)
     })
     .await
 }
 
 /// What a replay is about to do, once the window is listed: the question it asks (a dry run
-/// asks nothing; its apply reads without sending).
+/// rehearses: it asks nothing, and its apply reads without sending).
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
@@ -285,7 +284,6 @@ pub struct ReplayPlan {
     pub from: String,
     pub to: String,
     pub listed: usize,
-    pub dry_run: bool,
 }
 
 /// The question says it all; nothing more is shown before it.
@@ -297,9 +295,6 @@ impl fmt::Display for ReplayPlan {
 
 impl Plan for ReplayPlan {
     fn ask(&self) -> Ask {
-        if self.dry_run {
-            return Ask::Nothing;
-        }
         Ask::YesNo(format!(
             "Replay the archived webhooks of {} to {} that the selection takes (of {} listed) into {}'s queue?",
             self.from, self.to, self.listed, self.into_stage

@@ -132,7 +132,7 @@ fn why_not_accepted(
     if refused && let Some(at) = settles_at {
         format!(
             "the API key was rotated less than {} ago, and the authorizer caches key rings that long: it may still hold the ring from before the rotation; send again after {}",
-            crate::commands::keys::cache_time(),
+            crate::decide::keys::cache_time(),
             format_rfc3339(at)
         )
     } else if refused {

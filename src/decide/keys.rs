@@ -95,6 +95,11 @@ pub fn plan_rotation(
     (ring, plan)
 }
 
+/// "60 s": how long the functions cache a key ring (the functions' own constant).
+pub fn cache_time() -> String {
+    format!("{} s", mgrid_pipeline::cache::KEY_RING_TTL_MS / 1000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -298,6 +298,97 @@ fn every_file_imports_only_what_its_layer_may() {
     );
 }
 
+/// The modules of `commands/` every verb may share; a verb imports no other verb.
+const SHARED_STEPS: &[&str] = &["commands::flow", "commands::movers", "commands::watch"];
+
+/// The verbs that import another verb (`commands/x.rs` or `commands/x/…` → `crate::commands::y`).
+fn verbs_importing_verbs(files: &[(String, String)]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (relative, code) in files {
+        let Some(inside) = relative.strip_prefix("commands/") else {
+            continue;
+        };
+        let own = inside
+            .split(['/', '.'])
+            .next()
+            .map(|verb| format!("commands::{verb}"))
+            .unwrap_or_default();
+        for path in crate_paths(code) {
+            let verb = path.starts_with("commands::")
+                && path != own
+                && !SHARED_STEPS.iter().any(|shared| within(&path, shared));
+            if verb && !SHARED_STEPS.contains(&own.as_str()) {
+                found.push(format!("{relative} imports crate::{path}"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_verb_imports_no_other_verb() {
+    let found = verbs_importing_verbs(&sources());
+    assert!(found.is_empty(), "{}", found.join("\n"));
+    let synthetic = [(
+        "commands/send.rs".to_owned(),
+        code_of(
+            "fn f() { crate::commands::keys::cache_time(); crate::commands::flow::carry_out(); }",
+        ),
+    )];
+    assert_eq!(
+        verbs_importing_verbs(&synthetic),
+        ["commands/send.rs imports crate::commands::keys"]
+    );
+}
+
+/// README's repository layout names every folder and file at the top of `src/`, and every
+/// module of `decide/` and `ui/`: it was written from the tree, and this keeps it so.
+#[test]
+fn the_readme_layout_names_every_module() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("## Repository layout")
+        .expect("a layout section");
+    let section = &readme[start..];
+    let section = &section[..section[3..]
+        .find("\n## ")
+        .map_or(section.len(), |end| end + 3)];
+    let mut missing = Vec::new();
+    for (relative, _) in sources() {
+        let parts: Vec<&str> = relative.split('/').collect();
+        let name = match parts.as_slice() {
+            [file] if *file != "main.rs" && *file != "lib.rs" => format!("`{file}`"),
+            [folder @ ("decide" | "ui"), file] if *file != "mod.rs" => {
+                let module = file.trim_end_matches(".rs");
+                if section.contains(&format!("`{module}`"))
+                    || section.contains(&format!("`{module}/`"))
+                {
+                    continue;
+                }
+                format!("`{module}` of {folder}/")
+            }
+            [folder @ ("decide" | "ui"), module, ..] if parts.len() > 2 => {
+                if section.contains(&format!("`{module}/`")) {
+                    continue;
+                }
+                format!("`{module}/` of {folder}/")
+            }
+            [folder, ..] if parts.len() > 1 => format!("`{folder}/`"),
+            _ => continue,
+        };
+        let bare = name.split(" of ").next().unwrap_or_default();
+        if !section.contains(bare) && !missing.contains(&name) {
+            missing.push(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "README's layout does not name: {}",
+        missing.join(", ")
+    );
+}
+
 #[test]
 fn no_module_imports_one_that_imports_it() {
     let found = circles(&unit_graph(&sources()));

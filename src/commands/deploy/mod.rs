@@ -21,7 +21,7 @@ use crate::aws::{Aws, Identity};
 use crate::cli::{DeployArgs, DiffArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
-use crate::commands::flow::{Ask, Outcome, Plan, carry_out};
+use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
 use crate::decide::deploy::{
     apply_param_overrides, architecture, first_deploy_steps, guard_alarms, guards_firing,
     publishes_processor_version, stage_needs,
@@ -622,7 +622,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
     // The follow-up borrows what the steps before it made; the report is its to fill.
     let (stacks, aws, existing) = (&stacks, &aws, &existing);
     let (stack_name, change_set, stage) = (&stack_name, &change_set, &stage);
-    let followed = carry_out(context, plan, false, |_| async move {
+    let followed = carry_out(context, plan, Run::Apply, |_| async move {
         let executed_at = now_millis();
         tokio::select! {
             executed = stacks.execute_change_set(stack_name, change_set) => executed?,
@@ -737,7 +737,7 @@ async fn rollback(context: &Context, watch_limit: Duration) -> Result<()> {
         previous: shift.from_version.clone(),
     };
     let (aws, deploys, stacks, stack_name, stage) = (&aws, &deploys, &stacks, &stack_name, &stage);
-    carry_out(context, plan, false, |_| async move {
+    carry_out(context, plan, Run::Apply, |_| async move {
         let stopped_at = now_millis();
         deploys.stop(&id).await?;
         let options = WatchOptions::for_stderr(watch_limit);
