@@ -16,7 +16,7 @@ use crate::artifact::{EmbeddedArtifact, embedded};
 use crate::aws::assets::{Assets, Upload};
 use crate::aws::codedeploy::Deploys;
 use crate::aws::kept::{Kept, kept_from_earlier, reencrypt_rings};
-use crate::aws::stack::ChangeSetOutcome;
+use crate::aws::stack::{ChangeSetOutcome, Stacks};
 use crate::aws::{Aws, Identity};
 use crate::cli::{DeployArgs, DiffArgs};
 use crate::clock::now_millis;
@@ -26,7 +26,7 @@ use crate::decide::deploy::{
     apply_param_overrides, architecture, first_deploy_steps, guard_alarms, guards_firing,
     publishes_processor_version, stage_needs,
 };
-use crate::decide::lifecycle::model::StackOutput;
+use crate::decide::lifecycle::model::{StackOutput, StackState};
 use crate::decide::lifecycle::plan::{
     self, ChangeReview, FailedResource, ParameterChange, StackPlan,
 };
@@ -374,82 +374,20 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
     let stack_name = settings.stack_name.clone();
 
     let existing = stacks.describe(&stack_name).await?;
-    // Whether this run makes the stack (none was there, or a failed create was deleted first):
-    // only then does discarding its change set delete the stack too. An empty REVIEW_IN_PROGRESS
-    // stack found here is an earlier `--no-execute` run's, perhaps a colleague's: never ours.
-    let mut makes_the_stack = existing.is_none();
-    let mut create = match plan::stack_plan(existing.as_ref(), &stage) {
-        StackPlan::Create => true,
-        StackPlan::Update => false,
-        StackPlan::Refuse {
-            status,
-            reason,
-            next,
-        } => {
-            return Err(Failure::new(
-                FailureKind::Conflict,
-                format!("{stack_name} is {status}: {reason}"),
-            )
-            .next(next)
-            .into());
-        }
-        StackPlan::RecreateAfterFailedCreate { status } => {
-            if !execute {
-                return Err(Failure::new(
-                    FailureKind::Conflict,
-                    format!("{stack_name} is {status}: its first create failed, so there is nothing to diff against"),
-                )
-                .next(format!("`mgrid deploy --stage {stage}` offers to delete it and create it again"))
-                .into());
-            }
-            note(&format!(
-                "{stack_name} is {status}: its first create failed and it holds nothing; it must be deleted before it can be created again"
-            ));
-            if !confirm(
-                &format!("Delete {stack_name} and create it again?"),
-                context.global.yes,
-            )? {
-                return Err(Failure::new(
-                    FailureKind::Declined,
-                    "not deleted; nothing was changed",
-                )
-                .into());
-            }
-            stacks.delete_stack(&stack_name).await?;
-            tokio::select! {
-                deleted = crate::aws::stack::wait_until_deleted(&stacks, &stack_name, mode.watch_limit()) => deleted?,
-                _ = tokio::signal::ctrl_c() => {
-                    return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; CloudFormation keeps deleting {stack_name}, and nothing was created"))
-                        .next(format!("`mgrid stages` shows when it is gone; then `mgrid deploy --stage {stage}` creates it")).into());
-                }
-            }
-            makes_the_stack = true;
-            true
-        }
-    };
-    if existing
-        .as_ref()
-        .is_some_and(|s| s.status == "REVIEW_IN_PROGRESS")
-    {
-        create = true;
-        note(&format!(
-            "{stack_name} is REVIEW_IN_PROGRESS: a first deploy's change set is waiting there (an earlier `--no-execute`, perhaps someone else's); this run makes its own beside it and leaves the stack and its change sets alone"
-        ));
-    }
-
-    // A first create may find what an earlier, destroyed deploy of the stage kept.
+    let StackOperation {
+        create,
+        makes_the_stack,
+    } = stack_operation(
+        context,
+        mode,
+        &stacks,
+        &stack_name,
+        existing.as_ref(),
+        &stage,
+    )
+    .await?;
     let kept = if create {
-        match kept_from_earlier(&aws, &settings.stage, &stack_name).await {
-            Ok(kept) => Some(kept).filter(|k| !k.is_empty()),
-            Err(failure) => {
-                note(&format!(
-                    "{WARNING}warning:{WARNING:#} could not check what an earlier deploy of {stage} left: {}; \
-                     the deploy still re-encrypts any key ring under the new stage key",
-                    failure.what
-                ));
-                None
-            }
-        }
+        kept_resources(&aws, settings, &stage).await
     } else {
         None
     };
@@ -704,6 +642,102 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         discard(stacks, stack_name, change_set, makes_the_stack).await?;
     }
     followed
+}
+
+/// What this run does to the stack: create it or update it, and whether it makes the stack (none
+/// was there, or a failed create was deleted first): only then does discarding its change set
+/// delete the stack too.
+struct StackOperation {
+    create: bool,
+    makes_the_stack: bool,
+}
+
+/// Decides the stack operation from the stack as it is: a stack in a state that cannot be
+/// changed is refused; one whose first create failed is deleted first (asked); an empty
+/// REVIEW_IN_PROGRESS stack is an earlier `--no-execute` run's, perhaps a colleague's: never
+/// ours to delete.
+async fn stack_operation(
+    context: &Context,
+    mode: Mode<'_>,
+    stacks: &Stacks,
+    stack_name: &str,
+    existing: Option<&StackState>,
+    stage: &str,
+) -> Result<StackOperation, Failure> {
+    let execute = mode.deploys();
+    let mut makes_the_stack = existing.is_none();
+    let mut create = match plan::stack_plan(existing, stage) {
+        StackPlan::Create => true,
+        StackPlan::Update => false,
+        StackPlan::Refuse {
+            status,
+            reason,
+            next,
+        } => {
+            return Err(Failure::new(
+                FailureKind::Conflict,
+                format!("{stack_name} is {status}: {reason}"),
+            )
+            .next(next));
+        }
+        StackPlan::RecreateAfterFailedCreate { status } => {
+            if !execute {
+                return Err(Failure::new(
+                    FailureKind::Conflict,
+                    format!("{stack_name} is {status}: its first create failed, so there is nothing to diff against"),
+                )
+                .next(format!("`mgrid deploy --stage {stage}` offers to delete it and create it again")));
+            }
+            note(&format!(
+                "{stack_name} is {status}: its first create failed and it holds nothing; it must be deleted before it can be created again"
+            ));
+            if !confirm(
+                &format!("Delete {stack_name} and create it again?"),
+                context.global.yes,
+            )? {
+                return Err(Failure::new(
+                    FailureKind::Declined,
+                    "not deleted; nothing was changed",
+                ));
+            }
+            stacks.delete_stack(stack_name).await?;
+            tokio::select! {
+                deleted = crate::aws::stack::wait_until_deleted(stacks, stack_name, mode.watch_limit()) => deleted?,
+                _ = tokio::signal::ctrl_c() => {
+                    return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; CloudFormation keeps deleting {stack_name}, and nothing was created"))
+                        .next(format!("`mgrid stages` shows when it is gone; then `mgrid deploy --stage {stage}` creates it")));
+                }
+            }
+            makes_the_stack = true;
+            true
+        }
+    };
+    if existing.is_some_and(|s| s.status == "REVIEW_IN_PROGRESS") {
+        create = true;
+        note(&format!(
+            "{stack_name} is REVIEW_IN_PROGRESS: a first deploy's change set is waiting there (an earlier `--no-execute`, perhaps someone else's); this run makes its own beside it and leaves the stack and its change sets alone"
+        ));
+    }
+
+    Ok(StackOperation {
+        create,
+        makes_the_stack,
+    })
+}
+
+/// What an earlier, destroyed deploy of the stage kept, which a first create may find.
+async fn kept_resources(aws: &Aws, settings: &StageSettings, stage: &str) -> Option<Kept> {
+    match kept_from_earlier(aws, &settings.stage, &settings.stack_name).await {
+        Ok(kept) => Some(kept).filter(|k| !k.is_empty()),
+        Err(failure) => {
+            note(&format!(
+                "{WARNING}warning:{WARNING:#} could not check what an earlier deploy of {stage} left: {}; \
+                 the deploy still re-encrypts any key ring under the new stage key",
+                failure.what
+            ));
+            None
+        }
+    }
 }
 
 /// `mgrid deploy --rollback`: stops the processor's traffic shift in progress (CodeDeploy sends
