@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use mgrid_contract::{EpochMillis, StageName, StageParameter};
+use mgrid_contract::{StageName, StageParameter};
 use tokio::sync::OnceCell;
 
 use crate::aws::Aws;
@@ -19,18 +19,12 @@ use crate::aws::logs::AwsLogs;
 use crate::aws::metrics::CloudWatchSource;
 use crate::aws::parameters::{require, stage_parameters};
 use crate::aws::queues::{MoveTasks, Queue};
-use crate::decide::logs::{Follow, Found, LogQuery};
-use crate::decide::metrics::{Snapshot, Window};
-use crate::decide::redrive::DeadLetter;
 use crate::decide::stage::StageSettings;
 use crate::failure::{Failure, FailureKind};
 use crate::local::logfile::LocalLogs;
 use crate::local::metrics::LocalSource;
 use crate::local::{LocalArchiveFiles, LocalLedgerLookup, LocalQueue, LocalRings, Paths};
-use crate::ports::{
-    BatchOutcome, DeadLetterQueue, Depth, KeyRings, LedgerLookup, Logs, MaybeSent, MetricsSource,
-    NewLines, Outgoing, StoredRing, WebhookArchive, WebhookQueue, Whereabouts,
-};
+use crate::ports::{Backend, DeadLetterQueue, Depth, Whereabouts};
 
 /// A stage, resolved.
 pub enum Target {
@@ -266,9 +260,7 @@ impl Target {
     /// Where the stage's logs are read: its log groups, or the local log file.
     pub fn logs(&self) -> StageLogs {
         match self {
-            Target::Aws(stage) => {
-                StageLogs::Aws(Box::new(AwsLogs::new(&stage.aws, stage.name.clone())))
-            }
+            Target::Aws(stage) => StageLogs::Aws(AwsLogs::new(&stage.aws, stage.name.clone())),
             Target::Local(stage) => StageLogs::Local(LocalLogs::new(stage.paths.clone())),
         }
     }
@@ -279,10 +271,10 @@ impl Target {
             Target::Aws(stage) => {
                 let resources =
                     crate::aws::metrics::resources(stage.parameters().await?, &stage.name)?;
-                Ok(StageMetrics::Aws(Box::new(CloudWatchSource::new(
+                Ok(StageMetrics::Aws(CloudWatchSource::new(
                     stage.aws.clone(),
                     &resources,
-                ))))
+                )))
             }
             Target::Local(stage) => {
                 crate::local::open_existing(&stage.paths)?;
@@ -293,230 +285,19 @@ impl Target {
 }
 
 /// A stage's logs: CloudWatch Logs, or the log file `mgrid dev` writes.
-pub enum StageLogs {
-    Aws(Box<AwsLogs>),
-    Local(LocalLogs),
-}
-
-impl Logs for StageLogs {
-    async fn read(
-        &self,
-        query: &LogQuery,
-        from: EpochMillis,
-        limit: usize,
-    ) -> Result<Found, Failure> {
-        match self {
-            StageLogs::Aws(logs) => logs.read(query, from, limit).await,
-            StageLogs::Local(logs) => logs.read(query, from, limit).await,
-        }
-    }
-
-    fn start_follow(&mut self) {
-        match self {
-            StageLogs::Aws(logs) => logs.start_follow(),
-            StageLogs::Local(logs) => logs.start_follow(),
-        }
-    }
-
-    async fn go_live(&mut self, query: &LogQuery, missing: &[String]) -> String {
-        match self {
-            StageLogs::Aws(logs) => logs.go_live(query, missing).await,
-            StageLogs::Local(logs) => logs.go_live(query, missing).await,
-        }
-    }
-
-    async fn next(&mut self, query: &LogQuery, follow: &mut Follow) -> Result<NewLines, Failure> {
-        match self {
-            StageLogs::Aws(logs) => logs.next(query, follow).await,
-            StageLogs::Local(logs) => logs.next(query, follow).await,
-        }
-    }
-
-    fn keeps_access_log(&self) -> bool {
-        match self {
-            StageLogs::Aws(logs) => logs.keeps_access_log(),
-            StageLogs::Local(logs) => logs.keeps_access_log(),
-        }
-    }
-}
+pub type StageLogs = Backend<AwsLogs, LocalLogs>;
 
 /// A queue of either backend.
-pub enum StageQueue {
-    Aws(Queue),
-    Local(LocalQueue),
-}
-
-impl DeadLetterQueue for StageQueue {
-    async fn depth(&self) -> Result<Depth, Failure> {
-        match self {
-            StageQueue::Aws(queue) => DeadLetterQueue::depth(queue).await,
-            StageQueue::Local(queue) => DeadLetterQueue::depth(queue).await,
-        }
-    }
-
-    async fn receive(&self, max: usize, hold_seconds: u32) -> Result<Vec<DeadLetter>, Failure> {
-        match self {
-            StageQueue::Aws(queue) => DeadLetterQueue::receive(queue, max, hold_seconds).await,
-            StageQueue::Local(queue) => queue.receive(max, hold_seconds).await,
-        }
-    }
-
-    async fn delete(&self, letters: &[&DeadLetter]) -> Result<BatchOutcome, Failure> {
-        match self {
-            StageQueue::Aws(queue) => DeadLetterQueue::delete(queue, letters).await,
-            StageQueue::Local(queue) => queue.delete(letters).await,
-        }
-    }
-
-    async fn set_visibility(&self, letters: &[&DeadLetter], seconds: u32) -> Result<(), Failure> {
-        match self {
-            StageQueue::Aws(queue) => {
-                DeadLetterQueue::set_visibility(queue, letters, seconds).await
-            }
-            StageQueue::Local(queue) => queue.set_visibility(letters, seconds).await,
-        }
-    }
-
-    async fn scan(
-        &self,
-        limit: usize,
-        visit: &mut dyn FnMut(DeadLetter) -> bool,
-    ) -> Result<(), Failure> {
-        match self {
-            StageQueue::Aws(queue) => queue.scan(limit, visit).await,
-            StageQueue::Local(queue) => queue.scan(limit, visit).await,
-        }
-    }
-
-    fn looks_without_receiving(&self) -> bool {
-        match self {
-            StageQueue::Aws(queue) => queue.looks_without_receiving(),
-            StageQueue::Local(queue) => queue.looks_without_receiving(),
-        }
-    }
-
-    async fn purge(&self) -> Result<Option<u64>, Failure> {
-        match self {
-            StageQueue::Aws(queue) => DeadLetterQueue::purge(queue).await,
-            StageQueue::Local(queue) => queue.purge().await,
-        }
-    }
-}
-
-impl WebhookQueue for StageQueue {
-    async fn send(
-        &self,
-        messages: &[Outgoing],
-    ) -> Result<Result<BatchOutcome, MaybeSent>, Failure> {
-        match self {
-            StageQueue::Aws(queue) => WebhookQueue::send(queue, messages).await,
-            StageQueue::Local(queue) => queue.send(messages).await,
-        }
-    }
-}
+pub type StageQueue = Backend<Queue, LocalQueue>;
 
 /// Key rings of either backend.
-pub enum StageRings {
-    Aws(RingStore),
-    Local(LocalRings),
-}
-
-impl KeyRings for StageRings {
-    fn read_by_functions_since(&self) -> Option<mgrid_contract::EpochMillis> {
-        match self {
-            StageRings::Aws(rings) => rings.read_by_functions_since(),
-            StageRings::Local(rings) => rings.read_by_functions_since(),
-        }
-    }
-
-    async fn read(&self, name: &str) -> Result<Option<StoredRing>, Failure> {
-        match self {
-            StageRings::Aws(rings) => rings.read(name).await,
-            StageRings::Local(rings) => rings.read(name).await,
-        }
-    }
-
-    async fn write(
-        &self,
-        name: &str,
-        ring: &mgrid_contract::KeyRing,
-        read_version: Option<i64>,
-    ) -> Result<crate::ports::Written, Failure> {
-        match self {
-            StageRings::Aws(rings) => rings.write(name, ring, read_version).await,
-            StageRings::Local(rings) => rings.write(name, ring, read_version).await,
-        }
-    }
-}
+pub type StageRings = Backend<RingStore, LocalRings>;
 
 /// The archive of either backend.
-pub enum StageArchive {
-    Aws(Archive),
-    Local(LocalArchiveFiles),
-}
-
-impl WebhookArchive for StageArchive {
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, Failure> {
-        match self {
-            StageArchive::Aws(archive) => WebhookArchive::list(archive, prefix).await,
-            StageArchive::Local(archive) => archive.list(prefix).await,
-        }
-    }
-
-    async fn get(&self, key: &str) -> Result<Vec<u8>, Failure> {
-        match self {
-            StageArchive::Aws(archive) => WebhookArchive::get(archive, key).await,
-            StageArchive::Local(archive) => archive.get(key).await,
-        }
-    }
-}
+pub type StageArchive = Backend<Archive, LocalArchiveFiles>;
 
 /// The ledger of either backend.
-pub enum StageLedger {
-    Aws(Ledger),
-    Local(LocalLedgerLookup),
-}
-
-impl LedgerLookup for StageLedger {
-    async fn present(
-        &self,
-        transaction_ids: &[String],
-    ) -> Result<std::collections::BTreeSet<String>, Failure> {
-        match self {
-            StageLedger::Aws(ledger) => LedgerLookup::present(ledger, transaction_ids).await,
-            StageLedger::Local(ledger) => ledger.present(transaction_ids).await,
-        }
-    }
-
-    async fn record(
-        &self,
-        transaction_id: &str,
-    ) -> Result<Option<mgrid_contract::TransactionRecord>, Failure> {
-        match self {
-            StageLedger::Aws(ledger) => ledger.record(transaction_id).await,
-            StageLedger::Local(ledger) => ledger.record(transaction_id).await,
-        }
-    }
-}
+pub type StageLedger = Backend<Ledger, LocalLedgerLookup>;
 
 /// The metrics of either backend.
-pub enum StageMetrics {
-    Aws(Box<CloudWatchSource>),
-    Local(LocalSource),
-}
-
-impl MetricsSource for StageMetrics {
-    async fn refresh(&mut self, window: &Window) -> Result<Snapshot, Failure> {
-        match self {
-            StageMetrics::Aws(source) => source.refresh(window).await,
-            StageMetrics::Local(source) => source.refresh(window).await,
-        }
-    }
-
-    fn retry_unavailable(&mut self) {
-        match self {
-            StageMetrics::Aws(source) => source.retry_unavailable(),
-            StageMetrics::Local(source) => source.retry_unavailable(),
-        }
-    }
-}
+pub type StageMetrics = Backend<CloudWatchSource, LocalSource>;

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
+use aws_smithy_runtime_api::http::Response;
 use mgrid_contract::EpochMillis;
 
 use super::errors::{self, code, message};
@@ -44,6 +46,20 @@ fn millis(time: Option<&aws_sdk_cloudformation::primitives::DateTime>) -> Option
 
 /// CloudFormation models no not-found error: a missing stack is a `ValidationError` whose
 /// message says so, and that message is the only signal AWS gives.
+/// The failure of the CloudFormation call `action` on `resource`, for `map_err`.
+fn failed<E>(action: &str, resource: &str) -> impl FnOnce(SdkError<E, Response>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let (action, resource) = (format!("cloudformation:{action}"), resource.to_owned());
+    move |error| errors::failure(&action, &resource, &error)
+}
+
+/// How a failure names a change set.
+fn change_set(stack: &str, name: &str) -> String {
+    format!("change set {name} of {stack}")
+}
+
 fn not_found<E: aws_sdk_cloudformation::error::ProvideErrorMetadata, R>(
     error: &aws_sdk_cloudformation::error::SdkError<E, R>,
 ) -> bool {
@@ -164,7 +180,7 @@ impl Stacks {
         name: &str,
         limit: Duration,
     ) -> Result<ChangeSetOutcome, Failure> {
-        let resource = format!("change set {name} of {stack}");
+        let resource = change_set(stack, name);
         let mut delay = Duration::from_millis(250);
         let waiting = std::time::Instant::now();
         loop {
@@ -180,9 +196,7 @@ impl Stacks {
             let mut status = None;
             let mut reason = None;
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| {
-                    errors::failure("cloudformation:DescribeChangeSet", &resource, &e)
-                })?;
+                let page = page.map_err(failed("DescribeChangeSet", &resource))?;
                 status = page.status().cloned();
                 reason = page.status_reason().map(str::to_owned);
                 for change in page.changes() {
@@ -244,13 +258,7 @@ impl Stacks {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                errors::failure(
-                    "cloudformation:DeleteChangeSet",
-                    &format!("change set {name} of {stack}"),
-                    &e,
-                )
-            })
+            .map_err(failed("DeleteChangeSet", &change_set(stack, name)))
     }
 
     pub async fn execute_change_set(&self, stack: &str, name: &str) -> Result<(), Failure> {
@@ -261,13 +269,7 @@ impl Stacks {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                errors::failure(
-                    "cloudformation:ExecuteChangeSet",
-                    &format!("change set {name} of {stack}"),
-                    &e,
-                )
-            })
+            .map_err(failed("ExecuteChangeSet", &change_set(stack, name)))
     }
 
     /// The stack's events newer than `after` (an event id), oldest first. Reads pages (newest
@@ -286,13 +288,7 @@ impl Stacks {
             .into_paginator()
             .send();
         'pages: while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                errors::failure(
-                    "cloudformation:DescribeStackEvents",
-                    &format!("stack {stack}"),
-                    &e,
-                )
-            })?;
+            let page = page.map_err(failed("DescribeStackEvents", &format!("stack {stack}")))?;
             for event in page.stack_events() {
                 let id = event.event_id().unwrap_or_default();
                 let timestamp = millis(event.timestamp()).unwrap_or(0);
@@ -323,9 +319,7 @@ impl Stacks {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                errors::failure("cloudformation:DeleteStack", &format!("stack {stack}"), &e)
-            })
+            .map_err(failed("DeleteStack", &format!("stack {stack}")))
     }
 
     pub async fn set_termination_protection(&self, stack: &str, on: bool) -> Result<(), Failure> {
@@ -336,13 +330,10 @@ impl Stacks {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                errors::failure(
-                    "cloudformation:UpdateTerminationProtection",
-                    &format!("stack {stack}"),
-                    &e,
-                )
-            })
+            .map_err(failed(
+                "UpdateTerminationProtection",
+                &format!("stack {stack}"),
+            ))
     }
 
     /// Every MarketGrid stage in the account and region (stacks named marketgrid-<stage>).
@@ -350,9 +341,7 @@ impl Stacks {
         let mut stages = Vec::new();
         let mut pages = self.client.list_stacks().into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                errors::failure("cloudformation:ListStacks", "this account and region", &e)
-            })?;
+            let page = page.map_err(failed("ListStacks", "this account and region"))?;
             for summary in page.stack_summaries() {
                 let name = summary.stack_name().unwrap_or_default();
                 let status = summary
@@ -387,13 +376,7 @@ impl Stacks {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                errors::failure(
-                    "cloudformation:ListStackResources",
-                    &format!("stack {stack}"),
-                    &e,
-                )
-            })?;
+            let page = page.map_err(failed("ListStackResources", &format!("stack {stack}")))?;
             for resource in page.stack_resource_summaries() {
                 resources.push(StackResource {
                     logical_id: resource
