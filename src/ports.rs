@@ -390,28 +390,28 @@ impl<A: Logs, L: Logs> Logs for Backend<A, L> {
 impl<A: DeadLetterQueue, L: DeadLetterQueue> DeadLetterQueue for Backend<A, L> {
     async fn depth(&self) -> Result<Depth, Failure> {
         match self {
-            Backend::Aws(queue) => DeadLetterQueue::depth(queue).await,
-            Backend::Local(queue) => DeadLetterQueue::depth(queue).await,
+            Backend::Aws(queue) => queue.depth().await,
+            Backend::Local(queue) => queue.depth().await,
         }
     }
 
     async fn receive(&self, max: usize, hold_seconds: u32) -> Result<Vec<DeadLetter>, Failure> {
         match self {
-            Backend::Aws(queue) => DeadLetterQueue::receive(queue, max, hold_seconds).await,
+            Backend::Aws(queue) => queue.receive(max, hold_seconds).await,
             Backend::Local(queue) => queue.receive(max, hold_seconds).await,
         }
     }
 
     async fn delete(&self, letters: &[&DeadLetter]) -> Result<BatchOutcome, Failure> {
         match self {
-            Backend::Aws(queue) => DeadLetterQueue::delete(queue, letters).await,
+            Backend::Aws(queue) => queue.delete(letters).await,
             Backend::Local(queue) => queue.delete(letters).await,
         }
     }
 
     async fn set_visibility(&self, letters: &[&DeadLetter], seconds: u32) -> Result<(), Failure> {
         match self {
-            Backend::Aws(queue) => DeadLetterQueue::set_visibility(queue, letters, seconds).await,
+            Backend::Aws(queue) => queue.set_visibility(letters, seconds).await,
             Backend::Local(queue) => queue.set_visibility(letters, seconds).await,
         }
     }
@@ -436,7 +436,7 @@ impl<A: DeadLetterQueue, L: DeadLetterQueue> DeadLetterQueue for Backend<A, L> {
 
     async fn purge(&self) -> Result<Option<u64>, Failure> {
         match self {
-            Backend::Aws(queue) => DeadLetterQueue::purge(queue).await,
+            Backend::Aws(queue) => queue.purge().await,
             Backend::Local(queue) => queue.purge().await,
         }
     }
@@ -448,7 +448,7 @@ impl<A: WebhookQueue, L: WebhookQueue> WebhookQueue for Backend<A, L> {
         messages: &[Outgoing],
     ) -> Result<Result<BatchOutcome, MaybeSent>, Failure> {
         match self {
-            Backend::Aws(queue) => WebhookQueue::send(queue, messages).await,
+            Backend::Aws(queue) => queue.send(messages).await,
             Backend::Local(queue) => queue.send(messages).await,
         }
     }
@@ -485,14 +485,14 @@ impl<A: KeyRings, L: KeyRings> KeyRings for Backend<A, L> {
 impl<A: WebhookArchive, L: WebhookArchive> WebhookArchive for Backend<A, L> {
     async fn list(&self, prefix: &str) -> Result<Vec<String>, Failure> {
         match self {
-            Backend::Aws(archive) => WebhookArchive::list(archive, prefix).await,
+            Backend::Aws(archive) => archive.list(prefix).await,
             Backend::Local(archive) => archive.list(prefix).await,
         }
     }
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, Failure> {
         match self {
-            Backend::Aws(archive) => WebhookArchive::get(archive, key).await,
+            Backend::Aws(archive) => archive.get(key).await,
             Backend::Local(archive) => archive.get(key).await,
         }
     }
@@ -501,7 +501,7 @@ impl<A: WebhookArchive, L: WebhookArchive> WebhookArchive for Backend<A, L> {
 impl<A: LedgerLookup, L: LedgerLookup> LedgerLookup for Backend<A, L> {
     async fn present(&self, transaction_ids: &[String]) -> Result<BTreeSet<String>, Failure> {
         match self {
-            Backend::Aws(ledger) => LedgerLookup::present(ledger, transaction_ids).await,
+            Backend::Aws(ledger) => ledger.present(transaction_ids).await,
             Backend::Local(ledger) => ledger.present(transaction_ids).await,
         }
     }

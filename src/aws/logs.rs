@@ -327,61 +327,58 @@ impl Logs for AwsLogs {
     async fn next(&mut self, query: &LogQuery, follow: &mut Follow) -> Result<NewLines, Failure> {
         let mut note = None;
         let mut unreadable = Vec::new();
-        let lines = {
-            if std::mem::take(&mut self.catch_up) {
+        if std::mem::take(&mut self.catch_up) {
+            let found = self
+                .logs
+                .read(query, follow.poll_from(query.from), 10_000)
+                .await?;
+            return Ok(NewLines {
+                lines: follow.fresh(found.lines),
+                note: None,
+                unreadable: found.unreadable,
+            });
+        }
+        let update = match self.live.as_mut() {
+            Some(session) => match session.next().await {
+                Ok(Some(update)) => Some(update),
+                Ok(None) => {
+                    note = Some(
+                        "the Live Tail session ended; polling FilterLogEvents every 2 s".to_owned(),
+                    );
+                    None
+                }
+                Err(failure) => {
+                    note = Some(format!(
+                        "{}; polling FilterLogEvents every 2 s",
+                        failure.what
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+        let lines = match update {
+            Some(update) => {
+                if update.sampled && !self.said_sampled {
+                    self.said_sampled = true;
+                    note = Some("Live Tail is sampling: more than 500 lines a second match; narrow with --event-id, --level or --filter, or use --poll for every line".to_owned());
+                }
+                update
+                    .lines
+                    .into_iter()
+                    .filter(|l| query.matches(l))
+                    .collect()
+            }
+            None => {
+                self.live = None;
+                tokio::time::sleep(POLL).await;
+                // Every line of the window: a follow must not stop at a limit.
                 let found = self
                     .logs
                     .read(query, follow.poll_from(query.from), 10_000)
                     .await?;
-                return Ok(NewLines {
-                    lines: follow.fresh(found.lines),
-                    note: None,
-                    unreadable: found.unreadable,
-                });
-            }
-            let update = match self.live.as_mut() {
-                Some(session) => match session.next().await {
-                    Ok(Some(update)) => Some(update),
-                    Ok(None) => {
-                        note = Some(
-                            "the Live Tail session ended; polling FilterLogEvents every 2 s"
-                                .to_owned(),
-                        );
-                        None
-                    }
-                    Err(failure) => {
-                        note = Some(format!(
-                            "{}; polling FilterLogEvents every 2 s",
-                            failure.what
-                        ));
-                        None
-                    }
-                },
-                None => None,
-            };
-            match update {
-                Some(update) => {
-                    if update.sampled && !self.said_sampled {
-                        self.said_sampled = true;
-                        note = Some("Live Tail is sampling: more than 500 lines a second match; narrow with --event-id, --level or --filter, or use --poll for every line".to_owned());
-                    }
-                    update
-                        .lines
-                        .into_iter()
-                        .filter(|l| query.matches(l))
-                        .collect()
-                }
-                None => {
-                    self.live = None;
-                    tokio::time::sleep(POLL).await;
-                    // Every line of the window: a follow must not stop at a limit.
-                    let found = self
-                        .logs
-                        .read(query, follow.poll_from(query.from), 10_000)
-                        .await?;
-                    unreadable = found.unreadable;
-                    found.lines
-                }
+                unreadable = found.unreadable;
+                found.lines
             }
         };
         Ok(NewLines {

@@ -12,7 +12,6 @@ use crate::decide::stage::{ParameterValue, Source, edit_distance};
 use crate::decide::template::Template;
 use crate::failure::{Failure, FailureKind};
 
-/// `--param Key=Value` overrides, refused when the key is not a parameter the stage may set.
 /// The instruction set the stage's functions will run on: the artifact must be built for it.
 pub fn architecture(parameters: &[ParameterValue]) -> Result<Arch, Failure> {
     let value = parameters
@@ -29,6 +28,8 @@ pub fn architecture(parameters: &[ParameterValue]) -> Result<Arch, Failure> {
     })
 }
 
+/// Applies `--param Key=Value` overrides, refused when the key is not a parameter of the
+/// template (with the nearest name), one mgrid sets itself, or one that protects the stage.
 pub fn apply_param_overrides(
     parameters: &mut [ParameterValue],
     overrides: &[(String, String)],

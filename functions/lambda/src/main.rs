@@ -1,6 +1,10 @@
 //! The bootstrap of the provided.al2023 runtime: reads the function's Handler (`_HANDLER`),
 //! wires that handler to AWS, and serves invocations until the runtime stops it.
 
+// The handlers' futures nest the SDK's deeply (a key ring read inside an authorizer inside the
+// runtime's service): laying out `main`'s takes more than rustc's default 128 query levels.
+#![recursion_limit = "256"]
+
 use std::sync::Arc;
 
 use lambda_runtime::{LambdaEvent, service_fn};
