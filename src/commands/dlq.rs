@@ -572,7 +572,9 @@ pub async fn secrets_settle(
             continue;
         };
         let at = modified_at + KEY_RING_TTL_MS;
-        let maybe_cached = read_since.is_none_or(|since| modified_at >= since);
+        // A ring written in the millisecond the functions started was written before them (`mgrid
+        // dev` writes its first rings, then marks the start): they read it fresh.
+        let maybe_cached = read_since.is_none_or(|since| modified_at > since);
         if at > now && maybe_cached {
             let entry = settle.get_or_insert(SecretsSettle {
                 at,

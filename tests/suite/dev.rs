@@ -331,7 +331,10 @@ fn a_local_redrive_of_webhooks_that_fail_again_ends_and_counts_them() {
         &dev,
         &["dlq", "redrive", "--rate", "20", "--output", "json"],
     );
-    assert!(started.elapsed() < Duration::from_secs(60), "the run ends");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the run ends: {stderr}"
+    );
     assert_eq!(code, 7, "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(report["moved"], 40, "each original once: {report}");

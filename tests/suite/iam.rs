@@ -364,6 +364,8 @@ fn adapters() -> BTreeMap<String, (String, Vec<String>)> {
     let structs =
         regex_lite::Regex::new(r"pub struct (\w+) \{\s*client: aws_sdk_(\w+)::Client").unwrap();
     let calls = regex_lite::Regex::new(r"\.client\s*\.(\w+)\(\)").unwrap();
+    let helpers = regex_lite::Regex::new(r"(\w+)\(&self\.client\b").unwrap();
+    let client_calls = regex_lite::Regex::new(r"\bclient\s*\.(\w+)\(\)").unwrap();
     let mut adapters = BTreeMap::new();
     for found in structs.captures_iter(&source) {
         let (name, service) = (found[1].to_owned(), found[2].to_owned());
@@ -373,10 +375,25 @@ fn adapters() -> BTreeMap<String, (String, Vec<String>)> {
         let end = source[start..]
             .find("\n}\n")
             .map_or(source.len(), |end| start + end);
-        let operations = calls
+        let mut operations = calls
             .captures_iter(&source[start..end])
             .map(|call| pascal(&call[1]))
             .collect::<Vec<_>>();
+        // A call the adapter makes through a shared function (`ring_parameter(&self.client, …)`)
+        // is read in that function's body.
+        for helper in helpers.captures_iter(&source[start..end]) {
+            let body_start = source
+                .find(&format!("fn {}(", &helper[1]))
+                .unwrap_or_else(|| panic!("{name} calls {}, which is not in the file", &helper[1]));
+            let body_end = source[body_start..]
+                .find("\n}\n")
+                .map_or(source.len(), |end| body_start + end);
+            operations.extend(
+                client_calls
+                    .captures_iter(&source[body_start..body_end])
+                    .map(|call| pascal(&call[1])),
+            );
+        }
         assert!(
             !operations.is_empty(),
             "{name}: no SDK call found; the scan needs updating"
