@@ -77,9 +77,13 @@ pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
     .await
     .map_err(|e| failed(format!("cannot start the local stage: {e}")))?;
     let url = format!("http://{}", running.address);
-    std::fs::write(&paths.endpoint, &url)
-        .and_then(|()| std::fs::File::options().write(true).open(&paths.endpoint))
+    // Written aside and renamed into place: a `send` or a test reading the file while dev
+    // starts sees no file or the whole address, never an empty one.
+    let written = paths.endpoint.with_extension("partial");
+    std::fs::write(&written, &url)
+        .and_then(|()| std::fs::File::options().write(true).open(&written))
         .and_then(|file| file.set_modified(functions_from))
+        .and_then(|()| std::fs::rename(&written, &paths.endpoint))
         .map_err(|e| failed(format!("cannot write {}: {e}", paths.endpoint.display())))?;
     banner(&url, &paths, created, released);
     if tightened.entries > 0 {
