@@ -64,6 +64,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
     pub endpoint_url: Option<String>,
 
+    /// Reach Stripe's and PayPal's own APIs at this stand-in (serving <URL>/stripe and
+    /// <URL>/paypal) instead of api.stripe.com and api-m.paypal.com; the local stage uses the
+    /// one `mgrid dev` runs
+    #[arg(
+        long,
+        global = true,
+        env = "MGRID_PROVIDER_API_BASE",
+        value_name = "URL"
+    )]
+    pub provider_api_base: Option<String>,
+
     /// Configuration file [default: ./mgrid.toml when it exists]
     #[arg(long, global = true, env = "MGRID_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -110,6 +121,8 @@ pub enum Command {
     Stages,
     /// Provider API keys and signing secrets: list, rotate, revoke-previous, set-signing-secret
     Keys(KeysArgs),
+    /// The stage as Stripe and PayPal see it: their endpoints, keys, subscriptions, secrets
+    Doctor(DoctorArgs),
     /// Dead-lettered webhooks: stats, peek, redrive, cancel, purge
     Dlq(DlqArgs),
     /// Replay archived webhooks from S3 into a stage's queue
@@ -643,11 +656,44 @@ once (after a confirmation that says so). The first rotation creates the key rin
         /// Show what would change, write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Also write the new key into the provider's endpoint URL through its API (needs the
+        /// provider token), once the functions accept it, and check that it took
+        #[arg(long)]
+        update_provider: bool,
     },
     /// End the overlap now: only the current API key is accepted
+    #[command(after_long_help = "\
+With a provider token set, the provider's endpoints are read first: while one that points at
+this stage still carries the previous key, nothing is revoked (exit 6), since every delivery
+would then be refused. `mgrid keys rotate <provider> --update-provider` finishes the rotation
+(the endpoint gets the current key; no new key is made). --force revokes anyway.")]
     RevokePrevious {
         #[arg(value_enum)]
         provider: ProviderArg,
+        /// Revoke even when a provider endpoint still carries the previous key, or the
+        /// provider's endpoints cannot be read
+        #[arg(long)]
+        force: bool,
+    },
+    /// Set the stage's token for the provider's own API, read from stdin (never echoed)
+    #[command(after_long_help = "\
+The token lets mgrid read (and, for `keys rotate --update-provider`, change) the provider's
+webhook endpoints: `mgrid doctor` reads them, `keys revoke-previous` checks them.
+
+  Stripe: a restricted key (rk_live_…) with Webhook Endpoints: read, and write for
+          --update-provider; a secret key (sk_…) works too but can do far more.
+  PayPal: the REST app's client id and secret, as one line <client id>:<secret>, or two lines.
+
+It is stored like the key rings (an SSM SecureString under the stage's KMS key, the local
+stage's database), read by mgrid only: no function's role may. The token is tried against the
+provider's API before it is stored (--no-check stores it untried); `keys list` shows whether
+each is set and since when.")]
+    SetProviderToken {
+        #[arg(value_enum)]
+        provider: ProviderArg,
+        /// Store the token without trying it against the provider's API first
+        #[arg(long)]
+        no_check: bool,
     },
     /// Set the provider's signing secret (Stripe whsec_…, PayPal webhook id), read from stdin
     SetSigningSecret {
@@ -657,6 +703,37 @@ once (after a confirmation that says so). The first rotation creates the key rin
         #[arg(long, default_value = "24h", value_parser = clap::value_parser!(crate::decide::keys::Grace))]
         grace: crate::decide::keys::Grace,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_long_help = "\
+Reads each provider's webhook endpoints through its own API (Stripe GET /v1/webhook_endpoints,
+PayPal GET /v1/notifications/webhooks) with the stage's provider token, and the stage's key
+rings, and says per check: ok, warning, problem, or unchecked.
+
+  endpoint        exactly one endpoint points at the stage's URL (one pointing elsewhere, an
+                  old stage's, is named)
+  enabled         the provider delivers to it (Stripe disables one after days of failures)
+  key in URL      the key in its URL (?key=) is the stage's current key; the previous one
+                  warns with the time left in the overlap; any other is refused (401)
+  events          subscribed to every payment event type; types nobody reads are listed
+  API version     Stripe renders its events at a version the processor reads
+  signing secret  set; PayPal's (the webhook id) is the endpoint's
+
+Without a provider token the endpoint lines are unchecked, with the command that sets one
+(`mgrid keys set-provider-token`). No key, token or secret is ever shown: a URL's key is shown
+by its id (key=<k1a2b3c4d>).
+
+Exit codes: 0 when every line is ok or a warning; 1 when any is a problem or unchecked; 4 and 5
+as usual (AWS credentials; no such stage).
+
+Examples:
+  mgrid doctor --stage prod
+  mgrid doctor --stage prod --provider stripe --output json | jq '.findings[] | select(.verdict != \"ok\")'")]
+pub struct DoctorArgs {
+    /// Only this provider [default: both]
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -14,6 +14,7 @@ pub mod http;
 pub mod ids;
 pub mod local;
 pub mod ports;
+pub mod providers;
 pub mod runs;
 pub mod target;
 pub mod ui;

@@ -532,3 +532,46 @@ impl<A: MetricsSource, L: MetricsSource> MetricsSource for Backend<A, L> {
         }
     }
 }
+
+/// A webhook endpoint as the provider keeps it (a Stripe webhook endpoint, a PayPal webhook),
+/// read through the provider's own API. Its URL carries the stage's API key (`?key=`: providers
+/// cannot add headers), so it is a secret: [`ProviderEndpoint::shown_url`] is the form to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderEndpoint {
+    pub id: String,
+    pub url: mgrid_contract::Secret,
+    /// Whether the provider delivers to it (Stripe's `status`; a PayPal webhook always is).
+    pub enabled: bool,
+    /// The provider's own word for its state (Stripe `enabled`/`disabled`).
+    pub status: String,
+    /// The event types it is subscribed to (`*`: all).
+    pub events: Vec<String>,
+    /// The API version events are rendered at (Stripe; None: the account's default).
+    pub api_version: Option<String>,
+}
+
+impl ProviderEndpoint {
+    /// The URL without its query: where it delivers.
+    pub fn address(&self) -> &str {
+        let url = self.url.expose();
+        url.split_once('?').map_or(url, |(address, _)| address)
+    }
+
+    /// The API key its URL carries (`key=`), if any.
+    pub fn key(&self) -> Option<mgrid_contract::Secret> {
+        let (_, query) = self.url.expose().split_once('?')?;
+        query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(name, _)| *name == "key")
+            .map(|(_, value)| mgrid_contract::Secret::new(value.to_owned()))
+    }
+
+    /// The URL as it may be shown: the key replaced by its id (`key=<k1a2b3c4d>`).
+    pub fn shown_url(&self) -> String {
+        match self.key() {
+            Some(key) => format!("{}?key=<{}>", self.address(), key.key_id()),
+            None => self.address().to_owned(),
+        }
+    }
+}

@@ -25,6 +25,8 @@ use crate::local::logfile::LocalLogs;
 use crate::local::metrics::LocalSource;
 use crate::local::{LocalArchiveFiles, LocalLedgerLookup, LocalQueue, LocalRings, Paths};
 use crate::ports::{Backend, DeadLetterQueue, Depth, Whereabouts};
+use crate::providers::api_base;
+use crate::providers::client::ProviderClient;
 
 /// A stage, resolved.
 pub enum Target {
@@ -208,6 +210,47 @@ impl Target {
             Target::Aws(stage) => stage.parameter(StageParameter::ApiUrl).await,
             Target::Local(stage) => crate::local::running_endpoint(&stage.paths),
         }
+    }
+
+    /// The stage's client for a provider's own API, with the token `mgrid keys
+    /// set-provider-token` stored; None when no token is set. The API is the provider's, or
+    /// `stand_in`'s; on the local stage, the stand-in `mgrid dev` runs.
+    pub async fn provider_client(
+        &self,
+        rings: &impl crate::ports::KeyRings,
+        provider: mgrid_contract::Provider,
+        stand_in: Option<&str>,
+    ) -> Result<Option<ProviderClient>, Failure> {
+        let Some(token) = rings
+            .read(&self.name().provider_token_ring(provider))
+            .await?
+        else {
+            return Ok(None);
+        };
+        ProviderClient::new(
+            provider,
+            self.name().clone(),
+            self.provider_api(provider, stand_in)?,
+            token.ring.current.secret,
+        )
+        .map(Some)
+    }
+
+    /// Where a provider's own API answers for this stage: `stand_in`'s when named; on the local
+    /// stage the stand-in `mgrid dev` runs; else the provider's.
+    pub fn provider_api(
+        &self,
+        provider: mgrid_contract::Provider,
+        stand_in: Option<&str>,
+    ) -> Result<String, Failure> {
+        Ok(match (self, stand_in) {
+            (_, Some(base)) => api_base(provider, Some(base)),
+            (Target::Local(stage), None) => api_base(
+                provider,
+                Some(&crate::local::running_provider_api(&stage.paths)?),
+            ),
+            (Target::Aws(_), None) => api_base(provider, None),
+        })
     }
 
     pub async fn archive(&self) -> Result<StageArchive, Failure> {

@@ -13,12 +13,14 @@ use crate::decide::config::LOCAL_STAGE;
 use crate::decide::keys::new_api_key;
 use crate::failure::{Failure, FailureKind};
 use crate::ids::random_bytes;
-use crate::local::Paths;
 use crate::local::adapters::now;
 use crate::local::custody::{self, DevLock, Found};
 use crate::local::db::{self, WEBHOOKS};
 use crate::local::runtime::{self, Options};
 use crate::local::store::{Store, StoreError};
+use crate::local::{LocalRings, Paths};
+use crate::ports::{KeyRings, StoredRing};
+use crate::providers::standin::{Credentials, StandIn};
 use crate::ui::output::note;
 
 pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
@@ -44,6 +46,15 @@ pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
                 args.port
             ))
             .next("is another program (or another mgrid dev) using the port? pass --port (0 picks a free one)")
+        })?;
+    // The provider stand-in's port too (any free one): Stripe's and PayPal's APIs for the
+    // local stage, so `mgrid doctor` and `keys rotate --update-provider` work with no account.
+    let provider_listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(|e| {
+            failed(format!(
+                "cannot listen on 127.0.0.1 for the provider stand-in: {e}; nothing was created"
+            ))
         })?;
     let tightened = custody::make_private(&paths.dir)?;
     let _lock = DevLock::hold(&paths)?;
@@ -77,14 +88,10 @@ pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
     .await
     .map_err(|e| failed(format!("cannot start the local stage: {e}")))?;
     let url = format!("http://{}", running.address);
+    let provider_api = start_stand_in(&paths, provider_listener, &url).await?;
     // Written aside and renamed into place: a `send` or a test reading the file while dev
     // starts sees no file or the whole address, never an empty one.
-    let written = paths.endpoint.with_extension("partial");
-    std::fs::write(&written, &url)
-        .and_then(|()| std::fs::File::options().write(true).open(&written))
-        .and_then(|file| file.set_modified(functions_from))
-        .and_then(|()| std::fs::rename(&written, &paths.endpoint))
-        .map_err(|e| failed(format!("cannot write {}: {e}", paths.endpoint.display())))?;
+    write_aside(&paths.endpoint, &url, Some(functions_from))?;
     banner(&url, &paths, created, released);
     if tightened.entries > 0 {
         note(&format!(
@@ -112,6 +119,8 @@ pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
         )),
     }
     running.stop().await;
+    provider_api.abort();
+    let _ = std::fs::remove_file(&paths.provider_api);
     let _ = std::fs::remove_file(&paths.endpoint);
     match damage {
         None => {
@@ -139,7 +148,120 @@ async fn first_start(store: &Store) -> Result<bool, Failure> {
         &new_signing_secret()?,
     )
     .await?;
+    // The local stage's tokens for the provider stand-in's APIs, as an operator sets a real
+    // stage's with `mgrid keys set-provider-token`.
+    let random = |prefix: &str| -> Result<String, Failure> {
+        let mut bytes = random_bytes()?;
+        let text = format!(
+            "{prefix}{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        );
+        zeroize::Zeroize::zeroize(&mut bytes);
+        Ok(text)
+    };
+    let stripe_token = Secret::new(random("rk_test_standin")?);
+    let paypal_token = Secret::new(format!(
+        "{}:{}",
+        random("AStandinClient")?,
+        random("EStandinSecret")?
+    ));
+    created |= create_ring(
+        store,
+        stage.provider_token_ring(Provider::Stripe),
+        &stripe_token,
+    )
+    .await?;
+    created |= create_ring(
+        store,
+        stage.provider_token_ring(Provider::Paypal),
+        &paypal_token,
+    )
+    .await?;
     Ok(created)
+}
+
+/// `text` written beside `path` and renamed into place (with `modified` as its time, when
+/// given): a `send` or a test reading the file while dev starts sees no file or the whole
+/// text, never an empty one.
+fn write_aside(
+    path: &std::path::Path,
+    text: &str,
+    modified: Option<std::time::SystemTime>,
+) -> Result<(), Failure> {
+    let aside = path.with_extension("partial");
+    std::fs::write(&aside, text)
+        .and_then(|()| match modified {
+            Some(at) => std::fs::File::options()
+                .write(true)
+                .open(&aside)
+                .and_then(|file| file.set_modified(at)),
+            None => Ok(()),
+        })
+        .and_then(|()| std::fs::rename(&aside, path))
+        .map_err(|e| {
+            Failure::new(
+                FailureKind::Failed,
+                format!("cannot write {}: {e}", path.display()),
+            )
+        })
+}
+
+/// Starts the provider stand-in on `listener`, with the local stage's provider tokens as the
+/// credentials it accepts and, the first time, one endpoint per provider pointing at the local
+/// stage with its current key (as an operator registers them), Stripe's signing with the local
+/// signing secret.
+async fn start_stand_in(
+    paths: &Paths,
+    listener: tokio::net::TcpListener,
+    url: &str,
+) -> Result<tokio::task::JoinHandle<()>, Failure> {
+    let stage: StageName = LOCAL_STAGE
+        .parse()
+        .map_err(|e| Failure::new(FailureKind::Failed, format!("{e}")))?;
+    let rings = LocalRings(paths.dir.clone());
+    let current = |ring: Option<StoredRing>| ring.map(|stored| stored.ring.current.secret);
+    let stand_in = StandIn::open(Some(paths.providers.clone()))?;
+    let stripe = current(
+        rings
+            .read(&stage.provider_token_ring(Provider::Stripe))
+            .await?,
+    );
+    let paypal = current(
+        rings
+            .read(&stage.provider_token_ring(Provider::Paypal))
+            .await?,
+    );
+    if let (Some(stripe), Some(paypal)) = (stripe, paypal) {
+        stand_in.credentials(|| Credentials { stripe, paypal });
+    }
+    for provider in Provider::ALL {
+        if !stand_in.endpoints(provider).is_empty() {
+            continue;
+        }
+        let Some(key) = current(rings.read(&stage.api_key_ring(provider)).await?) else {
+            continue;
+        };
+        let signing = match provider {
+            Provider::Stripe => current(rings.read(&stage.signing_secret_ring(provider)).await?),
+            Provider::Paypal => None,
+        };
+        stand_in.register(
+            provider,
+            Secret::new(format!("{url}/webhook/{provider}?key={}", key.expose())),
+            provider
+                .payment_event_types()
+                .iter()
+                .map(|t| t.to_string())
+                .collect(),
+            signing,
+        );
+    }
+    let address = listener
+        .local_addr()
+        .map_err(|e| Failure::new(FailureKind::Failed, format!("the stand-in's address: {e}")))?;
+    let serving = tokio::spawn(stand_in.serve(listener));
+    write_aside(&paths.provider_api, &format!("http://{address}"), None)?;
+    Ok(serving)
 }
 
 async fn create_ring(store: &Store, name: String, secret: &Secret) -> Result<bool, Failure> {

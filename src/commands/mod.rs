@@ -7,6 +7,7 @@ pub mod destroy;
 pub mod dev;
 pub mod dlq;
 pub mod docs;
+pub mod doctor;
 pub mod flow;
 pub mod keys;
 pub mod logs;
@@ -59,6 +60,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Destroy(args) => destroy::run(&context, &args).await,
         Command::Stages => stages::run(&context).await,
         Command::Keys(args) => keys::run(&context, &context.target().await?, &args).await,
+        Command::Doctor(args) => doctor::run(&context, &context.target().await?, &args).await,
         Command::Dlq(args) => dlq::run(&context, &context.target().await?, &args).await,
         Command::Replay(args) => replay::run(&context, &context.target().await?, &args).await,
         Command::Metrics(args) => metrics::run(&context, &context.target().await?, &args).await,

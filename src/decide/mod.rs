@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod deploy;
+pub mod doctor;
 pub mod events;
 pub mod keys;
 pub mod lifecycle;

@@ -53,6 +53,24 @@ pub fn running_endpoint(paths: &Paths) -> Result<String, crate::failure::Failure
     Ok(url)
 }
 
+/// The provider stand-in of the `mgrid dev` that runs now on `paths`: Stripe's and PayPal's
+/// APIs for the local stage answer there (`<url>/stripe`, `<url>/paypal`).
+pub fn running_provider_api(paths: &Paths) -> Result<String, crate::failure::Failure> {
+    running_endpoint(paths)?;
+    std::fs::read_to_string(&paths.provider_api)
+        .map(|url| url.trim().to_owned())
+        .map_err(|e| {
+            crate::failure::Failure::new(
+                crate::failure::FailureKind::NotFound,
+                format!(
+                    "the running mgrid dev names no provider stand-in ({}: {e})",
+                    paths.provider_api.display()
+                ),
+            )
+            .next("restart `mgrid dev`: this build runs the stand-in beside the local stage")
+        })
+}
+
 /// Opens the local stage's database for an operator command; a clear failure when there is none.
 pub fn open_existing(paths: &Paths) -> Result<rusqlite::Connection, crate::failure::Failure> {
     use crate::failure::{Failure, FailureKind};
@@ -87,6 +105,10 @@ pub struct Paths {
     pub endpoint: PathBuf,
     /// The pipeline's decision log (`logfile`).
     pub logs: PathBuf,
+    /// The URL of the provider stand-in `mgrid dev` runs (Stripe's and PayPal's APIs).
+    pub provider_api: PathBuf,
+    /// The provider stand-in's state: endpoints, credentials, events sent.
+    pub providers: PathBuf,
 }
 
 impl Paths {
@@ -97,6 +119,8 @@ impl Paths {
             archive: dir.join("archive"),
             endpoint: dir.join("endpoint"),
             logs: dir.join("logs"),
+            provider_api: dir.join("provider-api"),
+            providers: dir.join("providers.json"),
         }
     }
 }

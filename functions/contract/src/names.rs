@@ -49,6 +49,13 @@ impl StageName {
         format!("{}signing-secrets/{provider}", self.parameter_prefix())
     }
 
+    /// The SSM name of the stage's credentials for a provider's own API (a Stripe restricted
+    /// key; PayPal's REST client id and secret), as a key ring (SecureString). Only `mgrid`
+    /// reads it: no function's role may.
+    pub fn provider_token_ring(&self, provider: crate::Provider) -> String {
+        format!("{}provider-tokens/{provider}", self.parameter_prefix())
+    }
+
     /// The stage a stack name belongs to, if the stack is a MarketGrid stage.
     pub fn from_stack_name(stack_name: &str) -> Option<StageName> {
         stack_name.strip_prefix("marketgrid-")?.parse().ok()

@@ -23,6 +23,29 @@ impl Provider {
         }
     }
 
+    /// The event types the marketplace's payments are made of: what a provider endpoint of a
+    /// stage must be subscribed to. The processor records any event type it is sent (an unknown
+    /// one with what it carries), but only these move money in the ledger.
+    pub fn payment_event_types(self) -> &'static [&'static str] {
+        match self {
+            Provider::Stripe => &[
+                "payment_intent.succeeded",
+                "payment_intent.payment_failed",
+                "charge.refunded",
+                "charge.dispute.created",
+                "checkout.session.completed",
+                "invoice.paid",
+            ],
+            Provider::Paypal => &[
+                "PAYMENT.CAPTURE.COMPLETED",
+                "PAYMENT.CAPTURE.DENIED",
+                "PAYMENT.CAPTURE.REFUNDED",
+                "PAYMENT.CAPTURE.REVERSED",
+                "CUSTOMER.DISPUTE.CREATED",
+            ],
+        }
+    }
+
     /// The provider a request path such as `/webhook/stripe` (or `/dev/webhook/stripe`) is for.
     pub fn from_path(path: &str) -> Option<Provider> {
         let mut segments = path.trim_end_matches('/').rsplit('/');
@@ -32,6 +55,25 @@ impl Provider {
         }
         provider.parse().ok()
     }
+}
+
+/// The oldest Stripe API version whose events the processor reads: every field it takes (the
+/// amount fields of payment intents, charges, invoices and checkout sessions, `metadata`,
+/// `currency`, `created`, `account`) has had its name and meaning since then, and the
+/// contract's tests parse events of that shape.
+pub const STRIPE_OLDEST_API_VERSION: &str = "2020-08-27";
+
+/// Whether the processor parses events rendered at Stripe API version `version`: a dated
+/// version (`2024-06-20`, or with a release name, `2025-03-31.basil`) no older than
+/// [`STRIPE_OLDEST_API_VERSION`].
+pub fn stripe_api_version_parsed(version: &str) -> bool {
+    let date = version.split('.').next().unwrap_or("");
+    let dated = date.len() == 10
+        && date.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    dated && date >= STRIPE_OLDEST_API_VERSION
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,6 +114,18 @@ mod tests {
         assert_eq!(Provider::from_path("/webhook/adyen"), None);
         assert_eq!(Provider::from_path("/stripe"), None);
         assert_eq!(Provider::from_path(""), None);
+    }
+
+    #[test]
+    fn stripe_api_versions_are_dated_and_no_older_than_the_oldest_parsed() {
+        assert!(stripe_api_version_parsed("2020-08-27"));
+        assert!(stripe_api_version_parsed("2024-06-20"));
+        assert!(stripe_api_version_parsed("2025-03-31.basil"));
+        assert!(!stripe_api_version_parsed("2019-12-03"));
+        assert!(!stripe_api_version_parsed("2017-05-25"));
+        assert!(!stripe_api_version_parsed("latest"));
+        assert!(!stripe_api_version_parsed("2024-6-20"));
+        assert!(!stripe_api_version_parsed(""));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Read, Write};
 use anyhow::Result;
 use mgrid_contract::clock::format_rfc3339;
 use mgrid_contract::keyring::{KeyRing, Secret};
-use mgrid_contract::{Provider, StageName};
+use mgrid_contract::{EpochMillis, Provider, StageName};
 use mgrid_pipeline::cache::KEY_RING_TTL_MS;
 use serde::Serialize;
 
@@ -24,6 +24,10 @@ use crate::target::Target;
 use crate::ui::output::print_report;
 use crate::ui::terminal::verbose_calls;
 use crate::ui::text::{BOLD, WARNING, table};
+
+pub mod provider;
+
+use provider::{ProviderAccess, ProviderStep, ProviderUpdate};
 
 pub async fn run(context: &Context, target: &Target, args: &KeysArgs) -> Result<()> {
     let store = target.key_rings().await?;
@@ -41,6 +45,10 @@ async fn act(
     args: &KeysArgs,
 ) -> Result<()> {
     let stage = target.name();
+    let access = ProviderAccess {
+        target,
+        stand_in: context.global.provider_api_base.as_deref(),
+    };
     match &args.action {
         KeysAction::List => {
             let off_key = target.rings_off_key().await?;
@@ -52,6 +60,7 @@ async fn act(
             grace,
             output_file,
             dry_run,
+            update_provider,
         } => {
             let providers: Vec<Provider> = match (provider, all) {
                 (Some(p), false) => vec![(*p).into()],
@@ -67,21 +76,51 @@ async fn act(
                     .into());
                 }
             };
+            if *update_provider && grace.0 == 0 {
+                return Err(Failure::new(
+                    FailureKind::Usage,
+                    "--update-provider keeps the old key accepted while the provider switches over: it cannot take --grace 0",
+                )
+                .next("rotate with an overlap (the default 24h), then `mgrid keys revoke-previous` once the provider carries the new key (it checks)")
+                .into());
+            }
             let api_url = target.api_url().await?;
             rotate(
                 context,
                 stage,
                 store,
                 &providers,
-                *grace,
-                output_file.as_deref(),
-                *dry_run,
-                &api_url,
+                RotateOptions {
+                    grace: *grace,
+                    output_file: output_file.as_deref(),
+                    dry_run: *dry_run,
+                    api_url: &api_url,
+                    update_provider: update_provider.then_some(access),
+                },
             )
             .await
         }
-        KeysAction::RevokePrevious { provider } => {
-            revoke_previous(context, stage, store, (*provider).into()).await
+        KeysAction::RevokePrevious { provider, force } => {
+            let provider: Provider = (*provider).into();
+            let webhook_url = format!("{}/webhook/{provider}", target.api_url().await?);
+            revoke_previous(
+                context,
+                stage,
+                store,
+                provider,
+                Revoke {
+                    access,
+                    webhook_url: &webhook_url,
+                    force: *force,
+                },
+            )
+            .await
+        }
+        KeysAction::SetProviderToken { provider, no_check } => {
+            let set =
+                provider::set_provider_token(access, store, (*provider).into(), *no_check).await?;
+            print_report(&set, context.global.output)?;
+            Ok(())
         }
         KeysAction::SetSigningSecret { provider, grace } => {
             set_signing_secret(context, stage, store, (*provider).into(), *grace).await
@@ -124,6 +163,9 @@ pub struct ProviderKeys {
     pub provider: Provider,
     pub api_key: Option<RingSummary>,
     pub signing_secret: Option<RingSummary>,
+    /// The stage's token for the provider's own API (`keys set-provider-token`): its id and
+    /// when it was set.
+    pub provider_token: Option<RingSummary>,
 }
 
 #[derive(Debug, Serialize)]
@@ -148,10 +190,12 @@ async fn list(
     for provider in Provider::ALL {
         let api = store.read(&stage.api_key_ring(provider)).await?;
         let signing = store.read(&stage.signing_secret_ring(provider)).await?;
+        let token = store.read(&stage.provider_token_ring(provider)).await?;
         providers.push(ProviderKeys {
             provider,
             api_key: api.as_ref().map(|s| RingSummary::of(s, now)),
             signing_secret: signing.as_ref().map(|s| RingSummary::of(s, now)),
+            provider_token: token.as_ref().map(|s| RingSummary::of(s, now)),
         });
     }
     print_report(
@@ -180,6 +224,7 @@ impl fmt::Display for KeysList {
             for (kind, ring) in [
                 ("api key", &provider.api_key),
                 ("signing secret", &provider.signing_secret),
+                ("provider token", &provider.provider_token),
             ] {
                 match ring {
                     Some(ring) => rows.add_row(vec![
@@ -239,6 +284,11 @@ pub struct Rotation {
     /// When the authorizer accepts the new key at the latest (it caches key rings): register it
     /// with the provider after that.
     pub in_effect_by: Option<String>,
+    /// No new key was made: an earlier rotation's key, stored and not yet at the provider, was
+    /// written into the provider's endpoint (`--update-provider`).
+    pub finished_earlier_rotation: bool,
+    /// What `--update-provider` did at the provider.
+    pub provider_update: Option<ProviderUpdate>,
 }
 
 #[derive(Debug, Serialize)]
@@ -268,7 +318,11 @@ struct Planned {
     ring: KeyRing,
     key: Secret,
     read_version: Option<i64>,
+    /// When the ring was last written (a finished rotation's key was written then).
+    written_at: Option<EpochMillis>,
     webhook_url: String,
+    /// The provider's endpoint to write the key into (`--update-provider`).
+    step: Option<ProviderStep>,
 }
 
 impl Serialize for RotationPlans {
@@ -288,6 +342,8 @@ impl Serialize for RotationPlans {
                     register_url: None,
                     written_to: None,
                     in_effect_by: None,
+                    finished_earlier_rotation: p.step.as_ref().is_some_and(|s| s.finish),
+                    provider_update: None,
                 })
                 .collect(),
             failure: None,
@@ -340,17 +396,30 @@ impl Outcome for Rotations {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How a rotation is made and where its key goes.
+struct RotateOptions<'a> {
+    grace: Grace,
+    output_file: Option<&'a std::path::Path>,
+    dry_run: bool,
+    api_url: &'a str,
+    /// Write the new key into the provider's endpoint too (`--update-provider`).
+    update_provider: Option<ProviderAccess<'a>>,
+}
+
 async fn rotate(
     context: &Context,
     stage: &StageName,
     store: &impl KeyRings,
     providers: &[Provider],
-    grace: Grace,
-    output_file: Option<&std::path::Path>,
-    dry_run: bool,
-    api_url: &str,
+    options: RotateOptions<'_>,
 ) -> Result<()> {
+    let RotateOptions {
+        grace,
+        output_file,
+        dry_run,
+        api_url,
+        update_provider,
+    } = options;
     // The file exists, owner-only and empty, before any key is written: a key is never stored
     // that cannot be shown (an existing file is refused before anything changes; a declined or
     // failed rotation removes it again).
@@ -362,13 +431,50 @@ async fn rotate(
     for &provider in providers {
         let name = stage.api_key_ring(provider);
         let stored = store.read(&name).await?;
-        let key = new_api_key(provider)?;
-        let (ring, plan) = plan_rotation(
-            stored.as_ref().map(|s| &s.ring),
-            key.clone(),
-            now_millis(),
-            grace,
-        );
+        let webhook_url = format!("{api_url}/webhook/{provider}");
+        // The provider's endpoint is found before anything is written: no token, or not exactly
+        // one endpoint, changes nothing.
+        let step = match update_provider {
+            Some(access) => Some(
+                provider::endpoint_for(
+                    access,
+                    store,
+                    provider,
+                    &webhook_url,
+                    stored.as_ref().map(|s| &s.ring),
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let finish = step.as_ref().is_some_and(|s| s.finish);
+        let (ring, plan, key) = match stored.as_ref() {
+            // An earlier rotation stored this key and did not reach the provider: finish it.
+            Some(stored) if finish => (
+                stored.ring.clone(),
+                RotationPlan {
+                    first: false,
+                    new_key_id: stored.ring.current.id.clone(),
+                    kept: stored
+                        .ring
+                        .previous
+                        .as_ref()
+                        .map(|p| (p.id.clone(), p.expires_at)),
+                    revoked: Vec::new(),
+                },
+                stored.ring.current.secret.clone(),
+            ),
+            _ => {
+                let key = new_api_key(provider)?;
+                let (ring, plan) = plan_rotation(
+                    stored.as_ref().map(|s| &s.ring),
+                    key.clone(),
+                    now_millis(),
+                    grace,
+                );
+                (ring, plan, key)
+            }
+        };
         planned.push(Planned {
             provider,
             name,
@@ -376,7 +482,9 @@ async fn rotate(
             ring,
             key,
             read_version: stored.as_ref().map(|s| s.version),
-            webhook_url: format!("{api_url}/webhook/{provider}"),
+            written_at: stored.as_ref().and_then(|s| s.modified_at),
+            webhook_url,
+            step,
         });
     }
     let plans = RotationPlans {
@@ -393,22 +501,31 @@ async fn rotate(
             let mut rotations = Vec::new();
             let mut failure = None;
             for planned in plans.planned {
-                let written = match store
-                    .write(&planned.name, &planned.ring, planned.read_version)
-                    .await
-                {
-                    Ok(written) => written,
-                    Err(error) => {
-                        failure = Some(error);
-                        break;
+                let finish = planned.step.as_ref().is_some_and(|s| s.finish);
+                let (version, written_at) = if finish {
+                    (
+                        planned.read_version.unwrap_or_default(),
+                        planned.written_at.unwrap_or_else(now_millis),
+                    )
+                } else {
+                    let written = match store
+                        .write(&planned.name, &planned.ring, planned.read_version)
+                        .await
+                    {
+                        Ok(written) => written,
+                        Err(error) => {
+                            failure = Some(error);
+                            break;
+                        }
+                    };
+                    // Stored is shown, whatever else happened: an overwritten colleague is a
+                    // conflict to report after this command's key, which is now the ring's
+                    // current one.
+                    if let Some(overwritten) = written.overwritten {
+                        failure = Some(overwrite_conflict(overwritten));
                     }
+                    (written.version, now_millis())
                 };
-                // Stored is shown, whatever else happened: an overwritten colleague is a conflict to
-                // report after this command's key, which is now the ring's current one.
-                if let Some(overwritten) = written.overwritten {
-                    failure = Some(overwrite_conflict(overwritten));
-                }
-                let version = written.version;
                 let register = format!("{}?key={}", planned.webhook_url, planned.key.expose());
                 // A key that could not reach the file is shown here instead: it exists nowhere else.
                 let written_to = match key_file.as_mut() {
@@ -423,12 +540,33 @@ async fn rotate(
                     }
                     None => None,
                 };
+                let provider_update = match (&planned.step, &failure) {
+                    (Some(step), None) => match provider::push_key(
+                        step,
+                        &planned.webhook_url,
+                        &planned.key,
+                        written_at,
+                        store.read_by_functions_since(),
+                        stage,
+                    )
+                    .await
+                    {
+                        Ok(update) => Some(update),
+                        Err(error) => {
+                            failure = Some(error);
+                            None
+                        }
+                    },
+                    _ => None,
+                };
                 rotations.push(Rotation {
                     provider: planned.provider,
                     plan: planned.plan,
                     ssm_version: Some(version),
                     in_effect_by: Some(in_effect_by()),
                     dry_run: false,
+                    finished_earlier_rotation: finish,
+                    provider_update,
                     webhook_url: planned.webhook_url,
                     register_url: written_to.is_none().then_some(register),
                     written_to,
@@ -552,14 +690,30 @@ impl fmt::Display for Rotations {
                 writeln!(f, "{}: dry run, nothing written", rotation.provider)?;
                 continue;
             }
-            writeln!(
-                f,
-                "{}: key {} is current (SSM version {})",
-                rotation.provider,
-                rotation.plan.new_key_id,
-                rotation.ssm_version.unwrap_or_default()
-            )?;
+            if rotation.finished_earlier_rotation {
+                writeln!(
+                    f,
+                    "{}: finished an earlier rotation: key {} (SSM version {}) was stored and had not reached {}; no new key was made",
+                    rotation.provider,
+                    rotation.plan.new_key_id,
+                    rotation.ssm_version.unwrap_or_default(),
+                    rotation.provider
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "{}: key {} is current (SSM version {})",
+                    rotation.provider,
+                    rotation.plan.new_key_id,
+                    rotation.ssm_version.unwrap_or_default()
+                )?;
+            }
             match (&rotation.register_url, &rotation.written_to) {
+                (Some(url), _) if rotation.provider_update.is_some() => writeln!(
+                    f,
+                    "  the URL {} now delivers to, with the key (shown only this once):\n  {url}",
+                    rotation.provider
+                )?,
                 (Some(url), _) => writeln!(
                     f,
                     "  {BOLD}register this URL at {} (it holds the key; it is shown only this once):{BOLD:#}\n  {url}",
@@ -571,12 +725,14 @@ impl fmt::Display for Rotations {
                 )?,
                 _ => {}
             }
-            if let Some(by) = &rotation.in_effect_by {
-                writeln!(
+            match (&rotation.provider_update, &rotation.in_effect_by) {
+                (Some(update), _) => writeln!(f, "{update}")?,
+                (None, Some(by)) => writeln!(
                     f,
                     "  the authorizer accepts it by {by} at the latest (it caches key rings for {}); register it after that, or the provider's deliveries may be refused until then",
                     cache_time()
-                )?;
+                )?,
+                (None, None) => {}
             }
         }
         Ok(())
@@ -733,11 +889,19 @@ async fn write_ring(
     Ok(change)
 }
 
+/// How revoke-previous checks the provider first.
+struct Revoke<'a> {
+    access: ProviderAccess<'a>,
+    webhook_url: &'a str,
+    force: bool,
+}
+
 async fn revoke_previous(
     context: &Context,
     stage: &StageName,
     store: &impl KeyRings,
     provider: Provider,
+    revoke: Revoke<'_>,
 ) -> Result<()> {
     let name = stage.api_key_ring(provider);
     let Some(stored) = store.read(&name).await? else {
@@ -752,6 +916,17 @@ async fn revoke_previous(
     };
     let now = now_millis();
     let live_previous = stored.ring.previous.as_ref().filter(|p| p.expires_at > now);
+    if live_previous.is_some() {
+        provider::check_before_revoke(
+            revoke.access,
+            store,
+            provider,
+            revoke.webhook_url,
+            &stored.ring,
+            revoke.force,
+        )
+        .await?;
+    }
     let plan = RingPlan {
         change: RingChange {
             stage: stage.to_string(),
@@ -1032,11 +1207,13 @@ mod snapshots {
                     provider: Provider::Stripe,
                     api_key: Some(ring("k-2f1c", Some("k-0a9b"))),
                     signing_secret: Some(ring("s-77aa", None)),
+                    provider_token: Some(ring("k-51d0", None)),
                 },
                 ProviderKeys {
                     provider: Provider::Paypal,
                     api_key: None,
                     signing_secret: None,
+                    provider_token: None,
                 },
             ],
             not_under_stage_key: vec!["/marketgrid/prod/signing-secrets/stripe".into()],
@@ -1065,7 +1242,19 @@ mod snapshots {
             register_url: register_url.map(str::to_owned),
             written_to: written_to.map(str::to_owned),
             in_effect_by: (!dry_run).then(|| "2026-12-01T08:01:00Z".to_owned()),
+            finished_earlier_rotation: false,
+            provider_update: None,
         };
+        let mut pushed = rotation(None, Some("/secure/keys.txt"), false);
+        pushed.provider_update = Some(ProviderUpdate {
+            endpoint: "we_1Nx".into(),
+            carried: Some("k-2f1c".into()),
+            carries: Some("k-3e4d".into()),
+            verified: true,
+        });
+        let mut finished = rotation(None, Some("/secure/keys.txt"), false);
+        finished.finished_earlier_rotation = true;
+        finished.provider_update = pushed.provider_update.clone();
         let report = Rotations {
             failure: None,
             stage: "prod".into(),
@@ -1077,10 +1266,26 @@ mod snapshots {
                 ),
                 rotation(None, Some("/secure/keys.txt"), false),
                 rotation(None, None, true),
+                pushed,
+                finished,
             ],
         };
         insta::assert_snapshot!("keys_rotate", plain(&report));
         crate::ui::output::assert_json_contract("keys-rotate", &report);
+    }
+
+    #[test]
+    fn provider_token_set() {
+        let set = |endpoints_seen| provider::TokenSet {
+            stage: "prod".into(),
+            provider: Provider::Stripe,
+            token_id: "k51d0e2aa".into(),
+            endpoints_seen,
+            ssm_version: 1,
+        };
+        let text = [plain(&set(Some(2))), plain(&set(None))].join("\n");
+        insta::assert_snapshot!("keys_provider_token", text);
+        crate::ui::output::assert_json_contract("keys-provider-token", &set(Some(1)));
     }
 
     #[test]

@@ -1,0 +1,204 @@
+//! `mgrid doctor`: the stage as each provider sees it. Reads the providers' webhook endpoints
+//! through their own APIs (with the stage's provider tokens) and the stage's key rings, hands
+//! them to `decide::doctor`, and reports a verdict per check; exit 1 when anything is a problem
+//! or could not be checked.
+
+use std::fmt;
+
+use anyhow::Result;
+use mgrid_contract::Provider;
+use serde::Serialize;
+
+use crate::cli::DoctorArgs;
+use crate::clock::now_millis;
+use crate::commands::Context;
+use crate::decide::doctor::{Finding, ProviderFacts, Verdict, examine};
+use crate::failure::{Failure, FailureKind};
+use crate::ports::KeyRings;
+use crate::target::Target;
+use crate::ui::output::print_report;
+use crate::ui::text::{ERROR, GOOD, WARNING, table};
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Doctor {
+    pub stage: String,
+    pub findings: Vec<Finding>,
+    pub problems: usize,
+    pub unchecked: usize,
+    pub warnings: usize,
+}
+
+pub async fn run(context: &Context, target: &Target, args: &DoctorArgs) -> Result<()> {
+    let stage = target.name();
+    let rings = target.key_rings().await?;
+    let api_url = target.api_url().await?;
+    let stand_in = context.global.provider_api_base.as_deref();
+    let providers: Vec<Provider> = match args.provider {
+        Some(provider) => vec![provider.into()],
+        None => Provider::ALL.to_vec(),
+    };
+    let mut findings = Vec::new();
+    for provider in providers {
+        let api_keys = rings.read(&stage.api_key_ring(provider)).await?;
+        let signing = rings.read(&stage.signing_secret_ring(provider)).await?;
+        let endpoints = match target.provider_client(&rings, provider, stand_in).await {
+            Ok(Some(client)) => Some(client.endpoints().await.map_err(|e| said(&e))),
+            Ok(None) => None,
+            Err(error) => Some(Err(said(&error))),
+        };
+        let webhook_url = format!("{api_url}/webhook/{provider}");
+        findings.extend(examine(&ProviderFacts {
+            provider,
+            stage,
+            webhook_url: &webhook_url,
+            endpoints: endpoints
+                .as_ref()
+                .map(|read| read.as_deref().map_err(Clone::clone)),
+            api_keys: api_keys.as_ref().map(|s| &s.ring),
+            signing_secrets: signing.as_ref().map(|s| &s.ring),
+            signatures_verified: !(matches!(target, Target::Local(_))
+                && provider == Provider::Paypal),
+            now: now_millis(),
+        }));
+    }
+    let count = |verdict| findings.iter().filter(|f| f.verdict == verdict).count();
+    let report = Doctor {
+        stage: stage.to_string(),
+        problems: count(Verdict::Problem),
+        unchecked: count(Verdict::Unchecked),
+        warnings: count(Verdict::Warning),
+        findings,
+    };
+    print_report(&report, context.global.output)?;
+    if report.problems + report.unchecked > 0 {
+        return Err(Failure::new(
+            FailureKind::Failed,
+            format!(
+                "stage {stage}: {} problem{}, {} not checked",
+                report.problems,
+                if report.problems == 1 { "" } else { "s" },
+                report.unchecked
+            ),
+        )
+        .next("each line above says what to do")
+        .into());
+    }
+    Ok(())
+}
+
+/// A failure as a finding says it: what happened and what to do, in one line.
+fn said(failure: &Failure) -> String {
+    match &failure.next {
+        Some(next) => format!("{failure} (next: {next})"),
+        None => failure.to_string(),
+    }
+}
+
+impl fmt::Display for Doctor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rows = table(&["provider", "check", "verdict", "what"]);
+        for finding in &self.findings {
+            let verdict = match finding.verdict {
+                Verdict::Ok => format!("{GOOD}ok{GOOD:#}"),
+                Verdict::Warning => format!("{WARNING}warning{WARNING:#}"),
+                Verdict::Problem => format!("{ERROR}PROBLEM{ERROR:#}"),
+                Verdict::Unchecked => format!("{WARNING}unchecked{WARNING:#}"),
+            };
+            let what = match &finding.endpoint {
+                Some(id) => format!("{id}: {}", finding.said),
+                None => finding.said.clone(),
+            };
+            rows.add_row(vec![
+                finding.provider.to_string(),
+                finding.check.to_string(),
+                verdict,
+                what,
+            ]);
+        }
+        writeln!(f, "stage {} as the providers see it\n{rows}", self.stage)?;
+        let todo: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.verdict != Verdict::Ok && f.next.is_some())
+            .collect();
+        for finding in &todo {
+            writeln!(
+                f,
+                "next ({} {}): {}",
+                finding.provider,
+                finding.check,
+                finding.next.as_deref().unwrap_or_default()
+            )?;
+        }
+        writeln!(
+            f,
+            "{} problem{}, {} unchecked, {} warning{}",
+            self.problems,
+            if self.problems == 1 { "" } else { "s" },
+            self.unchecked,
+            self.warnings,
+            if self.warnings == 1 { "" } else { "s" }
+        )
+    }
+}
+
+#[cfg(test)]
+mod snapshots {
+    use super::*;
+    use crate::decide::doctor::Check;
+    use crate::ui::text::plain;
+
+    #[test]
+    fn doctor() {
+        let finding = |provider, check, verdict, said: &str, next: Option<&str>| Finding {
+            provider,
+            check,
+            verdict,
+            said: said.into(),
+            endpoint: Some("we_1Nx".into()),
+            next: next.map(str::to_owned),
+        };
+        let report = Doctor {
+            stage: "prod".into(),
+            findings: vec![
+                finding(
+                    Provider::Stripe,
+                    Check::Endpoint,
+                    Verdict::Ok,
+                    "points at this stage: https://h.example.com/prod/webhook/stripe?key=<k3e4d0a1b>",
+                    None,
+                ),
+                finding(
+                    Provider::Stripe,
+                    Check::Key,
+                    Verdict::Warning,
+                    "carries the previous key k2f1c0000, accepted for 3h 20m more (until 2026-12-04T20:00:00Z); then every delivery is refused",
+                    Some("mgrid keys rotate stripe --update-provider --stage prod"),
+                ),
+                finding(
+                    Provider::Stripe,
+                    Check::Events,
+                    Verdict::Problem,
+                    "not subscribed to charge.refunded: those payments never reach the ledger",
+                    Some("add them to the endpoint's events at Stripe"),
+                ),
+                Finding {
+                    provider: Provider::Paypal,
+                    check: Check::ProviderToken,
+                    verdict: Verdict::Unchecked,
+                    said: "no paypal token is set for the stage: its endpoints were not read"
+                        .into(),
+                    endpoint: None,
+                    next: Some("mgrid keys set-provider-token paypal --stage prod".into()),
+                },
+            ],
+            problems: 1,
+            unchecked: 1,
+            warnings: 1,
+        };
+        insta::assert_snapshot!("doctor", plain(&report));
+        crate::ui::output::assert_json_contract("doctor", &report);
+    }
+}

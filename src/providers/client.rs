@@ -1,0 +1,509 @@
+//! A stage's view of one provider's API, with the stage's provider token: its webhook endpoints
+//! (Stripe `GET /v1/webhook_endpoints`, every page; PayPal `GET /v1/notifications/webhooks`)
+//! and the one change mgrid makes to them, the URL (Stripe `POST /v1/webhook_endpoints/{id}`;
+//! PayPal `PATCH /v1/notifications/webhooks/{id}` with a JSON patch). PayPal's calls take an
+//! OAuth access token, asked for with the client id and secret (`POST /v1/oauth2/token`).
+//!
+//! A 429 is waited out (its `Retry-After`, else a doubling wait) and a 5xx or a lost connection
+//! tried again, for two minutes at most; a refused token is a credentials failure naming the
+//! command that sets one. No token, key or URL with a key reaches an error or a log line.
+
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request, StatusCode};
+use mgrid_contract::{Provider, Secret, StageName};
+use serde::Deserialize;
+
+use super::{form_encode, scrub};
+use crate::failure::{Failure, FailureKind};
+use crate::http::HttpClient;
+use crate::ports::ProviderEndpoint;
+
+/// How long one request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a call keeps trying through 429s, 5xx and lost connections.
+const PATIENCE: Duration = Duration::from_secs(120);
+/// The longest single wait a `Retry-After` is followed for.
+const LONGEST_WAIT: Duration = Duration::from_secs(30);
+
+/// One provider's API, with the stage's token for it.
+pub struct ProviderClient {
+    provider: Provider,
+    stage: StageName,
+    base: String,
+    token: Secret,
+    http: HttpClient,
+    access: tokio::sync::Mutex<Option<Secret>>,
+}
+
+/// An answer: its status and body.
+struct Answer {
+    status: StatusCode,
+    body: Vec<u8>,
+    /// The `Retry-After` header's value.
+    retry_after: Option<String>,
+}
+
+impl ProviderClient {
+    /// `token`: a Stripe secret or restricted key; for PayPal `<client id>:<secret>`.
+    pub fn new(
+        provider: Provider,
+        stage: StageName,
+        base: String,
+        token: Secret,
+    ) -> Result<ProviderClient, Failure> {
+        Ok(ProviderClient {
+            provider,
+            stage,
+            base,
+            token,
+            http: crate::http::client()?,
+            access: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// Every webhook endpoint the provider holds for the account.
+    pub async fn endpoints(&self) -> Result<Vec<ProviderEndpoint>, Failure> {
+        match self.provider {
+            Provider::Stripe => {
+                let mut endpoints = Vec::new();
+                let mut after: Option<String> = None;
+                loop {
+                    let mut path = "/v1/webhook_endpoints?limit=100".to_owned();
+                    if let Some(id) = &after {
+                        path.push_str(&format!("&starting_after={}", form_encode(id)));
+                    }
+                    let page: StripeList = self.json(Method::GET, &path, None).await?;
+                    after = page.data.last().map(|e| e.id.clone());
+                    endpoints.extend(page.data.into_iter().map(StripeEndpoint::endpoint));
+                    if !page.has_more || after.is_none() {
+                        return Ok(endpoints);
+                    }
+                }
+            }
+            Provider::Paypal => {
+                let list: PaypalWebhooks = self
+                    .json(Method::GET, "/v1/notifications/webhooks", None)
+                    .await?;
+                Ok(list
+                    .webhooks
+                    .into_iter()
+                    .map(PaypalWebhook::endpoint)
+                    .collect())
+            }
+        }
+    }
+
+    /// Points endpoint `id` at `url`; the endpoint as the provider answered.
+    pub async fn set_url(&self, id: &str, url: &Secret) -> Result<ProviderEndpoint, Failure> {
+        let path_id = form_encode(id);
+        match self.provider {
+            Provider::Stripe => {
+                let body = Body::Form(format!("url={}", form_encode(url.expose())));
+                let endpoint: StripeEndpoint = self
+                    .json(
+                        Method::POST,
+                        &format!("/v1/webhook_endpoints/{path_id}"),
+                        Some(body),
+                    )
+                    .await?;
+                Ok(endpoint.endpoint())
+            }
+            Provider::Paypal => {
+                let patch =
+                    serde_json::json!([{"op": "replace", "path": "/url", "value": url.expose()}]);
+                let webhook: PaypalWebhook = self
+                    .json(
+                        Method::PATCH,
+                        &format!("/v1/notifications/webhooks/{path_id}"),
+                        Some(Body::Json(patch.to_string())),
+                    )
+                    .await?;
+                Ok(webhook.endpoint())
+            }
+        }
+    }
+
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Body>,
+    ) -> Result<T, Failure> {
+        let answer = self.call(method.clone(), path, body).await?;
+        serde_json::from_slice(&answer.body).map_err(|e| {
+            Failure::new(
+                FailureKind::Failed,
+                format!(
+                    "{} answered {method} {} with HTTP {} and a body mgrid cannot read ({})",
+                    self.name(),
+                    path_only(path),
+                    answer.status.as_u16(),
+                    scrub(&e.to_string())
+                ),
+            )
+            .next("the provider's API may have changed: run with -v and report it")
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        match self.provider {
+            Provider::Stripe => "Stripe",
+            Provider::Paypal => "PayPal",
+        }
+    }
+
+    /// A call, tried again through 429s, 5xx and lost connections; a 2xx answer, or why not.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Body>,
+    ) -> Result<Answer, Failure> {
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        let mut refreshed = false;
+        loop {
+            attempt += 1;
+            let authorization = self.authorization(false).await?;
+            let sent = self
+                .send(method.clone(), path, body.clone(), authorization)
+                .await;
+            let wait = match sent {
+                Ok(answer) if answer.status.is_success() => return Ok(answer),
+                Ok(answer)
+                    if answer.status == StatusCode::UNAUTHORIZED
+                        && self.provider == Provider::Paypal
+                        && !refreshed =>
+                {
+                    // The access token may have expired: ask for a new one, once.
+                    refreshed = true;
+                    self.authorization(true).await?;
+                    continue;
+                }
+                Ok(answer) if answer.status == StatusCode::TOO_MANY_REQUESTS => {
+                    let asked = retry_after(&answer);
+                    tracing::info!(
+                        "{} asked mgrid to slow down (HTTP 429); waiting {} ms",
+                        self.name(),
+                        asked.unwrap_or_default().as_millis()
+                    );
+                    asked.unwrap_or_else(|| doubling(attempt))
+                }
+                Ok(answer) if answer.status.is_server_error() => doubling(attempt),
+                Ok(answer) => return Err(self.refused(&method, path, &answer)),
+                Err(lost) => {
+                    tracing::info!("{} {method} {}: {lost}", self.name(), path_only(path));
+                    doubling(attempt)
+                }
+            };
+            if started.elapsed() + wait > PATIENCE {
+                return Err(Failure::new(
+                    FailureKind::Failed,
+                    format!(
+                        "{} did not answer {method} {} within {} s ({attempt} tries: rate limited, failing or unreachable)",
+                        self.name(),
+                        path_only(path),
+                        PATIENCE.as_secs()
+                    ),
+                )
+                .next("try again later; -v shows each try"));
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Body>,
+        authorization: String,
+    ) -> Result<Answer, String> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("authorization", authorization)
+            .header("accept", "application/json")
+            .header("user-agent", concat!("mgrid/", env!("CARGO_PKG_VERSION")));
+        let bytes = match body {
+            Some(Body::Form(text)) => {
+                request = request.header("content-type", "application/x-www-form-urlencoded");
+                text.into_bytes()
+            }
+            Some(Body::Json(text)) => {
+                request = request.header("content-type", "application/json");
+                text.into_bytes()
+            }
+            None => Vec::new(),
+        };
+        let request = request
+            .body(Full::new(Bytes::from(bytes)))
+            .map_err(|e| format!("cannot build the request: {}", scrub(&e.to_string())))?;
+        let answered = tokio::time::timeout(REQUEST_TIMEOUT, async {
+            let response = self
+                .http
+                .request(request)
+                .await
+                .map_err(|e| format!("no answer: {}", scrub(&e.to_string())))?;
+            let status = response.status();
+            let retry = response.headers().get("retry-after").cloned();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| format!("the answer was cut: {}", scrub(&e.to_string())))?
+                .to_bytes()
+                .to_vec();
+            Ok::<_, String>((status, retry, body))
+        })
+        .await
+        .map_err(|_| format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()))??;
+        let (status, retry, body) = answered;
+        Ok(Answer {
+            status,
+            body,
+            retry_after: retry.and_then(|v| v.to_str().ok().map(str::to_owned)),
+        })
+    }
+
+    /// The `Authorization` header: Stripe's key as a bearer token; PayPal's access token, asked
+    /// for once (or again, when `fresh`).
+    async fn authorization(&self, fresh: bool) -> Result<String, Failure> {
+        if self.provider == Provider::Stripe {
+            return Ok(format!("Bearer {}", self.token.expose()));
+        }
+        let mut access = self.access.lock().await;
+        if fresh || access.is_none() {
+            *access = Some(self.paypal_access_token().await?);
+        }
+        Ok(format!(
+            "Bearer {}",
+            access.as_ref().map(Secret::expose).unwrap_or_default()
+        ))
+    }
+
+    async fn paypal_access_token(&self) -> Result<Secret, Failure> {
+        use base64::Engine;
+        let basic = base64::engine::general_purpose::STANDARD.encode(self.token.expose());
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let answer = self
+                .send(
+                    Method::POST,
+                    "/v1/oauth2/token",
+                    Some(Body::Form("grant_type=client_credentials".into())),
+                    format!("Basic {basic}"),
+                )
+                .await;
+            let wait = match answer {
+                Ok(answer) if answer.status.is_success() => {
+                    let token: PaypalToken = serde_json::from_slice(&answer.body).map_err(|_| {
+                        Failure::new(
+                            FailureKind::Failed,
+                            "PayPal answered the OAuth token request with a body mgrid cannot read",
+                        )
+                    })?;
+                    return Ok(Secret::new(token.access_token));
+                }
+                Ok(answer) if answer.status == StatusCode::TOO_MANY_REQUESTS => {
+                    retry_after(&answer).unwrap_or_else(|| doubling(attempt))
+                }
+                Ok(answer) if answer.status.is_server_error() => doubling(attempt),
+                Ok(answer) => {
+                    return Err(self.refused(&Method::POST, "/v1/oauth2/token", &answer));
+                }
+                Err(_) => doubling(attempt),
+            };
+            if started.elapsed() + wait > PATIENCE {
+                return Err(Failure::new(
+                    FailureKind::Failed,
+                    "PayPal did not give an OAuth access token within 120 s",
+                ));
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// A 4xx answer, said with what it means and what to do.
+    fn refused(&self, method: &Method, path: &str, answer: &Answer) -> Failure {
+        let said = provider_message(&answer.body);
+        let what = format!(
+            "{} refused {method} {} with HTTP {}{}",
+            self.name(),
+            path_only(path),
+            answer.status.as_u16(),
+            said.map(|m| format!(": {m}")).unwrap_or_default()
+        );
+        match answer.status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                Failure::new(FailureKind::Credentials, what).next(format!(
+                    "the stage's {} token is wrong, revoked or lacks a permission (webhook endpoints: read{}): set another with `mgrid keys set-provider-token {} --stage {}`",
+                    self.provider,
+                    if method == Method::GET {
+                        ""
+                    } else {
+                        " and write"
+                    },
+                    self.provider,
+                    self.stage
+                ))
+            }
+            StatusCode::NOT_FOUND => Failure::new(FailureKind::NotFound, what)
+                .next(format!("`mgrid doctor --stage {}` lists the endpoints {} holds", self.stage, self.name())),
+            _ => Failure::new(FailureKind::Failed, what),
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Body {
+    Form(String),
+    Json(String),
+}
+
+/// The path without its query (which may carry a cursor or, in a URL, a key).
+fn path_only(path: &str) -> &str {
+    path.split_once('?').map_or(path, |(path, _)| path)
+}
+
+/// A doubling wait: 1 s, 2 s, 4 s, … at most [`LONGEST_WAIT`].
+fn doubling(attempt: u32) -> Duration {
+    Duration::from_secs(1u64 << attempt.saturating_sub(1).min(5)).min(LONGEST_WAIT)
+}
+
+/// The wait a 429 asked for (seconds, or an HTTP date taken as a short wait).
+fn retry_after(answer: &Answer) -> Option<Duration> {
+    let value = answer.retry_after.as_deref()?;
+    let wait = match value.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Duration::from_secs_f64(seconds),
+        _ => Duration::from_secs(1),
+    };
+    Some(wait.min(LONGEST_WAIT))
+}
+
+/// What the provider said about an error, scrubbed: Stripe `error.message`, PayPal `message`
+/// or OAuth's `error_description`.
+fn provider_message(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let said = value
+        .pointer("/error/message")
+        .or_else(|| value.get("message"))
+        .or_else(|| value.get("error_description"))
+        .and_then(serde_json::Value::as_str)?;
+    let mut said = scrub(said);
+    said.truncate(said.floor_char_boundary(300));
+    Some(said)
+}
+
+#[derive(Deserialize)]
+struct StripeList {
+    data: Vec<StripeEndpoint>,
+    has_more: bool,
+}
+
+/// The fields of Stripe's `webhook_endpoint` mgrid reads.
+#[derive(Deserialize)]
+struct StripeEndpoint {
+    id: String,
+    url: String,
+    status: String,
+    enabled_events: Vec<String>,
+    api_version: Option<String>,
+}
+
+impl StripeEndpoint {
+    fn endpoint(self) -> ProviderEndpoint {
+        ProviderEndpoint {
+            id: self.id,
+            url: Secret::new(self.url),
+            enabled: self.status == "enabled",
+            status: self.status,
+            events: self.enabled_events,
+            api_version: self.api_version,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PaypalWebhooks {
+    webhooks: Vec<PaypalWebhook>,
+}
+
+/// The fields of PayPal's `webhook` mgrid reads.
+#[derive(Deserialize)]
+struct PaypalWebhook {
+    id: String,
+    url: String,
+    event_types: Vec<PaypalEventType>,
+}
+
+#[derive(Deserialize)]
+struct PaypalEventType {
+    name: String,
+}
+
+impl PaypalWebhook {
+    fn endpoint(self) -> ProviderEndpoint {
+        ProviderEndpoint {
+            id: self.id,
+            url: Secret::new(self.url),
+            // PayPal has no disabled state for a webhook: it is there or it is not.
+            enabled: true,
+            status: "enabled".into(),
+            events: self.event_types.into_iter().map(|t| t.name).collect(),
+            api_version: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PaypalToken {
+    access_token: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_double_and_stay_bounded() {
+        assert_eq!(doubling(1), Duration::from_secs(1));
+        assert_eq!(doubling(3), Duration::from_secs(4));
+        assert_eq!(doubling(40), LONGEST_WAIT);
+        let asked = Answer {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            body: Vec::new(),
+            retry_after: Some("7".into()),
+        };
+        assert_eq!(retry_after(&asked), Some(Duration::from_secs(7)));
+        let huge = Answer {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            body: Vec::new(),
+            retry_after: Some("86400".into()),
+        };
+        assert_eq!(retry_after(&huge), Some(LONGEST_WAIT));
+    }
+
+    #[test]
+    fn a_providers_message_is_read_and_scrubbed() {
+        let stripe = br#"{"error":{"message":"Invalid API Key provided: rk_test_****wxyz","type":"invalid_request_error"}}"#;
+        let said = provider_message(stripe).unwrap();
+        assert!(said.starts_with("Invalid API Key provided") && !said.contains("wxyz"));
+        let paypal =
+            br#"{"error":"invalid_client","error_description":"Client Authentication failed"}"#;
+        assert_eq!(
+            provider_message(paypal).as_deref(),
+            Some("Client Authentication failed")
+        );
+        assert_eq!(provider_message(b"<html>"), None);
+    }
+}

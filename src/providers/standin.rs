@@ -1,0 +1,829 @@
+//! A stand-in for the parts of Stripe's and PayPal's APIs mgrid uses, for the local stage and
+//! the tests: an HTTP server answering at `<base>/stripe/v1/…` and `<base>/paypal/v1/…` in the
+//! shapes of the providers' published OpenAPI documents (kept under `tests/providers/`, and the
+//! answers validated against them), with their authentication (Stripe's key as a bearer token;
+//! PayPal's OAuth client credentials, then an access token), their pagination (Stripe's
+//! `limit`/`starting_after`/`has_more`), their errors, and a 429 with `Retry-After` when asked to.
+//!
+//! It keeps state like a provider: webhook endpoints with their URLs (carrying the stage's key),
+//! status, subscriptions and signing secret, and the events sent through it, saved to a file so
+//! it survives a restart of `mgrid dev`. Beside the providers' routes, `/_standin/…` lets a test
+//! or `mgrid send` act as the provider would: deliver an event to the endpoints subscribed to it
+//! (`POST /_standin/<provider>/deliver`), or throttle the next requests
+//! (`POST /_standin/throttle`).
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use mgrid_contract::{Provider, Secret};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{form_encode, form_pairs};
+use crate::failure::{Failure, FailureKind};
+
+/// The credentials the stand-in accepts, as `mgrid keys set-provider-token` stores them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Credentials {
+    /// A Stripe restricted key (`rk_test_…`).
+    pub stripe: Secret,
+    /// PayPal's `<client id>:<secret>`.
+    pub paypal: Secret,
+}
+
+/// A webhook endpoint as the stand-in keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub id: String,
+    pub url: Secret,
+    /// `enabled` or `disabled` (Stripe); PayPal webhooks are always enabled.
+    pub status: String,
+    pub events: Vec<String>,
+    /// Stripe's `api_version` (None: the account's default).
+    pub api_version: Option<String>,
+    /// What it signs with: Stripe's `whsec_…`; for PayPal none (its signature is a certificate's).
+    pub secret: Option<Secret>,
+    /// Seconds since the epoch.
+    pub created: i64,
+}
+
+/// An event the provider sent, and how its deliveries went.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    pub provider: Provider,
+    pub id: String,
+    pub event_type: String,
+    /// Seconds since the epoch.
+    pub created: i64,
+    pub body: String,
+    /// Whether every delivery was answered 2xx (Stripe's `delivery_success`).
+    pub delivered: bool,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct State {
+    credentials: Option<Credentials>,
+    stripe: Vec<Endpoint>,
+    paypal: Vec<Endpoint>,
+    events: Vec<Event>,
+    next_id: u64,
+    #[serde(skip)]
+    access_tokens: Vec<Secret>,
+    /// How many more provider requests answer 429, and the `Retry-After` they carry.
+    #[serde(skip)]
+    throttle: Option<(u32, u32)>,
+}
+
+impl State {
+    fn endpoints(&mut self, provider: Provider) -> &mut Vec<Endpoint> {
+        match provider {
+            Provider::Stripe => &mut self.stripe,
+            Provider::Paypal => &mut self.paypal,
+        }
+    }
+
+    fn new_id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}{:016}", self.next_id)
+    }
+}
+
+/// The stand-in's state, shared by its server and whoever seeds it (`mgrid dev`).
+#[derive(Clone)]
+pub struct StandIn {
+    state: Arc<Mutex<State>>,
+    file: Option<PathBuf>,
+}
+
+impl StandIn {
+    /// A stand-in kept in `file` (read when it exists; written, owner-only, on every change), or
+    /// in memory only.
+    pub fn open(file: Option<PathBuf>) -> Result<StandIn, Failure> {
+        let state = match &file {
+            Some(path) if path.exists() => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Failure::new(
+                        FailureKind::Failed,
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?;
+                serde_json::from_str(&text).map_err(|e| {
+                    Failure::new(
+                        FailureKind::Failed,
+                        format!(
+                            "{} is not the provider stand-in's state: {e}",
+                            path.display()
+                        ),
+                    )
+                    .next("move it aside: the stand-in starts again with no endpoints")
+                })?
+            }
+            _ => State::default(),
+        };
+        Ok(StandIn {
+            state: Arc::new(Mutex::new(state)),
+            file,
+        })
+    }
+
+    fn with<T>(&self, change: impl FnOnce(&mut State) -> T) -> T {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let result = change(&mut state);
+        if let Some(path) = &self.file
+            && let Err(error) = save(path, &state)
+        {
+            tracing::warn!("the provider stand-in cannot save its state: {error}");
+        }
+        result
+    }
+
+    /// The credentials it accepts, set once (a second call keeps the first).
+    pub fn credentials(&self, make: impl FnOnce() -> Credentials) -> Credentials {
+        self.with(|state| state.credentials.get_or_insert_with(make).clone())
+    }
+
+    /// Registers an endpoint, as an operator does in the provider's dashboard; its id.
+    pub fn register(
+        &self,
+        provider: Provider,
+        url: Secret,
+        events: Vec<String>,
+        secret: Option<Secret>,
+    ) -> String {
+        self.with(|state| {
+            let id = match provider {
+                Provider::Stripe => state.new_id("we_"),
+                Provider::Paypal => state.new_id("WH-"),
+            };
+            let api_version = (provider == Provider::Stripe).then(|| "2023-08-16".to_owned());
+            state.endpoints(provider).push(Endpoint {
+                id: id.clone(),
+                url,
+                status: "enabled".into(),
+                events,
+                api_version,
+                secret,
+                created: now_seconds(),
+            });
+            id
+        })
+    }
+
+    /// The endpoints it holds for a provider.
+    pub fn endpoints(&self, provider: Provider) -> Vec<Endpoint> {
+        self.with(|state| state.endpoints(provider).clone())
+    }
+
+    /// Serves until the listener's task is dropped.
+    pub async fn serve(self, listener: tokio::net::TcpListener) {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            };
+            let stand_in = self.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let stand_in = stand_in.clone();
+                    async move { Ok::<_, Infallible>(stand_in.answer(request).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(std::time::Duration::from_secs(10))
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    }
+
+    async fn answer(&self, request: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let query = request.uri().query().unwrap_or("").to_owned();
+        let authorization = request
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let Ok(body) = request.into_body().collect().await else {
+            return reply(StatusCode::BAD_REQUEST, json!({"error": "unreadable body"}));
+        };
+        let body = String::from_utf8_lossy(&body.to_bytes()).into_owned();
+        let call = Call {
+            method,
+            query,
+            authorization,
+            body,
+        };
+        if let Some(rest) = path.strip_prefix("/_standin/") {
+            return self.control(rest, &call).await;
+        }
+        let (provider, rest) = match path.split_once("/v1/") {
+            Some(("/stripe", rest)) => (Provider::Stripe, rest),
+            Some(("/paypal", rest)) => (Provider::Paypal, rest),
+            _ => return reply(StatusCode::NOT_FOUND, json!({"error": "no such route"})),
+        };
+        if let Some(retry_after) = self.with(throttled) {
+            return throttle_reply(provider, retry_after);
+        }
+        match provider {
+            Provider::Stripe => self.stripe(rest, &call),
+            Provider::Paypal => self.paypal(rest, &call),
+        }
+    }
+
+    fn stripe(&self, rest: &str, call: &Call) -> Response<Full<Bytes>> {
+        let expected = self.with(|s| s.credentials.as_ref().map(|c| c.stripe.clone()));
+        let presented = call.authorization.strip_prefix("Bearer ").unwrap_or("");
+        if expected.is_none_or(|key| key.expose() != presented || presented.is_empty()) {
+            return stripe_error(
+                StatusCode::UNAUTHORIZED,
+                None,
+                "Invalid API Key provided: ****",
+            );
+        }
+        let id = rest.strip_prefix("webhook_endpoints/");
+        match (&call.method, rest, id) {
+            (&Method::GET, "webhook_endpoints", _) => self.stripe_list(&call.query),
+            (&Method::POST, "webhook_endpoints", _) => {
+                let form = form_pairs(&call.body);
+                let Some(url) = value_of(&form, "url") else {
+                    return stripe_error(
+                        StatusCode::BAD_REQUEST,
+                        Some("parameter_missing"),
+                        "Missing required param: url.",
+                    );
+                };
+                let events = values_of(&form, "enabled_events[]");
+                let secret = Secret::new(format!("whsec_standin{}", now_seconds()));
+                let id = self.register(
+                    Provider::Stripe,
+                    Secret::new(url),
+                    events,
+                    Some(secret.clone()),
+                );
+                let endpoint = self.find(Provider::Stripe, &id);
+                let mut object = endpoint.as_ref().map(stripe_object).unwrap_or(Value::Null);
+                // Stripe returns an endpoint's secret at creation only.
+                object["secret"] = json!(secret.expose());
+                reply(StatusCode::OK, object)
+            }
+            (&Method::GET, _, Some(id)) => match self.find(Provider::Stripe, id) {
+                Some(endpoint) => reply(StatusCode::OK, stripe_object(&endpoint)),
+                None => stripe_missing(id),
+            },
+            (&Method::POST, _, Some(id)) => {
+                let form = form_pairs(&call.body);
+                let changed = self.with(|state| {
+                    let endpoint = state.stripe.iter_mut().find(|e| e.id == id)?;
+                    if let Some(url) = value_of(&form, "url") {
+                        endpoint.url = Secret::new(url);
+                    }
+                    match value_of(&form, "disabled").as_deref() {
+                        Some("true") => endpoint.status = "disabled".into(),
+                        Some("false") => endpoint.status = "enabled".into(),
+                        _ => {}
+                    }
+                    let events = values_of(&form, "enabled_events[]");
+                    if !events.is_empty() {
+                        endpoint.events = events;
+                    }
+                    Some(endpoint.clone())
+                });
+                match changed {
+                    Some(endpoint) => reply(StatusCode::OK, stripe_object(&endpoint)),
+                    None => stripe_missing(id),
+                }
+            }
+            (&Method::DELETE, _, Some(id)) => {
+                let removed = self.with(|state| {
+                    let before = state.stripe.len();
+                    state.stripe.retain(|e| e.id != id);
+                    before != state.stripe.len()
+                });
+                if removed {
+                    reply(
+                        StatusCode::OK,
+                        json!({"id": id, "object": "webhook_endpoint", "deleted": true}),
+                    )
+                } else {
+                    stripe_missing(id)
+                }
+            }
+            _ => stripe_error(
+                StatusCode::NOT_FOUND,
+                None,
+                "Unrecognized request URL. Please see https://stripe.com/docs.",
+            ),
+        }
+    }
+
+    /// `GET /v1/webhook_endpoints`: newest first, `limit` (1-100, default 10) at a time after
+    /// `starting_after`.
+    fn stripe_list(&self, query: &str) -> Response<Full<Bytes>> {
+        let pairs = form_pairs(query);
+        let limit = match value_of(&pairs, "limit").map(|l| l.parse::<usize>()) {
+            None => 10,
+            Some(Ok(limit)) if (1..=100).contains(&limit) => limit,
+            Some(_) => {
+                return stripe_error(
+                    StatusCode::BAD_REQUEST,
+                    Some("parameter_invalid_integer"),
+                    "Invalid integer: limit must be between 1 and 100",
+                );
+            }
+        };
+        let mut all = self.endpoints(Provider::Stripe);
+        all.reverse();
+        let start = match value_of(&pairs, "starting_after") {
+            Some(after) => match all.iter().position(|e| e.id == after) {
+                Some(at) => at + 1,
+                None => return stripe_missing(&after),
+            },
+            None => 0,
+        };
+        let page: Vec<Value> = all
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(stripe_object)
+            .collect();
+        let has_more = start + page.len() < all.len();
+        reply(
+            StatusCode::OK,
+            json!({"object": "list", "url": "/v1/webhook_endpoints", "has_more": has_more, "data": page}),
+        )
+    }
+
+    fn paypal(&self, rest: &str, call: &Call) -> Response<Full<Bytes>> {
+        if rest == "oauth2/token" && call.method == Method::POST {
+            return self.paypal_token(call);
+        }
+        let presented = call.authorization.strip_prefix("Bearer ").unwrap_or("");
+        let known = self.with(|state| {
+            state
+                .access_tokens
+                .iter()
+                .any(|t| !presented.is_empty() && t.expose() == presented)
+        });
+        if !known {
+            return reply(
+                StatusCode::UNAUTHORIZED,
+                json!({
+                    "name": "AUTHENTICATION_FAILURE",
+                    "message": "Authentication failed due to invalid authentication credentials or a missing Authorization header.",
+                    "links": [{"href": "https://developer.paypal.com/docs/api/overview/#error", "rel": "information_link"}]
+                }),
+            );
+        }
+        let id = rest.strip_prefix("notifications/webhooks/");
+        match (&call.method, rest, id) {
+            (&Method::GET, "notifications/webhooks", _) => {
+                let webhooks: Vec<Value> = self
+                    .endpoints(Provider::Paypal)
+                    .iter()
+                    .map(paypal_object)
+                    .collect();
+                reply(StatusCode::OK, json!({ "webhooks": webhooks }))
+            }
+            (&Method::POST, "notifications/webhooks", _) => {
+                let Ok(asked) = serde_json::from_str::<Value>(&call.body) else {
+                    return paypal_invalid("the request body is not JSON");
+                };
+                let Some(url) = asked.get("url").and_then(Value::as_str) else {
+                    return paypal_invalid("url is required");
+                };
+                let events = asked
+                    .get("event_types")
+                    .and_then(Value::as_array)
+                    .map(|types| {
+                        types
+                            .iter()
+                            .filter_map(|t| t.get("name").and_then(Value::as_str))
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let id = self.register(Provider::Paypal, Secret::new(url.to_owned()), events, None);
+                match self.find(Provider::Paypal, &id) {
+                    Some(webhook) => reply(StatusCode::CREATED, paypal_object(&webhook)),
+                    None => paypal_missing(),
+                }
+            }
+            (&Method::GET, _, Some(id)) => match self.find(Provider::Paypal, id) {
+                Some(webhook) => reply(StatusCode::OK, paypal_object(&webhook)),
+                None => paypal_missing(),
+            },
+            (&Method::PATCH, _, Some(id)) => {
+                let Ok(Value::Array(operations)) = serde_json::from_str::<Value>(&call.body) else {
+                    return paypal_invalid("the request body is not a JSON patch array");
+                };
+                let mut url = None;
+                let mut events = None;
+                for operation in &operations {
+                    match (
+                        operation.get("op").and_then(Value::as_str),
+                        operation.get("path").and_then(Value::as_str),
+                        operation.get("value"),
+                    ) {
+                        (Some("replace"), Some("/url"), Some(Value::String(value))) => {
+                            url = Some(value.clone())
+                        }
+                        (Some("replace"), Some("/event_types"), Some(Value::Array(types))) => {
+                            events = Some(
+                                types
+                                    .iter()
+                                    .filter_map(|t| t.get("name").and_then(Value::as_str))
+                                    .map(str::to_owned)
+                                    .collect::<Vec<_>>(),
+                            )
+                        }
+                        _ => {
+                            return paypal_invalid(
+                                "only replace of /url or /event_types is supported",
+                            );
+                        }
+                    }
+                }
+                let changed = self.with(|state| {
+                    let webhook = state.paypal.iter_mut().find(|w| w.id == id)?;
+                    if let Some(url) = url {
+                        webhook.url = Secret::new(url);
+                    }
+                    if let Some(events) = events {
+                        webhook.events = events;
+                    }
+                    Some(webhook.clone())
+                });
+                match changed {
+                    Some(webhook) => reply(StatusCode::OK, paypal_object(&webhook)),
+                    None => paypal_missing(),
+                }
+            }
+            (&Method::DELETE, _, Some(id)) => {
+                let removed = self.with(|state| {
+                    let before = state.paypal.len();
+                    state.paypal.retain(|w| w.id != id);
+                    before != state.paypal.len()
+                });
+                if removed {
+                    Response::builder()
+                        .status(StatusCode::NO_CONTENT)
+                        .body(Full::new(Bytes::new()))
+                        .unwrap_or_default()
+                } else {
+                    paypal_missing()
+                }
+            }
+            _ => reply(
+                StatusCode::NOT_FOUND,
+                json!({"name": "RESOURCE_NOT_FOUND", "message": "The specified resource does not exist."}),
+            ),
+        }
+    }
+
+    /// `POST /v1/oauth2/token` with the client id and secret as HTTP Basic credentials.
+    fn paypal_token(&self, call: &Call) -> Response<Full<Bytes>> {
+        use base64::Engine;
+        let presented = call
+            .authorization
+            .strip_prefix("Basic ")
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default();
+        let expected = self.with(|s| s.credentials.as_ref().map(|c| c.paypal.clone()));
+        let grant = form_pairs(&call.body);
+        if value_of(&grant, "grant_type").as_deref() != Some("client_credentials") {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"}),
+            );
+        }
+        if expected.is_none_or(|c| c.expose() != presented || presented.is_empty()) {
+            return reply(
+                StatusCode::UNAUTHORIZED,
+                json!({"error": "invalid_client", "error_description": "Client Authentication failed"}),
+            );
+        }
+        let token = match crate::ids::random_bytes() {
+            Ok(bytes) => {
+                use base64::Engine;
+                format!(
+                    "A21AA{}",
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+                )
+            }
+            Err(_) => return reply(StatusCode::INTERNAL_SERVER_ERROR, json!({})),
+        };
+        self.with(|state| state.access_tokens.push(Secret::new(token.clone())));
+        reply(
+            StatusCode::OK,
+            json!({
+                "scope": "https://uri.paypal.com/services/applications/webhooks",
+                "access_token": token,
+                "token_type": "Bearer",
+                "app_id": "APP-STANDIN",
+                "expires_in": 32400,
+                "nonce": format!("{}-standin", now_seconds())
+            }),
+        )
+    }
+
+    /// The stand-in's own routes: `throttle` (the next `requests` provider calls answer 429
+    /// with `Retry-After: retryAfter`), and `<provider>/deliver` (the body is an event: it is
+    /// kept and sent to every enabled endpoint subscribed to its type, signed as the provider
+    /// signs, and the answers returned).
+    async fn control(&self, rest: &str, call: &Call) -> Response<Full<Bytes>> {
+        if call.method != Method::POST {
+            return reply(
+                StatusCode::METHOD_NOT_ALLOWED,
+                json!({"error": "POST only"}),
+            );
+        }
+        let asked: Value = serde_json::from_str(&call.body).unwrap_or(Value::Null);
+        match rest {
+            "throttle" => {
+                let requests = asked.get("requests").and_then(Value::as_u64).unwrap_or(1);
+                let retry_after = asked.get("retryAfter").and_then(Value::as_u64).unwrap_or(1);
+                self.with(|state| {
+                    state.throttle = Some((
+                        u32::try_from(requests).unwrap_or(u32::MAX),
+                        u32::try_from(retry_after).unwrap_or(u32::MAX),
+                    ))
+                });
+                reply(StatusCode::OK, json!({"throttled": requests}))
+            }
+            "stripe/deliver" => self.deliver(Provider::Stripe, &call.body).await,
+            "paypal/deliver" => self.deliver(Provider::Paypal, &call.body).await,
+            _ => reply(
+                StatusCode::NOT_FOUND,
+                json!({"error": "no such stand-in route"}),
+            ),
+        }
+    }
+
+    async fn deliver(&self, provider: Provider, body: &str) -> Response<Full<Bytes>> {
+        let event: Value = match serde_json::from_str(body) {
+            Ok(event) => event,
+            Err(_) => {
+                return reply(
+                    StatusCode::BAD_REQUEST,
+                    json!({"error": "the event is not JSON"}),
+                );
+            }
+        };
+        let type_field = match provider {
+            Provider::Stripe => "type",
+            Provider::Paypal => "event_type",
+        };
+        let (Some(id), Some(event_type)) = (
+            event.get("id").and_then(Value::as_str),
+            event.get(type_field).and_then(Value::as_str),
+        ) else {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                json!({"error": format!("the event needs an id and a {type_field}")}),
+            );
+        };
+        let targets: Vec<Endpoint> = self
+            .endpoints(provider)
+            .into_iter()
+            .filter(|e| e.status == "enabled")
+            .filter(|e| e.events.iter().any(|t| t == "*" || t == event_type))
+            .collect();
+        let Ok(http) = crate::http::client() else {
+            return reply(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "no HTTP client"}),
+            );
+        };
+        let mut deliveries = Vec::new();
+        for endpoint in &targets {
+            let status = deliver_one(&http, provider, endpoint, body).await;
+            deliveries.push(json!({"endpoint": endpoint.id, "status": status}));
+        }
+        let delivered = !deliveries.is_empty()
+            && deliveries.iter().all(|d| {
+                d["status"]
+                    .as_u64()
+                    .is_some_and(|s| (200..300).contains(&s))
+            });
+        self.with(|state| {
+            state.events.push(Event {
+                provider,
+                id: id.to_owned(),
+                event_type: event_type.to_owned(),
+                created: now_seconds(),
+                body: body.to_owned(),
+                delivered,
+            })
+        });
+        reply(StatusCode::OK, json!({"deliveries": deliveries}))
+    }
+
+    fn find(&self, provider: Provider, id: &str) -> Option<Endpoint> {
+        self.endpoints(provider).into_iter().find(|e| e.id == id)
+    }
+}
+
+struct Call {
+    method: Method,
+    query: String,
+    authorization: String,
+    body: String,
+}
+
+/// Sends `body` to one endpoint as the provider would: Stripe signs `t.body` with the endpoint's
+/// secret; PayPal's certificate signature cannot be made here, so its headers name no key that
+/// verifies. The answer's status (0: no answer).
+async fn deliver_one(
+    http: &crate::http::HttpClient,
+    provider: Provider,
+    endpoint: &Endpoint,
+    body: &str,
+) -> u16 {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(endpoint.url.expose())
+        .header("content-type", "application/json");
+    match (provider, &endpoint.secret) {
+        (Provider::Stripe, Some(secret)) => {
+            let header = mgrid_contract::signature::stripe_signature_header(
+                secret,
+                now_seconds(),
+                body.as_bytes(),
+            );
+            request = request.header("stripe-signature", header);
+        }
+        (Provider::Paypal, _) => {
+            request = request
+                .header("paypal-transmission-id", "standin")
+                .header("paypal-transmission-time", now_seconds().to_string())
+                .header("paypal-auth-algo", "SHA256withRSA")
+                .header(
+                    "paypal-cert-url",
+                    "https://api.paypal.com/v1/notifications/certs/standin",
+                )
+                .header("paypal-transmission-sig", "c3RhbmRpbg==");
+        }
+        _ => {}
+    }
+    let Ok(request) = request.body(Full::new(Bytes::from(body.to_owned()))) else {
+        return 0;
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(30), http.request(request)).await {
+        Ok(Ok(response)) => response.status().as_u16(),
+        _ => 0,
+    }
+}
+
+/// Counts one throttled request down; the `Retry-After` when this one is refused.
+fn throttled(state: &mut State) -> Option<u32> {
+    let (left, retry_after) = state.throttle?;
+    state.throttle = (left > 1).then(|| (left - 1, retry_after));
+    Some(retry_after)
+}
+
+fn throttle_reply(provider: Provider, retry_after: u32) -> Response<Full<Bytes>> {
+    let body = match provider {
+        Provider::Stripe => json!({"error": {
+            "type": "invalid_request_error",
+            "code": "rate_limit",
+            "message": "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests."
+        }}),
+        Provider::Paypal => json!({
+            "name": "RATE_LIMIT_REACHED",
+            "message": "Too many requests. Blocked due to rate limiting.",
+            "debug_id": "standin"
+        }),
+    };
+    let mut response = reply(StatusCode::TOO_MANY_REQUESTS, body);
+    if let Ok(value) = retry_after.to_string().parse() {
+        response.headers_mut().insert("retry-after", value);
+    }
+    response
+}
+
+/// Stripe's `webhook_endpoint` object (without its secret).
+pub fn stripe_object(endpoint: &Endpoint) -> Value {
+    json!({
+        "id": endpoint.id,
+        "object": "webhook_endpoint",
+        "api_version": endpoint.api_version,
+        "application": null,
+        "created": endpoint.created,
+        "description": null,
+        "enabled_events": endpoint.events,
+        "livemode": false,
+        "metadata": {},
+        "status": endpoint.status,
+        "url": endpoint.url.expose(),
+    })
+}
+
+/// PayPal's `webhook` object.
+pub fn paypal_object(webhook: &Endpoint) -> Value {
+    let href = format!(
+        "https://api-m.paypal.com/v1/notifications/webhooks/{}",
+        form_encode(&webhook.id)
+    );
+    json!({
+        "id": webhook.id,
+        "url": webhook.url.expose(),
+        "event_types": webhook.events.iter().map(|name| json!({"name": name, "description": name})).collect::<Vec<_>>(),
+        "links": [
+            {"href": href, "rel": "self", "method": "GET"},
+            {"href": href, "rel": "update", "method": "PATCH"},
+            {"href": href, "rel": "delete", "method": "DELETE"}
+        ]
+    })
+}
+
+fn stripe_error(status: StatusCode, code: Option<&str>, message: &str) -> Response<Full<Bytes>> {
+    let mut error = json!({"type": "invalid_request_error", "message": message});
+    if let Some(code) = code {
+        error["code"] = json!(code);
+    }
+    reply(status, json!({ "error": error }))
+}
+
+fn stripe_missing(id: &str) -> Response<Full<Bytes>> {
+    let mut response = stripe_error(
+        StatusCode::NOT_FOUND,
+        Some("resource_missing"),
+        &format!("No such webhook endpoint: '{id}'"),
+    );
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
+fn paypal_missing() -> Response<Full<Bytes>> {
+    reply(
+        StatusCode::NOT_FOUND,
+        json!({"name": "INVALID_RESOURCE_ID", "message": "Webhook ID not found.", "debug_id": "standin"}),
+    )
+}
+
+fn paypal_invalid(issue: &str) -> Response<Full<Bytes>> {
+    reply(
+        StatusCode::BAD_REQUEST,
+        json!({
+            "name": "INVALID_REQUEST",
+            "message": "Request is not well-formed, syntactically incorrect, or violates schema.",
+            "debug_id": "standin",
+            "details": [{"issue": issue}]
+        }),
+    )
+}
+
+fn reply(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    if let Ok(value) = "application/json".parse() {
+        response.headers_mut().insert("content-type", value);
+    }
+    response
+}
+
+fn value_of(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+}
+
+fn values_of(pairs: &[(String, String)], name: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+fn now_seconds() -> i64 {
+    crate::clock::now_millis() / 1000
+}
+
+fn save(path: &std::path::Path, state: &State) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let aside = path.with_extension("partial");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&aside)?;
+    file.write_all(serde_json::to_string(state).unwrap_or_default().as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&aside, path)
+}
