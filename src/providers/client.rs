@@ -105,7 +105,7 @@ impl ProviderClient {
         let path_id = form_encode(id);
         match self.provider {
             Provider::Stripe => {
-                let body = Body::Form(format!("url={}", form_encode(url.expose())));
+                let body = Body::Form(stripe_url_form(url.expose()));
                 let endpoint: StripeEndpoint = self
                     .json(
                         Method::POST,
@@ -116,8 +116,7 @@ impl ProviderClient {
                 Ok(endpoint.endpoint())
             }
             Provider::Paypal => {
-                let patch =
-                    serde_json::json!([{"op": "replace", "path": "/url", "value": url.expose()}]);
+                let patch = paypal_url_patch(url.expose());
                 let webhook: PaypalWebhook = self
                     .json(
                         Method::PATCH,
@@ -370,6 +369,16 @@ enum Body {
     Json(String),
 }
 
+/// Stripe's `POST /v1/webhook_endpoints/{id}` body that changes the URL.
+fn stripe_url_form(url: &str) -> String {
+    format!("url={}", form_encode(url))
+}
+
+/// PayPal's `PATCH /v1/notifications/webhooks/{id}` body that changes the URL.
+fn paypal_url_patch(url: &str) -> serde_json::Value {
+    serde_json::json!([{"op": "replace", "path": "/url", "value": url}])
+}
+
 /// The path without its query (which may carry a cursor or, in a URL, a key).
 fn path_only(path: &str) -> &str {
     path.split_once('?').map_or(path, |(path, _)| path)
@@ -491,6 +500,325 @@ mod tests {
             retry_after: Some("86400".into()),
         };
         assert_eq!(retry_after(&huge), Some(LONGEST_WAIT));
+    }
+
+    /// One of the providers' published OpenAPI documents, as kept under tests/providers/.
+    fn document(provider: &str) -> serde_json::Value {
+        let path = format!(
+            "{}/tests/providers/{provider}-openapi.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// Fails with every error when `instance` is not valid against `schema` (which may refer
+    /// to the document's `#/components/schemas/…`).
+    fn assert_valid(
+        document: &serde_json::Value,
+        schema: &serde_json::Value,
+        instance: &serde_json::Value,
+        what: &str,
+    ) {
+        let mut root = schema.clone();
+        root["components"] = document["components"].clone();
+        let validator = jsonschema::options().build(&root).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(instance)
+            .map(|e| format!("{e} (at {})", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{what} is not as published: {errors:#?}\n{instance:#}"
+        );
+    }
+
+    fn reference(name: &str) -> serde_json::Value {
+        serde_json::json!({"$ref": format!("#/components/schemas/{name}")})
+    }
+
+    /// An answer of the stand-in, as sent: status, Retry-After, JSON body.
+    async fn raw(
+        http: &HttpClient,
+        method: Method,
+        url: &str,
+        authorization: &str,
+        body: Option<(&str, &str)>,
+    ) -> (StatusCode, Option<String>, serde_json::Value) {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(url)
+            .header("authorization", authorization);
+        if let Some((kind, _)) = body {
+            request = request.header("content-type", kind);
+        }
+        let bytes = body.map(|(_, b)| b.to_owned()).unwrap_or_default();
+        let request = request.body(Full::new(Bytes::from(bytes))).unwrap();
+        let response = http.request(request).await.unwrap();
+        let status = response.status();
+        let retry = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            retry,
+            serde_json::from_slice(&bytes).unwrap_or_default(),
+        )
+    }
+
+    const FORM: &str = "application/x-www-form-urlencoded";
+
+    #[test]
+    fn the_models_read_the_published_fixture_and_the_requests_are_as_published() {
+        let stripe = document("stripe");
+        let fixture = &stripe["fixtures"]["webhook_endpoint"];
+        let endpoint: StripeEndpoint = serde_json::from_value(fixture.clone())
+            .expect("Stripe's own webhook_endpoint fixture reads into the model");
+        assert_eq!(
+            endpoint.endpoint().events,
+            ["charge.failed", "charge.succeeded"]
+        );
+        assert_valid(
+            &stripe,
+            &reference("webhook_endpoint"),
+            fixture,
+            "the fixture",
+        );
+
+        let url = "https://h.example/prod/webhook/stripe?key=mgk_stripe_a-b";
+        let fields: serde_json::Map<String, serde_json::Value> =
+            crate::providers::form_pairs(&stripe_url_form(url))
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect();
+        assert_eq!(fields["url"], url);
+        let update = &stripe["paths"]["/v1/webhook_endpoints/{webhook_endpoint}"]["post"]["requestBody"]
+            ["content"][FORM]["schema"];
+        assert_valid(
+            &stripe,
+            update,
+            &serde_json::Value::Object(fields),
+            "the URL change",
+        );
+
+        let paypal = document("paypal");
+        let patch = &paypal["paths"]["/v1/notifications/webhooks/{webhook_id}"]["patch"]["requestBody"]
+            ["content"]["application/json"]["schema"];
+        assert_valid(
+            &paypal,
+            patch,
+            &paypal_url_patch("https://h.example/x?key=k"),
+            "the PayPal patch",
+        );
+
+        // The payment events a stage must be subscribed to are Stripe event types.
+        let known = &stripe["paths"]["/v1/webhook_endpoints"]["post"]["requestBody"]["content"]
+            [FORM]["schema"]["properties"]["enabled_events"]["items"]["enum"];
+        for event in Provider::Stripe.payment_event_types() {
+            assert!(
+                known.as_array().unwrap().iter().any(|k| k == event),
+                "{event} is not a Stripe event type"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_stand_in_answers_as_published_and_the_client_reads_it_through_pages_and_429s() {
+        use crate::providers::standin::{Credentials, StandIn};
+        let stripe_doc = document("stripe");
+        let paypal_doc = document("paypal");
+        let stand_in = StandIn::open(None).unwrap();
+        stand_in.credentials(|| Credentials {
+            stripe: Secret::new("rk_test_standin1".into()),
+            paypal: Secret::new("AClient:ESecret".into()),
+        });
+        for n in 0..120 {
+            stand_in.register(
+                Provider::Stripe,
+                Secret::new(format!("https://h.example/s{n}/webhook/stripe?key=mgk_{n}")),
+                vec!["payment_intent.succeeded".into()],
+                None,
+            );
+        }
+        let webhook = stand_in.register(
+            Provider::Paypal,
+            Secret::new("https://h.example/prod/webhook/paypal?key=mgk_p".into()),
+            vec!["PAYMENT.CAPTURE.COMPLETED".into()],
+            None,
+        );
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let serving = tokio::spawn(stand_in.clone().serve(listener));
+        let stage: StageName = "prod".parse().unwrap();
+        let http = crate::http::client().unwrap();
+        let key = "Bearer rk_test_standin1";
+        let endpoints_url = format!("{base}/stripe/v1/webhook_endpoints");
+
+        // Stripe: a page, as published; a refused key; a change; a missing one; a 429.
+        let list_schema = &stripe_doc["paths"]["/v1/webhook_endpoints"]["get"]["responses"]["200"]
+            ["content"]["application/json"]["schema"];
+        let (status, _, page) = raw(
+            &http,
+            Method::GET,
+            &format!("{endpoints_url}?limit=100"),
+            key,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(page["data"].as_array().unwrap().len(), 100);
+        assert_eq!(page["has_more"], true);
+        assert_valid(&stripe_doc, list_schema, &page, "a page of endpoints");
+        let (status, _, refused) = raw(
+            &http,
+            Method::GET,
+            &endpoints_url,
+            "Bearer rk_test_wrong",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_valid(&stripe_doc, &reference("error"), &refused, "Stripe's 401");
+        let first = page["data"][0]["id"].as_str().unwrap().to_owned();
+        let disable = Some((FORM, "disabled=true"));
+        let (status, _, changed) = raw(
+            &http,
+            Method::POST,
+            &format!("{endpoints_url}/{first}"),
+            key,
+            disable,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(changed["status"], "disabled");
+        assert_valid(
+            &stripe_doc,
+            &reference("webhook_endpoint"),
+            &changed,
+            "a changed endpoint",
+        );
+        let (status, _, missing) = raw(
+            &http,
+            Method::POST,
+            &format!("{endpoints_url}/we_nope"),
+            key,
+            disable,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_valid(&stripe_doc, &reference("error"), &missing, "Stripe's 404");
+        let throttle = |requests: u32| {
+            let body = format!(r#"{{"requests":{requests},"retryAfter":1}}"#);
+            let http = http.clone();
+            let url = format!("{base}/_standin/throttle");
+            async move {
+                raw(
+                    &http,
+                    Method::POST,
+                    &url,
+                    "",
+                    Some(("application/json", body.as_str())),
+                )
+                .await
+            }
+        };
+        throttle(1).await;
+        let (status, retry, throttled) = raw(&http, Method::GET, &endpoints_url, key, None).await;
+        assert_eq!(
+            (status, retry.as_deref()),
+            (StatusCode::TOO_MANY_REQUESTS, Some("1"))
+        );
+        assert_valid(&stripe_doc, &reference("error"), &throttled, "Stripe's 429");
+
+        // The client reads every page, through two 429s it waits out.
+        throttle(2).await;
+        let client = ProviderClient::new(
+            Provider::Stripe,
+            stage.clone(),
+            format!("{base}/stripe"),
+            Secret::new("rk_test_standin1".into()),
+        )
+        .unwrap();
+        let started = Instant::now();
+        let endpoints = client.endpoints().await.unwrap();
+        assert!(
+            started.elapsed() >= Duration::from_secs(2),
+            "the 429s were not waited out"
+        );
+        assert_eq!(endpoints.len(), 120);
+        let ids: std::collections::BTreeSet<&str> =
+            endpoints.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids.len(), 120, "a page was read twice");
+        let new_url = Secret::new("https://h.example/s5/webhook/stripe?key=mgk_new".into());
+        let moved = client.set_url(&endpoints[5].id, &new_url).await.unwrap();
+        assert_eq!(moved.url, new_url);
+        let wrong = ProviderClient::new(
+            Provider::Stripe,
+            stage.clone(),
+            format!("{base}/stripe"),
+            Secret::new("rk_test_wrong".into()),
+        )
+        .unwrap();
+        let refused = wrong.endpoints().await.unwrap_err();
+        assert_eq!(refused.kind, FailureKind::Credentials);
+        assert!(!format!("{refused} {:?}", refused.next).contains("rk_test_wrong"));
+
+        // PayPal: the OAuth token, the list, a refusal, a change.
+        use base64::Engine;
+        let basic = base64::engine::general_purpose::STANDARD.encode("AClient:ESecret");
+        let (status, _, token) = raw(
+            &http,
+            Method::POST,
+            &format!("{base}/paypal/v1/oauth2/token"),
+            &format!("Basic {basic}"),
+            Some((FORM, "grant_type=client_credentials")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+        let webhooks_url = format!("{base}/paypal/v1/notifications/webhooks");
+        let (status, _, list) = raw(&http, Method::GET, &webhooks_url, &bearer, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_valid(
+            &paypal_doc,
+            &reference("WebhookList"),
+            &list,
+            "PayPal's webhook list",
+        );
+        let (status, _, refused) =
+            raw(&http, Method::GET, &webhooks_url, "Bearer nope", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_valid(&paypal_doc, &reference("error"), &refused, "PayPal's 401");
+        let client = ProviderClient::new(
+            Provider::Paypal,
+            stage.clone(),
+            format!("{base}/paypal"),
+            Secret::new("AClient:ESecret".into()),
+        )
+        .unwrap();
+        let moved_url = Secret::new("https://h.example/prod/webhook/paypal?key=mgk_q".into());
+        let moved = client.set_url(&webhook, &moved_url).await.unwrap();
+        assert_eq!(moved.key().unwrap().expose(), "mgk_q");
+        let (_, _, one) = raw(&http, Method::GET, &webhooks_url, &bearer, None).await;
+        assert_valid(
+            &paypal_doc,
+            &reference("webhook"),
+            &one["webhooks"][0],
+            "a changed PayPal webhook",
+        );
+        let wrong = ProviderClient::new(
+            Provider::Paypal,
+            stage,
+            format!("{base}/paypal"),
+            Secret::new("AClient:wrong".into()),
+        )
+        .unwrap();
+        let refused = wrong.endpoints().await.unwrap_err();
+        assert_eq!(refused.kind, FailureKind::Credentials);
+        serving.abort();
     }
 
     #[test]

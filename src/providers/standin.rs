@@ -381,6 +381,7 @@ impl StandIn {
                 json!({
                     "name": "AUTHENTICATION_FAILURE",
                     "message": "Authentication failed due to invalid authentication credentials or a missing Authorization header.",
+                    "debug_id": "standin",
                     "links": [{"href": "https://developer.paypal.com/docs/api/overview/#error", "rel": "information_link"}]
                 }),
             );
@@ -486,7 +487,7 @@ impl StandIn {
             }
             _ => reply(
                 StatusCode::NOT_FOUND,
-                json!({"name": "RESOURCE_NOT_FOUND", "message": "The specified resource does not exist."}),
+                json!({"name": "RESOURCE_NOT_FOUND", "message": "The specified resource does not exist.", "debug_id": "standin"}),
             ),
         }
     }
