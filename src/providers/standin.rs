@@ -271,6 +271,13 @@ impl StandIn {
                     events,
                     Some(secret.clone()),
                 );
+                if let Some(version) = value_of(&form, "api_version") {
+                    self.with(|state| {
+                        if let Some(endpoint) = state.stripe.iter_mut().find(|e| e.id == id) {
+                            endpoint.api_version = Some(version);
+                        }
+                    });
+                }
                 let endpoint = self.find(Provider::Stripe, &id);
                 let mut object = endpoint.as_ref().map(stripe_object).unwrap_or(Value::Null);
                 // Stripe returns an endpoint's secret at creation only.

@@ -23,6 +23,7 @@ mod live_tail;
 mod metrics;
 mod metrics_tui;
 mod move_engine;
+mod providers;
 mod recorded;
 mod replay;
 mod seed_inventory;
