@@ -92,6 +92,27 @@ const LAYERS: &[Layer] = &[
         ],
     },
     Layer {
+        folder: "providers/",
+        crate_paths_allowed: None,
+        crate_paths_refused: &[
+            "aws",
+            "local",
+            "commands",
+            "target",
+            "cli",
+            "ui",
+        ],
+        outside_refused: &[
+            "clap",
+            "indicatif",
+            "ratatui",
+            "crossterm",
+            "aws_sdk_",
+            "aws_config",
+            "rusqlite",
+        ],
+    },
+    Layer {
         folder: "ui/",
         crate_paths_allowed: None,
         crate_paths_refused: &["aws", "local", "commands", "target", "cli"],
