@@ -119,7 +119,7 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// List the stages deployed in an account and region
     Stages,
-    /// Provider API keys and signing secrets: list, rotate, revoke-previous, set-signing-secret
+    /// Provider API keys, signing secrets, provider tokens: list, rotate, revoke-previous, set-…
     Keys(KeysArgs),
     /// The stage as Stripe and PayPal see it: their endpoints, keys, subscriptions, secrets
     Doctor(DoctorArgs),

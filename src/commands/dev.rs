@@ -88,11 +88,14 @@ pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
     .await
     .map_err(|e| failed(format!("cannot start the local stage: {e}")))?;
     let url = format!("http://{}", running.address);
-    let provider_api = start_stand_in(&paths, provider_listener, &url).await?;
+    let (provider_api, provider_api_url) = start_stand_in(&paths, provider_listener, &url).await?;
     // Written aside and renamed into place: a `send` or a test reading the file while dev
     // starts sees no file or the whole address, never an empty one.
     write_aside(&paths.endpoint, &url, Some(functions_from))?;
     banner(&url, &paths, created, released);
+    note(&format!(
+        "  Stripe's and PayPal's APIs (a stand-in, with one endpoint each registered here): {provider_api_url}"
+    ));
     if tightened.entries > 0 {
         note(&format!(
             "  made {} private: {} files and directories other users could read are now owner-only",
@@ -214,7 +217,7 @@ async fn start_stand_in(
     paths: &Paths,
     listener: tokio::net::TcpListener,
     url: &str,
-) -> Result<tokio::task::JoinHandle<()>, Failure> {
+) -> Result<(tokio::task::JoinHandle<()>, String), Failure> {
     let stage: StageName = LOCAL_STAGE
         .parse()
         .map_err(|e| Failure::new(FailureKind::Failed, format!("{e}")))?;
@@ -260,8 +263,9 @@ async fn start_stand_in(
         .local_addr()
         .map_err(|e| Failure::new(FailureKind::Failed, format!("the stand-in's address: {e}")))?;
     let serving = tokio::spawn(stand_in.serve(listener));
-    write_aside(&paths.provider_api, &format!("http://{address}"), None)?;
-    Ok(serving)
+    let url = format!("http://{address}");
+    write_aside(&paths.provider_api, &url, None)?;
+    Ok((serving, url))
 }
 
 async fn create_ring(store: &Store, name: String, secret: &Secret) -> Result<bool, Failure> {
@@ -302,11 +306,12 @@ fn banner(url: &str, paths: &Paths, created: bool, released: usize) {
     note(&format!(
         "  send a signed test webhook:   mgrid send stripe --stage local{dir}\n  \
          a load of 1,000 at 200/s:     mgrid send stripe --stage local{dir} --count 1000 --rate 200\n  \
-         a webhook that fails:         mgrid send stripe --stage local{dir} --bad-signature"
+         a webhook that fails:         mgrid send stripe --stage local{dir} --bad-signature\n  \
+         as the providers see it:      mgrid doctor --stage local{dir}"
     ));
     if created {
         note(
-            "  created the local key rings (API keys for both providers, a Stripe signing secret): `mgrid keys list --stage local`",
+            "  created the local key rings (API keys for both providers, a Stripe signing secret, tokens for the provider stand-in): `mgrid keys list --stage local`",
         );
     }
     note("  Ctrl-C stops it.");

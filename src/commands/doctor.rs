@@ -16,7 +16,7 @@ use crate::decide::doctor::{Finding, ProviderFacts, Verdict, examine};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::KeyRings;
 use crate::target::Target;
-use crate::ui::output::print_report;
+use crate::ui::output::{print_report, warn};
 use crate::ui::text::{ERROR, GOOD, WARNING, table};
 
 #[derive(Debug, Serialize)]
@@ -41,27 +41,7 @@ pub async fn run(context: &Context, target: &Target, args: &DoctorArgs) -> Resul
     };
     let mut findings = Vec::new();
     for provider in providers {
-        let api_keys = rings.read(&stage.api_key_ring(provider)).await?;
-        let signing = rings.read(&stage.signing_secret_ring(provider)).await?;
-        let endpoints = match target.provider_client(&rings, provider, stand_in).await {
-            Ok(Some(client)) => Some(client.endpoints().await.map_err(|e| said(&e))),
-            Ok(None) => None,
-            Err(error) => Some(Err(said(&error))),
-        };
-        let webhook_url = format!("{api_url}/webhook/{provider}");
-        findings.extend(examine(&ProviderFacts {
-            provider,
-            stage,
-            webhook_url: &webhook_url,
-            endpoints: endpoints
-                .as_ref()
-                .map(|read| read.as_deref().map_err(Clone::clone)),
-            api_keys: api_keys.as_ref().map(|s| &s.ring),
-            signing_secrets: signing.as_ref().map(|s| &s.ring),
-            signatures_verified: !(matches!(target, Target::Local(_))
-                && provider == Provider::Paypal),
-            now: now_millis(),
-        }));
+        findings.extend(examine_provider(target, &rings, &api_url, stand_in, provider).await?);
     }
     let count = |verdict| findings.iter().filter(|f| f.verdict == verdict).count();
     let report = Doctor {
@@ -86,6 +66,79 @@ pub async fn run(context: &Context, target: &Target, args: &DoctorArgs) -> Resul
         .into());
     }
     Ok(())
+}
+
+/// Every finding for one provider: its endpoints read with the stage's token (if set).
+async fn examine_provider(
+    target: &Target,
+    rings: &impl KeyRings,
+    api_url: &str,
+    stand_in: Option<&str>,
+    provider: Provider,
+) -> Result<Vec<Finding>, Failure> {
+    let stage = target.name();
+    let api_keys = rings.read(&stage.api_key_ring(provider)).await?;
+    let signing = rings.read(&stage.signing_secret_ring(provider)).await?;
+    let endpoints = match target.provider_client(rings, provider, stand_in).await {
+        Ok(Some(client)) => Some(client.endpoints().await.map_err(|e| said(&e))),
+        Ok(None) => None,
+        Err(error) => Some(Err(said(&error))),
+    };
+    let webhook_url = format!("{api_url}/webhook/{provider}");
+    Ok(examine(&ProviderFacts {
+        provider,
+        stage,
+        webhook_url: &webhook_url,
+        endpoints: endpoints
+            .as_ref()
+            .map(|read| read.as_deref().map_err(Clone::clone)),
+        api_keys: api_keys.as_ref().map(|s| &s.ring),
+        signing_secrets: signing.as_ref().map(|s| &s.ring),
+        signatures_verified: !(matches!(target, Target::Local(_)) && provider == Provider::Paypal),
+        now: now_millis(),
+    }))
+}
+
+/// After a deploy: the providers' side of the stage, for each provider whose token is set, as
+/// warnings (a deploy that worked is not failed by them). Silent when no token is set.
+pub async fn after_deploy(context: &Context, target: &Target) {
+    let checked = async {
+        let rings = target.key_rings().await?;
+        let api_url = target.api_url().await?;
+        let stand_in = context.global.provider_api_base.as_deref();
+        let mut lines = Vec::new();
+        for provider in Provider::ALL {
+            let token = target.name().provider_token_ring(provider);
+            if rings.read(&token).await?.is_none() {
+                continue;
+            }
+            for finding in examine_provider(target, &rings, &api_url, stand_in, provider).await? {
+                if finding.verdict != Verdict::Ok {
+                    lines.push(format!(
+                        "{provider} {}: {}{}",
+                        finding.check,
+                        finding.said,
+                        finding
+                            .next
+                            .map(|next| format!(" (next: {next})"))
+                            .unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        Ok::<_, Failure>(lines)
+    };
+    match checked.await {
+        Ok(lines) => {
+            for line in lines {
+                warn(&format!("the providers' side: {line}"));
+            }
+        }
+        Err(error) => warn(&format!(
+            "the providers' side was not checked after the deploy: {error} (`mgrid doctor --stage {}` checks it)",
+            target.name()
+        )),
+    }
 }
 
 /// A failure as a finding says it: what happened and what to do, in one line.

@@ -54,7 +54,16 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Template(args) => template::run(&context, &args),
         Command::Validate(_) => validate::run(&context),
         Command::Artifact(args) => artifact::run(&context, &args.action),
-        Command::Deploy(args) => deploy::run(&context, deploy::Mode::Deploy(&args)).await,
+        Command::Deploy(args) => {
+            deploy::run(&context, deploy::Mode::Deploy(&args)).await?;
+            // The providers' side, as warnings: a deploy that worked is not failed by them.
+            if !args.no_execute
+                && let Ok(target) = context.target().await
+            {
+                doctor::after_deploy(&context, &target).await;
+            }
+            Ok(())
+        }
         Command::Diff(args) => deploy::run(&context, deploy::Mode::Diff(&args)).await,
         Command::Status => status::run(&context, &context.target().await?).await,
         Command::Destroy(args) => destroy::run(&context, &args).await,

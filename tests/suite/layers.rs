@@ -94,14 +94,7 @@ const LAYERS: &[Layer] = &[
     Layer {
         folder: "providers/",
         crate_paths_allowed: None,
-        crate_paths_refused: &[
-            "aws",
-            "local",
-            "commands",
-            "target",
-            "cli",
-            "ui",
-        ],
+        crate_paths_refused: &["aws", "local", "commands", "target", "cli", "ui"],
         outside_refused: &[
             "clap",
             "indicatif",

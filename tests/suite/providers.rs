@@ -584,4 +584,30 @@ async fn a_deployed_stage_without_tokens_says_how_to_set_one_and_changes_nothing
     assert_eq!(checks, ["endpoint", "signing-secret"], "{faults:#?}");
     assert!(faults[0].2.contains("point at another URL"), "{faults:#?}");
     assert!(!doctor.stdout.contains(&stripe_token(&dev)));
+
+    // A deploy then checks the providers' side too, as warnings: it still succeeds.
+    let artifact = support::placeholder_artifact(dir.path());
+    let deployed = run(
+        &emulator,
+        dir.path(),
+        &[
+            "deploy",
+            "--stage",
+            "dev",
+            "--yes",
+            "--artifact",
+            artifact.to_str().unwrap(),
+            "--provider-api-base",
+            &base,
+        ],
+    );
+    assert_eq!(deployed.code, 0, "{}", deployed.stderr);
+    assert!(
+        deployed
+            .stderr
+            .contains("the providers' side: stripe endpoint: no endpoint points at"),
+        "{}",
+        deployed.stderr
+    );
+    assert!(!deployed.stderr.contains(&stripe_token(&dev)));
 }
