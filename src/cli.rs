@@ -719,6 +719,10 @@ rings, and says per check: ok, warning, problem, or unchecked.
   events          subscribed to every payment event type; types nobody reads are listed
   API version     Stripe renders its events at a version the processor reads
   signing secret  set; PayPal's (the webhook id) is the endpoint's
+  WAF             no address is blocked by name, and the per-address rate limit is above the
+                  design peak (50,000 in 5 minutes: a provider delivers from a few addresses)
+  last delivery   a webhook of the provider was recorded within --quiet-after (the
+                  processor's log; a warning, since a stage may just be quiet)
 
 Without a provider token the endpoint lines are unchecked, with the command that sets one
 (`mgrid keys set-provider-token`). No key, token or secret is ever shown: a URL's key is shown
@@ -734,6 +738,18 @@ pub struct DoctorArgs {
     /// Only this provider [default: both]
     #[arg(long, value_enum)]
     pub provider: Option<ProviderArg>,
+    /// Warn when no webhook of a provider was recorded for this long (the processor's log)
+    #[arg(long, default_value = "24h", value_name = "SPAN", value_parser = parse_quiet_after)]
+    pub quiet_after: Span,
+}
+
+fn parse_quiet_after(text: &str) -> Result<Span, String> {
+    let span: Span = text.parse()?;
+    if (60_000..=30 * 86_400_000).contains(&span.0) {
+        Ok(span)
+    } else {
+        Err(format!("{text:?}: a quiet time is 1m to 30d"))
+    }
 }
 
 #[derive(Debug, Clone, Args)]

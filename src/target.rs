@@ -212,6 +212,30 @@ impl Target {
         }
     }
 
+    /// The deployed WAF's per-address rate limit (requests in 5 minutes); None on a stage
+    /// without a WAF (the local stage).
+    pub async fn waf_rate_limit(&self) -> Result<Option<u64>, Failure> {
+        let Target::Aws(stage) = self else {
+            return Ok(None);
+        };
+        let stacks = crate::aws::stack::Stacks::new(stage.aws.cloudformation());
+        let Some(stack) = stacks.describe(&stage.settings.stack_name).await? else {
+            return Ok(None);
+        };
+        let deployed = stack
+            .parameters
+            .iter()
+            .find(|(name, _)| *name == "WafRateLimit")
+            .and_then(|(_, value)| value.parse().ok());
+        // A parameter left at its default may not be listed: the template's default applies.
+        let default = crate::decide::template::Template::pipeline()
+            .ok()
+            .and_then(|t| t.parameter("WafRateLimit"))
+            .and_then(|p| p.default)
+            .and_then(|d| d.parse().ok());
+        Ok(deployed.or(default))
+    }
+
     /// The stage's client for a provider's own API, with the token `mgrid keys
     /// set-provider-token` stored; None when no token is set. The API is the provider's, or
     /// `stand_in`'s; on the local stage, the stand-in `mgrid dev` runs.

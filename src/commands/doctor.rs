@@ -6,15 +6,16 @@
 use std::fmt;
 
 use anyhow::Result;
-use mgrid_contract::Provider;
+use mgrid_contract::{EpochMillis, Provider};
 use serde::Serialize;
 
 use crate::cli::DoctorArgs;
 use crate::clock::now_millis;
 use crate::commands::Context;
-use crate::decide::doctor::{Finding, ProviderFacts, Verdict, examine};
+use crate::decide::doctor::{Finding, ProviderFacts, Verdict, examine, last_delivery, waf};
+use crate::decide::logs::{LogQuery, Source};
 use crate::failure::{Failure, FailureKind};
-use crate::ports::KeyRings;
+use crate::ports::{KeyRings, Logs};
 use crate::target::Target;
 use crate::ui::output::{print_report, warn};
 use crate::ui::text::{ERROR, GOOD, WARNING, table};
@@ -39,9 +40,22 @@ pub async fn run(context: &Context, target: &Target, args: &DoctorArgs) -> Resul
         Some(provider) => vec![provider.into()],
         None => Provider::ALL.to_vec(),
     };
+    let waf_limit = target.waf_rate_limit().await?;
+    let now = now_millis();
     let mut findings = Vec::new();
     for provider in providers {
         findings.extend(examine_provider(target, &rings, &api_url, stand_in, provider).await?);
+        findings.push(waf(provider, waf_limit));
+        let seen = last_recorded(target, provider, now - args.quiet_after.0)
+            .await
+            .map_err(|e| said(&e));
+        findings.push(last_delivery(
+            provider,
+            stage,
+            seen,
+            args.quiet_after.0,
+            now,
+        ));
     }
     let count = |verdict| findings.iter().filter(|f| f.verdict == verdict).count();
     let report = Doctor {
@@ -97,6 +111,35 @@ async fn examine_provider(
         signatures_verified: !(matches!(target, Target::Local(_)) && provider == Provider::Paypal),
         now: now_millis(),
     }))
+}
+
+/// When the processor last logged a webhook of `provider` recorded, since `from` (None: not
+/// once). Reads its decision lines that say `recorded`, at most a thousand.
+async fn last_recorded(
+    target: &Target,
+    provider: Provider,
+    from: EpochMillis,
+) -> Result<Option<EpochMillis>, Failure> {
+    let query = LogQuery {
+        sources: vec![Source::Processor],
+        from,
+        to: None,
+        text: Some("recorded".into()),
+        event_id: None,
+        level: None,
+        metrics: false,
+    };
+    let found = target.logs().read(&query, from, 1000).await?;
+    Ok(found
+        .lines
+        .iter()
+        .filter(|line| {
+            line.decision.as_ref().is_some_and(|d| {
+                d.outcome == "recorded" && d.provider.as_deref() == Some(provider.as_str())
+            })
+        })
+        .map(|line| line.time)
+        .max())
 }
 
 /// After a deploy: the providers' side of the stage, for each provider whose token is set, as

@@ -42,6 +42,10 @@ pub enum Check {
     ApiVersion,
     /// The signing secret the processor verifies with.
     SigningSecret,
+    /// The WAF and the authorizer let the provider's addresses through.
+    Waf,
+    /// A webhook of the provider was recorded lately.
+    LastDelivery,
 }
 
 impl fmt::Display for Check {
@@ -54,6 +58,8 @@ impl fmt::Display for Check {
             Check::Events => "events",
             Check::ApiVersion => "API version",
             Check::SigningSecret => "signing secret",
+            Check::Waf => "WAF",
+            Check::LastDelivery => "last delivery",
         })
     }
 }
@@ -501,6 +507,94 @@ fn signing_secret(facts: &ProviderFacts<'_>, endpoints: Option<&[ProviderEndpoin
     }
 }
 
+/// The design peak, 10,000 webhooks a minute, in the WAF's five-minute window: all of it may
+/// come from one of the provider's addresses.
+pub const PEAK_PER_FIVE_MINUTES: u64 = 50_000;
+
+/// Whether the WAF (a per-address rate limit of `limit` per 5 minutes, None: the stage has no
+/// WAF) and the authorizer let the provider's deliveries through.
+pub fn waf(provider: Provider, limit: Option<u64>) -> Finding {
+    let (verdict, said, next) = match limit {
+        None => (
+            Verdict::Ok,
+            "no WAF on this stage; the authorizer checks keys, not addresses".to_owned(),
+            None,
+        ),
+        Some(limit) if limit >= PEAK_PER_FIVE_MINUTES => (
+            Verdict::Ok,
+            format!(
+                "the WAF blocks no address by name ({}'s published ranges pass) and rate-limits one at {limit} requests in 5 minutes, above the design peak of {PEAK_PER_FIVE_MINUTES}; the authorizer checks keys, not addresses",
+                name(provider)
+            ),
+            None,
+        ),
+        Some(limit) => (
+            Verdict::Warning,
+            format!(
+                "the WAF blocks an address after {limit} requests in 5 minutes: {} delivers from a few published addresses, so a peak of 10,000 a minute ({PEAK_PER_FIVE_MINUTES} in 5 minutes) is refused (403) and arrives only with the provider's retries",
+                name(provider)
+            ),
+            Some(format!(
+                "set waf_rate_limit = {PEAK_PER_FIVE_MINUTES} (or more) for the stage in mgrid.toml and deploy"
+            )),
+        ),
+    };
+    Finding {
+        provider,
+        check: Check::Waf,
+        verdict,
+        said,
+        endpoint: None,
+        next,
+    }
+}
+
+/// When a webhook of the provider was last seen recorded within `window` (None: none was), or
+/// why the logs could not say.
+pub fn last_delivery(
+    provider: Provider,
+    stage: &StageName,
+    seen: Result<Option<EpochMillis>, String>,
+    window: EpochMillis,
+    now: EpochMillis,
+) -> Finding {
+    let (verdict, said, next) = match seen {
+        Ok(Some(at)) => (
+            Verdict::Ok,
+            format!(
+                "a {provider} webhook was recorded {} ago ({})",
+                left(now - at),
+                mgrid_contract::clock::format_rfc3339(at)
+            ),
+            None,
+        ),
+        Ok(None) => (
+            Verdict::Warning,
+            format!(
+                "no {provider} webhook was recorded in the last {}: a quiet stage, or deliveries that never arrive",
+                left(window)
+            ),
+            Some(format!(
+                "the lines above; `mgrid logs --stage {stage} api authorizer --since {}` shows refused requests",
+                left(window).replace(' ', "")
+            )),
+        ),
+        Err(why) => (
+            Verdict::Unchecked,
+            format!("the processor's log could not be read: {why}"),
+            None,
+        ),
+    };
+    Finding {
+        provider,
+        check: Check::LastDelivery,
+        verdict,
+        said,
+        endpoint: None,
+        next,
+    }
+}
+
 fn name(provider: Provider) -> &'static str {
     match provider {
         Provider::Stripe => "Stripe",
@@ -512,6 +606,7 @@ fn name(provider: Provider) -> &'static str {
 fn left(millis: EpochMillis) -> String {
     let seconds = (millis / 1000).max(0);
     match seconds {
+        s if s >= 3600 && (s % 3600) / 60 == 0 => format!("{}h", s / 3600),
         s if s >= 3600 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
         s if s >= 60 => format!("{}m", s / 60),
         s => format!("{s}s"),
@@ -595,7 +690,7 @@ mod tests {
         let findings = examine_one(&old, 2 * HOUR);
         let key = findings.iter().find(|f| f.check == Check::Key).unwrap();
         assert_eq!(key.verdict, Verdict::Warning);
-        assert!(key.said.contains("23h 0m more"), "{}", key.said);
+        assert!(key.said.contains("23h more"), "{}", key.said);
         assert!(key.next.as_deref().unwrap().contains("--update-provider"));
         assert_eq!(
             verdict(&examine_one(&old, 30 * HOUR), Check::Key),
@@ -682,6 +777,28 @@ mod tests {
                 .starts_with("mgrid keys set-provider-token paypal --stage prod")
         );
         assert_eq!(verdict(&findings, Check::SigningSecret), Verdict::Problem);
+    }
+
+    #[test]
+    fn a_waf_limit_below_the_peak_warns_and_a_silent_provider_warns() {
+        assert_eq!(waf(Provider::Stripe, Some(100_000)).verdict, Verdict::Ok);
+        assert_eq!(waf(Provider::Stripe, None).verdict, Verdict::Ok);
+        let low = waf(Provider::Stripe, Some(2_000));
+        assert_eq!(low.verdict, Verdict::Warning);
+        assert!(low.next.unwrap().contains("waf_rate_limit"));
+        let stage: StageName = "prod".parse().unwrap();
+        let day = 24 * HOUR;
+        assert_eq!(
+            last_delivery(Provider::Paypal, &stage, Ok(Some(HOUR)), day, 3 * HOUR).verdict,
+            Verdict::Ok
+        );
+        let quiet = last_delivery(Provider::Paypal, &stage, Ok(None), day, 3 * HOUR);
+        assert_eq!(quiet.verdict, Verdict::Warning);
+        assert!(quiet.said.contains("last 24h:"), "{}", quiet.said);
+        assert_eq!(
+            last_delivery(Provider::Paypal, &stage, Err("denied".into()), day, 0).verdict,
+            Verdict::Unchecked
+        );
     }
 
     #[test]

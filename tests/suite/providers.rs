@@ -411,6 +411,24 @@ fn a_rotation_that_updates_the_provider_is_finished_after_a_kill_and_nothing_is_
     wait_for_ledger(&dev, "stripe:evt_afterrevoke");
     let (code, report, _) = doctor(dir.path());
     assert_eq!(code, 0, "{report:#}");
+    let verdict = |provider: &str, check: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["provider"] == provider && f["check"] == check)
+            .map(|f| f["verdict"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(verdict("stripe", "key").as_deref(), Some("ok"));
+    assert_eq!(
+        verdict("stripe", "last-delivery").as_deref(),
+        Some("ok"),
+        "{report:#}"
+    );
+    assert_eq!(
+        verdict("paypal", "last-delivery").as_deref(),
+        Some("warning")
+    );
 }
 
 #[test]
