@@ -64,7 +64,17 @@ pub async fn run(context: &Context, stage_target: &Target, args: &SendArgs) -> R
         amount: args.amount,
         currency: args.currency.clone(),
     };
-    let report = send_all(&target, &spec, args, &stage).await?;
+    // As the provider would keep it: each event sent, at the provider stand-in when there is
+    // one (the local stage's, or the one --provider-api-base names).
+    let recorder = match (stage_target, context.global.provider_api_base.as_deref()) {
+        (Target::Aws(_), None) => None,
+        (_, stand_in) => stage_target
+            .provider_api(provider, stand_in)
+            .ok()
+            .map(|api| Recorder::new(api, provider))
+            .transpose()?,
+    };
+    let report = send_all(&target, &spec, args, &stage, recorder).await?;
     print_report(&report, context.global.output)?;
     if report.accepted < report.sent {
         return Err(Failure::new(
@@ -155,6 +165,80 @@ struct Delivery {
     status: Option<u16>,
     answer: String,
     latency: Duration,
+    /// The event as the provider sent it (None: spoiled with --malformed, which no provider
+    /// sends), until it is told to the stand-in.
+    body: Option<String>,
+}
+
+/// The provider stand-in, told of every event sent, in batches, as the provider would keep it
+/// (`POST <stand-in>/_standin/<provider>/events`): what `reconcile` later lists.
+struct Recorder {
+    client: HttpClient,
+    url: String,
+    batch: Vec<serde_json::Value>,
+    kept: usize,
+    failed: Option<String>,
+}
+
+/// How many events go to the stand-in in one request.
+const RECORD_BATCH: usize = 500;
+
+impl Recorder {
+    /// `api`: the provider's base at the stand-in (`<stand-in>/<provider>`).
+    fn new(api: String, provider: Provider) -> Result<Recorder, Failure> {
+        let base = api
+            .strip_suffix(&format!("/{provider}"))
+            .unwrap_or(&api)
+            .to_owned();
+        Ok(Recorder {
+            client: client()?,
+            url: format!("{base}/_standin/{provider}/events"),
+            batch: Vec::new(),
+            kept: 0,
+            failed: None,
+        })
+    }
+
+    async fn add(&mut self, delivery: &mut Delivery) {
+        if let Some(body) = delivery.body.take() {
+            let delivered = delivery.status.is_some_and(|s| (200..300).contains(&s));
+            self.batch
+                .push(serde_json::json!({"body": body, "delivered": delivered}));
+        }
+        if self.batch.len() >= RECORD_BATCH {
+            self.flush().await;
+        }
+    }
+
+    async fn flush(&mut self) {
+        if self.batch.is_empty() || self.failed.is_some() {
+            return;
+        }
+        let events = std::mem::take(&mut self.batch);
+        let count = events.len();
+        let request = hyper::Request::builder()
+            .method(hyper::Method::POST)
+            .uri(&self.url)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(
+                serde_json::Value::Array(events).to_string(),
+            )));
+        let answered = match request {
+            Ok(request) => {
+                tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(request)).await
+            }
+            Err(e) => {
+                self.failed = Some(e.to_string());
+                return;
+            }
+        };
+        match answered {
+            Ok(Ok(response)) if response.status().is_success() => self.kept += count,
+            Ok(Ok(response)) => self.failed = Some(format!("HTTP {}", response.status())),
+            Ok(Err(e)) => self.failed = Some(e.to_string()),
+            Err(_) => self.failed = Some("no answer".into()),
+        }
+    }
 }
 
 async fn send_all(
@@ -162,6 +246,7 @@ async fn send_all(
     spec: &EventSpec,
     args: &SendArgs,
     stage: &StageName,
+    mut recorder: Option<Recorder>,
 ) -> Result<SendReport, Failure> {
     let client = client()?;
     let mut pace = Pace::new(args.rate);
@@ -174,7 +259,10 @@ async fn send_all(
     for _ in 0..args.count {
         pace.wait_for(1).await;
         while in_flight.len() >= args.concurrency as usize {
-            if let Some(Ok(delivery)) = in_flight.join_next().await {
+            if let Some(Ok(mut delivery)) = in_flight.join_next().await {
+                if let Some(recorder) = recorder.as_mut() {
+                    recorder.add(&mut delivery).await;
+                }
                 deliveries.push(delivery);
             }
         }
@@ -186,8 +274,20 @@ async fn send_all(
         }
     }
     while let Some(joined) = in_flight.join_next().await {
-        if let Ok(delivery) = joined {
+        if let Ok(mut delivery) = joined {
+            if let Some(recorder) = recorder.as_mut() {
+                recorder.add(&mut delivery).await;
+            }
             deliveries.push(delivery);
+        }
+    }
+    if let Some(recorder) = recorder.as_mut() {
+        recorder.flush().await;
+        if let Some(why) = &recorder.failed {
+            crate::ui::output::warn(&format!(
+                "the provider stand-in did not keep the events sent ({why}; it kept {}): `reconcile` will not list the others",
+                recorder.kept
+            ));
         }
     }
     if let Some(bar) = bar {
@@ -207,6 +307,8 @@ async fn send_all(
 struct Prepared {
     request: hyper::Request<Full<Bytes>>,
     event_id: String,
+    /// The event as the provider would have sent it (None when spoiled with --malformed).
+    body: Option<String>,
 }
 
 fn build_request(
@@ -233,6 +335,7 @@ fn build_request(
         &ids,
         now,
     );
+    let sent = (!args.malformed).then(|| text.clone());
     if args.malformed {
         text = malformed(&text);
     }
@@ -254,11 +357,16 @@ fn build_request(
             format!("cannot build a request to {}: {e}", target.url),
         )
     })?;
-    Ok(Prepared { request, event_id })
+    Ok(Prepared {
+        request,
+        event_id,
+        body: sent,
+    })
 }
 
 async fn post(client: &HttpClient, prepared: Prepared) -> Delivery {
     let started = Instant::now();
+    let body = prepared.body;
     let exchange = async {
         let response = client.request(prepared.request).await.map_err(|e| {
             let mut text = e.to_string();
@@ -291,6 +399,7 @@ async fn post(client: &HttpClient, prepared: Prepared) -> Delivery {
         status,
         answer,
         latency: started.elapsed(),
+        body,
     }
 }
 

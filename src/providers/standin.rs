@@ -70,6 +70,8 @@ struct State {
     credentials: Option<Credentials>,
     stripe: Vec<Endpoint>,
     paypal: Vec<Endpoint>,
+    /// Kept in a file of their own, one JSON line each, appended to (never rewritten).
+    #[serde(skip)]
     events: Vec<Event>,
     next_id: u64,
     #[serde(skip)]
@@ -125,12 +127,26 @@ impl StandIn {
             }
             _ => State::default(),
         };
+        let mut state = state;
+        if let Some(path) = &file {
+            state.events = read_events(&events_file(path))?;
+        }
         Ok(StandIn {
             state: Arc::new(Mutex::new(state)),
             file,
         })
     }
 
+    /// Reads the state, or changes what is not kept (access tokens, a throttle): nothing saved.
+    fn quietly<T>(&self, look: impl FnOnce(&mut State) -> T) -> T {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        look(&mut state)
+    }
+
+    /// Changes the state and saves it.
     fn with<T>(&self, change: impl FnOnce(&mut State) -> T) -> T {
         let mut state = self
             .state
@@ -179,7 +195,7 @@ impl StandIn {
 
     /// The endpoints it holds for a provider.
     pub fn endpoints(&self, provider: Provider) -> Vec<Endpoint> {
-        self.with(|state| state.endpoints(provider).clone())
+        self.quietly(|state| state.endpoints(provider).clone())
     }
 
     /// Serves until the listener's task is dropped.
@@ -232,7 +248,7 @@ impl StandIn {
             Some(("/paypal", rest)) => (Provider::Paypal, rest),
             _ => return reply(StatusCode::NOT_FOUND, json!({"error": "no such route"})),
         };
-        if let Some(retry_after) = self.with(throttled) {
+        if let Some(retry_after) = self.quietly(throttled) {
             return throttle_reply(provider, retry_after);
         }
         match provider {
@@ -242,7 +258,7 @@ impl StandIn {
     }
 
     fn stripe(&self, rest: &str, call: &Call) -> Response<Full<Bytes>> {
-        let expected = self.with(|s| s.credentials.as_ref().map(|c| c.stripe.clone()));
+        let expected = self.quietly(|s| s.credentials.as_ref().map(|c| c.stripe.clone()));
         let presented = call.authorization.strip_prefix("Bearer ").unwrap_or("");
         if expected.is_none_or(|key| key.expose() != presented || presented.is_empty()) {
             return stripe_error(
@@ -376,7 +392,7 @@ impl StandIn {
             return self.paypal_token(call);
         }
         let presented = call.authorization.strip_prefix("Bearer ").unwrap_or("");
-        let known = self.with(|state| {
+        let known = self.quietly(|state| {
             state
                 .access_tokens
                 .iter()
@@ -508,7 +524,7 @@ impl StandIn {
             .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
             .and_then(|b| String::from_utf8(b).ok())
             .unwrap_or_default();
-        let expected = self.with(|s| s.credentials.as_ref().map(|c| c.paypal.clone()));
+        let expected = self.quietly(|s| s.credentials.as_ref().map(|c| c.paypal.clone()));
         let grant = form_pairs(&call.body);
         if value_of(&grant, "grant_type").as_deref() != Some("client_credentials") {
             return reply(
@@ -532,7 +548,7 @@ impl StandIn {
             }
             Err(_) => return reply(StatusCode::INTERNAL_SERVER_ERROR, json!({})),
         };
-        self.with(|state| state.access_tokens.push(Secret::new(token.clone())));
+        self.quietly(|state| state.access_tokens.push(Secret::new(token.clone())));
         reply(
             StatusCode::OK,
             json!({
@@ -562,7 +578,7 @@ impl StandIn {
             "throttle" => {
                 let requests = asked.get("requests").and_then(Value::as_u64).unwrap_or(1);
                 let retry_after = asked.get("retryAfter").and_then(Value::as_u64).unwrap_or(1);
-                self.with(|state| {
+                self.quietly(|state| {
                     state.throttle = Some((
                         u32::try_from(requests).unwrap_or(u32::MAX),
                         u32::try_from(retry_after).unwrap_or(u32::MAX),
@@ -572,6 +588,8 @@ impl StandIn {
             }
             "stripe/deliver" => self.deliver(Provider::Stripe, &call.body).await,
             "paypal/deliver" => self.deliver(Provider::Paypal, &call.body).await,
+            "stripe/events" => self.keep(Provider::Stripe, &asked),
+            "paypal/events" => self.keep(Provider::Paypal, &asked),
             _ => reply(
                 StatusCode::NOT_FOUND,
                 json!({"error": "no such stand-in route"}),
@@ -579,34 +597,53 @@ impl StandIn {
         }
     }
 
-    async fn deliver(&self, provider: Provider, body: &str) -> Response<Full<Bytes>> {
-        let event: Value = match serde_json::from_str(body) {
-            Ok(event) => event,
-            Err(_) => {
-                return reply(
-                    StatusCode::BAD_REQUEST,
-                    json!({"error": "the event is not JSON"}),
-                );
-            }
-        };
-        let type_field = match provider {
-            Provider::Stripe => "type",
-            Provider::Paypal => "event_type",
-        };
-        let (Some(id), Some(event_type)) = (
-            event.get("id").and_then(Value::as_str),
-            event.get(type_field).and_then(Value::as_str),
-        ) else {
+    /// Keeps events sent by someone else (`mgrid send`): `[{"body": "<event>", "delivered":
+    /// true}, …]`, each as the provider keeps an event it sent.
+    fn keep(&self, provider: Provider, asked: &Value) -> Response<Full<Bytes>> {
+        let Some(sent) = asked.as_array() else {
             return reply(
                 StatusCode::BAD_REQUEST,
-                json!({"error": format!("the event needs an id and a {type_field}")}),
+                json!({"error": "an array of events"}),
+            );
+        };
+        let mut events = Vec::new();
+        for one in sent {
+            let body = one.get("body").and_then(Value::as_str).unwrap_or("");
+            let Some((id, event_type)) = identify(provider, body) else {
+                return reply(
+                    StatusCode::BAD_REQUEST,
+                    json!({"error": "each event needs an id and a type"}),
+                );
+            };
+            events.push(Event {
+                provider,
+                id,
+                event_type,
+                created: now_seconds(),
+                body: body.to_owned(),
+                delivered: one
+                    .get("delivered")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            });
+        }
+        let kept = events.len();
+        self.remember(events);
+        reply(StatusCode::OK, json!({ "kept": kept }))
+    }
+
+    async fn deliver(&self, provider: Provider, body: &str) -> Response<Full<Bytes>> {
+        let Some((id, event_type)) = identify(provider, body) else {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "the event is not JSON with an id and a type"}),
             );
         };
         let targets: Vec<Endpoint> = self
             .endpoints(provider)
             .into_iter()
             .filter(|e| e.status == "enabled")
-            .filter(|e| e.events.iter().any(|t| t == "*" || t == event_type))
+            .filter(|e| e.events.iter().any(|t| t == "*" || *t == event_type))
             .collect();
         let Ok(http) = crate::http::client() else {
             return reply(
@@ -625,17 +662,26 @@ impl StandIn {
                     .as_u64()
                     .is_some_and(|s| (200..300).contains(&s))
             });
-        self.with(|state| {
-            state.events.push(Event {
-                provider,
-                id: id.to_owned(),
-                event_type: event_type.to_owned(),
-                created: now_seconds(),
-                body: body.to_owned(),
-                delivered,
-            })
-        });
+        self.remember(vec![Event {
+            provider,
+            id,
+            event_type,
+            created: now_seconds(),
+            body: body.to_owned(),
+            delivered,
+        }]);
         reply(StatusCode::OK, json!({"deliveries": deliveries}))
+    }
+
+    /// Keeps events: in memory, and appended to the events file.
+    fn remember(&self, events: Vec<Event>) {
+        if let Some(path) = &self.file
+            && let Err(error) = append_events(&events_file(path), &events)
+        {
+            tracing::warn!("the provider stand-in cannot keep its events: {error}");
+        }
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.events.extend(events);
     }
 
     fn find(&self, provider: Provider, id: &str) -> Option<Endpoint> {
@@ -648,6 +694,19 @@ struct Call {
     query: String,
     authorization: String,
     body: String,
+}
+
+/// An event's id and type, as the provider names them (Stripe `type`, PayPal `event_type`).
+fn identify(provider: Provider, body: &str) -> Option<(String, String)> {
+    let event: Value = serde_json::from_str(body).ok()?;
+    let type_field = match provider {
+        Provider::Stripe => "type",
+        Provider::Paypal => "event_type",
+    };
+    Some((
+        event.get("id")?.as_str()?.to_owned(),
+        event.get(type_field)?.as_str()?.to_owned(),
+    ))
 }
 
 /// Sends `body` to one endpoint as the provider would: Stripe signs `t.body` with the endpoint's
@@ -819,6 +878,45 @@ fn values_of(pairs: &[(String, String)], name: &str) -> Vec<String> {
 
 fn now_seconds() -> i64 {
     crate::clock::now_millis() / 1000
+}
+
+/// Where a stand-in kept in `state` keeps its events: `<state>.events.jsonl`.
+fn events_file(state: &std::path::Path) -> PathBuf {
+    state.with_extension("events.jsonl")
+}
+
+fn read_events(path: &std::path::Path) -> Result<Vec<Event>, Failure> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(Failure::new(
+                FailureKind::Failed,
+                format!("cannot read {}: {e}", path.display()),
+            ));
+        }
+    };
+    // A line cut by a crash mid-append is dropped, not fatal.
+    Ok(text
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect())
+}
+
+fn append_events(path: &std::path::Path, events: &[Event]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut text = String::new();
+    for event in events {
+        text.push_str(&serde_json::to_string(event).unwrap_or_default());
+        text.push('\n');
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(text.as_bytes())
 }
 
 fn save(path: &std::path::Path, state: &State) -> std::io::Result<()> {

@@ -629,3 +629,43 @@ async fn a_deployed_stage_without_tokens_says_how_to_set_one_and_changes_nothing
     );
     assert!(!deployed.stderr.contains(&stripe_token(&dev)));
 }
+
+#[test]
+fn send_keeps_each_event_at_the_provider_stand_in_as_the_provider_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let _dev = Dev::start(&binary(), dir.path(), None);
+    let send = |args: &[&str]| {
+        let mut all = vec!["send", "stripe", "--output", "json"];
+        all.extend_from_slice(args);
+        let (code, stdout, stderr) = local_command(&binary(), dir.path(), &all);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(!stderr.contains("did not keep"), "{stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        report["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["eventId"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let mut sent = send(&["--count", "3"]);
+    sent.extend(send(&["--bad-signature", "--count", "2"]));
+    send(&["--malformed"]);
+    let kept: Vec<serde_json::Value> =
+        std::fs::read_to_string(dir.path().join("providers.events.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+    let ids: Vec<&str> = kept.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    // A malformed body is not an event a provider sends: it is not kept.
+    assert_eq!(ids.len(), 5, "{kept:#?}");
+    for id in &sent {
+        assert!(ids.contains(&id.as_str()), "{id} was not kept: {ids:?}");
+    }
+    assert!(
+        kept.iter()
+            .all(|e| e["delivered"] == true && e["event_type"] == "payment_intent.succeeded"),
+        "{kept:#?}"
+    );
+}
