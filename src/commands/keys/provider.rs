@@ -241,11 +241,18 @@ pub async fn check_before_revoke(
         }
         Err(error) if force => {
             note(&format!(
-                "{provider}'s endpoints were not checked ({error}); --force"
+                "{provider}'s endpoints were not checked ({error}); revoking anyway (--force)"
             ));
             return Ok(());
         }
-        Err(error) => return Err(error),
+        Err(error) => {
+            return Err(then(
+                error,
+                &format!(
+                    "nothing was revoked; --force revokes without checking {provider}'s endpoints"
+                ),
+            ));
+        }
     };
     let endpoints = match client.endpoints().await {
         Ok(endpoints) => endpoints,
@@ -256,9 +263,12 @@ pub async fn check_before_revoke(
             return Ok(());
         }
         Err(error) => {
-            return Err(error.next(format!(
-                "nothing was revoked; --force revokes without checking {provider}'s endpoints"
-            )));
+            return Err(then(
+                error,
+                &format!(
+                    "nothing was revoked; --force revokes without checking {provider}'s endpoints"
+                ),
+            ));
         }
     };
     let carrying: Vec<&ProviderEndpoint> = endpoints
