@@ -557,6 +557,11 @@ impl ProviderEndpoint {
         url.split_once('?').map_or(url, |(address, _)| address)
     }
 
+    /// Whether it delivers to `webhook_url` (a trailing slash aside).
+    pub fn points_at(&self, webhook_url: &str) -> bool {
+        self.address().trim_end_matches('/') == webhook_url.trim_end_matches('/')
+    }
+
     /// The API key its URL carries (`key=`), if any.
     pub fn key(&self) -> Option<mgrid_contract::Secret> {
         let (_, query) = self.url.expose().split_once('?')?;

@@ -81,6 +81,26 @@ pub struct Finding {
     pub next: Option<String>,
 }
 
+impl Finding {
+    pub fn new(
+        provider: Provider,
+        check: Check,
+        verdict: Verdict,
+        said: String,
+        endpoint: Option<&str>,
+        next: Option<String>,
+    ) -> Finding {
+        Finding {
+            provider,
+            check,
+            verdict,
+            said,
+            endpoint: endpoint.map(str::to_owned),
+            next,
+        }
+    }
+}
+
 /// What is known of one provider for a stage.
 pub struct ProviderFacts<'a> {
     pub provider: Provider,
@@ -101,15 +121,9 @@ pub struct ProviderFacts<'a> {
 pub fn examine(facts: &ProviderFacts<'_>) -> Vec<Finding> {
     let provider = facts.provider;
     let stage = facts.stage;
-    let finding =
-        |check, verdict, said: String, endpoint: Option<&str>, next: Option<String>| Finding {
-            provider,
-            check,
-            verdict,
-            said,
-            endpoint: endpoint.map(str::to_owned),
-            next,
-        };
+    let finding = |check, verdict, said: String, endpoint: Option<&str>, next: Option<String>| {
+        Finding::new(provider, check, verdict, said, endpoint, next)
+    };
     let mut findings = Vec::new();
     let endpoints = match &facts.endpoints {
         None => {
@@ -154,27 +168,17 @@ pub fn token_needs(provider: Provider) -> &'static str {
     }
 }
 
-fn trimmed(url: &str) -> &str {
-    url.trim_end_matches('/')
-}
-
 fn examine_endpoints(facts: &ProviderFacts<'_>, endpoints: &[ProviderEndpoint]) -> Vec<Finding> {
     let provider = facts.provider;
     let stage = facts.stage;
     let mut findings = Vec::new();
     let ours: Vec<&ProviderEndpoint> = endpoints
         .iter()
-        .filter(|e| trimmed(e.address()) == trimmed(facts.webhook_url))
+        .filter(|e| e.points_at(facts.webhook_url))
         .collect();
-    let finding =
-        |check, verdict, said: String, endpoint: Option<&str>, next: Option<String>| Finding {
-            provider,
-            check,
-            verdict,
-            said,
-            endpoint: endpoint.map(str::to_owned),
-            next,
-        };
+    let finding = |check, verdict, said: String, endpoint: Option<&str>, next: Option<String>| {
+        Finding::new(provider, check, verdict, said, endpoint, next)
+    };
     match ours.as_slice() {
         [] => {
             let elsewhere: Vec<String> = endpoints
@@ -468,7 +472,7 @@ fn signing_secret(facts: &ProviderFacts<'_>, endpoints: Option<&[ProviderEndpoin
             let ours: Vec<&ProviderEndpoint> = endpoints
                 .unwrap_or_default()
                 .iter()
-                .filter(|e| trimmed(e.address()) == trimmed(facts.webhook_url))
+                .filter(|e| e.points_at(facts.webhook_url))
                 .collect();
             let Some(endpoint) = ours.first() else {
                 return finding(

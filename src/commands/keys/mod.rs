@@ -1006,37 +1006,42 @@ fn read_signing_secret(provider: Provider) -> Result<Secret, Failure> {
         Provider::Stripe => "Stripe endpoint signing secret (whsec_…, not shown): ",
         Provider::Paypal => "PayPal webhook id (not shown): ",
     };
-    let input = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password(prompt).map_err(|e| {
-            Failure::new(FailureKind::Failed, format!("cannot read the secret: {e}"))
-        })?
-    } else {
-        // All of it, bounded: a second line is a mistake to report, not to drop in silence, and
-        // so is more than any secret holds (never cut to fit).
-        let mut input = Vec::new();
-        std::io::stdin()
-            .take(SECRET_INPUT_LIMIT as u64 + 1)
-            .read_to_end(&mut input)
-            .map_err(|e| {
-                Failure::new(
-                    FailureKind::Failed,
-                    format!("cannot read the secret from stdin: {e}"),
-                )
-            })?;
-        secret_input(input)?
-    };
+    let input = read_secret(prompt, "a signing secret")?;
     signing_secret_from(provider, &input)
+}
+
+/// A secret from stdin: without echo on a terminal (after `prompt`), a line otherwise. Never
+/// from the command line, where it would land in the shell history and process list. `what`
+/// names it in a refusal.
+fn read_secret(prompt: &str, what: &str) -> Result<String, Failure> {
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password(prompt)
+            .map_err(|e| Failure::new(FailureKind::Failed, format!("cannot read {what}: {e}")));
+    }
+    // All of it, bounded: a second line is a mistake to report, not to drop in silence, and so
+    // is more than any secret holds (never cut to fit).
+    let mut input = Vec::new();
+    std::io::stdin()
+        .take(SECRET_INPUT_LIMIT as u64 + 1)
+        .read_to_end(&mut input)
+        .map_err(|e| {
+            Failure::new(
+                FailureKind::Failed,
+                format!("cannot read {what} from stdin: {e}"),
+            )
+        })?;
+    secret_input(input, what)
 }
 
 /// The most stdin a signing secret is read from: far more than any provider's secret.
 const SECRET_INPUT_LIMIT: usize = 4096;
 
 /// What was piped, as text: refused whole when longer than [`SECRET_INPUT_LIMIT`] or not UTF-8.
-fn secret_input(input: Vec<u8>) -> Result<String, Failure> {
+fn secret_input(input: Vec<u8>, what: &str) -> Result<String, Failure> {
     let refuse = |rule: String| {
         Failure::new(
             FailureKind::Usage,
-            format!("that is not a signing secret: {rule}; nothing was written"),
+            format!("that is not {what}: {rule}; nothing was written"),
         )
         .next("pipe the one line the provider shows, nothing else")
     };
@@ -1154,10 +1159,15 @@ mod tests {
     fn input_past_the_limit_is_refused_whole_never_cut() {
         let mut long = b"whsec_abcdefghijkl".to_vec();
         long.resize(SECRET_INPUT_LIMIT + 1, b'a');
-        let text = secret_input(long).unwrap_err().to_string();
+        let text = secret_input(long, "a signing secret")
+            .unwrap_err()
+            .to_string();
         assert!(text.contains("more than 4096 bytes"), "{text}");
-        assert!(secret_input(b"whsec_abcdefghijkl\n".to_vec()).is_ok());
-        assert!(secret_input(vec![0xff, 0xfe]).is_err(), "not UTF-8");
+        assert!(secret_input(b"whsec_abcdefghijkl\n".to_vec(), "a signing secret").is_ok());
+        assert!(
+            secret_input(vec![0xff, 0xfe], "a signing secret").is_err(),
+            "not UTF-8"
+        );
     }
 
     #[test]

@@ -4,7 +4,6 @@
 //! key an endpoint still carries.
 
 use std::fmt;
-use std::io::{IsTerminal, Read};
 use std::time::Duration;
 
 use mgrid_contract::keyring::{KeyRing, KeySlot, Secret};
@@ -12,7 +11,7 @@ use mgrid_contract::{EpochMillis, Provider, StageName};
 use mgrid_pipeline::cache::KEY_RING_TTL_MS;
 use serde::Serialize;
 
-use super::{SECRET_INPUT_LIMIT, secret_input};
+use super::read_secret;
 use crate::clock::now_millis;
 use crate::decide::doctor::token_needs;
 use crate::failure::{Failure, FailureKind};
@@ -79,7 +78,7 @@ pub async fn endpoint_for(
     let endpoints = client.endpoints().await?;
     let ours: Vec<ProviderEndpoint> = endpoints
         .into_iter()
-        .filter(|e| e.address().trim_end_matches('/') == webhook_url.trim_end_matches('/'))
+        .filter(|e| e.points_at(webhook_url))
         .collect();
     let endpoint = match <[ProviderEndpoint; 1]>::try_from(ours) {
         Ok([endpoint]) => endpoint,
@@ -227,35 +226,24 @@ pub async fn check_before_revoke(
     let Some(previous) = ring.previous.as_ref() else {
         return Ok(());
     };
-    let client = match access
-        .target
-        .provider_client(store, provider, access.stand_in)
-        .await
-    {
-        Ok(Some(client)) => client,
+    let read = async {
+        match access
+            .target
+            .provider_client(store, provider, access.stand_in)
+            .await?
+        {
+            Some(client) => client.endpoints().await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let endpoints = match read.await {
+        Ok(Some(endpoints)) => endpoints,
         Ok(None) => {
             note(&format!(
                 "{provider}'s endpoints were not checked: stage {stage} has no {provider} provider token (`mgrid keys set-provider-token {provider} --stage {stage}` lets this command refuse to revoke a key an endpoint still carries)"
             ));
             return Ok(());
         }
-        Err(error) if force => {
-            note(&format!(
-                "{provider}'s endpoints were not checked ({error}); revoking anyway (--force)"
-            ));
-            return Ok(());
-        }
-        Err(error) => {
-            return Err(then(
-                error,
-                &format!(
-                    "nothing was revoked; --force revokes without checking {provider}'s endpoints"
-                ),
-            ));
-        }
-    };
-    let endpoints = match client.endpoints().await {
-        Ok(endpoints) => endpoints,
         Err(error) if force => {
             note(&format!(
                 "{provider}'s endpoints could not be read ({error}); revoking anyway (--force)"
@@ -273,7 +261,7 @@ pub async fn check_before_revoke(
     };
     let carrying: Vec<&ProviderEndpoint> = endpoints
         .iter()
-        .filter(|e| e.address().trim_end_matches('/') == webhook_url.trim_end_matches('/'))
+        .filter(|e| e.points_at(webhook_url))
         .filter(|e| e.key().is_some_and(|k| k == previous.secret))
         .collect();
     if carrying.is_empty() {
@@ -377,26 +365,11 @@ pub async fn set_provider_token(
 /// PayPal `<client id>:<secret>` on one line, or the two on two lines. The refusal names the
 /// rule, never the value.
 fn read_token(provider: Provider) -> Result<Secret, Failure> {
-    let input = if std::io::stdin().is_terminal() {
-        let prompt = match provider {
-            Provider::Stripe => "Stripe restricted key (rk_…, not shown): ",
-            Provider::Paypal => "PayPal <client id>:<secret> (not shown): ",
-        };
-        rpassword::prompt_password(prompt)
-            .map_err(|e| Failure::new(FailureKind::Failed, format!("cannot read the token: {e}")))?
-    } else {
-        let mut input = Vec::new();
-        std::io::stdin()
-            .take(SECRET_INPUT_LIMIT as u64 + 1)
-            .read_to_end(&mut input)
-            .map_err(|e| {
-                Failure::new(
-                    FailureKind::Failed,
-                    format!("cannot read the token from stdin: {e}"),
-                )
-            })?;
-        secret_input(input)?
+    let prompt = match provider {
+        Provider::Stripe => "Stripe restricted key (rk_…, not shown): ",
+        Provider::Paypal => "PayPal <client id>:<secret> (not shown): ",
     };
+    let input = read_secret(prompt, "a provider token")?;
     token_from(provider, &input)
 }
 
