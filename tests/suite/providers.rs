@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mgrid_contract::{Provider, StageName};
-use support::local::{Dev, local_command, post_for};
+use support::local::{Dev, local_command, post_for, stripe_payment};
 use support::{Emulator, deploy_stage, run, run_with_input};
 
 fn binary() -> PathBuf {
@@ -94,20 +94,7 @@ fn endpoint_key(dev: &Dev) -> String {
 /// Stripe, as the provider: delivers a payment event through the URL and secret it holds; the
 /// statuses its endpoints answered.
 fn deliver(dev: &Dev, event: &str) -> Vec<u64> {
-    use mgrid::decide::events::{EventIds, EventSpec, body};
-    let ids = EventIds {
-        event: event.to_owned(),
-        object: format!("{event}o"),
-        parent: format!("{event}p"),
-    };
-    let spec = EventSpec {
-        provider: Provider::Stripe,
-        event_type: "payment_intent.succeeded".into(),
-        vendor: "vendor-7".into(),
-        amount: 4200,
-        currency: "eur".into(),
-    };
-    let text = body(&spec, &ids, mgrid::clock::now_millis());
+    let (_, text, _) = stripe_payment(event);
     let (status, answer) = post_for(
         &format!("{}/_standin/stripe/deliver", stand_in(dev)),
         &[],

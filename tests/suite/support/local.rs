@@ -231,7 +231,17 @@ pub fn signed_stripe_delivery(
     secret: &Secret,
     event: &str,
 ) -> (String, Vec<(&'static str, String)>, String) {
-    use mgrid::decide::events::{EventIds, EventSpec, body, signature_headers};
+    use mgrid::decide::events::signature_headers;
+    let (ids, text, at) = stripe_payment(event);
+    let mut headers = signature_headers(Provider::Stripe, &text, Some(secret), false, &ids, at);
+    headers.push(("x-api-key", key.expose().to_owned()));
+    (format!("stripe:evt_{event}"), headers, text)
+}
+
+/// A Stripe payment_intent.succeeded event `evt_<event>` of 25.00 EUR, made now: its ids, its
+/// body and when.
+pub fn stripe_payment(event: &str) -> (mgrid::decide::events::EventIds, String, i64) {
+    use mgrid::decide::events::{EventIds, EventSpec, body};
     let ids = EventIds {
         event: event.to_owned(),
         object: format!("{event}o"),
@@ -249,9 +259,7 @@ pub fn signed_stripe_delivery(
         .expect("after 1970")
         .as_millis() as i64;
     let text = body(&spec, &ids, at);
-    let mut headers = signature_headers(Provider::Stripe, &text, Some(secret), false, &ids, at);
-    headers.push(("x-api-key", key.expose().to_owned()));
-    (format!("stripe:evt_{event}"), headers, text)
+    (ids, text, at)
 }
 
 /// One HTTP/1.1 POST on its own connection; the status code, or None when nothing answered.
