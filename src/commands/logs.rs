@@ -11,8 +11,7 @@ use crate::decide::logs::{Follow, LogLine, LogQuery, Source};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::Logs;
 use crate::target::Target;
-use crate::ui::output::OutputFormat;
-use crate::ui::output::{json_line, note, warn, write_stdout};
+use crate::ui::output::{OutputFormat, json_line, note, warn, write_stdout};
 use crate::ui::text::{DIM, ERROR, WARNING, shown};
 
 pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<()> {

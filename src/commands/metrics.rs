@@ -20,8 +20,7 @@ use crate::failure::{Failure, FailureKind};
 use crate::ports::MetricsSource;
 use crate::target::Target;
 use crate::ui::dashboard::{Control, Dashboard, KeyOutcome, Update};
-use crate::ui::output::OutputFormat;
-use crate::ui::output::{print_error, print_report, write_stdout};
+use crate::ui::output::{OutputFormat, print_error, print_report, write_stdout};
 
 pub async fn run(context: &Context, target: &Target, args: &MetricsArgs) -> Result<()> {
     match &args.action {

@@ -16,7 +16,7 @@ use crate::decide::lifecycle::render;
 use crate::decide::metrics::AlarmState;
 use crate::failure::Failure;
 use crate::target::{AwsStage, LocalStage, Target};
-use crate::ui::output::{note, print_report};
+use crate::ui::output::{print_report, warn};
 use crate::ui::terminal::verbose_calls;
 use crate::ui::text::{ERROR, GOOD, WARNING};
 use mgrid_artifact::Arch;
@@ -162,8 +162,8 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
     let group = match deploys.settings().await {
         Ok(group) => group,
         Err(failure) => {
-            note(&format!(
-                "{WARNING}warning:{WARNING:#} could not read the processor's deployment group: {}",
+            warn(&format!(
+                "could not read the processor's deployment group: {}",
                 failure.what
             ));
             None
@@ -172,8 +172,8 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
     let traffic_shift = match shift_in_progress(&deploys, group.as_ref()).await {
         Ok(shift) => shift,
         Err(failure) => {
-            note(&format!(
-                "{WARNING}warning:{WARNING:#} could not read the processor's traffic shift: {}",
+            warn(&format!(
+                "could not read the processor's traffic shift: {}",
                 failure.what
             ));
             None
@@ -264,10 +264,7 @@ fn shown_depth((what, depth): (&str, Result<crate::ports::Depth, Failure>)) -> O
     match depth {
         Ok(depth) => Some(depth.into()),
         Err(failure) => {
-            note(&format!(
-                "{WARNING}warning:{WARNING:#} could not read the {what}: {}",
-                failure.what
-            ));
+            warn(&format!("could not read the {what}: {}", failure.what));
             None
         }
     }

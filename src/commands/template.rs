@@ -8,8 +8,7 @@ use crate::cli::{TemplateArgs, TemplateFormat};
 use crate::commands::Context;
 use crate::decide::stage::ParameterValue;
 use crate::decide::template::{PIPELINE_YAML, Template};
-use crate::ui::output::OutputFormat;
-use crate::ui::output::{note, write_stdout};
+use crate::ui::output::{OutputFormat, note, write_stdout};
 
 #[derive(Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]

@@ -13,8 +13,8 @@ use crate::decide::config::certificate_region;
 use crate::decide::stage::{ParameterValue, Source, Sourced, StageSettings};
 use crate::decide::template::Template;
 use crate::failure::{Failure, FailureKind};
-use crate::ui::output::{note, print_report};
-use crate::ui::text::{BOLD, ERROR, GOOD, WARNING, table};
+use crate::ui::output::{print_report, warn};
+use crate::ui::text::{BOLD, ERROR, GOOD, table};
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -90,10 +90,7 @@ pub fn run(context: &Context) -> Result<()> {
     if context.global.output == crate::ui::output::OutputFormat::Text {
         for stage in &report.stages {
             for warning in &stage.warnings {
-                note(&format!(
-                    "{WARNING}warning:{WARNING:#} stage {}: {warning}",
-                    stage.stage
-                ));
+                warn(&format!("stage {}: {warning}", stage.stage));
             }
         }
     }

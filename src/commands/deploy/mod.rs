@@ -36,10 +36,9 @@ use crate::decide::shift::{DeployStrategy, Shift};
 use crate::decide::stage::{ParameterValue, Source, StageSettings};
 use crate::decide::template::{PIPELINE_YAML, Template};
 use crate::failure::{Failure, FailureKind};
-use crate::ui::output::OutputFormat;
-use crate::ui::output::{note, print_report, write_stdout};
+use crate::ui::output::{OutputFormat, note, print_report, warn, write_stdout};
 use crate::ui::terminal::{confirm, verbose_calls};
-use crate::ui::text::{GOOD, WARNING};
+use crate::ui::text::GOOD;
 use change_set::{discard, interrupted_change_set, make_change_set};
 use follow::ShiftFollow;
 use mgrid_contract::StageName;
@@ -263,10 +262,10 @@ fn prepare(context: &Context, mode: Mode<'_>) -> Result<Prepared, Failure> {
         None => Some(embedded(arch)?),
     };
     if artifact.as_ref().is_some_and(|a| a.stale) {
-        note(&format!(
-            "{WARNING}warning:{WARNING:#} the embedded Lambda artifact was built from other function sources than this \
-             mgrid's; it deploys what it carries (`mgrid artifact info`)"
-        ));
+        warn(
+            "the embedded Lambda artifact was built from other function sources than this \
+             mgrid's; it deploys what it carries (`mgrid artifact info`)",
+        );
     }
     Ok(Prepared {
         settings,
@@ -486,7 +485,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         ChangeSetOutcome::Failed(reason) => {
             if let Err(failure) = discard(&stacks, &stack_name, &change_set, makes_the_stack).await
             {
-                note(&format!("{WARNING}warning:{WARNING:#} {}", failure.what));
+                warn(&failure.what);
             }
             return Err(Failure::new(
                 FailureKind::Failed,
@@ -608,8 +607,8 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
         if settings.protected.value && !protection_on {
             // The deploy itself succeeded; a refusal here must not turn it into a failure.
             if let Err(failure) = stacks.set_termination_protection(stack_name, true).await {
-                note(&format!(
-                    "{WARNING}warning:{WARNING:#} {stage} is protected but termination protection could not be turned on: {}",
+                warn(&format!(
+                    "{stage} is protected but termination protection could not be turned on: {}",
                     failure.what
                 ));
             }
@@ -730,8 +729,8 @@ async fn kept_resources(aws: &Aws, settings: &StageSettings, stage: &str) -> Opt
     match kept_from_earlier(aws, &settings.stage, &settings.stack_name).await {
         Ok(kept) => Some(kept).filter(|k| !k.is_empty()),
         Err(failure) => {
-            note(&format!(
-                "{WARNING}warning:{WARNING:#} could not check what an earlier deploy of {stage} left: {}; \
+            warn(&format!(
+                "could not check what an earlier deploy of {stage} left: {}; \
                  the deploy still re-encrypts any key ring under the new stage key",
                 failure.what
             ));
@@ -938,9 +937,9 @@ async fn check_account_readiness(aws: &Aws, prepared: &Prepared) -> Result<(), F
     let (mut what, mut next) = (Vec::new(), Vec::new());
     for finding in preflight::judge(&readings, stage_needs(&prepared.parameters), &target) {
         match finding {
-            Finding::Unchecked { what } => note(&format!(
-                "{WARNING}warning:{WARNING:#} could not check {what}; deploying anyway"
-            )),
+            Finding::Unchecked { what } => {
+                warn(&format!("could not check {what}; deploying anyway"))
+            }
             Finding::Blocker {
                 what: blocker,
                 next: fix,
@@ -978,8 +977,8 @@ async fn check_guards(
     let firing = match aws.alarms_in_alarm(&format!("marketgrid-{stage}-")).await {
         Ok(alarms) => alarms,
         Err(failure) => {
-            note(&format!(
-                "{WARNING}warning:{WARNING:#} could not read the guard alarms ({}); deploying anyway",
+            warn(&format!(
+                "could not read the guard alarms ({}); deploying anyway",
                 failure.what
             ));
             return Ok(());
