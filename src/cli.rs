@@ -123,6 +123,8 @@ pub enum Command {
     Keys(KeysArgs),
     /// The stage as Stripe and PayPal see it: their endpoints, keys, subscriptions, secrets
     Doctor(DoctorArgs),
+    /// The payments the providers sent that the ledger does not have, and --heal for them
+    Reconcile(ReconcileArgs),
     /// Dead-lettered webhooks: stats, peek, redrive, cancel, purge
     Dlq(DlqArgs),
     /// Replay archived webhooks from S3 into a stage's queue
@@ -749,6 +751,67 @@ fn parse_quiet_after(text: &str) -> Result<Span, String> {
         Ok(span)
     } else {
         Err(format!("{text:?}: a quiet time is 1m to 30d"))
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_long_help = "\
+Lists each provider's events of the window through its own API, with the stage's provider token
+(Stripe GET /v1/events of the payment event types, every page; PayPal GET
+/v1/notifications/webhooks-events, following its next links), and looks each up: in the ledger
+(recorded), the dead-letter queue (dead-lettered, with the processor's reason), the webhook
+queue (waiting; the local stage only: SQS cannot be read per event). What is nowhere is
+missing: listed with its type, time, amount and payment object, and the missing money summed
+by currency. Pages are looked up as they come: memory stays flat however many events there are.
+
+--heal has the provider send the missing ones again, through the front door: Stripe's event
+retry to the stage's endpoint (what `stripe events resend --webhook-endpoint` asks; Stripe
+refuses an endpoint that was not subscribed to the type when the event was made), PayPal's
+resend, at most --rate a second; then waits up to --wait for each to reach the ledger, and says
+per event what became of it. A dead-lettered event is not resent: its line names the redrive.
+An event Stripe will not resend is not made up from the API: mgrid records only what arrives
+signed by the provider (see README, reconcile).
+
+Stripe keeps 30 days of events: an older window is refused. Ctrl-C prints what was listed so far
+(exit 130). A 429 is waited out.
+
+Exit codes: 0 when every event is recorded or waiting; 1 when any is missing, or a provider
+could not be listed; 2 for a window the provider cannot list.
+
+Examples:
+  mgrid reconcile --stage prod --since 3d
+  mgrid reconcile --stage prod --provider stripe --from 2026-11-28T00:00Z --to 2026-11-29T00:00Z
+  mgrid reconcile --stage prod --since 1d --heal --output json")]
+pub struct ReconcileArgs {
+    /// Only this provider [default: both]
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    /// The events of the last SPAN (90m, 3d) [default: 3d]
+    #[arg(long, value_name = "SPAN", conflicts_with_all = ["from", "to"])]
+    pub since: Option<Span>,
+    /// From this time (2026-11-30T14:00Z, "2 days ago")
+    #[arg(long, value_name = "TIME", requires = "to")]
+    pub from: Option<String>,
+    /// To this time
+    #[arg(long, value_name = "TIME", requires = "from")]
+    pub to: Option<String>,
+    /// Have the providers send the missing events again, then wait for them in the ledger
+    #[arg(long)]
+    pub heal: bool,
+    /// Resends per second at most (--heal)
+    #[arg(long, value_name = "N", default_value = "5", value_parser = parse_rate, allow_negative_numbers = true)]
+    pub rate: f64,
+    /// How long --heal waits for the resent events to reach the ledger
+    #[arg(long, default_value = "2m", value_name = "SPAN", value_parser = parse_heal_wait)]
+    pub wait: Span,
+}
+
+fn parse_heal_wait(text: &str) -> Result<Span, String> {
+    let span: Span = text.parse()?;
+    if (1_000..=3_600_000).contains(&span.0) {
+        Ok(span)
+    } else {
+        Err(format!("{text:?}: a wait is 1s to 1h"))
     }
 }
 

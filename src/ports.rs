@@ -580,3 +580,16 @@ impl ProviderEndpoint {
         }
     }
 }
+
+/// An event as the provider lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderEvent {
+    pub id: String,
+    pub event_type: String,
+    pub created: EpochMillis,
+    /// The event as the provider delivers it (its webhook body).
+    pub body: String,
+    /// Deliveries the provider still has pending (Stripe's `pending_webhooks`: retrying a
+    /// failed one); None where the API does not say (PayPal).
+    pub pending_deliveries: Option<u64>,
+}

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod logs;
 pub mod metrics;
 pub mod movers;
+pub mod reconcile;
 pub mod replay;
 pub mod send;
 pub mod stages;
@@ -70,6 +71,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Stages => stages::run(&context).await,
         Command::Keys(args) => keys::run(&context, &context.target().await?, &args).await,
         Command::Doctor(args) => doctor::run(&context, &context.target().await?, &args).await,
+        Command::Reconcile(args) => reconcile::run(&context, &context.target().await?, &args).await,
         Command::Dlq(args) => dlq::run(&context, &context.target().await?, &args).await,
         Command::Replay(args) => replay::run(&context, &context.target().await?, &args).await,
         Command::Metrics(args) => metrics::run(&context, &context.target().await?, &args).await,

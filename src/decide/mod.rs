@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod metrics;
 pub mod move_engine;
+pub mod reconcile;
 pub mod redrive;
 pub mod replay;
 pub mod shift;

@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
-use mgrid_contract::{Provider, Secret, StageName};
+use mgrid_contract::{EpochMillis, Provider, Secret, StageName};
 use serde::Deserialize;
 
 use super::{form_encode, scrub};
 use crate::failure::{Failure, FailureKind};
 use crate::http::HttpClient;
-use crate::ports::ProviderEndpoint;
+use crate::ports::{ProviderEndpoint, ProviderEvent};
 
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -127,6 +127,94 @@ impl ProviderClient {
                 Ok(webhook.endpoint())
             }
         }
+    }
+
+    /// One page of the provider's events created in `[from, to]` (of the payment event types,
+    /// for Stripe), newest first, and the cursor of the next page (None: the last).
+    pub async fn events_page(
+        &self,
+        from: EpochMillis,
+        to: EpochMillis,
+        cursor: Option<&str>,
+    ) -> Result<EventsPage, Failure> {
+        match self.provider {
+            Provider::Stripe => {
+                let mut path = format!(
+                    "/v1/events?limit=100&created%5Bgte%5D={}&created%5Blte%5D={}",
+                    from.div_euclid(1000),
+                    to.div_euclid(1000)
+                );
+                for kind in Provider::Stripe.payment_event_types() {
+                    path.push_str(&format!("&types%5B%5D={}", form_encode(kind)));
+                }
+                if let Some(after) = cursor {
+                    path.push_str(&format!("&starting_after={}", form_encode(after)));
+                }
+                let page: StripeEvents = self.json(Method::GET, &path, None).await?;
+                let next = page
+                    .has_more
+                    .then(|| page.data.last().map(|e| e.id.clone()))
+                    .flatten();
+                Ok(EventsPage {
+                    events: page.data.into_iter().map(StripeEvent::event).collect(),
+                    next,
+                })
+            }
+            Provider::Paypal => {
+                let path = match cursor {
+                    Some(next) => next.to_owned(),
+                    None => format!(
+                        "/v1/notifications/webhooks-events?page_size=100&start_time={}&end_time={}",
+                        form_encode(&mgrid_contract::clock::format_rfc3339(from)),
+                        form_encode(&mgrid_contract::clock::format_rfc3339(to))
+                    ),
+                };
+                let page: PaypalEvents = self.json(Method::GET, &path, None).await?;
+                // The next page is a link: its path and query, asked of this client's base.
+                let next = page
+                    .links
+                    .iter()
+                    .find(|l| l.rel == "next")
+                    .and_then(|l| l.href.find("/v1/").map(|at| l.href[at..].to_owned()));
+                let wanted = Provider::Paypal.payment_event_types();
+                Ok(EventsPage {
+                    events: page
+                        .events
+                        .into_iter()
+                        .filter_map(PaypalEvent::event)
+                        .filter(|e| wanted.contains(&e.event_type.as_str()))
+                        .collect(),
+                    next,
+                })
+            }
+        }
+    }
+
+    /// Asks the provider to deliver event `id` again to endpoint `endpoint` (Stripe's event
+    /// retry, as `stripe events resend` asks it; PayPal's resend).
+    pub async fn resend(&self, id: &str, endpoint: &str) -> Result<(), Failure> {
+        let path_id = form_encode(id);
+        match self.provider {
+            Provider::Stripe => {
+                let body = Body::Form(format!("webhook_endpoint={}", form_encode(endpoint)));
+                self.call(
+                    Method::POST,
+                    &format!("/v1/events/{path_id}/retry"),
+                    Some(body),
+                )
+                .await?;
+            }
+            Provider::Paypal => {
+                let body = serde_json::json!({ "webhook_ids": [endpoint] });
+                self.call(
+                    Method::POST,
+                    &format!("/v1/notifications/webhooks-events/{path_id}/resend"),
+                    Some(Body::Json(body.to_string())),
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 
     async fn json<T: serde::de::DeserializeOwned>(
@@ -411,6 +499,82 @@ fn provider_message(body: &[u8]) -> Option<String> {
     let mut said = scrub(said);
     said.truncate(said.floor_char_boundary(300));
     Some(said)
+}
+
+/// A page of events, and the next page's cursor.
+pub struct EventsPage {
+    pub events: Vec<ProviderEvent>,
+    pub next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StripeEvents {
+    data: Vec<StripeEvent>,
+    has_more: bool,
+}
+
+/// A Stripe `event`, kept whole: it is what the webhook would have carried.
+#[derive(Deserialize)]
+struct StripeEvent {
+    id: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    created: i64,
+    pending_webhooks: u64,
+    #[serde(flatten)]
+    rest: serde_json::Map<String, serde_json::Value>,
+}
+
+impl StripeEvent {
+    fn event(self) -> ProviderEvent {
+        let mut whole = self.rest;
+        whole.insert("id".into(), self.id.clone().into());
+        whole.insert("type".into(), self.event_type.clone().into());
+        whole.insert("created".into(), self.created.into());
+        whole.insert("pending_webhooks".into(), self.pending_webhooks.into());
+        ProviderEvent {
+            id: self.id,
+            event_type: self.event_type,
+            created: self.created.saturating_mul(1000),
+            body: serde_json::Value::Object(whole).to_string(),
+            pending_deliveries: Some(self.pending_webhooks),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PaypalEvents {
+    #[serde(default)]
+    events: Vec<serde_json::Value>,
+    #[serde(default)]
+    links: Vec<PaypalLink>,
+}
+
+#[derive(Deserialize)]
+struct PaypalLink {
+    href: String,
+    rel: String,
+}
+
+/// A PayPal `event`: its id, type and creation time, and the whole as its body.
+struct PaypalEvent;
+
+impl PaypalEvent {
+    fn event(value: serde_json::Value) -> Option<ProviderEvent> {
+        let id = value.get("id")?.as_str()?.to_owned();
+        let event_type = value.get("event_type")?.as_str()?.to_owned();
+        let created = value
+            .get("create_time")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|t| mgrid_contract::clock::parse_rfc3339(t).ok())?;
+        Some(ProviderEvent {
+            id,
+            event_type,
+            created,
+            body: value.to_string(),
+            pending_deliveries: None,
+        })
+    }
 }
 
 #[derive(Deserialize)]

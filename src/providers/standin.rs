@@ -251,21 +251,282 @@ impl StandIn {
         if let Some(retry_after) = self.quietly(throttled) {
             return throttle_reply(provider, retry_after);
         }
+        if let Some(answer) = self.events_route(provider, rest, &call).await {
+            return answer;
+        }
         match provider {
             Provider::Stripe => self.stripe(rest, &call),
             Provider::Paypal => self.paypal(rest, &call),
         }
     }
 
-    fn stripe(&self, rest: &str, call: &Call) -> Response<Full<Bytes>> {
-        let expected = self.quietly(|s| s.credentials.as_ref().map(|c| c.stripe.clone()));
-        let presented = call.authorization.strip_prefix("Bearer ").unwrap_or("");
-        if expected.is_none_or(|key| key.expose() != presented || presented.is_empty()) {
+    /// The events routes: Stripe `GET /v1/events` and `POST /v1/events/{id}/retry` (what
+    /// `stripe events resend` calls; not in Stripe's published document), PayPal
+    /// `GET /v1/notifications/webhooks-events` and `POST …/{id}/resend`. None: not one of them.
+    async fn events_route(
+        &self,
+        provider: Provider,
+        rest: &str,
+        call: &Call,
+    ) -> Option<Response<Full<Bytes>>> {
+        let (list, resend) = match provider {
+            Provider::Stripe => (
+                rest == "events",
+                rest.strip_prefix("events/")
+                    .and_then(|r| r.strip_suffix("/retry")),
+            ),
+            Provider::Paypal => (
+                rest == "notifications/webhooks-events",
+                rest.strip_prefix("notifications/webhooks-events/")
+                    .and_then(|r| r.strip_suffix("/resend")),
+            ),
+        };
+        if !list && resend.is_none() {
+            return None;
+        }
+        if let Some(refused) = self.refusal(provider, call) {
+            return Some(refused);
+        }
+        Some(match (provider, &call.method, resend) {
+            (Provider::Stripe, &Method::GET, None) => self.stripe_events(&call.query),
+            (Provider::Paypal, &Method::GET, None) => self.paypal_events(&call.query),
+            (_, &Method::POST, Some(id)) => self.resend(provider, id, call).await,
+            _ => reply(
+                StatusCode::METHOD_NOT_ALLOWED,
+                json!({"error": "not allowed"}),
+            ),
+        })
+    }
+
+    /// `GET /v1/events`: newest first, `created[gte]`/`created[lte]` (seconds), `types[]`,
+    /// `delivery_success`, `limit` (1-100) after `starting_after`.
+    fn stripe_events(&self, query: &str) -> Response<Full<Bytes>> {
+        let pairs = form_pairs(query);
+        let bound = |name| value_of(&pairs, name).and_then(|v| v.parse::<i64>().ok());
+        let (from, to) = (bound("created[gte]"), bound("created[lte]"));
+        let types = values_of(&pairs, "types[]");
+        let delivered = value_of(&pairs, "delivery_success").map(|v| v == "true");
+        let limit = value_of(&pairs, "limit")
+            .and_then(|l| l.parse::<usize>().ok())
+            .unwrap_or(10)
+            .clamp(1, 100);
+        let mut events: Vec<Event> = self
+            .kept(Provider::Stripe)
+            .into_iter()
+            .filter(|e| from.is_none_or(|f| e.created >= f) && to.is_none_or(|t| e.created <= t))
+            .filter(|e| types.is_empty() || types.contains(&e.event_type))
+            .filter(|e| delivered.is_none_or(|d| e.delivered == d))
+            .collect();
+        events.reverse();
+        let start = match value_of(&pairs, "starting_after") {
+            Some(after) => match events.iter().position(|e| e.id == after) {
+                Some(at) => at + 1,
+                None => return stripe_missing(&after),
+            },
+            None => 0,
+        };
+        let page: Vec<Value> = events
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(stripe_event)
+            .collect();
+        let has_more = start + page.len() < events.len();
+        reply(
+            StatusCode::OK,
+            json!({"object": "list", "url": "/v1/events", "has_more": has_more, "data": page}),
+        )
+    }
+
+    /// `GET /v1/notifications/webhooks-events`: newest first, `start_time`/`end_time`
+    /// (RFC 3339), `page_size`; the next page is the `next` link (a `page` number here).
+    fn paypal_events(&self, query: &str) -> Response<Full<Bytes>> {
+        let pairs = form_pairs(query);
+        let bound = |name| {
+            value_of(&pairs, name)
+                .and_then(|v| mgrid_contract::clock::parse_rfc3339(&v).ok())
+                .map(|ms| ms / 1000)
+        };
+        let (from, to) = (bound("start_time"), bound("end_time"));
+        let size = value_of(&pairs, "page_size")
+            .and_then(|l| l.parse::<usize>().ok())
+            .unwrap_or(10)
+            .clamp(1, 300);
+        let page_number = value_of(&pairs, "page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
+        let mut events: Vec<Event> = self
+            .kept(Provider::Paypal)
+            .into_iter()
+            .filter(|e| from.is_none_or(|f| e.created >= f) && to.is_none_or(|t| e.created <= t))
+            .collect();
+        events.reverse();
+        let start = (page_number - 1) * size;
+        let page: Vec<Value> = events
+            .iter()
+            .skip(start)
+            .take(size)
+            .map(paypal_event)
+            .collect();
+        let mut links = Vec::new();
+        if start + page.len() < events.len() {
+            let mut next: Vec<String> = pairs
+                .iter()
+                .filter(|(name, _)| name != "page")
+                .map(|(name, value)| format!("{}={}", form_encode(name), form_encode(value)))
+                .collect();
+            next.push(format!("page={}", page_number + 1));
+            links.push(json!({
+                "href": format!("https://api-m.paypal.com/v1/notifications/webhooks-events?{}", next.join("&")),
+                "rel": "next",
+                "method": "GET"
+            }));
+        }
+        reply(
+            StatusCode::OK,
+            json!({"events": page, "count": page.len(), "links": links}),
+        )
+    }
+
+    /// Delivers a kept event again: Stripe to the one `webhook_endpoint` (refused when it is
+    /// not subscribed to the event's type), PayPal to the `webhook_ids` (all, when none named).
+    async fn resend(&self, provider: Provider, id: &str, call: &Call) -> Response<Full<Bytes>> {
+        let Some(event) = self.kept(provider).into_iter().rev().find(|e| e.id == id) else {
+            return match provider {
+                Provider::Stripe => stripe_error(
+                    StatusCode::NOT_FOUND,
+                    Some("resource_missing"),
+                    &format!("No such event: '{id}'"),
+                ),
+                Provider::Paypal => paypal_missing(),
+            };
+        };
+        let named: Vec<String> = match provider {
+            Provider::Stripe => value_of(&form_pairs(&call.body), "webhook_endpoint")
+                .into_iter()
+                .collect(),
+            Provider::Paypal => serde_json::from_str::<Value>(&call.body)
+                .ok()
+                .and_then(|v| v.get("webhook_ids").and_then(Value::as_array).cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+        };
+        if provider == Provider::Stripe && named.is_empty() {
             return stripe_error(
-                StatusCode::UNAUTHORIZED,
-                None,
-                "Invalid API Key provided: ****",
+                StatusCode::BAD_REQUEST,
+                Some("parameter_missing"),
+                "Missing required param: webhook_endpoint.",
             );
+        }
+        let targets: Vec<Endpoint> = self
+            .endpoints(provider)
+            .into_iter()
+            .filter(|e| named.is_empty() || named.contains(&e.id))
+            .collect();
+        if targets.is_empty() {
+            return match provider {
+                Provider::Stripe => stripe_missing(&named.join(",")),
+                Provider::Paypal => paypal_missing(),
+            };
+        }
+        let subscribed = |e: &Endpoint| e.events.iter().any(|t| t == "*" || *t == event.event_type);
+        if provider == Provider::Stripe && !targets.iter().all(subscribed) {
+            return stripe_error(
+                StatusCode::BAD_REQUEST,
+                None,
+                &format!(
+                    "Webhook endpoint {} is not configured to receive events of type {}",
+                    named.join(","),
+                    event.event_type
+                ),
+            );
+        }
+        let Ok(http) = crate::http::client() else {
+            return reply(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "no HTTP client"}),
+            );
+        };
+        let mut delivered = true;
+        for endpoint in targets.iter().filter(|e| subscribed(e)) {
+            let status = deliver_one(&http, provider, endpoint, &event.body).await;
+            delivered &= (200..300).contains(&status);
+        }
+        let resent = Event { delivered, ..event };
+        let answer = match provider {
+            Provider::Stripe => reply(StatusCode::OK, stripe_event(&resent)),
+            Provider::Paypal => reply(StatusCode::ACCEPTED, paypal_event(&resent)),
+        };
+        self.remember(vec![resent]);
+        answer
+    }
+
+    /// The events kept for a provider, oldest first, each once (a resend's newer record wins).
+    fn kept(&self, provider: Provider) -> Vec<Event> {
+        self.quietly(|state| {
+            let mut seen = std::collections::HashMap::new();
+            let mut events: Vec<Event> = Vec::new();
+            for event in state.events.iter().filter(|e| e.provider == provider) {
+                match seen.get(&event.id) {
+                    Some(&at) => {
+                        let kept: &mut Event = &mut events[at];
+                        kept.delivered = event.delivered;
+                    }
+                    None => {
+                        seen.insert(event.id.clone(), events.len());
+                        events.push(event.clone());
+                    }
+                }
+            }
+            events
+        })
+    }
+
+    /// The provider's refusal of a call without valid credentials (Stripe's key; a PayPal
+    /// access token), or None.
+    fn refusal(&self, provider: Provider, call: &Call) -> Option<Response<Full<Bytes>>> {
+        let presented = call.authorization.strip_prefix("Bearer ").unwrap_or("");
+        match provider {
+            Provider::Stripe => {
+                let expected = self.quietly(|s| s.credentials.as_ref().map(|c| c.stripe.clone()));
+                expected
+                    .is_none_or(|key| key.expose() != presented || presented.is_empty())
+                    .then(|| {
+                        stripe_error(
+                            StatusCode::UNAUTHORIZED,
+                            None,
+                            "Invalid API Key provided: ****",
+                        )
+                    })
+            }
+            Provider::Paypal => {
+                let known = self.quietly(|state| {
+                    state
+                        .access_tokens
+                        .iter()
+                        .any(|t| !presented.is_empty() && t.expose() == presented)
+                });
+                (!known).then(|| {
+                    reply(
+                        StatusCode::UNAUTHORIZED,
+                        json!({
+                            "name": "AUTHENTICATION_FAILURE",
+                            "message": "Authentication failed due to invalid authentication credentials or a missing Authorization header.",
+                            "debug_id": "standin",
+                            "links": [{"href": "https://developer.paypal.com/docs/api/overview/#error", "rel": "information_link"}]
+                        }),
+                    )
+                })
+            }
+        }
+    }
+
+    fn stripe(&self, rest: &str, call: &Call) -> Response<Full<Bytes>> {
+        if let Some(refused) = self.refusal(Provider::Stripe, call) {
+            return refused;
         }
         let id = rest.strip_prefix("webhook_endpoints/");
         match (&call.method, rest, id) {
@@ -391,23 +652,8 @@ impl StandIn {
         if rest == "oauth2/token" && call.method == Method::POST {
             return self.paypal_token(call);
         }
-        let presented = call.authorization.strip_prefix("Bearer ").unwrap_or("");
-        let known = self.quietly(|state| {
-            state
-                .access_tokens
-                .iter()
-                .any(|t| !presented.is_empty() && t.expose() == presented)
-        });
-        if !known {
-            return reply(
-                StatusCode::UNAUTHORIZED,
-                json!({
-                    "name": "AUTHENTICATION_FAILURE",
-                    "message": "Authentication failed due to invalid authentication credentials or a missing Authorization header.",
-                    "debug_id": "standin",
-                    "links": [{"href": "https://developer.paypal.com/docs/api/overview/#error", "rel": "information_link"}]
-                }),
-            );
+        if let Some(refused) = self.refusal(Provider::Paypal, call) {
+            return refused;
         }
         let id = rest.strip_prefix("notifications/webhooks/");
         match (&call.method, rest, id) {
@@ -778,6 +1024,42 @@ fn throttle_reply(provider: Provider, retry_after: u32) -> Response<Full<Bytes>>
         response.headers_mut().insert("retry-after", value);
     }
     response
+}
+
+/// Stripe's `event` object for a kept event: its body, with what Stripe adds.
+fn stripe_event(event: &Event) -> Value {
+    let mut object: Value = serde_json::from_str(&event.body).unwrap_or_else(|_| json!({}));
+    object["id"] = json!(event.id);
+    object["object"] = json!("event");
+    object["type"] = json!(event.event_type);
+    object["created"] = json!(event.created);
+    object["livemode"] = json!(false);
+    object["pending_webhooks"] = json!(if event.delivered { 0 } else { 1 });
+    if object.get("api_version").is_none() {
+        object["api_version"] = json!("2023-08-16");
+    }
+    if object.pointer("/data/object").is_none() {
+        object["data"] = json!({"object": {}});
+    }
+    if object.get("request").is_none() {
+        object["request"] = json!({"id": null, "idempotency_key": null});
+    }
+    object
+}
+
+/// PayPal's `event` object for a kept event: its body, with what PayPal adds.
+fn paypal_event(event: &Event) -> Value {
+    let mut object: Value = serde_json::from_str(&event.body).unwrap_or_else(|_| json!({}));
+    object["id"] = json!(event.id);
+    object["event_type"] = json!(event.event_type);
+    object["create_time"] = json!(mgrid_contract::clock::format_rfc3339(event.created * 1000));
+    if object.get("resource").is_none() {
+        object["resource"] = json!({});
+    }
+    if object.get("resource_type").is_none() {
+        object["resource_type"] = json!("capture");
+    }
+    object
 }
 
 /// Stripe's `webhook_endpoint` object (without its secret).

@@ -222,6 +222,7 @@ pub const JSON_SCHEMAS: &[&str] = &[
     "keys-ring-change",
     "keys-rotate",
     "metrics-tail",
+    "reconcile",
     "replay",
     "send",
     "stages",

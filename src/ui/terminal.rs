@@ -114,6 +114,18 @@ pub fn progress_bar(total: u64, template: &str) -> Option<indicatif::ProgressBar
     Some(bar)
 }
 
+/// A spinner on stderr when it is a terminal, saying `message` until it is changed or cleared:
+/// for work whose total is not known up front (pages of a listing).
+pub fn spinner(message: &str) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(message.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
+}
+
 /// A rate to one decimal, as reports give it.
 pub fn rounded(per_second: f64) -> f64 {
     (per_second * 10.0).round() / 10.0

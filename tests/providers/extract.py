@@ -8,7 +8,9 @@ client's requests against. Run it on checkouts of the two repositories:
 Each output names its source (repository, file, commit, API version). OpenAPI 3.0's
 `nullable: true` becomes a JSON Schema type list (["string", "null"]), the one rewrite; a $ref
 to a schema outside what is kept (Stripe's error names the objects it is about: charge, payment
-intent, ...) becomes {"type": "object"}, listed under x-cut.
+intent, ...) becomes {"type": "object"}, listed under x-cut. Stripe's event retry
+(`POST /v1/events/{event}/retry`, what `stripe events resend` calls) is not in its published
+document: nothing of it is kept here.
 """
 import json
 import subprocess
@@ -53,13 +55,15 @@ def stripe(repo):
     import yaml  # PyYAML, as moto's virtualenv has it
     spec = yaml.safe_load(show(repo, STRIPE_COMMIT, "openapi/spec3.yaml"))
     fixtures = json.loads(show(repo, STRIPE_COMMIT, "openapi/fixtures3.json"))
-    keep = {"webhook_endpoint", "error", "api_errors"}
+    keep = {"webhook_endpoint", "error", "api_errors", "event", "notification_event_data",
+            "notification_event_request"}
     dropped = set()
     paths = {
         "/v1/webhook_endpoints": {"get": spec["paths"]["/v1/webhook_endpoints"]["get"],
                                   "post": spec["paths"]["/v1/webhook_endpoints"]["post"]},
         "/v1/webhook_endpoints/{webhook_endpoint}": {
             "post": spec["paths"]["/v1/webhook_endpoints/{webhook_endpoint}"]["post"]},
+        "/v1/events": {"get": spec["paths"]["/v1/events"]["get"]},
     }
     return {
         "x-source": f"https://github.com/stripe/openapi openapi/spec3.yaml at {STRIPE_COMMIT}",
@@ -76,7 +80,8 @@ def stripe(repo):
 def paypal(repo):
     spec = json.loads(show(repo, PAYPAL_COMMIT, "openapi/notifications_webhooks_v1.json"))
     schemas = spec["components"]["schemas"]
-    keep, todo = set(), ["WebhookList", "webhook", "patch_request", "error"]
+    keep, todo = set(), ["WebhookList", "webhook", "patch_request", "error", "EventList", "event",
+                         "event_resend"]
     while todo:
         name = todo.pop()
         if name in keep:
@@ -88,6 +93,9 @@ def paypal(repo):
         "/v1/notifications/webhooks": spec["paths"]["/v1/notifications/webhooks"],
         "/v1/notifications/webhooks/{webhook_id}": {
             "patch": spec["paths"]["/v1/notifications/webhooks/{webhook_id}"]["patch"]},
+        "/v1/notifications/webhooks-events": spec["paths"]["/v1/notifications/webhooks-events"],
+        "/v1/notifications/webhooks-events/{event_id}/resend":
+            spec["paths"]["/v1/notifications/webhooks-events/{event_id}/resend"],
     }
     return {
         "x-source": "https://github.com/paypal/paypal-rest-api-specifications "
@@ -95,6 +103,7 @@ def paypal(repo):
         "x-api-version": spec["info"]["version"],
         "paths": paths,
         "components": {"schemas": {k: schemas[k] for k in sorted(keep)},
+                       "parameters": spec["components"]["parameters"],
                        "securitySchemes": spec["components"]["securitySchemes"]},
     }
 

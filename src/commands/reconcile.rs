@@ -1,0 +1,307 @@
+//! `mgrid reconcile`: the providers' own lists of what they sent, page by page, looked up in the
+//! stage (ledger, dead-letter queue, webhook queue); what is nowhere is missing, and `--heal`
+//! has the provider send it again and waits for it in the ledger. `decide::reconcile` counts and
+//! says how it reads.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::Result;
+use mgrid_contract::clock::format_rfc3339;
+use mgrid_contract::{EpochMillis, Provider};
+
+use crate::cli::ReconcileArgs;
+use crate::clock::now_millis;
+use crate::commands::Context;
+use crate::decide::reconcile::{Healed, Reconciliation, Standing, Tally, check_window};
+use crate::decide::spans::parse_time;
+use crate::failure::{Failure, FailureKind};
+use crate::ports::{DeadLetterQueue, LedgerLookup, ProviderEndpoint};
+use crate::providers::client::ProviderClient;
+use crate::target::Target;
+use crate::ui::output::{note, print_report};
+use crate::ui::terminal::{Pace, progress_bar};
+
+/// The default window: the last three days (Stripe retries a failed delivery for three days).
+const DEFAULT_SINCE_MS: EpochMillis = 3 * 86_400_000;
+
+/// How many dead letters are read on SQS, where a read is a receive.
+const DLQ_READ: usize = 1000;
+
+pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Result<()> {
+    let now = now_millis();
+    let (from, to) = window(args, now)?;
+    let providers: Vec<Provider> = match args.provider {
+        Some(provider) => vec![provider.into()],
+        None => Provider::ALL.to_vec(),
+    };
+    for &provider in &providers {
+        check_window(provider, from, to, now).map_err(|why| {
+            Failure::new(FailureKind::Usage, why)
+                .next("list a shorter window (--since 30d at most for Stripe)")
+        })?;
+    }
+    let stage = target.name();
+    let rings = target.key_rings().await?;
+    let ledger = target.ledger().await?;
+    let api_url = target.api_url().await?;
+    let stand_in = context.global.provider_api_base.as_deref();
+    let dead = dead_letters(target).await?;
+    let queue_read = matches!(target, Target::Local(_));
+    let mut report = Reconciliation {
+        stage: stage.to_string(),
+        from: format_rfc3339(from),
+        to: format_rfc3339(to),
+        providers: Vec::new(),
+        queue_read,
+        interrupted: false,
+        healed: args.heal,
+    };
+    let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
+    for provider in providers {
+        let mut tally = Tally::new(provider);
+        let client = match target.provider_client(&rings, provider, stand_in).await {
+            Ok(Some(client)) => client,
+            Ok(None) => {
+                tally.unchecked = Some(format!(
+                    "stage {stage} has no {provider} provider token (`mgrid keys set-provider-token {provider} --stage {stage}`)"
+                ));
+                report.providers.push(tally);
+                continue;
+            }
+            Err(error) => {
+                tally.unchecked = Some(error.to_string());
+                report.providers.push(tally);
+                continue;
+            }
+        };
+        let bar = crate::ui::terminal::spinner(&format!("{provider}: listing events"));
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = tokio::select! {
+                page = client.events_page(from, to, cursor.as_deref()) => page,
+                _ = &mut interrupt => {
+                    report.interrupted = true;
+                    break;
+                }
+            };
+            let page = match page {
+                Ok(page) => page,
+                Err(error) => {
+                    tally.unchecked = Some(format!(
+                        "the listing stopped after {} events: {error}",
+                        tally.listed
+                    ));
+                    break;
+                }
+            };
+            let ids: Vec<String> = page
+                .events
+                .iter()
+                .map(|e| format!("{provider}:{}", e.id))
+                .collect();
+            let present = ledger.present(&ids).await?;
+            for (event, transaction) in page.events.iter().zip(&ids) {
+                let standing = if present.contains(transaction) {
+                    Standing::Recorded
+                } else if let Some(reason) = dead.get(&(provider, event.id.clone())) {
+                    Standing::DeadLettered(reason.clone())
+                } else if queue_read
+                    && target
+                        .whereabouts(&event.id, std::slice::from_ref(transaction))
+                        .await?
+                        .queued
+                        .is_some()
+                {
+                    Standing::Queued
+                } else {
+                    Standing::Missing
+                };
+                tally.count(event, standing);
+            }
+            if let Some(bar) = &bar {
+                bar.set_message(format!(
+                    "{provider}: {} events listed, {} missing",
+                    tally.listed,
+                    tally.missing.len()
+                ));
+            }
+            cursor = page.next;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        if args.heal && !report.interrupted && tally.unchecked.is_none() {
+            let webhook_url = format!("{api_url}/webhook/{provider}");
+            heal(&client, &ledger, &mut tally, &webhook_url, args).await?;
+        }
+        report.providers.push(tally);
+        if report.interrupted {
+            break;
+        }
+    }
+    print_report(&report, context.global.output)?;
+    if report.interrupted {
+        return Err(Failure::new(
+            FailureKind::Interrupted,
+            "interrupted: the report above is what was listed until Ctrl-C",
+        )
+        .into());
+    }
+    let missing = report.missing();
+    let unchecked = report.unchecked();
+    if missing > 0 || unchecked > 0 {
+        return Err(Failure::new(
+            FailureKind::Failed,
+            format!(
+                "{missing} event{} the providers sent {} not in the stage{}",
+                if missing == 1 { "" } else { "s" },
+                if missing == 1 { "is" } else { "are" },
+                if unchecked > 0 {
+                    format!(", and {unchecked} provider(s) could not be listed")
+                } else {
+                    String::new()
+                }
+            ),
+        )
+        .next(if args.heal {
+            "the lines above say why each is still missing; `mgrid trace <event id>` follows one"
+        } else {
+            "mgrid reconcile --heal has the providers send the missing ones again"
+        })
+        .into());
+    }
+    Ok(())
+}
+
+/// The window asked for: `--since` (default 3 days) up to now, or `--from` to `--to`.
+fn window(args: &ReconcileArgs, now: EpochMillis) -> Result<(EpochMillis, EpochMillis), Failure> {
+    let time =
+        |text: &str| parse_time(text, now).map_err(|why| Failure::new(FailureKind::Usage, why));
+    Ok(match (&args.from, &args.to) {
+        (Some(from), Some(to)) => (time(from)?, time(to)?),
+        _ => (
+            now - args.since.as_ref().map_or(DEFAULT_SINCE_MS, |s| s.0),
+            now,
+        ),
+    })
+}
+
+/// The dead letters' reasons, by provider and event id: the whole local queue; on SQS its first
+/// [`DLQ_READ`] (a read is a receive), said when cut short.
+async fn dead_letters(target: &Target) -> Result<BTreeMap<(Provider, String), String>, Failure> {
+    let dlq = target.dead_letter_queue().await?;
+    let exact = dlq.looks_without_receiving();
+    let limit = if exact { usize::MAX } else { DLQ_READ };
+    let mut reasons = BTreeMap::new();
+    let mut read = 0;
+    dlq.scan(limit, &mut |letter| {
+        read += 1;
+        let view = letter.view();
+        if let (Some(provider), Some(id)) = (
+            view.provider
+                .as_deref()
+                .and_then(|p| p.parse::<Provider>().ok()),
+            view.event_id,
+        ) {
+            reasons.insert((provider, id), view.reason);
+        }
+        true
+    })
+    .await?;
+    if !exact && read >= limit {
+        note(&format!(
+            "the dead-letter queue holds more than the {DLQ_READ} read: an event among the others counts as missing"
+        ));
+    }
+    Ok(reasons)
+}
+
+/// Has the provider send each missing event again to the stage's endpoint, paced, then waits
+/// for them in the ledger; marks each with what became of it.
+async fn heal(
+    client: &ProviderClient,
+    ledger: &impl LedgerLookup,
+    tally: &mut Tally,
+    webhook_url: &str,
+    args: &ReconcileArgs,
+) -> Result<(), Failure> {
+    if tally.missing.is_empty() {
+        return Ok(());
+    }
+    let provider = tally.provider;
+    let endpoint = match client.endpoints().await {
+        Ok(endpoints) => {
+            let ours: Vec<ProviderEndpoint> = endpoints
+                .into_iter()
+                .filter(|e| e.points_at(webhook_url))
+                .collect();
+            match <[ProviderEndpoint; 1]>::try_from(ours) {
+                Ok([endpoint]) => Ok(endpoint),
+                Err(ours) => Err(format!(
+                    "{} endpoints of {provider} point at this stage, not one (`mgrid doctor`)",
+                    ours.len()
+                )),
+            }
+        }
+        Err(error) => Err(error.to_string()),
+    };
+    let endpoint = match endpoint {
+        Ok(endpoint) => endpoint,
+        Err(why) => {
+            for missing in &mut tally.missing {
+                missing.healed = Some(Healed::NotResent(why.clone()));
+            }
+            return Ok(());
+        }
+    };
+    let mut pace = Pace::new(Some(args.rate));
+    let bar = progress_bar(
+        tally.missing.len() as u64,
+        "{bar:30} {pos}/{len} resent  {msg}",
+    );
+    let mut resent = Vec::new();
+    for (at, missing) in tally.missing.iter_mut().enumerate() {
+        pace.wait_for(1).await;
+        match client.resend(&missing.id, &endpoint.id).await {
+            Ok(()) => resent.push(at),
+            Err(error) => missing.healed = Some(Healed::NotResent(error.to_string())),
+        }
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    // Until each is in the ledger, or the wait ends.
+    let deadline = now_millis() + args.wait.0;
+    loop {
+        let waiting: Vec<String> = resent
+            .iter()
+            .filter(|&&at| tally.missing[at].healed.is_none())
+            .map(|&at| format!("{provider}:{}", tally.missing[at].id))
+            .collect();
+        if waiting.is_empty() {
+            break;
+        }
+        let present = ledger.present(&waiting).await?;
+        for &at in &resent {
+            let transaction = format!("{provider}:{}", tally.missing[at].id);
+            if present.contains(&transaction) {
+                tally.missing[at].healed = Some(Healed::Recorded);
+            }
+        }
+        if now_millis() >= deadline {
+            for &at in &resent {
+                tally.missing[at].healed.get_or_insert(Healed::Pending);
+            }
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Ok(())
+}
