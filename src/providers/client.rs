@@ -205,7 +205,7 @@ impl ProviderClient {
                 .await?;
             }
             Provider::Paypal => {
-                let body = serde_json::json!({ "webhook_ids": [endpoint] });
+                let body = paypal_resend(&[endpoint]);
                 self.call(
                     Method::POST,
                     &format!("/v1/notifications/webhooks-events/{path_id}/resend"),
@@ -465,6 +465,11 @@ fn stripe_url_form(url: &str) -> String {
 /// PayPal's `PATCH /v1/notifications/webhooks/{id}` body that changes the URL.
 fn paypal_url_patch(url: &str) -> serde_json::Value {
     serde_json::json!([{"op": "replace", "path": "/url", "value": url}])
+}
+
+/// PayPal's `POST /v1/notifications/webhooks-events/{id}/resend` body, to these webhooks.
+fn paypal_resend(webhooks: &[&str]) -> serde_json::Value {
+    serde_json::json!({ "webhook_ids": webhooks })
 }
 
 /// The path without its query (which may carry a cursor or, in a URL, a key).
@@ -749,6 +754,16 @@ mod tests {
             fixture,
             "the fixture",
         );
+        let event = &stripe["fixtures"]["event"];
+        let read: StripeEvent = serde_json::from_value(event.clone())
+            .expect("Stripe's own event fixture reads into the model");
+        let read = read.event();
+        assert_eq!(
+            (read.id.as_str(), read.event_type.as_str()),
+            ("evt_1NnmXEGPxmnHQRkJO3bak93X", "plan.created")
+        );
+        assert_eq!(read.created, 1_234_567_890_000);
+        assert_valid(&stripe, &reference("event"), event, "the event fixture");
 
         let url = "https://h.example/prod/webhook/stripe?key=mgk_stripe_a-b";
         let fields: serde_json::Map<String, serde_json::Value> =
@@ -774,6 +789,12 @@ mod tests {
             patch,
             &paypal_url_patch("https://h.example/x?key=k"),
             "the PayPal patch",
+        );
+        assert_valid(
+            &paypal,
+            &reference("event_resend"),
+            &paypal_resend(&["WH-1"]),
+            "the PayPal resend",
         );
 
         // The payment events a stage must be subscribed to are Stripe event types.
@@ -897,6 +918,59 @@ mod tests {
         );
         assert_valid(&stripe_doc, &reference("error"), &throttled, "Stripe's 429");
 
+        // Events, as Stripe lists them, and as the client reads them page by page.
+        let event = |n: usize| {
+            serde_json::json!({"body": format!(
+                r#"{{"id":"evt_{n}","type":"payment_intent.succeeded","data":{{"object":{{"id":"pi_{n}","object":"payment_intent","amount_received":100,"currency":"eur"}}}}}}"#
+            ), "delivered": n % 2 == 0})
+        };
+        let events: Vec<serde_json::Value> = (0..150).map(event).collect();
+        let kept = serde_json::Value::Array(events).to_string();
+        let keep_url = format!("{base}/_standin/stripe/events");
+        raw(
+            &http,
+            Method::POST,
+            &keep_url,
+            "",
+            Some(("application/json", kept.as_str())),
+        )
+        .await;
+        let events_schema = &stripe_doc["paths"]["/v1/events"]["get"]["responses"]["200"]["content"]
+            ["application/json"]["schema"];
+        let events_url = format!("{base}/stripe/v1/events?limit=100");
+        let (status, _, listed) = raw(&http, Method::GET, &events_url, key, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_valid(&stripe_doc, events_schema, &listed, "a page of events");
+        let reader = ProviderClient::new(
+            Provider::Stripe,
+            stage.clone(),
+            format!("{base}/stripe"),
+            Secret::new("rk_test_standin1".into()),
+        )
+        .unwrap();
+        let (mut seen, mut cursor) = (Vec::new(), None);
+        loop {
+            let page = reader
+                .events_page(0, i64::MAX / 2, cursor.as_deref())
+                .await
+                .unwrap();
+            seen.extend(
+                page.events
+                    .into_iter()
+                    .map(|e| (e.id, e.pending_deliveries)),
+            );
+            cursor = page.next;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 150, "every page, each event once");
+        assert_eq!(
+            seen[0],
+            ("evt_149".to_owned(), Some(1)),
+            "newest first; an undelivered one pends"
+        );
+
         // The client reads every page, through two 429s it waits out.
         throttle(2).await;
         let client = ProviderClient::new(
@@ -973,6 +1047,45 @@ mod tests {
             &one["webhooks"][0],
             "a changed PayPal webhook",
         );
+        let paypal_events: Vec<serde_json::Value> = (0..120)
+            .map(|n| {
+                serde_json::json!({"body": format!(
+                    r#"{{"id":"WH-{n}","event_type":"PAYMENT.CAPTURE.COMPLETED","resource":{{"id":"CAP{n}","amount":{{"value":"1.00","currency_code":"EUR"}}}}}}"#
+                ), "delivered": true})
+            })
+            .collect();
+        let kept = serde_json::Value::Array(paypal_events).to_string();
+        let keep_url = format!("{base}/_standin/paypal/events");
+        raw(
+            &http,
+            Method::POST,
+            &keep_url,
+            "",
+            Some(("application/json", kept.as_str())),
+        )
+        .await;
+        let list_url = format!("{base}/paypal/v1/notifications/webhooks-events?page_size=50");
+        let (status, _, listed) = raw(&http, Method::GET, &list_url, &bearer, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_valid(
+            &paypal_doc,
+            &reference("EventList"),
+            &listed,
+            "PayPal's event list",
+        );
+        let (mut seen, mut cursor) = (0, None);
+        loop {
+            let page = client
+                .events_page(0, 4_102_444_800_000, cursor.as_deref())
+                .await
+                .unwrap();
+            seen += page.events.len();
+            cursor = page.next;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert_eq!(seen, 120, "every page, following the next links");
         let wrong = ProviderClient::new(
             Provider::Paypal,
             stage,

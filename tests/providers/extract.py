@@ -73,7 +73,8 @@ def stripe(repo):
         "components": {"schemas": {k: nullable(cut(spec["components"]["schemas"][k], keep, dropped))
                                    for k in sorted(keep)}},
         "x-cut": sorted(dropped),
-        "fixtures": {"webhook_endpoint": fixtures["resources"]["webhook_endpoint"]},
+        "fixtures": {"webhook_endpoint": fixtures["resources"]["webhook_endpoint"],
+                     "event": fixtures["resources"]["event"]},
     }
 
 

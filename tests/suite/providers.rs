@@ -656,3 +656,84 @@ fn send_keeps_each_event_at_the_provider_stand_in_as_the_provider_would() {
         "{kept:#?}"
     );
 }
+
+#[test]
+fn reconcile_finds_the_missing_payments_and_heal_brings_them_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(&binary(), dir.path(), None);
+    let sent = |args: &[&str]| {
+        let mut all = vec!["send", "stripe"];
+        all.extend_from_slice(args);
+        let (code, _, stderr) = local_command(&binary(), dir.path(), &all);
+        assert_eq!(code, 0, "{stderr}");
+    };
+    sent(&["--count", "3"]);
+    sent(&["--bad-signature"]);
+    // Two payments Stripe made and never got through (an outage longer than its retries).
+    let lost: Vec<serde_json::Value> = ["lost1", "lost2"]
+        .iter()
+        .map(|id| serde_json::json!({"body": stripe_payment(id).1, "delivered": false}))
+        .collect();
+    let (status, answer) = post_for(
+        &format!("{}/_standin/stripe/events", stand_in(&dev)),
+        &[],
+        &serde_json::Value::Array(lost).to_string(),
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{answer}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while dev.ledger().len() < 3 || dev.dead_letters().is_empty() {
+        assert!(Instant::now() < deadline, "the sent events were not judged");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let reconcile = |extra: &[&str]| {
+        let mut all = vec!["reconcile", "--provider", "stripe", "--output", "json"];
+        all.extend_from_slice(extra);
+        let (code, stdout, stderr) = local_command(&binary(), dir.path(), &all);
+        let report: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+        (code, report["providers"][0].clone(), stderr)
+    };
+    let (code, stripe, stderr) = reconcile(&[]);
+    assert_eq!(code, 1, "missing payments fail the run: {stderr}");
+    assert_eq!(stripe["listed"], 6, "{stripe:#}");
+    assert_eq!(stripe["recorded"], 3);
+    assert_eq!(stripe["deadLettered"][0]["reason"], "bad-signature");
+    let missing: Vec<&str> = stripe["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        missing,
+        ["evt_lost2", "evt_lost1"],
+        "newest first: {stripe:#}"
+    );
+    assert_eq!(
+        stripe["missingAmounts"],
+        serde_json::json!([{"currency": "EUR", "minorUnits": 5000}])
+    );
+    assert_eq!(stripe["missing"][0]["object"], "pi_lost2o");
+
+    let (code, stripe, stderr) = reconcile(&["--heal", "--wait", "30s"]);
+    assert_eq!(code, 0, "{stderr}\n{stripe:#}");
+    for healed in stripe["missing"].as_array().unwrap() {
+        assert_eq!(healed["healed"]["outcome"], "recorded", "{stripe:#}");
+    }
+    assert!(dev.ledger().contains_key("stripe:evt_lost1"));
+    let (code, stripe, _) = reconcile(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(stripe["missing"].as_array().unwrap().len(), 0, "{stripe:#}");
+    assert_eq!(stripe["recorded"], 5);
+
+    // Stripe keeps 30 days: an older window is refused before anything is read.
+    let (code, _, stderr) = local_command(
+        &binary(),
+        dir.path(),
+        &["reconcile", "--provider", "stripe", "--since", "31d"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("30 days"), "{stderr}");
+}
