@@ -922,7 +922,7 @@ mod tests {
         let event = |n: usize| {
             serde_json::json!({"body": format!(
                 r#"{{"id":"evt_{n}","type":"payment_intent.succeeded","data":{{"object":{{"id":"pi_{n}","object":"payment_intent","amount_received":100,"currency":"eur"}}}}}}"#
-            ), "delivered": n % 2 == 0})
+            ), "delivered": n.is_multiple_of(2)})
         };
         let events: Vec<serde_json::Value> = (0..150).map(event).collect();
         let kept = serde_json::Value::Array(events).to_string();
