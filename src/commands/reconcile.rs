@@ -136,7 +136,15 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
         }
         if args.heal && !report.interrupted && tally.unchecked.is_none() {
             let webhook_url = format!("{api_url}/webhook/{provider}");
-            heal(&client, &ledger, &mut tally, &webhook_url, args).await?;
+            report.interrupted = heal(
+                &client,
+                &ledger,
+                &mut tally,
+                &webhook_url,
+                args,
+                &mut interrupt,
+            )
+            .await?;
         }
         report.providers.push(tally);
         if report.interrupted {
@@ -221,16 +229,18 @@ async fn dead_letters(target: &Target) -> Result<BTreeMap<(Provider, String), St
 }
 
 /// Has the provider send each missing event again to the stage's endpoint, paced, then waits
-/// for them in the ledger; marks each with what became of it.
+/// for them in the ledger; marks each with what became of it. True when Ctrl-C stopped it (what
+/// was resent by then is still waited for, once).
 async fn heal(
     client: &ProviderClient,
     ledger: &impl LedgerLookup,
     tally: &mut Tally,
     webhook_url: &str,
     args: &ReconcileArgs,
-) -> Result<(), Failure> {
+    interrupt: &mut (impl Future<Output = std::io::Result<()>> + Unpin),
+) -> Result<bool, Failure> {
     if tally.missing.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let provider = tally.provider;
     let endpoint = match client.endpoints().await {
@@ -255,7 +265,7 @@ async fn heal(
             for missing in &mut tally.missing {
                 missing.healed = Some(Healed::NotResent(why.clone()));
             }
-            return Ok(());
+            return Ok(false);
         }
     };
     let mut pace = Pace::new(Some(args.rate));
@@ -264,8 +274,15 @@ async fn heal(
         "{bar:30} {pos}/{len} resent  {msg}",
     );
     let mut resent = Vec::new();
+    let mut interrupted = false;
     for (at, missing) in tally.missing.iter_mut().enumerate() {
-        pace.wait_for(1).await;
+        tokio::select! {
+            _ = pace.wait_for(1) => {}
+            _ = &mut *interrupt => {
+                interrupted = true;
+                break;
+            }
+        }
         match client.resend(&missing.id, &endpoint.id).await {
             Ok(()) => resent.push(at),
             Err(error) => missing.healed = Some(Healed::NotResent(error.to_string())),
@@ -277,8 +294,12 @@ async fn heal(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    // Until each is in the ledger, or the wait ends.
-    let deadline = now_millis() + args.wait.0;
+    // Until each is in the ledger, or the wait ends (at once after Ctrl-C: one look).
+    let deadline = if interrupted {
+        now_millis()
+    } else {
+        now_millis() + args.wait.0
+    };
     loop {
         let waiting: Vec<String> = resent
             .iter()
@@ -301,7 +322,16 @@ async fn heal(
             }
             break;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = &mut *interrupt => {
+                interrupted = true;
+                for &at in &resent {
+                    tally.missing[at].healed.get_or_insert(Healed::Pending);
+                }
+                break;
+            }
+        }
     }
-    Ok(())
+    Ok(interrupted)
 }

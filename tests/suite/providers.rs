@@ -737,3 +737,53 @@ fn reconcile_finds_the_missing_payments_and_heal_brings_them_in() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("30 days"), "{stderr}");
 }
+
+#[test]
+fn ctrl_c_during_a_reconcile_prints_what_was_listed_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(&binary(), dir.path(), None);
+    // Stripe slows down: every listing request is answered 429, come back in 30 s.
+    let (status, _) = post_for(
+        &format!("{}/_standin/throttle", stand_in(&dev)),
+        &[],
+        r#"{"requests": 100, "retryAfter": 30}"#,
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    let child = Command::new(binary())
+        .args([
+            "reconcile",
+            "--stage",
+            "local",
+            "--provider",
+            "stripe",
+            "--output",
+            "json",
+        ])
+        .env("MGRID_LOCAL_DIR", dir.path())
+        .env_remove("MGRID_STAGE")
+        .env_remove("MGRID_OUTPUT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let started = Instant::now();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "Ctrl-C was not acted on at once"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["interrupted"], true, "{report:#}");
+}
