@@ -73,6 +73,9 @@ struct State {
     /// Kept in a file of their own, one JSON line each, appended to (never rewritten).
     #[serde(skip)]
     events: Vec<Event>,
+    /// Where each event is in `events`, by provider and id (a resend updates it in place).
+    #[serde(skip)]
+    event_at: std::collections::HashMap<(Provider, String), usize>,
     next_id: u64,
     #[serde(skip)]
     access_tokens: Vec<Secret>,
@@ -82,6 +85,46 @@ struct State {
 }
 
 impl State {
+    /// Keeps an event: a new one at the end, a known one (a resend) in its place.
+    fn keep(&mut self, event: Event) {
+        let key = (event.provider, event.id.clone());
+        match self.event_at.get(&key) {
+            Some(&at) => self.events[at] = event,
+            None => {
+                self.event_at.insert(key, self.events.len());
+                self.events.push(event);
+            }
+        }
+    }
+
+    /// A page of a provider's events, newest first, that `wanted` takes: after `after` (an
+    /// event id, None: from the newest), at most `limit`, and whether more follow. None when
+    /// `after` is not one of its events.
+    fn page(
+        &self,
+        provider: Provider,
+        wanted: impl Fn(&Event) -> bool,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Option<(Vec<Event>, bool)> {
+        let end = match after {
+            Some(id) => *self.event_at.get(&(provider, id.to_owned()))?,
+            None => self.events.len(),
+        };
+        let mut page = Vec::new();
+        for event in self.events[..end]
+            .iter()
+            .rev()
+            .filter(|e| e.provider == provider && wanted(e))
+        {
+            if page.len() == limit {
+                return Some((page, true));
+            }
+            page.push(event.clone());
+        }
+        Some((page, false))
+    }
+
     fn endpoints(&mut self, provider: Provider) -> &mut Vec<Endpoint> {
         match provider {
             Provider::Stripe => &mut self.stripe,
@@ -129,7 +172,9 @@ impl StandIn {
         };
         let mut state = state;
         if let Some(path) = &file {
-            state.events = read_events(&events_file(path))?;
+            for event in read_events(&events_file(path))? {
+                state.keep(event);
+            }
         }
         Ok(StandIn {
             state: Arc::new(Mutex::new(state)),
@@ -310,28 +355,19 @@ impl StandIn {
             .and_then(|l| l.parse::<usize>().ok())
             .unwrap_or(10)
             .clamp(1, 100);
-        let mut events: Vec<Event> = self
-            .kept(Provider::Stripe)
-            .into_iter()
-            .filter(|e| from.is_none_or(|f| e.created >= f) && to.is_none_or(|t| e.created <= t))
-            .filter(|e| types.is_empty() || types.contains(&e.event_type))
-            .filter(|e| delivered.is_none_or(|d| e.delivered == d))
-            .collect();
-        events.reverse();
-        let start = match value_of(&pairs, "starting_after") {
-            Some(after) => match events.iter().position(|e| e.id == after) {
-                Some(at) => at + 1,
-                None => return stripe_missing(&after),
-            },
-            None => 0,
+        let wanted = |e: &Event| {
+            from.is_none_or(|f| e.created >= f)
+                && to.is_none_or(|t| e.created <= t)
+                && (types.is_empty() || types.contains(&e.event_type))
+                && delivered.is_none_or(|d| e.delivered == d)
         };
-        let page: Vec<Value> = events
-            .iter()
-            .skip(start)
-            .take(limit)
-            .map(stripe_event)
-            .collect();
-        let has_more = start + page.len() < events.len();
+        let after = value_of(&pairs, "starting_after");
+        let Some((page, has_more)) = self.quietly(|state| {
+            state.page(Provider::Stripe, wanted, after.as_deref(), limit)
+        }) else {
+            return stripe_missing(after.as_deref().unwrap_or_default());
+        };
+        let page: Vec<Value> = page.iter().map(stripe_event).collect();
         reply(
             StatusCode::OK,
             json!({"object": "list", "url": "/v1/events", "has_more": has_more, "data": page}),
@@ -356,21 +392,23 @@ impl StandIn {
             .and_then(|p| p.parse::<usize>().ok())
             .unwrap_or(1)
             .max(1);
-        let mut events: Vec<Event> = self
-            .kept(Provider::Paypal)
-            .into_iter()
-            .filter(|e| from.is_none_or(|f| e.created >= f) && to.is_none_or(|t| e.created <= t))
-            .collect();
-        events.reverse();
-        let start = (page_number - 1) * size;
-        let page: Vec<Value> = events
-            .iter()
-            .skip(start)
-            .take(size)
-            .map(paypal_event)
-            .collect();
+        let wanted =
+            |e: &Event| from.is_none_or(|f| e.created >= f) && to.is_none_or(|t| e.created <= t);
+        // PayPal numbers its pages: the page is what follows the earlier pages' events.
+        let (page, more) = self
+            .quietly(|state| {
+                let (skipped, _) =
+                    state.page(Provider::Paypal, wanted, None, (page_number - 1) * size)?;
+                let after = skipped.last().map(|e| e.id.clone());
+                if page_number > 1 && after.is_none() {
+                    return Some((Vec::new(), false));
+                }
+                state.page(Provider::Paypal, wanted, after.as_deref(), size)
+            })
+            .unwrap_or_default();
+        let page: Vec<Value> = page.iter().map(paypal_event).collect();
         let mut links = Vec::new();
-        if start + page.len() < events.len() {
+        if more {
             let mut next: Vec<String> = pairs
                 .iter()
                 .filter(|(name, _)| name != "page")
@@ -392,7 +430,11 @@ impl StandIn {
     /// Delivers a kept event again: Stripe to the one `webhook_endpoint` (refused when it is
     /// not subscribed to the event's type), PayPal to the `webhook_ids` (all, when none named).
     async fn resend(&self, provider: Provider, id: &str, call: &Call) -> Response<Full<Bytes>> {
-        let Some(event) = self.kept(provider).into_iter().rev().find(|e| e.id == id) else {
+        let known = self.quietly(|state| {
+            let at = *state.event_at.get(&(provider, id.to_owned()))?;
+            Some(state.events[at].clone())
+        });
+        let Some(event) = known else {
             return match provider {
                 Provider::Stripe => stripe_error(
                     StatusCode::NOT_FOUND,
@@ -462,27 +504,6 @@ impl StandIn {
         };
         self.remember(vec![resent]);
         answer
-    }
-
-    /// The events kept for a provider, oldest first, each once (a resend's newer record wins).
-    fn kept(&self, provider: Provider) -> Vec<Event> {
-        self.quietly(|state| {
-            let mut seen = std::collections::HashMap::new();
-            let mut events: Vec<Event> = Vec::new();
-            for event in state.events.iter().filter(|e| e.provider == provider) {
-                match seen.get(&event.id) {
-                    Some(&at) => {
-                        let kept: &mut Event = &mut events[at];
-                        kept.delivered = event.delivered;
-                    }
-                    None => {
-                        seen.insert(event.id.clone(), events.len());
-                        events.push(event.clone());
-                    }
-                }
-            }
-            events
-        })
     }
 
     /// The provider's refusal of a call without valid credentials (Stripe's key; a PayPal
@@ -927,7 +948,9 @@ impl StandIn {
             tracing::warn!("the provider stand-in cannot keep its events: {error}");
         }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.events.extend(events);
+        for event in events {
+            state.keep(event);
+        }
     }
 
     fn find(&self, provider: Provider, id: &str) -> Option<Endpoint> {
