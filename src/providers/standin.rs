@@ -362,9 +362,9 @@ impl StandIn {
                 && delivered.is_none_or(|d| e.delivered == d)
         };
         let after = value_of(&pairs, "starting_after");
-        let Some((page, has_more)) = self.quietly(|state| {
-            state.page(Provider::Stripe, wanted, after.as_deref(), limit)
-        }) else {
+        let Some((page, has_more)) =
+            self.quietly(|state| state.page(Provider::Stripe, wanted, after.as_deref(), limit))
+        else {
             return stripe_missing(after.as_deref().unwrap_or_default());
         };
         let page: Vec<Value> = page.iter().map(stripe_event).collect();
