@@ -328,6 +328,10 @@ pub struct SendArgs {
     /// is not JSON at all is refused with 400, by the deployed API and by mgrid dev alike)
     #[arg(long)]
     pub malformed: bool,
+    /// Keep the events at the provider stand-in as sent, but deliver none, as a provider outage
+    /// longer than its retries would (what `mgrid reconcile` then finds missing)
+    #[arg(long, conflicts_with_all = ["bad_signature", "malformed"])]
+    pub drop_delivery: bool,
 }
 
 fn parse_currency(text: &str) -> Result<String, String> {

@@ -102,7 +102,9 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
                 .collect();
             let present = ledger.present(&ids).await?;
             for (event, transaction) in page.events.iter().zip(&ids) {
-                let standing = if present.contains(transaction) {
+                let standing = if tally.counted(event) {
+                    Standing::Missing // not counted again: `count` only notes the repeat
+                } else if present.contains(transaction) {
                     Standing::Recorded
                 } else if let Some(reason) = dead.get(&(provider, event.id.clone())) {
                     Standing::DeadLettered(reason.clone())

@@ -74,7 +74,19 @@ pub async fn run(context: &Context, stage_target: &Target, args: &SendArgs) -> R
             .map(|api| Recorder::new(api, provider))
             .transpose()?,
     };
+    if args.drop_delivery && recorder.is_none() {
+        return Err(Failure::new(
+            FailureKind::Usage,
+            "--drop-delivery keeps events at a provider stand-in, and there is none here",
+        )
+        .next("use it on the local stage while `mgrid dev` runs, or pass --provider-api-base")
+        .into());
+    }
     let report = send_all(&target, &spec, args, &stage, recorder).await?;
+    if args.drop_delivery {
+        print_report(&report, context.global.output)?;
+        return Ok(());
+    }
     print_report(&report, context.global.output)?;
     if report.accepted < report.sent {
         return Err(Failure::new(
@@ -267,6 +279,24 @@ async fn send_all(
             }
         }
         let request = build_request(target, spec, args)?;
+        if args.drop_delivery {
+            // Made and kept by the provider, never delivered: an outage.
+            let mut dropped = Delivery {
+                event_id: request.event_id,
+                status: None,
+                answer: "not delivered (--drop-delivery)".into(),
+                latency: Duration::ZERO,
+                body: request.body,
+            };
+            if let Some(recorder) = recorder.as_mut() {
+                recorder.add(&mut dropped).await;
+            }
+            deliveries.push(dropped);
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+            continue;
+        }
         let client = client.clone();
         in_flight.spawn(async move { post(&client, request).await });
         if let Some(bar) = &bar {
@@ -294,7 +324,9 @@ async fn send_all(
         bar.finish_and_clear();
     }
     let mut report = SendReport::new(stage, spec, &target.url, &deliveries, started.elapsed());
-    report.spoiled_as = if args.bad_signature {
+    report.spoiled_as = if args.drop_delivery {
+        Some("not delivered: kept at the provider stand-in only".to_owned())
+    } else if args.bad_signature {
         Some("bad-signature".to_owned())
     } else if args.malformed {
         Some("malformed-body".to_owned())

@@ -118,6 +118,12 @@ pub struct Tally {
     pub missing_amounts: Vec<Amount>,
     /// Missing events that carry no amount.
     pub missing_without_amount: u64,
+    /// Events the provider listed more than once (a page boundary that moved while new events
+    /// arrived): counted once.
+    pub listed_twice: u64,
+    /// The ids counted so far (a few dozen bytes an event).
+    #[serde(skip)]
+    seen: std::collections::HashSet<String>,
 }
 
 impl Tally {
@@ -132,11 +138,22 @@ impl Tally {
             missing: Vec::new(),
             missing_amounts: Vec::new(),
             missing_without_amount: 0,
+            listed_twice: 0,
+            seen: std::collections::HashSet::new(),
         }
     }
 
-    /// Counts one event where it stands.
+    /// Whether the event was counted already (the provider listed it twice).
+    pub fn counted(&self, event: &ProviderEvent) -> bool {
+        self.seen.contains(&event.id)
+    }
+
+    /// Counts one event where it stands, once however often it is listed.
     pub fn count(&mut self, event: &ProviderEvent, standing: Standing) {
+        if !self.seen.insert(event.id.clone()) {
+            self.listed_twice += 1;
+            return;
+        }
         self.listed += 1;
         match standing {
             Standing::Recorded => self.recorded += 1,
@@ -285,13 +302,18 @@ impl fmt::Display for Reconciliation {
             }
             writeln!(
                 f,
-                "{}: {} listed, {} recorded, {} waiting in the queue, {} dead-lettered, {} missing",
+                "{}: {} listed, {} recorded, {} waiting in the queue, {} dead-lettered, {} missing{}",
                 tally.provider,
                 tally.listed,
                 tally.recorded,
                 tally.queued,
                 tally.dead_lettered.len(),
-                tally.missing.len()
+                tally.missing.len(),
+                if tally.listed_twice > 0 {
+                    format!(" ({} listed twice, counted once)", tally.listed_twice)
+                } else {
+                    String::new()
+                }
             )?;
             if !tally.missing_amounts.is_empty() || tally.missing_without_amount > 0 {
                 let mut sums: Vec<String> = tally
@@ -393,7 +415,9 @@ mod tests {
             Standing::DeadLettered("bad-signature".into()),
         );
         tally.count(&event("evt_6", "{}"), Standing::Missing);
-        assert_eq!(tally.listed, 6);
+        tally.count(&paid("evt_1", 2500, "eur"), Standing::Missing);
+        assert_eq!(tally.listed, 6, "an event listed twice counts once");
+        assert_eq!(tally.listed_twice, 1);
         assert_eq!(tally.missing.len(), 4);
         let sum = |currency: &str| {
             tally

@@ -990,6 +990,25 @@ mod tests {
         let ids: std::collections::BTreeSet<&str> =
             endpoints.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(ids.len(), 120, "a page was read twice");
+        // Two 503s: tried again.
+        let fail = r#"{"requests":2,"status":503}"#;
+        let throttle_url = format!("{base}/_standin/throttle");
+        raw(
+            &http,
+            Method::POST,
+            &throttle_url,
+            "",
+            Some(("application/json", fail)),
+        )
+        .await;
+        let (status, _, failing) = raw(&http, Method::GET, &endpoints_url, key, None).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_valid(&stripe_doc, &reference("error"), &failing, "Stripe's 503");
+        assert_eq!(
+            client.endpoints().await.unwrap().len(),
+            120,
+            "through a 503"
+        );
         let new_url = Secret::new("https://h.example/s5/webhook/stripe?key=mgk_new".into());
         let moved = client.set_url(&endpoints[5].id, &new_url).await.unwrap();
         assert_eq!(moved.url, new_url);

@@ -81,7 +81,7 @@ struct State {
     access_tokens: Vec<Secret>,
     /// How many more provider requests answer 429, and the `Retry-After` they carry.
     #[serde(skip)]
-    throttle: Option<(u32, u32)>,
+    throttle: Option<Throttle>,
 }
 
 impl State {
@@ -293,8 +293,8 @@ impl StandIn {
             Some(("/paypal", rest)) => (Provider::Paypal, rest),
             _ => return reply(StatusCode::NOT_FOUND, json!({"error": "no such route"})),
         };
-        if let Some(retry_after) = self.quietly(throttled) {
-            return throttle_reply(provider, retry_after);
+        if let Some(throttle) = self.quietly(throttled) {
+            return throttle_reply(provider, &throttle);
         }
         if let Some(answer) = self.events_route(provider, rest, &call).await {
             return answer;
@@ -845,11 +845,18 @@ impl StandIn {
             "throttle" => {
                 let requests = asked.get("requests").and_then(Value::as_u64).unwrap_or(1);
                 let retry_after = asked.get("retryAfter").and_then(Value::as_u64).unwrap_or(1);
+                let status = asked
+                    .get("status")
+                    .and_then(Value::as_u64)
+                    .and_then(|s| u16::try_from(s).ok())
+                    .and_then(|s| StatusCode::from_u16(s).ok())
+                    .unwrap_or(StatusCode::TOO_MANY_REQUESTS);
                 self.quietly(|state| {
-                    state.throttle = Some((
-                        u32::try_from(requests).unwrap_or(u32::MAX),
-                        u32::try_from(retry_after).unwrap_or(u32::MAX),
-                    ))
+                    state.throttle = Some(Throttle {
+                        left: u32::try_from(requests).unwrap_or(u32::MAX),
+                        retry_after: u32::try_from(retry_after).unwrap_or(u32::MAX),
+                        status,
+                    })
                 });
                 reply(StatusCode::OK, json!({"throttled": requests}))
             }
@@ -1023,13 +1030,39 @@ async fn deliver_one(
 }
 
 /// Counts one throttled request down; the `Retry-After` when this one is refused.
-fn throttled(state: &mut State) -> Option<u32> {
-    let (left, retry_after) = state.throttle?;
-    state.throttle = (left > 1).then(|| (left - 1, retry_after));
-    Some(retry_after)
+/// The next provider requests refused on purpose: how many more, with which status (429 with
+/// its Retry-After, or a 5xx).
+#[derive(Debug, Clone, Copy)]
+struct Throttle {
+    left: u32,
+    retry_after: u32,
+    status: StatusCode,
 }
 
-fn throttle_reply(provider: Provider, retry_after: u32) -> Response<Full<Bytes>> {
+/// Counts one refused request down; the refusal when this one is refused.
+fn throttled(state: &mut State) -> Option<Throttle> {
+    let throttle = state.throttle?;
+    state.throttle = (throttle.left > 1).then_some(Throttle {
+        left: throttle.left - 1,
+        ..throttle
+    });
+    Some(throttle)
+}
+
+fn throttle_reply(provider: Provider, throttle: &Throttle) -> Response<Full<Bytes>> {
+    if throttle.status.is_server_error() {
+        return match provider {
+            Provider::Stripe => reply(
+                throttle.status,
+                json!({"error": {"type": "api_error", "message": "An unknown error occurred. Please try again."}}),
+            ),
+            Provider::Paypal => reply(
+                throttle.status,
+                json!({"name": "INTERNAL_SERVICE_ERROR", "message": "An internal service error has occurred.", "debug_id": "standin"}),
+            ),
+        };
+    }
+    let retry_after = throttle.retry_after;
     let body = match provider {
         Provider::Stripe => json!({"error": {
             "type": "invalid_request_error",

@@ -615,6 +615,59 @@ async fn a_deployed_stage_without_tokens_says_how_to_set_one_and_changes_nothing
         deployed.stderr
     );
     assert!(!deployed.stderr.contains(&stripe_token(&dev)));
+
+    // reconcile against the emulator's ledger (DynamoDB) and dead-letter queue (SQS), with the
+    // stand-in as Stripe: three payments, two of them recorded.
+    let events: Vec<serde_json::Value> = ["aws1", "aws2", "aws3"]
+        .iter()
+        .map(|id| serde_json::json!({"body": stripe_payment(id).1, "delivered": true}))
+        .collect();
+    let (status, _) = post_for(
+        &format!("{base}/_standin/stripe/events"),
+        &[],
+        &serde_json::Value::Array(events).to_string(),
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    let table =
+        support::stage_parameter(&emulator, "dev", mgrid_contract::StageParameter::TableName).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&emulator.sdk_config().await);
+    for id in ["stripe:evt_aws1", "stripe:evt_aws2"] {
+        dynamodb
+            .put_item()
+            .table_name(&table)
+            .item(
+                mgrid_contract::ledger::KEY_ATTRIBUTE,
+                aws_sdk_dynamodb::types::AttributeValue::S(id.to_owned()),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let reconciled = run(
+        &emulator,
+        dir.path(),
+        &[
+            "reconcile",
+            "--stage",
+            "dev",
+            "--provider",
+            "stripe",
+            "--provider-api-base",
+            &base,
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(reconciled.code, 1, "{}", reconciled.stderr);
+    let report = reconciled.json();
+    assert_eq!(report["queueRead"], false, "SQS cannot be read per event");
+    let stripe = &report["providers"][0];
+    assert_eq!(
+        (stripe["listed"].as_u64(), stripe["recorded"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(stripe["missing"][0]["id"], "evt_aws3", "{stripe:#}");
 }
 
 #[test]
@@ -662,29 +715,29 @@ fn reconcile_finds_the_missing_payments_and_heal_brings_them_in() {
     let dir = tempfile::tempdir().unwrap();
     let dev = Dev::start(&binary(), dir.path(), None);
     let sent = |args: &[&str]| {
-        let mut all = vec!["send", "stripe"];
+        let mut all = vec!["send", "stripe", "--output", "json"];
         all.extend_from_slice(args);
-        let (code, _, stderr) = local_command(&binary(), dir.path(), &all);
+        let (code, stdout, stderr) = local_command(&binary(), dir.path(), &all);
         assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
     };
-    sent(&["--count", "3"]);
-    sent(&["--bad-signature"]);
-    // Two payments Stripe made and never got through (an outage longer than its retries).
-    let lost: Vec<serde_json::Value> = ["lost1", "lost2"]
-        .iter()
-        .map(|id| serde_json::json!({"body": stripe_payment(id).1, "delivered": false}))
-        .collect();
-    let (status, answer) = post_for(
-        &format!("{}/_standin/stripe/events", stand_in(&dev)),
-        &[],
-        &serde_json::Value::Array(lost).to_string(),
-    )
-    .unwrap();
-    assert_eq!(status, 200, "{answer}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while dev.ledger().len() < 3 || dev.dead_letters().is_empty() {
+    sent(&["--count", "1000", "--concurrency", "16"]);
+    sent(&["--bad-signature", "--count", "5"]);
+    // Ten payments Stripe made and never got through (an outage longer than its retries).
+    let dropped = sent(&[
+        "--drop-delivery",
+        "--count",
+        "10",
+        "--amount",
+        "2500",
+        "--currency",
+        "eur",
+    ]);
+    assert_eq!(dropped["accepted"], 0, "{dropped:#}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while dev.ledger().len() < 1000 || dev.dead_letters().values().sum::<usize>() < 5 {
         assert!(Instant::now() < deadline, "the sent events were not judged");
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(200));
     }
 
     let reconcile = |extra: &[&str]| {
@@ -697,36 +750,46 @@ fn reconcile_finds_the_missing_payments_and_heal_brings_them_in() {
     };
     let (code, stripe, stderr) = reconcile(&[]);
     assert_eq!(code, 1, "missing payments fail the run: {stderr}");
-    assert_eq!(stripe["listed"], 6, "{stripe:#}");
-    assert_eq!(stripe["recorded"], 3);
+    assert_eq!(stripe["listed"], 1015, "{}", stripe["listed"]);
+    assert_eq!(stripe["recorded"], 1000);
+    assert_eq!(stripe["deadLettered"].as_array().unwrap().len(), 5);
     assert_eq!(stripe["deadLettered"][0]["reason"], "bad-signature");
-    let missing: Vec<&str> = stripe["missing"]
+    assert_eq!(stripe["listedTwice"], 0);
+    let missing: std::collections::BTreeSet<&str> = stripe["missing"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| m["id"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        missing,
-        ["evt_lost2", "evt_lost1"],
-        "newest first: {stripe:#}"
-    );
+    // Exactly the dropped ones, with their money.
+    let dropped_ids: std::collections::BTreeSet<&str> = dropped["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap())
+        .collect();
+    assert_eq!(dropped_ids.len(), 10, "{dropped:#}");
+    assert_eq!(missing, dropped_ids, "exactly the dropped ones");
     assert_eq!(
         stripe["missingAmounts"],
-        serde_json::json!([{"currency": "EUR", "minorUnits": 5000}])
+        serde_json::json!([{"currency": "EUR", "minorUnits": 25000}])
     );
-    assert_eq!(stripe["missing"][0]["object"], "pi_lost2o");
+    assert!(
+        stripe["missing"][0]["object"]
+            .as_str()
+            .unwrap()
+            .starts_with("pi_")
+    );
 
-    let (code, stripe, stderr) = reconcile(&["--heal", "--wait", "30s"]);
+    let (code, stripe, stderr) = reconcile(&["--heal", "--rate", "100", "--wait", "60s"]);
     assert_eq!(code, 0, "{stderr}\n{stripe:#}");
     for healed in stripe["missing"].as_array().unwrap() {
         assert_eq!(healed["healed"]["outcome"], "recorded", "{stripe:#}");
     }
-    assert!(dev.ledger().contains_key("stripe:evt_lost1"));
     let (code, stripe, _) = reconcile(&[]);
     assert_eq!(code, 0);
     assert_eq!(stripe["missing"].as_array().unwrap().len(), 0, "{stripe:#}");
-    assert_eq!(stripe["recorded"], 5);
+    assert_eq!(stripe["recorded"], 1010);
 
     // Stripe keeps 30 days: an older window is refused before anything is read.
     let (code, _, stderr) = local_command(
