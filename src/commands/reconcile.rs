@@ -46,7 +46,8 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
     let ledger = target.ledger().await?;
     let api_url = target.api_url().await?;
     let stand_in = context.global.provider_api_base.as_deref();
-    let dead = dead_letters(target).await?;
+    // Read once, and only when some provider can be listed (on SQS a read is a receive).
+    let mut dead: Option<BTreeMap<(Provider, String), String>> = None;
     let queue_read = matches!(target, Target::Local(_));
     let mut report = Reconciliation {
         stage: stage.to_string(),
@@ -74,6 +75,10 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
                 report.providers.push(tally);
                 continue;
             }
+        };
+        let dead = match &mut dead {
+            Some(dead) => dead,
+            None => dead.insert(dead_letters(target).await?),
         };
         let bar = crate::ui::terminal::spinner(&format!("{provider}: listing events"));
         let mut cursor: Option<String> = None;

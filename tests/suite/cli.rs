@@ -596,11 +596,17 @@ fn version_names_the_commit_and_the_embedded_artifact() {
     assert!(short.starts_with("mgrid 0.1.0 (commit "), "{short}");
     let long = stdout_of(mgrid().arg("--version"));
     assert!(long.contains("(commit "), "{long}");
-    // Built with an artifact, its CodeSha256; without, that it carries none.
-    assert!(
-        long.contains("artifact sha256 ") || long.contains("artifact none: "),
-        "{long}"
-    );
+    // Built with an artifact, each architecture's CodeSha256; without, that it carries none.
+    let names_artifacts = long
+        .lines()
+        .filter(|line| line.starts_with("artifact "))
+        .all(|line| {
+            line.starts_with("artifact none: ")
+                || ["arm64", "x86_64"]
+                    .iter()
+                    .any(|arch| line.starts_with(&format!("artifact {arch} sha256 ")))
+        });
+    assert!(names_artifacts && long.contains("\nartifact "), "{long}");
 }
 
 #[test]
