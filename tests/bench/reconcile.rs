@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use local::{Dev, post_for, stripe_payment};
+use local::{Dev, get_with_token, post_for, stripe_payment};
 
 fn sizes() -> Vec<usize> {
     std::env::var("MGRID_BENCH_EVENTS")
@@ -76,7 +76,7 @@ fn main() {
             if let Some(id) = &after {
                 path.push_str(&format!("&starting_after={id}"));
             }
-            let page = get(&format!("{stand_in}{path}"), &token);
+            let (_, page) = get_with_token(&format!("{stand_in}{path}"), &token);
             let data = page["data"].as_array().expect("a page").clone();
             listed += data.len();
             after = data
@@ -131,21 +131,4 @@ fn main() {
             alone,
         );
     }
-}
-
-/// A GET with a bearer token; the JSON answer.
-fn get(url: &str, token: &str) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").expect("http");
-    let (host, path) = rest.split_once('/').expect("a path");
-    let mut stream = std::net::TcpStream::connect(host).expect("connect");
-    write!(
-        stream,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    serde_json::from_str(body).expect("JSON")
 }

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mgrid_contract::{Provider, StageName};
-use support::local::{Dev, local_command, post_for, stripe_payment};
+use support::local::{Dev, get_with_token, local_command, post_for, stripe_payment};
 use support::{Emulator, deploy_stage, run, run_with_input};
 
 fn binary() -> PathBuf {
@@ -53,7 +53,7 @@ fn stripe_api(dev: &Dev, path: &str, form: &str) -> (u16, serde_json::Value) {
 
 /// The one Stripe endpoint the stand-in holds.
 fn stripe_endpoint(dev: &Dev) -> serde_json::Value {
-    let (status, body) = post_get(
+    let (status, body) = get_with_token(
         &format!("{}/stripe/v1/webhook_endpoints", stand_in(dev)),
         &stripe_token(dev),
     );
@@ -61,24 +61,6 @@ fn stripe_endpoint(dev: &Dev) -> serde_json::Value {
     let data = body["data"].as_array().expect("a list").clone();
     assert_eq!(data.len(), 1, "{body:#}");
     data[0].clone()
-}
-
-/// A GET with a bearer token over a plain connection.
-fn post_get(url: &str, token: &str) -> (u16, serde_json::Value) {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").expect("http");
-    let (host, path) = rest.split_once('/').expect("a path");
-    let mut stream = std::net::TcpStream::connect(host).expect("connect");
-    write!(
-        stream,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status, serde_json::from_str(body).unwrap_or_default())
 }
 
 /// The key the Stripe endpoint's URL carries.

@@ -262,6 +262,29 @@ pub fn stripe_payment(event: &str) -> (mgrid::decide::events::EventIds, String, 
     (ids, text, at)
 }
 
+/// One HTTP/1.1 GET with a bearer token on its own connection: the status code and the JSON
+/// answer (null when it is not JSON).
+pub fn get_with_token(url: &str, token: &str) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http");
+    let (host, path) = rest.split_once('/').expect("a path");
+    let mut stream = TcpStream::connect(host).expect("connect");
+    write!(
+        stream,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or_default())
+}
+
 /// One HTTP/1.1 POST on its own connection; the status code, or None when nothing answered.
 pub fn post(url: &str, headers: &[(&str, String)], body: &str) -> Option<u16> {
     post_for(url, headers, body).map(|(status, _)| status)
