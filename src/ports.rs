@@ -557,6 +557,22 @@ impl ProviderEndpoint {
         url.split_once('?').map_or(url, |(address, _)| address)
     }
 
+    /// The one endpoint of `endpoints` that delivers to `webhook_url`, or how many do when that
+    /// is not one.
+    pub fn the_one_at(
+        endpoints: Vec<ProviderEndpoint>,
+        webhook_url: &str,
+    ) -> Result<ProviderEndpoint, usize> {
+        let ours: Vec<ProviderEndpoint> = endpoints
+            .into_iter()
+            .filter(|e| e.points_at(webhook_url))
+            .collect();
+        match <[ProviderEndpoint; 1]>::try_from(ours) {
+            Ok([endpoint]) => Ok(endpoint),
+            Err(ours) => Err(ours.len()),
+        }
+    }
+
     /// Whether it delivers to `webhook_url` (a trailing slash aside).
     pub fn points_at(&self, webhook_url: &str) -> bool {
         self.address().trim_end_matches('/') == webhook_url.trim_end_matches('/')

@@ -251,19 +251,9 @@ async fn heal(
     }
     let provider = tally.provider;
     let endpoint = match client.endpoints().await {
-        Ok(endpoints) => {
-            let ours: Vec<ProviderEndpoint> = endpoints
-                .into_iter()
-                .filter(|e| e.points_at(webhook_url))
-                .collect();
-            match <[ProviderEndpoint; 1]>::try_from(ours) {
-                Ok([endpoint]) => Ok(endpoint),
-                Err(ours) => Err(format!(
-                    "{} endpoints of {provider} point at this stage, not one (`mgrid doctor`)",
-                    ours.len()
-                )),
-            }
-        }
+        Ok(endpoints) => ProviderEndpoint::the_one_at(endpoints, webhook_url).map_err(|count| {
+            format!("{count} endpoints of {provider} point at this stage, not one (`mgrid doctor`)")
+        }),
         Err(error) => Err(error.to_string()),
     };
     let endpoint = match endpoint {

@@ -76,18 +76,13 @@ pub async fn endpoint_for(
     let stage = access.target.name();
     let client = access.client(store, provider, "--update-provider").await?;
     let endpoints = client.endpoints().await?;
-    let ours: Vec<ProviderEndpoint> = endpoints
-        .into_iter()
-        .filter(|e| e.points_at(webhook_url))
-        .collect();
-    let endpoint = match <[ProviderEndpoint; 1]>::try_from(ours) {
-        Ok([endpoint]) => endpoint,
-        Err(ours) => {
+    let endpoint = match ProviderEndpoint::the_one_at(endpoints, webhook_url) {
+        Ok(endpoint) => endpoint,
+        Err(count) => {
             return Err(Failure::new(
                 FailureKind::NotFound,
                 format!(
-                    "{} endpoints of {provider} point at {webhook_url}, and --update-provider needs exactly one; nothing was changed",
-                    ours.len()
+                    "{count} endpoints of {provider} point at {webhook_url}, and --update-provider needs exactly one; nothing was changed"
                 ),
             )
             .next(format!(
