@@ -17,6 +17,19 @@ pub fn random_bytes() -> Result<[u8; 32], Failure> {
     Ok(bytes)
 }
 
+/// `prefix` and 256 random bits in URL-safe base64 (no padding): a key or token that can ride
+/// in a URL. The bytes are wiped once encoded.
+pub fn random_text(prefix: &str) -> Result<String, Failure> {
+    use base64::Engine;
+    let mut bytes = random_bytes()?;
+    let text = format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    zeroize::Zeroize::zeroize(&mut bytes);
+    Ok(text)
+}
+
 fn fill(bytes: &mut [u8]) -> Result<(), Failure> {
     getrandom::getrandom(bytes).map_err(|e| {
         Failure::new(

@@ -12,7 +12,7 @@ use crate::commands::Context;
 use crate::decide::config::LOCAL_STAGE;
 use crate::decide::keys::new_api_key;
 use crate::failure::{Failure, FailureKind};
-use crate::ids::random_bytes;
+use crate::ids::{random_bytes, random_text};
 use crate::local::adapters::now;
 use crate::local::custody::{self, DevLock, Found};
 use crate::local::db::{self, WEBHOOKS};
@@ -153,20 +153,11 @@ async fn first_start(store: &Store) -> Result<bool, Failure> {
     .await?;
     // The local stage's tokens for the provider stand-in's APIs, as an operator sets a real
     // stage's with `mgrid keys set-provider-token`.
-    let random = |prefix: &str| -> Result<String, Failure> {
-        let mut bytes = random_bytes()?;
-        let text = format!(
-            "{prefix}{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-        );
-        zeroize::Zeroize::zeroize(&mut bytes);
-        Ok(text)
-    };
-    let stripe_token = Secret::new(random("rk_test_standin")?);
+    let stripe_token = Secret::new(random_text("rk_test_standin")?);
     let paypal_token = Secret::new(format!(
         "{}:{}",
-        random("AStandinClient")?,
-        random("EStandinSecret")?
+        random_text("AStandinClient")?,
+        random_text("EStandinSecret")?
     ));
     created |= create_ring(
         store,

@@ -4,7 +4,6 @@
 
 use std::fmt;
 
-use base64::Engine;
 use mgrid_contract::keyring::{KeyRing, Secret};
 use mgrid_contract::{EpochMillis, Provider};
 use serde::Serialize;
@@ -14,13 +13,9 @@ use crate::failure::Failure;
 /// 32 bytes (256 bits) from the OS random source, as `mgk_<provider>_<43 url-safe characters>`:
 /// recognisable in a leak report, and safe in a URL's query string.
 pub fn new_api_key(provider: Provider) -> Result<Secret, Failure> {
-    let mut bytes = crate::ids::random_bytes()?;
-    let key = format!(
-        "mgk_{provider}_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
-    zeroize::Zeroize::zeroize(&mut bytes);
-    Ok(Secret::new(key))
+    Ok(Secret::new(crate::ids::random_text(&format!(
+        "mgk_{provider}_"
+    ))?))
 }
 
 /// An overlap window: `24h`, `30m`, `7d`, `90s`, or `0` (none).
