@@ -9,7 +9,7 @@ use std::future::Future;
 use mgrid_contract::{EpochMillis, KeyRing};
 
 use crate::decide::logs::{Follow, Found, LogLine, LogQuery};
-use crate::decide::metrics::{Snapshot, Window};
+use crate::decide::metrics::{Panel, Snapshot, Window};
 use crate::failure::Failure;
 
 /// A message attribute as SQS holds it: its data type (`String`, `Number`, `Binary`, or one
@@ -290,9 +290,11 @@ pub trait KeyRings {
 /// Where `metrics tail` gets its snapshots: CloudWatch for a deployed stage, the per-minute
 /// counters `mgrid dev` keeps for the local stage.
 pub trait MetricsSource: Send + 'static {
+    /// Every signal over `window`, and the breakdown of `focus` (an open drill-down).
     fn refresh(
         &mut self,
         window: &Window,
+        focus: Option<Panel>,
     ) -> impl Future<Output = Result<Snapshot, Failure>> + Send;
 
     /// Ask again, on the next refresh, for rows the backend could not answer.
@@ -518,10 +520,14 @@ impl<A: LedgerLookup, L: LedgerLookup> LedgerLookup for Backend<A, L> {
 }
 
 impl<A: MetricsSource, L: MetricsSource> MetricsSource for Backend<A, L> {
-    async fn refresh(&mut self, window: &Window) -> Result<Snapshot, Failure> {
+    async fn refresh(
+        &mut self,
+        window: &Window,
+        focus: Option<Panel>,
+    ) -> Result<Snapshot, Failure> {
         match self {
-            Backend::Aws(source) => source.refresh(window).await,
-            Backend::Local(source) => source.refresh(window).await,
+            Backend::Aws(source) => source.refresh(window, focus).await,
+            Backend::Local(source) => source.refresh(window, focus).await,
         }
     }
 

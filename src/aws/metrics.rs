@@ -19,8 +19,8 @@ use super::errors;
 use super::parameters::require;
 use crate::clock::now_millis;
 use crate::decide::metrics::{
-    AlarmState, Answer, PercentilesRejected, Query, RefreshCost, Resources, Signal, Snapshot,
-    TimeRange, Window, assemble, queries, signals,
+    AlarmState, Answer, Panel, PercentilesRejected, Query, RefreshCost, Resources, Snapshot,
+    TimeRange, Window, assemble, queries, signals_with,
 };
 use crate::failure::Failure;
 use crate::ports::MetricsSource;
@@ -216,7 +216,7 @@ pub struct CloudWatchSource {
     aws: Aws,
     client: aws_sdk_cloudwatch::Client,
     stage: String,
-    signals: Vec<Signal>,
+    resources: Resources,
     alarm_prefix: String,
     /// Set once the backend has refused percentile queries; they are left out until `r`.
     rejected: Option<PercentilesRejected>,
@@ -228,7 +228,7 @@ impl CloudWatchSource {
             client: aws.cloudwatch_live(),
             aws,
             stage: resources.stage.clone(),
-            signals: signals(resources),
+            resources: resources.clone(),
             alarm_prefix: format!("marketgrid-{}-", resources.stage),
             rejected: None,
         }
@@ -236,21 +236,27 @@ impl CloudWatchSource {
 }
 
 impl MetricsSource for CloudWatchSource {
-    /// Fetch, then decide: one GetMetricData call for every series (a second, without
-    /// percentiles, only when the backend refuses the first), one DescribeAlarms call.
-    async fn refresh(&mut self, window: &Window) -> Result<Snapshot, Failure> {
+    /// Fetch, then decide: one GetMetricData call for every series and the open drill-down's
+    /// breakdown (a second, without percentiles, only when the backend refuses the first), one
+    /// DescribeAlarms call.
+    async fn refresh(
+        &mut self,
+        window: &Window,
+        focus: Option<Panel>,
+    ) -> Result<Snapshot, Failure> {
+        let signals = signals_with(&self.resources, focus);
         let range = window.range(now_millis());
         let calls_before = (self.aws.calls(), self.aws.calls_of("GetMetricData"));
         let bytes_before = self.aws.bytes();
         let with_percentiles = self.rejected.is_none();
-        let asked = queries(&self.signals, window, with_percentiles);
+        let asked = queries(&signals, window, with_percentiles);
         let answers = match metric_data(&self.client, &asked, &range).await {
             Ok(answers) => answers,
             Err(MetricDataFailure::Refused(refusal)) if with_percentiles => {
                 tracing::debug!(
                     "GetMetricData refused ({refusal}); asking again without percentiles"
                 );
-                let without = queries(&self.signals, window, false);
+                let without = queries(&signals, window, false);
                 let answers = metric_data(&self.client, &without, &range)
                     .await
                     .map_err(MetricDataFailure::into_failure)?;
@@ -260,13 +266,7 @@ impl MetricsSource for CloudWatchSource {
             Err(failure) => return Err(failure.into_failure()),
         };
         let alarms = alarms_in_alarm(&self.client, &self.alarm_prefix).await?;
-        let series = assemble(
-            &self.signals,
-            &range,
-            &answers,
-            self.rejected.as_ref(),
-            &alarms,
-        );
+        let series = assemble(&signals, &range, &answers, self.rejected.as_ref(), &alarms);
         let bytes_after = self.aws.bytes();
         let cost = RefreshCost {
             aws_calls: self.aws.calls() - calls_before.0,
@@ -274,7 +274,7 @@ impl MetricsSource for CloudWatchSource {
             bytes_sent: bytes_after.0 - bytes_before.0,
             bytes_received: bytes_after.1 - bytes_before.1,
         };
-        Ok(Snapshot::new(
+        let mut snapshot = Snapshot::new(
             &self.stage,
             window,
             range,
@@ -282,7 +282,9 @@ impl MetricsSource for CloudWatchSource {
             series,
             alarms,
             cost,
-        ))
+        );
+        snapshot.focus = focus;
+        Ok(snapshot)
     }
 
     fn retry_unavailable(&mut self) {

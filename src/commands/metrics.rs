@@ -1,6 +1,7 @@
 //! `mgrid metrics tail`: a stage's dashboard in the terminal. The stage's resource names come
 //! from SSM once; then every refresh reads all series in one GetMetricData call and the alarms
-//! in ALARM in one DescribeAlarms call. A poller task does the fetching and hands snapshots to
+//! in ALARM in one DescribeAlarms call (an open drill-down adds its breakdown to the same
+//! GetMetricData call). A poller task does the fetching and hands snapshots to
 //! the screen over a channel, so drawing never waits on the network.
 
 use std::io::IsTerminal;
@@ -15,7 +16,7 @@ use tokio::sync::mpsc;
 use crate::cli::{MetricsAction, MetricsArgs, TailArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
-use crate::decide::metrics::Window;
+use crate::decide::metrics::{RateMemory, Window};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::MetricsSource;
 use crate::target::Target;
@@ -54,7 +55,8 @@ async fn show(
     format: OutputFormat,
 ) -> Result<()> {
     if once {
-        let snapshot = source.refresh(&window).await?;
+        let mut snapshot = source.refresh(&window, None).await?;
+        RateMemory::default().read(&mut snapshot);
         print_report(&snapshot, format)?;
         return Ok(());
     }
@@ -77,10 +79,12 @@ async fn plain(
     format: OutputFormat,
 ) -> Result<()> {
     let mut succeeded = false;
+    let mut rates = RateMemory::default();
     loop {
-        match source.refresh(&window).await {
-            Ok(snapshot) => {
+        match source.refresh(&window, None).await {
+            Ok(mut snapshot) => {
                 succeeded = true;
+                rates.read(&mut snapshot);
                 match format {
                     OutputFormat::Text => write_stdout(&format!("{snapshot}\n"))?,
                     OutputFormat::Json => {
@@ -127,14 +131,19 @@ async fn poll(
 ) {
     let mut paused = false;
     let mut forced = false;
+    let mut focus = None;
+    let mut rates = RateMemory::default();
     loop {
         if !paused || forced {
             forced = false;
             if updates.send(Update::Loading).await.is_err() {
                 return;
             }
-            let update = match source.refresh(&window).await {
-                Ok(snapshot) => Update::Snapshot(Box::new(snapshot)),
+            let update = match source.refresh(&window, focus).await {
+                Ok(mut snapshot) => {
+                    rates.read(&mut snapshot);
+                    Update::Snapshot(Box::new(snapshot))
+                }
                 Err(failure) => Update::Failed(failure.what),
             };
             if updates.send(update).await.is_err() {
@@ -160,6 +169,11 @@ async fn poll(
                 forced = true;
             }
             Some(Control::Pause(pause)) => paused = pause,
+            Some(Control::Focus(panel)) => {
+                // Opening a drill-down reads its breakdown now; closing it costs nothing.
+                forced = panel.is_some();
+                focus = panel;
+            }
         }
     }
 }

@@ -607,6 +607,16 @@ pub fn record(
     Ok(())
 }
 
+/// A counter's most recent value, whatever its minute.
+pub fn last_counter(tx: &Connection, name: &str) -> rusqlite::Result<Option<f64>> {
+    tx.query_row(
+        "SELECT value FROM counters WHERE name = ?1 ORDER BY minute DESC LIMIT 1",
+        params![name],
+        |row| row.get(0),
+    )
+    .optional()
+}
+
 /// A counter's minutes from `from` to `to`, as (minute start, value).
 pub fn counter_series(
     tx: &Connection,

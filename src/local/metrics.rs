@@ -1,12 +1,16 @@
 //! The local stage's metrics, under the names of the dashboard's signals: counted in memory as
 //! webhooks arrive and batches run, and written to per-minute rows of the local database every
 //! two seconds (sums added, maxima and percentiles set), where `metrics tail --stage local`
-//! reads them. Nothing here is on the path of a webhook but an atomic add.
+//! reads them. Each write also records when it happened: the dashboard's sign that `mgrid dev`
+//! is running, and the instant its counts stand at. Nothing here is on the path of a webhook
+//! but a locked add.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use mgrid_contract::EpochMillis;
 use tokio::sync::watch;
 
 use super::adapters::now;
@@ -14,14 +18,29 @@ use super::db::{self, Combine, DEAD_LETTERS, WEBHOOKS};
 use super::store::Store;
 use crate::clock::now_millis;
 use crate::decide::metrics::{
-    Answer, RefreshCost, Resources, Signal, Snapshot, Stat, TimeRange, Window, assemble, quantile,
-    signals,
+    Answer, Liveness, Panel, RefreshCost, Resources, Signal, Snapshot, Stat, TimeRange, Window,
+    assemble, quantile, signals_with, span_text,
 };
 use crate::failure::{Failure, FailureKind};
 use crate::ports::MetricsSource;
 
 /// How often counts go to the database.
 const FLUSH: Duration = Duration::from_secs(2);
+
+/// The counter that holds the time of the last write.
+const HEARTBEAT: &str = "flushed_at";
+
+/// Without a write for this long, `mgrid dev` is taken for stopped (five missed writes: a
+/// loaded machine delays one or two).
+const SILENT_MS: i64 = 10_000;
+
+/// Counts CloudWatch publishes as zero whenever their parent has data (API Gateway's errors
+/// with every request, a function's errors with every invocation): here likewise, so zero and
+/// no data look as they do on AWS.
+const ZERO_WITH: [(&str, &[&str]); 2] = [
+    ("received", &["api_4xx", "api_5xx", "authorizer_errors"]),
+    ("invocations", &["errors", "transactions"]),
+];
 
 /// Signals a local stage has no source for (no API Gateway throttling, no Lambda throttles,
 /// no EventBridge pipes), with why.
@@ -79,11 +98,18 @@ impl LocalMetrics {
     /// Writes what was counted since the last flush, and samples the queues.
     async fn flush(&self, store: &Store) {
         let at = now();
-        let sums = self
+        let mut sums = self
             .sums
             .lock()
             .map(|mut sums| std::mem::take(&mut *sums))
             .unwrap_or_default();
+        for (parent, children) in ZERO_WITH {
+            if sums.contains_key(parent) {
+                for child in children {
+                    sums.entry(child).or_insert(0.0);
+                }
+            }
+        }
         let maxima = self
             .maxima
             .lock()
@@ -101,7 +127,9 @@ impl LocalMetrics {
                         sorted.sort_by(f64::total_cmp);
                         [
                             (format!("{name}_p50"), quantile(&sorted, 0.50)),
+                            (format!("{name}_p90"), quantile(&sorted, 0.90)),
                             (format!("{name}_p99"), quantile(&sorted, 0.99)),
+                            (format!("{name}_max"), quantile(&sorted, 1.0)),
                         ]
                     })
                     .collect()
@@ -130,6 +158,7 @@ impl LocalMetrics {
                     (dead.visible + dead.in_flight) as f64,
                     Combine::Max,
                 )?;
+                db::record(c, HEARTBEAT, at, at as f64, Combine::Max)?;
                 Ok(())
             })
             .await;
@@ -160,24 +189,58 @@ pub async fn flush_loop(
 /// Snapshots of the local stage, from the per-minute counters `mgrid dev` writes.
 pub struct LocalSource {
     paths: super::Paths,
-    signals: Vec<Signal>,
+    resources: Resources,
 }
 
 impl LocalSource {
     pub fn new(paths: super::Paths) -> LocalSource {
         LocalSource {
             paths,
-            signals: signals(&Resources::named_for(crate::decide::config::LOCAL_STAGE)),
+            resources: Resources::named_for(crate::decide::config::LOCAL_STAGE),
         }
     }
 }
 
+/// Whether `mgrid dev` still writes, from the time of its last write.
+fn liveness(last_write: Option<EpochMillis>, now: EpochMillis, data_dir: &Path) -> Liveness {
+    match last_write {
+        Some(at) if now - at <= SILENT_MS => Liveness::Answering,
+        Some(at) => Liveness::Stopped {
+            why: format!(
+                "mgrid dev is not running: its last metrics were written {} ago (start it with `mgrid dev --data-dir {}`)",
+                span_text((now - at) / 1000),
+                data_dir.display()
+            ),
+            since: Some(at),
+        },
+        None => Liveness::Stopped {
+            why: format!(
+                "mgrid dev has written no metrics under {} yet (start it with `mgrid dev`)",
+                data_dir.display()
+            ),
+            since: None,
+        },
+    }
+}
+
 impl MetricsSource for LocalSource {
-    async fn refresh(&mut self, window: &Window) -> Result<Snapshot, Failure> {
-        let range = window.range(now_millis());
+    async fn refresh(
+        &mut self,
+        window: &Window,
+        focus: Option<Panel>,
+    ) -> Result<Snapshot, Failure> {
+        let fetched_at = now_millis();
+        let range = window.range(fetched_at);
         let connection = super::open_existing(&self.paths)?;
-        let mut answers = Vec::with_capacity(self.signals.len());
-        for signal in &self.signals {
+        let read_failed = |e: rusqlite::Error| {
+            Failure::new(FailureKind::Failed, format!("the local database: {e}"))
+        };
+        let last_write = db::last_counter(&connection, HEARTBEAT)
+            .map_err(read_failed)?
+            .map(|at| at as EpochMillis);
+        let signals = signals_with(&self.resources, focus);
+        let mut answers = Vec::with_capacity(signals.len());
+        for signal in &signals {
             if let Some((_, why)) = NOT_LOCAL.iter().find(|(key, _)| *key == signal.key) {
                 answers.push(Answer {
                     id: signal.key.to_owned(),
@@ -188,21 +251,28 @@ impl MetricsSource for LocalSource {
                 continue;
             }
             let minutes = db::counter_series(&connection, signal.key, range.start, range.end)
-                .map_err(|e| {
-                    Failure::new(FailureKind::Failed, format!("the local database: {e}"))
-                })?;
+                .map_err(read_failed)?;
             answers.push(per_period(signal, &range, &minutes));
         }
-        let series = assemble(&self.signals, &range, &answers, None, &[]);
-        Ok(Snapshot::new(
+        let mut series = assemble(&signals, &range, &answers, None, &[]);
+        // The local stage has no CloudWatch alarms.
+        for series in &mut series {
+            series.alarm = None;
+        }
+        let mut snapshot = Snapshot::new(
             crate::decide::config::LOCAL_STAGE,
             window,
             range,
-            now_millis(),
+            fetched_at,
             series,
             Vec::new(),
             RefreshCost::default(),
-        ))
+        );
+        snapshot.liveness = liveness(last_write, fetched_at, &self.paths.dir);
+        // The counts stand at the last write, not at the read.
+        snapshot.as_of = last_write.unwrap_or(fetched_at).min(fetched_at);
+        snapshot.focus = focus;
+        Ok(snapshot)
     }
 
     fn retry_unavailable(&mut self) {}

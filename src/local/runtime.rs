@@ -34,6 +34,7 @@ use super::db::{self, Received, WEBHOOKS};
 use super::metrics::{LocalMetrics, flush_loop};
 use super::store::Store;
 use super::{Paths, VISIBILITY_MS};
+use crate::decide::metrics::panels::{provider_key, reason_key};
 use crate::http::NotifyUrl;
 use crate::ids::run_id;
 
@@ -268,8 +269,14 @@ async fn connection(
         let shared = shared.clone();
         async move {
             let started = std::time::Instant::now();
+            let provider = route(request.uri().path());
             let response = ingress(request, &shared).await;
-            count_request(&shared.metrics, response.status(), started.elapsed());
+            count_request(
+                &shared.metrics,
+                provider,
+                response.status(),
+                started.elapsed(),
+            );
             Ok::<_, Infallible>(response)
         }
     });
@@ -325,16 +332,47 @@ fn backoff(first: Duration, step: u32, longest: Duration) -> Duration {
         .min(longest)
 }
 
-/// API Gateway's request metrics: Count, 4XXError, 5XXError, Latency.
-fn count_request(metrics: &LocalMetrics, status: StatusCode, took: Duration) {
-    metrics.add("received", 1.0);
+/// The processor's `FailedWebhooks` by reason: dead-lettered, and retried with their cause.
+fn count_failures(metrics: &LocalMetrics, report: &mgrid_pipeline::processor::BatchReport) {
+    let dead = report.dead_lettered.iter().map(|(r, n)| (r.as_str(), *n));
+    let retried = report.retried.iter().map(|(c, n)| (c.as_str(), *n));
+    for (reason, count) in dead.chain(retried) {
+        metrics.add(reason_key(reason), count as f64);
+    }
+}
+
+/// API Gateway's request metrics: Count, 4XXError, 5XXError, Latency; and, for a provider's
+/// route, the same by resource (the stage's detailed metrics).
+fn count_request(
+    metrics: &LocalMetrics,
+    provider: Option<Provider>,
+    status: StatusCode,
+    took: Duration,
+) {
+    let count = |base: &'static str| {
+        metrics.add(base, 1.0);
+        if let Some(provider) = provider {
+            metrics.add(provider_key(base, provider), 1.0);
+        }
+    };
+    count("received");
     if status.is_client_error() {
-        metrics.add("api_4xx", 1.0);
+        count("api_4xx");
     }
     if status.is_server_error() {
-        metrics.add("api_5xx", 1.0);
+        count("api_5xx");
     }
     metrics.sample("latency", took.as_secs_f64() * 1000.0);
+}
+
+/// The provider whose route a path is: exactly `/webhook/<provider>`, a trailing `/` allowed
+/// (the deployed API has these two routes and nothing above or below them).
+fn route(path: &str) -> Option<Provider> {
+    if path.ends_with("//") {
+        return None;
+    }
+    let route = path.trim_end_matches('/').strip_prefix("/webhook/")?;
+    Provider::ALL.into_iter().find(|p| route == p.as_str())
 }
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
@@ -354,12 +392,8 @@ fn message(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
 /// One delivery: route, authorizer, then onto the queue; 200 once committed.
 async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_owned();
-    // The deployed API has exactly these two routes: nothing above or below them.
-    let route = path.trim_end_matches('/').strip_prefix("/webhook/");
-    let provider = Provider::ALL
-        .into_iter()
-        .find(|p| route == Some(p.as_str()));
-    if request.method() != Method::POST || provider.is_none() || path.ends_with("//") {
+    let provider = route(&path);
+    if request.method() != Method::POST || provider.is_none() {
         return message(
             StatusCode::NOT_FOUND,
             "Not Found: POST /webhook/stripe or /webhook/paypal",
@@ -545,6 +579,7 @@ async fn process(
             .metrics
             .sample("duration", started.elapsed().as_secs_f64() * 1000.0);
         shared.metrics.add("transactions", report.recorded as f64);
+        count_failures(&shared.metrics, &report);
         let done: Vec<String> = batch
             .iter()
             .filter(|m| !report.failed.contains(&m.message_id))

@@ -1,6 +1,13 @@
 //! The full-screen view of `mgrid metrics tail`: its state, what keys do to it, and how it is
 //! drawn. Drawing is a pure function of the state; snapshots arrive from the poller over a
 //! channel and the clock is read by the event loop, never here.
+//!
+//! A terminal of at least [`WIDE`]×[`TALL`] gets one chart per panel, filling the screen; a
+//! smaller one the compact rows (one line a signal). Either way the header says whether the
+//! backend still answers, and Enter opens the selected panel full-screen with its breakdown
+//! (`chart` draws both).
+
+mod chart;
 
 use mgrid_contract::EpochMillis;
 use mgrid_contract::clock::format_rfc3339;
@@ -11,7 +18,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Sparkline, Wrap};
 
-use crate::decide::metrics::{Level, Series, Snapshot, Window};
+use crate::decide::metrics::{Level, Liveness, Panel, Series, Snapshot, Window, span_text};
 
 /// What the poller tells the screen.
 #[derive(Debug, Clone)]
@@ -30,6 +37,8 @@ pub enum Control {
     Refresh,
     Window(Window),
     Pause(bool),
+    /// Read this panel's breakdown too (its drill-down opened), or stop (closed).
+    Focus(Option<Panel>),
 }
 
 /// What a key press leads to.
@@ -51,17 +60,28 @@ pub struct Dashboard {
     pub loading: bool,
     pub paused: bool,
     pub help: bool,
+    /// The panel the arrow keys are on.
+    pub selected: Panel,
+    /// The panel open full-screen (Enter), if any.
+    pub open: Option<Panel>,
     /// When the last snapshot arrived.
     pub updated_at: Option<EpochMillis>,
+    /// The first failed refresh since the last good one.
+    pub failing_since: Option<EpochMillis>,
     /// The time the event loop last read; drawing uses it for "updated 4s ago".
     pub now: EpochMillis,
 }
 
+/// From this size up, charts; below it, the compact rows.
+pub const WIDE: u16 = 100;
+pub const TALL: u16 = 30;
+
 const LABEL_WIDTH: u16 = 24;
-const VALUE_WIDTH: u16 = 11;
+const NOW_WIDTH: u16 = 10;
+const LAST_WIDTH: u16 = 13;
 /// The level in words beside the value: colour is not all a reader (or NO_COLOR) has.
-const LEVEL_WIDTH: u16 = 6;
-/// Below this width the sparklines are left out.
+const LEVEL_WIDTH: u16 = 7;
+/// Below this width the compact rows leave out their trends.
 const NARROW: u16 = 60;
 
 impl Dashboard {
@@ -75,7 +95,10 @@ impl Dashboard {
             loading: true,
             paused: false,
             help: false,
+            selected: Panel::ALL[0],
+            open: None,
             updated_at: None,
+            failing_since: None,
             now: 0,
         }
     }
@@ -86,11 +109,13 @@ impl Dashboard {
             Update::Snapshot(snapshot) => {
                 self.snapshot = Some(*snapshot);
                 self.error = None;
+                self.failing_since = None;
                 self.loading = false;
                 self.updated_at = Some(now);
             }
             Update::Failed(error) => {
                 self.error = Some(error);
+                self.failing_since.get_or_insert(now);
                 self.loading = false;
             }
         }
@@ -109,19 +134,49 @@ impl Dashboard {
             };
         }
         match key.code {
-            KeyCode::Char('q') | KeyCode::Esc => KeyOutcome::Quit,
+            KeyCode::Char('q') => KeyOutcome::Quit,
+            KeyCode::Esc | KeyCode::Backspace if self.open.is_some() => {
+                self.open = None;
+                KeyOutcome::Control(Control::Focus(None))
+            }
+            KeyCode::Esc => KeyOutcome::Quit,
+            KeyCode::Enter if self.open.is_none() => {
+                self.open = Some(self.selected);
+                KeyOutcome::Control(Control::Focus(self.open))
+            }
+            KeyCode::Up | KeyCode::Left | KeyCode::BackTab | KeyCode::Char('k') => self.select(-1),
+            KeyCode::Down | KeyCode::Right | KeyCode::Tab | KeyCode::Char('j') => self.select(1),
             KeyCode::Char('p') | KeyCode::Char(' ') => {
                 self.paused = !self.paused;
                 KeyOutcome::Control(Control::Pause(self.paused))
             }
             KeyCode::Char('+') | KeyCode::Char('=') => self.change_window(self.window.wider()),
             KeyCode::Char('-') | KeyCode::Char('_') => self.change_window(self.window.narrower()),
+            KeyCode::Char(']') => self.change_window(self.window.coarser()),
+            KeyCode::Char('[') => self.change_window(self.window.finer()),
             KeyCode::Char('r') => KeyOutcome::Control(Control::Refresh),
             KeyCode::Char('?') | KeyCode::Char('h') => {
                 self.help = true;
                 KeyOutcome::Redraw
             }
             _ => KeyOutcome::Nothing,
+        }
+    }
+
+    /// Moves the selection; in a drill-down, opens the next panel's.
+    fn select(&mut self, step: isize) -> KeyOutcome {
+        let count = Panel::ALL.len() as isize;
+        let at = Panel::ALL
+            .iter()
+            .position(|p| *p == self.selected)
+            .unwrap_or(0) as isize;
+        self.selected = Panel::ALL[(at + step).rem_euclid(count) as usize];
+        match self.open {
+            Some(_) => {
+                self.open = Some(self.selected);
+                KeyOutcome::Control(Control::Focus(self.open))
+            }
+            None => KeyOutcome::Redraw,
         }
     }
 
@@ -135,39 +190,21 @@ impl Dashboard {
 
     pub fn render(&self, frame: &mut Frame) {
         let area = frame.area();
-        // A refresh that failed over the last data: its whole message under the block, wrapped
-        // (a title line would cut it off).
-        let failed = match (&self.error, &self.snapshot) {
-            (Some(error), Some(_)) => {
-                Some(format!("refresh failed, showing the last data: {error}"))
-            }
-            _ => None,
-        };
-        let failed_height = failed.as_ref().map_or(0, |text| {
-            let width = usize::from(area.width.max(1));
-            (text.chars().count().div_ceil(width) as u16).clamp(1, 4)
-        });
-        let [main, failure, footer] = Layout::vertical([
-            Constraint::Min(3),
-            Constraint::Length(failed_height),
+        let [header, body, footer] = Layout::vertical([
+            Constraint::Length(self.header_height(area.width)),
+            Constraint::Min(1),
             Constraint::Length(1),
         ])
         .areas(area);
-        if let Some(text) = failed {
-            frame.render_widget(
-                Paragraph::new(Line::styled(
-                    text,
-                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-                ))
-                .wrap(Wrap { trim: true }),
-                failure,
-            );
-        }
-        let block = Block::bordered().title(self.title());
-        let inner = block.inner(main);
-        frame.render_widget(block, main);
+        frame.render_widget(self.header(), header);
         match &self.snapshot {
-            Some(snapshot) => self.render_snapshot(frame, inner, snapshot),
+            Some(snapshot) => match self.open {
+                Some(panel) => chart::drill_down(frame, body, snapshot, panel, self.selected),
+                None if area.width >= WIDE && area.height >= TALL => {
+                    chart::grid(frame, body, snapshot, self.selected)
+                }
+                None => self.render_rows(frame, body, snapshot),
+            },
             None => {
                 let text = match &self.error {
                     Some(error) => Line::styled(
@@ -176,14 +213,15 @@ impl Dashboard {
                     ),
                     None => Line::from("loading the first refresh…"),
                 };
-                frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+                frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), body);
             }
         }
+        let keys = match self.open {
+            Some(_) => "Esc back  ↑/↓ other panel  +/- window  [/] period  p pause  ? help  q quit",
+            None => "↑/↓ select  Enter open  +/- window  [/] period  p pause  ? help  q quit",
+        };
         frame.render_widget(
-            Paragraph::new(Line::styled(
-                "q quit  p pause  +/- window  r refresh  ? help",
-                Style::new().add_modifier(Modifier::DIM),
-            )),
+            Paragraph::new(Line::styled(keys, Style::new().add_modifier(Modifier::DIM))),
             footer,
         );
         if self.help {
@@ -191,64 +229,107 @@ impl Dashboard {
         }
     }
 
-    /// The block title carries the state: stage, window, freshness, loading, paused, error.
-    fn title(&self) -> Line<'static> {
+    /// Why the backend is not answering, and since when, if it is not.
+    fn outage(&self) -> Option<(String, Option<EpochMillis>)> {
+        if let (Some(error), Some(_)) = (&self.error, &self.snapshot) {
+            let since = self.failing_since.or(self.updated_at);
+            return Some((format!("NOT ANSWERING: {error}"), since));
+        }
+        match self.snapshot.as_ref().map(|s| &s.liveness) {
+            Some(Liveness::Stopped { why, since }) => Some((format!("STOPPED: {why}"), *since)),
+            _ => None,
+        }
+    }
+
+    fn header_height(&self, width: u16) -> u16 {
+        let length = self.header_line().width() as u16;
+        length.div_ceil(width.max(1)).clamp(1, 3)
+    }
+
+    /// One line (wrapped when long): stage, window, and whether the data is live. A backend
+    /// that stopped answering turns it red, with why and since when, over the last data.
+    fn header(&self) -> Paragraph<'static> {
+        let style = if self.outage().is_some() {
+            Style::new()
+                .bg(Color::Red)
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().bg(Color::DarkGray)
+        };
+        Paragraph::new(self.header_line())
+            .style(style)
+            .wrap(Wrap { trim: true })
+    }
+
+    fn header_line(&self) -> Line<'static> {
         let mut spans = vec![Span::styled(
             format!(" mgrid metrics · {} · last {} ", self.stage, self.window),
             Style::new().add_modifier(Modifier::BOLD),
         )];
-        // What needs attention first (a narrow terminal cuts the title's end), then freshness.
-        if self.paused {
+        let outage = self.outage();
+        if let Some((why, since)) = &outage {
+            let since = match since {
+                Some(at) => format!(
+                    " since {} ({} ago)",
+                    clock_text(*at),
+                    span_text(((self.now - at) / 1000).max(0))
+                ),
+                None => String::new(),
+            };
+            spans.push(Span::raw(format!("· {why}{since}; showing the last data ")));
+        } else if self.paused {
             spans.push(Span::styled(
                 "· PAUSED ",
                 Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
             ));
-        } else if self.loading {
-            spans.push(Span::styled("· loading… ", Style::new().fg(Color::Cyan)));
+        } else if self.snapshot.is_some() {
+            spans.push(Span::styled("· ● live ", Style::new().fg(Color::Green)));
         }
-        if let (Some(_), Some(_)) = (&self.error, &self.snapshot) {
-            spans.push(Span::styled(
-                "· refresh failed (below) ",
-                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-            ));
+        if self.loading {
+            spans.push(Span::styled("· loading… ", Style::new().fg(Color::Cyan)));
         }
         if let Some(updated) = self.updated_at {
             let age = ((self.now - updated) / 1000).max(0);
             spans.push(Span::raw(format!(
                 "· updated {} ({}s ago) ",
-                &format_rfc3339(updated)[11..19],
+                clock_text(updated),
                 age
             )));
         }
         Line::from(spans)
     }
 
-    fn render_snapshot(&self, frame: &mut Frame, area: Rect, snapshot: &Snapshot) {
-        let alarm_lines = if snapshot.alarms_in_alarm.is_empty() {
-            1
-        } else {
-            1 + snapshot.alarms_in_alarm.len() as u16
-        };
+    /// The compact view: one line a signal, the selected panel's marked, alarms under them.
+    fn render_rows(&self, frame: &mut Frame, area: Rect, snapshot: &Snapshot) {
+        let alarm_lines = 1 + snapshot.alarms_in_alarm.len() as u16;
         let alarm_height = alarm_lines.min(area.height.saturating_sub(2) / 2).max(1);
         let [rows_area, alarms_area] =
             Layout::vertical([Constraint::Min(1), Constraint::Length(alarm_height)]).areas(area);
-        let shown = snapshot.series.len().min(rows_area.height as usize);
-        let hidden = snapshot.series.len() - shown;
-        let shown = if hidden > 0 {
-            shown.saturating_sub(1)
+        let rows: Vec<&Series> = Panel::ALL
+            .iter()
+            .flat_map(|panel| {
+                snapshot
+                    .series
+                    .iter()
+                    .filter(move |s| s.panel == *panel && !s.breakdown)
+            })
+            .collect();
+        let fits = rows.len().min(rows_area.height as usize);
+        let shown = if fits < rows.len() {
+            fits.saturating_sub(1)
         } else {
-            shown
+            fits
         };
-        for (index, series) in snapshot.series.iter().take(shown).enumerate() {
+        for (index, series) in rows.iter().take(shown).enumerate() {
             let row = Rect {
                 y: rows_area.y + index as u16,
                 height: 1,
                 ..rows_area
             };
-            render_row(frame, row, series, snapshot);
+            render_row(frame, row, series, snapshot, series.panel == self.selected);
         }
-        if hidden > 0 {
-            let more = snapshot.series.len() - shown;
+        if shown < rows.len() {
             let row = Rect {
                 y: rows_area.y + shown as u16,
                 height: 1,
@@ -256,7 +337,7 @@ impl Dashboard {
             };
             frame.render_widget(
                 Paragraph::new(Line::styled(
-                    format!("… {more} more rows (enlarge the terminal)"),
+                    format!("… {} more rows (enlarge the terminal)", rows.len() - shown),
                     Style::new().add_modifier(Modifier::DIM),
                 )),
                 row,
@@ -270,21 +351,29 @@ impl Dashboard {
 
     fn render_help(&self, frame: &mut Frame, area: Rect) {
         let lines = vec![
-            Line::from("q, Esc, Ctrl-C  quit"),
-            Line::from("p, space        pause or resume refreshing"),
+            Line::from("↑/↓ ←/→ Tab     select a panel"),
+            Line::from("Enter, Esc      open it full-screen with its breakdown; back"),
             Line::from("+ / -           wider or narrower window"),
+            Line::from("[ / ]           finer or coarser period (one point each)"),
+            Line::from("p, space        pause or resume refreshing"),
             Line::from("r               refresh now (also asks again for n/a rows)"),
+            Line::from("q, Ctrl-C       quit (Esc too, outside a drill-down)"),
             Line::from("?               this help; any key closes it"),
             Line::from(""),
             Line::from(format!(
-                "Every {}s one GetMetricData call reads all rows, one",
+                "Every {}s one GetMetricData call reads every signal (and the",
                 self.interval_secs
             )),
-            Line::from("DescribeAlarms call the alarms. Colours: green ok, yellow"),
-            Line::from("warning, red at or past the stack's alarm threshold or"),
-            Line::from("when its alarm is in ALARM; grey: no levels, no data, n/a."),
+            Line::from("open drill-down's breakdown), one DescribeAlarms call the alarms."),
+            Line::from("now: the period still filling (a count per second between two"),
+            Line::from("refreshes); last: the latest complete period. Charts: counts per"),
+            Line::from("second, one point a period, scaled to the window's peak (failures:"),
+            Line::from("log scale); a value above zero is drawn at least one dot high;"),
+            Line::from("• is now. Zero is a line on the floor, no data a gap."),
+            Line::from("Colours: green ok, yellow warning, red at the stack's alarm level"),
+            Line::from("or in ALARM; dim: stale (no data for two periods), no data, n/a."),
         ];
-        let width = 64.min(area.width);
+        let width = 72.min(area.width);
         let height = (lines.len() as u16 + 2).min(area.height);
         let popup = Rect {
             x: area.x + (area.width - width) / 2,
@@ -300,45 +389,100 @@ impl Dashboard {
     }
 }
 
+/// HH:MM:SS of an instant, UTC.
+fn clock_text(at: EpochMillis) -> String {
+    format_rfc3339(at)[11..19].to_owned()
+}
+
 fn level_colour(level: Level) -> Style {
     match level {
         Level::Ok => Style::new().fg(Color::Green),
         Level::Warning => Style::new().fg(Color::Yellow),
         Level::Alarm => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
         Level::Info => Style::new(),
+        Level::Stale => Style::new()
+            .add_modifier(Modifier::DIM)
+            .add_modifier(Modifier::ITALIC),
         Level::NoData | Level::Unavailable => Style::new().add_modifier(Modifier::DIM),
     }
 }
 
-fn render_row(frame: &mut Frame, area: Rect, series: &Series, snapshot: &Snapshot) {
+/// The level in words: colour is not all a reader (or NO_COLOR) has.
+fn level_words(level: Level) -> &'static str {
+    match level {
+        Level::Ok => "ok",
+        Level::Warning => "warn",
+        Level::Alarm => "ALARM",
+        Level::Stale => "stale",
+        // The value says "no data" or "n/a"; a bare number needs no word.
+        Level::Info | Level::NoData | Level::Unavailable => "",
+    }
+}
+
+/// The current value, or why there is none: "312/s", "—" (the period has no data yet).
+fn now_cell(series: &Series) -> String {
+    match (series.level, series.now_text()) {
+        (Level::Unavailable, _) => String::new(),
+        (_, Some(text)) => text,
+        (_, None) => "—".to_owned(),
+    }
+}
+
+/// The latest complete period, and how old when stale: "18.0k/1m", "3/1m 6m ago".
+fn last_cell(series: &Series, snapshot: &Snapshot) -> String {
+    let text = series.latest_text(snapshot.period_seconds);
+    match (series.level, series.latest_at) {
+        (Level::Stale, Some(at)) => format!(
+            "{text} {} ago",
+            span_text(((snapshot.as_of - at) / 1000 / 60).max(1) * 60)
+        ),
+        _ => text,
+    }
+}
+
+fn render_row(frame: &mut Frame, area: Rect, series: &Series, snapshot: &Snapshot, selected: bool) {
     let style = level_colour(series.level);
     let label_width = LABEL_WIDTH.min(area.width);
-    let value_width = VALUE_WIDTH.min(area.width - label_width);
-    let level_width = LEVEL_WIDTH.min(area.width - label_width - value_width);
-    let [label, value, level, spark] = Layout::horizontal([
+    let now_width = NOW_WIDTH.min(area.width - label_width);
+    let last_width = LAST_WIDTH.min(area.width - label_width - now_width);
+    let level_width = LEVEL_WIDTH.min(area.width - label_width - now_width - last_width);
+    let [label, now, last, level, spark] = Layout::horizontal([
         Constraint::Length(label_width),
-        Constraint::Length(value_width),
+        Constraint::Length(now_width),
+        Constraint::Length(last_width),
         Constraint::Length(level_width),
         Constraint::Min(0),
     ])
     .areas(area);
-    frame.render_widget(Paragraph::new(Span::styled(series.label, style)), label);
+    let marker = if selected { "▶" } else { " " };
+    let label_style = if selected {
+        style.add_modifier(Modifier::BOLD)
+    } else {
+        style
+    };
     frame.render_widget(
         Paragraph::new(Span::styled(
-            format!("{} ", series.latest_text(snapshot.period_seconds)),
+            format!("{marker}{}", series.label),
+            label_style,
+        )),
+        label,
+    );
+    frame.render_widget(
+        Paragraph::new(Span::styled(format!("{} ", now_cell(series)), style)).right_aligned(),
+        now,
+    );
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            format!("{} ", last_cell(series, snapshot)),
             style,
         ))
         .right_aligned(),
-        value,
+        last,
     );
-    let words = match series.level {
-        Level::Ok => "ok",
-        Level::Warning => "warn",
-        Level::Alarm => "ALARM",
-        // The value itself says "-" or "n/a"; a bare number needs no word.
-        Level::Info | Level::NoData | Level::Unavailable => "",
-    };
-    frame.render_widget(Paragraph::new(Span::styled(words, style)), level);
+    frame.render_widget(
+        Paragraph::new(Span::styled(level_words(series.level), style)),
+        level,
+    );
     if area.width < NARROW || spark.width < 2 {
         return;
     }
@@ -351,21 +495,30 @@ fn render_row(frame: &mut Frame, area: Rect, series: &Series, snapshot: &Snapsho
         let note = series.note.as_deref().unwrap_or("n/a");
         frame.render_widget(
             Paragraph::new(Span::styled(
-                note.to_owned(),
+                format!("not measured: {note}"),
                 Style::new().add_modifier(Modifier::DIM),
             )),
             spark,
         );
         return;
     }
-    let buckets = series.buckets(&snapshot.range);
+    let buckets = charted_buckets(series, snapshot);
     let tail = buckets.len().saturating_sub(spark.width as usize);
-    // Sparklines take whole numbers: hundredths keep the shape of small values.
+    let peak = buckets[tail..]
+        .iter()
+        .flatten()
+        .fold(0.0_f64, |a, b| a.max(*b));
+    // Sparklines take whole numbers: 1/100 of the peak a step, and a value above zero is at
+    // least one step, so a trickle beside a flood still shows.
     let bars: Vec<Option<u64>> = buckets[tail..]
         .iter()
-        .map(|v| v.map(|v| (v.max(0.0) * 100.0).round() as u64))
+        .map(|v| {
+            v.map(|v| match v {
+                v if v <= 0.0 || peak <= 0.0 => 0,
+                v => ((v / peak) * 100.0).round().max(13.0) as u64,
+            })
+        })
         .collect();
-    let peak = bars.iter().flatten().copied().max().unwrap_or(0);
     // Now is always at the right edge, however few periods the window has.
     let width = (bars.len() as u16).min(spark.width);
     let spark = Rect {
@@ -376,7 +529,7 @@ fn render_row(frame: &mut Frame, area: Rect, series: &Series, snapshot: &Snapsho
     frame.render_widget(
         Sparkline::default()
             .data(bars)
-            .max(peak.max(1))
+            .max(100)
             .style(if series.level == Level::Info {
                 Style::new().fg(Color::Cyan)
             } else {
@@ -384,6 +537,20 @@ fn render_row(frame: &mut Frame, area: Rect, series: &Series, snapshot: &Snapsho
             }),
         spark,
     );
+}
+
+/// One value a period as charts draw them (a count per second), the filling period's being
+/// `now`: a partial count would draw as a drop.
+fn charted_buckets(series: &Series, snapshot: &Snapshot) -> Vec<Option<f64>> {
+    let mut buckets: Vec<Option<f64>> = series
+        .buckets(&snapshot.range)
+        .into_iter()
+        .map(|v| v.map(|v| series.charted(v, snapshot.period_seconds)))
+        .collect();
+    if let Some(last) = buckets.last_mut() {
+        *last = series.now.map(|now| now.value);
+    }
+    buckets
 }
 
 fn alarm_text(snapshot: &Snapshot) -> Vec<Line<'static>> {
@@ -412,232 +579,4 @@ fn alarm_text(snapshot: &Snapshot) -> Vec<Line<'static>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-    use ratatui::crossterm::event::KeyEvent;
-
-    use super::*;
-    use crate::decide::metrics::{AlarmState, Answer, RefreshCost, Resources, assemble, signals};
-
-    /// 2025-11-29T07:06:40Z
-    const NOW: EpochMillis = 1_764_400_000_000;
-
-    fn resources() -> Resources {
-        Resources::named_for("prod")
-    }
-
-    fn snapshot(alarms: Vec<AlarmState>) -> Snapshot {
-        let window = Window::new(600, 60).unwrap();
-        let range = window.range(NOW);
-        let t = |i: i64| range.start + i * 60_000;
-        let series_of = |id: &str, values: &[f64]| Answer {
-            id: id.into(),
-            timestamps: (0..values.len() as i64).map(t).collect(),
-            values: values.to_vec(),
-            status: "Complete".into(),
-            messages: vec![],
-        };
-        let published = [
-            ("received", vec![120.0, 180.0, 240.0, 600.0, 900.0, 1200.0]),
-            ("api_5xx", vec![0.0, 0.0, 2.0]),
-            ("latency_p99", vec![80.0, 95.0, 620.0]),
-            ("oldest_age", vec![2.0, 5.0, 1.0]),
-            ("dlq_depth", vec![0.0, 0.0, 0.0]),
-            (
-                "transactions",
-                vec![119.0, 180.0, 238.0, 600.0, 899.0, 1200.0],
-            ),
-        ];
-        let signals = signals(&resources());
-        // CloudWatch answers every query; those with nothing published come back empty.
-        let answers: Vec<Answer> = signals
-            .iter()
-            .map(|signal| {
-                let values = published
-                    .iter()
-                    .find(|(id, _)| *id == signal.key)
-                    .map(|(_, values)| values.as_slice())
-                    .unwrap_or_default();
-                series_of(signal.key, values)
-            })
-            .collect();
-        let series = assemble(&signals, &range, &answers, None, &alarms);
-        Snapshot::new(
-            "prod",
-            &window,
-            range,
-            NOW,
-            series,
-            alarms,
-            RefreshCost::default(),
-        )
-    }
-
-    #[test]
-    fn the_plain_snapshot_reads_as_a_table() {
-        let alarm = AlarmState {
-            name: "marketgrid-prod-dlq-depth".into(),
-            reason: Some("Threshold Crossed".into()),
-            since: Some("2026-11-30T08:58:00Z".into()),
-        };
-        let once = snapshot(vec![alarm]);
-        insta::assert_snapshot!("metrics_once", crate::ui::text::plain(&once));
-        crate::ui::output::assert_json_contract("metrics-tail", &once);
-    }
-
-    fn dashboard() -> Dashboard {
-        let mut dashboard = Dashboard::new("prod", Window::new(600, 60).unwrap(), 10);
-        dashboard.now = NOW + 4_000;
-        dashboard
-    }
-
-    fn drawn(dashboard: &Dashboard, width: u16, height: u16) -> String {
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal.draw(|frame| dashboard.render(frame)).unwrap();
-        let buffer = terminal.backend().buffer();
-        (0..height)
-            .map(|y| {
-                let line: String = (0..width).map(|x| buffer[(x, y)].symbol()).collect();
-                line.trim_end().to_owned()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    fn key(c: char) -> KeyEvent {
-        KeyEvent::from(KeyCode::Char(c))
-    }
-
-    #[test]
-    fn a_snapshot_draws_every_row_with_its_value_and_trend() {
-        let mut dashboard = dashboard();
-        dashboard.apply(Update::Snapshot(Box::new(snapshot(vec![]))), NOW);
-        insta::assert_snapshot!("dashboard_normal", drawn(&dashboard, 100, 26));
-    }
-
-    #[test]
-    fn before_the_first_snapshot_it_says_it_is_loading() {
-        let screen = drawn(&dashboard(), 80, 10);
-        assert!(screen.contains("loading the first refresh…"), "{screen}");
-        assert!(
-            screen.lines().next().unwrap().contains("loading…"),
-            "{screen}"
-        );
-    }
-
-    #[test]
-    fn a_failed_first_refresh_shows_its_error_instead_of_a_blank_screen() {
-        let mut dashboard = dashboard();
-        dashboard.apply(Update::Failed("AWS refused the credentials".into()), NOW);
-        let screen = drawn(&dashboard, 80, 10);
-        assert!(
-            screen.contains("the first refresh failed: AWS refused the credentials"),
-            "{screen}"
-        );
-    }
-
-    #[test]
-    fn a_failed_refresh_keeps_the_last_data_and_says_so_in_the_title() {
-        let mut dashboard = dashboard();
-        dashboard.apply(Update::Snapshot(Box::new(snapshot(vec![]))), NOW);
-        dashboard.apply(Update::Loading, NOW);
-        let long = "AWS throttled cloudwatch:GetMetricData on the stage's metrics even after \
-                    backing off: Rate exceeded (wait a minute and run the command again)";
-        dashboard.apply(Update::Failed(long.into()), NOW);
-        let screen = drawn(&dashboard, 80, 30);
-        let title = screen.lines().next().unwrap();
-        assert!(title.contains("refresh failed (below)"), "{title}");
-        // The whole message, wrapped over the lines it needs: nothing is cut off.
-        let flat: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(
-            flat.contains("(wait a minute and run the command again)"),
-            "{screen}"
-        );
-        assert!(screen.contains("webhooks received"), "{screen}");
-        assert!(screen.contains("1,200"), "{screen}");
-    }
-
-    #[test]
-    fn a_narrow_short_terminal_drops_the_trends_and_says_what_is_hidden() {
-        let mut dashboard = dashboard();
-        dashboard.apply(Update::Snapshot(Box::new(snapshot(vec![]))), NOW);
-        insta::assert_snapshot!("dashboard_narrow", drawn(&dashboard, 40, 12));
-    }
-
-    #[test]
-    fn alarms_in_alarm_are_listed_and_colour_their_row() {
-        let mut dashboard = dashboard();
-        let alarm = AlarmState {
-            name: "marketgrid-prod-api-5xx".into(),
-            reason: Some("Threshold Crossed: 3 datapoints".into()),
-            since: Some("2025-11-29T07:01:00.000Z".into()),
-        };
-        dashboard.apply(Update::Snapshot(Box::new(snapshot(vec![alarm]))), NOW);
-        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-        terminal.draw(|frame| dashboard.render(frame)).unwrap();
-        let buffer = terminal.backend().buffer();
-        let screen = drawn(&dashboard, 100, 30);
-        assert!(screen.contains("alarms: 1 in ALARM"), "{screen}");
-        assert!(
-            screen.contains("marketgrid-prod-api-5xx since 2025-11-29T07:01:00.000Z"),
-            "{screen}"
-        );
-        let row = screen.lines().position(|l| l.contains("API 5XX")).unwrap() as u16;
-        assert_eq!(buffer[(1, row)].fg, Color::Red);
-        let ok_row = screen
-            .lines()
-            .position(|l| l.contains("DLQ depth"))
-            .unwrap() as u16;
-        assert_eq!(buffer[(1, ok_row)].fg, Color::Green);
-    }
-
-    #[test]
-    fn keys_pause_change_the_window_refresh_and_quit() {
-        let mut dashboard = dashboard();
-        assert_eq!(
-            dashboard.on_key(key('p')),
-            KeyOutcome::Control(Control::Pause(true))
-        );
-        assert!(
-            drawn(&dashboard, 100, 10)
-                .lines()
-                .next()
-                .unwrap()
-                .contains("PAUSED")
-        );
-        assert_eq!(
-            dashboard.on_key(key('p')),
-            KeyOutcome::Control(Control::Pause(false))
-        );
-        let wider = dashboard.window.wider();
-        assert_eq!(
-            dashboard.on_key(key('+')),
-            KeyOutcome::Control(Control::Window(wider))
-        );
-        assert_eq!(dashboard.window, wider);
-        assert!(drawn(&dashboard, 100, 10).contains("last 15m at 1m"));
-        assert_eq!(
-            dashboard.on_key(key('r')),
-            KeyOutcome::Control(Control::Refresh)
-        );
-        assert_eq!(dashboard.on_key(key('x')), KeyOutcome::Nothing);
-        assert_eq!(dashboard.on_key(key('q')), KeyOutcome::Quit);
-        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(dashboard.on_key(ctrl_c), KeyOutcome::Quit);
-    }
-
-    #[test]
-    fn help_opens_on_question_mark_and_any_key_closes_it() {
-        let mut dashboard = dashboard();
-        assert_eq!(dashboard.on_key(key('?')), KeyOutcome::Redraw);
-        let screen = drawn(&dashboard, 100, 20);
-        assert!(screen.contains("pause or resume refreshing"), "{screen}");
-        assert_eq!(dashboard.on_key(key('p')), KeyOutcome::Redraw);
-        assert!(
-            !dashboard.paused,
-            "the key that closes help does nothing else"
-        );
-        assert!(!drawn(&dashboard, 100, 20).contains("pause or resume refreshing"));
-    }
-}
+mod tests;

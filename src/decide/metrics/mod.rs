@@ -3,8 +3,12 @@
 //! one GetMetricData call, the time range a window covers, and how the answers become rows.
 //! How a snapshot reads as text is in `render`.
 
+pub mod now;
+pub mod panels;
 pub mod render;
 
+pub use now::{Liveness, Now, NowBasis, RateMemory};
+pub use panels::{Panel, Scale, breakdown};
 pub use render::{number_text, trend_text, write_alarms};
 
 use std::fmt;
@@ -56,6 +60,8 @@ pub enum Stat {
     Maximum,
     #[serde(rename = "p50")]
     P50,
+    #[serde(rename = "p90")]
+    P90,
     #[serde(rename = "p99")]
     P99,
 }
@@ -66,12 +72,13 @@ impl Stat {
             Stat::Sum => "Sum",
             Stat::Maximum => "Maximum",
             Stat::P50 => "p50",
+            Stat::P90 => "p90",
             Stat::P99 => "p99",
         }
     }
 
     pub fn is_percentile(self) -> bool {
-        matches!(self, Stat::P50 | Stat::P99)
+        matches!(self, Stat::P50 | Stat::P90 | Stat::P99)
     }
 }
 
@@ -155,6 +162,10 @@ pub struct Signal {
     pub levels: Option<Levels>,
     /// The stack's alarm on this signal, when it has one.
     pub alarm: Option<String>,
+    /// The chart that draws it.
+    pub panel: Panel,
+    /// Only read while its panel's drill-down is open.
+    pub breakdown: bool,
 }
 
 /// Errors count as alarm from the first one, as the stack's alarms do.
@@ -189,7 +200,13 @@ impl Signal {
             stat,
             levels: None,
             alarm: None,
+            panel: Panel::Processor,
+            breakdown: false,
         }
+    }
+
+    fn on(self, panel: Panel) -> Self {
+        Signal { panel, ..self }
     }
 
     fn levels(self, levels: Option<Levels>) -> Self {
@@ -206,54 +223,63 @@ impl Signal {
 }
 
 /// The signals of a stage, in the order the dashboard shows them: traffic in, the queue, the
-/// processor, what follows the ledger, and the business outcome.
+/// processor, what follows the ledger, and the business outcome; each on the panel that charts it.
 #[rustfmt::skip]
 pub fn signals(r: &Resources) -> Vec<Signal> {
-    use {Stat::*, Unit::*};
+    use {Panel::*, Stat::*, Unit::*};
     let api = |metric| ("AWS/ApiGateway", metric, vec![("ApiName", r.api_name.clone()), ("Stage", r.stage.clone())]);
     let queue = |metric, name: &str| ("AWS/SQS", metric, vec![("QueueName", name.to_owned())]);
     let lambda = |metric, name: &str| ("AWS/Lambda", metric, vec![("FunctionName", name.to_owned())]);
     let pipe = |name: &str| ("AWS/EventBridge/Pipes", "ExecutionFailed", vec![("PipeName", name.to_owned())]);
     let visible = "ApproximateNumberOfMessagesVisible";
     vec![
-        Signal::new("received", "webhooks received", Sum, Count, api("Count")),
-        Signal::new("api_4xx", "API 4XX", Sum, Count, api("4XXError"))
+        Signal::new("received", "webhooks received", Sum, Count, api("Count")).on(Traffic),
+        Signal::new("api_4xx", "API 4XX", Sum, Count, api("4XXError")).on(Failures)
             .levels(levels(Bound::at_least(1.0), Bound::at_least(100.0))).alarm(r, "api-4xx"),
-        Signal::new("api_5xx", "API 5XX", Sum, Count, api("5XXError"))
+        Signal::new("api_5xx", "API 5XX", Sum, Count, api("5XXError")).on(Failures)
             .levels(Some(ANY)).alarm(r, "api-5xx"),
         // Sub-second is the pipeline's promise.
-        Signal::new("latency_p50", "API latency p50", P50, Milliseconds, api("Latency"))
+        Signal::new("latency_p50", "API latency p50", P50, Milliseconds, api("Latency")).on(Latency)
             .levels(levels(Bound::at_least(250.0), Bound::at_least(1000.0))),
-        Signal::new("latency_p99", "API latency p99", P99, Milliseconds, api("Latency"))
+        Signal::new("latency_p99", "API latency p99", P99, Milliseconds, api("Latency")).on(Latency)
             .levels(levels(Bound::at_least(500.0), Bound::at_least(1000.0))),
-        Signal::new("queue_depth", "queue depth", Maximum, Messages, queue(visible, &r.queue))
+        Signal::new("queue_depth", "queue depth", Maximum, Messages, queue(visible, &r.queue)).on(Queue)
             .levels(levels(Bound::at_least(1000.0), Bound::at_least(10_000.0))),
-        Signal::new("oldest_age", "oldest message age", Maximum, Seconds, queue("ApproximateAgeOfOldestMessage", &r.queue))
+        Signal::new("oldest_age", "oldest message age", Maximum, Seconds, queue("ApproximateAgeOfOldestMessage", &r.queue)).on(Queue)
             .levels(levels(Bound::above(60.0), Bound::above(300.0))).alarm(r, "oldest-webhook-age"),
-        Signal::new("dlq_depth", "DLQ depth", Maximum, Messages, queue(visible, &r.dlq))
+        Signal::new("dlq_depth", "DLQ depth", Maximum, Messages, queue(visible, &r.dlq)).on(DeadLetters)
             .levels(Some(ANY)).alarm(r, "dlq-not-empty"),
-        Signal::new("invocations", "processor invocations", Sum, Count, lambda("Invocations", &r.processor)),
-        Signal::new("errors", "processor errors", Sum, Count, lambda("Errors", &r.processor))
+        Signal::new("invocations", "processor invocations", Sum, Count, lambda("Invocations", &r.processor)).on(Processor),
+        Signal::new("errors", "processor errors", Sum, Count, lambda("Errors", &r.processor)).on(Failures)
             .levels(Some(ANY)).alarm(r, "processor-errors"),
-        Signal::new("throttles", "processor throttles", Sum, Count, lambda("Throttles", &r.processor))
+        Signal::new("throttles", "processor throttles", Sum, Count, lambda("Throttles", &r.processor)).on(Failures)
             .levels(Some(ANY)).alarm(r, "processor-throttles"),
         // The processor's timeout is 30 s.
-        Signal::new("duration_p99", "processor duration p99", P99, Milliseconds, lambda("Duration", &r.processor))
+        Signal::new("duration_p99", "processor duration p99", P99, Milliseconds, lambda("Duration", &r.processor)).on(Latency)
             .levels(levels(Bound::at_least(1000.0), Bound::at_least(10_000.0))),
-        Signal::new("concurrency", "processor concurrency", Maximum, Count, lambda("ConcurrentExecutions", &r.processor)),
-        Signal::new("authorizer_errors", "authorizer errors", Sum, Count, lambda("Errors", &r.authorizer))
+        Signal::new("concurrency", "processor concurrency", Maximum, Count, lambda("ConcurrentExecutions", &r.processor)).on(Processor),
+        Signal::new("authorizer_errors", "authorizer errors", Sum, Count, lambda("Errors", &r.authorizer)).on(Failures)
             .levels(Some(ANY)).alarm(r, "authorizer-errors"),
-        Signal::new("archiver_errors", "archiver errors", Sum, Count, lambda("Errors", &r.archiver))
+        Signal::new("archiver_errors", "archiver errors", Sum, Count, lambda("Errors", &r.archiver)).on(Failures)
             .levels(Some(ANY)).alarm(r, "archiver-errors"),
-        Signal::new("archive_pipe", "archive pipe failures", Sum, Count, pipe(&r.archive_pipe))
+        Signal::new("archive_pipe", "archive pipe failures", Sum, Count, pipe(&r.archive_pipe)).on(Failures)
             .levels(Some(ANY)).alarm(r, "archive-pipe-failures"),
-        Signal::new("notify_pipe", "notify pipe failures", Sum, Count, pipe(&r.notify_pipe))
+        Signal::new("notify_pipe", "notify pipe failures", Sum, Count, pipe(&r.notify_pipe)).on(Failures)
             .levels(Some(ANY)).alarm(r, "notify-pipe-failures"),
-        Signal::new("pipe_dlq_depth", "pipe DLQ depth", Maximum, Messages, queue(visible, &r.pipe_dlq))
+        Signal::new("pipe_dlq_depth", "pipe DLQ depth", Maximum, Messages, queue(visible, &r.pipe_dlq)).on(DeadLetters)
             .levels(Some(ANY)).alarm(r, "pipe-dlq-not-empty"),
         Signal::new("transactions", "successful transactions", Sum, Count,
-            ("MarketGrid", "SuccessfulTransactions", vec![("Stage", r.stage.clone())])),
+            ("MarketGrid", "SuccessfulTransactions", vec![("Stage", r.stage.clone())])).on(Traffic),
     ]
+}
+
+/// The signals of one refresh: every main signal, and the breakdown of the open drill-down.
+pub fn signals_with(r: &Resources, focus: Option<Panel>) -> Vec<Signal> {
+    let mut all = signals(r);
+    if let Some(panel) = focus {
+        all.extend(breakdown(r, panel));
+    }
+    all
 }
 
 const MINUTE: i64 = 60;
@@ -275,6 +301,15 @@ pub const MAX_POINTS: i64 = 360;
 
 /// CloudWatch's standard periods that a wide window falls back to.
 const COARSER_PERIODS: [i64; 4] = [5 * MINUTE, 15 * MINUTE, 60 * MINUTE, 6 * 60 * MINUTE];
+
+/// The periods `[` and `]` step through.
+const PERIODS: [i64; 5] = [
+    MINUTE,
+    5 * MINUTE,
+    15 * MINUTE,
+    60 * MINUTE,
+    6 * 60 * MINUTE,
+];
 
 /// How much history to show and at what resolution, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -333,6 +368,31 @@ impl Window {
             .find(|w| *w > self.span)
             .unwrap_or(self.span);
         Window { span, ..*self }
+    }
+
+    /// The next coarser standard period (`]`), never longer than the window.
+    pub fn coarser(&self) -> Window {
+        let asked_period = PERIODS
+            .into_iter()
+            .find(|p| *p > self.asked_period && *p <= self.span)
+            .unwrap_or(self.asked_period);
+        Window {
+            asked_period,
+            ..*self
+        }
+    }
+
+    /// The next finer standard period (`[`), down to a minute.
+    pub fn finer(&self) -> Window {
+        let asked_period = PERIODS
+            .into_iter()
+            .rev()
+            .find(|p| *p < self.asked_period)
+            .unwrap_or(self.asked_period);
+        Window {
+            asked_period,
+            ..*self
+        }
     }
 
     /// The next narrower window (`-`), never shorter than the period asked for.
@@ -450,9 +510,11 @@ pub enum Level {
     Ok,
     Warning,
     Alarm,
+    /// Its last data is older than two periods: shown, but not as current.
+    Stale,
     /// Nothing published in the window.
     NoData,
-    /// The backend could not answer this query.
+    /// Not measured: the backend could not answer this query, or the stage has no such thing.
     Unavailable,
 }
 
@@ -463,6 +525,7 @@ impl Level {
             Level::Ok => "ok",
             Level::Warning => "warning",
             Level::Alarm => "ALARM",
+            Level::Stale => "stale",
             Level::NoData => "no data",
             Level::Unavailable => "n/a",
         }
@@ -490,9 +553,21 @@ pub struct Series {
     pub metric: &'static str,
     pub stat: Stat,
     pub unit: Unit,
-    /// The value of the latest period with data; for a count, the latest complete one (the
-    /// period now falls in is still filling).
+    pub panel: Panel,
+    /// Read only for its panel's drill-down.
+    pub breakdown: bool,
+    /// The stack's alarm on this signal, when the stage has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alarm: Option<String>,
+    /// The value of the latest complete period with data (the period now falls in is still
+    /// filling: it is `now`).
     pub latest: Option<f64>,
+    /// When that period started.
+    #[serde(serialize_with = "crate::clock::rfc3339_option")]
+    #[cfg_attr(test, schemars(with = "Option<crate::clock::Rfc3339>"))]
+    pub latest_at: Option<EpochMillis>,
+    /// The period now falls in, partial: set by [`RateMemory::read`].
+    pub now: Option<Now>,
     pub level: Level,
     /// Why the level is what it is when not from the value (alarm state, n/a reason).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -513,17 +588,56 @@ impl Series {
         buckets
     }
 
-    /// The latest value as people read it, with its unit (a sum is per `period_seconds`).
+    /// The latest complete period's value as people read it, with its unit (a sum is per
+    /// `period_seconds`); zero, no data and not measured each read differently.
     pub fn latest_text(&self, period_seconds: i64) -> String {
         match (self.level, self.latest) {
             (Level::Unavailable, _) => "n/a".to_owned(),
-            (_, None) => "-".to_owned(),
+            (_, None) => "no data".to_owned(),
             (_, Some(value)) => format!(
                 "{}{}",
                 number_text(value),
                 self.unit.suffix(self.stat, period_seconds)
             ),
         }
+    }
+
+    /// The current value, partial: a count per second, a reading with its unit.
+    pub fn now_text(&self) -> Option<String> {
+        let now = self.now?;
+        Some(match self.stat {
+            Stat::Sum => format!("{}/s", rate_text(now.value)),
+            stat => format!("{}{}", number_text(now.value), self.unit.suffix(stat, 0)),
+        })
+    }
+
+    /// The value a chart draws for a period: a count per second (comparable with `now`), a
+    /// reading as it is.
+    pub fn charted(&self, value: f64, period_seconds: i64) -> f64 {
+        match self.stat {
+            Stat::Sum => value / period_seconds.max(1) as f64,
+            _ => value,
+        }
+    }
+
+    /// The unit a chart's value axis is in.
+    pub fn chart_unit(&self) -> &'static str {
+        match (self.stat, self.unit) {
+            (Stat::Sum, _) => "/s",
+            (_, Unit::Milliseconds) => " ms",
+            (_, Unit::Seconds) => " s",
+            (_, Unit::Messages) => " msg",
+            (_, Unit::Count) => "",
+        }
+    }
+}
+
+/// A rate per second in a few characters, keeping a trickle visible: 0.05, 3.2, 1,234.
+pub fn rate_text(value: f64) -> String {
+    if value > 0.0 && value < 0.1 {
+        format!("{value:.2}")
+    } else {
+        number_text(value)
     }
 }
 
@@ -562,8 +676,16 @@ pub struct Snapshot {
     pub series: Vec<Series>,
     pub alarms_in_alarm: Vec<AlarmState>,
     pub cost: RefreshCost,
+    /// Whether the data is still coming.
+    pub liveness: Liveness,
+    /// The drill-down whose breakdown this refresh read, if one was open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub focus: Option<Panel>,
     #[serde(skip)]
     pub range: TimeRange,
+    /// The instant the data stands at: the last write of `mgrid dev`, or the fetch.
+    #[serde(skip)]
+    pub as_of: EpochMillis,
 }
 
 /// Why percentile queries were left out of a refresh.
@@ -602,7 +724,12 @@ fn series(
         metric: signal.metric,
         stat: signal.stat,
         unit: signal.unit,
+        panel: signal.panel,
+        breakdown: signal.breakdown,
+        alarm: signal.alarm.clone(),
         latest: None,
+        latest_at: None,
+        now: None,
         level: Level::NoData,
         note: None,
         points: Vec::new(),
@@ -641,17 +768,26 @@ fn series(
         .collect();
     points.sort_by_key(|p| p.at);
     points.dedup_by_key(|p| p.at);
-    // A count's latest value is that of the last complete period: the one now falls in is
-    // still filling (a minute of 18,000 reads 601 a second after it starts); it is still drawn.
-    // A maximum or a percentile so far is already a reading, and is shown as it is.
-    let in_progress = range.end - range.period_ms;
-    row.latest = points
-        .iter()
-        .rev()
-        .find(|p| signal.stat != Stat::Sum || p.at < in_progress)
-        .map(|p| p.value);
+    // The latest value is that of the last complete period: the one now falls in is still
+    // filling (a minute of 18,000 reads 601 a second after it starts), and is `now`. The level
+    // judges both, but a last value older than two periods only as stale.
+    let filling = range.end - range.period_ms;
+    let complete = points.iter().rev().find(|p| p.at < filling);
+    row.latest = complete.map(|p| p.value);
+    row.latest_at = complete.map(|p| p.at);
+    let stale = row
+        .latest_at
+        .is_some_and(|at| filling - at > 2 * range.period_ms);
+    let partial = points.iter().find(|p| p.at == filling).map(|p| p.value);
+    let judged = [partial, row.latest.filter(|_| !stale)]
+        .into_iter()
+        .flatten()
+        .reduce(f64::max);
+    row.level = match judged {
+        None if stale => Level::Stale,
+        judged => level(signal.levels, judged),
+    };
     row.points = points;
-    row.level = level(signal.levels, row.latest);
     let in_alarm = signal
         .alarm
         .as_ref()
@@ -713,7 +849,10 @@ impl Snapshot {
             series,
             alarms_in_alarm,
             cost,
+            liveness: Liveness::Answering,
+            focus: None,
             range,
+            as_of: fetched_at,
         }
     }
 }
@@ -833,6 +972,19 @@ mod tests {
     }
 
     #[test]
+    fn periods_step_finer_and_coarser_within_the_window() {
+        let w = Window::new(3600, 60).unwrap();
+        assert_eq!(w.coarser().asked_period, 300);
+        assert_eq!(w.coarser().coarser().coarser().asked_period, 3600);
+        assert_eq!(
+            w.coarser().coarser().coarser().coarser(),
+            w.coarser().coarser().coarser()
+        );
+        assert_eq!(w.finer(), w);
+        assert_eq!(w.coarser().finer(), w);
+    }
+
+    #[test]
     fn bad_windows_and_periods_are_refused_with_the_rule() {
         assert!(Window::new(3600, 30).unwrap_err().contains("whole minutes"));
         assert!(Window::new(3600, 90).unwrap_err().contains("whole minutes"));
@@ -873,7 +1025,8 @@ mod tests {
             // Descending, as CloudWatch returns by default, with one point outside the range.
             answer("received", &[(t(9), 40.0), (t(3), 12.0), (range.end, 99.0)]),
             answer("oldest_age", &[(t(8), 90.0)]),
-            answer("errors", &[(t(2), 0.0)]),
+            answer("errors", &[(t(8), 0.0)]),
+            answer("throttles", &[(t(2), 4.0)]),
         ];
         let rows = assemble(&signals, &range, &answers, None, &[]);
         let row = |key: &str| rows.iter().find(|r| r.key == key).unwrap();
@@ -889,6 +1042,9 @@ mod tests {
         assert_eq!(buckets[4], None);
         assert_eq!(row("oldest_age").level, Level::Warning);
         assert_eq!(row("errors").level, Level::Ok);
+        // Nothing for the last two periods and more: the 4 is shown as stale, not as current.
+        assert_eq!(row("throttles").level, Level::Stale);
+        assert_eq!(row("throttles").latest, Some(4.0));
         // No answer at all (the backend left it out).
         assert_eq!(row("transactions").level, Level::Unavailable);
     }
@@ -935,8 +1091,9 @@ mod tests {
             2,
             "the filling period is still drawn"
         );
-        // A depth (a maximum) so far is already a reading.
-        assert_eq!(row("dlq_depth").latest, Some(2.0));
+        // A depth (a maximum) so far is already a reading: it sets the level, and is `now`.
+        assert_eq!(row("dlq_depth").latest, Some(0.0));
+        assert_eq!(row("dlq_depth").level, Level::Warning);
     }
 
     #[test]

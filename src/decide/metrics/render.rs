@@ -4,7 +4,9 @@
 
 use std::fmt;
 
-use super::{AlarmState, Level, Snapshot, span_text};
+use mgrid_contract::clock::format_rfc3339;
+
+use super::{AlarmState, Level, Liveness, Snapshot, span_text};
 use crate::ui::text::{DIM, ERROR, GOOD};
 
 /// A number in at most a few characters: 7, 12.5, 1,234, 12.3k, 4.5M.
@@ -50,7 +52,7 @@ fn level_cell(level: Level) -> comfy_table::Cell {
         Level::Alarm => cell
             .fg(comfy_table::Color::Red)
             .add_attribute(comfy_table::Attribute::Bold),
-        Level::Info | Level::NoData | Level::Unavailable => {
+        Level::Info | Level::Stale | Level::NoData | Level::Unavailable => {
             cell.add_attribute(comfy_table::Attribute::Dim)
         }
     }
@@ -69,12 +71,23 @@ impl fmt::Display for Snapshot {
             self.end,
             self.fetched_at
         )?;
-        let mut table = crate::ui::text::table(&["signal", "latest", "level", "trend"]);
-        for row in &self.series {
+        if let Liveness::Stopped { why, since } = &self.liveness {
+            let since = since.map(|at| format!(" (last data {})", format_rfc3339(at)));
+            writeln!(f, "{ERROR}{why}{}{ERROR:#}", since.unwrap_or_default())?;
+        }
+        let last = format!("last {}", span_text(self.period_seconds));
+        let mut table =
+            crate::ui::text::table(&["signal", "now (partial)", &last, "level", "trend"]);
+        for row in self
+            .series
+            .iter()
+            .filter(|s| !s.breakdown || self.focus.is_some())
+        {
             let buckets = row.buckets(&self.range);
             let trend = trend_text(&buckets[buckets.len().saturating_sub(30)..]);
             table.add_row(vec![
                 comfy_table::Cell::new(row.label),
+                comfy_table::Cell::new(row.now_text().unwrap_or_default()),
                 comfy_table::Cell::new(row.latest_text(self.period_seconds)),
                 level_cell(row.level),
                 comfy_table::Cell::new(trend.trim_end()),
