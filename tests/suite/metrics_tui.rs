@@ -7,6 +7,7 @@ use crate::support;
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use support::{Emulator, Tmux, deploy_stage};
 
@@ -38,7 +39,7 @@ fn the_dashboard_draws_pauses_helps_widens_and_quits_leaving_the_terminal_as_it_
 
     tmux.type_line(&dashboard_command(dir.path()));
     tmux.wait_for(
-        &format!("mgrid metrics · {STAGE} · last 1h at 1m · updated"),
+        &format!("mgrid metrics · {STAGE} · last 1h at 1m · ● live · updated"),
         true,
     );
     // The frame's last line: a capture taken while the terminal was still being written can
@@ -109,4 +110,116 @@ fn sigterm_ends_the_dashboard_and_restores_the_terminal() {
     let before = std::fs::read_to_string(dir.path().join("before.txt")).unwrap();
     let after = std::fs::read_to_string(dir.path().join("after.txt")).unwrap();
     assert_eq!(before, after, "stty -a differs after SIGTERM");
+}
+
+/// The rate a screen shows now for webhooks received ("● webhooks received 98/s now"), if any.
+fn received_now(screen: &str) -> Option<f64> {
+    let after = screen.split("webhooks received ").nth(1)?;
+    let (number, rest) = after.split_once("/s")?;
+    if !rest.trim_start().starts_with("now") {
+        return None;
+    }
+    let number = number.trim().replace(',', "");
+    match number.strip_suffix('k') {
+        Some(thousands) => thousands.parse::<f64>().ok().map(|k| k * 1000.0),
+        None => number.parse().ok(),
+    }
+}
+
+/// `mgrid dev` under a paced load, watched as an operator watches it: the rate shown follows
+/// the rate sent within two refreshes, falls to zero within two refreshes of the load ending,
+/// and the header says so when `mgrid dev` stops.
+#[test]
+fn the_dashboard_follows_a_paced_load_on_the_local_stage_and_sees_dev_stop() {
+    const RATE: f64 = 60.0;
+    const INTERVAL: u64 = 5;
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_mgrid"));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("local");
+    let mut dev = support::local::Dev::start(binary, &data, None);
+    // Nothing answers here: the local stage makes no AWS call.
+    let tmux = Tmux::start_sized("dev", dir.path(), "http://127.0.0.1:9", (120, 40));
+    tmux.type_line(&format!(
+        "{} metrics tail --stage local --data-dir {} --window 15m --interval {INTERVAL}s",
+        binary.display(),
+        data.display()
+    ));
+    tmux.wait_for("● live", true);
+
+    let load = Command::new(binary)
+        .args(["send", "stripe", "--stage", "local", "--data-dir"])
+        .arg(&data)
+        .args(["--count", &((RATE as u64) * 45).to_string()])
+        .args(["--rate", &RATE.to_string(), "--concurrency", "8"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("mgrid send");
+    let started = std::time::Instant::now();
+    // Two refreshes, the two-second write of the counts behind them, and slack for a loaded
+    // machine; the times measured are printed.
+    let two_refreshes = Duration::from_secs(2 * INTERVAL + 5);
+    let within = |rate: f64| (rate - RATE).abs() <= RATE * 0.2;
+    let shown = tmux.wait_until(two_refreshes, |screen| {
+        received_now(screen).is_some_and(within)
+    });
+    let screen = shown.unwrap_or_else(|screen| {
+        panic!(
+            "{two_refreshes:?} after a load of {RATE}/s began, the screen shows {:?}:\n{screen}",
+            received_now(&screen)
+        )
+    });
+    eprintln!(
+        "shown {:?}/s for {RATE}/s sent, {:?} after the load began",
+        received_now(&screen),
+        started.elapsed()
+    );
+    // And it stays there while the load lasts.
+    std::thread::sleep(Duration::from_secs(INTERVAL + 1));
+    let screen = tmux.screen();
+    assert!(
+        received_now(&screen).is_some_and(within),
+        "the rate left ±20% of {RATE}/s under steady load:\n{screen}"
+    );
+
+    let sent = load.wait_with_output().expect("mgrid send ends");
+    assert!(sent.status.success(), "the load was not all accepted");
+    let ended = std::time::Instant::now();
+    let screen = tmux
+        .wait_until(two_refreshes, |screen| received_now(screen) == Some(0.0))
+        .unwrap_or_else(|screen| {
+            panic!(
+                "{two_refreshes:?} after the load ended, the screen shows {:?}:\n{screen}",
+                received_now(&screen)
+            )
+        });
+    eprintln!("shown 0/s {:?} after the load ended", ended.elapsed());
+    assert!(screen.contains("● live"), "{screen}");
+
+    // Three forged webhooks, and the failures drill-down names their reason.
+    let forged = Command::new(binary)
+        .args(["send", "stripe", "--stage", "local", "--data-dir"])
+        .arg(&data)
+        .args(["--count", "3", "--bad-signature"])
+        .output()
+        .expect("mgrid send");
+    assert!(forged.status.success());
+    tmux.keys(&["Down"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("failures by reason · log scale · drill-down", true);
+    let drill = tmux.wait_for("dead-lettered: bad-signature", true);
+    assert!(
+        drill.contains("next: mgrid logs processor api --level warn --since 15m --stage local"),
+        "{drill}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("drill-down", false);
+
+    dev.interrupt();
+    let stopped = tmux.wait_for("STOPPED: mgrid dev is not running", true);
+    assert!(
+        stopped.contains("webhooks received"),
+        "the last data stays on screen:\n{stopped}"
+    );
+    tmux.keys(&["q"]);
 }

@@ -111,7 +111,12 @@ impl RateMemory {
                         // The same data as last time: the same answer.
                         return seen.nows.get(series.key).copied();
                     }
-                    let before = seen.totals.get(series.key).copied().unwrap_or(0.0);
+                    // A count never seen measured, with nothing since, has no rate: no data.
+                    let before = match seen.totals.get(series.key) {
+                        Some(before) => *before,
+                        None if series.points.iter().any(|p| p.at >= seen.since) => 0.0,
+                        None => return None,
+                    };
                     let grown = total_since(seen.since) - before;
                     let seconds = (as_of - seen.as_of) as f64 / 1000.0;
                     (grown >= 0.0).then_some(Now {
@@ -122,8 +127,9 @@ impl RateMemory {
                 });
                 between.or_else(|| period_so_far(series, filling, as_of, range.period_ms))
             };
-            seen.totals.insert(series.key, total_since(filling));
+            // Once measured, a count that stops is zero, not no data.
             if let Some(now) = series.now {
+                seen.totals.insert(series.key, total_since(filling));
                 seen.nows.insert(series.key, now);
             }
         }
@@ -244,6 +250,28 @@ mod tests {
         let mut first = snapshot(T0 + 30_000, &[(T0 - MINUTE, 6000.0)]);
         memory.read(&mut first);
         assert_eq!(now_of(&first), None);
+    }
+
+    #[test]
+    fn a_count_with_no_data_at_all_stays_without_a_rate_across_refreshes() {
+        let mut memory = RateMemory::default();
+        for at in [T0 + 10_000, T0 + 20_000, T0 + 30_000] {
+            let mut idle = snapshot(at, &[]);
+            memory.read(&mut idle);
+            assert_eq!(now_of(&idle), None);
+        }
+    }
+
+    #[test]
+    fn a_count_that_stopped_stays_at_zero_into_the_next_minutes() {
+        let mut memory = RateMemory::default();
+        let mut busy = snapshot(T0 + 50_000, &[(T0, 6000.0)]);
+        memory.read(&mut busy);
+        for at in [T0 + 60_000, T0 + 70_000, T0 + 130_000] {
+            let mut quiet = snapshot(at, &[(T0, 6000.0)]);
+            memory.read(&mut quiet);
+            assert_eq!(now_of(&quiet).map(|n| n.value), Some(0.0), "at {at}");
+        }
     }
 
     #[test]

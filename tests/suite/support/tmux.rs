@@ -17,12 +17,24 @@ pub struct Tmux {
 impl Tmux {
     /// `name` keeps the servers of tests running side by side apart.
     pub fn start(name: &str, dir: &Path, emulator: &Emulator) -> Tmux {
+        Tmux::start_sized(name, dir, &emulator.endpoint, (110, 32))
+    }
+
+    /// A pane of `width`×`height` whose AWS calls go to `endpoint` (none: a URL nothing
+    /// answers, for the local stage).
+    pub fn start_sized(
+        name: &str,
+        dir: &Path,
+        endpoint: &str,
+        (width, height): (u16, u16),
+    ) -> Tmux {
         let tmux = Tmux {
             socket: format!("mgrid-{name}-{}", std::process::id()),
         };
+        let (width, height) = (width.to_string(), height.to_string());
         let status = Command::new("tmux")
             .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-s", "m", "-x", "110", "-y", "32", "sh"])
+            .args(["-s", "m", "-x", &width, "-y", &height, "sh"])
             .current_dir(dir)
             .env("HOME", dir)
             .env("AWS_ACCESS_KEY_ID", "testing")
@@ -32,7 +44,7 @@ impl Tmux {
                 "AWS_SHARED_CREDENTIALS_FILE",
                 dir.join("no-aws-credentials"),
             )
-            .env("AWS_ENDPOINT_URL", &emulator.endpoint)
+            .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_REGION", "us-east-1")
             .env("TERM", "xterm-256color")
             .env_remove("TMUX")
@@ -71,21 +83,36 @@ impl Tmux {
 
     /// Waits until the pane shows `text` (or, with `present` false, stops showing it).
     pub fn wait_for(&self, text: &str, present: bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(40);
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) == present {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
+        self.wait_until(Duration::from_secs(40), |screen| {
+            screen.contains(text) == present
+        })
+        .unwrap_or_else(|screen| {
+            panic!(
                 "the pane {} {text:?} after 40 s:\n{screen}",
                 if present {
                     "never showed"
                 } else {
                     "still shows"
                 }
-            );
+            )
+        })
+    }
+
+    /// The screen once `done` holds of it, or the last screen after `within`.
+    pub fn wait_until(
+        &self,
+        within: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return Ok(screen);
+            }
+            if Instant::now() >= deadline {
+                return Err(screen);
+            }
             std::thread::sleep(Duration::from_millis(200));
         }
     }
