@@ -26,6 +26,8 @@ BACKGROUND = (24, 24, 24)
 FONTS = [
     "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
+    # The monospace face has no braille (the charts' dots); the proportional one does.
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 ]
 
 
@@ -55,10 +57,12 @@ def main():
     stream = pyte.Stream(screen)
     with open(args.capture, encoding="utf-8", errors="replace") as capture:
         # capture-pane ends lines with a bare newline; a terminal needs the carriage return.
-        stream.feed(capture.read().replace("\n", "\r\n"))
+        # The last line's newline would scroll the first line away.
+        stream.feed(capture.read().rstrip("\n").replace("\n", "\r\n"))
 
     regular = ImageFont.truetype(FONTS[0], args.font_size)
     bold = ImageFont.truetype(FONTS[1], args.font_size)
+    braille = ImageFont.truetype(FONTS[2], args.font_size)
     left, top, right, bottom = regular.getbbox("M")
     cell_w = round(regular.getlength("M"))
     cell_h = round(args.font_size * 1.25)
@@ -76,7 +80,12 @@ def main():
             if bg != BACKGROUND:
                 draw.rectangle([x0, y0, x0 + cell_w - 1, y0 + cell_h - 1], fill=bg)
             if char.data.strip():
-                font = bold if char.bold else regular
+                if 0x2800 <= ord(char.data[0]) <= 0x28FF:
+                    font = braille
+                elif char.bold:
+                    font = bold
+                else:
+                    font = regular
                 draw.text((x0, y0 + 1), char.data, font=font, fill=fg)
     image.save(args.png, optimize=True)
     print(f"{args.png}: {image.width}x{image.height}", file=sys.stderr)

@@ -16,9 +16,11 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Sparkline, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use crate::decide::metrics::{Level, Liveness, Panel, Series, Snapshot, Window, span_text};
+use crate::decide::metrics::{
+    Level, Liveness, Panel, Series, Snapshot, Window, span_text, trend_text,
+};
 
 /// What the poller tells the screen.
 #[derive(Debug, Clone)]
@@ -503,38 +505,15 @@ fn render_row(frame: &mut Frame, area: Rect, series: &Series, snapshot: &Snapsho
         return;
     }
     let buckets = charted_buckets(series, snapshot);
-    let tail = buckets.len().saturating_sub(spark.width as usize);
-    let peak = buckets[tail..]
-        .iter()
-        .flatten()
-        .fold(0.0_f64, |a, b| a.max(*b));
-    // Sparklines take whole numbers: 1/100 of the peak a step, and a value above zero is at
-    // least one step, so a trickle beside a flood still shows.
-    let bars: Vec<Option<u64>> = buckets[tail..]
-        .iter()
-        .map(|v| {
-            v.map(|v| match v {
-                v if v <= 0.0 || peak <= 0.0 => 0,
-                v => ((v / peak) * 100.0).round().max(13.0) as u64,
-            })
-        })
-        .collect();
     // Now is always at the right edge, however few periods the window has.
-    let width = (bars.len() as u16).min(spark.width);
-    let spark = Rect {
-        x: spark.x + spark.width - width,
-        width,
-        ..spark
+    let tail = buckets.len().saturating_sub(spark.width as usize);
+    let style = if series.level == Level::Info {
+        Style::new().fg(Color::Cyan)
+    } else {
+        style
     };
     frame.render_widget(
-        Sparkline::default()
-            .data(bars)
-            .max(100)
-            .style(if series.level == Level::Info {
-                Style::new().fg(Color::Cyan)
-            } else {
-                style
-            }),
+        Paragraph::new(Span::styled(trend_text(&buckets[tail..]), style)).right_aligned(),
         spark,
     );
 }

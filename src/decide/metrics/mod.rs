@@ -1188,5 +1188,7 @@ mod tests {
     fn trends_scale_to_their_peak() {
         assert_eq!(trend_text(&[Some(0.0), Some(4.0), None, Some(8.0)]), "▁▅ █");
         assert_eq!(trend_text(&[Some(0.0), Some(0.0)]), "▁▁");
+        // A trickle beside a flood is not drawn as zero.
+        assert_eq!(trend_text(&[Some(0.0), Some(3.0), Some(6_000.0)]), "▁▂█");
     }
 }

@@ -30,7 +30,9 @@ pub fn number_text(value: f64) -> String {
     }
 }
 
-/// A series as one line of block characters, scaled to its own peak (for plain output).
+/// A series as one line of block characters, scaled to its own peak: no data is a blank, zero
+/// the lowest bar, and anything above zero at least the second, so a trickle beside a flood
+/// still shows.
 pub fn trend_text(buckets: &[Option<f64>]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let peak = buckets.iter().flatten().fold(0.0_f64, |a, b| a.max(*b));
@@ -38,8 +40,8 @@ pub fn trend_text(buckets: &[Option<f64>]) -> String {
         .iter()
         .map(|value| match value {
             None => ' ',
-            Some(_) if peak <= 0.0 => BARS[0],
-            Some(v) => BARS[((v / peak) * 7.0).round().clamp(0.0, 7.0) as usize],
+            Some(v) if *v <= 0.0 || peak <= 0.0 => BARS[0],
+            Some(v) => BARS[((v / peak) * 7.0).round().clamp(1.0, 7.0) as usize],
         })
         .collect()
 }
@@ -75,9 +77,8 @@ impl fmt::Display for Snapshot {
             let since = since.map(|at| format!(" (last data {})", format_rfc3339(at)));
             writeln!(f, "{ERROR}{why}{}{ERROR:#}", since.unwrap_or_default())?;
         }
-        let last = format!("last {}", span_text(self.period_seconds));
         let mut table =
-            crate::ui::text::table(&["signal", "now (partial)", &last, "level", "trend"]);
+            crate::ui::text::table(&["signal", "now (partial)", "last complete", "level", "trend"]);
         for row in self
             .series
             .iter()
