@@ -352,24 +352,35 @@ pub struct MetricsArgs {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum MetricsAction {
-    /// The stage's dashboard, live: every signal with its trend, level and the alarms in ALARM
+    /// The stage's dashboard, live: each signal now and over the window, charts, drill-downs
     #[command(after_long_help = "\
-Rows: webhooks received, API 4XX/5XX, API latency p50/p99, queue depth, oldest message age, DLQ
-depth, processor invocations/errors/throttles/duration p99/concurrency, authorizer and archiver
-errors, pipe failures, pipe DLQ depth, successful transactions; then the stage's alarms in ALARM.
+Signals: webhooks received and recorded, API 4XX/5XX, API latency p50/p99, queue depth, oldest
+message age, DLQ depth, processor invocations/errors/throttles/duration p99/concurrency,
+authorizer and archiver errors, pipe failures, pipe DLQ depth; then the stage's alarms in ALARM.
 Resource names come from the stage's SSM parameters, as every command reads them.
 
-Colours: green ok, yellow warning, red at or past the stack's alarm threshold (or its alarm is
-in ALARM); grey: no levels to judge by, no data in the window, or n/a (the backend could not
-answer that query: some do not support percentiles; the rest of the screen still works).
+now: the period still filling, marked partial (a count as a rate per second between two
+refreshes). last: the latest complete period. A last value more than two periods old is stale,
+not current. Zero (0/s), no data and n/a (not measured: the backend could not answer, or the
+stage has no such thing) read differently.
 
-On a terminal it is full screen. Keys: q quit, p pause, + / - window, r refresh, ? help.
+Colours: green ok, yellow warning, red at or past the stack's alarm threshold (or its alarm is
+in ALARM); dim: stale, no data, n/a.
+
+On a terminal of 100x30 or more: one chart per panel (received vs recorded, failures by reason
+on a log scale, dead letters, the queue, latency, the processor), with time and value axes;
+smaller, one row a signal. The header turns red when the backend stops answering (or mgrid dev
+stops), with why and since when; the last data stays. Keys: up/down select a panel, Enter opens
+it with its breakdown and the command that acts on it (Esc back), + / - window, [ / ] period,
+p pause, r refresh, ? help, q quit.
+
 Without a terminal (or with --output json) it prints a snapshot every interval: a table, or one
 JSON document per line; Ctrl-C ends it. --once prints one snapshot and exits.
 
-Each refresh is one GetMetricData call for all rows plus one DescribeAlarms call. CloudWatch
-bills GetMetricData by metrics requested: about 20 per refresh, so the default 10s interval
-asks for about 170,000 a day (see CloudWatch pricing); a longer --interval costs less.")]
+Each refresh is one GetMetricData call for all signals (an open drill-down adds its breakdown to
+that call) plus one DescribeAlarms call. CloudWatch bills GetMetricData by metrics requested:
+about 20 per refresh, so the default 10s interval asks for about 170,000 a day (see CloudWatch
+pricing); a longer --interval costs less.")]
     Tail(TailArgs),
 }
 

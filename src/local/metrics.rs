@@ -207,8 +207,8 @@ fn liveness(last_write: Option<EpochMillis>, now: EpochMillis, data_dir: &Path) 
         Some(at) if now - at <= SILENT_MS => Liveness::Answering,
         Some(at) => Liveness::Stopped {
             why: format!(
-                "mgrid dev is not running: its last metrics were written {} ago (start it with `mgrid dev --data-dir {}`)",
-                span_text((now - at) / 1000),
+                "mgrid dev is not running: no metrics written for over {} (start it with `mgrid dev --data-dir {}`)",
+                span_text(SILENT_MS / 1000),
                 data_dir.display()
             ),
             since: Some(at),
@@ -301,5 +301,34 @@ fn per_period(signal: &Signal, range: &TimeRange, minutes: &[(i64, f64)]) -> Ans
         values: periods.values().copied().collect(),
         status: "Complete".to_owned(),
         messages: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: EpochMillis = 1_764_400_000_000;
+
+    #[test]
+    fn dev_is_live_while_it_writes_and_stopped_since_its_last_write() {
+        let dir = Path::new("/tmp/local");
+        assert_eq!(liveness(Some(NOW - 3_000), NOW, dir), Liveness::Answering);
+        assert_eq!(
+            liveness(Some(NOW - SILENT_MS), NOW, dir),
+            Liveness::Answering
+        );
+        match liveness(Some(NOW - 35_000), NOW, dir) {
+            Liveness::Stopped { why, since } => {
+                assert_eq!(since, Some(NOW - 35_000));
+                assert!(why.contains("mgrid dev is not running"), "{why}");
+                assert!(why.contains("--data-dir /tmp/local"), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            liveness(None, NOW, dir),
+            Liveness::Stopped { since: None, .. }
+        ));
     }
 }

@@ -231,7 +231,7 @@ fn zero_no_data_and_not_measured_look_different() {
 fn a_stopped_backend_turns_the_header_red_and_keeps_the_last_data() {
     let mut snapshot = snapshot_of(&steady_load(), None, vec![]);
     snapshot.liveness = Liveness::Stopped {
-        why: "mgrid dev is not running: its last metrics were written 35s ago".into(),
+        why: "mgrid dev is not running: no metrics written for over 10s".into(),
         since: Some(NOW - 35_000),
     };
     let dashboard = dashboard_with(snapshot);
