@@ -177,6 +177,11 @@ fn the_dashboard_follows_a_paced_load_on_the_local_stage_and_sees_dev_stop() {
     // And it stays there while the load lasts.
     std::thread::sleep(Duration::from_secs(INTERVAL + 1));
     let screen = tmux.screen();
+    eprintln!(
+        "shown {:?}/s for {RATE}/s sent, {:?} after the load began",
+        received_now(&screen),
+        started.elapsed()
+    );
     assert!(
         received_now(&screen).is_some_and(within),
         "the rate left ±20% of {RATE}/s under steady load:\n{screen}"
@@ -222,4 +227,68 @@ fn the_dashboard_follows_a_paced_load_on_the_local_stage_and_sees_dev_stop() {
         "the last data stays on screen:\n{stopped}"
     );
     tmux.keys(&["q"]);
+}
+
+/// The failures drill-down on a stage deployed in the emulator: its breakdown (refused by
+/// provider, the processor's failed webhooks by reason) comes in the same GetMetricData call as
+/// every other signal, one call a refresh, counted by a proxy in front of the emulator.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_drill_down_reads_its_breakdown_in_the_one_call_a_refresh_makes() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    deploy_stage(&emulator, dir.path(), STAGE);
+    let client = aws_sdk_cloudwatch::Client::new(&emulator.sdk_config().await);
+    let failed = [
+        ("Stage", STAGE.to_owned()),
+        ("Reason", "bad-signature".to_owned()),
+    ];
+    support::cloudwatch::put_per_minute(
+        &client,
+        "MarketGrid",
+        "FailedWebhooks",
+        &failed,
+        &[4.0, 7.0],
+    )
+    .await;
+    let refused = [
+        ("ApiName", format!("marketgrid-{STAGE}-webhooks")),
+        ("Method", "POST".to_owned()),
+        ("Resource", "/webhook/paypal".to_owned()),
+        ("Stage", STAGE.to_owned()),
+    ];
+    support::cloudwatch::put_per_minute(
+        &client,
+        "AWS/ApiGateway",
+        "4XXError",
+        &refused,
+        &[2.0, 3.0],
+    )
+    .await;
+    let proxy = support::CountingProxy::start(&emulator.endpoint);
+    let tmux = Tmux::start_sized("drill", dir.path(), &proxy.endpoint, (120, 40));
+    tmux.type_line(&format!(
+        "{} metrics tail --stage {STAGE} --interval 5s",
+        env!("CARGO_BIN_EXE_mgrid")
+    ));
+    tmux.wait_for("● live", true);
+    tmux.keys(&["Down"]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("dead-lettered: bad-signature", true);
+    assert!(screen.contains("refused (4XX): paypal"), "{screen}");
+    // Another refresh with the drill-down open.
+    let calls = proxy.requests("GetMetricData");
+    tmux.wait_until(Duration::from_secs(30), |_| {
+        proxy.requests("GetMetricData") > calls
+    })
+    .expect("the dashboard keeps refreshing");
+    tmux.keys(&["q"]);
+    tmux.wait_for("q quit", false);
+    let (data, alarms) = (
+        proxy.requests("GetMetricData"),
+        proxy.requests("DescribeAlarms"),
+    );
+    assert!(
+        data >= 3 && data - alarms <= 1,
+        "{data} GetMetricData calls beside {alarms} DescribeAlarms: one each a refresh"
+    );
 }

@@ -122,31 +122,96 @@ fn top_dead_letter_reason(snapshot: &Snapshot) -> Option<&'static str> {
 /// The query id of a failure reason's series: `failed_bad_signature`.
 pub fn reason_key(reason: &str) -> &'static str {
     // Query ids are static, as every signal's key is; the reasons are a closed list.
-    REASON_KEYS
+    REASONS
         .iter()
-        .find(|(r, _)| *r == reason)
-        .map(|(_, key)| *key)
+        .find(|(r, _, _)| *r == reason)
+        .map(|(_, key, _)| *key)
         .unwrap_or("failed_other")
 }
 
-const REASON_KEYS: [(&str, &str); 17] = [
-    ("malformed-body", "failed_malformed_body"),
-    ("malformed-message", "failed_malformed_message"),
-    ("missing-event-id", "failed_missing_event_id"),
-    ("invalid-event-id", "failed_invalid_event_id"),
-    ("unknown-provider", "failed_unknown_provider"),
-    ("missing-signature", "failed_missing_signature"),
-    ("bad-signature", "failed_bad_signature"),
-    ("signature-expired", "failed_signature_expired"),
-    ("no-signing-secret", "failed_no_signing_secret"),
-    ("untrusted-certificate", "failed_untrusted_certificate"),
-    ("invalid-amount", "failed_invalid_amount"),
-    ("too-large", "failed_too_large"),
-    ("ledger-unavailable", "failed_ledger_unavailable"),
-    ("secrets-unavailable", "failed_secrets_unavailable"),
-    ("certificate-unavailable", "failed_certificate_unavailable"),
-    ("dlq-unavailable", "failed_dlq_unavailable"),
-    ("held-for-order", "failed_held_for_order"),
+/// Each reason the processor counts a failed webhook under: its query id and its label.
+const REASONS: [(&str, &str, &str); 17] = [
+    (
+        "malformed-body",
+        "failed_malformed_body",
+        "dead-lettered: malformed-body",
+    ),
+    (
+        "malformed-message",
+        "failed_malformed_message",
+        "dead-lettered: malformed-message",
+    ),
+    (
+        "missing-event-id",
+        "failed_missing_event_id",
+        "dead-lettered: missing-event-id",
+    ),
+    (
+        "invalid-event-id",
+        "failed_invalid_event_id",
+        "dead-lettered: invalid-event-id",
+    ),
+    (
+        "unknown-provider",
+        "failed_unknown_provider",
+        "dead-lettered: unknown-provider",
+    ),
+    (
+        "missing-signature",
+        "failed_missing_signature",
+        "dead-lettered: missing-signature",
+    ),
+    (
+        "bad-signature",
+        "failed_bad_signature",
+        "dead-lettered: bad-signature",
+    ),
+    (
+        "signature-expired",
+        "failed_signature_expired",
+        "dead-lettered: signature-expired",
+    ),
+    (
+        "no-signing-secret",
+        "failed_no_signing_secret",
+        "dead-lettered: no-signing-secret",
+    ),
+    (
+        "untrusted-certificate",
+        "failed_untrusted_certificate",
+        "dead-lettered: untrusted-certificate",
+    ),
+    (
+        "invalid-amount",
+        "failed_invalid_amount",
+        "dead-lettered: invalid-amount",
+    ),
+    ("too-large", "failed_too_large", "dead-lettered: too-large"),
+    (
+        "ledger-unavailable",
+        "failed_ledger_unavailable",
+        "retried: ledger-unavailable",
+    ),
+    (
+        "secrets-unavailable",
+        "failed_secrets_unavailable",
+        "retried: secrets-unavailable",
+    ),
+    (
+        "certificate-unavailable",
+        "failed_certificate_unavailable",
+        "retried: certificate-unavailable",
+    ),
+    (
+        "dlq-unavailable",
+        "failed_dlq_unavailable",
+        "retried: dlq-unavailable",
+    ),
+    (
+        "held-for-order",
+        "failed_held_for_order",
+        "retried: held-for-order",
+    ),
 ];
 
 /// The key of a per-provider series: `received_stripe`, `api_4xx_paypal`.
@@ -167,37 +232,11 @@ const PROVIDER_KEYS: [(&str, Provider, &str); 6] = [
     ("api_5xx", Provider::Paypal, "api_5xx_paypal"),
 ];
 
-const REASON_LABELS: [(&str, &str); 17] = [
-    ("malformed-body", "dead-lettered: malformed-body"),
-    ("malformed-message", "dead-lettered: malformed-message"),
-    ("missing-event-id", "dead-lettered: missing-event-id"),
-    ("invalid-event-id", "dead-lettered: invalid-event-id"),
-    ("unknown-provider", "dead-lettered: unknown-provider"),
-    ("missing-signature", "dead-lettered: missing-signature"),
-    ("bad-signature", "dead-lettered: bad-signature"),
-    ("signature-expired", "dead-lettered: signature-expired"),
-    ("no-signing-secret", "dead-lettered: no-signing-secret"),
-    (
-        "untrusted-certificate",
-        "dead-lettered: untrusted-certificate",
-    ),
-    ("invalid-amount", "dead-lettered: invalid-amount"),
-    ("too-large", "dead-lettered: too-large"),
-    ("ledger-unavailable", "retried: ledger-unavailable"),
-    ("secrets-unavailable", "retried: secrets-unavailable"),
-    (
-        "certificate-unavailable",
-        "retried: certificate-unavailable",
-    ),
-    ("dlq-unavailable", "retried: dlq-unavailable"),
-    ("held-for-order", "retried: held-for-order"),
-];
-
 fn reason_label(reason: &str) -> &'static str {
-    REASON_LABELS
+    REASONS
         .iter()
-        .find(|(r, _)| *r == reason)
-        .map(|(_, label)| *label)
+        .find(|(r, _, _)| *r == reason)
+        .map(|(_, _, label)| *label)
         .unwrap_or("failed: other")
 }
 
@@ -226,11 +265,12 @@ pub fn breakdown(r: &Resources, panel: Panel) -> Vec<Signal> {
         )
     };
     let failed = |reason: &str| {
-        (
+        let metric = (
             "MarketGrid",
             "FailedWebhooks",
             vec![("Stage", r.stage.clone()), ("Reason", reason.to_owned())],
-        )
+        );
+        Signal::new(reason_key(reason), reason_label(reason), Sum, Count, metric)
     };
     let api = |metric| {
         (
@@ -272,28 +312,11 @@ pub fn breakdown(r: &Resources, panel: Panel) -> Vec<Signal> {
             Provider::Stripe => "API 5XX: stripe",
             Provider::Paypal => "API 5XX: paypal",
         }))
-        .chain(failure_reasons().map(|reason| {
-            Signal::new(
-                reason_key(reason),
-                reason_label(reason),
-                Sum,
-                Count,
-                failed(reason),
-            )
-        }))
+        .chain(failure_reasons().map(failed))
         .collect(),
         Panel::DeadLetters => FailureReason::ALL
             .into_iter()
-            .map(|reason| {
-                let reason = reason.as_str();
-                Signal::new(
-                    reason_key(reason),
-                    reason_label(reason),
-                    Sum,
-                    Count,
-                    failed(reason),
-                )
-            })
+            .map(|reason| failed(reason.as_str()))
             .collect(),
         Panel::Latency => vec![
             Signal::new(
@@ -341,7 +364,7 @@ mod tests {
     #[test]
     fn every_failure_reason_has_its_own_query_id_and_label() {
         let reasons: Vec<_> = failure_reasons().collect();
-        assert_eq!(reasons.len(), REASON_KEYS.len());
+        assert_eq!(reasons.len(), REASONS.len());
         for reason in reasons {
             assert_ne!(reason_key(reason), "failed_other", "{reason}");
             assert_ne!(reason_label(reason), "failed: other", "{reason}");

@@ -159,7 +159,7 @@ fn legend_entry(series: &Series, snapshot: &Snapshot, colour: Color) -> Vec<Span
                 ));
             }
             spans.push(Span::styled(
-                format!("· {} last", last_cell(series, snapshot)),
+                format!("· last {}", last_cell(series, snapshot)),
                 style,
             ));
             let words = level_words(series.level);
