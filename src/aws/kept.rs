@@ -24,8 +24,8 @@ pub struct RingKey {
     pub key_id: Option<String>,
 }
 
-/// The stage's key rings that exist, each with the key SSM says encrypts it. Names and key ids
-/// only; no value is read.
+/// The stage's key rings that exist (API keys, signing secrets, provider tokens), each with the
+/// key SSM says encrypts it. Names and key ids only; no value is read.
 pub async fn ring_keys(
     client: &aws_sdk_ssm::Client,
     stage: &StageName,
@@ -33,7 +33,13 @@ pub async fn ring_keys(
     let prefix = stage.parameter_prefix();
     let rings: Vec<String> = Provider::ALL
         .iter()
-        .flat_map(|p| [stage.api_key_ring(*p), stage.signing_secret_ring(*p)])
+        .flat_map(|p| {
+            [
+                stage.api_key_ring(*p),
+                stage.signing_secret_ring(*p),
+                stage.provider_token_ring(*p),
+            ]
+        })
         .collect();
     // The ring names themselves, not the stage's prefix: the stage's other parameters would
     // take a second page.

@@ -56,7 +56,7 @@ pub fn require(
     })
 }
 
-/// The names of the stage's key rings (API keys and signing secrets) that exist: `mgrid keys`
+/// The names of the stage's key rings (API keys, signing secrets, provider tokens) that exist: `mgrid keys`
 /// writes them, not the stack, so they outlive it. Names only; no value is read.
 pub async fn key_rings(
     client: &aws_sdk_ssm::Client,

@@ -924,6 +924,23 @@ fn a_stage_destroyed_and_deployed_again_re_encrypts_its_kept_rings_and_names_its
     let ring = "/marketgrid/dev/api-keys/stripe";
     let (old_key, ring_key) = stage_key_and_ring_key(&emulator, ring);
     assert_eq!(ring_key, old_key, "a rotation writes under the stage key");
+    // A provider token is a ring too, kept and read the same way.
+    let token = support::run_with_input(
+        &emulator,
+        dir.path(),
+        &[
+            "keys",
+            "set-provider-token",
+            "stripe",
+            "--stage",
+            "dev",
+            "--no-check",
+        ],
+        "rk_test_0123456789abcdefghijklmn\n",
+    );
+    assert_eq!(token.code, 0, "{}", token.stderr);
+    let token_ring = "/marketgrid/dev/provider-tokens/stripe";
+    assert_eq!(stage_key_and_ring_key(&emulator, token_ring).1, old_key);
     let listed = run(
         &emulator,
         dir.path(),
@@ -966,7 +983,7 @@ fn a_stage_destroyed_and_deployed_again_re_encrypts_its_kept_rings_and_names_its
     assert_eq!(report["action"], "create");
     assert_eq!(
         report["kept"]["rings"],
-        serde_json::json!([ring]),
+        serde_json::json!([ring, token_ring]),
         "{report}"
     );
     assert_eq!(
@@ -976,7 +993,7 @@ fn a_stage_destroyed_and_deployed_again_re_encrypts_its_kept_rings_and_names_its
     );
     assert_eq!(
         report["reEncryptedRings"],
-        serde_json::json!([ring]),
+        serde_json::json!([ring, token_ring]),
         "{report}"
     );
     assert!(
@@ -997,6 +1014,11 @@ fn a_stage_destroyed_and_deployed_again_re_encrypts_its_kept_rings_and_names_its
     assert_eq!(
         ring_key, new_key,
         "the kept ring is under the new stage key"
+    );
+    assert_eq!(
+        stage_key_and_ring_key(&emulator, token_ring).1,
+        new_key,
+        "the kept provider token is under the new stage key"
     );
     // The keys in it are the ones the providers hold: re-encrypting changed none.
     let relisted = run(
