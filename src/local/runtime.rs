@@ -270,7 +270,7 @@ async fn connection(
         async move {
             let started = std::time::Instant::now();
             let provider = route(request.uri().path());
-            let response = ingress(request, &shared).await;
+            let response = ingress(request, provider, &shared).await;
             count_request(
                 &shared.metrics,
                 provider,
@@ -390,9 +390,12 @@ fn message(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
 }
 
 /// One delivery: route, authorizer, then onto the queue; 200 once committed.
-async fn ingress(request: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+async fn ingress(
+    request: Request<Incoming>,
+    provider: Option<Provider>,
+    shared: &Shared,
+) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_owned();
-    let provider = route(&path);
     if request.method() != Method::POST || provider.is_none() {
         return message(
             StatusCode::NOT_FOUND,

@@ -192,13 +192,17 @@ impl Dashboard {
 
     pub fn render(&self, frame: &mut Frame) {
         let area = frame.area();
+        let (header_text, header_length) = self.header();
+        let header_height = (header_length as u16)
+            .div_ceil(area.width.max(1))
+            .clamp(1, 3);
         let [header, body, footer] = Layout::vertical([
-            Constraint::Length(self.header_height(area.width)),
+            Constraint::Length(header_height),
             Constraint::Min(1),
             Constraint::Length(1),
         ])
         .areas(area);
-        frame.render_widget(self.header(), header);
+        frame.render_widget(header_text, header);
         match &self.snapshot {
             Some(snapshot) => match self.open {
                 Some(panel) => chart::drill_down(frame, body, snapshot, panel, self.selected),
@@ -243,28 +247,10 @@ impl Dashboard {
         }
     }
 
-    fn header_height(&self, width: u16) -> u16 {
-        let length = self.header_line().width() as u16;
-        length.div_ceil(width.max(1)).clamp(1, 3)
-    }
-
-    /// One line (wrapped when long): stage, window, and whether the data is live. A backend
-    /// that stopped answering turns it red, with why and since when, over the last data.
-    fn header(&self) -> Paragraph<'static> {
-        let style = if self.outage().is_some() {
-            Style::new()
-                .bg(Color::Red)
-                .fg(Color::White)
-                .add_modifier(Modifier::BOLD)
-        } else {
-            Style::new().bg(Color::DarkGray)
-        };
-        Paragraph::new(self.header_line())
-            .style(style)
-            .wrap(Wrap { trim: true })
-    }
-
-    fn header_line(&self) -> Line<'static> {
+    /// One line (wrapped when long), and its length: stage, window, and whether the data is
+    /// live. A backend that stopped answering turns it red, with why and since when, over the
+    /// last data.
+    fn header(&self) -> (Paragraph<'static>, usize) {
         let mut spans = vec![Span::styled(
             format!(" mgrid metrics · {} · last {} ", self.stage, self.window),
             Style::new().add_modifier(Modifier::BOLD),
@@ -299,7 +285,18 @@ impl Dashboard {
                 age
             )));
         }
-        Line::from(spans)
+        let style = if outage.is_some() {
+            Style::new()
+                .bg(Color::Red)
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().bg(Color::DarkGray)
+        };
+        let line = Line::from(spans);
+        let length = line.width();
+        let paragraph = Paragraph::new(line).style(style).wrap(Wrap { trim: true });
+        (paragraph, length)
     }
 
     /// The compact view: one line a signal, the selected panel's marked, alarms under them.

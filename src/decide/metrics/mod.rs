@@ -299,10 +299,8 @@ const WINDOWS: [i64; 8] = [
 /// The most points one series may have; wider windows read coarser periods.
 pub const MAX_POINTS: i64 = 360;
 
-/// CloudWatch's standard periods that a wide window falls back to.
-const COARSER_PERIODS: [i64; 4] = [5 * MINUTE, 15 * MINUTE, 60 * MINUTE, 6 * 60 * MINUTE];
-
-/// The periods `[` and `]` step through.
+/// CloudWatch's standard periods: `[` and `]` step through them, and a wide window falls back
+/// to the first that keeps it short enough.
 const PERIODS: [i64; 5] = [
     MINUTE,
     5 * MINUTE,
@@ -355,10 +353,10 @@ impl Window {
         if self.span / self.asked_period <= MAX_POINTS {
             return self.asked_period;
         }
-        COARSER_PERIODS
+        PERIODS
             .into_iter()
             .find(|p| *p > self.asked_period && self.span / p <= MAX_POINTS)
-            .unwrap_or(COARSER_PERIODS[COARSER_PERIODS.len() - 1])
+            .unwrap_or(PERIODS[PERIODS.len() - 1])
     }
 
     /// The next wider window (`+`); the same at the widest.
@@ -607,7 +605,7 @@ impl Series {
         let now = self.now?;
         Some(match self.stat {
             Stat::Sum => format!("{}/s", rate_text(now.value)),
-            stat => format!("{}{}", number_text(now.value), self.unit.suffix(stat, 0)),
+            _ => format!("{}{}", number_text(now.value), self.chart_unit()),
         })
     }
 
@@ -620,14 +618,11 @@ impl Series {
         }
     }
 
-    /// The unit a chart's value axis is in.
-    pub fn chart_unit(&self) -> &'static str {
-        match (self.stat, self.unit) {
-            (Stat::Sum, _) => "/s",
-            (_, Unit::Milliseconds) => " ms",
-            (_, Unit::Seconds) => " s",
-            (_, Unit::Messages) => " msg",
-            (_, Unit::Count) => "",
+    /// The unit a chart's value axis is in: a count per second, a reading in its own unit.
+    pub fn chart_unit(&self) -> String {
+        match self.stat {
+            Stat::Sum => "/s".to_owned(),
+            stat => self.unit.suffix(stat, 0),
         }
     }
 }

@@ -10,7 +10,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, BorderType, Chart, Dataset, GraphType, Paragraph, Wrap};
 
-use super::{alarm_text, last_cell, level_colour, level_words, now_cell};
+use super::{alarm_text, charted_buckets, last_cell, level_colour, level_words, now_cell};
 use crate::decide::metrics::{
     Level, Panel, Scale, Series, Snapshot, number_text, rate_text, span_text, trend_text,
 };
@@ -102,7 +102,7 @@ fn legend_lines(series: &[&Series], snapshot: &Snapshot, width: u16) -> Vec<Line
     let quiet = |s: &&Series| {
         series.len() > 3
             && matches!(s.level, Level::NoData | Level::Unavailable | Level::Ok)
-            && s.points.iter().all(|p| p.value == 0.0)
+            && !has_data(s)
     };
     let mut entries: Vec<Vec<Span<'static>>> = series
         .iter()
@@ -195,23 +195,34 @@ fn unscaled(value: f64, scale: Scale) -> f64 {
 
 fn plot(series: &Series, snapshot: &Snapshot, scale: Scale, colour: Color) -> Plotted {
     let range = &snapshot.range;
-    let period_ms = range.period_ms;
-    let filling = range.end - period_ms;
-    let x_of = |at: i64| (at + period_ms / 2 - snapshot.as_of) as f64 / 1000.0;
+    let mut buckets = charted_buckets(series, snapshot);
+    // The last bucket is the period still filling: drawn as now, at the right edge.
+    let now = buckets
+        .pop()
+        .flatten()
+        .map(|value| (0.0, scaled(value, scale)));
+    let x_of = |index: usize| {
+        let centre = range.start + index as i64 * range.period_ms + range.period_ms / 2;
+        (centre - snapshot.as_of) as f64 / 1000.0
+    };
     let mut segments: Vec<Vec<(f64, f64)>> = Vec::new();
-    let mut previous: Option<i64> = None;
-    for point in series.points.iter().filter(|p| p.at < filling) {
-        let y = scaled(series.charted(point.value, snapshot.period_seconds), scale);
-        let joined = previous.is_some_and(|at| point.at - at == period_ms);
-        match segments.last_mut() {
-            Some(segment) if joined => segment.push((x_of(point.at), y)),
-            _ => segments.push(vec![(x_of(point.at), y)]),
+    let mut joined = false;
+    for (index, bucket) in buckets.into_iter().enumerate() {
+        match bucket {
+            Some(value) => {
+                let point = (x_of(index), scaled(value, scale));
+                match segments.last_mut() {
+                    Some(segment) if joined => segment.push(point),
+                    _ => segments.push(vec![point]),
+                }
+                joined = true;
+            }
+            None => joined = false,
         }
-        previous = Some(point.at);
     }
     Plotted {
         segments,
-        now: series.now.map(|now| (0.0, scaled(now.value, scale))),
+        now,
         colour,
     }
 }
@@ -230,7 +241,7 @@ fn draw_chart(
         .iter()
         .find(|s| s.key == panel.axis_key())
         .map(|s| s.chart_unit())
-        .unwrap_or("");
+        .unwrap_or_default();
     let scale = panel.scale();
     let mut plotted: Vec<Plotted> = series
         .iter()
