@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
+use mgrid_contract::webhook_url::{DeliveryUrl, UrlKey};
 use mgrid_contract::{EpochMillis, KeyRing};
 
 use crate::decide::logs::{Follow, Found, LogLine, LogQuery};
@@ -579,26 +580,33 @@ impl ProviderEndpoint {
         }
     }
 
-    /// Whether it delivers to `webhook_url` (a trailing slash aside).
+    /// Whether it delivers to `webhook_url`, read as a delivery reaches the stage (scheme and
+    /// host in any case, a default port, a trailing slash aside).
     pub fn points_at(&self, webhook_url: &str) -> bool {
-        self.address().trim_end_matches('/') == webhook_url.trim_end_matches('/')
+        self.delivery().same_address(webhook_url)
     }
 
-    /// The API key its URL carries (`key=`), if any.
+    /// The URL as a delivery reaches the ingress: where it goes and the key it hands over.
+    pub fn delivery(&self) -> DeliveryUrl {
+        DeliveryUrl::read(self.url.expose())
+    }
+
+    /// The API key the authorizer is handed from its URL: one `key=`, decoded as the ingress
+    /// decodes it; None when there is none, or more than one (which the authorizer refuses).
     pub fn key(&self) -> Option<mgrid_contract::Secret> {
-        let (_, query) = self.url.expose().split_once('?')?;
-        query
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(name, _)| *name == "key")
-            .map(|(_, value)| mgrid_contract::Secret::new(value.to_owned()))
+        match self.delivery().key {
+            UrlKey::One(key) => Some(mgrid_contract::Secret::new(key)),
+            UrlKey::Missing | UrlKey::Repeated => None,
+        }
     }
 
-    /// The URL as it may be shown: the key replaced by its id (`key=<k1a2b3c4d>`).
+    /// The URL as it may be shown: the key replaced by its id (`key=<k1a2b3c4d>`), and
+    /// anything in the address that could drive a terminal escaped.
     pub fn shown_url(&self) -> String {
+        let address = mgrid_contract::untrusted::printable(self.address());
         match self.key() {
-            Some(key) => format!("{}?key=<{}>", self.address(), key.key_id()),
-            None => self.address().to_owned(),
+            Some(key) => format!("{address}?key=<{}>", key.key_id()),
+            None => address.into_owned(),
         }
     }
 }

@@ -31,7 +31,7 @@ use crate::providers::client::ProviderClient;
 /// A stage, resolved.
 pub enum Target {
     Aws(Box<AwsStage>),
-    Local(LocalStage),
+    Local(Box<LocalStage>),
 }
 
 /// A deployed stage: its settings, its AWS connection, and (read once, on first use) the

@@ -124,6 +124,7 @@ pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
     running.stop().await;
     provider_api.abort();
     let _ = std::fs::remove_file(&paths.provider_api);
+    let _ = std::fs::remove_file(&paths.provider_control);
     let _ = std::fs::remove_file(&paths.endpoint);
     match damage {
         None => {
@@ -176,20 +177,33 @@ async fn first_start(store: &Store) -> Result<bool, Failure> {
 
 /// `text` written beside `path` and renamed into place (with `modified` as its time, when
 /// given): a `send` or a test reading the file while dev starts sees no file or the whole
-/// text, never an empty one.
+/// text, never an empty one. Owner-only, and never written through a link left in its place.
 fn write_aside(
     path: &std::path::Path,
     text: &str,
     modified: Option<std::time::SystemTime>,
 ) -> Result<(), Failure> {
-    let aside = path.with_extension("partial");
-    std::fs::write(&aside, text)
-        .and_then(|()| match modified {
-            Some(at) => std::fs::File::options()
-                .write(true)
-                .open(&aside)
-                .and_then(|file| file.set_modified(at)),
-            None => Ok(()),
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(".partial");
+    let aside = std::path::PathBuf::from(aside);
+    let written = match std::fs::remove_file(&aside) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&aside),
+    };
+    written
+        .and_then(|mut file| {
+            file.write_all(text.as_bytes())?;
+            match modified {
+                Some(at) => file.set_modified(at),
+                None => Ok(()),
+            }
         })
         .and_then(|()| std::fs::rename(&aside, path))
         .map_err(|e| {
@@ -229,6 +243,9 @@ async fn start_stand_in(
         stand_in.credentials(|| Credentials { stripe, paypal });
     }
     for provider in Provider::ALL {
+        // Endpoints an earlier run registered point at the port it listened on, which is
+        // anyone's now: they follow the stage to its new one.
+        stand_in.move_endpoints(provider, |url| earlier_local_stage(url, provider), url);
         if !stand_in.endpoints(provider).is_empty() {
             continue;
         }
@@ -253,10 +270,26 @@ async fn start_stand_in(
     let address = listener
         .local_addr()
         .map_err(|e| Failure::new(FailureKind::Failed, format!("the stand-in's address: {e}")))?;
+    // The control token before the URL: whoever finds the URL finds the token beside it.
+    write_aside(
+        &paths.provider_control,
+        stand_in.control_token().expose(),
+        None,
+    )?;
     let serving = tokio::spawn(stand_in.serve(listener));
     let url = format!("http://{address}");
     write_aside(&paths.provider_api, &url, None)?;
     Ok((serving, url))
+}
+
+/// The path and query of `url` when it is where an earlier `mgrid dev` took `provider`'s
+/// webhooks (`http://127.0.0.1:<port>/webhook/<provider>…`); None for any other URL.
+fn earlier_local_stage(url: &str, provider: Provider) -> Option<String> {
+    let rest = url.strip_prefix("http://127.0.0.1:")?;
+    let at = rest.find('/')?;
+    let (port, path) = rest.split_at(at);
+    (port.parse::<u16>().is_ok() && path.starts_with(&format!("/webhook/{provider}")))
+        .then(|| path.to_owned())
 }
 
 async fn create_ring(store: &Store, name: String, secret: &Secret) -> Result<bool, Failure> {

@@ -113,9 +113,9 @@ impl Context {
 
     pub async fn target_of(&self, stage: StageName) -> Result<Target, Failure> {
         if stage.as_str() == crate::decide::config::LOCAL_STAGE {
-            return Ok(Target::Local(LocalStage::new(
+            return Ok(Target::Local(Box::new(LocalStage::new(
                 self.global.data_dir.clone(),
-            )?));
+            )?)));
         }
         let settings = self.settings(stage.clone())?;
         let aws = self.connect(&settings).await?;

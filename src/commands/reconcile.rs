@@ -17,7 +17,7 @@ use crate::decide::reconcile::{Healed, Reconciliation, Standing, Tally, check_wi
 use crate::decide::spans::parse_time;
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{DeadLetterQueue, LedgerLookup, ProviderEndpoint};
-use crate::providers::client::ProviderClient;
+use crate::providers::client::{Cursors, MAX_EVENT_PAGES, ProviderClient};
 use crate::target::Target;
 use crate::ui::output::{note, print_report};
 use crate::ui::terminal::{Pace, progress_bar};
@@ -78,10 +78,11 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
         };
         let dead = match &mut dead {
             Some(dead) => dead,
-            None => dead.insert(dead_letters(target).await?),
+            None => dead.insert(dead_letters(target, true).await?),
         };
         let bar = crate::ui::terminal::spinner(&format!("{provider}: listing events"));
         let mut cursor: Option<String> = None;
+        let mut cursors = Cursors::new("events", MAX_EVENT_PAGES);
         loop {
             let page = tokio::select! {
                 page = client.events_page(from, to, cursor.as_deref()) => page,
@@ -100,6 +101,7 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
                     break;
                 }
             };
+            tally.unreadable += page.unreadable;
             let ids: Vec<String> = page
                 .events
                 .iter()
@@ -134,6 +136,13 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
                 ));
             }
             cursor = page.next;
+            if let Err(error) = cursors.follow(provider, cursor.as_deref()) {
+                tally.unchecked = Some(format!(
+                    "the listing stopped after {} events: {error}",
+                    tally.listed
+                ));
+                break;
+            }
             if cursor.is_none() {
                 break;
             }
@@ -145,6 +154,7 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
             let webhook_url = format!("{api_url}/webhook/{provider}");
             report.interrupted = heal(
                 &client,
+                target,
                 &ledger,
                 &mut tally,
                 &webhook_url,
@@ -182,14 +192,39 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
                 }
             ),
         )
-        .next(if args.heal {
-            "the lines above say why each is still missing; `mgrid trace <event id>` follows one"
-        } else {
-            "mgrid reconcile --heal has the providers send the missing ones again"
-        })
+        .next(next_after(&report, args.heal))
         .into());
     }
     Ok(())
+}
+
+/// What to run after a reconciliation that left events missing or providers unchecked.
+fn next_after(report: &Reconciliation, heal: bool) -> String {
+    let stage = &report.stage;
+    let unchecked: Vec<String> = report
+        .providers
+        .iter()
+        .filter(|t| t.unchecked.is_some() || t.unreadable > 0)
+        .map(|t| t.provider.to_string())
+        .collect();
+    if !unchecked.is_empty() {
+        format!(
+            "{} could not be listed to the end (the lines above say why{}); once that is fixed: mgrid reconcile --stage {stage}{}",
+            unchecked.join(" and "),
+            if heal {
+                "; nothing of it was healed"
+            } else {
+                ""
+            },
+            if heal { " --heal" } else { "" }
+        )
+    } else if heal {
+        "each missing line above says what its heal came to; `mgrid trace <event id> --stage <stage>` follows one".replace("<stage>", stage)
+    } else {
+        format!(
+            "mgrid reconcile --stage {stage} --heal has the providers send the missing ones again"
+        )
+    }
 }
 
 /// The window asked for: `--since` (default 3 days) up to now, or `--from` to `--to`.
@@ -207,7 +242,10 @@ fn window(args: &ReconcileArgs, now: EpochMillis) -> Result<(EpochMillis, EpochM
 
 /// The dead letters' reasons, by provider and event id: the whole local queue; on SQS its first
 /// [`DLQ_READ`] (a read is a receive), said when cut short.
-async fn dead_letters(target: &Target) -> Result<BTreeMap<(Provider, String), String>, Failure> {
+async fn dead_letters(
+    target: &Target,
+    say_when_cut: bool,
+) -> Result<BTreeMap<(Provider, String), String>, Failure> {
     let dlq = target.dead_letter_queue().await?;
     let exact = dlq.looks_without_receiving();
     let limit = if exact { usize::MAX } else { DLQ_READ };
@@ -227,7 +265,7 @@ async fn dead_letters(target: &Target) -> Result<BTreeMap<(Provider, String), St
         true
     })
     .await?;
-    if !exact && read >= limit {
+    if say_when_cut && !exact && read >= limit {
         note(&format!(
             "the dead-letter queue holds more than the {DLQ_READ} read: an event among the others counts as missing"
         ));
@@ -240,6 +278,7 @@ async fn dead_letters(target: &Target) -> Result<BTreeMap<(Provider, String), St
 /// was resent by then is still waited for, once).
 async fn heal(
     client: &ProviderClient,
+    target: &Target,
     ledger: &impl LedgerLookup,
     tally: &mut Tally,
     webhook_url: &str,
@@ -291,12 +330,20 @@ async fn heal(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    // Until each is in the ledger, or the wait ends (at once after Ctrl-C: one look).
+    // Until each is in the ledger or back in the dead-letter queue, or the wait ends (at once
+    // after Ctrl-C: one look). The local queue is looked at every round; SQS, where a look is a
+    // receive, every tenth (5 s).
     let deadline = if interrupted {
         now_millis()
     } else {
         now_millis() + args.wait.0
     };
+    let every = if target.dead_letter_queue().await?.looks_without_receiving() {
+        1
+    } else {
+        10
+    };
+    let mut round = 0u32;
     loop {
         let waiting: Vec<String> = resent
             .iter()
@@ -313,6 +360,20 @@ async fn heal(
                 tally.missing[at].healed = Some(Healed::Recorded);
             }
         }
+        // Missing when listed, so a dead letter of it now is the resent copy's.
+        let last_look = now_millis() >= deadline;
+        if round.is_multiple_of(every) || last_look {
+            let dead = dead_letters(target, false).await?;
+            for &at in &resent {
+                let missing = &mut tally.missing[at];
+                if missing.healed.is_none()
+                    && let Some(reason) = dead.get(&(provider, missing.id.clone()))
+                {
+                    missing.healed = Some(Healed::FailedAgain(reason.clone()));
+                }
+            }
+        }
+        round += 1;
         if now_millis() >= deadline {
             for &at in &resent {
                 tally.missing[at].healed.get_or_insert(Healed::Pending);

@@ -66,13 +66,17 @@ pub async fn run(context: &Context, stage_target: &Target, args: &SendArgs) -> R
     };
     // As the provider would keep it: each event sent, at the provider stand-in when there is
     // one (the local stage's, or the one --provider-api-base names).
+    // Its control token is in the data directory of the `mgrid dev` that runs it.
     let recorder = match (stage_target, context.global.provider_api_base.as_deref()) {
         (Target::Aws(_), None) => None,
-        (_, stand_in) => stage_target
-            .provider_api(provider, stand_in)
-            .ok()
-            .map(|api| Recorder::new(api, provider))
-            .transpose()?,
+        (_, stand_in) => match stage_target.provider_api(provider, stand_in) {
+            Ok(api) => {
+                let paths = crate::local::Paths::new(&context.global.data_dir);
+                let control = crate::local::provider_control(&paths)?;
+                Some(Recorder::new(api, provider, control)?)
+            }
+            Err(_) => None,
+        },
     };
     if args.drop_delivery && recorder.is_none() {
         return Err(Failure::new(
@@ -187,6 +191,8 @@ struct Delivery {
 struct Recorder {
     client: HttpClient,
     url: String,
+    /// The stand-in's control token (`mgrid dev` keeps it in the data directory).
+    control: Secret,
     batch: Vec<serde_json::Value>,
     kept: usize,
     failed: Option<String>,
@@ -197,7 +203,7 @@ const RECORD_BATCH: usize = 500;
 
 impl Recorder {
     /// `api`: the provider's base at the stand-in (`<stand-in>/<provider>`).
-    fn new(api: String, provider: Provider) -> Result<Recorder, Failure> {
+    fn new(api: String, provider: Provider, control: Secret) -> Result<Recorder, Failure> {
         let base = api
             .strip_suffix(&format!("/{provider}"))
             .unwrap_or(&api)
@@ -205,6 +211,7 @@ impl Recorder {
         Ok(Recorder {
             client: client()?,
             url: format!("{base}/_standin/{provider}/events"),
+            control,
             batch: Vec::new(),
             kept: 0,
             failed: None,
@@ -232,6 +239,7 @@ impl Recorder {
             .method(hyper::Method::POST)
             .uri(&self.url)
             .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {}", self.control.expose()))
             .body(Full::new(Bytes::from(
                 serde_json::Value::Array(events).to_string(),
             )));

@@ -6,7 +6,8 @@ use std::fmt;
 
 use mgrid_contract::keyring::{KeyRing, KeySlot};
 use mgrid_contract::provider::{STRIPE_OLDEST_API_VERSION, stripe_api_version_parsed};
-use mgrid_contract::{EpochMillis, Provider, StageName};
+use mgrid_contract::webhook_url::UrlKey;
+use mgrid_contract::{EpochMillis, Provider, Secret, StageName};
 use serde::Serialize;
 
 use crate::ports::ProviderEndpoint;
@@ -183,7 +184,11 @@ fn examine_endpoints(facts: &ProviderFacts<'_>, endpoints: &[ProviderEndpoint]) 
         [] => {
             let elsewhere: Vec<String> = endpoints
                 .iter()
-                .filter(|e| e.address().ends_with(&format!("/webhook/{provider}")))
+                .filter(|e| {
+                    e.delivery()
+                        .address
+                        .ends_with(&format!("/webhook/{provider}"))
+                })
                 .map(|e| format!("{} → {}", e.id, e.shown_url()))
                 .collect();
             let said = if elsewhere.is_empty() {
@@ -286,12 +291,22 @@ fn key_finding(facts: &ProviderFacts<'_>, endpoint: &ProviderEndpoint) -> Findin
         next,
     };
     let fix = format!("mgrid keys rotate {provider} --update-provider --stage {stage}");
-    let Some(key) = endpoint.key() else {
-        return finding(
-            Verdict::Problem,
-            "its URL carries no key: the authorizer refuses every delivery (401)".into(),
-            Some(fix),
-        );
+    let key = match endpoint.delivery().key {
+        UrlKey::One(key) => Secret::new(key),
+        UrlKey::Missing => {
+            return finding(
+                Verdict::Problem,
+                "its URL carries no key (a key after `#` is never sent): the authorizer refuses every delivery (401)".into(),
+                Some(fix),
+            );
+        }
+        UrlKey::Repeated => {
+            return finding(
+                Verdict::Problem,
+                "its URL carries `key=` more than once: the authorizer refuses every delivery (403)".into(),
+                Some(fix),
+            );
+        }
     };
     let Some(ring) = facts.api_keys else {
         return finding(
@@ -686,6 +701,64 @@ mod tests {
             !shown.contains("mgk_stripe_new"),
             "a key was shown: {shown}"
         );
+    }
+
+    /// Each form of a URL is judged as the ingress judges a delivery through it: a fragment is
+    /// never sent (401), a key twice is refused (403), a percent-encoded key is the key, and a
+    /// scheme or host in capitals is the same address.
+    #[test]
+    fn every_form_of_an_endpoint_url_is_judged_as_the_ingress_judges_its_deliveries() {
+        let upper = URL.replace("https://api.example.test", "HTTPS://API.Example.TEST");
+        let table = [
+            (
+                format!("{URL}?key=mgk_stripe_new"),
+                Verdict::Ok,
+                "current key",
+            ),
+            (
+                format!("{URL}?key=mgk%5Fstripe%5Fnew"),
+                Verdict::Ok,
+                "current key",
+            ),
+            (
+                format!("{upper}?key=mgk_stripe_new"),
+                Verdict::Ok,
+                "current key",
+            ),
+            (
+                format!("{URL}/?key=mgk_stripe_new"),
+                Verdict::Ok,
+                "current key",
+            ),
+            (
+                format!("{URL}?x=1#key=mgk_stripe_new"),
+                Verdict::Problem,
+                "(401)",
+            ),
+            (
+                format!("{URL}#key=mgk_stripe_new"),
+                Verdict::Problem,
+                "(401)",
+            ),
+            (
+                format!("{URL}?key=mgk_stripe_new&key=mgk_stripe_new"),
+                Verdict::Problem,
+                "(403)",
+            ),
+        ];
+        for (url, expected, said) in table {
+            let findings = examine_one(&[endpoint(&url)], 2 * HOUR);
+            let key = findings
+                .iter()
+                .find(|f| f.check == Check::Key)
+                .unwrap_or_else(|| panic!("{url}: no key finding in {findings:#?}"));
+            assert_eq!(key.verdict, expected, "{url}: {}", key.said);
+            assert!(key.said.contains(said), "{url}: {}", key.said);
+        }
+        // The revoke guard's reading: the previous key, percent-encoded, is still carried.
+        let encoded = endpoint(&format!("{URL}?key=mgk%5Fstripe%5Fold"));
+        assert_eq!(encoded.key(), Some(Secret::new("mgk_stripe_old".into())));
+        assert!(encoded.points_at(&upper));
     }
 
     #[test]

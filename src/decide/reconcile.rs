@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use mgrid_contract::clock::format_rfc3339;
+use mgrid_contract::money::{is_currency_code, shown_amount};
+use mgrid_contract::untrusted::printable;
 use mgrid_contract::{EpochMillis, Provider, TransactionRecord, WebhookEnvelope};
 use serde::Serialize;
 
@@ -79,6 +81,8 @@ pub enum Healed {
     Recorded,
     /// Resent; not in the ledger when the wait ended (the trace command says where it is).
     Pending,
+    /// Resent, and the processor dead-lettered the copy, for this reason.
+    FailedAgain(String),
     /// The provider would not resend it, and why.
     NotResent(String),
 }
@@ -92,13 +96,36 @@ pub struct DeadLettered {
     pub reason: String,
 }
 
-/// A sum of money in one currency, in minor units.
+/// The missing money in one currency, in minor units. Payments and refunds (amounts below
+/// zero) are summed apart: a missing refund never cancels a missing payment. Sums are 128-bit,
+/// so no count of 64-bit amounts wraps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Amount {
+    /// The ISO 4217 code, upper case.
     pub currency: String,
-    pub minor_units: i64,
+    /// The missing amounts of zero or more.
+    pub minor_units: i128,
+    /// The missing amounts below zero (refunds, reversals), summed: zero or less.
+    pub negative_minor_units: i128,
+}
+
+impl Amount {
+    /// `19.99 USD`, or `19.99 USD and -5.00 USD refunded`.
+    pub fn shown(&self) -> String {
+        let paid = shown_amount(self.minor_units, &self.currency);
+        match self.negative_minor_units {
+            0 => paid,
+            refunded if self.minor_units == 0 => {
+                format!("{} refunded", shown_amount(refunded, &self.currency))
+            }
+            refunded => format!(
+                "{paid} and {} refunded",
+                shown_amount(refunded, &self.currency)
+            ),
+        }
+    }
 }
 
 /// One provider's events in the window, counted.
@@ -121,6 +148,9 @@ pub struct Tally {
     /// Events the provider listed more than once (a page boundary that moved while new events
     /// arrived): counted once.
     pub listed_twice: u64,
+    /// Events listed without an id, a type or a readable creation time: they cannot be looked
+    /// up, so nothing is known of them, and the report says so.
+    pub unreadable: u64,
     /// The ids counted so far, as 64-bit hashes: 8 bytes and the set's overhead an event, where
     /// the ids themselves would take a few dozen (two ids of one listing sharing a hash, about
     /// one chance in 10^9 at 100,000 events, would count one of them as listed twice).
@@ -141,6 +171,7 @@ impl Tally {
             missing_amounts: Vec::new(),
             missing_without_amount: 0,
             listed_twice: 0,
+            unreadable: 0,
             seen: std::collections::HashSet::new(),
         }
     }
@@ -166,20 +197,8 @@ impl Tally {
             }),
             Standing::Missing => {
                 let money = money(self.provider, event);
-                match (&money.amount, &money.currency) {
-                    (Some(amount), Some(currency)) => {
-                        match self
-                            .missing_amounts
-                            .iter_mut()
-                            .find(|sum| sum.currency == *currency)
-                        {
-                            Some(sum) => sum.minor_units += amount,
-                            None => self.missing_amounts.push(Amount {
-                                currency: currency.clone(),
-                                minor_units: *amount,
-                            }),
-                        }
-                    }
+                match (money.amount, &money.currency) {
+                    (Some(amount), Some(currency)) => self.add_missing(amount, currency),
                     _ => self.missing_without_amount += 1,
                 }
                 self.missing.push(MissingEvent {
@@ -193,6 +212,30 @@ impl Tally {
                     healed: None,
                 });
             }
+        }
+    }
+
+    fn add_missing(&mut self, amount: i64, currency: &str) {
+        let at = match self
+            .missing_amounts
+            .iter()
+            .position(|sum| sum.currency == currency)
+        {
+            Some(at) => at,
+            None => {
+                self.missing_amounts.push(Amount {
+                    currency: currency.to_owned(),
+                    minor_units: 0,
+                    negative_minor_units: 0,
+                });
+                self.missing_amounts.len() - 1
+            }
+        };
+        let sum = &mut self.missing_amounts[at];
+        if amount < 0 {
+            sum.negative_minor_units = sum.negative_minor_units.saturating_add(i128::from(amount));
+        } else {
+            sum.minor_units = sum.minor_units.saturating_add(i128::from(amount));
         }
     }
 
@@ -231,10 +274,18 @@ fn money(provider: Provider, event: &ProviderEvent) -> Money {
         body: event.body.clone(),
     };
     match TransactionRecord::from_envelope(&envelope) {
-        Ok(record) => Money {
-            amount: record.amount,
-            currency: record.currency,
-            object: record.payment_object_id,
+        // A currency that is not a code is not money anyone can read: counted without one.
+        Ok(record) => match record.currency.filter(|c| is_currency_code(c)) {
+            Some(currency) => Money {
+                amount: record.amount,
+                currency: Some(currency.to_ascii_uppercase()),
+                object: record.payment_object_id,
+            },
+            None => Money {
+                amount: None,
+                currency: None,
+                object: record.payment_object_id,
+            },
         },
         Err(_) => Money {
             amount: None,
@@ -242,22 +293,6 @@ fn money(provider: Provider, event: &ProviderEvent) -> Money {
             object: None,
         },
     }
-}
-
-/// An amount in minor units as people read it: `1,234.56 EUR` (two decimals; JPY and the other
-/// zero-decimal currencies are not told apart here, so their amounts read as hundredths).
-pub fn shown_amount(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let minor = minor.unsigned_abs();
-    let whole = (minor / 100).to_string();
-    let mut grouped = String::new();
-    for (at, digit) in whole.chars().enumerate() {
-        if at > 0 && (whole.len() - at).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("{sign}{grouped}.{:02} {currency}", minor % 100)
 }
 
 /// The whole report.
@@ -283,10 +318,12 @@ impl Reconciliation {
         self.providers.iter().map(Tally::still_missing).sum()
     }
 
+    /// The providers not listed to the end, or whose listing held events that could not be
+    /// read: what they sent is not all known.
     pub fn unchecked(&self) -> usize {
         self.providers
             .iter()
-            .filter(|t| t.unchecked.is_some())
+            .filter(|t| t.unchecked.is_some() || t.unreadable > 0)
             .count()
     }
 }
@@ -307,8 +344,10 @@ impl fmt::Display for Reconciliation {
         )?;
         for tally in &self.providers {
             if let Some(why) = &tally.unchecked {
-                writeln!(f, "{}: not checked: {why}", tally.provider)?;
-                continue;
+                writeln!(f, "{}: not checked: {}", tally.provider, printable(why))?;
+                if tally.listed == 0 {
+                    continue;
+                }
             }
             writeln!(
                 f,
@@ -325,12 +364,17 @@ impl fmt::Display for Reconciliation {
                     String::new()
                 }
             )?;
+            if tally.unreadable > 0 {
+                writeln!(
+                    f,
+                    "  {} listed event{} could not be read (no id, type or creation time): not counted, so the counts above may fall short",
+                    tally.unreadable,
+                    if tally.unreadable == 1 { "" } else { "s" }
+                )?;
+            }
             if !tally.missing_amounts.is_empty() || tally.missing_without_amount > 0 {
-                let mut sums: Vec<String> = tally
-                    .missing_amounts
-                    .iter()
-                    .map(|sum| shown_amount(sum.minor_units, &sum.currency))
-                    .collect();
+                let mut sums: Vec<String> =
+                    tally.missing_amounts.iter().map(Amount::shown).collect();
                 if tally.missing_without_amount > 0 {
                     sums.push(format!(
                         "{} without an amount",
@@ -341,23 +385,27 @@ impl fmt::Display for Reconciliation {
             }
             for missing in &tally.missing {
                 let amount = match (missing.amount, &missing.currency) {
-                    (Some(amount), Some(currency)) => shown_amount(amount, currency),
+                    (Some(amount), Some(currency)) => shown_amount(i128::from(amount), currency),
                     _ => "-".to_owned(),
                 };
                 let healed = match &missing.healed {
                     None => String::new(),
                     Some(Healed::Recorded) => "  healed: recorded".to_owned(),
                     Some(Healed::Pending) => "  healed: resent, not recorded yet".to_owned(),
-                    Some(Healed::NotResent(why)) => format!("  not resent: {why}"),
+                    Some(Healed::FailedAgain(reason)) => format!(
+                        "  not healed: resent, and dead-lettered again ({})",
+                        printable(reason)
+                    ),
+                    Some(Healed::NotResent(why)) => format!("  not resent: {}", printable(why)),
                 };
                 writeln!(
                     f,
                     "  missing {} {} {} {} {}{}{}",
-                    missing.id,
-                    missing.event_type,
+                    printable(&missing.id),
+                    printable(&missing.event_type),
                     missing.created,
                     amount,
-                    missing.object.as_deref().unwrap_or("-"),
+                    printable(missing.object.as_deref().unwrap_or("-")),
                     match missing.provider_pending {
                         Some(0) | None => String::new(),
                         Some(n) => format!(" ({n} delivery still retried by the provider)"),
@@ -366,11 +414,22 @@ impl fmt::Display for Reconciliation {
                 )?;
             }
             for dead in &tally.dead_lettered {
-                writeln!(
-                    f,
-                    "  dead-lettered {} ({}): mgrid dlq redrive --stage {} --event-id {}",
-                    dead.id, dead.reason, self.stage, dead.id
-                )?;
+                let id = printable(&dead.id);
+                let reason = printable(&dead.reason);
+                if is_plain_word(&dead.id) {
+                    writeln!(
+                        f,
+                        "  dead-lettered {id} ({reason}): mgrid dlq redrive --stage {} --event-id {id}",
+                        self.stage
+                    )?;
+                } else {
+                    // No command line is printed with an id a shell would read as more.
+                    writeln!(
+                        f,
+                        "  dead-lettered {id} ({reason}): its id is not a plain word; `mgrid dlq peek --stage {}` shows it",
+                        self.stage
+                    )?;
+                }
             }
         }
         if !self.queue_read {
@@ -389,6 +448,15 @@ impl fmt::Display for Reconciliation {
         }
         Ok(())
     }
+}
+
+/// Whether `text` can stand in a printed command as it is: letters, digits and `_-.:`, as
+/// every id a provider documents is.
+pub fn is_plain_word(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
 #[cfg(test)]
@@ -440,8 +508,61 @@ mod tests {
         assert_eq!(sum("USD"), Some(700));
         assert_eq!(tally.missing_without_amount, 1);
         assert_eq!(tally.missing[0].object.as_deref(), Some("pi_evt_1"));
-        assert_eq!(shown_amount(123_456_789, "EUR"), "1,234,567.89 EUR");
-        assert_eq!(shown_amount(-5, "USD"), "-0.05 USD");
+    }
+
+    fn paid(id: &str, amount: i64, currency: &str) -> ProviderEvent {
+        event(
+            id,
+            &format!(
+                r#"{{"id":"{id}","type":"payment_intent.succeeded","created":1764800000,"data":{{"object":{{"id":"pi_{id}","object":"payment_intent","amount_received":{amount},"currency":"{currency}"}}}}}}"#
+            ),
+        )
+    }
+
+    #[test]
+    fn missing_money_adds_up_whatever_the_amounts() {
+        let mut tally = Tally::new(Provider::Stripe);
+        tally.count(&paid("evt_max1", i64::MAX, "eur"), Standing::Missing);
+        tally.count(&paid("evt_max2", i64::MAX, "eur"), Standing::Missing);
+        for n in 0..3 {
+            tally.count(&paid(&format!("evt_one{n}"), 100, "eur"), Standing::Missing);
+        }
+        tally.count(&paid("evt_paid", 5000, "usd"), Standing::Missing);
+        tally.count(&paid("evt_refund", -5000, "usd"), Standing::Missing);
+        tally.count(&paid("evt_yen", 1000, "jpy"), Standing::Missing);
+        tally.count(&paid("evt_dinar", 1234, "kwd"), Standing::Missing);
+        tally.count(&paid("evt_escape", 100, "\\u001b]0;x"), Standing::Missing);
+        let shown: Vec<String> = tally.missing_amounts.iter().map(Amount::shown).collect();
+        assert_eq!(
+            shown,
+            [
+                "184,467,440,737,095,519.14 EUR",
+                "50.00 USD and -50.00 USD refunded",
+                "1,000 JPY",
+                "1.234 KWD",
+            ]
+        );
+        assert_eq!(
+            tally.missing_without_amount, 1,
+            "a currency that is no code"
+        );
+        let report = Reconciliation {
+            stage: "prod".into(),
+            from: "2026-12-01T00:00:00.000Z".into(),
+            to: "2026-12-04T00:00:00.000Z".into(),
+            providers: vec![tally],
+            queue_read: true,
+            interrupted: false,
+            healed: false,
+        };
+        let text = crate::ui::text::plain(&report);
+        assert!(
+            text.contains(
+                "missing evt_yen payment_intent.succeeded 2025-12-03T22:13:20.000Z 1,000 JPY"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "{text}");
     }
 
     #[test]
@@ -478,6 +599,7 @@ mod tests {
         stripe.missing_amounts.push(Amount {
             currency: "EUR".into(),
             minor_units: 1_252_599,
+            negative_minor_units: 0,
         });
         let mut paypal = Tally::new(Provider::Paypal);
         paypal.unchecked = Some("stage prod has no paypal provider token".into());

@@ -319,8 +319,10 @@ impl fmt::Display for TraceReport {
         writeln!(f, "  ledger        {}", found(!self.ledger.is_empty()))?;
         for record in &self.ledger {
             let amount = match (record.amount, &record.currency) {
-                (Some(amount), Some(currency)) => format!("{amount} {}", shown(currency)),
-                (Some(amount), None) => amount.to_string(),
+                (Some(amount), Some(currency)) => {
+                    mgrid_contract::money::shown_amount(i128::from(amount), currency)
+                }
+                (Some(amount), None) => format!("{amount} (no currency)"),
                 _ => "no amount".to_owned(),
             };
             writeln!(

@@ -71,6 +71,24 @@ pub fn running_provider_api(paths: &Paths) -> Result<String, crate::failure::Fai
         })
 }
 
+/// The control token of the provider stand-in `mgrid dev` runs on `paths`: what its
+/// `/_standin/…` routes (deliver as the provider, keep events, throttle) answer to. Only whoever
+/// can read the stage's data directory has it.
+pub fn provider_control(paths: &Paths) -> Result<mgrid_contract::Secret, crate::failure::Failure> {
+    std::fs::read_to_string(&paths.provider_control)
+        .map(|token| mgrid_contract::Secret::new(token.trim().to_owned()))
+        .map_err(|e| {
+            crate::failure::Failure::new(
+                crate::failure::FailureKind::NotFound,
+                format!(
+                    "no provider stand-in's control token in {} ({e})",
+                    paths.dir.display()
+                ),
+            )
+            .next("start `mgrid dev` (or pass the --data-dir of the one that runs the stand-in)")
+        })
+}
+
 /// Opens the local stage's database for an operator command; a clear failure when there is none.
 pub fn open_existing(paths: &Paths) -> Result<rusqlite::Connection, crate::failure::Failure> {
     use crate::failure::{Failure, FailureKind};
@@ -109,6 +127,8 @@ pub struct Paths {
     pub provider_api: PathBuf,
     /// The provider stand-in's state: endpoints, credentials, events sent.
     pub providers: PathBuf,
+    /// The token the stand-in's control routes answer to (owner-only, new each start).
+    pub provider_control: PathBuf,
 }
 
 impl Paths {
@@ -121,6 +141,7 @@ impl Paths {
             logs: dir.join("logs"),
             provider_api: dir.join("provider-api"),
             providers: dir.join("providers.json"),
+            provider_control: dir.join("provider-api.control"),
         }
     }
 }

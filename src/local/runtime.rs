@@ -412,7 +412,7 @@ async fn ingress(
             ))
         })
         .collect();
-    let pairs = query_pairs(request.uri().query().unwrap_or(""));
+    let pairs = mgrid_contract::webhook_url::query_pairs(request.uri().query().unwrap_or(""));
     let repeated_key = request.headers().get_all("x-api-key").iter().count() > 1
         || pairs.iter().filter(|(name, _)| name == "key").count() > 1;
     let query = pairs.into_iter().collect();
@@ -493,40 +493,6 @@ async fn ingress(
             )
         }
     }
-}
-
-/// `a=1&b=2`, percent-decoded, in order (a name may come twice).
-fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter_map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (!name.is_empty()).then(|| (percent_decode(name), percent_decode(value)))
-        })
-        .collect()
-}
-
-fn percent_decode(text: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
-            .then(|| Some(hex(bytes[i + 1])? * 16 + hex(bytes[i + 2])?))
-            .flatten();
-        match (escaped, bytes[i]) {
-            (Some(byte), _) => {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-            (None, b'+') => out.push(b' '),
-            (None, byte) => out.push(byte),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn inbound(message: &Received) -> InboundMessage {
@@ -653,13 +619,17 @@ impl Notifier {
             }
         }
         if self.print {
+            let amount = match text(item, "amount").parse::<i64>() {
+                Ok(minor) => {
+                    mgrid_contract::money::shown_amount(i128::from(minor), &text(item, "currency"))
+                }
+                Err(_) => "no amount".to_owned(),
+            };
             println!(
-                "notify vendor {}: {} {} {} {} ({})",
+                "notify vendor {}: {} {} {amount} ({})",
                 shown(item, "vendorId"),
                 shown(item, "provider"),
                 shown(item, "eventType"),
-                shown(item, "amount"),
-                shown(item, "currency"),
                 shown(item, mgrid_contract::ledger::KEY_ATTRIBUTE),
             );
         }
@@ -875,23 +845,5 @@ async fn pause(stopping: &mut watch::Receiver<bool>, wait: Duration) {
     tokio::select! {
         _ = tokio::time::sleep(wait) => {}
         _ = stopping.changed() => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_strings_are_percent_decoded() {
-        let pairs: BTreeMap<_, _> = query_pairs("key=mgk_stripe_a%2Db&x=1+2&empty=&=skip")
-            .into_iter()
-            .collect();
-        assert_eq!(pairs["key"], "mgk_stripe_a-b");
-        assert_eq!(pairs["x"], "1 2");
-        assert_eq!(pairs["empty"], "");
-        assert_eq!(pairs.len(), 3);
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz"), "%zz");
     }
 }

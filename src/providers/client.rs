@@ -27,6 +27,72 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const PATIENCE: Duration = Duration::from_secs(120);
 /// The longest single wait a `Retry-After` is followed for.
 const LONGEST_WAIT: Duration = Duration::from_secs(30);
+/// The largest answer read: a page of 100 events is well under a megabyte; an answer that goes
+/// on past this is not a page, and is cut off rather than held in memory.
+const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+/// The most webhook endpoints read: Stripe holds at most 16 an account, PayPal 10 an app, so
+/// a listing that goes on past this is not a listing.
+const MAX_ENDPOINTS: usize = 1_000;
+/// The most pages of events read in one listing: 2,000,000 events, far beyond the most a
+/// provider keeps for mgrid's windows (30 days) at the design peak of a stage.
+pub const MAX_EVENT_PAGES: usize = 20_000;
+
+/// The cursors of a listing so far: a page asked for twice (a cursor that repeats, a `next`
+/// link to itself) or a listing past its bound ends it with a failure, never a loop.
+pub struct Cursors {
+    what: &'static str,
+    seen: std::collections::HashSet<String>,
+    pages: usize,
+    max_pages: usize,
+}
+
+impl Cursors {
+    pub fn new(what: &'static str, max_pages: usize) -> Cursors {
+        Cursors {
+            what,
+            seen: std::collections::HashSet::new(),
+            pages: 0,
+            max_pages,
+        }
+    }
+
+    /// Whether the listing may go on to `cursor` (None: it ended).
+    pub fn follow(&mut self, provider: Provider, cursor: Option<&str>) -> Result<(), Failure> {
+        self.pages += 1;
+        let Some(cursor) = cursor else {
+            return Ok(());
+        };
+        let name = provider_name(provider);
+        if self.pages >= self.max_pages {
+            return Err(Failure::new(
+                FailureKind::Failed,
+                format!(
+                    "{name} listed {} still going after {} pages: more than it can hold, so mgrid stopped reading",
+                    self.what, self.pages
+                ),
+            )
+            .next("the provider's API (or what answers at its address) is misbehaving: check --provider-api-base and the provider's status page"));
+        }
+        if !self.seen.insert(cursor.to_owned()) {
+            return Err(Failure::new(
+                FailureKind::Failed,
+                format!(
+                    "{name} sent a page of {} it had already sent (after {} pages): the listing would never end, so mgrid stopped reading",
+                    self.what, self.pages
+                ),
+            )
+            .next("the provider's API (or what answers at its address) is misbehaving: check --provider-api-base and the provider's status page"));
+        }
+        Ok(())
+    }
+}
+
+fn provider_name(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Stripe => "Stripe",
+        Provider::Paypal => "PayPal",
+    }
+}
 
 /// One provider's API, with the stage's token for it.
 pub struct ProviderClient {
@@ -74,15 +140,20 @@ impl ProviderClient {
             Provider::Stripe => {
                 let mut endpoints = Vec::new();
                 let mut after: Option<String> = None;
+                let mut cursors = Cursors::new("webhook endpoints", MAX_ENDPOINTS / 100);
                 loop {
                     let mut path = "/v1/webhook_endpoints?limit=100".to_owned();
                     if let Some(id) = &after {
                         path.push_str(&format!("&starting_after={}", form_encode(id)));
                     }
                     let page: StripeList = self.json(Method::GET, &path, None).await?;
-                    after = page.data.last().map(|e| e.id.clone());
+                    after = page
+                        .has_more
+                        .then(|| page.data.last().map(|e| e.id.clone()))
+                        .flatten();
                     endpoints.extend(page.data.into_iter().map(StripeEndpoint::endpoint));
-                    if !page.has_more || after.is_none() {
+                    cursors.follow(self.provider, after.as_deref())?;
+                    if after.is_none() {
                         return Ok(endpoints);
                     }
                 }
@@ -91,6 +162,15 @@ impl ProviderClient {
                 let list: PaypalWebhooks = self
                     .json(Method::GET, "/v1/notifications/webhooks", None)
                     .await?;
+                if list.webhooks.len() > MAX_ENDPOINTS {
+                    return Err(Failure::new(
+                        FailureKind::Failed,
+                        format!(
+                            "PayPal listed {} webhooks, more than an app can hold: mgrid does not read on",
+                            list.webhooks.len()
+                        ),
+                    ));
+                }
                 Ok(list
                     .webhooks
                     .into_iter()
@@ -158,6 +238,7 @@ impl ProviderClient {
                 Ok(EventsPage {
                     events: page.data.into_iter().map(StripeEvent::event).collect(),
                     next,
+                    unreadable: 0,
                 })
             }
             Provider::Paypal => {
@@ -170,21 +251,29 @@ impl ProviderClient {
                     ),
                 };
                 let page: PaypalEvents = self.json(Method::GET, &path, None).await?;
-                // The next page is a link: its path and query, asked of this client's base.
+                // The next page is a link: its path and query, asked of this client's base, and
+                // only when it is the events listing (never another of the API's paths).
                 let next = page
                     .links
                     .iter()
                     .find(|l| l.rel == "next")
-                    .and_then(|l| l.href.find("/v1/").map(|at| l.href[at..].to_owned()));
+                    .and_then(|l| l.href.find("/v1/").map(|at| l.href[at..].to_owned()))
+                    .filter(|path| path.starts_with("/v1/notifications/webhooks-events?"));
                 let wanted = Provider::Paypal.payment_event_types();
+                let listed = page.events.len();
+                let events: Vec<ProviderEvent> = page
+                    .events
+                    .into_iter()
+                    .filter_map(PaypalEvent::event)
+                    .collect();
+                let unreadable = (listed - events.len()) as u64;
                 Ok(EventsPage {
-                    events: page
-                        .events
+                    events: events
                         .into_iter()
-                        .filter_map(PaypalEvent::event)
                         .filter(|e| wanted.contains(&e.event_type.as_str()))
                         .collect(),
                     next,
+                    unreadable,
                 })
             }
         }
@@ -240,10 +329,7 @@ impl ProviderClient {
     }
 
     fn name(&self) -> &'static str {
-        match self.provider {
-            Provider::Stripe => "Stripe",
-            Provider::Paypal => "PayPal",
-        }
+        provider_name(self.provider)
     }
 
     /// A call, tried again through 429s, 5xx and lost connections; a 2xx answer, or why not.
@@ -341,11 +427,19 @@ impl ProviderClient {
                 .map_err(|e| format!("no answer: {}", scrub(&e.to_string())))?;
             let status = response.status();
             let retry = response.headers().get("retry-after").cloned();
-            let body = response
-                .into_body()
+            let body = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES)
                 .collect()
                 .await
-                .map_err(|e| format!("the answer was cut: {}", scrub(&e.to_string())))?
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        format!(
+                            "the answer went on past {} MiB, more than any page: cut off",
+                            MAX_ANSWER_BYTES >> 20
+                        )
+                    } else {
+                        format!("the answer was cut: {}", scrub(&e.to_string()))
+                    }
+                })?
                 .to_bytes()
                 .to_vec();
             Ok::<_, String>((status, retry, body))
@@ -501,7 +595,7 @@ fn provider_message(body: &[u8]) -> Option<String> {
         .or_else(|| value.get("message"))
         .or_else(|| value.get("error_description"))
         .and_then(serde_json::Value::as_str)?;
-    let mut said = scrub(said);
+    let mut said = mgrid_contract::untrusted::printable(&scrub(said)).into_owned();
     said.truncate(said.floor_char_boundary(300));
     Some(said)
 }
@@ -510,6 +604,8 @@ fn provider_message(body: &[u8]) -> Option<String> {
 pub struct EventsPage {
     pub events: Vec<ProviderEvent>,
     pub next: Option<String>,
+    /// Events listed without an id, a type or a readable creation time: not counted, but said.
+    pub unreadable: u64,
 }
 
 #[derive(Deserialize)]
@@ -598,15 +694,24 @@ struct StripeEndpoint {
     api_version: Option<String>,
 }
 
+/// Provider text as it may be shown: every field of an endpoint but its URL (a secret, read
+/// by `ProviderEndpoint::delivery` and shown only through `shown_url`) reaches reports and
+/// errors, so anything that could drive a terminal is escaped as it is read. An id that needed
+/// escaping is not one the provider gave out, and a call with it is refused (404), not sent
+/// somewhere else.
+fn told(text: String) -> String {
+    mgrid_contract::untrusted::printable(&text).into_owned()
+}
+
 impl StripeEndpoint {
     fn endpoint(self) -> ProviderEndpoint {
         ProviderEndpoint {
-            id: self.id,
+            id: told(self.id),
             url: Secret::new(self.url),
             enabled: self.status == "enabled",
-            status: self.status,
-            events: self.enabled_events,
-            api_version: self.api_version,
+            status: told(self.status),
+            events: self.enabled_events.into_iter().map(told).collect(),
+            api_version: self.api_version.map(told),
         }
     }
 }
@@ -632,12 +737,12 @@ struct PaypalEventType {
 impl PaypalWebhook {
     fn endpoint(self) -> ProviderEndpoint {
         ProviderEndpoint {
-            id: self.id,
+            id: told(self.id),
             url: Secret::new(self.url),
             // PayPal has no disabled state for a webhook: it is there or it is not.
             enabled: true,
             status: "enabled".into(),
-            events: self.event_types.into_iter().map(|t| t.name).collect(),
+            events: self.event_types.into_iter().map(|t| told(t.name)).collect(),
             api_version: None,
         }
     }
@@ -840,6 +945,7 @@ mod tests {
         let stage: StageName = "prod".parse().unwrap();
         let http = crate::http::client().unwrap();
         let key = "Bearer rk_test_standin1";
+        let control = format!("Bearer {}", stand_in.control_token().expose());
         let endpoints_url = format!("{base}/stripe/v1/webhook_endpoints");
 
         // Stripe: a page, as published; a refused key; a change; a missing one; a 429.
@@ -899,12 +1005,13 @@ mod tests {
             let body = format!(r#"{{"requests":{requests},"retryAfter":1}}"#);
             let http = http.clone();
             let url = format!("{base}/_standin/throttle");
+            let control = control.clone();
             async move {
                 raw(
                     &http,
                     Method::POST,
                     &url,
-                    "",
+                    &control,
                     Some(("application/json", body.as_str())),
                 )
                 .await
@@ -931,7 +1038,7 @@ mod tests {
             &http,
             Method::POST,
             &keep_url,
-            "",
+            &control,
             Some(("application/json", kept.as_str())),
         )
         .await;
@@ -997,7 +1104,7 @@ mod tests {
             &http,
             Method::POST,
             &throttle_url,
-            "",
+            &control,
             Some(("application/json", fail)),
         )
         .await;
@@ -1079,7 +1186,7 @@ mod tests {
             &http,
             Method::POST,
             &keep_url,
-            "",
+            &control,
             Some(("application/json", kept.as_str())),
         )
         .await;

@@ -10,7 +10,10 @@
 //! it survives a restart of `mgrid dev`. Beside the providers' routes, `/_standin/…` lets a test
 //! or `mgrid send` act as the provider would: deliver an event to the endpoints subscribed to it
 //! (`POST /_standin/<provider>/deliver`), or throttle the next requests
-//! (`POST /_standin/throttle`).
+//! (`POST /_standin/throttle`). Those control routes sign as the provider and spend the stage's
+//! API key, so they answer only a caller holding the stand-in's control token (a bearer token
+//! `mgrid dev` keeps in the stage's owner-only data directory): another local user who finds
+//! the port is refused, as the real providers refuse a caller without their credentials.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -143,6 +146,9 @@ impl State {
 pub struct StandIn {
     state: Arc<Mutex<State>>,
     file: Option<PathBuf>,
+    /// What a caller of the control routes must present (`Authorization: Bearer …`); new each
+    /// time the stand-in opens.
+    control: Arc<Secret>,
 }
 
 impl StandIn {
@@ -179,6 +185,37 @@ impl StandIn {
         Ok(StandIn {
             state: Arc::new(Mutex::new(state)),
             file,
+            control: Arc::new(Secret::new(crate::ids::random_text("mgsc_")?)),
+        })
+    }
+
+    /// The token the control routes (`/_standin/…`) answer to.
+    pub fn control_token(&self) -> &Secret {
+        &self.control
+    }
+
+    /// Points the endpoints at `old_origins` (an earlier `mgrid dev`'s URL) at `origin`
+    /// instead, keeping their path and query (the key): a local stage restarted on another port
+    /// is where its provider delivers, never the port it left, which anyone may listen on now.
+    /// How many moved.
+    pub fn move_endpoints(
+        &self,
+        provider: Provider,
+        was_local: impl Fn(&str) -> Option<String>,
+        origin: &str,
+    ) -> usize {
+        self.with(|state| {
+            let mut moved = 0;
+            for endpoint in state.endpoints(provider).iter_mut() {
+                if let Some(rest) = was_local(endpoint.url.expose()) {
+                    let url = format!("{origin}{rest}");
+                    if url != endpoint.url.expose() {
+                        endpoint.url = Secret::new(url);
+                        moved += 1;
+                    }
+                }
+            }
+            moved
         })
     }
 
@@ -286,6 +323,12 @@ impl StandIn {
             body,
         };
         if let Some(rest) = path.strip_prefix("/_standin/") {
+            if !self.holds_control(&call.authorization) {
+                return reply(
+                    StatusCode::UNAUTHORIZED,
+                    json!({"error": "the stand-in's control routes need its control token (Authorization: Bearer …), which mgrid dev keeps in the stage's data directory"}),
+                );
+            }
             return self.control(rest, &call).await;
         }
         let (provider, rest) = match path.split_once("/v1/") {
@@ -303,6 +346,16 @@ impl StandIn {
             Provider::Stripe => self.stripe(rest, &call),
             Provider::Paypal => self.paypal(rest, &call),
         }
+    }
+
+    /// Whether `authorization` carries the control token, compared in constant time.
+    fn holds_control(&self, authorization: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        authorization
+            .strip_prefix("Bearer ")
+            .is_some_and(|presented| {
+                bool::from(presented.as_bytes().ct_eq(self.control.expose().as_bytes()))
+            })
     }
 
     /// The events routes: Stripe `GET /v1/events` and `POST /v1/events/{id}/retry` (what

@@ -57,7 +57,7 @@ fn main() {
             ledger.execute_batch("COMMIT").expect("commit");
             let (status, _) = post_for(
                 &format!("{stand_in}/_standin/stripe/events"),
-                &[],
+                &[dev.standin_control()],
                 &serde_json::Value::Array(bodies).to_string(),
             )
             .expect("the stand-in answers");

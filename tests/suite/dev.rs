@@ -138,7 +138,7 @@ fn valid_webhooks_are_recorded_once_archived_and_notified_and_bad_ones_dead_lett
         .count();
     assert_eq!(notified, 21, "{notifications}");
     assert!(
-        notifications.contains("notify vendor vendor-7: stripe payment_intent.succeeded 2500 EUR")
+        notifications.contains("notify vendor vendor-7: stripe payment_intent.succeeded 25.00 EUR")
     );
 }
 

@@ -759,3 +759,115 @@ fn a_load_with_idle_and_slow_connections_held_records_every_acknowledged_webhook
     }
     assert_eq!(*closed_by_server.lock().unwrap(), 10);
 }
+
+/// The provider stand-in `mgrid dev` runs at `dev`'s data directory.
+fn stand_in_url(dev: &Dev) -> String {
+    std::fs::read_to_string(dev.data_dir.join("provider-api"))
+        .expect("mgrid dev names its provider stand-in")
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn the_stand_ins_control_routes_refuse_a_process_without_the_data_dirs_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(&binary(), dir.path(), None);
+    let base = stand_in_url(&dev);
+    let (_, forged, _) = support::local::stripe_payment("forged");
+    let forged = forged.replace("\"amount_received\":2500", "\"amount_received\":99999999");
+    let wrong = ("authorization", "Bearer mgsc_guessed".to_owned());
+    // Another local user finds the port (/proc/net/tcp) but cannot read the data directory.
+    for headers in [&[][..], &[wrong.clone()][..]] {
+        for (route, body) in [
+            ("stripe/deliver", forged.as_str()),
+            (
+                "stripe/events",
+                r#"[{"body":"{\"id\":\"evt_phantom\",\"type\":\"payment_intent.succeeded\"}","delivered":false}]"#,
+            ),
+            ("throttle", r#"{"requests":1000,"retryAfter":3600}"#),
+        ] {
+            let (status, answer) =
+                post_for(&format!("{base}/_standin/{route}"), headers, body).expect("an answer");
+            assert_eq!(status, 401, "{route} answered {answer}");
+            assert!(
+                !answer.contains("mgsc_"),
+                "the token is never echoed: {answer}"
+            );
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !dev.ledger().contains_key("stripe:evt_forged"),
+        "a forged payment was recorded"
+    );
+    // The stand-in answers its providers' routes as before (no throttle took hold), and the
+    // holder of the data directory still delivers.
+    let token = dev.secret("/marketgrid/local/provider-tokens/stripe");
+    let (status, _) =
+        support::local::get_with_token(&format!("{base}/stripe/v1/events"), token.expose());
+    assert_eq!(status, 200);
+    let (status, answer) = post_for(
+        &format!("{base}/_standin/stripe/deliver"),
+        &[dev.standin_control()],
+        &forged,
+    )
+    .expect("an answer");
+    assert_eq!(status, 200, "{answer}");
+    let mode = std::fs::metadata(dev.data_dir.join("provider-api.control"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "the control token is owner-only");
+}
+
+#[test]
+fn a_dev_restarted_on_another_port_moves_its_provider_endpoints_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let endpoints = |dev: &Dev| -> Vec<String> {
+        let token = dev.secret("/marketgrid/local/provider-tokens/stripe");
+        let (status, page) = support::local::get_with_token(
+            &format!("{}/stripe/v1/webhook_endpoints", stand_in_url(dev)),
+            token.expose(),
+        );
+        assert_eq!(status, 200);
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["url"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut first = Dev::start(&binary(), dir.path(), None);
+    let before = endpoints(&first);
+    assert_eq!(before.len(), 1);
+    assert!(before[0].starts_with(&format!("{}/webhook/stripe?key=", first.url)));
+    first.interrupt();
+    // Whoever takes the old port now would receive the API key and a signature.
+    let old = first.url.trim_start_matches("http://").to_owned();
+    let squatter = TcpListener::bind(&old).ok();
+    let second = Dev::start(&binary(), dir.path(), None);
+    assert_ne!(second.url, first.url);
+    let after = endpoints(&second);
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert!(
+        after[0].starts_with(&format!("{}/webhook/stripe?key=", second.url)),
+        "the endpoint still points at {} after the restart on {}",
+        after[0].split_once('?').map_or("", |u| u.0),
+        second.url
+    );
+    drop(squatter);
+    let (_, event, _) = support::local::stripe_payment("moved");
+    let (status, answer) = post_for(
+        &format!("{}/_standin/stripe/deliver", stand_in_url(&second)),
+        &[second.standin_control()],
+        &event,
+    )
+    .expect("an answer");
+    assert_eq!(status, 200, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let delivered = answer["deliveries"][0]["status"].as_u64();
+    assert!(
+        delivered.is_some_and(|s| (200..300).contains(&s)),
+        "{answer}"
+    );
+}

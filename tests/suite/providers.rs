@@ -79,7 +79,7 @@ fn deliver(dev: &Dev, event: &str) -> Vec<u64> {
     let (_, text, _) = stripe_payment(event);
     let (status, answer) = post_for(
         &format!("{}/_standin/stripe/deliver", stand_in(dev)),
-        &[],
+        &[dev.standin_control()],
         &text,
     )
     .expect("the stand-in answers");
@@ -606,7 +606,7 @@ async fn a_deployed_stage_without_tokens_says_how_to_set_one_and_changes_nothing
         .collect();
     let (status, _) = post_for(
         &format!("{base}/_standin/stripe/events"),
-        &[],
+        &[dev.standin_control()],
         &serde_json::Value::Array(events).to_string(),
     )
     .unwrap();
@@ -790,7 +790,7 @@ fn ctrl_c_during_a_reconcile_prints_what_was_listed_and_exits_130() {
     // Stripe slows down: every listing request is answered 429, come back in 30 s.
     let (status, _) = post_for(
         &format!("{}/_standin/throttle", stand_in(&dev)),
-        &[],
+        &[dev.standin_control()],
         r#"{"requests": 100, "retryAfter": 30}"#,
     )
     .unwrap();

@@ -19,6 +19,7 @@ pub mod record;
 mod scalar;
 pub mod signature;
 pub mod untrusted;
+pub mod webhook_url;
 
 pub use archive::{ArchiveHour, ArchiveKey, ArchivedWebhook};
 pub use clock::EpochMillis;

@@ -11,6 +11,44 @@ pub fn minor_unit_digits(currency: &str) -> u32 {
     }
 }
 
+/// Whether `text` can be a currency code: three ASCII letters (ISO 4217 form). Anything else
+/// from a provider is not shown as one.
+pub fn is_currency_code(text: &str) -> bool {
+    text.len() == 3 && text.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+/// An amount in minor units as people read it, with its currency's decimals: `19.99 USD`,
+/// `1,000 JPY`, `1.234 KWD`, `-50.00 EUR`. Wide enough for any sum of `i64` amounts; a code that
+/// is not one ([`is_currency_code`]) reads as `(unreadable currency)`.
+pub fn shown_amount(minor: i128, currency: &str) -> String {
+    let code = if is_currency_code(currency) {
+        currency.to_ascii_uppercase()
+    } else {
+        "(unreadable currency)".to_owned()
+    };
+    let digits = minor_unit_digits(currency);
+    let sign = if minor < 0 { "-" } else { "" };
+    let magnitude = minor.unsigned_abs();
+    let unit = 10u128.pow(digits);
+    let whole = (magnitude / unit).to_string();
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (at, digit) in whole.chars().enumerate() {
+        if at > 0 && (whole.len() - at).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if digits == 0 {
+        format!("{sign}{grouped} {code}")
+    } else {
+        let fraction = magnitude % unit;
+        format!(
+            "{sign}{grouped}.{fraction:0width$} {code}",
+            width = digits as usize
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
     #[error("amount {0:?} is not a decimal number")]
@@ -74,6 +112,33 @@ mod tests {
         assert_eq!(minor_units("-5.50", "EUR"), Ok(-550));
         assert_eq!(minor_units("10.990", "USD"), Ok(1099));
         assert_eq!(minor_units("92233720368547758.07", "USD"), Ok(i64::MAX));
+    }
+
+    #[test]
+    fn amounts_read_as_people_read_them_in_each_currencys_decimals() {
+        let table: [(i128, &str, &str); 10] = [
+            (1999, "usd", "19.99 USD"),
+            (1999, "USD", "19.99 USD"),
+            (5, "EUR", "0.05 EUR"),
+            (-5000, "EUR", "-50.00 EUR"),
+            (1000, "JPY", "1,000 JPY"),
+            (1234, "KWD", "1.234 KWD"),
+            (123_456_789, "EUR", "1,234,567.89 EUR"),
+            (0, "USD", "0.00 USD"),
+            (
+                2 * i64::MAX as i128 + 300,
+                "EUR",
+                "184,467,440,737,095,519.14 EUR",
+            ),
+            (100, "\u{1b}]0;x", "1.00 (unreadable currency)"),
+        ];
+        for (minor, currency, shown) in table {
+            assert_eq!(shown_amount(minor, currency), shown, "{minor} {currency:?}");
+        }
+        assert_eq!(
+            shown_amount(i64::MIN as i128, "USD"),
+            "-92,233,720,368,547,758.08 USD"
+        );
     }
 
     #[test]

@@ -123,6 +123,14 @@ impl Dev {
         )
     }
 
+    /// The header the provider stand-in's control routes (`/_standin/…`) ask for: the token
+    /// `mgrid dev` keeps in its data directory.
+    pub fn standin_control(&self) -> (&'static str, String) {
+        let token = std::fs::read_to_string(self.data_dir.join("provider-api.control"))
+            .expect("mgrid dev keeps the stand-in's control token");
+        ("authorization", format!("Bearer {}", token.trim()))
+    }
+
     pub fn signing_secret(&self) -> Secret {
         self.secret(&local().signing_secret_ring(Provider::Stripe))
     }
