@@ -108,6 +108,8 @@ pub struct ProviderClient {
 struct Answer {
     status: StatusCode,
     body: Vec<u8>,
+    /// The body went on past [`MAX_ANSWER_BYTES`] and was cut off (`body` is empty).
+    overlong: bool,
     /// The `Retry-After` header's value.
     retry_after: Option<String>,
 }
@@ -349,6 +351,18 @@ impl ProviderClient {
                 .send(method.clone(), path, body.clone(), authorization)
                 .await;
             let wait = match sent {
+                Ok(answer) if answer.overlong => {
+                    return Err(Failure::new(
+                        FailureKind::Failed,
+                        format!(
+                            "{} answered {method} {} with more than {} MiB, more than any page: mgrid cut it off",
+                            self.name(),
+                            path_only(path),
+                            MAX_ANSWER_BYTES >> 20
+                        ),
+                    )
+                    .next("the provider's API (or what answers at its address) is misbehaving: check --provider-api-base and the provider's status page"));
+                }
                 Ok(answer) if answer.status.is_success() => return Ok(answer),
                 Ok(answer)
                     if answer.status == StatusCode::UNAUTHORIZED
@@ -427,21 +441,14 @@ impl ProviderClient {
                 .map_err(|e| format!("no answer: {}", scrub(&e.to_string())))?;
             let status = response.status();
             let retry = response.headers().get("retry-after").cloned();
-            let body = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+            let body = match http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES)
                 .collect()
                 .await
-                .map_err(|e| {
-                    if e.is::<http_body_util::LengthLimitError>() {
-                        format!(
-                            "the answer went on past {} MiB, more than any page: cut off",
-                            MAX_ANSWER_BYTES >> 20
-                        )
-                    } else {
-                        format!("the answer was cut: {}", scrub(&e.to_string()))
-                    }
-                })?
-                .to_bytes()
-                .to_vec();
+            {
+                Ok(body) => Some(body.to_bytes().to_vec()),
+                Err(e) if e.is::<http_body_util::LengthLimitError>() => None,
+                Err(e) => return Err(format!("the answer was cut: {}", scrub(&e.to_string()))),
+            };
             Ok::<_, String>((status, retry, body))
         })
         .await
@@ -449,7 +456,8 @@ impl ProviderClient {
         let (status, retry, body) = answered;
         Ok(Answer {
             status,
-            body,
+            overlong: body.is_none(),
+            body: body.unwrap_or_default(),
             retry_after: retry.and_then(|v| v.to_str().ok().map(str::to_owned)),
         })
     }
@@ -764,12 +772,14 @@ mod tests {
         assert_eq!(doubling(40), LONGEST_WAIT);
         let asked = Answer {
             status: StatusCode::TOO_MANY_REQUESTS,
+            overlong: false,
             body: Vec::new(),
             retry_after: Some("7".into()),
         };
         assert_eq!(retry_after(&asked), Some(Duration::from_secs(7)));
         let huge = Answer {
             status: StatusCode::TOO_MANY_REQUESTS,
+            overlong: false,
             body: Vec::new(),
             retry_after: Some("86400".into()),
         };
@@ -1236,5 +1246,172 @@ mod tests {
             Some("Client Authentication failed")
         );
         assert_eq!(provider_message(b"<html>"), None);
+    }
+
+    /// A provider API that misbehaves: each request is answered by `answer(path)` with a body
+    /// (None: an endless chunked body). Its base URL.
+    async fn hostile(
+        answer: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> (String, tokio::task::JoinHandle<()>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let answer = std::sync::Arc::new(answer);
+        let serving = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buffer = [0u8; 4096];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buffer).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&request);
+                    let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    match answer(&path) {
+                        Some(body) => {
+                            let head = format!(
+                                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                                body.len()
+                            );
+                            let _ = stream.write_all(head.as_bytes()).await;
+                            let _ = stream.write_all(body.as_bytes()).await;
+                        }
+                        None => {
+                            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                            let _ = stream.write_all(head.as_bytes()).await;
+                            let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
+                            while stream.write_all(chunk.as_bytes()).await.is_ok() {}
+                        }
+                    }
+                });
+            }
+        });
+        (base, serving)
+    }
+
+    fn stripe_at(base: &str) -> ProviderClient {
+        ProviderClient::new(
+            Provider::Stripe,
+            "prod".parse().unwrap(),
+            format!("{base}/stripe"),
+            Secret::new("rk_test_x".into()),
+        )
+        .unwrap()
+    }
+
+    fn stripe_endpoint(id: &str) -> String {
+        format!(
+            r#"{{"id":"{id}","object":"webhook_endpoint","url":"https://x.example/webhook/stripe?key=mgk_1","status":"enabled","enabled_events":["*"],"api_version":null}}"#
+        )
+    }
+
+    #[tokio::test]
+    async fn a_listing_that_never_ends_is_stopped_and_said() {
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let asked = counter.clone();
+        // has_more forever, a new endpoint a page.
+        let (base, serving) = hostile(move |_| {
+            let n = asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Some(format!(
+                r#"{{"object":"list","has_more":true,"data":[{}]}}"#,
+                stripe_endpoint(&format!("we_{n}"))
+            ))
+        })
+        .await;
+        let endless = stripe_at(&base).endpoints().await.unwrap_err();
+        assert!(
+            endless.what.contains("still going after 10 pages"),
+            "{}",
+            endless.what
+        );
+        assert_eq!(counter.load(std::sync::atomic::Ordering::SeqCst), 10);
+        serving.abort();
+
+        // The same page again and again.
+        let (base, serving) = hostile(|_| {
+            Some(format!(
+                r#"{{"object":"list","has_more":true,"data":[{}]}}"#,
+                stripe_endpoint("we_same")
+            ))
+        })
+        .await;
+        let repeated = stripe_at(&base).endpoints().await.unwrap_err();
+        assert!(repeated.what.contains("already sent"), "{}", repeated.what);
+        serving.abort();
+
+        // PayPal's next link to itself, as reconcile follows it.
+        let (base, serving) = hostile(|path| {
+            Some(format!(
+                r#"{{"events":[],"links":[{{"href":"https://api-m.paypal.com{}","rel":"next"}}]}}"#,
+                path.trim_start_matches("/paypal")
+            ))
+        })
+        .await;
+        let paypal = ProviderClient::new(
+            Provider::Paypal,
+            "prod".parse().unwrap(),
+            format!("{base}/paypal"),
+            Secret::new("AClient:ESecret".into()),
+        )
+        .unwrap();
+        // The stand-in of an OAuth answer: any body with an access token.
+        *paypal.access.lock().await = Some(Secret::new("A21AAx".into()));
+        let mut cursors = Cursors::new("events", MAX_EVENT_PAGES);
+        let mut cursor: Option<String> = None;
+        let stopped = loop {
+            let page = paypal
+                .events_page(0, 1000, cursor.as_deref())
+                .await
+                .unwrap();
+            cursor = page.next;
+            if let Err(error) = cursors.follow(Provider::Paypal, cursor.as_deref()) {
+                break error;
+            }
+            assert!(cursor.is_some(), "the link was not followed");
+        };
+        assert!(stopped.what.contains("already sent"), "{}", stopped.what);
+        serving.abort();
+    }
+
+    #[tokio::test]
+    async fn an_endless_answer_is_cut_off_not_held_in_memory() {
+        let (base, serving) = hostile(|_| None).await;
+        let started = Instant::now();
+        let cut = stripe_at(&base).endpoints().await.unwrap_err();
+        assert!(cut.what.contains("more than 16 MiB"), "{}", cut.what);
+        assert!(
+            started.elapsed() < REQUEST_TIMEOUT,
+            "cut off at once, not tried again"
+        );
+        serving.abort();
+    }
+
+    #[tokio::test]
+    async fn provider_text_that_would_drive_a_terminal_is_escaped_as_it_is_read() {
+        let (base, serving) = hostile(|_| {
+            Some(format!(
+                r#"{{"object":"list","has_more":false,"data":[{}]}}"#,
+                stripe_endpoint(r"we_\u001b]0;owned\u0007")
+                    .replace(r#""status":"enabled""#, r#""status":"enabled\u001b[2J""#)
+                    .replace("x.example", r"x.example\u001b[2J")
+            ))
+        })
+        .await;
+        let endpoints = stripe_at(&base).endpoints().await.unwrap();
+        let endpoint = &endpoints[0];
+        for shown in [&endpoint.id, &endpoint.status, &endpoint.shown_url()] {
+            assert!(
+                !shown.chars().any(mgrid_contract::untrusted::is_unsafe),
+                "{shown:?}"
+            );
+        }
+        assert_eq!(endpoint.id, r"we_\x1b]0;owned\x07");
+        serving.abort();
     }
 }

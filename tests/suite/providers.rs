@@ -754,7 +754,7 @@ fn reconcile_finds_the_missing_payments_and_heal_brings_them_in() {
     assert_eq!(missing, dropped_ids, "exactly the dropped ones");
     assert_eq!(
         stripe["missingAmounts"],
-        serde_json::json!([{"currency": "EUR", "minorUnits": 25000}])
+        serde_json::json!([{"currency": "EUR", "minorUnits": 25000, "negativeMinorUnits": 0}])
     );
     assert!(
         stripe["missing"][0]["object"]
