@@ -295,7 +295,8 @@ verifies: the processor dead-letters it.
 
 With --count or --rate it is a load generator: --concurrency requests at a time, paced to --rate,
 then a summary: accepted (2xx), refused (4xx), failed (5xx or no answer), latency p50/p99/max.
-Exits 7 when some were not accepted.")]
+Exits 7 when some were not accepted. With --drop-delivery nothing is delivered, on purpose: it
+exits 0 once the provider stand-in kept every event, and 7 when it did not.")]
 pub struct SendArgs {
     /// The provider whose webhook to send
     #[arg(value_enum)]
@@ -332,6 +333,12 @@ pub struct SendArgs {
     /// longer than its retries would (what `mgrid reconcile` then finds missing)
     #[arg(long, conflicts_with_all = ["bad_signature", "malformed"])]
     pub drop_delivery: bool,
+    /// Sign with the Stripe signing secret read from stdin (one line, not shown) instead of
+    /// the stage's: rehearse a provider that rolled its secret and signs with one the stage
+    /// does not know yet. They are dead-lettered as bad-signature; `mgrid keys
+    /// set-signing-secret stripe` with the same secret, then `mgrid dlq redrive`, records them
+    #[arg(long, conflicts_with_all = ["bad_signature", "malformed", "drop_delivery"])]
+    pub signing_secret_stdin: bool,
 }
 
 fn parse_currency(text: &str) -> Result<String, String> {
@@ -425,7 +432,7 @@ pub enum DlqAction {
     Stats,
     /// Show dead letters (why, which event, a body excerpt) without consuming them
     Peek {
-        /// How many to show
+        /// How many to show (1 to 1,000)
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
         limit: u16,
         /// Only this provider's
@@ -442,11 +449,33 @@ pub enum DlqAction {
     Redrive(RedriveArgs),
     /// Stop the SQS message move task that `redrive --native` started
     Cancel,
-    /// Delete every dead letter (asks first; the stage name on a protected stage)
+    /// Delete dead letters: every one, or those a filter names (asks first; the stage name on
+    /// a protected stage)
+    #[command(after_long_help = "\
+Without a filter the queue is purged whole (SQS PurgeQueue; it may take up to 60 s). With one,
+each dead letter is read and only those that match are deleted: leftovers that can never verify
+(`--reason bad-signature --older-than 7d`) go, and everything else stays. A FIFO queue hands out
+a message group's messages in order, so a matching dead letter behind one that does not match in
+its group is not reached: the report counts what was deleted and what was left.")]
     Purge {
         /// Show how many would be deleted, and why they were dead-lettered; delete nothing
         #[arg(long)]
         dry_run: bool,
+        /// Only this provider's
+        #[arg(long, value_enum)]
+        provider: Option<ProviderArg>,
+        /// Only this event (its provider's event id)
+        #[arg(long, value_name = "ID", value_parser = parse_event_id)]
+        event_id: Option<String>,
+        /// Only this event type
+        #[arg(long)]
+        event_type: Option<String>,
+        /// Only those that failed for this reason (bad-signature, no-signing-secret, …)
+        #[arg(long, value_parser = crate::decide::redrive::parse_reason)]
+        reason: Option<String>,
+        /// Only those first sent longer ago than this (1h, 7d)
+        #[arg(long, value_name = "AGE")]
+        older_than: Option<Span>,
     },
 }
 
@@ -911,8 +940,8 @@ pub struct LogsArgs {
     /// Metric lines (CloudWatch embedded metrics) too
     #[arg(long)]
     pub metrics: bool,
-    /// At most this many lines a source: on AWS the window's first, on the local stage its
-    /// newest (shown oldest first either way)
+    /// At most this many lines a source (1 to 10,000): on AWS the window's first, on the local
+    /// stage its newest (shown oldest first either way)
     #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub limit: u32,
 }

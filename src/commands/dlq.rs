@@ -81,8 +81,22 @@ pub async fn run(context: &Context, target: &Target, args: &DlqArgs) -> Result<(
             redrive(context, stage, &ports, settle, redrive_args).await
         }
         DlqAction::Cancel => cancel(context, stage, &target.move_tasks()?, &dlq).await,
-        DlqAction::Purge { dry_run } => {
-            purge(context, stage, target.protected(), &dlq, *dry_run).await
+        DlqAction::Purge {
+            dry_run,
+            provider,
+            event_id,
+            event_type,
+            reason,
+            older_than,
+        } => {
+            let filter = Filter {
+                provider: provider.map(Into::into),
+                event_id: event_id.clone(),
+                event_type: event_type.clone(),
+                reason: reason.clone(),
+                sent_before: older_than.map(|age| now_millis() - age.0),
+            };
+            purge(context, stage, target.protected(), &dlq, filter, *dry_run).await
         }
     };
     if let Some(calls) = target.calls() {
@@ -299,7 +313,10 @@ impl fmt::Display for PeekReport {
         }
         // On a narrow terminal the body and times give way (--full and JSON show them), and the
         // event id is never cut.
-        let narrow = crate::ui::text::table_width().is_some_and(|width| width < 120);
+        let width = crate::ui::text::table_width();
+        let narrow = width.is_some_and(|width| width < 120);
+        // Piped, every value is whole, as for every table (a program reads it).
+        let piped = width.is_none();
         let mut header = vec![
             "message",
             "provider",
@@ -316,7 +333,11 @@ impl fmt::Display for PeekReport {
         for peeked in &self.messages {
             let v = &peeked.view;
             let mut row = vec![
-                v.message_id.chars().take(8).collect(),
+                if piped {
+                    shown(&v.message_id)
+                } else {
+                    v.message_id.chars().take(8).collect()
+                },
                 v.provider.as_deref().map_or_else(|| "?".into(), shown),
                 v.event_id.as_deref().map_or_else(|| "?".into(), shown),
                 if v.malformed {
@@ -330,7 +351,11 @@ impl fmt::Display for PeekReport {
             if !narrow {
                 row.extend([
                     v.sent_at.map(format_rfc3339).unwrap_or_default(),
-                    excerpt(&peeked.body, 40),
+                    if piped {
+                        shown(&peeked.body)
+                    } else {
+                        excerpt(&peeked.body, 40)
+                    },
                 ]);
             }
             rows.add_row(row);
@@ -1077,18 +1102,35 @@ async fn cancel(
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct PurgeReport {
     pub stage: String,
     pub purged: u64,
+    /// The filter, when only matching dead letters were deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
+    /// With a filter: the dead letters read that did not match, left in the queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left: Option<u64>,
 }
 
 impl fmt::Display for PurgeReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "purged the dead-letter queue of {}: about {} messages deleted",
-            self.stage, self.purged
-        )
+        match self.left {
+            None => writeln!(
+                f,
+                "purged the dead-letter queue of {}: about {} messages deleted",
+                self.stage, self.purged
+            ),
+            Some(left) => writeln!(
+                f,
+                "deleted {} matching dead letter{} of {}; {left} that do not match are still there (`mgrid dlq stats --stage {}`)",
+                self.purged,
+                if self.purged == 1 { "" } else { "s" },
+                self.stage,
+                self.stage
+            ),
+        }
     }
 }
 
@@ -1103,15 +1145,25 @@ pub struct PurgePlan {
     pub dead_letters: u64,
     pub breakdown: Vec<ReasonCount>,
     pub dry_run: bool,
+    /// Only the dead letters that match it are deleted (None: the whole queue).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
 }
 
 impl fmt::Display for PurgePlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "the dead-letter queue of {} holds about {} webhooks; a purge deletes them for good",
-            self.stage, self.dead_letters
-        )?;
+        match &self.filter {
+            None => writeln!(
+                f,
+                "the dead-letter queue of {} holds about {} webhooks; a purge deletes them for good",
+                self.stage, self.dead_letters
+            )?,
+            Some(_) => writeln!(
+                f,
+                "about {} of the dead letters of {} match; a purge deletes those for good and leaves the rest",
+                self.dead_letters, self.stage
+            )?,
+        }
         if !self.breakdown.is_empty() {
             writeln!(f, "{}", ReasonCount::table(&self.breakdown))?;
         }
@@ -1131,8 +1183,14 @@ impl Plan for PurgePlan {
             }
         } else {
             Ask::YesNo(format!(
-                "Purge {} dead letters of {}?",
-                self.dead_letters, self.stage
+                "Purge {} {}dead letters of {}?",
+                self.dead_letters,
+                if self.filter.is_some() {
+                    "matching "
+                } else {
+                    ""
+                },
+                self.stage
             ))
         }
     }
@@ -1149,35 +1207,104 @@ async fn purge(
     stage: &StageName,
     protected: bool,
     dlq: &impl DeadLetterQueue,
+    filter: Filter,
     dry_run: bool,
 ) -> Result<()> {
     let depth = dlq.depth().await?;
     let mut breakdown = Breakdown::default();
+    let mut matching = 0u64;
     dlq.scan(SCAN_LIMIT, &mut |letter| {
-        breakdown.add(&letter.view());
+        let view = letter.view();
+        if filter.matches(&view) {
+            matching += 1;
+            breakdown.add(&view);
+        }
         true
     })
     .await?;
+    let filtered = !filter.is_empty();
     let plan = PurgePlan {
         stage: stage.to_string(),
         protected,
-        dead_letters: depth.visible + depth.in_flight,
+        dead_letters: if filtered {
+            matching
+        } else {
+            depth.visible + depth.in_flight
+        },
         breakdown: ReasonCount::all(breakdown),
         dry_run,
+        filter: filtered.then_some(filter),
     };
     carry_out(
         context,
         plan,
         Run::plan_only_if(dry_run),
         |plan| async move {
-            let purged = dlq.purge().await?.unwrap_or(plan.dead_letters);
-            Ok(PurgeReport {
-                stage: plan.stage,
-                purged,
-            })
+            match plan.filter {
+                None => {
+                    let purged = dlq.purge().await?.unwrap_or(plan.dead_letters);
+                    Ok(PurgeReport {
+                        stage: plan.stage,
+                        purged,
+                        filter: None,
+                        left: None,
+                    })
+                }
+                Some(filter) => {
+                    let (purged, left) = delete_matching(dlq, &filter).await?;
+                    Ok(PurgeReport {
+                        stage: plan.stage,
+                        purged,
+                        filter: Some(filter),
+                        left: Some(left),
+                    })
+                }
+            }
         },
     )
     .await
+}
+
+/// How long a dead letter a filtered purge read stays hidden while it reads the rest.
+const PURGE_HOLD_SECONDS: u32 = 120;
+
+/// Reads every dead letter it can reach, deletes those `filter` matches, and makes the others
+/// visible again at the end (also when a call fails midway): how many were deleted and left.
+async fn delete_matching(
+    dlq: &impl DeadLetterQueue,
+    filter: &Filter,
+) -> Result<(u64, u64), Failure> {
+    let mut kept: Vec<DeadLetter> = Vec::new();
+    let mut deleted = 0u64;
+    let result = async {
+        loop {
+            // Nothing returned: what is left is held here, or behind it in its group.
+            let batch = dlq.receive(10, PURGE_HOLD_SECONDS).await?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let (matching, others): (Vec<DeadLetter>, Vec<DeadLetter>) =
+                batch.into_iter().partition(|l| filter.matches(&l.view()));
+            kept.extend(others);
+            if matching.is_empty() {
+                continue;
+            }
+            let refs: Vec<&DeadLetter> = matching.iter().collect();
+            let outcome = dlq.delete(&refs).await?;
+            deleted += outcome.done.len() as u64;
+            for (_, why) in &outcome.failed {
+                note(&format!(
+                    "a matching dead letter could not be deleted ({why}); it is visible again after {PURGE_HOLD_SECONDS} s"
+                ));
+            }
+        }
+    }
+    .await;
+    let refs: Vec<&DeadLetter> = kept.iter().collect();
+    for chunk in refs.chunks(10) {
+        dlq.set_visibility(chunk, 0).await?;
+    }
+    result.map(|()| (deleted, kept.len() as u64))
 }
 
 #[cfg(test)]
@@ -1364,9 +1491,24 @@ mod snapshots {
         let purge = PurgeReport {
             stage: "dev".into(),
             purged: 12,
+            filter: None,
+            left: None,
         };
         insta::assert_snapshot!("dlq_purge", plain(&purge));
         crate::ui::output::assert_json_contract("dlq-purge", &purge);
+        let filtered = PurgeReport {
+            filter: Some(Filter {
+                reason: Some("bad-signature".into()),
+                ..Filter::default()
+            }),
+            left: Some(3),
+            ..purge
+        };
+        assert_eq!(
+            plain(&filtered),
+            "deleted 12 matching dead letters of dev; 3 that do not match are still there (`mgrid dlq stats --stage dev`)\n"
+        );
+        crate::ui::output::assert_json_contract("dlq-purge", &filtered);
         let plan = PurgePlan {
             stage: "prod".into(),
             protected: true,
@@ -1384,6 +1526,7 @@ mod snapshots {
                 },
             ],
             dry_run: true,
+            filter: None,
         };
         insta::assert_snapshot!("dlq_purge_plan", plain(&plan));
         insta::assert_snapshot!("dlq_purge_plan_80", crate::ui::text::at_80_columns(&plan));

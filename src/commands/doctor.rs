@@ -18,7 +18,7 @@ use crate::failure::{Failure, FailureKind};
 use crate::ports::{KeyRings, Logs};
 use crate::target::Target;
 use crate::ui::output::{print_report, warn};
-use crate::ui::text::{ERROR, GOOD, WARNING, table};
+use crate::ui::text::table;
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -196,21 +196,24 @@ impl fmt::Display for Doctor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut rows = table(&["provider", "check", "verdict", "what"]);
         for finding in &self.findings {
+            // Coloured by the table, not by escapes in the text, which it would count as width.
+            use comfy_table::{Attribute, Cell, Color};
             let verdict = match finding.verdict {
-                Verdict::Ok => format!("{GOOD}ok{GOOD:#}"),
-                Verdict::Warning => format!("{WARNING}warning{WARNING:#}"),
-                Verdict::Problem => format!("{ERROR}PROBLEM{ERROR:#}"),
-                Verdict::Unchecked => format!("{WARNING}unchecked{WARNING:#}"),
-            };
+                Verdict::Ok => Cell::new("ok").fg(Color::Green),
+                Verdict::Warning => Cell::new("warning").fg(Color::Yellow),
+                Verdict::Problem => Cell::new("PROBLEM").fg(Color::Red),
+                Verdict::Unchecked => Cell::new("unchecked").fg(Color::Yellow),
+            }
+            .add_attribute(Attribute::Bold);
             let what = match &finding.endpoint {
                 Some(id) => format!("{id}: {}", finding.said),
                 None => finding.said.clone(),
             };
             rows.add_row(vec![
-                finding.provider.to_string(),
-                finding.check.to_string(),
+                Cell::new(finding.provider.to_string()),
+                Cell::new(finding.check.to_string()),
                 verdict,
-                what,
+                Cell::new(what),
             ]);
         }
         writeln!(f, "stage {} as the providers see it\n{rows}", self.stage)?;

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod movers;
 pub mod reconcile;
 pub mod replay;
+pub mod secret_input;
 pub mod send;
 pub mod stages;
 pub mod status;
@@ -130,7 +131,7 @@ impl Context {
                 FailureKind::Usage,
                 format!("the local stage is not deployed, so `mgrid {verb}` does not apply to it"),
             )
-            .next("`mgrid dev` runs the local stage; stop it with Ctrl-C, and remove its data with `rm -r` on its --data-dir"));
+            .next("`mgrid dev` runs the local stage: Ctrl-C stops it, and its data stays in its --data-dir (.mgrid/local unless set) until you delete that directory yourself"));
         }
         Ok(stage)
     }

@@ -41,6 +41,14 @@ struct Endpoint {
     signing_secret: Option<Secret>,
     /// When the API key ring was last written, when the store says.
     api_key_changed_at: Option<EpochMillis>,
+    /// With `--signing-secret-stdin`: whether the secret given is the stage's.
+    signed_as: Option<SignedAs>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignedAs {
+    StagesSecret,
+    UnknownSecret,
 }
 
 pub async fn run(context: &Context, stage_target: &Target, args: &SendArgs) -> Result<()> {
@@ -48,11 +56,25 @@ pub async fn run(context: &Context, stage_target: &Target, args: &SendArgs) -> R
     let provider: Provider = args.provider.into();
     let base = stage_target.live_api_url().await?;
     let rings = stage_target.key_rings().await?;
-    let target = endpoint(&rings, &stage, provider, &base).await?;
-    if provider == Provider::Paypal && !args.bad_signature && !args.malformed {
-        crate::ui::output::note(
-            "note: PayPal signs with its own private key; this event's signature will not verify, so the processor dead-letters it",
-        );
+    let mut target = endpoint(&rings, &stage, provider, &base).await?;
+    if args.signing_secret_stdin {
+        if provider != Provider::Stripe {
+            return Err(Failure::new(
+                FailureKind::Usage,
+                "--signing-secret-stdin signs as Stripe does; PayPal signs with its own private key",
+            )
+            .next("mgrid send stripe --signing-secret-stdin")
+            .into());
+        }
+        // The stage's own secret is known here; the rehearsal is of one it does not know.
+        let stages = target.signing_secret.take();
+        let given = crate::commands::secret_input::read_signing_secret(provider)?;
+        target.signing_secret = Some(given.clone());
+        target.signed_as = Some(if stages.as_ref() == Some(&given) {
+            SignedAs::StagesSecret
+        } else {
+            SignedAs::UnknownSecret
+        });
     }
     let spec = EventSpec {
         provider,
@@ -87,11 +109,22 @@ pub async fn run(context: &Context, stage_target: &Target, args: &SendArgs) -> R
         .into());
     }
     let report = send_all(&target, &spec, args, &stage, recorder).await?;
-    if args.drop_delivery {
-        print_report(&report, context.global.output)?;
-        return Ok(());
-    }
     print_report(&report, context.global.output)?;
+    if args.drop_delivery {
+        // Nothing delivered is the point; an event the stand-in did not keep is not.
+        return match report.kept_at_provider {
+            Some(kept) if kept < report.sent => Err(Failure::new(
+                FailureKind::Partial,
+                format!(
+                    "the provider stand-in kept {kept} of the {} events: `reconcile` will not find the others",
+                    report.sent
+                ),
+            )
+            .next("is `mgrid dev` still running? start it, then send again")
+            .into()),
+            _ => Ok(()),
+        };
+    }
     if report.accepted < report.sent {
         return Err(Failure::new(
             FailureKind::Partial,
@@ -136,6 +169,7 @@ async fn endpoint(
         api_key: api_ring.ring.current.secret,
         api_key_changed_at: api_ring.modified_at,
         signing_secret: signing.map(|s| s.ring.current.secret),
+        signed_as: None,
     })
 }
 
@@ -332,16 +366,32 @@ async fn send_all(
         bar.finish_and_clear();
     }
     let mut report = SendReport::new(stage, spec, &target.url, &deliveries, started.elapsed());
-    report.spoiled_as = if args.drop_delivery {
-        Some("not delivered: kept at the provider stand-in only".to_owned())
-    } else if args.bad_signature {
-        Some("bad-signature".to_owned())
+    report.kept_at_provider = recorder.as_ref().map(|r| r.kept);
+    report.not_delivered = args.drop_delivery;
+    report.spoiled_as = spoiled_as(target, spec.provider, args).map(str::to_owned);
+    report.malformed = args.malformed;
+    report.signed_with_stdin = args.signing_secret_stdin;
+    Ok(report)
+}
+
+/// The reason the processor dead-letters these events with, when they are spoiled: what its
+/// verification answers for the stage as it is (a stage without the provider's signing secret
+/// says so before it looks at any signature).
+fn spoiled_as(target: &Endpoint, provider: Provider, args: &SendArgs) -> Option<&'static str> {
+    let unverifiable = args.bad_signature
+        || provider == Provider::Paypal
+        || target.signed_as == Some(SignedAs::UnknownSecret);
+    if args.drop_delivery {
+        None
     } else if args.malformed {
-        Some("malformed-body".to_owned())
+        Some("malformed-body")
+    } else if unverifiable && target.signing_secret.is_none() {
+        Some("no-signing-secret")
+    } else if unverifiable {
+        Some("bad-signature")
     } else {
         None
-    };
-    Ok(report)
+    }
 }
 
 struct Prepared {
@@ -462,9 +512,17 @@ pub struct SendReport {
     pub errors: Vec<SentEvent>,
     /// Every event, when there were at most ten.
     pub events: Vec<SentEvent>,
-    /// Spoiled on purpose (`--bad-signature`, `--malformed`): the reason the processor will
-    /// dead-letter them with.
+    /// Spoiled on purpose (`--bad-signature`, `--malformed`), or a PayPal event (which only
+    /// PayPal can sign): the reason the processor will dead-letter them with.
     pub spoiled_as: Option<String>,
+    /// Sent without their event type (`--malformed`).
+    pub malformed: bool,
+    /// Kept at the provider stand-in and delivered to nobody (`--drop-delivery`).
+    pub not_delivered: bool,
+    /// Signed with the secret given on stdin (`--signing-secret-stdin`).
+    pub signed_with_stdin: bool,
+    /// How many the provider stand-in kept, when there is one.
+    pub kept_at_provider: Option<usize>,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -534,31 +592,58 @@ impl SendReport {
                 Vec::new()
             },
             spoiled_as: None,
+            malformed: false,
+            not_delivered: false,
+            signed_with_stdin: false,
+            kept_at_provider: None,
         }
     }
 }
 
 impl fmt::Display for SendReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "sent {} {} {} webhook{} to stage {} ({})",
-            self.sent,
-            self.provider,
-            self.event_type,
-            if self.sent == 1 { "" } else { "s" },
-            self.stage,
-            self.endpoint
-        )?;
+        let plural = if self.sent == 1 { "" } else { "s" };
+        if self.not_delivered {
+            writeln!(
+                f,
+                "made {} {} {} event{plural} for stage {} and delivered none (--drop-delivery): the provider stand-in keeps {}, as an outage longer than the provider's retries leaves them",
+                self.sent,
+                self.provider,
+                self.event_type,
+                self.stage,
+                if self.sent == 1 { "it" } else { "them" }
+            )?;
+            writeln!(
+                f,
+                "next: mgrid reconcile --stage {} --provider {}",
+                self.stage, self.provider
+            )?;
+        } else if self.malformed {
+            writeln!(
+                f,
+                "sent {} {} webhook{plural} without an event type to stage {} ({})",
+                self.sent, self.provider, self.stage, self.endpoint
+            )?;
+        } else {
+            writeln!(
+                f,
+                "sent {} {} {} webhook{plural} to stage {} ({})",
+                self.sent, self.provider, self.event_type, self.stage, self.endpoint
+            )?;
+        }
         if let Some(reason) = &self.spoiled_as {
-            let how = if reason == "bad-signature" {
-                "signed with the wrong secret"
-            } else {
-                "without their event type"
+            let how = match reason.as_str() {
+                "malformed-body" => "without their event type, on purpose",
+                "no-signing-secret" => "the stage has no signing secret to verify them with",
+                _ if self.provider == Provider::Paypal => "only PayPal can sign a PayPal event",
+                _ if self.signed_with_stdin => {
+                    "signed with the secret given on stdin, which the stage does not hold"
+                }
+                _ => "signed with the wrong secret, on purpose",
             };
             writeln!(
                 f,
-                "  {how}, on purpose: the processor dead-letters them as {reason} \
+                "  {how}: the processor dead-letters them as {reason} \
                  (`mgrid dlq peek --stage {} --reason {reason}`)",
                 self.stage
             )?;
@@ -635,6 +720,10 @@ mod snapshots {
             errors: Vec::new(),
             events: vec![event("evt_1", Some(202), "{\"messageId\":\"m-1\"}")],
             spoiled_as: None,
+            malformed: false,
+            not_delivered: false,
+            signed_with_stdin: false,
+            kept_at_provider: None,
         };
         insta::assert_snapshot!("send_one", plain(&one));
         crate::ui::output::assert_json_contract("send", &one);
@@ -669,5 +758,92 @@ mod snapshots {
             ..load
         };
         assert!(why_not_accepted(&unreachable, None, 0).contains("did not answer"));
+    }
+
+    #[test]
+    fn a_rehearsal_says_what_it_did_and_the_reason_the_stage_will_give() {
+        let dropped = SendReport {
+            stage: "local".into(),
+            provider: Provider::Stripe,
+            event_type: "payment_intent.succeeded".into(),
+            endpoint: "http://127.0.0.1:8787/webhook/stripe".into(),
+            sent: 10,
+            accepted: 0,
+            refused: 0,
+            failed: 10,
+            elapsed_ms: 12,
+            per_second: 83.0,
+            latency_ms: Latency::default(),
+            errors: Vec::new(),
+            events: Vec::new(),
+            spoiled_as: None,
+            malformed: false,
+            not_delivered: true,
+            signed_with_stdin: false,
+            kept_at_provider: Some(10),
+        };
+        let text = plain(&dropped);
+        assert!(text.contains("delivered none (--drop-delivery)"), "{text}");
+        assert!(
+            text.contains("next: mgrid reconcile --stage local --provider stripe"),
+            "{text}"
+        );
+        assert!(!text.contains("--reason"), "{text}");
+        let malformed = SendReport {
+            not_delivered: false,
+            malformed: true,
+            spoiled_as: Some("malformed-body".into()),
+            ..dropped
+        };
+        let text = plain(&malformed);
+        assert!(
+            text.starts_with("sent 10 stripe webhooks without an event type"),
+            "{text}"
+        );
+        assert!(!text.contains("payment_intent.succeeded"), "{text}");
+
+        let endpoint = |secret: Option<&str>| Endpoint {
+            url: String::new(),
+            api_key: Secret::new("mgk_x".into()),
+            signing_secret: secret.map(|s| Secret::new(s.into())),
+            api_key_changed_at: None,
+            signed_as: None,
+        };
+        let args = |extra: &[&str]| {
+            use clap::Parser;
+            let mut all = vec!["mgrid", "send", "paypal"];
+            all.extend_from_slice(extra);
+            match crate::cli::Cli::try_parse_from(all)
+                .expect("parses")
+                .command
+            {
+                crate::cli::Command::Send(args) => args,
+                _ => unreachable!("a send"),
+            }
+        };
+        let unsigned = endpoint(None);
+        let signed = endpoint(Some("whsec_x"));
+        assert_eq!(
+            spoiled_as(&unsigned, Provider::Paypal, &args(&["--bad-signature"])),
+            Some("no-signing-secret"),
+            "a stage without PayPal's webhook id says so first"
+        );
+        assert_eq!(
+            spoiled_as(&unsigned, Provider::Paypal, &args(&[])),
+            Some("no-signing-secret")
+        );
+        assert_eq!(
+            spoiled_as(&signed, Provider::Stripe, &args(&["--bad-signature"])),
+            Some("bad-signature")
+        );
+        assert_eq!(spoiled_as(&signed, Provider::Stripe, &args(&[])), None);
+        assert_eq!(
+            spoiled_as(&signed, Provider::Stripe, &args(&["--malformed"])),
+            Some("malformed-body")
+        );
+        assert_eq!(
+            spoiled_as(&signed, Provider::Stripe, &args(&["--drop-delivery"])),
+            None
+        );
     }
 }

@@ -85,7 +85,7 @@ fn stripe_body(spec: &EventSpec, ids: &EventIds, now: EpochMillis) -> String {
     json!({
         "id": format!("evt_{}", ids.event),
         "object": "event",
-        "api_version": "2024-06-20",
+        "api_version": mgrid_contract::provider::STRIPE_API_VERSION,
         "created": now / 1000,
         "livemode": false,
         "pending_webhooks": 1,

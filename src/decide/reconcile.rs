@@ -419,8 +419,8 @@ impl fmt::Display for Reconciliation {
                 if is_plain_word(&dead.id) {
                     writeln!(
                         f,
-                        "  dead-lettered {id} ({reason}): mgrid dlq redrive --stage {} --event-id {id}",
-                        self.stage
+                        "  dead-lettered {id} ({reason}): mgrid dlq redrive --stage {} --provider {} --event-id {id} --yes",
+                        self.stage, tally.provider
                     )?;
                 } else {
                     // No command line is printed with an id a shell would read as more.

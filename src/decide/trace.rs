@@ -174,9 +174,12 @@ pub fn verdict(report: &TraceReport, now: EpochMillis) -> Verdict {
             Some(detail) => format!("{}: {}", letter.reason, shown(detail)),
             None => letter.reason.clone(),
         };
-        let provider = letter
+        // Only what parses goes into a command line: the attributes came with the webhook.
+        let named = letter
             .provider
             .as_deref()
+            .and_then(|p| p.parse::<mgrid_contract::Provider>().ok());
+        let provider = named
             .map(|p| format!(" --provider {p}"))
             .unwrap_or_default();
         let changed = secret_changed_at
@@ -194,8 +197,9 @@ pub fn verdict(report: &TraceReport, now: EpochMillis) -> Verdict {
                 )
             }
             "no-signing-secret" => {
+                let whose = named.map_or("stripe", |p| p.as_str());
                 format!(
-                    "set the signing secret first (`mgrid keys set-signing-secret --stage {stage}`); then "
+                    "set the signing secret first (`mgrid keys set-signing-secret {whose} --stage {stage}`); then "
                 )
             }
             _ => String::new(),
@@ -206,9 +210,15 @@ pub fn verdict(report: &TraceReport, now: EpochMillis) -> Verdict {
                 "dead-lettered: {why} (receive count {})",
                 letter.receive_count
             ),
-            Some(format!(
-                "{fix}move it back: mgrid dlq redrive --stage {stage}{provider} --event-id {event_id}"
-            )),
+            Some(if crate::decide::reconcile::is_plain_word(event_id) {
+                format!(
+                    "{fix}move it back: mgrid dlq redrive --stage {stage}{provider} --event-id {event_id} --yes"
+                )
+            } else {
+                format!(
+                    "{fix}move it back with `mgrid dlq redrive --stage {stage}{provider}` (its event id is not a plain word, so no command names it)"
+                )
+            }),
         );
     }
     if let Some(queued) = report.whereabouts.as_ref().and_then(|w| w.queued.as_ref()) {

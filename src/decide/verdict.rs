@@ -290,6 +290,35 @@ impl Judged {
                 verdicts.failed_again_total(),
                 verdicts.reasons()
             )?;
+            let failed: Vec<&Followed> = self
+                .unsettled
+                .iter()
+                .filter(|f| matches!(f.verdict, Verdict::FailedAgain { .. }))
+                .collect();
+            for followed in failed.iter().take(LISTED_FAILED) {
+                let reason = match &followed.verdict {
+                    Verdict::FailedAgain { reason } => reason.as_str(),
+                    _ => "",
+                };
+                writeln!(
+                    f,
+                    "  {} ({})",
+                    mgrid_contract::untrusted::printable(
+                        followed
+                            .event_id
+                            .as_deref()
+                            .unwrap_or(followed.deduplication_id.as_str())
+                    ),
+                    mgrid_contract::untrusted::printable(reason)
+                )?;
+            }
+            if failed.len() > LISTED_FAILED {
+                writeln!(
+                    f,
+                    "  and {} more (`--output json` lists every one)",
+                    failed.len() - LISTED_FAILED
+                )?;
+            }
         }
         if verdicts.pending > 0 {
             let some: Vec<&str> = self
@@ -326,6 +355,9 @@ impl Judged {
         Ok(())
     }
 }
+
+/// How many webhooks that failed again a text report names, one a line.
+const LISTED_FAILED: usize = 10;
 
 fn most_frequent(counts: &BTreeMap<String, usize>) -> Option<&String> {
     counts

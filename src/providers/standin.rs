@@ -261,7 +261,8 @@ impl StandIn {
                 Provider::Stripe => state.new_id("we_"),
                 Provider::Paypal => state.new_id("WH-"),
             };
-            let api_version = (provider == Provider::Stripe).then(|| "2023-08-16".to_owned());
+            let api_version = (provider == Provider::Stripe)
+                .then(|| mgrid_contract::provider::STRIPE_API_VERSION.to_owned());
             state.endpoints(provider).push(Endpoint {
                 id: id.clone(),
                 url,
@@ -1145,7 +1146,7 @@ fn stripe_event(event: &Event) -> Value {
     object["livemode"] = json!(false);
     object["pending_webhooks"] = json!(if event.delivered { 0 } else { 1 });
     if object.get("api_version").is_none() {
-        object["api_version"] = json!("2023-08-16");
+        object["api_version"] = json!(mgrid_contract::provider::STRIPE_API_VERSION);
     }
     if object.pointer("/data/object").is_none() {
         object["data"] = json!({"object": {}});

@@ -170,7 +170,7 @@ async fn a_zero_grace_needs_a_yes_and_then_revokes_at_once() {
         refused.stderr
     );
     assert!(
-        refused.stderr.contains("would make a new API key"),
+        refused.stderr.contains("a new API key, "),
         "a declined plan never reads as done: {}",
         refused.stderr
     );

@@ -23,6 +23,7 @@ mod live_tail;
 mod metrics;
 mod metrics_tui;
 mod move_engine;
+mod operator;
 mod providers;
 mod recorded;
 mod replay;

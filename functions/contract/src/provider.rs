@@ -63,6 +63,10 @@ impl Provider {
 /// contract's tests parse events of that shape.
 pub const STRIPE_OLDEST_API_VERSION: &str = "2020-08-27";
 
+/// The Stripe API version mgrid renders events at: `mgrid send`'s events, and the endpoints
+/// and events of the local stage's provider stand-in, so `doctor` and the bodies agree.
+pub const STRIPE_API_VERSION: &str = "2024-06-20";
+
 /// Whether the processor parses events rendered at Stripe API version `version`: a dated
 /// version (`2024-06-20`, or with a release name, `2025-03-31.basil`) no older than
 /// [`STRIPE_OLDEST_API_VERSION`].

@@ -3,7 +3,7 @@
 //! switched over; the new key is shown once (or written to a 0600 file) and never logged.
 
 use std::fmt;
-use std::io::{IsTerminal, Read, Write};
+use std::io::Write;
 
 use anyhow::Result;
 use mgrid_contract::clock::format_rfc3339;
@@ -17,6 +17,7 @@ use crate::cli::{KeysAction, KeysArgs};
 use crate::clock::now_millis;
 use crate::commands::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
+use crate::commands::secret_input::read_signing_secret;
 use crate::decide::keys::{Grace, RotationPlan, cache_time, new_api_key, plan_rotation};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{KeyRings, StoredRing};
@@ -559,6 +560,8 @@ async fn rotate(
                     },
                     _ => None,
                 };
+                let register_url =
+                    (written_to.is_none() && provider_update.is_none()).then_some(register);
                 rotations.push(Rotation {
                     provider: planned.provider,
                     plan: planned.plan,
@@ -568,7 +571,8 @@ async fn rotate(
                     finished_earlier_rotation: finish,
                     provider_update,
                     webhook_url: planned.webhook_url,
-                    register_url: written_to.is_none().then_some(register),
+                    // The provider holds it now: a key no person has to register is not shown.
+                    register_url,
                     written_to,
                 });
                 if failure.is_some() {
@@ -587,23 +591,21 @@ async fn rotate(
 
 fn describe_plan(provider: Provider, plan: &RotationPlan, grace: Grace) -> String {
     // A plan, shown before the question: nothing of it has happened yet.
+    // Said without a tense: it is shown before the question, and with --yes as it is done.
     let mut text = if plan.first {
-        format!(
-            "{provider}: would make the first API key {}",
-            plan.new_key_id
-        )
+        format!("{provider}: the first API key, {}", plan.new_key_id)
     } else {
-        format!("{provider}: would make a new API key {}", plan.new_key_id)
+        format!("{provider}: a new API key, {}", plan.new_key_id)
     };
     if let Some((id, until)) = &plan.kept {
         text.push_str(&format!(
-            "; {id} would stay accepted until {} ({grace} overlap)",
+            "; {id} stays accepted until {} ({grace} overlap)",
             format_rfc3339(*until)
         ));
     }
     if !plan.revoked.is_empty() {
         text.push_str(&format!(
-            "; {WARNING}{} would stop being accepted at once{WARNING:#}",
+            "; {WARNING}{} no longer accepted, at once{WARNING:#}",
             plan.revoked.join(", ")
         ));
     }
@@ -709,11 +711,6 @@ impl fmt::Display for Rotations {
                 )?;
             }
             match (&rotation.register_url, &rotation.written_to) {
-                (Some(url), _) if rotation.provider_update.is_some() => writeln!(
-                    f,
-                    "  the URL {} now delivers to, with the key (shown only this once):\n  {url}",
-                    rotation.provider
-                )?,
                 (Some(url), _) => writeln!(
                     f,
                     "  {BOLD}register this URL at {} (it holds the key; it is shown only this once):{BOLD:#}\n  {url}",
@@ -999,125 +996,10 @@ async fn set_signing_secret(
     .await
 }
 
-/// Reads the provider's signing secret from stdin: without echo on a terminal, a line otherwise.
-/// Never from the command line, where it would land in the shell history and process list.
-fn read_signing_secret(provider: Provider) -> Result<Secret, Failure> {
-    let prompt = match provider {
-        Provider::Stripe => "Stripe endpoint signing secret (whsec_…, not shown): ",
-        Provider::Paypal => "PayPal webhook id (not shown): ",
-    };
-    let input = read_secret(prompt, "a signing secret")?;
-    signing_secret_from(provider, &input)
-}
-
-/// A secret from stdin: without echo on a terminal (after `prompt`), a line otherwise. Never
-/// from the command line, where it would land in the shell history and process list. `what`
-/// names it in a refusal.
-fn read_secret(prompt: &str, what: &str) -> Result<String, Failure> {
-    if std::io::stdin().is_terminal() {
-        return rpassword::prompt_password(prompt)
-            .map_err(|e| Failure::new(FailureKind::Failed, format!("cannot read {what}: {e}")));
-    }
-    // All of it, bounded: a second line is a mistake to report, not to drop in silence, and so
-    // is more than any secret holds (never cut to fit).
-    let mut input = Vec::new();
-    std::io::stdin()
-        .take(SECRET_INPUT_LIMIT as u64 + 1)
-        .read_to_end(&mut input)
-        .map_err(|e| {
-            Failure::new(
-                FailureKind::Failed,
-                format!("cannot read {what} from stdin: {e}"),
-            )
-        })?;
-    secret_input(input, what)
-}
-
-/// The most stdin a signing secret is read from: far more than any provider's secret.
-const SECRET_INPUT_LIMIT: usize = 4096;
-
-/// What was piped, as text: refused whole when longer than [`SECRET_INPUT_LIMIT`] or not UTF-8.
-fn secret_input(input: Vec<u8>, what: &str) -> Result<String, Failure> {
-    let refuse = |rule: String| {
-        Failure::new(
-            FailureKind::Usage,
-            format!("that is not {what}: {rule}; nothing was written"),
-        )
-        .next("pipe the one line the provider shows, nothing else")
-    };
-    if input.len() > SECRET_INPUT_LIMIT {
-        return Err(refuse(format!(
-            "more than {SECRET_INPUT_LIMIT} bytes were given"
-        )));
-    }
-    String::from_utf8(input).map_err(|_| refuse("it is not UTF-8 text".to_owned()))
-}
-
-/// The signing secret in what was typed or piped: one line, no control characters, in the
-/// provider's format. The refusal names the rule that failed, never the value.
-fn signing_secret_from(provider: Provider, input: &str) -> Result<Secret, Failure> {
-    let refuse = |rule: &str| {
-        Failure::new(
-            FailureKind::Usage,
-            format!("that is not a {provider} signing secret: {rule}; nothing was written"),
-        )
-        .next("copy it from the provider's webhook settings and pipe or paste it again")
-    };
-    let lines: Vec<&str> = input
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .collect();
-    let value = match lines.as_slice() {
-        [] => return Err(refuse("nothing was given")),
-        [one] => one.trim(),
-        more => {
-            return Err(refuse(&format!(
-                "{} lines were given, a secret is one",
-                more.len()
-            )));
-        }
-    };
-    if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(refuse("it holds spaces or control characters"));
-    }
-    match provider {
-        Provider::Stripe => {
-            let Some(rest) = value.strip_prefix("whsec_") else {
-                return Err(refuse(
-                    "a Stripe endpoint signing secret starts with whsec_",
-                ));
-            };
-            // Stripe's secrets are plain ASCII after the prefix: anything else (a zero-width
-            // space or a direction mark a paste carried along, an accented letter) would verify
-            // no webhook.
-            if !rest
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
-                return Err(refuse(
-                    "a Stripe endpoint signing secret is ASCII letters, digits, `_` and `-` after whsec_ (a paste may have carried an invisible character)",
-                ));
-            }
-            if rest.len() < 9 {
-                return Err(refuse(
-                    "a Stripe endpoint signing secret has at least 9 characters after whsec_",
-                ));
-            }
-        }
-        Provider::Paypal => {
-            if !((8..=64).contains(&value.len())
-                && value.chars().all(|c| c.is_ascii_alphanumeric()))
-            {
-                return Err(refuse("a PayPal webhook id is 8 to 64 letters and digits"));
-            }
-        }
-    }
-    Ok(Secret::new(value.to_owned()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::secret_input::{SECRET_INPUT_LIMIT, secret_input, signing_secret_from};
 
     fn refusal(provider: Provider, input: &str) -> String {
         match signing_secret_from(provider, input) {

@@ -11,8 +11,8 @@ use mgrid_contract::{EpochMillis, Provider, StageName};
 use mgrid_pipeline::cache::KEY_RING_TTL_MS;
 use serde::Serialize;
 
-use super::read_secret;
 use crate::clock::now_millis;
+use crate::commands::secret_input::read_secret;
 use crate::decide::doctor::token_needs;
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{KeyRings, ProviderEndpoint};

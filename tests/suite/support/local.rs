@@ -225,11 +225,13 @@ pub fn local_command(binary: &Path, data_dir: &Path, args: &[&str]) -> (i32, Str
         .env_remove("MGRID_OUTPUT")
         .output()
         .expect("run mgrid");
-    (
-        output.status.code().unwrap_or(-1),
+    let (stdout, stderr) = (
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    );
+    assert_printed_commands_parse(&stdout);
+    assert_printed_commands_parse(&stderr);
+    (output.status.code().unwrap_or(-1), stdout, stderr)
 }
 
 /// A signed Stripe payment delivery as raw HTTP for event `evt_<event>`: its transaction id,
@@ -326,4 +328,51 @@ pub fn post_for(url: &str, headers: &[(&str, String)], body: &str) -> Option<(u1
         .map_or("", |(_, body)| body)
         .to_owned();
     Some((status, body))
+}
+
+/// The mgrid commands a text prints for the operator to run: each `next:` or `look again:`
+/// line that starts with one, and each `mgrid …` in backticks. Templates (`<event id>`, `…`)
+/// and commands with quotes are left out: they are for a person to fill in.
+pub fn printed_commands(text: &str) -> Vec<String> {
+    let mut commands = Vec::new();
+    for line in text.lines() {
+        for (at, quoted) in line.split('`').enumerate() {
+            if at % 2 == 1 && quoted.starts_with("mgrid ") {
+                commands.push(quoted.to_owned());
+            }
+        }
+        let told = line.trim_start();
+        let rest = ["next: ", "look again: ", "look again later: "]
+            .iter()
+            .find_map(|prefix| told.split_once(prefix).map(|(_, rest)| rest));
+        if let Some(rest) = rest.filter(|r| r.starts_with("mgrid ")) {
+            let end = [" (", "; ", ", then", ": ", " then ", ", or ", "`"]
+                .iter()
+                .filter_map(|stop| rest.find(stop))
+                .min()
+                .unwrap_or(rest.len());
+            commands.push(rest[..end].trim_end_matches(['.', ',']).to_owned());
+        }
+    }
+    commands.retain(|c| !c.contains(['<', '…', '\'', '"']) && !c.contains("..."));
+    commands
+}
+
+/// Fails when a command mgrid printed for the operator to run does not parse as one.
+pub fn assert_printed_commands_parse(text: &str) {
+    use clap::Parser;
+    for command in printed_commands(text) {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        if let Err(error) = mgrid::cli::Cli::try_parse_from(&words) {
+            if matches!(
+                error.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) {
+                continue;
+            }
+            panic!(
+                "mgrid printed `{command}`, which does not run as printed:\n{error}\nin:\n{text}"
+            );
+        }
+    }
 }

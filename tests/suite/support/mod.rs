@@ -139,11 +139,14 @@ pub fn run_with_input(emulator: &Emulator, dir: &Path, args: &[&str], input: &st
         .write_stdin(input)
         .assert();
     let output = assert.get_output();
-    Run {
+    let run = Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    };
+    local::assert_printed_commands_parse(&run.stdout);
+    local::assert_printed_commands_parse(&run.stderr);
+    run
 }
 
 /// Deploys stage `stage` into the emulator with a placeholder artifact.
