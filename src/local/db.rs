@@ -78,6 +78,12 @@ CREATE TABLE IF NOT EXISTS counters (
     value REAL NOT NULL,
     PRIMARY KEY (name, minute)
 );
+CREATE TABLE IF NOT EXISTS recent_counts (
+    name TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    value REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS recent_counts_by_name ON recent_counts (name, at);
 ";
 
 /// Opens (creating when needed) the database: WAL, and a commit is on disk when it returns.
@@ -605,6 +611,75 @@ pub fn record(
         params![name, at / 60_000, value],
     )?;
     Ok(())
+}
+
+/// How long each write's counts are kept, write by write, for the rate right now.
+pub const RECENT_KEPT_MS: i64 = 120_000;
+
+/// The name a write is marked under in `recent_counts` (with nothing counted).
+const WRITTEN: &str = "(written)";
+
+/// Keeps one write's counts as written at `at` (each name and how much it grew), marks the
+/// write, and drops what is older than [`RECENT_KEPT_MS`].
+pub fn record_recent(
+    tx: &Connection,
+    at: EpochMillis,
+    counts: &BTreeMap<&'static str, f64>,
+) -> rusqlite::Result<()> {
+    let mut insert =
+        tx.prepare_cached("INSERT INTO recent_counts (name, at, value) VALUES (?1, ?2, ?3)")?;
+    insert.execute(params![WRITTEN, at, 0.0])?;
+    for (name, value) in counts {
+        insert.execute(params![name, at, value])?;
+    }
+    tx.execute(
+        "DELETE FROM recent_counts WHERE at < ?1",
+        params![at - RECENT_KEPT_MS],
+    )?;
+    Ok(())
+}
+
+/// The writes that cover the last `span` before `as_of`: the start of what they counted (the
+/// write before the first of them) and `as_of`. None before two writes were kept.
+pub fn recent_span(
+    tx: &Connection,
+    as_of: EpochMillis,
+    span: i64,
+) -> rusqlite::Result<Option<EpochMillis>> {
+    let from: Option<EpochMillis> = tx
+        .query_row(
+            "SELECT MAX(at) FROM recent_counts WHERE name = ?1 AND at <= ?2",
+            params![WRITTEN, as_of - span],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten();
+    match from {
+        Some(from) => Ok(Some(from)),
+        // Younger than the span: from the first write kept, when there are two.
+        None => tx
+            .query_row(
+                "SELECT MIN(at) FROM recent_counts WHERE name = ?1 AND at < ?2",
+                params![WRITTEN, as_of],
+                |row| row.get(0),
+            )
+            .optional()
+            .map(Option::flatten),
+    }
+}
+
+/// What `name` counted in the writes after `from` up to `as_of`.
+pub fn recent_count(
+    tx: &Connection,
+    name: &str,
+    from: EpochMillis,
+    as_of: EpochMillis,
+) -> rusqlite::Result<f64> {
+    tx.query_row(
+        "SELECT COALESCE(SUM(value), 0) FROM recent_counts WHERE name = ?1 AND at > ?2 AND at <= ?3",
+        params![name, from, as_of],
+        |row| row.get(0),
+    )
 }
 
 /// A counter's most recent value, whatever its minute.

@@ -18,8 +18,8 @@ use super::db::{self, Combine, DEAD_LETTERS, WEBHOOKS};
 use super::store::Store;
 use crate::clock::now_millis;
 use crate::decide::metrics::{
-    Answer, Liveness, Panel, RefreshCost, Resources, Signal, Snapshot, Stat, TimeRange, Window,
-    assemble, quantile, signals_with, span_text,
+    Answer, Liveness, Panel, Recent, RefreshCost, Resources, Signal, Snapshot, Stat, TimeRange,
+    Window, assemble, leaves, quantile, signals_with, span_text,
 };
 use crate::failure::{Failure, FailureKind};
 use crate::ports::MetricsSource;
@@ -140,6 +140,7 @@ impl LocalMetrics {
                 for (name, value) in &sums {
                     db::record(c, name, at, *value, Combine::Add)?;
                 }
+                db::record_recent(c, at, &sums)?;
                 for (name, value) in &maxima {
                     db::record(c, name, at, *value, Combine::Max)?;
                 }
@@ -240,7 +241,7 @@ impl MetricsSource for LocalSource {
             .map(|at| at as EpochMillis);
         let signals = signals_with(&self.resources, focus);
         let mut answers = Vec::with_capacity(signals.len());
-        for signal in &signals {
+        for signal in leaves(&signals) {
             if let Some((_, why)) = NOT_LOCAL.iter().find(|(key, _)| *key == signal.key) {
                 answers.push(Answer {
                     id: signal.key.to_owned(),
@@ -259,6 +260,13 @@ impl MetricsSource for LocalSource {
         for series in &mut series {
             series.alarm = None;
         }
+        if let Some(as_of) = last_write {
+            let recent = recent_counts(&connection, &signals, as_of).map_err(read_failed)?;
+            for (series, recent) in series.iter_mut().zip(recent) {
+                // A count never measured in the window has no rate, as on CloudWatch.
+                series.recent = recent.filter(|r| r.count > 0.0 || !series.points.is_empty());
+            }
+        }
         let mut snapshot = Snapshot::new(
             crate::decide::config::LOCAL_STAGE,
             window,
@@ -276,6 +284,40 @@ impl MetricsSource for LocalSource {
     }
 
     fn retry_unavailable(&mut self) {}
+}
+
+/// How far back the first refresh's rate right now reaches.
+const RECENT_MS: i64 = 10_000;
+
+/// Each count's growth over the writes of the last [`RECENT_MS`] before `as_of` (a sum's, its
+/// parts' together); None for what is not a count, or before two writes.
+fn recent_counts(
+    connection: &rusqlite::Connection,
+    signals: &[Signal],
+    as_of: EpochMillis,
+) -> rusqlite::Result<Vec<Option<Recent>>> {
+    let Some(from) = db::recent_span(connection, as_of, RECENT_MS)? else {
+        return Ok(vec![None; signals.len()]);
+    };
+    let seconds = (as_of - from) as f64 / 1000.0;
+    signals
+        .iter()
+        .map(|signal| {
+            if signal.stat != Stat::Sum || NOT_LOCAL.iter().any(|(key, _)| *key == signal.key) {
+                return Ok(None);
+            }
+            let parts = if signal.parts.is_empty() {
+                std::slice::from_ref(signal)
+            } else {
+                &signal.parts[..]
+            };
+            let mut count = 0.0;
+            for part in parts {
+                count += db::recent_count(connection, part.key, from, as_of)?;
+            }
+            Ok(Some(Recent { count, seconds }))
+        })
+        .collect()
 }
 
 /// Per-minute local values gathered into the window's periods: sums add up, the rest (maxima,

@@ -230,3 +230,72 @@ fn every_command_mgrid_prints_parses_as_printed() {
         ["mgrid dlq redrive --stage prod --reason bad-signature"]
     );
 }
+
+#[test]
+fn a_dead_letter_load_shows_in_the_failures_and_once_reads_its_rate_from_the_first_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(&binary(), dir.path(), None);
+    // Two PayPal webhooks a second for 24 s, every one dead-lettered (no-signing-secret).
+    let mut load = Command::new(binary())
+        .args([
+            "send", "paypal", "--count", "48", "--rate", "2", "--stage", "local",
+        ])
+        .env("MGRID_LOCAL_DIR", &dev.data_dir)
+        .env_remove("MGRID_STAGE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the load");
+    std::thread::sleep(Duration::from_secs(14));
+    let (code, stdout, stderr) = run(
+        &dev,
+        &[
+            "metrics", "tail", "--once", "--output", "json", "--window", "15m",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let snapshot: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let row = |key: &str| {
+        snapshot["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == key)
+            .unwrap_or_else(|| panic!("no row {key}: {snapshot:#}"))
+            .clone()
+    };
+    let dead = row("dead_lettered");
+    assert_eq!(dead["panel"], "failures", "{dead:#}");
+    for key in ["dead_lettered", "received"] {
+        let now = row(key)["now"]["value"].as_f64().unwrap_or(-1.0);
+        assert!(
+            (1.6..=2.4).contains(&now),
+            "{key}: {now}/s on the first refresh for 2/s: {:#}",
+            row(key)
+        );
+    }
+    let (_, text, _) = run(&dev, &["metrics", "tail", "--once", "--window", "15m"]);
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("dead-lettered")),
+        "--once has no dead-lettered row:\n{text}"
+    );
+    assert!(load.wait().expect("the load ends").success());
+    // Fifteen seconds after the load, the rate right now is zero, not the minute's average.
+    std::thread::sleep(Duration::from_secs(15));
+    let (_, stdout, _) = run(
+        &dev,
+        &[
+            "metrics", "tail", "--once", "--output", "json", "--window", "15m",
+        ],
+    );
+    let snapshot: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let received = snapshot["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "received")
+        .unwrap()
+        .clone();
+    assert_eq!(received["now"]["value"].as_f64(), Some(0.0), "{received:#}");
+}

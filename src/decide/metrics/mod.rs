@@ -11,6 +11,7 @@ pub use now::{Liveness, Now, NowBasis, RateMemory};
 pub use panels::{Panel, Scale, breakdown};
 pub use render::{number_text, trend_text, write_alarms};
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use mgrid_contract::EpochMillis;
@@ -166,6 +167,8 @@ pub struct Signal {
     pub panel: Panel,
     /// Only read while its panel's drill-down is open.
     pub breakdown: bool,
+    /// A sum of these signals' series, asked for in the same call (none: a metric of its own).
+    pub parts: Vec<Signal>,
 }
 
 /// Errors count as alarm from the first one, as the stack's alarms do.
@@ -202,6 +205,15 @@ impl Signal {
             alarm: None,
             panel: Panel::Processor,
             breakdown: false,
+            parts: Vec::new(),
+        }
+    }
+
+    /// A signal that sums `parts` (each a count), period by period; it has no metric of its own.
+    fn sum_of(key: &'static str, label: &'static str, parts: Vec<Signal>) -> Self {
+        Signal {
+            parts,
+            ..Signal::new(key, label, Stat::Sum, Unit::Count, ("", "", Vec::new()))
         }
     }
 
@@ -254,6 +266,11 @@ pub fn signals(r: &Resources) -> Vec<Signal> {
             .levels(Some(ANY)).alarm(r, "processor-errors"),
         Signal::new("throttles", "processor throttles", Sum, Count, lambda("Throttles", &r.processor)).on(Failures)
             .levels(Some(ANY)).alarm(r, "processor-throttles"),
+        // What the processor rejects is no Lambda error: without this, a stage dead-lettering
+        // every webhook shows a quiet failures panel. Summed from its reasons here, in the same
+        // call, as the processor counts them by reason only.
+        Signal::sum_of("dead_lettered", "dead-lettered", panels::dead_letter_reasons(r)).on(Failures)
+            .levels(levels(Bound::at_least(1.0), Bound::at_least(100.0))),
         // The processor's timeout is 30 s.
         Signal::new("duration_p99", "processor duration p99", P99, Milliseconds, lambda("Duration", &r.processor)).on(Latency)
             .levels(levels(Bound::at_least(1000.0), Bound::at_least(10_000.0))),
@@ -473,8 +490,8 @@ pub const MAX_QUERIES: usize = 500;
 /// The queries for one refresh: every signal, except percentiles when the backend has shown it
 /// rejects them.
 pub fn queries(signals: &[Signal], window: &Window, percentiles: bool) -> Vec<Query> {
-    signals
-        .iter()
+    leaves(signals)
+        .into_iter()
         .filter(|s| percentiles || !s.stat.is_percentile())
         .map(|s| Query {
             id: s.key.to_owned(),
@@ -485,6 +502,56 @@ pub fn queries(signals: &[Signal], window: &Window, percentiles: bool) -> Vec<Qu
             period: window.period() as i32,
         })
         .collect()
+}
+
+/// The signals a backend is asked for: each plain signal, and each part of a sum in its place,
+/// once however many signals name it (a drill-down may show a part on its own too).
+pub fn leaves(signals: &[Signal]) -> Vec<&Signal> {
+    let mut asked: Vec<&Signal> = Vec::new();
+    for signal in signals {
+        let own = std::slice::from_ref(signal);
+        let parts = if signal.parts.is_empty() {
+            own
+        } else {
+            &signal.parts[..]
+        };
+        for leaf in parts {
+            if !asked.iter().any(|a| a.key == leaf.key) {
+                asked.push(leaf);
+            }
+        }
+    }
+    asked
+}
+
+/// A sum's answer from its parts' answers, period by period; None when a part has none. A part
+/// the backend could not answer makes the sum unavailable, as that part is.
+fn summed(signal: &Signal, answers: &[Answer]) -> Option<Answer> {
+    let mut periods: BTreeMap<EpochMillis, f64> = BTreeMap::new();
+    let mut partial = false;
+    for part in &signal.parts {
+        let answer = answers.iter().find(|a| a.id == part.key)?;
+        match answer.status.as_str() {
+            "Complete" => {}
+            "PartialData" => partial = true,
+            _ => {
+                return Some(Answer {
+                    id: signal.key.to_owned(),
+                    ..answer.clone()
+                });
+            }
+        }
+        for (at, value) in answer.timestamps.iter().zip(&answer.values) {
+            *periods.entry(*at).or_default() += value;
+        }
+    }
+    Some(Answer {
+        id: signal.key.to_owned(),
+        timestamps: periods.keys().copied().collect(),
+        values: periods.values().copied().collect(),
+        status: if partial { "PartialData" } else { "Complete" }.to_owned(),
+        messages: Vec::new(),
+    })
 }
 
 /// What the backend answered for one query.
@@ -572,6 +639,18 @@ pub struct Series {
     pub note: Option<String>,
     /// Periods with data, oldest first.
     pub points: Vec<Point>,
+    /// A count's growth over the last seconds, where the backend keeps that (the local stage
+    /// keeps each write's counts): the first refresh's rate right now, with no earlier
+    /// refresh to compare with.
+    #[serde(skip)]
+    pub recent: Option<Recent>,
+}
+
+/// What a count grew by over the last seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recent {
+    pub count: f64,
+    pub seconds: f64,
 }
 
 impl Series {
@@ -699,8 +778,13 @@ pub fn assemble(
     signals
         .iter()
         .map(|signal| {
-            let answer = answers.iter().find(|a| a.id == signal.key);
-            series(signal, range, answer, rejected, alarms_in_alarm)
+            if signal.parts.is_empty() {
+                let answer = answers.iter().find(|a| a.id == signal.key);
+                series(signal, range, answer, rejected, alarms_in_alarm)
+            } else {
+                let answer = summed(signal, answers);
+                series(signal, range, answer.as_ref(), rejected, alarms_in_alarm)
+            }
         })
         .collect()
 }
@@ -728,6 +812,7 @@ fn series(
         level: Level::NoData,
         note: None,
         points: Vec::new(),
+        recent: None,
     };
     let answer = match answer {
         Some(answer) => answer,
@@ -916,13 +1001,50 @@ mod tests {
     }
 
     #[test]
+    fn dead_letters_are_summed_from_their_reasons_and_a_part_asked_once() {
+        let r = resources();
+        let window = Window::new(900, 60).unwrap();
+        let range = window.range(1_764_399_990_000);
+        let focused = signals_with(&r, Some(Panel::Failures));
+        let asked = queries(&focused, &window, true);
+        let ids: std::collections::BTreeSet<&str> = asked.iter().map(|q| q.id.as_str()).collect();
+        assert_eq!(
+            ids.len(),
+            asked.len(),
+            "a part the drill-down also shows is asked once"
+        );
+        let at = range.end - 2 * 60_000;
+        let mut answers: Vec<Answer> = panels::dead_letter_reasons(&r)
+            .iter()
+            .map(|part| answer(part.key, &[]))
+            .collect();
+        answers[0] = answer("failed_malformed_body", &[(at, 40.0)]);
+        answers.push(answer(
+            "failed_bad_signature",
+            &[(at, 2.0), (at + 60_000, 1.0)],
+        ));
+        answers.retain(|a| a.id != "failed_bad_signature" || !a.timestamps.is_empty());
+        let rows = assemble(&signals(&r), &range, &answers, None, &[]);
+        let dead = rows.iter().find(|s| s.key == "dead_lettered").unwrap();
+        assert_eq!(dead.panel, Panel::Failures);
+        let values: Vec<(EpochMillis, f64)> = dead.points.iter().map(|p| (p.at, p.value)).collect();
+        assert_eq!(values, [(at, 42.0), (at + 60_000, 1.0)]);
+        assert_eq!(dead.level, Level::Warning);
+    }
+
+    #[test]
     fn queries_leave_out_percentiles_only_when_told() {
         let signals = signals(&resources());
         let window = Window::new(3600, 60).unwrap();
         let all = queries(&signals, &window, true);
-        assert_eq!(all.len(), signals.len());
+        // The dead-lettered sum is asked for as its twelve reasons.
+        assert_eq!(all.len(), signals.len() - 1 + 12);
+        assert!(
+            all.iter().all(|q| !q.metric.is_empty()),
+            "a sum has no metric"
+        );
         let without = queries(&signals, &window, false);
-        assert_eq!(without.len(), signals.len() - 3);
+        assert_eq!(without.len(), all.len() - 3);
         assert!(without.iter().all(|q| !q.stat.starts_with('p')));
         assert!(all.iter().all(|q| q.period == 60));
     }

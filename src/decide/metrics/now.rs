@@ -3,8 +3,10 @@
 //!
 //! A count's value for the period now falls in grows as the period goes on, so it is no rate
 //! by itself. Between two refreshes that both saw it, the count's growth over the time between
-//! their data is the rate right now (it falls to zero a refresh after the webhooks stop); the
-//! first refresh has only the period so far, averaged over what of it has passed.
+//! their data is the rate right now (it falls to zero a refresh after the webhooks stop). The
+//! first refresh has no refresh before it: where the backend keeps its counts write by write
+//! (the local stage), the growth over the last ten seconds; else (CloudWatch) the period so far,
+//! averaged over what of it has passed.
 
 use std::collections::BTreeMap;
 
@@ -34,6 +36,8 @@ pub enum NowBasis {
     SinceLastRefresh,
     /// A count over the part of the period that has passed.
     PeriodSoFar,
+    /// A count over the last seconds, as the backend kept it write by write (the local stage).
+    LastSeconds,
     /// A maximum or percentile of the period so far.
     ReadingSoFar,
 }
@@ -125,7 +129,15 @@ impl RateMemory {
                         over_seconds: seconds,
                     })
                 });
-                between.or_else(|| period_so_far(series, filling, as_of, range.period_ms))
+                between
+                    .or_else(|| {
+                        series.recent.filter(|r| r.seconds > 0.0).map(|r| Now {
+                            value: r.count / r.seconds,
+                            basis: NowBasis::LastSeconds,
+                            over_seconds: r.seconds,
+                        })
+                    })
+                    .or_else(|| period_so_far(series, filling, as_of, range.period_ms))
             };
             // Once measured, a count that stops is zero, not no data.
             if let Some(now) = series.now {
@@ -284,5 +296,37 @@ mod tests {
         let mut again = snapshot(T0 + 30_000, &[(T0, 9000.0)]);
         memory.read(&mut again);
         assert_eq!(now_of(&again).unwrap().value, 300.0);
+    }
+
+    #[test]
+    fn the_first_refresh_takes_the_last_seconds_where_the_backend_kept_them() {
+        // A load of 1/s that began 5 s before the minute ended: the period so far (with the one
+        // before it, the period being young) would say 15 in 70 s, 0.2/s.
+        let mut memory = RateMemory::default();
+        let mut first = snapshot(T0 + 10_000, &[(T0 - MINUTE, 5.0), (T0, 10.0)]);
+        for series in &mut first.series {
+            if series.key == "received" {
+                series.recent = Some(super::super::Recent {
+                    count: 10.0,
+                    seconds: 10.0,
+                });
+            }
+        }
+        memory.read(&mut first);
+        let now = now_of(&first).unwrap();
+        assert_eq!(now.basis, NowBasis::LastSeconds);
+        assert_eq!(now.value, 1.0);
+        // And stopped 15 s ago: nothing in the last seconds is 0/s, not the minute's average.
+        let mut quiet = snapshot(T0 + 25_000, &[(T0, 10.0)]);
+        for series in &mut quiet.series {
+            if series.key == "received" {
+                series.recent = Some(super::super::Recent {
+                    count: 0.0,
+                    seconds: 10.0,
+                });
+            }
+        }
+        RateMemory::default().read(&mut quiet);
+        assert_eq!(now_of(&quiet).unwrap().value, 0.0);
     }
 }

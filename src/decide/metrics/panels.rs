@@ -249,6 +249,25 @@ pub fn failure_reasons() -> impl Iterator<Item = &'static str> {
         .chain(RetryCause::ALL.into_iter().map(RetryCause::as_str))
 }
 
+/// The processor's dead-lettered webhooks, one signal a reason (what the failures panel's
+/// `dead_lettered` sums).
+pub fn dead_letter_reasons(r: &Resources) -> Vec<Signal> {
+    FailureReason::ALL
+        .into_iter()
+        .map(|reason| failed_webhooks(r, reason.as_str()))
+        .collect()
+}
+
+fn failed_webhooks(r: &Resources, reason: &str) -> Signal {
+    use {Stat::*, Unit::*};
+    let metric = (
+        "MarketGrid",
+        "FailedWebhooks",
+        vec![("Stage", r.stage.clone()), ("Reason", reason.to_owned())],
+    );
+    Signal::new(reason_key(reason), reason_label(reason), Sum, Count, metric)
+}
+
 /// The signals a panel's drill-down adds to the refresh while it is open.
 pub fn breakdown(r: &Resources, panel: Panel) -> Vec<Signal> {
     use {Stat::*, Unit::*};
@@ -264,14 +283,7 @@ pub fn breakdown(r: &Resources, panel: Panel) -> Vec<Signal> {
             ],
         )
     };
-    let failed = |reason: &str| {
-        let metric = (
-            "MarketGrid",
-            "FailedWebhooks",
-            vec![("Stage", r.stage.clone()), ("Reason", reason.to_owned())],
-        );
-        Signal::new(reason_key(reason), reason_label(reason), Sum, Count, metric)
-    };
+    let failed = |reason: &str| failed_webhooks(r, reason);
     let api = |metric| {
         (
             "AWS/ApiGateway",

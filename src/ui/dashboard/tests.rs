@@ -4,7 +4,7 @@ use ratatui::crossterm::event::KeyEvent;
 
 use super::*;
 use crate::decide::metrics::{
-    AlarmState, Answer, RateMemory, RefreshCost, Resources, assemble, signals_with,
+    AlarmState, Answer, RateMemory, RefreshCost, Resources, assemble, leaves, signals_with,
 };
 
 /// 2025-11-29T07:06:40Z: 40 s into a minute.
@@ -55,8 +55,8 @@ fn snapshot_of(published: &[Published], focus: Option<Panel>, alarms: Vec<AlarmS
     let t = |i: usize| range.start + i as i64 * 60_000;
     let signals = signals_with(&Resources::named_for("prod"), focus);
     // CloudWatch answers every query; those with nothing published come back empty.
-    let answers: Vec<Answer> = signals
-        .iter()
+    let answers: Vec<Answer> = leaves(&signals)
+        .into_iter()
         .map(|signal| {
             let mut answer = Answer {
                 id: signal.key.into(),
