@@ -191,13 +191,24 @@ pub fn print_error(error: &anyhow::Error, format: OutputFormat) {
             return;
         }
     }
+    // What an error says may quote a provider, a webhook or a file: nothing in it drives the
+    // terminal (line breaks stay; escapes and controls are shown, not obeyed).
+    let shown = |text: &str| mgrid_contract::untrusted::printable_block(text).into_owned();
     let mut stderr = anstream::stderr().lock();
-    let _ = writeln!(stderr, "{ERROR}error:{ERROR:#} {error}");
+    let _ = writeln!(
+        stderr,
+        "{ERROR}error:{ERROR:#} {}",
+        shown(&error.to_string())
+    );
     for cause in error.chain().skip(1) {
-        let _ = writeln!(stderr, "  {DIM}caused by:{DIM:#} {cause}");
+        let _ = writeln!(
+            stderr,
+            "  {DIM}caused by:{DIM:#} {}",
+            shown(&cause.to_string())
+        );
     }
     if let Some(next) = next_step_of(error) {
-        let _ = writeln!(stderr, "  {BOLD}next:{BOLD:#} {next}");
+        let _ = writeln!(stderr, "  {BOLD}next:{BOLD:#} {}", shown(next));
     }
 }
 

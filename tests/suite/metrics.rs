@@ -212,9 +212,31 @@ async fn one_refresh_returns_every_published_value_from_one_get_metric_data_call
     for metric in &published {
         publish(&fixture.cloudwatch, metric).await;
     }
+    // The processor's dead letters by reason, as its EMF lines publish them: the failures
+    // panel's dead-lettered row is their sum, asked for in the same call.
+    for (reason, values) in [
+        ("bad-signature", [2.0, 3.0]),
+        ("no-signing-secret", [1.0, 4.0]),
+    ] {
+        support::cloudwatch::put_per_minute(
+            &fixture.cloudwatch,
+            "MarketGrid",
+            "FailedWebhooks",
+            &[("Stage", STAGE.to_owned()), ("Reason", reason.to_owned())],
+            &values,
+        )
+        .await;
+    }
     let proxy = CountingProxy::start(&fixture.emulator.endpoint);
 
     let snapshot = snapshot_through(&proxy, fixture.dir.path());
+    let dead: Vec<f64> = row(&snapshot, "dead_lettered")["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(dead, [3.0, 7.0], "the dead-lettered row sums the reasons");
 
     assert_eq!(
         proxy.requests("GetMetricData"),
@@ -253,7 +275,7 @@ async fn one_refresh_returns_every_published_value_from_one_get_metric_data_call
     assert_eq!(row(&snapshot, "received")["level"], "info");
     // Nothing was published for the percentiles: no data, not an error.
     assert_eq!(row(&snapshot, "latency_p99")["level"], "no-data");
-    assert_eq!(snapshot["series"].as_array().unwrap().len(), 19);
+    assert_eq!(snapshot["series"].as_array().unwrap().len(), 20);
     assert_eq!(snapshot["alarmsInAlarm"], serde_json::json!([]));
 }
 
@@ -394,7 +416,7 @@ fn without_a_terminal_it_prints_a_snapshot_every_interval() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(first["stage"], STAGE);
-    assert_eq!(second["series"].as_array().unwrap().len(), 19);
+    assert_eq!(second["series"].as_array().unwrap().len(), 20);
     assert!(
         elapsed >= Duration::from_secs(5) && elapsed < Duration::from_secs(30),
         "two snapshots one interval apart took {elapsed:?}"

@@ -346,7 +346,7 @@ pub fn printed_commands(text: &str) -> Vec<String> {
             .iter()
             .find_map(|prefix| told.split_once(prefix).map(|(_, rest)| rest));
         if let Some(rest) = rest.filter(|r| r.starts_with("mgrid ")) {
-            let end = [" (", "; ", ", then", ": ", " then ", ", or ", "`"]
+            let end = [" (", "; ", ", then", ": ", " then ", ", or ", "`", ")"]
                 .iter()
                 .filter_map(|stop| rest.find(stop))
                 .min()
