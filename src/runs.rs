@@ -224,17 +224,9 @@ mod tests {
     fn a_run_comes_back_as_it_was_kept() {
         let data = tempfile::tempdir().expect("a temporary directory");
         let dir = runs_dir(data.path());
-        let mut verdicts = Verdicts::default();
-        verdicts.sent(SentCopy {
-            deduplication_id: "mgrid-run-0123456789abcdef-00".into(),
-            transaction_id: Some("stripe:evt_1".into()),
-            event_id: Some("evt_1".into()),
-            already_recorded: false,
-        });
-        let record = RunRecord::new("0123456789abcdef", "prod", 5, &verdicts);
-        save(&dir, &record).expect("saved");
+        kept_run(data.path());
         let loaded = load(&dir, "0123456789abcdef").expect("loaded");
-        assert_eq!(loaded.verdicts(), verdicts);
+        assert_eq!(loaded.verdicts(), one_pending());
         assert_eq!(
             load(&dir, "fedcba9876543210").unwrap_err().kind,
             FailureKind::NotFound
@@ -246,7 +238,7 @@ mod tests {
         assert!(parse_run_id("../../etc/passwd").is_err());
     }
 
-    fn kept_run(data: &Path) -> PathBuf {
+    fn one_pending() -> Verdicts {
         let mut verdicts = Verdicts::default();
         verdicts.sent(SentCopy {
             deduplication_id: "mgrid-run-0123456789abcdef-00".into(),
@@ -254,7 +246,12 @@ mod tests {
             event_id: Some("evt_1".into()),
             already_recorded: false,
         });
-        let record = RunRecord::new("0123456789abcdef", "prod", 5, &verdicts);
+        verdicts
+    }
+
+    /// Run 0123456789abcdef of stage prod, one copy pending, kept under `data`.
+    fn kept_run(data: &Path) -> PathBuf {
+        let record = RunRecord::new("0123456789abcdef", "prod", 5, &one_pending());
         save(&runs_dir(data), &record).expect("saved")
     }
 

@@ -510,6 +510,19 @@ mod tests {
         assert_eq!(tally.missing[0].object.as_deref(), Some("pi_evt_1"));
     }
 
+    /// Stage prod's reconciliation of one provider's tally.
+    fn report_of(tally: Tally, healed: bool) -> Reconciliation {
+        Reconciliation {
+            stage: "prod".into(),
+            from: "2026-12-01T00:00:00.000Z".into(),
+            to: "2026-12-04T00:00:00.000Z".into(),
+            providers: vec![tally],
+            queue_read: true,
+            interrupted: false,
+            healed,
+        }
+    }
+
     fn paid(id: &str, amount: i64, currency: &str) -> ProviderEvent {
         event(
             id,
@@ -546,15 +559,7 @@ mod tests {
             tally.missing_without_amount, 1,
             "a currency that is no code"
         );
-        let report = Reconciliation {
-            stage: "prod".into(),
-            from: "2026-12-01T00:00:00.000Z".into(),
-            to: "2026-12-04T00:00:00.000Z".into(),
-            providers: vec![tally],
-            queue_read: true,
-            interrupted: false,
-            healed: false,
-        };
+        let report = report_of(tally, false);
         let text = crate::ui::text::plain(&report);
         assert!(
             text.contains(
@@ -616,6 +621,27 @@ mod tests {
         assert_eq!(report.unchecked(), 1);
         insta::assert_snapshot!("reconcile", crate::ui::text::plain(&report));
         crate::ui::output::assert_json_contract("reconcile", &report);
+    }
+
+    #[test]
+    fn a_listing_cut_short_still_shows_what_it_found_missing() {
+        let mut tally = Tally::new(Provider::Stripe);
+        tally.count(&paid("evt_found", 2500, "eur"), Standing::Missing);
+        tally.unchecked = Some(
+            "the listing stopped after 1 events: Stripe refused GET /v1/events with HTTP 401"
+                .into(),
+        );
+        tally.unreadable = 2;
+        let report = report_of(tally, true);
+        let text = crate::ui::text::plain(&report);
+        assert!(
+            text.contains("not checked: the listing stopped after 1 events"),
+            "{text}"
+        );
+        assert!(text.contains("missing evt_found"), "{text}");
+        assert!(text.contains("missing money: 25.00 EUR"), "{text}");
+        assert!(text.contains("2 listed events could not be read"), "{text}");
+        assert_eq!(report.unchecked(), 1);
     }
 
     #[test]

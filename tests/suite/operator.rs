@@ -7,7 +7,6 @@
 
 use crate::support;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,31 +19,7 @@ fn binary() -> PathBuf {
 
 /// `mgrid <args> --stage local` with `input` on stdin: exit code, stdout, stderr.
 fn with_input(data_dir: &Path, args: &[&str], input: &str) -> (i32, String, String) {
-    let mut child = Command::new(binary())
-        .args(args)
-        .args(["--stage", "local", "--yes"])
-        .env("MGRID_LOCAL_DIR", data_dir)
-        .env_remove("MGRID_STAGE")
-        .env_remove("MGRID_OUTPUT")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run mgrid");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    let output = child.wait_with_output().expect("mgrid ends");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    );
-    assert_printed_commands_parse(&stdout);
-    assert_printed_commands_parse(&stderr);
-    (output.status.code().unwrap_or(-1), stdout, stderr)
+    support::local::local_command_with_input(&binary(), data_dir, args, Some(input))
 }
 
 fn run(dev: &Dev, args: &[&str]) -> (i32, String, String) {

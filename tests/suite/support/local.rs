@@ -217,14 +217,36 @@ fn local() -> StageName {
 
 /// `mgrid <args> --stage local --yes` on `data_dir`: its exit code, stdout and stderr.
 pub fn local_command(binary: &Path, data_dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(binary)
+    local_command_with_input(binary, data_dir, args, None)
+}
+
+/// The same, with `input` on its stdin (None: a closed stdin). Every command it prints for the
+/// operator to run must parse as printed.
+pub fn local_command_with_input(
+    binary: &Path,
+    data_dir: &Path,
+    args: &[&str],
+    input: Option<&str>,
+) -> (i32, String, String) {
+    let mut child = Command::new(binary)
         .args(args)
         .args(["--stage", "local", "--yes"])
         .env("MGRID_LOCAL_DIR", data_dir)
         .env_remove("MGRID_STAGE")
         .env_remove("MGRID_OUTPUT")
-        .output()
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run mgrid");
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin.write_all(input.as_bytes()).expect("write stdin");
+    }
+    let output = child.wait_with_output().expect("mgrid ends");
     let (stdout, stderr) = (
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
