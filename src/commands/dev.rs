@@ -245,7 +245,13 @@ async fn start_stand_in(
     for provider in Provider::ALL {
         // Endpoints an earlier run registered point at the port it listened on, which is
         // anyone's now: they follow the stage to its new one.
-        stand_in.move_endpoints(provider, |url| earlier_local_stage(url, provider), url);
+        let moved =
+            stand_in.move_endpoints(provider, |url| earlier_local_stage(url, provider), url);
+        if moved > 0 {
+            note(&format!(
+                "  {provider}'s endpoint at the provider stand-in now points at {url} (it pointed at the port an earlier run listened on)"
+            ));
+        }
         if !stand_in.endpoints(provider).is_empty() {
             continue;
         }

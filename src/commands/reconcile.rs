@@ -219,7 +219,9 @@ fn next_after(report: &Reconciliation, heal: bool) -> String {
             if heal { " --heal" } else { "" }
         )
     } else if heal {
-        "each missing line above says what its heal came to; `mgrid trace <event id> --stage <stage>` follows one".replace("<stage>", stage)
+        format!(
+            "each missing line above says what its heal came to; `mgrid trace <event id> --stage {stage}` follows one"
+        )
     } else {
         format!(
             "mgrid reconcile --stage {stage} --heal has the providers send the missing ones again"

@@ -94,8 +94,17 @@ pub async fn run(context: &Context, stage_target: &Target, args: &SendArgs) -> R
         (_, stand_in) => match stage_target.provider_api(provider, stand_in) {
             Ok(api) => {
                 let paths = crate::local::Paths::new(&context.global.data_dir);
-                let control = crate::local::provider_control(&paths)?;
-                Some(Recorder::new(api, provider, control)?)
+                match crate::local::provider_control(&paths) {
+                    Ok(control) => Some(Recorder::new(api, provider, control)?),
+                    // Keeping events is what --drop-delivery is for; else a delivery goes on.
+                    Err(failure) if args.drop_delivery => return Err(failure.into()),
+                    Err(failure) => {
+                        crate::ui::output::warn(&format!(
+                            "the provider stand-in is not told of these events ({failure}): `reconcile` will not list them"
+                        ));
+                        None
+                    }
+                }
             }
             Err(_) => None,
         },

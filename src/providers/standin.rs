@@ -194,10 +194,10 @@ impl StandIn {
         &self.control
     }
 
-    /// Points the endpoints at `old_origins` (an earlier `mgrid dev`'s URL) at `origin`
-    /// instead, keeping their path and query (the key): a local stage restarted on another port
-    /// is where its provider delivers, never the port it left, which anyone may listen on now.
-    /// How many moved.
+    /// Points each endpoint `was_local` recognises (an earlier `mgrid dev`'s URL: it gives the
+    /// path and query) at `origin` instead, keeping that path and query (the key): a local stage
+    /// restarted on another port is where its provider delivers, never the port it left, which
+    /// anyone may listen on now. How many moved.
     pub fn move_endpoints(
         &self,
         provider: Provider,

@@ -13,8 +13,11 @@ use std::time::{Duration, Instant};
 
 use support::local::{Dev, assert_printed_commands_parse, local_command};
 
+/// The mgrid under test; MGRID_TEST_BINARY runs these tests against another build (an older
+/// one, to see each test fail where the fix is missing).
 fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_mgrid"))
+    std::env::var_os("MGRID_TEST_BINARY")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mgrid")), PathBuf::from)
 }
 
 /// `mgrid <args> --stage local` with `input` on stdin: exit code, stdout, stderr.
