@@ -246,6 +246,7 @@ fn a_dead_letter_load_shows_in_the_failures_and_once_reads_its_rate_from_the_fir
     assert_eq!(dead["panel"], "failures", "{dead:#}");
     for key in ["dead_lettered", "received"] {
         let now = row(key)["now"]["value"].as_f64().unwrap_or(-1.0);
+        eprintln!("{key}: {now}/s on the first refresh, for 2/s sent");
         assert!(
             (1.6..=2.4).contains(&now),
             "{key}: {now}/s on the first refresh for 2/s: {:#}",
