@@ -846,7 +846,9 @@ fn a_dev_restarted_on_another_port_moves_its_provider_endpoints_with_it() {
     let old = first.url.trim_start_matches("http://").to_owned();
     let squatter = TcpListener::bind(&old).ok();
     let second = Dev::start(&binary(), dir.path(), None);
-    assert_ne!(second.url, first.url);
+    if squatter.is_some() {
+        assert_ne!(second.url, first.url, "the old port is taken");
+    }
     let after = endpoints(&second);
     assert_eq!(after.len(), 1, "{after:?}");
     assert!(
