@@ -342,7 +342,7 @@ pub struct SendArgs {
 }
 
 fn parse_currency(text: &str) -> Result<String, String> {
-    if text.len() == 3 && text.chars().all(|c| c.is_ascii_alphabetic()) {
+    if mgrid_contract::money::is_currency_code(text) {
         Ok(text.to_lowercase())
     } else {
         Err(format!(

@@ -127,26 +127,9 @@ pub fn save(dir: &Path, record: &RunRecord) -> Result<PathBuf, Failure> {
     };
     private_dir(dir)?;
     let path = path_of(dir, &record.run_id);
-    let partial = path.with_extension("json.partial");
     let json = serde_json::to_vec_pretty(record)
         .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
-    // Whatever sits at the partial's name (a file of an earlier run, a link) is removed, not
-    // written through; create_new then refuses anything that appears in between.
-    match std::fs::remove_file(&partial) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(failed(e)),
-        _ => {}
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&partial)
-        .map_err(failed)?;
-    std::io::Write::write_all(&mut file, &json)
-        .and_then(|()| file.sync_all())
-        .map_err(failed)?;
-    std::fs::rename(&partial, &path).map_err(failed)?;
+    crate::local::custody::write_private(&path, &json, None).map_err(failed)?;
     Ok(path)
 }
 

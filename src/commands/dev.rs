@@ -175,43 +175,20 @@ async fn first_start(store: &Store) -> Result<bool, Failure> {
     Ok(created)
 }
 
-/// `text` written beside `path` and renamed into place (with `modified` as its time, when
-/// given): a `send` or a test reading the file while dev starts sees no file or the whole
-/// text, never an empty one. Owner-only, and never written through a link left in its place.
+/// `text` written whole to `path` (`custody::write_private`: owner-only, never through a link,
+/// renamed into place), with `modified` as its time when given: a `send` or a test reading the
+/// file while dev starts sees no file or the whole text, never an empty one.
 fn write_aside(
     path: &std::path::Path,
     text: &str,
     modified: Option<std::time::SystemTime>,
 ) -> Result<(), Failure> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut aside = path.as_os_str().to_owned();
-    aside.push(".partial");
-    let aside = std::path::PathBuf::from(aside);
-    let written = match std::fs::remove_file(&aside) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-        _ => std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&aside),
-    };
-    written
-        .and_then(|mut file| {
-            file.write_all(text.as_bytes())?;
-            match modified {
-                Some(at) => file.set_modified(at),
-                None => Ok(()),
-            }
-        })
-        .and_then(|()| std::fs::rename(&aside, path))
-        .map_err(|e| {
-            Failure::new(
-                FailureKind::Failed,
-                format!("cannot write {}: {e}", path.display()),
-            )
-        })
+    custody::write_private(path, text.as_bytes(), modified).map_err(|e| {
+        Failure::new(
+            FailureKind::Failed,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    })
 }
 
 /// Starts the provider stand-in on `listener`, with the local stage's provider tokens as the

@@ -78,7 +78,7 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
         };
         let dead = match &mut dead {
             Some(dead) => dead,
-            None => dead.insert(dead_letters(target, true).await?),
+            None => dead.insert(dead_letters(&target.dead_letter_queue().await?, true).await?),
         };
         let bar = crate::ui::terminal::spinner(&format!("{provider}: listing events"));
         let mut cursor: Option<String> = None;
@@ -245,10 +245,9 @@ fn window(args: &ReconcileArgs, now: EpochMillis) -> Result<(EpochMillis, EpochM
 /// The dead letters' reasons, by provider and event id: the whole local queue; on SQS its first
 /// [`DLQ_READ`] (a read is a receive), said when cut short.
 async fn dead_letters(
-    target: &Target,
+    dlq: &impl DeadLetterQueue,
     say_when_cut: bool,
 ) -> Result<BTreeMap<(Provider, String), String>, Failure> {
-    let dlq = target.dead_letter_queue().await?;
     let exact = dlq.looks_without_receiving();
     let limit = if exact { usize::MAX } else { DLQ_READ };
     let mut reasons = BTreeMap::new();
@@ -340,11 +339,8 @@ async fn heal(
     } else {
         now_millis() + args.wait.0
     };
-    let every = if target.dead_letter_queue().await?.looks_without_receiving() {
-        1
-    } else {
-        10
-    };
+    let dlq = target.dead_letter_queue().await?;
+    let every = if dlq.looks_without_receiving() { 1 } else { 10 };
     let mut round = 0u32;
     loop {
         let waiting: Vec<String> = resent
@@ -365,7 +361,7 @@ async fn heal(
         // Missing when listed, so a dead letter of it now is the resent copy's.
         let last_look = now_millis() >= deadline;
         if round.is_multiple_of(every) || last_look {
-            let dead = dead_letters(target, false).await?;
+            let dead = dead_letters(&dlq, false).await?;
             for &at in &resent {
                 let missing = &mut tally.missing[at];
                 if missing.healed.is_none()

@@ -195,7 +195,7 @@ fn examine_endpoints(facts: &ProviderFacts<'_>, endpoints: &[ProviderEndpoint]) 
                 format!(
                     "none of the {} endpoints {} holds points at {}: nothing is delivered to this stage",
                     endpoints.len(),
-                    name(provider),
+                    provider.name(),
                     facts.webhook_url
                 )
             } else {
@@ -214,7 +214,7 @@ fn examine_endpoints(facts: &ProviderFacts<'_>, endpoints: &[ProviderEndpoint]) 
                 Some(format!(
                     "register {}?key=<the current key> at {} (`mgrid keys rotate {provider} --stage {stage}` shows the URL to register), or correct the old one's URL",
                     facts.webhook_url,
-                    name(provider)
+                    provider.name()
                 )),
             ));
             return findings;
@@ -232,7 +232,7 @@ fn examine_endpoints(facts: &ProviderFacts<'_>, endpoints: &[ProviderEndpoint]) 
                     several.len()
                 ),
                 None,
-                Some(format!("delete all but one at {}", name(provider))),
+                Some(format!("delete all but one at {}", provider.name())),
             ));
         }
     }
@@ -255,14 +255,14 @@ fn examine_endpoints(facts: &ProviderFacts<'_>, endpoints: &[ProviderEndpoint]) 
                 Verdict::Problem,
                 format!(
                     "{} does not deliver to it (status {}): {} disables an endpoint after days of failed deliveries, or someone did",
-                    name(provider),
+                    provider.name(),
                     endpoint.status,
-                    name(provider)
+                    provider.name()
                 ),
                 id,
                 Some(format!(
                     "fix what failed (`mgrid doctor` and `mgrid logs --stage {stage}`), enable it again in the {} dashboard, then `mgrid reconcile` what it did not deliver",
-                    name(provider)
+                    provider.name()
                 )),
             )
         });
@@ -374,7 +374,7 @@ fn events_finding(provider: Provider, endpoint: &ProviderEndpoint) -> Finding {
             ),
             Some(format!(
                 "add them to the endpoint's events at {}",
-                name(provider)
+                provider.name()
             )),
         )
     } else if all {
@@ -459,7 +459,7 @@ fn signing_secret(facts: &ProviderFacts<'_>, endpoints: Option<&[ProviderEndpoin
             Verdict::Warning,
             format!(
                 "this stage cannot verify {provider}'s signatures ({}'s certificates are on the internet): its {provider} webhooks are dead-lettered here whatever is set",
-                name(provider)
+                provider.name()
             ),
             None,
         );
@@ -543,7 +543,7 @@ pub fn waf(provider: Provider, limit: Option<u64>) -> Finding {
             Verdict::Ok,
             format!(
                 "the WAF blocks no address by name ({}'s published ranges pass) and rate-limits one at {limit} requests in 5 minutes, above the design peak of {PEAK_PER_FIVE_MINUTES}; the authorizer checks keys, not addresses",
-                name(provider)
+                provider.name()
             ),
             None,
         ),
@@ -551,7 +551,7 @@ pub fn waf(provider: Provider, limit: Option<u64>) -> Finding {
             Verdict::Warning,
             format!(
                 "the WAF blocks an address after {limit} requests in 5 minutes: {} delivers from a few published addresses, so a peak of 10,000 a minute ({PEAK_PER_FIVE_MINUTES} in 5 minutes) is refused (403) and arrives only with the provider's retries",
-                name(provider)
+                provider.name()
             ),
             Some(format!(
                 "set waf_rate_limit = {PEAK_PER_FIVE_MINUTES} (or more) for the stage in mgrid.toml and deploy"
@@ -611,13 +611,6 @@ pub fn last_delivery(
         said,
         endpoint: None,
         next,
-    }
-}
-
-fn name(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Stripe => "Stripe",
-        Provider::Paypal => "PayPal",
     }
 }
 

@@ -20,6 +20,38 @@ pub struct Tightened {
     pub entries: usize,
 }
 
+/// `bytes` written to `path` whole: a new owner-only file beside it (`<path>.partial`;
+/// whatever sits at that name, a link included, is removed and never written through, and
+/// `create_new` refuses anything that appears in between), synced, given `modified` as its time
+/// when asked, then renamed into place. A reader sees no file or all of it.
+pub fn write_private(
+    path: &Path,
+    bytes: &[u8],
+    modified: Option<std::time::SystemTime>,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    match std::fs::remove_file(&partial) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&partial)?;
+    file.write_all(bytes)?;
+    if let Some(at) = modified {
+        file.set_modified(at)?;
+    }
+    file.sync_all()?;
+    std::fs::rename(&partial, path)
+}
+
 /// Creates the data directory owner-only, or makes an existing one so, and sets this process's
 /// umask so that everything it creates there (SQLite's WAL, archive files) is owner-only too.
 pub fn make_private(dir: &Path) -> Result<Tightened, Failure> {

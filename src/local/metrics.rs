@@ -306,13 +306,8 @@ fn recent_counts(
             if signal.stat != Stat::Sum || NOT_LOCAL.iter().any(|(key, _)| *key == signal.key) {
                 return Ok(None);
             }
-            let parts = if signal.parts.is_empty() {
-                std::slice::from_ref(signal)
-            } else {
-                &signal.parts[..]
-            };
             let mut count = 0.0;
-            for part in parts {
+            for part in signal.asked() {
                 count += db::recent_count(connection, part.key, from, as_of)?;
             }
             Ok(Some(Recent { count, seconds }))

@@ -62,7 +62,7 @@ impl Cursors {
         let Some(cursor) = cursor else {
             return Ok(());
         };
-        let name = provider_name(provider);
+        let name = provider.name();
         if self.pages >= self.max_pages {
             return Err(Failure::new(
                 FailureKind::Failed,
@@ -84,13 +84,6 @@ impl Cursors {
             .next("the provider's API (or what answers at its address) is misbehaving: check --provider-api-base and the provider's status page"));
         }
         Ok(())
-    }
-}
-
-fn provider_name(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Stripe => "Stripe",
-        Provider::Paypal => "PayPal",
     }
 }
 
@@ -331,7 +324,7 @@ impl ProviderClient {
     }
 
     fn name(&self) -> &'static str {
-        provider_name(self.provider)
+        self.provider.name()
     }
 
     /// A call, tried again through 429s, 5xx and lost connections; a 2xx answer, or why not.

@@ -23,6 +23,14 @@ impl Provider {
         }
     }
 
+    /// The provider's own name, as a sentence says it: `Stripe`, `PayPal`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Stripe => "Stripe",
+            Provider::Paypal => "PayPal",
+        }
+    }
+
     /// The event types the marketplace's payments are made of: what a provider endpoint of a
     /// stage must be subscribed to. The processor records any event type it is sent (an unknown
     /// one with what it carries), but only these move money in the ledger.

@@ -217,6 +217,15 @@ impl Signal {
         }
     }
 
+    /// What a backend is asked for to answer this signal: its parts for a sum, else itself.
+    pub fn asked(&self) -> &[Signal] {
+        if self.parts.is_empty() {
+            std::slice::from_ref(self)
+        } else {
+            &self.parts
+        }
+    }
+
     fn on(self, panel: Panel) -> Self {
         Signal { panel, ..self }
     }
@@ -509,13 +518,7 @@ pub fn queries(signals: &[Signal], window: &Window, percentiles: bool) -> Vec<Qu
 pub fn leaves(signals: &[Signal]) -> Vec<&Signal> {
     let mut asked: Vec<&Signal> = Vec::new();
     for signal in signals {
-        let own = std::slice::from_ref(signal);
-        let parts = if signal.parts.is_empty() {
-            own
-        } else {
-            &signal.parts[..]
-        };
-        for leaf in parts {
+        for leaf in signal.asked() {
             if !asked.iter().any(|a| a.key == leaf.key) {
                 asked.push(leaf);
             }
