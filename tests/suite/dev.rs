@@ -745,15 +745,7 @@ fn local_metrics_move_with_the_traffic_on_the_dashboards_rows() {
     );
     assert_eq!(code, 0, "{stderr}");
     let snapshot: serde_json::Value = serde_json::from_str(&snapshot).unwrap();
-    let row = |key: &str| {
-        snapshot["series"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["key"] == key)
-            .unwrap_or_else(|| panic!("no row {key}"))
-            .clone()
-    };
+    let row = |key: &str| support::local::series_row(&snapshot, key).clone();
     let total = |key: &str| -> f64 {
         row(key)["points"]
             .as_array()

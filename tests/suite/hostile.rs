@@ -760,19 +760,11 @@ fn a_load_with_idle_and_slow_connections_held_records_every_acknowledged_webhook
     assert_eq!(*closed_by_server.lock().unwrap(), 10);
 }
 
-/// The provider stand-in `mgrid dev` runs at `dev`'s data directory.
-fn stand_in_url(dev: &Dev) -> String {
-    std::fs::read_to_string(dev.data_dir.join("provider-api"))
-        .expect("mgrid dev names its provider stand-in")
-        .trim()
-        .to_owned()
-}
-
 #[test]
 fn the_stand_ins_control_routes_refuse_a_process_without_the_data_dirs_token() {
     let dir = tempfile::tempdir().unwrap();
     let dev = Dev::start(&binary(), dir.path(), None);
-    let base = stand_in_url(&dev);
+    let base = dev.stand_in_url();
     let (_, forged, _) = support::local::stripe_payment("forged");
     let forged = forged.replace("\"amount_received\":2500", "\"amount_received\":99999999");
     let wrong = ("authorization", "Bearer mgsc_guessed".to_owned());
@@ -826,7 +818,7 @@ fn a_dev_restarted_on_another_port_moves_its_provider_endpoints_with_it() {
     let endpoints = |dev: &Dev| -> Vec<String> {
         let token = dev.secret("/marketgrid/local/provider-tokens/stripe");
         let (status, page) = support::local::get_with_token(
-            &format!("{}/stripe/v1/webhook_endpoints", stand_in_url(dev)),
+            &format!("{}/stripe/v1/webhook_endpoints", dev.stand_in_url()),
             token.expose(),
         );
         assert_eq!(status, 200);
@@ -860,7 +852,7 @@ fn a_dev_restarted_on_another_port_moves_its_provider_endpoints_with_it() {
     drop(squatter);
     let (_, event, _) = support::local::stripe_payment("moved");
     let (status, answer) = post_for(
-        &format!("{}/_standin/stripe/deliver", stand_in_url(&second)),
+        &format!("{}/_standin/stripe/deliver", second.stand_in_url()),
         &[second.standin_control()],
         &event,
     )

@@ -197,12 +197,7 @@ fn snapshot_through(proxy: &CountingProxy, dir: &Path) -> Value {
 }
 
 fn row<'a>(snapshot: &'a Value, key: &str) -> &'a Value {
-    snapshot["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["key"] == key)
-        .unwrap_or_else(|| panic!("no row {key} in {snapshot:#}"))
+    support::local::series_row(snapshot, key)
 }
 
 #[tokio::test(flavor = "multi_thread")]

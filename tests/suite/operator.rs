@@ -237,15 +237,7 @@ fn a_dead_letter_load_shows_in_the_failures_and_once_reads_its_rate_from_the_fir
     );
     assert_eq!(code, 0, "{stderr}");
     let snapshot: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let row = |key: &str| {
-        snapshot["series"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["key"] == key)
-            .unwrap_or_else(|| panic!("no row {key}: {snapshot:#}"))
-            .clone()
-    };
+    let row = |key: &str| support::local::series_row(&snapshot, key).clone();
     let dead = row("dead_lettered");
     assert_eq!(dead["panel"], "failures", "{dead:#}");
     for key in ["dead_lettered", "received"] {
@@ -273,12 +265,6 @@ fn a_dead_letter_load_shows_in_the_failures_and_once_reads_its_rate_from_the_fir
         ],
     );
     let snapshot: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let received = snapshot["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["key"] == "received")
-        .unwrap()
-        .clone();
+    let received = support::local::series_row(&snapshot, "received");
     assert_eq!(received["now"]["value"].as_f64(), Some(0.0), "{received:#}");
 }

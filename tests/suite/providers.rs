@@ -25,14 +25,6 @@ fn local() -> StageName {
     "local".parse().unwrap()
 }
 
-/// The stand-in `mgrid dev` runs.
-fn stand_in(dev: &Dev) -> String {
-    std::fs::read_to_string(dev.data_dir.join("provider-api"))
-        .expect("mgrid dev names its provider stand-in")
-        .trim()
-        .to_owned()
-}
-
 /// The Stripe token `mgrid dev` stored for the local stage (the stand-in accepts it).
 fn stripe_token(dev: &Dev) -> String {
     dev.secret(&local().provider_token_ring(Provider::Stripe))
@@ -43,7 +35,7 @@ fn stripe_token(dev: &Dev) -> String {
 /// A call to the stand-in's Stripe API with the local stage's token; status and JSON body.
 fn stripe_api(dev: &Dev, path: &str, form: &str) -> (u16, serde_json::Value) {
     let (status, body) = post_for(
-        &format!("{}/stripe/v1/{path}", stand_in(dev)),
+        &format!("{}/stripe/v1/{path}", dev.stand_in_url()),
         &[("authorization", format!("Bearer {}", stripe_token(dev)))],
         form,
     )
@@ -54,7 +46,7 @@ fn stripe_api(dev: &Dev, path: &str, form: &str) -> (u16, serde_json::Value) {
 /// The one Stripe endpoint the stand-in holds.
 fn stripe_endpoint(dev: &Dev) -> serde_json::Value {
     let (status, body) = get_with_token(
-        &format!("{}/stripe/v1/webhook_endpoints", stand_in(dev)),
+        &format!("{}/stripe/v1/webhook_endpoints", dev.stand_in_url()),
         &stripe_token(dev),
     );
     assert_eq!(status, 200, "{body}");
@@ -78,7 +70,7 @@ fn endpoint_key(dev: &Dev) -> String {
 fn deliver(dev: &Dev, event: &str) -> Vec<u64> {
     let (_, text, _) = stripe_payment(event);
     let (status, answer) = post_for(
-        &format!("{}/_standin/stripe/deliver", stand_in(dev)),
+        &format!("{}/_standin/stripe/deliver", dev.stand_in_url()),
         &[dev.standin_control()],
         &text,
     )
@@ -225,7 +217,7 @@ fn each_provider_side_fault_gives_one_clear_doctor_line() {
 
 fn delete_stripe_endpoint(dev: &Dev, id: &str) {
     use std::io::{Read, Write};
-    let base = stand_in(dev);
+    let base = dev.stand_in_url();
     let host = base.strip_prefix("http://").unwrap();
     let mut stream = std::net::TcpStream::connect(host).unwrap();
     write!(
@@ -534,7 +526,7 @@ async fn a_deployed_stage_without_tokens_says_how_to_set_one_and_changes_nothing
     // stand-in's endpoints (which point at the local stage, not at this one).
     let local_dir = tempfile::tempdir().unwrap();
     let dev = Dev::start(&binary(), local_dir.path(), None);
-    let base = stand_in(&dev);
+    let base = dev.stand_in_url();
     let set = run_with_input(
         &emulator,
         dir.path(),
@@ -789,7 +781,7 @@ fn ctrl_c_during_a_reconcile_prints_what_was_listed_and_exits_130() {
     let dev = Dev::start(&binary(), dir.path(), None);
     // Stripe slows down: every listing request is answered 429, come back in 30 s.
     let (status, _) = post_for(
-        &format!("{}/_standin/throttle", stand_in(&dev)),
+        &format!("{}/_standin/throttle", dev.stand_in_url()),
         &[dev.standin_control()],
         r#"{"requests": 100, "retryAfter": 30}"#,
     )

@@ -124,11 +124,19 @@ impl Dev {
     }
 
     /// The header the provider stand-in's control routes (`/_standin/…`) ask for: the token
-    /// `mgrid dev` keeps in its data directory.
+    /// `mgrid dev` keeps in its data directory, read as `mgrid send` reads it.
     pub fn standin_control(&self) -> (&'static str, String) {
-        let token = std::fs::read_to_string(self.data_dir.join("provider-api.control"))
+        let token = mgrid::local::provider_control(&mgrid::local::Paths::new(&self.data_dir))
             .expect("mgrid dev keeps the stand-in's control token");
-        ("authorization", format!("Bearer {}", token.trim()))
+        ("authorization", format!("Bearer {}", token.expose()))
+    }
+
+    /// The URL of the provider stand-in this `mgrid dev` runs.
+    pub fn stand_in_url(&self) -> String {
+        std::fs::read_to_string(self.data_dir.join("provider-api"))
+            .expect("mgrid dev names its provider stand-in")
+            .trim()
+            .to_owned()
     }
 
     pub fn signing_secret(&self) -> Secret {
@@ -350,6 +358,16 @@ pub fn post_for(url: &str, headers: &[(&str, String)], body: &str) -> Option<(u1
         .map_or("", |(_, body)| body)
         .to_owned();
     Some((status, body))
+}
+
+/// The row of signal `key` in a `metrics tail --output json` snapshot.
+pub fn series_row<'a>(snapshot: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
+    snapshot["series"]
+        .as_array()
+        .expect("a snapshot has series")
+        .iter()
+        .find(|r| r["key"] == key)
+        .unwrap_or_else(|| panic!("no row {key} in {snapshot:#}"))
 }
 
 /// The mgrid commands a text prints for the operator to run: each `next:` or `look again:`
