@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::artifact::embedded_all;
 use crate::cli::ArtifactAction;
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::ui::output::print_report;
 use crate::ui::text::WARNING;
 

@@ -9,7 +9,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::DestroyArgs;
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
 use crate::decide::lifecycle::model::StackResource;
 use crate::decide::template::Template;

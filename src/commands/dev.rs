@@ -8,7 +8,7 @@ use mgrid_contract::keyring::{KeyRing, Secret};
 use mgrid_contract::{Provider, StageName};
 
 use crate::cli::DevArgs;
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::decide::config::LOCAL_STAGE;
 use crate::decide::keys::new_api_key;
 use crate::failure::{Failure, FailureKind};

@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::aws::queues::{MoveTask, MoveTaskStatus, MoveTasks};
 use crate::cli::{DlqAction, DlqArgs, ProviderArg, RedriveArgs};
 use crate::clock::now_millis;
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
 use crate::commands::movers::{self, RedriveOptions, RedrivePorts};
 use crate::commands::watch::{LOOK_LIMIT, wait_of, watch};

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::cli::DoctorArgs;
 use crate::clock::now_millis;
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::decide::doctor::{Finding, ProviderFacts, Verdict, examine, last_delivery, waf};
 use crate::decide::logs::{LogQuery, Source};
 use crate::failure::{Failure, FailureKind};

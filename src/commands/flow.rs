@@ -8,7 +8,7 @@ use std::future::Future;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::failure::{Failure, FailureKind};
 use crate::ui::output::{note, print_report};
 use crate::ui::terminal::{confirm, confirm_by_name};

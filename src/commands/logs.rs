@@ -6,7 +6,7 @@ use mgrid_contract::decision::Level;
 
 use crate::cli::LogsArgs;
 use crate::clock::now_millis;
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::decide::logs::{Follow, LogLine, LogQuery, Source};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::Logs;

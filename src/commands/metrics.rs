@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::cli::{MetricsAction, MetricsArgs, TailArgs};
 use crate::clock::now_millis;
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::decide::metrics::{RateMemory, Window};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::MetricsSource;

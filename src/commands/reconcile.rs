@@ -12,7 +12,7 @@ use mgrid_contract::{EpochMillis, Provider};
 
 use crate::cli::ReconcileArgs;
 use crate::clock::now_millis;
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::decide::reconcile::{Healed, Reconciliation, Standing, Tally, check_window};
 use crate::decide::spans::parse_time;
 use crate::failure::{Failure, FailureKind};

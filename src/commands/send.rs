@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 
 use crate::cli::SendArgs;
 use crate::clock::now_millis;
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::decide::events::{
     EventIds, EventSpec, body, default_event_type, malformed, signature_headers,
 };

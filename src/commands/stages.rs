@@ -7,7 +7,7 @@ use mgrid_contract::clock::format_rfc3339;
 use serde::Serialize;
 
 use crate::aws::{Aws, Connection};
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::decide::lifecycle::model::StageSummary;
 use crate::ui::output::print_report;
 use crate::ui::terminal::verbose_calls;

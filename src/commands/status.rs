@@ -10,7 +10,7 @@ use mgrid_contract::clock::format_rfc3339;
 use serde::Serialize;
 
 use crate::artifact::embedded;
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::decide::lifecycle::model::StackOutput;
 use crate::decide::lifecycle::render;
 use crate::decide::metrics::AlarmState;

@@ -5,7 +5,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::{TemplateArgs, TemplateFormat};
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::decide::stage::ParameterValue;
 use crate::decide::template::{PIPELINE_YAML, Template};
 use crate::ui::output::{OutputFormat, note, write_stdout};

@@ -10,7 +10,7 @@ use mgrid_contract::{ArchiveHour, ArchiveKey, Provider};
 
 use crate::cli::TraceArgs;
 use crate::clock::now_millis;
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::decide::logs::{LogQuery, Source};
 use crate::decide::trace::{Recorded, TraceReport, Verdict, VerdictKind, verdict};
 use crate::failure::{Failure, FailureKind};

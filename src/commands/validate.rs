@@ -8,7 +8,7 @@ use anyhow::Result;
 use mgrid_contract::StageName;
 use serde::Serialize;
 
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::decide::config::certificate_region;
 use crate::decide::stage::{ParameterValue, Source, Sourced, StageSettings};
 use crate::decide::template::Template;

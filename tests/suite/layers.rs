@@ -121,7 +121,7 @@ const LAYERS: &[Layer] = &[
 
 /// A file's code without comments and without its test module (tests may use anything).
 fn code_of(text: &str) -> String {
-    let without_tests = match text.find("#[cfg(test)]\nmod tests {") {
+    let without_tests = match text.find("#[cfg(test)]\nmod ") {
         Some(at) => &text[..at],
         None => text,
     };
@@ -294,6 +294,149 @@ fn unit_graph(files: &[(String, String)]) -> BTreeMap<String, BTreeSet<String>> 
     graph
 }
 
+/// The module a source file is (`commands/deploy/mod.rs` → `commands::deploy`).
+fn module_of(relative: &str) -> String {
+    relative
+        .trim_end_matches(".rs")
+        .trim_end_matches("/mod")
+        .replace('/', "::")
+}
+
+/// The paths a file names from the crate's root: `crate::a::b`, `super::a` and `self::a` resolved
+/// against the file's own module, `super::{a, b}` each, and a child module it declares (`mod a;`)
+/// when it is named (`a::f`). A path keeps only its lowercase segments (modules, not items).
+fn resolved_paths(module: &str, code: &str) -> BTreeSet<String> {
+    let own: Vec<&str> = module.split("::").collect();
+    let children: BTreeSet<String> = code
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            let rest = line
+                .strip_prefix("pub(crate) mod ")
+                .or_else(|| line.strip_prefix("pub mod "))
+                .or_else(|| line.strip_prefix("mod "))?;
+            rest.strip_suffix(';').map(str::to_owned)
+        })
+        .collect();
+    let mut found = BTreeSet::new();
+    let is_path_char = |c: char| c.is_alphanumeric() || c == '_';
+    let modules_of = |path: &str| -> Vec<String> {
+        path.split("::")
+            .filter(|s| !s.is_empty())
+            .take_while(|s| s.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut at = 0;
+    while at < code.len() {
+        let rest = &code[at..];
+        let starts = !code[..at].ends_with(|c: char| is_path_char(c) || c == ':');
+        let word: String = rest.chars().take_while(|&c| is_path_char(c)).collect();
+        if word.is_empty() {
+            at += rest.chars().next().map_or(1, char::len_utf8);
+            continue;
+        }
+        if starts && rest[word.len()..].starts_with("::") {
+            let path: String = rest
+                .chars()
+                .take_while(|&c| is_path_char(c) || c == ':' || c == '{' || c == '}' || c == ',' || c == ' ')
+                .collect();
+            let base: Option<Vec<String>> = match word.as_str() {
+                "crate" => Some(Vec::new()),
+                "self" => Some(own.iter().map(|s| (*s).to_owned()).collect()),
+                "super" => {
+                    // `super::super::x`: one level up for each.
+                    let ups = path.matches("super::").count();
+                    Some(own[..own.len().saturating_sub(ups)].iter().map(|s| (*s).to_owned()).collect())
+                }
+                child if children.contains(child) => Some(own.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()),
+                _ => None,
+            };
+            if let Some(base) = base {
+                let tail = match word.as_str() {
+                    "crate" | "self" => &path[word.len() + 2..],
+                    "super" => path.trim_start_matches("super::"),
+                    _ => path.as_str(),
+                };
+                let tail = tail.split([' ', ',', '}']).next().unwrap_or_default();
+                let (head, group) = match tail.split_once('{') {
+                    Some((head, _)) => {
+                        let close = path.find('}').unwrap_or(path.len());
+                        let open = path.find('{').unwrap_or(0);
+                        (head, Some(&path[open + 1..close]))
+                    }
+                    None => (tail, None),
+                };
+                let mut prefix = base;
+                prefix.extend(modules_of(head));
+                found.insert(prefix.join("::"));
+                for item in group.into_iter().flat_map(|g| g.split(',')) {
+                    let mut each = prefix.clone();
+                    each.extend(modules_of(item.trim()));
+                    found.insert(each.join("::"));
+                }
+            }
+        }
+        at += word.len();
+    }
+    found.remove("");
+    found
+}
+
+/// The import graph between files: an arrow to the file that holds the longest named module.
+fn file_graph(files: &[(String, String)]) -> BTreeMap<String, BTreeSet<String>> {
+    let modules: BTreeSet<String> = files.iter().map(|(relative, _)| module_of(relative)).collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (relative, code) in files {
+        let from = module_of(relative);
+        if from == "main" || from == "lib" {
+            continue;
+        }
+        for path in resolved_paths(&from, code) {
+            let mut segments: Vec<&str> = path.split("::").collect();
+            while !segments.is_empty() && !modules.contains(&segments.join("::")) {
+                segments.pop();
+            }
+            let to = segments.join("::");
+            if !to.is_empty() && to != from {
+                graph.entry(from.clone()).or_default().insert(to);
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn no_file_imports_one_that_imports_it() {
+    let found = circles(&file_graph(&sources()));
+    assert!(
+        found.is_empty(),
+        "import circles between files (a folder's mod.rs and its files count):\n{}",
+        found
+            .iter()
+            .map(|circle| circle.join(" ⇄ "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn the_file_graph_sees_super_self_and_child_modules() {
+    let files = [
+        ("a/mod.rs".to_owned(), code_of("mod b;\nfn f() { b::g(); }\n")),
+        ("a/b.rs".to_owned(), code_of("use super::{Thing, c::Other};\n")),
+        ("a/c.rs".to_owned(), code_of("use crate::x::Y;\n")),
+        ("x.rs".to_owned(), code_of("fn h() { crate::a::c::f(); }\n")),
+    ];
+    let graph = file_graph(&files);
+    assert_eq!(graph["a"], BTreeSet::from(["a::b".to_owned()]));
+    assert_eq!(graph["a::b"], BTreeSet::from(["a".to_owned(), "a::c".to_owned()]));
+    assert_eq!(
+        circles(&graph),
+        [vec!["a".to_owned(), "a::b".to_owned()], vec!["a::c".to_owned(), "x".to_owned()]]
+    );
+}
+
 #[test]
 fn every_file_imports_only_what_its_layer_may() {
     let files = sources();
@@ -314,6 +457,7 @@ fn every_file_imports_only_what_its_layer_may() {
 
 /// The modules of `commands/` every verb may share; a verb imports no other verb.
 const SHARED_STEPS: &[&str] = &[
+    "commands::context",
     "commands::flow",
     "commands::movers",
     "commands::secret_input",

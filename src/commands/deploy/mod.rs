@@ -20,7 +20,7 @@ use crate::aws::stack::{ChangeSetOutcome, Stacks};
 use crate::aws::{Aws, Identity};
 use crate::cli::{DeployArgs, DiffArgs};
 use crate::clock::now_millis;
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
 use crate::decide::deploy::{
     apply_param_overrides, architecture, first_deploy_steps, guard_alarms, guards_firing,

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::aws::kept::RingKey;
 use crate::cli::{KeysAction, KeysArgs};
 use crate::clock::now_millis;
-use crate::commands::Context;
+use crate::commands::context::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
 use crate::commands::secret_input::read_signing_secret;
 use crate::decide::keys::{Grace, RotationPlan, cache_time, new_api_key, plan_rotation};
