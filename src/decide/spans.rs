@@ -91,6 +91,16 @@ pub fn parse_time(text: &str, now: EpochMillis) -> Result<EpochMillis, String> {
     }
 }
 
+/// A span in seconds as people write it: 90s, 15m, 1h, 3d.
+pub fn span_text(seconds: i64) -> String {
+    match seconds {
+        s if s % 86_400 == 0 && s > 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 && s > 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 && s > 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,52 +11,9 @@
 use std::collections::BTreeMap;
 
 use mgrid_contract::EpochMillis;
-use serde::Serialize;
 
-use super::{Snapshot, Stat};
-
-/// A reading of the period now falls in, marked partial wherever it is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Now {
-    /// Per second for a count; the period's reading so far for a maximum or a percentile.
-    pub value: f64,
-    pub basis: NowBasis,
-    /// The seconds of data the value stands on.
-    pub over_seconds: f64,
-}
-
-/// How a current value was measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(rename_all = "kebab-case")]
-pub enum NowBasis {
-    /// A count's growth between this refresh and the one before.
-    SinceLastRefresh,
-    /// A count over the part of the period that has passed.
-    PeriodSoFar,
-    /// A count over the last seconds, as the backend kept it write by write (the local stage).
-    LastSeconds,
-    /// A maximum or percentile of the period so far.
-    ReadingSoFar,
-}
-
-/// Whether the backend behind a snapshot is still producing data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", tag = "state")]
-pub enum Liveness {
-    Answering,
-    /// It answered, with data that stopped coming: `mgrid dev` is not running.
-    Stopped {
-        why: String,
-        /// The last sign of life, when there was one.
-        #[serde(serialize_with = "crate::clock::rfc3339_option")]
-        #[cfg_attr(test, schemars(with = "Option<crate::clock::Rfc3339>"))]
-        since: Option<EpochMillis>,
-    },
-}
+use super::series::{Now, NowBasis, Snapshot};
+use super::signal::Stat;
 
 /// Below this much of a period, a count so far says little: the previous period joins it.
 const YOUNG_MS: i64 = 15_000;
@@ -153,7 +110,7 @@ impl RateMemory {
 /// complete period before it. Nothing when the period has no data yet (CloudWatch publishes a
 /// minute or two late: no point is not zero).
 fn period_so_far(
-    series: &super::Series,
+    series: &super::series::Series,
     filling: EpochMillis,
     as_of: EpochMillis,
     period_ms: i64,

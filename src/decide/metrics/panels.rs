@@ -4,88 +4,12 @@
 
 use mgrid_contract::{FailureReason, Provider};
 use mgrid_pipeline::processor::RetryCause;
-use serde::Serialize;
 
-use super::{Bound, Levels, Resources, Signal, Snapshot, Stat, Unit};
-
-/// A chart of the dashboard, and its drill-down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(rename_all = "kebab-case")]
-pub enum Panel {
-    Traffic,
-    Failures,
-    DeadLetters,
-    Queue,
-    Latency,
-    Processor,
-}
-
-/// How a chart's value axis is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scale {
-    /// From zero to the highest value in the window.
-    Linear,
-    /// log10(1 + value): a failure or two stays visible beside thousands.
-    Log,
-}
+use super::series::Snapshot;
+pub use super::signal::{Panel, Scale};
+use super::signal::{ANY, Bound, Levels, Resources, Signal, Stat, Unit, levels};
 
 impl Panel {
-    pub const ALL: [Panel; 6] = [
-        Panel::Traffic,
-        Panel::Failures,
-        Panel::DeadLetters,
-        Panel::Queue,
-        Panel::Latency,
-        Panel::Processor,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Panel::Traffic => "received vs recorded",
-            Panel::Failures => "failures by reason",
-            Panel::DeadLetters => "dead letters",
-            Panel::Queue => "webhook queue",
-            Panel::Latency => "latency",
-            Panel::Processor => "processor",
-        }
-    }
-
-    /// The series whose unit the chart's value axis is in; a panel's series in another unit
-    /// are in its legend only.
-    pub fn axis_key(self) -> &'static str {
-        match self {
-            Panel::Traffic => "received",
-            Panel::Failures => "api_4xx",
-            Panel::DeadLetters => "dlq_depth",
-            Panel::Queue => "oldest_age",
-            Panel::Latency => "latency_p50",
-            Panel::Processor => "invocations",
-        }
-    }
-
-    pub fn scale(self) -> Scale {
-        match self {
-            Panel::Failures => Scale::Log,
-            _ => Scale::Linear,
-        }
-    }
-
-    /// What the drill-down shows beyond the main view.
-    pub fn breakdown_note(self) -> &'static str {
-        match self {
-            Panel::Traffic => "received by provider (API Gateway's per-resource metrics)",
-            Panel::Failures => {
-                "refused by provider, and the processor's failed webhooks by reason (dead-lettered or retried)"
-            }
-            Panel::DeadLetters => "webhooks dead-lettered in the window, by reason",
-            Panel::Latency => {
-                "API latency p50, p90, p99 and maximum; processor duration p50 and p99"
-            }
-            Panel::Queue | Panel::Processor => "no breakdown beyond the main view",
-        }
-    }
-
     /// The command an operator runs next, from what the snapshot shows.
     pub fn act(self, snapshot: &Snapshot) -> String {
         let stage = &snapshot.stage;
@@ -367,6 +291,71 @@ pub fn breakdown(r: &Resources, panel: Panel) -> Vec<Signal> {
             ..s
         })
         .collect()
+}
+
+/// The signals of a stage, in the order the dashboard shows them: traffic in, the queue, the
+/// processor, what follows the ledger, and the business outcome; each on the panel that charts it.
+#[rustfmt::skip]
+pub fn signals(r: &Resources) -> Vec<Signal> {
+    use {Panel::*, Stat::*, Unit::*};
+    let api = |metric| ("AWS/ApiGateway", metric, vec![("ApiName", r.api_name.clone()), ("Stage", r.stage.clone())]);
+    let queue = |metric, name: &str| ("AWS/SQS", metric, vec![("QueueName", name.to_owned())]);
+    let lambda = |metric, name: &str| ("AWS/Lambda", metric, vec![("FunctionName", name.to_owned())]);
+    let pipe = |name: &str| ("AWS/EventBridge/Pipes", "ExecutionFailed", vec![("PipeName", name.to_owned())]);
+    let visible = "ApproximateNumberOfMessagesVisible";
+    vec![
+        Signal::new("received", "webhooks received", Sum, Count, api("Count")).on(Traffic),
+        Signal::new("api_4xx", "API 4XX", Sum, Count, api("4XXError")).on(Failures)
+            .levels(levels(Bound::at_least(1.0), Bound::at_least(100.0))).alarm(r, "api-4xx"),
+        Signal::new("api_5xx", "API 5XX", Sum, Count, api("5XXError")).on(Failures)
+            .levels(Some(ANY)).alarm(r, "api-5xx"),
+        // Sub-second is the pipeline's promise.
+        Signal::new("latency_p50", "API latency p50", P50, Milliseconds, api("Latency")).on(Latency)
+            .levels(levels(Bound::at_least(250.0), Bound::at_least(1000.0))),
+        Signal::new("latency_p99", "API latency p99", P99, Milliseconds, api("Latency")).on(Latency)
+            .levels(levels(Bound::at_least(500.0), Bound::at_least(1000.0))),
+        Signal::new("queue_depth", "queue depth", Maximum, Messages, queue(visible, &r.queue)).on(Queue)
+            .levels(levels(Bound::at_least(1000.0), Bound::at_least(10_000.0))),
+        Signal::new("oldest_age", "oldest message age", Maximum, Seconds, queue("ApproximateAgeOfOldestMessage", &r.queue)).on(Queue)
+            .levels(levels(Bound::above(60.0), Bound::above(300.0))).alarm(r, "oldest-webhook-age"),
+        Signal::new("dlq_depth", "DLQ depth", Maximum, Messages, queue(visible, &r.dlq)).on(DeadLetters)
+            .levels(Some(ANY)).alarm(r, "dlq-not-empty"),
+        Signal::new("invocations", "processor invocations", Sum, Count, lambda("Invocations", &r.processor)).on(Processor),
+        Signal::new("errors", "processor errors", Sum, Count, lambda("Errors", &r.processor)).on(Failures)
+            .levels(Some(ANY)).alarm(r, "processor-errors"),
+        Signal::new("throttles", "processor throttles", Sum, Count, lambda("Throttles", &r.processor)).on(Failures)
+            .levels(Some(ANY)).alarm(r, "processor-throttles"),
+        // What the processor rejects is no Lambda error: without this, a stage dead-lettering
+        // every webhook shows a quiet failures panel. Summed from its reasons here, in the same
+        // call, as the processor counts them by reason only.
+        Signal::sum_of("dead_lettered", "dead-lettered", dead_letter_reasons(r)).on(Failures)
+            .levels(levels(Bound::at_least(1.0), Bound::at_least(100.0))),
+        // The processor's timeout is 30 s.
+        Signal::new("duration_p99", "processor duration p99", P99, Milliseconds, lambda("Duration", &r.processor)).on(Latency)
+            .levels(levels(Bound::at_least(1000.0), Bound::at_least(10_000.0))),
+        Signal::new("concurrency", "processor concurrency", Maximum, Count, lambda("ConcurrentExecutions", &r.processor)).on(Processor),
+        Signal::new("authorizer_errors", "authorizer errors", Sum, Count, lambda("Errors", &r.authorizer)).on(Failures)
+            .levels(Some(ANY)).alarm(r, "authorizer-errors"),
+        Signal::new("archiver_errors", "archiver errors", Sum, Count, lambda("Errors", &r.archiver)).on(Failures)
+            .levels(Some(ANY)).alarm(r, "archiver-errors"),
+        Signal::new("archive_pipe", "archive pipe failures", Sum, Count, pipe(&r.archive_pipe)).on(Failures)
+            .levels(Some(ANY)).alarm(r, "archive-pipe-failures"),
+        Signal::new("notify_pipe", "notify pipe failures", Sum, Count, pipe(&r.notify_pipe)).on(Failures)
+            .levels(Some(ANY)).alarm(r, "notify-pipe-failures"),
+        Signal::new("pipe_dlq_depth", "pipe DLQ depth", Maximum, Messages, queue(visible, &r.pipe_dlq)).on(DeadLetters)
+            .levels(Some(ANY)).alarm(r, "pipe-dlq-not-empty"),
+        Signal::new("transactions", "successful transactions", Sum, Count,
+            ("MarketGrid", "SuccessfulTransactions", vec![("Stage", r.stage.clone())])).on(Traffic),
+    ]
+}
+
+/// The signals of one refresh: every main signal, and the breakdown of the open drill-down.
+pub fn signals_with(r: &Resources, focus: Option<Panel>) -> Vec<Signal> {
+    let mut all = signals(r);
+    if let Some(panel) = focus {
+        all.extend(breakdown(r, panel));
+    }
+    all
 }
 
 #[cfg(test)]

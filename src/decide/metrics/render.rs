@@ -6,29 +6,9 @@ use std::fmt;
 
 use mgrid_contract::clock::format_rfc3339;
 
-use super::{AlarmState, Level, Liveness, Snapshot, span_text};
+use super::series::{AlarmState, Level, Liveness, Snapshot};
+use super::window::span_text;
 use crate::ui::text::{DIM, ERROR, GOOD};
-
-/// A number in at most a few characters: 7, 12.5, 1,234, 12.3k, 4.5M.
-pub fn number_text(value: f64) -> String {
-    let magnitude = value.abs();
-    if magnitude >= 1e6 {
-        format!("{:.1}M", value / 1e6)
-    } else if magnitude >= 1e4 {
-        format!("{:.1}k", value / 1e3)
-    } else if value.fract() == 0.0 {
-        let whole = value as i64;
-        if magnitude >= 1000.0 {
-            format!("{},{:03}", whole / 1000, (whole % 1000).abs())
-        } else {
-            whole.to_string()
-        }
-    } else if magnitude >= 100.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
-    }
-}
 
 /// A series as one line of block characters, scaled to its own peak: no data is a blank, zero
 /// the lowest bar, and anything above zero at least the second, so a trickle beside a flood
