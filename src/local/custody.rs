@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::failure::{Failure, FailureKind};
 
-use super::Paths;
+use super::paths::Paths;
 
 /// What making the directory private changed, for the banner.
 #[derive(Debug, Default, PartialEq, Eq)]

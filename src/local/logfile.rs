@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use mgrid_contract::EpochMillis;
 use mgrid_contract::decision::DecisionLine;
 
-use super::Paths;
+use super::paths::Paths;
 use crate::decide::logs::{Follow, Found, LogLine, LogQuery, Source};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{Logs, NewLines};

@@ -189,12 +189,12 @@ pub async fn flush_loop(
 
 /// Snapshots of the local stage, from the per-minute counters `mgrid dev` writes.
 pub struct LocalSource {
-    paths: super::Paths,
+    paths: super::paths::Paths,
     resources: Resources,
 }
 
 impl LocalSource {
-    pub fn new(paths: super::Paths) -> LocalSource {
+    pub fn new(paths: super::paths::Paths) -> LocalSource {
         LocalSource {
             paths,
             resources: Resources::named_for(crate::decide::config::LOCAL_STAGE),

@@ -11,7 +11,9 @@ use mgrid_contract::{EpochMillis, QueueMessage};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::db::Received;
-use super::{Paths, db, open_existing};
+use super::db;
+use super::paths::Paths;
+use super::stage::{open_existing, running_endpoint};
 use crate::decide::redrive::{Attribute, DeadLetter};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{
@@ -31,7 +33,7 @@ impl KeyRings for LocalRings {
     /// `mgrid dev` stamps its endpoint file with the moment its functions started.
     fn read_by_functions_since(&self) -> Option<EpochMillis> {
         let paths = Paths::new(&self.0);
-        if crate::local::running_endpoint(&paths).is_err() {
+        if running_endpoint(&paths).is_err() {
             return Some(crate::clock::now_millis());
         }
         let started = std::fs::metadata(&paths.endpoint).ok()?.modified().ok()?;

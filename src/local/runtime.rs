@@ -33,7 +33,7 @@ use super::adapters::{
 use super::db::{self, Received, WEBHOOKS};
 use super::metrics::{LocalMetrics, flush_loop};
 use super::store::Store;
-use super::{Paths, VISIBILITY_MS};
+use super::paths::{Paths, VISIBILITY_MS};
 use crate::decide::metrics::panels::{provider_key, reason_key};
 use crate::http::NotifyUrl;
 use crate::ids::run_id;

@@ -369,7 +369,9 @@ fn resolved_paths(module: &str, code: &str) -> BTreeSet<String> {
                 };
                 let mut prefix = base;
                 prefix.extend(modules_of(head));
-                found.insert(prefix.join("::"));
+                if group.is_none() {
+                    found.insert(prefix.join("::"));
+                }
                 for item in group.into_iter().flat_map(|g| g.split(',')) {
                     let mut each = prefix.clone();
                     each.extend(modules_of(item.trim()));
@@ -425,12 +427,14 @@ fn the_file_graph_sees_super_self_and_child_modules() {
     let files = [
         ("a/mod.rs".to_owned(), code_of("mod b;\nfn f() { b::g(); }\n")),
         ("a/b.rs".to_owned(), code_of("use super::{Thing, c::Other};\n")),
+        ("a/d.rs".to_owned(), code_of("use super::{b, c};\n")),
         ("a/c.rs".to_owned(), code_of("use crate::x::Y;\n")),
         ("x.rs".to_owned(), code_of("fn h() { crate::a::c::f(); }\n")),
     ];
     let graph = file_graph(&files);
     assert_eq!(graph["a"], BTreeSet::from(["a::b".to_owned()]));
     assert_eq!(graph["a::b"], BTreeSet::from(["a".to_owned(), "a::c".to_owned()]));
+    assert_eq!(graph["a::d"], BTreeSet::from(["a::b".to_owned(), "a::c".to_owned()]));
     assert_eq!(
         circles(&graph),
         [vec!["a".to_owned(), "a::b".to_owned()], vec!["a::c".to_owned(), "x".to_owned()]]

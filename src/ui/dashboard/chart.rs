@@ -10,7 +10,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, BorderType, Chart, Dataset, GraphType, Paragraph, Wrap};
 
-use super::{alarm_text, charted_buckets, last_cell, level_colour, level_words, now_cell};
+use super::cells::{alarm_text, charted_buckets, last_cell, level_colour, level_words, now_cell};
 use crate::decide::metrics::{
     Level, Panel, Scale, Series, Snapshot, number_text, rate_text, span_text, trend_text,
 };

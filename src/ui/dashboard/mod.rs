@@ -7,6 +7,7 @@
 //! backend still answers, and Enter opens the selected panel full-screen with its breakdown
 //! (`chart` draws both).
 
+mod cells;
 mod chart;
 
 use mgrid_contract::EpochMillis;
@@ -18,6 +19,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use cells::{alarm_text, charted_buckets, last_cell, level_colour, level_words, now_cell};
 use crate::decide::metrics::{
     Level, Liveness, Panel, Series, Snapshot, Window, span_text, trend_text,
 };
@@ -393,52 +395,6 @@ fn clock_text(at: EpochMillis) -> String {
     format_rfc3339(at)[11..19].to_owned()
 }
 
-fn level_colour(level: Level) -> Style {
-    match level {
-        Level::Ok => Style::new().fg(Color::Green),
-        Level::Warning => Style::new().fg(Color::Yellow),
-        Level::Alarm => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        Level::Info => Style::new(),
-        Level::Stale => Style::new()
-            .add_modifier(Modifier::DIM)
-            .add_modifier(Modifier::ITALIC),
-        Level::NoData | Level::Unavailable => Style::new().add_modifier(Modifier::DIM),
-    }
-}
-
-/// The level in words: colour is not all a reader (or NO_COLOR) has.
-fn level_words(level: Level) -> &'static str {
-    match level {
-        Level::Ok => "ok",
-        Level::Warning => "warn",
-        Level::Alarm => "ALARM",
-        Level::Stale => "stale",
-        // The value says "no data" or "n/a"; a bare number needs no word.
-        Level::Info | Level::NoData | Level::Unavailable => "",
-    }
-}
-
-/// The current value, or why there is none: "312/s", "—" (the period has no data yet).
-fn now_cell(series: &Series) -> String {
-    match (series.level, series.now_text()) {
-        (Level::Unavailable, _) => String::new(),
-        (_, Some(text)) => text,
-        (_, None) => "—".to_owned(),
-    }
-}
-
-/// The latest complete period, and how old when stale: "18.0k/1m", "3/1m 6m ago".
-fn last_cell(series: &Series, snapshot: &Snapshot) -> String {
-    let text = series.latest_text(snapshot.period_seconds);
-    match (series.level, series.latest_at) {
-        (Level::Stale, Some(at)) => format!(
-            "{text} {} ago",
-            span_text(((snapshot.as_of - at) / 1000 / 60).max(1) * 60)
-        ),
-        _ => text,
-    }
-}
-
 fn render_row(frame: &mut Frame, area: Rect, series: &Series, snapshot: &Snapshot, selected: bool) {
     let style = level_colour(series.level);
     let label_width = LABEL_WIDTH.min(area.width);
@@ -513,45 +469,6 @@ fn render_row(frame: &mut Frame, area: Rect, series: &Series, snapshot: &Snapsho
         Paragraph::new(Span::styled(trend_text(&buckets[tail..]), style)).right_aligned(),
         spark,
     );
-}
-
-/// One value a period as charts draw them (a count per second), the filling period's being
-/// `now`: a partial count would draw as a drop.
-fn charted_buckets(series: &Series, snapshot: &Snapshot) -> Vec<Option<f64>> {
-    let mut buckets: Vec<Option<f64>> = series
-        .buckets(&snapshot.range)
-        .into_iter()
-        .map(|v| v.map(|v| series.charted(v, snapshot.period_seconds)))
-        .collect();
-    if let Some(last) = buckets.last_mut() {
-        *last = series.now.map(|now| now.value);
-    }
-    buckets
-}
-
-fn alarm_text(snapshot: &Snapshot) -> Vec<Line<'static>> {
-    if snapshot.alarms_in_alarm.is_empty() {
-        return vec![Line::styled(
-            "alarms: none in ALARM",
-            Style::new().fg(Color::Green),
-        )];
-    }
-    let red = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
-    let mut lines = vec![Line::styled(
-        format!("alarms: {} in ALARM", snapshot.alarms_in_alarm.len()),
-        red,
-    )];
-    for alarm in &snapshot.alarms_in_alarm {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {}", alarm.name), red),
-            Span::raw(format!(
-                " since {}: {}",
-                alarm.since.as_deref().unwrap_or("?"),
-                alarm.reason.as_deref().unwrap_or("")
-            )),
-        ]));
-    }
-    lines
 }
 
 #[cfg(test)]
