@@ -36,7 +36,7 @@ pub enum Upload {
 impl Assets {
     pub fn new(
         client: Client,
-        identity: &super::Identity,
+        identity: &super::connection::Identity,
         region: &str,
         url_suffix: &'static str,
         endpoint: Option<&str>,

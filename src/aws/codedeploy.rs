@@ -10,7 +10,8 @@ use aws_smithy_types::DateTime;
 use mgrid_contract::EpochMillis;
 
 use super::metrics::metric_data;
-use super::{Aws, errors};
+use super::connection::Aws;
+use super::errors;
 use crate::decide::metrics::{Query, TimeRange};
 use crate::decide::shift::{
     DeployStrategy, GuardState, Shift, ShiftStatus, Stopped, alarms_named, tallies, tally_series,

@@ -10,7 +10,7 @@ use aws_sdk_ssm::types::ParameterStringFilter;
 use mgrid_contract::{Provider, StageName, StageParameter};
 use serde::Serialize;
 
-use super::Aws;
+use super::connection::Aws;
 use super::errors;
 use super::keystore::RingStore;
 use super::parameters;
@@ -236,6 +236,19 @@ pub async fn reencrypt_rings(aws: &Aws, stage: &StageName) -> Result<Vec<String>
         done.push(ring.name);
     }
     Ok(done)
+}
+
+/// The names of the stage's key rings (API keys, signing secrets, provider tokens) that exist: `mgrid keys`
+/// writes them, not the stack, so they outlive it. Names only; no value is read.
+pub async fn key_rings(
+    client: &aws_sdk_ssm::Client,
+    stage: &StageName,
+) -> Result<Vec<String>, Failure> {
+    Ok(ring_keys(client, stage)
+        .await?
+        .into_iter()
+        .map(|ring| ring.name)
+        .collect())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::decide::logs::{Follow, Found, LogLine, LogQuery, Source, interleave};
 use crate::failure::Failure;
 use crate::ports::{Logs, NewLines};
 
-use super::Aws;
+use super::connection::Aws;
 
 pub struct CloudWatchLogs {
     client: Client,

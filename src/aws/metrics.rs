@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use mgrid_contract::{StageName, StageParameter};
 
-use super::Aws;
+use super::connection::Aws;
 use super::errors;
 use super::parameters::require;
 use crate::clock::now_millis;

@@ -1,5 +1,6 @@
 //! The stage's resource names, published by its stack under `/marketgrid/<stage>/` in SSM.
-//! Read without recursion: the key rings one level below are never fetched here.
+//! Read without recursion: the key rings one level below are never fetched here (`kept` names
+//! them).
 
 use std::collections::BTreeMap;
 
@@ -54,17 +55,4 @@ pub fn require(
             crate::decide::stage::local_hint(stage.as_str())
         ))
     })
-}
-
-/// The names of the stage's key rings (API keys, signing secrets, provider tokens) that exist: `mgrid keys`
-/// writes them, not the stack, so they outlive it. Names only; no value is read.
-pub async fn key_rings(
-    client: &aws_sdk_ssm::Client,
-    stage: &StageName,
-) -> Result<Vec<String>, Failure> {
-    Ok(super::kept::ring_keys(client, stage)
-        .await?
-        .into_iter()
-        .map(|ring| ring.name)
-        .collect())
 }

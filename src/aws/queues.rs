@@ -25,7 +25,7 @@ use crate::ports::{
 /// known only as the depth of the pipes' dead-letter queue (`pipe_dlq_url`, when the stack
 /// published it), whose failed batches name no event.
 pub async fn whereabouts(
-    aws: &super::Aws,
+    aws: &super::connection::Aws,
     pipe_dlq_url: Option<String>,
     transaction_ids: &[String],
 ) -> Whereabouts {

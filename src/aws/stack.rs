@@ -436,7 +436,7 @@ pub async fn wait_until_deleted(
 /// them), the webhook URLs from the stage's SSM parameters.
 pub async fn outputs(
     outputs: Vec<StackOutput>,
-    aws: &super::Aws,
+    aws: &super::connection::Aws,
     stage: &str,
 ) -> Result<Vec<StackOutput>, Failure> {
     if !outputs.is_empty() {
