@@ -9,9 +9,9 @@ use aws_sdk_codedeploy::types::DeploymentStatus;
 use aws_smithy_types::DateTime;
 use mgrid_contract::EpochMillis;
 
-use super::metrics::metric_data;
 use super::connection::Aws;
 use super::errors;
+use super::metrics::metric_data;
 use crate::decide::metrics::{Query, TimeRange};
 use crate::decide::shift::{
     DeployStrategy, GuardState, Shift, ShiftStatus, Stopped, alarms_named, tallies, tally_series,

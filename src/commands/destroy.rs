@@ -17,6 +17,7 @@ use crate::failure::{Failure, FailureKind};
 use crate::target::Target;
 use crate::ui::output::note;
 use crate::ui::terminal::verbose_calls;
+use crate::ui::terminal::{Interrupted, unless_interrupted};
 use crate::ui::text::{BOLD, WARNING};
 
 #[derive(Debug, Serialize)]
@@ -177,34 +178,41 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<()> {
         .as_ref()
         .map(|p| p.value.clone());
     let watch_limit = std::time::Duration::from_millis(args.watch_limit.0.try_into().unwrap_or(0));
-    carry_out(context, plan, Run::plan_only_if(args.dry_run), |plan| async move {
-        if plan.termination_protection {
-            stacks
-                .set_termination_protection(&plan.stack_name, false)
-                .await?;
-        }
-        stacks.delete_stack(&plan.stack_name).await?;
-        note(&format!("deleting {} …", plan.stack_name));
-        tokio::select! {
-            result = crate::aws::stack::wait_until_deleted(&stacks, &plan.stack_name, watch_limit) => result?,
-            _ = tokio::signal::ctrl_c() => {
-                return Err(Failure::new(FailureKind::Interrupted, format!("stopped watching; {} keeps deleting", plan.stack_name))
-                    .next("`mgrid stages` shows when it is gone"));
+    carry_out(
+        context,
+        plan,
+        Run::plan_only_if(args.dry_run),
+        |plan| async move {
+            if plan.termination_protection {
+                stacks
+                    .set_termination_protection(&plan.stack_name, false)
+                    .await?;
             }
-        }
-        let scope = cli_scope(&aws.region, profile.as_deref());
-        verbose_calls(context.global.verbose > 0, aws.calls());
-        Ok(DestroyReport {
-            stage: plan.stage,
-            stack_name: plan.stack_name,
-            region: plan.region,
-            deleted: plan.deletes,
-            removal_commands: removal_commands(&plan.retains, &plan.key_rings, &scope),
-            retained: plan.retains,
-            key_rings: plan.key_rings,
-            api_calls: aws.calls(),
-        })
-    })
+            stacks.delete_stack(&plan.stack_name).await?;
+            note(&format!("deleting {} …", plan.stack_name));
+            let deleted =
+                crate::aws::stack::wait_until_deleted(&stacks, &plan.stack_name, watch_limit);
+            unless_interrupted(deleted).await.map_err(|Interrupted| {
+                Failure::new(
+                    FailureKind::Interrupted,
+                    format!("stopped watching; {} keeps deleting", plan.stack_name),
+                )
+                .next("`mgrid stages` shows when it is gone")
+            })??;
+            let scope = cli_scope(&aws.region, profile.as_deref());
+            verbose_calls(context.global.verbose > 0, aws.calls());
+            Ok(DestroyReport {
+                stage: plan.stage,
+                stack_name: plan.stack_name,
+                region: plan.region,
+                deleted: plan.deletes,
+                removal_commands: removal_commands(&plan.retains, &plan.key_rings, &scope),
+                retained: plan.retains,
+                key_rings: plan.key_rings,
+                api_calls: aws.calls(),
+            })
+        },
+    )
     .await
 }
 

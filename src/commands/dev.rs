@@ -22,6 +22,7 @@ use crate::local::{LocalRings, Paths};
 use crate::ports::{KeyRings, StoredRing};
 use crate::providers::standin::{Credentials, StandIn};
 use crate::ui::output::note;
+use crate::ui::terminal::unless_interrupted;
 
 pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
     if let Some(stage) = &context.global.stage
@@ -328,13 +329,10 @@ async fn wait_for_stop() {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
         Ok(mut terminate) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
+            let _ = unless_interrupted(terminate.recv()).await;
         }
         Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+            let _ = unless_interrupted(std::future::pending::<()>()).await;
         }
     }
 }

@@ -36,7 +36,9 @@ use crate::ports::{
 use crate::runs::{RunRecord, load, runs_dir, save};
 use crate::target::{StageQueue, Target};
 use crate::ui::output::{note, print_report};
-use crate::ui::terminal::{confirm, on_interrupt, progress_bar, rounded, verbose_calls};
+use crate::ui::terminal::{
+    Interrupted, confirm, on_interrupt, progress_bar, rounded, unless_interrupted, verbose_calls,
+};
 use crate::ui::text::{BOLD, WARNING, shown, table};
 
 /// The most messages a scan reads.
@@ -628,13 +630,14 @@ impl SecretsSettle {
             seconds(left.as_millis()),
             format_rfc3339(self.at)
         ));
-        tokio::select! {
-            () = tokio::time::sleep(left) => Ok(()),
-            _ = tokio::signal::ctrl_c() => Err(Failure::new(
-                FailureKind::Interrupted,
-                "stopped while waiting for the new signing secret to be in use; nothing was moved",
-            )),
-        }
+        unless_interrupted(tokio::time::sleep(left))
+            .await
+            .map_err(|Interrupted| {
+                Failure::new(
+                    FailureKind::Interrupted,
+                    "stopped while waiting for the new signing secret to be in use; nothing was moved",
+                )
+            })
     }
 }
 
@@ -982,13 +985,16 @@ async fn native(
     }
     let rate = args.rate.map(|r| r.round().clamp(1.0, 500.0) as i32);
     let bar = progress_bar(dlq.visible, "{spinner} moved {pos}/{len} · ETA {eta}");
-    let watched = tokio::select! {
-        result = start_and_follow(tasks, &dlq.arn, &queue.arn, rate, FOLLOW_POLL, bar.as_ref()) => result?,
-        _ = tokio::signal::ctrl_c() => {
-            return Err(Failure::new(FailureKind::Interrupted, "stopped following; a move task that started keeps running")
-                .next("`mgrid dlq cancel` stops it").into());
-        }
-    };
+    let following = start_and_follow(tasks, &dlq.arn, &queue.arn, rate, FOLLOW_POLL, bar.as_ref());
+    let watched = unless_interrupted(following)
+        .await
+        .map_err(|Interrupted| {
+            Failure::new(
+                FailureKind::Interrupted,
+                "stopped following; a move task that started keeps running",
+            )
+            .next("`mgrid dlq cancel` stops it")
+        })??;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

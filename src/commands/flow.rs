@@ -62,6 +62,44 @@ impl Run {
     }
 }
 
+/// A step inside a run that changes something on its way (a failed stack deleted before a
+/// deploy creates it again): shown, asked, and applied; its result goes on into the run.
+pub async fn confirmed<P, T, F>(
+    context: &Context,
+    plan: P,
+    apply: impl FnOnce(P) -> F,
+) -> Result<T, Failure>
+where
+    P: Plan,
+    F: Future<Output = Result<T, Failure>>,
+{
+    asked(context, &plan, Run::Apply)?;
+    apply(plan).await
+}
+
+/// Shows the plan and asks its question (none when rehearsing): a no is `Declined`.
+fn asked(context: &Context, plan: &impl Plan, run: Run) -> Result<(), Failure> {
+    let shown = plan.to_string();
+    if !shown.trim().is_empty() {
+        note(shown.trim_end());
+    }
+    let yes = context.global.yes;
+    let ask = match run {
+        Run::Rehearse => Ask::Nothing,
+        Run::Apply | Run::PlanOnly => plan.ask(),
+    };
+    match ask {
+        Ask::Nothing => {}
+        Ask::YesNo(question) => {
+            if !confirm(&question, yes)? {
+                return Err(Failure::new(FailureKind::Declined, plan.declined()));
+            }
+        }
+        Ask::Name { prompt, stage } => confirm_by_name(&prompt, &stage, &plan.declined(), yes)?,
+    }
+    Ok(())
+}
+
 /// Show → (a dry run ends here, with the plan on stdout) → confirm → apply → report.
 pub async fn carry_out<P, R, F>(
     context: &Context,
@@ -78,24 +116,7 @@ where
         print_report(&plan, context.global.output)?;
         return Ok(());
     }
-    let shown = plan.to_string();
-    if !shown.trim().is_empty() {
-        note(shown.trim_end());
-    }
-    let yes = context.global.yes;
-    let ask = match run {
-        Run::Rehearse => Ask::Nothing,
-        Run::Apply | Run::PlanOnly => plan.ask(),
-    };
-    match ask {
-        Ask::Nothing => {}
-        Ask::YesNo(question) => {
-            if !confirm(&question, yes)? {
-                return Err(Failure::new(FailureKind::Declined, plan.declined()).into());
-            }
-        }
-        Ask::Name { prompt, stage } => confirm_by_name(&prompt, &stage, &plan.declined(), yes)?,
-    }
+    asked(context, &plan, run)?;
     let report = apply(plan).await?;
     print_report(&report, context.global.output)?;
     match report.failure() {

@@ -12,6 +12,7 @@ use crate::failure::{Failure, FailureKind};
 use crate::ports::Logs;
 use crate::target::Target;
 use crate::ui::output::{OutputFormat, json_line, note, warn, write_stdout};
+use crate::ui::terminal::unless_interrupted;
 use crate::ui::text::{DIM, ERROR, WARNING, shown};
 
 pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<()> {
@@ -77,10 +78,10 @@ pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<
     };
     note(&format!("{how}; Ctrl-C ends it"));
     loop {
-        let step = tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
-            step = logs.next(&query, &mut follow) => step?,
+        let Ok(step) = unless_interrupted(logs.next(&query, &mut follow)).await else {
+            return Ok(());
         };
+        let step = step?;
         for said in follow.unreadable_news(&step.unreadable) {
             warn(&said);
         }

@@ -22,6 +22,7 @@ use crate::ports::MetricsSource;
 use crate::target::Target;
 use crate::ui::dashboard::{Control, Dashboard, KeyOutcome, Update};
 use crate::ui::output::{OutputFormat, print_error, print_report, write_stdout};
+use crate::ui::terminal::unless_interrupted;
 
 pub async fn run(context: &Context, target: &Target, args: &MetricsArgs) -> Result<()> {
     match &args.action {
@@ -95,9 +96,11 @@ async fn plain(
             Err(failure) if !succeeded => return Err(failure.into()),
             Err(failure) => print_error(&failure.into(), format),
         }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+        if unless_interrupted(tokio::time::sleep(interval))
+            .await
+            .is_err()
+        {
+            return Ok(());
         }
     }
 }

@@ -10,8 +10,8 @@ use mgrid_contract::envelope::attribute;
 use mgrid_contract::{EpochMillis, QueueMessage};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use super::db::Received;
 use super::db;
+use super::db::Received;
 use super::paths::Paths;
 use super::stage::{open_existing, running_endpoint};
 use crate::decide::redrive::{Attribute, DeadLetter};

@@ -32,8 +32,8 @@ use super::adapters::{
 };
 use super::db::{self, Received, WEBHOOKS};
 use super::metrics::{LocalMetrics, flush_loop};
-use super::store::Store;
 use super::paths::{Paths, VISIBILITY_MS};
+use super::store::Store;
 use crate::decide::metrics::panels::{provider_key, reason_key};
 use crate::http::NotifyUrl;
 use crate::ids::run_id;

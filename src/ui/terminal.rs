@@ -148,6 +148,25 @@ pub fn say_beside(bar: Option<&indicatif::ProgressBar>, line: &str) {
     }
 }
 
+/// Ctrl-C came before the work it interrupted finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interrupted;
+
+/// The one way a step stops on Ctrl-C: the work's own result, or `Interrupted` when Ctrl-C came
+/// first (the work is dropped where it stood). A process that cannot listen for Ctrl-C just
+/// waits for the work.
+pub async fn unless_interrupted<T>(work: impl Future<Output = T>) -> Result<T, Interrupted> {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        done = work => Ok(done),
+        () = ctrl_c => Err(Interrupted),
+    }
+}
+
 /// Ctrl-C during a run that moves webhooks. The first sets `stop` (no new batches; the ones in
 /// hand finish) and says so at once on its own line (`stopping`); a second aborts the batches in
 /// hand too, saying what that may leave (`aborting`), and exits 130.

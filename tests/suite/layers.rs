@@ -339,7 +339,9 @@ fn resolved_paths(module: &str, code: &str) -> BTreeSet<String> {
         if starts && rest[word.len()..].starts_with("::") {
             let path: String = rest
                 .chars()
-                .take_while(|&c| is_path_char(c) || c == ':' || c == '{' || c == '}' || c == ',' || c == ' ')
+                .take_while(|&c| {
+                    is_path_char(c) || c == ':' || c == '{' || c == '}' || c == ',' || c == ' '
+                })
                 .collect();
             let base: Option<Vec<String>> = match word.as_str() {
                 "crate" => Some(Vec::new()),
@@ -347,9 +349,16 @@ fn resolved_paths(module: &str, code: &str) -> BTreeSet<String> {
                 "super" => {
                     // `super::super::x`: one level up for each.
                     let ups = path.matches("super::").count();
-                    Some(own[..own.len().saturating_sub(ups)].iter().map(|s| (*s).to_owned()).collect())
+                    Some(
+                        own[..own.len().saturating_sub(ups)]
+                            .iter()
+                            .map(|s| (*s).to_owned())
+                            .collect(),
+                    )
                 }
-                child if children.contains(child) => Some(own.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()),
+                child if children.contains(child) => {
+                    Some(own.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+                }
                 _ => None,
             };
             if let Some(base) = base {
@@ -387,7 +396,10 @@ fn resolved_paths(module: &str, code: &str) -> BTreeSet<String> {
 
 /// The import graph between files: an arrow to the file that holds the longest named module.
 fn file_graph(files: &[(String, String)]) -> BTreeMap<String, BTreeSet<String>> {
-    let modules: BTreeSet<String> = files.iter().map(|(relative, _)| module_of(relative)).collect();
+    let modules: BTreeSet<String> = files
+        .iter()
+        .map(|(relative, _)| module_of(relative))
+        .collect();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (relative, code) in files {
         let from = module_of(relative);
@@ -425,19 +437,34 @@ fn no_file_imports_one_that_imports_it() {
 #[test]
 fn the_file_graph_sees_super_self_and_child_modules() {
     let files = [
-        ("a/mod.rs".to_owned(), code_of("mod b;\nfn f() { b::g(); }\n")),
-        ("a/b.rs".to_owned(), code_of("use super::{Thing, c::Other};\n")),
+        (
+            "a/mod.rs".to_owned(),
+            code_of("mod b;\nfn f() { b::g(); }\n"),
+        ),
+        (
+            "a/b.rs".to_owned(),
+            code_of("use super::{Thing, c::Other};\n"),
+        ),
         ("a/d.rs".to_owned(), code_of("use super::{b, c};\n")),
         ("a/c.rs".to_owned(), code_of("use crate::x::Y;\n")),
         ("x.rs".to_owned(), code_of("fn h() { crate::a::c::f(); }\n")),
     ];
     let graph = file_graph(&files);
     assert_eq!(graph["a"], BTreeSet::from(["a::b".to_owned()]));
-    assert_eq!(graph["a::b"], BTreeSet::from(["a".to_owned(), "a::c".to_owned()]));
-    assert_eq!(graph["a::d"], BTreeSet::from(["a::b".to_owned(), "a::c".to_owned()]));
+    assert_eq!(
+        graph["a::b"],
+        BTreeSet::from(["a".to_owned(), "a::c".to_owned()])
+    );
+    assert_eq!(
+        graph["a::d"],
+        BTreeSet::from(["a::b".to_owned(), "a::c".to_owned()])
+    );
     assert_eq!(
         circles(&graph),
-        [vec!["a".to_owned(), "a::b".to_owned()], vec!["a::c".to_owned(), "x".to_owned()]]
+        [
+            vec!["a".to_owned(), "a::b".to_owned()],
+            vec!["a::c".to_owned(), "x".to_owned()]
+        ]
     );
 }
 

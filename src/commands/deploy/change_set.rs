@@ -2,14 +2,142 @@
 //! when it will not run, with the REVIEW_IN_PROGRESS stack a first deploy made; an interrupt
 //! while it is made says what is left.
 
-use anyhow::Result;
+use std::time::Instant;
 
-use super::{CHANGE_SET_LIMIT, Prepared, upload_assets};
-
-use crate::aws::stack::{ChangeSetRequest, Stacks};
+use super::connect::Connected;
+use super::mode::{CHANGE_SET_LIMIT, Mode};
+use super::prepare::Prepared;
+use super::report::{DeployReport, StackAction};
+use crate::aws::assets::{Assets, Upload};
+use crate::aws::stack::{ChangeSetOutcome, ChangeSetRequest, Stacks};
 use crate::aws::{Aws, Identity};
+use crate::cli::DeployArgs;
+use crate::clock::now_millis;
+use crate::decide::lifecycle::plan;
+use crate::decide::template::PIPELINE_YAML;
 use crate::failure::{Failure, FailureKind};
 use crate::ui::output::note;
+use crate::ui::terminal::{Interrupted, unless_interrupted};
+
+/// A change set made and awaited, and the report it starts.
+pub(super) struct Made {
+    pub(super) name: String,
+    pub(super) outcome: ChangeSetOutcome,
+    pub(super) report: DeployReport,
+}
+
+/// The second step: the change set made (or the one an earlier `--no-execute` run made, named
+/// by `--execute`) and awaited. Ctrl-C deletes it, and says what is left.
+pub(super) async fn make(
+    mode: Mode<'_>,
+    connected: &Connected,
+    started: Instant,
+    verbose: bool,
+) -> Result<Made, Failure> {
+    let Connected {
+        prepared,
+        aws,
+        identity,
+        stacks,
+        stack_name,
+        stage,
+        existing,
+        operation,
+        kept,
+    } = connected;
+    let makes_the_stack = operation.makes_the_stack;
+    // The parameters the change set passes (unknown for one made by an earlier run).
+    let mut sent: Vec<(String, String)> = Vec::new();
+    let name = match mode {
+        // The change set a --no-execute run made: reviewed, confirmed and followed as if new.
+        Mode::Deploy(DeployArgs {
+            execute: Some(name),
+            ..
+        }) => {
+            if existing.is_none() {
+                return Err(Failure::new(
+                    FailureKind::NotFound,
+                    format!(
+                        "{stack_name} does not exist, so its change set {name} does not either"
+                    ),
+                )
+                .next(format!(
+                    "make one: `mgrid deploy --stage {stage} --no-execute`"
+                )));
+            }
+            name.clone()
+        }
+        _ => {
+            let name = match mode {
+                Mode::Deploy(DeployArgs {
+                    change_set_name: Some(name),
+                    ..
+                }) => name.clone(),
+                _ => format!("mgrid-{}", now_millis()),
+            };
+            let making = make_change_set(
+                aws,
+                identity,
+                prepared,
+                stacks,
+                &name,
+                operation.create,
+                verbose,
+            );
+            sent = match unless_interrupted(making).await {
+                Ok(sent) => sent?,
+                Err(Interrupted) => {
+                    return Err(
+                        interrupted_change_set(stacks, stack_name, &name, makes_the_stack).await,
+                    );
+                }
+            };
+            name
+        }
+    };
+    let waiting = stacks.wait_for_change_set(stack_name, &name, CHANGE_SET_LIMIT);
+    let outcome = match unless_interrupted(waiting).await {
+        Ok(outcome) => outcome?,
+        Err(Interrupted) => {
+            return Err(interrupted_change_set(stacks, stack_name, &name, makes_the_stack).await);
+        }
+    };
+    let change_set_ready_ms = started.elapsed().as_millis();
+    tracing::info!("change set {name} ready after {change_set_ready_ms} ms");
+    let report = DeployReport {
+        stage: stage.clone(),
+        stack_name: stack_name.clone(),
+        account: identity.account.clone(),
+        region: aws.region.clone(),
+        action: if operation.create {
+            StackAction::Create
+        } else {
+            StackAction::Update
+        },
+        change_set: Some(name.clone()),
+        changes: None,
+        parameter_changes: match existing.as_ref() {
+            Some(stack) if !operation.create => plan::parameter_changes(&stack.parameters, &sent),
+            _ => Vec::new(),
+        },
+        status: None,
+        outputs: Vec::new(),
+        failures: Vec::new(),
+        shift: None,
+        kept: kept.clone(),
+        re_encrypted_rings: Vec::new(),
+        api_calls: 0,
+        change_set_ready_ms: Some(change_set_ready_ms),
+        elapsed_ms: 0,
+        next: None,
+        failure: None,
+    };
+    Ok(Made {
+        name,
+        outcome,
+        report,
+    })
+}
 
 /// Ctrl-C while the change set is made or awaited, before anything executed: it (and the stack
 /// it made, on a first deploy) is deleted, and the operator is told what is left, if anything.
@@ -22,10 +150,11 @@ pub(super) async fn interrupted_change_set(
     note(
         "stopping: nothing was executed; deleting the change set being made (Ctrl-C again to leave it)",
     );
-    let cleaned = tokio::select! {
-        cleaned = discard(stacks, stack_name, change_set, makes_the_stack) => cleaned,
-        _ = tokio::signal::ctrl_c() => Err(Failure::new(FailureKind::Interrupted, "interrupted again")),
-    };
+    let cleaned = unless_interrupted(discard(stacks, stack_name, change_set, makes_the_stack))
+        .await
+        .unwrap_or_else(|Interrupted| {
+            Err(Failure::new(FailureKind::Interrupted, "interrupted again"))
+        });
     match cleaned {
         Ok(()) => Failure::new(
             FailureKind::Interrupted,
@@ -97,4 +226,65 @@ pub(super) async fn discard(
         "deleted {stack_name} (REVIEW_IN_PROGRESS, no resources), which the change set had created"
     ));
     Ok(())
+}
+
+/// Checks the account, makes sure the assets are uploaded, and returns the parameter values.
+pub(super) async fn upload_assets(
+    aws: &Aws,
+    identity: &Identity,
+    prepared: &Prepared,
+    verbose: bool,
+) -> Result<(Assets, String, Vec<(String, String)>), Failure> {
+    let assets = aws.assets(identity);
+    if !assets.exists().await? {
+        note(&format!(
+            "creating the assets bucket {} (encrypted, private, TLS only, versioned) for deploys to this account and region",
+            assets.bucket
+        ));
+        assets.create().await?;
+    }
+    let artifact = prepared.artifact()?;
+    let metadata = &artifact.metadata;
+    let artifact_key = format!("artifacts/{}.zip", metadata.sha256_hex);
+    let uploaded = assets
+        .ensure_object(&artifact_key, &artifact.zip, "application/zip")
+        .await?;
+    let (_, template_hash) = mgrid_artifact::sha256(PIPELINE_YAML.as_bytes());
+    let template_key = format!("templates/pipeline-{template_hash}.yaml");
+    let template_upload = assets
+        .ensure_object(
+            &template_key,
+            PIPELINE_YAML.as_bytes(),
+            "application/x-yaml",
+        )
+        .await?;
+    if verbose {
+        let said = |u: Upload| {
+            if u == Upload::Uploaded {
+                "uploaded"
+            } else {
+                "already there"
+            }
+        };
+        tracing::info!(
+            "artifact {artifact_key}: {}; template {template_key}: {}",
+            said(uploaded),
+            said(template_upload)
+        );
+    }
+    let values = prepared
+        .parameters
+        .iter()
+        .map(|p| {
+            let value = match p.name.as_str() {
+                "ArtifactBucket" => assets.bucket.clone(),
+                "ArtifactKey" => artifact_key.clone(),
+                "ArtifactSha256" => metadata.sha256.clone(),
+                _ => p.value.clone().unwrap_or_default(),
+            };
+            (p.name.clone(), value)
+        })
+        .collect();
+    let url = assets.url(&template_key);
+    Ok((assets, url, values))
 }

@@ -19,7 +19,7 @@ pub use window::*;
 
 #[cfg(test)]
 mod tests {
-    
+
     use super::window::WINDOWS;
     use super::*;
     use mgrid_contract::EpochMillis;

@@ -6,8 +6,8 @@ use mgrid_contract::{FailureReason, Provider};
 use mgrid_pipeline::processor::RetryCause;
 
 use super::series::Snapshot;
-pub use super::signal::{Panel, Scale};
 use super::signal::{ANY, Bound, Levels, Resources, Signal, Stat, Unit, levels};
+pub use super::signal::{Panel, Scale};
 
 impl Panel {
     /// The command an operator runs next, from what the snapshot shows.

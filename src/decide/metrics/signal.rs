@@ -1,7 +1,6 @@
 //! The signals that describe a stage's pipeline: what each measures, under which CloudWatch
 //! name, and where its warning and alarm levels lie.
 
-
 use serde::Serialize;
 
 use crate::decide::spans::span_text;
@@ -230,7 +229,6 @@ impl Signal {
         }
     }
 }
-
 
 /// A chart of the dashboard, and its drill-down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

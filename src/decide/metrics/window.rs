@@ -218,4 +218,3 @@ pub fn leaves(signals: &[Signal]) -> Vec<&Signal> {
     }
     asked
 }
-

@@ -19,10 +19,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use cells::{alarm_text, charted_buckets, last_cell, level_colour, level_words, now_cell};
 use crate::decide::metrics::{
     Level, Liveness, Panel, Series, Snapshot, Window, span_text, trend_text,
 };
+use cells::{alarm_text, charted_buckets, last_cell, level_colour, level_words, now_cell};
 
 /// What the poller tells the screen.
 #[derive(Debug, Clone)]
