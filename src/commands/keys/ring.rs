@@ -8,10 +8,10 @@ use anyhow::Result;
 use mgrid_contract::clock::format_rfc3339;
 use mgrid_contract::keyring::KeyRing;
 use mgrid_contract::{Provider, StageName};
+use mgrid_pipeline::cache::KEY_RING_TTL_MS;
 use serde::Serialize;
 
 use super::provider::{self, ProviderAccess};
-use super::rotate::in_effect_by;
 use crate::clock::now_millis;
 use crate::commands::context::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
@@ -273,4 +273,9 @@ pub(super) async fn set_signing_secret(
         write_ring(store, &name, plan)
     })
     .await
+}
+
+/// When a key ring written now is in use by every function at the latest.
+pub(super) fn in_effect_by() -> String {
+    format_rfc3339(now_millis() + KEY_RING_TTL_MS)
 }

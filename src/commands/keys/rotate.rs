@@ -8,12 +8,11 @@ use anyhow::Result;
 use mgrid_contract::clock::format_rfc3339;
 use mgrid_contract::keyring::{KeyRing, Secret};
 use mgrid_contract::{EpochMillis, Provider, StageName};
-use mgrid_pipeline::cache::KEY_RING_TTL_MS;
 use serde::Serialize;
 
 use super::key_file::create_private;
 use super::provider::{self, ProviderAccess, ProviderStep, ProviderUpdate};
-use super::ring::overwrite_conflict;
+use super::ring::{in_effect_by, overwrite_conflict};
 use crate::clock::now_millis;
 use crate::commands::context::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
@@ -416,9 +415,4 @@ impl fmt::Display for Rotations {
         }
         Ok(())
     }
-}
-
-/// When a key ring written now is in use by every function at the latest.
-pub(super) fn in_effect_by() -> String {
-    format_rfc3339(now_millis() + KEY_RING_TTL_MS)
 }
