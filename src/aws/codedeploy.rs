@@ -69,7 +69,7 @@ impl Deploys {
     }
 
     pub fn group(&self) -> String {
-        format!("marketgrid-{}-processor", self.stage)
+        mgrid_contract::names::resource_name(&self.stage, "processor")
     }
 
     fn what(&self) -> String {

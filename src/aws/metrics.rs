@@ -229,7 +229,7 @@ impl CloudWatchSource {
             aws,
             stage: resources.stage.clone(),
             resources: resources.clone(),
-            alarm_prefix: format!("marketgrid-{}-", resources.stage),
+            alarm_prefix: mgrid_contract::names::resource_prefix(&resources.stage),
             rejected: None,
         }
     }

@@ -353,7 +353,7 @@ impl fmt::Display for StatusReport {
                     let short: Vec<&str> = guards
                         .iter()
                         .map(|g| {
-                            g.strip_prefix(&format!("marketgrid-{}-", self.stage))
+                            g.strip_prefix(&mgrid_contract::names::resource_prefix(&self.stage))
                                 .unwrap_or(g)
                         })
                         .collect();

@@ -66,8 +66,14 @@ impl Source {
     /// test holds the two together).
     pub fn log_group(self, stage: &StageName) -> String {
         match self {
-            Source::Api => format!("/aws/apigateway/marketgrid-{stage}-access"),
-            function => format!("/aws/lambda/marketgrid-{stage}-{}", function.as_str()),
+            Source::Api => format!(
+                "/aws/apigateway/{}",
+                mgrid_contract::names::resource_name(stage.as_str(), "access")
+            ),
+            function => format!(
+                "/aws/lambda/{}",
+                mgrid_contract::names::resource_name(stage.as_str(), function.as_str())
+            ),
         }
     }
 }

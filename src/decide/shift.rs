@@ -229,7 +229,7 @@ impl GuardAlarm {
 
     /// The CloudWatch alarm's name on a stage.
     pub fn alarm_name(self, stage: &str) -> String {
-        format!("marketgrid-{stage}-{}", self.name())
+        mgrid_contract::names::resource_name(stage, self.name())
     }
 
     pub fn from_name(name: &str) -> Option<GuardAlarm> {

@@ -18,6 +18,17 @@ pub struct InvalidStageName {
     pub rule: &'static str,
 }
 
+/// The name of one of a stage's resources (`marketgrid-<stage>-<suffix>`: functions, alarms, log
+/// groups, the CodeDeploy application), as the template names them.
+pub fn resource_name(stage: &str, suffix: &str) -> String {
+    format!("{}{suffix}", resource_prefix(stage))
+}
+
+/// What every one of a stage's resource names starts with (`marketgrid-<stage>-`).
+pub fn resource_prefix(stage: &str) -> String {
+    format!("marketgrid-{stage}-")
+}
+
 impl StageName {
     pub fn as_str(&self) -> &str {
         &self.0

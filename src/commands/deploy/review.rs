@@ -151,7 +151,10 @@ pub(super) async fn check_guards(
     if guards.is_empty() {
         return Ok(());
     }
-    let firing = match aws.alarms_in_alarm(&format!("marketgrid-{stage}-")).await {
+    let firing = match aws
+        .alarms_in_alarm(&mgrid_contract::names::resource_prefix(stage))
+        .await
+    {
         Ok(alarms) => alarms,
         Err(failure) => {
             warn(&format!(

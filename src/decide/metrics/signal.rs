@@ -24,7 +24,7 @@ impl Resources {
     /// The names the stack gives a stage's resources (`marketgrid-<stage>-…`), for the local
     /// stage, which has no SSM parameters to read them from, and for tests.
     pub fn named_for(stage: &str) -> Resources {
-        let name = |suffix: &str| format!("marketgrid-{stage}-{suffix}");
+        let name = |suffix: &str| mgrid_contract::names::resource_name(&stage, suffix);
         Resources {
             stage: stage.to_owned(),
             api_name: name("webhooks"),
@@ -224,7 +224,7 @@ impl Signal {
     /// The stack's alarm `marketgrid-<stage>-<suffix>` watches this signal.
     pub(super) fn alarm(self, r: &Resources, suffix: &str) -> Self {
         Signal {
-            alarm: Some(format!("marketgrid-{}-{suffix}", r.stage)),
+            alarm: Some(mgrid_contract::names::resource_name(&r.stage, suffix)),
             ..self
         }
     }
