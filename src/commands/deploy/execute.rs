@@ -32,13 +32,16 @@ use mgrid_contract::StageName;
 pub(super) async fn execute(
     context: &Context,
     mode: Mode<'_>,
-    args: &DeployArgs,
     connected: &Connected,
-    change_set: String,
-    count: usize,
-    mut report: DeployReport,
+    ready: ReadyToExecute<'_>,
     started: Instant,
 ) -> Result<()> {
+    let ReadyToExecute {
+        args,
+        change_set,
+        changes: count,
+        mut report,
+    } = ready;
     let Connected {
         prepared,
         aws,
@@ -151,4 +154,13 @@ pub(super) async fn settle_rings(aws: &Aws, stage: &StageName, report: &mut Depl
         Ok(rings) => report.re_encrypted_rings = rings,
         Err(failure) => report.failure = Some(failure),
     }
+}
+
+/// A change set shown and checked: what executing it needs.
+pub(super) struct ReadyToExecute<'a> {
+    pub(super) args: &'a DeployArgs,
+    pub(super) change_set: String,
+    /// How many resource changes it makes (the question names them).
+    pub(super) changes: usize,
+    pub(super) report: DeployReport,
 }

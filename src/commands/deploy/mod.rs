@@ -40,17 +40,7 @@ pub async fn run(context: &Context, mode: Mode<'_>) -> Result<()> {
     let made = change_set::make(mode, &connected, started, verbose).await?;
     match review::review(context, mode, &connected, made, started).await? {
         Reviewed::Finished(report) => report::printed(context, mode, report),
-        Reviewed::Ready {
-            args,
-            change_set,
-            changes,
-            report,
-        } => {
-            execute::execute(
-                context, mode, args, &connected, change_set, changes, report, started,
-            )
-            .await
-        }
+        Reviewed::Ready(ready) => execute::execute(context, mode, &connected, ready, started).await,
     }
 }
 

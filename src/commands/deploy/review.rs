@@ -8,12 +8,11 @@ use std::time::Instant;
 
 use super::change_set::{Made, discard};
 use super::connect::Connected;
-use super::execute::settle_rings;
+use super::execute::{ReadyToExecute, settle_rings};
 use super::mode::Mode;
 use super::report::{DeployReport, StackAction, show_table, stamped};
 use crate::aws::Aws;
 use crate::aws::stack::ChangeSetOutcome;
-use crate::cli::DeployArgs;
 use crate::commands::context::Context;
 use crate::decide::deploy::{guard_alarms, guards_firing, publishes_processor_version};
 use crate::decide::lifecycle::{plan, render};
@@ -26,12 +25,7 @@ pub(super) enum Reviewed<'a> {
     /// Nothing to execute: a diff, an unchanged stack, or a change set kept for later.
     Finished(DeployReport),
     /// Shown and checked; execute it once it is confirmed.
-    Ready {
-        args: &'a DeployArgs,
-        change_set: String,
-        changes: usize,
-        report: DeployReport,
-    },
+    Ready(ReadyToExecute<'a>),
 }
 
 pub(super) async fn review<'a>(
@@ -132,12 +126,12 @@ pub(super) async fn review<'a>(
         discard(stacks, stack_name, &change_set, makes_the_stack).await?;
         return Err(failure);
     }
-    Ok(Reviewed::Ready {
+    Ok(Reviewed::Ready(ReadyToExecute {
         args,
         change_set,
         changes: review.changes.len(),
         report,
-    })
+    }))
 }
 
 /// A guard alarm already in ALARM would stop the shift at once and roll the deploy back: the

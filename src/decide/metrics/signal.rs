@@ -24,7 +24,7 @@ impl Resources {
     /// The names the stack gives a stage's resources (`marketgrid-<stage>-…`), for the local
     /// stage, which has no SSM parameters to read them from, and for tests.
     pub fn named_for(stage: &str) -> Resources {
-        let name = |suffix: &str| mgrid_contract::names::resource_name(&stage, suffix);
+        let name = |suffix: &str| mgrid_contract::names::resource_name(stage, suffix);
         Resources {
             stage: stage.to_owned(),
             api_name: name("webhooks"),
