@@ -17,4 +17,5 @@ pub mod ports;
 pub mod providers;
 pub mod runs;
 pub mod target;
+pub mod text;
 pub mod ui;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mgrid::cli::Cli;
 use mgrid::failure::exit_code_of;
-use mgrid::ui::{output, text};
+use mgrid::ui::{output, terminal};
 
 fn main() -> ExitCode {
     mgrid::commands::docs::answer_completion_request();
@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     };
     let format = cli.global.output;
     output::init_color(cli.global.no_color);
-    text::init_table_width();
+    terminal::measure_table_width();
     init_logging(cli.global.verbose, cli.global.no_color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

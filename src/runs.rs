@@ -191,7 +191,7 @@ pub fn load(dir: &Path, run_id: &str) -> Result<RunRecord, Failure> {
     if record.run_id != run_id {
         return Err(unreadable(format!(
             "it names run {}",
-            crate::ui::text::shown(&record.run_id)
+            crate::text::shown(&record.run_id)
         )));
     }
     Ok(record)

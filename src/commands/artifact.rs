@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::artifact::embedded_all;
 use crate::cli::ArtifactAction;
 use crate::commands::context::Context;
+use crate::text::WARNING;
 use crate::ui::output::print_report;
-use crate::ui::text::WARNING;
 
 /// Every artifact this mgrid carries, and what carrying them costs in binary size.
 #[derive(Serialize)]
@@ -144,7 +144,7 @@ impl fmt::Display for ArtifactInfo {
 #[cfg(test)]
 mod snapshots {
     use super::*;
-    use crate::ui::text::plain;
+    use crate::text::plain;
 
     #[test]
     fn info() {

@@ -15,10 +15,10 @@ use crate::decide::lifecycle::model::StackResource;
 use crate::decide::template::Template;
 use crate::failure::{Failure, FailureKind};
 use crate::target::Target;
+use crate::text::{BOLD, WARNING};
 use crate::ui::output::note;
 use crate::ui::terminal::verbose_calls;
 use crate::ui::terminal::{Interrupted, unless_interrupted};
-use crate::ui::text::{BOLD, WARNING};
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -333,7 +333,7 @@ mod snapshots {
     //! The destroy plan (what `--dry-run` prints) and the report, as a pipe gets them.
 
     use super::*;
-    use crate::ui::text::plain;
+    use crate::text::plain;
 
     fn retained() -> Vec<StackResource> {
         vec![
@@ -372,10 +372,7 @@ mod snapshots {
             dry_run: true,
         };
         insta::assert_snapshot!("destroy_plan", plain(&plan));
-        insta::assert_snapshot!(
-            "destroy_plan_80_columns",
-            crate::ui::text::at_80_columns(&plan)
-        );
+        insta::assert_snapshot!("destroy_plan_80_columns", crate::text::at_80_columns(&plan));
         crate::ui::output::assert_json_contract("destroy-plan", &plan);
     }
 
@@ -395,7 +392,7 @@ mod snapshots {
         insta::assert_snapshot!("destroy_report", plain(&report));
         insta::assert_snapshot!(
             "destroy_report_80_columns",
-            crate::ui::text::at_80_columns(&report)
+            crate::text::at_80_columns(&report)
         );
         crate::ui::output::assert_json_contract("destroy", &report);
     }

@@ -10,7 +10,7 @@ use mgrid_contract::{Provider, StageName};
 use crate::cli::DevArgs;
 use crate::commands::context::Context;
 use crate::decide::config::LOCAL_STAGE;
-use crate::decide::keys::new_api_key;
+use crate::decide::keys::api_key_from;
 use crate::failure::{Failure, FailureKind};
 use crate::ids::{random_bytes, random_text};
 use crate::local::adapters::now;
@@ -144,8 +144,10 @@ async fn first_start(store: &Store) -> Result<bool, Failure> {
         .map_err(|e| Failure::new(FailureKind::Failed, format!("{e}")))?;
     let mut created = false;
     for provider in Provider::ALL {
-        created |=
-            create_ring(store, stage.api_key_ring(provider), &new_api_key(provider)?).await?;
+        let mut random = random_bytes()?;
+        let key = api_key_from(provider, &random);
+        zeroize::Zeroize::zeroize(&mut random);
+        created |= create_ring(store, stage.api_key_ring(provider), &key).await?;
     }
     created |= create_ring(
         store,

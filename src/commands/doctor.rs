@@ -17,8 +17,8 @@ use crate::decide::logs::{LogQuery, Source};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{KeyRings, Logs};
 use crate::target::Target;
+use crate::text::table;
 use crate::ui::output::{print_report, warn};
-use crate::ui::text::table;
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -247,7 +247,7 @@ impl fmt::Display for Doctor {
 mod snapshots {
     use super::*;
     use crate::decide::doctor::Check;
-    use crate::ui::text::plain;
+    use crate::text::plain;
 
     #[test]
     fn doctor() {

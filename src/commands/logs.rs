@@ -11,9 +11,9 @@ use crate::decide::logs::{Follow, LogLine, LogQuery, Source};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::Logs;
 use crate::target::Target;
+use crate::text::{DIM, ERROR, WARNING, shown};
 use crate::ui::output::{OutputFormat, json_line, note, warn, write_stdout};
 use crate::ui::terminal::unless_interrupted;
-use crate::ui::text::{DIM, ERROR, WARNING, shown};
 
 pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<()> {
     let now = now_millis();
@@ -201,7 +201,7 @@ mod snapshots {
     use mgrid_contract::decision::DecisionLine;
 
     use super::*;
-    use crate::ui::text::plain;
+    use crate::text::plain;
 
     const T: i64 = 1_795_923_000_000;
 

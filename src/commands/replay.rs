@@ -34,9 +34,9 @@ use crate::failure::{Failure, FailureKind};
 use crate::ids::run_id;
 use crate::ports::{DeadLetterQueue, LedgerLookup, WebhookArchive, WebhookQueue};
 use crate::target::Target;
+use crate::text::{WARNING, counted, shown, table};
 use crate::ui::output::{note, print_report};
 use crate::ui::terminal::{on_interrupt, progress_bar, rounded, verbose_calls};
-use crate::ui::text::{WARNING, counted, shown, table};
 
 #[derive(Debug, Default, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -713,7 +713,7 @@ mod snapshots {
     //! Every replay report as a pipe gets it: a dry run, a run, and one that had nothing to do.
 
     use super::*;
-    use crate::ui::text::plain;
+    use crate::text::plain;
 
     fn summary() -> ReplayReport {
         ReplayReport {
@@ -755,7 +755,7 @@ mod snapshots {
         insta::assert_snapshot!("replay_dry_run", plain(&report));
         insta::assert_snapshot!(
             "replay_dry_run_80_columns",
-            crate::ui::text::at_80_columns(&report)
+            crate::text::at_80_columns(&report)
         );
         crate::ui::output::assert_json_contract("replay", &report);
     }
@@ -782,7 +782,7 @@ mod snapshots {
         insta::assert_snapshot!("replay_sent", plain(&report));
         insta::assert_snapshot!(
             "replay_sent_80_columns",
-            crate::ui::text::at_80_columns(&report)
+            crate::text::at_80_columns(&report)
         );
         crate::ui::output::assert_json_contract("replay", &report);
     }

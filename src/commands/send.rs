@@ -698,7 +698,7 @@ mod snapshots {
     //! what it says to do about webhooks not accepted.
 
     use super::*;
-    use crate::ui::text::plain;
+    use crate::text::plain;
 
     fn event(id: &str, status: Option<u16>, answer: &str) -> SentEvent {
         SentEvent {
@@ -751,10 +751,7 @@ mod snapshots {
             ..one
         };
         insta::assert_snapshot!("send_load", plain(&load));
-        insta::assert_snapshot!(
-            "send_load_80_columns",
-            crate::ui::text::at_80_columns(&load)
-        );
+        insta::assert_snapshot!("send_load_80_columns", crate::text::at_80_columns(&load));
         crate::ui::output::assert_json_contract("send", &load);
         assert!(why_not_accepted(&load, Some(0), 600_000).contains("a 403 is the authorizer"));
         assert!(

@@ -9,9 +9,9 @@ use serde::Serialize;
 use crate::aws::{Aws, Connection};
 use crate::commands::context::Context;
 use crate::decide::lifecycle::model::StageSummary;
+use crate::text::table;
 use crate::ui::output::print_report;
 use crate::ui::terminal::verbose_calls;
-use crate::ui::text::table;
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -67,7 +67,7 @@ impl fmt::Display for StagesReport {
 #[cfg(test)]
 mod snapshots {
     use super::*;
-    use crate::ui::text::plain;
+    use crate::text::plain;
 
     #[test]
     fn stages() {
@@ -89,7 +89,7 @@ mod snapshots {
             ],
         };
         insta::assert_snapshot!("stages", plain(&report));
-        insta::assert_snapshot!("stages_80_columns", crate::ui::text::at_80_columns(&report));
+        insta::assert_snapshot!("stages_80_columns", crate::text::at_80_columns(&report));
         crate::ui::output::assert_json_contract("stages", &report);
         let none = StagesReport {
             region: "eu-west-1".into(),

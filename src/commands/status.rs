@@ -16,9 +16,9 @@ use crate::decide::lifecycle::render;
 use crate::decide::metrics::AlarmState;
 use crate::failure::Failure;
 use crate::target::{AwsStage, LocalStage, Target};
+use crate::text::{ERROR, GOOD, WARNING};
 use crate::ui::output::{print_report, warn};
 use crate::ui::terminal::verbose_calls;
-use crate::ui::text::{ERROR, GOOD, WARNING};
 use mgrid_artifact::Arch;
 
 /// Whether the stage runs the Lambda build this mgrid carries.
@@ -466,8 +466,8 @@ mod snapshots {
     //! The status report on both backends as a pipe gets it, and its one JSON shape.
 
     use super::*;
+    use crate::text::plain;
     use crate::ui::output::assert_json_contract;
-    use crate::ui::text::plain;
 
     fn depth(waiting: u64, in_flight: u64) -> Option<QueueDepth> {
         Some(QueueDepth { waiting, in_flight })
@@ -535,7 +535,7 @@ mod snapshots {
         insta::assert_snapshot!("status_same_build", plain(&same));
         insta::assert_snapshot!(
             "status_same_build_80_columns",
-            crate::ui::text::at_80_columns(&same)
+            crate::text::at_80_columns(&same)
         );
         assert_json_contract("status", &same);
         let alarm = AlarmState {
@@ -582,7 +582,7 @@ mod snapshots {
         insta::assert_snapshot!("status_local_running", plain(&running));
         insta::assert_snapshot!(
             "status_local_running_80_columns",
-            crate::ui::text::at_80_columns(&running)
+            crate::text::at_80_columns(&running)
         );
         assert_json_contract("status", &running);
         insta::assert_snapshot!("status_local_stopped", plain(&local(false, 0)));

@@ -223,7 +223,7 @@ mod snapshots {
     use crate::decide::logs::LogLine;
     use crate::decide::redrive::DeadLetterView;
     use crate::ports::{Notification, Whereabouts};
-    use crate::ui::text::plain;
+    use crate::text::plain;
 
     const NOW: EpochMillis = 1_795_923_000_000;
 

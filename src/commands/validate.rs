@@ -13,8 +13,8 @@ use crate::decide::config::certificate_region;
 use crate::decide::stage::{ParameterValue, Source, Sourced, StageSettings};
 use crate::decide::template::Template;
 use crate::failure::{Failure, FailureKind};
+use crate::text::{BOLD, ERROR, GOOD, table};
 use crate::ui::output::{print_report, warn};
-use crate::ui::text::{BOLD, ERROR, GOOD, table};
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -399,7 +399,7 @@ mod snapshots {
 
     use super::*;
     use crate::decide::config::Config;
-    use crate::ui::text::plain;
+    use crate::text::plain;
 
     #[test]
     fn a_configured_stage() {
@@ -426,7 +426,7 @@ mod snapshots {
         insta::assert_snapshot!("validate_prod", plain(&report));
         insta::assert_snapshot!(
             "validate_prod_80_columns",
-            crate::ui::text::at_80_columns(&report)
+            crate::text::at_80_columns(&report)
         );
         crate::ui::output::assert_json_contract("validate", &report);
     }

@@ -10,9 +10,9 @@ use std::time::Duration;
 use crate::commands::movers::{self, FollowOptions};
 use crate::decide::verdict::{Judged, Verdicts};
 use crate::ports::{DeadLetterQueue, LedgerLookup};
+use crate::text::WARNING;
 use crate::ui::output::note;
 use crate::ui::terminal::{on_interrupt, progress_bar};
-use crate::ui::text::WARNING;
 
 /// The most dead letters one look at SQS reads (the local queue is read whole).
 pub const LOOK_LIMIT: usize = 1000;

@@ -10,7 +10,7 @@ use mgrid_contract::webhook_url::UrlKey;
 use mgrid_contract::{EpochMillis, Provider, Secret, StageName};
 use serde::Serialize;
 
-use crate::ports::ProviderEndpoint;
+use crate::decide::values::ProviderEndpoint;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]

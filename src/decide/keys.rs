@@ -1,4 +1,4 @@
-//! Provider keys as operators handle them: new API keys from the OS random source, overlap
+//! Provider keys as operators handle them: new API keys from random bytes the caller reads, overlap
 //! windows, and the plan of a rotation (what is created, kept, dropped), decided by pure
 //! functions around the contract's `KeyRing::rotate`, the rule the authorizer also applies.
 
@@ -8,14 +8,15 @@ use mgrid_contract::keyring::{KeyRing, Secret};
 use mgrid_contract::{EpochMillis, Provider};
 use serde::Serialize;
 
-use crate::failure::Failure;
-
-/// 32 bytes (256 bits) from the OS random source, as `mgk_<provider>_<43 url-safe characters>`:
-/// recognisable in a leak report, and safe in a URL's query string.
-pub fn new_api_key(provider: Provider) -> Result<Secret, Failure> {
-    Ok(Secret::new(crate::ids::random_text(&format!(
-        "mgk_{provider}_"
-    ))?))
+/// An API key made of 32 random bytes (256 bits; the caller reads them from the OS random source,
+/// `ids::random_bytes`), as `mgk_<provider>_<43 url-safe characters>`: recognisable in a leak
+/// report, and safe in a URL's query string.
+pub fn api_key_from(provider: Provider, random: &[u8; 32]) -> Secret {
+    use base64::Engine;
+    Secret::new(format!(
+        "mgk_{provider}_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
+    ))
 }
 
 /// An overlap window: `24h`, `30m`, `7d`, `90s`, or `0` (none).
@@ -107,8 +108,8 @@ mod tests {
 
     #[test]
     fn new_keys_are_long_random_and_url_safe() {
-        let a = new_api_key(Provider::Stripe).unwrap();
-        let b = new_api_key(Provider::Stripe).unwrap();
+        let a = api_key_from(Provider::Stripe, &[1; 32]);
+        let b = api_key_from(Provider::Stripe, &[2; 32]);
         assert_ne!(a, b);
         assert!(a.expose().starts_with("mgk_stripe_"));
         let tail = &a.expose()["mgk_stripe_".len()..];
@@ -118,8 +119,7 @@ mod tests {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         );
         assert!(
-            new_api_key(Provider::Paypal)
-                .unwrap()
+            api_key_from(Provider::Paypal, &[0xff; 32])
                 .expose()
                 .starts_with("mgk_paypal_")
         );

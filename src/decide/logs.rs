@@ -292,6 +292,15 @@ impl Follow {
     }
 }
 
+/// What one step of a follow brought: its new lines, and a sentence about how the follow goes
+/// (a Live Tail session that ended, sampling) when there is one.
+pub struct NewLines {
+    pub lines: Vec<LogLine>,
+    pub note: Option<String>,
+    /// The places a poll could not read, and why (none from a Live Tail update).
+    pub unreadable: Vec<(String, Failure)>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,4 +20,5 @@ pub mod spans;
 pub mod stage;
 pub mod template;
 pub mod trace;
+pub mod values;
 pub mod verdict;

@@ -11,7 +11,7 @@ use mgrid_contract::untrusted::printable;
 use mgrid_contract::{EpochMillis, Provider, TransactionRecord, WebhookEnvelope};
 use serde::Serialize;
 
-use crate::ports::ProviderEvent;
+use crate::decide::values::ProviderEvent;
 
 /// How far back Stripe lists events: 30 days.
 pub const STRIPE_RETENTION_MS: EpochMillis = 30 * 86_400_000;
@@ -560,7 +560,7 @@ mod tests {
             "a currency that is no code"
         );
         let report = report_of(tally, false);
-        let text = crate::ui::text::plain(&report);
+        let text = crate::text::plain(&report);
         assert!(
             text.contains(
                 "missing evt_yen payment_intent.succeeded 2025-12-03T22:13:20.000Z 1,000 JPY"
@@ -619,7 +619,7 @@ mod tests {
         };
         assert_eq!(report.missing(), 2);
         assert_eq!(report.unchecked(), 1);
-        insta::assert_snapshot!("reconcile", crate::ui::text::plain(&report));
+        insta::assert_snapshot!("reconcile", crate::text::plain(&report));
         crate::ui::output::assert_json_contract("reconcile", &report);
     }
 
@@ -633,7 +633,7 @@ mod tests {
         );
         tally.unreadable = 2;
         let report = report_of(tally, true);
-        let text = crate::ui::text::plain(&report);
+        let text = crate::text::plain(&report);
         assert!(
             text.contains("not checked: the listing stopped after 1 events"),
             "{text}"

@@ -10,8 +10,8 @@ use mgrid_contract::envelope::attribute;
 use mgrid_contract::{EpochMillis, FailureReason, Provider, WebhookEnvelope};
 
 use crate::decide::move_engine::Origin;
-use crate::ports::Outgoing;
-pub use crate::ports::{Attribute, DeadLetter};
+use crate::decide::values::Outgoing;
+pub use crate::decide::values::{Attribute, DeadLetter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 

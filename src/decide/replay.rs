@@ -12,7 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::decide::redrive::Attribute;
-use crate::ports::Outgoing;
+use crate::decide::values::Outgoing;
 
 pub use crate::decide::spans::parse_time;
 

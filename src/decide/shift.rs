@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use mgrid_contract::EpochMillis;
 use serde::{Deserialize, Serialize};
 
-use crate::ui::text::{ERROR as BAD, GOOD, WARNING};
+use crate::text::{ERROR as BAD, GOOD, WARNING};
 
 /// How traffic moves to a new processor version: CodeDeploy's predefined Lambda configurations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use crate::decide::logs::LogLine;
 use crate::decide::redrive::DeadLetterView;
-use crate::ports::{Notification, Whereabouts};
-use crate::ui::text::{BOLD, DIM, ERROR, GOOD, WARNING, shown};
+use crate::decide::values::{Notification, Whereabouts};
+use crate::text::{BOLD, DIM, ERROR, GOOD, WARNING, shown};
 
 /// How long after being recorded a webhook may still be on its way to the archive.
 const ARCHIVE_GRACE_MS: EpochMillis = 15 * 60_000;

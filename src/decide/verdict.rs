@@ -9,7 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::failure::{Failure, FailureKind};
-use crate::ui::text::{GOOD, WARNING};
+use crate::text::{GOOD, WARNING};
 
 /// A copy a run sent and the queue acknowledged.
 #[derive(Debug, Clone, PartialEq, Eq)]

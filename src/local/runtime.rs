@@ -589,7 +589,7 @@ fn text(item: &Item, name: &str) -> String {
 
 /// An item's field as a terminal line may show it: the values came from a webhook.
 fn shown(item: &Item, name: &str) -> String {
-    crate::ui::text::shown(&text(item, name))
+    crate::text::shown(&text(item, name))
 }
 
 /// Where vendor notifications go: stdout, and a URL when given.

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::failure::next_step_of;
-use crate::ui::text::{BOLD, DIM, ERROR, WARNING};
+use crate::text::{BOLD, DIM, ERROR, WARNING};
 
 /// What a result is printed as on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]

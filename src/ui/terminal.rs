@@ -192,6 +192,22 @@ pub fn on_interrupt(
     })
 }
 
+/// Measures the terminal's width, if stdout is a terminal, for the tables of every report
+/// (`text::set_table_width`). Called once by `main`.
+pub fn measure_table_width() {
+    use std::io::IsTerminal;
+    let width = if std::io::stdout().is_terminal() {
+        crossterm::terminal::size()
+            .ok()
+            .map(|(columns, _)| columns)
+            .filter(|columns| *columns > 0)
+            .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+    } else {
+        None
+    };
+    crate::text::set_table_width(width);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

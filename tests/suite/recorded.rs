@@ -584,7 +584,7 @@ async fn replacing_the_ledger_on_prod_is_marked_and_blocked_over_a_paginated_cha
     );
     insta::assert_snapshot!(
         "ledger_replacement_change_table",
-        plain(&render::change_table(&review))
+        plain(&render::change_table(&review, None))
     );
 }
 
@@ -743,7 +743,7 @@ async fn a_diff_shows_each_property_before_and_after_with_what_caused_it() {
     );
 
     let review = plan::review_changes(changes, true);
-    let piped = plain(&render::change_table(&review));
+    let piped = plain(&render::change_table(&review, None));
     assert!(
         piped.contains(&long_policy),
         "piped keeps values whole:\n{piped}"
@@ -751,6 +751,6 @@ async fn a_diff_shows_each_property_before_and_after_with_what_caused_it() {
     insta::assert_snapshot!("property_changes_piped", piped);
     insta::assert_snapshot!(
         "property_changes_at_80_columns",
-        mgrid::ui::text::with_table_width(Some(80), || plain(&render::change_table(&review)))
+        plain(&render::change_table(&review, Some(80)))
     );
 }

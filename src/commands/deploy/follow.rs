@@ -7,7 +7,7 @@ use mgrid_contract::EpochMillis;
 use crate::aws::codedeploy::Deploys;
 use crate::decide::shift::Shift;
 use crate::failure::Failure;
-use crate::ui::text::WARNING;
+use crate::text::WARNING;
 
 /// How often a followed shift's versions are tallied.
 pub(super) const TALLY_EVERY: std::time::Duration = std::time::Duration::from_secs(30);

@@ -56,7 +56,7 @@ mod snapshots {
     use crate::decide::stage::StageSettings;
     use crate::decide::template::Template;
     use crate::failure::FailureKind;
-    use crate::ui::text::plain;
+    use crate::text::plain;
 
     #[test]
     fn a_guard_alarm_in_alarm_refuses_the_shift_and_others_do_not() {
@@ -139,7 +139,7 @@ mod snapshots {
         );
         insta::assert_snapshot!(
             "deploy_completed_80_columns",
-            crate::ui::text::at_80_columns(&report(StackAction::Update, Some("UPDATE_COMPLETE")))
+            crate::text::at_80_columns(&report(StackAction::Update, Some("UPDATE_COMPLETE")))
         );
         let failed = DeployReport {
             failures: vec![FailedResource {

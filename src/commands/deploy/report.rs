@@ -16,9 +16,9 @@ use crate::decide::lifecycle::plan::{self, ChangeReview, FailedResource, Paramet
 use crate::decide::lifecycle::render;
 use crate::decide::shift::Shift;
 use crate::failure::{Failure, FailureKind};
+use crate::text::GOOD;
 use crate::ui::output::{OutputFormat, note, print_report, write_stdout};
 use crate::ui::terminal::verbose_calls;
-use crate::ui::text::GOOD;
 
 /// What the change set does to the stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]

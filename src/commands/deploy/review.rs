@@ -76,7 +76,10 @@ pub(super) async fn review<'a>(
         ChangeSetOutcome::Ready(changes) => changes,
     };
     let review = plan::review_changes(changes, settings.protected.value);
-    show_table(context.global.output, &render::change_table(&review))?;
+    show_table(
+        context.global.output,
+        &render::change_table(&review, crate::text::table_width()),
+    )?;
     if !report.parameter_changes.is_empty() {
         show_table(
             context.global.output,

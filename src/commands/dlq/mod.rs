@@ -110,7 +110,7 @@ mod snapshots {
     use crate::decide::verdict::Followed;
     use crate::failure::FailureKind;
     use crate::ports::Depth;
-    use crate::ui::text::plain;
+    use crate::text::plain;
     use mgrid_contract::StageName;
 
     fn view(id: &str, reason: &str, event_type: Option<&str>) -> DeadLetterView {
@@ -154,10 +154,7 @@ mod snapshots {
         let stage: StageName = "prod".parse().expect("a stage name");
         let report = StatsReport::new(&stage, depth(5, 1), depth(0, 0), breakdown);
         insta::assert_snapshot!("dlq_stats", plain(&report));
-        insta::assert_snapshot!(
-            "dlq_stats_80_columns",
-            crate::ui::text::at_80_columns(&report)
-        );
+        insta::assert_snapshot!("dlq_stats_80_columns", crate::text::at_80_columns(&report));
         crate::ui::output::assert_json_contract("dlq-stats", &report);
         let empty = StatsReport::new(&stage, depth(0, 0), depth(2, 0), Breakdown::default());
         insta::assert_snapshot!("dlq_stats_empty", plain(&empty));
@@ -179,7 +176,7 @@ mod snapshots {
         insta::assert_snapshot!("dlq_peek_full", plain(&report));
         crate::ui::output::assert_json_contract("dlq-peek", &report);
         // On an 80-column terminal each row stays one line, long values cut with `…`.
-        let fitted = crate::ui::text::with_table_width(Some(80), || plain(&report));
+        let fitted = crate::text::with_table_width(Some(80), || plain(&report));
         assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
         insta::assert_snapshot!("dlq_peek_80_columns", fitted);
         insta::assert_snapshot!("dlq_peek_none", plain(&PeekReport::new(&stage, false)));
@@ -199,7 +196,7 @@ mod snapshots {
                 body: format!("{{\"id\":\"{id}\"}}"),
             });
         }
-        let fitted = crate::ui::text::with_table_width(Some(80), || plain(&real));
+        let fitted = crate::text::with_table_width(Some(80), || plain(&real));
         assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
         for id in [
             "WH-2WR32451HC0233532-67976317FL4543714",
@@ -257,10 +254,7 @@ mod snapshots {
             .insert("bad-signature".into(), 4);
         done.failed = refused;
         insta::assert_snapshot!("dlq_redrive", plain(&done));
-        insta::assert_snapshot!(
-            "dlq_redrive_80_columns",
-            crate::ui::text::at_80_columns(&done)
-        );
+        insta::assert_snapshot!("dlq_redrive_80_columns", crate::text::at_80_columns(&done));
         crate::ui::output::assert_json_contract("dlq-redrive", &done);
         let dry = RedriveReport {
             stage: "prod".into(),
@@ -328,7 +322,7 @@ mod snapshots {
             filter: None,
         };
         insta::assert_snapshot!("dlq_purge_plan", plain(&plan));
-        insta::assert_snapshot!("dlq_purge_plan_80", crate::ui::text::at_80_columns(&plan));
+        insta::assert_snapshot!("dlq_purge_plan_80", crate::text::at_80_columns(&plan));
         crate::ui::output::assert_json_contract("dlq-purge-plan", &plan);
     }
 }

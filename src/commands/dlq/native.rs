@@ -13,9 +13,9 @@ use crate::commands::context::Context;
 use crate::failure::{Failure, FailureKind};
 use crate::ports::DeadLetterQueue;
 use crate::target::StageQueue;
+use crate::text::WARNING;
 use crate::ui::output::{note, print_report};
 use crate::ui::terminal::{Interrupted, confirm, progress_bar, unless_interrupted};
-use crate::ui::text::WARNING;
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]

@@ -13,8 +13,8 @@ use crate::cli::ProviderArg;
 use crate::commands::context::Context;
 use crate::decide::redrive::{DeadLetter, DeadLetterView, Filter};
 use crate::ports::DeadLetterQueue;
+use crate::text::{BOLD, shown, table};
 use crate::ui::output::print_report;
-use crate::ui::text::{BOLD, shown, table};
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -103,7 +103,7 @@ impl fmt::Display for PeekReport {
         }
         // On a narrow terminal the body and times give way (--full and JSON show them), and the
         // event id is never cut.
-        let width = crate::ui::text::table_width();
+        let width = crate::text::table_width();
         let narrow = width.is_some_and(|width| width < 120);
         // Piped, every value is whole, as for every table (a program reads it).
         let piped = width.is_none();

@@ -9,7 +9,7 @@ use crate::commands::flow::Outcome;
 use crate::decide::redrive::{DeadLetterView, Filter};
 use crate::decide::verdict::{Judged, seconds};
 use crate::failure::{Failure, FailureKind};
-use crate::ui::text::{WARNING, shown, table};
+use crate::text::{WARNING, shown, table};
 
 #[derive(Debug, Default, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]

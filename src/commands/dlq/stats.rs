@@ -11,8 +11,8 @@ use crate::commands::context::Context;
 use crate::decide::redrive::Breakdown;
 use crate::ports::{DeadLetterQueue, Depth};
 use crate::target::StageQueue;
+use crate::text::{shown, table};
 use crate::ui::output::print_report;
-use crate::ui::text::{shown, table};
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -82,7 +82,7 @@ impl ReasonCount {
     }
 
     /// The rows as a table (stats, and what a purge would delete).
-    pub(super) fn table(rows: &[ReasonCount]) -> crate::ui::text::Table {
+    pub(super) fn table(rows: &[ReasonCount]) -> crate::text::Table {
         let mut reasons = table(&["provider", "reason", "count"]);
         for row in rows {
             reasons.add_row(vec![

@@ -12,8 +12,8 @@ use crate::aws::kept::RingKey;
 use crate::clock::now_millis;
 use crate::commands::context::Context;
 use crate::ports::{KeyRings, StoredRing};
+use crate::text::{WARNING, table};
 use crate::ui::output::print_report;
-use crate::ui::text::{WARNING, table};
 
 /// One ring as `keys list` shows it. Never a secret value.
 #[derive(Debug, Serialize)]

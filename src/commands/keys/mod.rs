@@ -210,7 +210,7 @@ mod snapshots {
     use super::provider::ProviderUpdate;
     use super::*;
     use crate::decide::keys::RotationPlan;
-    use crate::ui::text::plain;
+    use crate::text::plain;
 
     fn ring(id: &str, previous: Option<&str>) -> RingSummary {
         RingSummary {
@@ -245,7 +245,7 @@ mod snapshots {
         };
         insta::assert_snapshot!("keys_list", plain(&report));
         crate::ui::output::assert_json_contract("keys-list", &report);
-        let fitted = crate::ui::text::with_table_width(Some(80), || plain(&report));
+        let fitted = crate::text::with_table_width(Some(80), || plain(&report));
         assert!(fitted.lines().all(|l| l.chars().count() <= 80), "{fitted}");
         insta::assert_snapshot!("keys_list_80_columns", fitted);
     }

@@ -16,10 +16,10 @@ use super::ring::{in_effect_by, overwrite_conflict};
 use crate::clock::now_millis;
 use crate::commands::context::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
-use crate::decide::keys::{Grace, RotationPlan, cache_time, new_api_key, plan_rotation};
+use crate::decide::keys::{Grace, RotationPlan, api_key_from, cache_time, plan_rotation};
 use crate::failure::Failure;
 use crate::ports::KeyRings;
-use crate::ui::text::{BOLD, WARNING};
+use crate::text::{BOLD, WARNING};
 
 /// The result of one rotation. `key` is the secret, present only when it goes to stdout.
 #[derive(Debug, Serialize)]
@@ -220,7 +220,9 @@ pub(super) async fn rotate(
                 stored.ring.current.secret.clone(),
             ),
             _ => {
-                let key = new_api_key(provider)?;
+                let mut random = crate::ids::random_bytes()?;
+                let key = api_key_from(provider, &random);
+                zeroize::Zeroize::zeroize(&mut random);
                 let (ring, plan) = plan_rotation(
                     stored.as_ref().map(|s| &s.ring),
                     key.clone(),

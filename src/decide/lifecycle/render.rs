@@ -7,11 +7,12 @@ use mgrid_contract::clock::UtcDateTime;
 
 use super::model::{KNOWN_AFTER_APPLY, PropertyChange, StackEvent, StackOutput};
 use super::plan::{ChangeReview, Danger, FailedResource, Progress};
-use crate::ui::text::{BOLD, DIM, ERROR, shown, table};
+use crate::text::{BOLD, DIM, ERROR, shown, table};
 
 /// The change set as a table, dangers in red, with a one-line count.
-pub fn change_table(review: &ChangeReview) -> String {
+pub fn change_table(review: &ChangeReview, width: Option<u16>) -> String {
     let mut rows = table(&["action", "logical id", "type", "replacement", ""]);
+    rows.fit_to(width);
     let (mut add, mut modify, mut remove, mut dangerous) = (0, 0, 0, 0);
     for reviewed in &review.changes {
         let change = &reviewed.change;
@@ -57,15 +58,15 @@ pub fn change_table(review: &ChangeReview) -> String {
         text.push_str(" (the stack's parameters or tags change, no resource does)");
     }
     text.push('\n');
-    text.push_str(&property_table(review));
+    text.push_str(&property_table(review, width));
     text
 }
 
 /// What changes inside each modified resource, value by value, as `cdk diff` shows it (empty
 /// when CloudFormation gave no values). On a terminal a long value is cut to fit the line;
 /// piped, and in JSON, every value is whole.
-fn property_table(review: &ChangeReview) -> String {
-    let width = crate::ui::text::table_width().map(usize::from);
+fn property_table(review: &ChangeReview, width: Option<u16>) -> String {
+    let width = width.map(usize::from);
     let mut text = String::new();
     for reviewed in review
         .changes

@@ -8,7 +8,7 @@ use mgrid_contract::clock::format_rfc3339;
 
 use super::series::{AlarmState, Level, Liveness, Snapshot};
 use super::window::span_text;
-use crate::ui::text::{DIM, ERROR, GOOD};
+use crate::text::{DIM, ERROR, GOOD};
 
 /// A series as one line of block characters, scaled to its own peak: no data is a blank, zero
 /// the lowest bar, and anything above zero at least the second, so a trickle beside a flood
@@ -58,7 +58,7 @@ impl fmt::Display for Snapshot {
             writeln!(f, "{ERROR}{why}{}{ERROR:#}", since.unwrap_or_default())?;
         }
         let mut table =
-            crate::ui::text::table(&["signal", "now (partial)", "last complete", "level", "trend"]);
+            crate::text::table(&["signal", "now (partial)", "last complete", "level", "trend"]);
         for row in self
             .series
             .iter()

@@ -391,7 +391,7 @@ fn the_plain_snapshot_reads_as_a_table() {
         since: Some("2026-11-30T08:58:00Z".into()),
     };
     let once = snapshot_of(&steady_load(), None, vec![alarm]);
-    insta::assert_snapshot!("metrics_once", crate::ui::text::plain(&once));
+    insta::assert_snapshot!("metrics_once", crate::text::plain(&once));
     crate::ui::output::assert_json_contract("metrics-tail", &once);
 }
 

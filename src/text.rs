@@ -1,6 +1,7 @@
 //! How text looks wherever it is shown: the house colours, tables that fit the terminal, counts
 //! in words, and what a string from a webhook may show. Pure formatting, no writing: the
-//! decisions' renderings use it, and `ui::output` writes what they render.
+//! decisions' renderings use it, and `ui::output` writes what they render. The width tables fit
+//! in is given to it (`set_table_width`, `with_table_width`); it never reads the terminal.
 
 use std::fmt::Display;
 
@@ -42,18 +43,9 @@ thread_local! {
     static WIDTH_OVERRIDE: std::cell::Cell<Option<Option<u16>>> = const { std::cell::Cell::new(None) };
 }
 
-/// Reads the terminal's width, if stdout is a terminal. Called once by `main`.
-pub fn init_table_width() {
-    use std::io::IsTerminal;
-    let width = if std::io::stdout().is_terminal() {
-        crossterm::terminal::size()
-            .ok()
-            .map(|(columns, _)| columns)
-            .filter(|columns| *columns > 0)
-            .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
-    } else {
-        None
-    };
+/// Sets the width tables fit in for the rest of the process: the terminal's, measured once by
+/// `ui::terminal::measure_table_width` at start (nothing here reads the terminal).
+pub fn set_table_width(width: Option<u16>) {
     let _ = TABLE_WIDTH.set(width);
 }
 
@@ -74,13 +66,20 @@ pub fn table_width() -> Option<u16> {
 
 /// A table in the house style. On a terminal it fits the width, each row on one line, a long
 /// value cut with `…` (the JSON output and a pipe carry it whole); piped, nothing is cut.
-pub struct Table(comfy_table::Table, Vec<usize>);
+pub struct Table(comfy_table::Table, Vec<usize>, Option<Option<u16>>);
 
 impl Table {
     /// Never cuts column `index` to fit a terminal: what is copied from it (an event id) must
     /// be whole; the other columns give way.
     pub fn keep_whole(&mut self, index: usize) -> &mut Table {
         self.1.push(index);
+        self
+    }
+
+    /// Fits the table to `width` (None: as piped, every value whole) instead of the width the
+    /// process renders at.
+    pub fn fit_to(&mut self, width: Option<u16>) -> &mut Table {
+        self.2 = Some(width);
         self
     }
 
@@ -112,7 +111,7 @@ pub fn table(header: &[&str]) -> Table {
                 .iter()
                 .map(|h| comfy_table::Cell::new(h.to_uppercase())),
         );
-    Table(table, Vec::new())
+    Table(table, Vec::new(), None)
 }
 
 impl std::ops::Deref for Table {
@@ -130,7 +129,7 @@ impl std::ops::DerefMut for Table {
 
 impl Display for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let Some(width) = table_width() else {
+        let Some(width) = self.2.unwrap_or_else(table_width) else {
             return write!(f, "{}", self.0);
         };
         let mut fitted = self.0.clone();
