@@ -412,7 +412,7 @@ async fn ingress(
             ))
         })
         .collect();
-    let pairs = mgrid_contract::webhook_url::query_pairs(request.uri().query().unwrap_or(""));
+    let pairs = mgrid_contract::form::pairs(request.uri().query().unwrap_or(""));
     let repeated_key = request.headers().get_all("x-api-key").iter().count() > 1
         || pairs.iter().filter(|(name, _)| name == "key").count() > 1;
     let query = pairs.into_iter().collect();

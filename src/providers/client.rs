@@ -16,10 +16,11 @@ use hyper::{Method, Request, StatusCode};
 use mgrid_contract::{EpochMillis, Provider, Secret, StageName};
 use serde::Deserialize;
 
-use super::{form_encode, scrub};
+use super::scrub;
 use crate::failure::{Failure, FailureKind};
 use crate::http::HttpClient;
 use crate::ports::{ProviderEndpoint, ProviderEvent};
+use mgrid_contract::form;
 
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -139,7 +140,7 @@ impl ProviderClient {
                 loop {
                     let mut path = "/v1/webhook_endpoints?limit=100".to_owned();
                     if let Some(id) = &after {
-                        path.push_str(&format!("&starting_after={}", form_encode(id)));
+                        path.push_str(&format!("&starting_after={}", form::encode(id)));
                     }
                     let page: StripeList = self.json(Method::GET, &path, None).await?;
                     after = page
@@ -177,7 +178,7 @@ impl ProviderClient {
 
     /// Points endpoint `id` at `url`; the endpoint as the provider answered.
     pub async fn set_url(&self, id: &str, url: &Secret) -> Result<ProviderEndpoint, Failure> {
-        let path_id = form_encode(id);
+        let path_id = form::encode(id);
         match self.provider {
             Provider::Stripe => {
                 let body = Body::Form(stripe_url_form(url.expose()));
@@ -220,10 +221,10 @@ impl ProviderClient {
                     to.div_euclid(1000)
                 );
                 for kind in Provider::Stripe.payment_event_types() {
-                    path.push_str(&format!("&types%5B%5D={}", form_encode(kind)));
+                    path.push_str(&format!("&types%5B%5D={}", form::encode(kind)));
                 }
                 if let Some(after) = cursor {
-                    path.push_str(&format!("&starting_after={}", form_encode(after)));
+                    path.push_str(&format!("&starting_after={}", form::encode(after)));
                 }
                 let page: StripeEvents = self.json(Method::GET, &path, None).await?;
                 let next = page
@@ -241,8 +242,8 @@ impl ProviderClient {
                     Some(next) => next.to_owned(),
                     None => format!(
                         "/v1/notifications/webhooks-events?page_size=100&start_time={}&end_time={}",
-                        form_encode(&mgrid_contract::clock::format_rfc3339(from)),
-                        form_encode(&mgrid_contract::clock::format_rfc3339(to))
+                        form::encode(&mgrid_contract::clock::format_rfc3339(from)),
+                        form::encode(&mgrid_contract::clock::format_rfc3339(to))
                     ),
                 };
                 let page: PaypalEvents = self.json(Method::GET, &path, None).await?;
@@ -277,10 +278,10 @@ impl ProviderClient {
     /// Asks the provider to deliver event `id` again to endpoint `endpoint` (Stripe's event
     /// retry, as `stripe events resend` asks it; PayPal's resend).
     pub async fn resend(&self, id: &str, endpoint: &str) -> Result<(), Failure> {
-        let path_id = form_encode(id);
+        let path_id = form::encode(id);
         match self.provider {
             Provider::Stripe => {
-                let body = Body::Form(format!("webhook_endpoint={}", form_encode(endpoint)));
+                let body = Body::Form(format!("webhook_endpoint={}", form::encode(endpoint)));
                 self.call(
                     Method::POST,
                     &format!("/v1/events/{path_id}/retry"),
@@ -554,7 +555,7 @@ enum Body {
 
 /// Stripe's `POST /v1/webhook_endpoints/{id}` body that changes the URL.
 fn stripe_url_form(url: &str) -> String {
-    format!("url={}", form_encode(url))
+    format!("url={}", form::encode(url))
 }
 
 /// PayPal's `PATCH /v1/notifications/webhooks/{id}` body that changes the URL.
@@ -874,11 +875,10 @@ mod tests {
         assert_valid(&stripe, &reference("event"), event, "the event fixture");
 
         let url = "https://h.example/prod/webhook/stripe?key=mgk_stripe_a-b";
-        let fields: serde_json::Map<String, serde_json::Value> =
-            crate::providers::form_pairs(&stripe_url_form(url))
-                .into_iter()
-                .map(|(k, v)| (k, serde_json::Value::String(v)))
-                .collect();
+        let fields: serde_json::Map<String, serde_json::Value> = form::pairs(&stripe_url_form(url))
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect();
         assert_eq!(fields["url"], url);
         let update = &stripe["paths"]["/v1/webhook_endpoints/{webhook_endpoint}"]["post"]["requestBody"]
             ["content"][FORM]["schema"];

@@ -21,52 +21,6 @@ pub fn api_base(provider: mgrid_contract::Provider, stand_in: Option<&str>) -> S
     }
 }
 
-/// `text` percent-encoded for a form body or a query (`application/x-www-form-urlencoded`).
-pub fn form_encode(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                encoded.push(byte as char)
-            }
-            _ => encoded.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    encoded
-}
-
-/// `text` from a form body or a query, percent-decoded (`+` is a space); None when it is not
-/// UTF-8 once decoded.
-pub fn form_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        match bytes[at] {
-            b'+' => decoded.push(b' '),
-            b'%' if at + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[at + 1..at + 3]).ok()?;
-                decoded.push(u8::from_str_radix(hex, 16).ok()?);
-                at += 2;
-            }
-            byte => decoded.push(byte),
-        }
-        at += 1;
-    }
-    String::from_utf8(decoded).ok()
-}
-
-/// The `name=value` pairs of a form body or a query, decoded.
-pub fn form_pairs(text: &str) -> Vec<(String, String)> {
-    text.split('&')
-        .filter(|pair| !pair.is_empty())
-        .filter_map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Some((form_decode(name)?, form_decode(value)?))
-        })
-        .collect()
-}
-
 /// A provider's message with anything that may be a credential or a key taken out: Stripe quotes
 /// a masked key in its 401 text, and a URL in an error may carry `?key=`.
 pub fn scrub(message: &str) -> String {
@@ -90,28 +44,6 @@ pub fn scrub(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn form_values_round_trip() {
-        for text in [
-            "https://x.test/webhook/stripe?key=mgk_a-b",
-            "a b&c=d",
-            "é/+%",
-        ] {
-            assert_eq!(form_decode(&form_encode(text)).as_deref(), Some(text));
-        }
-        assert_eq!(form_decode("a+b%2Fc").as_deref(), Some("a b/c"));
-        assert_eq!(form_decode("%"), Some("%".into()));
-        assert_eq!(form_decode("%zz"), None);
-        assert_eq!(
-            form_pairs("url=a%3Fkey%3D1&enabled_events[]=x&flag"),
-            vec![
-                ("url".into(), "a?key=1".into()),
-                ("enabled_events[]".into(), "x".into()),
-                ("flag".into(), String::new())
-            ]
-        );
-    }
 
     #[test]
     fn scrubbing_takes_out_keys_and_credentials() {

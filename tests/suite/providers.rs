@@ -181,14 +181,14 @@ fn each_provider_side_fault_gives_one_clear_doctor_line() {
     let (status, _) = stripe_api(
         &dev,
         &path,
-        &format!("url={}", mgrid::providers::form_encode(&old_stage)),
+        &format!("url={}", mgrid_contract::form::encode(&old_stage)),
     );
     assert_eq!(status, 200);
     one_fault("endpoint", "localhost");
     stripe_api(
         &dev,
         &path,
-        &format!("url={}", mgrid::providers::form_encode(&url)),
+        &format!("url={}", mgrid_contract::form::encode(&url)),
     );
 
     stripe_api(&dev, &path, "enabled_events[]=payment_intent.succeeded");
@@ -207,7 +207,7 @@ fn each_provider_side_fault_gives_one_clear_doctor_line() {
         "webhook_endpoints",
         &format!(
             "url={}&api_version=2017-05-25&{}",
-            mgrid::providers::form_encode(&url),
+            mgrid_contract::form::encode(&url),
             all.join("&")
         ),
     );

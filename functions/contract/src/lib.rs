@@ -8,6 +8,7 @@ pub mod clock;
 pub mod decision;
 pub mod envelope;
 pub mod failure;
+pub mod form;
 pub mod fuzz;
 pub mod keyring;
 pub mod ledger;

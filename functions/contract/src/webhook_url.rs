@@ -29,7 +29,7 @@ impl DeliveryUrl {
         // A fragment is the client's own: it is never sent.
         let sent = url.split_once('#').map_or(url, |(sent, _)| sent);
         let (address, query) = sent.split_once('?').unwrap_or((sent, ""));
-        let keys: Vec<String> = query_pairs(query)
+        let keys: Vec<String> = crate::form::pairs(query)
             .into_iter()
             .filter(|(name, _)| name == "key")
             .map(|(_, value)| value)
@@ -72,42 +72,6 @@ fn normal_address(address: &str) -> String {
             .unwrap_or(authority.as_str())
     };
     format!("{scheme}://{authority}{}", path.trim_end_matches('/'))
-}
-
-/// A query's `name=value` pairs, percent-decoded (`+` a space), in order; a pair without a
-/// name is skipped. What the ingress hands its authorizer.
-pub fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter_map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (!name.is_empty()).then(|| (percent_decode(name), percent_decode(value)))
-        })
-        .collect()
-}
-
-/// `text` percent-decoded, `+` a space; an escape that is not one is kept as it is.
-pub fn percent_decode(text: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
-            .then(|| Some(hex(bytes[i + 1])? * 16 + hex(bytes[i + 2])?))
-            .flatten();
-        match (escaped, bytes[i]) {
-            (Some(byte), _) => {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-            (None, b'+') => out.push(b' '),
-            (None, byte) => out.push(byte),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -167,7 +131,7 @@ mod tests {
 
     #[test]
     fn queries_decode_as_the_ingress_decodes_them() {
-        let pairs = query_pairs("key=mgk_stripe_a%2Db&x=1+2&empty=&=skip&bad=%zz");
+        let pairs = crate::form::pairs("key=mgk_stripe_a%2Db&x=1+2&empty=&=skip&bad=%zz");
         assert_eq!(
             pairs,
             [

@@ -7,11 +7,11 @@ use super::paypal::{paypal_event, paypal_missing};
 use super::server::StandIn;
 use super::state::{Endpoint, Event};
 use super::stripe::{stripe_error, stripe_event, stripe_missing};
-use crate::providers::form_pairs;
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::{Method, Response, StatusCode};
 use mgrid_contract::Provider;
+use mgrid_contract::form;
 use serde_json::{Value, json};
 
 impl StandIn {
@@ -76,7 +76,7 @@ impl StandIn {
             };
         };
         let named: Vec<String> = match provider {
-            Provider::Stripe => value_of(&form_pairs(&call.body), "webhook_endpoint")
+            Provider::Stripe => value_of(&form::pairs(&call.body), "webhook_endpoint")
                 .into_iter()
                 .collect(),
             Provider::Paypal => serde_json::from_str::<Value>(&call.body)

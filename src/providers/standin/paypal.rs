@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::call::{Call, reply, value_of};
 use super::server::StandIn;
 use super::state::{Endpoint, Event, now_seconds};
-use crate::providers::{form_encode, form_pairs};
+use mgrid_contract::form;
 
 /// PayPal's `event` object for a kept event: its body, with what PayPal adds.
 pub(super) fn paypal_event(event: &Event) -> Value {
@@ -32,7 +32,7 @@ pub(super) fn paypal_event(event: &Event) -> Value {
 pub fn paypal_object(webhook: &Endpoint) -> Value {
     let href = format!(
         "https://api-m.paypal.com/v1/notifications/webhooks/{}",
-        form_encode(&webhook.id)
+        form::encode(&webhook.id)
     );
     json!({
         "id": webhook.id,
@@ -69,7 +69,7 @@ impl StandIn {
     /// `GET /v1/notifications/webhooks-events`: newest first, `start_time`/`end_time`
     /// (RFC 3339), `page_size`; the next page is the `next` link (a `page` number here).
     pub(super) fn paypal_events(&self, query: &str) -> Response<Full<Bytes>> {
-        let pairs = form_pairs(query);
+        let pairs = form::pairs(query);
         let bound = |name| {
             value_of(&pairs, name)
                 .and_then(|v| mgrid_contract::clock::parse_rfc3339(&v).ok())
@@ -104,7 +104,7 @@ impl StandIn {
             let mut next: Vec<String> = pairs
                 .iter()
                 .filter(|(name, _)| name != "page")
-                .map(|(name, value)| format!("{}={}", form_encode(name), form_encode(value)))
+                .map(|(name, value)| format!("{}={}", form::encode(name), form::encode(value)))
                 .collect();
             next.push(format!("page={}", page_number + 1));
             links.push(json!({
@@ -242,7 +242,7 @@ impl StandIn {
             .and_then(|b| String::from_utf8(b).ok())
             .unwrap_or_default();
         let expected = self.unsaved(|s| s.credentials.as_ref().map(|c| c.paypal.clone()));
-        let grant = form_pairs(&call.body);
+        let grant = form::pairs(&call.body);
         if value_of(&grant, "grant_type").as_deref() != Some("client_credentials") {
             return reply(
                 StatusCode::BAD_REQUEST,

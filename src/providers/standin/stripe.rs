@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::call::{Call, reply, value_of, values_of};
 use super::server::StandIn;
 use super::state::{Endpoint, Event, now_seconds};
-use crate::providers::form_pairs;
+use mgrid_contract::form;
 
 /// Stripe's `event` object for a kept event: its body, with what Stripe adds.
 pub(super) fn stripe_event(event: &Event) -> Value {
@@ -76,7 +76,7 @@ impl StandIn {
     /// `GET /v1/events`: newest first, `created[gte]`/`created[lte]` (seconds), `types[]`,
     /// `delivery_success`, `limit` (1-100) after `starting_after`.
     pub(super) fn stripe_events(&self, query: &str) -> Response<Full<Bytes>> {
-        let pairs = form_pairs(query);
+        let pairs = form::pairs(query);
         let bound = |name| value_of(&pairs, name).and_then(|v| v.parse::<i64>().ok());
         let (from, to) = (bound("created[gte]"), bound("created[lte]"));
         let types = values_of(&pairs, "types[]");
@@ -112,7 +112,7 @@ impl StandIn {
         match (&call.method, rest, id) {
             (&Method::GET, "webhook_endpoints", _) => self.stripe_list(&call.query),
             (&Method::POST, "webhook_endpoints", _) => {
-                let form = form_pairs(&call.body);
+                let form = form::pairs(&call.body);
                 let Some(url) = value_of(&form, "url") else {
                     return stripe_error(
                         StatusCode::BAD_REQUEST,
@@ -146,7 +146,7 @@ impl StandIn {
                 None => stripe_missing(id),
             },
             (&Method::POST, _, Some(id)) => {
-                let form = form_pairs(&call.body);
+                let form = form::pairs(&call.body);
                 let changed = self.saved(|state| {
                     let endpoint = state.stripe.iter_mut().find(|e| e.id == id)?;
                     if let Some(url) = value_of(&form, "url") {
@@ -194,7 +194,7 @@ impl StandIn {
     /// `GET /v1/webhook_endpoints`: newest first, `limit` (1-100, default 10) at a time after
     /// `starting_after`.
     pub(super) fn stripe_list(&self, query: &str) -> Response<Full<Bytes>> {
-        let pairs = form_pairs(query);
+        let pairs = form::pairs(query);
         let limit = match value_of(&pairs, "limit").map(|l| l.parse::<usize>()) {
             None => 10,
             Some(Ok(limit)) if (1..=100).contains(&limit) => limit,
