@@ -15,6 +15,7 @@ pub mod ids;
 pub mod local;
 pub mod ports;
 pub mod providers;
+pub mod retry;
 pub mod runs;
 pub mod target;
 pub mod text;

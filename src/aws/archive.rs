@@ -11,6 +11,7 @@ use mgrid_pipeline::aws::from_attribute_value;
 
 use super::errors;
 use crate::failure::{Failure, FailureKind};
+use crate::retry::Backoff;
 
 pub struct Archive {
     client: aws_sdk_s3::Client,
@@ -124,7 +125,8 @@ impl Ledger {
                     HashMap::from([(KEY_ATTRIBUTE.to_owned(), AttributeValue::S(id.clone()))])
                 })
                 .collect();
-            let mut backoff = Duration::from_millis(50);
+            let mut backoff =
+                Backoff::new(Duration::from_millis(50), Duration::from_secs(5)).doubling();
             for attempt in 0.. {
                 let keys = KeysAndAttributes::builder()
                     .set_keys(Some(pending))
@@ -176,8 +178,7 @@ impl Ledger {
                     .next("run the replay again in a minute, or without --only-missing")
                     .transient());
                 }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+                tokio::time::sleep(backoff.next_wait()).await;
             }
         }
         Ok(present)

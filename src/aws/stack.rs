@@ -15,6 +15,7 @@ use crate::decide::lifecycle::model::{
     Change, PropertyChange, StackEvent, StackOutput, StackResource, StackState, StageSummary,
 };
 use crate::failure::{Failure, FailureKind};
+use crate::retry::Backoff;
 
 pub struct Stacks {
     client: Client,
@@ -181,7 +182,7 @@ impl Stacks {
         limit: Duration,
     ) -> Result<ChangeSetOutcome, Failure> {
         let resource = change_set(stack, name);
-        let mut delay = Duration::from_millis(250);
+        let mut delay = Backoff::new(Duration::from_millis(250), Duration::from_secs(5)).doubling();
         let waiting = std::time::Instant::now();
         loop {
             let mut changes = Vec::new();
@@ -243,8 +244,7 @@ impl Stacks {
                             "the change set is left as it is: `aws cloudformation describe-change-set --stack-name {stack} --change-set-name {name}` shows it, and once it is CREATE_COMPLETE `mgrid deploy --execute {name}` reviews and executes it"
                         )));
                     }
-                    tokio::time::sleep(delay.min(limit)).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
+                    tokio::time::sleep(delay.next_wait().min(limit)).await;
                 }
             }
         }

@@ -37,6 +37,7 @@ use super::store::Store;
 use crate::decide::metrics::panels::{provider_key, reason_key};
 use crate::http::NotifyUrl;
 use crate::ids::run_id;
+use crate::retry::Backoff;
 
 /// API Gateway's payload limit (10 MB): the deployed API answers 413 above it.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -55,6 +56,8 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 const RESERVED_DESCRIPTORS: u64 = 64;
 /// The most connections held open at once, whatever the limit allows.
 const MOST_CONNECTIONS: u64 = 4_096;
+/// Waits after a failed accept (out of descriptors): 10 ms, doubling, at most a second.
+const ACCEPT_BACKOFF: Backoff = Backoff::new(Duration::from_millis(10), Duration::from_secs(1));
 
 /// The notify pipe's bounds (stacks/pipeline.yaml): retried at most this many times…
 pub const NOTIFY_ATTEMPTS: u32 = 10;
@@ -217,11 +220,7 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopping: watch::
             Err(error) => {
                 // Out of descriptors (or memory): back off instead of spinning on the error.
                 accept_failures += 1;
-                let wait = backoff(
-                    Duration::from_millis(10),
-                    accept_failures,
-                    Duration::from_secs(1),
-                );
+                let wait = ACCEPT_BACKOFF.wait(accept_failures);
                 if accept_failures == 1
                     || wait == Duration::from_secs(1) && accept_failures.is_multiple_of(30)
                 {
@@ -323,13 +322,6 @@ fn connection_cap() -> usize {
         .clamp(8, MOST_CONNECTIONS);
     tracing::debug!("the ingress holds at most {cap} connections");
     cap as usize
-}
-
-/// `first`, doubled for each step after the first, never more than `longest`.
-fn backoff(first: Duration, step: u32, longest: Duration) -> Duration {
-    first
-        .saturating_mul(1u32 << step.saturating_sub(1).min(16))
-        .min(longest)
 }
 
 /// The processor's `FailedWebhooks` by reason: dead-lettered, and retried with their cause.
@@ -698,7 +690,7 @@ async fn archive(
             continue;
         }
         failing += 1;
-        let wait = backoff(Duration::from_secs(1), failing, ARCHIVE_LONGEST_WAIT);
+        let wait = Backoff::new(Duration::from_secs(1), ARCHIVE_LONGEST_WAIT).wait(failing);
         if let Some(error) = &report.first_error {
             // One line a retry step, whatever the number of records that failed.
             tracing::warn!(
@@ -765,7 +757,7 @@ async fn notify(shared: Arc<Shared>, notifier: Notifier, mut stopping: watch::Re
             continue;
         };
         failing += 1;
-        let wait = backoff(Duration::from_secs(1), failing, NOTIFY_LONGEST_WAIT);
+        let wait = Backoff::new(Duration::from_secs(1), NOTIFY_LONGEST_WAIT).wait(failing);
         let at = now();
         let (given_up, retried): (Vec<_>, Vec<_>) = due
             .iter()

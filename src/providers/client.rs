@@ -20,6 +20,7 @@ use super::scrub;
 use crate::failure::{Failure, FailureKind};
 use crate::http::HttpClient;
 use crate::ports::{ProviderEndpoint, ProviderEvent};
+use crate::retry::Backoff;
 use mgrid_contract::form;
 
 /// How long one request may take.
@@ -575,7 +576,7 @@ fn path_only(path: &str) -> &str {
 
 /// A doubling wait: 1 s, 2 s, 4 s, … at most [`LONGEST_WAIT`].
 fn doubling(attempt: u32) -> Duration {
-    Duration::from_secs(1u64 << attempt.saturating_sub(1).min(5)).min(LONGEST_WAIT)
+    Backoff::new(Duration::from_secs(1), LONGEST_WAIT).wait(attempt)
 }
 
 /// The wait a 429 asked for (seconds, or an HTTP date taken as a short wait).

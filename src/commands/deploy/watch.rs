@@ -17,6 +17,7 @@ use crate::decide::lifecycle::plan::{self};
 use crate::decide::lifecycle::render;
 use crate::decide::shift::Shift;
 use crate::failure::{Failure, FailureKind};
+use crate::retry::Backoff;
 
 /// Ctrl-C while a deploy is followed: CloudFormation carries on without mgrid. A first create
 /// has no traffic shift to speak of; an update may.
@@ -109,7 +110,8 @@ pub async fn watch(
     let mut events: Vec<StackEvent> = Vec::new();
     let mut last_event: Option<String> = None;
     let mut drawn_lines = 0;
-    let mut pause = options.poll;
+    let mut throttled_pause =
+        Backoff::new(options.poll.saturating_mul(2), options.max_backoff).doubling();
     let mut quiet_since = Instant::now();
     let watching = Instant::now();
     loop {
@@ -130,8 +132,7 @@ pub async fn watch(
                 ));
             }
             Err(failure) if failure.transient && watching.elapsed() < options.limit => {
-                pause = (pause * 2).min(options.max_backoff);
-                tokio::time::sleep(pause).await;
+                tokio::time::sleep(throttled_pause.next_wait()).await;
                 continue;
             }
             Err(failure) if failure.transient => {
@@ -212,12 +213,11 @@ pub async fn watch(
             ));
         }
         if throttled {
-            pause = (pause * 2).min(options.max_backoff);
-            tokio::time::sleep(pause).await;
+            tokio::time::sleep(throttled_pause.next_wait()).await;
             continue;
         }
-        pause = options.poll;
-        tokio::time::sleep(pause).await;
+        throttled_pause.reset();
+        tokio::time::sleep(options.poll).await;
     }
 }
 
