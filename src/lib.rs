@@ -17,6 +17,7 @@ pub mod ports;
 pub mod providers;
 pub mod retry;
 pub mod runs;
+pub mod serve;
 pub mod target;
 pub mod text;
 pub mod ui;

@@ -6,8 +6,9 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::{Method, Response, StatusCode};
 use mgrid_contract::Provider;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::serve::json_reply;
 use super::state::Throttle;
 
 pub(super) struct Call {
@@ -20,11 +21,11 @@ pub(super) struct Call {
 pub(super) fn throttle_reply(provider: Provider, throttle: &Throttle) -> Response<Full<Bytes>> {
     if throttle.status.is_server_error() {
         return match provider {
-            Provider::Stripe => reply(
+            Provider::Stripe => json_reply(
                 throttle.status,
                 json!({"error": {"type": "api_error", "message": "An unknown error occurred. Please try again."}}),
             ),
-            Provider::Paypal => reply(
+            Provider::Paypal => json_reply(
                 throttle.status,
                 json!({"name": "INTERNAL_SERVICE_ERROR", "message": "An internal service error has occurred.", "debug_id": "standin"}),
             ),
@@ -43,18 +44,9 @@ pub(super) fn throttle_reply(provider: Provider, throttle: &Throttle) -> Respons
             "debug_id": "standin"
         }),
     };
-    let mut response = reply(StatusCode::TOO_MANY_REQUESTS, body);
+    let mut response = json_reply(StatusCode::TOO_MANY_REQUESTS, body);
     if let Ok(value) = retry_after.to_string().parse() {
         response.headers_mut().insert("retry-after", value);
-    }
-    response
-}
-
-pub(super) fn reply(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    if let Ok(value) = "application/json".parse() {
-        response.headers_mut().insert("content-type", value);
     }
     response
 }

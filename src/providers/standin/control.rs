@@ -7,7 +7,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use mgrid_contract::Provider;
 use serde_json::{Value, json};
 
-use super::call::{Call, reply};
+use crate::serve::json_reply;
+use super::call::Call;
 use super::server::StandIn;
 use super::state::Throttle;
 use super::state::{Endpoint, Event, append_events, events_file, now_seconds};
@@ -76,7 +77,7 @@ impl StandIn {
     /// signs, and the answers returned).
     pub(super) async fn control(&self, rest: &str, call: &Call) -> Response<Full<Bytes>> {
         if call.method != Method::POST {
-            return reply(
+            return json_reply(
                 StatusCode::METHOD_NOT_ALLOWED,
                 json!({"error": "POST only"}),
             );
@@ -99,13 +100,13 @@ impl StandIn {
                         status,
                     })
                 });
-                reply(StatusCode::OK, json!({"throttled": requests}))
+                json_reply(StatusCode::OK, json!({"throttled": requests}))
             }
             "stripe/deliver" => self.deliver(Provider::Stripe, &call.body).await,
             "paypal/deliver" => self.deliver(Provider::Paypal, &call.body).await,
             "stripe/events" => self.keep(Provider::Stripe, &asked),
             "paypal/events" => self.keep(Provider::Paypal, &asked),
-            _ => reply(
+            _ => json_reply(
                 StatusCode::NOT_FOUND,
                 json!({"error": "no such stand-in route"}),
             ),
@@ -116,7 +117,7 @@ impl StandIn {
     /// true}, …]`, each as the provider keeps an event it sent.
     pub(super) fn keep(&self, provider: Provider, asked: &Value) -> Response<Full<Bytes>> {
         let Some(sent) = asked.as_array() else {
-            return reply(
+            return json_reply(
                 StatusCode::BAD_REQUEST,
                 json!({"error": "an array of events"}),
             );
@@ -125,7 +126,7 @@ impl StandIn {
         for one in sent {
             let body = one.get("body").and_then(Value::as_str).unwrap_or("");
             let Some((id, event_type)) = identify(provider, body) else {
-                return reply(
+                return json_reply(
                     StatusCode::BAD_REQUEST,
                     json!({"error": "each event needs an id and a type"}),
                 );
@@ -144,12 +145,12 @@ impl StandIn {
         }
         let kept = events.len();
         self.remember(events);
-        reply(StatusCode::OK, json!({ "kept": kept }))
+        json_reply(StatusCode::OK, json!({ "kept": kept }))
     }
 
     pub(super) async fn deliver(&self, provider: Provider, body: &str) -> Response<Full<Bytes>> {
         let Some((id, event_type)) = identify(provider, body) else {
-            return reply(
+            return json_reply(
                 StatusCode::BAD_REQUEST,
                 json!({"error": "the event is not JSON with an id and a type"}),
             );
@@ -161,7 +162,7 @@ impl StandIn {
             .filter(|e| e.events.iter().any(|t| t == "*" || *t == event_type))
             .collect();
         let Ok(http) = crate::http::client() else {
-            return reply(
+            return json_reply(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({"error": "no HTTP client"}),
             );
@@ -185,7 +186,7 @@ impl StandIn {
             body: body.to_owned(),
             delivered,
         }]);
-        reply(StatusCode::OK, json!({"deliveries": deliveries}))
+        json_reply(StatusCode::OK, json!({"deliveries": deliveries}))
     }
 
     /// Keeps events: in memory, and appended to the events file.

@@ -1,7 +1,8 @@
 //! The events routes both providers share: list (paged as each provider pages) and resend to
 //! the endpoints subscribed, and the refusal of a caller without the provider's credentials.
 
-use super::call::{Call, reply, value_of};
+use crate::serve::json_reply;
+use super::call::{Call, value_of};
 use super::control::deliver_one;
 use super::paypal::{paypal_event, paypal_missing};
 use super::server::StandIn;
@@ -46,7 +47,7 @@ impl StandIn {
             (Provider::Stripe, &Method::GET, None) => self.stripe_events(&call.query),
             (Provider::Paypal, &Method::GET, None) => self.paypal_events(&call.query),
             (_, &Method::POST, Some(id)) => self.resend(provider, id, call).await,
-            _ => reply(
+            _ => json_reply(
                 StatusCode::METHOD_NOT_ALLOWED,
                 json!({"error": "not allowed"}),
             ),
@@ -118,7 +119,7 @@ impl StandIn {
             );
         }
         let Ok(http) = crate::http::client() else {
-            return reply(
+            return json_reply(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({"error": "no HTTP client"}),
             );
@@ -130,8 +131,8 @@ impl StandIn {
         }
         let resent = Event { delivered, ..event };
         let answer = match provider {
-            Provider::Stripe => reply(StatusCode::OK, stripe_event(&resent)),
-            Provider::Paypal => reply(StatusCode::ACCEPTED, paypal_event(&resent)),
+            Provider::Stripe => json_reply(StatusCode::OK, stripe_event(&resent)),
+            Provider::Paypal => json_reply(StatusCode::ACCEPTED, paypal_event(&resent)),
         };
         self.remember(vec![resent]);
         answer
@@ -162,7 +163,7 @@ impl StandIn {
                         .any(|t| !presented.is_empty() && t.expose() == presented)
                 });
                 (!known).then(|| {
-                    reply(
+                    json_reply(
                         StatusCode::UNAUTHORIZED,
                         json!({
                             "name": "AUTHENTICATION_FAILURE",

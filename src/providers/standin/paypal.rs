@@ -8,7 +8,8 @@ use hyper::{Method, Response, StatusCode};
 use mgrid_contract::{Provider, Secret};
 use serde_json::{Value, json};
 
-use super::call::{Call, reply, value_of};
+use crate::serve::json_reply;
+use super::call::{Call, value_of};
 use super::server::StandIn;
 use super::state::{Endpoint, Event, now_seconds};
 use mgrid_contract::form;
@@ -47,14 +48,14 @@ pub fn paypal_object(webhook: &Endpoint) -> Value {
 }
 
 pub(super) fn paypal_missing() -> Response<Full<Bytes>> {
-    reply(
+    json_reply(
         StatusCode::NOT_FOUND,
         json!({"name": "INVALID_RESOURCE_ID", "message": "Webhook ID not found.", "debug_id": "standin"}),
     )
 }
 
 pub(super) fn paypal_invalid(issue: &str) -> Response<Full<Bytes>> {
-    reply(
+    json_reply(
         StatusCode::BAD_REQUEST,
         json!({
             "name": "INVALID_REQUEST",
@@ -113,7 +114,7 @@ impl StandIn {
                 "method": "GET"
             }));
         }
-        reply(
+        json_reply(
             StatusCode::OK,
             json!({"events": page, "count": page.len(), "links": links}),
         )
@@ -134,7 +135,7 @@ impl StandIn {
                     .iter()
                     .map(paypal_object)
                     .collect();
-                reply(StatusCode::OK, json!({ "webhooks": webhooks }))
+                json_reply(StatusCode::OK, json!({ "webhooks": webhooks }))
             }
             (&Method::POST, "notifications/webhooks", _) => {
                 let Ok(asked) = serde_json::from_str::<Value>(&call.body) else {
@@ -156,12 +157,12 @@ impl StandIn {
                     .unwrap_or_default();
                 let id = self.register(Provider::Paypal, Secret::new(url.to_owned()), events, None);
                 match self.find(Provider::Paypal, &id) {
-                    Some(webhook) => reply(StatusCode::CREATED, paypal_object(&webhook)),
+                    Some(webhook) => json_reply(StatusCode::CREATED, paypal_object(&webhook)),
                     None => paypal_missing(),
                 }
             }
             (&Method::GET, _, Some(id)) => match self.find(Provider::Paypal, id) {
-                Some(webhook) => reply(StatusCode::OK, paypal_object(&webhook)),
+                Some(webhook) => json_reply(StatusCode::OK, paypal_object(&webhook)),
                 None => paypal_missing(),
             },
             (&Method::PATCH, _, Some(id)) => {
@@ -206,7 +207,7 @@ impl StandIn {
                     Some(webhook.clone())
                 });
                 match changed {
-                    Some(webhook) => reply(StatusCode::OK, paypal_object(&webhook)),
+                    Some(webhook) => json_reply(StatusCode::OK, paypal_object(&webhook)),
                     None => paypal_missing(),
                 }
             }
@@ -225,7 +226,7 @@ impl StandIn {
                     paypal_missing()
                 }
             }
-            _ => reply(
+            _ => json_reply(
                 StatusCode::NOT_FOUND,
                 json!({"name": "RESOURCE_NOT_FOUND", "message": "The specified resource does not exist.", "debug_id": "standin"}),
             ),
@@ -244,13 +245,13 @@ impl StandIn {
         let expected = self.unsaved(|s| s.credentials.as_ref().map(|c| c.paypal.clone()));
         let grant = form::pairs(&call.body);
         if value_of(&grant, "grant_type").as_deref() != Some("client_credentials") {
-            return reply(
+            return json_reply(
                 StatusCode::BAD_REQUEST,
                 json!({"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"}),
             );
         }
         if expected.is_none_or(|c| c.expose() != presented || presented.is_empty()) {
-            return reply(
+            return json_reply(
                 StatusCode::UNAUTHORIZED,
                 json!({"error": "invalid_client", "error_description": "Client Authentication failed"}),
             );
@@ -263,10 +264,10 @@ impl StandIn {
                     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
                 )
             }
-            Err(_) => return reply(StatusCode::INTERNAL_SERVER_ERROR, json!({})),
+            Err(_) => return json_reply(StatusCode::INTERNAL_SERVER_ERROR, json!({})),
         };
         self.unsaved(|state| state.access_tokens.push(Secret::new(token.clone())));
-        reply(
+        json_reply(
             StatusCode::OK,
             json!({
                 "scope": "https://uri.paypal.com/services/applications/webhooks",

@@ -1,20 +1,19 @@
 //! The stand-in itself: its state behind a lock (read, or changed and saved), the HTTP server,
 //! and the router that sends each request to its provider's or the control routes.
 
-use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use mgrid_contract::{Provider, Secret};
 use serde_json::json;
 
-use super::call::{Call, reply, throttle_reply};
+use super::call::{Call, throttle_reply};
 use super::state::throttled;
 use super::state::{Credentials, Endpoint, State, events_file, now_seconds, read_events, save};
+use crate::serve::json_reply;
 use crate::failure::{Failure, FailureKind};
 
 /// The stand-in's state, shared by its server and whoever seeds it (`mgrid dev`).
@@ -158,25 +157,15 @@ impl StandIn {
     }
 
     /// Serves until the listener's task is dropped.
+    /// Answers on `listener` until the process ends.
     pub async fn serve(self, listener: tokio::net::TcpListener) {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            };
+        // Nothing stops the stand-in but the process: the sender is held while it serves.
+        let (_held, never) = tokio::sync::watch::channel(false);
+        let answer = move |request| {
             let stand_in = self.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let stand_in = stand_in.clone();
-                    async move { Ok::<_, Infallible>(stand_in.answer(request).await) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(std::time::Duration::from_secs(10))
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
+            async move { stand_in.answer(request).await }
+        };
+        crate::serve::serve(listener, answer, never).await;
     }
 
     pub(super) async fn answer(
@@ -193,7 +182,7 @@ impl StandIn {
             .unwrap_or("")
             .to_owned();
         let Ok(body) = request.into_body().collect().await else {
-            return reply(StatusCode::BAD_REQUEST, json!({"error": "unreadable body"}));
+            return json_reply(StatusCode::BAD_REQUEST, json!({"error": "unreadable body"}));
         };
         let body = String::from_utf8_lossy(&body.to_bytes()).into_owned();
         let call = Call {
@@ -204,7 +193,7 @@ impl StandIn {
         };
         if let Some(rest) = path.strip_prefix("/_standin/") {
             if !self.holds_control(&call.authorization) {
-                return reply(
+                return json_reply(
                     StatusCode::UNAUTHORIZED,
                     json!({"error": "the stand-in's control routes need its control token (Authorization: Bearer …), which mgrid dev keeps in the stage's data directory"}),
                 );
@@ -214,7 +203,7 @@ impl StandIn {
         let (provider, rest) = match path.split_once("/v1/") {
             Some(("/stripe", rest)) => (Provider::Stripe, rest),
             Some(("/paypal", rest)) => (Provider::Paypal, rest),
-            _ => return reply(StatusCode::NOT_FOUND, json!({"error": "no such route"})),
+            _ => return json_reply(StatusCode::NOT_FOUND, json!({"error": "no such route"})),
         };
         if let Some(throttle) = self.unsaved(throttled) {
             return throttle_reply(provider, &throttle);

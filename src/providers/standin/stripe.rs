@@ -7,7 +7,8 @@ use hyper::{Method, Response, StatusCode};
 use mgrid_contract::{Provider, Secret};
 use serde_json::{Value, json};
 
-use super::call::{Call, reply, value_of, values_of};
+use crate::serve::json_reply;
+use super::call::{Call, value_of, values_of};
 use super::server::StandIn;
 use super::state::{Endpoint, Event, now_seconds};
 use mgrid_contract::form;
@@ -59,7 +60,7 @@ pub(super) fn stripe_error(
     if let Some(code) = code {
         error["code"] = json!(code);
     }
-    reply(status, json!({ "error": error }))
+    json_reply(status, json!({ "error": error }))
 }
 
 pub(super) fn stripe_missing(id: &str) -> Response<Full<Bytes>> {
@@ -98,7 +99,7 @@ impl StandIn {
             return stripe_missing(after.as_deref().unwrap_or_default());
         };
         let page: Vec<Value> = page.iter().map(stripe_event).collect();
-        reply(
+        json_reply(
             StatusCode::OK,
             json!({"object": "list", "url": "/v1/events", "has_more": has_more, "data": page}),
         )
@@ -139,10 +140,10 @@ impl StandIn {
                 let mut object = endpoint.as_ref().map(stripe_object).unwrap_or(Value::Null);
                 // Stripe returns an endpoint's secret at creation only.
                 object["secret"] = json!(secret.expose());
-                reply(StatusCode::OK, object)
+                json_reply(StatusCode::OK, object)
             }
             (&Method::GET, _, Some(id)) => match self.find(Provider::Stripe, id) {
-                Some(endpoint) => reply(StatusCode::OK, stripe_object(&endpoint)),
+                Some(endpoint) => json_reply(StatusCode::OK, stripe_object(&endpoint)),
                 None => stripe_missing(id),
             },
             (&Method::POST, _, Some(id)) => {
@@ -164,7 +165,7 @@ impl StandIn {
                     Some(endpoint.clone())
                 });
                 match changed {
-                    Some(endpoint) => reply(StatusCode::OK, stripe_object(&endpoint)),
+                    Some(endpoint) => json_reply(StatusCode::OK, stripe_object(&endpoint)),
                     None => stripe_missing(id),
                 }
             }
@@ -175,7 +176,7 @@ impl StandIn {
                     before != state.stripe.len()
                 });
                 if removed {
-                    reply(
+                    json_reply(
                         StatusCode::OK,
                         json!({"id": id, "object": "webhook_endpoint", "deleted": true}),
                     )
@@ -222,7 +223,7 @@ impl StandIn {
             .map(stripe_object)
             .collect();
         let has_more = start + page.len() < all.len();
-        reply(
+        json_reply(
             StatusCode::OK,
             json!({"object": "list", "url": "/v1/webhook_endpoints", "has_more": has_more, "data": page}),
         )
