@@ -5,7 +5,6 @@
 //! the two pipes do. A 200 from the ingress means the webhook is committed to disk.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,8 +13,6 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use hyper_util::rt::TokioTimer;
 use mgrid_contract::envelope::{MAX_MESSAGE_BYTES, ingress_message};
 use mgrid_contract::ledger::{Attribute, Item};
 use mgrid_contract::{Provider, StageName};
@@ -24,7 +21,7 @@ use mgrid_pipeline::authorizer::{AuthorizationRequest, Authorizer, Decision, Den
 use mgrid_pipeline::ports::{InboundMessage, SystemClock};
 use mgrid_pipeline::processor::Processor;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use super::adapters::{
@@ -38,27 +35,14 @@ use crate::decide::metrics::panels::{provider_key, reason_key};
 use crate::http::NotifyUrl;
 use crate::ids::run_id;
 use crate::retry::Backoff;
+use crate::serve::json_reply;
 
 /// API Gateway's payload limit (10 MB): the deployed API answers 413 above it.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
-/// How long a client has to send a request's headers, and how long a kept-alive connection
-/// may sit idle (hyper's header timer runs while it waits for the next request).
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// The same, for a connection taken while more than half the cap is open: whoever holds
-/// connections without using them gives them back fast.
-pub const PRESSED_HEADER_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a client has to send a request's body once its headers are in: API Gateway gives a
 /// whole request 30 s.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
-/// File descriptors kept for the database, the archive and the notifier, out of the process's
-/// limit, when the connection cap is worked out.
-const RESERVED_DESCRIPTORS: u64 = 64;
-/// The most connections held open at once, whatever the limit allows.
-const MOST_CONNECTIONS: u64 = 4_096;
-/// Waits after a failed accept (out of descriptors): 10 ms, doubling, at most a second.
-const ACCEPT_BACKOFF: Backoff = Backoff::new(Duration::from_millis(10), Duration::from_secs(1));
-
 /// The notify pipe's bounds (stacks/pipeline.yaml): retried at most this many times…
 pub const NOTIFY_ATTEMPTS: u32 = 10;
 /// …and never when older than this (its MaximumRecordAgeInSeconds, 6 h).
@@ -139,7 +123,23 @@ pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Re
     ));
     let (shutdown, stopping) = watch::channel(false);
     let mut tasks = JoinSet::new();
-    tasks.spawn(serve(listener, shared.clone(), stopping.clone()));
+    let answering = shared.clone();
+    let answer = move |request: Request<Incoming>| {
+        let shared = answering.clone();
+        async move {
+            let started = std::time::Instant::now();
+            let provider = route(request.uri().path());
+            let response = ingress(request, provider, &shared).await;
+            count_request(
+                &shared.metrics,
+                provider,
+                response.status(),
+                started.elapsed(),
+            );
+            response
+        }
+    };
+    tasks.spawn(crate::serve::serve(listener, answer, stopping.clone()));
     for _ in 0..options.workers.max(1) {
         tasks.spawn(process(shared.clone(), processor.clone(), stopping.clone()));
     }
@@ -195,135 +195,6 @@ impl Running {
     }
 }
 
-async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopping: watch::Receiver<bool>) {
-    let cap = connection_cap();
-    let open = Arc::new(Semaphore::new(cap));
-    let mut connections = JoinSet::new();
-    let mut accept_failures = 0u32;
-    loop {
-        // At the cap, wait for a connection to close before taking the next: the kernel's
-        // backlog holds new ones meanwhile, and idle ones close within their header timeout.
-        let permit = tokio::select! {
-            permit = open.clone().acquire_owned() => permit,
-            _ = stopping.changed() => break,
-        };
-        let Ok(permit) = permit else { break };
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = stopping.changed() => break,
-        };
-        let stream = match accepted {
-            Ok((stream, _)) => {
-                accept_failures = 0;
-                stream
-            }
-            Err(error) => {
-                // Out of descriptors (or memory): back off instead of spinning on the error.
-                accept_failures += 1;
-                let wait = ACCEPT_BACKOFF.wait(accept_failures);
-                if accept_failures == 1
-                    || wait == Duration::from_secs(1) && accept_failures.is_multiple_of(30)
-                {
-                    tracing::warn!(
-                        "cannot accept a connection ({error}); retrying every {} ms at most",
-                        wait.as_millis()
-                    );
-                }
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-        };
-        let header_timeout = if open.available_permits() < cap / 2 {
-            PRESSED_HEADER_TIMEOUT
-        } else {
-            HEADER_TIMEOUT
-        };
-        connections.spawn(connection(
-            stream,
-            header_timeout,
-            shared.clone(),
-            stopping.clone(),
-            permit,
-        ));
-        // Reap finished connection tasks so the set does not grow with every one ever served.
-        while connections.try_join_next().is_some() {}
-    }
-    // Requests being answered finish; kept-alive connections close after them.
-    let _ = tokio::time::timeout(Duration::from_secs(5), async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
-}
-
-/// One client connection: HTTP/1.1 with header and idle timeouts, closed gracefully (after the
-/// request in hand) when mgrid dev stops.
-async fn connection(
-    stream: tokio::net::TcpStream,
-    header_timeout: Duration,
-    shared: Arc<Shared>,
-    mut stopping: watch::Receiver<bool>,
-    _permit: OwnedSemaphorePermit,
-) {
-    let service = hyper::service::service_fn(move |request| {
-        let shared = shared.clone();
-        async move {
-            let started = std::time::Instant::now();
-            let provider = route(request.uri().path());
-            let response = ingress(request, provider, &shared).await;
-            count_request(
-                &shared.metrics,
-                provider,
-                response.status(),
-                started.elapsed(),
-            );
-            Ok::<_, Infallible>(response)
-        }
-    });
-    let served = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
-        .serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(served);
-    if *stopping.borrow() {
-        served.as_mut().graceful_shutdown();
-    }
-    tokio::select! {
-        _ = served.as_mut() => return,
-        _ = stopping.changed() => served.as_mut().graceful_shutdown(),
-    }
-    let _ = served.await;
-}
-
-/// How many connections the ingress holds open: what the descriptor limit leaves after the
-/// reserve, raising the soft limit to the hard one first (as servers do).
-fn connection_cap() -> usize {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
-    let known = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
-    if !known {
-        return 256;
-    }
-    if limit.rlim_cur < limit.rlim_max {
-        let raised = libc::rlimit {
-            rlim_cur: limit.rlim_max,
-            rlim_max: limit.rlim_max,
-        };
-        // SAFETY: as above.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            limit = raised;
-        }
-    }
-    let cap = limit
-        .rlim_cur
-        .saturating_sub(RESERVED_DESCRIPTORS)
-        .clamp(8, MOST_CONNECTIONS);
-    tracing::debug!("the ingress holds at most {cap} connections");
-    cap as usize
-}
-
 /// The processor's `FailedWebhooks` by reason: dead-lettered, and retried with their cause.
 fn count_failures(metrics: &LocalMetrics, report: &mgrid_pipeline::processor::BatchReport) {
     let dead = report.dead_lettered.iter().map(|(r, n)| (r.as_str(), *n));
@@ -367,18 +238,8 @@ fn route(path: &str) -> Option<Provider> {
     Provider::ALL.into_iter().find(|p| route == p.as_str())
 }
 
-fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
 fn message(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
-    json_response(status, serde_json::json!({ "message": text }))
+    json_reply(status, serde_json::json!({ "message": text }))
 }
 
 /// One delivery: route, authorizer, then onto the queue; 200 once committed.
@@ -460,7 +321,7 @@ async fn ingress(
     };
     if queued.sqs_size() > MAX_MESSAGE_BYTES {
         // What the deployed integration answers when SQS refuses a message (its 4XX).
-        return json_response(
+        return json_reply(
             StatusCode::BAD_GATEWAY,
             serde_json::json!({"received": false, "error": "the queue refused the webhook; retry"}),
         );
@@ -472,7 +333,7 @@ async fn ingress(
     match sent {
         Ok((message_id, _)) => {
             shared.queued.notify_one();
-            json_response(
+            json_reply(
                 StatusCode::OK,
                 serde_json::json!({ "status": "queued", "messageId": message_id, "requestId": request_id }),
             )

@@ -8,8 +8,8 @@ use hyper::{Method, Response, StatusCode};
 use mgrid_contract::Provider;
 use serde_json::json;
 
-use crate::serve::json_reply;
 use super::state::Throttle;
+use crate::serve::json_reply;
 
 pub(super) struct Call {
     pub(super) method: Method,

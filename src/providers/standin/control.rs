@@ -7,11 +7,11 @@ use hyper::{Method, Request, Response, StatusCode};
 use mgrid_contract::Provider;
 use serde_json::{Value, json};
 
-use crate::serve::json_reply;
 use super::call::Call;
 use super::server::StandIn;
 use super::state::Throttle;
 use super::state::{Endpoint, Event, append_events, events_file, now_seconds};
+use crate::serve::json_reply;
 
 /// An event's id and type, as the provider names them (Stripe `type`, PayPal `event_type`).
 pub(super) fn identify(provider: Provider, body: &str) -> Option<(String, String)> {

@@ -1,13 +1,13 @@
 //! The events routes both providers share: list (paged as each provider pages) and resend to
 //! the endpoints subscribed, and the refusal of a caller without the provider's credentials.
 
-use crate::serve::json_reply;
 use super::call::{Call, value_of};
 use super::control::deliver_one;
 use super::paypal::{paypal_event, paypal_missing};
 use super::server::StandIn;
 use super::state::{Endpoint, Event};
 use super::stripe::{stripe_error, stripe_event, stripe_missing};
+use crate::serve::json_reply;
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::{Method, Response, StatusCode};

@@ -8,10 +8,10 @@ use hyper::{Method, Response, StatusCode};
 use mgrid_contract::{Provider, Secret};
 use serde_json::{Value, json};
 
-use crate::serve::json_reply;
 use super::call::{Call, value_of};
 use super::server::StandIn;
 use super::state::{Endpoint, Event, now_seconds};
+use crate::serve::json_reply;
 use mgrid_contract::form;
 
 /// PayPal's `event` object for a kept event: its body, with what PayPal adds.

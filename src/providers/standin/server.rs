@@ -13,8 +13,8 @@ use serde_json::json;
 use super::call::{Call, throttle_reply};
 use super::state::throttled;
 use super::state::{Credentials, Endpoint, State, events_file, now_seconds, read_events, save};
-use crate::serve::json_reply;
 use crate::failure::{Failure, FailureKind};
+use crate::serve::json_reply;
 
 /// The stand-in's state, shared by its server and whoever seeds it (`mgrid dev`).
 #[derive(Clone)]
