@@ -7,106 +7,26 @@
 //! A 429 is waited out (its `Retry-After`, else a doubling wait) and a 5xx or a lost connection
 //! tried again, for two minutes at most; a refused token is a credentials failure naming the
 //! command that sets one. No token, key or URL with a key reaches an error or a log line.
+//!
+//! `transport` sends and retries; `stripe` and `paypal` are each provider's paths and shapes;
+//! `bounds` how far a listing goes.
 
-use std::time::{Duration, Instant};
+mod bounds;
+mod paypal;
+mod stripe;
+mod transport;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request, StatusCode};
+pub use bounds::{Cursors, EventsPage, MAX_EVENT_PAGES};
+
 use mgrid_contract::{EpochMillis, Provider, Secret, StageName};
-use serde::Deserialize;
 
-use super::scrub;
-use crate::failure::{Failure, FailureKind};
-use crate::http::HttpClient;
-use crate::ports::{ProviderEndpoint, ProviderEvent};
-use crate::retry::Backoff;
-use mgrid_contract::form;
-
-/// How long one request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a call keeps trying through 429s, 5xx and lost connections.
-const PATIENCE: Duration = Duration::from_secs(120);
-/// The longest single wait a `Retry-After` is followed for.
-const LONGEST_WAIT: Duration = Duration::from_secs(30);
-/// The largest answer read: a page of 100 events is well under a megabyte; an answer that goes
-/// on past this is not a page, and is cut off rather than held in memory.
-const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
-/// The most webhook endpoints read: Stripe holds at most 16 an account, PayPal 10 an app, so
-/// a listing that goes on past this is not a listing.
-const MAX_ENDPOINTS: usize = 1_000;
-/// The most pages of events read in one listing: 2,000,000 events, far beyond the most a
-/// provider keeps for mgrid's windows (30 days) at the design peak of a stage.
-pub const MAX_EVENT_PAGES: usize = 20_000;
-
-/// The cursors of a listing so far: a page asked for twice (a cursor that repeats, a `next`
-/// link to itself) or a listing past its bound ends it with a failure, never a loop.
-pub struct Cursors {
-    what: &'static str,
-    seen: std::collections::HashSet<String>,
-    pages: usize,
-    max_pages: usize,
-}
-
-impl Cursors {
-    pub fn new(what: &'static str, max_pages: usize) -> Cursors {
-        Cursors {
-            what,
-            seen: std::collections::HashSet::new(),
-            pages: 0,
-            max_pages,
-        }
-    }
-
-    /// Whether the listing may go on to `cursor` (None: it ended).
-    pub fn follow(&mut self, provider: Provider, cursor: Option<&str>) -> Result<(), Failure> {
-        self.pages += 1;
-        let Some(cursor) = cursor else {
-            return Ok(());
-        };
-        let name = provider.name();
-        if self.pages >= self.max_pages {
-            return Err(Failure::new(
-                FailureKind::Failed,
-                format!(
-                    "{name} listed {} still going after {} pages: more than it can hold, so mgrid stopped reading",
-                    self.what, self.pages
-                ),
-            )
-            .next("the provider's API (or what answers at its address) is misbehaving: check --provider-api-base and the provider's status page"));
-        }
-        if !self.seen.insert(cursor.to_owned()) {
-            return Err(Failure::new(
-                FailureKind::Failed,
-                format!(
-                    "{name} sent a page of {} it had already sent (after {} pages): the listing would never end, so mgrid stopped reading",
-                    self.what, self.pages
-                ),
-            )
-            .next("the provider's API (or what answers at its address) is misbehaving: check --provider-api-base and the provider's status page"));
-        }
-        Ok(())
-    }
-}
+use crate::failure::Failure;
+use crate::ports::ProviderEndpoint;
+use transport::Transport;
 
 /// One provider's API, with the stage's token for it.
 pub struct ProviderClient {
-    provider: Provider,
-    stage: StageName,
-    base: String,
-    token: Secret,
-    http: HttpClient,
-    access: tokio::sync::Mutex<Option<Secret>>,
-}
-
-/// An answer: its status and body.
-struct Answer {
-    status: StatusCode,
-    body: Vec<u8>,
-    /// The body went on past [`MAX_ANSWER_BYTES`] and was cut off (`body` is empty).
-    overlong: bool,
-    /// The `Retry-After` header's value.
-    retry_after: Option<String>,
+    transport: Transport,
 }
 
 impl ProviderClient {
@@ -118,647 +38,71 @@ impl ProviderClient {
         token: Secret,
     ) -> Result<ProviderClient, Failure> {
         Ok(ProviderClient {
-            provider,
-            stage,
-            base,
-            token,
-            http: crate::http::client()?,
-            access: tokio::sync::Mutex::new(None),
+            transport: Transport::new(provider, stage, base, token)?,
         })
     }
 
     pub fn provider(&self) -> Provider {
-        self.provider
+        self.transport.provider
     }
 
     /// Every webhook endpoint the provider holds for the account.
     pub async fn endpoints(&self) -> Result<Vec<ProviderEndpoint>, Failure> {
-        match self.provider {
-            Provider::Stripe => {
-                let mut endpoints = Vec::new();
-                let mut after: Option<String> = None;
-                let mut cursors = Cursors::new("webhook endpoints", MAX_ENDPOINTS / 100);
-                loop {
-                    let mut path = "/v1/webhook_endpoints?limit=100".to_owned();
-                    if let Some(id) = &after {
-                        path.push_str(&format!("&starting_after={}", form::encode(id)));
-                    }
-                    let page: StripeList = self.json(Method::GET, &path, None).await?;
-                    after = page
-                        .has_more
-                        .then(|| page.data.last().map(|e| e.id.clone()))
-                        .flatten();
-                    endpoints.extend(page.data.into_iter().map(StripeEndpoint::endpoint));
-                    cursors.follow(self.provider, after.as_deref())?;
-                    if after.is_none() {
-                        return Ok(endpoints);
-                    }
-                }
-            }
-            Provider::Paypal => {
-                let list: PaypalWebhooks = self
-                    .json(Method::GET, "/v1/notifications/webhooks", None)
-                    .await?;
-                if list.webhooks.len() > MAX_ENDPOINTS {
-                    return Err(Failure::new(
-                        FailureKind::Failed,
-                        format!(
-                            "PayPal listed {} webhooks, more than an app can hold: mgrid does not read on",
-                            list.webhooks.len()
-                        ),
-                    ));
-                }
-                Ok(list
-                    .webhooks
-                    .into_iter()
-                    .map(PaypalWebhook::endpoint)
-                    .collect())
-            }
+        match self.provider() {
+            Provider::Stripe => stripe::endpoints(&self.transport).await,
+            Provider::Paypal => paypal::endpoints(&self.transport).await,
         }
     }
 
     /// Points endpoint `id` at `url`; the endpoint as the provider answered.
     pub async fn set_url(&self, id: &str, url: &Secret) -> Result<ProviderEndpoint, Failure> {
-        let path_id = form::encode(id);
-        match self.provider {
-            Provider::Stripe => {
-                let body = Body::Form(stripe_url_form(url.expose()));
-                let endpoint: StripeEndpoint = self
-                    .json(
-                        Method::POST,
-                        &format!("/v1/webhook_endpoints/{path_id}"),
-                        Some(body),
-                    )
-                    .await?;
-                Ok(endpoint.endpoint())
-            }
-            Provider::Paypal => {
-                let patch = paypal_url_patch(url.expose());
-                let webhook: PaypalWebhook = self
-                    .json(
-                        Method::PATCH,
-                        &format!("/v1/notifications/webhooks/{path_id}"),
-                        Some(Body::Json(patch.to_string())),
-                    )
-                    .await?;
-                Ok(webhook.endpoint())
-            }
+        match self.provider() {
+            Provider::Stripe => stripe::set_url(&self.transport, id, url).await,
+            Provider::Paypal => paypal::set_url(&self.transport, id, url).await,
         }
     }
 
-    /// One page of the provider's events created in `[from, to]` (of the payment event types,
-    /// for Stripe), newest first, and the cursor of the next page (None: the last).
+    /// One page of the provider's events created in `[from, to]` (of the payment event types),
+    /// newest first, and the cursor of the next page (None: the last).
     pub async fn events_page(
         &self,
         from: EpochMillis,
         to: EpochMillis,
         cursor: Option<&str>,
     ) -> Result<EventsPage, Failure> {
-        match self.provider {
-            Provider::Stripe => {
-                let mut path = format!(
-                    "/v1/events?limit=100&created%5Bgte%5D={}&created%5Blte%5D={}",
-                    from.div_euclid(1000),
-                    to.div_euclid(1000)
-                );
-                for kind in Provider::Stripe.payment_event_types() {
-                    path.push_str(&format!("&types%5B%5D={}", form::encode(kind)));
-                }
-                if let Some(after) = cursor {
-                    path.push_str(&format!("&starting_after={}", form::encode(after)));
-                }
-                let page: StripeEvents = self.json(Method::GET, &path, None).await?;
-                let next = page
-                    .has_more
-                    .then(|| page.data.last().map(|e| e.id.clone()))
-                    .flatten();
-                Ok(EventsPage {
-                    events: page.data.into_iter().map(StripeEvent::event).collect(),
-                    next,
-                    unreadable: 0,
-                })
-            }
-            Provider::Paypal => {
-                let path = match cursor {
-                    Some(next) => next.to_owned(),
-                    None => format!(
-                        "/v1/notifications/webhooks-events?page_size=100&start_time={}&end_time={}",
-                        form::encode(&mgrid_contract::clock::format_rfc3339(from)),
-                        form::encode(&mgrid_contract::clock::format_rfc3339(to))
-                    ),
-                };
-                let page: PaypalEvents = self.json(Method::GET, &path, None).await?;
-                // The next page is a link: its path and query, asked of this client's base, and
-                // only when it is the events listing (never another of the API's paths).
-                let next = page
-                    .links
-                    .iter()
-                    .find(|l| l.rel == "next")
-                    .and_then(|l| l.href.find("/v1/").map(|at| l.href[at..].to_owned()))
-                    .filter(|path| path.starts_with("/v1/notifications/webhooks-events?"));
-                let wanted = Provider::Paypal.payment_event_types();
-                let listed = page.events.len();
-                let events: Vec<ProviderEvent> = page
-                    .events
-                    .into_iter()
-                    .filter_map(PaypalEvent::event)
-                    .collect();
-                let unreadable = (listed - events.len()) as u64;
-                Ok(EventsPage {
-                    events: events
-                        .into_iter()
-                        .filter(|e| wanted.contains(&e.event_type.as_str()))
-                        .collect(),
-                    next,
-                    unreadable,
-                })
-            }
+        match self.provider() {
+            Provider::Stripe => stripe::events_page(&self.transport, from, to, cursor).await,
+            Provider::Paypal => paypal::events_page(&self.transport, from, to, cursor).await,
         }
     }
 
     /// Asks the provider to deliver event `id` again to endpoint `endpoint` (Stripe's event
     /// retry, as `stripe events resend` asks it; PayPal's resend).
     pub async fn resend(&self, id: &str, endpoint: &str) -> Result<(), Failure> {
-        let path_id = form::encode(id);
-        match self.provider {
-            Provider::Stripe => {
-                let body = Body::Form(format!("webhook_endpoint={}", form::encode(endpoint)));
-                self.call(
-                    Method::POST,
-                    &format!("/v1/events/{path_id}/retry"),
-                    Some(body),
-                )
-                .await?;
-            }
-            Provider::Paypal => {
-                let body = paypal_resend(&[endpoint]);
-                self.call(
-                    Method::POST,
-                    &format!("/v1/notifications/webhooks-events/{path_id}/resend"),
-                    Some(Body::Json(body.to_string())),
-                )
-                .await?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn json<T: serde::de::DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Body>,
-    ) -> Result<T, Failure> {
-        let answer = self.call(method.clone(), path, body).await?;
-        serde_json::from_slice(&answer.body).map_err(|e| {
-            Failure::new(
-                FailureKind::Failed,
-                format!(
-                    "{} answered {method} {} with HTTP {} and a body mgrid cannot read ({})",
-                    self.name(),
-                    path_only(path),
-                    answer.status.as_u16(),
-                    scrub(&e.to_string())
-                ),
-            )
-            .next("the provider's API may have changed: run with -v and report it")
-        })
-    }
-
-    fn name(&self) -> &'static str {
-        self.provider.name()
-    }
-
-    /// A call, tried again through 429s, 5xx and lost connections; a 2xx answer, or why not.
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Body>,
-    ) -> Result<Answer, Failure> {
-        let started = Instant::now();
-        let mut attempt = 0u32;
-        let mut refreshed = false;
-        loop {
-            attempt += 1;
-            let authorization = self.authorization(false).await?;
-            let sent = self
-                .send(method.clone(), path, body.clone(), authorization)
-                .await;
-            let wait = match sent {
-                Ok(answer) if answer.overlong => {
-                    return Err(Failure::new(
-                        FailureKind::Failed,
-                        format!(
-                            "{} answered {method} {} with more than {} MiB, more than any page: mgrid cut it off",
-                            self.name(),
-                            path_only(path),
-                            MAX_ANSWER_BYTES >> 20
-                        ),
-                    )
-                    .next("the provider's API (or what answers at its address) is misbehaving: check --provider-api-base and the provider's status page"));
-                }
-                Ok(answer) if answer.status.is_success() => return Ok(answer),
-                Ok(answer)
-                    if answer.status == StatusCode::UNAUTHORIZED
-                        && self.provider == Provider::Paypal
-                        && !refreshed =>
-                {
-                    // The access token may have expired: ask for a new one, once.
-                    refreshed = true;
-                    self.authorization(true).await?;
-                    continue;
-                }
-                Ok(answer) if answer.status == StatusCode::TOO_MANY_REQUESTS => {
-                    let asked = retry_after(&answer);
-                    tracing::info!(
-                        "{} asked mgrid to slow down (HTTP 429); waiting {} ms",
-                        self.name(),
-                        asked.unwrap_or_default().as_millis()
-                    );
-                    asked.unwrap_or_else(|| doubling(attempt))
-                }
-                Ok(answer) if answer.status.is_server_error() => doubling(attempt),
-                Ok(answer) => return Err(self.refused(&method, path, &answer)),
-                Err(lost) => {
-                    tracing::info!("{} {method} {}: {lost}", self.name(), path_only(path));
-                    doubling(attempt)
-                }
-            };
-            if started.elapsed() + wait > PATIENCE {
-                return Err(Failure::new(
-                    FailureKind::Failed,
-                    format!(
-                        "{} did not answer {method} {} within {} s ({attempt} tries: rate limited, failing or unreachable)",
-                        self.name(),
-                        path_only(path),
-                        PATIENCE.as_secs()
-                    ),
-                )
-                .next("try again later; -v shows each try"));
-            }
-            tokio::time::sleep(wait).await;
+        match self.provider() {
+            Provider::Stripe => stripe::resend(&self.transport, id, endpoint).await,
+            Provider::Paypal => paypal::resend(&self.transport, id, endpoint).await,
         }
     }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Body>,
-        authorization: String,
-    ) -> Result<Answer, String> {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base))
-            .header("authorization", authorization)
-            .header("accept", "application/json")
-            .header("user-agent", concat!("mgrid/", env!("CARGO_PKG_VERSION")));
-        let bytes = match body {
-            Some(Body::Form(text)) => {
-                request = request.header("content-type", "application/x-www-form-urlencoded");
-                text.into_bytes()
-            }
-            Some(Body::Json(text)) => {
-                request = request.header("content-type", "application/json");
-                text.into_bytes()
-            }
-            None => Vec::new(),
-        };
-        let request = request
-            .body(Full::new(Bytes::from(bytes)))
-            .map_err(|e| format!("cannot build the request: {}", scrub(&e.to_string())))?;
-        let answered = tokio::time::timeout(REQUEST_TIMEOUT, async {
-            let response = self
-                .http
-                .request(request)
-                .await
-                .map_err(|e| format!("no answer: {}", scrub(&e.to_string())))?;
-            let status = response.status();
-            let retry = response.headers().get("retry-after").cloned();
-            let body = match http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES)
-                .collect()
-                .await
-            {
-                Ok(body) => Some(body.to_bytes().to_vec()),
-                Err(e) if e.is::<http_body_util::LengthLimitError>() => None,
-                Err(e) => return Err(format!("the answer was cut: {}", scrub(&e.to_string()))),
-            };
-            Ok::<_, String>((status, retry, body))
-        })
-        .await
-        .map_err(|_| format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()))??;
-        let (status, retry, body) = answered;
-        Ok(Answer {
-            status,
-            overlong: body.is_none(),
-            body: body.unwrap_or_default(),
-            retry_after: retry.and_then(|v| v.to_str().ok().map(str::to_owned)),
-        })
-    }
-
-    /// The `Authorization` header: Stripe's key as a bearer token; PayPal's access token, asked
-    /// for once (or again, when `fresh`).
-    async fn authorization(&self, fresh: bool) -> Result<String, Failure> {
-        if self.provider == Provider::Stripe {
-            return Ok(format!("Bearer {}", self.token.expose()));
-        }
-        let mut access = self.access.lock().await;
-        if fresh || access.is_none() {
-            *access = Some(self.paypal_access_token().await?);
-        }
-        Ok(format!(
-            "Bearer {}",
-            access.as_ref().map(Secret::expose).unwrap_or_default()
-        ))
-    }
-
-    async fn paypal_access_token(&self) -> Result<Secret, Failure> {
-        use base64::Engine;
-        let basic = base64::engine::general_purpose::STANDARD.encode(self.token.expose());
-        let started = Instant::now();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let answer = self
-                .send(
-                    Method::POST,
-                    "/v1/oauth2/token",
-                    Some(Body::Form("grant_type=client_credentials".into())),
-                    format!("Basic {basic}"),
-                )
-                .await;
-            let wait = match answer {
-                Ok(answer) if answer.status.is_success() => {
-                    let token: PaypalToken = serde_json::from_slice(&answer.body).map_err(|_| {
-                        Failure::new(
-                            FailureKind::Failed,
-                            "PayPal answered the OAuth token request with a body mgrid cannot read",
-                        )
-                    })?;
-                    return Ok(Secret::new(token.access_token));
-                }
-                Ok(answer) if answer.status == StatusCode::TOO_MANY_REQUESTS => {
-                    retry_after(&answer).unwrap_or_else(|| doubling(attempt))
-                }
-                Ok(answer) if answer.status.is_server_error() => doubling(attempt),
-                Ok(answer) => {
-                    return Err(self.refused(&Method::POST, "/v1/oauth2/token", &answer));
-                }
-                Err(_) => doubling(attempt),
-            };
-            if started.elapsed() + wait > PATIENCE {
-                return Err(Failure::new(
-                    FailureKind::Failed,
-                    "PayPal did not give an OAuth access token within 120 s",
-                ));
-            }
-            tokio::time::sleep(wait).await;
-        }
-    }
-
-    /// A 4xx answer, said with what it means and what to do.
-    fn refused(&self, method: &Method, path: &str, answer: &Answer) -> Failure {
-        let said = provider_message(&answer.body);
-        let what = format!(
-            "{} refused {method} {} with HTTP {}{}",
-            self.name(),
-            path_only(path),
-            answer.status.as_u16(),
-            said.map(|m| format!(": {m}")).unwrap_or_default()
-        );
-        match answer.status {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                Failure::new(FailureKind::Credentials, what).next(format!(
-                    "the stage's {} token is wrong, revoked or lacks a permission (webhook endpoints: read{}): set another with `mgrid keys set-provider-token {} --stage {}`",
-                    self.provider,
-                    if method == Method::GET {
-                        ""
-                    } else {
-                        " and write"
-                    },
-                    self.provider,
-                    self.stage
-                ))
-            }
-            StatusCode::NOT_FOUND => Failure::new(FailureKind::NotFound, what)
-                .next(format!("`mgrid doctor --stage {}` lists the endpoints {} holds", self.stage, self.name())),
-            _ => Failure::new(FailureKind::Failed, what),
-        }
-    }
-}
-
-#[derive(Clone)]
-enum Body {
-    Form(String),
-    Json(String),
-}
-
-/// Stripe's `POST /v1/webhook_endpoints/{id}` body that changes the URL.
-fn stripe_url_form(url: &str) -> String {
-    format!("url={}", form::encode(url))
-}
-
-/// PayPal's `PATCH /v1/notifications/webhooks/{id}` body that changes the URL.
-fn paypal_url_patch(url: &str) -> serde_json::Value {
-    serde_json::json!([{"op": "replace", "path": "/url", "value": url}])
-}
-
-/// PayPal's `POST /v1/notifications/webhooks-events/{id}/resend` body, to these webhooks.
-fn paypal_resend(webhooks: &[&str]) -> serde_json::Value {
-    serde_json::json!({ "webhook_ids": webhooks })
-}
-
-/// The path without its query (which may carry a cursor or, in a URL, a key).
-fn path_only(path: &str) -> &str {
-    path.split_once('?').map_or(path, |(path, _)| path)
-}
-
-/// A doubling wait: 1 s, 2 s, 4 s, … at most [`LONGEST_WAIT`].
-fn doubling(attempt: u32) -> Duration {
-    Backoff::new(Duration::from_secs(1), LONGEST_WAIT).wait(attempt)
-}
-
-/// The wait a 429 asked for (seconds, or an HTTP date taken as a short wait).
-fn retry_after(answer: &Answer) -> Option<Duration> {
-    let value = answer.retry_after.as_deref()?;
-    let wait = match value.trim().parse::<f64>() {
-        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Duration::from_secs_f64(seconds),
-        _ => Duration::from_secs(1),
-    };
-    Some(wait.min(LONGEST_WAIT))
-}
-
-/// What the provider said about an error, scrubbed: Stripe `error.message`, PayPal `message`
-/// or OAuth's `error_description`.
-fn provider_message(body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let said = value
-        .pointer("/error/message")
-        .or_else(|| value.get("message"))
-        .or_else(|| value.get("error_description"))
-        .and_then(serde_json::Value::as_str)?;
-    let mut said = mgrid_contract::untrusted::printable(&scrub(said)).into_owned();
-    said.truncate(said.floor_char_boundary(300));
-    Some(said)
-}
-
-/// A page of events, and the next page's cursor.
-pub struct EventsPage {
-    pub events: Vec<ProviderEvent>,
-    pub next: Option<String>,
-    /// Events listed without an id, a type or a readable creation time: not counted, but said.
-    pub unreadable: u64,
-}
-
-#[derive(Deserialize)]
-struct StripeEvents {
-    data: Vec<StripeEvent>,
-    has_more: bool,
-}
-
-/// A Stripe `event`, kept whole: it is what the webhook would have carried.
-#[derive(Deserialize)]
-struct StripeEvent {
-    id: String,
-    #[serde(rename = "type")]
-    event_type: String,
-    created: i64,
-    pending_webhooks: u64,
-    #[serde(flatten)]
-    rest: serde_json::Map<String, serde_json::Value>,
-}
-
-impl StripeEvent {
-    fn event(self) -> ProviderEvent {
-        let mut whole = self.rest;
-        whole.insert("id".into(), self.id.clone().into());
-        whole.insert("type".into(), self.event_type.clone().into());
-        whole.insert("created".into(), self.created.into());
-        whole.insert("pending_webhooks".into(), self.pending_webhooks.into());
-        ProviderEvent {
-            id: self.id,
-            event_type: self.event_type,
-            created: self.created.saturating_mul(1000),
-            body: serde_json::Value::Object(whole).to_string(),
-            pending_deliveries: Some(self.pending_webhooks),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct PaypalEvents {
-    #[serde(default)]
-    events: Vec<serde_json::Value>,
-    #[serde(default)]
-    links: Vec<PaypalLink>,
-}
-
-#[derive(Deserialize)]
-struct PaypalLink {
-    href: String,
-    rel: String,
-}
-
-/// A PayPal `event`: its id, type and creation time, and the whole as its body.
-struct PaypalEvent;
-
-impl PaypalEvent {
-    fn event(value: serde_json::Value) -> Option<ProviderEvent> {
-        let id = value.get("id")?.as_str()?.to_owned();
-        let event_type = value.get("event_type")?.as_str()?.to_owned();
-        let created = value
-            .get("create_time")
-            .and_then(serde_json::Value::as_str)
-            .and_then(|t| mgrid_contract::clock::parse_rfc3339(t).ok())?;
-        Some(ProviderEvent {
-            id,
-            event_type,
-            created,
-            body: value.to_string(),
-            pending_deliveries: None,
-        })
-    }
-}
-
-#[derive(Deserialize)]
-struct StripeList {
-    data: Vec<StripeEndpoint>,
-    has_more: bool,
-}
-
-/// The fields of Stripe's `webhook_endpoint` mgrid reads.
-#[derive(Deserialize)]
-struct StripeEndpoint {
-    id: String,
-    url: String,
-    status: String,
-    enabled_events: Vec<String>,
-    api_version: Option<String>,
-}
-
-/// Provider text as it may be shown: every field of an endpoint but its URL (a secret, read
-/// by `ProviderEndpoint::delivery` and shown only through `shown_url`) reaches reports and
-/// errors, so anything that could drive a terminal is escaped as it is read. An id that needed
-/// escaping is not one the provider gave out, and a call with it is refused (404), not sent
-/// somewhere else.
-fn told(text: String) -> String {
-    mgrid_contract::untrusted::printable(&text).into_owned()
-}
-
-impl StripeEndpoint {
-    fn endpoint(self) -> ProviderEndpoint {
-        ProviderEndpoint {
-            id: told(self.id),
-            url: Secret::new(self.url),
-            enabled: self.status == "enabled",
-            status: told(self.status),
-            events: self.enabled_events.into_iter().map(told).collect(),
-            api_version: self.api_version.map(told),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct PaypalWebhooks {
-    webhooks: Vec<PaypalWebhook>,
-}
-
-/// The fields of PayPal's `webhook` mgrid reads.
-#[derive(Deserialize)]
-struct PaypalWebhook {
-    id: String,
-    url: String,
-    event_types: Vec<PaypalEventType>,
-}
-
-#[derive(Deserialize)]
-struct PaypalEventType {
-    name: String,
-}
-
-impl PaypalWebhook {
-    fn endpoint(self) -> ProviderEndpoint {
-        ProviderEndpoint {
-            id: told(self.id),
-            url: Secret::new(self.url),
-            // PayPal has no disabled state for a webhook: it is there or it is not.
-            enabled: true,
-            status: "enabled".into(),
-            events: self.event_types.into_iter().map(|t| told(t.name)).collect(),
-            api_version: None,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct PaypalToken {
-    access_token: String,
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+    use hyper::{Method, Request, StatusCode};
+    use mgrid_contract::form;
+
+    use super::paypal::{paypal_resend, paypal_url_patch};
+    use super::stripe::{StripeEndpoint, StripeEvent, stripe_url_form};
+    use super::transport::{
+        Answer, LONGEST_WAIT, REQUEST_TIMEOUT, doubling, provider_message, retry_after,
+    };
     use super::*;
+    use crate::failure::FailureKind;
+    use crate::http::HttpClient;
 
     #[test]
     fn waits_double_and_stay_bounded() {
@@ -1355,7 +699,7 @@ mod tests {
         )
         .unwrap();
         // The stand-in of an OAuth answer: any body with an access token.
-        *paypal.access.lock().await = Some(Secret::new("A21AAx".into()));
+        *paypal.transport.access.lock().await = Some(Secret::new("A21AAx".into()));
         let mut cursors = Cursors::new("events", MAX_EVENT_PAGES);
         let mut cursor: Option<String> = None;
         let stopped = loop {
