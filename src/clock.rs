@@ -1,4 +1,6 @@
-//! The wall clock, read in one place: every "now" of the CLI and the local stage comes from here.
+//! The wall clock and how instants are written: `now_millis` is every "now" of the CLI and the
+//! local stage (the decisions are handed theirs), and every instant in mgrid's JSON is written
+//! as RFC 3339 through `rfc3339`.
 
 use mgrid_contract::EpochMillis;
 

@@ -1,5 +1,6 @@
-//! The one HTTP client mgrid uses outside the AWS SDK: `mgrid send` posting webhooks, and
-//! `mgrid dev` posting vendor notifications.
+//! The one HTTP client mgrid uses outside the AWS SDK: `mgrid send` posting webhooks, `mgrid
+//! dev` posting vendor notifications, the provider client calling Stripe's and PayPal's APIs,
+//! and the stand-in delivering their events. (The server side is `serve`.)
 
 use http_body_util::Full;
 use hyper::body::Bytes;

@@ -9,7 +9,7 @@ use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
 use mgrid_contract::{EpochMillis, StageName};
 
 use super::errors;
-use crate::decide::logs::{Follow, Found, LogLine, LogQuery, Source, interleave};
+use crate::decide::logs::{Follow, Found, LogLine, LogQuery, LogSource, interleave};
 use crate::failure::Failure;
 use crate::ports::{Logs, NewLines};
 
@@ -69,7 +69,7 @@ impl CloudWatchLogs {
     /// One source's lines and whether there were more; None when its group does not exist.
     async fn read_source(
         &self,
-        source: Source,
+        source: LogSource,
         query: &LogQuery,
         from: EpochMillis,
         limit: usize,
@@ -131,7 +131,7 @@ impl CloudWatchLogs {
 
 /// A CloudWatch Logs line, identified the same way whether `FilterLogEvents` or Live Tail
 /// returned it (Live Tail gives no event id): its stream, its time, and a hash of its text.
-fn cloudwatch_line(source: Source, stream: &str, at: EpochMillis, message: &str) -> LogLine {
+fn cloudwatch_line(source: LogSource, stream: &str, at: EpochMillis, message: &str) -> LogLine {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::hash::DefaultHasher::new();
     message.hash(&mut hasher);
@@ -215,8 +215,10 @@ impl LiveTail {
                         .session_results()
                         .iter()
                         .filter_map(|event| {
-                            let source =
-                                Source::of_log_group(&self.stage, event.log_group_identifier()?)?;
+                            let source = LogSource::of_log_group(
+                                &self.stage,
+                                event.log_group_identifier()?,
+                            )?;
                             Some(cloudwatch_line(
                                 source,
                                 event.log_stream_name().unwrap_or_default(),

@@ -5,7 +5,7 @@ use clap::ValueEnum;
 use clap_complete::engine::CompletionCandidate;
 use mgrid_contract::StageName;
 
-use crate::decide::logs::Source as LogSource;
+use crate::decide::logs::LogSource;
 
 pub(super) fn parse_currency(text: &str) -> Result<String, String> {
     if mgrid_contract::money::is_currency_code(text) {

@@ -4,7 +4,7 @@
 use clap::{Args, Subcommand};
 
 use super::parse::*;
-use crate::decide::logs::Source as LogSource;
+use crate::decide::logs::LogSource;
 
 #[derive(Debug, Clone, Args)]
 #[command(after_long_help = "\

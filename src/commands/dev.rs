@@ -14,7 +14,7 @@ use crate::decide::keys::api_key_from;
 use crate::failure::{Failure, FailureKind};
 use crate::ids::{random_bytes, random_text};
 use crate::local::adapters::now;
-use crate::local::custody::{self, DevLock, Found};
+use crate::local::custody::{self, Contents, DevLock};
 use crate::local::db::{self, WEBHOOKS};
 use crate::local::runtime::{self, Options};
 use crate::local::store::{Store, StoreError};
@@ -104,7 +104,7 @@ pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
             tightened.entries
         ));
     }
-    if let Found::ArchiveOnly(archived) = found {
+    if let Contents::ArchiveOnly(archived) = found {
         note(&format!(
             "  the archive keeps {archived} webhooks from an earlier ledger: `mgrid replay --stage local --from <first hour> --to <now>` records them again"
         ));

@@ -12,8 +12,8 @@ use serde::Serialize;
 use crate::cli::DoctorArgs;
 use crate::clock::now_millis;
 use crate::commands::context::Context;
-use crate::decide::doctor::{Finding, ProviderFacts, Verdict, examine, last_delivery, waf};
-use crate::decide::logs::{LogQuery, Source};
+use crate::decide::doctor::{Finding, Health, ProviderFacts, examine, last_delivery, waf};
+use crate::decide::logs::{LogQuery, LogSource};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{KeyRings, Logs};
 use crate::target::Target;
@@ -60,9 +60,9 @@ pub async fn run(context: &Context, target: &Target, args: &DoctorArgs) -> Resul
     let count = |verdict| findings.iter().filter(|f| f.verdict == verdict).count();
     let report = Doctor {
         stage: stage.to_string(),
-        problems: count(Verdict::Problem),
-        unchecked: count(Verdict::Unchecked),
-        warnings: count(Verdict::Warning),
+        problems: count(Health::Problem),
+        unchecked: count(Health::Unchecked),
+        warnings: count(Health::Warning),
         findings,
     };
     print_report(&report, context.global.output)?;
@@ -121,7 +121,7 @@ async fn last_recorded(
     from: EpochMillis,
 ) -> Result<Option<EpochMillis>, Failure> {
     let query = LogQuery {
-        sources: vec![Source::Processor],
+        sources: vec![LogSource::Processor],
         from,
         to: None,
         text: Some("recorded".into()),
@@ -156,7 +156,7 @@ pub async fn after_deploy(context: &Context, target: &Target) {
                 continue;
             }
             for finding in examine_provider(target, &rings, &api_url, stand_in, provider).await? {
-                if finding.verdict != Verdict::Ok {
+                if finding.verdict != Health::Ok {
                     lines.push(format!(
                         "{provider} {}: {}{}",
                         finding.check,
@@ -199,10 +199,10 @@ impl fmt::Display for Doctor {
             // Coloured by the table, not by escapes in the text, which it would count as width.
             use comfy_table::{Attribute, Cell, Color};
             let verdict = match finding.verdict {
-                Verdict::Ok => Cell::new("ok").fg(Color::Green),
-                Verdict::Warning => Cell::new("warning").fg(Color::Yellow),
-                Verdict::Problem => Cell::new("PROBLEM").fg(Color::Red),
-                Verdict::Unchecked => Cell::new("unchecked").fg(Color::Yellow),
+                Health::Ok => Cell::new("ok").fg(Color::Green),
+                Health::Warning => Cell::new("warning").fg(Color::Yellow),
+                Health::Problem => Cell::new("PROBLEM").fg(Color::Red),
+                Health::Unchecked => Cell::new("unchecked").fg(Color::Yellow),
             }
             .add_attribute(Attribute::Bold);
             let what = match &finding.endpoint {
@@ -220,7 +220,7 @@ impl fmt::Display for Doctor {
         let todo: Vec<&Finding> = self
             .findings
             .iter()
-            .filter(|f| f.verdict != Verdict::Ok && f.next.is_some())
+            .filter(|f| f.verdict != Health::Ok && f.next.is_some())
             .collect();
         for finding in &todo {
             writeln!(
@@ -265,28 +265,28 @@ mod snapshots {
                 finding(
                     Provider::Stripe,
                     Check::Endpoint,
-                    Verdict::Ok,
+                    Health::Ok,
                     "points at this stage: https://h.example.com/prod/webhook/stripe?key=<k3e4d0a1b>",
                     None,
                 ),
                 finding(
                     Provider::Stripe,
                     Check::Key,
-                    Verdict::Warning,
+                    Health::Warning,
                     "carries the previous key k2f1c0000, accepted for 3h 20m more (until 2026-12-04T20:00:00Z); then every delivery is refused",
                     Some("mgrid keys rotate stripe --update-provider --stage prod"),
                 ),
                 finding(
                     Provider::Stripe,
                     Check::Events,
-                    Verdict::Problem,
+                    Health::Problem,
                     "not subscribed to charge.refunded: those payments never reach the ledger",
                     Some("add them to the endpoint's events at Stripe"),
                 ),
                 Finding {
                     provider: Provider::Paypal,
                     check: Check::ProviderToken,
-                    verdict: Verdict::Unchecked,
+                    verdict: Health::Unchecked,
                     said: "no paypal token is set for the stage: its endpoints were not read"
                         .into(),
                     endpoint: None,

@@ -7,7 +7,7 @@ use mgrid_contract::decision::Level;
 use crate::cli::LogsArgs;
 use crate::clock::now_millis;
 use crate::commands::context::Context;
-use crate::decide::logs::{Follow, LogLine, LogQuery, Source};
+use crate::decide::logs::{Follow, LogLine, LogQuery, LogSource};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::Logs;
 use crate::target::Target;
@@ -29,7 +29,7 @@ pub async fn run(context: &Context, target: &Target, args: &LogsArgs) -> Result<
             "{place} does not exist: nothing has been logged there yet (or the stage is not deployed)"
         ));
     }
-    if !logs.keeps_access_log() && query.sources.contains(&Source::Api) {
+    if !logs.keeps_access_log() && query.sources.contains(&LogSource::Api) {
         note(
             "the local stage has no API access log: its lines are the authorizer's, the processor's and the archiver's decisions",
         );
@@ -122,7 +122,7 @@ fn query(args: &LogsArgs, now: i64) -> Result<LogQuery, Failure> {
     sources.dedup();
     Ok(LogQuery {
         sources: if sources.is_empty() {
-            Source::ALL.to_vec()
+            LogSource::ALL.to_vec()
         } else {
             sources
         },
@@ -221,15 +221,15 @@ mod snapshots {
         vec![
             LogLine::new(
                 T - 3,
-                Source::Api,
+                LogSource::Api,
                 "a".into(),
                 r#"{"requestId":"r-1","status":"200"}"#.into(),
             ),
-            LogLine::new(T, Source::Processor, "b".into(), recorded.to_line()),
-            LogLine::new(T + 5, Source::Processor, "c".into(), dead.to_line()),
+            LogLine::new(T, LogSource::Processor, "b".into(), recorded.to_line()),
+            LogLine::new(T + 5, LogSource::Processor, "c".into(), dead.to_line()),
             LogLine::new(
                 T + 9,
-                Source::Authorizer,
+                LogSource::Authorizer,
                 "d".into(),
                 " WARN denied reason=unknown-key".into(),
             ),

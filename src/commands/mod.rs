@@ -23,7 +23,7 @@ pub mod status;
 pub mod template;
 pub mod trace;
 pub mod validate;
-pub mod watch;
+pub mod verdicts;
 
 use anyhow::Result;
 

@@ -729,7 +729,7 @@ pub struct SendOptions<'a> {
 }
 
 /// A message from the archive, ready to go: its id (the transaction) and what it becomes.
-pub struct Prepared {
+pub struct ReadyMessage {
     pub id: String,
     pub message: Outgoing,
 }
@@ -740,7 +740,7 @@ pub struct Prepared {
 pub async fn send_in_order(
     queue: &impl WebhookQueue,
     engine: &RefCell<MoveEngine>,
-    pending: Vec<Prepared>,
+    pending: Vec<ReadyMessage>,
     options: &SendOptions<'_>,
     progress: &dyn Fn(&Tally),
 ) -> Result<(), Failure> {
@@ -759,7 +759,7 @@ pub async fn send_in_order(
 
 /// What a replay's send workers share.
 struct Lanes {
-    pending: RefCell<Vec<Prepared>>,
+    pending: RefCell<Vec<ReadyMessage>>,
     /// Groups with a batch in flight.
     in_flight: RefCell<BTreeSet<String>>,
     pace: RefCell<Pace>,
@@ -787,7 +787,7 @@ async fn send_worker(
             }
             pick_batch(
                 &mut pending,
-                |p: &Prepared| p.message.group_id.as_str(),
+                |p: &ReadyMessage| p.message.group_id.as_str(),
                 &lanes.in_flight.borrow(),
                 BATCH,
             )
@@ -816,7 +816,7 @@ async fn send_picked(
     queue: &impl WebhookQueue,
     engine: &RefCell<MoveEngine>,
     pace: &RefCell<Pace>,
-    picked: Vec<Prepared>,
+    picked: Vec<ReadyMessage>,
     sent: &dyn Fn(&[String]),
 ) -> Result<(), Failure> {
     let offered = picked

@@ -13,7 +13,7 @@ use mgrid_contract::{EpochMillis, Provider};
 use crate::cli::ReconcileArgs;
 use crate::clock::now_millis;
 use crate::commands::context::Context;
-use crate::decide::reconcile::{Healed, Reconciliation, Standing, Tally, check_window};
+use crate::decide::reconcile::{Healed, ProviderTally, Reconciliation, Standing, check_window};
 use crate::decide::spans::parse_time;
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{DeadLetterQueue, LedgerLookup, ProviderEndpoint};
@@ -60,7 +60,7 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
     };
     let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
     for provider in providers {
-        let mut tally = Tally::new(provider);
+        let mut tally = ProviderTally::new(provider);
         let client = match target.provider_client(&rings, provider, stand_in).await {
             Ok(Some(client)) => client,
             Ok(None) => {
@@ -281,7 +281,7 @@ async fn heal(
     client: &ProviderClient,
     target: &Target,
     ledger: &impl LedgerLookup,
-    tally: &mut Tally,
+    tally: &mut ProviderTally,
     webhook_url: &str,
     args: &ReconcileArgs,
     interrupt: &mut (impl Future<Output = std::io::Result<()>> + Unpin),

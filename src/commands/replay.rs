@@ -23,9 +23,9 @@ use crate::cli::ReplayArgs;
 use crate::clock::now_millis;
 use crate::commands::context::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
-use crate::commands::movers::{self, Prepared, SendOptions};
-use crate::commands::watch::{LOOK_LIMIT, wait_of, watch};
-use crate::decide::move_engine::{MoveEngine, Rules, Source, Tally};
+use crate::commands::movers::{self, ReadyMessage, SendOptions};
+use crate::commands::verdicts::{LOOK_LIMIT, wait_for_verdicts, wait_of};
+use crate::decide::move_engine::{MoveEngine, MoveSource, Rules, Tally};
 use crate::decide::replay::{
     Selection, count_by_type, parse_time, replay_message, sort_for_sending,
 };
@@ -121,7 +121,7 @@ pub async fn run(context: &Context, source: &Target, args: &ReplayArgs) -> Resul
         event_type: args.event_type.clone(),
         event_ids: args.event_ids.iter().cloned().collect(),
     };
-    let window = Window::of(&selection)?;
+    let window = ArchiveWindow::of(&selection)?;
     // The target may be another stage, even in another region: it is resolved on its own.
     let other = match &args.into_stage {
         Some(into) if into != stage => Some(context.target_of(into.clone()).await?),
@@ -176,14 +176,14 @@ pub async fn run(context: &Context, source: &Target, args: &ReplayArgs) -> Resul
 pub const MAX_WINDOW_HOURS: i64 = 92 * 24;
 
 /// What a selection's window asks of the archive, checked before anything is listed.
-pub struct Window {
+pub struct ArchiveWindow {
     pub selection: Selection,
     pub hours: i64,
     pub prefixes: usize,
 }
 
-impl Window {
-    pub fn of(selection: &Selection) -> Result<Window, Failure> {
+impl ArchiveWindow {
+    pub fn of(selection: &Selection) -> Result<ArchiveWindow, Failure> {
         const HOUR: i64 = 3_600_000;
         // The hours it touches, partial ones at either end included.
         let hours = selection.to.div_euclid(HOUR) - selection.from.div_euclid(HOUR) + 1;
@@ -201,7 +201,7 @@ impl Window {
             )
             .next("replay a shorter window (--from and --to), in parts if need be; objects older than 180 days are in Glacier"));
         }
-        Ok(Window {
+        Ok(ArchiveWindow {
             selection: selection.clone(),
             hours,
             prefixes: prefixes as usize,
@@ -224,7 +224,7 @@ async fn replay(
     args: &ReplayArgs,
     stage: &StageName,
     target: &StageName,
-    window: &Window,
+    window: &ArchiveWindow,
     archive: &impl WebhookArchive,
     destination: &Destination<impl WebhookQueue, impl LedgerLookup, impl DeadLetterQueue>,
 ) -> Result<()> {
@@ -352,7 +352,7 @@ impl ReplayReport {
 #[allow(clippy::too_many_arguments)]
 async fn send_hours(
     args: &ReplayArgs,
-    window: &Window,
+    window: &ArchiveWindow,
     archive: &impl WebhookArchive,
     destination: &Destination<impl WebhookQueue, impl LedgerLookup, impl DeadLetterQueue>,
     hours: Vec<Vec<String>>,
@@ -363,7 +363,7 @@ async fn send_hours(
     let parallel = usize::from(args.parallel);
     let stop = Arc::new(AtomicBool::new(false));
     let engine = RefCell::new(MoveEngine::new(Rules {
-        source: Source::Archive,
+        source: MoveSource::Archive,
         dry_run: args.dry_run,
         workers: parallel.min(16),
         ..Rules::default()
@@ -443,9 +443,9 @@ async fn send_hours(
         for ((provider, event_type), count) in count_by_type(&webhooks) {
             *by_type.entry((provider, event_type)).or_default() += count;
         }
-        let pending: Vec<Prepared> = webhooks
+        let pending: Vec<ReadyMessage> = webhooks
             .iter()
-            .map(|webhook| Prepared {
+            .map(|webhook| ReadyMessage {
                 id: webhook.transaction_id(),
                 message: replay_message(&run, webhook),
             })
@@ -507,7 +507,7 @@ async fn send_hours(
     report.per_second = rounded(report.sent as f64 / (report.send_ms as f64 / 1000.0).max(0.001));
     let mut verdicts = verdicts.into_inner();
     report.judged = if result.is_ok() && !report.interrupted && !verdicts.is_empty() {
-        watch(
+        wait_for_verdicts(
             &mut verdicts,
             &destination.dlq,
             &destination.ledger,
@@ -819,9 +819,9 @@ mod tests {
             event_type: None,
             event_ids: Default::default(),
         };
-        let window = Window::of(&selection(to - 92 * DAY)).expect("92 days are taken");
+        let window = ArchiveWindow::of(&selection(to - 92 * DAY)).expect("92 days are taken");
         assert_eq!(window.hours, 2_209);
-        let refused = Window::of(&selection(to - 92 * DAY - 1))
+        let refused = ArchiveWindow::of(&selection(to - 92 * DAY - 1))
             .err()
             .expect("refused");
         assert!(

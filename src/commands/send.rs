@@ -403,7 +403,7 @@ fn spoiled_as(target: &Endpoint, provider: Provider, args: &SendArgs) -> Option<
     }
 }
 
-struct Prepared {
+struct ReadyToSend {
     request: hyper::Request<Full<Bytes>>,
     event_id: String,
     /// The event as the provider would have sent it (None when spoiled with --malformed).
@@ -414,7 +414,7 @@ fn build_request(
     target: &Endpoint,
     spec: &EventSpec,
     args: &SendArgs,
-) -> Result<Prepared, Failure> {
+) -> Result<ReadyToSend, Failure> {
     let now = now_millis();
     let ids = EventIds {
         event: run_id()?,
@@ -456,14 +456,14 @@ fn build_request(
             format!("cannot build a request to {}: {e}", target.url),
         )
     })?;
-    Ok(Prepared {
+    Ok(ReadyToSend {
         request,
         event_id,
         body: sent,
     })
 }
 
-async fn post(client: &HttpClient, prepared: Prepared) -> Delivery {
+async fn post(client: &HttpClient, prepared: ReadyToSend) -> Delivery {
     let started = Instant::now();
     let body = prepared.body;
     let exchange = async {

@@ -40,7 +40,7 @@ pub enum Build {
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
     pub stage: String,
-    pub backend: Backend,
+    pub backend: BackendKind,
     /// None when the queue could not be read (said on stderr).
     pub webhook_queue: Option<QueueDepth>,
     pub dead_letter_queue: Option<QueueDepth>,
@@ -52,7 +52,8 @@ pub struct StatusReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub enum Backend {
+#[cfg_attr(test, schemars(rename = "Backend"))]
+pub enum BackendKind {
     Aws,
     Local,
 }
@@ -189,7 +190,7 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
     let (configured_strategy, configured_guards) = configured_shift(settings, &stack.parameters);
     Ok(StatusReport {
         stage: name.to_string(),
-        backend: Backend::Aws,
+        backend: BackendKind::Aws,
         webhook_queue: shown_depth(webhook),
         dead_letter_queue: shown_depth(dead_letters),
         alarms_in_alarm: alarms,
@@ -274,7 +275,7 @@ fn local_status(stage: &LocalStage) -> Result<StatusReport, Failure> {
     let health = crate::local::health(&stage.paths)?;
     Ok(StatusReport {
         stage: crate::decide::config::LOCAL_STAGE.to_owned(),
-        backend: Backend::Local,
+        backend: BackendKind::Local,
         webhook_queue: Some(health.webhook_queue.into()),
         dead_letter_queue: Some(health.dead_letter_queue.into()),
         alarms_in_alarm: Vec::new(),
@@ -476,7 +477,7 @@ mod snapshots {
     fn deployed(build: Build, alarms: Vec<AlarmState>, embedded: Option<&str>) -> StatusReport {
         StatusReport {
             stage: "prod".into(),
-            backend: Backend::Aws,
+            backend: BackendKind::Aws,
             webhook_queue: depth(12, 40),
             dead_letter_queue: depth(0, 0),
             alarms_in_alarm: alarms,
@@ -512,7 +513,7 @@ mod snapshots {
     fn local(running: bool, dead: u64) -> StatusReport {
         StatusReport {
             stage: "local".into(),
-            backend: Backend::Local,
+            backend: BackendKind::Local,
             webhook_queue: depth(3, 10),
             dead_letter_queue: depth(dead, 0),
             alarms_in_alarm: Vec::new(),

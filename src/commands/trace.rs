@@ -11,8 +11,8 @@ use mgrid_contract::{ArchiveHour, ArchiveKey, Provider};
 use crate::cli::TraceArgs;
 use crate::clock::now_millis;
 use crate::commands::context::Context;
-use crate::decide::logs::{LogQuery, Source};
-use crate::decide::trace::{Recorded, TraceReport, Verdict, VerdictKind, verdict};
+use crate::decide::logs::{LogQuery, LogSource};
+use crate::decide::trace::{Conclusion, Recorded, TraceReport, VerdictKind, verdict};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{DeadLetterQueue, KeyRings, LedgerLookup, Logs, WebhookArchive};
 use crate::target::Target;
@@ -20,7 +20,7 @@ use crate::ui::output::print_report;
 
 /// Dead letters a trace reads at most on SQS, where each read is a receive (the local queue is
 /// read whole, touching nothing).
-pub const DLQ_READ: usize = crate::commands::watch::LOOK_LIMIT;
+pub const DLQ_READ: usize = crate::commands::verdicts::LOOK_LIMIT;
 /// Decision lines a trace reads at most.
 const LOG_LINES: usize = 50;
 
@@ -98,7 +98,7 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
     }
 
     let query = LogQuery {
-        sources: vec![Source::Processor, Source::Archiver],
+        sources: vec![LogSource::Processor, LogSource::Archiver],
         from: now - args.within.0,
         event_id: Some(args.event_id.clone()),
         ..LogQuery::default()
@@ -137,7 +137,7 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
     let mut received = Vec::new();
     if let Some(request_id) = request_ids.first() {
         let query = LogQuery {
-            sources: vec![Source::Api],
+            sources: vec![LogSource::Api],
             from: now - args.within.0,
             text: Some(request_id.clone()),
             ..LogQuery::default()
@@ -192,7 +192,7 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
         whereabouts,
         signing_secret_changed_at: secret_changed_at,
         unreadable,
-        verdict: Verdict::pending(),
+        verdict: Conclusion::pending(),
     };
     report.verdict = verdict(&report, now);
     print_report(&report, context.global.output)?;
@@ -290,7 +290,7 @@ mod snapshots {
             decisions,
             received: vec![LogLine::new(
                 NOW - 31_000,
-                Source::Api,
+                LogSource::Api,
                 "e-1".into(),
                 r#"{"requestId":"req-1","status":"200"}"#.into(),
             )],
@@ -301,7 +301,7 @@ mod snapshots {
             }),
             signing_secret_changed_at: Some(NOW - 600_000),
             unreadable: Vec::new(),
-            verdict: Verdict::pending(),
+            verdict: Conclusion::pending(),
         };
         report.verdict = verdict(&report, NOW);
         report

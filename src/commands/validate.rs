@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::commands::context::Context;
 use crate::decide::config::certificate_region;
-use crate::decide::stage::{ParameterValue, Source, Sourced, StageSettings};
+use crate::decide::stage::{ParameterValue, Provenance, Sourced, StageSettings};
 use crate::decide::template::Template;
 use crate::failure::{Failure, FailureKind};
 use crate::text::{BOLD, ERROR, GOOD, table};
@@ -302,7 +302,7 @@ impl fmt::Display for StageValidation {
             "not protected"
         };
         let why = match &self.protected.source {
-            Source::Mgrid => "only prod is protected by default".to_owned(),
+            Provenance::Mgrid => "only prod is protected by default".to_owned(),
             other => other.to_string(),
         };
         writeln!(

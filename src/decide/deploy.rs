@@ -8,7 +8,7 @@ use mgrid_artifact::Arch;
 use crate::decide::lifecycle::plan::ChangeReview;
 use crate::decide::lifecycle::preflight::{CliTarget, StageNeeds};
 use crate::decide::shift::GuardAlarm;
-use crate::decide::stage::{ParameterValue, Source, edit_distance};
+use crate::decide::stage::{ParameterValue, Provenance, edit_distance};
 use crate::decide::template::Template;
 use crate::failure::{Failure, FailureKind};
 
@@ -54,7 +54,7 @@ pub fn apply_param_overrides(
                 known.join(", ")
             )));
         };
-        if parameter.source == Source::Deploy || parameter.name == "Stage" {
+        if parameter.source == Provenance::Deploy || parameter.name == "Stage" {
             return Err(Failure::new(
                 FailureKind::Usage,
                 format!("--param {key}: mgrid sets {key} itself"),
@@ -71,7 +71,7 @@ pub fn apply_param_overrides(
             .next(instead));
         }
         parameter.value = Some(value.clone());
-        parameter.source = Source::Flag("--param".into());
+        parameter.source = Provenance::Flag("--param".into());
     }
     Ok(())
 }
@@ -239,7 +239,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             (memory.value.as_deref(), &memory.source),
-            (Some("1024"), &Source::Flag("--param".into()))
+            (Some("1024"), &Provenance::Flag("--param".into()))
         );
     }
 }

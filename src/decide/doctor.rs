@@ -15,7 +15,8 @@ use crate::decide::values::ProviderEndpoint;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
-pub enum Verdict {
+#[cfg_attr(test, schemars(rename = "Verdict"))]
+pub enum Health {
     Ok,
     /// Works today, but will not for long or not as expected.
     Warning,
@@ -71,7 +72,7 @@ impl fmt::Display for Check {
 pub struct Finding {
     pub provider: Provider,
     pub check: Check,
-    pub verdict: Verdict,
+    pub verdict: Health,
     /// What was found, in a sentence (never a key or a token).
     pub said: String,
     /// The endpoint it is about (the provider's id).
@@ -86,7 +87,7 @@ impl Finding {
     pub fn new(
         provider: Provider,
         check: Check,
-        verdict: Verdict,
+        verdict: Health,
         said: String,
         endpoint: Option<&str>,
         next: Option<String>,
@@ -130,7 +131,7 @@ pub fn examine(facts: &ProviderFacts<'_>) -> Vec<Finding> {
         None => {
             findings.push(finding(
                 Check::ProviderToken,
-                Verdict::Unchecked,
+                Health::Unchecked,
                 format!("no {provider} token is set for the stage: its endpoints were not read"),
                 None,
                 Some(format!(
@@ -143,7 +144,7 @@ pub fn examine(facts: &ProviderFacts<'_>) -> Vec<Finding> {
         Some(Err(why)) => {
             findings.push(finding(
                 Check::ProviderToken,
-                Verdict::Unchecked,
+                Health::Unchecked,
                 format!("the endpoints could not be read: {why}"),
                 None,
                 None,
@@ -208,7 +209,7 @@ fn examine_endpoints(facts: &ProviderFacts<'_>, endpoints: &[ProviderEndpoint]) 
             };
             findings.push(finding(
                 Check::Endpoint,
-                Verdict::Problem,
+                Health::Problem,
                 said,
                 None,
                 Some(format!(
@@ -224,7 +225,7 @@ fn examine_endpoints(facts: &ProviderFacts<'_>, endpoints: &[ProviderEndpoint]) 
             let ids: Vec<&str> = several.iter().map(|e| e.id.as_str()).collect();
             findings.push(finding(
                 Check::Endpoint,
-                Verdict::Problem,
+                Health::Problem,
                 format!(
                     "{} endpoints point at this stage ({}): each event is delivered {} times (the ledger keeps one; the queue, the logs and the bill see all)",
                     several.len(),
@@ -241,18 +242,18 @@ fn examine_endpoints(facts: &ProviderFacts<'_>, endpoints: &[ProviderEndpoint]) 
         if several_ok(&findings) {
             findings.push(finding(
                 Check::Endpoint,
-                Verdict::Ok,
+                Health::Ok,
                 format!("points at this stage: {}", endpoint.shown_url()),
                 id,
                 None,
             ));
         }
         findings.push(if endpoint.enabled {
-            finding(Check::Enabled, Verdict::Ok, format!("status {}", endpoint.status), id, None)
+            finding(Check::Enabled, Health::Ok, format!("status {}", endpoint.status), id, None)
         } else {
             finding(
                 Check::Enabled,
-                Verdict::Problem,
+                Health::Problem,
                 format!(
                     "{} does not deliver to it (status {}): {} disables an endpoint after days of failed deliveries, or someone did",
                     provider.name(),
@@ -295,14 +296,14 @@ fn key_finding(facts: &ProviderFacts<'_>, endpoint: &ProviderEndpoint) -> Findin
         UrlKey::One(key) => Secret::new(key),
         UrlKey::Missing => {
             return finding(
-                Verdict::Problem,
+                Health::Problem,
                 "its URL carries no key (a key after `#` is never sent): the authorizer refuses every delivery (401)".into(),
                 Some(fix),
             );
         }
         UrlKey::Repeated => {
             return finding(
-                Verdict::Problem,
+                Health::Problem,
                 "its URL carries `key=` more than once: the authorizer refuses every delivery (403)".into(),
                 Some(fix),
             );
@@ -310,7 +311,7 @@ fn key_finding(facts: &ProviderFacts<'_>, endpoint: &ProviderEndpoint) -> Findin
     };
     let Some(ring) = facts.api_keys else {
         return finding(
-            Verdict::Problem,
+            Health::Problem,
             format!(
                 "the stage has no {provider} API key ring: the authorizer refuses every delivery"
             ),
@@ -321,14 +322,14 @@ fn key_finding(facts: &ProviderFacts<'_>, endpoint: &ProviderEndpoint) -> Findin
     };
     match ring.accepts(key.expose(), facts.now) {
         Some(KeySlot::Current) => finding(
-            Verdict::Ok,
+            Health::Ok,
             format!("carries the current key {}", ring.current.id),
             None,
         ),
         Some(KeySlot::Previous) => {
             let until = ring.previous.as_ref().map_or(facts.now, |p| p.expires_at);
             finding(
-                Verdict::Warning,
+                Health::Warning,
                 format!(
                     "carries the previous key {}, accepted for {} more (until {}); then every delivery is refused",
                     key.key_id(),
@@ -341,7 +342,7 @@ fn key_finding(facts: &ProviderFacts<'_>, endpoint: &ProviderEndpoint) -> Findin
             )
         }
         None => finding(
-            Verdict::Problem,
+            Health::Problem,
             format!(
                 "carries key {}, which the stage does not accept (revoked or from another stage): every delivery is refused (401)",
                 key.key_id()
@@ -367,7 +368,7 @@ fn events_finding(provider: Provider, endpoint: &ProviderEndpoint) -> Finding {
         .collect();
     let (verdict, said, next) = if !missing.is_empty() {
         (
-            Verdict::Problem,
+            Health::Problem,
             format!(
                 "not subscribed to {}: those payments never reach the ledger",
                 missing.join(", ")
@@ -379,13 +380,13 @@ fn events_finding(provider: Provider, endpoint: &ProviderEndpoint) -> Finding {
         )
     } else if all {
         (
-            Verdict::Warning,
+            Health::Warning,
             "subscribed to every event type (*): the ledger records every event the account has, payments or not".to_owned(),
             Some(format!("subscribe to the payment events only: {}", wanted.join(", "))),
         )
     } else if !unhandled.is_empty() {
         (
-            Verdict::Warning,
+            Health::Warning,
             format!(
                 "subscribed to every payment event, and to {} that no payment is made of (recorded without an amount meaning)",
                 unhandled.join(", ")
@@ -394,7 +395,7 @@ fn events_finding(provider: Provider, endpoint: &ProviderEndpoint) -> Finding {
         )
     } else {
         (
-            Verdict::Ok,
+            Health::Ok,
             format!("subscribed to the {} payment events", wanted.len()),
             None,
         )
@@ -412,12 +413,12 @@ fn events_finding(provider: Provider, endpoint: &ProviderEndpoint) -> Finding {
 fn api_version_finding(endpoint: &ProviderEndpoint) -> Finding {
     let (verdict, said, next) = match endpoint.api_version.as_deref() {
         Some(version) if stripe_api_version_parsed(version) => (
-            Verdict::Ok,
+            Health::Ok,
             format!("events rendered at API version {version}"),
             None,
         ),
         Some(version) => (
-            Verdict::Problem,
+            Health::Problem,
             format!(
                 "events rendered at API version {}, which the processor does not read (it reads {STRIPE_OLDEST_API_VERSION} and later): amounts may be missing or misread",
                 mgrid_contract::untrusted::printable(version)
@@ -427,7 +428,7 @@ fn api_version_finding(endpoint: &ProviderEndpoint) -> Finding {
             ),
         ),
         None => (
-            Verdict::Warning,
+            Health::Warning,
             "events rendered at the account's default API version: upgrading the account changes what the processor receives".into(),
             Some("pin the endpoint to an API version (create it with api_version)".into()),
         ),
@@ -456,7 +457,7 @@ fn signing_secret(facts: &ProviderFacts<'_>, endpoints: Option<&[ProviderEndpoin
     let set = format!("mgrid keys set-signing-secret {provider} --stage {stage}");
     if !facts.signatures_verified {
         return finding(
-            Verdict::Warning,
+            Health::Warning,
             format!(
                 "this stage cannot verify {provider}'s signatures ({}'s certificates are on the internet): its {provider} webhooks are dead-lettered here whatever is set",
                 provider.name()
@@ -466,7 +467,7 @@ fn signing_secret(facts: &ProviderFacts<'_>, endpoints: Option<&[ProviderEndpoin
     }
     let Some(ring) = facts.signing_secrets else {
         return finding(
-            Verdict::Problem,
+            Health::Problem,
             format!(
                 "no {provider} signing secret is set: the processor dead-letters every {provider} webhook (bad-signature)"
             ),
@@ -475,7 +476,7 @@ fn signing_secret(facts: &ProviderFacts<'_>, endpoints: Option<&[ProviderEndpoin
     };
     match provider {
         Provider::Stripe => finding(
-            Verdict::Ok,
+            Health::Ok,
             format!(
                 "set ({}); Stripe's API does not return an endpoint's secret after it is created, so whether it is the endpoint's cannot be read here (`mgrid dlq stats` shows bad-signature failures)",
                 ring.current.id
@@ -491,7 +492,7 @@ fn signing_secret(facts: &ProviderFacts<'_>, endpoints: Option<&[ProviderEndpoin
                 .collect();
             let Some(endpoint) = ours.first() else {
                 return finding(
-                    Verdict::Ok,
+                    Health::Ok,
                     format!("set ({}); no endpoint to compare it with", ring.current.id),
                     None,
                 );
@@ -499,13 +500,13 @@ fn signing_secret(facts: &ProviderFacts<'_>, endpoints: Option<&[ProviderEndpoin
             let valid = ring.valid_secrets(facts.now);
             if ring.current.secret.expose() == endpoint.id {
                 finding(
-                    Verdict::Ok,
+                    Health::Ok,
                     format!("the webhook id of {}", endpoint.id),
                     None,
                 )
             } else if valid.iter().any(|s| s.expose() == endpoint.id) {
                 finding(
-                    Verdict::Warning,
+                    Health::Warning,
                     format!(
                         "the endpoint {} is the previous webhook id; the current one names another webhook",
                         endpoint.id
@@ -514,7 +515,7 @@ fn signing_secret(facts: &ProviderFacts<'_>, endpoints: Option<&[ProviderEndpoin
                 )
             } else {
                 finding(
-                    Verdict::Problem,
+                    Health::Problem,
                     format!(
                         "the stage verifies with another webhook id than {}, the webhook pointing here: the processor dead-letters every PayPal webhook (bad-signature)",
                         endpoint.id
@@ -535,12 +536,12 @@ pub const PEAK_PER_FIVE_MINUTES: u64 = 50_000;
 pub fn waf(provider: Provider, limit: Option<u64>) -> Finding {
     let (verdict, said, next) = match limit {
         None => (
-            Verdict::Ok,
+            Health::Ok,
             "no WAF on this stage; the authorizer checks keys, not addresses".to_owned(),
             None,
         ),
         Some(limit) if limit >= PEAK_PER_FIVE_MINUTES => (
-            Verdict::Ok,
+            Health::Ok,
             format!(
                 "the WAF blocks no address by name ({}'s published ranges pass) and rate-limits one at {limit} requests in 5 minutes, above the design peak of {PEAK_PER_FIVE_MINUTES}; the authorizer checks keys, not addresses",
                 provider.name()
@@ -548,7 +549,7 @@ pub fn waf(provider: Provider, limit: Option<u64>) -> Finding {
             None,
         ),
         Some(limit) => (
-            Verdict::Warning,
+            Health::Warning,
             format!(
                 "the WAF blocks an address after {limit} requests in 5 minutes: {} delivers from a few published addresses, so a peak of 10,000 a minute ({PEAK_PER_FIVE_MINUTES} in 5 minutes) is refused (403) and arrives only with the provider's retries",
                 provider.name()
@@ -579,7 +580,7 @@ pub fn last_delivery(
 ) -> Finding {
     let (verdict, said, next) = match seen {
         Ok(Some(at)) => (
-            Verdict::Ok,
+            Health::Ok,
             format!(
                 "a {provider} webhook was recorded {} ago ({})",
                 left(now - at),
@@ -588,7 +589,7 @@ pub fn last_delivery(
             None,
         ),
         Ok(None) => (
-            Verdict::Warning,
+            Health::Warning,
             format!(
                 "no {provider} webhook was recorded in the last {}: a quiet stage, or deliveries that never arrive",
                 left(window)
@@ -599,7 +600,7 @@ pub fn last_delivery(
             )),
         ),
         Err(why) => (
-            Verdict::Unchecked,
+            Health::Unchecked,
             format!("the processor's log could not be read: {why}"),
             None,
         ),
@@ -674,7 +675,7 @@ mod tests {
         })
     }
 
-    fn verdict(findings: &[Finding], check: Check) -> Verdict {
+    fn verdict(findings: &[Finding], check: Check) -> Health {
         findings
             .iter()
             .find(|f| f.check == check)
@@ -686,7 +687,7 @@ mod tests {
     fn a_healthy_endpoint_is_ok_on_every_line() {
         let findings = examine_one(&[endpoint(&format!("{URL}?key=mgk_stripe_new"))], 2 * HOUR);
         assert!(
-            findings.iter().all(|f| f.verdict == Verdict::Ok),
+            findings.iter().all(|f| f.verdict == Health::Ok),
             "{findings:#?}"
         );
         let shown = serde_json::to_string(&findings).unwrap();
@@ -705,37 +706,37 @@ mod tests {
         let table = [
             (
                 format!("{URL}?key=mgk_stripe_new"),
-                Verdict::Ok,
+                Health::Ok,
                 "current key",
             ),
             (
                 format!("{URL}?key=mgk%5Fstripe%5Fnew"),
-                Verdict::Ok,
+                Health::Ok,
                 "current key",
             ),
             (
                 format!("{upper}?key=mgk_stripe_new"),
-                Verdict::Ok,
+                Health::Ok,
                 "current key",
             ),
             (
                 format!("{URL}/?key=mgk_stripe_new"),
-                Verdict::Ok,
+                Health::Ok,
                 "current key",
             ),
             (
                 format!("{URL}?x=1#key=mgk_stripe_new"),
-                Verdict::Problem,
+                Health::Problem,
                 "(401)",
             ),
             (
                 format!("{URL}#key=mgk_stripe_new"),
-                Verdict::Problem,
+                Health::Problem,
                 "(401)",
             ),
             (
                 format!("{URL}?key=mgk_stripe_new&key=mgk_stripe_new"),
-                Verdict::Problem,
+                Health::Problem,
                 "(403)",
             ),
         ];
@@ -759,17 +760,17 @@ mod tests {
         let old = [endpoint(&format!("{URL}?key=mgk_stripe_old"))];
         let findings = examine_one(&old, 2 * HOUR);
         let key = findings.iter().find(|f| f.check == Check::Key).unwrap();
-        assert_eq!(key.verdict, Verdict::Warning);
+        assert_eq!(key.verdict, Health::Warning);
         assert!(key.said.contains("23h more"), "{}", key.said);
         assert!(key.next.as_deref().unwrap().contains("--update-provider"));
         assert_eq!(
             verdict(&examine_one(&old, 30 * HOUR), Check::Key),
-            Verdict::Problem
+            Health::Problem
         );
         let none = [endpoint(URL)];
         assert_eq!(
             verdict(&examine_one(&none, 2 * HOUR), Check::Key),
-            Verdict::Problem
+            Health::Problem
         );
     }
 
@@ -781,7 +782,7 @@ mod tests {
         disabled.status = "disabled".into();
         assert_eq!(
             verdict(&examine_one(&[disabled], HOUR), Check::Enabled),
-            Verdict::Problem
+            Health::Problem
         );
 
         let elsewhere = endpoint("https://old.example.test/dev/webhook/stripe?key=mgk_stripe_new");
@@ -790,7 +791,7 @@ mod tests {
             .iter()
             .find(|f| f.check == Check::Endpoint)
             .unwrap();
-        assert_eq!(line.verdict, Verdict::Problem);
+        assert_eq!(line.verdict, Health::Problem);
         assert!(
             line.said.contains("old.example.test") && !line.said.contains("mgk_"),
             "{}",
@@ -801,27 +802,27 @@ mod tests {
         unsubscribed.events.retain(|e| e != "charge.refunded");
         let findings = examine_one(&[unsubscribed], HOUR);
         let line = findings.iter().find(|f| f.check == Check::Events).unwrap();
-        assert_eq!(line.verdict, Verdict::Problem);
+        assert_eq!(line.verdict, Health::Problem);
         assert!(line.said.contains("charge.refunded"), "{}", line.said);
 
         let mut extra = endpoint(&good);
         extra.events.push("customer.created".into());
         assert_eq!(
             verdict(&examine_one(&[extra], HOUR), Check::Events),
-            Verdict::Warning
+            Health::Warning
         );
 
         let mut stale = endpoint(&good);
         stale.api_version = Some("2017-05-25".into());
         assert_eq!(
             verdict(&examine_one(&[stale], HOUR), Check::ApiVersion),
-            Verdict::Problem
+            Health::Problem
         );
 
         let two = [endpoint(&good), endpoint(&good)];
         assert_eq!(
             verdict(&examine_one(&two, HOUR), Check::Endpoint),
-            Verdict::Problem
+            Health::Problem
         );
     }
 
@@ -838,7 +839,7 @@ mod tests {
             signatures_verified: true,
             now: 0,
         });
-        assert_eq!(findings[0].verdict, Verdict::Unchecked);
+        assert_eq!(findings[0].verdict, Health::Unchecked);
         assert!(
             findings[0]
                 .next
@@ -846,28 +847,28 @@ mod tests {
                 .unwrap()
                 .starts_with("mgrid keys set-provider-token paypal --stage prod")
         );
-        assert_eq!(verdict(&findings, Check::SigningSecret), Verdict::Problem);
+        assert_eq!(verdict(&findings, Check::SigningSecret), Health::Problem);
     }
 
     #[test]
     fn a_waf_limit_below_the_peak_warns_and_a_silent_provider_warns() {
-        assert_eq!(waf(Provider::Stripe, Some(100_000)).verdict, Verdict::Ok);
-        assert_eq!(waf(Provider::Stripe, None).verdict, Verdict::Ok);
+        assert_eq!(waf(Provider::Stripe, Some(100_000)).verdict, Health::Ok);
+        assert_eq!(waf(Provider::Stripe, None).verdict, Health::Ok);
         let low = waf(Provider::Stripe, Some(2_000));
-        assert_eq!(low.verdict, Verdict::Warning);
+        assert_eq!(low.verdict, Health::Warning);
         assert!(low.next.unwrap().contains("waf_rate_limit"));
         let stage: StageName = "prod".parse().unwrap();
         let day = 24 * HOUR;
         assert_eq!(
             last_delivery(Provider::Paypal, &stage, Ok(Some(HOUR)), day, 3 * HOUR).verdict,
-            Verdict::Ok
+            Health::Ok
         );
         let quiet = last_delivery(Provider::Paypal, &stage, Ok(None), day, 3 * HOUR);
-        assert_eq!(quiet.verdict, Verdict::Warning);
+        assert_eq!(quiet.verdict, Health::Warning);
         assert!(quiet.said.contains("last 24h:"), "{}", quiet.said);
         assert_eq!(
             last_delivery(Provider::Paypal, &stage, Err("denied".into()), day, 0).verdict,
-            Verdict::Unchecked
+            Health::Unchecked
         );
     }
 
@@ -896,7 +897,7 @@ mod tests {
                 Check::SigningSecret,
             )
         };
-        assert_eq!(judge("WH-7"), Verdict::Ok);
-        assert_eq!(judge("WH-9"), Verdict::Problem);
+        assert_eq!(judge("WH-7"), Health::Ok);
+        assert_eq!(judge("WH-9"), Health::Problem);
     }
 }

@@ -14,7 +14,8 @@ use crate::failure::Failure;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
-pub enum Source {
+#[cfg_attr(test, schemars(rename = "Source"))]
+pub enum LogSource {
     /// The API key authorizer function
     Authorizer,
     /// The processor function (one decision line per webhook)
@@ -25,39 +26,39 @@ pub enum Source {
     Api,
 }
 
-impl Source {
-    pub const ALL: [Source; 4] = [
-        Source::Authorizer,
-        Source::Processor,
-        Source::Archiver,
-        Source::Api,
+impl LogSource {
+    pub const ALL: [LogSource; 4] = [
+        LogSource::Authorizer,
+        LogSource::Processor,
+        LogSource::Archiver,
+        LogSource::Api,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Source::Authorizer => "authorizer",
-            Source::Processor => "processor",
-            Source::Archiver => "archiver",
-            Source::Api => "api",
+            LogSource::Authorizer => "authorizer",
+            LogSource::Processor => "processor",
+            LogSource::Archiver => "archiver",
+            LogSource::Api => "api",
         }
     }
 
     /// What the source is, in a few words (its variant's description above, for `--help`).
     pub fn description(self) -> &'static str {
         match self {
-            Source::Authorizer => "The API key authorizer function",
-            Source::Processor => "The processor function (one decision line per webhook)",
-            Source::Archiver => "The archiver function",
-            Source::Api => "API Gateway's access log (one line per request)",
+            LogSource::Authorizer => "The API key authorizer function",
+            LogSource::Processor => "The processor function (one decision line per webhook)",
+            LogSource::Archiver => "The archiver function",
+            LogSource::Api => "API Gateway's access log (one line per request)",
         }
     }
 
     /// The source whose log group `identifier` (a name or an ARN) is, on `stage`.
-    pub fn of_log_group(stage: &StageName, identifier: &str) -> Option<Source> {
+    pub fn of_log_group(stage: &StageName, identifier: &str) -> Option<LogSource> {
         let name = identifier
             .split_once(":log-group:")
             .map_or(identifier, |(_, name)| name.trim_end_matches(":*"));
-        Source::ALL
+        LogSource::ALL
             .into_iter()
             .find(|source| source.log_group(stage) == name)
     }
@@ -66,7 +67,7 @@ impl Source {
     /// test holds the two together).
     pub fn log_group(self, stage: &StageName) -> String {
         match self {
-            Source::Api => format!(
+            LogSource::Api => format!(
                 "/aws/apigateway/{}",
                 mgrid_contract::names::resource_name(stage.as_str(), "access")
             ),
@@ -86,7 +87,7 @@ pub struct LogLine {
     #[serde(serialize_with = "crate::clock::rfc3339")]
     #[cfg_attr(test, schemars(with = "crate::clock::Rfc3339"))]
     pub time: EpochMillis,
-    pub source: Source,
+    pub source: LogSource,
     /// What identifies the line where it is kept (CloudWatch's event id; a file position
     /// locally): a follow shows each line once by it.
     pub id: String,
@@ -98,7 +99,7 @@ pub struct LogLine {
 }
 
 impl LogLine {
-    pub fn new(time: EpochMillis, source: Source, id: String, message: String) -> LogLine {
+    pub fn new(time: EpochMillis, source: LogSource, id: String, message: String) -> LogLine {
         let decision = DecisionLine::parse(&message);
         LogLine {
             time,
@@ -115,7 +116,7 @@ impl LogLine {
         if let Some(decision) = &self.decision {
             return decision.level;
         }
-        if self.source == Source::Api {
+        if self.source == LogSource::Api {
             return api_level(&self.message);
         }
         let head: String = self.message.chars().take(40).collect::<String>();
@@ -150,7 +151,7 @@ fn api_level(message: &str) -> Level {
 /// What `mgrid logs` asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogQuery {
-    pub sources: Vec<Source>,
+    pub sources: Vec<LogSource>,
     pub from: EpochMillis,
     pub to: Option<EpochMillis>,
     /// Lines containing this text.
@@ -335,13 +336,13 @@ mod tests {
         line.to_line()
     }
 
-    fn line(at: EpochMillis, source: Source, id: &str, message: &str) -> LogLine {
+    fn line(at: EpochMillis, source: LogSource, id: &str, message: &str) -> LogLine {
         LogLine::new(at, source, id.to_owned(), message.to_owned())
     }
 
     fn query() -> LogQuery {
         LogQuery {
-            sources: Source::ALL.to_vec(),
+            sources: LogSource::ALL.to_vec(),
             ..LogQuery::default()
         }
     }
@@ -350,19 +351,19 @@ mod tests {
     fn event_id_and_level_filter_on_fields_not_on_text() {
         let recorded = line(
             10,
-            Source::Processor,
+            LogSource::Processor,
             "a",
             &decision(10, "evt_1", Level::Info),
         );
         let mentions = line(
             11,
-            Source::Processor,
+            LogSource::Processor,
             "b",
             "WARN ledger write failed event_id=evt_1",
         );
         let failed = line(
             12,
-            Source::Processor,
+            LogSource::Processor,
             "c",
             &decision(12, "evt_2", Level::Warn),
         );
@@ -382,7 +383,12 @@ mod tests {
         };
         assert!(!warnings.matches(&recorded));
         assert!(warnings.matches(&mentions) && warnings.matches(&failed));
-        let api_500 = line(13, Source::Api, "d", r#"{"requestId":"r","status":"502"}"#);
+        let api_500 = line(
+            13,
+            LogSource::Api,
+            "d",
+            r#"{"requestId":"r","status":"502"}"#,
+        );
         assert_eq!(api_500.level(), Level::Error);
     }
 
@@ -390,11 +396,11 @@ mod tests {
     fn time_source_text_and_metrics() {
         let metric = line(
             5,
-            Source::Processor,
+            LogSource::Processor,
             "m",
             r#"{"_aws":{"Timestamp":5},"Recorded":1}"#,
         );
-        let text = line(6, Source::Authorizer, "t", "allowed provider=stripe");
+        let text = line(6, LogSource::Authorizer, "t", "allowed provider=stripe");
         let mut q = LogQuery {
             from: 6,
             to: Some(6),
@@ -406,9 +412,9 @@ mod tests {
         assert!(!q.matches(&metric), "metric lines only when asked");
         q.metrics = true;
         assert!(q.matches(&metric));
-        q.sources = vec![Source::Processor];
+        q.sources = vec![LogSource::Processor];
         assert!(!q.matches(&text));
-        q.sources = Source::ALL.to_vec();
+        q.sources = LogSource::ALL.to_vec();
         q.text = Some("stripe".into());
         assert!(q.matches(&text) && !q.matches(&metric));
     }
@@ -433,8 +439,8 @@ mod tests {
     fn a_follow_shows_each_line_once_and_late_lines_too() {
         let mut follow = Follow::default();
         let first = follow.fresh(vec![
-            line(1_000, Source::Processor, "b", "two"),
-            line(500, Source::Authorizer, "a", "one"),
+            line(1_000, LogSource::Processor, "b", "two"),
+            line(500, LogSource::Authorizer, "a", "one"),
         ]);
         assert_eq!(
             first.iter().map(|l| l.message.as_str()).collect::<Vec<_>>(),
@@ -444,10 +450,10 @@ mod tests {
         // The next poll returns the same lines again, and one that arrived late with an older
         // time than the newest seen.
         let second = follow.fresh(vec![
-            line(500, Source::Authorizer, "a", "one"),
-            line(900, Source::Processor, "late", "late"),
-            line(1_000, Source::Processor, "b", "two"),
-            line(70_000, Source::Processor, "c", "three"),
+            line(500, LogSource::Authorizer, "a", "one"),
+            line(900, LogSource::Processor, "late", "late"),
+            line(1_000, LogSource::Processor, "b", "two"),
+            line(70_000, LogSource::Processor, "c", "three"),
         ]);
         assert_eq!(
             second
@@ -458,7 +464,7 @@ mod tests {
         );
         assert_eq!(follow.poll_from(0), 70_000 - FOLLOW_LOOKBACK_MS);
         // Long after, old ids are forgotten: memory stays bounded.
-        follow.fresh(vec![line(1_000_000, Source::Api, "z", "far")]);
+        follow.fresh(vec![line(1_000_000, LogSource::Api, "z", "far")]);
         assert_eq!(follow.seen.len(), 1);
     }
 
@@ -467,17 +473,20 @@ mod tests {
         let stage: StageName = "prod".parse().unwrap();
         let arn =
             "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/marketgrid-prod-processor";
-        assert_eq!(Source::of_log_group(&stage, arn), Some(Source::Processor));
         assert_eq!(
-            Source::of_log_group(&stage, &format!("{arn}:*")),
-            Some(Source::Processor)
+            LogSource::of_log_group(&stage, arn),
+            Some(LogSource::Processor)
         );
         assert_eq!(
-            Source::of_log_group(&stage, "/aws/apigateway/marketgrid-prod-access"),
-            Some(Source::Api)
+            LogSource::of_log_group(&stage, &format!("{arn}:*")),
+            Some(LogSource::Processor)
         );
         assert_eq!(
-            Source::of_log_group(&stage, "/aws/lambda/marketgrid-dev-processor"),
+            LogSource::of_log_group(&stage, "/aws/apigateway/marketgrid-prod-access"),
+            Some(LogSource::Api)
+        );
+        assert_eq!(
+            LogSource::of_log_group(&stage, "/aws/lambda/marketgrid-dev-processor"),
             None
         );
     }
@@ -485,9 +494,9 @@ mod tests {
     #[test]
     fn interleaving_orders_by_time_then_source() {
         let lines = interleave(vec![
-            line(2, Source::Api, "x", "api"),
-            line(1, Source::Processor, "y", "p"),
-            line(2, Source::Authorizer, "z", "auth"),
+            line(2, LogSource::Api, "x", "api"),
+            line(1, LogSource::Processor, "y", "p"),
+            line(2, LogSource::Authorizer, "z", "auth"),
         ]);
         let order: Vec<&str> = lines.iter().map(|l| l.message.as_str()).collect();
         assert_eq!(order, ["p", "auth", "api"]);

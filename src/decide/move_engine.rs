@@ -55,7 +55,7 @@ pub struct Offered {
 
 /// What the messages come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub enum MoveSource {
     /// A queue: what is not moved is hidden until the run ends, an original is deleted once its
     /// copy is acknowledged.
     Queue,
@@ -65,7 +65,7 @@ pub enum Source {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rules {
-    pub source: Source,
+    pub source: MoveSource,
     /// Move at most this many (`--max`).
     pub budget: Option<usize>,
     pub dry_run: bool,
@@ -146,7 +146,7 @@ impl Default for Rules {
     /// A run over a queue, every message, no dry run, one worker.
     fn default() -> Rules {
         Rules {
-            source: Source::Queue,
+            source: MoveSource::Queue,
             budget: None,
             dry_run: false,
             workers: 1,
@@ -243,7 +243,7 @@ impl MoveEngine {
                             *budget -= 1;
                         }
                         copy.push((message.id, message.group));
-                    } else if self.rules.source == Source::Archive
+                    } else if self.rules.source == MoveSource::Archive
                         && self.held_groups.contains(&message.group)
                     {
                         // The archive offers only what the selection takes: one not sent is a
@@ -331,11 +331,11 @@ impl MoveEngine {
                     }
                 }
                 match self.rules.source {
-                    Source::Archive => {
+                    MoveSource::Archive => {
                         self.tally.moved += done.len();
                         AfterCopy::Nothing
                     }
-                    Source::Queue => {
+                    MoveSource::Queue => {
                         self.copied.extend(done.iter().cloned());
                         if done.is_empty() {
                             AfterCopy::Nothing
@@ -400,7 +400,7 @@ impl MoveEngine {
     }
 
     fn hold(&mut self, decision: &mut Decision, id: String) {
-        if self.rules.source == Source::Queue {
+        if self.rules.source == MoveSource::Queue {
             self.holding.insert(id.clone());
             decision.hold.push(id);
         }
@@ -416,10 +416,10 @@ impl MoveEngine {
     /// the run ends; from the archive it is a failure of the run.
     fn not_moved(&mut self, id: String, why: &str) {
         match self.rules.source {
-            Source::Queue => {
+            MoveSource::Queue => {
                 self.holding.insert(id);
             }
-            Source::Archive => {
+            MoveSource::Archive => {
                 if !self.tally.failed.iter().any(|(failed, _)| *failed == id) {
                     self.tally.failed.push((id, why.to_owned()));
                 }
@@ -460,7 +460,7 @@ mod tests {
 
     fn queue(budget: Option<usize>) -> MoveEngine {
         MoveEngine::new(Rules {
-            source: Source::Queue,
+            source: MoveSource::Queue,
             budget,
             dry_run: false,
             workers: 1,
@@ -730,7 +730,7 @@ mod tests {
     #[test]
     fn from_the_archive_nothing_is_held_or_deleted() {
         let mut engine = MoveEngine::new(Rules {
-            source: Source::Archive,
+            source: MoveSource::Archive,
             ..Rules::default()
         });
         let batch = engine

@@ -132,7 +132,8 @@ impl Amount {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Tally {
+#[cfg_attr(test, schemars(rename = "Tally"))]
+pub struct ProviderTally {
     pub provider: Provider,
     /// Why this provider was not listed (no token, the API refused), when it was not.
     pub unchecked: Option<String>,
@@ -158,9 +159,9 @@ pub struct Tally {
     seen: std::collections::HashSet<u64>,
 }
 
-impl Tally {
-    pub fn new(provider: Provider) -> Tally {
-        Tally {
+impl ProviderTally {
+    pub fn new(provider: Provider) -> ProviderTally {
+        ProviderTally {
             provider,
             unchecked: None,
             listed: 0,
@@ -303,7 +304,7 @@ pub struct Reconciliation {
     pub stage: String,
     pub from: String,
     pub to: String,
-    pub providers: Vec<Tally>,
+    pub providers: Vec<ProviderTally>,
     /// Whether the webhook queue could be read per event (the local stage); on SQS a missing
     /// event may be waiting there.
     pub queue_read: bool,
@@ -315,7 +316,10 @@ pub struct Reconciliation {
 
 impl Reconciliation {
     pub fn missing(&self) -> usize {
-        self.providers.iter().map(Tally::still_missing).sum()
+        self.providers
+            .iter()
+            .map(ProviderTally::still_missing)
+            .sum()
     }
 
     /// The providers not listed to the end, or whose listing held events that could not be
@@ -475,7 +479,7 @@ mod tests {
 
     #[test]
     fn missing_money_is_summed_by_currency() {
-        let mut tally = Tally::new(Provider::Stripe);
+        let mut tally = ProviderTally::new(Provider::Stripe);
         let paid = |id: &str, amount: i64, currency: &str| {
             event(
                 id,
@@ -511,7 +515,7 @@ mod tests {
     }
 
     /// Stage prod's reconciliation of one provider's tally.
-    fn report_of(tally: Tally, healed: bool) -> Reconciliation {
+    fn report_of(tally: ProviderTally, healed: bool) -> Reconciliation {
         Reconciliation {
             stage: "prod".into(),
             from: "2026-12-01T00:00:00.000Z".into(),
@@ -534,7 +538,7 @@ mod tests {
 
     #[test]
     fn missing_money_adds_up_whatever_the_amounts() {
-        let mut tally = Tally::new(Provider::Stripe);
+        let mut tally = ProviderTally::new(Provider::Stripe);
         tally.count(&paid("evt_max1", i64::MAX, "eur"), Standing::Missing);
         tally.count(&paid("evt_max2", i64::MAX, "eur"), Standing::Missing);
         for n in 0..3 {
@@ -572,7 +576,7 @@ mod tests {
 
     #[test]
     fn the_report() {
-        let mut stripe = Tally::new(Provider::Stripe);
+        let mut stripe = ProviderTally::new(Provider::Stripe);
         stripe.listed = 1204;
         stripe.recorded = 1199;
         stripe.queued = 1;
@@ -606,7 +610,7 @@ mod tests {
             minor_units: 1_252_599,
             negative_minor_units: 0,
         });
-        let mut paypal = Tally::new(Provider::Paypal);
+        let mut paypal = ProviderTally::new(Provider::Paypal);
         paypal.unchecked = Some("stage prod has no paypal provider token".into());
         let report = Reconciliation {
             stage: "prod".into(),
@@ -625,7 +629,7 @@ mod tests {
 
     #[test]
     fn a_listing_cut_short_still_shows_what_it_found_missing() {
-        let mut tally = Tally::new(Provider::Stripe);
+        let mut tally = ProviderTally::new(Provider::Stripe);
         tally.count(&paid("evt_found", 2500, "eur"), Standing::Missing);
         tally.unchecked = Some(
             "the listing stopped after 1 events: Stripe refused GET /v1/events with HTTP 401"

@@ -55,7 +55,8 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
-pub enum Source {
+#[cfg_attr(test, schemars(rename = "Source"))]
+pub enum Provenance {
     /// A command-line flag.
     Flag(String),
     /// An environment variable.
@@ -70,15 +71,15 @@ pub enum Source {
     Deploy,
 }
 
-impl std::fmt::Display for Source {
+impl std::fmt::Display for Provenance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Source::Flag(name) => write!(f, "flag {name}"),
-            Source::Environment(name) => write!(f, "env {name}"),
-            Source::ConfigFile(path) => f.write_str(path),
-            Source::Mgrid => f.write_str("mgrid"),
-            Source::Template => f.write_str("template default"),
-            Source::Deploy => f.write_str("set at deploy"),
+            Provenance::Flag(name) => write!(f, "flag {name}"),
+            Provenance::Environment(name) => write!(f, "env {name}"),
+            Provenance::ConfigFile(path) => f.write_str(path),
+            Provenance::Mgrid => f.write_str("mgrid"),
+            Provenance::Template => f.write_str("template default"),
+            Provenance::Deploy => f.write_str("set at deploy"),
         }
     }
 }
@@ -87,7 +88,7 @@ impl std::fmt::Display for Source {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Sourced<T> {
     pub value: T,
-    pub source: Source,
+    pub source: Provenance,
 }
 
 /// What the resolution reads from outside the command line.
@@ -128,7 +129,7 @@ pub struct ParameterValue {
     pub name: String,
     /// None only for values filled in at deploy time.
     pub value: Option<String>,
-    pub source: Source,
+    pub source: Provenance,
 }
 
 /// What the command line says about where a stage is.
@@ -165,7 +166,7 @@ impl StageSettings {
             .path
             .as_ref()
             .map_or_else(|| "mgrid.toml".to_owned(), |p| p.display().to_string());
-        let from_file = || Source::ConfigFile(file_label.clone());
+        let from_file = || Provenance::ConfigFile(file_label.clone());
 
         let protected = match file.protected {
             Some(value) => Sourced {
@@ -174,7 +175,7 @@ impl StageSettings {
             },
             None => Sourced {
                 value: crate::decide::config::protected_by_default(&stage),
-                source: Source::Mgrid,
+                source: Provenance::Mgrid,
             },
         };
         let region = resolve_region(
@@ -230,18 +231,18 @@ impl StageSettings {
                 None => ParameterValue {
                     name: spec.name,
                     value: spec.default,
-                    source: Source::Template,
+                    source: Provenance::Template,
                 },
             })
             .collect()
     }
 
     /// The parameters this stage sets itself (everything else is the template's default).
-    fn overrides(&self) -> BTreeMap<&'static str, (Option<String>, Source)> {
+    fn overrides(&self) -> BTreeMap<&'static str, (Option<String>, Provenance)> {
         let file = &self.file;
-        let from_file = || Source::ConfigFile(self.file_label.clone());
-        let mut values: BTreeMap<&'static str, (Option<String>, Source)> = BTreeMap::new();
-        values.insert("Stage", (Some(self.stage.to_string()), Source::Mgrid));
+        let from_file = || Provenance::ConfigFile(self.file_label.clone());
+        let mut values: BTreeMap<&'static str, (Option<String>, Provenance)> = BTreeMap::new();
+        values.insert("Stage", (Some(self.stage.to_string()), Provenance::Mgrid));
         values.insert(
             "Protected",
             (
@@ -250,20 +251,20 @@ impl StageSettings {
             ),
         );
         for artifact in ["ArtifactBucket", "ArtifactKey", "ArtifactSha256"] {
-            values.insert(artifact, (None, Source::Deploy));
+            values.insert(artifact, (None, Provenance::Deploy));
         }
         let strategy = match file.deploy_strategy {
             Some(strategy) => (strategy, from_file()),
             None if self.protected.value => (
                 crate::decide::shift::DeployStrategy::default_for(true),
-                Source::Mgrid,
+                Provenance::Mgrid,
             ),
             None => (
                 crate::decide::shift::DeployStrategy::default_for(false),
-                Source::Template,
+                Provenance::Template,
             ),
         };
-        if strategy.1 != Source::Template {
+        if strategy.1 != Provenance::Template {
             values.insert(
                 "DeployStrategy",
                 (Some(strategy.0.codedeploy_name().to_owned()), strategy.1),
@@ -330,7 +331,7 @@ fn resolve_region(
     flag: Option<&str>,
     env: &dyn Environment,
     file: Option<&Region>,
-    from_file: &dyn Fn() -> Source,
+    from_file: &dyn Fn() -> Provenance,
 ) -> Result<Option<Sourced<String>>, Failure> {
     let pinned = file.map(|region| Sourced {
         value: region.0.clone(),
@@ -364,7 +365,7 @@ fn resolve_region(
         }
         return Ok(Some(Sourced {
             value: region,
-            source: Source::Environment(variable.into()),
+            source: Provenance::Environment(variable.into()),
         }));
     }
     Ok(pinned)
@@ -397,7 +398,7 @@ fn flag_over_pin(
     }
     Ok(Some(Sourced {
         value: value.to_owned(),
-        source: Source::Flag(format!("--{option}")),
+        source: Provenance::Flag(format!("--{option}")),
     }))
 }
 
@@ -410,7 +411,7 @@ fn resolve_profile(
     flag: Option<&str>,
     env: &dyn Environment,
     file: Option<&crate::decide::config::ProfileName>,
-    from_file: &dyn Fn() -> Source,
+    from_file: &dyn Fn() -> Provenance,
 ) -> Result<Option<Sourced<String>>, Failure> {
     let pinned = file.map(|profile| Sourced {
         value: profile.0.clone(),
@@ -434,7 +435,7 @@ fn resolve_profile(
         (Some(pinned), None) => Ok(Some(pinned)),
         (None, Some(variable)) => Ok(Some(Sourced {
             value: variable,
-            source: Source::Environment("AWS_PROFILE".into()),
+            source: Provenance::Environment("AWS_PROFILE".into()),
         })),
         (None, None) => Ok(None),
     }
@@ -492,7 +493,7 @@ mod tests {
         let s = settings("prod", None, &[("AWS_REGION", "ap-south-1")], FILE);
         let region = s.region.unwrap();
         assert_eq!(region.value, "eu-west-1");
-        assert_eq!(region.source, Source::ConfigFile("mgrid.toml".into()));
+        assert_eq!(region.source, Provenance::ConfigFile("mgrid.toml".into()));
     }
 
     #[test]
@@ -502,7 +503,7 @@ mod tests {
         assert_eq!(region.value, "ap-south-1");
         assert_eq!(
             region.source,
-            Source::Environment("AWS_DEFAULT_REGION".into())
+            Provenance::Environment("AWS_DEFAULT_REGION".into())
         );
         let s = settings(
             "dev",
@@ -531,7 +532,7 @@ mod tests {
         };
         let pinned = resolve("prod", None).unwrap().profile.unwrap();
         assert_eq!(pinned.value, "payments-prod");
-        assert_eq!(pinned.source, Source::ConfigFile("mgrid.toml".into()));
+        assert_eq!(pinned.source, Provenance::ConfigFile("mgrid.toml".into()));
         let error = resolve("prod", Some("sandbox")).unwrap_err();
         assert_eq!(error.kind, FailureKind::Usage);
         assert!(
@@ -550,7 +551,7 @@ mod tests {
         );
         // No profile pinned: AWS_PROFILE.
         let other = resolve("qa", None).unwrap().profile.unwrap();
-        assert_eq!(other.source, Source::Environment("AWS_PROFILE".into()));
+        assert_eq!(other.source, Provenance::Environment("AWS_PROFILE".into()));
         assert!(
             Config::parse("[stages.dev]\nprofile = \"two words\"\n").is_err(),
             "a profile name is one word"
@@ -589,7 +590,7 @@ mod tests {
         let s = settings("prod", None, &[], FILE);
         assert_eq!(
             s.region.unwrap().source,
-            Source::ConfigFile("mgrid.toml".into())
+            Provenance::ConfigFile("mgrid.toml".into())
         );
         let s = settings("dev", None, &[], FILE);
         assert!(s.region.is_none());
@@ -606,19 +607,19 @@ mod tests {
                 .map(|p| (p.value, p.source))
                 .unwrap()
         };
-        let file = || Source::ConfigFile("mgrid.toml".into());
+        let file = || Provenance::ConfigFile("mgrid.toml".into());
         assert_eq!(
             value("prod", "", "DeployStrategy"),
             (
                 Some("CodeDeployDefault.LambdaCanary10Percent5Minutes".into()),
-                Source::Mgrid
+                Provenance::Mgrid
             )
         );
         assert_eq!(
             value("dev", "", "DeployStrategy"),
             (
                 Some("CodeDeployDefault.LambdaAllAtOnce".into()),
-                Source::Template
+                Provenance::Template
             )
         );
         assert_eq!(
@@ -670,12 +671,15 @@ mod tests {
                 .map(|p| (p.value, p.source))
                 .unwrap()
         };
-        assert_eq!(architecture(""), (Some("arm64".into()), Source::Template));
+        assert_eq!(
+            architecture(""),
+            (Some("arm64".into()), Provenance::Template)
+        );
         assert_eq!(
             architecture("[stages.prod]\narchitecture = \"x86_64\"\n"),
             (
                 Some("x86_64".into()),
-                Source::ConfigFile("mgrid.toml".into())
+                Provenance::ConfigFile("mgrid.toml".into())
             )
         );
         let error = Config::parse("[stages.prod]\narchitecture = \"amd64\"\n").unwrap_err();
@@ -715,14 +719,14 @@ mod tests {
         assert_eq!(find("ProcessorMemory").value.as_deref(), Some("2048"));
         assert_eq!(
             find("ProcessorMemory").source,
-            Source::ConfigFile("mgrid.toml".into())
+            Provenance::ConfigFile("mgrid.toml".into())
         );
         assert_eq!(find("LogRetentionDays").value.as_deref(), Some("30"));
-        assert_eq!(find("LogRetentionDays").source, Source::Template);
+        assert_eq!(find("LogRetentionDays").source, Provenance::Template);
         assert_eq!(find("Stage").value.as_deref(), Some("prod"));
         assert_eq!(find("Protected").value.as_deref(), Some("true"));
         assert_eq!(find("ArtifactKey").value, None);
-        assert_eq!(find("ArtifactKey").source, Source::Deploy);
+        assert_eq!(find("ArtifactKey").source, Provenance::Deploy);
         assert_eq!(parameters.len(), template.parameters().len());
     }
 

@@ -73,7 +73,7 @@ pub struct TraceReport {
     pub signing_secret_changed_at: Option<EpochMillis>,
     /// Places that could not be read, and why.
     pub unreadable: Vec<String>,
-    pub verdict: Verdict,
+    pub verdict: Conclusion,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -94,17 +94,18 @@ pub enum VerdictKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Verdict {
+#[cfg_attr(test, schemars(rename = "Verdict"))]
+pub struct Conclusion {
     pub kind: VerdictKind,
     pub summary: String,
     /// What to do next, when there is something to do.
     pub next: Option<String>,
 }
 
-impl Verdict {
+impl Conclusion {
     /// The verdict of a report not judged yet.
-    pub fn pending() -> Verdict {
-        Verdict {
+    pub fn pending() -> Conclusion {
+        Conclusion {
             kind: VerdictKind::NotFound,
             summary: String::new(),
             next: None,
@@ -113,7 +114,7 @@ impl Verdict {
 }
 
 /// The one sentence that answers "where is it?", and the next step.
-pub fn verdict(report: &TraceReport, now: EpochMillis) -> Verdict {
+pub fn verdict(report: &TraceReport, now: EpochMillis) -> Conclusion {
     let stage = report.stage.as_str();
     let event_id = report.event_id.as_str();
     let recorded = &report.ledger;
@@ -125,7 +126,7 @@ pub fn verdict(report: &TraceReport, now: EpochMillis) -> Verdict {
         .as_ref()
         .map(|w| notification_text(&w.notification))
         .unwrap_or_default();
-    let say = |kind, summary: String, next: Option<String>| Verdict {
+    let say = |kind, summary: String, next: Option<String>| Conclusion {
         kind,
         summary,
         next,

@@ -167,7 +167,7 @@ fn open_dir(paths: &Paths) -> Result<File, Failure> {
 
 /// What the data directory holds, as a start sees it.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Found {
+pub enum Contents {
     /// No database and no archive: a new local stage.
     Nothing,
     /// No database beside an archive of this many webhooks (the ledger was removed).
@@ -178,7 +178,7 @@ pub enum Found {
 
 /// Looks at the database before anything opens it: SQLite would take an empty file, or
 /// any file after a crash of the disk, as a new database and a new stage.
-pub fn inspect(paths: &Paths) -> Result<Found, Failure> {
+pub fn inspect(paths: &Paths) -> Result<Contents, Failure> {
     if std::fs::metadata(&paths.dir).is_ok_and(|m| !m.is_dir()) {
         return Err(not_a_directory(&paths.dir));
     }
@@ -186,9 +186,9 @@ pub fn inspect(paths: &Paths) -> Result<Found, Failure> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let archived = count_files(&paths.archive);
             Ok(if archived == 0 {
-                Found::Nothing
+                Contents::Nothing
             } else {
-                Found::ArchiveOnly(archived)
+                Contents::ArchiveOnly(archived)
             })
         }
         Err(e) => Err(Failure::new(
@@ -198,7 +198,7 @@ pub fn inspect(paths: &Paths) -> Result<Found, Failure> {
         Ok(metadata) if metadata.len() == 0 => Err(damaged(paths, "it is empty (0 bytes)")),
         // Only `stat`: opening and closing the file would drop the POSIX locks SQLite holds on
         // it in this process. SQLite itself refuses a file that is not a database.
-        Ok(_) => Ok(Found::Database),
+        Ok(_) => Ok(Contents::Database),
     }
 }
 
@@ -333,7 +333,7 @@ mod tests {
         std::fs::create_dir_all(&paths.dir).expect("dir");
         let junk = "not a database at all, honestly; ".repeat(200);
         std::fs::write(&paths.database, &junk).expect("file");
-        assert_eq!(inspect(&paths).expect("only stat"), Found::Database);
+        assert_eq!(inspect(&paths).expect("only stat"), Contents::Database);
         let failure = super::super::open_existing(&paths).expect_err("refused");
         assert!(failure.to_string().contains("is damaged"), "{failure}");
         assert_eq!(
@@ -347,9 +347,9 @@ mod tests {
         let (_dir, paths) = paths();
         std::fs::create_dir_all(paths.archive.join("x")).expect("dirs");
         std::fs::write(paths.archive.join("x/evt.json"), "{}").expect("file");
-        assert_eq!(inspect(&paths).expect("ok"), Found::ArchiveOnly(1));
+        assert_eq!(inspect(&paths).expect("ok"), Contents::ArchiveOnly(1));
         std::fs::remove_dir_all(&paths.archive).expect("removed");
-        assert_eq!(inspect(&paths).expect("ok"), Found::Nothing);
+        assert_eq!(inspect(&paths).expect("ok"), Contents::Nothing);
     }
 
     #[test]

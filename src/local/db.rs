@@ -405,19 +405,19 @@ pub fn purge(tx: &Connection, queue: &str) -> rusqlite::Result<usize> {
 
 /// How a queue stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Depth {
+pub struct QueueCounts {
     pub visible: u64,
     pub in_flight: u64,
     pub oldest_sent_at: Option<EpochMillis>,
 }
 
-pub fn depth(tx: &Connection, queue: &str, now: EpochMillis) -> rusqlite::Result<Depth> {
+pub fn depth(tx: &Connection, queue: &str, now: EpochMillis) -> rusqlite::Result<QueueCounts> {
     tx.query_row(
         "SELECT COALESCE(SUM(visible_at <= ?2), 0), COALESCE(SUM(visible_at > ?2), 0), MIN(sent_at)
          FROM messages WHERE queue = ?1",
         params![queue, now],
         |row| {
-            Ok(Depth {
+            Ok(QueueCounts {
                 visible: row.get::<_, i64>(0)? as u64,
                 in_flight: row.get::<_, i64>(1)? as u64,
                 oldest_sent_at: row.get(2)?,
@@ -531,20 +531,19 @@ pub fn stream_done(tx: &Connection, seq: i64) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// A key ring's JSON and version.
 /// A stored key ring: its JSON, version, and when it was last written.
-pub struct StoredRing {
+pub struct RingRow {
     pub json: String,
     pub version: i64,
     pub modified_at: EpochMillis,
 }
 
-pub fn ring(tx: &Connection, name: &str) -> rusqlite::Result<Option<StoredRing>> {
+pub fn ring(tx: &Connection, name: &str) -> rusqlite::Result<Option<RingRow>> {
     tx.query_row(
         "SELECT ring, version, modified_at FROM key_rings WHERE name = ?1",
         params![name],
         |row| {
-            Ok(StoredRing {
+            Ok(RingRow {
                 json: row.get(0)?,
                 version: row.get(1)?,
                 modified_at: row.get(2)?,
@@ -866,7 +865,7 @@ mod tests {
         let after = (last + 1) * 10_000;
         assert!(receive(&db, WEBHOOKS, 10, 1_000, after).unwrap().is_empty());
         assert_eq!(depth(&db, DEAD_LETTERS, after).unwrap().visible, 1);
-        assert_eq!(depth(&db, WEBHOOKS, after).unwrap(), Depth::default());
+        assert_eq!(depth(&db, WEBHOOKS, after).unwrap(), QueueCounts::default());
     }
 
     #[test]

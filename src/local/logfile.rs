@@ -14,7 +14,7 @@ use mgrid_contract::EpochMillis;
 use mgrid_contract::decision::DecisionLine;
 
 use super::paths::Paths;
-use crate::decide::logs::{Follow, Found, LogLine, LogQuery, Source};
+use crate::decide::logs::{Follow, Found, LogLine, LogQuery, LogSource};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::{Logs, NewLines};
 
@@ -202,9 +202,9 @@ fn log_line((id, text): (String, String)) -> LogLine {
     let decision = DecisionLine::parse(&text);
     let at = decision.as_ref().and_then(|d| d.at()).unwrap_or_default();
     let source = match decision.as_ref().map(|d| d.function.as_str()) {
-        Some("archiver") => Source::Archiver,
-        Some("authorizer") => Source::Authorizer,
-        _ => Source::Processor,
+        Some("archiver") => LogSource::Archiver,
+        Some("authorizer") => LogSource::Authorizer,
+        _ => LogSource::Processor,
     };
     LogLine::new(at, source, id, text)
 }
@@ -212,7 +212,7 @@ fn log_line((id, text): (String, String)) -> LogLine {
 /// The query's lines in the local log, oldest first: the newest `limit` of them.
 pub fn read(paths: &Paths, query: &LogQuery, limit: usize) -> Result<Found, Failure> {
     let mut found = Found::default();
-    if !query.sources.iter().any(|s| *s != Source::Api) {
+    if !query.sources.iter().any(|s| *s != LogSource::Api) {
         return Ok(found);
     }
     if !current(paths).exists() {
@@ -387,7 +387,7 @@ mod tests {
             .write(&(1..=5).map(|n| line(n, 0)).collect::<Vec<_>>())
             .expect("write");
         let query = LogQuery {
-            sources: crate::decide::logs::Source::ALL.to_vec(),
+            sources: crate::decide::logs::LogSource::ALL.to_vec(),
             ..LogQuery::default()
         };
         let found = read(&paths, &query, 2).expect("read");

@@ -64,7 +64,7 @@ pub fn provider_control(paths: &Paths) -> Result<mgrid_contract::Secret, crate::
 /// Opens the local stage's database for an operator command; a clear failure when there is none.
 pub fn open_existing(paths: &Paths) -> Result<rusqlite::Connection, crate::failure::Failure> {
     use crate::failure::{Failure, FailureKind};
-    if custody::inspect(paths)? != custody::Found::Database {
+    if custody::inspect(paths)? != custody::Contents::Database {
         return Err(Failure::new(
             FailureKind::NotFound,
             format!("the local stage has no data in {}", paths.dir.display()),

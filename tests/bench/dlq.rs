@@ -36,7 +36,7 @@ use common::{deploy, environment, mgrid, python};
 use emulator::{Emulator, repo_root, tool};
 use fifo::{Dlq, Pair, Webhooks};
 use mgrid::commands::movers::{self, RedriveOptions};
-use mgrid::decide::move_engine::{Rules, Source};
+use mgrid::decide::move_engine::{MoveSource, Rules};
 use mgrid::decide::redrive::{Filter, RunMark};
 use proxy::CountingProxy;
 
@@ -96,7 +96,7 @@ fn engine_part() {
             stop: &stop,
         };
         let rules = Rules {
-            source: Source::Queue,
+            source: MoveSource::Queue,
             budget: None,
             dry_run: false,
             workers: parallel,

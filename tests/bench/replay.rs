@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 use common::{deploy, mgrid, python};
 use emulator::Emulator;
 use fifo::{Pair, Webhooks};
-use mgrid::commands::movers::{self, Prepared, SendOptions};
-use mgrid::decide::move_engine::{MoveEngine, Rules, Source};
+use mgrid::commands::movers::{self, ReadyMessage, SendOptions};
+use mgrid::decide::move_engine::{MoveEngine, MoveSource, Rules};
 use mgrid_contract::{ArchiveKey, ArchivedWebhook, Provider, WebhookEnvelope};
 use proxy::CountingProxy;
 
@@ -123,15 +123,15 @@ fn engine_part() {
     let mut rates = Vec::new();
     for parallel in [16, 1] {
         let pair = Pair::new(Some(REGION_AWAY));
-        let pending: Vec<Prepared> = archive(count, 10)
+        let pending: Vec<ReadyMessage> = archive(count, 10)
             .iter()
-            .map(|w| Prepared {
+            .map(|w| ReadyMessage {
                 id: w.transaction_id(),
                 message: mgrid::decide::replay::replay_message("0123456789abcdef", w),
             })
             .collect();
         let engine = RefCell::new(MoveEngine::new(Rules {
-            source: Source::Archive,
+            source: MoveSource::Archive,
             workers: parallel,
             ..Rules::default()
         }));

@@ -506,7 +506,7 @@ const SHARED_STEPS: &[&str] = &[
     "commands::flow",
     "commands::movers",
     "commands::secret_input",
-    "commands::watch",
+    "commands::verdicts",
 ];
 
 /// The verbs that import another verb (`commands/x.rs` or `commands/x/…` → `crate::commands::y`).

@@ -10,7 +10,7 @@ use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use mgrid::aws::logs::CloudWatchLogs;
-use mgrid::decide::logs::{Follow, LogQuery, Source};
+use mgrid::decide::logs::{Follow, LogQuery, LogSource};
 use mgrid_contract::decision::{DecisionLine, Level};
 use serde_json::json;
 
@@ -115,7 +115,7 @@ async fn a_live_tail_session_streams_lines_says_when_it_samples_and_ends() {
         "prod".parse().unwrap(),
     );
     let query = LogQuery {
-        sources: Source::ALL.to_vec(),
+        sources: LogSource::ALL.to_vec(),
         event_id: Some("evt_1".into()),
         ..LogQuery::default()
     };
@@ -134,10 +134,10 @@ async fn a_live_tail_session_streams_lines_says_when_it_samples_and_ends() {
     let mut follow = Follow::default();
     let first = session.next().await.unwrap().expect("an update");
     assert!(!first.sampled);
-    let sources: Vec<Source> = first.lines.iter().map(|l| l.source).collect();
+    let sources: Vec<LogSource> = first.lines.iter().map(|l| l.source).collect();
     assert_eq!(
         sources,
-        [Source::Processor, Source::Api],
+        [LogSource::Processor, LogSource::Api],
         "a group not the stage's is dropped"
     );
     assert_eq!(

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
 use mgrid::commands::movers::{self, RedriveOptions};
-use mgrid::decide::move_engine::{Rules, Source, Tally};
+use mgrid::decide::move_engine::{MoveSource, Rules, Tally};
 use mgrid::decide::redrive::{Filter, RunMark};
 use proptest::prelude::*;
 use support::fifo::{Dlq, Pair, SendFault, Webhooks};
@@ -94,7 +94,7 @@ async fn run(pair: &Pair, case: &Case, budget: Option<usize>) -> Option<Tally> {
         stop: &stop,
     };
     let rules = Rules {
-        source: Source::Queue,
+        source: MoveSource::Queue,
         budget,
         dry_run: false,
         workers: case.parallel,

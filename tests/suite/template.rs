@@ -669,14 +669,14 @@ fn the_dashboard_alarm_levels_are_the_stacks_alarm_thresholds() {
 
 #[test]
 fn mgrid_logs_reads_the_log_groups_the_stack_makes() {
-    use mgrid::decide::logs::Source;
+    use mgrid::decide::logs::LogSource;
     let template = template();
     let stage: mgrid_contract::StageName = "zz".parse().unwrap();
     for (id, source) in [
-        ("AuthorizerLogGroup", Source::Authorizer),
-        ("ProcessorLogGroup", Source::Processor),
-        ("ArchiverLogGroup", Source::Archiver),
-        ("ApiAccessLogGroup", Source::Api),
+        ("AuthorizerLogGroup", LogSource::Authorizer),
+        ("ProcessorLogGroup", LogSource::Processor),
+        ("ArchiverLogGroup", LogSource::Archiver),
+        ("ApiAccessLogGroup", LogSource::Api),
     ] {
         let expected = source.log_group(&stage).replace("-zz-", "-${Stage}-");
         assert_eq!(

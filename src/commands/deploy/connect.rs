@@ -15,7 +15,7 @@ use crate::commands::flow::{Ask, Plan, confirmed};
 use crate::decide::deploy::stage_needs;
 use crate::decide::lifecycle::model::StackState;
 use crate::decide::lifecycle::plan::{self, StackPlan};
-use crate::decide::lifecycle::preflight::{self, CliTarget, Finding};
+use crate::decide::lifecycle::preflight::{self, CliTarget, Readiness};
 use crate::decide::stage::StageSettings;
 use crate::failure::{Failure, FailureKind};
 use crate::ui::output::{note, warn};
@@ -105,10 +105,10 @@ pub(super) async fn check_account_readiness(aws: &Aws, prepared: &Prepared) -> R
     let (mut what, mut next) = (Vec::new(), Vec::new());
     for finding in preflight::judge(&readings, stage_needs(&prepared.parameters), &target) {
         match finding {
-            Finding::Unchecked { what } => {
+            Readiness::Unchecked { what } => {
                 warn(&format!("could not check {what}; deploying anyway"))
             }
-            Finding::Blocker {
+            Readiness::Blocker {
                 what: blocker,
                 next: fix,
             } => {

@@ -8,7 +8,7 @@ use crate::cli::DeployArgs;
 use crate::commands::context::Context;
 use crate::decide::deploy::{apply_param_overrides, architecture};
 use crate::decide::shift::DeployStrategy;
-use crate::decide::stage::{ParameterValue, Source, StageSettings};
+use crate::decide::stage::{ParameterValue, Provenance, StageSettings};
 use crate::decide::template::Template;
 use crate::failure::{Failure, FailureKind};
 use crate::ui::output::warn;
@@ -55,7 +55,7 @@ pub(super) fn prepare(context: &Context, mode: Mode<'_>) -> Result<Prepared, Fai
         ] {
             if let Some(parameter) = parameters.iter_mut().find(|p| p.name == name) {
                 parameter.value = Some(value.to_owned());
-                parameter.source = Source::Flag("--skip-shift".into());
+                parameter.source = Provenance::Flag("--skip-shift".into());
             }
         }
     }

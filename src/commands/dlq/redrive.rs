@@ -20,8 +20,8 @@ use crate::clock::now_millis;
 use crate::commands::context::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
 use crate::commands::movers::{self, RedriveOptions, RedrivePorts};
-use crate::commands::watch::{LOOK_LIMIT, wait_of, watch};
-use crate::decide::move_engine::{Rules, Source, Tally};
+use crate::commands::verdicts::{LOOK_LIMIT, wait_for_verdicts, wait_of};
+use crate::decide::move_engine::{MoveSource, Rules, Tally};
 use crate::decide::redrive::{Filter, RunMark};
 use crate::decide::verdict::{Followed, Judged, seconds};
 use crate::failure::{Failure, FailureKind};
@@ -248,7 +248,8 @@ pub(super) async fn look_again(
     }
     let mut verdicts = record.verdicts();
     let moved = verdicts.all().count();
-    let judged = watch(&mut verdicts, ports.dlq, ports.ledger, wait_of(args.wait)).await;
+    let judged =
+        wait_for_verdicts(&mut verdicts, ports.dlq, ports.ledger, wait_of(args.wait)).await;
     let mut report = RedriveReport {
         stage: stage.to_string(),
         run_id: run_id.to_owned(),
@@ -282,7 +283,7 @@ pub(super) async fn move_dead_letters(
         usize::from(args.parallel)
     };
     let rules = Rules {
-        source: Source::Queue,
+        source: MoveSource::Queue,
         budget: args.max.map(|m| m as usize),
         dry_run: args.dry_run,
         workers: parallel,
@@ -336,7 +337,7 @@ pub(super) async fn move_dead_letters(
     let mut verdicts = redriven.verdicts;
     let watched = !tally.interrupted && redriven.failure.is_none() && !verdicts.is_empty();
     let judged = if watched {
-        watch(&mut verdicts, ports.dlq, ports.ledger, wait_of(args.wait)).await
+        wait_for_verdicts(&mut verdicts, ports.dlq, ports.ledger, wait_of(args.wait)).await
     } else {
         Judged::of(&verdicts, 0, false, LOOK_LIMIT)
     };

@@ -7,7 +7,6 @@ use anyhow::Result;
 
 use crate::failure::{Failure, FailureKind};
 
-/// Writes a file only its owner can read, refusing to replace an existing one.
 /// The output file of a rotation: created before any key is written, removed again if no key
 /// reached it (a declined or failed rotation leaves no empty file behind).
 pub(super) struct KeyFile<'a> {

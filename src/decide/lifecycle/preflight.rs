@@ -44,7 +44,7 @@ pub struct StageNeeds {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", tag = "kind")]
-pub enum Finding {
+pub enum Readiness {
     /// The deploy would fail or the stage would not work: fix this first.
     Blocker { what: String, next: String },
     /// A check that could not be made; the deploy goes on.
@@ -67,11 +67,11 @@ impl CliTarget {
 }
 
 /// The findings for a stage needing `needs` from an account that read as `readings`.
-pub fn judge(readings: &AccountReadings, needs: StageNeeds, target: &CliTarget) -> Vec<Finding> {
+pub fn judge(readings: &AccountReadings, needs: StageNeeds, target: &CliTarget) -> Vec<Readiness> {
     let mut findings = Vec::new();
     match &readings.api_gateway_logging_role {
         Reading::Read(Some(_)) => {}
-        Reading::Read(None) => findings.push(Finding::Blocker {
+        Reading::Read(None) => findings.push(Readiness::Blocker {
             what: format!(
                 "API Gateway has no CloudWatch role in this account and {}: the stage's API stage logs \
                  its executions and would fail to create",
@@ -79,20 +79,20 @@ pub fn judge(readings: &AccountReadings, needs: StageNeeds, target: &CliTarget) 
             ),
             next: logging_role_commands(target),
         }),
-        Reading::Unreadable(why) => findings.push(Finding::Unchecked {
+        Reading::Unreadable(why) => findings.push(Readiness::Unchecked {
             what: format!("whether API Gateway has a CloudWatch role ({why})"),
         }),
     }
     match &readings.lambda_concurrency {
         Reading::Read(concurrency) => findings.extend(concurrency_findings(*concurrency, needs)),
-        Reading::Unreadable(why) => findings.push(Finding::Unchecked {
+        Reading::Unreadable(why) => findings.push(Readiness::Unchecked {
             what: format!("Lambda's concurrency quota ({why})"),
         }),
     }
     findings
 }
 
-fn concurrency_findings(concurrency: LambdaConcurrency, needs: StageNeeds) -> Vec<Finding> {
+fn concurrency_findings(concurrency: LambdaConcurrency, needs: StageNeeds) -> Vec<Readiness> {
     let LambdaConcurrency {
         account_limit,
         unreserved,
@@ -100,7 +100,7 @@ fn concurrency_findings(concurrency: LambdaConcurrency, needs: StageNeeds) -> Ve
     let raise = "raise the account's \"Concurrent executions\" quota (Service Quotas, AWS Lambda, L-B99A9384)";
     let mut findings = Vec::new();
     if needs.processor_max_concurrency > unreserved {
-        findings.push(Finding::Blocker {
+        findings.push(Readiness::Blocker {
             what: format!(
                 "the processor may run {} invocations at once, but the account has {unreserved} unreserved \
                  concurrent executions (of {account_limit}): webhooks would wait in the queue, throttled",
@@ -111,7 +111,7 @@ fn concurrency_findings(concurrency: LambdaConcurrency, needs: StageNeeds) -> Ve
     }
     let room = unreserved - LAMBDA_MIN_UNRESERVED;
     if needs.provisioned_max > 0 && needs.provisioned_max > room {
-        findings.push(Finding::Blocker {
+        findings.push(Readiness::Blocker {
             what: format!(
                 "provisioned concurrency may grow to {}, but Lambda keeps {LAMBDA_MIN_UNRESERVED} of the account's \
                  {unreserved} unreserved executions free, which leaves room for {}: the stage's scaling would fail",
@@ -170,12 +170,12 @@ mod tests {
         provisioned_max: 0,
     };
 
-    fn blockers(findings: &[Finding]) -> Vec<&str> {
+    fn blockers(findings: &[Readiness]) -> Vec<&str> {
         findings
             .iter()
             .filter_map(|f| match f {
-                Finding::Blocker { what, .. } => Some(what.as_str()),
-                Finding::Unchecked { .. } => None,
+                Readiness::Blocker { what, .. } => Some(what.as_str()),
+                Readiness::Unchecked { .. } => None,
             })
             .collect()
     }
@@ -192,7 +192,7 @@ mod tests {
             ..ready()
         };
         let findings = judge(&readings, DEFAULT_NEEDS, &target());
-        let [Finding::Blocker { what, next }] = findings.as_slice() else {
+        let [Readiness::Blocker { what, next }] = findings.as_slice() else {
             panic!("{findings:?}");
         };
         assert!(

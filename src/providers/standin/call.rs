@@ -11,6 +11,7 @@ use serde_json::json;
 use super::state::Throttle;
 use crate::serve::json_reply;
 
+/// A request as the routes read it: its method, query, `Authorization` header and body.
 pub(super) struct Call {
     pub(super) method: Method,
     pub(super) query: String,

@@ -18,7 +18,7 @@ use crate::ui::terminal::{on_interrupt, progress_bar};
 pub const LOOK_LIMIT: usize = 1000;
 
 /// Follows `verdicts` for `wait`; what is known when it ends.
-pub async fn watch(
+pub async fn wait_for_verdicts(
     verdicts: &mut Verdicts,
     dlq: &impl DeadLetterQueue,
     ledger: &impl LedgerLookup,
