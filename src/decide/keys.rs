@@ -91,6 +91,21 @@ pub fn plan_rotation(
     (ring, plan)
 }
 
+/// The plan of a rotation that finishes an earlier one: that rotation stored its key and did not
+/// reach the provider, so the ring stays as it is and its current key is pushed again.
+pub fn plan_finishing(stored: &KeyRing) -> (KeyRing, RotationPlan, Secret) {
+    let plan = RotationPlan {
+        first: false,
+        new_key_id: stored.current.id.clone(),
+        kept: stored
+            .previous
+            .as_ref()
+            .map(|p| (p.id.clone(), p.expires_at)),
+        revoked: Vec::new(),
+    };
+    (stored.clone(), plan, stored.current.secret.clone())
+}
+
 /// "60 s": how long the functions cache a key ring (the functions' own constant).
 pub fn cache_time() -> String {
     format!("{} s", mgrid_pipeline::cache::KEY_RING_TTL_MS / 1000)

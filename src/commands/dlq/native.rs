@@ -10,12 +10,13 @@ use serde::Serialize;
 use crate::aws::queues::{MoveTask, MoveTaskStatus, MoveTasks};
 use crate::cli::RedriveArgs;
 use crate::commands::context::Context;
+use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
 use crate::failure::{Failure, FailureKind};
 use crate::ports::DeadLetterQueue;
 use crate::target::StageQueue;
 use crate::text::WARNING;
 use crate::ui::output::{note, print_report};
-use crate::ui::terminal::{Interrupted, confirm, progress_bar, unless_interrupted};
+use crate::ui::terminal::{Interrupted, progress_bar, unless_interrupted};
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -43,7 +44,58 @@ impl fmt::Display for MoveTaskReport {
     }
 }
 
-/// SQS's own move task: every message, no filter, no dry run; mgrid starts and follows it.
+/// What `--native` will do: start SQS's move task for every dead letter.
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct NativeMovePlan {
+    pub stage: String,
+    /// The dead letters visible now (SQS moves what is there when it runs).
+    pub dead_letters: u64,
+    /// Messages a second, when capped (`--rate`); SQS's own pace otherwise.
+    pub per_second: Option<i32>,
+}
+
+impl fmt::Display for NativeMovePlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "an SQS message move task would move every one of the {} dead letters of {} back to the webhook queue, {}",
+            self.dead_letters,
+            self.stage,
+            self.per_second
+                .map(|n| format!("at most {n} a second"))
+                .unwrap_or_else(|| "at SQS's pace".into())
+        )
+    }
+}
+
+impl Plan for NativeMovePlan {
+    fn ask(&self) -> Ask {
+        Ask::YesNo(format!(
+            "Start an SQS message move task for all {} dead letters?",
+            self.dead_letters
+        ))
+    }
+
+    fn declined(&self) -> String {
+        "no move task was started".into()
+    }
+}
+
+impl Outcome for MoveTaskReport {
+    fn failure(&self) -> Option<Failure> {
+        (self.task.status != MoveTaskStatus::Completed).then(|| {
+            Failure::new(
+                FailureKind::Failed,
+                format!("the move task ended {}", self.task.status),
+            )
+            .next("what it did not move is still in the dead-letter queue: `mgrid dlq stats` shows it; run the redrive again once the cause is fixed")
+        })
+    }
+}
+
+/// SQS's own move task: every message, no filter, no dry run; mgrid asks, starts and follows it.
 pub(super) async fn native(
     context: &Context,
     stage: &StageName,
@@ -58,46 +110,39 @@ pub(super) async fn native(
         note("the dead-letter queue is empty; no move task was started");
         return Ok(());
     }
-    if !confirm(
-        &format!(
-            "Start an SQS message move task for all {} dead letters?",
-            dlq.visible
-        ),
-        context.global.yes,
-    )? {
-        return Err(Failure::new(FailureKind::Declined, "no move task was started").into());
-    }
-    let rate = args.rate.map(|r| r.round().clamp(1.0, 500.0) as i32);
-    let bar = progress_bar(dlq.visible, "{spinner} moved {pos}/{len} · ETA {eta}");
-    let following = start_and_follow(tasks, &dlq.arn, &queue.arn, rate, FOLLOW_POLL, bar.as_ref());
-    let watched = unless_interrupted(following)
-        .await
-        .map_err(|Interrupted| {
-            Failure::new(
-                FailureKind::Interrupted,
-                "stopped following; a move task that started keeps running",
-            )
-            .next("`mgrid dlq cancel` stops it")
-        })??;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    print_report(
-        &MoveTaskReport {
-            stage: stage.to_string(),
-            task: watched.clone(),
-        },
-        context.global.output,
-    )?;
-    if watched.status != MoveTaskStatus::Completed {
-        return Err(Failure::new(
-            FailureKind::Failed,
-            format!("the move task ended {}", watched.status),
-        )
-        .next("what it did not move is still in the dead-letter queue: `mgrid dlq stats` shows it; run the redrive again once the cause is fixed")
-        .into());
-    }
-    Ok(())
+    let plan = NativeMovePlan {
+        stage: stage.to_string(),
+        dead_letters: dlq.visible,
+        per_second: args.rate.map(|r| r.round().clamp(1.0, 500.0) as i32),
+    };
+    carry_out(context, plan, Run::Apply, |plan| async move {
+        let bar = progress_bar(dlq.visible, "{spinner} moved {pos}/{len} · ETA {eta}");
+        let following = start_and_follow(
+            tasks,
+            &dlq.arn,
+            &queue.arn,
+            plan.per_second,
+            FOLLOW_POLL,
+            bar.as_ref(),
+        );
+        let watched = unless_interrupted(following)
+            .await
+            .map_err(|Interrupted| {
+                Failure::new(
+                    FailureKind::Interrupted,
+                    "stopped following; a move task that started keeps running",
+                )
+                .next("`mgrid dlq cancel` stops it")
+            })??;
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        Ok(MoveTaskReport {
+            stage: plan.stage,
+            task: watched,
+        })
+    })
+    .await
 }
 
 /// How often a move task's progress is read.

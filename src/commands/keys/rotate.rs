@@ -10,13 +10,15 @@ use mgrid_contract::keyring::{KeyRing, Secret};
 use mgrid_contract::{EpochMillis, Provider, StageName};
 use serde::Serialize;
 
-use super::key_file::create_private;
+use super::key_file::{KeyFile, create_private};
 use super::provider::{self, ProviderAccess, ProviderStep, ProviderUpdate};
 use super::ring::{in_effect_by, overwrite_conflict};
 use crate::clock::now_millis;
 use crate::commands::context::Context;
 use crate::commands::flow::{Ask, Outcome, Plan, Run, carry_out};
-use crate::decide::keys::{Grace, RotationPlan, api_key_from, cache_time, plan_rotation};
+use crate::decide::keys::{
+    Grace, RotationPlan, api_key_from, cache_time, plan_finishing, plan_rotation,
+};
 use crate::failure::Failure;
 use crate::ports::KeyRings;
 use crate::text::{BOLD, WARNING};
@@ -205,30 +207,13 @@ pub(super) async fn rotate(
         let finish = step.as_ref().is_some_and(|s| s.finish);
         let (ring, plan, key) = match stored.as_ref() {
             // An earlier rotation stored this key and did not reach the provider: finish it.
-            Some(stored) if finish => (
-                stored.ring.clone(),
-                RotationPlan {
-                    first: false,
-                    new_key_id: stored.ring.current.id.clone(),
-                    kept: stored
-                        .ring
-                        .previous
-                        .as_ref()
-                        .map(|p| (p.id.clone(), p.expires_at)),
-                    revoked: Vec::new(),
-                },
-                stored.ring.current.secret.clone(),
-            ),
+            Some(stored) if finish => plan_finishing(&stored.ring),
             _ => {
                 let mut random = crate::ids::random_bytes()?;
                 let key = api_key_from(provider, &random);
                 zeroize::Zeroize::zeroize(&mut random);
-                let (ring, plan) = plan_rotation(
-                    stored.as_ref().map(|s| &s.ring),
-                    key.clone(),
-                    now_millis(),
-                    grace,
-                );
+                let old = stored.as_ref().map(|s| &s.ring);
+                let (ring, plan) = plan_rotation(old, key.clone(), now_millis(), grace);
                 (ring, plan, key)
             }
         };
@@ -250,99 +235,103 @@ pub(super) async fn rotate(
         dry_run,
         planned,
     };
-    carry_out(
-        context,
-        plans,
-        Run::plan_only_if(dry_run),
-        |plans| async move {
-            let mut rotations = Vec::new();
-            let mut failure = None;
-            for planned in plans.planned {
-                let finish = planned.step.as_ref().is_some_and(|s| s.finish);
-                let (version, written_at) = if finish {
-                    (
-                        planned.read_version.unwrap_or_default(),
-                        planned.written_at.unwrap_or_else(now_millis),
-                    )
-                } else {
-                    let written = match store
-                        .write(&planned.name, &planned.ring, planned.read_version)
-                        .await
-                    {
-                        Ok(written) => written,
-                        Err(error) => {
-                            failure = Some(error);
-                            break;
-                        }
-                    };
-                    // Stored is shown, whatever else happened: an overwritten colleague is a
-                    // conflict to report after this command's key, which is now the ring's
-                    // current one.
-                    if let Some(overwritten) = written.overwritten {
-                        failure = Some(overwrite_conflict(overwritten));
-                    }
-                    (written.version, now_millis())
-                };
-                let register = format!("{}?key={}", planned.webhook_url, planned.key.expose());
-                // A key that could not reach the file is shown here instead: it exists nowhere else.
-                let written_to = match key_file.as_mut() {
-                    Some(file) => {
-                        match file.append_synced(&format!("{} {register}\n", planned.provider)) {
-                            Ok(()) => Some(file.path.display().to_string()),
-                            Err(error) => {
-                                failure = Some(error);
-                                None
-                            }
-                        }
-                    }
-                    None => None,
-                };
-                let provider_update = match (&planned.step, &failure) {
-                    (Some(step), None) => match provider::push_key(
-                        step,
-                        &planned.webhook_url,
-                        &planned.key,
-                        written_at,
-                        store.read_by_functions_since(),
-                        stage,
-                    )
-                    .await
-                    {
-                        Ok(update) => Some(update),
-                        Err(error) => {
-                            failure = Some(error);
-                            None
-                        }
-                    },
-                    _ => None,
-                };
-                let register_url =
-                    (written_to.is_none() && provider_update.is_none()).then_some(register);
-                rotations.push(Rotation {
-                    provider: planned.provider,
-                    plan: planned.plan,
-                    ssm_version: Some(version),
-                    in_effect_by: Some(in_effect_by()),
-                    dry_run: false,
-                    finished_earlier_rotation: finish,
-                    provider_update,
-                    webhook_url: planned.webhook_url,
-                    // The provider holds it now: a key no person has to register is not shown.
-                    register_url,
-                    written_to,
-                });
-                if failure.is_some() {
+    carry_out(context, plans, Run::plan_only_if(dry_run), |plans| {
+        apply(plans, store, key_file.as_mut(), stage)
+    })
+    .await
+}
+
+/// Applies the confirmed rotations, provider by provider: each ring written (its version
+/// checked), the key appended to the file, then pushed into the provider's endpoint; the first
+/// failure stops the rest, and what was done is reported with it.
+async fn apply(
+    plans: RotationPlans,
+    store: &impl KeyRings,
+    mut key_file: Option<&mut KeyFile<'_>>,
+    stage: &StageName,
+) -> Result<Rotations, Failure> {
+    let mut rotations = Vec::new();
+    let mut failure = None;
+    for planned in plans.planned {
+        let finish = planned.step.as_ref().is_some_and(|s| s.finish);
+        let (version, written_at) = if finish {
+            (
+                planned.read_version.unwrap_or_default(),
+                planned.written_at.unwrap_or_else(now_millis),
+            )
+        } else {
+            let written = match store
+                .write(&planned.name, &planned.ring, planned.read_version)
+                .await
+            {
+                Ok(written) => written,
+                Err(error) => {
+                    failure = Some(error);
                     break;
                 }
+            };
+            // Stored is shown, whatever else happened: an overwritten colleague is a
+            // conflict to report after this command's key, which is now the ring's
+            // current one.
+            if let Some(overwritten) = written.overwritten {
+                failure = Some(overwrite_conflict(overwritten));
             }
-            Ok(Rotations {
-                stage: plans.stage,
-                rotations,
-                failure,
-            })
-        },
-    )
-    .await
+            (written.version, now_millis())
+        };
+        let register = format!("{}?key={}", planned.webhook_url, planned.key.expose());
+        // A key that could not reach the file is shown here instead: it exists nowhere else.
+        let written_to = match key_file.as_deref_mut() {
+            Some(file) => match file.append_synced(&format!("{} {register}\n", planned.provider)) {
+                Ok(()) => Some(file.path.display().to_string()),
+                Err(error) => {
+                    failure = Some(error);
+                    None
+                }
+            },
+            None => None,
+        };
+        let provider_update = match (&planned.step, &failure) {
+            (Some(step), None) => match provider::push_key(
+                step,
+                &planned.webhook_url,
+                &planned.key,
+                written_at,
+                store.read_by_functions_since(),
+                stage,
+            )
+            .await
+            {
+                Ok(update) => Some(update),
+                Err(error) => {
+                    failure = Some(error);
+                    None
+                }
+            },
+            _ => None,
+        };
+        let register_url = (written_to.is_none() && provider_update.is_none()).then_some(register);
+        rotations.push(Rotation {
+            provider: planned.provider,
+            plan: planned.plan,
+            ssm_version: Some(version),
+            in_effect_by: Some(in_effect_by()),
+            dry_run: false,
+            finished_earlier_rotation: finish,
+            provider_update,
+            webhook_url: planned.webhook_url,
+            // The provider holds it now: a key no person has to register is not shown.
+            register_url,
+            written_to,
+        });
+        if failure.is_some() {
+            break;
+        }
+    }
+    Ok(Rotations {
+        stage: plans.stage,
+        rotations,
+        failure,
+    })
 }
 
 pub(super) fn describe_plan(provider: Provider, plan: &RotationPlan, grace: Grace) -> String {
