@@ -208,6 +208,16 @@ pub trait Logs {
     fn keeps_access_log(&self) -> bool;
 }
 
+/// The same call on whichever backend this is.
+macro_rules! either {
+    ($backend:expr, $port:ident => $call:expr) => {
+        match $backend {
+            Backend::Aws($port) => $call,
+            Backend::Local($port) => $call,
+        }
+    };
+}
+
 /// A port of either backend, the AWS adapter's or the local stage's: `target` picks one, and
 /// every port forwards to it, written once here.
 pub enum Backend<A, L> {
@@ -222,68 +232,41 @@ impl<A: Logs, L: Logs> Logs for Backend<A, L> {
         from: EpochMillis,
         limit: usize,
     ) -> Result<Found, Failure> {
-        match self {
-            Backend::Aws(logs) => logs.read(query, from, limit).await,
-            Backend::Local(logs) => logs.read(query, from, limit).await,
-        }
+        either!(self, logs => logs.read(query, from, limit).await)
     }
 
     fn start_follow(&mut self) {
-        match self {
-            Backend::Aws(logs) => logs.start_follow(),
-            Backend::Local(logs) => logs.start_follow(),
-        }
+        either!(self, logs => logs.start_follow())
     }
 
     async fn go_live(&mut self, query: &LogQuery, missing: &[String]) -> String {
-        match self {
-            Backend::Aws(logs) => logs.go_live(query, missing).await,
-            Backend::Local(logs) => logs.go_live(query, missing).await,
-        }
+        either!(self, logs => logs.go_live(query, missing).await)
     }
 
     async fn next(&mut self, query: &LogQuery, follow: &mut Follow) -> Result<NewLines, Failure> {
-        match self {
-            Backend::Aws(logs) => logs.next(query, follow).await,
-            Backend::Local(logs) => logs.next(query, follow).await,
-        }
+        either!(self, logs => logs.next(query, follow).await)
     }
 
     fn keeps_access_log(&self) -> bool {
-        match self {
-            Backend::Aws(logs) => logs.keeps_access_log(),
-            Backend::Local(logs) => logs.keeps_access_log(),
-        }
+        either!(self, logs => logs.keeps_access_log())
     }
 }
 
 impl<A: DeadLetterQueue, L: DeadLetterQueue> DeadLetterQueue for Backend<A, L> {
     async fn depth(&self) -> Result<Depth, Failure> {
-        match self {
-            Backend::Aws(queue) => queue.depth().await,
-            Backend::Local(queue) => queue.depth().await,
-        }
+        either!(self, queue => queue.depth().await)
     }
 
     async fn receive(&self, max: usize, hold_seconds: u32) -> Result<Vec<DeadLetter>, Failure> {
-        match self {
-            Backend::Aws(queue) => queue.receive(max, hold_seconds).await,
-            Backend::Local(queue) => queue.receive(max, hold_seconds).await,
-        }
+        either!(self, queue => queue.receive(max, hold_seconds).await)
     }
 
     async fn delete(&self, letters: &[&DeadLetter]) -> Result<BatchOutcome, Failure> {
-        match self {
-            Backend::Aws(queue) => queue.delete(letters).await,
-            Backend::Local(queue) => queue.delete(letters).await,
-        }
+        either!(self, queue => queue.delete(letters).await)
     }
 
     async fn set_visibility(&self, letters: &[&DeadLetter], seconds: u32) -> Result<(), Failure> {
-        match self {
-            Backend::Aws(queue) => queue.set_visibility(letters, seconds).await,
-            Backend::Local(queue) => queue.set_visibility(letters, seconds).await,
-        }
+        either!(self, queue => queue.set_visibility(letters, seconds).await)
     }
 
     async fn scan(
@@ -291,24 +274,15 @@ impl<A: DeadLetterQueue, L: DeadLetterQueue> DeadLetterQueue for Backend<A, L> {
         limit: usize,
         visit: &mut dyn FnMut(DeadLetter) -> bool,
     ) -> Result<(), Failure> {
-        match self {
-            Backend::Aws(queue) => queue.scan(limit, visit).await,
-            Backend::Local(queue) => queue.scan(limit, visit).await,
-        }
+        either!(self, queue => queue.scan(limit, visit).await)
     }
 
     fn looks_without_receiving(&self) -> bool {
-        match self {
-            Backend::Aws(queue) => queue.looks_without_receiving(),
-            Backend::Local(queue) => queue.looks_without_receiving(),
-        }
+        either!(self, queue => queue.looks_without_receiving())
     }
 
     async fn purge(&self) -> Result<Option<u64>, Failure> {
-        match self {
-            Backend::Aws(queue) => queue.purge().await,
-            Backend::Local(queue) => queue.purge().await,
-        }
+        either!(self, queue => queue.purge().await)
     }
 }
 
@@ -317,26 +291,17 @@ impl<A: WebhookQueue, L: WebhookQueue> WebhookQueue for Backend<A, L> {
         &self,
         messages: &[Outgoing],
     ) -> Result<Result<BatchOutcome, MaybeSent>, Failure> {
-        match self {
-            Backend::Aws(queue) => queue.send(messages).await,
-            Backend::Local(queue) => queue.send(messages).await,
-        }
+        either!(self, queue => queue.send(messages).await)
     }
 }
 
 impl<A: KeyRings, L: KeyRings> KeyRings for Backend<A, L> {
     fn read_by_functions_since(&self) -> Option<EpochMillis> {
-        match self {
-            Backend::Aws(rings) => rings.read_by_functions_since(),
-            Backend::Local(rings) => rings.read_by_functions_since(),
-        }
+        either!(self, rings => rings.read_by_functions_since())
     }
 
     async fn read(&self, name: &str) -> Result<Option<StoredRing>, Failure> {
-        match self {
-            Backend::Aws(rings) => rings.read(name).await,
-            Backend::Local(rings) => rings.read(name).await,
-        }
+        either!(self, rings => rings.read(name).await)
     }
 
     async fn write(
@@ -345,45 +310,30 @@ impl<A: KeyRings, L: KeyRings> KeyRings for Backend<A, L> {
         ring: &KeyRing,
         read_version: Option<i64>,
     ) -> Result<Written, Failure> {
-        match self {
-            Backend::Aws(rings) => rings.write(name, ring, read_version).await,
-            Backend::Local(rings) => rings.write(name, ring, read_version).await,
-        }
+        either!(self, rings => rings.write(name, ring, read_version).await)
     }
 }
 
 impl<A: WebhookArchive, L: WebhookArchive> WebhookArchive for Backend<A, L> {
     async fn list(&self, prefix: &str) -> Result<Vec<String>, Failure> {
-        match self {
-            Backend::Aws(archive) => archive.list(prefix).await,
-            Backend::Local(archive) => archive.list(prefix).await,
-        }
+        either!(self, archive => archive.list(prefix).await)
     }
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, Failure> {
-        match self {
-            Backend::Aws(archive) => archive.get(key).await,
-            Backend::Local(archive) => archive.get(key).await,
-        }
+        either!(self, archive => archive.get(key).await)
     }
 }
 
 impl<A: LedgerLookup, L: LedgerLookup> LedgerLookup for Backend<A, L> {
     async fn present(&self, transaction_ids: &[String]) -> Result<BTreeSet<String>, Failure> {
-        match self {
-            Backend::Aws(ledger) => ledger.present(transaction_ids).await,
-            Backend::Local(ledger) => ledger.present(transaction_ids).await,
-        }
+        either!(self, ledger => ledger.present(transaction_ids).await)
     }
 
     async fn record(
         &self,
         transaction_id: &str,
     ) -> Result<Option<mgrid_contract::TransactionRecord>, Failure> {
-        match self {
-            Backend::Aws(ledger) => ledger.record(transaction_id).await,
-            Backend::Local(ledger) => ledger.record(transaction_id).await,
-        }
+        either!(self, ledger => ledger.record(transaction_id).await)
     }
 }
 
@@ -393,16 +343,10 @@ impl<A: MetricsSource, L: MetricsSource> MetricsSource for Backend<A, L> {
         window: &Window,
         focus: Option<Panel>,
     ) -> Result<Snapshot, Failure> {
-        match self {
-            Backend::Aws(source) => source.refresh(window, focus).await,
-            Backend::Local(source) => source.refresh(window, focus).await,
-        }
+        either!(self, source => source.refresh(window, focus).await)
     }
 
     fn retry_unavailable(&mut self) {
-        match self {
-            Backend::Aws(source) => source.retry_unavailable(),
-            Backend::Local(source) => source.retry_unavailable(),
-        }
+        either!(self, source => source.retry_unavailable())
     }
 }

@@ -20,7 +20,7 @@ use crate::ports::{DeadLetterQueue, LedgerLookup, ProviderEndpoint};
 use crate::providers::client::{Cursors, MAX_EVENT_PAGES, ProviderClient};
 use crate::target::Target;
 use crate::ui::output::{note, print_report};
-use crate::ui::terminal::{Pace, progress_bar};
+use crate::ui::terminal::{CtrlC, Pace, progress_bar};
 
 /// The default window: the last three days (Stripe retries a failed delivery for three days).
 const DEFAULT_SINCE_MS: EpochMillis = 3 * 86_400_000;
@@ -58,7 +58,7 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
         interrupted: false,
         healed: args.heal,
     };
-    let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
+    let mut interrupt = CtrlC::listen();
     for provider in providers {
         let mut tally = ProviderTally::new(provider);
         let client = match target.provider_client(&rings, provider, stand_in).await {
@@ -84,12 +84,10 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
         let mut cursor: Option<String> = None;
         let mut cursors = Cursors::new("events", MAX_EVENT_PAGES);
         loop {
-            let page = tokio::select! {
-                page = client.events_page(from, to, cursor.as_deref()) => page,
-                _ = &mut interrupt => {
-                    report.interrupted = true;
-                    break;
-                }
+            let listing = client.events_page(from, to, cursor.as_deref());
+            let Ok(page) = interrupt.unless(listing).await else {
+                report.interrupted = true;
+                break;
             };
             let page = match page {
                 Ok(page) => page,
@@ -284,7 +282,7 @@ async fn heal(
     tally: &mut ProviderTally,
     webhook_url: &str,
     args: &ReconcileArgs,
-    interrupt: &mut (impl Future<Output = std::io::Result<()>> + Unpin),
+    interrupt: &mut CtrlC,
 ) -> Result<bool, Failure> {
     if tally.missing.is_empty() {
         return Ok(false);
@@ -313,12 +311,9 @@ async fn heal(
     let mut resent = Vec::new();
     let mut interrupted = false;
     for (at, missing) in tally.missing.iter_mut().enumerate() {
-        tokio::select! {
-            _ = pace.wait_for(1) => {}
-            _ = &mut *interrupt => {
-                interrupted = true;
-                break;
-            }
+        if interrupt.unless(pace.wait_for(1)).await.is_err() {
+            interrupted = true;
+            break;
         }
         match client.resend(&missing.id, &endpoint.id).await {
             Ok(()) => resent.push(at),
@@ -378,15 +373,13 @@ async fn heal(
             }
             break;
         }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-            _ = &mut *interrupt => {
-                interrupted = true;
-                for &at in &resent {
-                    tally.missing[at].healed.get_or_insert(Healed::Pending);
-                }
-                break;
+        let pause = tokio::time::sleep(Duration::from_millis(500));
+        if interrupt.unless(pause).await.is_err() {
+            interrupted = true;
+            for &at in &resent {
+                tally.missing[at].healed.get_or_insert(Healed::Pending);
             }
+            break;
         }
     }
     Ok(interrupted)

@@ -152,19 +152,45 @@ pub fn say_beside(bar: Option<&indicatif::ProgressBar>, line: &str) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Interrupted;
 
-/// The one way a step stops on Ctrl-C: the work's own result, or `Interrupted` when Ctrl-C came
-/// first (the work is dropped where it stood). A process that cannot listen for Ctrl-C just
-/// waits for the work.
-pub async fn unless_interrupted<T>(work: impl Future<Output = T>) -> Result<T, Interrupted> {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+/// Ctrl-C, listened for across the steps of one run: once it came, every later step sees it at
+/// once. A process that cannot listen for Ctrl-C just waits for the work.
+pub struct CtrlC {
+    signal: std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>,
+    came: bool,
+}
+
+impl CtrlC {
+    pub fn listen() -> CtrlC {
+        CtrlC {
+            signal: Box::pin(tokio::signal::ctrl_c()),
+            came: false,
         }
-    };
-    tokio::select! {
-        done = work => Ok(done),
-        () = ctrl_c => Err(Interrupted),
     }
+
+    /// The work's own result, or `Interrupted` when Ctrl-C came first (or came before).
+    pub async fn unless<T>(&mut self, work: impl Future<Output = T>) -> Result<T, Interrupted> {
+        if self.came {
+            return Err(Interrupted);
+        }
+        let signal = async {
+            if (&mut self.signal).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            done = work => Ok(done),
+            () = signal => {
+                self.came = true;
+                Err(Interrupted)
+            }
+        }
+    }
+}
+
+/// The one way a step stops on Ctrl-C: the work's own result, or `Interrupted` when Ctrl-C came
+/// first (the work is dropped where it stood).
+pub async fn unless_interrupted<T>(work: impl Future<Output = T>) -> Result<T, Interrupted> {
+    CtrlC::listen().unless(work).await
 }
 
 /// Ctrl-C during a run that moves webhooks. The first sets `stop` (no new batches; the ones in
