@@ -65,7 +65,7 @@ impl Deploys {
     }
 
     pub fn application(&self) -> String {
-        format!("marketgrid-{}", self.stage)
+        mgrid_contract::names::stage_resource(&self.stage)
     }
 
     pub fn group(&self) -> String {

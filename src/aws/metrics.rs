@@ -195,7 +195,12 @@ pub fn resources(
             .map(str::trim)
             .find(|name| name.ends_with(suffix))
             .map(str::to_owned)
-            .unwrap_or_else(|| format!("marketgrid-{stage}{suffix}"))
+            .unwrap_or_else(|| {
+                format!(
+                    "{}{suffix}",
+                    mgrid_contract::names::stage_resource(stage.as_str())
+                )
+            })
     };
     Ok(Resources {
         stage: stage.to_string(),

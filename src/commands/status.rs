@@ -144,7 +144,9 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
     // The description just read carries the outputs: no second DescribeStacks for them.
     let described = std::mem::take(&mut stack.outputs);
     let outputs = crate::aws::stack::outputs(described, aws, name.as_str()).await?;
-    let alarms = aws.alarms_in_alarm(&format!("marketgrid-{name}-")).await?;
+    let alarms = aws
+        .alarms_in_alarm(&mgrid_contract::names::resource_prefix(name.as_str()))
+        .await?;
     let deployed = stack.parameters.get("ArtifactSha256").cloned();
     // A stack deployed before stages chose their architecture runs x86_64.
     let arch = stack

@@ -155,14 +155,15 @@ pub struct Interrupted;
 /// Ctrl-C, listened for across the steps of one run: once it came, every later step sees it at
 /// once. A process that cannot listen for Ctrl-C just waits for the work.
 pub struct CtrlC {
-    signal: std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>,
+    /// None once the signal resolved: it came, or it cannot be listened for.
+    signal: Option<std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>>,
     came: bool,
 }
 
 impl CtrlC {
     pub fn listen() -> CtrlC {
         CtrlC {
-            signal: Box::pin(tokio::signal::ctrl_c()),
+            signal: Some(Box::pin(tokio::signal::ctrl_c())),
             came: false,
         }
     }
@@ -172,17 +173,23 @@ impl CtrlC {
         if self.came {
             return Err(Interrupted);
         }
-        let signal = async {
-            if (&mut self.signal).await.is_err() {
-                std::future::pending::<()>().await;
-            }
+        let Some(signal) = self.signal.as_mut() else {
+            return Ok(work.await);
         };
-        tokio::select! {
-            done = work => Ok(done),
-            () = signal => {
+        let mut work = std::pin::pin!(work);
+        let heard = tokio::select! {
+            done = &mut work => return Ok(done),
+            heard = signal => heard,
+        };
+        // A resolved signal is never polled again.
+        self.signal = None;
+        match heard {
+            Ok(()) => {
                 self.came = true;
                 Err(Interrupted)
             }
+            // Ctrl-C cannot be listened for: the work goes on, as every later one will.
+            Err(_) => Ok(work.await),
         }
     }
 }

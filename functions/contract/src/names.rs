@@ -24,9 +24,15 @@ pub fn resource_name(stage: &str, suffix: &str) -> String {
     format!("{}{suffix}", resource_prefix(stage))
 }
 
+/// The stage's own name for the things that are the stage as a whole (its stack, its CodeDeploy
+/// application): `marketgrid-<stage>`.
+pub fn stage_resource(stage: &str) -> String {
+    format!("marketgrid-{stage}")
+}
+
 /// What every one of a stage's resource names starts with (`marketgrid-<stage>-`).
 pub fn resource_prefix(stage: &str) -> String {
-    format!("marketgrid-{stage}-")
+    format!("{}-", stage_resource(stage))
 }
 
 impl StageName {
@@ -36,7 +42,7 @@ impl StageName {
 
     /// The CloudFormation stack that holds the stage.
     pub fn stack_name(&self) -> String {
-        format!("marketgrid-{}", self.0)
+        stage_resource(&self.0)
     }
 
     /// The SSM path under which the stage publishes its resource names and key rings.
