@@ -61,7 +61,7 @@ impl Archive {
             keys.extend(
                 page.contents()
                     .iter()
-                    .filter_map(|object| object.key().map(url_decoded)),
+                    .filter_map(|object| object.key().map(s3_key)),
             );
         }
         Ok(keys)
@@ -231,48 +231,24 @@ impl crate::ports::LedgerLookup for Ledger {
     }
 }
 
-/// A key as S3 sends it with `encoding-type=url` (form encoding: `+` is a space, `%XX` a
-/// byte), back to its text; bytes that are not UTF-8 become U+FFFD and the key is then reported
-/// unreadable, never fatal.
-fn url_decoded(encoded: &str) -> String {
-    let hex = |byte: u8| (byte as char).to_digit(16);
-    let bytes = encoded.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = match bytes.get(i..i + 3) {
-            Some([b'%', high, low]) => hex(*high).zip(hex(*low)),
-            _ => None,
-        };
-        match (escaped, bytes[i]) {
-            (Some((high, low)), _) => {
-                decoded.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            (None, b'+') => {
-                decoded.push(b' ');
-                i += 1;
-            }
-            (None, byte) => {
-                decoded.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
+/// A key as S3 sends it with `encoding-type=url` (form encoding: `+` is a space, `%XX` a byte),
+/// back to its text with the one form codec; bytes that are not UTF-8 become U+FFFD and the key
+/// is then reported unreadable, never fatal.
+fn s3_key(encoded: &str) -> String {
+    mgrid_contract::form::decode(encoded)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::url_decoded;
+    use super::s3_key;
 
     #[test]
     fn keys_are_decoded_as_s3_encodes_them() {
         assert_eq!(
-            url_decoded("webhooks/stripe/2026/11/26/01/evt_1.json"),
+            s3_key("webhooks/stripe/2026/11/26/01/evt_1.json"),
             "webhooks/stripe/2026/11/26/01/evt_1.json"
         );
-        assert_eq!(url_decoded("a%1B%5B2Jb+c%2B%"), "a\u{1b}[2Jb c+%");
-        assert_eq!(url_decoded("%E2%9C%93%zz"), "\u{2713}%zz");
+        assert_eq!(s3_key("a%1B%5B2Jb+c%2B%"), "a\u{1b}[2Jb c+%");
+        assert_eq!(s3_key("%E2%9C%93%zz"), "\u{2713}%zz");
     }
 }
