@@ -210,12 +210,14 @@ pub fn on_interrupt(
     aborting: &'static str,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
+        // Each wait ends only on Ctrl-C (nothing else finishes it).
+        let ctrl_c = || async { CtrlC::listen().unless(std::future::pending::<()>()).await };
+        if ctrl_c().await.is_ok() {
             return;
         }
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
         say_beside(bar.as_ref(), stopping);
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if ctrl_c().await.is_err() {
             if let Some(bar) = &bar {
                 bar.abandon();
             }
