@@ -189,18 +189,14 @@ pub fn resources(
     let queue_name =
         |parameter| get(parameter).map(|url| url.rsplit('/').next().unwrap_or_default().to_owned());
     let pipes = get(StageParameter::PipeNames)?;
-    let pipe = |suffix: &str| {
+    // A pipe named in the parameter by its leg, else the name the template gives it.
+    let pipe = |leg: &str| {
         pipes
             .split(',')
             .map(str::trim)
-            .find(|name| name.ends_with(suffix))
+            .find(|name| name.ends_with(&format!("-{leg}")))
             .map(str::to_owned)
-            .unwrap_or_else(|| {
-                format!(
-                    "{}{suffix}",
-                    mgrid_contract::names::stage_resource(stage.as_str())
-                )
-            })
+            .unwrap_or_else(|| mgrid_contract::names::resource_name(stage.as_str(), leg))
     };
     Ok(Resources {
         stage: stage.to_string(),
@@ -211,8 +207,8 @@ pub fn resources(
         authorizer: get(StageParameter::AuthorizerFunction)?,
         processor: get(StageParameter::ProcessorFunction)?,
         archiver: get(StageParameter::ArchiverFunction)?,
-        archive_pipe: pipe("-archive"),
-        notify_pipe: pipe("-notify"),
+        archive_pipe: pipe("archive"),
+        notify_pipe: pipe("notify"),
     })
 }
 

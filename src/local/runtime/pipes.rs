@@ -26,14 +26,14 @@ pub const NOTIFY_MAX_AGE_MS: i64 = 21_600_000;
 /// is an fsync, and a hundred a commit keeps notifying ahead of a 3,000-a-second load.
 pub(super) const NOTIFY_BATCH: usize = 100;
 
-/// A failed delivery waits 1 s, doubled each step up to this.
-pub(super) const NOTIFY_LONGEST_WAIT: Duration = Duration::from_secs(60);
+/// A failed delivery waits 1 s, doubled each step up to a minute.
+const NOTIFY_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
 
 /// A notification POST that has not answered by then failed.
 pub(super) const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A failed archive write is retried after 1 s, doubled each step up to this.
-pub(super) const ARCHIVE_LONGEST_WAIT: Duration = Duration::from_secs(30);
+/// A failed archive write is retried after 1 s, doubled each step up to 30 s.
+const ARCHIVE_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
 
 pub(super) fn text(item: &Item, name: &str) -> String {
     match item.get(name) {
@@ -153,7 +153,7 @@ pub(super) async fn archive(
             continue;
         }
         failing += 1;
-        let wait = Backoff::new(Duration::from_secs(1), ARCHIVE_LONGEST_WAIT).wait(failing);
+        let wait = ARCHIVE_BACKOFF.wait(failing);
         if let Some(error) = &report.first_error {
             // One line a retry step, whatever the number of records that failed.
             tracing::warn!(
@@ -224,7 +224,7 @@ pub(super) async fn notify(
             continue;
         };
         failing += 1;
-        let wait = Backoff::new(Duration::from_secs(1), NOTIFY_LONGEST_WAIT).wait(failing);
+        let wait = NOTIFY_BACKOFF.wait(failing);
         let at = now();
         let (given_up, retried): (Vec<_>, Vec<_>) = due
             .iter()
