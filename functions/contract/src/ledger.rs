@@ -49,6 +49,11 @@ pub fn ledger_item(record: &TransactionRecord, envelope: &WebhookEnvelope) -> It
     s("eventType", &record.event_type);
     s("vendorId", &record.vendor_id);
     s("body", &envelope.body);
+    // Into the unsettled index until both legs after the ledger leave their receipts.
+    s(
+        crate::settlement::UNSETTLED,
+        &crate::settlement::unsettled_bucket(&record.transaction_id, record.received_at),
+    );
     for (name, value) in [
         ("currency", &record.currency),
         ("status", &record.status),

@@ -18,6 +18,7 @@ pub mod notification;
 pub mod provider;
 pub mod record;
 mod scalar;
+pub mod settlement;
 pub mod signature;
 pub mod untrusted;
 pub mod webhook_url;

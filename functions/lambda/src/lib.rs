@@ -1,5 +1,5 @@
-//! The Lambda side of MarketGrid: one bootstrap binary whose handler (authorizer, processor or
-//! archiver) is picked by the function's Handler setting. This crate only translates Lambda
+//! The Lambda side of MarketGrid: one bootstrap binary whose handler (authorizer, processor,
+//! archiver or notifier) is picked by the function's Handler setting. This crate only translates Lambda
 //! events to the data plane's handlers (mgrid-pipeline) and their results back.
 
 pub mod events;
@@ -8,9 +8,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use mgrid_contract::{KeySlot, StageName};
-use mgrid_pipeline::archiver::{Archiver, StreamRecord as ArchiverRecord};
+use mgrid_contract::settlement::BY_PIPELINE;
+use mgrid_pipeline::archiver::Archiver;
+use mgrid_pipeline::legs::{LegRunner, LegWork, StreamRecord as LegRecord};
+use mgrid_pipeline::notifier::Notifier;
 use mgrid_pipeline::authorizer::{AuthorizationRequest, Authorizer, Decision};
-use mgrid_pipeline::aws::{DynamoLedger, S3Archive, SqsDeadLetters, SsmKeyStore};
+use mgrid_pipeline::aws::{
+    DynamoLedger, DynamoReceipts, S3Archive, SnsTopic, SqsDeadLetters, SsmKeyStore,
+};
 use mgrid_pipeline::metrics::batch_metrics;
 use mgrid_pipeline::ports::{Certificates, Clock, InboundMessage};
 use mgrid_pipeline::processor::Processor;
@@ -23,7 +28,7 @@ use events::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    #[error("the function's Handler is {0:?}; it must be authorizer, processor or archiver")]
+    #[error("the function's Handler is {0:?}; it must be authorizer, processor, archiver or notifier")]
     UnknownHandler(String),
     #[error("the environment variable {0} is not set (the stack sets it)")]
     MissingVariable(&'static str),
@@ -38,7 +43,7 @@ pub struct EventError {
     detail: String,
 }
 
-/// One of the three handlers, wired to AWS.
+/// One of the four handlers, wired to AWS.
 pub enum LambdaHandler<C> {
     Authorizer(Authorizer<SsmKeyStore>),
     Processor {
@@ -50,7 +55,11 @@ pub enum LambdaHandler<C> {
         clock: Arc<dyn Clock>,
     },
     Archiver {
-        archiver: Archiver<S3Archive>,
+        leg: LegRunner<Archiver<S3Archive>, DynamoReceipts>,
+        clock: Arc<dyn Clock>,
+    },
+    Notifier {
+        leg: LegRunner<Notifier<SnsTopic>, DynamoReceipts>,
         clock: Arc<dyn Clock>,
     },
 }
@@ -90,10 +99,31 @@ impl<C: Certificates> LambdaHandler<C> {
                 clock,
             },
             "archiver" => LambdaHandler::Archiver {
-                archiver: Archiver::new(S3Archive::new(
-                    aws_sdk_s3::Client::new(config),
-                    required("MGRID_ARCHIVE_BUCKET")?,
-                )),
+                leg: LegRunner::new(
+                    Archiver::new(S3Archive::new(
+                        aws_sdk_s3::Client::new(config),
+                        required("MGRID_ARCHIVE_BUCKET")?,
+                    )),
+                    DynamoReceipts::new(
+                        aws_sdk_dynamodb::Client::new(config),
+                        required("MGRID_TABLE_NAME")?,
+                    ),
+                    BY_PIPELINE,
+                ),
+                clock,
+            },
+            "notifier" => LambdaHandler::Notifier {
+                leg: LegRunner::new(
+                    Notifier::new(SnsTopic::new(
+                        aws_sdk_sns::Client::new(config),
+                        required("MGRID_VENDOR_TOPIC_ARN")?,
+                    )),
+                    DynamoReceipts::new(
+                        aws_sdk_dynamodb::Client::new(config),
+                        required("MGRID_TABLE_NAME")?,
+                    ),
+                    BY_PIPELINE,
+                ),
                 clock,
             },
             other => return Err(SetupError::UnknownHandler(other.to_owned())),
@@ -125,39 +155,51 @@ impl<C: Certificates> LambdaHandler<C> {
                 }
                 Ok(to_json(&BatchResponse::failing(report.failed)))
             }
-            LambdaHandler::Archiver { archiver, clock } => {
-                let records: Vec<StreamRecord> =
-                    parse(event, "pipe batch of DynamoDB stream records")?;
-                let records: Vec<ArchiverRecord> = records
-                    .into_iter()
-                    .map(|r| ArchiverRecord {
-                        event_id: r.event_id,
-                        event_name: r.event_name,
-                        new_image: r.dynamodb.new_image,
-                    })
-                    .collect();
-                let report = archiver.archive(&records).await;
-                // One JSON line per record (mgrid logs and mgrid trace read them by field).
-                for decision in report.decision_lines(clock.now()) {
-                    println!("{}", decision.to_line());
-                }
-                tracing::info!(
-                    written = report.written,
-                    already = report.already_archived,
-                    failed = report.failed.len(),
-                    "archived"
-                );
-                if let Some(error) = &report.first_error {
-                    tracing::warn!(
-                        failed = report.failed.len(),
-                        first_error = %error,
-                        "archive writes failed; the pipe will retry them"
-                    );
-                }
-                Ok(to_json(&BatchResponse::failing(report.failed)))
-            }
+            LambdaHandler::Archiver { leg, clock } => run_leg(leg, event, clock.as_ref()).await,
+            LambdaHandler::Notifier { leg, clock } => run_leg(leg, event, clock.as_ref()).await,
         }
     }
+}
+
+/// A leg after the ledger: the pipe's batch of stream records worked, one decision line per
+/// record, and the records that failed (or whose free redo would write a missing receipt) back to
+/// the pipe.
+async fn run_leg<W: LegWork, R: mgrid_pipeline::ports::Receipts>(
+    leg: &LegRunner<W, R>,
+    event: Value,
+    clock: &dyn Clock,
+) -> Result<Value, EventError> {
+    let records: Vec<StreamRecord> = parse(event, "pipe batch of DynamoDB stream records")?;
+    let records: Vec<LegRecord> = records
+        .into_iter()
+        .map(|r| LegRecord {
+            event_id: r.event_id,
+            event_name: r.event_name,
+            new_image: r.dynamodb.new_image,
+        })
+        .collect();
+    let report = leg.run(&records, clock).await;
+    // One JSON line per record (mgrid logs and mgrid trace read them by field).
+    for decision in report.decision_lines(W::FUNCTION, clock.now()) {
+        println!("{}", decision.to_line());
+    }
+    tracing::info!(
+        done = report.done,
+        already = report.already,
+        failed = report.failed.len(),
+        receipts_unwritten = report.receipts_unwritten,
+        "{}",
+        W::FUNCTION
+    );
+    if let Some(error) = &report.first_error {
+        tracing::warn!(
+            failed = report.failed.len(),
+            first_error = %error,
+            "the {} leg failed for some records; the pipe retries those it was handed back",
+            W::LEG
+        );
+    }
+    Ok(to_json(&BatchResponse::failing(report.failed)))
 }
 
 fn parse<T: serde::de::DeserializeOwned>(

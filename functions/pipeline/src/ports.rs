@@ -6,6 +6,7 @@ use std::future::Future;
 
 use mgrid_contract::archive::ArchiveKey;
 use mgrid_contract::ledger::Item;
+use mgrid_contract::settlement::{Leg, Receipt};
 use mgrid_contract::{EpochMillis, FailureReason, KeyRing};
 
 /// What an adapter call can fail with, classified once, where the SDK error is understood.
@@ -44,6 +45,34 @@ pub trait Archive: Send + Sync {
         key: &ArchiveKey,
         object: Vec<u8>,
     ) -> impl Future<Output = Result<Insert, PortError>> + Send;
+}
+
+/// The receipts the legs after the ledger leave on ledger items.
+pub trait Receipts: Send + Sync {
+    /// Writes each receipt on its item (by transaction id); an item whose legs are then all
+    /// done leaves the unsettled index. One result per receipt, in order.
+    fn settle(
+        &self,
+        receipts: &[(String, Receipt)],
+    ) -> impl Future<Output = Vec<Result<(), PortError>>> + Send;
+
+    /// Notes on each item (by transaction id) why `leg` failed for it. One result per item.
+    fn note_failures(
+        &self,
+        leg: Leg,
+        failures: &[(String, String)],
+    ) -> impl Future<Output = Vec<Result<(), PortError>>> + Send;
+}
+
+/// Where vendor notifications are published.
+pub trait Topic: Send + Sync {
+    /// Publishes one notification; its message id. A redelivery is marked so
+    /// (mgrid_contract::settlement::REDELIVERY_ATTRIBUTE).
+    fn publish(
+        &self,
+        body: &str,
+        redelivery: bool,
+    ) -> impl Future<Output = Result<String, PortError>> + Send;
 }
 
 /// The stage's key rings (API keys and signing secrets).

@@ -12,10 +12,12 @@ use mgrid_aws_errors::ErrorClass;
 use mgrid_contract::archive::ArchiveKey;
 use mgrid_contract::envelope::attribute;
 use mgrid_contract::ledger::{Attribute, Item, KEY_ATTRIBUTE};
+use mgrid_contract::settlement::{Leg, REDELIVERY_ATTRIBUTE, Receipt, UNSETTLED};
 use mgrid_contract::{FailureReason, KeyRing};
 
 use crate::ports::{
     Archive, Certificates, DeadLetters, InboundMessage, Insert, KeyStore, Ledger, PortError,
+    Receipts, Topic,
 };
 
 /// The TLS of every HTTPS connection mgrid and the functions open: rustls over ring. rustls'
@@ -175,6 +177,191 @@ impl Archive for S3Archive {
                 Ok(Insert::AlreadyPresent)
             }
             Err(error) => Err(classify("S3 PutObject", &error)),
+        }
+    }
+}
+
+/// Receipts on ledger items in DynamoDB: one update per receipt, conditional on the item
+/// existing (a receipt never makes an item), returning the item as updated; the leg that finds
+/// the other leg's receipt there takes the item out of the unsettled index with a second,
+/// conditional update. DynamoDB applies updates to one item one after another, so of two legs
+/// finishing together the later always sees the earlier's receipt: an item cannot stay in the
+/// index with both receipts.
+#[derive(Clone)]
+pub struct DynamoReceipts {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoReceipts {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        DynamoReceipts {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn settle_one(&self, transaction_id: &str, receipt: &Receipt) -> Result<(), PortError> {
+        let leg = receipt.leg();
+        let attributes = receipt.attributes();
+        let mut names = std::collections::HashMap::new();
+        let mut values = std::collections::HashMap::new();
+        let mut sets = Vec::new();
+        for (at, (name, value)) in attributes.iter().enumerate() {
+            names.insert(format!("#a{at}"), name.clone());
+            values.insert(format!(":v{at}"), to_attribute_value(value));
+            sets.push(format!("#a{at} = :v{at}"));
+        }
+        names.insert("#key".to_owned(), KEY_ATTRIBUTE.to_owned());
+        names.insert("#failure".to_owned(), leg.failure_attribute().to_owned());
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(KEY_ATTRIBUTE, AttributeValue::S(transaction_id.to_owned()))
+            .update_expression(format!("SET {} REMOVE #failure", sets.join(", ")))
+            .condition_expression("attribute_exists(#key)")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        let updated = match updated {
+            Ok(updated) => updated,
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                return Err(PortError::Unavailable(format!(
+                    "the ledger has no item {transaction_id} to write its {leg} receipt on"
+                )));
+            }
+            Err(error) => return Err(classify("DynamoDB UpdateItem (receipt)", &error)),
+        };
+        let item = updated.attributes.unwrap_or_default();
+        if !(item.contains_key(leg.other().done_attribute()) && item.contains_key(UNSETTLED)) {
+            return Ok(());
+        }
+        let removed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(KEY_ATTRIBUTE, AttributeValue::S(transaction_id.to_owned()))
+            .update_expression("REMOVE #unsettled")
+            .condition_expression("attribute_exists(#archived) AND attribute_exists(#notified)")
+            .expression_attribute_names("#unsettled", UNSETTLED)
+            .expression_attribute_names("#archived", Leg::Archive.done_attribute())
+            .expression_attribute_names("#notified", Leg::Notify.done_attribute())
+            .send()
+            .await;
+        match removed {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(classify("DynamoDB UpdateItem (settled)", &error)),
+        }
+    }
+
+    async fn note_one(&self, leg: Leg, transaction_id: &str, why: &str) -> Result<(), PortError> {
+        let why: String = why.chars().take(MAX_DETAIL_CHARS).collect();
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(KEY_ATTRIBUTE, AttributeValue::S(transaction_id.to_owned()))
+            // Only while the leg is not done: a late failure never hides a receipt.
+            .update_expression("SET #failure = :why")
+            .condition_expression("attribute_exists(#key) AND attribute_not_exists(#done)")
+            .expression_attribute_names("#failure", leg.failure_attribute())
+            .expression_attribute_names("#key", KEY_ATTRIBUTE)
+            .expression_attribute_names("#done", leg.done_attribute())
+            .expression_attribute_values(":why", AttributeValue::S(why))
+            .send()
+            .await
+            .map(|_| ())
+            .or_else(|error| {
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception())
+                {
+                    Ok(())
+                } else {
+                    Err(classify("DynamoDB UpdateItem (leg failure)", &error))
+                }
+            })
+    }
+}
+
+impl Receipts for DynamoReceipts {
+    async fn settle(&self, receipts: &[(String, Receipt)]) -> Vec<Result<(), PortError>> {
+        futures::future::join_all(
+            receipts
+                .iter()
+                .map(|(transaction_id, receipt)| self.settle_one(transaction_id, receipt)),
+        )
+        .await
+    }
+
+    async fn note_failures(
+        &self,
+        leg: Leg,
+        failures: &[(String, String)],
+    ) -> Vec<Result<(), PortError>> {
+        futures::future::join_all(
+            failures
+                .iter()
+                .map(|(transaction_id, why)| self.note_one(leg, transaction_id, why)),
+        )
+        .await
+    }
+}
+
+/// The vendor-notification topic in SNS.
+#[derive(Clone)]
+pub struct SnsTopic {
+    client: aws_sdk_sns::Client,
+    topic_arn: String,
+}
+
+impl SnsTopic {
+    pub fn new(client: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> Self {
+        SnsTopic {
+            client,
+            topic_arn: topic_arn.into(),
+        }
+    }
+
+    /// The topic, reached with `config`.
+    pub fn from_config(config: &aws_config::SdkConfig, topic_arn: impl Into<String>) -> Self {
+        SnsTopic::new(aws_sdk_sns::Client::new(config), topic_arn)
+    }
+}
+
+impl Topic for SnsTopic {
+    async fn publish(&self, body: &str, redelivery: bool) -> Result<String, PortError> {
+        let mut request = self
+            .client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .message(body);
+        if redelivery {
+            request = request.message_attributes(
+                REDELIVERY_ATTRIBUTE,
+                aws_sdk_sns::types::MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value("true")
+                    .build()
+                    .expect("data type is set"),
+            );
+        }
+        match request.send().await {
+            Ok(output) => Ok(output.message_id.unwrap_or_default()),
+            Err(error) => Err(classify("SNS Publish", &error)),
         }
     }
 }
