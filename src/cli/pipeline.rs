@@ -40,6 +40,10 @@ pub struct DevArgs {
     /// letter (`mgrid status --stage local` counts them)
     #[arg(long, value_name = "URL", value_parser = crate::http::NotifyUrl::parse)]
     pub notify_url: Option<crate::http::NotifyUrl>,
+    /// Wait this many milliseconds between attempts of the legs after the ledger, instead of
+    /// the pipes' doubling waits (the number of attempts stays the pipes'): for fault drills
+    #[arg(long, value_name = "MS", hide = true)]
+    pub leg_retry_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Args)]

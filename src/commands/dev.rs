@@ -84,6 +84,9 @@ pub async fn run(context: &Context, args: &DevArgs) -> Result<()> {
             workers: args.workers as usize,
             print_notifications: !args.quiet,
             notify_url: args.notify_url.clone(),
+            leg_retry: args
+                .leg_retry_ms
+                .map_or(runtime::LegRetry::PIPES, runtime::LegRetry::every),
         },
     )
     .await

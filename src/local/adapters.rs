@@ -9,9 +9,11 @@ use std::path::PathBuf;
 use mgrid_contract::archive::ArchiveKey;
 use mgrid_contract::envelope::attribute;
 use mgrid_contract::ledger::{Attribute, Item, KEY_ATTRIBUTE};
+use mgrid_contract::settlement::{Leg, Receipt, UNSETTLED};
 use mgrid_contract::{EpochMillis, FailureReason, KeyRing};
 use mgrid_pipeline::ports::{
     Archive, Certificates, DeadLetters, InboundMessage, Insert, KeyStore, Ledger, PortError,
+    Receipts,
 };
 
 use super::db;
@@ -37,9 +39,13 @@ impl Ledger for LocalLedger {
         };
         let id = id.clone();
         let json = serde_json::to_string(item).map_err(unavailable)?;
+        let unsettled = match item.get(UNSETTLED) {
+            Some(Attribute::S(bucket)) => Some(bucket.clone()),
+            _ => None,
+        };
         let written = self
             .0
-            .run(move |c| db::insert_transaction(c, &id, &json, now()))
+            .run(move |c| db::insert_transaction(c, &id, &json, unsettled.as_deref(), now()))
             .await
             .map_err(unavailable)?;
         Ok(if written {
@@ -140,4 +146,62 @@ fn write_new(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<Insert> {
     file.sync_all()?;
     std::fs::rename(&temporary, path)?;
     Ok(Insert::Written)
+}
+
+/// Receipts on the local ledger's items: a batch's receipts in one commit.
+#[derive(Clone)]
+pub struct LocalReceipts(pub Store);
+
+impl Receipts for LocalReceipts {
+    async fn settle(&self, receipts: &[(String, Receipt)]) -> Vec<Result<(), PortError>> {
+        let batch = receipts.to_vec();
+        let count = batch.len();
+        let written = self
+            .0
+            .run(move |c| {
+                batch
+                    .iter()
+                    .map(|(id, receipt)| db::settle(c, id, receipt))
+                    .collect::<rusqlite::Result<Vec<bool>>>()
+            })
+            .await;
+        match written {
+            Ok(found) => found
+                .into_iter()
+                .zip(receipts)
+                .map(|(found, (id, receipt))| {
+                    if found {
+                        Ok(())
+                    } else {
+                        Err(PortError::Unavailable(format!(
+                            "the ledger has no item {id} to write its {} receipt on",
+                            receipt.leg()
+                        )))
+                    }
+                })
+                .collect(),
+            Err(error) => vec![Err(unavailable(error)); count],
+        }
+    }
+
+    async fn note_failures(
+        &self,
+        leg: Leg,
+        failures: &[(String, String)],
+    ) -> Vec<Result<(), PortError>> {
+        let batch = failures.to_vec();
+        let count = batch.len();
+        let noted = self
+            .0
+            .run(move |c| {
+                batch
+                    .iter()
+                    .try_for_each(|(id, why)| db::note_leg_failure(c, id, leg, why))
+            })
+            .await;
+        match noted {
+            Ok(()) => vec![Ok(()); count],
+            Err(error) => vec![Err(unavailable(error)); count],
+        }
+    }
 }

@@ -6,6 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use mgrid_contract::ledger::{Attribute, Item};
+use mgrid_contract::settlement::{
+    BY_HEAL, BY_PIPELINE, Leg, Receipt, UNSETTLED, apply_failure, apply_receipt,
+};
 use mgrid_contract::{EpochMillis, QueueMessage};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -45,19 +49,23 @@ CREATE TABLE IF NOT EXISTS dedup (
 CREATE TABLE IF NOT EXISTS ledger (
     transaction_id TEXT PRIMARY KEY,
     item TEXT NOT NULL,
-    recorded_at INTEGER NOT NULL
+    recorded_at INTEGER NOT NULL,
+    unsettled TEXT
 );
 CREATE TABLE IF NOT EXISTS stream (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     transaction_id TEXT NOT NULL,
-    done INTEGER NOT NULL DEFAULT 0
+    done INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS stream_pending ON stream (done, seq);
 CREATE TABLE IF NOT EXISTS notifications (
     seq INTEGER PRIMARY KEY,
     transaction_id TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    next_at INTEGER NOT NULL DEFAULT 0
+    next_at INTEGER NOT NULL DEFAULT 0,
+    redelivery INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS notify_dead_letters (
     seq INTEGER PRIMARY KEY,
@@ -93,19 +101,32 @@ pub fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
     connection.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
     )?;
-    connection.execute_batch(SCHEMA)?;
-    migrate(&connection)?;
+    prepare(&connection)?;
     Ok(connection)
 }
 
+/// The schema, brought to this build's layout, with the indexes of the columns migrations add.
+fn prepare(connection: &Connection) -> rusqlite::Result<()> {
+    connection.execute_batch(SCHEMA)?;
+    migrate(connection)?;
+    // The unsettled index, as the table's sparse index: only items whose legs are not all done.
+    connection.execute_batch(
+        "CREATE INDEX IF NOT EXISTS ledger_unsettled ON ledger (recorded_at)
+             WHERE unsettled IS NOT NULL;",
+    )
+}
+
 /// The layout this build writes (`PRAGMA user_version`).
-const LAYOUT: i64 = 1;
+const LAYOUT: i64 = 2;
 
 /// Brings a database an older mgrid wrote to [`LAYOUT`], in one transaction.
 fn migrate(connection: &Connection) -> rusqlite::Result<()> {
     let layout: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if layout >= LAYOUT {
         return Ok(());
+    }
+    if layout == 1 {
+        return migrate_to_receipts(connection);
     }
     // 0 → 1: deduplication per message group, as the deployed queues' DeduplicationScope: the
     // old table goes and SCHEMA makes it again; its entries are dropped (within five minutes of
@@ -120,7 +141,41 @@ fn migrate(connection: &Connection) -> rusqlite::Result<()> {
              SELECT seq, transaction_id FROM stream WHERE done = 0;
          PRAGMA user_version = 1;
          COMMIT;"
-    ))
+    ))?;
+    migrate_to_receipts(connection)
+}
+
+/// 1 → 2: the legs after the ledger leave receipts, and the ledger keeps its unsettled items in
+/// a sparse index. Items written before carry no receipts: they are not tracked (a report says
+/// so), and the archive's attempts start at none. Columns a new database has already are kept.
+fn migrate_to_receipts(connection: &Connection) -> rusqlite::Result<()> {
+    let has = |table: &str, column: &str| -> rusqlite::Result<bool> {
+        let mut statement = connection.prepare(&format!("PRAGMA table_info({table})"))?;
+        let names = statement.query_map([], |row| row.get::<_, String>(1))?;
+        for name in names {
+            if name? == column {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    let mut batch = String::from("BEGIN IMMEDIATE;");
+    if !has("ledger", "unsettled")? {
+        batch.push_str("ALTER TABLE ledger ADD COLUMN unsettled TEXT;");
+    }
+    if !has("notifications", "redelivery")? {
+        batch.push_str(
+            "ALTER TABLE notifications ADD COLUMN redelivery INTEGER NOT NULL DEFAULT 0;",
+        );
+    }
+    if !has("stream", "attempts")? {
+        batch.push_str(
+            "ALTER TABLE stream ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE stream ADD COLUMN next_at INTEGER NOT NULL DEFAULT 0;",
+        );
+    }
+    batch.push_str("PRAGMA user_version = 2; COMMIT;");
+    connection.execute_batch(&batch)
 }
 
 /// A message as a receiver gets it.
@@ -426,17 +481,19 @@ pub fn depth(tx: &Connection, queue: &str, now: EpochMillis) -> rusqlite::Result
     )
 }
 
-/// Writes a ledger item unless its transaction is there, with its stream record.
+/// Writes a ledger item unless its transaction is there, with its stream record; `unsettled`
+/// is the item's index bucket (mgrid_contract::settlement), when it has one.
 pub fn insert_transaction(
     tx: &Connection,
     transaction_id: &str,
     item_json: &str,
+    unsettled: Option<&str>,
     now: EpochMillis,
 ) -> rusqlite::Result<bool> {
     let written = tx.execute(
-        "INSERT INTO ledger (transaction_id, item, recorded_at) VALUES (?1, ?2, ?3)
+        "INSERT INTO ledger (transaction_id, item, recorded_at, unsettled) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (transaction_id) DO NOTHING",
-        params![transaction_id, item_json, now],
+        params![transaction_id, item_json, now, unsettled],
     )?;
     if written == 1 {
         tx.execute(
@@ -459,6 +516,8 @@ pub struct PendingNotification {
     pub item: String,
     pub attempts: u32,
     pub recorded_at: EpochMillis,
+    /// Queued again by a heal: the vendor is told it is a redelivery.
+    pub redelivery: bool,
 }
 
 /// Notifications due at `now`, oldest first.
@@ -468,7 +527,7 @@ pub fn due_notifications(
     now: EpochMillis,
 ) -> rusqlite::Result<Vec<PendingNotification>> {
     let mut statement = tx.prepare_cached(
-        "SELECT n.seq, l.item, n.attempts, l.recorded_at
+        "SELECT n.seq, l.item, n.attempts, l.recorded_at, n.redelivery
          FROM notifications n JOIN ledger l USING (transaction_id)
          WHERE n.next_at <= ?1 ORDER BY n.seq LIMIT ?2",
     )?;
@@ -478,24 +537,79 @@ pub fn due_notifications(
             item: row.get(1)?,
             attempts: row.get(2)?,
             recorded_at: row.get(3)?,
+            redelivery: row.get(4)?,
         })
     })?;
     rows.collect()
 }
 
-/// The notification was delivered.
-pub fn notified(tx: &Connection, seq: i64) -> rusqlite::Result<()> {
+/// The transaction and redelivery mark of a waiting notification.
+fn notification(tx: &Connection, seq: i64) -> rusqlite::Result<Option<(String, bool)>> {
+    tx.query_row(
+        "SELECT transaction_id, redelivery FROM notifications WHERE seq = ?1",
+        params![seq],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .optional()
+}
+
+/// The notification was delivered at `at`: its receipt on the item (message id `local-<seq>`).
+pub fn notified(tx: &Connection, seq: i64, at: EpochMillis) -> rusqlite::Result<()> {
+    if let Some((transaction_id, redelivery)) = notification(tx, seq)? {
+        let by = if redelivery { BY_HEAL } else { BY_PIPELINE };
+        let receipt = Receipt::Notified {
+            message_id: format!("local-{seq}"),
+            at,
+            by: by.to_owned(),
+        };
+        settle(tx, &transaction_id, &receipt)?;
+        // Told at last: no longer a notify dead letter.
+        tx.execute(
+            "DELETE FROM notify_dead_letters WHERE transaction_id = ?1",
+            params![transaction_id],
+        )?;
+    }
     tx.execute("DELETE FROM notifications WHERE seq = ?1", params![seq])?;
     Ok(())
 }
 
-/// A delivery failed: try again at `next_at`.
-pub fn notify_later(tx: &Connection, seq: i64, next_at: EpochMillis) -> rusqlite::Result<()> {
+/// A delivery failed (`why`): try again at `next_at`.
+pub fn notify_later(
+    tx: &Connection,
+    seq: i64,
+    next_at: EpochMillis,
+    why: &str,
+) -> rusqlite::Result<()> {
+    if let Some((transaction_id, _)) = notification(tx, seq)? {
+        note_leg_failure(tx, &transaction_id, Leg::Notify, why)?;
+    }
     tx.execute(
         "UPDATE notifications SET attempts = attempts + 1, next_at = ?2 WHERE seq = ?1",
         params![seq, next_at],
     )?;
     Ok(())
+}
+
+/// Queues a ledger item's vendor notification again, marked as a redelivery (a heal): the
+/// notify pipe of a running `mgrid dev` delivers it and writes its receipt. False when the
+/// ledger has no such item. A notification already waiting is marked, not queued twice. Queued
+/// again under a negative sequence number, which no stream record has, so first in line.
+pub fn notify_again(tx: &Connection, transaction_id: &str) -> rusqlite::Result<bool> {
+    if item(tx, transaction_id)?.is_none() {
+        return Ok(false);
+    }
+    let waiting = tx.execute(
+        "UPDATE notifications SET redelivery = 1, next_at = 0 WHERE transaction_id = ?1",
+        params![transaction_id],
+    )?;
+    if waiting == 0 {
+        tx.execute(
+            "INSERT INTO notifications (seq, transaction_id, redelivery)
+             VALUES ((SELECT MIN(COALESCE(MIN(seq), 0), 0) - 1 FROM notifications), ?1, 1)",
+            params![transaction_id],
+        )?;
+    }
+    Ok(true)
 }
 
 /// A notification given up on, kept with why, as the notify pipe's dead-letter queue keeps it.
@@ -505,6 +619,9 @@ pub fn notify_dead_letter(
     reason: &str,
     now: EpochMillis,
 ) -> rusqlite::Result<()> {
+    if let Some((transaction_id, _)) = notification(tx, seq)? {
+        note_leg_failure(tx, &transaction_id, Leg::Notify, reason)?;
+    }
     tx.execute(
         "INSERT OR REPLACE INTO notify_dead_letters (seq, transaction_id, attempts, reason, failed_at)
          SELECT seq, transaction_id, attempts + 1, ?2, ?3 FROM notifications WHERE seq = ?1",
@@ -514,21 +631,139 @@ pub fn notify_dead_letter(
     Ok(())
 }
 
-/// Stream records not yet archived, oldest first, with their items.
-pub fn pending_stream(tx: &Connection, max: usize) -> rusqlite::Result<Vec<(i64, String, String)>> {
+/// A stream record the archive pipe has not finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRecord {
+    pub seq: i64,
+    pub item: String,
+    pub attempts: u32,
+    pub recorded_at: EpochMillis,
+}
+
+/// Stream records not yet archived and due at `now`, oldest first, with their items.
+pub fn pending_stream(
+    tx: &Connection,
+    max: usize,
+    now: EpochMillis,
+) -> rusqlite::Result<Vec<PendingRecord>> {
     let mut statement = tx.prepare_cached(
-        "SELECT s.seq, s.transaction_id, l.item FROM stream s JOIN ledger l USING (transaction_id)
-         WHERE s.done = 0 ORDER BY s.seq LIMIT ?1",
+        "SELECT s.seq, l.item, s.attempts, l.recorded_at
+         FROM stream s JOIN ledger l USING (transaction_id)
+         WHERE s.done = 0 AND s.next_at <= ?2 ORDER BY s.seq LIMIT ?1",
     )?;
-    let rows = statement.query_map(params![max as i64], |row| {
-        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    let rows = statement.query_map(params![max as i64, now], |row| {
+        Ok(PendingRecord {
+            seq: row.get(0)?,
+            item: row.get(1)?,
+            attempts: row.get(2)?,
+            recorded_at: row.get(3)?,
+        })
     })?;
     rows.collect()
 }
 
+/// The archive pipe is done with the record: archived, or given up on (its item stays
+/// unsettled, with why).
 pub fn stream_done(tx: &Connection, seq: i64) -> rusqlite::Result<()> {
     tx.execute("UPDATE stream SET done = 1 WHERE seq = ?1", params![seq])?;
     Ok(())
+}
+
+/// An archive write failed: try the record again at `next_at`.
+pub fn archive_later(tx: &Connection, seq: i64, next_at: EpochMillis) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE stream SET attempts = attempts + 1, next_at = ?2 WHERE seq = ?1",
+        params![seq, next_at],
+    )?;
+    Ok(())
+}
+
+/// A ledger item, by transaction id.
+fn item(tx: &Connection, transaction_id: &str) -> rusqlite::Result<Option<Item>> {
+    let json: Option<String> = tx
+        .query_row(
+            "SELECT item FROM ledger WHERE transaction_id = ?1",
+            params![transaction_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(json.and_then(|json| serde_json::from_str(&json).ok()))
+}
+
+fn write_item(tx: &Connection, transaction_id: &str, item: &Item) -> rusqlite::Result<()> {
+    let json = serde_json::to_string(item)
+        .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))?;
+    let unsettled = match item.get(UNSETTLED) {
+        Some(Attribute::S(bucket)) => Some(bucket.clone()),
+        _ => None,
+    };
+    tx.execute(
+        "UPDATE ledger SET item = ?2, unsettled = ?3 WHERE transaction_id = ?1",
+        params![transaction_id, json, unsettled],
+    )?;
+    Ok(())
+}
+
+/// Writes a leg's receipt on its item, as DynamoDB does (mgrid_contract::settlement): false
+/// when the ledger has no such item.
+pub fn settle(tx: &Connection, transaction_id: &str, receipt: &Receipt) -> rusqlite::Result<bool> {
+    let Some(mut item) = item(tx, transaction_id)? else {
+        return Ok(false);
+    };
+    apply_receipt(&mut item, receipt);
+    write_item(tx, transaction_id, &item)?;
+    Ok(true)
+}
+
+/// Notes on an item why a leg failed, unless the leg is done.
+pub fn note_leg_failure(
+    tx: &Connection,
+    transaction_id: &str,
+    leg: Leg,
+    why: &str,
+) -> rusqlite::Result<()> {
+    let Some(mut item) = item(tx, transaction_id)? else {
+        return Ok(());
+    };
+    if item.contains_key(leg.done_attribute()) {
+        return Ok(());
+    }
+    apply_failure(&mut item, leg, why);
+    write_item(tx, transaction_id, &item)
+}
+
+/// Unsettled ledger items recorded in `[from, to]`, oldest first, `max` at most; through the
+/// sparse index, so the cost follows what is unsettled, not the ledger.
+pub fn unsettled(
+    tx: &Connection,
+    from: EpochMillis,
+    to: EpochMillis,
+    max: usize,
+) -> rusqlite::Result<Vec<Item>> {
+    let mut statement = tx.prepare_cached(
+        "SELECT item FROM ledger INDEXED BY ledger_unsettled
+         WHERE unsettled IS NOT NULL AND recorded_at BETWEEN ?1 AND ?2
+         ORDER BY recorded_at LIMIT ?3",
+    )?;
+    let rows = statement.query_map(params![from, to, max as i64], |row| row.get::<_, String>(0))?;
+    let mut items = Vec::new();
+    for json in rows {
+        if let Ok(item) = serde_json::from_str(&json?) {
+            items.push(item);
+        }
+    }
+    Ok(items)
+}
+
+/// Ledger items by transaction id (those there are).
+pub fn items(tx: &Connection, transaction_ids: &[String]) -> rusqlite::Result<Vec<Item>> {
+    let mut found = Vec::new();
+    for id in transaction_ids {
+        if let Some(item) = item(tx, id)? {
+            found.push(item);
+        }
+    }
+    Ok(found)
 }
 
 /// A stored key ring: its JSON, version, and when it was last written.
@@ -713,8 +948,7 @@ mod tests {
 
     fn db() -> Connection {
         let connection = Connection::open_in_memory().unwrap();
-        connection.execute_batch(SCHEMA).unwrap();
-        migrate(&connection).unwrap();
+        prepare(&connection).unwrap();
         connection
     }
 
@@ -761,20 +995,20 @@ mod tests {
     #[test]
     fn notifications_wait_apart_from_the_archive_and_dead_letter_with_their_attempts() {
         let db = db();
-        insert_transaction(&db, "stripe:evt_1", "{}", 0).unwrap();
-        insert_transaction(&db, "stripe:evt_2", "{}", 0).unwrap();
-        for (seq, _, _) in pending_stream(&db, 10).unwrap() {
-            stream_done(&db, seq).unwrap();
+        insert_transaction(&db, "stripe:evt_1", "{}", None, 0).unwrap();
+        insert_transaction(&db, "stripe:evt_2", "{}", None, 0).unwrap();
+        for record in pending_stream(&db, 10, 0).unwrap() {
+            stream_done(&db, record.seq).unwrap();
         }
         let due = due_notifications(&db, 10, 0).unwrap();
         assert_eq!(due.len(), 2, "archiving does not notify");
-        notify_later(&db, due[0].seq, 5_000).unwrap();
+        notify_later(&db, due[0].seq, 5_000, "refused").unwrap();
         let due_now = due_notifications(&db, 10, 1_000).unwrap();
         assert_eq!(
             due_now.iter().map(|n| n.seq).collect::<Vec<_>>(),
             vec![due[1].seq]
         );
-        notified(&db, due[1].seq).unwrap();
+        notified(&db, due[1].seq, 2_000).unwrap();
         let later = due_notifications(&db, 10, 5_000).unwrap();
         assert_eq!(later[0].attempts, 1);
         notify_dead_letter(&db, later[0].seq, "refused", 6_000).unwrap();
@@ -892,14 +1126,81 @@ mod tests {
     }
 
     #[test]
+    fn receipts_settle_an_item_out_of_the_unsettled_index_and_a_heal_notifies_again() {
+        use mgrid_contract::settlement::{Legs, sha256_hex};
+        let db = db();
+        let item = |id: &str| {
+            let mut item = Item::new();
+            item.insert("transactionId".into(), Attribute::S(id.into()));
+            item.insert(UNSETTLED.into(), Attribute::S("2026-12-07T11#1".into()));
+            serde_json::to_string(&item).unwrap()
+        };
+        for (id, at) in [
+            ("stripe:a", 1_000),
+            ("stripe:b", 2_000),
+            ("stripe:c", 9_000),
+        ] {
+            let bucket = Some("2026-12-07T11#1");
+            assert!(insert_transaction(&db, id, &item(id), bucket, at).unwrap());
+        }
+        let ids = |items: Vec<Item>| -> Vec<String> {
+            items
+                .iter()
+                .map(|i| match &i["transactionId"] {
+                    Attribute::S(id) => id.clone(),
+                    _ => String::new(),
+                })
+                .collect()
+        };
+        assert_eq!(
+            ids(unsettled(&db, 0, 5_000, 10).unwrap()),
+            ["stripe:a", "stripe:b"]
+        );
+        let archived = Receipt::Archived {
+            key: "webhooks/k".into(),
+            sha256: sha256_hex(b"x"),
+            at: 3_000,
+            by: BY_PIPELINE.into(),
+        };
+        assert!(settle(&db, "stripe:a", &archived).unwrap());
+        assert!(
+            !settle(&db, "stripe:none", &archived).unwrap(),
+            "a receipt makes no item"
+        );
+        note_leg_failure(&db, "stripe:a", Leg::Notify, "answered 503").unwrap();
+        let a = Legs::of(&items(&db, &["stripe:a".into()]).unwrap()[0]);
+        assert_eq!(a.pending(), vec![Leg::Notify]);
+        assert_eq!(a.failure(Leg::Notify), Some("answered 503"));
+        // The notification delivered at last settles it: out of the index.
+        let due = due_notifications(&db, 10, 0).unwrap();
+        notified(&db, due[0].seq, 4_000).unwrap();
+        assert_eq!(ids(unsettled(&db, 0, 5_000, 10).unwrap()), ["stripe:b"]);
+        // A heal queues b's notification again, marked, first in line; once delivered its
+        // receipt says who.
+        assert!(notify_again(&db, "stripe:b").unwrap());
+        assert!(!notify_again(&db, "stripe:none").unwrap());
+        let due = due_notifications(&db, 10, 0).unwrap();
+        assert_eq!(
+            due.iter().filter(|d| d.redelivery).count(),
+            1,
+            "marked, not queued twice"
+        );
+        let healed = due.iter().find(|d| d.redelivery).unwrap();
+        notified(&db, healed.seq, 5_000).unwrap();
+        let b = Legs::of(&items(&db, &["stripe:b".into()]).unwrap()[0]);
+        assert_eq!(b.notified_by.as_deref(), Some(BY_HEAL));
+        assert_eq!(b.pending(), vec![Leg::Archive]);
+    }
+
+    #[test]
     fn a_transaction_is_recorded_once_with_one_stream_record() {
         let db = db();
-        assert!(insert_transaction(&db, "stripe:evt_1", "{}", 0).unwrap());
-        assert!(!insert_transaction(&db, "stripe:evt_1", "{}", 1).unwrap());
-        let pending = pending_stream(&db, 10).unwrap();
+        assert!(insert_transaction(&db, "stripe:evt_1", "{}", None, 0).unwrap());
+        assert!(!insert_transaction(&db, "stripe:evt_1", "{}", None, 1).unwrap());
+        let pending = pending_stream(&db, 10, 0).unwrap();
         assert_eq!(pending.len(), 1);
-        stream_done(&db, pending[0].0).unwrap();
-        assert!(pending_stream(&db, 10).unwrap().is_empty());
+        stream_done(&db, pending[0].seq).unwrap();
+        assert!(pending_stream(&db, 10, 0).unwrap().is_empty());
     }
 
     #[test]

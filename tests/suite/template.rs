@@ -455,16 +455,17 @@ fn two_pipes_carry_ledger_inserts_to_the_archiver_and_the_vendor_topic_with_boun
         properties(&t, "ArchivePipe")["Target"],
         json!({"Fn::GetAtt": ["ArchiverFunction", "Arn"]})
     );
+    // The notify leg is the notifier function (it leaves a receipt per payment), and the
+    // function publishes to the vendor topic it is given.
     let notify = properties(&t, "NotifyPipe");
-    assert_eq!(notify["Target"], json!({"Ref": "VendorTopic"}));
-    let input: Value = serde_json::from_str(
-        notify["TargetParameters"]["InputTemplate"]
-            .as_str()
-            .unwrap(),
-    )
-    .expect("the notification template is JSON");
-    // The local stage notifies with the same fields (the contract's list of them).
-    assert_eq!(input, mgrid_contract::notification::input_template());
+    assert_eq!(
+        notify["Target"],
+        json!({"Fn::GetAtt": ["NotifierFunction", "Arn"]})
+    );
+    assert_eq!(
+        properties(&t, "NotifierFunction")["Environment"]["Variables"]["MGRID_VENDOR_TOPIC_ARN"],
+        json!({"Ref": "VendorTopic"})
+    );
     assert!(
         properties(&t, "VendorTopic")["KmsMasterKeyId"].is_object(),
         "the vendor topic is encrypted"

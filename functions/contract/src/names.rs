@@ -147,6 +147,7 @@ pub enum StageParameter {
     AuthorizerFunction,
     ProcessorFunction,
     ArchiverFunction,
+    NotifierFunction,
     PipeNames,
     DashboardName,
     KmsKeyArn,
@@ -154,7 +155,7 @@ pub enum StageParameter {
 }
 
 impl StageParameter {
-    pub const ALL: [StageParameter; 16] = [
+    pub const ALL: [StageParameter; 17] = [
         StageParameter::QueueUrl,
         StageParameter::DlqUrl,
         StageParameter::PipeDlqUrl,
@@ -167,6 +168,7 @@ impl StageParameter {
         StageParameter::AuthorizerFunction,
         StageParameter::ProcessorFunction,
         StageParameter::ArchiverFunction,
+        StageParameter::NotifierFunction,
         StageParameter::PipeNames,
         StageParameter::DashboardName,
         StageParameter::KmsKeyArn,
@@ -188,6 +190,7 @@ impl StageParameter {
             StageParameter::AuthorizerFunction => "authorizer-function",
             StageParameter::ProcessorFunction => "processor-function",
             StageParameter::ArchiverFunction => "archiver-function",
+            StageParameter::NotifierFunction => "notifier-function",
             StageParameter::PipeNames => "pipe-names",
             StageParameter::DashboardName => "dashboard-name",
             StageParameter::KmsKeyArn => "kms-key-arn",

@@ -1,15 +1,16 @@
-//! The message a vendor gets when its transaction is recorded. On AWS the notify pipe builds it
-//! from the stream record with its `InputTemplate` (stacks/pipeline.yaml, NotifyPipe); the local
-//! stage builds it from the ledger item. Both follow this one list of fields, and a test holds
-//! the template to it.
+//! The message a vendor gets when its transaction is recorded, built from the ledger item: by the
+//! notifier function on AWS (stacks/pipeline.yaml, NotifierFunction), by the local notify pipe,
+//! and by a heal that tells a vendor again. One list of fields for all three.
 
-use serde_json::{Map, Value};
+#[cfg(test)]
+use serde_json::Map;
+use serde_json::Value;
 
 use crate::ledger::{Attribute, Item};
 
 /// Every field of a vendor notification: its JSON name (the ledger attribute of the same name)
-/// and the attribute's DynamoDB type in the stream record. Every value is sent as a string, as
-/// the pipe's template quotes each one.
+/// and the attribute's DynamoDB type. Every value is sent as a string (amounts in minor units,
+/// times in epoch milliseconds), as vendors have always read them.
 pub const FIELDS: [(&str, &str); 7] = [
     ("transactionId", "S"),
     ("vendorId", "S"),
@@ -37,21 +38,6 @@ pub fn vendor_notification(item: &Item) -> Value {
     )
 }
 
-/// The pipe's `InputTemplate` as JSON: each field a quoted path into the stream record's new
-/// image.
-pub fn input_template() -> Value {
-    let fields: Map<String, Value> = FIELDS
-        .iter()
-        .map(|(name, kind)| {
-            (
-                (*name).to_owned(),
-                Value::String(format!("<$.dynamodb.NewImage.{name}.{kind}>")),
-            )
-        })
-        .collect();
-    Value::Object(fields)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +52,5 @@ mod tests {
         assert_eq!(notification["amount"], "1250");
         assert_eq!(notification["vendorId"], "");
         assert_eq!(notification.as_object().map(Map::len), Some(FIELDS.len()));
-        assert_eq!(input_template()["amount"], "<$.dynamodb.NewImage.amount.N>");
     }
 }

@@ -151,9 +151,7 @@ impl Receipt {
                 s("archiveSha256", sha256);
                 s("archivedBy", by);
             }
-            Receipt::Notified {
-                message_id, by, ..
-            } => {
+            Receipt::Notified { message_id, by, .. } => {
                 s("notifyMessageId", message_id);
                 s("notifiedBy", by);
             }
@@ -272,7 +270,10 @@ impl Legs {
         if !self.tracked {
             return Vec::new();
         }
-        Leg::ALL.into_iter().filter(|leg| !self.done(*leg)).collect()
+        Leg::ALL
+            .into_iter()
+            .filter(|leg| !self.done(*leg))
+            .collect()
     }
 
     pub fn settled(&self) -> bool {
@@ -315,8 +316,9 @@ mod tests {
         assert_eq!(window.len(), 2 * UNSETTLED_SHARDS as usize);
         assert!(window.contains(&bucket));
         // Ids spread over every shard.
-        let shards: std::collections::BTreeSet<u32> =
-            (0..100).map(|n| shard_of(&format!("stripe:evt_{n}"))).collect();
+        let shards: std::collections::BTreeSet<u32> = (0..100)
+            .map(|n| shard_of(&format!("stripe:evt_{n}")))
+            .collect();
         assert_eq!(shards.len(), UNSETTLED_SHARDS as usize);
     }
 

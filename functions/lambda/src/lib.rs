@@ -7,16 +7,16 @@ pub mod events;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use mgrid_contract::{KeySlot, StageName};
 use mgrid_contract::settlement::BY_PIPELINE;
+use mgrid_contract::{KeySlot, StageName};
 use mgrid_pipeline::archiver::Archiver;
-use mgrid_pipeline::legs::{LegRunner, LegWork, StreamRecord as LegRecord};
-use mgrid_pipeline::notifier::Notifier;
 use mgrid_pipeline::authorizer::{AuthorizationRequest, Authorizer, Decision};
 use mgrid_pipeline::aws::{
     DynamoLedger, DynamoReceipts, S3Archive, SnsTopic, SqsDeadLetters, SsmKeyStore,
 };
+use mgrid_pipeline::legs::{LegRunner, LegWork, StreamRecord as LegRecord};
 use mgrid_pipeline::metrics::batch_metrics;
+use mgrid_pipeline::notifier::Notifier;
 use mgrid_pipeline::ports::{Certificates, Clock, InboundMessage};
 use mgrid_pipeline::processor::Processor;
 use serde_json::Value;
@@ -28,7 +28,9 @@ use events::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    #[error("the function's Handler is {0:?}; it must be authorizer, processor, archiver or notifier")]
+    #[error(
+        "the function's Handler is {0:?}; it must be authorizer, processor, archiver or notifier"
+    )]
     UnknownHandler(String),
     #[error("the environment variable {0} is not set (the stack sets it)")]
     MissingVariable(&'static str),

@@ -7,14 +7,21 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mgrid_contract::archive::ArchiveKey;
+use mgrid_contract::ledger::Attribute;
 use mgrid_contract::ledger::{Item, KEY_ATTRIBUTE, ledger_item};
+use mgrid_contract::notification::vendor_notification;
+use mgrid_contract::settlement::{
+    BY_HEAL, BY_PIPELINE, Leg, Legs, Receipt, apply_failure, apply_receipt, sha256_hex,
+};
 use mgrid_contract::signature::stripe_signature_header;
 use mgrid_contract::{
     EpochMillis, FailureReason, KeyRing, KeySlot, Provider, Secret, StageName, TransactionRecord,
     WebhookEnvelope,
 };
-use mgrid_pipeline::archiver::{Archiver, StreamRecord};
+use mgrid_pipeline::archiver::Archiver;
 use mgrid_pipeline::authorizer::{AuthorizationRequest, Authorizer, Decision, DenyReason};
+use mgrid_pipeline::legs::{LegRunner, StreamRecord};
+use mgrid_pipeline::notifier::Notifier;
 use mgrid_pipeline::ports::*;
 use mgrid_pipeline::processor::{Processor, RetryCause};
 
@@ -611,19 +618,117 @@ fn stream_record(event_id: &str, message: &InboundMessage) -> StreamRecord {
     }
 }
 
+/// Receipts on the memory ledger's items, applied as DynamoDB applies them (the contract's
+/// apply_receipt); a switch makes every write fail.
+#[derive(Default, Clone)]
+struct MemoryReceipts {
+    items: Arc<Mutex<BTreeMap<String, Item>>>,
+    down: Arc<Mutex<bool>>,
+}
+impl Receipts for MemoryReceipts {
+    async fn settle(&self, receipts: &[(String, Receipt)]) -> Vec<Result<(), PortError>> {
+        let mut items = self.items.lock().unwrap();
+        receipts
+            .iter()
+            .map(|(id, receipt)| {
+                if *self.down.lock().unwrap() {
+                    return Err(PortError::Unavailable("dynamodb down".into()));
+                }
+                let item = items
+                    .get_mut(id)
+                    .ok_or_else(|| PortError::Unavailable(format!("no item {id}")))?;
+                apply_receipt(item, receipt);
+                Ok(())
+            })
+            .collect()
+    }
+    async fn note_failures(
+        &self,
+        leg: Leg,
+        failures: &[(String, String)],
+    ) -> Vec<Result<(), PortError>> {
+        let mut items = self.items.lock().unwrap();
+        failures
+            .iter()
+            .map(|(id, why)| {
+                if let Some(item) = items.get_mut(id) {
+                    apply_failure(item, leg, why);
+                }
+                Ok(())
+            })
+            .collect()
+    }
+}
+
+#[derive(Default, Clone)]
+struct MemoryTopic {
+    published: Arc<Mutex<Vec<(String, bool)>>>,
+    down: Arc<Mutex<bool>>,
+}
+impl Topic for MemoryTopic {
+    async fn publish(&self, body: &str, redelivery: bool) -> Result<String, PortError> {
+        if *self.down.lock().unwrap() {
+            return Err(PortError::Unavailable("sns down".into()));
+        }
+        let mut published = self.published.lock().unwrap();
+        published.push((body.to_owned(), redelivery));
+        Ok(format!("msg-{}", published.len()))
+    }
+}
+
+fn legs_of(receipts: &MemoryReceipts, record: &StreamRecord) -> Legs {
+    let Some(Attribute::S(id)) = record.new_image.as_ref().unwrap().get(KEY_ATTRIBUTE) else {
+        panic!("no key")
+    };
+    Legs::of(&receipts.items.lock().unwrap()[id])
+}
+
+fn with_items(records: &[StreamRecord]) -> MemoryReceipts {
+    let receipts = MemoryReceipts::default();
+    for record in records {
+        let item = record.new_image.clone().unwrap();
+        let Some(Attribute::S(id)) = item.get(KEY_ATTRIBUTE) else {
+            panic!("no key")
+        };
+        receipts.items.lock().unwrap().insert(id.clone(), item);
+    }
+    receipts
+}
+
 #[tokio::test]
-async fn the_archiver_writes_each_webhook_once_and_reports_what_it_could_not() {
+async fn the_archiver_writes_each_webhook_once_leaves_its_receipt_and_reports_what_it_could_not() {
+    let clock = FakeClock(AtomicI64::new(NOW));
     let archive = MemoryArchive::default();
-    let archiver = Archiver::new(archive.clone());
     let records = [
         stream_record("s1", &message("m1", "evt_1", "pi_a")),
         stream_record("s2", &message("m2", "evt_2", "pi_b")),
+        stream_record("s5", &message("m5", "evt_5", "pi_a")),
     ];
-    let report = archiver.archive(&records).await;
-    assert_eq!((report.written, report.failed.len()), (2, 0));
-    let again = archiver.archive(&records).await;
+    let receipts = with_items(&records);
+    let leg = LegRunner::new(
+        Archiver::new(archive.clone()),
+        receipts.clone(),
+        BY_PIPELINE,
+    );
+    let report = leg.run(&records[..2], &clock).await;
+    assert_eq!((report.done, report.failed.len()), (2, 0));
+    // The receipt names the key and the digest of the bytes written.
+    let legs = legs_of(&receipts, &records[0]);
+    let key = legs.archive_key.clone().unwrap();
+    let written = archive.objects.lock().unwrap()[&key].clone();
     assert_eq!(
-        (again.written, again.already_archived),
+        legs.archive_sha256.as_deref(),
+        Some(sha256_hex(&written).as_str())
+    );
+    assert_eq!(legs.archived_at, Some(NOW));
+    assert_eq!(
+        legs.pending(),
+        vec![Leg::Notify],
+        "the vendor is still to be told"
+    );
+    let again = leg.run(&records[..2], &clock).await;
+    assert_eq!(
+        (again.done, again.already),
         (0, 2),
         "a re-read stream is harmless"
     );
@@ -636,17 +741,23 @@ async fn the_archiver_writes_each_webhook_once_and_reports_what_it_could_not() {
         event_name: "MODIFY".into(),
         ..stream_record("s4", &message("m4", "evt_4", "pi_a"))
     };
-    let report = archiver.archive(&[broken, modify]).await;
+    let report = leg.run(&[broken, modify], &clock).await;
     assert_eq!(report.failed, ["s3"]);
     assert_eq!(report.skipped, 1);
     *archive.down.lock().unwrap() = true;
-    let report = archiver
-        .archive(&[stream_record("s5", &message("m5", "evt_5", "pi_a"))])
-        .await;
+    let report = leg.run(&records[2..], &clock).await;
     assert_eq!(report.failed, ["s5"]);
     assert_eq!(archive.objects.lock().unwrap().len(), 2);
+    // The failure is noted on the item, for the report that lists it.
+    let failed = legs_of(&receipts, &records[2]);
+    assert!(
+        failed
+            .failure(Leg::Archive)
+            .is_some_and(|why| why.contains("s3 down"))
+    );
+    assert_eq!(failed.pending(), Leg::ALL.to_vec());
     // One decision line a record, by its event: the failed write says why.
-    let lines = report.decision_lines(NOW);
+    let lines = report.decision_lines("archiver", NOW);
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0].function, "archiver");
     assert_eq!(lines[0].outcome, "archive-failed");
@@ -654,9 +765,80 @@ async fn the_archiver_writes_each_webhook_once_and_reports_what_it_could_not() {
     assert_eq!(lines[0].provider.as_deref(), Some("stripe"));
     assert_eq!(lines[0].level, mgrid_contract::decision::Level::Warn);
     assert!(lines[0].detail.is_some());
-    let repeated = again.decision_lines(NOW);
+    let repeated = again.decision_lines("archiver", NOW);
     assert_eq!(repeated.len(), 2);
     assert!(repeated.iter().all(|l| l.outcome == "already-archived"));
+    // A receipt that cannot be written sends the record back to the pipe: the archive write is
+    // free to redo, and the redo writes the receipt.
+    *archive.down.lock().unwrap() = false;
+    *receipts.down.lock().unwrap() = true;
+    let report = leg.run(&records[2..], &clock).await;
+    assert_eq!(
+        (report.receipts_unwritten, report.failed.clone()),
+        (1, vec!["s5".to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn the_notifier_tells_each_vendor_once_and_keeps_the_message_id() {
+    let clock = FakeClock(AtomicI64::new(NOW));
+    let topic = MemoryTopic::default();
+    let records = [
+        stream_record("s1", &message("m1", "evt_1", "pi_a")),
+        stream_record("s2", &message("m2", "evt_2", "pi_b")),
+    ];
+    let receipts = with_items(&records);
+    let leg = LegRunner::new(Notifier::new(topic.clone()), receipts.clone(), BY_PIPELINE);
+    *topic.down.lock().unwrap() = true;
+    let report = leg.run(&records, &clock).await;
+    assert_eq!(report.failed, ["s1", "s2"]);
+    assert!(
+        legs_of(&receipts, &records[0])
+            .failure(Leg::Notify)
+            .is_some()
+    );
+    *topic.down.lock().unwrap() = false;
+    let report = leg.run(&records, &clock).await;
+    assert_eq!((report.done, report.failed.len()), (2, 0));
+    let legs = legs_of(&receipts, &records[0]);
+    assert!(
+        legs.notify_message_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with("msg-"))
+    );
+    assert_eq!(
+        legs.failure(Leg::Notify),
+        None,
+        "the receipt clears the failure"
+    );
+    // The body is the contract's notification of the item; first deliveries are not marked.
+    let published = topic.published.lock().unwrap().clone();
+    let body: serde_json::Value = serde_json::from_str(&published[0].0).unwrap();
+    assert_eq!(
+        body,
+        vendor_notification(records[0].new_image.as_ref().unwrap())
+    );
+    assert!(published.iter().all(|(_, redelivery)| !redelivery));
+    // A receipt that cannot be written does not send the record back: the vendor was told,
+    // and telling again is a heal's marked redelivery.
+    *receipts.down.lock().unwrap() = true;
+    let report = leg.run(&records[..1], &clock).await;
+    assert_eq!((report.receipts_unwritten, report.failed.len()), (1, 0));
+    *receipts.down.lock().unwrap() = false;
+    let heal = LegRunner::new(
+        Notifier::redelivering(topic.clone()),
+        receipts.clone(),
+        BY_HEAL,
+    );
+    heal.run(&records[..1], &clock).await;
+    assert_eq!(
+        topic.published.lock().unwrap().last().map(|p| p.1),
+        Some(true)
+    );
+    assert_eq!(
+        legs_of(&receipts, &records[0]).notified_by.as_deref(),
+        Some(BY_HEAL)
+    );
 }
 
 #[test]

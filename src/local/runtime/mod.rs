@@ -12,8 +12,10 @@ use std::time::Duration;
 use hyper::Request;
 use hyper::body::Incoming;
 use mgrid_contract::StageName;
+use mgrid_contract::settlement::BY_PIPELINE;
 use mgrid_pipeline::archiver::Archiver;
 use mgrid_pipeline::authorizer::Authorizer;
+use mgrid_pipeline::legs::LegRunner;
 use mgrid_pipeline::ports::SystemClock;
 use mgrid_pipeline::processor::Processor;
 use tokio::net::TcpListener;
@@ -21,7 +23,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use super::adapters::{
-    LocalArchive, LocalDeadLetters, LocalKeyStore, LocalLedger, NoCertificates, now,
+    LocalArchive, LocalDeadLetters, LocalKeyStore, LocalLedger, LocalReceipts, NoCertificates, now,
 };
 use super::db::{self, WEBHOOKS};
 use super::metrics::{LocalMetrics, flush_loop};
@@ -34,7 +36,7 @@ mod shared;
 
 pub use ingress::{BODY_TIMEOUT, MAX_BODY_BYTES};
 use ingress::{count_request, ingress, route};
-pub use pipes::{NOTIFY_ATTEMPTS, NOTIFY_MAX_AGE_MS};
+pub use pipes::{LegRetry, NOTIFY_ATTEMPTS, NOTIFY_MAX_AGE_MS};
 use pipes::{Notifier, archive, notify};
 use processor::process;
 use shared::Shared;
@@ -49,6 +51,8 @@ pub struct Options {
     pub print_notifications: bool,
     /// POST each vendor notification here.
     pub notify_url: Option<NotifyUrl>,
+    /// How the legs after the ledger wait between attempts.
+    pub leg_retry: LegRetry,
 }
 
 /// What a running local stage hands back: where it listens, and how to stop it.
@@ -121,10 +125,20 @@ pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Re
     };
     tasks.spawn(archive(
         shared.clone(),
-        Archiver::new(LocalArchive(paths.archive.clone())),
+        LegRunner::new(
+            Archiver::new(LocalArchive(paths.archive.clone())),
+            LocalReceipts(store.clone()),
+            BY_PIPELINE,
+        ),
+        options.leg_retry.archive,
         stopping.clone(),
     ));
-    tasks.spawn(notify(shared.clone(), notifier, stopping));
+    tasks.spawn(notify(
+        shared.clone(),
+        notifier,
+        options.leg_retry.notify,
+        stopping,
+    ));
     Ok(Running {
         address,
         shutdown,

@@ -1,5 +1,6 @@
-//! The two pipes after the ledger: every new ledger item archived, and its vendor notified
-//! (printed, or POSTed), retried within the pipe's bounds (stacks/pipeline.yaml).
+//! The two legs after the ledger: every new ledger item archived, and its vendor notified
+//! (printed, or POSTed), each leaving its receipt on the item, retried within the pipes' bounds
+//! (stacks/pipeline.yaml) and then left unsettled with why, as on AWS.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,10 +8,13 @@ use std::time::Duration;
 use http_body_util::Full;
 use hyper::body::Bytes;
 use mgrid_contract::ledger::{Attribute, Item};
-use mgrid_pipeline::archiver::{Archiver, StreamRecord};
+use mgrid_contract::settlement::REDELIVERY_ATTRIBUTE;
+use mgrid_pipeline::archiver::Archiver;
+use mgrid_pipeline::legs::{LegRunner, StreamRecord};
+use mgrid_pipeline::ports::SystemClock;
 use tokio::sync::watch;
 
-use super::super::adapters::{LocalArchive, now};
+use super::super::adapters::{LocalArchive, LocalReceipts, now};
 use super::super::db::{self};
 use super::shared::{Shared, idle, pause};
 use crate::http::NotifyUrl;
@@ -27,13 +31,13 @@ pub const NOTIFY_MAX_AGE_MS: i64 = 21_600_000;
 pub(super) const NOTIFY_BATCH: usize = 100;
 
 /// A failed delivery waits 1 s, doubled each step up to a minute.
-const NOTIFY_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+pub const NOTIFY_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
 
 /// A notification POST that has not answered by then failed.
 pub(super) const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A failed archive write is retried after 1 s, doubled each step up to 30 s.
-const ARCHIVE_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
+pub const ARCHIVE_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
 
 pub(super) fn text(item: &Item, name: &str) -> String {
     match item.get(name) {
@@ -56,10 +60,14 @@ pub(super) struct Notifier {
 
 impl Notifier {
     /// Delivers one notification; why not, when the URL did not take it.
-    async fn notify(&self, item: &Item) -> Result<(), String> {
+    async fn notify(&self, item: &Item, redelivery: bool) -> Result<(), String> {
         if let Some(url) = &self.url {
-            let request = hyper::Request::post(url.uri().clone())
-                .header("content-type", "application/json")
+            let mut request =
+                hyper::Request::post(url.uri().clone()).header("content-type", "application/json");
+            if redelivery {
+                request = request.header(REDELIVERY_ATTRIBUTE, "true");
+            }
+            let request = request
                 .body(Full::new(Bytes::from(
                     mgrid_contract::notification::vendor_notification(item).to_string(),
                 )))
@@ -92,16 +100,53 @@ impl Notifier {
     }
 }
 
-/// The archive pipe: each new ledger item is archived; a record is marked done only once it
-/// is, so a failed write is tried again, after a wait that doubles while writes keep failing.
+/// How the legs retry, as the pipes do (stacks/pipeline.yaml): a failed record waits, twice as
+/// long each attempt, and is given up after [`NOTIFY_ATTEMPTS`] attempts or [`NOTIFY_MAX_AGE_MS`]
+/// of age. `mgrid dev --leg-retry-ms` shortens every wait (fault tests), never the attempts.
+#[derive(Debug, Clone, Copy)]
+pub struct LegRetry {
+    pub archive: Backoff,
+    pub notify: Backoff,
+}
+
+impl LegRetry {
+    pub const PIPES: LegRetry = LegRetry {
+        archive: ARCHIVE_BACKOFF,
+        notify: NOTIFY_BACKOFF,
+    };
+
+    /// Every wait `ms` milliseconds.
+    pub fn every(ms: u64) -> LegRetry {
+        let wait = Backoff::new(Duration::from_millis(ms), Duration::from_millis(ms));
+        LegRetry {
+            archive: wait,
+            notify: wait,
+        }
+    }
+}
+
+/// Whether a record that failed its `attempts`-th attempt (counted from 1) is given up on.
+fn given_up(attempts: u32, recorded_at: i64, at: i64) -> bool {
+    attempts >= NOTIFY_ATTEMPTS || at - recorded_at > NOTIFY_MAX_AGE_MS
+}
+
+/// The archive pipe: each new ledger item archived and its receipt written; a record whose
+/// write fails is tried again after a wait that doubles, and after the pipe's bounds it is given
+/// up on: its item stays unsettled with why, for `mgrid reconcile --heal`.
 pub(super) async fn archive(
     shared: Arc<Shared>,
-    archiver: Archiver<LocalArchive>,
+    leg: LegRunner<Archiver<LocalArchive>, LocalReceipts>,
+    retry: Backoff,
     mut stopping: watch::Receiver<bool>,
 ) {
     let mut failing = 0u32;
     while !*stopping.borrow() {
-        let pending = match shared.store.run(|c| db::pending_stream(c, 100)).await {
+        let at = now();
+        let pending = match shared
+            .store
+            .run(move |c| db::pending_stream(c, 100, at))
+            .await
+        {
             Ok(pending) => pending,
             Err(error) => {
                 tracing::error!("reading the local ledger stream failed: {error}");
@@ -110,34 +155,55 @@ pub(super) async fn archive(
             }
         };
         if pending.is_empty() {
-            idle(&shared.recorded, &mut stopping).await;
+            if failing > 0 {
+                // Records wait for their next attempt: look again after the shortest wait.
+                pause(&mut stopping, retry.wait(1)).await;
+                failing = 0;
+            } else {
+                idle(&shared.recorded, &mut stopping).await;
+            }
             continue;
         }
         let records: Vec<StreamRecord> = pending
             .iter()
-            .map(|(seq, _, item)| StreamRecord {
-                event_id: seq.to_string(),
+            .map(|record| StreamRecord {
+                event_id: record.seq.to_string(),
                 event_name: "INSERT".to_owned(),
-                new_image: serde_json::from_str(item).ok(),
+                new_image: serde_json::from_str(&record.item).ok(),
             })
             .collect();
-        let report = archiver.archive(&records).await;
+        let report = leg.run(&records, &SystemClock).await;
         shared
             .metrics
             .add("archiver_errors", report.failed.len() as f64);
-        if let Err(error) = shared.log.write(&report.decision_lines(now())) {
+        if let Err(error) = shared.log.write(&report.decision_lines("archiver", now())) {
             tracing::error!("writing the pipeline log failed: {error}");
         }
-        let done: Vec<i64> = records
-            .iter()
-            .filter(|record| !report.failed.contains(&record.event_id))
-            .filter_map(|record| record.event_id.parse().ok())
-            .collect();
+        let at = now();
+        let mut done = Vec::new();
+        let mut later = Vec::new();
+        let mut dropped = Vec::new();
+        for record in &pending {
+            if !report.failed.contains(&record.seq.to_string()) {
+                done.push(record.seq);
+            } else if given_up(record.attempts + 1, record.recorded_at, at) {
+                dropped.push(record.seq);
+            } else {
+                later.push((
+                    record.seq,
+                    at + retry.wait(record.attempts + 1).as_millis() as i64,
+                ));
+            }
+        }
+        let gave_up = dropped.len();
         let marked = shared
             .store
             .run(move |c| {
-                for seq in &done {
+                for seq in done.iter().chain(&dropped) {
                     db::stream_done(c, *seq)?;
+                }
+                for (seq, next_at) in &later {
+                    db::archive_later(c, *seq, *next_at)?;
                 }
                 Ok(())
             })
@@ -153,16 +219,20 @@ pub(super) async fn archive(
             continue;
         }
         failing += 1;
-        let wait = ARCHIVE_BACKOFF.wait(failing);
         if let Some(error) = &report.first_error {
-            // One line a retry step, whatever the number of records that failed.
+            // One line a batch, whatever the number of records that failed.
             tracing::warn!(
-                "{} archive writes failed ({error}); retrying in {} s",
+                "{} archive writes failed ({error}); retried with backoff{}",
                 report.failed.len(),
-                wait.as_secs()
+                if gave_up > 0 {
+                    format!(
+                        "; {gave_up} tried {NOTIFY_ATTEMPTS} times (or 6 h old) are given up, their payments unsettled (`mgrid reconcile --stage local --heal`)"
+                    )
+                } else {
+                    String::new()
+                }
             );
         }
-        pause(&mut stopping, wait).await;
     }
 }
 
@@ -172,6 +242,7 @@ pub(super) async fn archive(
 pub(super) async fn notify(
     shared: Arc<Shared>,
     notifier: Notifier,
+    retry: Backoff,
     mut stopping: watch::Receiver<bool>,
 ) {
     let mut failing = 0u32;
@@ -182,10 +253,11 @@ pub(super) async fn notify(
         let due = match shared
             .store
             .run(move |c| {
+                let at = now();
                 for seq in &done {
-                    db::notified(c, *seq)?;
+                    db::notified(c, *seq, at)?;
                 }
-                db::due_notifications(c, NOTIFY_BATCH, now())
+                db::due_notifications(c, NOTIFY_BATCH, at)
             })
             .await
         {
@@ -204,7 +276,7 @@ pub(super) async fn notify(
         let mut failure = None;
         for pending in &due {
             let outcome = match serde_json::from_str::<Item>(&pending.item) {
-                Ok(item) => notifier.notify(&item).await,
+                Ok(item) => notifier.notify(&item, pending.redelivery).await,
                 Err(error) => Err(format!("the ledger item cannot be read ({error})")),
             };
             match outcome {
@@ -224,15 +296,12 @@ pub(super) async fn notify(
             continue;
         };
         failing += 1;
-        let wait = NOTIFY_BACKOFF.wait(failing);
+        let wait = retry.wait(failing);
         let at = now();
         let (given_up, retried): (Vec<_>, Vec<_>) = due
             .iter()
             .filter(|pending| !delivered.contains(&pending.seq))
-            .partition(|pending| {
-                pending.attempts + 1 >= NOTIFY_ATTEMPTS
-                    || at - pending.recorded_at > NOTIFY_MAX_AGE_MS
-            });
+            .partition(|pending| given_up(pending.attempts + 1, pending.recorded_at, at));
         let given_up: Vec<i64> = given_up.iter().map(|p| p.seq).collect();
         let retried: Vec<i64> = retried.iter().map(|p| p.seq).collect();
         let dead = given_up.len();
@@ -241,12 +310,12 @@ pub(super) async fn notify(
             .as_ref()
             .map_or_else(String::new, ToString::to_string);
         tracing::warn!(
-            "{url} {why}: {} vendor notifications wait, next try in {} s{}",
+            "{url} {why}: {} vendor notifications wait, next try in {:.1} s{}",
             retried.len(),
-            wait.as_secs(),
+            wait.as_secs_f64(),
             if dead > 0 {
                 format!(
-                    "; {dead} tried {NOTIFY_ATTEMPTS} times (or 6 h old) are kept as notify dead letters"
+                    "; {dead} tried {NOTIFY_ATTEMPTS} times (or 6 h old) are kept as notify dead letters, their payments unsettled (`mgrid reconcile --stage local --heal`)"
                 )
             } else {
                 String::new()
@@ -261,10 +330,10 @@ pub(super) async fn notify(
             .store
             .run(move |c| {
                 for seq in &delivered {
-                    db::notified(c, *seq)?;
+                    db::notified(c, *seq, at)?;
                 }
                 for seq in &retried {
-                    db::notify_later(c, *seq, next_at)?;
+                    db::notify_later(c, *seq, next_at, &reason)?;
                 }
                 for seq in &given_up {
                     db::notify_dead_letter(c, *seq, &reason, at)?;
@@ -278,12 +347,13 @@ pub(super) async fn notify(
         pause(&mut stopping, wait).await;
     }
     if !delivered_before.is_empty() {
+        let at = now();
         let _ = shared
             .store
             .run(move |c| {
                 delivered_before
                     .iter()
-                    .try_for_each(|seq| db::notified(c, *seq))
+                    .try_for_each(|seq| db::notified(c, *seq, at))
             })
             .await;
     }
