@@ -6,6 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
+use mgrid_contract::ledger::Item;
+use mgrid_contract::settlement::Leg;
 use mgrid_contract::{EpochMillis, KeyRing};
 
 use crate::decide::logs::{Follow, Found, LogQuery};
@@ -125,6 +127,68 @@ pub trait LedgerLookup {
         &self,
         transaction_id: &str,
     ) -> impl Future<Output = Result<Option<mgrid_contract::TransactionRecord>, Failure>>;
+}
+
+/// The journey after the ledger: the payments whose legs are not all done (through the sparse
+/// unsettled index, never a scan of the ledger), items read by id, and a leg redone from the
+/// item with the leg's own code, its receipt written by the heal.
+pub trait Settlement {
+    /// Unsettled items received in `[from, to]`, oldest hours first, `max` at most.
+    fn unsettled(
+        &self,
+        from: EpochMillis,
+        to: EpochMillis,
+        max: usize,
+    ) -> impl Future<Output = Result<UnsettledPage, Failure>>;
+
+    /// Ledger items by transaction id, read consistently (those the ledger holds).
+    fn items(&self, transaction_ids: &[String])
+    -> impl Future<Output = Result<Vec<Item>, Failure>>;
+
+    /// Redoes `leg` for each item; what became of each, in order.
+    fn redo(&self, leg: Leg, items: &[Item]) -> impl Future<Output = Result<Vec<Redone>, Failure>>;
+}
+
+/// What one read of the unsettled index found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnsettledPage {
+    /// As the index projects them (mgrid_contract::settlement::INDEX_PROJECTION).
+    pub items: Vec<Item>,
+    /// More were unsettled than `max`.
+    pub more: bool,
+    /// The read capacity the reads consumed, where the store says (DynamoDB).
+    pub read_units: Option<f64>,
+}
+
+/// What redoing a leg for one item came to at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redone {
+    /// Done, and its receipt written.
+    Done,
+    /// Handed to the running pipeline (the local notify pipe), whose receipt is to be waited for.
+    Handed,
+    /// Not done, and why.
+    Failed(String),
+}
+
+impl Redone {
+    /// Each item's outcome in a leg runner's report over `mgrid_pipeline::legs::records_of`.
+    pub fn each(items: &[Item], report: &mgrid_pipeline::legs::LegReport) -> Vec<Redone> {
+        items
+            .iter()
+            .map(|item| {
+                let id = match item.get(mgrid_contract::ledger::KEY_ATTRIBUTE) {
+                    Some(mgrid_contract::ledger::Attribute::S(id)) => id.as_str(),
+                    _ => "",
+                };
+                match report.result_for(id) {
+                    Some(Ok(())) => Redone::Done,
+                    Some(Err(why)) => Redone::Failed(why),
+                    None => Redone::Failed("the ledger item is not a transaction".to_owned()),
+                }
+            })
+            .collect()
+    }
 }
 
 /// A ledger that holds nothing: what the in-memory queues of the tests and benchmarks are
@@ -334,6 +398,25 @@ impl<A: LedgerLookup, L: LedgerLookup> LedgerLookup for Backend<A, L> {
         transaction_id: &str,
     ) -> Result<Option<mgrid_contract::TransactionRecord>, Failure> {
         either!(self, ledger => ledger.record(transaction_id).await)
+    }
+}
+
+impl<A: Settlement, L: Settlement> Settlement for Backend<A, L> {
+    async fn unsettled(
+        &self,
+        from: EpochMillis,
+        to: EpochMillis,
+        max: usize,
+    ) -> Result<UnsettledPage, Failure> {
+        either!(self, settlement => settlement.unsettled(from, to, max).await)
+    }
+
+    async fn items(&self, transaction_ids: &[String]) -> Result<Vec<Item>, Failure> {
+        either!(self, settlement => settlement.items(transaction_ids).await)
+    }
+
+    async fn redo(&self, leg: Leg, items: &[Item]) -> Result<Vec<Redone>, Failure> {
+        either!(self, settlement => settlement.redo(leg, items).await)
     }
 }
 

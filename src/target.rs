@@ -19,10 +19,12 @@ use crate::aws::logs::AwsLogs;
 use crate::aws::metrics::CloudWatchSource;
 use crate::aws::parameters::{require, stage_parameters};
 use crate::aws::queues::{MoveTasks, Queue};
+use crate::aws::settlement::AwsSettlement;
 use crate::decide::stage::StageSettings;
 use crate::failure::{Failure, FailureKind};
 use crate::local::logfile::LocalLogs;
 use crate::local::metrics::LocalSource;
+use crate::local::settlement::LocalSettlement;
 use crate::local::{LocalArchiveFiles, LocalLedgerLookup, LocalQueue, LocalRings, Paths};
 use crate::ports::{Backend, DeadLetterQueue, Depth, Whereabouts};
 use crate::providers::api_base;
@@ -302,6 +304,27 @@ impl Target {
         }
     }
 
+    /// The journey after the ledger: what is unsettled, and each leg redone.
+    pub async fn settlement(&self) -> Result<StageSettlement, Failure> {
+        match self {
+            Target::Aws(stage) => Ok(StageSettlement::Aws(AwsSettlement {
+                dynamodb: stage.aws.dynamodb(),
+                table: stage.parameter(StageParameter::TableName).await?,
+                archive: mgrid_pipeline::aws::S3Archive::new(
+                    stage.aws.s3(),
+                    stage.parameter(StageParameter::ArchiveBucket).await?,
+                ),
+                topic: stage
+                    .aws
+                    .sns_topic(&stage.parameter(StageParameter::VendorTopicArn).await?),
+            })),
+            Target::Local(stage) => {
+                crate::local::open_existing(&stage.paths)?;
+                Ok(StageSettlement::Local(LocalSettlement(stage.paths.clone())))
+            }
+        }
+    }
+
     /// Where an event stands in the webhook queue and its vendor notification: exactly on the
     /// local stage; on AWS the queue is not read (it would hold up the event's group) and the
     /// notification is known only as the pipes' dead-letter queue's depth.
@@ -365,6 +388,9 @@ pub type StageArchive = Backend<Archive, LocalArchiveFiles>;
 
 /// The ledger of either backend.
 pub type StageLedger = Backend<Ledger, LocalLedgerLookup>;
+
+/// The journey after the ledger, on either backend.
+pub type StageSettlement = Backend<AwsSettlement, LocalSettlement>;
 
 /// The metrics of either backend.
 pub type StageMetrics = Backend<CloudWatchSource, LocalSource>;

@@ -236,6 +236,11 @@ impl Aws {
         aws_sdk_s3::Client::from_conf(config)
     }
 
+    /// A topic to publish to, as the notifier publishes (SNS requests are not counted).
+    pub fn sns_topic(&self, topic_arn: &str) -> mgrid_pipeline::aws::SnsTopic {
+        mgrid_pipeline::aws::SnsTopic::from_config(&self.config, topic_arn)
+    }
+
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         let config = aws_sdk_dynamodb::config::Builder::from(&self.config)
             .interceptor(self.counter.clone())

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod metrics;
 pub mod parameters;
 pub mod queues;
+pub mod settlement;
 pub mod stack;
 
 pub use connection::{Aws, Connection, Identity};

@@ -10,6 +10,7 @@ pub mod metrics;
 mod operator;
 pub mod paths;
 pub mod runtime;
+pub mod settlement;
 mod stage;
 pub mod store;
 

@@ -50,6 +50,20 @@ pub trait LegWork: Send + Sync {
     ) -> impl Future<Output = Result<Done, String>> + Send;
 }
 
+/// The records a runner takes for ledger items it is handed directly (a heal): INSERTs, as the
+/// pipe hands them over, numbered in order.
+pub fn records_of(items: &[Item]) -> Vec<StreamRecord> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(at, item)| StreamRecord {
+            event_id: at.to_string(),
+            event_name: "INSERT".to_owned(),
+            new_image: Some(item.clone()),
+        })
+        .collect()
+}
+
 /// One record's outcome, for its decision line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordOutcome {
@@ -81,6 +95,22 @@ pub struct LegReport {
 }
 
 impl LegReport {
+    /// What became of the item of `transaction_id`: its receipt written, or why not (None when
+    /// the batch did not hold it as a transaction).
+    pub fn result_for(&self, transaction_id: &str) -> Option<Result<(), String>> {
+        if self.receipts.iter().any(|(id, _)| id == transaction_id) {
+            return Some(Ok(()));
+        }
+        let outcome = self
+            .outcomes
+            .iter()
+            .find(|o| o.transaction_id.as_deref() == Some(transaction_id))?;
+        Some(Err(outcome
+            .detail
+            .clone()
+            .unwrap_or_else(|| outcome.outcome.to_owned())))
+    }
+
     /// One decision line per record, at `now`, for the function `function`.
     pub fn decision_lines(&self, function: &str, now: EpochMillis) -> Vec<DecisionLine> {
         self.outcomes

@@ -1,0 +1,192 @@
+//! The journey after the ledger on a deployed stage: the sparse `Unsettled` index of the
+//! transactions table read bucket by bucket (an hour in four shards), items read back by key,
+//! and a leg redone with the pipeline's own code (mgrid_pipeline's archiver and notifier), its
+//! receipt written by the heal.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity};
+use mgrid_contract::EpochMillis;
+use mgrid_contract::ledger::{Attribute, Item, KEY_ATTRIBUTE};
+use mgrid_contract::settlement::{BY_HEAL, Leg, UNSETTLED, UNSETTLED_INDEX, buckets_between};
+use mgrid_pipeline::archiver::Archiver;
+use mgrid_pipeline::aws::{DynamoReceipts, S3Archive, SnsTopic, from_attribute_value};
+use mgrid_pipeline::legs::{LegRunner, records_of};
+use mgrid_pipeline::notifier::Notifier;
+use mgrid_pipeline::ports::SystemClock;
+
+use super::errors;
+use crate::failure::{Failure, FailureKind};
+use crate::ports::{Redone, UnsettledPage};
+use crate::retry::Backoff;
+
+pub struct AwsSettlement {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub table: String,
+    /// The archive leg, as the archiver runs it.
+    pub archive: S3Archive,
+    /// The vendor topic, as the notifier publishes to it.
+    pub topic: SnsTopic,
+}
+
+fn item_of(found: &HashMap<String, AttributeValue>) -> Item {
+    found
+        .iter()
+        .filter_map(|(name, value)| Some((name.clone(), from_attribute_value(value)?)))
+        .collect()
+}
+
+impl crate::ports::Settlement for AwsSettlement {
+    async fn unsettled(
+        &self,
+        from: EpochMillis,
+        to: EpochMillis,
+        max: usize,
+    ) -> Result<UnsettledPage, Failure> {
+        let mut page = UnsettledPage {
+            read_units: Some(0.0),
+            ..UnsettledPage::default()
+        };
+        for bucket in buckets_between(from, to) {
+            let mut start: Option<HashMap<String, AttributeValue>> = None;
+            loop {
+                let output = self
+                    .dynamodb
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(UNSETTLED_INDEX)
+                    .key_condition_expression("#bucket = :bucket")
+                    .expression_attribute_names("#bucket", UNSETTLED)
+                    .expression_attribute_values(":bucket", AttributeValue::S(bucket.clone()))
+                    .set_exclusive_start_key(start.take())
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        errors::failure(
+                            "dynamodb:Query",
+                            &format!("index {UNSETTLED_INDEX} of table {}", self.table),
+                            &e,
+                        )
+                    })?;
+                if let (Some(units), Some(consumed)) = (
+                    page.read_units.as_mut(),
+                    output.consumed_capacity().and_then(|c| c.capacity_units()),
+                ) {
+                    *units += consumed;
+                }
+                for found in output.items() {
+                    let item = item_of(found);
+                    let received = match item.get("receivedAt") {
+                        Some(Attribute::N(at)) => at.parse::<EpochMillis>().ok(),
+                        _ => None,
+                    };
+                    // A bucket is an hour: the window's edges cut into its first and last.
+                    if received.is_some_and(|at| at < from || at > to) {
+                        continue;
+                    }
+                    if page.items.len() >= max {
+                        page.more = true;
+                        return Ok(page);
+                    }
+                    page.items.push(item);
+                }
+                match output.last_evaluated_key() {
+                    Some(key) if !key.is_empty() => start = Some(key.clone()),
+                    _ => break,
+                }
+            }
+        }
+        Ok(page)
+    }
+
+    async fn items(&self, transaction_ids: &[String]) -> Result<Vec<Item>, Failure> {
+        let mut items = Vec::new();
+        let backoff = Backoff::new(
+            std::time::Duration::from_millis(50),
+            std::time::Duration::from_secs(2),
+        );
+        for chunk in transaction_ids.chunks(100) {
+            let keys: Vec<HashMap<String, AttributeValue>> = chunk
+                .iter()
+                .map(|id| {
+                    HashMap::from([(KEY_ATTRIBUTE.to_owned(), AttributeValue::S(id.clone()))])
+                })
+                .collect();
+            let mut pending = keys;
+            let mut attempt = 0u32;
+            while !pending.is_empty() {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(pending))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
+                let output = self
+                    .dynamodb
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        errors::failure(
+                            "dynamodb:BatchGetItem",
+                            &format!("table {}", self.table),
+                            &e,
+                        )
+                    })?;
+                items.extend(
+                    output
+                        .responses()
+                        .and_then(|r| r.get(&self.table))
+                        .into_iter()
+                        .flatten()
+                        .map(item_of),
+                );
+                pending = output
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.table))
+                    .map(|k| k.keys().to_vec())
+                    .unwrap_or_default();
+                attempt += 1;
+                if !pending.is_empty() {
+                    if attempt >= 8 {
+                        return Err(Failure::new(
+                            FailureKind::Failed,
+                            format!(
+                                "DynamoDB kept {} ledger reads unprocessed after 8 tries (table {} is throttled)",
+                                pending.len(),
+                                self.table
+                            ),
+                        )
+                        .next("run the command again in a minute")
+                        .transient());
+                    }
+                    tokio::time::sleep(backoff.wait(attempt)).await;
+                }
+            }
+        }
+        Ok(items)
+    }
+
+    async fn redo(&self, leg: Leg, items: &[Item]) -> Result<Vec<Redone>, Failure> {
+        let receipts = DynamoReceipts::new(self.dynamodb.clone(), self.table.clone());
+        let records = records_of(items);
+        let report = match leg {
+            Leg::Archive => {
+                LegRunner::new(Archiver::new(self.archive.clone()), receipts, BY_HEAL)
+                    .run(&records, &SystemClock)
+                    .await
+            }
+            Leg::Notify => {
+                LegRunner::new(
+                    Notifier::redelivering(self.topic.clone()),
+                    receipts,
+                    BY_HEAL,
+                )
+                .run(&records, &SystemClock)
+                .await
+            }
+        };
+        Ok(Redone::each(items, &report))
+    }
+}
