@@ -7,6 +7,7 @@ pub mod config;
 pub mod deploy;
 pub mod doctor;
 pub mod events;
+pub mod journey;
 pub mod keys;
 pub mod lifecycle;
 pub mod logs;

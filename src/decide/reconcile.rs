@@ -142,6 +142,10 @@ pub struct ProviderTally {
     pub queued: u64,
     pub dead_lettered: Vec<DeadLettered>,
     pub missing: Vec<MissingEvent>,
+    /// The money of every event listed, by currency.
+    pub listed_amounts: Vec<Amount>,
+    /// The money of the events recorded in the ledger, by currency.
+    pub recorded_amounts: Vec<Amount>,
     /// The missing money, by currency.
     pub missing_amounts: Vec<Amount>,
     /// Missing events that carry no amount.
@@ -169,6 +173,8 @@ impl ProviderTally {
             queued: 0,
             dead_lettered: Vec::new(),
             missing: Vec::new(),
+            listed_amounts: Vec::new(),
+            recorded_amounts: Vec::new(),
             missing_amounts: Vec::new(),
             missing_without_amount: 0,
             listed_twice: 0,
@@ -189,6 +195,13 @@ impl ProviderTally {
             return;
         }
         self.listed += 1;
+        let money = money(self.provider, event);
+        if let (Some(amount), Some(currency)) = (money.amount, &money.currency) {
+            add_amount(&mut self.listed_amounts, amount, currency);
+            if standing == Standing::Recorded {
+                add_amount(&mut self.recorded_amounts, amount, currency);
+            }
+        }
         match standing {
             Standing::Recorded => self.recorded += 1,
             Standing::Queued => self.queued += 1,
@@ -197,7 +210,6 @@ impl ProviderTally {
                 reason,
             }),
             Standing::Missing => {
-                let money = money(self.provider, event);
                 match (money.amount, &money.currency) {
                     (Some(amount), Some(currency)) => self.add_missing(amount, currency),
                     _ => self.missing_without_amount += 1,
@@ -217,27 +229,7 @@ impl ProviderTally {
     }
 
     fn add_missing(&mut self, amount: i64, currency: &str) {
-        let at = match self
-            .missing_amounts
-            .iter()
-            .position(|sum| sum.currency == currency)
-        {
-            Some(at) => at,
-            None => {
-                self.missing_amounts.push(Amount {
-                    currency: currency.to_owned(),
-                    minor_units: 0,
-                    negative_minor_units: 0,
-                });
-                self.missing_amounts.len() - 1
-            }
-        };
-        let sum = &mut self.missing_amounts[at];
-        if amount < 0 {
-            sum.negative_minor_units = sum.negative_minor_units.saturating_add(i128::from(amount));
-        } else {
-            sum.minor_units = sum.minor_units.saturating_add(i128::from(amount));
-        }
+        add_amount(&mut self.missing_amounts, amount, currency);
     }
 
     /// The missing events `--heal` left missing (not recorded after their resend).
@@ -247,6 +239,38 @@ impl ProviderTally {
             .filter(|m| m.healed != Some(Healed::Recorded))
             .count()
     }
+}
+
+/// Adds `amount` (minor units) to its currency's sum, payments and refunds apart.
+pub fn add_amount(sums: &mut Vec<Amount>, amount: i64, currency: &str) {
+    let at = match sums.iter().position(|sum| sum.currency == currency) {
+        Some(at) => at,
+        None => {
+            sums.push(Amount {
+                currency: currency.to_owned(),
+                minor_units: 0,
+                negative_minor_units: 0,
+            });
+            sums.len() - 1
+        }
+    };
+    let sum = &mut sums[at];
+    if amount < 0 {
+        sum.negative_minor_units = sum.negative_minor_units.saturating_add(i128::from(amount));
+    } else {
+        sum.minor_units = sum.minor_units.saturating_add(i128::from(amount));
+    }
+}
+
+/// Sums by currency read as people read them: `19.99 USD, 5.00 EUR`; `none` when empty.
+pub fn shown_amounts(sums: &[Amount]) -> String {
+    if sums.is_empty() {
+        return "none".to_owned();
+    }
+    sums.iter()
+        .map(Amount::shown)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An event id's 64-bit hash (SipHash with fixed keys: the same in every run).
