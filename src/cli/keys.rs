@@ -143,11 +143,24 @@ per event what became of it. A dead-lettered event is not resent: its line names
 An event Stripe will not resend is not made up from the API: mgrid records only what arrives
 signed by the provider (see README, reconcile).
 
+After the ledger: every payment received in the window whose legs are not all done (its webhook
+archived, its vendor told) is read from the ledger's sparse unsettled index (it costs what is
+unsettled, not the ledger), listed with the legs it waits on and why where the leg said, and
+each step of the journey is counted with its money: provider sent, in the ledger, archived,
+vendor notified. --heal redoes each leg from the ledger item with the pipeline's own code: the
+archive object byte for byte as the archiver writes it, the vendor notification with the same
+body, marked as a redelivery (SNS message attribute, or header, mgrid-redelivery: true) so a
+vendor can tell; then reads each receipt back. On the local stage the notification is handed to
+`mgrid dev`'s notify pipe, and --wait bounds the wait for its receipt. A heal stopped midway
+(Ctrl-C, or killed) is run again: the archive write is idempotent, and a vendor may get a second
+marked redelivery.
+
 Stripe keeps 30 days of events: an older window is refused. Ctrl-C prints what was listed so far
 (exit 130). A 429 is waited out.
 
-Exit codes: 0 when every event is recorded or waiting; 1 when any is missing, or a provider
-could not be listed; 2 for a window the provider cannot list.
+Exit codes: 0 when every event is recorded or waiting and every payment settled; 1 when any is
+missing, a provider could not be listed, or a payment is unsettled; 2 for a window the provider
+cannot list.
 
 Examples:
   mgrid reconcile --stage prod --since 3d
@@ -166,13 +179,15 @@ pub struct ReconcileArgs {
     /// To this time
     #[arg(long, value_name = "TIME", requires = "from")]
     pub to: Option<String>,
-    /// Have the providers send the missing events again, then wait for them in the ledger
+    /// Have the providers send the missing events again and wait for them in the ledger; redo
+    /// the legs of every unsettled payment and read their receipts back
     #[arg(long)]
     pub heal: bool,
     /// Resends per second at most (--heal)
     #[arg(long, value_name = "N", default_value = "5", value_parser = parse_rate, allow_negative_numbers = true)]
     pub rate: f64,
-    /// How long --heal waits for the resent events to reach the ledger
+    /// How long --heal waits for the resent events to reach the ledger (and, locally, for the
+    /// notify pipe's receipts)
     #[arg(long, default_value = "2m", value_name = "SPAN", value_parser = parse_heal_wait)]
     pub wait: Span,
 }

@@ -18,6 +18,7 @@ pub mod reconcile;
 pub mod replay;
 pub mod secret_input;
 pub mod send;
+pub mod settle;
 pub mod stages;
 pub mod status;
 pub mod template;

@@ -13,10 +13,11 @@ use mgrid_contract::{EpochMillis, Provider};
 use crate::cli::ReconcileArgs;
 use crate::clock::now_millis;
 use crate::commands::context::Context;
+use crate::decide::journey::{Journey, READ_MAX};
 use crate::decide::reconcile::{Healed, ProviderTally, Reconciliation, Standing, check_window};
 use crate::decide::spans::parse_time;
 use crate::failure::{Failure, FailureKind};
-use crate::ports::{DeadLetterQueue, LedgerLookup, ProviderEndpoint};
+use crate::ports::{DeadLetterQueue, LedgerLookup, ProviderEndpoint, Settlement};
 use crate::providers::client::{Cursors, MAX_EVENT_PAGES, ProviderClient};
 use crate::target::Target;
 use crate::ui::output::{note, print_report};
@@ -44,6 +45,11 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
     let stage = target.name();
     let rings = target.key_rings().await?;
     let ledger = target.ledger().await?;
+    // What is unsettled after the ledger: read first, through the sparse index, so the listing
+    // below can mark what the providers sent.
+    let settlement = target.settlement().await?;
+    let page = settlement.unsettled(from, to, READ_MAX).await?;
+    let journey = Journey::new(&page.items, page.more, page.read_units);
     let api_url = target.api_url().await?;
     let stand_in = context.global.provider_api_base.as_deref();
     // Read once, and only when some provider can be listed (on SQS a read is a receive).
@@ -57,6 +63,7 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
         queue_read,
         interrupted: false,
         healed: args.heal,
+        journey,
     };
     let mut interrupt = CtrlC::listen();
     for provider in providers {
@@ -110,6 +117,7 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
                 let standing = if tally.counted(event) {
                     Standing::Missing // not counted again: `count` only notes the repeat
                 } else if present.contains(transaction) {
+                    report.journey.mark_listed(transaction);
                     Standing::Recorded
                 } else if let Some(reason) = dead.get(&(provider, event.id.clone())) {
                     Standing::DeadLettered(reason.clone())
@@ -166,6 +174,17 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
             break;
         }
     }
+    report.journey.count_steps(&report.providers);
+    if args.heal && !report.interrupted {
+        report.interrupted = crate::commands::settle::heal(
+            &settlement,
+            &mut report.journey,
+            std::time::Duration::from_millis(args.wait.0.max(0) as u64),
+            &mut interrupt,
+        )
+        .await?;
+        report.journey.count_steps(&report.providers);
+    }
     print_report(&report, context.global.output)?;
     if report.interrupted {
         return Err(Failure::new(
@@ -176,6 +195,21 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
     }
     let missing = report.missing();
     let unchecked = report.unchecked();
+    let unsettled = report.journey.still_unsettled();
+    if missing == 0 && unchecked == 0 && (unsettled > 0 || report.journey.more_unsettled) {
+        return Err(Failure::new(
+            FailureKind::Failed,
+            format!(
+                "{unsettled}{} payment{} in the ledger {} not archived or not announced to {} vendor",
+                if report.journey.more_unsettled { "+" } else { "" },
+                if unsettled == 1 { "" } else { "s" },
+                if unsettled == 1 { "is" } else { "are" },
+                if unsettled == 1 { "its" } else { "their" },
+            ),
+        )
+        .next(next_after_journey(&report, args.heal))
+        .into());
+    }
     if missing > 0 || unchecked > 0 {
         return Err(Failure::new(
             FailureKind::Failed,
@@ -194,6 +228,29 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
         .into());
     }
     Ok(())
+}
+
+/// What to run after a reconciliation that left payments unsettled after the ledger.
+fn next_after_journey(report: &Reconciliation, heal: bool) -> String {
+    let stage = &report.stage;
+    let handed = report.journey.unsettled.iter().any(|p| {
+        p.healed
+            .iter()
+            .any(|h| h.outcome == crate::decide::journey::LegHeal::Handed)
+    });
+    if handed {
+        format!(
+            "the local notify pipe delivers what was handed to it while `mgrid dev` runs (start it if it is not); then: mgrid reconcile --stage {stage}"
+        )
+    } else if heal {
+        format!(
+            "each payment above says why its heal failed; once that is fixed: mgrid reconcile --stage {stage} --heal"
+        )
+    } else {
+        format!(
+            "mgrid reconcile --stage {stage} --heal archives each one and tells each vendor again (marked as a redelivery)"
+        )
+    }
 }
 
 /// What to run after a reconciliation that left events missing or providers unchecked.

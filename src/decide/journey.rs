@@ -32,8 +32,6 @@ pub enum LegHeal {
     /// Handed to the running pipeline (the local notify pipe) and no receipt yet when the wait
     /// ended: `mgrid dev` delivers it while it runs.
     Handed,
-    /// Redone and no receipt yet when the wait ended.
-    Pending,
     /// Not done, and why.
     Failed(String),
 }
@@ -409,7 +407,6 @@ impl fmt::Display for Journey {
                 .map(|h| match &h.outcome {
                     LegHeal::Settled => format!("{} redone", h.leg),
                     LegHeal::Handed => format!("{} handed to mgrid dev, not delivered yet", h.leg),
-                    LegHeal::Pending => format!("{} redone, no receipt yet", h.leg),
                     LegHeal::Failed(why) => format!("{} failed again: {}", h.leg, printable(why)),
                 })
                 .collect();

@@ -336,6 +336,8 @@ pub struct Reconciliation {
     pub interrupted: bool,
     /// Whether `--heal` ran.
     pub healed: bool,
+    /// After the ledger: archived, and the vendor told.
+    pub journey: crate::decide::journey::Journey,
 }
 
 impl Reconciliation {
@@ -466,12 +468,19 @@ impl fmt::Display for Reconciliation {
                 "the webhook queue cannot be read per event on SQS: a missing event may still be waiting there (`mgrid dlq stats` shows the queue's depth)"
             )?;
         }
+        write!(f, "{}", self.journey)?;
         let missing = self.missing();
-        if missing > 0 && !self.healed {
+        let unsettled = self.journey.still_unsettled();
+        if (missing > 0 || unsettled > 0) && !self.healed {
             writeln!(
                 f,
-                "next: mgrid reconcile --stage {} --heal (the providers send the missing ones again)",
-                self.stage
+                "next: mgrid reconcile --stage {} --heal ({})",
+                self.stage,
+                match (missing > 0, unsettled > 0) {
+                    (true, true) => "the providers send the missing ones again, and every unsettled payment is archived and announced",
+                    (true, false) => "the providers send the missing ones again",
+                    _ => "every unsettled payment is archived and its vendor told, marked as a redelivery",
+                }
             )?;
         }
         Ok(())
@@ -548,6 +557,7 @@ mod tests {
             queue_read: true,
             interrupted: false,
             healed,
+            journey: crate::decide::journey::Journey::new(&[], false, None),
         }
     }
 
@@ -644,6 +654,7 @@ mod tests {
             queue_read: false,
             interrupted: false,
             healed: true,
+            journey: crate::decide::journey::Journey::new(&[], false, None),
         };
         assert_eq!(report.missing(), 2);
         assert_eq!(report.unchecked(), 1);
