@@ -207,6 +207,9 @@ pub fn resources(
         authorizer: get(StageParameter::AuthorizerFunction)?,
         processor: get(StageParameter::ProcessorFunction)?,
         archiver: get(StageParameter::ArchiverFunction)?,
+        // A stage deployed before the notifier published no name for it: the stack's own name.
+        notifier: get(StageParameter::NotifierFunction)
+            .unwrap_or_else(|_| mgrid_contract::names::resource_name(stage.as_str(), "notifier")),
         archive_pipe: pipe("archive"),
         notify_pipe: pipe("notify"),
     })

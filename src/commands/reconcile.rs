@@ -174,7 +174,7 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
             break;
         }
     }
-    report.journey.count_steps(&report.providers);
+    report.count_journey();
     if args.heal && !report.interrupted {
         report.interrupted = crate::commands::settle::heal(
             &settlement,
@@ -183,7 +183,7 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
             &mut interrupt,
         )
         .await?;
-        report.journey.count_steps(&report.providers);
+        report.count_journey();
     }
     print_report(&report, context.global.output)?;
     if report.interrupted {

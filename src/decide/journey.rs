@@ -14,7 +14,7 @@ use mgrid_contract::settlement::{Leg, Legs};
 use mgrid_contract::untrusted::printable;
 use serde::Serialize;
 
-use crate::decide::reconcile::{Amount, ProviderTally, add_amount, shown_amounts};
+use crate::decide::amounts::{Amount, add_amount, shown_amounts, take_amount};
 
 /// How many unsettled payments are read at most (the rest are counted as more).
 pub const READ_MAX: usize = 10_000;
@@ -217,20 +217,14 @@ impl Journey {
         }
     }
 
-    /// Counts each step over what the providers listed: sent, recorded, and of those the ones
-    /// whose legs are done (the recorded less the listed payments waiting on the leg).
-    pub fn count_steps(&mut self, tallies: &[ProviderTally]) {
-        let listed = tallies
-            .iter()
-            .filter(|t| t.unchecked.is_none() || t.listed > 0);
-        let (mut sent, mut recorded) = (0u64, 0u64);
-        let (mut sent_money, mut recorded_money) = (Vec::new(), Vec::new());
-        for tally in listed {
-            sent += tally.listed;
-            recorded += tally.recorded;
-            merge(&mut sent_money, &tally.listed_amounts);
-            merge(&mut recorded_money, &tally.recorded_amounts);
-        }
+    /// Counts each step over what the providers listed (`sent`, and `recorded` of it, with their
+    /// money): of the recorded, the ones whose legs are done are the recorded less the listed
+    /// payments still waiting on the leg. No steps when nothing was listed.
+    pub fn count_steps(
+        &mut self,
+        (sent, sent_money): (u64, Vec<Amount>),
+        (recorded, recorded_money): (u64, Vec<Amount>),
+    ) {
         if sent == 0 && recorded == 0 {
             self.steps.clear();
             return;
@@ -308,38 +302,6 @@ impl UnsettledPayment {
             .iter()
             .find(|h| h.leg == leg.as_str())
             .map(|h| &h.outcome)
-    }
-}
-
-/// Adds every sum of `from` to `into`.
-fn merge(into: &mut Vec<Amount>, from: &[Amount]) {
-    for sum in from {
-        let at = match into.iter().position(|s| s.currency == sum.currency) {
-            Some(at) => at,
-            None => {
-                into.push(Amount {
-                    currency: sum.currency.clone(),
-                    minor_units: 0,
-                    negative_minor_units: 0,
-                });
-                into.len() - 1
-            }
-        };
-        into[at].minor_units = into[at].minor_units.saturating_add(sum.minor_units);
-        into[at].negative_minor_units = into[at]
-            .negative_minor_units
-            .saturating_add(sum.negative_minor_units);
-    }
-}
-
-/// Takes `amount` back out of its currency's sum, from the side it was added to.
-fn take_amount(sums: &mut [Amount], amount: i64, currency: &str) {
-    if let Some(sum) = sums.iter_mut().find(|s| s.currency == currency) {
-        if amount < 0 {
-            sum.negative_minor_units = sum.negative_minor_units.saturating_sub(i128::from(amount));
-        } else {
-            sum.minor_units = sum.minor_units.saturating_sub(i128::from(amount));
-        }
     }
 }
 
@@ -534,18 +496,17 @@ mod tests {
 
     #[test]
     fn steps_subtract_the_listed_unsettled_and_a_heal_settles_them() {
-        let mut tally = ProviderTally::new(mgrid_contract::Provider::Stripe);
-        tally.listed = 3;
-        tally.recorded = 3;
-        add_amount(&mut tally.listed_amounts, 3199, "USD");
-        add_amount(&mut tally.recorded_amounts, 3199, "USD");
+        let mut money = Vec::new();
+        add_amount(&mut money, 3199, "USD");
+        let counted = || ((3, money.clone()), (3, money.clone()));
         let items = [
             item("stripe:a", 1999, true, false),
             item("stripe:x", 100, false, true),
         ];
         let mut journey = Journey::new(&items, false, None);
         journey.mark_listed("stripe:a");
-        journey.count_steps(std::slice::from_ref(&tally));
+        let (sent, recorded) = counted();
+        journey.count_steps(sent, recorded);
         let step = |j: &Journey, name: &str| {
             let s = j.steps.iter().find(|s| s.step == name).unwrap();
             (s.payments, shown_amounts(&s.amounts))
@@ -563,7 +524,8 @@ mod tests {
             Leg::Archive,
             LegHeal::Failed("disk full".into()),
         );
-        journey.count_steps(std::slice::from_ref(&tally));
+        let (sent, recorded) = counted();
+        journey.count_steps(sent, recorded);
         assert_eq!(step(&journey, "vendor notified"), (3, "31.99 USD".into()));
         assert_eq!(journey.still_unsettled(), 1);
         assert!(

@@ -3,6 +3,7 @@
 //! touches the local stage's files; a test (tests/suite/layers.rs) reads the imports and holds
 //! that line. The commands fetch, hand the facts to these modules, and apply what they decide.
 
+pub mod amounts;
 pub mod config;
 pub mod deploy;
 pub mod doctor;

@@ -11,6 +11,8 @@ use mgrid_contract::untrusted::printable;
 use mgrid_contract::{EpochMillis, Provider, TransactionRecord, WebhookEnvelope};
 use serde::Serialize;
 
+pub use crate::decide::amounts::Amount;
+use crate::decide::amounts::{add_amount, merge};
 use crate::decide::values::ProviderEvent;
 
 /// How far back Stripe lists events: 30 days.
@@ -94,38 +96,6 @@ pub enum Healed {
 pub struct DeadLettered {
     pub id: String,
     pub reason: String,
-}
-
-/// The missing money in one currency, in minor units. Payments and refunds (amounts below
-/// zero) are summed apart: a missing refund never cancels a missing payment. Sums are 128-bit,
-/// so no count of 64-bit amounts wraps.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Amount {
-    /// The ISO 4217 code, upper case.
-    pub currency: String,
-    /// The missing amounts of zero or more.
-    pub minor_units: i128,
-    /// The missing amounts below zero (refunds, reversals), summed: zero or less.
-    pub negative_minor_units: i128,
-}
-
-impl Amount {
-    /// `19.99 USD`, or `19.99 USD and -5.00 USD refunded`.
-    pub fn shown(&self) -> String {
-        let paid = shown_amount(self.minor_units, &self.currency);
-        match self.negative_minor_units {
-            0 => paid,
-            refunded if self.minor_units == 0 => {
-                format!("{} refunded", shown_amount(refunded, &self.currency))
-            }
-            refunded => format!(
-                "{paid} and {} refunded",
-                shown_amount(refunded, &self.currency)
-            ),
-        }
-    }
 }
 
 /// One provider's events in the window, counted.
@@ -241,38 +211,6 @@ impl ProviderTally {
     }
 }
 
-/// Adds `amount` (minor units) to its currency's sum, payments and refunds apart.
-pub fn add_amount(sums: &mut Vec<Amount>, amount: i64, currency: &str) {
-    let at = match sums.iter().position(|sum| sum.currency == currency) {
-        Some(at) => at,
-        None => {
-            sums.push(Amount {
-                currency: currency.to_owned(),
-                minor_units: 0,
-                negative_minor_units: 0,
-            });
-            sums.len() - 1
-        }
-    };
-    let sum = &mut sums[at];
-    if amount < 0 {
-        sum.negative_minor_units = sum.negative_minor_units.saturating_add(i128::from(amount));
-    } else {
-        sum.minor_units = sum.minor_units.saturating_add(i128::from(amount));
-    }
-}
-
-/// Sums by currency read as people read them: `19.99 USD, 5.00 EUR`; `none` when empty.
-pub fn shown_amounts(sums: &[Amount]) -> String {
-    if sums.is_empty() {
-        return "none".to_owned();
-    }
-    sums.iter()
-        .map(Amount::shown)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// An event id's 64-bit hash (SipHash with fixed keys: the same in every run).
 fn id_hash(id: &str) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -346,6 +284,18 @@ impl Reconciliation {
             .iter()
             .map(ProviderTally::still_missing)
             .sum()
+    }
+
+    /// Counts the journey's steps over what the providers listed.
+    pub fn count_journey(&mut self) {
+        let (mut sent, mut recorded) = ((0, Vec::new()), (0, Vec::new()));
+        for tally in &self.providers {
+            sent.0 += tally.listed;
+            recorded.0 += tally.recorded;
+            merge(&mut sent.1, &tally.listed_amounts);
+            merge(&mut recorded.1, &tally.recorded_amounts);
+        }
+        self.journey.count_steps(sent, recorded);
     }
 
     /// The providers not listed to the end, or whose listing held events that could not be
@@ -477,9 +427,11 @@ impl fmt::Display for Reconciliation {
                 "next: mgrid reconcile --stage {} --heal ({})",
                 self.stage,
                 match (missing > 0, unsettled > 0) {
-                    (true, true) => "the providers send the missing ones again, and every unsettled payment is archived and announced",
+                    (true, true) =>
+                        "the providers send the missing ones again, and every unsettled payment is archived and announced",
                     (true, false) => "the providers send the missing ones again",
-                    _ => "every unsettled payment is archived and its vendor told, marked as a redelivery",
+                    _ =>
+                        "every unsettled payment is archived and its vendor told, marked as a redelivery",
                 }
             )?;
         }

@@ -369,16 +369,31 @@ fn adapters() -> BTreeMap<String, (String, Vec<String>)> {
     let mut adapters = BTreeMap::new();
     for found in structs.captures_iter(&source) {
         let (name, service) = (found[1].to_owned(), found[2].to_owned());
-        let start = source
-            .find(&format!(" for {name} {{"))
-            .unwrap_or_else(|| panic!("{name} implements no port"));
-        let end = source[start..]
-            .find("\n}\n")
-            .map_or(source.len(), |end| start + end);
-        let mut operations = calls
-            .captures_iter(&source[start..end])
+        // Every block of the adapter: its port implementations and its own methods.
+        let blocks: Vec<(usize, usize)> = [format!(" for {name} {{"), format!("impl {name} {{")]
+            .iter()
+            .flat_map(|opening| source.match_indices(opening.as_str()).map(|(at, _)| at))
+            .map(|start| {
+                let end = source[start..]
+                    .find("\n}\n")
+                    .map_or(source.len(), |end| start + end);
+                (start, end)
+            })
+            .collect();
+        assert!(
+            blocks
+                .iter()
+                .any(|(start, _)| source[*start..].starts_with(" for")),
+            "{name} implements no port"
+        );
+        let mut operations = blocks
+            .iter()
+            .flat_map(|&(start, end)| calls.captures_iter(&source[start..end]))
             .map(|call| pascal(&call[1]))
             .collect::<Vec<_>>();
+        operations.sort();
+        operations.dedup();
+        let (start, end) = blocks[0];
         // A call the adapter makes through a shared function (`ring_parameter(&self.client, …)`)
         // is read in that function's body.
         for helper in helpers.captures_iter(&source[start..end]) {
@@ -530,6 +545,14 @@ fn requests(stack: &Stack) -> Vec<Request> {
                             vec![stack.attribute(&queue, "Arn")],
                             Some(stack.key_of(&queue)),
                         )
+                    }
+                    "DynamoReceipts" => {
+                        let table = resource_of("MGRID_TABLE_NAME");
+                        (vec![stack.attribute(&table, "Arn")], None)
+                    }
+                    "SnsTopic" => {
+                        let topic = resource_of("MGRID_VENDOR_TOPIC_ARN");
+                        (vec![stack.reference(&topic)], Some(stack.key_of(&topic)))
                     }
                     "S3Archive" => {
                         let bucket = resource_of("MGRID_ARCHIVE_BUCKET");

@@ -532,6 +532,7 @@ const SHARED_STEPS: &[&str] = &[
     "commands::context",
     "commands::flow",
     "commands::movers",
+    "commands::settle",
     "commands::secret_input",
     "commands::verdicts",
 ];

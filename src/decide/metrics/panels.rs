@@ -338,6 +338,8 @@ pub fn signals(r: &Resources) -> Vec<Signal> {
             .levels(Some(ANY)).alarm(r, "authorizer-errors"),
         Signal::new("archiver_errors", "archiver errors", Sum, Count, lambda("Errors", &r.archiver)).on(Failures)
             .levels(Some(ANY)).alarm(r, "archiver-errors"),
+        Signal::new("notifier_errors", "notifier errors", Sum, Count, lambda("Errors", &r.notifier)).on(Failures)
+            .levels(Some(ANY)).alarm(r, "notifier-errors"),
         Signal::new("archive_pipe", "archive pipe failures", Sum, Count, pipe(&r.archive_pipe)).on(Failures)
             .levels(Some(ANY)).alarm(r, "archive-pipe-failures"),
         Signal::new("notify_pipe", "notify pipe failures", Sum, Count, pipe(&r.notify_pipe)).on(Failures)

@@ -16,6 +16,7 @@ pub struct Resources {
     pub authorizer: String,
     pub processor: String,
     pub archiver: String,
+    pub notifier: String,
     pub archive_pipe: String,
     pub notify_pipe: String,
 }
@@ -34,6 +35,7 @@ impl Resources {
             authorizer: name("authorizer"),
             processor: name("processor"),
             archiver: name("archiver"),
+            notifier: name("notifier"),
             archive_pipe: name("archive"),
             notify_pipe: name("notify"),
         }

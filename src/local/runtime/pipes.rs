@@ -323,7 +323,7 @@ pub(super) async fn notify(
         );
         shared
             .metrics
-            .add("notify_errors", (retried.len() + dead) as f64);
+            .add("notifier_errors", (retried.len() + dead) as f64);
         let reason = why.clone();
         let next_at = at + wait.as_millis() as i64;
         let kept = shared
