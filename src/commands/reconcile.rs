@@ -49,7 +49,7 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
     // below can mark what the providers sent.
     let settlement = target.settlement().await?;
     let page = settlement.unsettled(from, to, READ_MAX).await?;
-    let journey = Journey::new(&page.items, page.more, page.read_units);
+    let journey = Journey::new(&page.items, page.more, page.read_units, now_millis());
     let api_url = target.api_url().await?;
     let stand_in = context.global.provider_api_base.as_deref();
     // Read once, and only when some provider can be listed (on SQS a read is a receive).

@@ -38,15 +38,22 @@ pub async fn heal(
     wait: Duration,
     interrupt: &mut CtrlC,
 ) -> Result<bool, Failure> {
+    // What is in flight is the pipeline's: only what it left unsettled is redone.
     let ids: Vec<String> = journey
         .unsettled
         .iter()
+        .filter(|p| !p.in_flight)
         .map(|p| p.transaction_id.clone())
         .collect();
     if ids.is_empty() {
         return Ok(false);
     }
-    let steps: usize = journey.unsettled.iter().map(|p| p.waits_on.len()).sum();
+    let steps: usize = journey
+        .unsettled
+        .iter()
+        .filter(|p| !p.in_flight)
+        .map(|p| p.waits_on.len())
+        .sum();
     let bar = progress_bar(steps as u64, "{bar:30} {pos}/{len} legs redone  {msg}");
     let mut handed: Vec<(String, Leg)> = Vec::new();
     let mut interrupted = false;

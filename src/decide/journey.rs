@@ -22,6 +22,11 @@ pub const READ_MAX: usize = 10_000;
 /// How many unsettled payments the terminal lists (JSON lists every one read).
 pub const SHOWN_MAX: usize = 20;
 
+/// A payment received this recently whose legs have not failed is in flight, not unsettled:
+/// the pipes hand a record to its leg within a second or two (a one-second batching window,
+/// then the function), and a leg that failed says so on the item at once.
+pub const IN_FLIGHT_MS: EpochMillis = 30_000;
+
 /// What healing one leg of one payment came to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -69,6 +74,9 @@ pub struct UnsettledPayment {
     /// What `--heal` came to, leg by leg.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub healed: Vec<HealedLeg>,
+    /// Received moments ago with no leg failed: the pipeline is on it, and it is neither
+    /// counted as unsettled nor healed.
+    pub in_flight: bool,
     #[serde(skip)]
     pub received_at: EpochMillis,
     /// The providers listed it in the window (so it counts in the ledger's figures).
@@ -79,7 +87,7 @@ pub struct UnsettledPayment {
 impl UnsettledPayment {
     /// The payment an index entry (or a whole item) describes; None for an item with no
     /// transaction id, or one whose legs are all done.
-    pub fn of(item: &Item) -> Option<UnsettledPayment> {
+    pub fn of(item: &Item, now: EpochMillis) -> Option<UnsettledPayment> {
         let text = |name: &str| match item.get(name) {
             Some(Attribute::S(value)) => value.clone(),
             _ => String::new(),
@@ -111,9 +119,12 @@ impl UnsettledPayment {
             currency,
             received: format_rfc3339(received_at),
             waits_on,
-            archive_failure: legs.archive_failure,
-            notify_failure: legs.notify_failure,
+            archive_failure: legs.archive_failure.clone(),
+            notify_failure: legs.notify_failure.clone(),
             healed: Vec::new(),
+            in_flight: now - received_at < IN_FLIGHT_MS
+                && legs.archive_failure.is_none()
+                && legs.notify_failure.is_none(),
             received_at,
             listed: false,
         })
@@ -169,10 +180,12 @@ pub struct Journey {
 }
 
 impl Journey {
-    /// The unsettled payments the index gave.
-    pub fn new(items: &[Item], more: bool, read_units: Option<f64>) -> Journey {
-        let mut unsettled: Vec<UnsettledPayment> =
-            items.iter().filter_map(UnsettledPayment::of).collect();
+    /// The unsettled payments the index gave, read at `now`.
+    pub fn new(items: &[Item], more: bool, read_units: Option<f64>, now: EpochMillis) -> Journey {
+        let mut unsettled: Vec<UnsettledPayment> = items
+            .iter()
+            .filter_map(|item| UnsettledPayment::of(item, now))
+            .collect();
         unsettled.sort_by(|a, b| {
             (a.received_at, &a.transaction_id).cmp(&(b.received_at, &b.transaction_id))
         });
@@ -195,7 +208,7 @@ impl Journey {
         self.waiting_on_notify = 0;
         self.unsettled_amounts.clear();
         for payment in &self.unsettled {
-            if payment.settled() {
+            if payment.settled() || payment.in_flight {
                 continue;
             }
             self.waiting_on_archive += u64::from(payment.waits_on(Leg::Archive));
@@ -235,7 +248,7 @@ impl Journey {
             for payment in self
                 .unsettled
                 .iter()
-                .filter(|p| p.listed && p.waits_on(leg))
+                .filter(|p| p.listed && !p.in_flight && p.waits_on(leg))
             {
                 if payment.healed_leg(leg) == Some(&LegHeal::Settled) {
                     continue;
@@ -290,9 +303,17 @@ impl Journey {
         self.recount();
     }
 
-    /// Payments still unsettled (after a heal, those it did not settle).
+    /// Payments still unsettled (after a heal, those it did not settle); in flight not counted.
     pub fn still_unsettled(&self) -> usize {
-        self.unsettled.iter().filter(|p| !p.settled()).count()
+        self.unsettled
+            .iter()
+            .filter(|p| !p.settled() && !p.in_flight)
+            .count()
+    }
+
+    /// Payments in flight: received moments ago, their legs not failed.
+    pub fn in_flight(&self) -> usize {
+        self.unsettled.iter().filter(|p| p.in_flight).count()
     }
 }
 
@@ -319,6 +340,15 @@ impl fmt::Display for Journey {
             )?;
         }
         let unsettled = self.still_unsettled();
+        let in_flight = self.in_flight();
+        if in_flight > 0 {
+            writeln!(
+                f,
+                "  in flight: {in_flight} payment{} received in the last {} s, on their way to the archive and the vendor",
+                if in_flight == 1 { "" } else { "s" },
+                IN_FLIGHT_MS / 1000
+            )?;
+        }
         if unsettled == 0 && !self.more_unsettled {
             return writeln!(
                 f,
@@ -339,7 +369,7 @@ impl fmt::Display for Journey {
         let shown: Vec<&UnsettledPayment> = self
             .unsettled
             .iter()
-            .filter(|p| !self.healed || !p.settled())
+            .filter(|p| !p.in_flight && (!self.healed || !p.settled()))
             .take(SHOWN_MAX)
             .collect();
         for payment in &shown {
@@ -390,7 +420,7 @@ impl fmt::Display for Journey {
         let listed = if self.healed {
             self.still_unsettled()
         } else {
-            self.unsettled.len()
+            self.unsettled.len() - in_flight
         };
         if listed > shown.len() || self.more_unsettled {
             writeln!(
@@ -420,13 +450,18 @@ pub struct Unsettled {
 }
 
 impl Unsettled {
-    pub fn of(items: &[Item], more: bool) -> Unsettled {
+    /// What `items` (read at `now`) say; payments in flight are not counted.
+    pub fn of(items: &[Item], more: bool, now: EpochMillis) -> Unsettled {
         let mut oldest: BTreeMap<Leg, EpochMillis> = BTreeMap::new();
         let mut unsettled = Unsettled {
             more,
             ..Unsettled::default()
         };
-        for payment in items.iter().filter_map(UnsettledPayment::of) {
+        for payment in items
+            .iter()
+            .filter_map(|item| UnsettledPayment::of(item, now))
+            .filter(|p| !p.in_flight)
+        {
             for leg in Leg::ALL {
                 if payment.waits_on(leg) {
                     let at = oldest.entry(leg).or_insert(payment.received_at);
@@ -479,7 +514,7 @@ mod tests {
             item("stripe:b", 500, false, false),
             item("stripe:c", 700, false, true),
         ];
-        let journey = Journey::new(&items, false, None);
+        let journey = Journey::new(&items, false, None, 100_000);
         assert_eq!(
             (journey.waiting_on_archive, journey.waiting_on_notify),
             (2, 2)
@@ -503,7 +538,7 @@ mod tests {
             item("stripe:a", 1999, true, false),
             item("stripe:x", 100, false, true),
         ];
-        let mut journey = Journey::new(&items, false, None);
+        let mut journey = Journey::new(&items, false, None, 100_000);
         journey.mark_listed("stripe:a");
         let (sent, recorded) = counted();
         journey.count_steps(sent, recorded);
@@ -536,11 +571,23 @@ mod tests {
     }
 
     #[test]
+    fn a_payment_received_moments_ago_is_in_flight_unless_a_leg_failed() {
+        let mut fresh = item("stripe:a", 1, false, true);
+        let failed = item("stripe:b", 1, false, false);
+        fresh.insert("receivedAt".into(), Attribute::N("95000".into()));
+        let mut failed_fresh = failed.clone();
+        failed_fresh.insert("receivedAt".into(), Attribute::N("95000".into()));
+        let journey = Journey::new(&[fresh, failed_fresh], false, None, 100_000);
+        assert_eq!((journey.in_flight(), journey.still_unsettled()), (1, 1));
+        assert!(journey.to_string().contains("in flight: 1 payment"));
+    }
+
+    #[test]
     fn the_terminal_listing_is_bounded() {
         let items: Vec<Item> = (0..SHOWN_MAX + 5)
             .map(|n| item(&format!("stripe:{n:03}"), 1, false, false))
             .collect();
-        let text = Journey::new(&items, true, None).to_string();
+        let text = Journey::new(&items, true, None, 100_000).to_string();
         assert!(
             text.contains("… and 5+ more (--output json lists the 25 read)"),
             "{text}"
@@ -554,7 +601,7 @@ mod tests {
             item("stripe:a", 1, true, false),
             item("stripe:b", 1, false, true),
         ];
-        let unsettled = Unsettled::of(&items, false);
+        let unsettled = Unsettled::of(&items, false, 100_000);
         assert_eq!(
             (unsettled.waiting_on_archive, unsettled.waiting_on_notify),
             (1, 1)

@@ -509,7 +509,7 @@ mod tests {
             queue_read: true,
             interrupted: false,
             healed,
-            journey: crate::decide::journey::Journey::new(&[], false, None),
+            journey: crate::decide::journey::Journey::new(&[], false, None, 0),
         }
     }
 
@@ -606,7 +606,7 @@ mod tests {
             queue_read: false,
             interrupted: false,
             healed: true,
-            journey: crate::decide::journey::Journey::new(&[], false, None),
+            journey: crate::decide::journey::Journey::new(&[], false, None, 0),
         };
         assert_eq!(report.missing(), 2);
         assert_eq!(report.unchecked(), 1);
