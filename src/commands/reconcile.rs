@@ -248,7 +248,7 @@ fn next_after_journey(report: &Reconciliation, heal: bool) -> String {
         )
     } else {
         format!(
-            "mgrid reconcile --stage {stage} --heal archives each one and tells each vendor again (marked as a redelivery)"
+            "mgrid reconcile --stage {stage} --heal (archives each one, and tells each vendor again marked as a redelivery)"
         )
     }
 }

@@ -15,6 +15,7 @@ mod dlq_recorded;
 mod emulator;
 mod hostile;
 mod iam;
+mod journey;
 mod keys;
 mod layers;
 mod lifecycle;

@@ -1,0 +1,317 @@
+//! After the ledger, on the local stage: an archive that cannot be written and a vendor URL that
+//! refuses, for longer than the legs retry, leave payments unsettled; `reconcile` finds exactly
+//! those, with their money and why; `--heal` (killed once midway, then run again) settles every
+//! one, and nothing is archived twice differently or lost: each archive object byte for byte as the archiver writes it, each vendor told again with
+//! the same body, marked as a redelivery.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mgrid_contract::ledger::Item;
+use mgrid_contract::notification::vendor_notification;
+use mgrid_contract::settlement::{BY_HEAL, Leg, Legs, sha256_hex};
+
+use crate::support::local::{Dev, local_command};
+
+fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mgrid"))
+}
+
+/// A vendor's webhook endpoint: refuses (503) while `refusing`, else takes each notification and
+/// keeps its body and whether it was marked as a redelivery.
+struct Vendor {
+    url: String,
+    refusing: Arc<AtomicBool>,
+    taken: Arc<Mutex<Vec<(serde_json::Value, bool)>>>,
+}
+
+impl Vendor {
+    fn start() -> Vendor {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/orders", listener.local_addr().unwrap());
+        let refusing = Arc::new(AtomicBool::new(true));
+        let taken = Arc::new(Mutex::new(Vec::new()));
+        let (r, t) = (refusing.clone(), taken.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream);
+                let (mut length, mut redelivery) = (0usize, false);
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(value) = lower.strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                    if lower.starts_with("mgrid-redelivery: true") {
+                        redelivery = true;
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let status = if r.load(Ordering::SeqCst) {
+                    "503 Service Unavailable"
+                } else {
+                    if let Ok(json) = serde_json::from_slice(&body) {
+                        t.lock().unwrap().push((json, redelivery));
+                    }
+                    "200 OK"
+                };
+                let _ = reader.get_mut().write_all(
+                    format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .as_bytes(),
+                );
+            }
+        });
+        Vendor {
+            url,
+            refusing,
+            taken,
+        }
+    }
+}
+
+fn count(dev: &Dev, sql: &str) -> i64 {
+    dev.database().query_row(sql, [], |row| row.get(0)).unwrap()
+}
+
+fn items(dev: &Dev) -> BTreeMap<String, Item> {
+    let db = dev.database();
+    let mut statement = db
+        .prepare("SELECT transaction_id, item FROM ledger")
+        .unwrap();
+    statement
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })
+        .unwrap()
+        .map(|row| {
+            let (id, json) = row.unwrap();
+            (id, serde_json::from_str(&json).unwrap())
+        })
+        .collect()
+}
+
+fn reconcile(data: &Path, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut args = vec!["reconcile", "--provider", "stripe", "--output", "json"];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = local_command(&binary(), data, &args);
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+    (code, report, stderr)
+}
+
+/// Every file under `dir`, by path relative to it.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut found = BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(at) = stack.pop() {
+        for entry in std::fs::read_dir(&at).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                found.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn an_archive_and_vendor_outage_is_found_per_payment_with_its_money_and_healed_after_a_kill() {
+    const PAYMENTS: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("local");
+    let vendor = Vendor::start();
+    let mut dev = Dev::start_with(
+        &binary(),
+        &data,
+        None,
+        &[
+            "--notify-url",
+            &vendor.url,
+            "--quiet",
+            "--leg-retry-ms",
+            "20",
+        ],
+    );
+    // The archive cannot be written: a file where its directory was (root writes through modes).
+    let archive = data.join("archive");
+    let _ = std::fs::remove_dir_all(&archive);
+    std::fs::write(&archive, b"not a directory").unwrap();
+
+    let (code, stdout, stderr) = local_command(
+        &binary(),
+        &data,
+        &[
+            "send",
+            "stripe",
+            "--count",
+            "40",
+            "--amount",
+            "1999",
+            "--currency",
+            "usd",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    // Both legs give up after the pipes' ten attempts.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count(&dev, "SELECT COUNT(*) FROM ledger") < PAYMENTS as i64
+        || count(&dev, "SELECT COUNT(*) FROM stream WHERE done = 0") > 0
+        || count(&dev, "SELECT COUNT(*) FROM notify_dead_letters") < PAYMENTS as i64
+    {
+        assert!(Instant::now() < deadline, "the legs did not give up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let (code, report, stderr) = reconcile(&data, &[]);
+    assert_eq!(code, 1, "unsettled payments fail the run: {stderr}");
+    let journey = &report["journey"];
+    let unsettled = journey["unsettled"].as_array().unwrap();
+    assert_eq!(unsettled.len(), PAYMENTS, "{journey:#}");
+    let ids: BTreeSet<&str> = unsettled
+        .iter()
+        .map(|p| p["transactionId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, items(&dev).keys().map(String::as_str).collect());
+    for payment in unsettled {
+        assert_eq!(payment["waitsOn"], serde_json::json!(["archive", "notify"]));
+        assert!(
+            payment["archiveFailure"]
+                .as_str()
+                .is_some_and(|why| why.contains("writing")),
+            "{payment:#}"
+        );
+        assert!(
+            payment["notifyFailure"]
+                .as_str()
+                .is_some_and(|why| why.contains("503")),
+            "{payment:#}"
+        );
+        assert_eq!(payment["inFlight"], false);
+    }
+    assert_eq!(
+        journey["unsettledAmounts"],
+        serde_json::json!([{"currency": "USD", "minorUnits": 79960, "negativeMinorUnits": 0}])
+    );
+    let steps: BTreeMap<&str, u64> = journey["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["payments"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(steps["in the ledger"], PAYMENTS as u64);
+    assert_eq!((steps["archived"], steps["vendor notified"]), (0, 0));
+    let (_, text, _) = local_command(&binary(), &data, &["reconcile", "--provider", "stripe"]);
+    assert!(text.contains("799.60 USD"), "{text}");
+
+    // The outage ends while `mgrid dev` is down. A heal redoes the archive leg itself and hands
+    // the notifications to the notify pipe, then waits for their receipts; it is killed in that
+    // wait, and a second heal, once `mgrid dev` runs again, settles the rest.
+    dev.kill9();
+    std::fs::remove_file(&archive).unwrap();
+    vendor.refusing.store(false, Ordering::SeqCst);
+    let mut killed = std::process::Command::new(binary())
+        .args(["reconcile", "--provider", "stripe", "--heal", "--data-dir"])
+        .arg(&data)
+        .env("MGRID_STAGE", "local")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while items(&dev)
+        .values()
+        .any(|item| !Legs::of(item).done(Leg::Archive))
+    {
+        assert!(Instant::now() < deadline, "the heal did not archive");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        killed.try_wait().unwrap().is_none(),
+        "the heal waits for the notify pipe's receipts"
+    );
+    killed.kill().unwrap();
+    let _ = killed.wait();
+    assert_eq!(
+        count(
+            &dev,
+            "SELECT COUNT(*) FROM notifications WHERE redelivery = 1"
+        ),
+        PAYMENTS as i64,
+        "each notification handed over once, marked"
+    );
+    let dev = Dev::start_with(
+        &binary(),
+        &data,
+        None,
+        &[
+            "--notify-url",
+            &vendor.url,
+            "--quiet",
+            "--leg-retry-ms",
+            "20",
+        ],
+    );
+    let (code, report, stderr) = reconcile(&data, &["--heal", "--wait", "60s"]);
+    assert_eq!(code, 0, "{stderr}\n{:#}", report["journey"]);
+
+    let (code, report, stderr) = reconcile(&data, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let journey = &report["journey"];
+    assert_eq!(journey["unsettled"], serde_json::json!([]), "{journey:#}");
+    let steps: BTreeMap<&str, u64> = journey["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["payments"].as_u64().unwrap()))
+        .collect();
+    assert_eq!((steps["archived"], steps["vendor notified"]), (40, 40));
+
+    // Each receipt names an object that is there, byte for byte what the archiver writes.
+    let archived = files(&archive);
+    assert_eq!(archived.len(), PAYMENTS, "each payment archived once");
+    for (id, item) in items(&dev) {
+        let legs = Legs::of(&item);
+        assert!(legs.settled(), "{id}: {legs:?}");
+        let (key, object) = mgrid_pipeline::archiver::archived_object(&item).unwrap();
+        let relative = key.to_string();
+        assert_eq!(archived.get(&relative), Some(&object), "{id}");
+        assert_eq!(legs.archive_sha256, Some(sha256_hex(&object)), "{id}");
+        assert_eq!(legs.archived_by.as_deref(), Some(BY_HEAL));
+        assert_eq!(legs.notified_by.as_deref(), Some(BY_HEAL));
+    }
+    // Every vendor told, with the notification's body, marked as a redelivery (a vendor may
+    // have been told twice by the killed heal and its rerun: both marked).
+    let taken = vendor.taken.lock().unwrap().clone();
+    let told: BTreeSet<String> = taken
+        .iter()
+        .map(|(body, _)| body["transactionId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(told.len(), PAYMENTS);
+    assert!(taken.iter().all(|(_, redelivery)| *redelivery));
+    let ledger = items(&dev);
+    for (body, _) in &taken {
+        let id = body["transactionId"].as_str().unwrap();
+        assert_eq!(body, &vendor_notification(&ledger[id]));
+    }
+    assert_eq!(count(&dev, "SELECT COUNT(*) FROM notify_dead_letters"), 0);
+}
