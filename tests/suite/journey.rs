@@ -315,3 +315,268 @@ fn an_archive_and_vendor_outage_is_found_per_payment_with_its_money_and_healed_a
     }
     assert_eq!(count(&dev, "SELECT COUNT(*) FROM notify_dead_letters"), 0);
 }
+
+/// A Stripe payment's webhook, received at `received_at`.
+fn stripe_webhook(event: &str, received_at: i64, amount: i64) -> mgrid_contract::WebhookEnvelope {
+    let body = serde_json::json!({
+        "id": event,
+        "type": "payment_intent.succeeded",
+        "created": received_at / 1000,
+        "data": {"object": {"id": format!("pi_{event}"), "object": "payment_intent", "amount": amount,
+            "currency": "eur", "metadata": {"vendor_id": "vendor-7"}}},
+    });
+    mgrid_contract::WebhookEnvelope {
+        provider: mgrid_contract::Provider::Stripe,
+        event_id: event.to_owned(),
+        event_type: "payment_intent.succeeded".into(),
+        received_at,
+        request_id: Some(format!("req-{event}")),
+        signature_headers: BTreeMap::from([(
+            "stripe-signature".to_owned(),
+            format!("t={},v1=abc", received_at / 1000),
+        )]),
+        body: body.to_string(),
+    }
+}
+
+/// The emulator runs no Lambda code: the legs' own handler code (the archiver's and the
+/// notifier's LegRunner, as functions/lambda wires them) runs here against the emulator's S3,
+/// SNS and DynamoDB, standing in for the functions the pipes invoke.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_the_emulator_the_legs_leave_receipts_the_index_answers_and_a_heal_settles() {
+    use crate::support::{Emulator, deploy_stage, run, stage_parameter};
+    use mgrid_contract::StageParameter;
+    use mgrid_contract::settlement::{BY_PIPELINE, UNSETTLED, UNSETTLED_INDEX, buckets_between};
+    use mgrid_pipeline::archiver::Archiver;
+    use mgrid_pipeline::aws::{DynamoLedger, DynamoReceipts, S3Archive, SnsTopic};
+    use mgrid_pipeline::legs::{LegRunner, records_of};
+    use mgrid_pipeline::notifier::Notifier;
+    use mgrid_pipeline::ports::{Ledger, SystemClock};
+
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    deploy_stage(&emulator, dir.path(), "dev");
+    let config = emulator.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let table = stage_parameter(&emulator, "dev", StageParameter::TableName).await;
+    let bucket = stage_parameter(&emulator, "dev", StageParameter::ArchiveBucket).await;
+    let topic = stage_parameter(&emulator, "dev", StageParameter::VendorTopicArn).await;
+    // A vendor's subscription: a queue on the topic.
+    let vendor_queue = sqs
+        .create_queue()
+        .queue_name("vendor-7-orders")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let vendor_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&vendor_queue)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    aws_sdk_sns::Client::new(&config)
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(&vendor_arn)
+        .send()
+        .await
+        .unwrap();
+
+    // Six payments an hour ago, written as the processor writes them.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let at = now - 3_600_000;
+    let ledger = DynamoLedger::new(dynamodb.clone(), &table);
+    let mut items = Vec::new();
+    for n in 0..6 {
+        let webhook = stripe_webhook(&format!("evt_j{n}"), at + n * 1000, 1000 + n);
+        let record = mgrid_contract::TransactionRecord::from_envelope(&webhook).unwrap();
+        let item = mgrid_contract::ledger::ledger_item(&record, &webhook);
+        assert!(
+            item.contains_key(UNSETTLED),
+            "the processor puts it in the index"
+        );
+        ledger.insert(&item).await.unwrap();
+        items.push(item);
+    }
+    // The archiver did four, the notifier two: 0 and 1 settled, 2 and 3 wait on the vendor,
+    // 4 and 5 on both legs.
+    let archiver = LegRunner::new(
+        Archiver::new(S3Archive::new(s3.clone(), &bucket)),
+        DynamoReceipts::new(dynamodb.clone(), &table),
+        BY_PIPELINE,
+    );
+    let report = archiver.run(&records_of(&items[..4]), &SystemClock).await;
+    assert_eq!((report.done, report.failed.len()), (4, 0), "{report:?}");
+    let notifier = LegRunner::new(
+        Notifier::new(SnsTopic::from_config(&config, &topic)),
+        DynamoReceipts::new(dynamodb.clone(), &table),
+        BY_PIPELINE,
+    );
+    let report = notifier.run(&records_of(&items[..2]), &SystemClock).await;
+    assert_eq!((report.done, report.failed.len()), (2, 0), "{report:?}");
+
+    // The index holds the four unsettled, and only them.
+    let mut indexed = BTreeSet::new();
+    for bucket in buckets_between(at - 1000, now) {
+        let page = dynamodb
+            .query()
+            .table_name(&table)
+            .index_name(UNSETTLED_INDEX)
+            .key_condition_expression("#b = :b")
+            .expression_attribute_names("#b", UNSETTLED)
+            .expression_attribute_values(":b", aws_sdk_dynamodb::types::AttributeValue::S(bucket))
+            .send()
+            .await
+            .unwrap();
+        for item in page.items() {
+            if let Some(aws_sdk_dynamodb::types::AttributeValue::S(id)) = item.get("transactionId")
+            {
+                indexed.insert(id.clone());
+            }
+        }
+    }
+    let ids = |range: std::ops::Range<usize>| -> BTreeSet<String> {
+        range.map(|n| format!("stripe:evt_j{n}")).collect()
+    };
+    assert_eq!(indexed, ids(2..6));
+
+    // reconcile reads them from the index (no provider token here: the providers are unchecked).
+    let reconciled = run(
+        &emulator,
+        dir.path(),
+        &[
+            "reconcile",
+            "--stage",
+            "dev",
+            "--since",
+            "2h",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(reconciled.code, 1, "{}", reconciled.stderr);
+    let journey = &reconciled.json()["journey"];
+    let waits: BTreeMap<String, serde_json::Value> = journey["unsettled"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["transactionId"].as_str().unwrap().to_owned(),
+                p["waitsOn"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(waits.keys().cloned().collect::<BTreeSet<_>>(), ids(2..6));
+    assert_eq!(waits["stripe:evt_j2"], serde_json::json!(["notify"]));
+    assert_eq!(
+        waits["stripe:evt_j5"],
+        serde_json::json!(["archive", "notify"])
+    );
+    // 10.02 + 10.03 + 10.04 + 10.05 EUR unsettled.
+    assert_eq!(journey["unsettledAmounts"][0]["minorUnits"], 4014);
+
+    let healed = run(
+        &emulator,
+        dir.path(),
+        &[
+            "reconcile",
+            "--stage",
+            "dev",
+            "--since",
+            "2h",
+            "--heal",
+            "--output",
+            "json",
+        ],
+    );
+    let journey = &healed.json()["journey"];
+    for payment in journey["unsettled"].as_array().unwrap() {
+        for leg in payment["healed"].as_array().unwrap() {
+            assert_eq!(leg["outcome"], "settled", "{payment:#}");
+        }
+    }
+    let again = run(
+        &emulator,
+        dir.path(),
+        &[
+            "reconcile",
+            "--stage",
+            "dev",
+            "--since",
+            "2h",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(again.json()["journey"]["unsettled"], serde_json::json!([]));
+
+    // Every payment archived once, byte for byte; every vendor told, the healed ones marked.
+    for (n, item) in items.iter().enumerate() {
+        let (key, object) = mgrid_pipeline::archiver::archived_object(item).unwrap();
+        let stored = s3
+            .get_object()
+            .bucket(&bucket)
+            .key(key.to_string())
+            .send()
+            .await
+            .unwrap()
+            .body
+            .collect()
+            .await
+            .unwrap()
+            .into_bytes();
+        assert_eq!(stored.as_ref(), object.as_slice(), "payment {n}");
+    }
+    let mut told: BTreeMap<String, bool> = BTreeMap::new();
+    for _ in 0..10 {
+        let received = sqs
+            .receive_message()
+            .queue_url(&vendor_queue)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        for message in received.messages() {
+            let envelope: serde_json::Value =
+                serde_json::from_str(message.body().unwrap()).unwrap();
+            let body: serde_json::Value =
+                serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+            let redelivery = envelope["MessageAttributes"]["mgrid-redelivery"]["Value"] == "true";
+            told.insert(
+                body["transactionId"].as_str().unwrap().to_owned(),
+                redelivery,
+            );
+        }
+        if told.len() == 6 {
+            break;
+        }
+    }
+    let marked: BTreeSet<String> = told
+        .iter()
+        .filter(|(_, redelivery)| **redelivery)
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(told.len(), 6, "{told:?}");
+    assert_eq!(
+        marked,
+        ids(2..6),
+        "the heal's notifications are marked, the first ones not"
+    );
+}
