@@ -36,6 +36,69 @@ fn item_of(found: &HashMap<String, AttributeValue>) -> Item {
         .collect()
 }
 
+/// Index buckets queried at once: a day is 96 of them, nearly all empty.
+const BUCKETS_AT_ONCE: usize = 16;
+
+impl AwsSettlement {
+    /// One bucket's items received in `[from, to]`, `max` at most; the read capacity consumed,
+    /// and whether the bucket held more.
+    async fn bucket(
+        &self,
+        bucket: String,
+        from: EpochMillis,
+        to: EpochMillis,
+        max: usize,
+    ) -> Result<(Vec<Item>, f64, bool), Failure> {
+        let mut items = Vec::new();
+        let mut units = 0.0;
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let output = self
+                .dynamodb
+                .query()
+                .table_name(&self.table)
+                .index_name(UNSETTLED_INDEX)
+                .key_condition_expression("#bucket = :bucket")
+                .expression_attribute_names("#bucket", UNSETTLED)
+                .expression_attribute_values(":bucket", AttributeValue::S(bucket.clone()))
+                .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| {
+                    errors::failure(
+                        "dynamodb:Query",
+                        &format!("index {UNSETTLED_INDEX} of table {}", self.table),
+                        &e,
+                    )
+                })?;
+            units += output
+                .consumed_capacity()
+                .and_then(|c| c.capacity_units())
+                .unwrap_or(0.0);
+            for found in output.items() {
+                let item = item_of(found);
+                let received = match item.get("receivedAt") {
+                    Some(Attribute::N(at)) => at.parse::<EpochMillis>().ok(),
+                    _ => None,
+                };
+                // A bucket is an hour: the window's edges cut into its first and last.
+                if received.is_some_and(|at| at < from || at > to) {
+                    continue;
+                }
+                if items.len() >= max {
+                    return Ok((items, units, true));
+                }
+                items.push(item);
+            }
+            match output.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok((items, units, false)),
+            }
+        }
+    }
+}
+
 impl crate::ports::Settlement for AwsSettlement {
     async fn unsettled(
         &self,
@@ -43,58 +106,31 @@ impl crate::ports::Settlement for AwsSettlement {
         to: EpochMillis,
         max: usize,
     ) -> Result<UnsettledPage, Failure> {
+        use futures::StreamExt;
+        // Buckets are read a few at a time (most of them are empty), in order, each at most
+        // `max` items deep.
+        let mut buckets = futures::stream::iter(buckets_between(from, to))
+            .map(|bucket| self.bucket(bucket, from, to, max))
+            .buffered(BUCKETS_AT_ONCE);
         let mut page = UnsettledPage {
             read_units: Some(0.0),
             ..UnsettledPage::default()
         };
-        for bucket in buckets_between(from, to) {
-            let mut start: Option<HashMap<String, AttributeValue>> = None;
-            loop {
-                let output = self
-                    .dynamodb
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(UNSETTLED_INDEX)
-                    .key_condition_expression("#bucket = :bucket")
-                    .expression_attribute_names("#bucket", UNSETTLED)
-                    .expression_attribute_values(":bucket", AttributeValue::S(bucket.clone()))
-                    .set_exclusive_start_key(start.take())
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        errors::failure(
-                            "dynamodb:Query",
-                            &format!("index {UNSETTLED_INDEX} of table {}", self.table),
-                            &e,
-                        )
-                    })?;
-                if let (Some(units), Some(consumed)) = (
-                    page.read_units.as_mut(),
-                    output.consumed_capacity().and_then(|c| c.capacity_units()),
-                ) {
-                    *units += consumed;
+        while let Some(found) = buckets.next().await {
+            let (items, units, more) = found?;
+            if let Some(total) = page.read_units.as_mut() {
+                *total += units;
+            }
+            for item in items {
+                if page.items.len() >= max {
+                    page.more = true;
+                    return Ok(page);
                 }
-                for found in output.items() {
-                    let item = item_of(found);
-                    let received = match item.get("receivedAt") {
-                        Some(Attribute::N(at)) => at.parse::<EpochMillis>().ok(),
-                        _ => None,
-                    };
-                    // A bucket is an hour: the window's edges cut into its first and last.
-                    if received.is_some_and(|at| at < from || at > to) {
-                        continue;
-                    }
-                    if page.items.len() >= max {
-                        page.more = true;
-                        return Ok(page);
-                    }
-                    page.items.push(item);
-                }
-                match output.last_evaluated_key() {
-                    Some(key) if !key.is_empty() => start = Some(key.clone()),
-                    _ => break,
-                }
+                page.items.push(item);
+            }
+            if more {
+                page.more = true;
+                return Ok(page);
             }
         }
         Ok(page)

@@ -10,11 +10,14 @@ use mgrid_contract::clock::format_rfc3339;
 use serde::Serialize;
 
 use crate::artifact::embedded;
+use crate::clock::now_millis;
 use crate::commands::context::Context;
+use crate::decide::journey::{READ_MAX, Unsettled};
 use crate::decide::lifecycle::model::StackOutput;
 use crate::decide::lifecycle::render;
 use crate::decide::metrics::AlarmState;
 use crate::failure::Failure;
+use crate::ports::Settlement;
 use crate::target::{AwsStage, LocalStage, Target};
 use crate::text::{ERROR, GOOD, WARNING};
 use crate::ui::output::{print_report, warn};
@@ -47,7 +50,13 @@ pub struct StatusReport {
     pub alarms_in_alarm: Vec<AlarmState>,
     pub stack: Option<StackStatus>,
     pub local: Option<LocalStatus>,
+    /// After the ledger, over the last day: payments waiting on each leg, and since when
+    /// (None when the ledger's unsettled index could not be read, said on stderr).
+    pub after_ledger: Option<Unsettled>,
 }
+
+/// How far back `status` looks for unsettled payments (`reconcile` reads any window).
+const UNSETTLED_SINCE_MS: i64 = 86_400_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -124,10 +133,11 @@ impl From<crate::ports::Depth> for QueueDepth {
 }
 
 pub async fn run(context: &Context, target: &Target) -> Result<()> {
-    let report = match target {
+    let mut report = match target {
         Target::Local(local) => local_status(local)?,
         Target::Aws(stage) => aws_status(target, stage).await?,
     };
+    report.after_ledger = after_ledger(target).await;
     if let Some(calls) = target.calls() {
         verbose_calls(context.global.verbose > 0, calls);
     }
@@ -215,6 +225,7 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
             api_calls: aws.calls(),
         }),
         local: None,
+        after_ledger: None,
     })
 }
 
@@ -273,6 +284,29 @@ fn shown_depth((what, depth): (&str, Result<crate::ports::Depth, Failure>)) -> O
     }
 }
 
+/// What the unsettled index says of the last day; None (said) when it cannot be read.
+async fn after_ledger(target: &Target) -> Option<Unsettled> {
+    let now = now_millis();
+    let read = async {
+        let page = target
+            .settlement()
+            .await?
+            .unsettled(now - UNSETTLED_SINCE_MS, now, READ_MAX)
+            .await?;
+        Ok::<_, Failure>(Unsettled::of(&page.items, page.more, now))
+    };
+    match read.await {
+        Ok(unsettled) => Some(unsettled),
+        Err(failure) => {
+            warn(&format!(
+                "could not read the unsettled payments: {}",
+                failure.what
+            ));
+            None
+        }
+    }
+}
+
 fn local_status(stage: &LocalStage) -> Result<StatusReport, Failure> {
     let health = crate::local::health(&stage.paths)?;
     Ok(StatusReport {
@@ -291,6 +325,7 @@ fn local_status(stage: &LocalStage) -> Result<StatusReport, Failure> {
             unnotified: health.unnotified,
             notify_dead_letters: health.notify_dead_letters,
         }),
+        after_ledger: None,
     })
 }
 
@@ -321,6 +356,35 @@ impl fmt::Display for StatusReport {
                 self.stage
             )?,
             None => writeln!(f, "dead        unknown (could not be read)")?,
+        }
+        match &self.after_ledger {
+            Some(after) if after.waiting_on_archive + after.waiting_on_notify == 0 => writeln!(
+                f,
+                "settled     {GOOD}every payment of the last day archived and its vendor told{GOOD:#}"
+            )?,
+            Some(after) => {
+                let since = |oldest: &Option<String>| {
+                    oldest
+                        .as_deref()
+                        .map(|at| format!(" (oldest received {at})"))
+                        .unwrap_or_default()
+                };
+                writeln!(
+                    f,
+                    "unsettled   {WARNING}{}{} not archived{}, {}{} vendors not told{}{WARNING:#} in the last day: `mgrid reconcile --stage {} --since 1d --heal`",
+                    after.waiting_on_archive,
+                    if after.more { "+" } else { "" },
+                    since(&after.oldest_archive),
+                    after.waiting_on_notify,
+                    if after.more { "+" } else { "" },
+                    since(&after.oldest_notify),
+                    self.stage
+                )?
+            }
+            None => writeln!(
+                f,
+                "unsettled   unknown (the ledger's unsettled index could not be read)"
+            )?,
         }
         if let Some(local) = &self.local {
             write_local_data(f, local)?;
@@ -509,6 +573,7 @@ mod snapshots {
                 api_calls: 7,
             }),
             local: None,
+            after_ledger: Some(Unsettled::default()),
         }
     }
 
@@ -528,6 +593,13 @@ mod snapshots {
                 unarchived: 4,
                 unnotified: 1,
                 notify_dead_letters: u64::from(dead > 0) as i64,
+            }),
+            after_ledger: Some(Unsettled {
+                waiting_on_archive: 2,
+                waiting_on_notify: 3,
+                oldest_archive: Some("2026-11-30T08:00:00.000Z".into()),
+                oldest_notify: Some("2026-11-30T07:59:00.000Z".into()),
+                more: false,
             }),
         }
     }

@@ -6,6 +6,7 @@
 
 use anyhow::Result;
 use mgrid_contract::decision::DecisionLine;
+use mgrid_contract::settlement::Legs;
 use mgrid_contract::{ArchiveHour, ArchiveKey, Provider};
 
 use crate::cli::TraceArgs;
@@ -14,7 +15,9 @@ use crate::commands::context::Context;
 use crate::decide::logs::{LogQuery, LogSource};
 use crate::decide::trace::{Conclusion, Recorded, TraceReport, VerdictKind, verdict};
 use crate::failure::{Failure, FailureKind};
-use crate::ports::{DeadLetterQueue, KeyRings, LedgerLookup, Logs, WebhookArchive};
+use crate::ports::{
+    DeadLetterQueue, KeyRings, LedgerLookup, Logs, Notification, Settlement, WebhookArchive,
+};
 use crate::target::Target;
 use crate::ui::output::print_report;
 
@@ -23,6 +26,28 @@ use crate::ui::output::print_report;
 pub const DLQ_READ: usize = crate::commands::verdicts::LOOK_LIMIT;
 /// Decision lines a trace reads at most.
 const LOG_LINES: usize = 50;
+
+/// What the ledger item's notify receipt says, when the item carries receipts.
+async fn told(
+    target: &Target,
+    transaction_ids: &[String],
+) -> Result<Option<Notification>, Failure> {
+    let items = target.settlement().await?.items(transaction_ids).await?;
+    Ok(items
+        .iter()
+        .map(Legs::of)
+        .find(|legs| legs.tracked)
+        .map(|legs| match legs.notified_at {
+            Some(at) => Notification::Told {
+                at: mgrid_contract::clock::format_rfc3339(at),
+                message_id: legs.notify_message_id.unwrap_or_default(),
+                by: legs.notified_by.unwrap_or_default(),
+            },
+            None => Notification::NotTold {
+                failure: legs.notify_failure,
+            },
+        }))
+}
 
 pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result<()> {
     let stage = target.name().to_string();
@@ -171,13 +196,24 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
         }
     }
     let transaction_ids: Vec<String> = recorded.iter().map(|r| r.transaction_id.clone()).collect();
-    let whereabouts = match target.whereabouts(&args.event_id, &transaction_ids).await {
+    let mut whereabouts = match target.whereabouts(&args.event_id, &transaction_ids).await {
         Ok(whereabouts) => Some(whereabouts),
         Err(failure) => {
             unreadable.push(format!("the webhook queue and notifications: {failure}"));
             None
         }
     };
+    // Where the stage cannot say per event (AWS), the notify leg's receipt on the item does.
+    if let Some(found) = whereabouts.as_mut()
+        && matches!(found.notification, Notification::Unknown { .. })
+        && !transaction_ids.is_empty()
+    {
+        match told(target, &transaction_ids).await {
+            Ok(Some(notification)) => found.notification = notification,
+            Ok(None) => {}
+            Err(failure) => unreadable.push(format!("the notify receipt: {failure}")),
+        }
+    }
     let mut report = TraceReport {
         stage,
         event_id: args.event_id.clone(),

@@ -296,6 +296,16 @@ fn notification_text(notification: &Notification) -> String {
             "; the vendor notification FAILED after {attempts} attempts ({})",
             shown(reason)
         ),
+        Notification::Told { at, by, .. } => {
+            format!("; the vendor was notified at {at} (by {})", shown(by))
+        }
+        Notification::NotTold { failure } => format!(
+            "; the vendor is NOT notified yet{}",
+            failure
+                .as_deref()
+                .map(|why| format!(" ({})", shown(why)))
+                .unwrap_or_default()
+        ),
         Notification::NoTransaction => String::new(),
         Notification::Unknown {
             pipe_dead_letters: Some(n),
@@ -433,6 +443,18 @@ impl fmt::Display for TraceReport {
                 Notification::Failed { attempts, reason } => format!(
                     "{ERROR}failed{ERROR:#} after {attempts} attempts: {}",
                     shown(reason)
+                ),
+                Notification::Told { at, message_id, by } => format!(
+                    "{GOOD}sent{GOOD:#} at {at}, message {} (by {})",
+                    shown(message_id),
+                    shown(by)
+                ),
+                Notification::NotTold { failure } => format!(
+                    "{WARNING}not sent yet{WARNING:#}{}",
+                    failure
+                        .as_deref()
+                        .map(|why| format!(": {}", shown(why)))
+                        .unwrap_or_default()
                 ),
                 Notification::NoTransaction => format!("{DIM}no transaction{DIM:#}"),
                 Notification::Unknown { pipe_dead_letters } => format!(

@@ -115,7 +115,20 @@ pub enum Notification {
     Failed { attempts: u32, reason: String },
     /// There is no transaction to notify about.
     NoTransaction,
-    /// Not knowable per event; how many failed batches the pipes' dead-letter queue holds.
+    /// Told, as the notify leg's receipt on the ledger item says: when, the topic's message id,
+    /// and who (the pipeline, or a heal).
+    #[serde(rename_all = "camelCase")]
+    Told {
+        at: String,
+        message_id: String,
+        by: String,
+    },
+    /// Not told yet: the ledger item has no notify receipt; why the leg last failed, where it
+    /// said.
+    #[serde(rename_all = "camelCase")]
+    NotTold { failure: Option<String> },
+    /// Not knowable per event (an item written before receipts); how many failed batches the
+    /// pipes' dead-letter queue holds.
     #[serde(rename_all = "camelCase")]
     Unknown { pipe_dead_letters: Option<u64> },
 }
