@@ -363,21 +363,21 @@ impl fmt::Display for StatusReport {
                 "settled     {GOOD}every payment of the last day archived and its vendor told{GOOD:#}"
             )?,
             Some(after) => {
-                let since = |oldest: &Option<String>| {
-                    oldest
-                        .as_deref()
-                        .map(|at| format!(" (oldest received {at})"))
-                        .unwrap_or_default()
-                };
+                let oldest = [&after.oldest_archive, &after.oldest_notify]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .map(|at| format!(", the oldest received {at}"))
+                    .unwrap_or_default();
+                let more = if after.more { "+" } else { "" };
                 writeln!(
                     f,
-                    "unsettled   {WARNING}{}{} not archived{}, {}{} vendors not told{}{WARNING:#} in the last day: `mgrid reconcile --stage {} --since 1d --heal`",
-                    after.waiting_on_archive,
-                    if after.more { "+" } else { "" },
-                    since(&after.oldest_archive),
-                    after.waiting_on_notify,
-                    if after.more { "+" } else { "" },
-                    since(&after.oldest_notify),
+                    "unsettled   {WARNING}{}{more} not archived, {}{more} vendors not told{WARNING:#} in the last day{oldest}",
+                    after.waiting_on_archive, after.waiting_on_notify,
+                )?;
+                writeln!(
+                    f,
+                    "            heal: `mgrid reconcile --stage {} --since 1d --heal`",
                     self.stage
                 )?
             }
