@@ -122,6 +122,22 @@ impl Target {
         }
     }
 
+    /// The pipes' dead-letter queue (failed stream batches after the ledger); the local stage has
+    /// none: its legs keep their failures per payment.
+    pub async fn pipe_dead_letter_queue(&self) -> Result<Queue, Failure> {
+        match self {
+            Target::Aws(stage) => Ok(Queue::new(
+                stage.aws.sqs(),
+                stage.parameter(StageParameter::PipeDlqUrl).await?,
+            )),
+            Target::Local(_) => Err(Failure::new(
+                FailureKind::Usage,
+                "the local stage has no pipes' dead-letter queue: its legs keep their failures per payment, on the ledger item",
+            )
+            .next("mgrid reconcile --stage local (lists them; --heal settles them)")),
+        }
+    }
+
     pub async fn webhook_queue(&self) -> Result<StageQueue, Failure> {
         match self {
             Target::Aws(stage) => Ok(StageQueue::Aws(Queue::new(

@@ -9,7 +9,7 @@ mod pipeline;
 
 pub use keys::{DoctorArgs, KeysAction, KeysArgs, ReconcileArgs};
 pub use lifecycle::{DeployArgs, DestroyArgs, DiffArgs, DiffDeployArgs};
-pub use moving::{DlqAction, DlqArgs, RedriveArgs, ReplayArgs};
+pub use moving::{DlqAction, DlqArgs, PipesArgs, RedriveArgs, ReplayArgs};
 use parse::*;
 pub use parse::{ProviderArg, Span};
 pub use pipeline::{DevArgs, LogsArgs, MetricsAction, MetricsArgs, SendArgs, TailArgs, TraceArgs};

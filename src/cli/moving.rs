@@ -35,6 +35,32 @@ pub enum DlqAction {
     Redrive(RedriveArgs),
     /// Stop the SQS message move task that `redrive --native` started
     Cancel,
+    /// The pipes' dead letters (stream batches the archive or notify pipe gave up on), read as
+    /// the payments they cover; --heal settles those payments and deletes each dead letter
+    #[command(after_long_help = "\
+A pipe that gives up on a DynamoDB stream batch sends its dead-letter queue a pointer to the batch
+(shard and sequence numbers, when its records reached the stream), not the records, and the stream
+keeps records 24 hours. Each pointer is resolved from the ledger: the payments of its leg (archive
+or notify, by the pipe's name) whose receipt is missing, received in the day before its last
+record reached the stream (the unsettled index, so it costs what is unsettled). Those are listed
+with their money and why their leg failed.
+
+--heal redoes each of those payments' legs from its ledger item, as `mgrid reconcile --heal` does
+(the archive object byte for byte; the vendor notification marked as a redelivery), reads the
+receipts back, and only then deletes a dead letter, once every payment it resolved to is settled;
+the others are left in the queue. A pointer that resolves to no unsettled payment (its payments
+were healed already) is deleted by --heal too.
+
+The local stage's legs keep their failures per payment, not as stream pointers: `mgrid reconcile
+--stage local` lists them and `--heal` settles them.
+
+Exit codes: 0 when no payment is left unsettled; 1 when some are (or a dead letter could not be
+read); 2 on the local stage.
+
+Examples:
+  mgrid dlq pipes --stage prod
+  mgrid dlq pipes --stage prod --heal --output json")]
+    Pipes(PipesArgs),
     /// Delete dead letters: every one, or those a filter names (asks first; the stage name on
     /// a protected stage)
     #[command(after_long_help = "\
@@ -188,5 +214,18 @@ pub struct ReplayArgs {
     /// back in the dead-letter queue. What is not judged by then is reported pending (exit 8);
     /// 0 does not watch
     #[arg(long, default_value = "30s", value_name = "SPAN")]
+    pub wait: Span,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PipesArgs {
+    /// How many dead letters to read (1 to 1,000)
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub limit: u16,
+    /// Settle the payments they cover, then delete each dead letter whose payments all are
+    #[arg(long)]
+    pub heal: bool,
+    /// How long --heal waits for receipts another process writes
+    #[arg(long, default_value = "2m", value_name = "SPAN", value_parser = parse_heal_wait)]
     pub wait: Span,
 }

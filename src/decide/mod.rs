@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod metrics;
 pub mod move_engine;
+pub mod pipe_letters;
 pub mod reconcile;
 pub mod redrive;
 pub mod replay;

@@ -223,6 +223,7 @@ pub const JSON_SCHEMAS: &[&str] = &[
     "dlq-cancel",
     "dlq-peek",
     "dlq-purge",
+    "dlq-pipes",
     "dlq-purge-plan",
     "dlq-redrive",
     "dlq-stats",

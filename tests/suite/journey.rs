@@ -580,3 +580,152 @@ async fn on_the_emulator_the_legs_leave_receipts_the_index_answers_and_a_heal_se
         "the heal's notifications are marked, the first ones not"
     );
 }
+
+/// A pipe's dead letter, in the shape the pipe sends (see src/decide/pipe_letters.rs), is
+/// resolved to the payments of its leg left without a receipt, and healed: the vendors told, and
+/// only then the dead letter deleted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pipe_dead_letter_is_resolved_to_its_payments_and_healed_before_it_is_deleted() {
+    use crate::support::{Emulator, deploy_stage, run, stage_parameter};
+    use mgrid_contract::StageParameter;
+    use mgrid_contract::clock::format_rfc3339;
+    use mgrid_contract::settlement::BY_PIPELINE;
+    use mgrid_pipeline::archiver::Archiver;
+    use mgrid_pipeline::aws::{DynamoLedger, DynamoReceipts, S3Archive};
+    use mgrid_pipeline::legs::{LegRunner, records_of};
+    use mgrid_pipeline::ports::{Ledger, SystemClock};
+
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    deploy_stage(&emulator, dir.path(), "dev");
+    let config = emulator.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let table = stage_parameter(&emulator, "dev", StageParameter::TableName).await;
+    let bucket = stage_parameter(&emulator, "dev", StageParameter::ArchiveBucket).await;
+    let pipe_dlq = stage_parameter(&emulator, "dev", StageParameter::PipeDlqUrl).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let at = now - 2 * 3_600_000;
+    // Three payments archived whose notify batch the pipe gave up on.
+    let ledger = DynamoLedger::new(dynamodb.clone(), &table);
+    let mut items = Vec::new();
+    for n in 0..3 {
+        let webhook = stripe_webhook(&format!("evt_p{n}"), at + n * 1000, 2500);
+        let record = mgrid_contract::TransactionRecord::from_envelope(&webhook).unwrap();
+        let item = mgrid_contract::ledger::ledger_item(&record, &webhook);
+        ledger.insert(&item).await.unwrap();
+        items.push(item);
+    }
+    LegRunner::new(
+        Archiver::new(S3Archive::new(s3.clone(), &bucket)),
+        DynamoReceipts::new(dynamodb.clone(), &table),
+        BY_PIPELINE,
+    )
+    .run(&records_of(&items), &SystemClock)
+    .await;
+    let pointer = serde_json::json!({
+        "context": {
+            "partnerResourceArn": "arn:aws:pipes:eu-west-1:123456789012:pipe/marketgrid-dev-notify",
+            "condition": "RetryAttemptsExhausted"
+        },
+        "version": "1.0",
+        "timestamp": format_rfc3339(at + 60_000),
+        "DDBStreamBatchInfo": {
+            "shardId": "shardId-00000001733000000000-0a1b2c3d",
+            "startSequenceNumber": "100000000000000000001",
+            "endSequenceNumber": "100000000000000000003",
+            "approximateArrivalOfFirstRecord": format_rfc3339(at),
+            "approximateArrivalOfLastRecord": format_rfc3339(at + 2000),
+            "batchSize": 3,
+            "streamArn": "arn:aws:dynamodb:eu-west-1:123456789012:table/marketgrid-dev-transactions/stream/2026-12-01T00:00:00.000"
+        }
+    });
+    sqs.send_message()
+        .queue_url(&pipe_dlq)
+        .message_body(pointer.to_string())
+        .send()
+        .await
+        .unwrap();
+
+    let looked = run(
+        &emulator,
+        dir.path(),
+        &["dlq", "pipes", "--stage", "dev", "--output", "json"],
+    );
+    assert_eq!(looked.code, 1, "unsettled payments: {}", looked.stderr);
+    let report = looked.json();
+    let letter = &report["letters"][0];
+    assert_eq!(letter["batch"]["leg"], "notify");
+    assert_eq!(letter["batch"]["records"], 3);
+    let payments: BTreeSet<&str> = letter["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        payments,
+        BTreeSet::from(["stripe:evt_p0", "stripe:evt_p1", "stripe:evt_p2"])
+    );
+    assert_eq!(report["journey"]["unsettledAmounts"][0]["minorUnits"], 7500);
+    assert_eq!(letter["deleted"], false, "a look deletes nothing");
+
+    let healed = run(
+        &emulator,
+        dir.path(),
+        &[
+            "dlq", "pipes", "--stage", "dev", "--heal", "--output", "json",
+        ],
+    );
+    assert_eq!(healed.code, 0, "{}", healed.stderr);
+    let report = healed.json();
+    assert_eq!(report["letters"][0]["deleted"], true, "{report:#}");
+    for payment in report["journey"]["unsettled"].as_array().unwrap() {
+        assert!(
+            payment["healed"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|leg| leg["outcome"] == "settled"),
+            "{payment:#}"
+        );
+    }
+    let left = sqs
+        .get_queue_attributes()
+        .queue_url(&pipe_dlq)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(
+            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        )
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap();
+    assert!(
+        left.values().all(|n| n == "0"),
+        "the dead letter is gone once its payments are settled: {left:?}"
+    );
+    let again = run(
+        &emulator,
+        dir.path(),
+        &[
+            "reconcile",
+            "--stage",
+            "dev",
+            "--since",
+            "3h",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(again.json()["journey"]["unsettled"], serde_json::json!([]));
+}

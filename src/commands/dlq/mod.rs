@@ -8,6 +8,7 @@
 
 mod native;
 mod peek;
+mod pipes;
 mod purge;
 mod redrive;
 mod redrive_report;
@@ -75,6 +76,7 @@ pub async fn run(context: &Context, target: &Target, args: &DlqArgs) -> Result<(
             redrive(context, stage, &ports, settle, redrive_args).await
         }
         DlqAction::Cancel => cancel(context, stage, &target.move_tasks()?, &dlq).await,
+        DlqAction::Pipes(pipes_args) => pipes::pipes(context, target, pipes_args).await,
         DlqAction::Purge {
             dry_run,
             provider,
