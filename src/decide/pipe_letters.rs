@@ -268,12 +268,18 @@ mod tests {
             ("vendorId", "vendor-7"),
             ("currency", "usd"),
             ("unsettled", "2026-12-07T02#1"),
-            ("notifyFailure", "publishing the vendor notification failed: throttled"),
+            (
+                "notifyFailure",
+                "publishing the vendor notification failed: throttled",
+            ),
         ] {
             item.insert(name.into(), Attribute::S(value.into()));
         }
         item.insert("amount".into(), Attribute::N("1999".into()));
-        item.insert("receivedAt".into(), Attribute::N(batch.first_at.to_string()));
+        item.insert(
+            "receivedAt".into(),
+            Attribute::N(batch.first_at.to_string()),
+        );
         item.insert("archivedAt".into(), Attribute::N(batch.last_at.to_string()));
         let report = PipeLetters {
             stage: "prod".into(),
@@ -302,7 +308,10 @@ mod tests {
             ),
         };
         let text = crate::text::plain(&report);
-        assert!(text.contains("1 payment without its notify receipt"), "{text}");
+        assert!(
+            text.contains("1 payment without its notify receipt"),
+            "{text}"
+        );
         assert!(text.contains("19.99 USD"), "{text}");
         insta::assert_snapshot!("dlq_pipes", text);
         crate::ui::output::assert_json_contract("dlq-pipes", &report);

@@ -270,7 +270,7 @@ async fn one_refresh_returns_every_published_value_from_one_get_metric_data_call
     assert_eq!(row(&snapshot, "received")["level"], "info");
     // Nothing was published for the percentiles: no data, not an error.
     assert_eq!(row(&snapshot, "latency_p99")["level"], "no-data");
-    assert_eq!(snapshot["series"].as_array().unwrap().len(), 21);
+    assert_eq!(snapshot["series"].as_array().unwrap().len(), 23);
     assert_eq!(snapshot["alarmsInAlarm"], serde_json::json!([]));
 }
 
@@ -411,7 +411,7 @@ fn without_a_terminal_it_prints_a_snapshot_every_interval() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(first["stage"], STAGE);
-    assert_eq!(second["series"].as_array().unwrap().len(), 21);
+    assert_eq!(second["series"].as_array().unwrap().len(), 23);
     assert!(
         elapsed >= Duration::from_secs(5) && elapsed < Duration::from_secs(30),
         "two snapshots one interval apart took {elapsed:?}"

@@ -57,10 +57,12 @@ pub enum LambdaHandler<C> {
         clock: Arc<dyn Clock>,
     },
     Archiver {
+        stage: StageName,
         leg: LegRunner<Archiver<S3Archive>, DynamoReceipts>,
         clock: Arc<dyn Clock>,
     },
     Notifier {
+        stage: StageName,
         leg: LegRunner<Notifier<SnsTopic>, DynamoReceipts>,
         clock: Arc<dyn Clock>,
     },
@@ -101,6 +103,7 @@ impl<C: Certificates> LambdaHandler<C> {
                 clock,
             },
             "archiver" => LambdaHandler::Archiver {
+                stage,
                 leg: LegRunner::new(
                     Archiver::new(S3Archive::new(
                         aws_sdk_s3::Client::new(config),
@@ -115,6 +118,7 @@ impl<C: Certificates> LambdaHandler<C> {
                 clock,
             },
             "notifier" => LambdaHandler::Notifier {
+                stage,
                 leg: LegRunner::new(
                     Notifier::new(SnsTopic::new(
                         aws_sdk_sns::Client::new(config),
@@ -157,8 +161,12 @@ impl<C: Certificates> LambdaHandler<C> {
                 }
                 Ok(to_json(&BatchResponse::failing(report.failed)))
             }
-            LambdaHandler::Archiver { leg, clock } => run_leg(leg, event, clock.as_ref()).await,
-            LambdaHandler::Notifier { leg, clock } => run_leg(leg, event, clock.as_ref()).await,
+            LambdaHandler::Archiver { stage, leg, clock } => {
+                run_leg(stage, leg, event, clock.as_ref()).await
+            }
+            LambdaHandler::Notifier { stage, leg, clock } => {
+                run_leg(stage, leg, event, clock.as_ref()).await
+            }
         }
     }
 }
@@ -167,6 +175,7 @@ impl<C: Certificates> LambdaHandler<C> {
 /// record, and the records that failed (or whose free redo would write a missing receipt) back to
 /// the pipe.
 async fn run_leg<W: LegWork, R: mgrid_pipeline::ports::Receipts>(
+    stage: &StageName,
     leg: &LegRunner<W, R>,
     event: Value,
     clock: &dyn Clock,
@@ -185,6 +194,10 @@ async fn run_leg<W: LegWork, R: mgrid_pipeline::ports::Receipts>(
     for decision in report.decision_lines(W::FUNCTION, clock.now()) {
         println!("{}", decision.to_line());
     }
+    println!(
+        "{}",
+        mgrid_pipeline::metrics::leg_metrics(stage, W::LEG, &report, clock.now())
+    );
     tracing::info!(
         done = report.done,
         already = report.already,

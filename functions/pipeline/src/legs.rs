@@ -92,6 +92,9 @@ pub struct LegReport {
     pub outcomes: Vec<RecordOutcome>,
     /// The receipts written, by transaction id (the local stage commits them with its batch).
     pub receipts: Vec<(String, Receipt)>,
+    /// For each record done, milliseconds from its webhook's receipt to the leg's work: the
+    /// leg's lag.
+    pub lags_ms: Vec<i64>,
 }
 
 impl LegReport {
@@ -190,6 +193,11 @@ impl<W: LegWork, R: Receipts> LegRunner<W, R> {
                         report.already += 1;
                     }
                     report.outcomes.push(outcome(name, None));
+                    if let Some(Attribute::N(received)) = image.and_then(|i| i.get("receivedAt"))
+                        && let Ok(received) = received.parse::<i64>()
+                    {
+                        report.lags_ms.push((now - received).max(0));
+                    }
                     if let Some(id) = transaction_id.clone() {
                         report.receipts.push((id, done.receipt));
                     }

@@ -15,6 +15,32 @@ pub const NAMESPACE: &str = "MarketGrid";
 pub const SUCCESSFUL_TRANSACTIONS: &str = "SuccessfulTransactions";
 pub const DUPLICATE_WEBHOOKS: &str = "DuplicateWebhooks";
 pub const FAILED_WEBHOOKS: &str = "FailedWebhooks";
+/// Milliseconds from a webhook's receipt to a leg after the ledger doing its work, by Stage and
+/// Leg (archive, notify): how far the archive and the vendors are behind.
+pub const LEG_LAG: &str = "LegLag";
+/// Records a leg after the ledger failed (the pipe retries them), by Stage and Leg.
+pub const LEG_FAILURES: &str = "LegFailures";
+
+/// The EMF document for one batch of a leg after the ledger: each record's lag (CloudWatch takes
+/// a list of values) and the failures.
+pub fn leg_metrics(
+    stage: &StageName,
+    leg: mgrid_contract::settlement::Leg,
+    report: &crate::legs::LegReport,
+    at: EpochMillis,
+) -> String {
+    let mut values = json!({
+        "Stage": stage.as_str(),
+        "Leg": leg.as_str(),
+        LEG_FAILURES: report.failed.len(),
+    });
+    let mut metrics = vec![(LEG_FAILURES, "Count")];
+    if !report.lags_ms.is_empty() {
+        values[LEG_LAG] = json!(report.lags_ms);
+        metrics.push((LEG_LAG, "Milliseconds"));
+    }
+    document_with_units(at, &[&["Stage", "Leg"]], values, &metrics)
+}
 
 /// The EMF documents for one batch handled by `version`, one JSON line each.
 pub fn batch_metrics(
@@ -54,18 +80,23 @@ pub fn batch_metrics(
     lines
 }
 
-fn document(
+fn document(at: EpochMillis, dimensions: &[&[&str]], values: Value, metrics: &[&str]) -> String {
+    let counted: Vec<(&str, &str)> = metrics.iter().map(|name| (*name, "Count")).collect();
+    document_with_units(at, dimensions, values, &counted)
+}
+
+fn document_with_units(
     at: EpochMillis,
     dimensions: &[&[&str]],
     mut values: Value,
-    metrics: &[&str],
+    metrics: &[(&str, &str)],
 ) -> String {
     values["_aws"] = json!({
         "Timestamp": at,
         "CloudWatchMetrics": [{
             "Namespace": NAMESPACE,
             "Dimensions": dimensions,
-            "Metrics": metrics.iter().map(|name| json!({"Name": name, "Unit": "Count"})).collect::<Vec<_>>(),
+            "Metrics": metrics.iter().map(|(name, unit)| json!({"Name": name, "Unit": unit})).collect::<Vec<_>>(),
         }],
     });
     values.to_string()
@@ -114,5 +145,28 @@ mod tests {
             ])
         );
         assert!(lines.iter().all(|l| !l.contains('\n')));
+    }
+
+    #[test]
+    fn a_legs_batch_reports_each_lag_and_its_failures() {
+        let report = crate::legs::LegReport {
+            failed: vec!["s1".into()],
+            lags_ms: vec![120, 950],
+            ..crate::legs::LegReport::default()
+        };
+        let line = leg_metrics(
+            &"prod".parse().unwrap(),
+            mgrid_contract::settlement::Leg::Notify,
+            &report,
+            1_000,
+        );
+        let document: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(document["Leg"], "notify");
+        assert_eq!(document[LEG_LAG], json!([120, 950]));
+        assert_eq!(document[LEG_FAILURES], 1);
+        assert_eq!(
+            document["_aws"]["CloudWatchMetrics"][0]["Metrics"][1],
+            json!({"Name": LEG_LAG, "Unit": "Milliseconds"})
+        );
     }
 }

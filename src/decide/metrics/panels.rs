@@ -340,6 +340,12 @@ pub fn signals(r: &Resources) -> Vec<Signal> {
             .levels(Some(ANY)).alarm(r, "archiver-errors"),
         Signal::new("notifier_errors", "notifier errors", Sum, Count, lambda("Errors", &r.notifier)).on(Failures)
             .levels(Some(ANY)).alarm(r, "notifier-errors"),
+        // After the ledger: how far behind the archive and the vendors are (the slowest payment
+        // of the minute), as the legs report it.
+        Signal::new("archive_lag", "archive lag", Maximum, Milliseconds, leg_lag(r, "archive")).on(Latency)
+            .levels(levels(Bound::at_least(60_000.0), Bound::at_least(600_000.0))),
+        Signal::new("notify_lag", "vendor notify lag", Maximum, Milliseconds, leg_lag(r, "notify")).on(Latency)
+            .levels(levels(Bound::at_least(60_000.0), Bound::at_least(600_000.0))),
         Signal::new("archive_pipe", "archive pipe failures", Sum, Count, pipe(&r.archive_pipe)).on(Failures)
             .levels(Some(ANY)).alarm(r, "archive-pipe-failures"),
         Signal::new("notify_pipe", "notify pipe failures", Sum, Count, pipe(&r.notify_pipe)).on(Failures)
@@ -349,6 +355,15 @@ pub fn signals(r: &Resources) -> Vec<Signal> {
         Signal::new("transactions", "successful transactions", Sum, Count,
             ("MarketGrid", "SuccessfulTransactions", vec![("Stage", r.stage.clone())])).on(Traffic),
     ]
+}
+
+/// A leg's lag after the ledger, as its function publishes it (EMF, by Stage and Leg).
+fn leg_lag(r: &Resources, leg: &str) -> (&'static str, &'static str, Vec<(&'static str, String)>) {
+    (
+        "MarketGrid",
+        "LegLag",
+        vec![("Stage", r.stage.clone()), ("Leg", leg.to_owned())],
+    )
 }
 
 /// The signals of one refresh: every main signal, and the breakdown of the open drill-down.

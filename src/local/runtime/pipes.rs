@@ -176,6 +176,9 @@ pub(super) async fn archive(
         shared
             .metrics
             .add("archiver_errors", report.failed.len() as f64);
+        for lag in &report.lags_ms {
+            shared.metrics.max("archive_lag", *lag as f64);
+        }
         if let Err(error) = shared.log.write(&report.decision_lines("archiver", now())) {
             tracing::error!("writing the pipeline log failed: {error}");
         }
@@ -280,7 +283,12 @@ pub(super) async fn notify(
                 Err(error) => Err(format!("the ledger item cannot be read ({error})")),
             };
             match outcome {
-                Ok(()) => delivered.push(pending.seq),
+                Ok(()) => {
+                    delivered.push(pending.seq);
+                    shared
+                        .metrics
+                        .max("notify_lag", (now() - pending.recorded_at).max(0) as f64);
+                }
                 Err(why) => {
                     failure = Some(why);
                     break;
