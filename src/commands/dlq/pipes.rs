@@ -81,9 +81,9 @@ pub async fn pipes(context: &Context, target: &Target, args: &PipesArgs) -> Resu
         let Some(batch) = &letter.batch else { continue };
         let Some(leg) = batch.leg() else { continue };
         let window = batch.window();
-        if !windows.contains_key(&window) {
+        if let std::collections::btree_map::Entry::Vacant(entry) = windows.entry(window) {
             let page = settlement.unsettled(window.0, window.1, READ_MAX).await?;
-            windows.insert(window, page.items);
+            entry.insert(page.items);
         }
         for item in &windows[&window] {
             if mgrid_contract::settlement::Legs::of(item).done(leg) {
