@@ -114,75 +114,87 @@ impl Ledger {
         }
     }
 
-    /// Which of `transaction_ids` the ledger holds, read in batches of 100 keys (only the key
-    /// attribute), retrying what DynamoDB leaves unprocessed with backoff.
+    /// Which of `transaction_ids` the ledger holds (only the key attribute read).
     pub async fn present(&self, transaction_ids: &[String]) -> Result<BTreeSet<String>, Failure> {
-        let mut present = BTreeSet::new();
-        for chunk in transaction_ids.chunks(KEYS_PER_REQUEST) {
-            let mut pending: Vec<HashMap<String, AttributeValue>> = chunk
-                .iter()
-                .map(|id| {
-                    HashMap::from([(KEY_ATTRIBUTE.to_owned(), AttributeValue::S(id.clone()))])
-                })
-                .collect();
-            let mut backoff =
-                Backoff::new(Duration::from_millis(50), Duration::from_secs(5)).doubling();
-            for attempt in 0.. {
-                let keys = KeysAndAttributes::builder()
-                    .set_keys(Some(pending))
+        let found = read_items(&self.client, &self.table, transaction_ids, true).await?;
+        Ok(found
+            .iter()
+            .filter_map(|item| match item.get(KEY_ATTRIBUTE) {
+                Some(AttributeValue::S(id)) => Some(id.clone()),
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+/// The ledger items of `transaction_ids` (those there are), read consistently in batches of
+/// 100 keys, retrying what DynamoDB leaves unprocessed with backoff; only their keys when
+/// `keys_only`.
+pub async fn read_items(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    transaction_ids: &[String],
+    keys_only: bool,
+) -> Result<Vec<HashMap<String, AttributeValue>>, Failure> {
+    let mut found = Vec::new();
+    for chunk in transaction_ids.chunks(KEYS_PER_REQUEST) {
+        let mut pending: Vec<HashMap<String, AttributeValue>> = chunk
+            .iter()
+            .map(|id| HashMap::from([(KEY_ATTRIBUTE.to_owned(), AttributeValue::S(id.clone()))]))
+            .collect();
+        let mut backoff =
+            Backoff::new(Duration::from_millis(50), Duration::from_secs(5)).doubling();
+        for attempt in 0.. {
+            let mut keys = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true);
+            if keys_only {
+                keys = keys
                     .projection_expression("#k")
-                    .expression_attribute_names("#k", KEY_ATTRIBUTE)
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
-                let output = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, keys)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        errors::failure(
-                            "dynamodb:BatchGetItem",
-                            &format!("table {}", self.table),
-                            &e,
-                        )
-                    })?;
-                for item in output
+                    .expression_attribute_names("#k", KEY_ATTRIBUTE);
+            }
+            let keys = keys
+                .build()
+                .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
+            let output = client
+                .batch_get_item()
+                .request_items(table, keys)
+                .send()
+                .await
+                .map_err(|e| {
+                    errors::failure("dynamodb:BatchGetItem", &format!("table {table}"), &e)
+                })?;
+            found.extend(
+                output
                     .responses()
-                    .and_then(|r| r.get(&self.table))
+                    .and_then(|r| r.get(table))
                     .into_iter()
                     .flatten()
-                {
-                    if let Some(AttributeValue::S(id)) = item.get(KEY_ATTRIBUTE) {
-                        present.insert(id.clone());
-                    }
-                }
-                pending = output
-                    .unprocessed_keys()
-                    .and_then(|u| u.get(&self.table))
-                    .map(|k| k.keys().to_vec())
-                    .unwrap_or_default();
-                if pending.is_empty() {
-                    break;
-                }
-                if attempt >= 8 {
-                    return Err(Failure::new(
-                        FailureKind::Failed,
-                        format!(
-                            "DynamoDB kept {} ledger lookups unprocessed after 8 retries (table {} is throttled)",
-                            pending.len(),
-                            self.table
-                        ),
-                    )
-                    .next("run the replay again in a minute, or without --only-missing")
-                    .transient());
-                }
-                tokio::time::sleep(backoff.next_wait()).await;
+                    .cloned(),
+            );
+            pending = output
+                .unprocessed_keys()
+                .and_then(|u| u.get(table))
+                .map(|k| k.keys().to_vec())
+                .unwrap_or_default();
+            if pending.is_empty() {
+                break;
             }
+            if attempt >= 8 {
+                return Err(Failure::new(
+                    FailureKind::Failed,
+                    format!(
+                        "DynamoDB kept {} ledger reads unprocessed after 8 retries (table {table} is throttled)",
+                        pending.len()
+                    ),
+                )
+                .next("run the command again in a minute")
+                .transient());
+            }
+            tokio::time::sleep(backoff.next_wait()).await;
         }
-        Ok(present)
     }
+    Ok(found)
 }
 
 impl crate::ports::WebhookArchive for Archive {

@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use mgrid_contract::EpochMillis;
-use mgrid_contract::ledger::{Attribute, Item, KEY_ATTRIBUTE};
+use mgrid_contract::ledger::{Attribute, Item};
 use mgrid_contract::settlement::{BY_HEAL, Leg, UNSETTLED, UNSETTLED_INDEX, buckets_between};
 use mgrid_pipeline::archiver::Archiver;
 use mgrid_pipeline::aws::{DynamoReceipts, S3Archive, SnsTopic, from_attribute_value};
@@ -16,9 +16,8 @@ use mgrid_pipeline::notifier::Notifier;
 use mgrid_pipeline::ports::SystemClock;
 
 use super::errors;
-use crate::failure::{Failure, FailureKind};
+use crate::failure::Failure;
 use crate::ports::{Redone, UnsettledPage};
-use crate::retry::Backoff;
 
 pub struct AwsSettlement {
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -137,71 +136,9 @@ impl crate::ports::Settlement for AwsSettlement {
     }
 
     async fn items(&self, transaction_ids: &[String]) -> Result<Vec<Item>, Failure> {
-        let mut items = Vec::new();
-        let backoff = Backoff::new(
-            std::time::Duration::from_millis(50),
-            std::time::Duration::from_secs(2),
-        );
-        for chunk in transaction_ids.chunks(100) {
-            let keys: Vec<HashMap<String, AttributeValue>> = chunk
-                .iter()
-                .map(|id| {
-                    HashMap::from([(KEY_ATTRIBUTE.to_owned(), AttributeValue::S(id.clone()))])
-                })
-                .collect();
-            let mut pending = keys;
-            let mut attempt = 0u32;
-            while !pending.is_empty() {
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(pending))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
-                let output = self
-                    .dynamodb
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        errors::failure(
-                            "dynamodb:BatchGetItem",
-                            &format!("table {}", self.table),
-                            &e,
-                        )
-                    })?;
-                items.extend(
-                    output
-                        .responses()
-                        .and_then(|r| r.get(&self.table))
-                        .into_iter()
-                        .flatten()
-                        .map(item_of),
-                );
-                pending = output
-                    .unprocessed_keys()
-                    .and_then(|u| u.get(&self.table))
-                    .map(|k| k.keys().to_vec())
-                    .unwrap_or_default();
-                attempt += 1;
-                if !pending.is_empty() {
-                    if attempt >= 8 {
-                        return Err(Failure::new(
-                            FailureKind::Failed,
-                            format!(
-                                "DynamoDB kept {} ledger reads unprocessed after 8 tries (table {} is throttled)",
-                                pending.len(),
-                                self.table
-                            ),
-                        )
-                        .next("run the command again in a minute")
-                        .transient());
-                    }
-                    tokio::time::sleep(backoff.wait(attempt)).await;
-                }
-            }
-        }
-        Ok(items)
+        let found =
+            super::archive::read_items(&self.dynamodb, &self.table, transaction_ids, false).await?;
+        Ok(found.iter().map(item_of).collect())
     }
 
     async fn redo(&self, leg: Leg, items: &[Item]) -> Result<Vec<Redone>, Failure> {

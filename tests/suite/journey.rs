@@ -339,34 +339,109 @@ fn stripe_webhook(event: &str, received_at: i64, amount: i64) -> mgrid_contract:
     }
 }
 
+/// A stage deployed to the emulator, with the clients and names the tests use.
+struct Deployed {
+    emulator: crate::support::Emulator,
+    dir: tempfile::TempDir,
+    config: aws_config::SdkConfig,
+    dynamodb: aws_sdk_dynamodb::Client,
+    s3: aws_sdk_s3::Client,
+    sqs: aws_sdk_sqs::Client,
+    table: String,
+    bucket: String,
+    now: i64,
+}
+
+impl Deployed {
+    async fn start() -> Deployed {
+        use crate::support::{Emulator, deploy_stage, stage_parameter};
+        use mgrid_contract::StageParameter;
+        let emulator = Emulator::start();
+        let dir = tempfile::tempdir().unwrap();
+        deploy_stage(&emulator, dir.path(), "dev");
+        let config = emulator.sdk_config().await;
+        Deployed {
+            dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    .force_path_style(true)
+                    .build(),
+            ),
+            sqs: aws_sdk_sqs::Client::new(&config),
+            table: stage_parameter(&emulator, "dev", StageParameter::TableName).await,
+            bucket: stage_parameter(&emulator, "dev", StageParameter::ArchiveBucket).await,
+            now: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as i64,
+            config,
+            emulator,
+            dir,
+        }
+    }
+
+    async fn parameter(&self, parameter: mgrid_contract::StageParameter) -> String {
+        crate::support::stage_parameter(&self.emulator, "dev", parameter).await
+    }
+
+    /// `count` Stripe payments received a second apart from `at`, written as the processor
+    /// writes them (into the unsettled index).
+    async fn payments(&self, prefix: &str, at: i64, count: i64, amount: i64) -> Vec<Item> {
+        use mgrid_pipeline::ports::Ledger;
+        let ledger = mgrid_pipeline::aws::DynamoLedger::new(self.dynamodb.clone(), &self.table);
+        let mut items = Vec::new();
+        for n in 0..count {
+            let webhook = stripe_webhook(&format!("{prefix}{n}"), at + n * 1000, amount + n);
+            let record = mgrid_contract::TransactionRecord::from_envelope(&webhook).unwrap();
+            let item = mgrid_contract::ledger::ledger_item(&record, &webhook);
+            assert!(
+                item.contains_key(mgrid_contract::settlement::UNSETTLED),
+                "the processor puts it in the index"
+            );
+            ledger.insert(&item).await.unwrap();
+            items.push(item);
+        }
+        items
+    }
+
+    /// The archive leg for `items`, as the archiver function runs it.
+    async fn archive(&self, items: &[Item]) -> mgrid_pipeline::legs::LegReport {
+        mgrid_pipeline::legs::LegRunner::new(
+            mgrid_pipeline::archiver::Archiver::new(mgrid_pipeline::aws::S3Archive::new(
+                self.s3.clone(),
+                &self.bucket,
+            )),
+            mgrid_pipeline::aws::DynamoReceipts::new(self.dynamodb.clone(), &self.table),
+            mgrid_contract::settlement::BY_PIPELINE,
+        )
+        .run(
+            &mgrid_pipeline::legs::records_of(items),
+            &mgrid_pipeline::ports::SystemClock,
+        )
+        .await
+    }
+
+    fn mgrid(&self, args: &[&str]) -> crate::support::Run {
+        crate::support::run(&self.emulator, self.dir.path(), args)
+    }
+}
+
 /// The emulator runs no Lambda code: the legs' own handler code (the archiver's and the
 /// notifier's LegRunner, as functions/lambda wires them) runs here against the emulator's S3,
 /// SNS and DynamoDB, standing in for the functions the pipes invoke.
 #[tokio::test(flavor = "multi_thread")]
 async fn on_the_emulator_the_legs_leave_receipts_the_index_answers_and_a_heal_settles() {
-    use crate::support::{Emulator, deploy_stage, run, stage_parameter};
     use mgrid_contract::StageParameter;
     use mgrid_contract::settlement::{BY_PIPELINE, UNSETTLED, UNSETTLED_INDEX, buckets_between};
-    use mgrid_pipeline::archiver::Archiver;
-    use mgrid_pipeline::aws::{DynamoLedger, DynamoReceipts, S3Archive, SnsTopic};
+    use mgrid_pipeline::aws::{DynamoReceipts, SnsTopic};
     use mgrid_pipeline::legs::{LegRunner, records_of};
     use mgrid_pipeline::notifier::Notifier;
-    use mgrid_pipeline::ports::{Ledger, SystemClock};
+    use mgrid_pipeline::ports::SystemClock;
 
-    let emulator = Emulator::start();
-    let dir = tempfile::tempdir().unwrap();
-    deploy_stage(&emulator, dir.path(), "dev");
-    let config = emulator.sdk_config().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let table = stage_parameter(&emulator, "dev", StageParameter::TableName).await;
-    let bucket = stage_parameter(&emulator, "dev", StageParameter::ArchiveBucket).await;
-    let topic = stage_parameter(&emulator, "dev", StageParameter::VendorTopicArn).await;
+    let stage = Deployed::start().await;
+    let (config, dynamodb, s3, sqs) = (&stage.config, &stage.dynamodb, &stage.s3, &stage.sqs);
+    let (table, bucket) = (stage.table.as_str(), stage.bucket.as_str());
+    let topic = stage.parameter(StageParameter::VendorTopicArn).await;
     // A vendor's subscription: a queue on the topic.
     let vendor_queue = sqs
         .create_queue()
@@ -386,7 +461,7 @@ async fn on_the_emulator_the_legs_leave_receipts_the_index_answers_and_a_heal_se
         .attributes
         .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
         .clone();
-    aws_sdk_sns::Client::new(&config)
+    aws_sdk_sns::Client::new(config)
         .subscribe()
         .topic_arn(&topic)
         .protocol("sqs")
@@ -396,36 +471,16 @@ async fn on_the_emulator_the_legs_leave_receipts_the_index_answers_and_a_heal_se
         .unwrap();
 
     // Six payments an hour ago, written as the processor writes them.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now = stage.now;
     let at = now - 3_600_000;
-    let ledger = DynamoLedger::new(dynamodb.clone(), &table);
-    let mut items = Vec::new();
-    for n in 0..6 {
-        let webhook = stripe_webhook(&format!("evt_j{n}"), at + n * 1000, 1000 + n);
-        let record = mgrid_contract::TransactionRecord::from_envelope(&webhook).unwrap();
-        let item = mgrid_contract::ledger::ledger_item(&record, &webhook);
-        assert!(
-            item.contains_key(UNSETTLED),
-            "the processor puts it in the index"
-        );
-        ledger.insert(&item).await.unwrap();
-        items.push(item);
-    }
+    let items = stage.payments("evt_j", at, 6, 1000).await;
     // The archiver did four, the notifier two: 0 and 1 settled, 2 and 3 wait on the vendor,
     // 4 and 5 on both legs.
-    let archiver = LegRunner::new(
-        Archiver::new(S3Archive::new(s3.clone(), &bucket)),
-        DynamoReceipts::new(dynamodb.clone(), &table),
-        BY_PIPELINE,
-    );
-    let report = archiver.run(&records_of(&items[..4]), &SystemClock).await;
+    let report = stage.archive(&items[..4]).await;
     assert_eq!((report.done, report.failed.len()), (4, 0), "{report:?}");
     let notifier = LegRunner::new(
-        Notifier::new(SnsTopic::from_config(&config, &topic)),
-        DynamoReceipts::new(dynamodb.clone(), &table),
+        Notifier::new(SnsTopic::from_config(config, &topic)),
+        DynamoReceipts::new(dynamodb.clone(), table),
         BY_PIPELINE,
     );
     let report = notifier.run(&records_of(&items[..2]), &SystemClock).await;
@@ -436,7 +491,7 @@ async fn on_the_emulator_the_legs_leave_receipts_the_index_answers_and_a_heal_se
     for bucket in buckets_between(at - 1000, now) {
         let page = dynamodb
             .query()
-            .table_name(&table)
+            .table_name(table)
             .index_name(UNSETTLED_INDEX)
             .key_condition_expression("#b = :b")
             .expression_attribute_names("#b", UNSETTLED)
@@ -457,19 +512,15 @@ async fn on_the_emulator_the_legs_leave_receipts_the_index_answers_and_a_heal_se
     assert_eq!(indexed, ids(2..6));
 
     // reconcile reads them from the index (no provider token here: the providers are unchecked).
-    let reconciled = run(
-        &emulator,
-        dir.path(),
-        &[
-            "reconcile",
-            "--stage",
-            "dev",
-            "--since",
-            "2h",
-            "--output",
-            "json",
-        ],
-    );
+    let reconciled = stage.mgrid(&[
+        "reconcile",
+        "--stage",
+        "dev",
+        "--since",
+        "2h",
+        "--output",
+        "json",
+    ]);
     assert_eq!(reconciled.code, 1, "{}", reconciled.stderr);
     let journey = &reconciled.json()["journey"];
     let waits: BTreeMap<String, serde_json::Value> = journey["unsettled"]
@@ -492,39 +543,31 @@ async fn on_the_emulator_the_legs_leave_receipts_the_index_answers_and_a_heal_se
     // 10.02 + 10.03 + 10.04 + 10.05 EUR unsettled.
     assert_eq!(journey["unsettledAmounts"][0]["minorUnits"], 4014);
 
-    let healed = run(
-        &emulator,
-        dir.path(),
-        &[
-            "reconcile",
-            "--stage",
-            "dev",
-            "--since",
-            "2h",
-            "--heal",
-            "--output",
-            "json",
-        ],
-    );
+    let healed = stage.mgrid(&[
+        "reconcile",
+        "--stage",
+        "dev",
+        "--since",
+        "2h",
+        "--heal",
+        "--output",
+        "json",
+    ]);
     let journey = &healed.json()["journey"];
     for payment in journey["unsettled"].as_array().unwrap() {
         for leg in payment["healed"].as_array().unwrap() {
             assert_eq!(leg["outcome"], "settled", "{payment:#}");
         }
     }
-    let again = run(
-        &emulator,
-        dir.path(),
-        &[
-            "reconcile",
-            "--stage",
-            "dev",
-            "--since",
-            "2h",
-            "--output",
-            "json",
-        ],
-    );
+    let again = stage.mgrid(&[
+        "reconcile",
+        "--stage",
+        "dev",
+        "--since",
+        "2h",
+        "--output",
+        "json",
+    ]);
     assert_eq!(again.json()["journey"]["unsettled"], serde_json::json!([]));
 
     // Every payment archived once, byte for byte; every vendor told, the healed ones marked.
@@ -532,7 +575,7 @@ async fn on_the_emulator_the_legs_leave_receipts_the_index_answers_and_a_heal_se
         let (key, object) = mgrid_pipeline::archiver::archived_object(item).unwrap();
         let stored = s3
             .get_object()
-            .bucket(&bucket)
+            .bucket(bucket)
             .key(key.to_string())
             .send()
             .await
@@ -586,51 +629,16 @@ async fn on_the_emulator_the_legs_leave_receipts_the_index_answers_and_a_heal_se
 /// only then the dead letter deleted.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pipe_dead_letter_is_resolved_to_its_payments_and_healed_before_it_is_deleted() {
-    use crate::support::{Emulator, deploy_stage, run, stage_parameter};
     use mgrid_contract::StageParameter;
     use mgrid_contract::clock::format_rfc3339;
-    use mgrid_contract::settlement::BY_PIPELINE;
-    use mgrid_pipeline::archiver::Archiver;
-    use mgrid_pipeline::aws::{DynamoLedger, DynamoReceipts, S3Archive};
-    use mgrid_pipeline::legs::{LegRunner, records_of};
-    use mgrid_pipeline::ports::{Ledger, SystemClock};
 
-    let emulator = Emulator::start();
-    let dir = tempfile::tempdir().unwrap();
-    deploy_stage(&emulator, dir.path(), "dev");
-    let config = emulator.sdk_config().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let table = stage_parameter(&emulator, "dev", StageParameter::TableName).await;
-    let bucket = stage_parameter(&emulator, "dev", StageParameter::ArchiveBucket).await;
-    let pipe_dlq = stage_parameter(&emulator, "dev", StageParameter::PipeDlqUrl).await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let at = now - 2 * 3_600_000;
+    let stage = Deployed::start().await;
+    let sqs = &stage.sqs;
+    let pipe_dlq = stage.parameter(StageParameter::PipeDlqUrl).await;
+    let at = stage.now - 2 * 3_600_000;
     // Three payments archived whose notify batch the pipe gave up on.
-    let ledger = DynamoLedger::new(dynamodb.clone(), &table);
-    let mut items = Vec::new();
-    for n in 0..3 {
-        let webhook = stripe_webhook(&format!("evt_p{n}"), at + n * 1000, 2500);
-        let record = mgrid_contract::TransactionRecord::from_envelope(&webhook).unwrap();
-        let item = mgrid_contract::ledger::ledger_item(&record, &webhook);
-        ledger.insert(&item).await.unwrap();
-        items.push(item);
-    }
-    LegRunner::new(
-        Archiver::new(S3Archive::new(s3.clone(), &bucket)),
-        DynamoReceipts::new(dynamodb.clone(), &table),
-        BY_PIPELINE,
-    )
-    .run(&records_of(&items), &SystemClock)
-    .await;
+    let items = stage.payments("evt_p", at, 3, 2500).await;
+    stage.archive(&items).await;
     let pointer = serde_json::json!({
         "context": {
             "partnerResourceArn": "arn:aws:pipes:eu-west-1:123456789012:pipe/marketgrid-dev-notify",
@@ -655,11 +663,7 @@ async fn a_pipe_dead_letter_is_resolved_to_its_payments_and_healed_before_it_is_
         .await
         .unwrap();
 
-    let looked = run(
-        &emulator,
-        dir.path(),
-        &["dlq", "pipes", "--stage", "dev", "--output", "json"],
-    );
+    let looked = stage.mgrid(&["dlq", "pipes", "--stage", "dev", "--output", "json"]);
     assert_eq!(looked.code, 1, "unsettled payments: {}", looked.stderr);
     let report = looked.json();
     let letter = &report["letters"][0];
@@ -675,16 +679,13 @@ async fn a_pipe_dead_letter_is_resolved_to_its_payments_and_healed_before_it_is_
         payments,
         BTreeSet::from(["stripe:evt_p0", "stripe:evt_p1", "stripe:evt_p2"])
     );
-    assert_eq!(report["journey"]["unsettledAmounts"][0]["minorUnits"], 7500);
+    // 25.00 + 25.01 + 25.02 EUR.
+    assert_eq!(report["journey"]["unsettledAmounts"][0]["minorUnits"], 7503);
     assert_eq!(letter["deleted"], false, "a look deletes nothing");
 
-    let healed = run(
-        &emulator,
-        dir.path(),
-        &[
-            "dlq", "pipes", "--stage", "dev", "--heal", "--output", "json",
-        ],
-    );
+    let healed = stage.mgrid(&[
+        "dlq", "pipes", "--stage", "dev", "--heal", "--output", "json",
+    ]);
     assert_eq!(healed.code, 0, "{}", healed.stderr);
     let report = healed.json();
     assert_eq!(report["letters"][0]["deleted"], true, "{report:#}");
@@ -714,18 +715,14 @@ async fn a_pipe_dead_letter_is_resolved_to_its_payments_and_healed_before_it_is_
         left.values().all(|n| n == "0"),
         "the dead letter is gone once its payments are settled: {left:?}"
     );
-    let again = run(
-        &emulator,
-        dir.path(),
-        &[
-            "reconcile",
-            "--stage",
-            "dev",
-            "--since",
-            "3h",
-            "--output",
-            "json",
-        ],
-    );
+    let again = stage.mgrid(&[
+        "reconcile",
+        "--stage",
+        "dev",
+        "--since",
+        "3h",
+        "--output",
+        "json",
+    ]);
     assert_eq!(again.json()["journey"]["unsettled"], serde_json::json!([]));
 }

@@ -520,10 +520,29 @@ async fn a_webhook_in_each_state_is_traced_to_its_verdict() {
     );
     assert_eq!(found["ledger"][0]["vendorId"], "vendor-42");
     assert_eq!(found["ledger"][0]["amount"], 1999);
-    // On AWS the queue is not read and a notification is known only by the pipes' DLQ depth.
+    // On AWS the queue is not read; the notification is the notify receipt on the item, which
+    // the notifier has not written yet.
     assert_eq!(found["whereabouts"]["queueRead"], false);
-    assert_eq!(found["whereabouts"]["notification"]["state"], "unknown");
-    assert_eq!(found["whereabouts"]["notification"]["pipeDeadLetters"], 0);
+    assert_eq!(found["whereabouts"]["notification"]["state"], "not-told");
+    // Once it has, the trace names when and the topic's message id.
+    let told = mgrid_pipeline::aws::DynamoReceipts::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        stage_parameter(&emulator, "dev", StageParameter::TableName).await,
+    );
+    let receipt = mgrid_contract::settlement::Receipt::Notified {
+        message_id: "5f1b2c3d-0000-4000-8000-00000000abcd".into(),
+        at: t + 2_000,
+        by: mgrid_contract::settlement::BY_PIPELINE.into(),
+    };
+    use mgrid_pipeline::ports::Receipts;
+    let written = told.settle(&[("stripe:evt_rec".into(), receipt)]).await;
+    assert!(written.iter().all(Result::is_ok), "{written:?}");
+    let (_, found, _) = trace(&emulator, dir.path(), "evt_rec");
+    assert_eq!(found["whereabouts"]["notification"]["state"], "told");
+    assert_eq!(
+        found["whereabouts"]["notification"]["messageId"],
+        "5f1b2c3d-0000-4000-8000-00000000abcd"
+    );
     assert_eq!(
         found["ledger"].as_array().unwrap().len(),
         1,
