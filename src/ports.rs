@@ -147,6 +147,12 @@ pub trait Settlement {
 
     /// Redoes `leg` for each item; what became of each, in order.
     fn redo(&self, leg: Leg, items: &[Item]) -> impl Future<Output = Result<Vec<Redone>, Failure>>;
+
+    /// Whether what `redo` hands over (Redone::Handed) is being delivered now: the local stage's
+    /// notify pipe runs only while `mgrid dev` does. A heal waits for receipts only then.
+    fn delivers_handed(&self) -> bool {
+        true
+    }
 }
 
 /// What one read of the unsettled index found.
@@ -417,6 +423,10 @@ impl<A: Settlement, L: Settlement> Settlement for Backend<A, L> {
 
     async fn redo(&self, leg: Leg, items: &[Item]) -> Result<Vec<Redone>, Failure> {
         either!(self, settlement => settlement.redo(leg, items).await)
+    }
+
+    fn delivers_handed(&self) -> bool {
+        either!(self, settlement => settlement.delivers_handed())
     }
 }
 

@@ -214,11 +214,19 @@ pub async fn run(context: &Context, target: &Target, args: &ReconcileArgs) -> Re
         return Err(Failure::new(
             FailureKind::Failed,
             format!(
-                "{missing} event{} the providers sent {} not in the stage{}",
+                "{missing} event{} the providers sent {} not in the stage{}{}",
                 if missing == 1 { "" } else { "s" },
                 if missing == 1 { "is" } else { "are" },
                 if unchecked > 0 {
                     format!(", and {unchecked} provider(s) could not be listed")
+                } else {
+                    String::new()
+                },
+                if unsettled > 0 {
+                    format!(
+                        "; after the ledger, {unsettled} payment{} unsettled",
+                        if unsettled == 1 { " is" } else { "s are" }
+                    )
                 } else {
                     String::new()
                 }

@@ -120,9 +120,18 @@ pub async fn heal(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    // Follow what was handed over to its receipt, until the wait ends (one look after Ctrl-C).
+    // Follow what was handed over to its receipt, until the wait ends (one look after Ctrl-C,
+    // or when nothing is delivering it now: it stays handed over, delivered once it runs).
+    let delivering = settlement.delivers_handed();
+    if !delivering && !handed.is_empty() {
+        crate::ui::output::note(&format!(
+            "{} notification{} handed to the notify pipe of `mgrid dev`, which is not running: delivered once it runs",
+            handed.len(),
+            if handed.len() == 1 { "" } else { "s" }
+        ));
+    }
     let deadline = now_millis()
-        + if interrupted {
+        + if interrupted || !delivering {
             0
         } else {
             wait.as_millis() as i64

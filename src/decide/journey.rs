@@ -22,9 +22,10 @@ pub const READ_MAX: usize = 10_000;
 /// How many unsettled payments the terminal lists (JSON lists every one read).
 pub const SHOWN_MAX: usize = 20;
 
-/// A payment received this recently whose legs have not failed is in flight, not unsettled:
-/// the pipes hand a record to its leg within a second or two (a one-second batching window,
-/// then the function), and a leg that failed says so on the item at once.
+/// A payment recorded this recently whose legs have not failed is in flight, not unsettled: the
+/// pipes hand a record to its leg within a second or two of its write (a one-second batching
+/// window, then the function), and a leg that failed says so on the item at once. Recorded, not
+/// received: during a backlog a webhook is written long after it was received.
 pub const IN_FLIGHT_MS: EpochMillis = 30_000;
 
 /// What healing one leg of one payment came to.
@@ -109,6 +110,7 @@ impl UnsettledPayment {
             .filter(|c| is_currency_code(c))
             .map(|c| c.to_ascii_uppercase());
         let received_at = number("receivedAt").unwrap_or(0);
+        let recorded_at = number(mgrid_contract::settlement::RECORDED_AT).unwrap_or(received_at);
         Some(UnsettledPayment {
             transaction_id,
             provider: text("provider"),
@@ -122,7 +124,7 @@ impl UnsettledPayment {
             archive_failure: legs.archive_failure.clone(),
             notify_failure: legs.notify_failure.clone(),
             healed: Vec::new(),
-            in_flight: now - received_at < IN_FLIGHT_MS
+            in_flight: now - recorded_at.max(received_at) < IN_FLIGHT_MS
                 && legs.archive_failure.is_none()
                 && legs.notify_failure.is_none(),
             received_at,

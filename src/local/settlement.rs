@@ -35,8 +35,10 @@ impl CommandReceipts {
         let written = open_existing(&self.0)
             .map_err(|failure| PortError::Unavailable(failure.what))
             .and_then(|mut connection| {
+                // Immediate: a read that then writes must not find the write lock taken in
+                // between (a deferred transaction fails at once there, whatever the timeout).
                 let tx = connection
-                    .transaction()
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                     .map_err(|e| PortError::Unavailable(e.to_string()))?;
                 let results = batch
                     .iter()
@@ -80,6 +82,10 @@ impl Receipts for CommandReceipts {
 }
 
 impl Settlement for LocalSettlement {
+    fn delivers_handed(&self) -> bool {
+        super::custody::DevLock::is_held(&self.0).unwrap_or(false)
+    }
+
     async fn unsettled(
         &self,
         from: EpochMillis,
@@ -116,7 +122,9 @@ impl Settlement for LocalSettlement {
             }
             Leg::Notify => {
                 let mut connection = open_existing(&self.0)?;
-                let tx = connection.transaction().map_err(database_failure)?;
+                let tx = connection
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(database_failure)?;
                 let mut redone = Vec::with_capacity(items.len());
                 for item in items {
                     let queued = match item.get(KEY_ATTRIBUTE) {

@@ -223,12 +223,10 @@ fn an_archive_and_vendor_outage_is_found_per_payment_with_its_money_and_healed_a
     let (_, text, _) = local_command(&binary(), &data, &["reconcile", "--provider", "stripe"]);
     assert!(text.contains("799.60 USD"), "{text}");
 
-    // The outage ends while `mgrid dev` is down. A heal redoes the archive leg itself and hands
-    // the notifications to the notify pipe, then waits for their receipts; it is killed in that
-    // wait, and a second heal, once `mgrid dev` runs again, settles the rest.
-    dev.kill9();
+    // The archive comes back; the vendor still refuses. A heal writes each archive object
+    // itself and hands the notifications to the notify pipe, then waits for their receipts,
+    // which do not come: it is killed in that wait.
     std::fs::remove_file(&archive).unwrap();
-    vendor.refusing.store(false, Ordering::SeqCst);
     let mut killed = std::process::Command::new(binary())
         .args(["reconcile", "--provider", "stripe", "--heal", "--data-dir"])
         .arg(&data)
@@ -251,6 +249,31 @@ fn an_archive_and_vendor_outage_is_found_per_payment_with_its_money_and_healed_a
     );
     killed.kill().unwrap();
     let _ = killed.wait();
+
+    // With `mgrid dev` down, a heal hands the notifications over and says so at once, without
+    // waiting for receipts nothing is delivering.
+    dev.kill9();
+    vendor.refusing.store(false, Ordering::SeqCst);
+    let started = Instant::now();
+    let (code, report, stderr) = reconcile(&data, &["--heal"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "it did not wait"
+    );
+    assert!(
+        stderr.contains("handed to the notify pipe of `mgrid dev`, which is not running"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("40 payments are unsettled"), "{stderr}");
+    let handed = report["journey"]["unsettled"][0]["healed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|leg| leg["leg"] == "notify")
+        .cloned()
+        .unwrap();
+    assert_eq!(handed["outcome"], "handed", "{handed:#}");
     assert_eq!(
         count(
             &dev,
@@ -259,6 +282,8 @@ fn an_archive_and_vendor_outage_is_found_per_payment_with_its_money_and_healed_a
         PAYMENTS as i64,
         "each notification handed over once, marked"
     );
+
+    // Once it runs again, a heal settles the rest.
     let dev = Dev::start_with(
         &binary(),
         &data,

@@ -67,6 +67,37 @@ fn the_stage_key_rotates_and_lets_each_service_use_it_scoped_to_the_stage() {
     );
 }
 
+/// The sparse index the commands query is the one the contract names, keyed by the attribute
+/// the processor writes, and projects every attribute a report of an unsettled payment reads
+/// (so listing what is unsettled never reads the table).
+#[test]
+fn the_unsettled_index_is_the_contracts_sparse_index_with_its_projection() {
+    use mgrid_contract::settlement::{INDEX_PROJECTION, UNSETTLED, UNSETTLED_INDEX};
+    let t = template();
+    let p = &resource(&t, "TransactionsTable")["Properties"];
+    let index = p["GlobalSecondaryIndexes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["IndexName"] == UNSETTLED_INDEX)
+        .expect("the unsettled index");
+    assert_eq!(
+        index["KeySchema"],
+        json!([{"AttributeName": UNSETTLED, "KeyType": "HASH"}, {"AttributeName": "transactionId", "KeyType": "RANGE"}])
+    );
+    assert!(
+        p["AttributeDefinitions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"AttributeName": UNSETTLED, "AttributeType": "S"}))
+    );
+    assert_eq!(index["Projection"]["ProjectionType"], "INCLUDE");
+    assert_eq!(
+        index["Projection"]["NonKeyAttributes"],
+        json!(INDEX_PROJECTION)
+    );
+}
+
 #[test]
 fn the_ledger_is_on_demand_recoverable_encrypted_streamed_indexed_and_retained() {
     let t = template();

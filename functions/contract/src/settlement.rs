@@ -25,6 +25,10 @@ use crate::ledger::{Attribute, Item};
 /// The ledger attribute of an item whose legs are not all done: its index bucket.
 pub const UNSETTLED: &str = "unsettled";
 
+/// When the processor wrote the item (epoch ms): the moment its legs could start, later than its
+/// receipt by however long the webhook waited in the queue.
+pub const RECORDED_AT: &str = "recordedAt";
+
 /// The sparse index of unsettled items (partition key [`UNSETTLED`], sort key the transaction id).
 pub const UNSETTLED_INDEX: &str = "Unsettled";
 
@@ -33,7 +37,7 @@ pub const UNSETTLED_SHARDS: u32 = 4;
 
 /// The item attributes the index projects besides its keys: enough to report an unsettled
 /// payment (who, how much, which legs are done and why not) without reading the item.
-pub const INDEX_PROJECTION: [&str; 12] = [
+pub const INDEX_PROJECTION: [&str; 13] = [
     "provider",
     "eventId",
     "eventType",
@@ -41,6 +45,7 @@ pub const INDEX_PROJECTION: [&str; 12] = [
     "amount",
     "currency",
     "receivedAt",
+    "recordedAt",
     "archivedAt",
     "notifiedAt",
     "archiveFailure",

@@ -268,7 +268,12 @@ impl<L: Ledger, D: DeadLetters, K: KeyStore, C: Certificates> Processor<L, D, K,
         let envelope = WebhookEnvelope::from_queue_message(&message.body, &message.attributes)?;
         self.verify(&envelope).await?;
         let record = TransactionRecord::from_envelope(&envelope)?;
-        let item = ledger_item(&record, &envelope);
+        let mut item = ledger_item(&record, &envelope);
+        // When the legs after the ledger could start: a backlog makes it later than receipt.
+        item.insert(
+            mgrid_contract::settlement::RECORDED_AT.to_owned(),
+            mgrid_contract::ledger::Attribute::N(self.clock.now().to_string()),
+        );
         if item_size(&item) > MAX_ITEM_BYTES {
             return Err(Step::Reject(Rejected::new(
                 FailureReason::TooLarge,
