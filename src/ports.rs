@@ -148,6 +148,17 @@ pub trait Settlement {
     /// Redoes `leg` for each item; what became of each, in order.
     fn redo(&self, leg: Leg, items: &[Item]) -> impl Future<Output = Result<Vec<Redone>, Failure>>;
 
+    /// The transaction ids a pipe's failed stream batch held, read back from the ledger's
+    /// stream while it holds them; None when it cannot (records trimmed after 24 hours, another
+    /// stream, no stream on this backend), and why.
+    fn batch_transactions(
+        &self,
+        batch: &crate::decide::pipe_letters::PipeBatch,
+    ) -> impl Future<Output = Result<Vec<String>, String>> {
+        let _ = batch;
+        async { Err("this stage keeps no stream to read back".to_owned()) }
+    }
+
     /// Whether what `redo` hands over (Redone::Handed) is being delivered now: the local stage's
     /// notify pipe runs only while `mgrid dev` does. A heal waits for receipts only then.
     fn delivers_handed(&self) -> bool {
@@ -427,6 +438,13 @@ impl<A: Settlement, L: Settlement> Settlement for Backend<A, L> {
 
     fn delivers_handed(&self) -> bool {
         either!(self, settlement => settlement.delivers_handed())
+    }
+
+    async fn batch_transactions(
+        &self,
+        batch: &crate::decide::pipe_letters::PipeBatch,
+    ) -> Result<Vec<String>, String> {
+        either!(self, settlement => settlement.batch_transactions(batch).await)
     }
 }
 

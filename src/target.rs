@@ -325,6 +325,7 @@ impl Target {
         match self {
             Target::Aws(stage) => Ok(StageSettlement::Aws(AwsSettlement {
                 dynamodb: stage.aws.dynamodb(),
+                streams: stage.aws.dynamodb_streams(),
                 table: stage.parameter(StageParameter::TableName).await?,
                 archive: mgrid_pipeline::aws::S3Archive::new(
                     stage.aws.s3(),

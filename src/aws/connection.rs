@@ -236,6 +236,13 @@ impl Aws {
         aws_sdk_s3::Client::from_conf(config)
     }
 
+    pub fn dynamodb_streams(&self) -> aws_sdk_dynamodbstreams::Client {
+        let config = aws_sdk_dynamodbstreams::config::Builder::from(&self.config)
+            .interceptor(self.counter.clone())
+            .build();
+        aws_sdk_dynamodbstreams::Client::from_conf(config)
+    }
+
     /// A topic to publish to, as the notifier publishes (SNS requests are not counted).
     pub fn sns_topic(&self, topic_arn: &str) -> mgrid_pipeline::aws::SnsTopic {
         mgrid_pipeline::aws::SnsTopic::from_config(&self.config, topic_arn)

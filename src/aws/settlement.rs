@@ -15,12 +15,17 @@ use mgrid_pipeline::legs::{LegRunner, records_of};
 use mgrid_pipeline::notifier::Notifier;
 use mgrid_pipeline::ports::SystemClock;
 
+use aws_sdk_dynamodbstreams::error::DisplayErrorContext;
+
 use super::errors;
+use crate::decide::pipe_letters::PipeBatch;
 use crate::failure::Failure;
 use crate::ports::{Redone, UnsettledPage};
 
 pub struct AwsSettlement {
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// The ledger's stream, read back for a pipe's failed batch.
+    pub streams: aws_sdk_dynamodbstreams::Client,
     pub table: String,
     /// The archive leg, as the archiver runs it.
     pub archive: S3Archive,
@@ -33,6 +38,19 @@ fn item_of(found: &HashMap<String, AttributeValue>) -> Item {
         .iter()
         .filter_map(|(name, value)| Some((name.clone(), from_attribute_value(value)?)))
         .collect()
+}
+
+/// GetRecords calls a read-back of one failed batch makes at most (each up to 1,000 records;
+/// the legs' receipts are MODIFY records between a batch's INSERTs).
+const STREAM_READS: usize = 50;
+
+/// Empty pages in a row after which the shard's end is taken as reached (an open shard can
+/// answer an empty page before its next records).
+const EMPTY_PAGES: usize = 3;
+
+/// Whether stream sequence number `a` comes after `b` (decimal strings of up to 40 digits).
+fn sequence_after(a: &str, b: &str) -> bool {
+    (a.len(), a) > (b.len(), b)
 }
 
 /// Index buckets queried at once: a day is 96 of them, nearly all empty.
@@ -139,6 +157,70 @@ impl crate::ports::Settlement for AwsSettlement {
         let found =
             super::archive::read_items(&self.dynamodb, &self.table, transaction_ids, false).await?;
         Ok(found.iter().map(item_of).collect())
+    }
+
+    async fn batch_transactions(&self, batch: &PipeBatch) -> Result<Vec<String>, String> {
+        use aws_sdk_dynamodbstreams::types::{OperationType, ShardIteratorType};
+        let unreadable = |what: &str, error: &dyn std::fmt::Display| {
+            format!("the stream cannot be read back ({what}: {error})")
+        };
+        let started = self
+            .streams
+            .get_shard_iterator()
+            .stream_arn(&batch.stream)
+            .shard_id(&batch.shard)
+            .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+            .sequence_number(&batch.start_sequence)
+            .send()
+            .await
+            .map_err(|e| unreadable("GetShardIterator", &DisplayErrorContext(&e)))?;
+        let mut iterator = started
+            .shard_iterator
+            .ok_or_else(|| "the stream gave no shard iterator".to_owned())?;
+        let mut ids = Vec::new();
+        let mut empty = 0;
+        for _ in 0..STREAM_READS {
+            let page = self
+                .streams
+                .get_records()
+                .shard_iterator(&iterator)
+                .send()
+                .await
+                .map_err(|e| unreadable("GetRecords", &DisplayErrorContext(&e)))?;
+            for record in page.records() {
+                let Some(change) = record.dynamodb() else {
+                    continue;
+                };
+                if sequence_after(
+                    change.sequence_number().unwrap_or_default(),
+                    &batch.end_sequence,
+                ) {
+                    return Ok(ids);
+                }
+                if record.event_name() != Some(&OperationType::Insert) {
+                    continue;
+                }
+                if let Some(aws_sdk_dynamodbstreams::types::AttributeValue::S(id)) = change
+                    .new_image()
+                    .and_then(|image| image.get(mgrid_contract::ledger::KEY_ATTRIBUTE))
+                {
+                    ids.push(id.clone());
+                }
+            }
+            empty = if page.records().is_empty() {
+                empty + 1
+            } else {
+                0
+            };
+            match page.next_shard_iterator {
+                Some(next) if empty < EMPTY_PAGES => iterator = next,
+                // A closed shard, or its end: every record of the batch was read.
+                _ => return Ok(ids),
+            }
+        }
+        Err(format!(
+            "the batch's records were not all read back in {STREAM_READS} reads"
+        ))
     }
 
     async fn redo(&self, leg: Leg, items: &[Item]) -> Result<Vec<Redone>, Failure> {

@@ -39,11 +39,12 @@ pub enum DlqAction {
     /// the payments they cover; --heal settles those payments and deletes each dead letter
     #[command(after_long_help = "\
 A pipe that gives up on a DynamoDB stream batch sends its dead-letter queue a pointer to the batch
-(shard and sequence numbers, when its records reached the stream), not the records, and the stream
-keeps records 24 hours. Each pointer is resolved from the ledger: the payments of its leg (archive
-or notify, by the pipe's name) whose receipt is missing, received in the day before its last
-record reached the stream (the unsettled index, so it costs what is unsettled). Those are listed
-with their money and why their leg failed.
+(shard and sequence numbers, when its records reached the stream), not the records. While the
+stream holds them (24 hours) the batch is read back from it: its INSERT records are its payments.
+After that it is resolved from the ledger: the payments of its leg (archive or notify, by the
+pipe's name) whose receipt is missing, received in the day before its last record reached the
+stream (the unsettled index, so it costs what is unsettled). Either way only the payments still
+without the leg's receipt are listed, with their money and why their leg failed.
 
 --heal redoes each of those payments' legs from its ledger item, as `mgrid reconcile --heal` does
 (the archive object byte for byte; the vendor notification marked as a redelivery), reads the

@@ -15,10 +15,11 @@
 //! The batch information is the shape Lambda documents for a stream source's on-failure record
 //! ("Retaining records of asynchronous invocations", DynamoDB stream example); Pipes sends the
 //! same `DDBStreamBatchInfo` under a `context` naming the pipe (as observed and published by
-//! users; AWS does not document the Pipes envelope). Both envelopes are read. The stream keeps
-//! records 24 hours, and the pointer says nothing of which payments it held: they are resolved
-//! from the ledger, as the payments of the pipe's leg whose receipt is missing, received in the
-//! day before the batch's last record reached the stream.
+//! users; AWS does not document the Pipes envelope). Both envelopes are read. The pointer says
+//! nothing of which payments the batch held: while the stream keeps the records (24 hours) they
+//! are read back from it; after that they are resolved from the ledger, as the payments of the
+//! pipe's leg whose receipt is missing, received in the day before the batch's last record
+//! reached the stream.
 
 use mgrid_contract::EpochMillis;
 use mgrid_contract::clock::parse_rfc3339;
@@ -49,6 +50,8 @@ pub struct PipeBatch {
     pub shard: String,
     pub start_sequence: String,
     pub end_sequence: String,
+    /// The ledger stream's ARN.
+    pub stream: String,
     #[serde(skip)]
     pub first_at: EpochMillis,
     #[serde(skip)]
@@ -101,6 +104,7 @@ impl PipeBatch {
             shard: text(info, "shardId"),
             start_sequence: text(info, "startSequenceNumber"),
             end_sequence: text(info, "endSequenceNumber"),
+            stream: text(info, "streamArn"),
             first_at,
             last_at,
         })
@@ -131,8 +135,11 @@ pub struct PipeLetter {
     pub batch: Option<PipeBatch>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unreadable: Option<String>,
-    /// The payments of its leg still without their receipt in its window (transaction ids).
+    /// The payments of its leg still without their receipt (transaction ids).
     pub payments: Vec<String>,
+    /// How they were found: `stream` (the batch's records, read back from the ledger's stream
+    /// while it holds them) or `ledger` (its leg's payments without a receipt, by time).
+    pub resolved_by: Option<String>,
     /// Deleted from the pipe DLQ: every payment it resolved to is settled.
     pub deleted: bool,
 }
@@ -171,7 +178,7 @@ impl std::fmt::Display for PipeLetters {
             match (&letter.batch, &letter.unreadable) {
                 (Some(batch), _) => writeln!(
                     f,
-                    "  {} {} ({}): {} record{} reaching the stream {} to {}: {} payment{} without {} receipt{}",
+                    "  {} {} ({}): {} record{} reaching the stream {} to {}: {} payment{} without {} receipt{}{}",
                     printable(&batch.pipe),
                     batch.leg.as_deref().unwrap_or("(not a leg of this stage)"),
                     printable(&batch.condition),
@@ -185,6 +192,11 @@ impl std::fmt::Display for PipeLetters {
                         .leg
                         .as_deref()
                         .map_or_else(|| "a".to_owned(), |leg| format!("its {leg}")),
+                    match letter.resolved_by.as_deref() {
+                        Some("stream") => " (read back from the stream)",
+                        Some(_) => " (not in the stream: by time, from the ledger)",
+                        None => "",
+                    },
                     if letter.deleted {
                         "; settled, deleted"
                     } else {
@@ -289,6 +301,7 @@ mod tests {
                     batch: Some(batch.clone()),
                     unreadable: None,
                     payments: vec!["stripe:evt_1".into()],
+                    resolved_by: Some("ledger".into()),
                     deleted: false,
                 },
                 PipeLetter {
@@ -296,6 +309,7 @@ mod tests {
                     batch: None,
                     unreadable: Some("not JSON (expected value at line 1 column 1)".into()),
                     payments: Vec::new(),
+                    resolved_by: None,
                     deleted: false,
                 },
             ],

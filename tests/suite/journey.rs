@@ -687,23 +687,59 @@ async fn a_pipe_dead_letter_is_resolved_to_its_payments_and_healed_before_it_is_
         .send()
         .await
         .unwrap();
+    // A second pointer, to a batch the stream still holds: the INSERTs of evt_p1 and evt_p2 as
+    // the ledger's stream numbered them. It is read back from the stream, so exactly those two.
+    let (stream, shard, sequences) = stream_inserts(&stage).await;
+    let mut exact = pointer.clone();
+    exact["DDBStreamBatchInfo"]["streamArn"] = serde_json::json!(stream);
+    exact["DDBStreamBatchInfo"]["shardId"] = serde_json::json!(shard);
+    exact["DDBStreamBatchInfo"]["startSequenceNumber"] =
+        serde_json::json!(sequences["stripe:evt_p1"]);
+    exact["DDBStreamBatchInfo"]["endSequenceNumber"] =
+        serde_json::json!(sequences["stripe:evt_p2"]);
+    exact["DDBStreamBatchInfo"]["batchSize"] = serde_json::json!(2);
+    sqs.send_message()
+        .queue_url(&pipe_dlq)
+        .message_body(exact.to_string())
+        .send()
+        .await
+        .unwrap();
 
     let looked = stage.mgrid(&["dlq", "pipes", "--stage", "dev", "--output", "json"]);
     assert_eq!(looked.code, 1, "unsettled payments: {}", looked.stderr);
     let report = looked.json();
-    let letter = &report["letters"][0];
+    let letters = report["letters"].as_array().unwrap();
+    assert_eq!(letters.len(), 2, "{report:#}");
+    let payments = |letter: &serde_json::Value| -> BTreeSet<String> {
+        letter["payments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let by = |how: &str| {
+        letters
+            .iter()
+            .find(|l| l["resolvedBy"] == how)
+            .unwrap_or_else(|| panic!("no letter resolved by {how}: {report:#}"))
+    };
+    // The pointer to a shard the stream does not have: by time and missing receipt.
+    let letter = by("ledger");
     assert_eq!(letter["batch"]["leg"], "notify");
     assert_eq!(letter["batch"]["records"], 3);
-    let payments: BTreeSet<&str> = letter["payments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap())
-        .collect();
     assert_eq!(
-        payments,
-        BTreeSet::from(["stripe:evt_p0", "stripe:evt_p1", "stripe:evt_p2"])
+        payments(letter),
+        ["stripe:evt_p0", "stripe:evt_p1", "stripe:evt_p2"]
+            .map(str::to_owned)
+            .into()
     );
+    // The one the stream holds: exactly its records.
+    assert_eq!(
+        payments(by("stream")),
+        ["stripe:evt_p1", "stripe:evt_p2"].map(str::to_owned).into()
+    );
+    let letter = by("ledger");
     // 25.00 + 25.01 + 25.02 EUR.
     assert_eq!(report["journey"]["unsettledAmounts"][0]["minorUnits"], 7503);
     assert_eq!(letter["deleted"], false, "a look deletes nothing");
@@ -713,7 +749,9 @@ async fn a_pipe_dead_letter_is_resolved_to_its_payments_and_healed_before_it_is_
     ]);
     assert_eq!(healed.code, 0, "{}", healed.stderr);
     let report = healed.json();
-    assert_eq!(report["letters"][0]["deleted"], true, "{report:#}");
+    for letter in report["letters"].as_array().unwrap() {
+        assert_eq!(letter["deleted"], true, "{report:#}");
+    }
     for payment in report["journey"]["unsettled"].as_array().unwrap() {
         assert!(
             payment["healed"]
@@ -750,4 +788,67 @@ async fn a_pipe_dead_letter_is_resolved_to_its_payments_and_healed_before_it_is_
         "json",
     ]);
     assert_eq!(again.json()["journey"]["unsettled"], serde_json::json!([]));
+}
+
+/// The ledger stream's ARN, its (first) shard, and the sequence number of each INSERT by
+/// transaction id, read from the start of the shard.
+async fn stream_inserts(stage: &Deployed) -> (String, String, BTreeMap<String, String>) {
+    use aws_sdk_dynamodbstreams::types::{AttributeValue, OperationType, ShardIteratorType};
+    let stream = stage
+        .dynamodb
+        .describe_table()
+        .table_name(&stage.table)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap()
+        .latest_stream_arn
+        .unwrap();
+    let streams = aws_sdk_dynamodbstreams::Client::new(&stage.config);
+    let shard = streams
+        .describe_stream()
+        .stream_arn(&stream)
+        .send()
+        .await
+        .unwrap()
+        .stream_description
+        .unwrap()
+        .shards
+        .unwrap()[0]
+        .shard_id
+        .clone()
+        .unwrap();
+    let mut iterator = streams
+        .get_shard_iterator()
+        .stream_arn(&stream)
+        .shard_id(&shard)
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap()
+        .shard_iterator;
+    let mut sequences = BTreeMap::new();
+    while let Some(at) = iterator {
+        let page = streams
+            .get_records()
+            .shard_iterator(at)
+            .send()
+            .await
+            .unwrap();
+        for record in page.records() {
+            let change = record.dynamodb().unwrap();
+            if record.event_name() == Some(&OperationType::Insert)
+                && let Some(AttributeValue::S(id)) =
+                    change.new_image().and_then(|i| i.get("transactionId"))
+            {
+                sequences.insert(id.clone(), change.sequence_number().unwrap().to_owned());
+            }
+        }
+        if page.records().is_empty() {
+            break;
+        }
+        iterator = page.next_shard_iterator;
+    }
+    (stream, shard, sequences)
 }

@@ -61,6 +61,7 @@ pub async fn pipes(context: &Context, target: &Target, args: &PipesArgs) -> Resu
                 batch: Some(batch),
                 unreadable: None,
                 payments: Vec::new(),
+                resolved_by: None,
                 deleted: false,
             },
             Err(why) => PipeLetter {
@@ -68,30 +69,44 @@ pub async fn pipes(context: &Context, target: &Target, args: &PipesArgs) -> Resu
                 batch: None,
                 unreadable: Some(why),
                 payments: Vec::new(),
+                resolved_by: None,
                 deleted: false,
             },
         })
         .collect();
 
-    // Resolve each pointer from the unsettled index, one read a distinct window.
+    // Resolve each pointer: from the stream while it holds the batch's records, else from the
+    // unsettled index (one read a distinct window).
     let now = now_millis();
     let mut found: BTreeMap<String, Item> = BTreeMap::new();
     let mut windows: BTreeMap<(i64, i64), Vec<Item>> = BTreeMap::new();
     for letter in &mut letters {
         let Some(batch) = &letter.batch else { continue };
         let Some(leg) = batch.leg() else { continue };
-        let window = batch.window();
-        if let std::collections::btree_map::Entry::Vacant(entry) = windows.entry(window) {
-            let page = settlement.unsettled(window.0, window.1, READ_MAX).await?;
-            entry.insert(page.items);
-        }
-        for item in &windows[&window] {
-            if mgrid_contract::settlement::Legs::of(item).done(leg) {
+        let (items, resolved_by) = match settlement.batch_transactions(batch).await {
+            Ok(ids) => (settlement.items(&ids).await?, "stream"),
+            Err(why) => {
+                tracing::info!(
+                    "{}: {why}; resolving it from the ledger by time",
+                    batch.pipe
+                );
+                let window = batch.window();
+                if let std::collections::btree_map::Entry::Vacant(entry) = windows.entry(window) {
+                    let page = settlement.unsettled(window.0, window.1, READ_MAX).await?;
+                    entry.insert(page.items);
+                }
+                (windows[&window].clone(), "ledger")
+            }
+        };
+        letter.resolved_by = Some(resolved_by.to_owned());
+        for item in items {
+            let legs = mgrid_contract::settlement::Legs::of(&item);
+            if !legs.tracked || legs.done(leg) {
                 continue;
             }
-            if let Some(id) = id_of(item) {
+            if let Some(id) = id_of(&item) {
                 letter.payments.push(id.clone());
-                found.insert(id, item.clone());
+                found.insert(id, item);
             }
         }
     }
