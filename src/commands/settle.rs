@@ -160,5 +160,6 @@ pub async fn heal(
             break;
         }
     }
+    journey.recount();
     Ok(interrupted)
 }

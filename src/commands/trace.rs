@@ -123,7 +123,11 @@ pub async fn run(context: &Context, target: &Target, args: &TraceArgs) -> Result
     }
 
     let query = LogQuery {
-        sources: vec![LogSource::Processor, LogSource::Archiver],
+        sources: vec![
+            LogSource::Processor,
+            LogSource::Archiver,
+            LogSource::Notifier,
+        ],
         from: now - args.within.0,
         event_id: Some(args.event_id.clone()),
         ..LogQuery::default()

@@ -205,7 +205,8 @@ impl Journey {
         journey
     }
 
-    fn recount(&mut self) {
+    /// Counts again what waits on each leg and its money (after heals).
+    pub fn recount(&mut self) {
         self.waiting_on_archive = 0;
         self.waiting_on_notify = 0;
         self.unsettled_amounts.clear();
@@ -288,13 +289,14 @@ impl Journey {
         ];
     }
 
-    /// Records what healing `leg` of the payment came to.
+    /// Records what healing `leg` of the payment came to (a leg it does not wait on is left
+    /// alone); `recount` once they are all recorded.
     pub fn heal(&mut self, transaction_id: &str, leg: Leg, outcome: LegHeal) {
         self.healed = true;
         if let Some(payment) = self
             .unsettled
             .iter_mut()
-            .find(|p| p.transaction_id == transaction_id)
+            .find(|p| p.transaction_id == transaction_id && p.waits_on(leg))
         {
             payment.healed.retain(|h| h.leg != leg.as_str());
             payment.healed.push(HealedLeg {
@@ -302,7 +304,6 @@ impl Journey {
                 outcome,
             });
         }
-        self.recount();
     }
 
     /// Payments still unsettled (after a heal, those it did not settle); in flight not counted.
@@ -561,6 +562,7 @@ mod tests {
             Leg::Archive,
             LegHeal::Failed("disk full".into()),
         );
+        journey.recount();
         let (sent, recorded) = counted();
         journey.count_steps(sent, recorded);
         assert_eq!(step(&journey, "vendor notified"), (3, "31.99 USD".into()));

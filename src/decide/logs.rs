@@ -22,15 +22,18 @@ pub enum LogSource {
     Processor,
     /// The archiver function
     Archiver,
+    /// The notifier function (one line per vendor notification)
+    Notifier,
     /// API Gateway's access log (one line per request)
     Api,
 }
 
 impl LogSource {
-    pub const ALL: [LogSource; 4] = [
+    pub const ALL: [LogSource; 5] = [
         LogSource::Authorizer,
         LogSource::Processor,
         LogSource::Archiver,
+        LogSource::Notifier,
         LogSource::Api,
     ];
 
@@ -39,6 +42,7 @@ impl LogSource {
             LogSource::Authorizer => "authorizer",
             LogSource::Processor => "processor",
             LogSource::Archiver => "archiver",
+            LogSource::Notifier => "notifier",
             LogSource::Api => "api",
         }
     }
@@ -49,6 +53,7 @@ impl LogSource {
             LogSource::Authorizer => "The API key authorizer function",
             LogSource::Processor => "The processor function (one decision line per webhook)",
             LogSource::Archiver => "The archiver function",
+            LogSource::Notifier => "The notifier function (one line per vendor notification)",
             LogSource::Api => "API Gateway's access log (one line per request)",
         }
     }

@@ -203,6 +203,7 @@ fn log_line((id, text): (String, String)) -> LogLine {
     let at = decision.as_ref().and_then(|d| d.at()).unwrap_or_default();
     let source = match decision.as_ref().map(|d| d.function.as_str()) {
         Some("archiver") => LogSource::Archiver,
+        Some("notifier") => LogSource::Notifier,
         Some("authorizer") => LogSource::Authorizer,
         _ => LogSource::Processor,
     };

@@ -937,13 +937,14 @@ fn local_logs_and_traces_follow_each_webhook_to_its_verdict() {
             )
         })
         .collect();
-    // The archiver's line follows the recording, perhaps after the forged one's.
+    // The legs' lines follow the recording, perhaps after the forged one's.
     outcomes.sort();
     let owned = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
     assert_eq!(
         outcomes,
         [
             owned("archiver", "evt_good1", "archived"),
+            owned("notifier", "evt_good1", "notified"),
             owned("processor", "evt_forged1", "dead-lettered"),
             owned("processor", "evt_good1", "recorded"),
         ]
@@ -962,11 +963,11 @@ fn local_logs_and_traces_follow_each_webhook_to_its_verdict() {
         .iter()
         .map(|l| l["source"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(
-        sources,
-        ["processor", "archiver"],
-        "recorded, then archived"
-    );
+    // Recorded first; the two legs after the ledger run apart, in either order.
+    assert_eq!(sources.first().map(String::as_str), Some("processor"));
+    let mut legs = sources[1..].to_vec();
+    legs.sort();
+    assert_eq!(legs, ["archiver", "notifier"], "{sources:?}");
 
     // Each webhook's verdict, by the same rules as on AWS.
     let trace = |event: &str| {
@@ -1034,9 +1035,10 @@ fn local_logs_and_traces_follow_each_webhook_to_its_verdict() {
         .spawn()
         .unwrap();
     let seen = support::stdout_lines(&mut follow);
-    // The five earlier lines first (two authorizer, three processor and archiver lines).
+    // The six earlier lines first (two authorizer, two processor, an archiver and a notifier
+    // line).
     let mut shown = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..6 {
         shown.push(
             seen.recv_timeout(Duration::from_secs(20))
                 .expect("the earlier lines"),
@@ -1044,18 +1046,19 @@ fn local_logs_and_traces_follow_each_webhook_to_its_verdict() {
     }
     let (_, headers, text) = dev.stripe_delivery("late1");
     assert_eq!(post(&url, &headers, &text), Some(200));
-    // Then the new webhook's three: allowed, recorded, archived; and nothing twice.
-    for _ in 0..3 {
+    // Then the new webhook's four: allowed, recorded, archived, notified; and nothing twice.
+    for _ in 0..4 {
         shown.push(
             seen.recv_timeout(Duration::from_secs(20))
                 .expect("the follow shows the decisions made after it started"),
         );
     }
-    let late = &shown[5..];
+    let late = &shown[6..];
     assert!(
-        late.iter().filter(|l| l.contains("evt_late1")).count() == 2
+        late.iter().filter(|l| l.contains("evt_late1")).count() == 3
             && late.iter().any(|l| l.contains("\"recorded\""))
             && late.iter().any(|l| l.contains("\"archived\""))
+            && late.iter().any(|l| l.contains("\"notified\""))
             && late.iter().any(|l| l.contains("\"allowed\"")),
         "{late:?}"
     );

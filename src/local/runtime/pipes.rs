@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::Bytes;
+use mgrid_contract::decision::{DecisionLine, Level};
 use mgrid_contract::ledger::{Attribute, Item};
 use mgrid_contract::settlement::REDELIVERY_ATTRIBUTE;
 use mgrid_pipeline::archiver::Archiver;
@@ -277,23 +278,39 @@ pub(super) async fn notify(
         }
         let mut delivered = Vec::new();
         let mut failure = None;
+        // One decision line a notification, as the notifier function prints them.
+        let mut lines = Vec::new();
         for pending in &due {
-            let outcome = match serde_json::from_str::<Item>(&pending.item) {
-                Ok(item) => notifier.notify(&item, pending.redelivery).await,
+            let item = serde_json::from_str::<Item>(&pending.item);
+            let outcome = match &item {
+                Ok(item) => notifier.notify(item, pending.redelivery).await,
                 Err(error) => Err(format!("the ledger item cannot be read ({error})")),
+            };
+            let line = |level, outcome: &str| {
+                let mut line = DecisionLine::new(now(), level, "notifier", outcome);
+                if let Ok(item) = &item {
+                    line.event_id = Some(text(item, "eventId"));
+                    line.provider = Some(text(item, "provider"));
+                }
+                line
             };
             match outcome {
                 Ok(()) => {
                     delivered.push(pending.seq);
+                    lines.push(line(Level::Info, "notified"));
                     shared
                         .metrics
                         .max("notify_lag", (now() - pending.recorded_at).max(0) as f64);
                 }
                 Err(why) => {
+                    lines.push(line(Level::Warn, "notify-failed").with_detail(&why));
                     failure = Some(why);
                     break;
                 }
             }
+        }
+        if let Err(error) = shared.log.write(&lines) {
+            tracing::error!("writing the pipeline log failed: {error}");
         }
         let Some(why) = failure else {
             if failing > 0 {
