@@ -194,10 +194,7 @@ impl Redone {
         items
             .iter()
             .map(|item| {
-                let id = match item.get(mgrid_contract::ledger::KEY_ATTRIBUTE) {
-                    Some(mgrid_contract::ledger::Attribute::S(id)) => id.as_str(),
-                    _ => "",
-                };
+                let id = mgrid_contract::ledger::transaction_id(item).unwrap_or_default();
                 match report.result_for(id) {
                     Some(Ok(())) => Redone::Done,
                     Some(Err(why)) => Redone::Failed(why),

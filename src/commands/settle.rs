@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use mgrid_contract::ledger::{Attribute, Item, KEY_ATTRIBUTE};
+use mgrid_contract::ledger::{Item, transaction_id};
 use mgrid_contract::settlement::{Leg, Legs};
 
 use crate::clock::now_millis;
@@ -21,13 +21,6 @@ const CHUNK: usize = 100;
 
 /// How often handed-over legs are looked at while waiting for their receipts.
 const LOOK_EVERY: Duration = Duration::from_millis(500);
-
-fn id_of(item: &Item) -> Option<&str> {
-    match item.get(KEY_ATTRIBUTE) {
-        Some(Attribute::S(id)) => Some(id),
-        _ => None,
-    }
-}
 
 /// Heals every unsettled payment of `journey`, waiting up to `wait` for receipts that another
 /// process writes (the local notify pipe). True when Ctrl-C stopped it: what was redone by then
@@ -64,7 +57,7 @@ pub async fn heal(
         };
         let items = items?;
         for id in chunk {
-            if !items.iter().any(|item| id_of(item) == Some(id)) {
+            if !items.iter().any(|item| transaction_id(item) == Some(id)) {
                 for leg in Leg::ALL {
                     journey.heal(
                         id,
@@ -80,7 +73,7 @@ pub async fn heal(
                 .iter()
                 .filter(|item| Legs::of(item).tracked)
                 .filter(|item| {
-                    id_of(item).is_some_and(|id| {
+                    transaction_id(item).is_some_and(|id| {
                         journey
                             .unsettled
                             .iter()
@@ -89,7 +82,7 @@ pub async fn heal(
                 })
                 .partition(|item| Legs::of(item).done(leg));
             for item in done {
-                if let Some(id) = id_of(item) {
+                if let Some(id) = transaction_id(item) {
                     journey.heal(id, leg, LegHeal::Settled);
                 }
             }
@@ -102,7 +95,9 @@ pub async fn heal(
                 break 'chunks;
             };
             for (item, outcome) in waiting.iter().zip(redone?) {
-                let Some(id) = id_of(item) else { continue };
+                let Some(id) = transaction_id(item) else {
+                    continue;
+                };
                 match outcome {
                     Redone::Done => journey.heal(id, leg, LegHeal::Settled),
                     Redone::Handed => {
@@ -142,7 +137,7 @@ pub async fn heal(
         handed.retain(|(id, leg)| {
             let done = items
                 .iter()
-                .any(|item| id_of(item) == Some(id) && Legs::of(item).done(*leg));
+                .any(|item| transaction_id(item) == Some(id) && Legs::of(item).done(*leg));
             if done {
                 journey.heal(id, *leg, LegHeal::Settled);
             }

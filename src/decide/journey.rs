@@ -8,7 +8,7 @@ use std::fmt;
 
 use mgrid_contract::EpochMillis;
 use mgrid_contract::clock::format_rfc3339;
-use mgrid_contract::ledger::{Attribute, Item, KEY_ATTRIBUTE};
+use mgrid_contract::ledger::{Attribute, Item};
 use mgrid_contract::money::{is_currency_code, shown_amount};
 use mgrid_contract::settlement::{Leg, Legs};
 use mgrid_contract::untrusted::printable;
@@ -97,10 +97,7 @@ impl UnsettledPayment {
             Some(Attribute::N(value)) => value.parse::<i64>().ok(),
             _ => None,
         };
-        let transaction_id = match item.get(KEY_ATTRIBUTE) {
-            Some(Attribute::S(id)) => id.clone(),
-            _ => return None,
-        };
+        let transaction_id = mgrid_contract::ledger::transaction_id(item)?.to_owned();
         let legs = Legs::of(item);
         let waits_on: Vec<String> = legs.pending().iter().map(|l| l.to_string()).collect();
         if waits_on.is_empty() {
@@ -492,7 +489,7 @@ mod tests {
         let mut s = |k: &str, v: &str| {
             item.insert(k.into(), Attribute::S(v.into()));
         };
-        s(KEY_ATTRIBUTE, id);
+        s(mgrid_contract::ledger::KEY_ATTRIBUTE, id);
         s("provider", "stripe");
         s("vendorId", "vnd_1");
         s("currency", "usd");

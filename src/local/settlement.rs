@@ -4,7 +4,7 @@
 //! notify pipe, marked as a redelivery: only it knows where notifications go.
 
 use mgrid_contract::EpochMillis;
-use mgrid_contract::ledger::{Attribute, Item, KEY_ATTRIBUTE};
+use mgrid_contract::ledger::{Item, transaction_id};
 use mgrid_contract::settlement::{BY_HEAL, Leg, Receipt};
 use mgrid_pipeline::archiver::Archiver;
 use mgrid_pipeline::legs::{LegRunner, records_of};
@@ -127,10 +127,8 @@ impl Settlement for LocalSettlement {
                     .map_err(database_failure)?;
                 let mut redone = Vec::with_capacity(items.len());
                 for item in items {
-                    let queued = match item.get(KEY_ATTRIBUTE) {
-                        Some(Attribute::S(id)) => {
-                            db::notify_again(&tx, id).map_err(database_failure)?
-                        }
+                    let queued = match transaction_id(item) {
+                        Some(id) => db::notify_again(&tx, id).map_err(database_failure)?,
                         _ => false,
                     };
                     redone.push(if queued {

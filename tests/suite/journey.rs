@@ -138,18 +138,22 @@ fn an_archive_and_vendor_outage_is_found_per_payment_with_its_money_and_healed_a
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("local");
     let vendor = Vendor::start();
-    let mut dev = Dev::start_with(
-        &binary(),
-        &data,
-        None,
-        &[
-            "--notify-url",
-            &vendor.url,
-            "--quiet",
-            "--leg-retry-ms",
-            "20",
-        ],
-    );
+    // The legs retry every 20 ms: their ten attempts pass in a moment.
+    let start_dev = || {
+        Dev::start_with(
+            &binary(),
+            &data,
+            None,
+            &[
+                "--notify-url",
+                &vendor.url,
+                "--quiet",
+                "--leg-retry-ms",
+                "20",
+            ],
+        )
+    };
+    let mut dev = start_dev();
     // The archive cannot be written: a file where its directory was (root writes through modes).
     let archive = data.join("archive");
     let _ = std::fs::remove_dir_all(&archive);
@@ -284,18 +288,7 @@ fn an_archive_and_vendor_outage_is_found_per_payment_with_its_money_and_healed_a
     );
 
     // Once it runs again, a heal settles the rest.
-    let dev = Dev::start_with(
-        &binary(),
-        &data,
-        None,
-        &[
-            "--notify-url",
-            &vendor.url,
-            "--quiet",
-            "--leg-retry-ms",
-            "20",
-        ],
-    );
+    let dev = start_dev();
     let (code, report, stderr) = reconcile(&data, &["--heal", "--wait", "60s"]);
     assert_eq!(code, 0, "{stderr}\n{:#}", report["journey"]);
 

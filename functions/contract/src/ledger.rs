@@ -37,6 +37,14 @@ pub struct ItemError {
     pub problem: &'static str,
 }
 
+/// The transaction id an item is keyed by, when it has one.
+pub fn transaction_id(item: &Item) -> Option<&str> {
+    match item.get(KEY_ATTRIBUTE) {
+        Some(Attribute::S(id)) => Some(id),
+        _ => None,
+    }
+}
+
 /// The item for a record and the webhook it came from.
 pub fn ledger_item(record: &TransactionRecord, envelope: &WebhookEnvelope) -> Item {
     let mut item = Item::new();

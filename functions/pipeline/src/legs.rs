@@ -160,10 +160,6 @@ impl<W: LegWork, R: Receipts> LegRunner<W, R> {
         }
     }
 
-    pub fn receipts(&self) -> &R {
-        &self.receipts
-    }
-
     pub async fn run(&self, records: &[StreamRecord], clock: &dyn Clock) -> LegReport {
         let now = clock.now();
         let results = join_all(records.iter().map(|record| self.one(record, now))).await;
@@ -219,39 +215,34 @@ impl<W: LegWork, R: Receipts> LegRunner<W, R> {
             }
         }
         let written = self.receipts.settle(&report.receipts).await;
-        let unwritten: Vec<(usize, String)> = written
-            .into_iter()
-            .enumerate()
-            .filter_map(|(at, result)| result.err().map(|error| (at, error.to_string())))
-            .collect();
-        for (at, error) in &unwritten {
+        // Only the receipts written stay in the report.
+        let receipts = std::mem::take(&mut report.receipts);
+        for ((transaction, receipt), result) in receipts.into_iter().zip(written) {
+            let error = match result {
+                Ok(()) => {
+                    report.receipts.push((transaction, receipt));
+                    continue;
+                }
+                Err(error) => error,
+            };
             report.receipts_unwritten += 1;
-            let transaction = &report.receipts[*at].0;
             let why = format!("the {} receipt could not be written: {error}", W::LEG);
             report.first_error.get_or_insert(why.clone());
             if let Some(outcome) = report
                 .outcomes
                 .iter_mut()
-                .find(|o| o.transaction_id.as_deref() == Some(transaction))
+                .find(|o| o.transaction_id.as_deref() == Some(&transaction))
             {
                 outcome.detail = Some(why);
             }
             if W::REDO_IS_FREE
                 && let Some(record) = records.iter().find(|record| {
-                    text(record.new_image.as_ref(), KEY_ATTRIBUTE).as_deref() == Some(transaction)
+                    text(record.new_image.as_ref(), KEY_ATTRIBUTE).as_deref() == Some(&transaction)
                 })
             {
                 report.failed.push(record.event_id.clone());
             }
         }
-        let written_receipts: Vec<(String, Receipt)> = report
-            .receipts
-            .iter()
-            .enumerate()
-            .filter(|(at, _)| !unwritten.iter().any(|(u, _)| u == at))
-            .map(|(_, receipt)| receipt.clone())
-            .collect();
-        report.receipts = written_receipts;
         if !failures.is_empty() {
             // Best effort: the batch item failure is what makes the pipe retry.
             for (at, result) in self

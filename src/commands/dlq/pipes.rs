@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::Result;
-use mgrid_contract::ledger::{Attribute, Item, KEY_ATTRIBUTE};
+use mgrid_contract::ledger::{Item, transaction_id};
 
 use crate::cli::PipesArgs;
 use crate::clock::now_millis;
@@ -21,13 +21,6 @@ use crate::ui::terminal::CtrlC;
 /// How long a heal holds the dead letters it read hidden: past the heal, or they come back
 /// visible on their own when it is killed.
 const HOLD_SECONDS: u32 = 600;
-
-fn id_of(item: &Item) -> Option<String> {
-    match item.get(KEY_ATTRIBUTE) {
-        Some(Attribute::S(id)) => Some(id.clone()),
-        _ => None,
-    }
-}
 
 pub async fn pipes(context: &Context, target: &Target, args: &PipesArgs) -> Result<()> {
     let stage = target.name().to_string();
@@ -83,30 +76,32 @@ pub async fn pipes(context: &Context, target: &Target, args: &PipesArgs) -> Resu
     for letter in &mut letters {
         let Some(batch) = &letter.batch else { continue };
         let Some(leg) = batch.leg() else { continue };
-        let (items, resolved_by) = match settlement.batch_transactions(batch).await {
-            Ok(ids) => (settlement.items(&ids).await?, "stream"),
-            Err(why) => {
-                tracing::info!(
-                    "{}: {why}; resolving it from the ledger by time",
-                    batch.pipe
-                );
-                let window = batch.window();
-                if let std::collections::btree_map::Entry::Vacant(entry) = windows.entry(window) {
-                    let page = settlement.unsettled(window.0, window.1, READ_MAX).await?;
-                    entry.insert(page.items);
+        let (items, resolved_by): (std::borrow::Cow<[Item]>, _) =
+            match settlement.batch_transactions(batch).await {
+                Ok(ids) => (settlement.items(&ids).await?.into(), "stream"),
+                Err(why) => {
+                    tracing::info!(
+                        "{}: {why}; resolving it from the ledger by time",
+                        batch.pipe
+                    );
+                    let window = batch.window();
+                    if let std::collections::btree_map::Entry::Vacant(entry) = windows.entry(window)
+                    {
+                        let page = settlement.unsettled(window.0, window.1, READ_MAX).await?;
+                        entry.insert(page.items);
+                    }
+                    (windows[&window].as_slice().into(), "ledger")
                 }
-                (windows[&window].clone(), "ledger")
-            }
-        };
+            };
         letter.resolved_by = Some(resolved_by.to_owned());
-        for item in items {
-            let legs = mgrid_contract::settlement::Legs::of(&item);
+        for item in items.iter() {
+            let legs = mgrid_contract::settlement::Legs::of(item);
             if !legs.tracked || legs.done(leg) {
                 continue;
             }
-            if let Some(id) = id_of(&item) {
-                letter.payments.push(id.clone());
-                found.insert(id, item);
+            if let Some(id) = transaction_id(item) {
+                letter.payments.push(id.to_owned());
+                found.insert(id.to_owned(), item.clone());
             }
         }
     }
