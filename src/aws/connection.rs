@@ -17,6 +17,21 @@ use aws_smithy_types::config_bag::ConfigBag;
 use super::errors;
 use crate::failure::{Failure, FailureKind};
 
+/// How long one request attempt may take, sending included: the longest answer mgrid waits for
+/// on purpose is an SQS long poll (20 s), so a minute means the service or the network is stuck.
+pub const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// An upload's attempt (the stage's function artifact, tens of megabytes) may take longer.
+const UPLOAD_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The SDK's own connect timeout (3.1 s, as `BehaviorVersion::latest()` sets it) and `attempt`.
+fn timeouts(attempt: std::time::Duration) -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_millis(3_100))
+        .operation_attempt_timeout(attempt)
+        .build()
+}
+
 /// Counts every request attempt (retries included) of every client built from one [`Aws`], by
 /// operation, and the bytes of the request and response bodies.
 #[derive(Debug, Clone, Default)]
@@ -161,7 +176,9 @@ pub struct Connection<'a> {
 
 impl Aws {
     /// Builds the SDK configuration: `region` when mgrid resolved one (flag, env, mgrid.toml),
-    /// else the profile's; the endpoint override when given; standard retries with backoff.
+    /// else the profile's; the endpoint override when given; standard retries with backoff; and
+    /// [`ATTEMPT_TIMEOUT`] on every attempt, so a request AWS never answers is retried and then
+    /// reported instead of holding the command forever.
     pub async fn connect(to: Connection<'_>) -> Result<Aws, Failure> {
         let Connection {
             region,
@@ -170,7 +187,8 @@ impl Aws {
         } = to;
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(mgrid_pipeline::aws::https_client())
-            .retry_config(RetryConfig::standard().with_max_attempts(5));
+            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .timeout_config(timeouts(ATTEMPT_TIMEOUT));
         if let Some(profile) = profile {
             require_profile(profile)?;
             loader = loader.profile_name(profile);
@@ -231,6 +249,7 @@ impl Aws {
         // Path-style addressing: emulators need it, and it works against S3 for our bucket names.
         let config = aws_sdk_s3::config::Builder::from(&self.config)
             .force_path_style(self.endpoint.is_some())
+            .timeout_config(timeouts(UPLOAD_ATTEMPT_TIMEOUT))
             .interceptor(self.counter.clone())
             .build();
         aws_sdk_s3::Client::from_conf(config)

@@ -171,11 +171,17 @@ impl CloudWatchLogs {
             .start_live_tail()
             .set_log_group_identifiers(Some(groups))
             .set_log_event_filter_pattern(query.filter_pattern())
-            // Not retried: polling takes over at once where Live Tail is not available.
+            // Not retried: polling takes over at once where Live Tail is not available. The
+            // session streams for up to three hours: no attempt timeout.
             .customize()
             .config_override(
                 aws_sdk_cloudwatchlogs::config::Config::builder()
-                    .retry_config(aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled()),
+                    .retry_config(aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled())
+                    .timeout_config(
+                        aws_sdk_cloudwatchlogs::config::timeout::TimeoutConfig::builder()
+                            .disable_operation_attempt_timeout()
+                            .build(),
+                    ),
             )
             .send()
             .await

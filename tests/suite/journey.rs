@@ -822,7 +822,10 @@ async fn stream_inserts(stage: &Deployed) -> (String, String, BTreeMap<String, S
         .unwrap()
         .shard_iterator;
     let mut sequences = BTreeMap::new();
+    let mut pages = 0;
     while let Some(at) = iterator {
+        pages += 1;
+        assert!(pages <= 100, "the stream read never came to an empty page");
         let page = streams
             .get_records()
             .shard_iterator(at)

@@ -132,10 +132,17 @@ impl Emulator {
         );
     }
 
-    /// SDK configuration for the emulator: fixed test credentials, us-east-1.
+    /// SDK configuration for the emulator: fixed test credentials, us-east-1; an attempt the
+    /// emulator never answers fails within a minute (and the test with it) instead of hanging.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(mgrid_pipeline::aws::https_client())
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            )
             .endpoint_url(&self.endpoint)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_s3::config::Credentials::new(

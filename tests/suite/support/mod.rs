@@ -133,12 +133,25 @@ pub fn mgrid_process_at(endpoint: &str, dir: &Path, args: &[&str]) -> std::proce
     command
 }
 
+/// How long one mgrid run may take before the harness kills it and fails the test with what it
+/// printed: far beyond any command here, so only a hang reaches it (and CI ends red, with the
+/// culprit named, instead of running into its own limit).
+const RUN_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Runs mgrid against the emulator, in `dir`, with `input` on its stdin (not a terminal).
 pub fn run_with_input(emulator: &Emulator, dir: &Path, args: &[&str], input: &str) -> Run {
     let assert = assert_cmd::Command::from_std(mgrid_process(emulator, dir, args))
         .write_stdin(input)
+        .timeout(RUN_LIMIT)
         .assert();
     let output = assert.get_output();
+    assert!(
+        output.status.code().is_some(),
+        "mgrid {args:?} did not end within {RUN_LIMIT:?} and was killed ({}).\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     let run = Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
