@@ -53,7 +53,7 @@ pub struct StageConfig {
     /// all-at-once elsewhere).
     pub deploy_strategy: Option<crate::decide::shift::DeployStrategy>,
     /// The stage alarms that stop a processor deploy and roll it back (default:
-    /// version-failures, dlq-not-empty, processor-throttles; [] for none).
+    /// version-failures, processor-throttles; [] for none).
     #[serde(default, deserialize_with = "unique_alarms")]
     pub deploy_alarms: Option<Vec<crate::decide::shift::GuardAlarm>>,
     pub processor_memory_mb: Option<ProcessorMemory>,

@@ -114,9 +114,29 @@ pub fn guard_alarms(stage: &str, parameters: &[ParameterValue]) -> Vec<String> {
         .collect()
 }
 
-/// The refusal when any of `guards` is among the alarms `in_alarm`.
+/// Whether `alarm` is a version's own failure guard (`<prefix>version-failures-v<N>`, or the
+/// unversioned name stacks deployed before per-version guards carry). When a deploy publishes a
+/// new version, every such alarm judges a version it replaces: the new version's guard is a new
+/// alarm, created in INSUFFICIENT_DATA.
+pub fn is_version_guard(stage: &str, alarm: &str) -> bool {
+    let name = GuardAlarm::VersionFailures.alarm_name(stage);
+    alarm == name
+        || alarm
+            .strip_prefix(&name)
+            .and_then(|rest| rest.strip_prefix("-v"))
+            .is_some_and(|version| {
+                !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit())
+            })
+}
+
+/// The refusal when any of `guards` is among the alarms `in_alarm`, for a deploy that publishes
+/// a new processor version: the failure guards of the versions it replaces do not count (see
+/// [`is_version_guard`]; [`old_version_guards`] names them).
 pub fn guards_firing(stage: &str, guards: &[String], in_alarm: &[String]) -> Option<Failure> {
-    let firing: Vec<&String> = in_alarm.iter().filter(|a| guards.contains(a)).collect();
+    let firing: Vec<&String> = in_alarm
+        .iter()
+        .filter(|a| guards.contains(a) && !is_version_guard(stage, a))
+        .collect();
     if firing.is_empty() {
         return None;
     }
@@ -132,6 +152,23 @@ pub fn guards_firing(stage: &str, guards: &[String], in_alarm: &[String]) -> Opt
     .next(format!(
         "clear the cause first (`mgrid status --stage {stage}`, `mgrid dlq peek --stage {stage}`), or, for an emergency fix, deploy with --skip-shift (all traffic at once, no guard alarms)"
     )))
+}
+
+/// What the deploy says of the failure guards in ALARM that judge the versions it replaces
+/// (None when none is): they neither block it nor stop its shift.
+pub fn old_version_guards(stage: &str, guards: &[String], in_alarm: &[String]) -> Option<String> {
+    let guarded = guards.iter().any(|g| is_version_guard(stage, g));
+    let old: Vec<&str> = in_alarm
+        .iter()
+        .filter(|a| guarded && is_version_guard(stage, a))
+        .map(String::as_str)
+        .collect();
+    (!old.is_empty()).then(|| {
+        format!(
+            "{} in ALARM judges the version this deploy replaces, not the new one: the new version gets a failure guard of its own (starting with no data), and the old one is removed once the deploy completes",
+            old.join(", ")
+        )
+    })
 }
 
 /// What the stage's parameters ask of the account's Lambda concurrency.

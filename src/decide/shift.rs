@@ -181,7 +181,8 @@ impl DeployStrategy {
 #[serde(rename_all = "kebab-case")]
 pub enum GuardAlarm {
     /// The version being deployed fails more than 5% of the webhooks it handles (retried or
-    /// dead-lettered): the guard that sees a bad version, whose failures are not Lambda errors.
+    /// dead-lettered), or every one of at least 3 in a minute: the guard that sees a bad
+    /// version, whose failures are not Lambda errors. An alarm of each version's own.
     VersionFailures,
     /// The processor fails whole invocations.
     ProcessorErrors,
@@ -206,14 +207,14 @@ impl GuardAlarm {
         GuardAlarm::Api5xx,
     ];
 
-    /// The new version's failure ratio, the DLQ and throttles: what a bad version or a
-    /// starved one does to the webhooks. (api-5xx says nothing about the processor: the API
-    /// answers from SQS.)
-    pub const DEFAULT: [GuardAlarm; 3] = [
-        GuardAlarm::VersionFailures,
-        GuardAlarm::DlqNotEmpty,
-        GuardAlarm::ProcessorThrottles,
-    ];
+    /// The new version's failures and throttles: what a bad version or a starved one does to
+    /// the webhooks. The version guard counts what the new version dead-letters (a dead letter
+    /// is a failure first); dlq-not-empty judges the queue, not the version (one old dead
+    /// letter, from any version, would block every deploy and roll back a good canary), so it
+    /// is an operator alarm and an optional guard. (api-5xx says nothing about the processor:
+    /// the API answers from SQS.)
+    pub const DEFAULT: [GuardAlarm; 2] =
+        [GuardAlarm::VersionFailures, GuardAlarm::ProcessorThrottles];
 
     /// The name in mgrid.toml and in the stack's DeployAlarms parameter.
     pub fn name(self) -> &'static str {

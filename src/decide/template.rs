@@ -617,7 +617,6 @@ mod tests {
             (
                 true,
                 vec![
-                    "GuardDlqNotEmpty".to_owned(),
                     "GuardProcessorThrottles".to_owned(),
                     "GuardVersionFailures".to_owned()
                 ]
@@ -629,6 +628,12 @@ mod tests {
             (true, vec!["GuardOldestWebhookAge".to_owned()])
         );
         assert_eq!(guards(Some("")), (false, Vec::new()));
+        // Names that are no guard's enable nothing: CodeDeploy refuses an enabled
+        // configuration without alarms (InvalidAlarmConfigException).
+        assert_eq!(
+            guards(Some("dlq-empty,version-failure")),
+            (false, Vec::new())
+        );
         let all = crate::decide::shift::GuardAlarm::ALL
             .map(|a| a.name())
             .join(",");

@@ -7,6 +7,13 @@
 //! evaluated over them (the version guard's metric math included). CodeDeploy polls the guards
 //! each minute of a 10%-for-5-minutes canary; its answers are then recorded CodeDeploy and
 //! CloudWatch responses that `mgrid deploy` follows.
+//!
+//! The alarms' life is modelled from CloudWatch's, CodeDeploy's and CloudFormation's documented
+//! rules, each written down with its source beside the model (ALARM_UPDATE, EVALUATION,
+//! MISSING_DATA, CODEDEPLOY_ALARMS, REPLACEMENT): an updated alarm keeps its state, a new one
+//! starts INSUFFICIENT_DATA, one evaluation a minute over M of N, missing data, metrics that
+//! arrive late, CodeDeploy stopping at a check that finds a guard in ALARM. The scenarios at the
+//! end run a deploy on it with this stack's guards and with the ones before them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,11 +50,45 @@ const MINUTE: i64 = 60_000;
 /// A metric as CloudWatch keys it: namespace, name, dimensions.
 type MetricKey = (String, String, BTreeMap<String, String>);
 
-/// Datapoints by metric and minute (the Sum of each minute's values).
-#[derive(Default)]
-struct Datapoints(BTreeMap<MetricKey, BTreeMap<i64, f64>>);
+/// Datapoints by metric and minute: each value with the time it reaches CloudWatch (the end of
+/// its minute, plus `late` for the processor's EMF lines, which travel through the logs).
+#[derive(Default, Clone)]
+struct Datapoints {
+    points: BTreeMap<MetricKey, BTreeMap<i64, Vec<(i64, f64)>>>,
+    late: i64,
+}
 
 impl Datapoints {
+    /// EMF lines reaching CloudWatch `late` after the end of their minute.
+    fn arriving_late(late: i64) -> Datapoints {
+        Datapoints {
+            late,
+            ..Datapoints::default()
+        }
+    }
+
+    fn add(&mut self, key: MetricKey, minute: i64, arrives: i64, value: f64) {
+        self.points
+            .entry(key)
+            .or_default()
+            .entry(minute)
+            .or_default()
+            .push((arrives, value));
+    }
+
+    /// What CloudWatch holds at `at`: the values that have arrived by then.
+    fn as_of(&self, at: i64) -> Datapoints {
+        let mut seen = Datapoints::default();
+        for (key, minutes) in &self.points {
+            for (minute, values) in minutes {
+                for (arrives, value) in values.iter().filter(|(arrives, _)| *arrives <= at) {
+                    seen.add(key.clone(), *minute, *arrives, *value);
+                }
+            }
+        }
+        seen
+    }
+
     /// Every metric an EMF document defines, as CloudWatch Logs extracts it: one per
     /// dimension set, keyed by the root members the set names.
     fn extract(&mut self, document: &Value) {
@@ -69,7 +110,7 @@ impl Datapoints {
                     let name = metric["Name"].as_str().unwrap();
                     let value = document[name].as_f64().unwrap();
                     let key = (namespace.to_owned(), name.to_owned(), dimensions.clone());
-                    *self.0.entry(key).or_default().entry(minute).or_default() += value;
+                    self.add(key, minute, minute + MINUTE + self.late, value);
                 }
             }
         }
@@ -88,12 +129,13 @@ impl Datapoints {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        *self
-            .0
-            .entry((namespace.to_owned(), name.to_owned(), dimensions))
-            .or_default()
-            .entry(at / MINUTE * MINUTE)
-            .or_default() += value;
+        let minute = at / MINUTE * MINUTE;
+        self.add(
+            (namespace.to_owned(), name.to_owned(), dimensions),
+            minute,
+            minute + MINUTE,
+            value,
+        );
     }
 
     fn series(
@@ -102,9 +144,14 @@ impl Datapoints {
         name: &str,
         dimensions: &BTreeMap<String, String>,
     ) -> BTreeMap<i64, f64> {
-        self.0
+        self.points
             .get(&(namespace.to_owned(), name.to_owned(), dimensions.clone()))
-            .cloned()
+            .map(|minutes| {
+                minutes
+                    .iter()
+                    .map(|(minute, values)| (*minute, values.iter().map(|(_, v)| v).sum()))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -227,8 +274,11 @@ enum Math {
 }
 
 /// CloudWatch's metric math over the subset the stack's alarms use: ids, numbers, + - * /,
-/// comparisons (1 or 0), FILL(series, value) and IF(condition, a, b). Two series combine only
-/// at the timestamps both have; FILL gives a series a value at every minute of the window.
+/// comparisons (1 or 0), AND, FILL(series, value), IF(condition, a, b) and IF(condition, a).
+/// Two series combine only at the timestamps both have; FILL gives a series a value at every
+/// minute of the window; an IF without a false value returns no datapoint where the condition
+/// is false (User Guide, "Using IF expressions":
+/// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html).
 struct Evaluator<'a> {
     ids: &'a BTreeMap<String, Math>,
     window: &'a [i64],
@@ -238,9 +288,21 @@ impl Evaluator<'_> {
     fn eval(&self, expression: &str) -> Math {
         let tokens = tokenize(expression);
         let mut at = 0;
-        let value = self.comparison(&tokens, &mut at);
+        let value = self.logical(&tokens, &mut at);
         assert_eq!(at, tokens.len(), "unparsed tail in {expression}");
         value
+    }
+
+    fn logical(&self, t: &[String], at: &mut usize) -> Math {
+        let mut left = self.comparison(t, at);
+        while t.get(*at).map(String::as_str) == Some("AND") {
+            *at += 1;
+            let right = self.comparison(t, at);
+            left = combine(&left, &right, |a, b| {
+                f64::from(u8::from(a != 0.0 && b != 0.0))
+            });
+        }
+        left
     }
 
     fn comparison(&self, t: &[String], at: &mut usize) -> Math {
@@ -291,7 +353,7 @@ impl Evaluator<'_> {
         let token = t[*at].clone();
         *at += 1;
         if token == "(" {
-            let inner = self.comparison(t, at);
+            let inner = self.logical(t, at);
             assert_eq!(t[*at], ")");
             *at += 1;
             return inner;
@@ -301,10 +363,10 @@ impl Evaluator<'_> {
         }
         if t.get(*at).map(String::as_str) == Some("(") {
             *at += 1;
-            let mut arguments = vec![self.comparison(t, at)];
+            let mut arguments = vec![self.logical(t, at)];
             while t[*at] == "," {
                 *at += 1;
-                arguments.push(self.comparison(t, at));
+                arguments.push(self.logical(t, at));
             }
             assert_eq!(t[*at], ")");
             *at += 1;
@@ -334,6 +396,18 @@ impl Evaluator<'_> {
                         .filter_map(|(m, c)| {
                             Some((*m, value_at(if *c != 0.0 { yes } else { no }, *m)?))
                         })
+                        .collect(),
+                )
+            }
+            ("IF", [condition, yes]) => {
+                let Math::Series(condition) = condition else {
+                    panic!("IF on a scalar condition")
+                };
+                Math::Series(
+                    condition
+                        .iter()
+                        .filter(|(_, c)| **c != 0.0)
+                        .filter_map(|(m, _)| Some((*m, value_at(yes, *m)?)))
                         .collect(),
                 )
             }
@@ -407,7 +481,8 @@ fn stack_alarm(id: &str, version: &str) -> Alarm {
     let name = definition["AlarmName"]["Fn::Sub"]
         .as_str()
         .unwrap()
-        .replace("${Stage}", STAGE);
+        .replace("${Stage}", STAGE)
+        .replace("${ProcessorVersion.Version}", version);
     Alarm {
         name,
         definition: resolve(&definition, version),
@@ -504,29 +579,225 @@ impl Alarm {
         }
     }
 
-    /// Whether the alarm is in ALARM at the end of `minute`: DatapointsToAlarm of the last
-    /// EvaluationPeriods datapoints breach; a missing datapoint does not (notBreaching).
-    fn in_alarm(&self, points: &Datapoints, window: &[i64], minute: i64) -> bool {
+    /// The state an evaluation at `at` (a minute's end) gives the alarm, from the datapoints
+    /// that have arrived by then: the last EvaluationPeriods minutes before `at`, ALARM when
+    /// DatapointsToAlarm of them breach ([`EVALUATION`]); a missing datapoint is within the
+    /// threshold (notBreaching) or left out (missing), and with none at all `missing` gives
+    /// INSUFFICIENT_DATA ([`MISSING_DATA`]).
+    fn judge(&self, points: &Datapoints, at: i64) -> State {
         let d = &self.definition;
-        assert_eq!(d["TreatMissingData"], "notBreaching");
         let periods = d["EvaluationPeriods"].as_i64().unwrap();
         let needed = d["DatapointsToAlarm"].as_i64().unwrap_or(periods);
         let threshold = d["Threshold"].as_f64().unwrap();
-        let series = self.series(points, window);
-        let breaching = (0..periods)
-            .filter_map(|back| series.get(&(minute - back * MINUTE)))
+        let window: Vec<i64> = (1..=periods).rev().map(|back| at - back * MINUTE).collect();
+        let series = self.series(&points.as_of(at), &window);
+        let present: Vec<f64> = window
+            .iter()
+            .filter_map(|m| series.get(m).copied())
+            .collect();
+        let breaching = present
+            .iter()
             .filter(|v| match d["ComparisonOperator"].as_str().unwrap() {
                 "GreaterThanThreshold" => **v > threshold,
                 "GreaterThanOrEqualToThreshold" => **v >= threshold,
                 other => panic!("comparison {other} not modelled"),
             })
             .count() as i64;
-        breaching >= needed
+        match d["TreatMissingData"].as_str().unwrap() {
+            "notBreaching" if breaching >= needed => State::Alarm,
+            "notBreaching" => State::Ok,
+            "missing" if present.is_empty() => State::InsufficientData,
+            "missing" if breaching >= needed => State::Alarm,
+            "missing" => State::Ok,
+            other => panic!("TreatMissingData {other} not modelled"),
+        }
+    }
+
+    /// Whether an evaluation at the end of `minute` puts the alarm in ALARM.
+    fn in_alarm(&self, points: &Datapoints, minute: i64) -> bool {
+        self.judge(points, minute + MINUTE) == State::Alarm
     }
 }
 
-fn version_guard(points: &Datapoints, window: &[i64], minute: i64) -> bool {
-    stack_alarm("VersionFailuresAlarm", NEW).in_alarm(points, window, minute)
+fn version_guard(points: &Datapoints, minute: i64) -> bool {
+    stack_alarm("VersionFailuresAlarm", NEW).in_alarm(points, minute)
+}
+
+/// The version guard as the stack had it before per-version guards (at e371bff): one alarm,
+/// re-pointed at each version; an empty minute a ratio of 0; 2 breaching minutes of 2, missing
+/// data not breaching. Kept to show, on the same model, what it did.
+fn previous_version_guard(version: &str) -> Alarm {
+    let mut alarm = stack_alarm("VersionFailuresAlarm", version);
+    alarm.name = format!("marketgrid-{STAGE}-version-failures");
+    let d = &mut alarm.definition;
+    let mut metrics: Vec<Value> = d["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| !m["MetricStat"].is_null())
+        .cloned()
+        .collect();
+    metrics.push(json!({"Id": "handled", "ReturnData": false,
+        "Expression": "FILL(failed, 0) + FILL(recorded, 0) + FILL(duplicates, 0)"}));
+    metrics.push(json!({"Id": "ratio", "ReturnData": true,
+        "Expression": "IF(handled >= 10, FILL(failed, 0) / handled, 0)"}));
+    d["Metrics"] = json!(metrics);
+    d["EvaluationPeriods"] = json!(2);
+    d["DatapointsToAlarm"] = json!(2);
+    d["TreatMissingData"] = json!("notBreaching");
+    alarm
+}
+
+// ---------------------------------------------------------------- CloudWatch and CodeDeploy
+
+// The documented rules the model below follows, each with its source. What is not here is not
+// modelled (anomaly detection, composite alarms, high-resolution periods).
+
+/// PutMetricAlarm: "When this operation creates an alarm, the alarm state is immediately set to
+/// INSUFFICIENT_DATA"; "When you update an existing alarm, its state is left unchanged, but the
+/// update completely overwrites the previous configuration of the alarm." (CloudWatch API
+/// Reference, PutMetricAlarm,
+/// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)
+const ALARM_UPDATE: &str =
+    "PutMetricAlarm: a new alarm starts INSUFFICIENT_DATA, an update keeps the state";
+
+/// An alarm on a 60-second period is evaluated once a minute, over its last EvaluationPeriods
+/// periods, and goes to ALARM when DatapointsToAlarm of them breach ("M out of N"). (User
+/// Guide, "Using Amazon CloudWatch alarms", "Alarm evaluation",
+/// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-evaluation.html)
+const EVALUATION: &str = "evaluated each period over the last N periods; ALARM at M breaching";
+
+/// TreatMissingData: notBreaching treats a missing datapoint as within the threshold; missing
+/// does not consider it, and an evaluation range with no datapoint at all gives
+/// INSUFFICIENT_DATA. Metrics that arrive late (EMF goes through CloudWatch Logs) are judged
+/// by the evaluations after they arrive while they are within the range, so M out of N with N
+/// larger than M leaves room for them, where filling an empty newest period with a value keeps
+/// judging that value. (User Guide, "Configuring how CloudWatch alarms treat missing data" and
+/// "Avoiding premature transitions to alarm state", same page as [`EVALUATION`])
+const MISSING_DATA: &str =
+    "missing: left out, none at all is INSUFFICIENT_DATA; late data judged on arrival";
+
+/// CodeDeploy polls the deployment group's alarms while a deployment runs and stops it (and,
+/// with DEPLOYMENT_STOP_ON_ALARM, rolls it back) when one of them is in ALARM; an alarm in
+/// OK or INSUFFICIENT_DATA does not stop it. (CodeDeploy User Guide, "Monitoring deployments
+/// with CloudWatch alarms in CodeDeploy",
+/// https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-create-alarms.html)
+const CODEDEPLOY_ALARMS: &str = "a guard in ALARM at a check stops the deployment";
+
+/// A changed AlarmName replaces the alarm: CloudFormation creates the new one during the
+/// update and deletes the old one in the cleanup after the update completes (a rollback
+/// deletes the new one instead). (CloudFormation User Guide, AWS::CloudWatch::Alarm, AlarmName:
+/// "Update requires: Replacement"; "Update behaviors of stack resources")
+const REPLACEMENT: &str = "a new alarm name: created in the update, the old one deleted at cleanup";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    InsufficientData,
+    Ok,
+    Alarm,
+}
+
+/// The alarms of one account, each with its definition and state ([`ALARM_UPDATE`]).
+#[derive(Default)]
+struct Cloudwatch {
+    alarms: BTreeMap<String, (Alarm, State)>,
+}
+
+impl Cloudwatch {
+    fn put_metric_alarm(&mut self, alarm: Alarm) {
+        match self.alarms.get_mut(&alarm.name) {
+            Some(existing) => existing.0 = alarm,
+            None => {
+                self.alarms
+                    .insert(alarm.name.clone(), (alarm, State::InsufficientData));
+            }
+        }
+    }
+
+    fn delete_alarm(&mut self, name: &str) {
+        self.alarms.remove(name);
+    }
+
+    /// The evaluation at `at`, of every alarm ([`EVALUATION`]).
+    fn evaluate(&mut self, points: &Datapoints, at: i64) {
+        for (alarm, state) in self.alarms.values_mut() {
+            *state = alarm.judge(points, at);
+        }
+    }
+
+    fn state(&self, name: &str) -> Option<State> {
+        self.alarms.get(name).map(|(_, state)| *state)
+    }
+
+    fn in_alarm(&self) -> Vec<String> {
+        self.alarms
+            .iter()
+            .filter(|(_, (_, state))| *state == State::Alarm)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+}
+
+/// How a deploy of the new version ended in the model.
+#[derive(Debug, PartialEq)]
+enum Ended {
+    /// `mgrid deploy` refused it before anything ran (a guard in ALARM).
+    Refused(String),
+    /// CodeDeploy stopped it at the check `minutes` into the shift on `alarm`, and rolled back.
+    RolledBack { minutes: i64, alarm: String },
+    /// All traffic moved to the new version.
+    Promoted,
+}
+
+/// A deploy of the new version at `start` (a minute's end) with `guards` in the deployment
+/// group, the versions' datapoints in `points`, with one alarm a name in `cloudwatch`:
+/// CloudWatch evaluates at `start`; mgrid's pre-deploy check reads the alarms in ALARM; the
+/// stack update puts the new version's guards ([`ALARM_UPDATE`], [`REPLACEMENT`]); CodeDeploy
+/// checks the guards at once and after each evaluation of a 10%-for-`canary`-minutes shift
+/// ([`CODEDEPLOY_ALARMS`]); a completed update deletes the alarms it replaced.
+fn deploy(
+    cloudwatch: &mut Cloudwatch,
+    points: &Datapoints,
+    guards: Vec<Alarm>,
+    replaced: &[&str],
+    start: i64,
+    canary: i64,
+) -> Ended {
+    cloudwatch.evaluate(points, start);
+    let names: Vec<String> = guards.iter().map(|g| g.name.clone()).collect();
+    let configured: Vec<String> = names
+        .iter()
+        .map(|name| match name.rfind("-v") {
+            Some(at) if name[at + 2..].bytes().all(|b| b.is_ascii_digit()) => name[..at].to_owned(),
+            _ => name.clone(),
+        })
+        .collect();
+    if let Some(refusal) =
+        mgrid::decide::deploy::guards_firing(STAGE, &configured, &cloudwatch.in_alarm())
+    {
+        return Ended::Refused(refusal.what);
+    }
+    for guard in guards {
+        cloudwatch.put_metric_alarm(guard);
+    }
+    for minutes in 0..=canary {
+        if minutes > 0 {
+            cloudwatch.evaluate(points, start + minutes * MINUTE);
+        }
+        if let Some(alarm) = names
+            .iter()
+            .find(|name| cloudwatch.state(name) == Some(State::Alarm))
+        {
+            return Ended::RolledBack {
+                minutes,
+                alarm: alarm.clone(),
+            };
+        }
+    }
+    for name in replaced {
+        cloudwatch.delete_alarm(name);
+    }
+    Ended::Promoted
 }
 
 /// A ledger that is unavailable for `failing` in every 10 events (by the event's number), as a
@@ -652,18 +923,24 @@ async fn emit(
     );
     let mut number = 0;
     for minute in 0..minutes {
-        for batch in 0..handled / 10 {
-            let at = from + minute * MINUTE + batch as i64 * 100;
-            let messages: Vec<InboundMessage> = (0..10)
+        let mut left = handled;
+        let mut batch = 0;
+        while left > 0 {
+            let size = left.min(10);
+            left -= size;
+            let at = from + minute * MINUTE + batch * 100;
+            batch += 1;
+            let numbers: Vec<u64> = (0..size)
                 .map(|_| {
                     number += 1;
-                    webhook(number, from)
+                    number
                 })
                 .collect();
+            let messages: Vec<InboundMessage> = numbers.iter().map(|n| webhook(*n, from)).collect();
             let report = processor.process(&messages).await;
             assert_eq!(
-                report.failed.len() as u64,
-                failing,
+                report.failed.len(),
+                numbers.iter().filter(|n| *n % 10 < failing).count(),
                 "never thrown: returned as batch item failures"
             );
             for line in batch_metrics(&stage, version, &report, at) {
@@ -687,20 +964,20 @@ async fn the_version_guard_judges_the_versions_failure_ratio_over_a_minimum_coun
     let mut points = Datapoints::default();
     emit(&mut points, NEW, from, 2, 100, 3).await;
     assert!(
-        !version_guard(&points, &minutes, from),
+        !version_guard(&points, from),
         "one breaching minute is not enough"
     );
-    assert!(version_guard(&points, &minutes, from + MINUTE));
+    assert!(version_guard(&points, from + MINUTE));
     let ratio = stack_alarm("VersionFailuresAlarm", NEW).series(&points, &minutes);
     assert_eq!(ratio.get(&from), Some(&0.3), "{ratio:?}");
     // The old version failing does not count against the new one.
     let mut old = Datapoints::default();
     emit(&mut old, OLD, from, 2, 100, 3).await;
-    assert!(!version_guard(&old, &minutes, from + MINUTE));
+    assert!(!version_guard(&old, from + MINUTE));
     // 1 in 10 is 10%, over the 5%: the minimum count is met at 10 a minute...
     let mut few = Datapoints::default();
     emit(&mut few, NEW, from, 2, 10, 1).await;
-    assert!(version_guard(&few, &minutes, from + MINUTE));
+    assert!(version_guard(&few, from + MINUTE));
     // ... but not below it: 9 handled, 3 failed is not judged.
     let mut under = Datapoints::default();
     for minute in 0..2 {
@@ -713,7 +990,7 @@ async fn the_version_guard_judges_the_versions_failure_ratio_over_a_minimum_coun
             under.extract(&serde_json::from_str(&line).unwrap());
         }
     }
-    assert!(!version_guard(&under, &minutes, from + MINUTE));
+    assert!(!version_guard(&under, from + MINUTE));
     // A version failing everything has no SuccessfulTransactions... it still reports 0 of them,
     // and a minute with only failures recorded is a ratio of 1 (FILL).
     let mut only_failures = Datapoints::default();
@@ -726,13 +1003,9 @@ async fn the_version_guard_judges_the_versions_failure_ratio_over_a_minimum_coun
             20.0,
         );
     }
-    assert!(version_guard(&only_failures, &minutes, from + MINUTE));
+    assert!(version_guard(&only_failures, from + MINUTE));
     // No traffic at all: no data, not breaching.
-    assert!(!version_guard(
-        &Datapoints::default(),
-        &minutes,
-        from + MINUTE
-    ));
+    assert!(!version_guard(&Datapoints::default(), from + MINUTE));
     // 4% stays under the 5% threshold.
     let mut healthy = Datapoints::default();
     for minute in 0..2 {
@@ -745,7 +1018,7 @@ async fn the_version_guard_judges_the_versions_failure_ratio_over_a_minimum_coun
             healthy.extract(&serde_json::from_str(&line).unwrap());
         }
     }
-    assert!(!version_guard(&healthy, &minutes, from + MINUTE));
+    assert!(!version_guard(&healthy, from + MINUTE));
 }
 
 // ---------------------------------------------------------------- the canary
@@ -807,7 +1080,7 @@ async fn canary(guards: &[&str]) -> Canary {
     let stopped = window.iter().find_map(|minute| {
         alarms
             .iter()
-            .find(|alarm| alarm.in_alarm(&points, &window, *minute))
+            .find(|alarm| alarm.in_alarm(&points, *minute))
             .map(|alarm| (*minute, alarm.name.clone()))
     });
     Canary {
@@ -832,7 +1105,7 @@ async fn the_version_guard_rolls_back_a_version_that_fails_30_percent_and_the_re
     ])
     .await;
     let (minute, alarm) = guarded.stopped.clone().expect("the version guard fires");
-    assert_eq!(alarm, format!("marketgrid-{STAGE}-version-failures"));
+    assert_eq!(alarm, format!("marketgrid-{STAGE}-version-failures-v{NEW}"));
     let into_canary = (minute - T0 * 1000) / MINUTE + 1;
     assert!(
         into_canary < 5,
@@ -841,7 +1114,7 @@ async fn the_version_guard_rolls_back_a_version_that_fails_30_percent_and_the_re
 
     // What CodeDeploy answers: in progress at 10%, then stopped on the alarm and rolled back.
     const GUARDS: [&str; 3] = [
-        "marketgrid-prod-version-failures",
+        "marketgrid-prod-version-failures-v8",
         "marketgrid-prod-dlq-not-empty",
         "marketgrid-prod-processor-throttles",
     ];
@@ -967,7 +1240,7 @@ async fn the_version_guard_rolls_back_a_version_that_fails_30_percent_and_the_re
         .expect("the old version's tally");
     assert_eq!((old.handled(), old.failed_total()), (900.0 * minutes, 0.0));
     assert!(
-        lines.contains("why: marketgrid-prod-version-failures went into ALARM"),
+        lines.contains("why: marketgrid-prod-version-failures-v8 went into ALARM"),
         "{lines}"
     );
     let report = format!(
@@ -982,4 +1255,245 @@ async fn the_version_guard_rolls_back_a_version_that_fails_30_percent_and_the_re
         lines.contains("rolled back: all traffic is on v7"),
         "{lines}"
     );
+}
+
+// ---------------------------------------------------------------- the guards under CloudWatch's rules
+
+/// AWS's own metrics for `minutes` from `from`: no throttles, no Lambda errors, and the DLQ as
+/// deep as `dlq` says at each minute.
+fn aws_metrics(points: &mut Datapoints, from: i64, minutes: i64, dlq: impl Fn(i64) -> f64) {
+    let function = format!("marketgrid-{STAGE}-processor");
+    let queue = format!("marketgrid-{STAGE}-webhooks-dlq.fifo");
+    for minute in 0..minutes {
+        let at = from + minute * MINUTE;
+        for name in ["Errors", "Throttles"] {
+            points.put("AWS/Lambda", name, &[("FunctionName", &function)], at, 0.0);
+        }
+        points.put(
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            &[("QueueName", &queue)],
+            at,
+            dlq(minute),
+        );
+    }
+}
+
+/// Which stack the model runs: this one, or the one before per-version guards.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Stack {
+    Now,
+    Before,
+}
+
+/// The guards a stack's default DeployAlarms puts in the deployment group for `version`.
+fn default_guards(stack: Stack, version: &str) -> Vec<Alarm> {
+    let template = Template::pipeline().unwrap();
+    let names = match stack {
+        Stack::Now => template.parameter("DeployAlarms").unwrap().default.unwrap(),
+        // The default until per-version guards.
+        Stack::Before => "version-failures,dlq-not-empty,processor-throttles".to_owned(),
+    };
+    names
+        .split(',')
+        .map(|name| match (name, stack) {
+            ("version-failures", Stack::Before) => previous_version_guard(version),
+            ("version-failures", Stack::Now) => stack_alarm("VersionFailuresAlarm", version),
+            ("dlq-not-empty", _) => stack_alarm("DlqNotEmptyAlarm", version),
+            ("processor-throttles", _) => stack_alarm("ProcessorThrottlesAlarm", version),
+            (other, _) => panic!("guard {other} not modelled"),
+        })
+        .collect()
+}
+
+/// The live version's guards, put when it was deployed at `from`, then evaluated each minute up
+/// to `start`.
+fn live_guards(stack: Stack, points: &Datapoints, from: i64, start: i64) -> Cloudwatch {
+    let mut cloudwatch = Cloudwatch::default();
+    for guard in default_guards(stack, OLD) {
+        cloudwatch.put_metric_alarm(guard);
+    }
+    let mut at = from + MINUTE;
+    while at < start {
+        cloudwatch.evaluate(points, at);
+        at += MINUTE;
+    }
+    cloudwatch
+}
+
+/// The names of the live version's guards the new version's deploy replaces.
+fn replaced(stack: Stack) -> Vec<String> {
+    match stack {
+        Stack::Now => vec![stack_alarm("VersionFailuresAlarm", OLD).name],
+        Stack::Before => Vec::new(),
+    }
+}
+
+/// One deploy of v8 at `start`, with v7 live since `from`, on `stack`.
+fn deploy_new(stack: Stack, points: &Datapoints, from: i64, start: i64) -> (Ended, Cloudwatch) {
+    let mut cloudwatch = live_guards(stack, points, from, start);
+    let replaced = replaced(stack);
+    let replaced: Vec<&str> = replaced.iter().map(String::as_str).collect();
+    let ended = deploy(
+        &mut cloudwatch,
+        points,
+        default_guards(stack, NEW),
+        &replaced,
+        start,
+        5,
+    );
+    (ended, cloudwatch)
+}
+
+/// (a) The incident: v7 fails every webhook and its guard is in ALARM; the fix, v8, deploys on a
+/// 10%-for-5-minutes canary under a guard of its own and is promoted, and v7's guard goes with
+/// the update. The same deploy with one guard re-pointed at each version is stopped at
+/// CodeDeploy's first check: the updated alarm kept v7's ALARM.
+#[tokio::test]
+async fn the_fix_for_a_failing_version_deploys_under_a_guard_of_its_own() {
+    let from = T0 * 1000;
+    let start = from + 10 * MINUTE;
+    let mut points = Datapoints::default();
+    emit(&mut points, OLD, from, 10, 100, 10).await;
+    emit(&mut points, OLD, start, 5, 90, 10).await;
+    emit(&mut points, NEW, start, 5, 10, 0).await;
+    aws_metrics(&mut points, from, 15, |_| 0.0);
+
+    let old_guard = stack_alarm("VersionFailuresAlarm", OLD).name;
+    let before = live_guards(Stack::Now, &points, from, start);
+    assert_eq!(
+        before.state(&old_guard),
+        Some(State::Alarm),
+        "v7 is failing"
+    );
+    let (ended, after) = deploy_new(Stack::Now, &points, from, start);
+    assert_eq!(
+        ended,
+        Ended::Promoted,
+        "{ALARM_UPDATE}; {CODEDEPLOY_ALARMS}"
+    );
+    let new_guard = stack_alarm("VersionFailuresAlarm", NEW).name;
+    assert_eq!(
+        new_guard,
+        format!("marketgrid-{STAGE}-version-failures-v{NEW}")
+    );
+    assert_eq!(after.state(&new_guard), Some(State::Ok));
+    assert_eq!(after.state(&old_guard), None, "{REPLACEMENT}");
+
+    let (ended, _) = deploy_new(Stack::Before, &points, from, start);
+    assert_eq!(
+        ended,
+        Ended::RolledBack {
+            minutes: 0,
+            alarm: format!("marketgrid-{STAGE}-version-failures")
+        },
+        "one guard re-pointed at the fix keeps the failing version's ALARM: {ALARM_UPDATE}"
+    );
+}
+
+/// (b) A quiet stage: 30 webhooks a minute, 3 of them to v8 on the canary, every one failing.
+/// Caught within the canary; the guard before would not judge a minute of it. At 10 a minute
+/// (1 to v8) nothing can be judged, and the guard says so: INSUFFICIENT_DATA, not OK.
+#[tokio::test]
+async fn a_version_failing_every_webhook_on_a_quiet_stage_is_caught_or_left_not_judged() {
+    let from = T0 * 1000;
+    let start = from + 10 * MINUTE;
+    let quiet = |per_minute: u64| async move {
+        let mut points = Datapoints::default();
+        emit(&mut points, OLD, from, 10, per_minute, 0).await;
+        emit(&mut points, OLD, start, 5, per_minute * 9 / 10, 0).await;
+        emit(&mut points, NEW, start, 5, per_minute / 10, 10).await;
+        aws_metrics(&mut points, from, 15, |_| 0.0);
+        points
+    };
+    let points = quiet(30).await;
+    let (ended, _) = deploy_new(Stack::Now, &points, from, start);
+    let Ended::RolledBack { minutes, alarm } = ended else {
+        panic!("promoted a version failing every webhook: {ended:?}")
+    };
+    assert_eq!(alarm, stack_alarm("VersionFailuresAlarm", NEW).name);
+    assert!(minutes <= 5, "within the canary: minute {minutes}");
+    let (ended, _) = deploy_new(Stack::Before, &points, from, start);
+    assert_eq!(ended, Ended::Promoted, "3 a minute was never judged before");
+
+    let points = quiet(10).await;
+    let (_, after) = deploy_new(Stack::Now, &points, from, start);
+    assert_eq!(
+        after.state(&stack_alarm("VersionFailuresAlarm", NEW).name),
+        Some(State::InsufficientData),
+        "not judged, and not OK: {MISSING_DATA}"
+    );
+    let (_, before) = deploy_new(Stack::Before, &points, from, start);
+    assert_eq!(
+        before.state(&format!("marketgrid-{STAGE}-version-failures")),
+        Some(State::Ok),
+        "before, too little traffic read as a passed canary"
+    );
+}
+
+/// (c) An old dead letter waits in the DLQ, and v7 dead-letters more during v8's canary: v8 is
+/// healthy and is promoted. With the queue-wide guard, the old dead letter refuses every
+/// deploy, and, once it is gone, v7's dead letters roll back the healthy v8.
+#[tokio::test]
+async fn dead_letters_of_the_old_version_neither_block_nor_roll_back_the_new_one() {
+    let from = T0 * 1000;
+    let start = from + 10 * MINUTE;
+    let mut points = Datapoints::default();
+    emit(&mut points, OLD, from, 10, 100, 0).await;
+    emit(&mut points, OLD, start, 5, 90, 0).await;
+    emit(&mut points, NEW, start, 5, 10, 0).await;
+    let mut growing = points.clone();
+    // One old dead letter all along; from minute 12, a few poison webhooks v7 kept retrying
+    // reach the DLQ at their tenth receive.
+    aws_metrics(&mut points, from, 15, |minute| {
+        1.0 + (minute - 11).max(0) as f64
+    });
+    let (ended, _) = deploy_new(Stack::Now, &points, from, start);
+    assert_eq!(ended, Ended::Promoted);
+    let (ended, _) = deploy_new(Stack::Before, &points, from, start);
+    let Ended::Refused(why) = ended else {
+        panic!("{ended:?}")
+    };
+    assert!(
+        why.starts_with(&format!("marketgrid-{STAGE}-dlq-not-empty is in ALARM")),
+        "{why}"
+    );
+    // Redriven before the deploy: only v7's new dead letters, during the canary.
+    aws_metrics(&mut growing, from, 15, |minute| (minute - 11).max(0) as f64);
+    let (ended, _) = deploy_new(Stack::Now, &growing, from, start);
+    assert_eq!(ended, Ended::Promoted);
+    let (ended, _) = deploy_new(Stack::Before, &growing, from, start);
+    assert_eq!(
+        ended,
+        Ended::RolledBack {
+            // Minute 12's depth, judged at its end: the third check of the shift.
+            minutes: 3,
+            alarm: format!("marketgrid-{STAGE}-dlq-not-empty")
+        }
+    );
+}
+
+/// (d) The processor's EMF metrics reach CloudWatch two minutes late: a v8 failing 30% is still
+/// rolled back within its 5-minute canary. The guard before judged the two newest minutes,
+/// always still empty, as 0: it never fired.
+#[tokio::test]
+async fn a_failing_version_is_rolled_back_with_its_metrics_two_minutes_late() {
+    let from = T0 * 1000;
+    let start = from + 10 * MINUTE;
+    let mut points = Datapoints::arriving_late(2 * MINUTE);
+    emit(&mut points, OLD, from, 10, 100, 0).await;
+    emit(&mut points, OLD, start, 5, 90, 0).await;
+    emit(&mut points, NEW, start, 5, 10, 3).await;
+    aws_metrics(&mut points, from, 15, |_| 0.0);
+    let (ended, _) = deploy_new(Stack::Now, &points, from, start);
+    assert_eq!(
+        ended,
+        Ended::RolledBack {
+            minutes: 4,
+            alarm: stack_alarm("VersionFailuresAlarm", NEW).name
+        },
+        "{EVALUATION}; {MISSING_DATA}"
+    );
+    let (ended, _) = deploy_new(Stack::Before, &points, from, start);
+    assert_eq!(ended, Ended::Promoted, "late data read as 0 before");
 }

@@ -739,7 +739,7 @@ fn skip_shift_on_a_protected_stage_asks_for_its_name_and_the_next_deploy_restore
     );
     assert_eq!(
         status.json()["stack"]["configuredGuards"],
-        "version-failures,dlq-not-empty,processor-throttles"
+        "version-failures,processor-throttles"
     );
 
     // The next deploy puts the protected stage's canary and guard alarms back.
@@ -772,9 +772,7 @@ fn skip_shift_on_a_protected_stage_asks_for_its_name_and_the_next_deploy_restore
     );
     assert_eq!(
         after("DeployAlarms"),
-        Some(serde_json::json!(
-            "version-failures,dlq-not-empty,processor-throttles"
-        )),
+        Some(serde_json::json!("version-failures,processor-throttles")),
         "{changes}"
     );
 }

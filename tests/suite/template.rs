@@ -581,16 +581,19 @@ fn alarms_watch_the_failure_signals_and_notify_the_ops_topic() {
     ] {
         assert!(dashboard.contains(signal), "the dashboard lacks {signal}");
     }
-    // Every alarm's state is on the dashboard's alarm widget.
+    // Every alarm's state is on the dashboard's alarm widget (the version guard, whose name
+    // carries the version, by its ARN).
     for id in &alarms {
         let name = properties(&t, id)["AlarmName"]["Fn::Sub"]
             .as_str()
             .unwrap()
             .to_owned();
-        assert!(
-            dashboard.contains(&format!(":alarm:{name}\"")),
-            "the dashboard's alarm widget lacks {name}"
-        );
+        let shown = if name.contains("${ProcessorVersion.Version}") {
+            dashboard.contains(&format!("\"${{{id}.Arn}}\""))
+        } else {
+            dashboard.contains(&format!(":alarm:{name}\""))
+        };
+        assert!(shown, "the dashboard's alarm widget lacks {name}");
     }
 }
 
@@ -779,6 +782,11 @@ fn turning_the_guards_off_sends_codedeploy_a_disabled_alarm_configuration() {
     );
     let again = after_update(none, alarms_with("version-failures"));
     assert_eq!(again["Enabled"], true);
+    // Only names that are no guard's: sent disabled, never enabled with no alarm.
+    assert_eq!(
+        alarms_with("dlq-empty"),
+        Some(json!({"Enabled": false, "Alarms": []}))
+    );
 }
 
 /// The version guard is bound to the version being deployed and is a default guard; the
@@ -798,13 +806,32 @@ fn the_version_guard_watches_the_version_being_deployed() {
             "{metric}"
         );
     }
-    assert_eq!(alarm["TreatMissingData"], "notBreaching");
+    // A version with too little traffic to judge is INSUFFICIENT_DATA, not OK; each version
+    // has an alarm of its own (a new name replaces the alarm, and a new alarm starts with no
+    // state: tests/suite/canary.rs shows why an updated one would not do).
+    assert_eq!(alarm["TreatMissingData"], "missing");
+    assert_eq!(
+        alarm["AlarmName"]["Fn::Sub"],
+        "marketgrid-${Stage}-version-failures-v${ProcessorVersion.Version}"
+    );
+    assert_eq!(
+        (
+            alarm["EvaluationPeriods"].as_i64(),
+            alarm["DatapointsToAlarm"].as_i64()
+        ),
+        (Some(5), Some(2)),
+        "M out of N, with room for late metrics"
+    );
     let default = t.parameter("DeployAlarms").unwrap().default.unwrap();
     assert!(
         default.split(',').any(|a| a == "version-failures"),
         "{default}"
     );
     assert!(!default.split(',').any(|a| a == "api-5xx"), "{default}");
+    assert!(
+        !default.split(',').any(|a| a == "dlq-not-empty"),
+        "a queue-wide guard is no default: {default}"
+    );
     assert_eq!(
         resource(&t, "ProcessorAlias")["DependsOn"],
         "VersionFailuresAlarm",

@@ -75,7 +75,6 @@ mod snapshots {
             guards,
             [
                 "marketgrid-prod-version-failures",
-                "marketgrid-prod-dlq-not-empty",
                 "marketgrid-prod-processor-throttles"
             ]
         );
@@ -85,15 +84,32 @@ mod snapshots {
         };
         // Not a guard: the archiver's errors do not concern a processor release.
         assert!(firing(&["marketgrid-prod-archiver-errors"]).is_none());
-        let refused = firing(&["marketgrid-prod-dlq-not-empty"]).expect("refused");
+        // Not a default guard: a dead letter of any age, from any version, blocks nothing.
+        assert!(firing(&["marketgrid-prod-dlq-not-empty"]).is_none());
+        let refused = firing(&["marketgrid-prod-processor-throttles"]).expect("refused");
         assert_eq!(refused.kind, FailureKind::Conflict);
         assert!(
             refused
                 .what
-                .starts_with("marketgrid-prod-dlq-not-empty is in ALARM now"),
+                .starts_with("marketgrid-prod-processor-throttles is in ALARM now"),
             "{}",
             refused.what
         );
+        // The failing version's own guard (and the unversioned one older stacks have) judges
+        // the version this deploy replaces: said, and no refusal. The fix goes out guarded.
+        let old = ["marketgrid-prod-version-failures-v7".to_owned()];
+        assert!(guards_firing("prod", &guards, &old).is_none());
+        assert!(firing(&["marketgrid-prod-version-failures"]).is_none());
+        let said = crate::decide::deploy::old_version_guards("prod", &guards, &old).expect("said");
+        assert!(
+            said.starts_with("marketgrid-prod-version-failures-v7 in ALARM judges the version this deploy replaces"),
+            "{said}"
+        );
+        // A name that only looks like one is no version's guard.
+        assert!(!crate::decide::deploy::is_version_guard(
+            "prod",
+            "marketgrid-prod-version-failures-vx"
+        ));
         assert!(refused.next.unwrap().contains("--skip-shift"));
         // --skip-shift (and deploy_alarms = []) leave no guard.
         for p in parameters.iter_mut().filter(|p| p.name == "DeployAlarms") {

@@ -14,7 +14,9 @@ use super::report::{DeployReport, StackAction, show_table, stamped};
 use crate::aws::Aws;
 use crate::aws::stack::ChangeSetOutcome;
 use crate::commands::context::Context;
-use crate::decide::deploy::{guard_alarms, guards_firing, publishes_processor_version};
+use crate::decide::deploy::{
+    guard_alarms, guards_firing, old_version_guards, publishes_processor_version,
+};
 use crate::decide::lifecycle::{plan, render};
 use crate::decide::stage::ParameterValue;
 use crate::failure::{Failure, FailureKind};
@@ -162,6 +164,9 @@ pub(super) async fn check_guards(
         }
     };
     let in_alarm: Vec<String> = firing.into_iter().map(|a| a.name).collect();
+    if let Some(old) = old_version_guards(stage, &guards, &in_alarm) {
+        crate::ui::output::note(&old);
+    }
     match guards_firing(stage, &guards, &in_alarm) {
         Some(failure) => Err(failure),
         None => Ok(()),
