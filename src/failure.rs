@@ -25,6 +25,9 @@ pub enum FailureKind {
     /// 8: done as asked, but the outcome of some items is not known yet (webhooks moved and not
     /// yet judged by the processor); the report names the command that looks again.
     Pending,
+    /// 9: deployed, but the canary could not judge the new version: too little traffic
+    /// reached it for its failure guard (`mgrid status` shows the guard's state).
+    NotJudged,
     /// 10: a confirmation was needed and not given.
     Declined,
     /// 130: interrupted by Ctrl-C.
@@ -42,6 +45,7 @@ impl FailureKind {
             FailureKind::Conflict => 6,
             FailureKind::Partial => 7,
             FailureKind::Pending => 8,
+            FailureKind::NotJudged => 9,
             FailureKind::Declined => 10,
             FailureKind::Interrupted => 130,
         }

@@ -51,6 +51,13 @@ pub struct DeployArgs {
     /// stage's strategy
     #[arg(long, conflicts_with = "execute")]
     pub skip_shift: bool,
+    /// How traffic moves to a new processor version, this deploy only (the stage's
+    /// deploy_strategy otherwise; the next deploy restores it): all-at-once, canary10-5m,
+    /// canary10-10m, canary10-15m, canary10-30m, linear10-1m, linear10-2m, linear10-3m,
+    /// linear10-10m. On a quiet stage a linear shift gives the new version a larger share, so
+    /// its guard sees enough webhooks a minute to judge it
+    #[arg(long, value_name = "STRATEGY", value_parser = parse_strategy, conflicts_with_all = ["execute", "skip_shift"])]
+    pub strategy: Option<crate::decide::shift::DeployStrategy>,
     /// The longest mgrid follows the stack (and a deletion before a re-create) before it stops
     /// watching and exits 8: CloudFormation goes on, and `mgrid status` follows it. A slow
     /// strategy (linear10-10m shifts for 100 minutes) needs more than its shift takes

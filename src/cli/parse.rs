@@ -1,6 +1,7 @@
 //! What the flags' values must be, read once: stages, regions, spans and rates, parameters,
 //! event ids and currencies; and the stages completions offer (read from mgrid.toml).
 
+use crate::decide::shift::DeployStrategy;
 use clap::ValueEnum;
 use clap_complete::engine::CompletionCandidate;
 use mgrid_contract::StageName;
@@ -152,6 +153,13 @@ pub(super) fn parse_region(name: &str) -> Result<String, String> {
     } else {
         Err("not an AWS region name (like eu-west-1)".into())
     }
+}
+
+pub(super) fn parse_strategy(text: &str) -> Result<DeployStrategy, String> {
+    DeployStrategy::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = DeployStrategy::ALL.iter().map(|s| s.name()).collect();
+        format!("no deploy strategy {text:?}: one of {}", names.join(", "))
+    })
 }
 
 pub(super) fn parse_param(text: &str) -> Result<(String, String), String> {

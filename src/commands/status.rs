@@ -95,6 +95,9 @@ pub struct StackStatus {
     pub deploy_guards: Option<Vec<String>>,
     /// The processor traffic shift in progress (CodeDeploy), if any.
     pub traffic_shift: Option<crate::decide::shift::Shift>,
+    /// The live version's own failure guard and its state: INSUFFICIENT_DATA when too little
+    /// traffic has reached that version for a minute to be judged ("not judged").
+    pub version_guard: Option<crate::decide::shift::GuardState>,
     pub api_calls: usize,
 }
 
@@ -198,6 +201,27 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
             .get("DeployStrategy")
             .map(|name| crate::decide::shift::DeployStrategy::label_of(name))
     });
+    let version_guard = match group.as_ref().map(|g| {
+        g.guards
+            .iter()
+            .filter(|a| {
+                crate::decide::shift::GuardAlarm::guarded_version(name.as_str(), a).is_some()
+            })
+            .cloned()
+            .collect::<Vec<String>>()
+    }) {
+        Some(guards) if !guards.is_empty() => match deploys.guard_states(&guards).await {
+            Ok(states) => states.into_iter().next(),
+            Err(failure) => {
+                warn(&format!(
+                    "could not read the version guard's state: {}",
+                    failure.what
+                ));
+                None
+            }
+        },
+        _ => None,
+    };
     let deploy_guards = group.map(|g| g.guards);
     let (configured_strategy, configured_guards) = configured_shift(settings, &stack.parameters);
     Ok(StatusReport {
@@ -222,6 +246,7 @@ async fn aws_status(target: &Target, stage: &AwsStage) -> Result<StatusReport, F
             configured_strategy,
             configured_guards,
             traffic_shift,
+            version_guard,
             api_calls: aws.calls(),
         }),
         local: None,
@@ -432,6 +457,24 @@ impl fmt::Display for StatusReport {
                 }
                 None => {}
             }
+            if let Some(guard) = &stack.version_guard {
+                let version =
+                    crate::decide::shift::GuardAlarm::guarded_version(&self.stage, &guard.name)
+                        .unwrap_or("?");
+                let verdict = match guard.state.as_deref() {
+                    Some("OK") => format!("{GOOD}OK{GOOD:#}: judged, failing under 5%"),
+                    Some("ALARM") => format!(
+                        "{ERROR}ALARM{ERROR:#}: v{version} is failing webhooks (`mgrid logs --stage {}`)",
+                        self.stage
+                    ),
+                    Some("INSUFFICIENT_DATA") => format!(
+                        "{WARNING}not judged{WARNING:#} (INSUFFICIENT_DATA): too little traffic has reached v{version} in 5 minutes to judge a minute"
+                    ),
+                    Some(other) => other.to_owned(),
+                    None => format!("{WARNING}not found{WARNING:#}"),
+                };
+                writeln!(f, "version     v{version}'s failure guard: {verdict}")?;
+            }
             if let Some(shift) = &stack.traffic_shift {
                 write!(
                     f,
@@ -566,10 +609,14 @@ mod snapshots {
                 configured_strategy: None,
                 configured_guards: None,
                 deploy_guards: Some(vec![
-                    "marketgrid-prod-version-failures".into(),
-                    "marketgrid-prod-dlq-not-empty".into(),
+                    "marketgrid-prod-version-failures-v8".into(),
+                    "marketgrid-prod-processor-throttles".into(),
                 ]),
                 traffic_shift: None,
+                version_guard: Some(crate::decide::shift::GuardState {
+                    name: "marketgrid-prod-version-failures-v8".into(),
+                    state: Some("INSUFFICIENT_DATA".into()),
+                }),
                 api_calls: 7,
             }),
             local: None,

@@ -7,7 +7,7 @@ use mgrid_artifact::Arch;
 
 use crate::decide::lifecycle::plan::ChangeReview;
 use crate::decide::lifecycle::preflight::{CliTarget, StageNeeds};
-use crate::decide::shift::GuardAlarm;
+use crate::decide::shift::{DeployStrategy, GuardAlarm, Steps};
 use crate::decide::stage::{ParameterValue, Provenance, edit_distance};
 use crate::decide::template::Template;
 use crate::failure::{Failure, FailureKind};
@@ -114,28 +114,13 @@ pub fn guard_alarms(stage: &str, parameters: &[ParameterValue]) -> Vec<String> {
         .collect()
 }
 
-/// Whether `alarm` is a version's own failure guard (`<prefix>version-failures-v<N>`, or the
-/// unversioned name stacks deployed before per-version guards carry). When a deploy publishes a
-/// new version, every such alarm judges a version it replaces: the new version's guard is a new
-/// alarm, created in INSUFFICIENT_DATA.
-pub fn is_version_guard(stage: &str, alarm: &str) -> bool {
-    let name = GuardAlarm::VersionFailures.alarm_name(stage);
-    alarm == name
-        || alarm
-            .strip_prefix(&name)
-            .and_then(|rest| rest.strip_prefix("-v"))
-            .is_some_and(|version| {
-                !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit())
-            })
-}
-
 /// The refusal when any of `guards` is among the alarms `in_alarm`, for a deploy that publishes
 /// a new processor version: the failure guards of the versions it replaces do not count (see
-/// [`is_version_guard`]; [`old_version_guards`] names them).
+/// [`GuardAlarm::is_version_guard`]; [`old_version_guards`] names them).
 pub fn guards_firing(stage: &str, guards: &[String], in_alarm: &[String]) -> Option<Failure> {
     let firing: Vec<&String> = in_alarm
         .iter()
-        .filter(|a| guards.contains(a) && !is_version_guard(stage, a))
+        .filter(|a| guards.contains(a) && !GuardAlarm::is_version_guard(stage, a))
         .collect();
     if firing.is_empty() {
         return None;
@@ -157,10 +142,12 @@ pub fn guards_firing(stage: &str, guards: &[String], in_alarm: &[String]) -> Opt
 /// What the deploy says of the failure guards in ALARM that judge the versions it replaces
 /// (None when none is): they neither block it nor stop its shift.
 pub fn old_version_guards(stage: &str, guards: &[String], in_alarm: &[String]) -> Option<String> {
-    let guarded = guards.iter().any(|g| is_version_guard(stage, g));
+    let guarded = guards
+        .iter()
+        .any(|g| GuardAlarm::is_version_guard(stage, g));
     let old: Vec<&str> = in_alarm
         .iter()
-        .filter(|a| guarded && is_version_guard(stage, a))
+        .filter(|a| guarded && GuardAlarm::is_version_guard(stage, a))
         .map(String::as_str)
         .collect();
     (!old.is_empty()).then(|| {
@@ -169,6 +156,70 @@ pub fn old_version_guards(stage: &str, guards: &[String], in_alarm: &[String]) -
             old.join(", ")
         )
     })
+}
+
+/// Webhooks a minute the new version needs for its failure guard to judge a minute on its
+/// failure ratio (stacks/pipeline.yaml, VersionFailuresAlarm).
+pub const JUDGED_BY_RATIO: f64 = 10.0;
+
+/// Webhooks a minute, all failing, for the guard to judge a version failing everything.
+pub const JUDGED_ALL_FAILING: f64 = 3.0;
+
+/// What a shift by `strategy` can judge, given the webhooks a minute the stage handled over
+/// the last hour (`per_minute`, one value a minute): said before the shift starts, so an
+/// operator on a quiet stage knows the canary cannot judge the new version before it passes
+/// on no evidence. None for an all-at-once shift (no canary) or no reading.
+pub fn canary_outlook(per_minute: &[f64], strategy: DeployStrategy) -> Option<String> {
+    if per_minute.is_empty() {
+        return None;
+    }
+    let first = match strategy.steps() {
+        Steps::AllAtOnce => return None,
+        Steps::Canary { percent, .. } | Steps::Linear { percent, .. } => f64::from(percent),
+    };
+    let rate = per_minute.iter().sum::<f64>() / per_minute.len() as f64;
+    let to_new = rate * first / 100.0;
+    let traffic = format!(
+        "the stage handled {} webhooks a minute over the last hour; {} gives the new version about {} a minute",
+        rate_text(rate),
+        strategy.name(),
+        rate_text(to_new),
+    );
+    let judged = if to_new >= JUDGED_BY_RATIO {
+        "its failure guard judges its failure ratio from the first minute".to_owned()
+    } else if to_new >= JUDGED_ALL_FAILING {
+        format!(
+            "its failure guard catches a version failing every webhook, but judges no failure ratio until {:.0} a minute reach it",
+            JUDGED_BY_RATIO
+        )
+    } else {
+        // The share a linear shift must reach to judge a version failing everything.
+        let needed = if rate > 0.0 {
+            (JUDGED_ALL_FAILING / rate * 100.0 / 10.0).ceil() * 10.0
+        } else {
+            f64::INFINITY
+        };
+        let linear = if needed <= 90.0 {
+            format!(
+                "; a linear shift (--strategy linear10-3m) judges it once it has {needed:.0}% of the traffic"
+            )
+        } else {
+            "; this traffic is too low for any shift to judge it (send test webhooks during the shift, or deploy in a busier hour)".to_owned()
+        };
+        format!(
+            "too few for its failure guard to judge: the deploy will end \"not judged\" (exit 9){linear}"
+        )
+    };
+    Some(format!("{traffic}: {judged}"))
+}
+
+/// A rate as people read it: whole above 10 a minute, one decimal below.
+fn rate_text(rate: f64) -> String {
+    if rate >= 10.0 {
+        format!("{rate:.0}")
+    } else {
+        format!("{rate:.1}")
+    }
 }
 
 /// What the stage's parameters ask of the account's Lambda concurrency.
@@ -221,6 +272,50 @@ pub fn first_deploy_steps(stage: &str, target: &CliTarget) -> String {
 mod tests {
     use super::*;
     use crate::decide::stage::StageSettings;
+
+    #[test]
+    fn the_outlook_says_what_the_canary_can_judge_at_the_stages_traffic() {
+        let hour = |per_minute: f64| vec![per_minute; 60];
+        let busy = canary_outlook(&hour(1_240.0), DeployStrategy::Canary10For5m).unwrap();
+        assert!(
+            busy.starts_with("the stage handled 1240 webhooks a minute over the last hour; canary10-5m gives the new version about 124 a minute"),
+            "{busy}"
+        );
+        assert!(
+            busy.ends_with("judges its failure ratio from the first minute"),
+            "{busy}"
+        );
+        let quiet = canary_outlook(&hour(30.0), DeployStrategy::Canary10For5m).unwrap();
+        assert!(quiet.contains("about 3.0 a minute"), "{quiet}");
+        assert!(
+            quiet.contains("catches a version failing every webhook, but judges no failure ratio"),
+            "{quiet}"
+        );
+        let quieter = canary_outlook(&hour(10.0), DeployStrategy::Canary10For5m).unwrap();
+        assert!(
+            quieter.contains("the deploy will end \"not judged\" (exit 9)"),
+            "{quieter}"
+        );
+        assert!(
+            quieter.contains("once it has 30% of the traffic"),
+            "{quieter}"
+        );
+        let silent = canary_outlook(&hour(0.0), DeployStrategy::Canary10For5m).unwrap();
+        assert!(
+            silent.contains("too low for any shift to judge it"),
+            "{silent}"
+        );
+        // A burst counts over the hour: 600 in one minute is 10 a minute.
+        let mut burst = hour(0.0);
+        burst[59] = 600.0;
+        assert!(
+            canary_outlook(&burst, DeployStrategy::Linear10Every3m)
+                .unwrap()
+                .contains("handled 10 webhooks a minute"),
+        );
+        assert_eq!(canary_outlook(&hour(5.0), DeployStrategy::AllAtOnce), None);
+        assert_eq!(canary_outlook(&[], DeployStrategy::Canary10For5m), None);
+    }
 
     #[test]
     fn a_mistyped_param_is_refused_with_a_suggestion() {

@@ -233,6 +233,24 @@ impl GuardAlarm {
         mgrid_contract::names::resource_name(stage, self.name())
     }
 
+    /// Whether `alarm` is a version's own failure guard (`<prefix>version-failures-v<N>`, or the
+    /// unversioned name stacks deployed before per-version guards carry). When a deploy
+    /// publishes a new version, every such alarm judges a version it replaces: the new
+    /// version's guard is a new alarm, created in INSUFFICIENT_DATA.
+    pub fn is_version_guard(stage: &str, alarm: &str) -> bool {
+        let name = GuardAlarm::VersionFailures.alarm_name(stage);
+        alarm == name || GuardAlarm::guarded_version(stage, alarm).is_some()
+    }
+
+    /// The version a `<prefix>version-failures-v<N>` alarm guards.
+    pub fn guarded_version<'a>(stage: &str, alarm: &'a str) -> Option<&'a str> {
+        let name = GuardAlarm::VersionFailures.alarm_name(stage);
+        alarm
+            .strip_prefix(name.as_str())
+            .and_then(|rest| rest.strip_prefix("-v"))
+            .filter(|version| !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()))
+    }
+
     pub fn from_name(name: &str) -> Option<GuardAlarm> {
         GuardAlarm::ALL.into_iter().find(|a| a.name() == name)
     }
@@ -511,6 +529,36 @@ impl Shift {
         }
     }
 
+    /// "not judged: 7 webhooks reached v8, …" when a shift that ended with all traffic on the
+    /// new version left that version's own failure guard in INSUFFICIENT_DATA: too little
+    /// traffic reached it for any minute to be judged, so the canary passed on no evidence. None
+    /// when the guard judged it, when no such guard watched, and for an all-at-once shift
+    /// (no canary to judge).
+    pub fn not_judged(&self) -> Option<String> {
+        if self.status != ShiftStatus::Succeeded
+            || self.known_strategy() == Some(DeployStrategy::AllAtOnce)
+        {
+            return None;
+        }
+        let to = self.to_version.as_ref()?;
+        let suffix = format!("-{}-v{to}", GuardAlarm::VersionFailures.name());
+        let guard = self.guards.iter().find(|g| g.name.ends_with(&suffix))?;
+        if guard.state.as_deref() != Some("INSUFFICIENT_DATA") {
+            return None;
+        }
+        let reached = self
+            .traffic
+            .iter()
+            .find(|t| &t.version == to)
+            .map(VersionTally::handled)
+            .unwrap_or(0.0);
+        Some(format!(
+            "not judged: {reached:.0} webhook{} reached v{to} during its canary, too few for its failure guard ({}) to judge a minute (it needs 10 in a minute, or 3 all failing)",
+            if reached == 1.0 { "" } else { "s" },
+            guard.name
+        ))
+    }
+
     fn versions(&self) -> String {
         match (&self.from_version, &self.to_version) {
             (Some(from), Some(to)) => format!("v{from} → v{to}"),
@@ -554,7 +602,10 @@ pub fn live_block(shift: &Shift, now: EpochMillis) -> String {
             None => "shifting".to_owned(),
         },
         ShiftStatus::Baking => "all traffic moved; CodeDeploy is finishing".to_owned(),
-        ShiftStatus::Succeeded => format!("{GOOD}done{GOOD:#}"),
+        ShiftStatus::Succeeded => match shift.not_judged() {
+            Some(_) => format!("{WARNING}done, not judged{WARNING:#}"),
+            None => format!("{GOOD}done{GOOD:#}"),
+        },
         ShiftStatus::RolledBack => format!(
             "{BAD}rolled back{BAD:#}: all traffic is on {}",
             shift.old_version()
@@ -603,6 +654,9 @@ pub fn live_block(shift: &Shift, now: EpochMillis) -> String {
     }
     if let Some(stopped) = &shift.stopped {
         out.push_str(&stop_report(shift, stopped));
+    }
+    if let Some(why) = shift.not_judged() {
+        out.push_str(&format!("  {WARNING}{why}{WARNING:#}\n"));
     }
     out
 }

@@ -402,6 +402,75 @@ async fn a_shift_that_completes_is_followed_to_all_traffic_on_the_new_version() 
     );
 }
 
+/// A canary that ended with all traffic on v8 while v8's own failure guard stayed in
+/// INSUFFICIENT_DATA (7 webhooks reached it in 5 minutes) passed on no evidence: the report
+/// says "not judged", and the deploy ends with its own exit status (execute.rs, exit 9).
+#[tokio::test]
+async fn a_canary_its_version_guard_could_not_judge_is_reported_not_judged() {
+    const VERSIONED: [&str; 2] = [
+        "marketgrid-prod-version-failures-v8",
+        "marketgrid-prod-processor-throttles",
+    ];
+    let statuses = statuses(&[
+        "UPDATE_IN_PROGRESS",
+        "UPDATE_IN_PROGRESS",
+        "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+        "UPDATE_COMPLETE",
+    ]);
+    let stack_events =
+        mock!(aws_sdk_cloudformation::Client::describe_stack_events).then_output(|| events(&[]));
+    let (listed, group, targets) = (listed(), group_of(&VERSIONED), targets());
+    let deployments = mock!(aws_sdk_codedeploy::Client::get_deployment)
+        .sequence()
+        .output(|| deployment("InProgress", None, None))
+        .output(|| deployment("Succeeded", None, Some(310)))
+        .repeatedly()
+        .build();
+    let weights = weights(&[0.1, 1.0, 1.0, 1.0]);
+    let alarms = mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_output(|| {
+        DescribeAlarmsOutput::builder()
+            .metric_alarms(
+                MetricAlarm::builder()
+                    .alarm_name(VERSIONED[0])
+                    .state_value(StateValue::InsufficientData)
+                    .build(),
+            )
+            .metric_alarms(
+                MetricAlarm::builder()
+                    .alarm_name(VERSIONED[1])
+                    .state_value(StateValue::Ok)
+                    .build(),
+            )
+            .build()
+    });
+    // v7 (v0_) handled 63 well, v8 (v1_) 7.
+    let metrics = mock!(aws_sdk_cloudwatch::Client::get_metric_data).then_output(|| {
+        metric_data(&[
+            ("v0_recorded", &[(T0 + 60, 63.0)]),
+            ("v1_recorded", &[(T0 + 60, 7.0)]),
+        ])
+    });
+    let (watched, lines) = follow(
+        Recorded {
+            stack: &[&statuses, &stack_events],
+            codedeploy: &[&listed, &group, &deployments, &targets, &weights],
+            cloudwatch: &[&alarms, &metrics],
+        },
+        false,
+    )
+    .await;
+    assert_eq!(watched.final_status, "UPDATE_COMPLETE");
+    let shift = watched.shift.expect("the shift was followed");
+    assert_eq!(shift.status, ShiftStatus::Succeeded);
+    let why = shift.not_judged().expect("not judged");
+    assert!(
+        why.starts_with("not judged: 7 webhooks reached v8 during its canary"),
+        "{why}"
+    );
+    assert!(lines.contains("100% on v8   done, not judged"), "{lines}");
+    assert!(lines.contains(&why), "{lines}");
+}
+
 #[tokio::test]
 async fn a_shift_stopped_by_a_guard_alarm_names_it_and_what_the_new_version_did() {
     let dlq = "marketgrid-prod-dlq-not-empty";

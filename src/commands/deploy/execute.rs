@@ -106,6 +106,15 @@ pub(super) async fn execute(
             );
             return Ok(stamped(report, aws, started, verbose));
         }
+        // All traffic is on the new version; whether its canary judged it is the last word.
+        if let Some(why) = watched.shift.as_ref().and_then(|s| s.not_judged()) {
+            report.failure = Some(
+                Failure::new(FailureKind::NotJudged, format!("{stage} is deployed, but {why}"))
+                    .next(format!(
+                        "watch the new version under real traffic (`mgrid metrics tail --stage {stage}`; its guard keeps watching and notifies the ops topic); next time, a shift that gives it a larger share: `mgrid deploy --stage {stage} --strategy linear10-3m`"
+                    )),
+            );
+        }
         let protection_on = existing.as_ref().is_some_and(|s| s.termination_protection);
         if settings.protected.value && !protection_on {
             // The deploy itself succeeded; a refusal here must not turn it into a failure.

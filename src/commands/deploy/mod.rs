@@ -106,7 +106,7 @@ mod snapshots {
             "{said}"
         );
         // A name that only looks like one is no version's guard.
-        assert!(!crate::decide::deploy::is_version_guard(
+        assert!(!crate::decide::shift::GuardAlarm::is_version_guard(
             "prod",
             "marketgrid-prod-version-failures-vx"
         ));

@@ -59,6 +59,15 @@ pub(super) fn prepare(context: &Context, mode: Mode<'_>) -> Result<Prepared, Fai
             }
         }
     }
+    if let Mode::Deploy(DeployArgs {
+        strategy: Some(strategy),
+        ..
+    }) = mode
+        && let Some(parameter) = parameters.iter_mut().find(|p| p.name == "DeployStrategy")
+    {
+        parameter.value = Some(strategy.codedeploy_name().to_owned());
+        parameter.source = Provenance::Flag("--strategy".into());
+    }
     for parameter in &parameters {
         if let (Some(value), Some(spec)) = (&parameter.value, template.parameter(&parameter.name)) {
             spec.check(value).map_err(|problem| {

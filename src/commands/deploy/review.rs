@@ -131,12 +131,75 @@ pub(super) async fn review<'a>(
         discard(stacks, stack_name, &change_set, makes_the_stack).await?;
         return Err(failure);
     }
+    if !operation.create && !args.skip_shift && publishes_processor_version(&review) {
+        canary_outlook(aws, stage, &prepared.parameters).await;
+    }
     Ok(Reviewed::Ready(ReadyToExecute {
         args,
         change_set,
         changes: review.changes.len(),
         report,
     }))
+}
+
+/// Says, before the shift, what traffic the stage has had and whether the shift's canary can
+/// judge the new version with it (when its failure guard watches the shift). A reading that
+/// fails is said and the deploy goes on.
+async fn canary_outlook(aws: &Aws, stage: &str, parameters: &[ParameterValue]) {
+    use crate::decide::metrics::{Query, TimeRange};
+    use crate::decide::shift::{DeployStrategy, GuardAlarm};
+    use mgrid_pipeline::metrics::{DUPLICATE_WEBHOOKS, NAMESPACE, SUCCESSFUL_TRANSACTIONS};
+    let guarded = guard_alarms(stage, parameters)
+        .iter()
+        .any(|g| GuardAlarm::is_version_guard(stage, g));
+    let strategy = parameters
+        .iter()
+        .find(|p| p.name == "DeployStrategy")
+        .and_then(|p| p.value.as_deref())
+        .and_then(DeployStrategy::from_codedeploy_name);
+    let (true, Some(strategy)) = (guarded, strategy) else {
+        return;
+    };
+    const MINUTE: i64 = 60_000;
+    let end = crate::clock::now_millis() / MINUTE * MINUTE;
+    let range = TimeRange {
+        start: end - 60 * MINUTE,
+        end,
+        period_ms: MINUTE,
+    };
+    let query = |id: &str, metric| Query {
+        id: id.to_owned(),
+        namespace: NAMESPACE,
+        metric,
+        dimensions: vec![("Stage", stage.to_owned())],
+        stat: "Sum",
+        period: 60,
+    };
+    let queries = [
+        query("recorded", SUCCESSFUL_TRANSACTIONS),
+        query("duplicates", DUPLICATE_WEBHOOKS),
+    ];
+    match crate::aws::metrics::metric_data(&aws.cloudwatch(), &queries, &range).await {
+        Ok(answers) => {
+            // A minute with no datapoint handled nothing.
+            let mut minutes = vec![0.0; range.points()];
+            for answer in &answers {
+                for (at, value) in answer.timestamps.iter().zip(&answer.values) {
+                    let index = ((at - range.start) / MINUTE) as usize;
+                    if let Some(minute) = minutes.get_mut(index) {
+                        *minute += value;
+                    }
+                }
+            }
+            if let Some(outlook) = crate::decide::deploy::canary_outlook(&minutes, strategy) {
+                crate::ui::output::note(&format!("canary: {outlook}"));
+            }
+        }
+        Err(failure) => warn(&format!(
+            "could not read the stage's traffic to say whether the canary can judge the new version ({}); deploying anyway",
+            failure.into_failure().what
+        )),
+    }
 }
 
 /// A guard alarm already in ALARM would stop the shift at once and roll the deploy back: the
