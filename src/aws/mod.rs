@@ -14,6 +14,7 @@ pub mod keystore;
 pub mod logs;
 pub mod metrics;
 pub mod parameters;
+pub mod processor;
 pub mod queues;
 pub mod settlement;
 pub mod stack;

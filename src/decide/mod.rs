@@ -25,3 +25,4 @@ pub mod template;
 pub mod trace;
 pub mod values;
 pub mod verdict;
+pub mod version;

@@ -250,7 +250,12 @@ impl StageSettings {
                 self.protected.source.clone(),
             ),
         );
-        for artifact in ["ArtifactBucket", "ArtifactKey", "ArtifactSha256"] {
+        for artifact in [
+            "ArtifactBucket",
+            "ArtifactKey",
+            "ArtifactSha256",
+            "ProcessorDefinition",
+        ] {
             values.insert(artifact, (None, Provenance::Deploy));
         }
         let strategy = match file.deploy_strategy {

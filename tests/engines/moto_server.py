@@ -16,6 +16,12 @@ What this adds is what CloudFormation does with these resources on AWS, no more:
   the new version moves the aliases that pointed at the old one, as a finished all-at-once
   CodeDeploy deployment would. The gradual shift itself is tested against recorded CodeDeploy
   answers (tests/suite/deploy_shift.rs), never here.
+- a function keeps the settings CloudFormation gives it that moto's own model of
+  AWS::Lambda::Function drops (Architectures, KmsKeyArn, TracingConfig, LoggingConfig; and a
+  MemorySize or Timeout written as a string is a number, as CloudFormation converts it), on
+  create and on update, and GetFunctionConfiguration answers them (LoggingConfig with Lambda's
+  default LogFormat, Text), as Lambda does: mgrid decides whether a deploy publishes a version
+  by comparing the configuration it would give the function with the live version's.
 CodeDeploy resources stay unmodelled: moto skips them, as it did before.
 """
 
@@ -26,7 +32,7 @@ from typing import Any
 import json
 
 from moto.awslambda.exceptions import LambdaClientError
-from moto.awslambda.models import LambdaVersion, lambda_backends
+from moto.awslambda.models import LambdaFunction, LambdaVersion, lambda_backends
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 
@@ -194,6 +200,57 @@ class LambdaAliasResource(CloudFormationModel):
             # The function went first (moto deletes in no set order), and the alias with it.
             pass
 
+
+def _carry(function, properties) -> None:
+    """The settings moto's CloudFormation model of a function drops, kept as Lambda keeps them;
+    numbers as numbers (CloudFormation converts "30" to the property's type; moto keeps the
+    string)."""
+    for key, attribute in (("MemorySize", "memory_size"), ("Timeout", "timeout")):
+        if key in properties:
+            setattr(function, attribute, int(properties[key]))
+    if "Architectures" in properties:
+        function.architectures = properties["Architectures"]
+    if "KmsKeyArn" in properties:
+        function.kms_key_arn = properties["KmsKeyArn"]
+    if "TracingConfig" in properties:
+        function.tracing_config = properties["TracingConfig"]
+    function.mgrid_logging_config = properties.get("LoggingConfig")
+
+
+_moto_function_create = LambdaFunction.create_from_cloudformation_json.__func__
+_moto_function_update = LambdaFunction.update_from_cloudformation_json.__func__
+_moto_function_configuration = LambdaFunction.get_configuration
+
+
+def _function_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    function = _moto_function_create(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    _carry(function, cloudformation_json["Properties"])
+    return function
+
+
+def _function_update(
+    cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+):
+    function = _moto_function_update(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    )
+    _carry(function, cloudformation_json["Properties"])
+    return function
+
+
+def _function_configuration(self, on_create: bool = False):
+    config = _moto_function_configuration(self, on_create)
+    logging = getattr(self, "mgrid_logging_config", None)
+    if logging:
+        config["LoggingConfig"] = {"LogFormat": "Text", **logging}
+    return config
+
+
+LambdaFunction.create_from_cloudformation_json = classmethod(_function_create)
+LambdaFunction.update_from_cloudformation_json = classmethod(_function_update)
+LambdaFunction.get_configuration = _function_configuration
 
 _moto_references = parsing.get_references_from_template
 

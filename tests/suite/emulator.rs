@@ -24,7 +24,10 @@ const ARTIFACT_BUCKET: &str = "mgrid-assets-123456789012-us-east-1";
 const ARTIFACT_KEY: &str = "artifacts/emulator-test.zip";
 
 /// The parameter values `mgrid deploy` would pass for a default dev stage.
-fn dev_parameters(artifact: &[u8]) -> Vec<Parameter> {
+/// The token a stack created here starts with (any token does on a create).
+const FIRST_DEFINITION: &str = "F1R5T";
+
+fn dev_parameters(artifact: &[u8], definition: &str) -> Vec<Parameter> {
     let stage: StageName = "dev".parse().unwrap();
     let no_env: BTreeMap<&str, &str> = BTreeMap::new();
     let settings =
@@ -38,6 +41,7 @@ fn dev_parameters(artifact: &[u8]) -> Vec<Parameter> {
                 "ArtifactBucket" => ARTIFACT_BUCKET.to_owned(),
                 "ArtifactKey" => ARTIFACT_KEY.to_owned(),
                 "ArtifactSha256" => sha256.clone(),
+                "ProcessorDefinition" => definition.to_owned(),
                 _ => p.value.expect("every other parameter has a value"),
             };
             Parameter::builder()
@@ -257,7 +261,7 @@ async fn create_dev_stack(
         .create_stack()
         .stack_name("marketgrid-dev")
         .template_body(template)
-        .set_parameters(Some(dev_parameters(&artifact)))
+        .set_parameters(Some(dev_parameters(&artifact, FIRST_DEFINITION)))
         .capabilities(Capability::CapabilityIam)
         .send()
         .await
@@ -295,8 +299,9 @@ async fn processor_versions(lambda: &aws_sdk_lambda::Client) -> (Vec<String>, St
 async fn update_dev_stack(
     cloudformation: &aws_sdk_cloudformation::Client,
     template: &Value,
+    definition: &str,
 ) -> Result<StackStatus, String> {
-    let parameters = dev_parameters(PLACEHOLDER);
+    let parameters = dev_parameters(PLACEHOLDER, definition);
     cloudformation
         .update_stack()
         .stack_name("marketgrid-dev")
@@ -309,12 +314,18 @@ async fn update_dev_stack(
     Ok(wait_for_stack(cloudformation, "marketgrid-dev").await)
 }
 
-/// A change Lambda does not version (tags here) leaves the version resource alone, so the stack
-/// updates with no new version and the alias, which CodeDeploy would shift, unmoved. Replacing
-/// the version for nothing (what hashing every function property into its description did) is
-/// refused as Lambda refuses it, and the update fails.
+/// Whether a deploy publishes a processor version is decided from resolved values, as `mgrid
+/// deploy` decides it (src/decide/version.rs, src/aws/processor.rs): the configuration the
+/// template gives the function, resolved against the stack's resources, against the live
+/// version's as Lambda describes it. A change Lambda does not version (tags) and a rewrite of
+/// the template's text with the same result (a Join for a Sub, a string for a number) keep the
+/// live version's token: the stack updates with no new version. A real change (a longer
+/// timeout) publishes one. A version replaced for nothing (a token changed with nothing
+/// versioned changed, what a hash of the template's text did on a rewrite) is refused as Lambda
+/// refuses it (409), and the update fails.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_tag_only_change_publishes_no_version_and_a_version_replaced_for_nothing_is_refused() {
+async fn a_rewrite_with_the_same_resolved_values_publishes_no_version_and_a_real_change_does() {
+    use mgrid::decide::version::{Resolution, configuration, definition};
     let emulator = Emulator::start();
     let config = emulator.sdk_config().await;
     let s3 = path_style_s3(&config);
@@ -325,19 +336,62 @@ async fn a_tag_only_change_publishes_no_version_and_a_version_replaced_for_nothi
         processor_versions(&lambda).await,
         (vec!["1".to_owned()], "1".to_owned())
     );
+    let code = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(PLACEHOLDER));
+    // What mgrid deploy resolves against: the parameters, the account, the stack's resources.
+    let resources = cloudformation
+        .list_stack_resources()
+        .stack_name("marketgrid-dev")
+        .send()
+        .await
+        .unwrap();
+    let resolution = Resolution {
+        parameters: dev_parameters(PLACEHOLDER, FIRST_DEFINITION)
+            .into_iter()
+            .map(|p| (p.parameter_key.unwrap(), p.parameter_value.unwrap()))
+            .collect(),
+        pseudo: [
+            ("AWS::Region", "us-east-1"),
+            ("AWS::AccountId", "123456789012"),
+            ("AWS::Partition", "aws"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
+        physical: resources
+            .stack_resource_summaries()
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r.logical_resource_id()?.to_owned(),
+                    r.physical_resource_id()?.to_owned(),
+                ))
+            })
+            .collect(),
+    };
+    let decide = |model: &Value| {
+        let template = Template::from_model(model.clone());
+        let lambda = lambda.clone();
+        let resolution = resolution.clone();
+        let code = code.clone();
+        async move {
+            let live = mgrid::aws::processor::live_version(&lambda, "marketgrid-dev-processor")
+                .await
+                .unwrap()
+                .expect("the live alias");
+            definition(&configuration(&template, &resolution), &code, Some(&live))
+        }
+    };
 
-    let mut tagged = Template::pipeline().unwrap().model().clone();
-    tagged["Resources"]["ProcessorFunction"]["Properties"]["Tags"] =
-        json!([{"Key": "team", "Value": "payments"}]);
-    let hash = Template::from_yaml(&tagged.to_string())
-        .unwrap()
-        .processor_definition_hash();
-    assert_eq!(
-        hash,
-        Template::pipeline().unwrap().processor_definition_hash(),
-        "tags are not versioned"
-    );
-    let status = update_dev_stack(&cloudformation, &tagged).await;
+    let mut rewritten = Template::pipeline().unwrap().model().clone();
+    let properties = &mut rewritten["Resources"]["ProcessorFunction"]["Properties"];
+    properties["Tags"] = json!([{"Key": "team", "Value": "payments"}]);
+    properties["Environment"]["Variables"]["MGRID_PARAMETER_PREFIX"] =
+        json!({"Fn::Join": ["", ["/marketgrid/", {"Ref": "Stage"}, "/"]]});
+    properties["Timeout"] = json!("30");
+    let kept = decide(&rewritten).await;
+    assert!(kept.keeps_live, "nothing versioned changed: {kept:?}");
+    assert_eq!(kept.token, FIRST_DEFINITION);
+    let status = update_dev_stack(&cloudformation, &rewritten, &kept.token).await;
     assert_eq!(status, Ok(StackStatus::UpdateComplete));
     assert_eq!(
         processor_versions(&lambda).await,
@@ -345,17 +399,27 @@ async fn a_tag_only_change_publishes_no_version_and_a_version_replaced_for_nothi
         "no new version, no shift"
     );
 
-    let mut replaced = tagged.clone();
-    let description =
-        &mut replaced["Resources"]["ProcessorVersion"]["Properties"]["Description"]["Fn::Sub"];
-    *description = json!(description.as_str().unwrap().replace(&hash, "0BADC0DE"));
-    let refused = update_dev_stack(&cloudformation, &replaced).await;
+    // The same rewrite with a token of its own: the version is replaced for nothing.
+    let refused = update_dev_stack(&cloudformation, &rewritten, "0BADC0DE").await;
     let error = refused.expect_err("a version with nothing new is refused");
     assert!(
         error.contains("A version for this Lambda function exists ( 1 )"),
         "{error}"
     );
     assert_eq!(processor_versions(&lambda).await.0, ["1"]);
+
+    // A real change: a new token, a new version, the alias on it.
+    let mut longer = rewritten.clone();
+    longer["Resources"]["ProcessorFunction"]["Properties"]["Timeout"] = json!(60);
+    let changed = decide(&longer).await;
+    assert_eq!(changed.changed, ["Timeout"]);
+    assert_ne!(changed.token, FIRST_DEFINITION);
+    let status = update_dev_stack(&cloudformation, &longer, &changed.token).await;
+    assert_eq!(status, Ok(StackStatus::UpdateComplete));
+    assert_eq!(
+        processor_versions(&lambda).await,
+        (vec!["1".to_owned(), "2".to_owned()], "2".to_owned())
+    );
 }
 
 async fn wait_for_stack(client: &aws_sdk_cloudformation::Client, name: &str) -> StackStatus {

@@ -14,9 +14,9 @@ use crate::aws::{Aws, Identity};
 use crate::cli::DeployArgs;
 use crate::clock::now_millis;
 use crate::decide::lifecycle::plan;
-use crate::decide::template::PIPELINE_YAML;
+use crate::decide::template::{PIPELINE_YAML, Template};
 use crate::failure::{Failure, FailureKind};
-use crate::ui::output::note;
+use crate::ui::output::{note, warn};
 use crate::ui::terminal::{Interrupted, unless_interrupted};
 
 /// A change set made and awaited, and the report it starts.
@@ -183,8 +183,24 @@ pub(super) async fn make_change_set(
     let settings = &prepared.settings;
     let stack_name = &settings.stack_name;
     let change_set = name;
-    let (_assets, template_url, parameters) =
+    let (_assets, template_url, mut parameters) =
         upload_assets(aws, identity, prepared, verbose).await?;
+    let definition = processor_definition(
+        aws,
+        identity,
+        stacks,
+        stack_name,
+        create,
+        &parameters,
+        prepared,
+    )
+    .await?;
+    if let Some(slot) = parameters
+        .iter_mut()
+        .find(|(name, _)| name == "ProcessorDefinition")
+    {
+        slot.1 = definition;
+    }
     let tags: Vec<(String, String)> = settings
         .tags
         .iter()
@@ -206,6 +222,78 @@ pub(super) async fn make_change_set(
         })
         .await?;
     Ok(parameters)
+}
+
+/// The ProcessorDefinition this deploy passes (src/decide/version.rs): the configuration it
+/// gives the processor, resolved against the deployed stack's resources, against the live
+/// version's. A live version that cannot be read is said; a new token is then passed, which
+/// Lambda refuses (409, the update rolls back) only if nothing versioned changed.
+async fn processor_definition(
+    aws: &Aws,
+    identity: &Identity,
+    stacks: &Stacks,
+    stack_name: &str,
+    create: bool,
+    parameters: &[(String, String)],
+    prepared: &Prepared,
+) -> Result<String, Failure> {
+    use crate::decide::version::{Resolution, configuration, definition};
+    let mut resolution = Resolution {
+        parameters: parameters
+            .iter()
+            .filter(|(_, value)| !value.is_empty())
+            .cloned()
+            .collect(),
+        pseudo: [
+            ("AWS::Region", aws.region.clone()),
+            ("AWS::AccountId", identity.account.clone()),
+            ("AWS::Partition", identity.partition().to_owned()),
+            ("AWS::URLSuffix", aws.url_suffix().to_owned()),
+            ("AWS::StackName", stack_name.to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect(),
+        physical: Default::default(),
+    };
+    let mut live = None;
+    if !create {
+        let resources = stacks.resources(stack_name).await?;
+        resolution.physical = resources
+            .iter()
+            .filter_map(|r| Some((r.logical_id.clone(), r.physical_id.clone()?)))
+            .collect();
+        if let Some(function) = resolution.physical.get("ProcessorFunction") {
+            match crate::aws::processor::live_version(&aws.lambda(), function).await {
+                Ok(version) => live = version,
+                Err(failure) => warn(&format!(
+                    "could not read the processor's live version ({}): this deploy publishes a new one, which Lambda refuses if nothing it versions changed",
+                    failure.what
+                )),
+            }
+        }
+    }
+    let template =
+        Template::pipeline().map_err(|e| Failure::new(FailureKind::Failed, e.to_string()))?;
+    let code = &prepared.artifact()?.metadata.sha256;
+    let chosen = definition(&configuration(&template, &resolution), code, live.as_ref());
+    match (&live, chosen.keeps_live) {
+        (Some(live), true) => tracing::info!(
+            "processor: code and versioned settings are those of the live version v{}: no new version",
+            live.version
+        ),
+        (Some(live), false) if chosen.changed.is_empty() => tracing::info!(
+            "processor: new code (v{} runs another artifact): a new version",
+            live.version
+        ),
+        (Some(live), false) => tracing::info!(
+            "processor: {} differ from the live version v{}: a new version",
+            chosen.changed.join(", "),
+            live.version
+        ),
+        (None, _) => {}
+    }
+    Ok(chosen.token)
 }
 
 /// Deletes a change set that will not be executed. A change set that creates a stack made that
