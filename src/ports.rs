@@ -122,6 +122,22 @@ pub trait LedgerLookup {
         transaction_ids: &[String],
     ) -> impl Future<Output = Result<BTreeSet<String>, Failure>>;
 
+    /// The transactions the ledger holds, each with when the processor recorded it (None for an
+    /// item written before the processor noted it): one request for up to 100 keys on AWS.
+    fn held(
+        &self,
+        transaction_ids: &[String],
+    ) -> impl Future<Output = Result<BTreeMap<String, Option<EpochMillis>>, Failure>> {
+        async move {
+            Ok(self
+                .present(transaction_ids)
+                .await?
+                .into_iter()
+                .map(|id| (id, None))
+                .collect())
+        }
+    }
+
     /// One transaction, read consistently (None when the ledger does not hold it).
     fn record(
         &self,
@@ -405,6 +421,13 @@ impl<A: WebhookArchive, L: WebhookArchive> WebhookArchive for Backend<A, L> {
 impl<A: LedgerLookup, L: LedgerLookup> LedgerLookup for Backend<A, L> {
     async fn present(&self, transaction_ids: &[String]) -> Result<BTreeSet<String>, Failure> {
         either!(self, ledger => ledger.present(transaction_ids).await)
+    }
+
+    async fn held(
+        &self,
+        transaction_ids: &[String],
+    ) -> Result<BTreeMap<String, Option<EpochMillis>>, Failure> {
+        either!(self, ledger => ledger.held(transaction_ids).await)
     }
 
     async fn record(

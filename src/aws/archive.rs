@@ -116,7 +116,7 @@ impl Ledger {
 
     /// Which of `transaction_ids` the ledger holds (only the key attribute read).
     pub async fn present(&self, transaction_ids: &[String]) -> Result<BTreeSet<String>, Failure> {
-        let found = read_items(&self.client, &self.table, transaction_ids, true).await?;
+        let found = read_items(&self.client, &self.table, transaction_ids, Some(&[])).await?;
         Ok(found
             .iter()
             .filter_map(|item| match item.get(KEY_ATTRIBUTE) {
@@ -128,13 +128,13 @@ impl Ledger {
 }
 
 /// The ledger items of `transaction_ids` (those there are), read consistently in batches of
-/// 100 keys, retrying what DynamoDB leaves unprocessed with backoff; only their keys when
-/// `keys_only`.
+/// 100 keys, retrying what DynamoDB leaves unprocessed with backoff; with a `projection`, only
+/// their keys and the attributes it names.
 pub async fn read_items(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     transaction_ids: &[String],
-    keys_only: bool,
+    projection: Option<&[&str]>,
 ) -> Result<Vec<HashMap<String, AttributeValue>>, Failure> {
     let mut found = Vec::new();
     for chunk in transaction_ids.chunks(KEYS_PER_REQUEST) {
@@ -148,10 +148,14 @@ pub async fn read_items(
             let mut keys = KeysAndAttributes::builder()
                 .set_keys(Some(pending))
                 .consistent_read(true);
-            if keys_only {
-                keys = keys
-                    .projection_expression("#k")
-                    .expression_attribute_names("#k", KEY_ATTRIBUTE);
+            if let Some(attributes) = projection {
+                let mut expression = "#k".to_owned();
+                keys = keys.expression_attribute_names("#k", KEY_ATTRIBUTE);
+                for (n, attribute) in attributes.iter().enumerate() {
+                    expression.push_str(&format!(", #a{n}"));
+                    keys = keys.expression_attribute_names(format!("#a{n}"), *attribute);
+                }
+                keys = keys.projection_expression(expression);
             }
             let keys = keys
                 .build()
@@ -210,6 +214,34 @@ impl crate::ports::WebhookArchive for Archive {
 impl crate::ports::LedgerLookup for Ledger {
     async fn present(&self, transaction_ids: &[String]) -> Result<BTreeSet<String>, Failure> {
         Ledger::present(self, transaction_ids).await
+    }
+
+    async fn held(
+        &self,
+        transaction_ids: &[String],
+    ) -> Result<std::collections::BTreeMap<String, Option<mgrid_contract::EpochMillis>>, Failure>
+    {
+        use mgrid_contract::settlement::RECORDED_AT;
+        let found = read_items(
+            &self.client,
+            &self.table,
+            transaction_ids,
+            Some(&[RECORDED_AT]),
+        )
+        .await?;
+        Ok(found
+            .iter()
+            .filter_map(|item| {
+                let AttributeValue::S(id) = item.get(KEY_ATTRIBUTE)? else {
+                    return None;
+                };
+                let at = match item.get(RECORDED_AT) {
+                    Some(AttributeValue::N(at)) => at.parse().ok(),
+                    _ => None,
+                };
+                Some((id.clone(), at))
+            })
+            .collect())
     }
 
     async fn record(&self, transaction_id: &str) -> Result<Option<TransactionRecord>, Failure> {

@@ -155,7 +155,7 @@ impl crate::ports::Settlement for AwsSettlement {
 
     async fn items(&self, transaction_ids: &[String]) -> Result<Vec<Item>, Failure> {
         let found =
-            super::archive::read_items(&self.dynamodb, &self.table, transaction_ids, false).await?;
+            super::archive::read_items(&self.dynamodb, &self.table, transaction_ids, None).await?;
         Ok(found.iter().map(item_of).collect())
     }
 

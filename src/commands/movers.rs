@@ -85,9 +85,15 @@ struct Shared {
     groups_in_hand: BTreeMap<String, usize>,
     /// Workers whose last receive was empty, waiting for another worker's progress.
     parked: usize,
-    /// Batches finished: a parked worker receives again when this moves (a finished batch's
-    /// deletes let the next messages of its groups through).
+    /// Batches finished (a worker's own next receive picks up what its deletes let through).
     progress: u64,
+    /// Parked workers that may receive again. A worker's first receive (at the start, or after
+    /// it was woken) that comes back full is a sign of more visible messages than the working
+    /// workers take, and wakes one more; a worker that finished a batch receives again itself
+    /// (what its deletes let through). Waking every parked worker on every finished batch had
+    /// them race for the few messages it let through: receives of one or two messages, empty
+    /// ones, and messages of groups in another worker's hands put back.
+    wake: usize,
 
     read: usize,
     failed: bool,
@@ -145,9 +151,10 @@ pub async fn redrive(
         groups_in_hand: BTreeMap::new(),
         parked: 0,
         progress: 0,
+        wake: 0,
         read: 0,
         failed: false,
-        sent: Verdicts::default(),
+        sent: Verdicts::started_at(crate::clock::now_millis()),
         came_back: Vec::new(),
     });
     let pace = RefCell::new(Pace::new(options.rate));
@@ -155,7 +162,7 @@ pub async fn redrive(
     let results = {
         let workers = join_all(
             (0..options.parallel.max(1))
-                .map(|_| redrive_worker(ports, &shared, &pace, options, progress)),
+                .map(|n| redrive_worker(n, ports, &shared, &pace, options, progress)),
         );
         let keeper = keep_hidden(dlq, &shared, options.hold_seconds);
         futures::pin_mut!(workers, keeper);
@@ -183,9 +190,12 @@ pub async fn redrive(
                 .collect(),
         )
     };
-    let released = dlq
-        .set_visibility(&release.iter().collect::<Vec<_>>(), 0)
-        .await;
+    let released = if release.is_empty() {
+        Ok(())
+    } else {
+        dlq.set_visibility(&release.iter().collect::<Vec<_>>(), 0)
+            .await
+    };
     let shared = shared.into_inner();
     let mut verdicts = shared.sent;
     for (mark, reason) in &shared.came_back {
@@ -213,14 +223,22 @@ enum Round {
     Empty,
 }
 
+/// Worker `n`: the first receives at once; the others start parked, each woken by a full
+/// receive, so a run ramps up to as many workers as the queue has messages for instead of
+/// starting with a burst of receives that mostly come back empty.
 async fn redrive_worker(
+    n: usize,
     ports: &RedrivePorts<'_, impl DeadLetterQueue, impl WebhookQueue, impl LedgerLookup>,
     shared: &RefCell<Shared>,
     pace: &RefCell<Pace>,
     options: &RedriveOptions<'_>,
     progress: &dyn Fn(&Tally),
 ) -> Result<(), Failure> {
-    let result = redrive_rounds(ports, shared, pace, options, progress).await;
+    let result = if n == 0 || park(shared).await {
+        redrive_rounds(ports, shared, pace, options, progress).await
+    } else {
+        Ok(())
+    };
     let mut s = shared.borrow_mut();
     s.alive -= 1;
     if result.is_err() {
@@ -236,6 +254,8 @@ async fn redrive_rounds(
     options: &RedriveOptions<'_>,
     progress: &dyn Fn(&Tally),
 ) -> Result<(), Failure> {
+    // This worker's next receive is its first since it started or was woken.
+    let mut fresh = true;
     loop {
         {
             let mut s = shared.borrow_mut();
@@ -252,7 +272,9 @@ async fn redrive_rounds(
             let s = shared.borrow();
             (s.in_hand == 0, s.progress)
         };
-        match redrive_round(ports, shared, pace, options).await? {
+        let round = redrive_round(ports, shared, pace, options, fresh).await?;
+        fresh = false;
+        match round {
             Round::Worked => progress(shared.borrow().engine.tally()),
             Round::Empty => {
                 // A long poll that found nothing while nothing was in hand and no batch finished:
@@ -269,20 +291,19 @@ async fn redrive_rounds(
                 if !park(shared).await {
                     return Ok(());
                 }
+                fresh = true;
             }
         }
     }
 }
 
-/// After an empty receive: waits until another worker finishes a batch (then receive again:
+/// After an empty receive: waits until a full receive elsewhere wakes it (then receive again:
 /// true) or until every worker is parked with nothing in hand (the queue is drained: false).
-/// Parked workers send no receives, so the last empty one always sees the others parked.
+/// A worker that finishes a batch receives again itself, so the messages its deletes let
+/// through are taken in one receive, not raced for. Parked workers send no receives, so the
+/// last empty one always sees the others parked.
 async fn park(shared: &RefCell<Shared>) -> bool {
-    let seen = {
-        let mut s = shared.borrow_mut();
-        s.parked += 1;
-        s.progress
-    };
+    shared.borrow_mut().parked += 1;
     loop {
         {
             let mut s = shared.borrow_mut();
@@ -292,7 +313,8 @@ async fn park(shared: &RefCell<Shared>) -> bool {
                 s.parked -= 1;
                 return false;
             }
-            if s.progress != seen || s.failed || !s.engine.wants_more() {
+            if s.wake > 0 || s.failed || !s.engine.wants_more() {
+                s.wake = s.wake.saturating_sub(1);
                 s.parked -= 1;
                 return true;
             }
@@ -307,6 +329,7 @@ async fn redrive_round(
     shared: &RefCell<Shared>,
     pace: &RefCell<Pace>,
     options: &RedriveOptions<'_>,
+    fresh: bool,
 ) -> Result<Round, Failure> {
     let dlq = ports.dlq;
     if !paced_unless_stopped(pace, BATCH, options.stop).await {
@@ -316,6 +339,12 @@ async fn redrive_round(
     let received = dlq.receive(BATCH, options.hold_seconds).await?;
     if received.is_empty() {
         return Ok(Round::Empty);
+    }
+    if fresh && received.len() >= BATCH {
+        let mut s = shared.borrow_mut();
+        if s.wake < s.parked {
+            s.wake += 1;
+        }
     }
     // SQS gives no message of a group while another of it is in flight. A source that slips
     // (the emulator's receives race each other) must not break a group's order: what belongs to
@@ -406,33 +435,6 @@ async fn handle(
     Ok(())
 }
 
-/// The ledger keys of a batch's messages the ledger already holds. A lookup that fails judges
-/// none a duplicate: the watch after the move finds them recorded all the same.
-async fn already_recorded(
-    ledger: &impl LedgerLookup,
-    shared: &RefCell<Shared>,
-    batch: &Batch,
-) -> BTreeSet<String> {
-    let ids: Vec<String> = {
-        let s = shared.borrow();
-        batch
-            .messages
-            .iter()
-            .filter_map(|id| s.letters.get(id).and_then(DeadLetter::transaction_id))
-            .collect()
-    };
-    if ids.is_empty() {
-        return BTreeSet::new();
-    }
-    ledger.present(&ids).await.unwrap_or_else(|failure| {
-        tracing::debug!(
-            "could not ask the ledger which copies it holds: {}",
-            failure.what
-        );
-        BTreeSet::new()
-    })
-}
-
 /// Copies a batch (again, with the same deduplication ids, while its outcome is unknown), then
 /// deletes the originals whose copies were acknowledged.
 async fn copy(
@@ -441,7 +443,6 @@ async fn copy(
     mark: &RunMark,
     mut batch: Batch,
 ) -> Result<(), Failure> {
-    let already = already_recorded(ports.ledger, shared, &batch).await;
     loop {
         let outgoing: Vec<Outgoing> = {
             let s = shared.borrow();
@@ -472,7 +473,7 @@ async fn copy(
         match after {
             AfterCopy::Retry(again) => batch = again,
             AfterCopy::Delete(ids) => {
-                follow_copies(shared, mark, &ids, &already);
+                follow_copies(shared, mark, &ids);
                 return delete(ports.dlq, shared, &ids).await;
             }
             AfterCopy::Nothing => return Ok(()),
@@ -481,12 +482,7 @@ async fn copy(
 }
 
 /// Notes the acknowledged copies of `ids`, to follow them to their verdicts.
-fn follow_copies(
-    shared: &RefCell<Shared>,
-    mark: &RunMark,
-    ids: &[String],
-    already: &BTreeSet<String>,
-) {
+fn follow_copies(shared: &RefCell<Shared>, mark: &RunMark, ids: &[String]) {
     let mut s = shared.borrow_mut();
     let copies: Vec<SentCopy> = ids
         .iter()
@@ -495,9 +491,8 @@ fn follow_copies(
             let transaction_id = letter.transaction_id();
             SentCopy {
                 deduplication_id: mark.deduplication_id(letter),
-                already_recorded: transaction_id
-                    .as_ref()
-                    .is_some_and(|id| already.contains(id)),
+                // Judged after the move, by when the ledger recorded it (`recorded_since`).
+                already_recorded: false,
                 event_id: letter.view().event_id,
                 transaction_id,
             }
@@ -690,8 +685,16 @@ async fn look_in_ledger(
     if pending.is_empty() {
         return Ok(());
     }
-    let present = ledger.present(&pending).await?;
-    verdicts.recorded(&present);
+    match verdicts.since() {
+        Some(since) => {
+            let held = ledger.held(&pending).await?;
+            verdicts.recorded_since(&held, since);
+        }
+        None => {
+            let present = ledger.present(&pending).await?;
+            verdicts.recorded(&present);
+        }
+    }
     Ok(())
 }
 

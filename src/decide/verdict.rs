@@ -56,7 +56,15 @@ pub struct Followed {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdicts {
     copies: BTreeMap<String, Followed>,
+    /// A transaction the ledger recorded before this was there before the run: its copy is a
+    /// duplicate ([`Verdicts::recorded_since`]). None: the run judged that before each copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    since: Option<mgrid_contract::EpochMillis>,
 }
+
+/// How far before its start a run counts a recorded transaction as there before it: the
+/// operator's clock against the processor's (both NTP-kept; a minute is generous).
+pub const CLOCK_MARGIN_MS: mgrid_contract::EpochMillis = 60_000;
 
 /// The verdicts, counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -92,6 +100,20 @@ impl VerdictCounts {
 }
 
 impl Verdicts {
+    /// Verdicts of a run started at `started` (the operator's clock), judged by when the
+    /// ledger recorded each transaction.
+    pub fn started_at(started: mgrid_contract::EpochMillis) -> Verdicts {
+        Verdicts {
+            copies: BTreeMap::new(),
+            since: Some(started - CLOCK_MARGIN_MS),
+        }
+    }
+
+    /// When a recorded transaction counts as there before the run, if the run judges by it.
+    pub fn since(&self) -> Option<mgrid_contract::EpochMillis> {
+        self.since
+    }
+
     pub fn sent(&mut self, copy: SentCopy) {
         let verdict = if copy.already_recorded {
             Verdict::Duplicate
@@ -139,6 +161,31 @@ impl Verdicts {
             if followed.verdict == Verdict::Pending && held {
                 followed.verdict = Verdict::Recorded;
             }
+        }
+    }
+
+    /// The ledger holds these transactions, each recorded when it says: a pending copy is
+    /// recorded, or a duplicate when its transaction was recorded before `since` (the run's
+    /// start, less a margin for the clocks: before any copy of the run could have been). A
+    /// transaction recorded at an unknown time (an item from before the processor noted it) is
+    /// recorded. This judges a run's copies with one ledger read of up to 100 keys after the
+    /// move, instead of one read a batch before each copy.
+    pub fn recorded_since(
+        &mut self,
+        held: &BTreeMap<String, Option<mgrid_contract::EpochMillis>>,
+        since: mgrid_contract::EpochMillis,
+    ) {
+        for followed in self.copies.values_mut() {
+            if followed.verdict != Verdict::Pending {
+                continue;
+            }
+            let Some(at) = followed.transaction_id.as_ref().and_then(|id| held.get(id)) else {
+                continue;
+            };
+            followed.verdict = match at {
+                Some(at) if *at < since => Verdict::Duplicate,
+                _ => Verdict::Recorded,
+            };
         }
     }
 
@@ -190,6 +237,7 @@ impl FromIterator<Followed> for Verdicts {
                 .into_iter()
                 .map(|f| (f.deduplication_id.clone(), f))
                 .collect(),
+            since: None,
         }
     }
 }

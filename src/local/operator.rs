@@ -2,7 +2,7 @@
 //! `mgrid dlq` and `mgrid replay` (with SQS's semantics: receipts, holds, per-group order), the
 //! archive files and the ledger, all in the data directory `mgrid dev` writes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -316,6 +316,27 @@ fn queue_message(message: &Outgoing) -> QueueMessage {
 pub struct LocalLedgerLookup(pub Paths);
 
 impl LedgerLookup for LocalLedgerLookup {
+    async fn held(
+        &self,
+        transaction_ids: &[String],
+    ) -> Result<BTreeMap<String, Option<mgrid_contract::EpochMillis>>, Failure> {
+        let connection = open_existing(&self.0)?;
+        let mut statement = connection
+            .prepare_cached("SELECT recorded_at FROM ledger WHERE transaction_id = ?1")
+            .map_err(database_failure)?;
+        let mut held = BTreeMap::new();
+        for id in transaction_ids {
+            let at: Option<i64> = statement
+                .query_row([id], |row| row.get(0))
+                .optional()
+                .map_err(database_failure)?;
+            if let Some(at) = at {
+                held.insert(id.clone(), Some(at));
+            }
+        }
+        Ok(held)
+    }
+
     async fn present(&self, transaction_ids: &[String]) -> Result<BTreeSet<String>, Failure> {
         let connection = open_existing(&self.0)?;
         let mut statement = connection

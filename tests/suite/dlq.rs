@@ -818,6 +818,7 @@ async fn stand_in_processor(
                 &dynamodb,
                 &table,
                 &format!("{provider}:{}", event_id(message)),
+                0,
             )
             .await;
             sqs.delete_message()
@@ -832,17 +833,41 @@ async fn stand_in_processor(
     recorded
 }
 
-async fn record(dynamodb: &aws_sdk_dynamodb::Client, table: &str, transaction_id: &str) {
-    dynamodb
+/// A ledger item as the processor writes it: its key, and when it was recorded, `ago_ms`
+/// before now; only when the ledger does not hold it yet (a duplicate leaves the first alone).
+async fn record(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    transaction_id: &str,
+    ago_ms: i64,
+) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let written = dynamodb
         .put_item()
         .table_name(table)
         .item(
             mgrid_contract::ledger::KEY_ATTRIBUTE,
             aws_sdk_dynamodb::types::AttributeValue::S(transaction_id.to_owned()),
         )
+        .item(
+            mgrid_contract::settlement::RECORDED_AT,
+            aws_sdk_dynamodb::types::AttributeValue::N((now - ago_ms).to_string()),
+        )
+        .condition_expression("attribute_not_exists(#k)")
+        .expression_attribute_names("#k", mgrid_contract::ledger::KEY_ATTRIBUTE)
         .send()
-        .await
-        .unwrap();
+        .await;
+    if let Err(error) = written {
+        assert!(
+            error
+                .as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()),
+            "{error:?}"
+        );
+    }
 }
 
 /// The processor's mapping off, a stand-in records what reaches the webhook queue: the redrive
@@ -863,7 +888,8 @@ async fn a_redrive_reports_the_webhooks_the_ledger_recorded() {
         .take(5)
         .collect();
     for id in &before {
-        record(&dynamodb, &table, &format!("stripe:{id}")).await;
+        // An hour ago, as the processor noted it.
+        record(&dynamodb, &table, &format!("stripe:{id}"), 3_600_000).await;
     }
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
