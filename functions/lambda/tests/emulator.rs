@@ -130,6 +130,8 @@ async fn deploy_dev_stage(emulator: &Emulator) -> DevStage {
         .parameters(parameter("ArtifactBucket", "mgrid-assets"))
         .parameters(parameter("ArtifactKey", "a.zip"))
         .parameters(parameter("ArtifactSha256", &sha))
+        // mgrid deploy chooses it from resolved values; any token does on a create.
+        .parameters(parameter("ProcessorDefinition", "F1R5T"))
         .capabilities(Capability::CapabilityIam)
         .send()
         .await
