@@ -29,8 +29,11 @@ use crate::ui::terminal::Pace;
 /// The most messages a queue takes in one receive or batch.
 const BATCH: usize = 10;
 
-/// How often a parked worker looks whether another worker made progress.
+/// How often a waiting worker looks again (the pace, a stop).
 const RECHECK: Duration = Duration::from_millis(200);
+
+/// How often a parked worker looks whether it was woken (a few ms of a region's request).
+const PARK_POLL: Duration = Duration::from_millis(10);
 
 async fn paced(pace: &RefCell<Pace>, count: usize) {
     let at = pace.borrow_mut().reserve(count);
@@ -87,13 +90,16 @@ struct Shared {
     parked: usize,
     /// Batches finished (a worker's own next receive picks up what its deletes let through).
     progress: u64,
-    /// Parked workers that may receive again. A worker's first receive (at the start, or after
-    /// it was woken) that comes back full is a sign of more visible messages than the working
-    /// workers take, and wakes one more; a worker that finished a batch receives again itself
-    /// (what its deletes let through). Waking every parked worker on every finished batch had
-    /// them race for the few messages it let through: receives of one or two messages, empty
-    /// ones, and messages of groups in another worker's hands put back.
+    /// Parked workers that may receive again. A receive that comes back full is a sign of more
+    /// visible messages than the working workers take, and wakes one more (while waking pays,
+    /// `probe_ok`); a worker that finished a batch receives again itself (what its deletes let
+    /// through). Waking every parked worker on every finished batch had them race for the few
+    /// messages it let through: receives of one or two messages, empty ones, and messages of
+    /// groups in another worker's hands put back.
     wake: usize,
+    /// Whether waking a parked worker pays (the last woken worker's first receive brought
+    /// messages).
+    probe: Probe,
 
     read: usize,
     failed: bool,
@@ -101,6 +107,19 @@ struct Shared {
     sent: Verdicts,
     /// The run's copies found back in the dead-letter queue while it moved: (mark, reason).
     came_back: Vec<(String, String)>,
+}
+
+/// Whether waking a parked worker pays.
+#[derive(Clone, Copy)]
+enum Probe {
+    /// The last woken worker's first receive brought messages: wake on every full receive.
+    Pays,
+    /// It came back empty, at this `progress`: the next wake waits until the working workers
+    /// finished `batches` batches each (what is visible has changed by then); 2, doubling while
+    /// each try comes back empty.
+    Futile { at: u64, batches: u64 },
+    /// One worker woken to see whether it pays again: no other until it knows.
+    Trying { batches: u64 },
 }
 
 /// What a redrive did.
@@ -152,6 +171,7 @@ pub async fn redrive(
         parked: 0,
         progress: 0,
         wake: 0,
+        probe: Probe::Pays,
         read: 0,
         failed: false,
         sent: Verdicts::started_at(crate::clock::now_millis()),
@@ -254,8 +274,10 @@ async fn redrive_rounds(
     options: &RedriveOptions<'_>,
     progress: &dyn Fn(&Tally),
 ) -> Result<(), Failure> {
-    // This worker's next receive is its first since it started or was woken.
+    // This worker's next receive is its first since it started or was woken; the groups of
+    // its last one.
     let mut fresh = true;
+    let mut last_groups: BTreeSet<String> = BTreeSet::new();
     loop {
         {
             let mut s = shared.borrow_mut();
@@ -272,7 +294,7 @@ async fn redrive_rounds(
             let s = shared.borrow();
             (s.in_hand == 0, s.progress)
         };
-        let round = redrive_round(ports, shared, pace, options, fresh).await?;
+        let round = redrive_round(ports, shared, pace, options, fresh, &mut last_groups).await?;
         fresh = false;
         match round {
             Round::Worked => progress(shared.borrow().engine.tally()),
@@ -292,6 +314,7 @@ async fn redrive_rounds(
                     return Ok(());
                 }
                 fresh = true;
+                last_groups.clear();
             }
         }
     }
@@ -319,7 +342,7 @@ async fn park(shared: &RefCell<Shared>) -> bool {
                 return true;
             }
         }
-        tokio::time::sleep(RECHECK).await;
+        tokio::time::sleep(PARK_POLL).await;
     }
 }
 
@@ -330,6 +353,7 @@ async fn redrive_round(
     pace: &RefCell<Pace>,
     options: &RedriveOptions<'_>,
     fresh: bool,
+    last_groups: &mut BTreeSet<String>,
 ) -> Result<Round, Failure> {
     let dlq = ports.dlq;
     if !paced_unless_stopped(pace, BATCH, options.stop).await {
@@ -337,14 +361,44 @@ async fn redrive_round(
         return Ok(Round::Worked);
     }
     let received = dlq.receive(BATCH, options.hold_seconds).await?;
+    {
+        let mut s = shared.borrow_mut();
+        if fresh {
+            s.probe = match (received.is_empty(), s.probe) {
+                (false, _) => Probe::Pays,
+                // Futile again: wait twice as long before the next try.
+                (true, Probe::Trying { batches }) => Probe::Futile {
+                    at: s.progress,
+                    batches: batches * 2,
+                },
+                (true, _) => Probe::Futile {
+                    at: s.progress,
+                    batches: 2,
+                },
+            };
+        }
+        // A full receive with groups this worker did not just move: maybe more is visible than
+        // the working workers take (the next messages of the groups it just moved say nothing
+        // of that). One wake outstanding at a time: each woken worker's first receive says
+        // whether the next pays.
+        let novel = received
+            .iter()
+            .any(|letter| !last_groups.contains(&letter.group_id));
+        *last_groups = received.iter().map(|l| l.group_id.clone()).collect();
+        if received.len() >= BATCH && novel && s.wake == 0 && s.parked > 0 {
+            let working = (s.alive - s.parked) as u64;
+            match s.probe {
+                Probe::Pays => s.wake += 1,
+                Probe::Futile { at, batches } if s.progress >= at + batches * working => {
+                    s.wake += 1;
+                    s.probe = Probe::Trying { batches };
+                }
+                Probe::Futile { .. } | Probe::Trying { .. } => {}
+            }
+        }
+    }
     if received.is_empty() {
         return Ok(Round::Empty);
-    }
-    if fresh && received.len() >= BATCH {
-        let mut s = shared.borrow_mut();
-        if s.wake < s.parked {
-            s.wake += 1;
-        }
     }
     // SQS gives no message of a group while another of it is in flight. A source that slips
     // (the emulator's receives race each other) must not break a group's order: what belongs to

@@ -14,7 +14,8 @@
 //! 3. The local stage: 10,000, 50,000 and 100,000 dead letters, `mgrid dlq redrive --stage
 //!    local`: messages/s and peak memory, which must stay flat as the backlog grows.
 //!
-//! MGRID_BENCH_EMULATOR_MESSAGES (300), MGRID_BENCH_CLI_MESSAGES (20: the AWS CLI starts a
+//! MGRID_BENCH_PARTS (1,2,3) picks the parts; MGRID_BENCH_EMULATOR_MESSAGES (300),
+//! MGRID_BENCH_CLI_MESSAGES (20: the AWS CLI starts a
 //! Python process per request) and MGRID_BENCH_LOCAL (10000,50000,100000) change the sizes.
 //! Needs the tools `.ci/setup` installs, and jq for the AWS CLI script.
 
@@ -51,9 +52,18 @@ fn env_number(name: &str, default: usize) -> usize {
 }
 
 fn main() {
-    engine_part();
-    emulator_part();
-    local_part();
+    // MGRID_BENCH_PARTS=1,2 runs those parts only (all three by default).
+    let parts = std::env::var("MGRID_BENCH_PARTS").unwrap_or_else(|_| "1,2,3".into());
+    let wanted = |n: &str| parts.split(',').any(|p| p.trim() == n);
+    if wanted("1") {
+        engine_part();
+    }
+    if wanted("2") {
+        emulator_part();
+    }
+    if wanted("3") {
+        local_part();
+    }
 }
 
 /// Part 1: the driver over the in-memory pair, at --parallel 16 (the default) and 1.
