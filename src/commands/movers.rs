@@ -91,8 +91,8 @@ struct Shared {
     /// Batches finished (a worker's own next receive picks up what its deletes let through).
     progress: u64,
     /// Parked workers that may receive again. A receive that comes back full is a sign of more
-    /// visible messages than the working workers take, and wakes one more (while waking pays,
-    /// `probe_ok`); a worker that finished a batch receives again itself (what its deletes let
+    /// visible messages than the working workers take, and wakes one more (while waking pays:
+    /// `probe`); a worker that finished a batch receives again itself (what its deletes let
     /// through). Waking every parked worker on every finished batch had them race for the few
     /// messages it let through: receives of one or two messages, empty ones, and messages of
     /// groups in another worker's hands put back.
