@@ -32,8 +32,9 @@ const BATCH: usize = 10;
 /// How often a waiting worker looks again (the pace, a stop).
 const RECHECK: Duration = Duration::from_millis(200);
 
-/// How often a parked worker looks whether it was woken (a few ms of a region's request).
-const PARK_POLL: Duration = Duration::from_millis(10);
+/// How often a parked worker looks again when nothing told it to (it is told at once of a
+/// wake, a worker parking or ending, and a finished batch).
+const PARK_POLL: Duration = Duration::from_secs(1);
 
 async fn paced(pace: &RefCell<Pace>, count: usize) {
     let at = pace.borrow_mut().reserve(count);
@@ -100,6 +101,8 @@ struct Shared {
     /// Whether waking a parked worker pays (the last woken worker's first receive brought
     /// messages).
     probe: Probe,
+    /// Tells parked workers that what they wait on may have changed.
+    parked_told: std::rc::Rc<tokio::sync::Notify>,
 
     read: usize,
     failed: bool,
@@ -172,6 +175,7 @@ pub async fn redrive(
         progress: 0,
         wake: 0,
         probe: Probe::Pays,
+        parked_told: std::rc::Rc::new(tokio::sync::Notify::new()),
         read: 0,
         failed: false,
         sent: Verdicts::started_at(crate::clock::now_millis()),
@@ -264,6 +268,7 @@ async fn redrive_worker(
     if result.is_err() {
         s.failed = true;
     }
+    s.parked_told.notify_waiters();
     result
 }
 
@@ -326,14 +331,24 @@ async fn redrive_rounds(
 /// through are taken in one receive, not raced for. Parked workers send no receives, so the
 /// last empty one always sees the others parked.
 async fn park(shared: &RefCell<Shared>) -> bool {
-    shared.borrow_mut().parked += 1;
+    let told = {
+        let mut s = shared.borrow_mut();
+        s.parked += 1;
+        s.parked_told.notify_waiters();
+        s.parked_told.clone()
+    };
     loop {
+        // Listening before looking: a tell between the look and the wait is not lost.
+        let notified = told.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
         {
             let mut s = shared.borrow_mut();
             if s.parked == s.alive && s.in_hand == 0 {
                 tracing::debug!("every worker found the queue empty: drained");
                 s.engine.drained();
                 s.parked -= 1;
+                s.parked_told.notify_waiters();
                 return false;
             }
             if s.wake > 0 || s.failed || !s.engine.wants_more() {
@@ -342,7 +357,10 @@ async fn park(shared: &RefCell<Shared>) -> bool {
                 return true;
             }
         }
-        tokio::time::sleep(PARK_POLL).await;
+        tokio::select! {
+            _ = &mut notified => {}
+            _ = tokio::time::sleep(PARK_POLL) => {}
+        }
     }
 }
 
@@ -388,10 +406,14 @@ async fn redrive_round(
         if received.len() >= BATCH && novel && s.wake == 0 && s.parked > 0 {
             let working = (s.alive - s.parked) as u64;
             match s.probe {
-                Probe::Pays => s.wake += 1,
+                Probe::Pays => {
+                    s.wake += 1;
+                    s.parked_told.notify_waiters();
+                }
                 Probe::Futile { at, batches } if s.progress >= at + batches * working => {
                     s.wake += 1;
                     s.probe = Probe::Trying { batches };
+                    s.parked_told.notify_waiters();
                 }
                 Probe::Futile { .. } | Probe::Trying { .. } => {}
             }
@@ -442,6 +464,7 @@ async fn redrive_round(
     s.in_hand -= 1;
     s.release_groups(&groups);
     s.progress += 1;
+    s.parked_told.notify_waiters();
     s.engine.progressed();
     handled.map(|()| Round::Worked)
 }
