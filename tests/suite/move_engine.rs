@@ -402,7 +402,7 @@ async fn the_watch_reads_the_dead_letter_queue_only_when_it_changed() {
 /// test above: calls take their virtual time, so the count does not depend on how busy the
 /// machine is.
 #[test]
-fn a_redrive_makes_at_most_0_35_requests_a_message() {
+fn a_redrive_costs_at_most_0_36_requests_a_message() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
