@@ -765,11 +765,13 @@ fn deploy(
 ) -> Ended {
     cloudwatch.evaluate(points, start);
     let names: Vec<String> = guards.iter().map(|g| g.name.clone()).collect();
+    // The names mgrid configures (guard_alarms): a version's guard by its unversioned name.
+    use mgrid::decide::shift::GuardAlarm;
     let configured: Vec<String> = names
         .iter()
-        .map(|name| match name.rfind("-v") {
-            Some(at) if name[at + 2..].bytes().all(|b| b.is_ascii_digit()) => name[..at].to_owned(),
-            _ => name.clone(),
+        .map(|name| match GuardAlarm::guarded_version(STAGE, name) {
+            Some(_) => GuardAlarm::VersionFailures.alarm_name(STAGE),
+            None => name.clone(),
         })
         .collect();
     if let Some(refusal) =
