@@ -38,8 +38,13 @@ def main():
     sqs, ssm, lam = clients()
     queue, dlq = urls(ssm, stage)
     if command == "prepare":
-        function = ssm.get_parameter(Name=f"/marketgrid/{stage}/processor-function")["Parameter"]["Value"]
-        for mapping in lam.list_event_source_mappings(FunctionName=function)["EventSourceMappings"]:
+        # By the queue, not the function: the mapping targets the processor's `live` alias, which
+        # a listing by function name does not match, and a mapping left enabled makes the
+        # emulator run the processor in a container for every copy the redrive sends.
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        mappings = lam.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"]
+        assert mappings, f"no event source mapping reads {arn}"
+        for mapping in mappings:
             lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
     elif command == "fill":
         count, groups = int(sys.argv[3]), int(sys.argv[4])

@@ -121,7 +121,8 @@ enum Probe {
     /// finished `batches` batches each (what is visible has changed by then); 2, doubling while
     /// each try comes back empty.
     Futile { at: u64, batches: u64 },
-    /// One worker woken to see whether it pays again: no other until it knows.
+    /// One worker woken to see whether waking pays (again): no other until its first receive
+    /// answers. `batches` is the wait that preceded it (1 after `Pays`).
     Trying { batches: u64 },
 }
 
@@ -407,7 +408,11 @@ async fn redrive_round(
             let working = (s.alive - s.parked) as u64;
             match s.probe {
                 Probe::Pays => {
+                    // Trying until the woken worker's first receive answers: one that finds
+                    // nothing waits out its long poll, and more wakes meanwhile would each
+                    // cost another empty one.
                     s.wake += 1;
+                    s.probe = Probe::Trying { batches: 1 };
                     s.parked_told.notify_waiters();
                 }
                 Probe::Futile { at, batches } if s.progress >= at + batches * working => {
@@ -730,7 +735,11 @@ pub async fn follow(
         }
         if !verdicts.settled() {
             let depth = dlq.depth().await.ok().map(|d| d.visible + d.in_flight);
-            if last || depth.is_none() || depth != depth_read {
+            // An empty queue is not read: on SQS the read is a long poll that waits its second
+            // for nothing. (The depth is approximate: a copy dead-lettered a moment ago may
+            // be missed by this look, and is found by the next, or by `--status`.)
+            let empty = depth == Some(0);
+            if !empty && (last || depth.is_none() || depth != depth_read) {
                 match look_in_dead_letters(verdicts, dlq, options.scan_limit).await {
                     Ok(cut_short) => {
                         end.cut_short = cut_short;

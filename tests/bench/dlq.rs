@@ -5,12 +5,13 @@
 //!    37.5, a region away), 2,000 dead letters in 200 groups, at the default --parallel and at
 //!    --parallel 1. This measures the engine's concurrency and batching against a real region's
 //!    latency, with no emulator in the way: messages/s, requests per message, most in flight.
-//! 2. Against the AWS emulator (moto server) behind a proxy that holds every request for 25 ms:
-//!    `mgrid dlq redrive`, the batched sequential boto3 script (bench/dlq.py) and the AWS CLI one
-//!    message at a time (bench/dlq-redrive-awscli.sh); messages/s, requests per message and the
-//!    most requests each kept in flight, counted by the proxy. moto itself costs tens of ms a
-//!    message on a FIFO queue, from any client: the boto3 script with no added delay measures
-//!    that cap, printed beside the figures.
+//! 2. Against the AWS emulator (moto server) in one run: `mgrid dlq redrive` and the batched
+//!    sequential boto3 script (bench/dlq.py), each with no added delay and behind a proxy that
+//!    holds every request for 150 ms, and the AWS CLI one message at a time
+//!    (bench/dlq-redrive-awscli.sh); messages/s, requests per message and the most requests each
+//!    kept in flight, counted by the proxy, and the emulator's own busy time beside them (moto
+//!    answers one request at a time and costs milliseconds a request on a FIFO queue, from any
+//!    client).
 //! 3. The local stage: 10,000, 50,000 and 100,000 dead letters, `mgrid dlq redrive --stage
 //!    local`: messages/s and peak memory, which must stay flat as the backlog grows.
 //!
@@ -155,6 +156,16 @@ struct Outcome {
     seconds: f64,
     requests: u64,
     most_in_flight: u64,
+    /// The time the emulator had at least one of the run's requests in hand.
+    emulator_busy: f64,
+    /// Requests by action, with the emulator's time on them.
+    by_action: Vec<(String, u64, Duration)>,
+}
+
+impl Outcome {
+    fn rate(&self) -> f64 {
+        self.moved as f64 / self.seconds
+    }
 }
 
 fn helper(emulator: &Emulator, args: &[&str]) -> String {
@@ -187,18 +198,23 @@ fn through(emulator: &Emulator, proxy: &CountingProxy) -> Emulator {
     emulator.viewed_at(&proxy.endpoint)
 }
 
-/// Part 2: mgrid, boto3 and the AWS CLI through a 25 ms proxy; moto's own cap beside them.
+/// A region further away than part 1's: what issue 48 measures the redrive's concurrency at.
+const FAR_AWAY: Duration = Duration::from_millis(150);
+
+/// Part 2: mgrid and the sequential boto3 loop against the emulator in one run, with no added
+/// delay and behind a proxy holding every request 150 ms; the AWS CLI one message at a time;
+/// the emulator's own busy time beside each.
 fn emulator_part() {
     let messages = env_number("MGRID_BENCH_EMULATOR_MESSAGES", 300);
     let cli_messages = env_number("MGRID_BENCH_CLI_MESSAGES", 20);
     let emulator = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
-    // A quiet webhook queue: the emulator's mapping would take the moved messages off it (the
-    // bench measures moving, not the mapping).
+    // A quiet webhook queue: `deploy` disables the processor's mapping, which would take the
+    // moved messages off it (the bench measures moving, not the mapping).
     deploy(&emulator, dir.path(), STAGE);
     let upstream = emulator.endpoint.clone();
-    let delayed = CountingProxy::with_delay(&upstream, REGION_AWAY);
     let direct = CountingProxy::start(&upstream);
+    let far = CountingProxy::with_delay(&upstream, FAR_AWAY);
     let mut outcomes = Vec::new();
 
     let mut measure =
@@ -209,51 +225,61 @@ fn emulator_part() {
             run(&through(&emulator, proxy));
             let seconds = started.elapsed().as_secs_f64();
             let (requests, most_in_flight) = proxy.traffic();
+            let emulator_busy = proxy.emulator_busy().as_secs_f64();
+            let by_action = proxy.by_action();
             assert_eq!(
                 depth(&emulator),
                 vec![0, 0, count as u64, 0],
                 "{name} moved them all"
             );
-            outcomes.push(Outcome {
+            let outcome = Outcome {
                 name,
                 moved: count,
                 seconds,
                 requests,
                 most_in_flight,
-            });
+                emulator_busy,
+                by_action,
+            };
+            eprintln!(
+                "  measured: {} ({:.1} msgs/s)",
+                outcome.name,
+                outcome.rate()
+            );
+            outcomes.push(outcome);
         };
     let boto3 = |emulator: &Emulator| {
         helper(emulator, &["redrive", STAGE]);
     };
+    let redrive = |emulator: &Emulator| {
+        let output = mgrid(
+            emulator,
+            dir.path(),
+            &[
+                "dlq", "redrive", "--stage", STAGE, "--yes", "--wait", "0", "--output", "json",
+            ],
+        );
+        if std::env::var_os("MGRID_BENCH_TRACE").is_some() {
+            eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+        }
+    };
+    for (delay, proxy) in [("no added delay", &direct), ("+150 ms a request", &far)] {
+        measure(
+            format!("{delay}: mgrid dlq redrive (--parallel 16)"),
+            proxy,
+            messages,
+            &redrive,
+        );
+        measure(
+            format!("{delay}: boto3, batches of 10, sequential"),
+            proxy,
+            messages,
+            &boto3,
+        );
+    }
     measure(
-        "the emulator alone: boto3, no added delay".into(),
+        "no added delay: AWS CLI, one at a time".into(),
         &direct,
-        messages,
-        &boto3,
-    );
-    measure(
-        "mgrid dlq redrive (--parallel 16)".into(),
-        &delayed,
-        messages,
-        &|emulator| {
-            mgrid(
-                emulator,
-                dir.path(),
-                &[
-                    "dlq", "redrive", "--stage", STAGE, "--yes", "--wait", "0", "--output", "json",
-                ],
-            );
-        },
-    );
-    measure(
-        "boto3, batches of 10, sequential (bench/dlq.py)".into(),
-        &delayed,
-        messages,
-        &boto3,
-    );
-    measure(
-        "AWS CLI, one at a time (bench/dlq-redrive-awscli.sh)".into(),
-        &delayed,
         cli_messages,
         &|emulator| {
             let urls = helper(emulator, &["urls", STAGE]);
@@ -273,30 +299,65 @@ fn emulator_part() {
     );
 
     println!(
-        "2. the emulator (moto server) behind a proxy holding each request {} ms: {messages} dead \
-         letters in {} groups (the AWS CLI: {cli_messages})",
-        REGION_AWAY.as_millis(),
+        "2. the emulator (moto server), with no added delay and behind a proxy holding each \
+         request {} ms: {messages} dead letters in {} groups (the AWS CLI: {cli_messages})",
+        FAR_AWAY.as_millis(),
         (messages / 10).max(1)
     );
     println!(
-        "  {:<55} {:>6} {:>9} {:>9} {:>9} {:>14}",
-        "", "moved", "seconds", "msgs/s", "req/msg", "most in flight"
+        "  {:<50} {:>6} {:>8} {:>8} {:>8} {:>9} {:>14} {:>14}",
+        "",
+        "moved",
+        "seconds",
+        "msgs/s",
+        "req/msg",
+        "in flight",
+        "emulator busy",
+        "emulator ms/req"
     );
     for o in &outcomes {
         println!(
-            "  {:<55} {:>6} {:>9.1} {:>9.1} {:>9.3} {:>14}",
+            "  {:<50} {:>6} {:>8.1} {:>8.1} {:>8.3} {:>9} {:>13.1}s {:>14.1}",
             o.name,
             o.moved,
             o.seconds,
-            o.moved as f64 / o.seconds,
+            o.rate(),
             o.requests as f64 / o.moved as f64,
-            o.most_in_flight
+            o.most_in_flight,
+            o.emulator_busy,
+            o.emulator_busy * 1000.0 / o.requests.max(1) as f64
         );
     }
     println!(
-        "  (requests as the proxy counted them, every service; mgrid also reads the stage's SSM \
-         parameters and the queue depths. The first row is moto's own cap on a FIFO queue: no \
-         client can move faster through it.)\n"
+        "  where the emulator's time went, by request (count, mean ms from passing it on to its answer):"
+    );
+    for o in &outcomes[..4] {
+        let actions: Vec<String> = o
+            .by_action
+            .iter()
+            .map(|(action, count, time)| {
+                format!(
+                    "{action} {count} x {:.0}",
+                    time.as_secs_f64() * 1000.0 / (*count).max(1) as f64
+                )
+            })
+            .collect();
+        println!("    {}: {}", o.name, actions.join(", "));
+    }
+    let times = |mgrid: &Outcome, boto3: &Outcome| mgrid.rate() / boto3.rate();
+    println!(
+        "  mgrid against boto3: {:.1}x with no added delay (aim: at least 1.5x), {:.1}x at +{} ms \
+         (aim: at least 8x, with 8 or more requests in flight)",
+        times(&outcomes[0], &outcomes[1]),
+        times(&outcomes[2], &outcomes[3]),
+        FAR_AWAY.as_millis()
+    );
+    println!(
+        "  (requests as the proxy counted them, every service: mgrid also reads the stage's SSM \
+         parameters, the queue depths and the ledger. \"emulator busy\" is the time the emulator \
+         had at least one of the run's requests in hand, from passing it on to the first bytes of \
+         its answer: moto answers one at a time, so with no added delay it is the cap no client \
+         can pass.)\n"
     );
 }
 

@@ -23,6 +23,20 @@ What this adds is what CloudFormation does with these resources on AWS, no more:
   default LogFormat, Text), as Lambda does: mgrid decides whether a deploy publishes a version
   by comparing the configuration it would give the function with the live version's.
 CodeDeploy resources stay unmodelled: moto skips them, as it did before.
+
+And one change of cost, not of behaviour: moto's SQS builds the queue's whole attribute map to
+read one setting (when it validates a message sent, twice in a batch; adds one to a queue;
+checks one received against the retention period), and the map counts the queue's messages by
+state, reading the clock (two datetimes) twice per message. A batch of ten on a queue of a few
+hundred messages took 100 to 500 ms of the emulator's one Python thread, growing with the
+backlog: benchmarks measured moto's bookkeeping, not the clients (a client's requests waited
+behind each other's counting). SQS's cost per request does not grow with the queue's depth.
+Here the counts and the list of visible messages read the clock once each, and test each
+message's timestamps as moto does. And a long poll on a FIFO queue whose visible messages all
+belong to groups in flight spun for its whole wait (moto's wait ends as soon as any message is
+visible, and the receive then finds none it may deliver and waits again): it now looks again
+every 20 ms, or as soon as a message is added, until its wait is over, as SQS's long poll
+costs its other clients nothing.
 """
 
 import re
@@ -280,6 +294,46 @@ parsing.get_references_from_template = _references
 # moto caches the list of CloudFormationModel subclasses on first use.
 for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
     cached.cache_clear()
+
+from moto.core.utils import unix_time_millis
+from moto.sqs.models import Queue
+
+# moto's Message.visible is `now > visible_at` and Message.delayed `now < delayed_until`, each
+# reading the clock itself: the same tests below, with the clock read once per look at the queue.
+
+
+def _visible_messages(self) -> list:
+    now = unix_time_millis()
+    return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+
+def _not_visible(self) -> int:
+    now = unix_time_millis()
+    return sum(1 for m in self._messages if not now > m.visible_at)
+
+
+def _delayed(self) -> int:
+    now = unix_time_millis()
+    return sum(1 for m in self._messages if now < m.delayed_until)
+
+
+
+
+def _wait_for_messages(self, timeout: int) -> None:
+    """Waits for a message to be added (moto's add_message notifies) or 20 ms, whichever comes
+    first; the receive's own loop then looks again until its wait time is over. moto's waits
+    until any message is visible, which on a FIFO queue whose visible messages all belong to
+    groups in flight is at once: its long poll spun for the whole wait, holding the emulator's
+    one Python thread and slowing every other request."""
+    with self._messages_lock:
+        self._messages_lock.wait(timeout=min(timeout, 0.02))
+
+
+Queue.wait_for_messages = _wait_for_messages
+Queue.messages = property(_visible_messages)
+Queue.approximate_number_of_messages = property(lambda self: len(self.messages))
+Queue.approximate_number_of_messages_not_visible = property(_not_visible)
+Queue.approximate_number_of_messages_delayed = property(_delayed)
 
 if __name__ == "__main__":
     from moto.server import main

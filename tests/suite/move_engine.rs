@@ -395,14 +395,15 @@ async fn the_watch_reads_the_dead_letter_queue_only_when_it_changed() {
 /// one group, sent group by group interleaved as traffic leaves them, at the default
 /// --parallel 16, over the in-memory pair whose receives skip groups in flight and otherwise
 /// follow the queue's order (as the emulator's do). Receives, copies, deletes and visibility
-/// changes are counted; a rise above 0.36 requests a message fails (issue 48 asks for 0.35:
-/// this paused-clock run measures 0.353 on 300 in 30 groups, where real-time runs measured
-/// 0.330 to 0.337; the redrive made 1.02 on the emulator before). (The verdicts' ledger read
-/// comes after the move: one for up to 100 copies). The clock is paused, as in the property
-/// test above: calls take their virtual time, so the count does not depend on how busy the
-/// machine is.
+/// changes are counted; a rise above 0.35 (issue 48's bound) fails. Measured: 0.327 on 300 in
+/// 30 groups (0.353 before a woken worker's first receive counted as the one try outstanding:
+/// workers woken while it long-polled each made another empty receive), 0.308 on 2,000 in 200,
+/// 0.320 on 100 in one group; the redrive made 1.02 on the emulator before the move engine's
+/// economy came back. (The verdicts' ledger read comes after the move: one for up to 100
+/// copies.) The clock is paused, as in the property test above: calls take their virtual time,
+/// so the count does not depend on how busy the machine is.
 #[test]
-fn a_redrive_costs_at_most_0_36_requests_a_message() {
+fn a_redrive_costs_at_most_0_35_requests_a_message() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
@@ -447,11 +448,12 @@ fn a_redrive_costs_at_most_0_36_requests_a_message() {
         assert_eq!(redriven.tally.moved, messages);
         let per_message = pair.calls.get() as f64 / messages as f64;
         eprintln!(
-            "{messages} in {groups} groups: {} requests, {per_message:.3} a message",
-            pair.calls.get()
+            "{messages} in {groups} groups: {} requests, {per_message:.3} a message: {:?}",
+            pair.calls.get(),
+            pair.calls_by_kind.borrow()
         );
         assert!(
-            per_message <= 0.36,
+            per_message <= 0.35,
             "{messages} dead letters in {groups} groups took {} requests, {per_message:.3} a message",
             pair.calls.get()
         );

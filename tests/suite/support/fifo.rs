@@ -54,6 +54,8 @@ pub struct Pair {
     dedup: RefCell<BTreeMap<(String, String), i64>>,
     delay: Option<Duration>,
     pub calls: Cell<usize>,
+    /// Calls by kind (receive, send, delete, visibility, depth, purge).
+    pub calls_by_kind: RefCell<BTreeMap<&'static str, usize>>,
     in_flight: Cell<usize>,
     pub most_in_flight: Cell<usize>,
     /// Scripted faults for the next sends, in order (none left: every send succeeds).
@@ -91,6 +93,7 @@ impl Pair {
             dedup: RefCell::new(BTreeMap::new()),
             delay,
             calls: Cell::new(0),
+            calls_by_kind: RefCell::new(BTreeMap::new()),
             in_flight: Cell::new(0),
             most_in_flight: Cell::new(0),
             send_faults: RefCell::new(VecDeque::new()),
@@ -154,8 +157,9 @@ impl Pair {
     }
 
     /// One call: the clock ticks, it waits its delay, and counts as in flight meanwhile.
-    async fn call(&self) {
+    async fn call(&self, kind: &'static str) {
         self.calls.set(self.calls.get() + 1);
+        *self.calls_by_kind.borrow_mut().entry(kind).or_default() += 1;
         assert!(
             self.calls.get() <= self.call_cap.get(),
             "the run did not end within {} calls",
@@ -227,7 +231,7 @@ fn receipt(message: &Stored) -> String {
 
 impl DeadLetterQueue for Dlq<'_> {
     async fn depth(&self) -> Result<Depth, Failure> {
-        self.0.call().await;
+        self.0.call("depth").await;
         let now = self.0.now();
         let dlq = self.0.dlq.borrow();
         let in_flight = dlq.iter().filter(|m| m.visible_at > now).count() as u64;
@@ -239,7 +243,7 @@ impl DeadLetterQueue for Dlq<'_> {
     }
 
     async fn receive(&self, max: usize, hold_seconds: u32) -> Result<Vec<DeadLetter>, Failure> {
-        self.0.call().await;
+        self.0.call("receive").await;
         let received = self.take(max, hold_seconds);
         if !received.is_empty() || self.0.delay.is_none() {
             return Ok(received);
@@ -259,7 +263,7 @@ impl DeadLetterQueue for Dlq<'_> {
     }
 
     async fn purge(&self) -> Result<Option<u64>, Failure> {
-        self.0.call().await;
+        self.0.call("purge").await;
         let mut dlq = self.0.dlq.borrow_mut();
         let purged = dlq.len() as u64;
         dlq.clear();
@@ -304,7 +308,7 @@ impl Dlq<'_> {
     }
 
     async fn delete_now(&self, letters: &[&DeadLetter]) -> Result<BatchOutcome, Failure> {
-        self.0.call().await;
+        self.0.call("delete").await;
         let mut dlq = self.0.dlq.borrow_mut();
         let mut outcome = BatchOutcome::default();
         for (i, letter) in letters.iter().enumerate() {
@@ -326,7 +330,7 @@ impl Dlq<'_> {
         seconds: u32,
     ) -> Result<(), Failure> {
         for _ in letters.chunks(10) {
-            self.0.call().await;
+            self.0.call("visibility").await;
         }
         let at = self.0.now() + i64::from(seconds) * 1000;
         for message in self.0.dlq.borrow_mut().iter_mut() {
@@ -343,7 +347,7 @@ impl WebhookQueue for Webhooks<'_> {
         &self,
         messages: &[Outgoing],
     ) -> Result<Result<BatchOutcome, MaybeSent>, Failure> {
-        self.0.call().await;
+        self.0.call("send").await;
         let fault = self.0.send_faults.borrow_mut().pop_front();
         let mut outcome = BatchOutcome::default();
         let refused_group = match fault {

@@ -23,7 +23,64 @@ pub struct CountingProxy {
 struct Traffic {
     requests: AtomicU64,
     answers: AtomicU64,
+    /// `requests` at the last reset: what `traffic` counts from.
+    counted_from: AtomicU64,
     most_in_flight: AtomicU64,
+    upstream: Mutex<Upstream>,
+    /// By action: requests answered and the time from passing each on to its answer.
+    by_action: Mutex<std::collections::BTreeMap<String, (u64, std::time::Duration)>>,
+}
+
+/// The action a request names: its `X-Amz-Target` operation (JSON protocols: SQS, DynamoDB,
+/// SSM…), its `Action=` (Query protocol), or its method and path.
+fn action(chunk: &[u8]) -> String {
+    let text = String::from_utf8_lossy(chunk);
+    let header = text.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("x-amz-target").then(|| {
+            value
+                .trim()
+                .rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+    });
+    let query = || {
+        let at = text.find("Action=")? + "Action=".len();
+        Some(text[at..].split('&').next()?.to_owned())
+    };
+    header.or_else(query).unwrap_or_else(|| {
+        let line = text.lines().next().unwrap_or_default();
+        line.split(['?', ' ']).take(2).collect::<Vec<_>>().join(" ")
+    })
+}
+
+/// The emulator's side: requests passed on and not yet answered, since when at least one has
+/// been, and the time with at least one at the emulator so far (its busy time).
+#[derive(Default)]
+struct Upstream {
+    outstanding: u64,
+    since: Option<std::time::Instant>,
+    busy: std::time::Duration,
+}
+
+impl Upstream {
+    fn passed_on(&mut self) {
+        if self.outstanding == 0 {
+            self.since = Some(std::time::Instant::now());
+        }
+        self.outstanding += 1;
+    }
+
+    fn answered(&mut self) {
+        self.outstanding = self.outstanding.saturating_sub(1);
+        if self.outstanding == 0
+            && let Some(since) = self.since.take()
+        {
+            self.busy += since.elapsed();
+        }
+    }
 }
 
 impl Traffic {
@@ -71,6 +128,10 @@ impl CountingProxy {
                 };
                 let log = sent_log.clone();
                 let requests = counts.clone();
+                // The request this connection passed on and awaits the answer of (HTTP/1.1:
+                // one at a time), and when.
+                let pending = Arc::new(Mutex::new(None::<(String, std::time::Instant)>));
+                let awaited = pending.clone();
                 std::thread::spawn(move || {
                     let mut buffer = [0u8; 16 * 1024];
                     while let Ok(n) = client_read.read(&mut buffer) {
@@ -79,6 +140,9 @@ impl CountingProxy {
                             if !delay.is_zero() {
                                 std::thread::sleep(delay);
                             }
+                            requests.upstream.lock().unwrap().passed_on();
+                            *pending.lock().unwrap() =
+                                Some((action(&buffer[..n]), std::time::Instant::now()));
                         }
                         if n == 0 || server_write.write_all(&buffer[..n]).is_err() {
                             break;
@@ -95,6 +159,13 @@ impl CountingProxy {
                     while let Ok(n) = server_read.read(&mut buffer) {
                         if n > 0 && buffer[..n].starts_with(b"HTTP/") {
                             answers.answers.fetch_add(1, Ordering::SeqCst);
+                            answers.upstream.lock().unwrap().answered();
+                            if let Some((action, since)) = awaited.lock().unwrap().take() {
+                                let mut by_action = answers.by_action.lock().unwrap();
+                                let entry = by_action.entry(action).or_default();
+                                entry.0 += 1;
+                                entry.1 += since.elapsed();
+                            }
                         }
                         if n == 0 || client_write.write_all(&buffer[..n]).is_err() {
                             break;
@@ -116,9 +187,26 @@ impl CountingProxy {
     /// Requests that passed so far (by their request lines), and the most in flight at once.
     pub fn traffic(&self) -> (u64, u64) {
         (
-            self.traffic.requests.load(Ordering::SeqCst),
+            self.traffic.requests.load(Ordering::SeqCst)
+                - self.traffic.counted_from.load(Ordering::SeqCst),
             self.traffic.most_in_flight.load(Ordering::SeqCst),
         )
+    }
+
+    /// How long the emulator had at least one request of this proxy's in hand so far (from
+    /// passing a request on, after any delay, to the first bytes of its answer).
+    pub fn emulator_busy(&self) -> std::time::Duration {
+        self.traffic.upstream.lock().unwrap().busy
+    }
+
+    /// Requests answered so far by action, each with the emulator's total time on them (from
+    /// passing it on to the first bytes of its answer; a long poll counts its wait).
+    pub fn by_action(&self) -> Vec<(String, u64, std::time::Duration)> {
+        let by_action = self.traffic.by_action.lock().unwrap();
+        by_action
+            .iter()
+            .map(|(action, (count, time))| (action.clone(), *count, *time))
+            .collect()
     }
 
     /// How many requests so far carried `Action=<action>` (Query protocol: CloudWatch, SNS…).
@@ -142,8 +230,11 @@ impl CountingProxy {
     pub fn reset(&self) {
         self.sent.lock().unwrap().clear();
         self.received.store(0, Ordering::Relaxed);
-        let answered = self.traffic.answers.load(Ordering::SeqCst);
-        self.traffic.requests.store(answered, Ordering::SeqCst);
+        // Counted from here; in flight still by every request against every answer.
+        let requests = self.traffic.requests.load(Ordering::SeqCst);
+        self.traffic.counted_from.store(requests, Ordering::SeqCst);
         self.traffic.most_in_flight.store(0, Ordering::SeqCst);
+        self.traffic.upstream.lock().unwrap().busy = std::time::Duration::ZERO;
+        self.traffic.by_action.lock().unwrap().clear();
     }
 }
