@@ -118,21 +118,63 @@ impl Certificates for NoCertificates {
 }
 
 /// The archive as files: `<dir>/webhooks/<provider>/<yyyy>/<mm>/<dd>/<hh>/<event id>.json`.
+/// An object is on disk when `put_new` returns: its bytes are written under a temporary name and
+/// synced, then renamed into place and synced again. Objects written at the same time share
+/// their syncs (one `syncfs` of the archive's file system for all of them, as the store's
+/// operations share a commit): an fsync for each of a batch's hundred objects was a quarter of
+/// the local pipeline's time.
 #[derive(Clone)]
-pub struct LocalArchive(pub PathBuf);
+pub struct LocalArchive {
+    dir: PathBuf,
+    sync: std::sync::Arc<GroupSync>,
+}
 
-impl Archive for LocalArchive {
-    async fn put_new(&self, key: &ArchiveKey, object: Vec<u8>) -> Result<Insert, PortError> {
-        let path = self.0.join(key.to_string());
-        tokio::task::spawn_blocking(move || write_new(&path, &object))
-            .await
-            .map_err(unavailable)?
-            .map_err(unavailable)
+impl LocalArchive {
+    pub fn new(dir: PathBuf) -> LocalArchive {
+        LocalArchive {
+            dir,
+            sync: std::sync::Arc::default(),
+        }
     }
 }
 
-/// Writes a file unless it exists: to a temporary name, synced, then renamed into place.
-fn write_new(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<Insert> {
+impl Archive for LocalArchive {
+    async fn put_new(&self, key: &ArchiveKey, object: Vec<u8>) -> Result<Insert, PortError> {
+        let path = self.dir.join(key.to_string());
+        let temporary = path.with_extension("json.partial");
+        let written = {
+            let (path, temporary) = (path.clone(), temporary.clone());
+            tokio::task::spawn_blocking(move || write_temporary(&path, &temporary, &object))
+                .await
+                .map_err(unavailable)?
+                .map_err(unavailable)?
+        };
+        if written == Insert::AlreadyPresent {
+            return Ok(Insert::AlreadyPresent);
+        }
+        // Its bytes on disk before its name: a crash never leaves a named object unwritten
+        // (which a retry would take for archived).
+        self.sync
+            .after_write(&self.dir)
+            .await
+            .map_err(unavailable)?;
+        std::fs::rename(&temporary, &path).map_err(unavailable)?;
+        // Its name on disk before the receipt that vouches for it.
+        self.sync
+            .after_write(&self.dir)
+            .await
+            .map_err(unavailable)?;
+        Ok(Insert::Written)
+    }
+}
+
+/// Writes `bytes` to `temporary` for `path`, unless `path` exists. Synced here only where the
+/// file system cannot be synced as a whole (not Linux).
+fn write_temporary(
+    path: &std::path::Path,
+    temporary: &std::path::Path,
+    bytes: &[u8],
+) -> std::io::Result<Insert> {
     if path.exists() {
         return Ok(Insert::AlreadyPresent);
     }
@@ -140,12 +182,65 @@ fn write_new(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<Insert> {
         .parent()
         .ok_or_else(|| std::io::Error::other("an archive key names a directory"))?;
     std::fs::create_dir_all(dir)?;
-    let temporary = path.with_extension("json.partial");
-    let mut file = std::fs::File::create(&temporary)?;
+    let mut file = std::fs::File::create(temporary)?;
     file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&temporary, path)?;
+    if !cfg!(target_os = "linux") {
+        file.sync_all()?;
+    }
     Ok(Insert::Written)
+}
+
+/// Group syncs: a writer takes a ticket after its write, and returns once a sync that started
+/// after it has finished. While one sync runs the others wait their turn, and the next covers
+/// every write made meanwhile.
+#[derive(Default)]
+struct GroupSync {
+    /// Tickets taken so far (one a write).
+    written: std::sync::atomic::AtomicU64,
+    /// Every ticket up to this one is on disk.
+    synced: std::sync::atomic::AtomicU64,
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl GroupSync {
+    async fn after_write(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if !cfg!(target_os = "linux") {
+            return Ok(());
+        }
+        let ticket = self.written.fetch_add(1, SeqCst) + 1;
+        while self.synced.load(SeqCst) < ticket {
+            let _turn = self.turn.lock().await;
+            if self.synced.load(SeqCst) >= ticket {
+                break;
+            }
+            let covers = self.written.load(SeqCst);
+            let dir = dir.to_owned();
+            tokio::task::spawn_blocking(move || sync_file_system(&dir))
+                .await
+                .map_err(std::io::Error::other)??;
+            self.synced.fetch_max(covers, SeqCst);
+        }
+        Ok(())
+    }
+}
+
+/// Flushes everything written to the file system `dir` is on (data and names), and waits for it.
+#[cfg(target_os = "linux")]
+fn sync_file_system(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let handle = std::fs::File::open(dir)?;
+    // SAFETY: syncfs reads the descriptor, which `handle` keeps open for the call.
+    if unsafe { libc::syncfs(handle.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_file_system(_dir: &std::path::Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Receipts on the local ledger's items: a batch's receipts in one commit.

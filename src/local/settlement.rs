@@ -113,7 +113,7 @@ impl Settlement for LocalSettlement {
         match leg {
             Leg::Archive => {
                 let leg = LegRunner::new(
-                    Archiver::new(LocalArchive(self.0.archive.clone())),
+                    Archiver::new(LocalArchive::new(self.0.archive.clone())),
                     CommandReceipts(self.0.clone()),
                     BY_HEAL,
                 );

@@ -171,10 +171,10 @@ fn in_savepoint<R>(
     connection: &Connection,
     operation: impl FnOnce(&Connection) -> rusqlite::Result<R>,
 ) -> rusqlite::Result<R> {
-    connection.execute_batch("SAVEPOINT operation")?;
+    run(connection, "SAVEPOINT operation")?;
     match operation(connection) {
         Ok(value) => {
-            connection.execute_batch("RELEASE operation")?;
+            run(connection, "RELEASE operation")?;
             Ok(value)
         }
         Err(error) => {
@@ -182,6 +182,12 @@ fn in_savepoint<R>(
             Err(error)
         }
     }
+}
+
+/// One statement of the store's own, prepared once (`execute_batch` parses it every time, and
+/// the store runs two for every operation).
+fn run(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    connection.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 fn classify(error: &rusqlite::Error) -> StoreError {
@@ -214,7 +220,7 @@ fn commit_loop(
             tracing::debug!("refused a batch: {problem}");
             continue;
         }
-        if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(error) = run(&connection, "BEGIN IMMEDIATE") {
             if let StoreError::Damaged(problem) = classify(&error) {
                 damage.set(problem);
             }
@@ -226,7 +232,7 @@ fn commit_loop(
             continue;
         }
         let finishers: Vec<Finish> = batch.into_iter().map(|op| op(&connection)).collect();
-        let mut committed = connection.execute_batch("COMMIT").map_err(|e| classify(&e));
+        let mut committed = run(&connection, "COMMIT").map_err(|e| classify(&e));
         if committed.is_err() {
             let _ = connection.execute_batch("ROLLBACK");
         }

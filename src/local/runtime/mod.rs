@@ -126,7 +126,7 @@ pub async fn start(paths: &Paths, store: Store, options: Options) -> std::io::Re
     tasks.spawn(archive(
         shared.clone(),
         LegRunner::new(
-            Archiver::new(LocalArchive(paths.archive.clone())),
+            Archiver::new(LocalArchive::new(paths.archive.clone())),
             LocalReceipts(store.clone()),
             BY_PIPELINE,
         ),
