@@ -138,10 +138,19 @@ impl LocalArchive {
     }
 }
 
+/// Temporary archive files this process has named so far.
+static TEMPORARIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 impl Archive for LocalArchive {
     async fn put_new(&self, key: &ArchiveKey, object: Vec<u8>) -> Result<Insert, PortError> {
         let path = self.dir.join(key.to_string());
-        let temporary = path.with_extension("json.partial");
+        // A temporary name of this write's own: a heal archiving beside `mgrid dev` never writes
+        // into the other's file between its write and its rename (listings skip `.partial`).
+        let temporary = path.with_extension(format!(
+            "json.{}-{}.partial",
+            std::process::id(),
+            TEMPORARIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
         let written = {
             let (path, temporary) = (path.clone(), temporary.clone());
             tokio::task::spawn_blocking(move || write_temporary(&path, &temporary, &object))
