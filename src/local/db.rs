@@ -95,8 +95,13 @@ CREATE INDEX IF NOT EXISTS recent_counts_by_name ON recent_counts (name, at);
 ";
 
 /// Runs one statement, prepared once per connection (rusqlite's `execute` parses it on every
-/// call: a tenth of the local pipeline's time went to parsing the same statements).
-fn exec(tx: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+/// call: a tenth of the local pipeline's time went to parsing the same statements). The store
+/// runs its own transaction statements through it too (two for every operation).
+pub(super) fn exec(
+    tx: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
     tx.prepare_cached(sql)?.execute(params)
 }
 

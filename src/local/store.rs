@@ -14,6 +14,7 @@ use rusqlite::Connection;
 use tokio::sync::{oneshot, watch};
 
 use super::custody;
+use super::db::exec;
 
 /// The most operations one commit takes.
 const BATCH: usize = 512;
@@ -171,10 +172,10 @@ fn in_savepoint<R>(
     connection: &Connection,
     operation: impl FnOnce(&Connection) -> rusqlite::Result<R>,
 ) -> rusqlite::Result<R> {
-    run(connection, "SAVEPOINT operation")?;
+    exec(connection, "SAVEPOINT operation", [])?;
     match operation(connection) {
         Ok(value) => {
-            run(connection, "RELEASE operation")?;
+            exec(connection, "RELEASE operation", [])?;
             Ok(value)
         }
         Err(error) => {
@@ -182,12 +183,6 @@ fn in_savepoint<R>(
             Err(error)
         }
     }
-}
-
-/// One statement of the store's own, prepared once (`execute_batch` parses it every time, and
-/// the store runs two for every operation).
-fn run(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
-    connection.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 fn classify(error: &rusqlite::Error) -> StoreError {
@@ -220,7 +215,7 @@ fn commit_loop(
             tracing::debug!("refused a batch: {problem}");
             continue;
         }
-        if let Err(error) = run(&connection, "BEGIN IMMEDIATE") {
+        if let Err(error) = exec(&connection, "BEGIN IMMEDIATE", []) {
             if let StoreError::Damaged(problem) = classify(&error) {
                 damage.set(problem);
             }
@@ -232,7 +227,9 @@ fn commit_loop(
             continue;
         }
         let finishers: Vec<Finish> = batch.into_iter().map(|op| op(&connection)).collect();
-        let mut committed = run(&connection, "COMMIT").map_err(|e| classify(&e));
+        let mut committed = exec(&connection, "COMMIT", [])
+            .map(|_| ())
+            .map_err(|e| classify(&e));
         if committed.is_err() {
             let _ = connection.execute_batch("ROLLBACK");
         }
